@@ -1,0 +1,88 @@
+#include "energy_ledger.h"
+
+#include <stdexcept>
+
+namespace dlvp {
+
+const char* to_string(Level level) {
+  static const char* names[] = {"dram", "buffer", "array", "rf", "mac", "other"};
+  return names[static_cast<int>(level)];
+}
+
+const char* to_string(Action action) {
+  static const char* names[] = {"read", "write", "update", "compute", "static"};
+  return names[static_cast<int>(action)];
+}
+
+EnergyLedger::EnergyLedger(TechTable table) : tech_(std::move(table)) {}
+
+CounterId EnergyLedger::add_counter(CounterSpec spec) {
+  specs_.push_back(std::move(spec));
+  counts_.push_back(0);
+  return static_cast<CounterId>(specs_.size() - 1);
+}
+
+CounterId EnergyLedger::add_counter_from_table(const std::string& module, const std::string& name, Level level,
+                                               Action action, const std::string& table_key, double scale) {
+  const TechTable::Entry& e = tech_.entry(table_key);
+  std::string source = tech_.name() + ":" + table_key + " (" + e.source + ")";
+  if (scale != 1.0) source += " x " + std::to_string(scale);
+  return add_counter(CounterSpec{module, name, level, action, e.energy * scale, e.per, source});
+}
+
+CounterId EnergyLedger::add_static(const std::string& module, const std::string& name, Level level, double power,
+                                   std::string source) {
+  return add_counter(CounterSpec{module, name, level, Action::static_power, power, "ns", std::move(source)});
+}
+
+TagId EnergyLedger::define_tag(const std::string& name) {
+  tag_names_.push_back(name);
+  return static_cast<TagId>(tag_names_.size() - 1);
+}
+
+void EnergyLedger::count_for_tag(CounterId id, uint64_t n, TagId tag) {
+  if (tag >= tag_counts_.size()) tag_counts_.resize(tag + 1);
+  auto& row = tag_counts_[tag];
+  if (row.size() < counts_.size()) row.resize(counts_.size(), 0);
+  row[id] += n;
+}
+
+uint64_t EnergyLedger::count_of(CounterId id, TagId tag) const {
+  if (tag >= tag_counts_.size() || id >= tag_counts_[tag].size()) return 0;
+  return tag_counts_[tag][id];
+}
+
+double EnergyLedger::energy_of(CounterId id, double elapsed_ns) const {
+  const CounterSpec& s = specs_.at(id);
+  if (s.action == Action::static_power) return s.unit_energy * elapsed_ns;
+  return s.unit_energy * static_cast<double>(counts_[id]);
+}
+
+double EnergyLedger::energy_of(CounterId id, TagId tag) const {
+  return specs_.at(id).unit_energy * static_cast<double>(count_of(id, tag));
+}
+
+std::array<double, kLevelCount> EnergyLedger::energy_by_level(double elapsed_ns) const {
+  std::array<double, kLevelCount> sum{};
+  for (CounterId id = 0; id < specs_.size(); ++id) sum[static_cast<int>(specs_[id].level)] += energy_of(id, elapsed_ns);
+  return sum;
+}
+
+double EnergyLedger::total_energy(double elapsed_ns) const {
+  double total = 0;
+  for (double e : energy_by_level(elapsed_ns)) total += e;
+  return total;
+}
+
+CounterId EnergyLedger::find(const std::string& module, const std::string& name) const {
+  for (CounterId id = 0; id < specs_.size(); ++id)
+    if (specs_[id].module == module && specs_[id].name == name) return id;
+  throw std::out_of_range("no energy counter " + module + "." + name);
+}
+
+void EnergyLedger::reset_counts() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  tag_counts_.clear();
+}
+
+}  // namespace dlvp

@@ -1,0 +1,93 @@
+// The energy ledger (DESIGN.md section 4): counters registered by modules, each with a level, an
+// action and a unit energy with its source. Modules only increment counts on their hot paths;
+// energy = count x unit energy is computed at report time. Counts are also attributed to a tag
+// (a job, a layer, an instruction) so reports can break energy down.
+#pragma once
+#include "tech_table.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlvp {
+
+enum class Level : uint8_t { dram, buffer, array, rf, mac, other };
+constexpr int kLevelCount = 6;
+const char* to_string(Level level);
+
+enum class Action : uint8_t { read, write, update, compute, static_power };
+const char* to_string(Action action);
+
+using CounterId = uint32_t;
+using TagId = uint32_t;
+constexpr TagId kUntagged = 0;
+
+struct CounterSpec {
+  std::string module;       // hierarchical name of the owner, e.g. "soc.ddr"
+  std::string name;         // e.g. "ch0.activate"
+  Level level = Level::other;
+  Action action = Action::read;
+  double unit_energy = 0;   // in the technology table's unit, per count
+  std::string count_unit;   // what one count is: "burst", "64-bit access", "ns", ...
+  std::string source;       // where unit_energy comes from (table entry or datasheet formula)
+};
+
+class EnergyLedger {
+ public:
+  explicit EnergyLedger(TechTable table);
+
+  const TechTable& tech() const { return tech_; }
+  const std::string& unit() const { return tech_.unit(); }
+
+  CounterId add_counter(CounterSpec spec);
+  // Convenience: unit energy taken from a technology table entry.
+  CounterId add_counter_from_table(const std::string& module, const std::string& name, Level level,
+                                   Action action, const std::string& table_key, double scale = 1.0);
+  // Static power (leakage, DRAM background): energy = power x simulated time. `power` is in
+  // table unit per ns (pJ/ns = mW for the 45 nm table).
+  CounterId add_static(const std::string& module, const std::string& name, Level level, double power,
+                       std::string source);
+
+  // Hot path: one add (plus one for the tag when attribution is active).
+  void count(CounterId id, uint64_t n = 1) {
+    counts_[id] += n;
+    if (tag_ != kUntagged) count_for_tag(id, n, tag_);
+  }
+  void count_tagged(CounterId id, uint64_t n, TagId tag) {
+    counts_[id] += n;
+    if (tag != kUntagged) count_for_tag(id, n, tag);
+  }
+
+  // Attribution. Tags are named ("job0", "job0/conv1", ...); the current tag applies to count().
+  TagId define_tag(const std::string& name);
+  void set_tag(TagId tag) { tag_ = tag; }
+  TagId tag() const { return tag_; }
+  const std::string& tag_name(TagId tag) const { return tag_names_.at(tag); }
+  size_t tag_count() const { return tag_names_.size(); }
+
+  // Queries. Static counters need the elapsed simulated time (ns).
+  size_t counter_count() const { return specs_.size(); }
+  const CounterSpec& spec(CounterId id) const { return specs_.at(id); }
+  uint64_t count_of(CounterId id) const { return counts_.at(id); }
+  uint64_t count_of(CounterId id, TagId tag) const;
+  double energy_of(CounterId id, double elapsed_ns) const;
+  double energy_of(CounterId id, TagId tag) const;  // dynamic energy of a tag
+  std::array<double, kLevelCount> energy_by_level(double elapsed_ns) const;
+  double total_energy(double elapsed_ns) const;
+  CounterId find(const std::string& module, const std::string& name) const;  // throws if absent
+
+  void reset_counts();
+
+ private:
+  void count_for_tag(CounterId id, uint64_t n, TagId tag);
+
+  TechTable tech_;
+  std::vector<CounterSpec> specs_;
+  std::vector<uint64_t> counts_;
+  std::vector<std::string> tag_names_{"untagged"};
+  std::vector<std::vector<uint64_t>> tag_counts_;  // [tag][counter], grown on demand
+  TagId tag_ = kUntagged;
+};
+
+}  // namespace dlvp

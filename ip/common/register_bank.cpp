@@ -1,0 +1,158 @@
+#include "register_bank.h"
+
+#include "log.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace dlvp {
+
+RegisterBank::RegisterBank(std::string owner, uint32_t window_bytes)
+    : owner_(std::move(owner)), entry_of_byte_(window_bytes, -1) {}
+
+void RegisterBank::add(const regs::RegDef& def) {
+  // These are programming errors in a model's own table, not guest input.
+  if (def.width_bytes != 4 && def.width_bytes != 8)
+    throw std::logic_error(owner_ + ": register " + def.name + " has width other than 4 or 8");
+  if (def.offset % def.width_bytes != 0 || def.offset + def.width_bytes > entry_of_byte_.size())
+    throw std::logic_error(owner_ + ": register " + def.name + " misplaced in its window");
+  const auto index = static_cast<int16_t>(entries_.size());
+  for (uint32_t b = def.offset; b < def.offset + def.width_bytes; ++b) {
+    if (entry_of_byte_[b] >= 0)
+      throw std::logic_error(owner_ + ": register " + def.name + " overlaps another register");
+    entry_of_byte_[b] = index;
+  }
+  entries_.push_back(Entry{def, def.reset_value, {}, {}});
+}
+
+RegisterBank::Entry& RegisterBank::entry_at(uint32_t offset) {
+  if (offset >= entry_of_byte_.size() || entry_of_byte_[offset] < 0)
+    throw std::logic_error(owner_ + ": no register at offset " + std::to_string(offset));
+  return entries_[entry_of_byte_[offset]];
+}
+
+const RegisterBank::Entry* RegisterBank::entry_at(uint32_t offset) const {
+  if (offset >= entry_of_byte_.size() || entry_of_byte_[offset] < 0) return nullptr;
+  return &entries_[entry_of_byte_[offset]];
+}
+
+void RegisterBank::on_write(uint32_t offset, WriteHook hook) { entry_at(offset).write_hook = std::move(hook); }
+void RegisterBank::on_read(uint32_t offset, ReadHook hook) { entry_at(offset).read_hook = std::move(hook); }
+
+uint64_t RegisterBank::get(uint32_t offset) const {
+  const Entry* e = entry_at(offset);
+  if (!e) throw std::logic_error(owner_ + ": no register at offset " + std::to_string(offset));
+  return e->value;
+}
+
+void RegisterBank::set(uint32_t offset, uint64_t value) { entry_at(offset).value = value; }
+
+void RegisterBank::reset() {
+  for (auto& e : entries_) e.value = e.def.reset_value;
+}
+
+const regs::RegDef* RegisterBank::find(uint32_t offset) const {
+  const Entry* e = entry_at(offset);
+  return e ? &e->def : nullptr;
+}
+
+const regs::RegDef* RegisterBank::find(const std::string& name) const {
+  for (const auto& e : entries_)
+    if (name == e.def.name) return &e.def;
+  return nullptr;
+}
+
+tlm::tlm_response_status RegisterBank::check(const tlm::tlm_generic_payload& trans, bool debug) const {
+  const uint64_t addr = trans.get_address();
+  const uint64_t len = trans.get_data_length();
+  if (len == 0 || addr >= entry_of_byte_.size() || len > entry_of_byte_.size() - addr)
+    return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (!debug && trans.get_streaming_width() < len) return tlm::TLM_BURST_ERROR_RESPONSE;
+  if (!debug && trans.get_byte_enable_ptr() && trans.get_byte_enable_length() == 0)
+    return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
+  for (uint64_t b = addr; b < addr + len; ++b) {
+    const int16_t i = entry_of_byte_[b];
+    if (i < 0) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    if (!debug && trans.is_write() && entries_[i].def.access == regs::Access::RO)
+      return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  }
+  return tlm::TLM_OK_RESPONSE;
+}
+
+namespace {
+bool byte_enabled(const tlm::tlm_generic_payload& t, uint64_t i) {
+  const unsigned char* be = t.get_byte_enable_ptr();
+  return !be || be[i % t.get_byte_enable_length()] == TLM_BYTE_ENABLED;
+}
+}  // namespace
+
+void RegisterBank::do_read(tlm::tlm_generic_payload& trans, bool run_hooks) {
+  const uint64_t addr = trans.get_address();
+  unsigned char* data = trans.get_data_ptr();
+  uint64_t i = 0;
+  while (i < trans.get_data_length()) {
+    const int16_t idx = entry_of_byte_[addr + i];
+    Entry& e = entries_[idx];
+    uint64_t value = e.def.access == regs::Access::WO ? 0 : e.value;
+    if (run_hooks && e.read_hook) value = e.read_hook(e.value);
+    // Copy the bytes of this register that the access covers (little-endian, as the SoC is).
+    for (; i < trans.get_data_length() && entry_of_byte_[addr + i] == idx; ++i) {
+      const uint32_t byte_in_reg = static_cast<uint32_t>(addr + i - e.def.offset);
+      if (byte_enabled(trans, i)) data[i] = static_cast<unsigned char>(value >> (8 * byte_in_reg));
+    }
+  }
+}
+
+void RegisterBank::do_write(tlm::tlm_generic_payload& trans, bool run_hooks) {
+  const uint64_t addr = trans.get_address();
+  const unsigned char* data = trans.get_data_ptr();
+  uint64_t i = 0;
+  while (i < trans.get_data_length()) {
+    const int16_t idx = entry_of_byte_[addr + i];
+    Entry& e = entries_[idx];
+    const uint64_t old_value = e.value;
+    uint64_t written = 0, mask = 0;
+    for (; i < trans.get_data_length() && entry_of_byte_[addr + i] == idx; ++i) {
+      if (!byte_enabled(trans, i)) continue;
+      const uint32_t shift = 8 * static_cast<uint32_t>(addr + i - e.def.offset);
+      written |= uint64_t{data[i]} << shift;
+      mask |= uint64_t{0xff} << shift;
+    }
+    uint64_t new_value = (old_value & ~mask) | (written & mask);
+    if (run_hooks && e.def.access == regs::Access::W1C) new_value = old_value & ~(written & mask);
+    e.value = new_value;
+    if (run_hooks && e.write_hook) e.write_hook(old_value, new_value);
+  }
+}
+
+void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  const auto status = check(trans, false);
+  trans.set_dmi_allowed(false);
+  if (status != tlm::TLM_OK_RESPONSE) {
+    DLVP_LOG_WARN(owner_, (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
+                      << " B at register offset 0x" << std::hex << trans.get_address()
+                      << " refused: " << (status == tlm::TLM_ADDRESS_ERROR_RESPONSE   ? "unmapped register"
+                          : status == tlm::TLM_COMMAND_ERROR_RESPONSE ? "read-only register"
+                                                                      : "malformed access"));
+    trans.set_response_status(status);
+    return;
+  }
+  if (trans.is_read()) do_read(trans, true);
+  else if (trans.is_write()) do_write(trans, true);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int RegisterBank::transport_dbg(tlm::tlm_generic_payload& trans) {
+  if (check(trans, true) != tlm::TLM_OK_RESPONSE) {
+    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return 0;
+  }
+  // Debug reads may use read hooks (live counters have no side effects); debug writes set the
+  // stored value without triggering actions.
+  if (trans.is_read()) do_read(trans, true);
+  else if (trans.is_write()) do_write(trans, false);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  return trans.get_data_length();
+}
+
+}  // namespace dlvp

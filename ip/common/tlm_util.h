@@ -1,0 +1,62 @@
+// Small TLM helpers shared by all IP: clock domains, payload setup, the DMI accounting extension.
+#pragma once
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+
+namespace dlvp {
+
+// A clock domain: converts cycles to time. Period is exact in ps (SystemC's default resolution).
+struct ClockDomain {
+  double mhz = 100.0;
+  sc_core::sc_time period = sc_core::sc_time(10, sc_core::SC_NS);
+
+  ClockDomain() = default;
+  explicit ClockDomain(double frequency_mhz)
+      : mhz(frequency_mhz), period(sc_core::sc_time(1e6 / frequency_mhz, sc_core::SC_PS)) {}
+  sc_core::sc_time cycles(uint64_t n) const { return period * static_cast<double>(n); }
+  // Number of whole cycles that fit in t, rounded up (time to cycle count).
+  uint64_t to_cycles(const sc_core::sc_time& t) const {
+    const double c = t / period;
+    const auto whole = static_cast<uint64_t>(c);
+    return (static_cast<double>(whole) < c - 1e-9) ? whole + 1 : whole;
+  }
+};
+
+inline void setup_payload(tlm::tlm_generic_payload& trans, tlm::tlm_command command, uint64_t address,
+                          unsigned char* data, unsigned int length) {
+  trans.set_command(command);
+  trans.set_address(address);
+  trans.set_data_ptr(data);
+  trans.set_data_length(length);
+  trans.set_streaming_width(length);
+  trans.set_byte_enable_ptr(nullptr);
+  trans.set_byte_enable_length(0);
+  trans.set_dmi_allowed(false);
+  trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+}
+
+// Initiators that move data through a DMI pointer report what they moved, so the target's
+// statistics and energy stay complete: no byte moves uncounted. Called once per bulk access
+// (a block copy, a cache-line batch), never per byte.
+class DmiAccountant {
+ public:
+  virtual ~DmiAccountant() = default;
+  // Records the access and returns the time it would have taken on the memory.
+  virtual sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write) = 0;
+};
+
+// Carried on the payload of get_direct_mem_ptr(): the memory that grants DMI fills in its
+// accountant; the initiator keeps it with the DMI region. Interconnects pass it through unchanged.
+struct DmiAccountingExtension : tlm::tlm_extension<DmiAccountingExtension> {
+  DmiAccountant* accountant = nullptr;
+  uint64_t address_offset = 0;  // added by interconnects: initiator address = target address + offset
+
+  tlm::tlm_extension_base* clone() const override { return new DmiAccountingExtension(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    *this = static_cast<const DmiAccountingExtension&>(other);
+  }
+};
+
+}  // namespace dlvp

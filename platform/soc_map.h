@@ -1,0 +1,33 @@
+// Facts about the SoC that software must know before it can discover anything else.
+// Freestanding (shared by the models, sw/ and the tools).
+//
+// Software knows one address: the system controller's. Its device table (see
+// ip/periph/sysctl_regs.h) gives every other block's base, size and interrupt line, so the same
+// binary runs on any memory map a scenario builds.
+#pragma once
+#include <stdint.h>
+
+namespace dlvp::soc {
+
+constexpr uint64_t kSysctlBase = 0x10000000;   // fixed: the one address software knows
+constexpr uint64_t kDdrBase = 0x80000000;      // DDR starts here (DESIGN.md section 2)
+constexpr uint32_t kRegisterWindowBytes = 0x1000;  // each block's register window: 4 KiB
+
+// Device identifiers in the system controller's device table.
+enum DeviceId : uint32_t {
+  kDevNone = 0,
+  kDevSysctl = 1,
+  kDevUart = 2,
+  kDevTimer = 3,
+  kDevIntc = 4,
+  kDevDma = 5,
+  kDevIfu = 6,
+  kDevCnn = 7,
+  kDevLstm = 8,
+  kDevPmu = 9,
+  kDevDdr = 16,
+};
+
+constexpr uint32_t kNoIrq = 0xffffffffu;  // device table entry for a block without an interrupt
+
+}  // namespace dlvp::soc
