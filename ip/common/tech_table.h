@@ -2,6 +2,8 @@
 // (scenarios/tech/*.yaml). Every energy a report shows is a count times an entry of this table
 // (or a figure a model derives from datasheet currents, e.g. DRAM), so each has a named source.
 #pragma once
+#include "config_error.h"
+
 #include <cstdint>
 #include <map>
 #include <string>

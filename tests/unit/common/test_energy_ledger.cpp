@@ -1,0 +1,58 @@
+#include "ip/common/energy_ledger.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+dlvp::TechTable table45() { return dlvp::TechTable::load(DLVP_SOURCE_DIR "/scenarios/tech/horowitz-45nm.yaml"); }
+
+TEST(EnergyLedger, EnergyIsCountTimesUnitEnergyPerLevel) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto mul = ledger.add_counter_from_table("pe", "mul", dlvp::Level::mac, dlvp::Action::compute, "int8_mul");
+  const auto add = ledger.add_counter_from_table("pe", "add", dlvp::Level::mac, dlvp::Action::compute, "int32_add");
+  const auto rd = ledger.add_counter({"buf", "read", dlvp::Level::buffer, dlvp::Action::read,
+                                      ledger.tech().sram_access_64b(32768, false), "64-bit access", "sram"});
+  ledger.count(mul, 1000);
+  ledger.count(add, 10);
+  ledger.count(rd, 3);
+  const auto levels = ledger.energy_by_level(0);
+  EXPECT_DOUBLE_EQ(levels[int(dlvp::Level::mac)], 1000 * 0.2 + 10 * 0.1);
+  EXPECT_DOUBLE_EQ(levels[int(dlvp::Level::buffer)], 3 * 20.0);
+  EXPECT_DOUBLE_EQ(ledger.total_energy(0), 200.0 + 1.0 + 60.0);
+}
+
+TEST(EnergyLedger, StaticPowerScalesWithTime) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto leak = ledger.add_static("ddr", "background", dlvp::Level::dram, 2.5, "test");
+  EXPECT_DOUBLE_EQ(ledger.energy_of(leak, 1000.0), 2500.0);
+  EXPECT_DOUBLE_EQ(ledger.energy_by_level(400.0)[int(dlvp::Level::dram)], 1000.0);
+}
+
+TEST(EnergyLedger, AttributionToTags) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto mul = ledger.add_counter_from_table("pe", "mul", dlvp::Level::mac, dlvp::Action::compute, "int8_mul");
+  const auto job = ledger.define_tag("job0");
+  const auto layer = ledger.define_tag("job0/conv1");
+  ledger.count(mul, 5);  // untagged
+  ledger.set_tag(job);
+  ledger.count(mul, 7);
+  ledger.count_tagged(mul, 11, layer);
+  EXPECT_EQ(ledger.count_of(mul), 23u);
+  EXPECT_EQ(ledger.count_of(mul, job), 7u);
+  EXPECT_EQ(ledger.count_of(mul, layer), 11u);
+  EXPECT_DOUBLE_EQ(ledger.energy_of(mul, layer), 11 * 0.2);
+  EXPECT_EQ(ledger.tag_name(layer), "job0/conv1");
+  ledger.reset_counts();
+  EXPECT_EQ(ledger.count_of(mul), 0u);
+  EXPECT_EQ(ledger.count_of(mul, job), 0u);
+}
+
+TEST(EnergyLedger, SourcesNameTheTableEntry) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto id = ledger.add_counter_from_table("x", "y", dlvp::Level::mac, dlvp::Action::compute, "int16_mul");
+  EXPECT_NE(ledger.spec(id).source.find("horowitz-45nm:int16_mul"), std::string::npos);
+  EXPECT_THROW(ledger.add_counter_from_table("x", "z", dlvp::Level::mac, dlvp::Action::compute, "nope"), dlvp::ConfigError);
+  EXPECT_EQ(ledger.find("x", "y"), id);
+}
+
+}  // namespace
