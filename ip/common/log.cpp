@@ -26,10 +26,13 @@ const char* level_name(sc_core::sc_severity severity, int verbosity) {
 // Our own lines ("dlvp" message type) are formatted compactly; SystemC's own reports keep their
 // type and id so that kernel warnings stay recognizable.
 void handler(const sc_core::sc_report& report, const sc_core::sc_actions& actions) {
-  if (actions & sc_core::SC_DISPLAY || actions & sc_core::SC_LOG) {
+  const std::string type = report.get_msg_type();
+  // SystemC's own informational reports ("simulation stopped by user") obey dlvp's threshold.
+  const bool kernel_info = report.get_severity() == sc_core::SC_INFO && type.rfind("dlvp", 0) != 0;
+  const bool shown = !kernel_info || static_cast<int>(g_threshold) >= static_cast<int>(Level::info);
+  if (shown && (actions & sc_core::SC_DISPLAY || actions & sc_core::SC_LOG)) {
     char stamp[32];
     std::snprintf(stamp, sizeof stamp, "%12.3f us", report.get_time().to_seconds() * 1e6);
-    const std::string type = report.get_msg_type();
     const bool guest_error = type.rfind("dlvp-error:", 0) == 0;
     std::string line = std::string("[") + stamp + "] " +
                        (guest_error ? "error" : level_name(report.get_severity(), report.get_verbosity())) + " ";

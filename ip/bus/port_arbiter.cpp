@@ -1,0 +1,150 @@
+#include "port_arbiter.h"
+
+#include <algorithm>
+
+namespace dlvp {
+
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+
+PortArbiter::PortArbiter(sc_time window) { set_window(window); }
+
+void PortArbiter::set_window(const sc_time& window) {
+  // A zero window would divide by zero; one resolution step is the shortest meaningful period.
+  window_ = window > SC_ZERO_TIME ? window : sc_core::sc_get_time_resolution();
+}
+
+PortArbiter::Lane& PortArbiter::lane(size_t initiator) {
+  if (initiator >= lanes_.size()) lanes_.resize(initiator + 1);
+  return lanes_[initiator];
+}
+
+uint64_t PortArbiter::window_of(const sc_time& t) const { return t.value() / window_.value(); }
+
+sc_time PortArbiter::busy_until() const {
+  return booked_.empty() ? SC_ZERO_TIME : sc_time::from_value(booked_.rbegin()->second);
+}
+
+sc_time PortArbiter::book(size_t initiator, const sc_time& arrival, const sc_time& occupancy) {
+  forget_before(sc_core::sc_time_stamp().value());  // no initiator arrives before the present
+  lane(initiator);  // grow first: the waits below read all lanes
+  // Room for the predicted traffic of late runners first, then the first gap in the calendar.
+  const sc_time shared = share_wait(initiator, arrival, occupancy);
+  const sc_time wait = shared + queue_wait(initiator, arrival + shared, occupancy);
+  const sc_time start = arrival + wait;
+  book_interval(start.value(), (start + occupancy).value());
+  record(lanes_[initiator], start, occupancy, wait);
+  return wait;
+}
+
+// Port share an initiator that has not booked up to `arrival` is expected to take during the rest
+// of the window: what it used in the previous window, less what it has already booked in this one.
+double PortArbiter::expected_rate(const Lane& other, const sc_time& arrival, uint64_t window) const {
+  if (other.last_end > arrival) return 0;  // its traffic up to here is in the calendar
+  const double expected = stats_before(other, window).busy;
+  const double seen = other.window_index == window ? other.current.busy : 0;
+  const double left = static_cast<double>(window + 1) * window_.to_seconds() - arrival.to_seconds();
+  if (expected <= seen || left <= 0) return 0;
+  // Never faster than its average: the remainder is not crammed into the end of the window.
+  return std::min(expected / window_.to_seconds(), (expected - seen) / left);
+}
+
+sc_time PortArbiter::share_wait(size_t initiator, const sc_time& arrival, const sc_time& occupancy) const {
+  const uint64_t window = window_of(arrival);
+  double predicted = 0;
+  for (size_t j = 0; j < lanes_.size(); ++j)
+    if (j != initiator) predicted += expected_rate(lanes_[j], arrival, window);
+  if (predicted <= 0) return SC_ZERO_TIME;
+
+  // Stretch that brings this initiator's demand down to the room the late runners leave.
+  const double room = 1 - predicted;
+  const double demand = demand_before(lanes_[initiator], window);
+  if (room >= demand) return SC_ZERO_TIME;
+  const bool saturated = room <= 0;
+  const sc_time stretch = saturated ? SC_ZERO_TIME : occupancy * (1 / room - 1 / demand);
+
+  sc_time wait;
+  for (size_t j = 0; j < lanes_.size(); ++j) {
+    const double rate = j == initiator ? 0 : expected_rate(lanes_[j], arrival, window);
+    if (rate <= 0) continue;
+    const sc_time round_robin = lanes_[j].last_occupancy;  // at most one of its transactions per round
+    wait += saturated ? round_robin : std::min(round_robin, stretch * (rate / predicted));
+  }
+  return wait;
+}
+
+sc_time PortArbiter::queue_wait(size_t initiator, const sc_time& from, const sc_time& occupancy) const {
+  const uint64_t fit = first_fit(from.value(), occupancy.value());
+  if (fit == from.value()) return SC_ZERO_TIME;
+  return std::min(sc_time::from_value(fit - from.value()), round_robin_bound(initiator, from));
+}
+
+// Longest a round-robin arbiter makes a request wait: its own earlier transactions, plus one
+// transaction of each other initiator active within the window.
+sc_time PortArbiter::round_robin_bound(size_t initiator, const sc_time& from) const {
+  const Lane& own = lanes_[initiator];
+  sc_time bound = own.last_end > from ? own.last_end - from : SC_ZERO_TIME;
+  for (size_t j = 0; j < lanes_.size(); ++j) {
+    const Lane& other = lanes_[j];
+    if (j != initiator && other.last_occupancy > SC_ZERO_TIME && other.last_end + window_ > from)
+      bound += other.last_occupancy;
+  }
+  return bound;
+}
+
+uint64_t PortArbiter::first_fit(uint64_t from, uint64_t length) const {
+  auto it = booked_.upper_bound(from);
+  if (it != booked_.begin()) from = std::max(from, std::prev(it)->second);
+  for (; it != booked_.end() && it->first < from + length; ++it) from = std::max(from, it->second);
+  return from;
+}
+
+void PortArbiter::book_interval(uint64_t start, uint64_t end) {
+  if (end <= start) return;
+  const auto next = booked_.upper_bound(start);
+  auto merged = next;
+  if (next != booked_.begin() && std::prev(next)->second >= start) {
+    merged = std::prev(next);  // extend the interval it touches, the common back-to-back case
+    merged->second = std::max(merged->second, end);
+  } else {
+    merged = booked_.emplace_hint(next, start, end);
+  }
+  for (auto it = std::next(merged); it != booked_.end() && it->first <= merged->second;) {
+    merged->second = std::max(merged->second, it->second);
+    it = booked_.erase(it);
+  }
+}
+
+void PortArbiter::forget_before(uint64_t now) {
+  while (!booked_.empty() && booked_.begin()->second <= now) booked_.erase(booked_.begin());
+}
+
+// A lane's statistics of the last complete window before `window`.
+PortArbiter::WindowStats PortArbiter::stats_before(const Lane& lane, uint64_t window) const {
+  if (lane.window_index + 1 == window) return lane.current;
+  if (lane.window_index >= window) return lane.previous;  // same window, or it runs ahead
+  return WindowStats{};
+}
+
+// Share of the port the initiator would use unimpeded: its port time over the time it was not
+// waiting. Without history it is assumed to stream (1), the case that needs arbitration.
+double PortArbiter::demand_before(const Lane& lane, uint64_t window) const {
+  const WindowStats s = stats_before(lane, window);
+  if (s.busy <= 0) return 1.0;
+  return std::min(1.0, s.busy / std::max(window_.to_seconds() - s.wait, s.busy));
+}
+
+void PortArbiter::record(Lane& lane, const sc_time& start, const sc_time& occupancy, const sc_time& wait) {
+  const uint64_t window = window_of(start);
+  if (window > lane.window_index) {
+    lane.previous = window == lane.window_index + 1 ? lane.current : WindowStats{};
+    lane.current = WindowStats{};
+    lane.window_index = window;
+  }
+  lane.current.busy += occupancy.to_seconds();
+  lane.current.wait += wait.to_seconds();
+  lane.last_end = std::max(lane.last_end, start + occupancy);
+  lane.last_occupancy = occupancy;
+}
+
+}  // namespace dlvp

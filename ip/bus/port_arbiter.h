@@ -1,0 +1,78 @@
+// Contention on one bus target port among initiators that run temporally decoupled (DESIGN.md
+// section 3). The port keeps a busy-until calendar: the intervals already booked on it. A
+// transaction starts in the first gap at or after its arrival that fits it. That alone is exact
+// when initiators synchronize after every transaction, but with a quantum the initiator that the
+// kernel happens to run first books the whole quantum and the others queue behind it: whoever ran
+// first would take all the bandwidth. A round-robin arbiter interleaves instead, so:
+//   - share wait: the initiators that have not yet booked up to this arrival (they run later in
+//     the quantum) are expected to use, in the rest of the window, what they used in the previous
+//     window less what they already booked in this one: a port rate R. With d this initiator's own
+//     demand (its port time over the time it was not waiting), when d + R > 1 the port is
+//     oversubscribed and this transaction is stretched to the room left, occupancy x (1/(1-R) -
+//     1/d), at most one transaction of each of them (round robin). The late runners' transactions
+//     then fit into the gaps so left;
+//   - queue wait, from the calendar, is bounded by one transaction of each other initiator active
+//     within the window (round robin again): nobody waits for a quantum of someone else's traffic.
+// Two saturating initiators settle at half the port each; light traffic costs a stream about its
+// own occupancy; streams that fit together do not slow each other; a lone initiator never waits.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace dlvp {
+
+class PortArbiter {
+ public:
+  // `window`: the statistics period; whole quanta, so that every initiator has run through the
+  // previous window when another one looks at it.
+  explicit PortArbiter(sc_core::sc_time window = sc_core::sc_time(1, sc_core::SC_US));
+  void set_window(const sc_core::sc_time& window);
+  const sc_core::sc_time& window() const { return window_; }
+
+  // Books `occupancy` of port time for `initiator`'s transaction arriving at `arrival` (absolute
+  // simulated time) and returns how long it waits before it starts.
+  sc_core::sc_time book(size_t initiator, const sc_core::sc_time& arrival, const sc_core::sc_time& occupancy);
+
+  // End of the last booked interval.
+  sc_core::sc_time busy_until() const;
+
+ private:
+  // Port time used and waited for by one initiator in one window (seconds).
+  struct WindowStats {
+    double busy = 0;
+    double wait = 0;
+  };
+  // One initiator's recent use of the port.
+  struct Lane {
+    sc_core::sc_time last_end;        // end of its latest transaction
+    sc_core::sc_time last_occupancy;  // occupancy of its latest transaction (zero: never used)
+    uint64_t window_index = 0;        // the window `current` belongs to
+    WindowStats current, previous;    // `previous`: the window just before `current`
+  };
+
+  Lane& lane(size_t initiator);
+  uint64_t window_of(const sc_core::sc_time& t) const;
+  WindowStats stats_before(const Lane& lane, uint64_t window) const;
+  double expected_rate(const Lane& other, const sc_core::sc_time& arrival, uint64_t window) const;
+  double demand_before(const Lane& lane, uint64_t window) const;
+  sc_core::sc_time share_wait(size_t initiator, const sc_core::sc_time& arrival,
+                              const sc_core::sc_time& occupancy) const;
+  sc_core::sc_time queue_wait(size_t initiator, const sc_core::sc_time& from, const sc_core::sc_time& occupancy) const;
+  sc_core::sc_time round_robin_bound(size_t initiator, const sc_core::sc_time& from) const;
+  void record(Lane& lane, const sc_core::sc_time& start, const sc_core::sc_time& occupancy,
+              const sc_core::sc_time& wait);
+
+  // The calendar, in time-resolution units: disjoint intervals [start, end) keyed by start.
+  uint64_t first_fit(uint64_t from, uint64_t length) const;
+  void book_interval(uint64_t start, uint64_t end);
+  void forget_before(uint64_t now);
+
+  sc_core::sc_time window_;
+  std::map<uint64_t, uint64_t> booked_;
+  std::vector<Lane> lanes_;
+};
+
+}  // namespace dlvp

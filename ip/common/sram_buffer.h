@@ -1,0 +1,85 @@
+// An on-chip SRAM array as a TLM target: the input/weight/output buffers the accelerator engines
+// expose and the DMA fills and drains.
+//
+// Timing: an access occupies one of `ports` ports for ceil(length / port_width_bytes) buffer
+// cycles; each port keeps a busy-until reservation, so more simultaneous accesses than ports
+// serialize. Energy: counters "read" and "write" count 64-bit words, with unit energies from the
+// technology table's SRAM curve at this array's size. The owning engine works on data() directly
+// and reports what it moved through count_reads()/count_writes(); DMI users are accounted through
+// the DmiAccountingExtension. Either way no byte moves uncounted.
+#pragma once
+#include "energy_ledger.h"
+#include "params.h"
+#include "reportable.h"
+#include "tlm_util.h"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace dlvp {
+
+struct SramBufferConfig {
+  uint64_t size_bytes = 64 * 1024;
+  uint32_t port_width_bytes = 8;  // bytes one port moves per cycle
+  double clock_mhz = 200.0;
+  uint32_t ports = 1;             // independent access ports (1..4)
+
+  static void bind(ParamBinder& b, SramBufferConfig& c);
+};
+
+class SramBuffer : public sc_core::sc_module, public Reportable, private DmiAccountant {
+ public:
+  tlm_utils::simple_target_socket<SramBuffer> socket;
+
+  // Throws ConfigError (naming the module) when the configuration is out of range.
+  SramBuffer(sc_core::sc_module_name name, const SramBufferConfig& config, EnergyLedger& ledger,
+             Level level = Level::buffer);
+
+  // Raw storage for the owning engine's fast path; pair every use with count_reads/count_writes.
+  uint8_t* data() { return storage_.data(); }
+  const uint8_t* data() const { return storage_.data(); }
+  uint64_t size() const { return storage_.size(); }
+  const SramBufferConfig& config() const { return config_; }
+
+  // Energy and statistics for accesses made without a TLM transaction (one call per bulk access).
+  void count_reads(uint64_t bytes);
+  void count_writes(uint64_t bytes);
+  // Time one port needs for an access of `bytes`: ceil(bytes / port width) cycles.
+  sc_core::sc_time access_time(uint64_t bytes) const;
+
+  struct Stats {
+    uint64_t read_accesses = 0, write_accesses = 0;
+    uint64_t bytes_read = 0, bytes_written = 0;
+    uint64_t words_read = 0, words_written = 0;      // 64-bit words: the energy counts
+    sc_core::sc_time port_wait = sc_core::SC_ZERO_TIME;  // time TLM accesses waited for a free port
+  };
+  const Stats& stats() const { return stats_; }
+
+  std::string report_name() const override { return name(); }
+  void report(nlohmann::json& out, double elapsed_ns) const override;
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+  sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write) override;
+
+  bool in_range(uint64_t address, uint64_t length) const;
+  // Reserves the earliest free port from `arrival` on; returns the time the access completes.
+  sc_core::sc_time reserve_port(const sc_core::sc_time& arrival, uint64_t bytes);
+  void copy(tlm::tlm_generic_payload& trans);
+
+  SramBufferConfig config_;
+  ClockDomain clock_;
+  EnergyLedger& ledger_;
+  CounterId read_counter_, write_counter_;
+  std::vector<uint8_t> storage_;
+  std::vector<sc_core::sc_time> port_free_at_;
+  Stats stats_;
+};
+
+}  // namespace dlvp

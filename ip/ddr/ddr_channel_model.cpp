@@ -1,0 +1,206 @@
+#include "ddr_channel_model.h"
+
+#include <algorithm>
+
+namespace dlvp {
+
+DdrChannelModel::DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks, bool refresh,
+                                 EnergyLedger& ledger, const std::string& module, DdrStats& stats)
+    : t_(timing),
+      channel_(channel),
+      ranks_count_(ranks),
+      refresh_(refresh),
+      burst_cycles_(timing.burst_cycles()),
+      energy_(ledger, module, channel, ranks, timing),
+      stats_(stats),
+      ranks_(ranks) {
+  for (Rank& rank : ranks_) {
+    rank.banks.resize(t_.banks);
+    rank.last_act.assign(t_.bank_groups, kNever);
+    rank.last_cas.assign(t_.bank_groups, kNever);
+    rank.last_write_end.assign(t_.bank_groups, kNever);
+  }
+}
+
+BurstResult DdrChannelModel::access(const BurstRequest& request) {
+  Rank& rank = ranks_[request.rank];
+  Bank& bank = rank.banks[request.bank];
+  const DdrCycle refi = t_.tREFI;
+  DdrCycle ready = request.ready;
+  Plan p;
+  for (int attempt = 0;; ++attempt) {
+    if (refresh_) ready = respect_refresh(rank, ready);
+    p = plan(rank, bank, request, ready);
+    const DdrCycle next_refresh = (ready / refi + 1) * refi;
+    if (!refresh_ || attempt == kMaxReplans || p.cas < next_refresh) break;
+    // The commands would run into a refresh: the rank refreshes first, closing its rows.
+    ready = std::max(next_refresh, p.first_command() / refi * refi);
+  }
+  commit(rank, bank, request, p);
+  return BurstResult{p.outcome, p.cas, p.data_end};
+}
+
+DdrChannelModel::Plan DdrChannelModel::plan(const Rank& rank, const Bank& bank, const BurstRequest& request,
+                                            DdrCycle ready) const {
+  Plan p;
+  const unsigned group = request.bank % t_.bank_groups;
+  DdrCycle cas_ready = 0;
+  if (bank.open && bank.row == request.row) {
+    p.outcome = RowOutcome::hit;
+    cas_ready = std::max(ready, bank.cas_allowed);
+  } else {
+    DdrCycle act_ready = ready;
+    p.outcome = bank.open ? RowOutcome::conflict : RowOutcome::empty;
+    if (bank.open) {
+      p.pre = std::max(ready, bank.pre_allowed);
+      act_ready = p.pre + t_.tRP;
+    }
+    p.act = std::max({act_ready, bank.act_allowed, activate_constraint(rank, group)});
+    cas_ready = p.act + t_.tRCD;
+  }
+  const DdrCycle latency = request.write ? t_.CWL : t_.CL;
+  DdrCycle cas = std::max(cas_ready, column_constraint(rank, group, request.write));
+  cas = std::max(cas, bus_constraint(request.rank, request.write) - latency);  // data must find the bus free
+  p.cas = cas;
+  p.data_end = cas + latency + burst_cycles_;
+  return p;
+}
+
+DdrCycle DdrChannelModel::activate_constraint(const Rank& rank, unsigned group) const {
+  const DdrCycle oldest_of_four = rank.act_window[rank.act_window_next];
+  return std::max({rank.last_act[group] + t_.tRRD_L, rank.last_act_any + t_.tRRD_S, oldest_of_four + t_.tFAW});
+}
+
+DdrCycle DdrChannelModel::column_constraint(const Rank& rank, unsigned group, bool write) const {
+  DdrCycle earliest = std::max(rank.last_cas[group] + t_.tCCD_L, rank.last_cas_any + t_.tCCD_S);
+  if (!write)
+    earliest = std::max({earliest, rank.last_write_end[group] + t_.tWTR_L, rank.last_write_end_any + t_.tWTR_S});
+  return earliest;
+}
+
+DdrCycle DdrChannelModel::bus_constraint(unsigned rank, bool write) const {
+  if (bus_free_ == kNever) return kNever;
+  const bool turnaround = write != bus_last_write_ || rank != bus_last_rank_;
+  return bus_free_ + (turnaround ? kBusTurnaroundCycles : 0);
+}
+
+void DdrChannelModel::commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& p) {
+  if (p.outcome == RowOutcome::conflict) close_row(rank, bank, p.pre);
+  if (p.act != kNever) open_row(request, bank, p.act);
+  const unsigned group = request.bank % t_.bank_groups;
+  rank.last_cas[group] = std::max(rank.last_cas[group], p.cas);
+  rank.last_cas_any = std::max(rank.last_cas_any, p.cas);
+  const size_t stat = bank_stat_index(request.rank, request.bank);
+  if (request.write) {
+    bank.pre_allowed = std::max(bank.pre_allowed, p.data_end + t_.tWR);
+    rank.last_write_end[group] = std::max(rank.last_write_end[group], p.data_end);
+    rank.last_write_end_any = std::max(rank.last_write_end_any, p.data_end);
+    ++stats_.write_bursts;
+    ++stats_.bank_writes[stat];
+    energy_.write_bursts(1);
+  } else {
+    bank.pre_allowed = std::max(bank.pre_allowed, p.cas + t_.tRTP);
+    ++stats_.read_bursts;
+    ++stats_.bank_reads[stat];
+    energy_.read_bursts(1);
+  }
+  bus_free_ = std::max(bus_free_, p.data_end);
+  bus_last_rank_ = request.rank;
+  bus_last_write_ = request.write;
+  switch (p.outcome) {
+    case RowOutcome::hit: ++stats_.row_hits; break;
+    case RowOutcome::empty: ++stats_.row_empties; break;
+    case RowOutcome::conflict: ++stats_.row_conflicts; break;
+  }
+}
+
+void DdrChannelModel::open_row(const BurstRequest& request, Bank& bank, DdrCycle act) {
+  Rank& rank = ranks_[request.rank];
+  bank.open = true;
+  bank.row = request.row;
+  bank.act_allowed = std::max(bank.act_allowed, act + t_.tRC);
+  bank.pre_allowed = std::max(bank.pre_allowed, act + t_.tRAS);
+  bank.cas_allowed = act + t_.tRCD;
+  const unsigned group = request.bank % t_.bank_groups;
+  rank.last_act[group] = std::max(rank.last_act[group], act);
+  rank.last_act_any = std::max(rank.last_act_any, act);
+  rank.act_window[rank.act_window_next] = act;
+  rank.act_window_next = (rank.act_window_next + 1) % rank.act_window.size();
+  if (rank.open_banks++ == 0) rank.active_since = std::max(act, rank.active_until);
+  energy_.activate();
+  ++stats_.activates;
+  ++stats_.bank_activates[bank_stat_index(request.rank, request.bank)];
+}
+
+void DdrChannelModel::close_row(Rank& rank, Bank& bank, DdrCycle pre) {
+  bank.open = false;
+  bank.act_allowed = std::max(bank.act_allowed, pre + t_.tRP);
+  energy_.precharge();
+  ++stats_.precharges;
+  if (rank.open_banks > 0 && --rank.open_banks == 0) add_active_time(rank, rank.active_since, pre);
+}
+
+void DdrChannelModel::add_active_time(Rank& rank, DdrCycle from, DdrCycle to) {
+  if (to <= from) return;
+  energy_.rank_active_ps(uint64_t(to - from) * t_.tCK_ps);
+  rank.active_until = std::max(rank.active_until, to);
+}
+
+DdrCycle DdrChannelModel::respect_refresh(Rank& rank, DdrCycle ready) {
+  const DdrCycle refi = t_.tREFI;
+  const uint64_t epoch = uint64_t(std::max<DdrCycle>(ready, 0) / refi);
+  if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
+  if (epoch >= 1) ready = std::max(ready, DdrCycle(epoch) * refi + t_.tRFC);
+  return ready;
+}
+
+// Refreshes 1..epoch that have not been applied yet: the first of them closes the open rows
+// (its precharge-all is folded into tRFC); after the last the rank is busy until its end.
+void DdrChannelModel::apply_refreshes(Rank& rank, uint64_t epoch) {
+  const DdrCycle refi = t_.tREFI;
+  const DdrCycle first_start = DdrCycle(rank.refreshes + 1) * refi;
+  const DdrCycle last_end = DdrCycle(epoch) * refi + t_.tRFC;
+  for (Bank& bank : rank.banks) {
+    if (bank.open) close_row(rank, bank, first_start);
+    bank.act_allowed = std::max(bank.act_allowed, last_end);
+  }
+  energy_.refresh(epoch - rank.refreshes);
+  stats_.refreshes += epoch - rank.refreshes;
+  rank.refreshes = epoch;
+}
+
+void DdrChannelModel::auto_precharge(unsigned rank_index, unsigned bank_index) {
+  Rank& rank = ranks_[rank_index];
+  Bank& bank = rank.banks[bank_index];
+  if (bank.open) close_row(rank, bank, bank.pre_allowed);
+}
+
+void DdrChannelModel::stream_row_hits(uint64_t bursts, bool write) {
+  stats_.row_hits += bursts;
+  if (write) {
+    stats_.write_bursts += bursts;
+    energy_.write_bursts(bursts);
+  } else {
+    stats_.read_bursts += bursts;
+    energy_.read_bursts(bursts);
+  }
+}
+
+void DdrChannelModel::finalize(DdrCycle end) {
+  for (Rank& rank : ranks_) {
+    if (refresh_ && end > 0) {
+      const uint64_t epoch = uint64_t(end / DdrCycle(t_.tREFI));
+      if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
+    }
+    if (rank.open_banks > 0 && end > rank.active_since) {
+      add_active_time(rank, rank.active_since, end);
+      rank.active_since = end;
+    }
+  }
+}
+
+size_t DdrChannelModel::bank_stat_index(unsigned rank, unsigned bank) const {
+  return (size_t(channel_) * ranks_count_ + rank) * t_.banks + bank;
+}
+
+}  // namespace dlvp

@@ -1,0 +1,108 @@
+// Command timing of one DDR channel: per bank the open row and the earliest next ACT / PRE /
+// CAS, per rank the activate windows (tRRD, tFAW), column spacing (tCCD), write-to-read
+// turnaround (tWTR) and refresh, per channel the data bus busy-until reservation.
+//
+// Loosely timed: each burst is scheduled when it is presented, at the earliest cycle all
+// constraints allow, and its commands are committed at once. Requests are expected in roughly
+// increasing time; an earlier one is scheduled after what is already reserved (busy-until).
+// The command bus itself is not modeled (one command per cycle is rarely the limit at BL8).
+#pragma once
+#include "ddr_energy.h"
+#include "ddr_stats.h"
+#include "ddr_timing.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlvp {
+
+using DdrCycle = int64_t;  // DDR clock cycles since time zero
+
+enum class RowOutcome : uint8_t { hit, empty, conflict };
+
+struct BurstRequest {
+  DdrCycle ready = 0;   // earliest cycle the controller may issue the burst's first command
+  unsigned rank = 0;
+  unsigned bank = 0;
+  uint64_t row = 0;
+  bool write = false;
+};
+
+struct BurstResult {
+  RowOutcome outcome = RowOutcome::hit;
+  DdrCycle cas = 0;       // cycle of the column command
+  DdrCycle data_end = 0;  // cycle after the last data beat
+};
+
+class DdrChannelModel {
+ public:
+  // Data-bus gap when the direction or the rank changes (JEDEC read-to-write spacing leaves 2 tCK).
+  static constexpr DdrCycle kBusTurnaroundCycles = 2;
+
+  DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks, bool refresh, EnergyLedger& ledger,
+                  const std::string& module, DdrStats& stats);
+
+  BurstResult access(const BurstRequest& request);
+  // Closed-page policy: precharge the bank at the earliest legal cycle after its last access.
+  void auto_precharge(unsigned rank, unsigned bank);
+  // DMI traffic, reported after the fact: counted as row-hit bursts, no timing state changes.
+  void stream_row_hits(uint64_t bursts, bool write);
+  // Brings refreshes and open-row time up to `end`; may be called again with a later end.
+  void finalize(DdrCycle end);
+
+ private:
+  static constexpr DdrCycle kNever = -(DdrCycle(1) << 40);
+  static constexpr int kMaxReplans = 4;          // refresh replanning bound; keeps a pathological case finite
+
+  struct Bank {
+    bool open = false;
+    uint64_t row = 0;
+    DdrCycle act_allowed = 0;  // tRC after the last ACT, tRP after the last PRE
+    DdrCycle pre_allowed = 0;  // tRAS after ACT, tRTP after a read, tWR after write data
+    DdrCycle cas_allowed = 0;  // tRCD after ACT
+  };
+  struct Rank {
+    std::vector<Bank> banks;
+    std::vector<DdrCycle> last_act, last_cas, last_write_end;  // per bank group
+    DdrCycle last_act_any = kNever, last_cas_any = kNever, last_write_end_any = kNever;
+    std::array<DdrCycle, 4> act_window{{kNever, kNever, kNever, kNever}};  // last four ACTs (tFAW)
+    unsigned act_window_next = 0;
+    uint64_t refreshes = 0;          // refresh epochs applied: refresh k happens at k x tREFI
+    unsigned open_banks = 0;
+    DdrCycle active_since = 0;       // a row has been open since (valid while open_banks > 0)
+    DdrCycle active_until = 0;       // end of the last accounted open interval
+  };
+  struct Plan {
+    RowOutcome outcome = RowOutcome::hit;
+    DdrCycle pre = kNever, act = kNever, cas = 0, data_end = 0;
+    DdrCycle first_command() const { return pre != kNever ? pre : act != kNever ? act : cas; }
+  };
+
+  Plan plan(const Rank& rank, const Bank& bank, const BurstRequest& request, DdrCycle ready) const;
+  void commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& plan);
+  DdrCycle activate_constraint(const Rank& rank, unsigned group) const;
+  DdrCycle column_constraint(const Rank& rank, unsigned group, bool write) const;
+  DdrCycle bus_constraint(unsigned rank, bool write) const;
+  DdrCycle respect_refresh(Rank& rank, DdrCycle ready);
+  void apply_refreshes(Rank& rank, uint64_t epoch);
+  void open_row(const BurstRequest& request, Bank& bank, DdrCycle act);
+  void close_row(Rank& rank, Bank& bank, DdrCycle pre);
+  void add_active_time(Rank& rank, DdrCycle from, DdrCycle to);
+  size_t bank_stat_index(unsigned rank, unsigned bank) const;
+
+  const DdrTiming& t_;
+  const unsigned channel_;
+  const unsigned ranks_count_;
+  const bool refresh_;
+  const DdrCycle burst_cycles_;
+  DdrEnergy energy_;
+  DdrStats& stats_;
+  std::vector<Rank> ranks_;
+  DdrCycle bus_free_ = kNever;
+  unsigned bus_last_rank_ = 0;
+  bool bus_last_write_ = false;
+};
+
+}  // namespace dlvp

@@ -1,0 +1,34 @@
+#include "ddr_config.h"
+
+#include "ip/common/config_error.h"
+
+namespace dlvp {
+
+namespace {
+[[noreturn]] void fail(const ParamBinder& b, const char* name, const std::string& what) {
+  throw ConfigError(b.origin()(b.key(name)) + ": key '" + b.key(name) + "' " + what);
+}
+}  // namespace
+
+void DdrConfig::bind(ParamBinder& b, DdrConfig& c) {
+  b.text("preset", c.preset, "DDR device preset (scenarios/hw/ddr/<preset>.yaml)");
+  b.integer("size_bytes", c.size_bytes, "bytes", "addressable DDR size (a multiple of 4 KiB)", uint64_t(1) << 20,
+            uint64_t(16) << 30);
+  if (c.size_bytes % 4096 != 0) fail(b, "size_bytes", "= " + std::to_string(c.size_bytes) + " is not a multiple of 4 KiB");
+  b.integer("channels", c.channels, "", "independent DDR channels, each with its own data bus", 1, 4);
+  b.integer("channel_interleave_bytes", c.channel_interleave_bytes, "bytes",
+            "consecutive bytes mapped to one channel before the next (a power of two)", 64, uint64_t(1) << 20);
+  if ((c.channel_interleave_bytes & (c.channel_interleave_bytes - 1)) != 0)
+    fail(b, "channel_interleave_bytes", "= " + std::to_string(c.channel_interleave_bytes) + " is not a power of two");
+  b.integer("ranks", c.ranks, "", "ranks per channel", 1, 4);
+  b.choice("page_policy", c.page_policy, {"open", "closed"},
+           "open: rows stay open for later hits; closed: auto-precharge after each transaction");
+  b.choice("address_mapping", c.address_mapping, {"row_bank_col", "bank_row_col"},
+           "address bits from high to low: row_bank_col keeps a sequential stream in open rows "
+           "(bank groups interleaved per burst); bank_row_col fills one bank before the next");
+  b.integer("controller_latency_cycles", c.controller_latency_cycles, "cycles",
+            "controller front-end latency (queueing, scheduling) added once per transaction, in tCK", 0, 1000);
+  b.flag("refresh", c.refresh, "model refresh: every tREFI a rank is busy for tRFC and its rows close");
+}
+
+}  // namespace dlvp

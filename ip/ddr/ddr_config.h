@@ -1,0 +1,28 @@
+// Scenario section `ddr`: how the DDR subsystem is built from a preset (channels, ranks, size,
+// page policy, address mapping). The device itself is described by a DdrTiming preset.
+#pragma once
+#include "ip/common/params.h"
+
+#include <cstdint>
+#include <string>
+
+namespace dlvp {
+
+struct DdrConfig {
+  std::string preset = "ddr3-1066-x32";      // resolved to scenarios/hw/ddr/<preset>.yaml by the platform
+  uint64_t size_bytes = uint64_t(1) << 30;   // addressable DDR, bytes
+  uint32_t channels = 1;
+  uint64_t channel_interleave_bytes = 256;   // consecutive bytes mapped to one channel
+  uint32_t ranks = 1;                        // ranks per channel
+  std::string page_policy = "open";          // open | closed
+  std::string address_mapping = "row_bank_col";  // row_bank_col | bank_row_col
+  uint32_t controller_latency_cycles = 4;    // front-end (queue + scheduling) latency, DDR clock cycles
+  bool refresh = true;
+
+  static void bind(ParamBinder& binder, DdrConfig& config);
+
+  bool closed_page() const { return page_policy == "closed"; }
+  bool bank_interleaved() const { return address_mapping == "row_bank_col"; }
+};
+
+}  // namespace dlvp

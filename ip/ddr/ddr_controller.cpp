@@ -1,0 +1,255 @@
+#include "ddr_controller.h"
+
+#include "ip/common/config_error.h"
+#include "ip/common/log.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace dlvp {
+
+namespace {
+
+uint64_t to_ps(const sc_core::sc_time& t) {
+  return static_cast<uint64_t>(std::llround(t / sc_core::sc_time(1, sc_core::SC_PS)));
+}
+
+sc_core::sc_time from_ps(uint64_t ps) { return sc_core::sc_time(static_cast<double>(ps), sc_core::SC_PS); }
+
+// Rejects combinations that would make the model divide by zero; the binders' ranges already
+// exclude them for anything loaded from files, this guards structs filled in code.
+const DdrConfig& validated(const DdrConfig& c, const DdrTiming& t) {
+  const std::pair<const char*, uint64_t> must_be_positive[] = {
+      {"ddr.size_bytes", c.size_bytes}, {"ddr.channels", c.channels}, {"ddr.ranks", c.ranks},
+      {"ddr.channel_interleave_bytes", c.channel_interleave_bytes}, {"tCK_ps", t.tCK_ps},
+      {"burst_length", t.burst_length}, {"data_rate", t.data_rate}, {"bank_groups", t.bank_groups},
+      {"banks", t.banks}, {"rows", t.rows}, {"columns", t.columns}, {"device_width_bits", t.device_width_bits},
+      {"bus_width_bits", t.bus_width_bits}, {"tREFI", t.tREFI}};
+  for (const auto& [key, value] : must_be_positive)
+    if (value == 0) throw ConfigError("DDR preset '" + t.name + "': key '" + key + "' must be positive");
+  if (t.banks % t.bank_groups || t.bus_width_bits % 8 || t.columns % t.burst_length)
+    throw ConfigError("DDR preset '" + t.name + "': banks, bus_width_bits or columns inconsistent with "
+                      "bank_groups, bytes or burst_length");
+  return c;
+}
+
+}  // namespace
+
+DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& config, const DdrTiming& timing,
+                             EnergyLedger& ledger)
+    : sc_core::sc_module(name),
+      socket("socket"),
+      config_(validated(config, timing)),
+      timing_(timing),
+      map_(config_, timing_),
+      storage_(config_.size_bytes),
+      accountant_(*this) {
+  const size_t bank_count = size_t(config_.channels) * config_.ranks * timing_.banks;
+  stats_.bank_activates.assign(bank_count, 0);
+  stats_.bank_reads.assign(bank_count, 0);
+  stats_.bank_writes.assign(bank_count, 0);
+  channels_.reserve(config_.channels);
+  for (unsigned c = 0; c < config_.channels; ++c)
+    channels_.emplace_back(timing_, c, config_.ranks, config_.refresh, ledger, std::string(this->name()), stats_);
+  const uint64_t capacity = timing_.rank_bytes() * config_.ranks * config_.channels;
+  if (config_.size_bytes > capacity)
+    DLVP_LOG_INFO(this->name(), "size " << config_.size_bytes << " bytes exceeds the " << capacity
+                                        << " bytes of preset " << timing_.name
+                                        << "; row indices extend beyond the preset's rows");
+  socket.register_b_transport(this, &DdrController::b_transport);
+  socket.register_transport_dbg(this, &DdrController::transport_dbg);
+  socket.register_get_direct_mem_ptr(this, &DdrController::get_direct_mem_ptr);
+}
+
+DdrController::Check DdrController::check(const tlm::tlm_generic_payload& trans) const {
+  const uint64_t address = trans.get_address();
+  const uint64_t length = trans.get_data_length();
+  if (length == 0) return {tlm::TLM_BURST_ERROR_RESPONSE, "zero data length"};
+  if (!trans.get_data_ptr()) return {tlm::TLM_GENERIC_ERROR_RESPONSE, "no data pointer"};
+  if (address >= storage_.size() || length > storage_.size() - address)
+    return {tlm::TLM_ADDRESS_ERROR_RESPONSE, "outside the DDR"};
+  if (trans.get_streaming_width() < length) return {tlm::TLM_BURST_ERROR_RESPONSE, "streaming width below length"};
+  if (const unsigned char* enables = trans.get_byte_enable_ptr()) {
+    const unsigned enable_length = trans.get_byte_enable_length();
+    if (enable_length == 0) return {tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, "byte-enable pointer with zero length"};
+    for (unsigned i = 0; i < enable_length; ++i)
+      if (enables[i] != TLM_BYTE_ENABLED && enables[i] != TLM_BYTE_DISABLED)
+        return {tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, "byte enable neither 0x00 nor 0xff"};
+  }
+  return {};
+}
+
+void DdrController::move_data(tlm::tlm_generic_payload& trans) {
+  unsigned char* memory = storage_.data() + trans.get_address();
+  unsigned char* data = trans.get_data_ptr();
+  const unsigned length = trans.get_data_length();
+  const bool write = trans.is_write();
+  const unsigned char* enables = trans.get_byte_enable_ptr();
+  if (!enables) {
+    if (write) std::memcpy(memory, data, length);
+    else std::memcpy(data, memory, length);
+    return;
+  }
+  const unsigned enable_length = trans.get_byte_enable_length();
+  for (unsigned i = 0; i < length; ++i) {
+    if (enables[i % enable_length] != TLM_BYTE_ENABLED) continue;
+    if (write) memory[i] = data[i];
+    else data[i] = memory[i];
+  }
+}
+
+void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  if (trans.get_command() == tlm::TLM_IGNORE_COMMAND) {
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  const Check verdict = check(trans);
+  if (verdict.status != tlm::TLM_OK_RESPONSE) {
+    DLVP_LOG_WARN(name(), (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
+                                                                 << " bytes at DDR offset 0x" << std::hex
+                                                                 << trans.get_address() << std::dec << " rejected: "
+                                                                 << verdict.reason);
+    ++stats_.error_responses;
+    trans.set_response_status(verdict.status);
+    return;
+  }
+  move_data(trans);
+  const bool write = trans.is_write();
+  const uint64_t tck = timing_.tCK_ps;
+  const uint64_t now_ps = to_ps(sc_core::sc_time_stamp());
+  const uint64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay);
+  // Commands issue on clock edges; the front end adds its latency once per transaction.
+  const DdrCycle ready = DdrCycle((arrival_ps + tck - 1) / tck) + config_.controller_latency_cycles;
+  const DdrCycle end = schedule(trans.get_address(), trans.get_data_length(), write, ready);
+  const uint64_t end_ps = uint64_t(end) * tck;
+  delay = from_ps(end_ps - now_ps);
+  record(write, trans.get_data_length(), double(end_ps - arrival_ps) / 1000.0);
+  trans.set_dmi_allowed(true);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+// Splits the transaction into bursts; they pipeline (each is scheduled from the same ready
+// cycle, so activates of later banks overlap earlier transfers). Returns the last data cycle.
+DdrCycle DdrController::schedule(uint64_t address, uint64_t length, bool write, DdrCycle ready) {
+  const uint64_t burst_bytes = timing_.burst_bytes();
+  const bool closed_page = config_.closed_page();
+  DdrCycle end = ready;
+  touched_banks_.clear();
+  for (uint64_t burst = address / burst_bytes * burst_bytes; burst < address + length; burst += burst_bytes) {
+    const DdrLocation loc = map_.decode(burst);
+    const BurstResult result = channels_[loc.channel].access(BurstRequest{ready, loc.rank, loc.bank, loc.row, write});
+    end = std::max(end, result.data_end);
+    if (closed_page) remember_bank(loc);
+  }
+  for (const auto& [channel, bank] : touched_banks_)
+    channels_[channel].auto_precharge(bank / timing_.banks, bank % timing_.banks);
+  return end;
+}
+
+void DdrController::remember_bank(const DdrLocation& loc) {
+  const std::pair<unsigned, unsigned> key{loc.channel, loc.rank * timing_.banks + loc.bank};
+  if (std::find(touched_banks_.begin(), touched_banks_.end(), key) == touched_banks_.end())
+    touched_banks_.push_back(key);
+}
+
+void DdrController::record(bool write, uint64_t length, double read_latency_ns) {
+  if (write) {
+    ++stats_.write_transactions;
+    stats_.bytes_written += length;
+    return;
+  }
+  ++stats_.read_transactions;
+  stats_.bytes_read += length;
+  stats_.read_latency_sum_ns += read_latency_ns;
+  stats_.max_read_latency_ns = std::max(stats_.max_read_latency_ns, read_latency_ns);
+}
+
+unsigned int DdrController::transport_dbg(tlm::tlm_generic_payload& trans) {
+  const uint64_t address = trans.get_address();
+  if (trans.get_command() == tlm::TLM_IGNORE_COMMAND || !trans.get_data_ptr() || address >= storage_.size()) return 0;
+  const uint64_t length = std::min<uint64_t>(trans.get_data_length(), storage_.size() - address);
+  unsigned char* memory = storage_.data() + address;
+  if (trans.is_write()) std::memcpy(memory, trans.get_data_ptr(), length);
+  else std::memcpy(trans.get_data_ptr(), memory, length);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  return static_cast<unsigned int>(length);
+}
+
+bool DdrController::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+  if (trans.get_address() >= storage_.size()) {
+    dmi.set_start_address(storage_.size());  // the denied region: everything above the DDR
+    dmi.set_end_address(~uint64_t(0));
+    dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
+    return false;
+  }
+  dmi.set_dmi_ptr(storage_.data());
+  dmi.set_start_address(0);
+  dmi.set_end_address(storage_.size() - 1);
+  dmi.allow_read_write();
+  dmi.set_read_latency(timing_.burst_time());
+  dmi.set_write_latency(timing_.burst_time());
+  DmiAccountingExtension* accounting = nullptr;
+  trans.get_extension(accounting);
+  if (accounting) accounting->accountant = &accountant_;
+  return true;
+}
+
+// DMI traffic is modeled as row-hit streaming: whole bursts at peak bandwidth on each channel,
+// plus one CAS latency. It does not reserve the data bus (the accountant is told no time).
+sc_core::sc_time DdrController::account_dmi(uint64_t address, uint64_t bytes, bool write) {
+  if (bytes == 0) return sc_core::SC_ZERO_TIME;
+  const uint64_t burst_bytes = timing_.burst_bytes();
+  const std::vector<uint64_t> per_channel = map_.bytes_per_channel(address % storage_.size(), bytes);
+  uint64_t slowest_channel_bursts = 0;
+  for (unsigned c = 0; c < per_channel.size(); ++c) {
+    const uint64_t bursts = (per_channel[c] + burst_bytes - 1) / burst_bytes;
+    if (bursts) channels_[c].stream_row_hits(bursts, write);
+    slowest_channel_bursts = std::max(slowest_channel_bursts, bursts);
+  }
+  (write ? stats_.bytes_written : stats_.bytes_read) += bytes;
+  (write ? stats_.dmi_bytes_written : stats_.dmi_bytes_read) += bytes;
+  const uint64_t latency = write ? timing_.CWL : timing_.CL;
+  return timing_.cycles(slowest_channel_bursts * timing_.burst_cycles() + latency);
+}
+
+void DdrController::finalize(sc_core::sc_time end_time) {
+  const DdrCycle end = DdrCycle(to_ps(end_time) / timing_.tCK_ps);
+  for (DdrChannelModel& channel : channels_) channel.finalize(end);
+}
+
+void DdrController::report(nlohmann::json& out, double elapsed_ns) const {
+  const DdrStats& s = stats_;
+  out["preset"] = timing_.name;
+  out["size_bytes"] = storage_.size();
+  out["channels"] = config_.channels;
+  out["ranks"] = config_.ranks;
+  out["page_policy"] = config_.page_policy;
+  out["address_mapping"] = config_.address_mapping;
+  out["peak_bandwidth_GBps"] = peak_bandwidth_Bps() / 1e9;
+  out["bytes_read"] = s.bytes_read;
+  out["bytes_written"] = s.bytes_written;
+  out["read_transactions"] = s.read_transactions;
+  out["write_transactions"] = s.write_transactions;
+  out["read_bursts"] = s.read_bursts;
+  out["write_bursts"] = s.write_bursts;
+  out["row_hits"] = s.row_hits;
+  out["row_empties"] = s.row_empties;
+  out["row_conflicts"] = s.row_conflicts;
+  out["row_hit_rate"] = s.row_hit_rate();
+  out["activates"] = s.activates;
+  out["precharges"] = s.precharges;
+  out["refreshes"] = s.refreshes;
+  out["avg_read_latency_ns"] = s.avg_read_latency_ns();
+  out["max_read_latency_ns"] = s.max_read_latency_ns;
+  out["bandwidth_GBps"] = elapsed_ns > 0 ? double(s.bytes_read + s.bytes_written) / elapsed_ns : 0.0;
+  out["dmi_bytes_read"] = s.dmi_bytes_read;
+  out["dmi_bytes_written"] = s.dmi_bytes_written;
+  out["error_responses"] = s.error_responses;
+  out["per_bank"] = {{"index", "(channel x ranks + rank) x banks + bank"},
+                     {"activates", s.bank_activates},
+                     {"reads", s.bank_reads},
+                     {"writes", s.bank_writes}};
+}
+
+}  // namespace dlvp

@@ -1,0 +1,54 @@
+// Energy counters of one DDR channel in the ledger (level dram).
+//
+// Default: the current-based model from the preset's IDD figures, per device x devices per rank
+// (mA x V x ns = pJ): commands (activate, precharge, read/write burst, refresh), a static
+// precharge-standby background and an active-standby increment counted per ns a rank has a row
+// open. If the technology table has an entry `dram_access_64b` (normalized tables), every 64 bits
+// transferred count that entry instead and no command or background counters are registered.
+#pragma once
+#include "ddr_timing.h"
+#include "ip/common/energy_ledger.h"
+
+#include <string>
+
+namespace dlvp {
+
+// Energies of one command on a whole rank, in pJ; background powers per rank in pJ/ns (mW).
+struct DdrCommandEnergies {
+  double activate = 0, precharge = 0, read_burst = 0, write_burst = 0, refresh = 0;
+  double standby_power = 0;         // VDD x IDD2N
+  double active_extra_power = 0;    // VDD x (IDD3N - IDD2N), while a row of the rank is open
+
+  static DdrCommandEnergies from_currents(const DdrTiming& timing);
+};
+
+class DdrEnergy {
+ public:
+  static constexpr const char* kTableEntry = "dram_access_64b";
+
+  // Throws ConfigError if the table has neither `dram_access_64b` nor the unit pJ.
+  DdrEnergy(EnergyLedger& ledger, const std::string& module, unsigned channel, unsigned ranks,
+            const DdrTiming& timing);
+
+  bool uses_table() const { return uses_table_; }
+  void activate() { if (!uses_table_) ledger_->count(activate_); }
+  void precharge() { if (!uses_table_) ledger_->count(precharge_); }
+  void refresh(uint64_t n) { if (!uses_table_) ledger_->count(refresh_, n); }
+  void read_bursts(uint64_t n) { ledger_->count(read_, n * units_per_burst_); }
+  void write_bursts(uint64_t n) { ledger_->count(write_, n * units_per_burst_); }
+  // Time some row of a rank was open; the ledger counts whole ns, the remainder is carried.
+  void rank_active_ps(uint64_t ps);
+
+ private:
+  void register_current_model(const std::string& module, const std::string& prefix, unsigned ranks,
+                              const DdrTiming& timing);
+  void register_table_model(const std::string& module, const std::string& prefix, const DdrTiming& timing);
+
+  EnergyLedger* ledger_;
+  bool uses_table_;
+  uint64_t units_per_burst_ = 1;   // counts per burst: 1, or 64-bit words in table mode
+  CounterId activate_ = 0, precharge_ = 0, refresh_ = 0, read_ = 0, write_ = 0, active_ns_ = 0;
+  uint64_t active_ps_ = 0, active_ns_counted_ = 0;
+};
+
+}  // namespace dlvp

@@ -1,0 +1,408 @@
+#include "dma_engine.h"
+
+#include "ip/common/config_error.h"
+#include "ip/common/log.h"
+#include "platform/soc_map.h"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+namespace dlvp {
+
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+
+namespace {
+
+constexpr uint64_t kWordBytes = 8;  // staging-buffer energy is per 64-bit word
+constexpr uint32_t kMaxOutstanding = 64;
+constexpr uint32_t kMaxBufferBytes = 1u << 20;
+// Optional technology-table entry for the per-burst descriptor/control logic; without it the
+// control energy is not counted rather than invented.
+constexpr const char* kBurstControlKey = "dma_burst";
+
+uint64_t words_of(uint64_t bytes) { return (bytes + kWordBytes - 1) / kWordBytes; }
+
+std::string describe(const DmaDescriptor& d) {
+  std::ostringstream os;
+  os << std::hex << "src 0x" << d.src << " (space " << d.src_space << ") dst 0x" << d.dst << " (space "
+     << d.dst_space << ")" << std::dec << " rows " << d.rows << " x " << d.row_bytes << " B, strides "
+     << d.src_stride << "/" << d.dst_stride << " B";
+  return os.str();
+}
+
+// A DMA is often built from code rather than a scenario, so the constructor checks again.
+const DmaConfig& checked(const DmaConfig& c, const std::string& module) {
+  auto fail = [&](const std::string& what) { throw ConfigError(module + ": " + what); };
+  if (c.channels < 1 || c.channels > dma::kMaxChannels)
+    fail("channels = " + std::to_string(c.channels) + " is out of range [1, 4]");
+  if (!(c.clock_mhz >= 1.0 && c.clock_mhz <= 10000.0))
+    fail("clock_mhz = " + std::to_string(c.clock_mhz) + " is out of range [1, 10000]");
+  if (c.burst_bytes < 8 || c.burst_bytes > 4096)
+    fail("burst_bytes = " + std::to_string(c.burst_bytes) + " is out of range [8, 4096]");
+  if (c.max_outstanding < 1 || c.max_outstanding > kMaxOutstanding)
+    fail("max_outstanding = " + std::to_string(c.max_outstanding) + " is out of range [1, 64]");
+  if (c.buffer_bytes < c.burst_bytes || c.buffer_bytes > kMaxBufferBytes)
+    fail("buffer_bytes = " + std::to_string(c.buffer_bytes) + " must be in [burst_bytes, 1048576]");
+  return c;
+}
+
+std::string staging_source(const TechTable& tech, uint32_t bytes, bool write) {
+  return "tech:" + tech.name() + " sram_access_64b(" + std::to_string(bytes) + " B, " + (write ? "write" : "read") +
+         ") (" + tech.sram_source() + ")";
+}
+
+}  // namespace
+
+void DmaConfig::bind(ParamBinder& b, DmaConfig& c) {
+  b.integer("channels", c.channels, "", "independent DMA channels", 1, dma::kMaxChannels);
+  b.real("clock_mhz", c.clock_mhz, "MHz", "DMA clock: one burst issued per cycle at most", 1.0, 10000.0);
+  b.integer("burst_bytes", c.burst_bytes, "B", "largest transaction the DMA issues", 8, 4096);
+  b.integer("max_outstanding", c.max_outstanding, "bursts",
+            "reads (and writes) in flight per channel; lets a stream hide memory latency", 1, kMaxOutstanding);
+  b.integer("buffer_bytes", c.buffer_bytes, "B", "staging FIFO per channel; bounds the data in flight", 8,
+            kMaxBufferBytes);
+  if (b.loading() && c.buffer_bytes < c.burst_bytes)
+    throw ConfigError(b.origin()(b.key("buffer_bytes")) + ": key '" + b.key("buffer_bytes") + "' = " +
+                      std::to_string(c.buffer_bytes) + " must be at least burst_bytes (" +
+                      std::to_string(c.burst_bytes) + ")");
+}
+
+double DmaEngine::ChannelStats::bandwidth_gbps() const {
+  const double ns = busy_time.to_seconds() * 1e9;
+  return ns > 0 ? static_cast<double>(bytes_moved) / ns : 0.0;  // bytes per ns = GB/s
+}
+
+DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& config, EnergyLedger& ledger)
+    : sc_module(name),
+      reg_socket("reg_socket"),
+      mem_socket("mem_socket"),
+      buffer_socket("buffer_socket"),
+      irq("irq"),
+      config_(checked(config, this->name())),
+      clock_(config.clock_mhz),
+      ledger_(ledger),
+      bank_(this->name(), soc::kRegisterWindowBytes) {
+  const TechTable& tech = ledger.tech();
+  staging_write_counter_ = ledger.add_counter(CounterSpec{
+      this->name(), "staging.write", Level::buffer, Action::write, tech.sram_access_64b(config.buffer_bytes, true),
+      "64-bit access", staging_source(tech, config.buffer_bytes, true)});
+  staging_read_counter_ = ledger.add_counter(CounterSpec{
+      this->name(), "staging.read", Level::buffer, Action::read, tech.sram_access_64b(config.buffer_bytes, false),
+      "64-bit access", staging_source(tech, config.buffer_bytes, false)});
+  if (tech.has(kBurstControlKey))
+    burst_control_counter_ = ledger.add_counter_from_table(this->name(), "burst_control", Level::other,
+                                                           Action::update, kBurstControlKey);
+
+  const uint32_t slots = config.buffer_bytes / config.burst_bytes;
+  for (unsigned i = 0; i < config.channels; ++i) {
+    auto c = std::make_unique<Channel>();
+    c->index = i;
+    c->staging.resize(uint64_t{slots} * config.burst_bytes);
+    channels_.push_back(std::move(c));
+    sc_core::sc_spawn([this, i] { channel_thread(i); }, ("channel" + std::to_string(i)).c_str());
+  }
+  build_registers();
+
+  reg_socket.register_b_transport(this, &DmaEngine::reg_b_transport);
+  reg_socket.register_transport_dbg(this, &DmaEngine::reg_transport_dbg);
+  SC_METHOD(drive_irq);
+  sensitive << irq_changed_;
+  dont_initialize();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registers
+
+void DmaEngine::build_registers() {
+  bank_.add_all(dma::kGlobalRegisterDefs);
+  bank_.set(dma::CHANNELS, config_.channels);
+  bank_.on_write(dma::IRQ_STATUS, [this](uint64_t old_value, uint64_t new_value) {
+    on_irq_status_write(old_value, new_value);
+  });
+  for (unsigned ch = 0; ch < config_.channels; ++ch) {
+    for (const regs::RegDef& def : dma::kChannelRegisterDefs) {
+      regs::RegDef copy = def;
+      register_names_.push_back("CH" + std::to_string(ch) + "_" + def.name);
+      copy.name = register_names_.back().c_str();
+      copy.offset += dma::channel_base(ch);
+      bank_.add(copy);
+    }
+    bank_.on_write(dma::channel_reg(ch, dma::CTRL), [this, ch](uint64_t, uint64_t v) { on_ctrl_write(ch, v); });
+    bank_.on_write(dma::channel_reg(ch, dma::STATUS), [this, ch](uint64_t, uint64_t v) { on_status_write(ch, v); });
+  }
+}
+
+void DmaEngine::reg_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
+  // A START takes effect at the writer's simulated time, which includes its local offset.
+  register_access_offset_ = delay;
+  bank_.b_transport(trans, delay);
+  delay += clock_.period;  // the register interface answers in one DMA cycle
+}
+
+unsigned int DmaEngine::reg_transport_dbg(tlm::tlm_generic_payload& trans) { return bank_.transport_dbg(trans); }
+
+void DmaEngine::on_ctrl_write(unsigned channel, uint64_t new_value) {
+  if (new_value & dma::kCtrlStart) {
+    bank_.set(dma::channel_reg(channel, dma::CTRL), new_value & ~uint64_t{dma::kCtrlStart});  // self-clearing
+    start_from_registers(channel);
+  }
+  update_irq();  // IRQ_ENABLE may have changed
+}
+
+void DmaEngine::on_status_write(unsigned channel, uint64_t /*new_value*/) {
+  refresh_busy(*channels_[channel]);  // BUSY is not software's to clear
+  update_irq();
+}
+
+void DmaEngine::on_irq_status_write(uint64_t old_value, uint64_t new_value) {
+  const uint64_t cleared = old_value & ~new_value;
+  for (unsigned ch = 0; ch < config_.channels; ++ch)
+    if (cleared & (uint64_t{1} << ch)) set_status_bits(ch, 0, dma::kStatusDone | dma::kStatusError);
+  update_irq();
+}
+
+DmaDescriptor DmaEngine::descriptor_from_registers(unsigned channel) const {
+  auto reg = [&](dma::ChannelReg r) { return bank_.get(dma::channel_reg(channel, r)); };
+  const uint64_t ctrl = reg(dma::CTRL);
+  DmaDescriptor d;
+  d.src = reg(dma::SRC_ADDR);
+  d.dst = reg(dma::DST_ADDR);
+  d.rows = static_cast<uint32_t>(reg(dma::ROWS));
+  d.row_bytes = static_cast<uint32_t>(reg(dma::ROW_BYTES));
+  d.src_stride = static_cast<uint32_t>(reg(dma::SRC_STRIDE));
+  d.dst_stride = static_cast<uint32_t>(reg(dma::DST_STRIDE));
+  d.src_space = (ctrl & dma::kCtrlSrcSpace) ? dma::kLocalSpace : dma::kSystemSpace;
+  d.dst_space = (ctrl & dma::kCtrlDstSpace) ? dma::kLocalSpace : dma::kSystemSpace;
+  return d;
+}
+
+void DmaEngine::start_from_registers(unsigned channel) {
+  Channel& c = *channels_[channel];
+  if (c.running || !c.queue.empty()) {
+    DLVP_LOG_WARN(name(), "channel " << channel << ": START while busy refused; the running job continues");
+    bank_.set(dma::channel_reg(channel, dma::ERROR_CODE), static_cast<uint32_t>(DmaErrorCode::busy));
+    set_status_bits(channel, dma::kStatusError, 0);
+    ++c.stats.errors;
+    return;
+  }
+  bank_.set(dma::channel_reg(channel, dma::ERROR_CODE), static_cast<uint32_t>(DmaErrorCode::none));
+  bank_.set(dma::channel_reg(channel, dma::BYTES_DONE), 0);
+  set_status_bits(channel, 0, dma::kStatusDone | dma::kStatusError);
+  c.queue.push_back(Job{descriptor_from_registers(channel), true, {},
+                        sc_core::sc_time_stamp() + register_access_offset_});
+  refresh_busy(c);
+  c.job_posted.notify(SC_ZERO_TIME);
+}
+
+void DmaEngine::set_status_bits(unsigned channel, uint32_t set, uint32_t clear) {
+  const uint32_t offset = dma::channel_reg(channel, dma::STATUS);
+  bank_.set(offset, (bank_.get(offset) & ~uint64_t{clear}) | set);
+}
+
+void DmaEngine::refresh_busy(Channel& c) {
+  const bool busy = c.running || !c.queue.empty();
+  set_status_bits(c.index, busy ? dma::kStatusBusy : 0, busy ? 0 : dma::kStatusBusy);
+}
+
+void DmaEngine::update_irq() {
+  uint64_t pending = 0;
+  for (unsigned ch = 0; ch < config_.channels; ++ch) {
+    const bool enabled = bank_.get(dma::channel_reg(ch, dma::CTRL)) & dma::kCtrlIrqEnable;
+    const bool flagged = bank_.get(dma::channel_reg(ch, dma::STATUS)) & (dma::kStatusDone | dma::kStatusError);
+    if (enabled && flagged) pending |= uint64_t{1} << ch;
+  }
+  bank_.set(dma::IRQ_STATUS, pending);
+  irq_changed_.notify(SC_ZERO_TIME);
+}
+
+// The only writer of the irq port, so the signal has one driver whichever process changed status.
+void DmaEngine::drive_irq() { irq.write(bank_.get(dma::IRQ_STATUS) != 0); }
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+void DmaEngine::add_valid_range(int space, uint64_t base, uint64_t size) {
+  if (space != dma::kSystemSpace && space != dma::kLocalSpace)
+    throw std::invalid_argument(std::string(name()) + ": add_valid_range: unknown space " + std::to_string(space));
+  if (size == 0 || base + size - 1 < base)
+    throw std::invalid_argument(std::string(name()) + ": add_valid_range: empty or wrapping range");
+  valid_ranges_[space].push_back(AddressRange{base, size});
+}
+
+void DmaEngine::submit(unsigned channel, const DmaDescriptor& descriptor, DoneCallback on_done,
+                       const sc_time& submitter_local_time) {
+  if (channel >= config_.channels)
+    throw std::out_of_range(std::string(name()) + ": submit to channel " + std::to_string(channel) + " of " +
+                            std::to_string(config_.channels));
+  Channel& c = *channels_[channel];
+  c.queue.push_back(Job{descriptor, false, std::move(on_done), sc_core::sc_time_stamp() + submitter_local_time});
+  refresh_busy(c);
+  c.job_posted.notify(SC_ZERO_TIME);
+}
+
+const DmaEngine::ChannelStats& DmaEngine::channel_stats(unsigned channel) const {
+  return channels_.at(channel)->stats;
+}
+
+void DmaEngine::channel_thread(unsigned channel) {
+  Channel& c = *channels_[channel];
+  for (;;) {
+    while (c.queue.empty()) sc_core::wait(c.job_posted);
+    Job job = std::move(c.queue.front());
+    c.queue.pop_front();
+    c.running = true;
+    c.quantum.reset();
+    const sc_time start = std::max(sc_core::sc_time_stamp(), job.earliest_start);
+
+    TransferResult result;
+    result.code = validate_descriptor(job.descriptor, valid_ranges_);
+    result.end = start;
+    if (result.code == DmaErrorCode::none) result = transfer(c, job.descriptor, start);
+
+    // Completion becomes visible at its simulated time, never earlier.
+    const sc_time now = sc_core::sc_time_stamp();
+    c.quantum.set(result.end > now ? result.end - now : SC_ZERO_TIME);
+    c.quantum.sync();
+    c.running = false;
+    refresh_busy(c);
+    finish(c, job, result, start);
+  }
+}
+
+// Reads are issued in order, each at max(previous read + 1 cycle, completion of the read
+// max_outstanding earlier, the write that frees its staging slot); each write follows as soon as
+// its data arrived, under the same window. Of the next read and the next write, the earlier is
+// issued first, so every target sees this channel's transactions in time order.
+DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d, const sc_time& start) {
+  struct Slot {
+    DmaBurst burst;
+    sc_time data_ready;  // read completion
+    sc_time freed;       // write completion
+  };
+  const uint32_t window = config_.max_outstanding;
+  const uint32_t slots = static_cast<uint32_t>(c.staging.size() / config_.burst_bytes);
+  std::vector<sc_time> read_done(window), write_done(window);
+  std::vector<Slot> slot(slots);
+  BurstWalker walker(d, config_.burst_bytes);
+
+  TransferResult result;
+  result.end = start;
+  uint64_t reads = 0, writes = 0;
+  sc_time next_read = start, next_write = start;
+  for (;;) {
+    const bool can_read = !walker.done() && reads - writes < slots;
+    const bool can_write = writes < reads;
+    if (!can_read && !can_write) break;
+    sc_time read_at = next_read;
+    if (reads >= window) read_at = std::max(read_at, read_done[reads % window]);
+    if (reads >= slots) read_at = std::max(read_at, slot[reads % slots].freed);
+    sc_time write_at = next_write;
+    if (can_write) {
+      write_at = std::max(write_at, slot[writes % slots].data_ready);
+      if (writes >= window) write_at = std::max(write_at, write_done[writes % window]);
+    }
+
+    sc_time done;
+    if (can_read && (!can_write || read_at <= write_at)) {
+      Slot& s = slot[reads % slots];
+      s.burst = walker.next();
+      uint8_t* data = c.staging.data() + uint64_t{reads % slots} * config_.burst_bytes;
+      const bool ok = issue(c, d.src_space, tlm::TLM_READ_COMMAND, s.burst.src, data, s.burst.bytes, read_at, done);
+      result.end = std::max(result.end, done);
+      if (!ok) {
+        result.code = DmaErrorCode::bus_error;
+        DLVP_LOG_WARN(name(), "channel " << c.index << ": read of " << s.burst.bytes << " B at 0x" << std::hex
+                                         << s.burst.src << " failed: " << c.trans.get_response_string());
+        break;
+      }
+      ledger_.count(staging_write_counter_, words_of(s.burst.bytes));
+      s.data_ready = done;
+      read_done[reads % window] = done;
+      next_read = read_at + clock_.period;
+      ++reads;
+    } else {
+      Slot& s = slot[writes % slots];
+      uint8_t* data = c.staging.data() + uint64_t{writes % slots} * config_.burst_bytes;
+      ledger_.count(staging_read_counter_, words_of(s.burst.bytes));
+      const bool ok = issue(c, d.dst_space, tlm::TLM_WRITE_COMMAND, s.burst.dst, data, s.burst.bytes, write_at, done);
+      result.end = std::max(result.end, done);
+      if (!ok) {
+        result.code = DmaErrorCode::bus_error;
+        DLVP_LOG_WARN(name(), "channel " << c.index << ": write of " << s.burst.bytes << " B at 0x" << std::hex
+                                         << s.burst.dst << " failed: " << c.trans.get_response_string());
+        break;
+      }
+      s.freed = done;
+      write_done[writes % window] = done;
+      next_write = write_at + clock_.period;
+      result.bytes += s.burst.bytes;
+      ++writes;
+    }
+  }
+  return result;
+}
+
+bool DmaEngine::issue(Channel& c, int space, tlm::tlm_command command, uint64_t address, uint8_t* data,
+                      uint32_t bytes, const sc_time& issue_time, sc_time& completion) {
+  const sc_time now = sc_core::sc_time_stamp();
+  c.quantum.set(issue_time > now ? issue_time - now : SC_ZERO_TIME);
+  sc_time delay = c.quantum.get_local_time();
+  setup_payload(c.trans, command, address, data, bytes);
+  if (space == dma::kLocalSpace) buffer_socket->b_transport(c.trans, delay);
+  else mem_socket->b_transport(c.trans, delay);
+  completion = sc_core::sc_time_stamp() + delay;
+  ++c.stats.bursts;
+  if (burst_control_counter_) ledger_.count(*burst_control_counter_);
+  if (c.quantum.need_sync()) c.quantum.sync();
+  return c.trans.is_response_ok();
+}
+
+void DmaEngine::finish(Channel& c, const Job& job, const TransferResult& result, const sc_time& start) {
+  ++c.stats.jobs;
+  c.stats.bytes_moved += result.bytes;
+  c.stats.busy_time += result.end - start;
+  const bool failed = result.code != DmaErrorCode::none;
+  if (failed) {
+    ++c.stats.errors;
+    DLVP_LOG_WARN(name(), "channel " << c.index << ": job failed (" << dma::to_string(result.code) << ") after "
+                                     << result.bytes << " B: " << describe(job.descriptor));
+  } else {
+    DLVP_LOG_DEBUG(name(), "channel " << c.index << ": moved " << result.bytes << " B in "
+                                      << (result.end - start) << ": " << describe(job.descriptor));
+  }
+  if (!job.from_registers) {
+    if (job.on_done) job.on_done(result.code);
+    return;
+  }
+  bank_.set(dma::channel_reg(c.index, dma::BYTES_DONE), result.bytes);
+  if (failed) bank_.set(dma::channel_reg(c.index, dma::ERROR_CODE), static_cast<uint32_t>(result.code));
+  set_status_bits(c.index, failed ? dma::kStatusError : dma::kStatusDone, 0);
+  update_irq();
+}
+
+void DmaEngine::report(nlohmann::json& out, double elapsed_ns) const {
+  uint64_t jobs = 0, bytes = 0, errors = 0;
+  nlohmann::json per_channel = nlohmann::json::array();
+  for (const auto& c : channels_) {
+    const ChannelStats& s = c->stats;
+    jobs += s.jobs;
+    bytes += s.bytes_moved;
+    errors += s.errors;
+    per_channel.push_back({{"channel", c->index},
+                           {"jobs", s.jobs},
+                           {"bytes_moved", s.bytes_moved},
+                           {"bursts", s.bursts},
+                           {"errors", s.errors},
+                           {"busy_time_ns", s.busy_time.to_seconds() * 1e9},
+                           {"bandwidth_GBps", s.bandwidth_gbps()}});
+  }
+  out["jobs"] = jobs;
+  out["bytes_moved"] = bytes;
+  out["errors"] = errors;
+  out["average_bandwidth_GBps"] = elapsed_ns > 0 ? static_cast<double>(bytes) / elapsed_ns : 0.0;
+  out["channels"] = per_channel;
+}
+
+}  // namespace dlvp

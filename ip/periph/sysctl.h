@@ -1,0 +1,70 @@
+// System controller: identifies the SoC (ID, VERSION), ends the simulation when software writes
+// its exit status to EXIT, and holds the device table through which software discovers every
+// other block (id, base, size, interrupt line) — see sysctl_regs.h.
+#pragma once
+#include "ip/common/params.h"
+#include "ip/common/register_bank.h"
+#include "ip/common/reportable.h"
+#include "ip/periph/register_window.h"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace dlvp {
+
+struct SysctlConfig {
+  RegisterTiming timing;
+
+  static void bind(ParamBinder& b, SysctlConfig& c);
+};
+
+class Sysctl : public sc_core::sc_module, public Reportable {
+ public:
+  struct Device {
+    uint32_t id;    // soc::DeviceId
+    uint64_t base;  // bytes
+    uint64_t size;  // bytes
+    uint32_t irq;   // interrupt source number, soc::kNoIrq when none
+  };
+
+  tlm_utils::simple_target_socket<Sysctl> socket;
+
+  Sysctl(sc_core::sc_module_name name, const SysctlConfig& config);
+
+  // Called by the platform for every block (itself included) before the simulation starts.
+  // Throws std::invalid_argument on an empty window or one that wraps around the address space.
+  void add_device(uint32_t id, uint64_t base, uint64_t size, uint32_t irq);
+  const std::vector<Device>& devices() const { return devices_; }
+
+  bool exit_requested() const { return exit_requested_; }
+  uint32_t exit_code() const { return exit_code_; }
+  // Initiator-local time of the EXIT write.
+  sc_core::sc_time exit_time() const { return exit_time_; }
+
+  std::string report_name() const override { return name(); }
+  void report(nlohmann::json& out, double elapsed_ns) const override;
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+  void on_exit(uint32_t code);
+  // The entry DEVICE_SELECT points at, or an empty one (id kDevNone) when out of range.
+  Device selected() const;
+
+  SysctlConfig config_;
+  RegisterBank bank_;
+  std::vector<Device> devices_;
+  sc_core::sc_time access_time_;  // initiator's local time of the access being served
+  bool exit_requested_ = false;
+  uint32_t exit_code_ = 0;
+  sc_core::sc_time exit_time_;
+
+  RegisterAccessStats access_stats_;
+  uint64_t ignored_exits_ = 0;
+};
+
+}  // namespace dlvp

@@ -1,0 +1,40 @@
+// System controller register map, shared by the model (ip/periph/sysctl.*) and the software
+// (sw/hal). Freestanding: only <stdint.h> and the X-macro helpers of regdef.h.
+//
+// The system controller sits at the one fixed address software knows (soc::kSysctlBase in
+// platform/soc_map.h). Its device table tells software where everything else is: write an index
+// to DEVICE_SELECT, then read DEVICE_ID / DEVICE_BASE / DEVICE_SIZE / DEVICE_IRQ of that entry.
+// An index at or beyond DEVICE_COUNT reads DEVICE_ID = soc::kDevNone (0), base and size 0 and
+// DEVICE_IRQ = soc::kNoIrq.
+#pragma once
+#include "ip/common/regdef.h"
+
+#include <stdint.h>
+
+namespace dlvp::sysctl {
+
+constexpr uint32_t kMagic = 0x444C5650;    // ID register: "DLVP" in ASCII
+constexpr uint32_t kVersion = 0x00010000;  // VERSION register: major << 16 | minor of this map
+
+// EXIT: writing a value ends the simulation; the value is the program's exit status, which the
+// simulator reports and returns (0 = success, anything else = failure, as for a POSIX process).
+constexpr uint32_t kExitSuccess = 0;
+constexpr uint32_t kExitFailure = 1;
+
+// REG(name, offset, width in bytes, reset value, access, description)
+#define DLVP_SYSCTL_REGISTERS(REG)                                                                 \
+  REG(ID, 0x000, 4, ::dlvp::sysctl::kMagic, RO, "magic number 0x444C5650 (\"DLVP\")")             \
+  REG(VERSION, 0x004, 4, ::dlvp::sysctl::kVersion, RO, "register map version: major << 16 | minor") \
+  REG(EXIT, 0x008, 4, 0, WO, "write: end the simulation with this exit status")                   \
+  REG(SCRATCH, 0x00c, 4, 0, RW, "free for software (no effect)")                                  \
+  REG(DEVICE_COUNT, 0x010, 4, 0, RO, "number of entries in the device table")                     \
+  REG(DEVICE_SELECT, 0x014, 4, 0, RW, "index of the device table entry the DEVICE_* registers show") \
+  REG(DEVICE_ID, 0x018, 4, 0, RO, "selected entry: device id (soc::DeviceId), 0 when out of range") \
+  REG(DEVICE_IRQ, 0x01c, 4, 0, RO, "selected entry: interrupt source number, soc::kNoIrq when none") \
+  REG(DEVICE_BASE, 0x020, 8, 0, RO, "selected entry: base address of its window")                 \
+  REG(DEVICE_SIZE, 0x028, 8, 0, RO, "selected entry: size of its window in bytes")
+
+enum Reg : uint32_t { DLVP_SYSCTL_REGISTERS(DLVP_REG_OFFSET_ENUM) };
+inline constexpr regs::RegDef kRegisters[] = {DLVP_SYSCTL_REGISTERS(DLVP_REG_DEF_ENTRY)};
+
+}  // namespace dlvp::sysctl

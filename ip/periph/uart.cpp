@@ -1,0 +1,132 @@
+#include "uart.h"
+
+#include "ip/common/log.h"
+#include "ip/periph/uart_regs.h"
+#include "platform/soc_map.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+namespace dlvp {
+
+void UartConfig::bind(ParamBinder& b, UartConfig& c) {
+  b.integer("baud_rate", c.baud_rate, "bit/s", "line rate; 0 = infinitely fast virtual console", 0u, 100000000u);
+  b.integer("tx_fifo_depth", c.tx_fifo_depth, "characters",
+            "TX FIFO depth behind the shift register (only matters with a baud rate)", 1u, 65536u);
+  b.flag("echo", c.echo, "print each complete line of program output on stdout");
+  RegisterTiming::bind(b, c.timing);
+}
+
+namespace {
+constexpr double kBitsPerCharacter = 10.0;  // start bit, 8 data bits, stop bit
+}
+
+Uart::Uart(sc_core::sc_module_name name, const UartConfig& config)
+    : sc_module(name), socket("socket"), config_(config), bank_(this->name(), soc::kRegisterWindowBytes) {
+  if (config_.tx_fifo_depth == 0) throw ConfigError(std::string(this->name()) + ": tx_fifo_depth must be at least 1");
+  if (config_.baud_rate > 0) char_time_ = sc_core::sc_time(kBitsPerCharacter / config_.baud_rate, sc_core::SC_SEC);
+  socket.register_b_transport(this, &Uart::b_transport);
+  socket.register_transport_dbg(this, &Uart::transport_dbg);
+  bank_.add_all(uart::kRegisters);
+  bank_.on_write(uart::TXDATA, [this](uint64_t, uint64_t value) { on_txdata(value); });
+  bank_.on_read(uart::STATUS, [this](uint64_t) { return status(); });
+  bank_.on_read(uart::TX_DROPPED, [this](uint64_t) { return dropped_ & 0xffffffffu; });
+}
+
+void Uart::set_log_path(const std::string& path) {
+  std::ofstream file(path, std::ios::out | std::ios::trunc);
+  if (!file) throw ConfigError("uart log file '" + path + "': cannot open for writing: " + std::strerror(errno));
+  log_ = std::move(file);
+  log_path_ = path;
+}
+
+void Uart::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  // Register effects happen at the initiator's local time; the access itself then takes a while.
+  access_time_ = sc_core::sc_time_stamp() + delay;
+  bank_.b_transport(trans, delay);
+  delay += config_.timing.access_delay();
+  access_stats_.count(trans);
+}
+
+unsigned int Uart::transport_dbg(tlm::tlm_generic_payload& trans) {
+  access_time_ = sc_core::sc_time_stamp();
+  return bank_.transport_dbg(trans);  // debug writes run no hooks: nothing is transmitted
+}
+
+uint64_t Uart::status() const {
+  uint64_t bits = 0;
+  if (config_.baud_rate == 0 || fifo_occupancy(access_time_) < config_.tx_fifo_depth) bits |= uart::kStatusTxReady;
+  if (access_time_ >= tx_idle_at_) bits |= uart::kStatusTxEmpty;
+  return bits;  // kStatusRxValid never: there is no input source
+}
+
+uint32_t Uart::fifo_occupancy(const sc_core::sc_time& t) const {
+  // tx_starts_ is sorted: each character starts when its predecessor has been shifted out.
+  const auto first_waiting = std::upper_bound(tx_starts_.begin(), tx_starts_.end(), t);
+  return static_cast<uint32_t>(tx_starts_.end() - first_waiting);
+}
+
+bool Uart::accept_character(const sc_core::sc_time& t) {
+  if (config_.baud_rate == 0) return true;
+  // No initiator's local time lies before the kernel's time, so older starts can be forgotten.
+  while (!tx_starts_.empty() && tx_starts_.front() <= sc_core::sc_time_stamp()) tx_starts_.pop_front();
+  if (fifo_occupancy(t) >= config_.tx_fifo_depth) return false;
+  const sc_core::sc_time start = std::max(t, tx_idle_at_);
+  tx_starts_.push_back(start);
+  tx_idle_at_ = start + char_time_;
+  return true;
+}
+
+void Uart::on_txdata(uint64_t value) {
+  if (!accept_character(access_time_)) {
+    ++dropped_;
+    DLVP_LOG_DEBUG(name(), "TX FIFO full: character 0x" << std::hex << (value & uart::kRxDataMask) << " dropped");
+    return;
+  }
+  output(static_cast<char>(value & 0xff));
+}
+
+void Uart::output(char c) {
+  ++characters_;
+  transcript_ += c;
+  if (c != '\n') {
+    line_ += c;
+    return;
+  }
+  emit_line(line_);
+  line_.clear();
+}
+
+void Uart::emit_line(const std::string& line) {
+  ++lines_;
+  if (config_.echo) std::cout << line << '\n' << std::flush;
+  if (log_.is_open()) {
+    log_ << line << '\n';
+    log_.flush();  // the log stays complete even if the simulator is killed
+  }
+}
+
+void Uart::flush() {
+  if (line_.empty()) return;
+  emit_line(line_);
+  line_.clear();
+}
+
+void Uart::end_of_simulation() { flush(); }
+
+void Uart::report(nlohmann::json& out, double elapsed_ns) const {
+  out["characters"] = characters_;
+  out["lines"] = lines_;
+  out["characters_dropped"] = dropped_;
+  out["baud_rate_bps"] = config_.baud_rate;
+  if (config_.baud_rate > 0 && elapsed_ns > 0) {
+    const double busy_ns = static_cast<double>(characters_) * char_time_.to_seconds() * 1e9;
+    out["tx_line_utilization"] = std::min(1.0, busy_ns / elapsed_ns);
+  }
+  if (!log_path_.empty()) out["log_path"] = log_path_;
+  access_stats_.report(out);
+}
+
+}  // namespace dlvp

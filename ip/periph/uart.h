@@ -1,0 +1,82 @@
+// UART: the platform's console. Characters written to TXDATA are collected into lines; each
+// complete line goes to stdout (raw program output) and to a log file, and everything written
+// is kept as a transcript. With a baud rate, every character occupies the line for 10 bit times
+// (start, 8 data, stop): STATUS shows the transmitter busy and a full TX FIFO drops characters.
+// There is no input source: the receiver always reads empty.
+#pragma once
+#include "ip/common/params.h"
+#include "ip/common/register_bank.h"
+#include "ip/common/reportable.h"
+#include "ip/periph/register_window.h"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <deque>
+#include <fstream>
+#include <string>
+
+namespace dlvp {
+
+struct UartConfig {
+  uint32_t baud_rate = 0;       // bits/s; 0 = infinitely fast virtual console
+  uint32_t tx_fifo_depth = 16;  // characters waiting behind the one being shifted out
+  bool echo = true;             // print complete lines on stdout
+  RegisterTiming timing;
+
+  static void bind(ParamBinder& b, UartConfig& c);
+};
+
+class Uart : public sc_core::sc_module, public Reportable {
+ public:
+  tlm_utils::simple_target_socket<Uart> socket;
+
+  Uart(sc_core::sc_module_name name, const UartConfig& config);
+
+  // Opens (truncates) the log file complete lines are appended to. Throws ConfigError naming the
+  // path when it cannot be opened. Call before the simulation starts.
+  void set_log_path(const std::string& path);
+  // Every character written so far, complete lines and the current partial line alike.
+  const std::string& transcript() const { return transcript_; }
+  // Emits the partial line, if any (also done at the end of the simulation).
+  void flush();
+
+  uint64_t characters_dropped() const { return dropped_; }
+  const UartConfig& config() const { return config_; }
+
+  std::string report_name() const override { return name(); }
+  void report(nlohmann::json& out, double elapsed_ns) const override;
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+  void end_of_simulation() override;
+
+  void on_txdata(uint64_t value);
+  uint64_t status() const;
+  // Baud-rate model: characters whose transmission starts after `t` are still in the FIFO.
+  uint32_t fifo_occupancy(const sc_core::sc_time& t) const;
+  bool accept_character(const sc_core::sc_time& t);
+  void output(char c);
+  void emit_line(const std::string& line);
+
+  UartConfig config_;
+  RegisterBank bank_;
+  sc_core::sc_time char_time_;      // 10 bit times; zero when baud_rate is 0
+  sc_core::sc_time access_time_;    // initiator's local time of the access being served
+  std::deque<sc_core::sc_time> tx_starts_;  // start times of characters not yet known to be shifting
+  sc_core::sc_time tx_idle_at_;     // when the last accepted character has been shifted out
+  std::string line_;                // current partial line
+  std::string transcript_;
+  std::string log_path_;
+  std::ofstream log_;
+
+  RegisterAccessStats access_stats_;
+  uint64_t characters_ = 0;
+  uint64_t lines_ = 0;
+  uint64_t dropped_ = 0;
+};
+
+}  // namespace dlvp

@@ -1,0 +1,112 @@
+#include "platform_config.h"
+
+#include "platform/soc_map.h"
+
+#include <filesystem>
+#include <functional>
+
+namespace dlvp {
+namespace {
+
+// Each scenario section with the function that binds it; one list serves loading and describing.
+struct Section {
+  const char* key;
+  std::function<void(ParamBinder&)> bind;
+};
+
+std::vector<Section> sections(PlatformConfig& c) {
+  return {
+      {"software", [&](ParamBinder& b) { SoftwareConfig::bind(b, c.software); }},
+      {"run", [&](ParamBinder& b) { RunConfig::bind(b, c.run); }},
+      {"energy", [&](ParamBinder& b) { EnergyConfig::bind(b, c.energy); }},
+      {"map", [&](ParamBinder& b) { c.map.bind(b); }},
+      {"cpu", [&](ParamBinder& b) { CpuConfig::bind(b, c.cpu); }},
+      {"bus", [&](ParamBinder& b) { BusConfig::bind(b, c.bus); }},
+      {"ddr", [&](ParamBinder& b) { DdrConfig::bind(b, c.ddr); }},
+      {"dma", [&](ParamBinder& b) { DmaConfig::bind(b, c.dma); }},
+      {"uart", [&](ParamBinder& b) { UartConfig::bind(b, c.uart); }},
+      {"intc", [&](ParamBinder& b) { IntcConfig::bind(b, c.intc); }},
+      {"timer", [&](ParamBinder& b) { TimerConfig::bind(b, c.timer); }},
+      {"sysctl", [&](ParamBinder& b) { SysctlConfig::bind(b, c.sysctl); }},
+      {"scratchpad", [&](ParamBinder& b) { ScratchpadConfig::bind(b, c.scratchpad); }},
+  };
+}
+
+}  // namespace
+
+const std::vector<DeviceSlot>& MemoryMapConfig::slots() {
+  // The system controller's base is fixed (software's one known address); the rest may move.
+  static const std::vector<DeviceSlot> table = {
+      {soc::kDevSysctl, "sysctl", soc::kSysctlBase, soc::kNoIrq},
+      {soc::kDevUart, "uart", 0x10001000, soc::kNoIrq},
+      {soc::kDevTimer, "timer", 0x10002000, soc::kNoIrq},
+      {soc::kDevIntc, "intc", 0x10003000, soc::kNoIrq},
+      {soc::kDevDma, "dma", 0x10010000, 1},
+  };
+  return table;
+}
+
+void MemoryMapConfig::bind(ParamBinder& b) {
+  bases.clear();
+  for (const DeviceSlot& slot : slots()) {
+    uint64_t base = slot.default_base;
+    if (slot.id == soc::kDevSysctl) {
+      b.integer(slot.key, base, "address", "base of the system controller (fixed: software's one known address)",
+                soc::kSysctlBase, soc::kSysctlBase);
+    } else {
+      b.integer(slot.key, base, "address", "base of the block's 4 KiB register window (4 KiB aligned, below DDR)",
+                0x1000, soc::kDdrBase - soc::kRegisterWindowBytes);
+      if (base % soc::kRegisterWindowBytes != 0)
+        throw ConfigError(b.origin()(b.key(slot.key)) + ": key '" + b.key(slot.key) + "' must be 4 KiB aligned");
+    }
+    bases.emplace_back(&slot, base);
+  }
+}
+
+uint64_t MemoryMapConfig::base_of(uint32_t device_id) const {
+  for (const auto& [slot, base] : bases)
+    if (slot->id == device_id) return base;
+  return 0;
+}
+
+PlatformConfig load_platform_config(const Scenario& scenario, const std::string& app_dir) {
+  PlatformConfig c;
+  c.scenario_path = scenario.path();
+  ParamBinder top(scenario.root(), "", scenario.origin_lookup());
+  std::string hw;
+  top.text("hw", hw, "hardware configuration: a name in scenarios/hw/ or a path");
+  for (auto& s : sections(c)) {
+    ParamBinder b(top.section(s.key), s.key, scenario.origin_lookup());
+    s.bind(b);
+    b.finish();
+    c.effective.insert(c.effective.end(), b.entries().begin(), b.entries().end());
+  }
+  top.finish();
+
+  c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");
+  c.ddr_preset_path = scenario.resolve_data_file("ddr.preset", c.ddr.preset, "hw/ddr");
+  c.ddr_timing = DdrTiming::load(c.ddr_preset_path);
+  if (!c.software.path.empty()) {
+    c.app_path = scenario.resolve_data_file("software.path", c.software.path, "apps");
+  } else {
+    const auto candidate = std::filesystem::path(app_dir) / (c.software.app + ".so");
+    if (!std::filesystem::exists(candidate))
+      throw ConfigError(scenario.origin("software.app") + ": key 'software.app' names '" + c.software.app +
+                        "', but " + candidate.string() + " does not exist (is it built?)");
+    c.app_path = candidate.string();
+  }
+  return c;
+}
+
+std::vector<ParamBinder::Entry> describe_platform_params() {
+  PlatformConfig c;
+  std::vector<ParamBinder::Entry> all;
+  for (auto& s : sections(c)) {
+    ParamBinder b(s.key);
+    s.bind(b);
+    all.insert(all.end(), b.entries().begin(), b.entries().end());
+  }
+  return all;
+}
+
+}  // namespace dlvp

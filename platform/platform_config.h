@@ -1,0 +1,99 @@
+// The whole platform's configuration, bound from a scenario in one pass so that every error
+// (unknown key, wrong type, out-of-range value, missing file) is reported before elaboration.
+#pragma once
+#include "ip/bus/bus.h"
+#include "ip/common/params.h"
+#include "ip/common/sram_buffer.h"
+#include "ip/cpu/cpu_config.h"
+#include "ip/ddr/ddr_controller.h"
+#include "ip/ddr/ddr_timing.h"
+#include "ip/dma/dma_engine.h"
+#include "ip/periph/intc.h"
+#include "ip/periph/sysctl.h"
+#include "ip/periph/timer.h"
+#include "ip/periph/uart.h"
+#include "platform/scenario.h"
+
+#include <string>
+#include <vector>
+
+namespace dlvp {
+
+struct SoftwareConfig {
+  std::string app = "dma_selftest";  // a native app in the build's sw/apps, or...
+  std::string path;                   // ...an explicit path to the app (overrides `app`)
+  static void bind(ParamBinder& b, SoftwareConfig& c) {
+    b.text("app", c.app, "name of the app in sw/apps to run");
+    b.text("path", c.path, "explicit path of the app binary (.so in native mode); overrides 'app'");
+  }
+};
+
+struct RunConfig {
+  double max_time_ms = 1000.0;
+  double quantum_ns = 1000.0;
+  static void bind(ParamBinder& b, RunConfig& c) {
+    b.real("max_time_ms", c.max_time_ms, "ms", "simulated time limit; the run stops there if software has not exited", 1e-6, 1e9);
+    b.real("quantum_ns", c.quantum_ns, "ns", "global quantum of temporal decoupling", 1e-3, 1e9);
+  }
+};
+
+struct EnergyConfig {
+  std::string tech = "horowitz-45nm";
+  static void bind(ParamBinder& b, EnergyConfig& c) {
+    b.text("tech", c.tech, "technology table: a name in scenarios/tech/ or a path to a YAML file");
+  }
+};
+
+// Local (accelerator-side) SRAM reachable by the DMA's buffer space until the engines provide
+// their own buffer ports; software uses it to exercise DDR <-> on-chip transfers.
+struct ScratchpadConfig {
+  uint64_t size_bytes = 64 * 1024;
+  uint32_t port_width_bytes = 8;
+  static void bind(ParamBinder& b, ScratchpadConfig& c) {
+    b.integer("size_bytes", c.size_bytes, "B", "on-chip scratchpad SRAM in the DMA's local buffer space", 0, 64ull << 20);
+    b.integer("port_width_bytes", c.port_width_bytes, "B", "scratchpad port width", 1, 128);
+  }
+};
+
+// One row per memory-mapped block: the memory map is this table plus the scenario's `map` keys.
+struct DeviceSlot {
+  uint32_t id;           // soc::DeviceId
+  const char* key;       // scenario key under `map`, and the block's name
+  uint64_t default_base;
+  uint32_t irq;          // interrupt controller source, soc::kNoIrq when none
+};
+
+struct MemoryMapConfig {
+  std::vector<std::pair<const DeviceSlot*, uint64_t>> bases;  // device -> base address
+  static const std::vector<DeviceSlot>& slots();
+  void bind(ParamBinder& b);
+  uint64_t base_of(uint32_t device_id) const;
+};
+
+struct PlatformConfig {
+  std::string scenario_path;
+  SoftwareConfig software;
+  RunConfig run;
+  EnergyConfig energy;
+  MemoryMapConfig map;
+  CpuConfig cpu;
+  BusConfig bus;
+  DdrConfig ddr;
+  DdrTiming ddr_timing;
+  DmaConfig dma;
+  UartConfig uart;
+  IntcConfig intc;
+  TimerConfig timer;
+  SysctlConfig sysctl;
+  ScratchpadConfig scratchpad;
+
+  std::string tech_path, ddr_preset_path, app_path;
+  std::vector<ParamBinder::Entry> effective;  // every parameter with its effective value
+};
+
+// `app_dir` is where native apps are built (the build's sw/apps).
+PlatformConfig load_platform_config(const Scenario& scenario, const std::string& app_dir);
+// All parameters with defaults, units and descriptions (for `dlvp params`).
+std::vector<ParamBinder::Entry> describe_platform_params();
+
+}  // namespace dlvp

@@ -1,0 +1,107 @@
+#include "report.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace dlvp {
+
+std::string format_energy(double value, const std::string& unit) {
+  char text[64];
+  if (unit != "pJ") {
+    std::snprintf(text, sizeof text, "%.4g %s", value, unit.c_str());
+    return text;
+  }
+  static const char* prefixes[] = {"pJ", "nJ", "uJ", "mJ", "J"};
+  int i = 0;
+  while (std::fabs(value) >= 1000.0 && i < 4) value /= 1000.0, ++i;
+  std::snprintf(text, sizeof text, "%.4g %s", value, prefixes[i]);
+  return text;
+}
+
+nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
+                            const std::vector<const Reportable*>& modules) {
+  nlohmann::json r;
+  r["schema"] = "dlvp-report";
+  r["schema_version"] = kReportSchemaVersion;
+  r["scenario"] = config.scenario_path;
+
+  auto& cfg = r["configuration"];
+  for (const auto& e : config.effective) cfg[e.key] = {{"value", e.value}, {"unit", e.unit}};
+  cfg["files"] = {{"technology_table", config.tech_path}, {"ddr_preset", config.ddr_preset_path}, {"app", config.app_path}};
+
+  r["run"] = {{"simulated_time_ns", outcome.simulated_ns},
+              {"wall_time_s", outcome.wall_seconds},
+              {"end_reason", outcome.end_reason},
+              {"software_exited", outcome.software_exited},
+              {"exit_code", outcome.exit_code}};
+  r["software"] = {{"console", outcome.console}};
+
+  auto& mods = r["modules"];
+  for (const Reportable* m : modules) {
+    nlohmann::json stats = nlohmann::json::object();
+    m->report(stats, outcome.simulated_ns);
+    mods[m->report_name()] = stats;
+  }
+
+  auto& energy = r["energy"];
+  energy["unit"] = ledger.unit();
+  energy["technology_table"] = ledger.tech().name();
+  const auto levels = ledger.energy_by_level(outcome.simulated_ns);
+  double total = 0;
+  for (int l = 0; l < kLevelCount; ++l) {
+    energy["by_level"][to_string(static_cast<Level>(l))] = levels[l];
+    total += levels[l];
+  }
+  energy["total"] = total;
+  energy["counters"] = nlohmann::json::array();
+  for (CounterId id = 0; id < ledger.counter_count(); ++id) {
+    const CounterSpec& s = ledger.spec(id);
+    energy["counters"].push_back({{"module", s.module},
+                                  {"name", s.name},
+                                  {"level", to_string(s.level)},
+                                  {"action", to_string(s.action)},
+                                  {"count", s.action == Action::static_power ? outcome.simulated_ns : double(ledger.count_of(id))},
+                                  {"count_unit", s.count_unit},
+                                  {"unit_energy", s.unit_energy},
+                                  {"energy", ledger.energy_of(id, outcome.simulated_ns)},
+                                  {"source", s.source}});
+  }
+  return r;
+}
+
+namespace {
+
+double number_or(const nlohmann::json& j, const char* key, double fallback = 0) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+
+}  // namespace
+
+void print_summary(std::ostream& os, const nlohmann::json& r) {
+  char line[256];
+  const auto& run = r["run"];
+  os << "\n== dlvp summary: " << r["scenario"].get<std::string>() << " ==\n";
+  std::snprintf(line, sizeof line, "simulated time   %.3f us (%s, exit code %d), wall time %.3f s\n",
+                run["simulated_time_ns"].get<double>() / 1000.0, run["end_reason"].get<std::string>().c_str(),
+                run["exit_code"].get<int>(), run["wall_time_s"].get<double>());
+  os << line;
+  for (const auto& [name, stats] : r["modules"].items()) {
+    if (stats.contains("bandwidth_GBps") && number_or(stats, "bytes_read") + number_or(stats, "bytes_written") > 0) {
+      std::snprintf(line, sizeof line, "%-16s %.0f B read, %.0f B written, %.3f GB/s average over the run\n",
+                    name.c_str(), number_or(stats, "bytes_read"), number_or(stats, "bytes_written"),
+                    number_or(stats, "bandwidth_GBps"));
+      os << line;
+    }
+  }
+  const auto& e = r["energy"];
+  const std::string unit = e["unit"];
+  os << "energy (" << e["technology_table"].get<std::string>() << ")  total " << format_energy(e["total"], unit) << "\n";
+  for (const auto& [level, value] : e["by_level"].items()) {
+    const double total = e["total"].get<double>();
+    std::snprintf(line, sizeof line, "  %-8s %14s  %5.1f %%\n", level.c_str(), format_energy(value, unit).c_str(),
+                  total > 0 ? 100.0 * value.get<double>() / total : 0.0);
+    os << line;
+  }
+}
+
+}  // namespace dlvp

@@ -1,0 +1,33 @@
+// report.json (versioned schema, docs/report.md) and the printed run summary.
+#pragma once
+#include "ip/common/energy_ledger.h"
+#include "ip/common/reportable.h"
+#include "platform/platform_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace dlvp {
+
+constexpr int kReportSchemaVersion = 1;
+
+struct RunOutcome {
+  double simulated_ns = 0;
+  double wall_seconds = 0;
+  bool software_exited = false;
+  int exit_code = 0;
+  std::string end_reason;  // "software exit", "time limit", ...
+  std::string console;     // what the software printed
+};
+
+nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
+                            const std::vector<const Reportable*>& modules);
+void print_summary(std::ostream& os, const nlohmann::json& report);
+
+// Formats an energy in the ledger's unit with an SI prefix when the unit is pJ ("1.23 uJ").
+std::string format_energy(double value, const std::string& unit);
+
+}  // namespace dlvp

@@ -1,0 +1,86 @@
+#include "soc.h"
+
+#include "platform/soc_map.h"
+
+namespace dlvp {
+
+Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedger& ledger)
+    : sc_module(name), map_("memory map of " + config.scenario_path), buffer_map_("local buffer space") {
+  build_memory_map(config);
+  bus_ = std::make_unique<Bus>("bus", config.bus, map_, ledger);
+  cpu_ = std::make_unique<CpuNative>("cpu", config.cpu, config.app_path);
+  sysctl_ = std::make_unique<Sysctl>("sysctl", config.sysctl);
+  uart_ = std::make_unique<Uart>("uart", config.uart);
+  timer_ = std::make_unique<Timer>("timer", config.timer);
+  intc_ = std::make_unique<Intc>("intc", config.intc);
+  dma_ = std::make_unique<DmaEngine>("dma", config.dma, ledger);
+  ddr_ = std::make_unique<DdrController>("ddr", config.ddr, config.ddr_timing, ledger);
+
+  // Initiators on the system bus.
+  cpu_->socket.bind(bus_->target_socket);
+  dma_->mem_socket.bind(bus_->target_socket);
+  // Targets, in the order of the memory map's regions (a region's index is its bus port).
+  for (const MemoryMap::Region& region : map_.regions()) {
+    if (region.name == "sysctl") bus_->initiator_socket.bind(sysctl_->socket);
+    else if (region.name == "uart") bus_->initiator_socket.bind(uart_->socket);
+    else if (region.name == "timer") bus_->initiator_socket.bind(timer_->socket);
+    else if (region.name == "intc") bus_->initiator_socket.bind(intc_->socket);
+    else if (region.name == "dma") bus_->initiator_socket.bind(dma_->reg_socket);
+    else if (region.name == "ddr") bus_->initiator_socket.bind(ddr_->socket);
+  }
+
+  // The DMA's local buffer space: the scratchpad until the engines bring their buffer ports.
+  SramBufferConfig scratch;
+  scratch.size_bytes = config.scratchpad.size_bytes;
+  scratch.port_width_bytes = config.scratchpad.port_width_bytes;
+  scratch.clock_mhz = config.dma.clock_mhz;
+  buffer_map_.add("scratchpad", 0, std::max<uint64_t>(scratch.size_bytes, 1));
+  buffer_bus_ = std::make_unique<Bus>("buffer_bus", config.bus, buffer_map_, ledger);
+  dma_->buffer_socket.bind(buffer_bus_->target_socket);
+  if (config.scratchpad.size_bytes > 0) {
+    scratchpad_ = std::make_unique<SramBuffer>("scratchpad", scratch, ledger);
+    buffer_bus_->initiator_socket.bind(scratchpad_->socket);
+    dma_->add_valid_range(dma::kLocalSpace, 0, scratch.size_bytes);
+  }
+  dma_->add_valid_range(dma::kSystemSpace, soc::kDdrBase, config.ddr.size_bytes);
+
+  // The device table software discovers the map from.
+  for (const auto& [slot, base] : config.map.bases)
+    sysctl_->add_device(slot->id, base, soc::kRegisterWindowBytes, slot->irq);
+  sysctl_->add_device(soc::kDevDdr, soc::kDdrBase, config.ddr.size_bytes, soc::kNoIrq);
+
+  wire_interrupts(config);
+}
+
+void Soc::build_memory_map(const PlatformConfig& config) {
+  for (const auto& [slot, base] : config.map.bases) map_.add(slot->key, base, soc::kRegisterWindowBytes);
+  map_.add("ddr", soc::kDdrBase, config.ddr.size_bytes);
+}
+
+void Soc::wire_interrupts(const PlatformConfig& config) {
+  cpu_->irq_external.bind(cpu_external_irq_);
+  cpu_->irq_timer.bind(cpu_timer_irq_);
+  intc_->irq_out.bind(cpu_external_irq_);
+  timer_->irq.bind(cpu_timer_irq_);
+  // One signal per interrupt controller source; devices drive theirs, the rest stay low.
+  for (size_t i = 0; i < intc_->irq_in.size(); ++i) {
+    source_irqs_.push_back(std::make_unique<sc_core::sc_signal<bool>>(("irq_source_" + std::to_string(i)).c_str()));
+    intc_->irq_in[i].bind(*source_irqs_.back());
+  }
+  for (const auto& [slot, base] : config.map.bases) {
+    if (slot->irq == soc::kNoIrq) continue;
+    if (slot->irq >= source_irqs_.size())
+      throw ConfigError(config.scenario_path + ": key 'intc.sources' is too small for the " + slot->key +
+                        " interrupt (source " + std::to_string(slot->irq) + ")");
+    if (slot->id == soc::kDevDma) dma_->irq.bind(*source_irqs_[slot->irq]);
+  }
+}
+
+std::vector<const Reportable*> Soc::reportables() const {
+  std::vector<const Reportable*> all = {cpu_.get(), bus_.get(), ddr_.get(), dma_.get(), buffer_bus_.get(),
+                                        uart_.get(), intc_.get(), timer_.get(), sysctl_.get()};
+  if (scratchpad_) all.push_back(scratchpad_.get());
+  return all;
+}
+
+}  // namespace dlvp

@@ -1,0 +1,61 @@
+// The SoC of DESIGN.md section 2, built from a PlatformConfig: CPU host, system bus, DDR,
+// DMA (with a local buffer bus to the on-chip scratchpad), UART, interrupt controller, timer and
+// system controller. The memory map is the table of MemoryMapConfig plus DDR.
+#pragma once
+#include "ip/bus/bus.h"
+#include "ip/bus/memory_map.h"
+#include "ip/common/energy_ledger.h"
+#include "ip/common/sram_buffer.h"
+#include "ip/cpu/cpu_native.h"
+#include "ip/ddr/ddr_controller.h"
+#include "ip/dma/dma_engine.h"
+#include "ip/periph/intc.h"
+#include "ip/periph/sysctl.h"
+#include "ip/periph/timer.h"
+#include "ip/periph/uart.h"
+#include "platform/platform_config.h"
+
+#include <systemc>
+
+#include <memory>
+#include <vector>
+
+namespace dlvp {
+
+class Soc : public sc_core::sc_module {
+ public:
+  Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedger& ledger);
+
+  const MemoryMap& memory_map() const { return map_; }
+  std::vector<const Reportable*> reportables() const;
+
+  CpuNative& cpu() { return *cpu_; }
+  DdrController& ddr() { return *ddr_; }
+  Sysctl& sysctl() { return *sysctl_; }
+  Uart& uart() { return *uart_; }
+  Bus& bus() { return *bus_; }
+  DmaEngine& dma() { return *dma_; }
+
+ private:
+  void build_memory_map(const PlatformConfig& config);
+  void wire_interrupts(const PlatformConfig& config);
+
+  MemoryMap map_;
+  MemoryMap buffer_map_;
+  std::unique_ptr<Bus> bus_;
+  std::unique_ptr<Bus> buffer_bus_;
+  std::unique_ptr<CpuNative> cpu_;
+  std::unique_ptr<DdrController> ddr_;
+  std::unique_ptr<DmaEngine> dma_;
+  std::unique_ptr<Uart> uart_;
+  std::unique_ptr<Intc> intc_;
+  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<Sysctl> sysctl_;
+  std::unique_ptr<SramBuffer> scratchpad_;
+
+  sc_core::sc_signal<bool> cpu_external_irq_{"cpu_external_irq"};
+  sc_core::sc_signal<bool> cpu_timer_irq_{"cpu_timer_irq"};
+  std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> source_irqs_;  // intc source lines
+};
+
+}  // namespace dlvp

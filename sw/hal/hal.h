@@ -1,0 +1,53 @@
+// The hardware abstraction layer: the only part of sw/ that knows whether it runs natively inside
+// the CPU host model or as RISC-V code on the ISS. Everything the software does to the SoC goes
+// through these calls (DESIGN.md section 6). Freestanding C++17: no exceptions, no RTTI, no STL.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace hal {
+
+// 32/64-bit MMIO and memory accesses in the SoC's address space. A bus error calls the fault
+// handler, which reports it on the console and ends the program with kExitBusError.
+uint32_t read32(uint64_t address);
+void write32(uint64_t address, uint32_t value);
+uint64_t read64(uint64_t address);
+void write64(uint64_t address, uint64_t value);
+
+// Like read32/write32, but a bus error is returned to the caller (false) instead of faulting;
+// how drivers probe for hardware and how tests check that errors reach software.
+bool probe_read32(uint64_t address, uint32_t* value);
+bool probe_write32(uint64_t address, uint32_t value);
+
+// Bulk copies between program memory and SoC memory (DDR). On RISC-V these are memcpy; natively
+// they are burst transfers (or DMI) in the SoC's address space.
+void copy_to_soc(uint64_t address, const void* source, size_t bytes);
+void copy_from_soc(void* destination, uint64_t address, size_t bytes);
+
+// Sleeps until an interrupt is pending at the CPU (external or timer).
+void wait_for_interrupt();
+
+// Console (the UART), the timer, and the end of the program (through the system controller).
+void console_write(const char* text);
+void console_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+uint64_t timer_ticks();
+uint64_t timer_frequency_hz();
+[[noreturn]] void exit(int code);
+
+constexpr int kExitBusError = 0xBE;
+
+// The base address, size and interrupt line of a device, from the system controller's table
+// (platform/soc_map.h device ids). Returns false when the SoC has no such device.
+struct Device {
+  uint64_t base;
+  uint64_t size;
+  uint32_t irq;
+};
+bool find_device(uint32_t device_id, Device* out);
+// Like find_device, but a missing device is fatal (reported, program ends).
+Device require_device(uint32_t device_id);
+
+}  // namespace hal
+
+// Every app defines this; the HAL's start-up code calls it and exits with its return value.
+int app_main();

@@ -1,0 +1,64 @@
+// HAL backend for native (host-compiled) execution inside the CPU host model: every access is a
+// call into the model, which turns it into TLM transactions (or DMI copies) on the SoC's bus.
+#include "sw/hal/hal.h"
+#include "sw/hal/native/host_abi.h"
+
+#include <stdio.h>
+
+namespace {
+
+const dlvp_host_ops* g_ops = nullptr;
+
+[[noreturn]] void bus_fault(uint64_t address, bool write) {
+  char line[96];
+  snprintf(line, sizeof line, "bus error: %s at 0x%llx\n", write ? "write" : "read",
+           static_cast<unsigned long long>(address));
+  hal::console_write(line);
+  hal::exit(hal::kExitBusError);
+}
+
+template <typename T>
+T read_value(uint64_t address) {
+  T value = 0;
+  if (g_ops->read(g_ops->context, address, &value, sizeof value) != 0) bus_fault(address, false);
+  return value;
+}
+
+template <typename T>
+void write_value(uint64_t address, T value) {
+  if (g_ops->write(g_ops->context, address, &value, sizeof value) != 0) bus_fault(address, true);
+}
+
+}  // namespace
+
+namespace hal {
+
+uint32_t read32(uint64_t address) { return read_value<uint32_t>(address); }
+void write32(uint64_t address, uint32_t value) { write_value(address, value); }
+uint64_t read64(uint64_t address) { return read_value<uint64_t>(address); }
+void write64(uint64_t address, uint64_t value) { write_value(address, value); }
+
+bool probe_read32(uint64_t address, uint32_t* value) {
+  return g_ops->read(g_ops->context, address, value, sizeof *value) == 0;
+}
+bool probe_write32(uint64_t address, uint32_t value) {
+  return g_ops->write(g_ops->context, address, &value, sizeof value) == 0;
+}
+
+void copy_to_soc(uint64_t address, const void* source, size_t bytes) {
+  if (g_ops->write(g_ops->context, address, source, bytes) != 0) bus_fault(address, true);
+}
+void copy_from_soc(void* destination, uint64_t address, size_t bytes) {
+  if (g_ops->read(g_ops->context, address, destination, bytes) != 0) bus_fault(address, false);
+}
+
+void wait_for_interrupt() { g_ops->wait_for_interrupt(g_ops->context); }
+
+}  // namespace hal
+
+extern "C" int dlvp_native_entry(const dlvp_host_ops* ops) {
+  if (!ops || ops->abi_version != DLVP_HOST_ABI_VERSION) return 0x7F;
+  g_ops = ops;
+  const int code = app_main();
+  hal::exit(code);
+}

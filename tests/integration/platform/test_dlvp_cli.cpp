@@ -1,0 +1,131 @@
+// End-to-end: the dlvp CLI on the DMA self-test scenario, and its handling of bad input.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+Result run_dlvp(const std::string& args) {
+  Result r;
+  const std::string command = std::string(DLVP_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+std::string out_dir(const std::string& name) {
+  const auto dir = std::filesystem::path(testing::TempDir()) / ("dlvp_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+nlohmann::json read_report(const std::string& dir) {
+  std::ifstream in(std::filesystem::path(dir) / "report.json");
+  return nlohmann::json::parse(in);
+}
+
+const std::string kSelftest = std::string(DLVP_SOURCE_DIR) + "/scenarios/dma_selftest.yaml";
+
+TEST(DlvpCli, DmaSelftestPassesWithReportAndEnergy) {
+  const auto dir = out_dir("selftest");
+  const auto r = run_dlvp("run " + kSelftest + " --out " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("DMA self-test: PASS"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("FAILED"), std::string::npos) << r.output;
+  const auto report = read_report(dir);
+  EXPECT_EQ(report["schema"], "dlvp-report");
+  EXPECT_EQ(report["schema_version"], 1);
+  EXPECT_TRUE(report["run"]["software_exited"].get<bool>());
+  EXPECT_GT(report["run"]["simulated_time_ns"].get<double>(), 0.0);
+  // The DMA moved data through the DDR: reads and writes, with DRAM energy from its commands.
+  const auto& ddr = report["modules"]["soc.ddr"];
+  EXPECT_GT(ddr["bytes_read"].get<double>(), 1e6);
+  EXPECT_GT(ddr["bytes_written"].get<double>(), 1e6);
+  const auto& levels = report["energy"]["by_level"];
+  EXPECT_GT(levels["dram"].get<double>(), 0.0);
+  EXPECT_GT(levels["buffer"].get<double>(), 0.0);
+  EXPECT_GT(levels["other"].get<double>(), 0.0);
+  // Every counter's energy is its count times its unit energy (static ones: power x time).
+  double sum = 0;
+  for (const auto& c : report["energy"]["counters"]) {
+    EXPECT_NEAR(c["energy"].get<double>(), c["count"].get<double>() * c["unit_energy"].get<double>(),
+                1e-9 * std::max(1.0, c["energy"].get<double>()))
+        << c.dump();
+    EXPECT_FALSE(c["source"].get<std::string>().empty()) << c.dump();
+    sum += c["energy"].get<double>();
+  }
+  EXPECT_NEAR(sum, report["energy"]["total"].get<double>(), 1e-6 * sum);
+  // The unmapped access was logged and the simulation went on to the end.
+  std::ifstream log(std::filesystem::path(dir) / "dlvp.log");
+  const std::string log_text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log_text.find("0x20000000"), std::string::npos) << log_text;
+  std::ifstream uart(std::filesystem::path(dir) / "uart.log");
+  const std::string uart_text((std::istreambuf_iterator<char>(uart)), std::istreambuf_iterator<char>());
+  EXPECT_NE(uart_text.find("PASS"), std::string::npos);
+}
+
+TEST(DlvpCli, UnknownScenarioKeyNamesKeyAndFile) {
+  const auto r = run_dlvp("run " + kSelftest + " --set ddr.chanels=2 --out " + out_dir("badkey"));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown key 'ddr.chanels'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--set ddr.chanels=2"), std::string::npos) << r.output;
+}
+
+TEST(DlvpCli, UnknownKeyInFileNamesFileAndLine) {
+  const auto dir = out_dir("badfile");
+  std::filesystem::create_directories(dir);
+  const auto path = dir + "/bad.yaml";
+  std::ofstream(path) << "hw: zynq7020\nsoftware:\n  app: dma_selftest\ndma:\n  chanels: 3\n";
+  const auto r = run_dlvp("run " + path + " --out " + dir);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(path + ":5"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'dma.chanels'"), std::string::npos) << r.output;
+}
+
+TEST(DlvpCli, BadValuesAreRejected) {
+  auto r = run_dlvp("run " + kSelftest + " --set dma.channels=9 --out " + out_dir("range"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("'dma.channels'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("out of range"), std::string::npos) << r.output;
+  r = run_dlvp("run " + kSelftest + " --set ddr.preset=ddr9 --out " + out_dir("preset"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("ddr.preset"), std::string::npos) << r.output;
+  r = run_dlvp("run /nonexistent.yaml");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("/nonexistent.yaml"), std::string::npos) << r.output;
+}
+
+TEST(DlvpCli, TimeLimitEndsTheRun) {
+  const auto dir = out_dir("timelimit");
+  const auto r = run_dlvp("run " + kSelftest + " --set run.max_time_ms=0.05 --out " + dir);
+  EXPECT_EQ(r.status, 124) << r.output;
+  EXPECT_EQ(read_report(dir)["run"]["software_exited"], false);
+}
+
+TEST(DlvpCli, Ddr4ConfigurationRunsTheSameSoftware) {
+  const auto dir = out_dir("ddr4");
+  const auto r = run_dlvp("run " + kSelftest + " --set hw=ddr4-2400 --out " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto report = read_report(dir);
+  EXPECT_NE(report["configuration"]["files"]["ddr_preset"].get<std::string>().find("ddr4-2400-x64"), std::string::npos);
+  EXPECT_NE(r.output.find("DMA self-test: PASS"), std::string::npos) << r.output;
+}
+
+}  // namespace

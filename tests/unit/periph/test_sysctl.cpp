@@ -1,0 +1,145 @@
+#include "ip/periph/sysctl.h"
+#include "ip/periph/sysctl_regs.h"
+#include "platform/soc_map.h"
+#include "register_initiator.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace dlvp;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+using sc_core::SC_US;
+
+namespace {
+
+struct SysctlBench {
+  Sysctl sysctl{"sysctl", SysctlConfig{}};
+  test::RegisterInitiator cpu{"cpu"};
+  SysctlBench() { cpu.socket.bind(sysctl.socket); }
+};
+
+}  // namespace
+
+TEST(Sysctl, IdentifiesTheSocAndKeepsTheScratchRegister) {
+  SysctlBench bench;
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    EXPECT_EQ(c.read(sysctl::ID), sysctl::kMagic);
+    EXPECT_EQ(c.read(sysctl::VERSION), sysctl::kVersion);
+    c.write(sysctl::SCRATCH, 0xdeadbeef);
+    EXPECT_EQ(c.read(sysctl::SCRATCH), 0xdeadbeefu);
+    c.write(sysctl::SCRATCH + 1, 0x55, 1);  // byte write touches only its byte
+    EXPECT_EQ(c.read(sysctl::SCRATCH), 0xdead55efu);
+  };
+  sc_core::sc_start();
+  EXPECT_FALSE(bench.sysctl.exit_requested());
+}
+
+TEST(Sysctl, DeviceTableRoundTrip) {
+  SysctlBench bench;
+  const std::vector<Sysctl::Device> table = {
+      {soc::kDevSysctl, soc::kSysctlBase, soc::kRegisterWindowBytes, soc::kNoIrq},
+      {soc::kDevUart, 0x10001000, soc::kRegisterWindowBytes, 1},
+      {soc::kDevDdr, soc::kDdrBase, 0x1'8000'0000ull, soc::kNoIrq},  // 6 GiB: needs the high word
+      {soc::kDevIfu, 0x10010000, soc::kRegisterWindowBytes, 3},
+  };
+  for (const auto& d : table) bench.sysctl.add_device(d.id, d.base, d.size, d.irq);
+  std::vector<Sysctl::Device> read_back;
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    const uint64_t count = c.read(sysctl::DEVICE_COUNT);
+    EXPECT_EQ(count, table.size());
+    for (uint32_t i = 0; i < count; ++i) {
+      c.write(sysctl::DEVICE_SELECT, i);
+      EXPECT_EQ(c.read(sysctl::DEVICE_SELECT), i);
+      // Base read as two 32-bit halves (as an RV32 core does), size as one 64-bit access.
+      const uint64_t base = c.read(sysctl::DEVICE_BASE) | c.read(sysctl::DEVICE_BASE + 4) << 32;
+      read_back.push_back({static_cast<uint32_t>(c.read(sysctl::DEVICE_ID)), base, c.read(sysctl::DEVICE_SIZE, 8),
+                           static_cast<uint32_t>(c.read(sysctl::DEVICE_IRQ))});
+    }
+    c.write(sysctl::DEVICE_SELECT, static_cast<uint32_t>(count));  // one past the end
+    EXPECT_EQ(c.read(sysctl::DEVICE_ID), soc::kDevNone);
+    EXPECT_EQ(c.read(sysctl::DEVICE_IRQ), soc::kNoIrq);
+    EXPECT_EQ(c.read(sysctl::DEVICE_BASE, 8), 0u);
+    EXPECT_EQ(c.read(sysctl::DEVICE_SIZE, 8), 0u);
+    c.write(sysctl::DEVICE_SELECT, 0xffffffffu);
+    EXPECT_EQ(c.read(sysctl::DEVICE_ID), soc::kDevNone);
+  };
+  sc_core::sc_start();
+  ASSERT_EQ(read_back.size(), table.size());
+  for (size_t i = 0; i < table.size(); ++i) {
+    EXPECT_EQ(read_back[i].id, table[i].id) << i;
+    EXPECT_EQ(read_back[i].base, table[i].base) << i;
+    EXPECT_EQ(read_back[i].size, table[i].size) << i;
+    EXPECT_EQ(read_back[i].irq, table[i].irq) << i;
+  }
+}
+
+TEST(Sysctl, BadDeviceWindowsAreRejected) {
+  SysctlBench bench;
+  EXPECT_THROW(bench.sysctl.add_device(soc::kDevUart, 0x1000, 0, 1), std::invalid_argument);
+  EXPECT_THROW(bench.sysctl.add_device(soc::kDevUart, ~0ull - 10, 0x1000, 1), std::invalid_argument);
+  EXPECT_TRUE(bench.sysctl.devices().empty());
+}
+
+TEST(Sysctl, ExitStopsTheSimulationWithTheCodeAtTheInitiatorsTime) {
+  SysctlBench bench;
+  const uint32_t code = 42;
+  const sc_time kernel_time(2, SC_US), ahead(300, SC_NS);
+  bool ran_past_exit = false;
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    wait(kernel_time);
+    c.local = ahead;
+    c.write(sysctl::EXIT, code);
+    wait(sc_time(1, SC_US));  // the kernel stops before this wait returns
+    ran_past_exit = true;
+  };
+  sc_core::sc_start(sc_time(1, sc_core::SC_MS));
+  EXPECT_TRUE(bench.sysctl.exit_requested());
+  EXPECT_EQ(bench.sysctl.exit_code(), code);
+  EXPECT_EQ(bench.sysctl.exit_time(), kernel_time + ahead);
+  EXPECT_EQ(sc_core::sc_get_status(), sc_core::SC_STOPPED);
+  EXPECT_EQ(sc_core::sc_time_stamp(), kernel_time);
+  EXPECT_FALSE(ran_past_exit);
+}
+
+TEST(Sysctl, OnlyTheFirstExitCounts) {
+  SysctlBench bench;
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    uint64_t code = 9;
+    EXPECT_EQ(c.debug(tlm::TLM_WRITE_COMMAND, sysctl::EXIT, code), 4u);  // a debugger write does not exit
+    EXPECT_FALSE(bench.sysctl.exit_requested());
+    c.write(sysctl::EXIT, sysctl::kExitFailure);
+    c.write(sysctl::EXIT, sysctl::kExitSuccess);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(bench.sysctl.exit_code(), sysctl::kExitFailure);
+  nlohmann::json stats;
+  bench.sysctl.report(stats, 0);
+  EXPECT_EQ(stats["ignored_exits"], 1u);
+  EXPECT_EQ(stats["exit_code"], sysctl::kExitFailure);
+}
+
+TEST(Sysctl, UnmappedOffsetsAndReadOnlyWritesGetErrorResponses) {
+  SysctlBench bench;
+  bench.sysctl.add_device(soc::kDevUart, 0x10001000, soc::kRegisterWindowBytes, 1);
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    EXPECT_EQ(c.read_status(0x030), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(c.read_status(0x800), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(c.write_status(0xffc, 1), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(c.read_status(soc::kRegisterWindowBytes), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(c.read_status(sysctl::DEVICE_SIZE + 4, 8), tlm::TLM_ADDRESS_ERROR_RESPONSE) << "runs past the map";
+    EXPECT_EQ(c.write_status(sysctl::ID, 0), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(c.write_status(sysctl::DEVICE_COUNT, 7), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(c.write_status(sysctl::DEVICE_BASE, 0, 8), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    // A refused write changes nothing.
+    EXPECT_EQ(c.read(sysctl::ID), sysctl::kMagic);
+    EXPECT_EQ(c.read(sysctl::DEVICE_COUNT), 1u);
+    EXPECT_EQ(c.read(sysctl::DEVICE_BASE, 8), 0x10001000u);
+  };
+  sc_core::sc_start();
+  EXPECT_FALSE(bench.sysctl.exit_requested());
+  nlohmann::json stats;
+  bench.sysctl.report(stats, 0);
+  EXPECT_EQ(stats["refused_accesses"], 8u);
+}

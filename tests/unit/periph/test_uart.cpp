@@ -1,0 +1,205 @@
+#include "ip/common/params.h"
+#include "ip/periph/uart.h"
+#include "ip/periph/uart_regs.h"
+#include "register_initiator.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace dlvp;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string temp_path(const char* leaf) {
+  return ::testing::TempDir() + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + leaf;
+}
+
+void send(test::RegisterInitiator& cpu, const std::string& text) {
+  for (char c : text) cpu.write(uart::TXDATA, static_cast<unsigned char>(c));
+}
+
+}  // namespace
+
+TEST(Uart, LinesGoToStdoutLogAndTranscriptAndThePartialLineIsFlushedAtTheEnd) {
+  UartConfig config;  // echo on, infinitely fast
+  Uart uart("uart", config);
+  test::RegisterInitiator cpu("cpu");
+  cpu.socket.bind(uart.socket);
+  const std::string log_path = temp_path("uart.log");
+  uart.set_log_path(log_path);
+
+  cpu.body = [&](test::RegisterInitiator& c) {
+    send(c, "hello\nworld\n");
+    send(c, "part");
+    // A partial line is in the transcript at once but reaches the log only when completed.
+    EXPECT_EQ(uart.transcript(), "hello\nworld\npart");
+    EXPECT_EQ(read_file(log_path), "hello\nworld\n");
+    send(c, "ial");
+    c.sync();
+    sc_core::sc_stop();
+  };
+  ::testing::internal::CaptureStdout();
+  sc_core::sc_start();
+  const std::string printed = ::testing::internal::GetCapturedStdout();
+
+  EXPECT_EQ(uart.transcript(), "hello\nworld\npartial");
+  EXPECT_EQ(printed, "hello\nworld\npartial\n");
+  EXPECT_EQ(read_file(log_path), "hello\nworld\npartial\n");
+  nlohmann::json stats;
+  uart.report(stats, sc_core::sc_time_stamp().to_seconds() * 1e9);
+  EXPECT_EQ(stats["characters"], std::string("hello\nworld\npartial").size());
+  EXPECT_EQ(stats["lines"], 3u);
+  EXPECT_EQ(stats["characters_dropped"], 0u);
+  EXPECT_EQ(stats["register_writes"], std::string("hello\nworld\npartial").size());
+}
+
+TEST(Uart, EchoOffKeepsStdoutClean) {
+  UartConfig config;
+  config.echo = false;
+  Uart uart("uart", config);
+  test::RegisterInitiator cpu("cpu");
+  cpu.socket.bind(uart.socket);
+  cpu.body = [&](test::RegisterInitiator& c) { send(c, "quiet\n"); };
+  ::testing::internal::CaptureStdout();
+  sc_core::sc_start();
+  uart.flush();
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  EXPECT_EQ(uart.transcript(), "quiet\n");
+}
+
+TEST(Uart, UnwritableLogPathIsAConfigErrorNamingThePath) {
+  Uart uart("uart", UartConfig{});
+  const std::string path = "/nonexistent-dlvp-dir/out/uart.log";
+  try {
+    uart.set_log_path(path);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+TEST(Uart, BaudRateKeepsTheTransmitterBusyAndAFullFifoDrops) {
+  UartConfig config;
+  config.echo = false;
+  config.baud_rate = 1000000;
+  config.tx_fifo_depth = 4;
+  Uart uart("uart", config);
+  test::RegisterInitiator cpu("cpu");
+  cpu.socket.bind(uart.socket);
+  const sc_time char_time(10.0 / config.baud_rate, sc_core::SC_SEC);  // start + 8 data + stop bits
+  const unsigned in_flight = config.tx_fifo_depth + 1;                  // FIFO plus shift register
+  const std::string burst = "0123456789";
+  ASSERT_GT(burst.size(), in_flight);
+  ASSERT_LT(burst.size() * config.timing.access_delay(), char_time) << "burst must fit in one character time";
+
+  cpu.body = [&](test::RegisterInitiator& c) {
+    c.sync();
+    c.settle();  // start away from time zero so the kernel time matters
+    EXPECT_EQ(c.read(uart::STATUS), uart::kStatusTxReady | uart::kStatusTxEmpty);
+    const sc_time t0 = c.now();  // the first character starts shifting at once
+    send(c, burst);
+    EXPECT_EQ(c.read(uart::STATUS), 0u) << "FIFO full and transmitter busy";
+    EXPECT_EQ(c.read(uart::TX_DROPPED), burst.size() - in_flight);
+    EXPECT_EQ(uart.transcript(), burst.substr(0, in_flight));
+
+    // One character leaves the FIFO when the first has been shifted out.
+    c.at(t0 + char_time - sc_time(1, SC_NS));
+    EXPECT_EQ(c.read(uart::STATUS) & uart::kStatusTxReady, 0u);
+    c.at(t0 + char_time);
+    EXPECT_EQ(c.read(uart::STATUS) & uart::kStatusTxReady, uart::kStatusTxReady);
+    // Everything is out after in_flight character times.
+    c.at(t0 + char_time * in_flight - sc_time(1, SC_NS));
+    EXPECT_EQ(c.read(uart::STATUS) & uart::kStatusTxEmpty, 0u);
+    c.at(t0 + char_time * in_flight);
+    EXPECT_EQ(c.read(uart::STATUS), uart::kStatusTxReady | uart::kStatusTxEmpty);
+
+    // After synchronizing, a new character is accepted and occupies the line for one character time.
+    c.sync();
+    const sc_time t1 = c.now();
+    send(c, "X");
+    c.at(t1 + char_time - sc_time(1, SC_NS));
+    EXPECT_EQ(c.read(uart::STATUS) & uart::kStatusTxEmpty, 0u);
+    c.at(t1 + char_time);
+    EXPECT_EQ(c.read(uart::STATUS) & uart::kStatusTxEmpty, uart::kStatusTxEmpty);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(uart.characters_dropped(), burst.size() - in_flight);
+  EXPECT_EQ(uart.transcript(), burst.substr(0, in_flight) + "X");
+}
+
+TEST(Uart, ReceiverIsEmptyAndBadAccessesGetErrorResponses) {
+  UartConfig config;
+  config.echo = false;
+  Uart uart("uart", config);
+  test::RegisterInitiator cpu("cpu");
+  cpu.socket.bind(uart.socket);
+  cpu.body = [&](test::RegisterInitiator& c) {
+    EXPECT_EQ(c.read(uart::RXDATA) & uart::kRxEmpty, uart::kRxEmpty);
+    EXPECT_EQ(c.read(uart::STATUS) & uart::kStatusRxValid, 0u);
+    EXPECT_EQ(c.write_status(uart::RXDATA, 0x41), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(c.write_status(uart::STATUS, 0), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(c.read_status(0x100), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(c.write_status(0x1000, 0x41), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(c.read(uart::TXDATA), 0u) << "write-only register reads 0";
+
+    // Debug transport reads status without side effects; a debug write transmits nothing.
+    uint64_t value = 0;
+    EXPECT_EQ(c.debug(tlm::TLM_READ_COMMAND, uart::STATUS, value), 4u);
+    EXPECT_EQ(value, uart::kStatusTxReady | uart::kStatusTxEmpty);
+    value = 'Z';
+    EXPECT_EQ(c.debug(tlm::TLM_WRITE_COMMAND, uart::TXDATA, value), 4u);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(uart.transcript(), "");
+}
+
+TEST(Uart, EachAccessTakesTheConfiguredRegisterCycles) {
+  UartConfig config;
+  config.echo = false;
+  config.timing.clock_mhz = 50;
+  config.timing.access_cycles = 2;
+  Uart uart("uart", config);
+  test::RegisterInitiator cpu("cpu");
+  cpu.socket.bind(uart.socket);
+  cpu.body = [&](test::RegisterInitiator& c) {
+    c.read(uart::STATUS);
+    EXPECT_EQ(c.local, sc_time(config.timing.access_cycles * 1e3 / config.timing.clock_mhz, SC_NS));
+    c.write_status(0x800, 0);  // refused accesses take the same time
+    EXPECT_EQ(c.local, 2 * sc_time(config.timing.access_cycles * 1e3 / config.timing.clock_mhz, SC_NS));
+  };
+  sc_core::sc_start();
+}
+
+TEST(Uart, ConfigIsBoundFromTheScenarioSection) {
+  const YAML::Node section = YAML::Load("baud_rate: 115200\ntx_fifo_depth: 8\necho: false\nclock_mhz: 50");
+  UartConfig config;
+  ParamBinder binder(section, "uart", [](const std::string&) { return std::string("hw.yaml"); });
+  UartConfig::bind(binder, config);
+  binder.finish();
+  EXPECT_EQ(config.baud_rate, 115200u);
+  EXPECT_EQ(config.tx_fifo_depth, 8u);
+  EXPECT_FALSE(config.echo);
+  EXPECT_EQ(config.timing.clock_mhz, 50.0);
+
+  UartConfig other;
+  ParamBinder bad(YAML::Load("baudrate: 9600"), "uart", [](const std::string&) { return std::string("hw.yaml"); });
+  UartConfig::bind(bad, other);
+  EXPECT_THROW(bad.finish(), ConfigError);
+
+  for (const auto& entry : describe_params<UartConfig>("uart")) {
+    if (entry.type == "integer" || entry.type == "real") {
+      EXPECT_FALSE(entry.unit.empty()) << entry.key;
+    }
+  }
+}

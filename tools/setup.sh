@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package dlvp needs (Debian 12). Idempotent: installs only what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libsystemc-dev          # SystemC 2.3.4 with TLM-2.0 (built as C++17)
+  libyaml-cpp-dev         # scenarios, presets, technology tables
+  nlohmann-json3-dev      # report.json
+  libgtest-dev libgmock-dev  # tests
+  libgoogle-perftools-dev # pprof profiling of the simulator
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
