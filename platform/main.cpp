@@ -136,9 +136,3 @@ int sc_main(int argc, char** argv) {
   }
 }
 
-// Our own main (takes precedence over libsystemc's) so that the SystemC banner is disabled
-// before the kernel starts: dlvp's output is the simulated software's and the summary.
-int main(int argc, char** argv) {
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  return sc_core::sc_elab_and_sim(argc, argv);
-}

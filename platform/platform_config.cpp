@@ -86,6 +86,7 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");
   c.ddr_preset_path = scenario.resolve_data_file("ddr.preset", c.ddr.preset, "hw/ddr");
   c.ddr_timing = DdrTiming::load(c.ddr_preset_path);
+  if (app_dir.empty()) return c;  // tools that build their own SoC run no software
   if (!c.software.path.empty()) {
     c.app_path = scenario.resolve_data_file("software.path", c.software.path, "apps");
   } else {

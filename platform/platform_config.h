@@ -91,7 +91,7 @@ struct PlatformConfig {
   std::vector<ParamBinder::Entry> effective;  // every parameter with its effective value
 };
 
-// `app_dir` is where native apps are built (the build's sw/apps).
+// `app_dir` is where native apps are built (the build's sw/apps); empty: resolve no software.
 PlatformConfig load_platform_config(const Scenario& scenario, const std::string& app_dir);
 // All parameters with defaults, units and descriptions (for `dlvp params`).
 std::vector<ParamBinder::Entry> describe_platform_params();

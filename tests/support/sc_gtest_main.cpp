@@ -17,9 +17,3 @@ int sc_main(int argc, char** argv) {
   return RUN_ALL_TESTS();
 }
 
-// Our own main (takes precedence over libsystemc's) so that the SystemC banner is disabled
-// before the kernel starts: test discovery parses this program's standard output.
-int main(int argc, char** argv) {
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  return sc_core::sc_elab_and_sim(argc, argv);
-}

@@ -105,6 +105,13 @@ struct Rig {
     return ledger.energy_of(ledger.find(ddr->name(), counter), elapsed_ns);
   }
   uint64_t count(const std::string& counter) const { return ledger.count_of(ledger.find(ddr->name(), counter)); }
+  // Looked up without EnergyLedger::find's exception: throwing after sc_start() upsets ASan's
+  // view of SystemC's coroutine stacks.
+  bool has(const std::string& counter) const {
+    for (CounterId id = 0; id < ledger.counter_count(); ++id)
+      if (ledger.spec(id).module == ddr->name() && ledger.spec(id).name == counter) return true;
+    return false;
+  }
 };
 
 std::vector<uint64_t> sequential(uint64_t start, uint64_t bytes, uint64_t step) {
@@ -348,8 +355,10 @@ TEST(DdrController, TechnologyTableEntryReplacesTheCurrentModel) {
   EXPECT_EQ(rig.count("ch0.read_64b"), 4096u / 8);
   EXPECT_EQ(rig.count("ch0.write_64b"), 2 * t.burst_bytes() / 8);  // whole bursts move on the bus
   EXPECT_DOUBLE_EQ(rig.energy("ch0.read_64b"), 200.0 * 512);
-  EXPECT_THROW(rig.ledger.find("ddr", "ch0.activate"), std::out_of_range);
-  EXPECT_THROW(rig.ledger.find("ddr", "ch0.background"), std::out_of_range);
+  EXPECT_FALSE(rig.has("ch0.activate"));
+  EXPECT_FALSE(rig.has("ch0.background"));
+  EXPECT_FALSE(rig.has("ch0.active_background"));
+  EXPECT_EQ(rig.ledger.counter_count(), 2u);
 }
 
 TEST(DdrController, TableInAnotherUnitWithoutDramEntryIsAConfigError) {
