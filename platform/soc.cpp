@@ -2,6 +2,9 @@
 
 #include "platform/soc_map.h"
 
+#include <map>
+#include <string>
+
 namespace dlvp {
 
 Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedger& ledger)
@@ -16,18 +19,16 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   dma_ = std::make_unique<DmaEngine>("dma", config.dma, ledger);
   ddr_ = std::make_unique<DdrController>("ddr", config.ddr, config.ddr_timing, ledger);
 
-  // Initiators on the system bus.
+  // Initiators on the system bus (port order = binding order).
   cpu_->socket.bind(bus_->target_socket);
+  bus_->set_initiator_name(0, "cpu");
   dma_->mem_socket.bind(bus_->target_socket);
+  bus_->set_initiator_name(1, "dma");
   // Targets, in the order of the memory map's regions (a region's index is its bus port).
-  for (const MemoryMap::Region& region : map_.regions()) {
-    if (region.name == "sysctl") bus_->initiator_socket.bind(sysctl_->socket);
-    else if (region.name == "uart") bus_->initiator_socket.bind(uart_->socket);
-    else if (region.name == "timer") bus_->initiator_socket.bind(timer_->socket);
-    else if (region.name == "intc") bus_->initiator_socket.bind(intc_->socket);
-    else if (region.name == "dma") bus_->initiator_socket.bind(dma_->reg_socket);
-    else if (region.name == "ddr") bus_->initiator_socket.bind(ddr_->socket);
-  }
+  const std::map<std::string, tlm::tlm_target_socket<>*> target_of = {
+      {"sysctl", &sysctl_->socket}, {"uart", &uart_->socket}, {"timer", &timer_->socket},
+      {"intc", &intc_->socket},     {"dma", &dma_->reg_socket}, {"ddr", &ddr_->socket}};
+  for (const MemoryMap::Region& region : map_.regions()) bus_->initiator_socket.bind(*target_of.at(region.name));
 
   // The DMA's local buffer space: the scratchpad until the engines bring their buffer ports.
   SramBufferConfig scratch;

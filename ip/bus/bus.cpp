@@ -274,10 +274,12 @@ DmiAccountant* Bus::dmi_path(size_t initiator, size_t target, DmiAccountant* mem
   return path.get();
 }
 
-// A DMI block has no annotated delay; it arrives at the current simulated time. Its timing follows
-// b_transport: wait for the port, arbitrate, then the slower of memory and bus data phase.
+// A DMI block carries no local time. The initiator is sequential, so the block is taken to arrive
+// when its previous one on this port ended (or now, if later): it never queues behind itself.
+// Its timing follows b_transport: wait for the port, arbitrate, then the slower of memory and bus.
 sc_time Bus::account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write, const sc_time& memory_time) {
-  const Grant grant = reserve(initiator, target, sc_core::sc_time_stamp(), bytes, write);
+  const sc_time arrival = std::max(sc_core::sc_time_stamp(), arbiters_[target].last_end(initiator));
+  const Grant grant = reserve(initiator, target, arrival, bytes, write);
   return grant.wait + grant.request + std::max(memory_time, grant.data);
 }
 

@@ -1,7 +1,8 @@
 // The system bus (DESIGN.md sections 2-4): routes every initiator's transactions to the target that
 // owns the address in the MemoryMap, translating to the target's local offset; models contention
-// with a busy-until reservation per target port; counts one energy unit per data beat; forwards
-// debug transport and DMI (with ranges translated back to bus addresses). See docs/bus.md.
+// per target port (busy-until calendar with round-robin fairness, see port_arbiter.h); counts one
+// energy unit per data beat; forwards debug transport and DMI (ranges translated back to bus
+// addresses, DMI blocks still timed and counted). See docs/bus.md.
 #pragma once
 #include "memory_map.h"
 #include "port_arbiter.h"

@@ -25,6 +25,10 @@ sc_time PortArbiter::busy_until() const {
   return booked_.empty() ? SC_ZERO_TIME : sc_time::from_value(booked_.rbegin()->second);
 }
 
+sc_time PortArbiter::last_end(size_t initiator) const {
+  return initiator < lanes_.size() ? lanes_[initiator].last_end : SC_ZERO_TIME;
+}
+
 sc_time PortArbiter::book(size_t initiator, const sc_time& arrival, const sc_time& occupancy) {
   forget_before(sc_core::sc_time_stamp().value());  // no initiator arrives before the present
   lane(initiator);  // grow first: the waits below read all lanes

@@ -38,6 +38,8 @@ class PortArbiter {
 
   // End of the last booked interval.
   sc_core::sc_time busy_until() const;
+  // End of `initiator`'s latest transaction on this port (zero before its first).
+  sc_core::sc_time last_end(size_t initiator) const;
 
  private:
   // Port time used and waited for by one initiator in one window (seconds).

@@ -48,7 +48,9 @@ class DmiAccountant {
 };
 
 // Carried on the payload of get_direct_mem_ptr(): the memory that grants DMI fills in its
-// accountant; the initiator keeps it with the DMI region. Interconnects pass it through unchanged.
+// accountant; the initiator keeps it with the DMI region. An interconnect on the way may wrap the
+// memory's accountant in its own (the bus does: it books its port and counts its beats, then
+// forwards to the memory's), so DMI traffic costs bus time and energy too.
 struct DmiAccountingExtension : tlm::tlm_extension<DmiAccountingExtension> {
   DmiAccountant* accountant = nullptr;
   uint64_t address_offset = 0;  // added by interconnects: initiator address = target address + offset

@@ -25,19 +25,24 @@ DdrChannelModel::DdrChannelModel(const DdrTiming& timing, unsigned channel, unsi
 BurstResult DdrChannelModel::access(const BurstRequest& request) {
   Rank& rank = ranks_[request.rank];
   Bank& bank = rank.banks[request.bank];
-  const DdrCycle refi = t_.tREFI;
-  DdrCycle ready = request.ready;
-  Plan p;
-  for (int attempt = 0;; ++attempt) {
-    if (refresh_) ready = respect_refresh(rank, ready);
-    p = plan(rank, bank, request, ready);
-    const DdrCycle next_refresh = (ready / refi + 1) * refi;
-    if (!refresh_ || attempt == kMaxReplans || p.cas < next_refresh) break;
-    // The commands would run into a refresh: the rank refreshes first, closing its rows.
-    ready = std::max(next_refresh, p.first_command() / refi * refi);
-  }
+  const Plan p = refresh_ ? plan_around_refreshes(rank, bank, request) : plan(rank, bank, request, request.ready);
   commit(rank, bank, request, p);
   return BurstResult{p.outcome, p.cas, p.data_end};
+}
+
+// Plans outside refresh windows: when the commands would run into a refresh, the rank refreshes
+// first (closing its rows) and the burst is planned again after it.
+DdrChannelModel::Plan DdrChannelModel::plan_around_refreshes(Rank& rank, const Bank& bank,
+                                                             const BurstRequest& request) {
+  const DdrCycle refi = t_.tREFI;
+  DdrCycle ready = request.ready;
+  for (int attempt = 0;; ++attempt) {
+    ready = respect_refresh(rank, ready);
+    const Plan p = plan(rank, bank, request, ready);
+    const DdrCycle next_refresh = (ready / refi + 1) * refi;
+    if (p.cas < next_refresh || attempt == kMaxReplans) return p;
+    ready = std::max(next_refresh, p.first_command() / refi * refi);
+  }
 }
 
 DdrChannelModel::Plan DdrChannelModel::plan(const Rank& rank, const Bank& bank, const BurstRequest& request,

@@ -81,6 +81,7 @@ class DdrChannelModel {
   };
 
   Plan plan(const Rank& rank, const Bank& bank, const BurstRequest& request, DdrCycle ready) const;
+  Plan plan_around_refreshes(Rank& rank, const Bank& bank, const BurstRequest& request);
   void commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& plan);
   DdrCycle activate_constraint(const Rank& rank, unsigned group) const;
   DdrCycle column_constraint(const Rank& rank, unsigned group, bool write) const;

@@ -18,14 +18,20 @@ struct DmaTransfer {
   bool source_local = false;        // source in the accelerators' local buffer space
   bool destination_local = false;
 
-  static DmaTransfer linear(uint64_t source, uint64_t destination, uint32_t bytes) {
+  // A 2-D block: `rows` rows of `row_bytes`, row starts `*_stride` bytes apart.
+  static DmaTransfer block(uint64_t source, uint64_t destination, uint32_t rows, uint32_t row_bytes,
+                           uint32_t source_stride, uint32_t destination_stride) {
     DmaTransfer t;
     t.source = source;
     t.destination = destination;
-    t.row_bytes = bytes;
-    t.source_stride = bytes;
-    t.destination_stride = bytes;
+    t.rows = rows;
+    t.row_bytes = row_bytes;
+    t.source_stride = source_stride;
+    t.destination_stride = destination_stride;
     return t;
+  }
+  static DmaTransfer linear(uint64_t source, uint64_t destination, uint32_t bytes) {
+    return block(source, destination, 1, bytes, bytes, bytes);
   }
 };
 

@@ -90,13 +90,7 @@ void test_strided(drv::Dma& dma, uint64_t ddr) {
   const uint64_t src = ddr + 0x300000, dst = ddr + 0x400000;
   fill(src, uint64_t{rows} * sstride, 2);
   fill_constant(dst, uint64_t{rows} * dstride, 0xEE);
-  DmaTransfer t;
-  t.source = src;
-  t.destination = dst;
-  t.rows = rows;
-  t.row_bytes = row;
-  t.source_stride = sstride;
-  t.destination_stride = dstride;
+  const DmaTransfer t = DmaTransfer::block(src, dst, rows, row, sstride, dstride);
   const uint64_t t0 = hal::timer_ticks();
   const auto r = dma.copy(1 % dma.channels(), t);
   print_bandwidth("2-D strided copy DDR -> DDR", uint64_t{rows} * row, hal::timer_ticks() - t0);

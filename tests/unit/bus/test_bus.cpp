@@ -254,6 +254,12 @@ TEST(Bus, DmiBytesAreCountedOnTheBusAndByTheMemory) {
   EXPECT_EQ(bench.bus->initiator_statistics(0).bytes_read, bytes);
   const double data_ns = static_cast<double>(beats(config, bytes)) * period_ns(config);
   EXPECT_NEAR(ns(taken), config.arbitration_cycles * period_ns(config) + std::max(data_ns, ns(memory_latency)), 1e-6);
+
+  // Blocks carry no local time: the next ones follow the previous, never queueing behind them.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(accounting.accountant->account(0x80, bytes, true), taken) << "block " << i;
+  EXPECT_EQ(bench.bus->target_statistics(1).bytes_written, 3 * bytes);
+  EXPECT_EQ(ns(bench.bus->initiator_statistics(0).wait), 0.0);
 }
 
 TEST(Bus, DmiToAnUnmappedAddressIsDeniedForTheWholeHole) {
