@@ -1,5 +1,7 @@
 #include "scenario.h"
 
+#include "ip/common/yaml_file.h"
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -8,24 +10,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-YAML::Node load_file(const std::string& path) {
-  if (!fs::exists(path)) throw ConfigError(path + ": no such file");
-  try {
-    YAML::Node node = YAML::LoadFile(path);
-    if (!node.IsNull() && !node.IsMap()) throw ConfigError(path + ": a scenario must be a YAML map of keys");
-    return node;
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                      ": YAML syntax error: " + e.msg);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot read file");
-  }
-}
+YAML::Node load_file(const std::string& path) { return load_yaml_map(path, "scenario"); }
 
-std::string where(const std::string& file, const YAML::Node& node) {
-  const auto mark = node.Mark();
-  return mark.is_null() ? file : file + ":" + std::to_string(mark.line + 1);
-}
+std::string where(const std::string& file, const YAML::Node& node) { return yaml_origin(file, node); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "tech_table.h"
 
 #include "config_error.h"
+#include "yaml_file.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -11,9 +12,7 @@ namespace dlvp {
 namespace {
 
 [[noreturn]] void bad(const std::string& path, const YAML::Node& node, const std::string& what) {
-  const auto mark = node.Mark();
-  const std::string where = mark.is_null() ? path : path + ":" + std::to_string(mark.line + 1);
-  throw ConfigError(where + ": " + what);
+  throw ConfigError(yaml_origin(path, node) + ": " + what);
 }
 
 double number(const std::string& path, const YAML::Node& node, const std::string& key) {
@@ -30,15 +29,7 @@ double number(const std::string& path, const YAML::Node& node, const std::string
 }  // namespace
 
 TechTable TechTable::load(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot open technology table");
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
-  if (!root.IsMap()) throw ConfigError(path + ": a technology table must be a YAML map");
+  const YAML::Node root = load_yaml_map(path, "technology table");
   TechTable t;
   t.path_ = path;
   for (const auto& kv : root) {

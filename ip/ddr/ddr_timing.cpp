@@ -1,5 +1,6 @@
 #include "ddr_timing.h"
 
+#include "ip/common/yaml_file.h"
 #include "ip/common/config_error.h"
 
 #include <yaml-cpp/yaml.h>
@@ -74,19 +75,6 @@ std::string key_origin(const YAML::Node& root, const std::string& path, const st
   return path + ":" + std::to_string(key_node.Mark().line + 1);
 }
 
-YAML::Node load_yaml_map(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot open DDR preset file");
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
-  if (!root.IsMap()) throw ConfigError(path + ": a DDR preset must be a YAML map of parameters");
-  return root;
-}
-
 // Relations between keys that ranges alone cannot express.
 void check_consistency(const DdrTiming& t, const std::function<std::string(const std::string&)>& origin) {
   auto fail = [&origin](const std::string& key, const std::string& what) {
@@ -111,7 +99,7 @@ void check_consistency(const DdrTiming& t, const std::function<std::string(const
 }  // namespace
 
 DdrTiming DdrTiming::load(const std::string& path) {
-  const YAML::Node root = load_yaml_map(path);
+  const YAML::Node root = load_yaml_map(path, "DDR preset");
   auto origin = [root, path](const std::string& key) { return key_origin(root, path, key); };
   DdrTiming timing;
   ParamBinder binder(root, "", origin);

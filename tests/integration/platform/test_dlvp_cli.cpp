@@ -81,6 +81,31 @@ TEST(DlvpCli, DmaSelftestPassesWithReportAndEnergy) {
   EXPECT_NE(uart_text.find("PASS"), std::string::npos);
 }
 
+// The MB/s figure the self-test printed on the line that starts with `label`.
+double printed_rate(const std::string& console, const std::string& label) {
+  const auto line = console.find(label);
+  if (line == std::string::npos) return -1;
+  const auto eq = console.find("= ", line);
+  return std::stod(console.substr(eq + 2));
+}
+
+TEST(DlvpCli, TwoDmaStreamsShareTheMemory) {
+  // Two channels copying at once through the real bus and DDR models: together they get about
+  // what one channel gets alone, i.e. each gets about half (the software measures with the timer).
+  const auto dir = out_dir("contention");
+  const auto r = run_dlvp("run " + kSelftest + " --out " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const double alone = printed_rate(r.output, "1-D copy DDR -> DDR");
+  const double both = printed_rate(r.output, "two channels at once (total)");
+  ASSERT_GT(alone, 0) << r.output;
+  EXPECT_NEAR(both / alone, 1.0, 0.15) << r.output;
+  // The same on the DDR4 configuration, where the memory rather than the bus is the bottleneck.
+  const auto r4 = run_dlvp("run " + kSelftest + " --set hw=ddr4-2400 --out " + dir + "4");
+  ASSERT_EQ(r4.status, 0) << r4.output;
+  EXPECT_NEAR(printed_rate(r4.output, "two channels at once (total)") / printed_rate(r4.output, "1-D copy DDR -> DDR"),
+              1.0, 0.25) << r4.output;
+}
+
 TEST(DlvpCli, UnknownScenarioKeyNamesKeyAndFile) {
   const auto r = run_dlvp("run " + kSelftest + " --set ddr.chanels=2 --out " + out_dir("badkey"));
   EXPECT_EQ(r.status, 2) << r.output;
