@@ -1,7 +1,7 @@
 #include "ddr_timing.h"
 
-#include "ip/common/yaml_file.h"
 #include "ip/common/config_error.h"
+#include "ip/common/yaml_file.h"
 
 #include <yaml-cpp/yaml.h>
 
