@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev         # scenarios, presets, technology tables
   nlohmann-json3-dev      # report.json
   libgtest-dev libgmock-dev  # tests
-  libgoogle-perftools-dev # pprof profiling of the simulator
+  libgoogle-perftools-dev google-perftools  # profiling the simulator (libprofiler, google-pprof)
 )
 
 missing=()
