@@ -1,0 +1,26 @@
+// What the IFU needs of a compute engine (the CNN cluster now, the LSTM engine later).
+#pragma once
+#include "ip/ifu/isa.h"
+
+#include <systemc>
+
+#include <cstdint>
+
+namespace dlvp {
+
+class ComputeEngineIf {
+ public:
+  virtual ~ComputeEngineIf() = default;
+
+  // The engine's buffers in the DMA's local space (LOAD/STORE target them): base and size.
+  virtual uint64_t buffer_base(isa::Buffer buffer) const = 0;
+  virtual uint64_t buffer_size(isa::Buffer buffer) const = 0;
+
+  // Checks and executes one compute instruction (program index `index`) as if it started at the
+  // caller's local time (sc_time_stamp() + delay). On success adds the instruction's execution
+  // time to `delay` and returns kErrNone; on error changes nothing and returns the error code.
+  // Called from the IFU's compute-queue thread; it never calls wait().
+  virtual isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) = 0;
+};
+
+}  // namespace dlvp
