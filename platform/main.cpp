@@ -135,4 +135,3 @@ int sc_main(int argc, char** argv) {
     return 1;
   }
 }
-

@@ -29,6 +29,7 @@ std::vector<Section> sections(PlatformConfig& c) {
       {"timer", [&](ParamBinder& b) { TimerConfig::bind(b, c.timer); }},
       {"sysctl", [&](ParamBinder& b) { SysctlConfig::bind(b, c.sysctl); }},
       {"scratchpad", [&](ParamBinder& b) { ScratchpadConfig::bind(b, c.scratchpad); }},
+      {"pmu", [&](ParamBinder& b) { PmuConfig::bind(b, c.pmu); }},
   };
 }
 
@@ -42,6 +43,7 @@ const std::vector<DeviceSlot>& MemoryMapConfig::slots() {
       {soc::kDevTimer, "timer", 0x10002000, soc::kNoIrq},
       {soc::kDevIntc, "intc", 0x10003000, soc::kNoIrq},
       {soc::kDevDma, "dma", 0x10010000, 1},
+      {soc::kDevPmu, "pmu", 0x10050000, soc::kNoIrq},
   };
   return table;
 }

@@ -12,6 +12,7 @@
 #include "ip/periph/sysctl.h"
 #include "ip/periph/timer.h"
 #include "ip/periph/uart.h"
+#include "ip/pmu/pmu.h"
 #include "platform/scenario.h"
 
 #include <string>
@@ -86,6 +87,7 @@ struct PlatformConfig {
   TimerConfig timer;
   SysctlConfig sysctl;
   ScratchpadConfig scratchpad;
+  PmuConfig pmu;
 
   std::string tech_path, ddr_preset_path, app_path;
   std::vector<ParamBinder::Entry> effective;  // every parameter with its effective value

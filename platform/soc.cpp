@@ -18,6 +18,9 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   intc_ = std::make_unique<Intc>("intc", config.intc);
   dma_ = std::make_unique<DmaEngine>("dma", config.dma, ledger);
   ddr_ = std::make_unique<DdrController>("ddr", config.ddr, config.ddr_timing, ledger);
+  pmu_ = std::make_unique<Pmu>("pmu", config.pmu, ledger);
+  // Lazily accounted DRAM figures (refresh, open-row time) are brought up to each snapshot.
+  pmu_->set_before_snapshot([this](const sc_core::sc_time& t) { ddr_->finalize(t); });
 
   // Initiators on the system bus (port order = binding order).
   cpu_->socket.bind(bus_->target_socket);
@@ -27,7 +30,8 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   // Targets, in the order of the memory map's regions (a region's index is its bus port).
   const std::map<std::string, tlm::tlm_target_socket<>*> target_of = {
       {"sysctl", &sysctl_->socket}, {"uart", &uart_->socket}, {"timer", &timer_->socket},
-      {"intc", &intc_->socket},     {"dma", &dma_->reg_socket}, {"ddr", &ddr_->socket}};
+      {"intc", &intc_->socket},     {"dma", &dma_->reg_socket}, {"ddr", &ddr_->socket},
+      {"pmu", &pmu_->socket}};
   for (const MemoryMap::Region& region : map_.regions()) bus_->initiator_socket.bind(*target_of.at(region.name));
 
   // The DMA's local buffer space: the scratchpad until the engines bring their buffer ports.
@@ -79,7 +83,7 @@ void Soc::wire_interrupts(const PlatformConfig& config) {
 
 std::vector<const Reportable*> Soc::reportables() const {
   std::vector<const Reportable*> all = {cpu_.get(), bus_.get(), ddr_.get(), dma_.get(), buffer_bus_.get(),
-                                        uart_.get(), intc_.get(), timer_.get(), sysctl_.get()};
+                                        uart_.get(), intc_.get(), timer_.get(), sysctl_.get(), pmu_.get()};
   if (scratchpad_) all.push_back(scratchpad_.get());
   return all;
 }

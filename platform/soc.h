@@ -13,6 +13,7 @@
 #include "ip/periph/sysctl.h"
 #include "ip/periph/timer.h"
 #include "ip/periph/uart.h"
+#include "ip/pmu/pmu.h"
 #include "platform/platform_config.h"
 
 #include <systemc>
@@ -52,6 +53,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Timer> timer_;
   std::unique_ptr<Sysctl> sysctl_;
   std::unique_ptr<SramBuffer> scratchpad_;
+  std::unique_ptr<Pmu> pmu_;
 
   sc_core::sc_signal<bool> cpu_external_irq_{"cpu_external_irq"};
   sc_core::sc_signal<bool> cpu_timer_irq_{"cpu_timer_irq"};

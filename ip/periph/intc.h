@@ -6,7 +6,7 @@
 #include "ip/common/params.h"
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
-#include "ip/periph/register_window.h"
+#include "ip/common/register_window.h"
 
 #include <systemc>
 #include <tlm>

@@ -5,15 +5,26 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 
 int sc_main(int argc, char** argv) {
+  // ctest runs test processes in parallel: give each its own temporary folder (testing::TempDir()
+  // reads TEST_TMPDIR), so files written by one test never race with another's.
+  const auto temp = std::filesystem::temp_directory_path() / ("dlvp_test_" + std::to_string(getpid()));
+  std::filesystem::create_directories(temp);
+  setenv("TEST_TMPDIR", temp.c_str(), 1);
   ::testing::InitGoogleTest(&argc, argv);
   dlvp::log::install_report_handler();
   if (const char* level = std::getenv("DLVP_LOG")) {
     dlvp::log::Level l;
     if (dlvp::log::parse_level(level, l)) dlvp::log::set_threshold(l);
   }
-  return RUN_ALL_TESTS();
+  const int status = RUN_ALL_TESTS();
+  std::error_code ignored;
+  std::filesystem::remove_all(temp, ignored);
+  return status;
 }
-

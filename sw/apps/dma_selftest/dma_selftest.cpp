@@ -4,6 +4,7 @@
 #include "platform/soc_map.h"
 #include "sw/driver/dma_driver.h"
 #include "sw/driver/intc_driver.h"
+#include "sw/driver/pmu_driver.h"
 #include "sw/hal/hal.h"
 
 #include <stdint.h>
@@ -165,11 +166,20 @@ int app_main() {
   }
   hal::console_printf("DDR at 0x%llx, %llu MiB; DMA with %u channels\n", static_cast<unsigned long long>(ddr.base),
                       static_cast<unsigned long long>(ddr.size >> 20), static_cast<unsigned>(dma.channels()));
+  drv::Pmu pmu;
+  const bool have_pmu = pmu.init();
+  const drv::PmuSnapshot start = have_pmu ? pmu.snapshot() : drv::PmuSnapshot{};
   test_linear(dma, ddr.base);
   test_strided(dma, ddr.base);
   test_scratchpad(dma, ddr.base);
   test_two_channels(dma, ddr.base);
   test_errors(dma, ddr.base, ddr.size);
+  if (have_pmu) {
+    const drv::PmuSnapshot end = pmu.snapshot();
+    hal::console_printf("energy of the tests, read from the PMU (%llu ns):\n",
+                        static_cast<unsigned long long>(end.time_ns - start.time_ns));
+    drv::Pmu::print_energy(start, end);
+  }
   hal::console_printf("DMA self-test: %s (%d failure%s)\n", g_failures ? "FAIL" : "PASS", g_failures,
                       g_failures == 1 ? "" : "s");
   return g_failures ? 1 : 0;

@@ -1,7 +1,7 @@
 #include "ip/periph/sysctl.h"
 #include "ip/periph/sysctl_regs.h"
 #include "platform/soc_map.h"
-#include "register_initiator.h"
+#include "tests/support/register_initiator.h"
 
 #include <gtest/gtest.h>
 

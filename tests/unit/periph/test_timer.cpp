@@ -1,6 +1,6 @@
 #include "ip/periph/timer.h"
 #include "ip/periph/timer_regs.h"
-#include "register_initiator.h"
+#include "tests/support/register_initiator.h"
 
 #include <gtest/gtest.h>
 

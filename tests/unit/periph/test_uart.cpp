@@ -1,7 +1,7 @@
 #include "ip/common/params.h"
 #include "ip/periph/uart.h"
 #include "ip/periph/uart_regs.h"
-#include "register_initiator.h"
+#include "tests/support/register_initiator.h"
 
 #include <gtest/gtest.h>
 

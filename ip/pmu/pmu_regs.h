@@ -1,0 +1,42 @@
+// PMU register map (freestanding; shared with sw/). Software writes SNAPSHOT, then reads a
+// consistent set of figures latched at the simulated time of that write: the time, and per
+// memory-hierarchy level the number of counted events and their energy.
+#pragma once
+#include "ip/common/regdef.h"
+
+#include <stdint.h>
+
+namespace dlvp::pmu {
+
+constexpr uint32_t kMagic = 0x504D5530;  // "PMU0"
+constexpr uint32_t kVersion = 0x00010000;
+
+// Levels in the order of the LEVEL_* registers (the energy ledger's Level order).
+enum LevelIndex : uint32_t { kDram = 0, kBuffer = 1, kArray = 2, kRf = 3, kMac = 4, kOther = 5, kLevels = 6 };
+
+#define DLVP_PMU_REGISTERS(REG)                                                                      \
+  REG(ID, 0x000, 4, ::dlvp::pmu::kMagic, RO, "magic 0x504D5530 (\"PMU0\")")                         \
+  REG(VERSION, 0x004, 4, ::dlvp::pmu::kVersion, RO, "register map version: major << 16 | minor")     \
+  REG(SNAPSHOT, 0x008, 4, 0, WO, "write: latch every figure below at this simulated time")          \
+  REG(ENERGY_UNIT, 0x00c, 4, 0, RO, "0: LEVEL_ENERGY in fJ (pJ table x 1000); 1: in milli-MAC (normalized table)") \
+  REG(TIME_NS, 0x010, 8, 0, RO, "simulated time of the snapshot, ns")                               \
+  REG(EVENTS_DRAM, 0x020, 8, 0, RO, "DRAM events counted (commands, bursts)")                       \
+  REG(EVENTS_BUFFER, 0x028, 8, 0, RO, "on-chip buffer accesses counted (64-bit words)")             \
+  REG(EVENTS_ARRAY, 0x030, 8, 0, RO, "array transfers counted")                                     \
+  REG(EVENTS_RF, 0x038, 8, 0, RO, "register-file / accumulator accesses counted")                   \
+  REG(EVENTS_MAC, 0x040, 8, 0, RO, "multiplies and adds counted")                                   \
+  REG(EVENTS_OTHER, 0x048, 8, 0, RO, "bus beats and other events counted")                          \
+  REG(ENERGY_DRAM, 0x060, 8, 0, RO, "DRAM energy (incl. background) up to the snapshot, see ENERGY_UNIT") \
+  REG(ENERGY_BUFFER, 0x068, 8, 0, RO, "on-chip buffer energy")                                      \
+  REG(ENERGY_ARRAY, 0x070, 8, 0, RO, "array energy")                                                \
+  REG(ENERGY_RF, 0x078, 8, 0, RO, "register-file energy")                                           \
+  REG(ENERGY_MAC, 0x080, 8, 0, RO, "arithmetic energy")                                             \
+  REG(ENERGY_OTHER, 0x088, 8, 0, RO, "bus, leakage and other energy")
+
+enum Reg : uint32_t { DLVP_PMU_REGISTERS(DLVP_REG_OFFSET_ENUM) };
+inline constexpr regs::RegDef kRegisters[] = {DLVP_PMU_REGISTERS(DLVP_REG_DEF_ENTRY)};
+
+constexpr uint32_t events_reg(uint32_t level) { return EVENTS_DRAM + 8 * level; }
+constexpr uint32_t energy_reg(uint32_t level) { return ENERGY_DRAM + 8 * level; }
+
+}  // namespace dlvp::pmu

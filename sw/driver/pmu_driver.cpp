@@ -1,0 +1,45 @@
+#include "sw/driver/pmu_driver.h"
+
+#include "platform/soc_map.h"
+#include "sw/hal/hal.h"
+
+namespace drv {
+
+bool Pmu::init() {
+  hal::Device d;
+  if (!hal::find_device(dlvp::soc::kDevPmu, &d)) return false;
+  base_ = d.base;
+  return hal::read32(base_ + dlvp::pmu::ID) == dlvp::pmu::kMagic;
+}
+
+PmuSnapshot Pmu::snapshot() {
+  PmuSnapshot s{};
+  hal::write32(base_ + dlvp::pmu::SNAPSHOT, 1);
+  s.time_ns = hal::read64(base_ + dlvp::pmu::TIME_NS);
+  for (uint32_t level = 0; level < dlvp::pmu::kLevels; ++level) {
+    s.events[level] = hal::read64(base_ + dlvp::pmu::events_reg(level));
+    s.energy_milli[level] = hal::read64(base_ + dlvp::pmu::energy_reg(level));
+  }
+  s.normalized = hal::read32(base_ + dlvp::pmu::ENERGY_UNIT) != 0;
+  return s;
+}
+
+const char* Pmu::level_name(uint32_t level) {
+  static const char* names[dlvp::pmu::kLevels] = {"dram", "buffer", "array", "rf", "mac", "other"};
+  return level < dlvp::pmu::kLevels ? names[level] : "?";
+}
+
+void Pmu::print_energy(const PmuSnapshot& before, const PmuSnapshot& after) {
+  // fJ -> nJ with three decimals (pJ table), or milli-MAC -> MAC.
+  const char* unit = after.normalized ? "MAC" : "nJ";
+  const uint64_t divisor = after.normalized ? 1000 : 1000000;
+  for (uint32_t level = 0; level < dlvp::pmu::kLevels; ++level) {
+    const uint64_t e = after.energy_milli[level] - before.energy_milli[level];
+    hal::console_printf("  %-7s %10llu.%03llu %s  (%llu events)\n", level_name(level),
+                        static_cast<unsigned long long>(e / divisor),
+                        static_cast<unsigned long long>((e % divisor) * 1000 / divisor), unit,
+                        static_cast<unsigned long long>(after.events[level] - before.events[level]));
+  }
+}
+
+}  // namespace drv

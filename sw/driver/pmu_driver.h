@@ -1,0 +1,34 @@
+// Driver of the PMU: a consistent snapshot of time, events and energy per memory-hierarchy level.
+#pragma once
+#include "ip/pmu/pmu_regs.h"
+
+#include <stdint.h>
+
+namespace drv {
+
+struct PmuSnapshot {
+  uint64_t time_ns;
+  uint64_t events[dlvp::pmu::kLevels];
+  uint64_t energy_milli[dlvp::pmu::kLevels];  // thousandths of the unit: fJ, or milli-MAC
+  bool normalized;                             // energy unit is MAC (normalized table), not pJ
+
+  uint64_t total_energy_milli() const {
+    uint64_t sum = 0;
+    for (uint64_t e : energy_milli) sum += e;
+    return sum;
+  }
+};
+
+class Pmu {
+ public:
+  bool init();  // false when the SoC has no PMU
+  PmuSnapshot snapshot();
+  static const char* level_name(uint32_t level);
+  // Prints "level: energy" lines for the difference between two snapshots, with units.
+  static void print_energy(const PmuSnapshot& before, const PmuSnapshot& after);
+
+ private:
+  uint64_t base_ = 0;
+};
+
+}  // namespace drv

@@ -1,0 +1,47 @@
+#include "ip/pmu/pmu.h"
+#include "ip/pmu/pmu_regs.h"
+#include "tests/support/register_initiator.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using dlvp::test::RegisterInitiator;
+
+dlvp::TechTable table45() { return dlvp::TechTable::load(DLVP_SOURCE_DIR "/scenarios/tech/horowitz-45nm.yaml"); }
+
+TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto mul = ledger.add_counter_from_table("pe", "mul", dlvp::Level::mac, dlvp::Action::compute, "int8_mul");
+  const auto beat = ledger.add_counter_from_table("bus", "beat", dlvp::Level::other, dlvp::Action::update, "bus_transfer_64b");
+  const auto leak = ledger.add_static("ddr", "background", dlvp::Level::dram, 0.5, "test: 0.5 pJ/ns");
+  (void)leak;
+  dlvp::Pmu pmu("pmu", dlvp::PmuConfig{}, ledger);
+  sc_core::sc_time hook_time;
+  pmu.set_before_snapshot([&](const sc_core::sc_time& t) { hook_time = t; });
+  RegisterInitiator cpu("cpu");
+  cpu.socket.bind(pmu.socket);
+  cpu.body = [&](RegisterInitiator& r) {
+    EXPECT_EQ(r.read(dlvp::pmu::ID), dlvp::pmu::kMagic);
+    EXPECT_EQ(r.read(dlvp::pmu::ENERGY_UNIT), 0u);
+    ledger.count(mul, 1000);
+    ledger.count(beat, 3);
+    r.at(sc_core::sc_time(2, sc_core::SC_US));
+    r.write(dlvp::pmu::SNAPSHOT, 1);
+    EXPECT_EQ(hook_time, sc_core::sc_time(2, sc_core::SC_US));
+    ledger.count(mul, 5);  // after the snapshot: not in the latched figures
+    EXPECT_EQ(r.read(dlvp::pmu::TIME_NS, 8), 2000u);
+    EXPECT_EQ(r.read(dlvp::pmu::events_reg(dlvp::pmu::kMac), 8), 1000u);
+    EXPECT_EQ(r.read(dlvp::pmu::events_reg(dlvp::pmu::kOther), 8), 3u);
+    EXPECT_EQ(r.read(dlvp::pmu::events_reg(dlvp::pmu::kDram), 8), 0u);  // static power is not an event
+    // Energies in fJ: 1000 x 0.2 pJ, 3 x 10 pJ, 0.5 pJ/ns x 2000 ns.
+    EXPECT_EQ(r.read(dlvp::pmu::energy_reg(dlvp::pmu::kMac), 8), 200000u);
+    EXPECT_EQ(r.read(dlvp::pmu::energy_reg(dlvp::pmu::kOther), 8), 30000u);
+    EXPECT_EQ(r.read(dlvp::pmu::energy_reg(dlvp::pmu::kDram), 8), 1000000u);
+    EXPECT_EQ(r.write_status(dlvp::pmu::TIME_NS, 1, 8), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(r.read_status(0x200), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  };
+  sc_core::sc_start();
+}
+
+}  // namespace
