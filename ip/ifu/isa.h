@@ -127,7 +127,7 @@ struct Pool {
   uint8_t reserved0;
   uint32_t input_offset, output_offset;
   uint16_t c, in_h, in_w, reserved1;
-  uint8_t reserved[28];
+  uint8_t reserved[32];
 };
 
 // ELTWISE: y[i] = sat8(round_shift((a[i] << a_shift) + (b[i] << b_shift), output_shift)), ReLU
@@ -138,7 +138,7 @@ struct Eltwise {
   uint32_t count;
   uint8_t a_shift, b_shift;  // 0..15
   int8_t output_shift;
-  uint8_t reserved[29];
+  uint8_t reserved[37];
 };
 
 union Instruction {
