@@ -1,5 +1,6 @@
 #include "platform_config.h"
 
+#include "ip/periph/sysctl_regs.h"
 #include "platform/soc_map.h"
 
 #include <filesystem>
@@ -34,6 +35,43 @@ std::vector<Section> sections(PlatformConfig& c) {
 }
 
 }  // namespace
+
+void SoftwareConfig::bind(ParamBinder& b, SoftwareConfig& c) {
+  b.text("app", c.app, "name of the app in sw/apps to run");
+  b.text("path", c.path, "explicit path of the app binary (.so in native mode); overrides 'app'");
+  // software.load: [{file: F, address: A}, ...]
+  const YAML::Node load = b.section("load");
+  if (load.IsDefined() && !load.IsNull()) {
+    if (!load.IsSequence()) throw ConfigError(b.origin()(b.key("load")) + ": key '" + b.key("load") + "' must be a list of {file, address}");
+    c.load.clear();
+    for (size_t i = 0; i < load.size(); ++i) {
+      const std::string key = b.key("load") + "[" + std::to_string(i) + "]";
+      ParamBinder item(load[i], key, [&](const std::string&) { return b.origin()(b.key("load")); });
+      MemoryLoad entry;
+      item.text("file", entry.file, "file to place in memory ('@build/...': relative to the build folder)");
+      item.integer("address", entry.address, "address", "address of the file's first byte", 0, ~uint64_t{0});
+      item.finish();
+      if (entry.file.empty()) throw ConfigError(b.origin()(b.key("load")) + ": key '" + key + ".file' is required");
+      c.load.push_back(entry);
+    }
+  }
+  const YAML::Node args = b.section("args");
+  if (args.IsDefined() && !args.IsNull()) {
+    if (!args.IsSequence() || args.size() > sysctl::kBootArgs)
+      throw ConfigError(b.origin()(b.key("args")) + ": key '" + b.key("args") + "' must be a list of at most " +
+                        std::to_string(sysctl::kBootArgs) + " integers");
+    c.args.clear();
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string name = "args[" + std::to_string(i) + "]";
+      YAML::Node holder;
+      holder[name] = args[i];
+      ParamBinder item(holder, "software", [&](const std::string&) { return b.origin()(b.key("args")); });
+      uint64_t value = 0;
+      item.integer(name.c_str(), value, "", "boot argument", 0, ~uint64_t{0});
+      c.args.push_back(value);
+    }
+  }
+}
 
 const std::vector<DeviceSlot>& MemoryMapConfig::slots() {
   // The system controller's base is fixed (software's one known address); the rest may move.
@@ -88,6 +126,19 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");
   c.ddr_preset_path = scenario.resolve_data_file("ddr.preset", c.ddr.preset, "hw/ddr");
   c.ddr_timing = DdrTiming::load(c.ddr_preset_path);
+  for (size_t i = 0; i < c.software.load.size(); ++i) {
+    MemoryLoad& entry = c.software.load[i];
+    const std::string key = "software.load[" + std::to_string(i) + "].file";
+    if (entry.file.rfind("@build/", 0) == 0) {
+      const auto build_dir = std::filesystem::path(app_dir).parent_path().parent_path();
+      entry.path = (build_dir / entry.file.substr(7)).string();
+      if (!std::filesystem::is_regular_file(entry.path))
+        throw ConfigError(scenario.origin("software.load") + ": key '" + key + "' names " + entry.path +
+                          ", which does not exist (is it built?)");
+    } else {
+      entry.path = scenario.resolve_data_file("software.load", entry.file, "data");
+    }
+  }
   if (app_dir.empty()) return c;  // tools that build their own SoC run no software
   if (!c.software.path.empty()) {
     c.app_path = scenario.resolve_data_file("software.path", c.software.path, "apps");

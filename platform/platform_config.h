@@ -20,13 +20,19 @@
 
 namespace dlvp {
 
+// A file the platform places in memory before the software starts (a model package, data).
+struct MemoryLoad {
+  std::string file;      // as written in the scenario
+  uint64_t address = 0;  // where its first byte goes
+  std::string path;      // resolved path (set by load_platform_config)
+};
+
 struct SoftwareConfig {
   std::string app = "dma_selftest";  // a native app in the build's sw/apps, or...
   std::string path;                   // ...an explicit path to the app (overrides `app`)
-  static void bind(ParamBinder& b, SoftwareConfig& c) {
-    b.text("app", c.app, "name of the app in sw/apps to run");
-    b.text("path", c.path, "explicit path of the app binary (.so in native mode); overrides 'app'");
-  }
+  std::vector<MemoryLoad> load;       // files placed in DDR before the software starts
+  std::vector<uint64_t> args;         // boot arguments (system controller BOOT_ARG0..3)
+  static void bind(ParamBinder& b, SoftwareConfig& c);
 };
 
 struct RunConfig {

@@ -2,7 +2,10 @@
 
 #include "platform/soc_map.h"
 
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 
 namespace dlvp {
@@ -27,6 +30,8 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   bus_->set_initiator_name(0, "cpu");
   dma_->mem_socket.bind(bus_->target_socket);
   bus_->set_initiator_name(1, "dma");
+  loader_socket_.bind(bus_->target_socket);
+  bus_->set_initiator_name(2, "loader");
   // Targets, in the order of the memory map's regions (a region's index is its bus port).
   const std::map<std::string, tlm::tlm_target_socket<>*> target_of = {
       {"sysctl", &sysctl_->socket}, {"uart", &uart_->socket}, {"timer", &timer_->socket},
@@ -55,6 +60,29 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   sysctl_->add_device(soc::kDevDdr, soc::kDdrBase, config.ddr.size_bytes, soc::kNoIrq);
 
   wire_interrupts(config);
+  loads_ = config.software.load;
+  for (size_t i = 0; i < config.software.args.size(); ++i) sysctl_->set_boot_arg(static_cast<uint32_t>(i), config.software.args[i]);
+}
+
+void Soc::start_of_simulation() {
+  // The bus's sockets are bound only now: the loads go through it like a debugger's writes.
+  for (const MemoryLoad& load : loads_) load_file(load.path, load.address, "software.load file");
+}
+
+void Soc::load_file(const std::string& path, uint64_t address, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read " + what);
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() > UINT32_MAX) throw ConfigError(path + ": " + what + " is larger than 4 GiB");
+  size_t region = 0;
+  const MemoryMap::Region* target = map_.decode(address, std::max<uint64_t>(bytes.size(), 1), region);
+  if (!target || target->name != "ddr")
+    throw ConfigError(path + ": " + what + " of " + std::to_string(bytes.size()) + " B does not fit in DDR at 0x" +
+                      [&] { std::ostringstream os; os << std::hex << address; return os.str(); }());
+  tlm::tlm_generic_payload trans;
+  setup_payload(trans, tlm::TLM_WRITE_COMMAND, address, bytes.data(), static_cast<unsigned>(bytes.size()));
+  if (!bytes.empty() && loader_socket_->transport_dbg(trans) != bytes.size())
+    throw ConfigError(path + ": writing " + what + " into memory failed");
 }
 
 void Soc::build_memory_map(const PlatformConfig& config) {

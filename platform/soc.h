@@ -17,6 +17,7 @@
 #include "platform/platform_config.h"
 
 #include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <memory>
 #include <vector>
@@ -28,6 +29,10 @@ class Soc : public sc_core::sc_module {
   Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedger& ledger);
 
   const MemoryMap& memory_map() const { return map_; }
+  // Places a file's bytes in memory through the bus's debug transport (as a debugger or boot
+  // loader would), once elaboration is complete. Throws ConfigError naming the file when it cannot
+  // be read or does not fit.
+  void load_file(const std::string& path, uint64_t address, const std::string& what);
   std::vector<const Reportable*> reportables() const;
 
   CpuNative& cpu() { return *cpu_; }
@@ -38,9 +43,12 @@ class Soc : public sc_core::sc_module {
   DmaEngine& dma() { return *dma_; }
 
  private:
+  void start_of_simulation() override;  // places software.load files in memory
   void build_memory_map(const PlatformConfig& config);
   void wire_interrupts(const PlatformConfig& config);
 
+  tlm_utils::simple_initiator_socket<Soc> loader_socket_{"loader_socket"};
+  std::vector<MemoryLoad> loads_;
   MemoryMap map_;
   MemoryMap buffer_map_;
   std::unique_ptr<Bus> bus_;

@@ -30,6 +30,11 @@ void Sysctl::add_device(uint32_t id, uint64_t base, uint64_t size, uint32_t irq)
   devices_.push_back(Device{id, base, size, irq});
 }
 
+void Sysctl::set_boot_arg(uint32_t index, uint64_t value) {
+  if (index >= sysctl::kBootArgs) throw std::out_of_range(std::string(name()) + ": boot argument index " + std::to_string(index));
+  bank_.set(sysctl::boot_arg_reg(index), value);
+}
+
 Sysctl::Device Sysctl::selected() const {
   const uint64_t index = bank_.get(sysctl::DEVICE_SELECT);
   if (index < devices_.size()) return devices_[index];

@@ -32,7 +32,14 @@ constexpr uint32_t kExitFailure = 1;
   REG(DEVICE_ID, 0x018, 4, 0, RO, "selected entry: device id (soc::DeviceId), 0 when out of range") \
   REG(DEVICE_IRQ, 0x01c, 4, 0, RO, "selected entry: interrupt source number, soc::kNoIrq when none") \
   REG(DEVICE_BASE, 0x020, 8, 0, RO, "selected entry: base address of its window")                 \
-  REG(DEVICE_SIZE, 0x028, 8, 0, RO, "selected entry: size of its window in bytes")
+  REG(DEVICE_SIZE, 0x028, 8, 0, RO, "selected entry: size of its window in bytes")                 \
+  REG(BOOT_ARG0, 0x040, 8, 0, RO, "boot argument 0 from the scenario (software.args)")            \
+  REG(BOOT_ARG1, 0x048, 8, 0, RO, "boot argument 1")                                               \
+  REG(BOOT_ARG2, 0x050, 8, 0, RO, "boot argument 2")                                               \
+  REG(BOOT_ARG3, 0x058, 8, 0, RO, "boot argument 3")
+
+constexpr uint32_t kBootArgs = 4;
+constexpr uint32_t boot_arg_reg(uint32_t i) { return 0x040 + 8 * i; }
 
 enum Reg : uint32_t { DLVP_SYSCTL_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 inline constexpr regs::RegDef kRegisters[] = {DLVP_SYSCTL_REGISTERS(DLVP_REG_DEF_ENTRY)};

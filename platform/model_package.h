@@ -1,0 +1,83 @@
+// The model package: what the compiler/builder writes and the driver loads (DESIGN.md sections 5
+// and 7). One freestanding header shared by tools/, sw/ and the platform. Version 1.
+//
+// A package is one contiguous, little-endian blob placed in DDR:
+//   PackageHeader | LayerRecord[layer_count] | instructions (64 B each) | sections ...
+// All offsets are from the start of the package. A checksum (FNV-1a, 32 bit) covers every byte
+// after the header, so a corrupt or truncated package is refused before anything runs.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace dlvp::package {
+
+constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
+constexpr uint32_t kVersion = 1;
+constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
+
+// How each IFU argument window is provided when the package runs.
+enum ArgKind : uint32_t {
+  kArgUnused = 0,
+  kArgInPackage = 1,  // a section of the package itself (weights/constants): base = package + offset
+  kArgInput = 2,      // the job's input tensor, placed by the caller
+  kArgOutput = 3,     // the job's output tensor, allocated by the caller
+  kArgScratch = 4,    // intermediate activations, allocated by the caller
+};
+
+struct ArgWindow {
+  uint32_t kind;      // ArgKind
+  uint32_t reserved;
+  uint64_t offset;    // kArgInPackage: offset of the section in the package
+  uint64_t size;      // bytes of the window
+};
+
+// The hardware the package was compiled for: the driver refuses a package that does not fit.
+struct HardwareRequirements {
+  uint32_t isa_version;
+  uint32_t pes, convolvers, kernel;
+  uint64_t input_buffer_bytes, weight_buffer_bytes, output_buffer_bytes;
+  uint32_t accumulator_bits;
+  uint32_t reserved;
+};
+
+struct PackageHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_bytes;       // sizeof(PackageHeader)
+  uint64_t total_bytes;        // whole package
+  uint32_t checksum;           // FNV-1a over bytes [header_bytes, total_bytes)
+  uint32_t layer_count;
+  uint32_t instruction_count;
+  uint32_t reserved0;
+  uint64_t layers_offset;
+  uint64_t instructions_offset;
+  ArgWindow args[kArgCount];
+  HardwareRequirements hardware;
+  // Optional test data (0 size when absent): an input tensor and the expected output.
+  uint64_t test_input_offset, test_input_size;
+  uint64_t test_expected_offset, test_expected_size;
+  uint32_t input_arg, output_arg;  // which argument windows are the input and the output
+  uint32_t reserved1[2];
+};
+
+enum LayerKind : uint32_t { kLayerConv = 1, kLayerFc = 2, kLayerPool = 3, kLayerEltwise = 4 };
+
+struct LayerRecord {
+  char name[32];
+  uint32_t kind;  // LayerKind
+  uint32_t tag;   // the instructions' header.tag
+  uint32_t first_instruction, instruction_count;
+  uint64_t macs;
+  uint64_t weight_bytes;
+};
+
+static_assert(sizeof(ArgWindow) == 24, "ArgWindow layout");
+static_assert(sizeof(LayerRecord) == 64, "LayerRecord layout");
+
+// FNV-1a, 32 bit.
+inline uint32_t checksum(const uint8_t* data, uint64_t bytes, uint32_t hash = 2166136261u) {
+  for (uint64_t i = 0; i < bytes; ++i) hash = (hash ^ data[i]) * 16777619u;
+  return hash;
+}
+
+}  // namespace dlvp::package
