@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev      # report.json
   libgtest-dev libgmock-dev  # tests
   libgoogle-perftools-dev google-perftools  # profiling the simulator (libprofiler, google-pprof)
+  libdnnl-dev             # oneDNN: the speed yardstick of the CNN benchmark
 )
 
 missing=()
