@@ -31,6 +31,8 @@ std::vector<Section> sections(PlatformConfig& c) {
       {"sysctl", [&](ParamBinder& b) { SysctlConfig::bind(b, c.sysctl); }},
       {"scratchpad", [&](ParamBinder& b) { ScratchpadConfig::bind(b, c.scratchpad); }},
       {"pmu", [&](ParamBinder& b) { PmuConfig::bind(b, c.pmu); }},
+      {"ifu", [&](ParamBinder& b) { IfuConfig::bind(b, c.ifu); }},
+      {"cnn", [&](ParamBinder& b) { CnnConfig::bind(b, c.cnn); }},
   };
 }
 
@@ -81,6 +83,8 @@ const std::vector<DeviceSlot>& MemoryMapConfig::slots() {
       {soc::kDevTimer, "timer", 0x10002000, soc::kNoIrq},
       {soc::kDevIntc, "intc", 0x10003000, soc::kNoIrq},
       {soc::kDevDma, "dma", 0x10010000, 1},
+      {soc::kDevIfu, "ifu", 0x10020000, 2},
+      {soc::kDevCnn, "cnn", 0x10030000, soc::kNoIrq},
       {soc::kDevPmu, "pmu", 0x10050000, soc::kNoIrq},
   };
   return table;

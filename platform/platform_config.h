@@ -4,10 +4,12 @@
 #include "ip/bus/bus.h"
 #include "ip/common/params.h"
 #include "ip/common/sram_buffer.h"
+#include "ip/cnn/cnn_config.h"
 #include "ip/cpu/cpu_config.h"
 #include "ip/ddr/ddr_controller.h"
 #include "ip/ddr/ddr_timing.h"
 #include "ip/dma/dma_engine.h"
+#include "ip/ifu/ifu.h"
 #include "ip/periph/intc.h"
 #include "ip/periph/sysctl.h"
 #include "ip/periph/timer.h"
@@ -94,6 +96,8 @@ struct PlatformConfig {
   SysctlConfig sysctl;
   ScratchpadConfig scratchpad;
   PmuConfig pmu;
+  IfuConfig ifu;
+  CnnConfig cnn;
 
   std::string tech_path, ddr_preset_path, app_path;
   std::vector<ParamBinder::Entry> effective;  // every parameter with its effective value

@@ -71,8 +71,31 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
 
 namespace {
 
-double number_or(const nlohmann::json& j, const char* key, double fallback = 0) {
+double number_or(const nlohmann::json& j, const std::string& key, double fallback = 0) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+
+// A compute engine's configuration, peak and per-layer table (modules reporting "peak_GOPS").
+void print_engine_layers(std::ostream& os, const nlohmann::json& r) {
+  char line[256];
+  const std::string unit = r["energy"]["unit"];
+  for (const auto& [name, stats] : r["modules"].items()) {
+    if (!stats.contains("peak_GOPS") || number_or(stats, "instructions") == 0) continue;
+    std::snprintf(line, sizeof line, "%-16s %d PEs x %d convolvers of %dx%d at %.0f MHz: peak %.1f GOPS; achieved %.1f GOPS, utilization %.1f %%\n",
+                  name.c_str(), int(number_or(stats, "pes")), int(number_or(stats, "convolvers")), int(number_or(stats, "kernel")),
+                  int(number_or(stats, "kernel")), number_or(stats, "clock_MHz"), number_or(stats, "peak_GOPS"),
+                  number_or(stats, "achieved_GOPS"), 100.0 * number_or(stats, "utilization"));
+    os << line;
+    os << "  per layer, summed over the run's jobs:\n";
+    os << "  layer  instr        MACs      cycles   time (us)  util %  energy\n";
+    for (const auto& layer : stats["layers"]) {
+      std::snprintf(line, sizeof line, "  %5d  %5d  %10.0f  %10.0f  %10.2f  %6.1f  %s\n", int(number_or(layer, "tag")),
+                    int(number_or(layer, "instructions")), number_or(layer, "macs"), number_or(layer, "cycles"),
+                    number_or(layer, "time_ns") / 1000.0, 100.0 * number_or(layer, "utilization"),
+                    format_energy(number_or(layer, "energy_" + unit), unit).c_str());
+      os << line;
+    }
+  }
 }
 
 }  // namespace
@@ -93,6 +116,7 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
       os << line;
     }
   }
+  print_engine_layers(os, r);
   const auto& e = r["energy"];
   const std::string unit = e["unit"];
   os << "energy (" << e["technology_table"].get<std::string>() << ")  total " << format_energy(e["total"], unit) << "\n";

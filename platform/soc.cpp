@@ -22,6 +22,9 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   dma_ = std::make_unique<DmaEngine>("dma", config.dma, ledger);
   ddr_ = std::make_unique<DdrController>("ddr", config.ddr, config.ddr_timing, ledger);
   pmu_ = std::make_unique<Pmu>("pmu", config.pmu, ledger);
+  cnn_ = std::make_unique<CnnEngine>("cnn", config.cnn, ledger, kCnnLocalBase);
+  ifu_ = std::make_unique<Ifu>("ifu", config.ifu, *dma_, ledger);
+  ifu_->set_compute_engine(cnn_.get());
   // Lazily accounted DRAM figures (refresh, open-row time) are brought up to each snapshot.
   pmu_->set_before_snapshot([this](const sc_core::sc_time& t) { ddr_->finalize(t); });
 
@@ -30,28 +33,18 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   bus_->set_initiator_name(0, "cpu");
   dma_->mem_socket.bind(bus_->target_socket);
   bus_->set_initiator_name(1, "dma");
+  ifu_->fetch_socket.bind(bus_->target_socket);
+  bus_->set_initiator_name(2, "ifu");
   loader_socket_.bind(bus_->target_socket);
-  bus_->set_initiator_name(2, "loader");
+  bus_->set_initiator_name(3, "loader");
   // Targets, in the order of the memory map's regions (a region's index is its bus port).
   const std::map<std::string, tlm::tlm_target_socket<>*> target_of = {
       {"sysctl", &sysctl_->socket}, {"uart", &uart_->socket}, {"timer", &timer_->socket},
       {"intc", &intc_->socket},     {"dma", &dma_->reg_socket}, {"ddr", &ddr_->socket},
-      {"pmu", &pmu_->socket}};
+      {"pmu", &pmu_->socket},       {"ifu", &ifu_->reg_socket}, {"cnn", &cnn_->reg_socket}};
   for (const MemoryMap::Region& region : map_.regions()) bus_->initiator_socket.bind(*target_of.at(region.name));
 
-  // The DMA's local buffer space: the scratchpad until the engines bring their buffer ports.
-  SramBufferConfig scratch;
-  scratch.size_bytes = config.scratchpad.size_bytes;
-  scratch.port_width_bytes = config.scratchpad.port_width_bytes;
-  scratch.clock_mhz = config.dma.clock_mhz;
-  buffer_map_.add("scratchpad", 0, std::max<uint64_t>(scratch.size_bytes, 1));
-  buffer_bus_ = std::make_unique<Bus>("buffer_bus", config.bus, buffer_map_, ledger);
-  dma_->buffer_socket.bind(buffer_bus_->target_socket);
-  if (config.scratchpad.size_bytes > 0) {
-    scratchpad_ = std::make_unique<SramBuffer>("scratchpad", scratch, ledger);
-    buffer_bus_->initiator_socket.bind(scratchpad_->socket);
-    dma_->add_valid_range(dma::kLocalSpace, 0, scratch.size_bytes);
-  }
+  build_local_space(config, ledger);
   dma_->add_valid_range(dma::kSystemSpace, soc::kDdrBase, config.ddr.size_bytes);
 
   // The device table software discovers the map from.
@@ -85,6 +78,34 @@ void Soc::load_file(const std::string& path, uint64_t address, const std::string
     throw ConfigError(path + ": writing " + what + " into memory failed");
 }
 
+void Soc::build_local_space(const PlatformConfig& config, EnergyLedger& ledger) {
+  // The DMA's local buffer space: the on-chip scratchpad at 0, the CNN engine's buffers above.
+  buffer_bus_ = std::make_unique<Bus>("buffer_bus", config.bus, build_buffer_map(config), ledger);
+  dma_->buffer_socket.bind(buffer_bus_->target_socket);
+  if (config.scratchpad.size_bytes > 0) {
+    SramBufferConfig scratch;
+    scratch.size_bytes = config.scratchpad.size_bytes;
+    scratch.port_width_bytes = config.scratchpad.port_width_bytes;
+    scratch.clock_mhz = config.dma.clock_mhz;
+    scratchpad_ = std::make_unique<SramBuffer>("scratchpad", scratch, ledger);
+    buffer_bus_->initiator_socket.bind(scratchpad_->socket);
+    dma_->add_valid_range(dma::kLocalSpace, 0, scratch.size_bytes);
+  }
+  for (int b = 0; b < isa::kBufCount; ++b) {
+    const auto buffer = static_cast<isa::Buffer>(b);
+    buffer_bus_->initiator_socket.bind(cnn_->buffer(buffer).socket);
+    dma_->add_valid_range(dma::kLocalSpace, cnn_->buffer_base(buffer), cnn_->buffer_size(buffer));
+  }
+}
+
+const MemoryMap& Soc::build_buffer_map(const PlatformConfig& config) {
+  if (config.scratchpad.size_bytes > 0) buffer_map_.add("scratchpad", 0, config.scratchpad.size_bytes);
+  static const char* names[isa::kBufCount] = {"cnn_input", "cnn_weight", "cnn_output"};
+  for (int b = 0; b < isa::kBufCount; ++b)
+    buffer_map_.add(names[b], cnn_->buffer_base(static_cast<isa::Buffer>(b)), cnn_->buffer_size(static_cast<isa::Buffer>(b)));
+  return buffer_map_;
+}
+
 void Soc::build_memory_map(const PlatformConfig& config) {
   for (const auto& [slot, base] : config.map.bases) map_.add(slot->key, base, soc::kRegisterWindowBytes);
   map_.add("ddr", soc::kDdrBase, config.ddr.size_bytes);
@@ -106,13 +127,16 @@ void Soc::wire_interrupts(const PlatformConfig& config) {
       throw ConfigError(config.scenario_path + ": key 'intc.sources' is too small for the " + slot->key +
                         " interrupt (source " + std::to_string(slot->irq) + ")");
     if (slot->id == soc::kDevDma) dma_->irq.bind(*source_irqs_[slot->irq]);
+    if (slot->id == soc::kDevIfu) ifu_->irq.bind(*source_irqs_[slot->irq]);
   }
 }
 
 std::vector<const Reportable*> Soc::reportables() const {
   std::vector<const Reportable*> all = {cpu_.get(), bus_.get(), ddr_.get(), dma_.get(), buffer_bus_.get(),
-                                        uart_.get(), intc_.get(), timer_.get(), sysctl_.get(), pmu_.get()};
+                                        uart_.get(), intc_.get(), timer_.get(), sysctl_.get(), pmu_.get(),
+                                        ifu_.get(), cnn_.get()};
   if (scratchpad_) all.push_back(scratchpad_.get());
+  for (int b = 0; b < isa::kBufCount; ++b) all.push_back(&cnn_->buffer(static_cast<isa::Buffer>(b)));
   return all;
 }
 

@@ -6,9 +6,11 @@
 #include "ip/bus/memory_map.h"
 #include "ip/common/energy_ledger.h"
 #include "ip/common/sram_buffer.h"
+#include "ip/cnn/cnn_engine.h"
 #include "ip/cpu/cpu_native.h"
 #include "ip/ddr/ddr_controller.h"
 #include "ip/dma/dma_engine.h"
+#include "ip/ifu/ifu.h"
 #include "ip/periph/intc.h"
 #include "ip/periph/sysctl.h"
 #include "ip/periph/timer.h"
@@ -41,11 +43,18 @@ class Soc : public sc_core::sc_module {
   Uart& uart() { return *uart_; }
   Bus& bus() { return *bus_; }
   DmaEngine& dma() { return *dma_; }
+  Ifu& ifu() { return *ifu_; }
+  CnnEngine& cnn() { return *cnn_; }
+
+  // Where the CNN engine's buffers start in the DMA's local space (the scratchpad is at 0).
+  static constexpr uint64_t kCnnLocalBase = 0x01000000;
 
  private:
   void start_of_simulation() override;  // places software.load files in memory
   void build_memory_map(const PlatformConfig& config);
   void wire_interrupts(const PlatformConfig& config);
+  void build_local_space(const PlatformConfig& config, EnergyLedger& ledger);
+  const MemoryMap& build_buffer_map(const PlatformConfig& config);
 
   tlm_utils::simple_initiator_socket<Soc> loader_socket_{"loader_socket"};
   std::vector<MemoryLoad> loads_;
@@ -62,6 +71,8 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Sysctl> sysctl_;
   std::unique_ptr<SramBuffer> scratchpad_;
   std::unique_ptr<Pmu> pmu_;
+  std::unique_ptr<CnnEngine> cnn_;
+  std::unique_ptr<Ifu> ifu_;
 
   sc_core::sc_signal<bool> cpu_external_irq_{"cpu_external_irq"};
   sc_core::sc_signal<bool> cpu_timer_irq_{"cpu_timer_irq"};

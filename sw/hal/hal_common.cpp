@@ -47,6 +47,10 @@ bool find_device(uint32_t device_id, Device* out) {
   return false;
 }
 
+uint64_t boot_arg(uint32_t index) {
+  return index < dlvp::sysctl::kBootArgs ? read64(dlvp::soc::kSysctlBase + dlvp::sysctl::boot_arg_reg(index)) : 0;
+}
+
 Device require_device(uint32_t device_id) {
   Device d{};
   if (!find_device(device_id, &d)) {

@@ -1,0 +1,121 @@
+// The CNN PE cluster (Aristotle) as a TLM module: three on-chip buffers the DMA fills and drains,
+// a register window with configuration and performance counters, and execute() for the IFU's
+// compute queue: exact arithmetic (cnn_arith), time from the micro-architecture (cnn_timing),
+// energy at the buffer, array, rf and mac levels, statistics per layer tag. docs/cnn.md.
+#pragma once
+#include "ip/cnn/cnn_arith.h"
+#include "ip/cnn/cnn_config.h"
+#include "ip/cnn/cnn_timing.h"
+
+#include "ip/common/energy_ledger.h"
+#include "ip/common/register_bank.h"
+#include "ip/common/reportable.h"
+#include "ip/common/sram_buffer.h"
+#include "ip/common/tlm_util.h"
+#include "ip/ifu/compute_engine_if.h"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dlvp {
+
+class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Reportable {
+ public:
+  tlm_utils::simple_target_socket<CnnEngine> reg_socket;  // 4 KiB register window (cnn_regs.h)
+
+  // The buffers sit in the DMA's local space at local_base + {0, input, input + weight} bytes.
+  // Throws ConfigError (naming the module and the key) when the configuration is out of range.
+  CnnEngine(sc_core::sc_module_name name, const CnnConfig& config, EnergyLedger& ledger, uint64_t local_base);
+
+  // ComputeEngineIf.
+  uint64_t buffer_base(isa::Buffer buffer) const override;
+  uint64_t buffer_size(isa::Buffer buffer) const override;
+  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) override;
+
+  // The buffers; the platform binds each one's `socket` to the DMA's local buffer bus.
+  SramBuffer& buffer(isa::Buffer buffer);
+  const CnnConfig& config() const { return config_; }
+  const cnn::TimingModel& timing_model() const { return timing_; }
+  RegisterBank& registers() { return bank_; }
+  // The ledger tag counts of layer `tag` go to ("layer<tag>"), created on first use.
+  TagId layer_tag(uint32_t tag);
+
+  // One executed instruction.
+  struct InstructionRecord {
+    uint32_t index = 0;  // program index
+    uint8_t opcode = 0;
+    uint32_t tag = 0;    // layer tag (Header.tag)
+    sc_core::sc_time start, end;
+    cnn::InstructionTiming timing;  // cycles, busy/stall split, MACs, utilization
+  };
+  const std::vector<InstructionRecord>& instruction_records() const { return records_; }
+
+  struct LayerStats {
+    uint32_t tag = 0;
+    TagId ledger_tag = kUntagged;
+    uint64_t instructions = 0;
+    cnn::InstructionTiming timing;  // summed over the layer's instructions
+  };
+  const std::map<uint32_t, LayerStats>& layer_stats() const { return layers_; }
+  const cnn::InstructionTiming& totals() const { return totals_; }
+  uint64_t instructions() const { return instructions_; }
+  uint64_t rejected_instructions() const { return rejected_; }
+  double utilization() const;       // MACs / (cycles x multipliers)
+  double achieved_gops_busy() const;  // 2 x MACs over the busy time
+
+  // Energy counters of the engine (the buffers have their own "read"/"write").
+  struct Counters {
+    CounterId mul8, add32, cmp8, add16, accumulator, line_buffer, broadcast;
+  };
+  const Counters& counters() const { return counters_; }
+
+  std::string report_name() const override { return name(); }
+  void report(nlohmann::json& out, double elapsed_ns) const override;
+
+ private:
+  // Performance counters software reads (PERF_CTRL.CLEAR zeroes them; the statistics stay).
+  struct Pmu {
+    uint64_t cycles = 0, busy = 0, stall = 0, macs = 0, instructions = 0, errors = 0;
+    uint64_t buffer_read = 0, buffer_write = 0, array = 0, rf = 0;
+  };
+
+  void build_registers();
+  void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int reg_transport_dbg(tlm::tlm_generic_payload& trans);
+  void register_counters();
+
+  cnn::BufferSet buffer_set();
+  void count_energy(TagId tag, const cnn::InstructionActivity& activity);
+  void record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag, const cnn::InstructionTiming& t,
+              const sc_core::sc_time& start, const sc_core::sc_time& end);
+  nlohmann::json layer_report(const LayerStats& layer) const;
+
+  CnnConfig config_;
+  ClockDomain clock_;
+  EnergyLedger& ledger_;
+  uint64_t local_base_;
+  std::array<std::unique_ptr<SramBuffer>, isa::kBufCount> buffers_;
+  cnn::TimingModel timing_;
+  cnn::ArithConfig arith_;
+  RegisterBank bank_;
+  Counters counters_{};
+  std::map<uint32_t, TagId> layer_tags_;
+  sc_core::sc_time free_at_ = sc_core::SC_ZERO_TIME;  // the datapath runs one instruction at a time
+
+  std::vector<InstructionRecord> records_;
+  std::map<uint32_t, LayerStats> layers_;
+  cnn::InstructionTiming totals_;
+  std::array<uint64_t, 4> opcode_counts_{};  // CONV, FC, POOL, ELTWISE
+  uint64_t instructions_ = 0, rejected_ = 0;
+  Pmu pmu_;
+};
+
+}  // namespace dlvp

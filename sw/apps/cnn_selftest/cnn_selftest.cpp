@@ -1,0 +1,120 @@
+// CNN self-test: runs a hand-built three-layer network (its model package is placed in DDR by the
+// scenario; boot argument 0 is its address) on the accelerator — the IFU fetches the instruction
+// stream, the DMA loads tiles into the CNN engine's buffers, the engine computes, results are
+// stored back — and compares the output with the expected output held in the package. Also checks
+// that a corrupt package is refused and that a bad instruction stops a job with ERROR and the
+// faulting index while the next job runs clean.
+#include "platform/soc_map.h"
+#include "sw/driver/accel_driver.h"
+#include "sw/driver/intc_driver.h"
+#include "sw/driver/pmu_driver.h"
+#include "sw/hal/hal.h"
+
+#include <stdint.h>
+
+namespace {
+
+int g_failures = 0;
+
+void check(bool ok, const char* what) {
+  hal::console_printf("  %-58s %s\n", what, ok ? "ok" : "FAILED");
+  if (!ok) ++g_failures;
+}
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+// Bytes of `a` and `b` (both in DDR) that differ.
+uint64_t differences(uint64_t a, uint64_t b, uint64_t bytes) {
+  uint8_t x[256], y[256];
+  uint64_t diff = 0;
+  for (uint64_t done = 0; done < bytes; done += sizeof x) {
+    const uint64_t n = bytes - done < sizeof x ? bytes - done : sizeof x;
+    hal::copy_from_soc(x, a + done, n);
+    hal::copy_from_soc(y, b + done, n);
+    for (uint64_t i = 0; i < n; ++i) diff += x[i] != y[i];
+  }
+  return diff;
+}
+
+void print_time(const char* label, uint64_t ticks) {
+  const uint64_t hz = hal::timer_frequency_hz();
+  const uint64_t ns = ticks * 1000000000ull / (hz ? hz : 1);
+  hal::console_printf("  %-34s %8llu.%03llu us\n", label, static_cast<unsigned long long>(ns / 1000),
+                      static_cast<unsigned long long>(ns % 1000));
+}
+
+}  // namespace
+
+int app_main() {
+  hal::console_write("dlvp CNN self-test\n");
+  drv::Intc intc;
+  drv::Accelerator accel;
+  drv::Pmu pmu;
+  if (!intc.init() || !accel.init(&intc) || !pmu.init()) {
+    hal::console_write("FAIL: this SoC has no interrupt controller, accelerator or PMU\n");
+    return 1;
+  }
+  const drv::CnnInfo& cnn = accel.cnn();
+  const uint64_t peak_tenths = (cnn.peak_ops_per_second() + 50000000ull) / 100000000ull;  // 0.1 GOPS, rounded
+  hal::console_printf("CNN engine: %u PEs x %u convolvers of %ux%u at %u.%03u MHz: peak %llu.%01llu GOPS\n", cnn.pes,
+                      cnn.convolvers, cnn.kernel, cnn.kernel, cnn.clock_khz / 1000, cnn.clock_khz % 1000,
+                      static_cast<unsigned long long>(peak_tenths / 10), static_cast<unsigned long long>(peak_tenths % 10));
+
+  const uint64_t package = hal::boot_arg(0);
+  const char* problem = accel.open_package(package);
+  if (problem) {
+    hal::console_printf("FAIL: package at 0x%llx: %s\n", static_cast<unsigned long long>(package), problem);
+    return 1;
+  }
+  const auto& h = accel.header();
+  hal::console_printf("package: %u layers, %u instructions, %llu B\n", h.layer_count, h.instruction_count,
+                      static_cast<unsigned long long>(h.total_bytes));
+  for (uint32_t i = 0; i < h.layer_count; ++i) {
+    const auto layer = accel.layer(i);
+    hal::console_printf("  layer %u %-10s %6u instructions %10llu MACs\n", i, layer.name, layer.instruction_count,
+                        static_cast<unsigned long long>(layer.macs));
+  }
+
+  // Output and scratch right after the package.
+  const uint64_t output = align_up(package + h.total_bytes, 4096);
+  const uint64_t scratch = align_up(output + accel.window_size(dlvp::package::kArgOutput), 4096);
+  const uint64_t input = package + h.test_input_offset;
+
+  const drv::PmuSnapshot before = pmu.snapshot();
+  const drv::JobResult job = accel.run(input, output, scratch);
+  const drv::PmuSnapshot after = pmu.snapshot();
+  check(job.ok(), "job completes with DONE");
+  if (!job.ok()) hal::console_printf("    error %u at instruction %u\n", job.error, job.error_index);
+  check(differences(output, package + h.test_expected_offset, h.test_expected_size) == 0,
+        "output identical to the reference model's");
+  print_time("job time (timer)", job.ticks);
+  hal::console_printf("  %-34s %8llu cycles\n", "IFU cycles", static_cast<unsigned long long>(job.ifu_cycles));
+  hal::console_write("energy of the job, read from the PMU:\n");
+  drv::Pmu::print_energy(before, after);
+
+  // A bad instruction: an unknown opcode in place of instruction 1 stops the job there.
+  const uint64_t copy = align_up(scratch + accel.window_size(dlvp::package::kArgScratch), 4096);
+  {
+    uint8_t chunk[1024];
+    for (uint64_t done = 0; done < h.total_bytes; done += sizeof chunk) {
+      const uint64_t n = h.total_bytes - done < sizeof chunk ? h.total_bytes - done : sizeof chunk;
+      hal::copy_from_soc(chunk, package + done, n);
+      hal::copy_to_soc(copy + done, chunk, n);
+    }
+  }
+  const uint8_t bad_opcode = 0x7F;
+  hal::copy_to_soc(copy + h.instructions_offset + 1 * dlvp::isa::kInstructionBytes, &bad_opcode, 1);
+  check(accel.open_package(copy) != nullptr, "corrupt package refused by its checksum");
+  // Run it anyway (bypassing the checksum) to see the hardware's error path.
+  const drv::JobResult bad = accel.run(input, output, scratch);
+  check(bad.error == dlvp::isa::kErrUnknownOpcode && bad.error_index == 1,
+        "bad instruction -> ERROR, unknown opcode at index 1");
+  check(accel.open_package(package) == nullptr, "the good package still validates");
+  const drv::JobResult again = accel.run(input, output, scratch);
+  check(again.ok() && differences(output, package + h.test_expected_offset, h.test_expected_size) == 0,
+        "next job after an error runs clean and exact");
+
+  hal::console_printf("CNN self-test: %s (%d failure%s)\n", g_failures ? "FAIL" : "PASS", g_failures,
+                      g_failures == 1 ? "" : "s");
+  return g_failures ? 1 : 0;
+}

@@ -1,0 +1,101 @@
+#include "sw/driver/accel_driver.h"
+
+#include "ip/cnn/cnn_regs.h"
+#include "ip/ifu/ifu_regs.h"
+#include "platform/soc_map.h"
+#include "sw/hal/hal.h"
+
+#include <string.h>
+
+namespace drv {
+
+using namespace dlvp;
+
+bool Accelerator::init(Intc* intc) {
+  hal::Device ifu, cnn;
+  if (!hal::find_device(soc::kDevIfu, &ifu) || !hal::find_device(soc::kDevCnn, &cnn)) return false;
+  ifu_ = ifu.base;
+  cnn_base_ = cnn.base;
+  irq_ = ifu.irq;
+  intc_ = intc;
+  if (irq_ != soc::kNoIrq) intc_->enable(irq_);
+  cnn_.pes = hal::read32(cnn_base_ + cnn_regs::PES);
+  cnn_.convolvers = hal::read32(cnn_base_ + cnn_regs::CONVOLVERS);
+  cnn_.kernel = hal::read32(cnn_base_ + cnn_regs::KERNEL);
+  cnn_.clock_khz = hal::read32(cnn_base_ + cnn_regs::CLOCK_KHZ);
+  cnn_.input_buffer_bytes = hal::read32(cnn_base_ + cnn_regs::INPUT_BUFFER_BYTES);
+  cnn_.weight_buffer_bytes = hal::read32(cnn_base_ + cnn_regs::WEIGHT_BUFFER_BYTES);
+  cnn_.output_buffer_bytes = hal::read32(cnn_base_ + cnn_regs::OUTPUT_BUFFER_BYTES);
+  cnn_.accumulator_bits = hal::read32(cnn_base_ + cnn_regs::ACCUMULATOR_BITS);
+  return hal::read32(ifu_ + ifu::VERSION) == isa::kVersion;
+}
+
+const char* Accelerator::open_package(uint64_t address) {
+  package_ = address;
+  hal::copy_from_soc(&header_, address, sizeof header_);
+  if (memcmp(header_.magic, package::kMagic, sizeof header_.magic) != 0) return "not a dlvp model package (bad magic)";
+  if (header_.version != package::kVersion) return "unsupported package version";
+  if (header_.header_bytes != sizeof header_ || header_.total_bytes < sizeof header_) return "corrupt package header";
+  if (header_.hardware.isa_version != isa::kVersion) return "package built for another ISA version";
+  // The checksum covers everything after the header; read it in chunks.
+  uint8_t chunk[1024];
+  uint32_t hash = 2166136261u;
+  for (uint64_t done = header_.header_bytes; done < header_.total_bytes;) {
+    const uint64_t n = header_.total_bytes - done < sizeof chunk ? header_.total_bytes - done : sizeof chunk;
+    hal::copy_from_soc(chunk, address + done, n);
+    hash = package::checksum(chunk, n, hash);
+    done += n;
+  }
+  if (hash != header_.checksum) return "checksum mismatch (corrupt or truncated package)";
+  const package::HardwareRequirements& hw = header_.hardware;
+  if (hw.input_buffer_bytes > cnn_.input_buffer_bytes || hw.weight_buffer_bytes > cnn_.weight_buffer_bytes ||
+      hw.output_buffer_bytes > cnn_.output_buffer_bytes)
+    return "package needs larger on-chip buffers than this engine has";
+  if (hw.accumulator_bits != cnn_.accumulator_bits) return "package built for another accumulator width";
+  return nullptr;
+}
+
+package::LayerRecord Accelerator::layer(uint32_t index) const {
+  package::LayerRecord record{};
+  if (index < header_.layer_count)
+    hal::copy_from_soc(&record, package_ + header_.layers_offset + uint64_t{index} * sizeof record, sizeof record);
+  return record;
+}
+
+uint64_t Accelerator::window_size(uint32_t kind) const {
+  uint64_t bytes = 0;
+  for (const package::ArgWindow& w : header_.args)
+    if (w.kind == kind) bytes += w.size;
+  return bytes;
+}
+
+JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
+  for (uint32_t a = 0; a < package::kArgCount; ++a) {
+    const package::ArgWindow& w = header_.args[a];
+    uint64_t base = 0;
+    switch (w.kind) {
+      case package::kArgInPackage: base = package_ + w.offset; break;
+      case package::kArgInput: base = input; break;
+      case package::kArgOutput: base = output; break;
+      case package::kArgScratch: base = scratch; break;
+      default: break;
+    }
+    hal::write64(ifu_ + ifu::arg_base_reg(a), base);
+    hal::write64(ifu_ + ifu::arg_size_reg(a), w.kind == package::kArgUnused ? 0 : w.size);
+  }
+  hal::write64(ifu_ + ifu::INSTR_BASE, package_ + header_.instructions_offset);
+  hal::write32(ifu_ + ifu::INSTR_COUNT, header_.instruction_count);
+  const uint64_t start = hal::timer_ticks();
+  hal::write32(ifu_ + ifu::CTRL, ifu::kCtrlStart | ifu::kCtrlDoneIrqEnable | ifu::kCtrlErrorIrqEnable);
+  while (!(hal::read32(ifu_ + ifu::STATUS) & (ifu::kStatusDone | ifu::kStatusError))) intc_->wait_for(irq_);
+  JobResult r{};
+  r.ticks = hal::timer_ticks() - start;
+  const uint32_t status = hal::read32(ifu_ + ifu::STATUS);
+  r.error = (status & ifu::kStatusError) ? hal::read32(ifu_ + ifu::ERROR_CODE) : isa::kErrNone;
+  r.error_index = hal::read32(ifu_ + ifu::ERROR_INDEX);
+  r.ifu_cycles = hal::read64(ifu_ + ifu::CYCLES);
+  hal::write32(ifu_ + ifu::STATUS, ifu::kStatusDone | ifu::kStatusError);  // W1C: drops the interrupt
+  return r;
+}
+
+}  // namespace drv

@@ -1,0 +1,55 @@
+// Driver of the accelerator (instruction fetch unit + CNN engine): validates a model package in
+// DDR, programs the IFU's argument windows, runs a job and sleeps until its DONE or ERROR interrupt.
+#pragma once
+#include "ip/ifu/isa.h"
+#include "platform/model_package.h"
+#include "sw/driver/intc_driver.h"
+
+#include <stdint.h>
+
+namespace drv {
+
+struct CnnInfo {
+  uint32_t pes, convolvers, kernel, clock_khz;
+  uint64_t input_buffer_bytes, weight_buffer_bytes, output_buffer_bytes;
+  uint32_t accumulator_bits;
+  // Peak operations per second: every multiplier does one MAC (2 operations) per cycle.
+  uint64_t peak_ops_per_second() const { return 2ull * pes * convolvers * kernel * kernel * clock_khz * 1000ull; }
+};
+
+struct JobResult {
+  uint32_t error;        // isa::ErrorCode
+  uint32_t error_index;  // faulting instruction
+  uint64_t ifu_cycles;   // IFU cycles from START to the end
+  uint64_t ticks;        // timer ticks the job took, as software saw it
+  bool ok() const { return error == dlvp::isa::kErrNone; }
+};
+
+class Accelerator {
+ public:
+  bool init(Intc* intc);  // false when the SoC has no IFU or CNN engine
+  const CnnInfo& cnn() const { return cnn_; }
+
+  // Reads and checks the package at `address`: magic, version, size, checksum, ISA version and
+  // that it fits this engine. Returns nullptr when valid, else the reason.
+  const char* open_package(uint64_t address);
+  const dlvp::package::PackageHeader& header() const { return header_; }
+  uint64_t package_address() const { return package_; }
+  dlvp::package::LayerRecord layer(uint32_t index) const;
+
+  // Runs the package once on tensors at the given addresses (windows of kind input, output and
+  // scratch); in-package windows point into the package.
+  JobResult run(uint64_t input, uint64_t output, uint64_t scratch);
+  // Bytes the caller must provide at `output` and `scratch`.
+  uint64_t window_size(uint32_t kind) const;
+
+ private:
+  uint64_t ifu_ = 0, cnn_base_ = 0;
+  uint32_t irq_ = 0;
+  Intc* intc_ = nullptr;
+  CnnInfo cnn_{};
+  uint64_t package_ = 0;
+  dlvp::package::PackageHeader header_{};
+};
+
+}  // namespace drv

@@ -1,0 +1,97 @@
+// A network as the builder takes it: a sequence of quantized layers with their data (docs/builder.md).
+//
+// Tensors are int8 [c][h][w] in DDR. Each layer's input is the previous layer's output; the first
+// layer's input is the network input. An eltwise layer adds a second, earlier tensor named by
+// layer index. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
+// per-layer shifts.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dlvp::builder {
+
+struct TensorShape {
+  uint32_t c = 0, h = 0, w = 0;
+
+  uint64_t elements() const { return uint64_t{c} * h * w; }
+  bool empty() const { return c == 0 || h == 0 || w == 0; }
+  bool operator==(const TensorShape& o) const { return c == o.c && h == o.h && w == o.w; }
+  bool operator!=(const TensorShape& o) const { return !(*this == o); }
+};
+
+// Output length of a window of `window` elements swept with `stride` over `in` elements padded by
+// `pad_before` and `pad_after`; 0 when the window does not fit.
+uint32_t sweep_length(uint32_t in, uint32_t pad_before, uint32_t pad_after, uint32_t window, uint32_t stride);
+
+// Convolution + bias, shifts, optional ReLU, optional max pooling (fused into the CONV tiles).
+struct ConvLayer {
+  std::string name;
+  uint32_t in_c = 1, in_h = 1, in_w = 1, out_c = 1;
+  uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+  uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool relu = false;
+  uint32_t pool_size = 0, pool_stride = 0;  // max pooling after ReLU; size 0 = none
+  int bias_shift = 0;                       // 0..31: bias << bias_shift enters the accumulator
+  int output_shift = 0;                     // -31..31: round_shift of the accumulator to int8
+  std::vector<int8_t> weights;              // [out_c][in_c][kernel_h][kernel_w]
+  std::vector<int32_t> bias;                // [out_c]
+
+  bool pooled() const { return pool_size != 0; }
+  uint32_t conv_h() const { return sweep_length(in_h, pad_top, pad_bottom, kernel_h, stride_h); }
+  uint32_t conv_w() const { return sweep_length(in_w, pad_left, pad_right, kernel_w, stride_w); }
+  uint32_t result_h() const { return pooled() ? sweep_length(conv_h(), 0, 0, pool_size, pool_stride) : conv_h(); }
+  uint32_t result_w() const { return pooled() ? sweep_length(conv_w(), 0, 0, pool_size, pool_stride) : conv_w(); }
+};
+
+// Fully connected: out[o] = sum_i in[i] * w[o][i] (+ bias, shifts, ReLU) over the flattened input.
+struct FcLayer {
+  std::string name;
+  uint32_t n_in = 1, n_out = 1;
+  bool relu = false;
+  int bias_shift = 0, output_shift = 0;
+  std::vector<int8_t> weights;  // [n_out][n_in]
+  std::vector<int32_t> bias;    // [n_out]
+};
+
+enum class PoolKind { kMax, kAverage };
+
+// Standalone pooling (max: padding never wins; average: over the non-padding elements).
+struct PoolLayer {
+  std::string name;
+  PoolKind kind = PoolKind::kMax;
+  uint32_t size = 2, stride = 2;
+  uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool relu = false;
+};
+
+// y = sat8(round_shift((a << a_shift) + (b << b_shift), output_shift)), optional ReLU, where a is
+// the previous layer's output and b the output of layer `other` (-1: the network input).
+struct EltwiseLayer {
+  std::string name;
+  int other = -1;
+  int a_shift = 0, b_shift = 0;  // 0..15
+  int output_shift = 0;          // -31..31
+  bool relu = false;
+};
+
+using Layer = std::variant<ConvLayer, FcLayer, PoolLayer, EltwiseLayer>;
+
+struct Network {
+  // The network input. May stay empty when the first layer is a CONV (its in_c/in_h/in_w) or an FC
+  // (n_in x 1 x 1); required when it is a POOL or ELTWISE.
+  TensorShape input;
+  std::vector<Layer> layers;
+
+  // Appends a layer; returns its index (what an eltwise's `other` names).
+  int add(Layer layer) {
+    layers.push_back(std::move(layer));
+    return static_cast<int>(layers.size()) - 1;
+  }
+};
+
+const std::string& layer_name(const Layer& layer);
+const char* layer_kind_name(const Layer& layer);
+
+}  // namespace dlvp::builder

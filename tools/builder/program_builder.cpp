@@ -1,0 +1,567 @@
+// build(): validates the layers, plans DDR, tiles every layer and emits its steps through the
+// Scheduler (which adds the dependency tokens).
+#include "tools/builder/memory_plan.h"
+#include "tools/builder/program.h"
+#include "tools/builder/scheduler.h"
+#include "tools/builder/tiler.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dlvp::builder {
+
+const char* to_string(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::kConv: return "conv";
+    case LayerKind::kFc: return "fc";
+    case LayerKind::kPool: return "pool";
+    default: return "eltwise";
+  }
+}
+
+const char* to_string(LoopOrder order) { return order == LoopOrder::kBandOuter ? "band-outer" : "group-outer"; }
+
+std::vector<uint8_t> Program::instruction_bytes() const {
+  std::vector<uint8_t> bytes(instructions.size() * isa::kInstructionBytes);
+  if (!bytes.empty()) std::memcpy(bytes.data(), instructions.data(), bytes.size());  // the ISA is little-endian
+  return bytes;
+}
+
+namespace {
+
+constexpr uint32_t kMaxDim16 = 65535;  // 16-bit shape fields of CONV and POOL
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t align_up(uint64_t v, uint64_t a) { return ceil_div(v, a) * a; }
+
+std::string shape_text(const TensorShape& s) {
+  return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
+// Validation errors name the layer: "layer 3 'conv2' (conv): <reason>".
+class LayerCheck {
+ public:
+  LayerCheck(uint32_t index, const Layer& layer) : index_(index), layer_(layer) {}
+  [[noreturn]] void fail(const std::string& reason) const {
+    throw BuildError("builder: layer " + std::to_string(index_) + " '" + layer_name(layer_) + "' (" +
+                     layer_kind_name(layer_) + "): " + reason);
+  }
+  void require(bool ok, const std::string& reason) const {
+    if (!ok) fail(reason);
+  }
+  void require_range(int64_t v, int64_t lo, int64_t hi, const std::string& what) const {
+    require(v >= lo && v <= hi, what + " " + std::to_string(v) + " is outside " + std::to_string(lo) + ".." +
+                                    std::to_string(hi) + " (docs/isa.md)");
+  }
+
+ private:
+  uint32_t index_;
+  const Layer& layer_;
+};
+
+TensorShape check_conv(const ConvLayer& l, const TensorShape& in, const LayerCheck& c) {
+  c.require(in == TensorShape{l.in_c, l.in_h, l.in_w},
+            "declares input " + shape_text({l.in_c, l.in_h, l.in_w}) + " but its input is " + shape_text(in));
+  for (const uint32_t v : {l.in_c, l.in_h, l.in_w, l.out_c})
+    c.require(v >= 1 && v <= kMaxDim16, "channel counts and sizes must be 1..65535 (16-bit CONV fields)");
+  if (l.kernel_h > 15 || l.kernel_w > 15 || l.kernel_h < 1 || l.kernel_w < 1)
+    c.fail("kernel " + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
+           " is outside 1..15, the largest kernel a CONV instruction takes (docs/isa.md)");
+  c.require_range(l.stride_h, 1, 15, "stride_h");
+  c.require_range(l.stride_w, 1, 15, "stride_w");
+  c.require(l.pad_top < l.kernel_h && l.pad_bottom < l.kernel_h && l.pad_left < l.kernel_w && l.pad_right < l.kernel_w,
+            "padding must be smaller than the kernel (docs/isa.md)");
+  c.require(l.conv_h() >= 1 && l.conv_w() >= 1, "the kernel does not fit the padded input");
+  if (l.pooled()) {
+    const uint32_t smaller = std::min(l.conv_h(), l.conv_w());
+    c.require(l.pool_stride >= 1 && l.pool_size <= smaller && l.pool_stride <= smaller,
+              "pooling size " + std::to_string(l.pool_size) + " / stride " + std::to_string(l.pool_stride) +
+                  " must be 1..(convolution output " + std::to_string(l.conv_h()) + "x" +
+                  std::to_string(l.conv_w()) + ")");
+  }
+  c.require_range(l.bias_shift, 0, 31, "bias_shift");
+  c.require_range(l.output_shift, -31, 31, "output_shift");
+  const uint64_t weights = uint64_t{l.out_c} * l.in_c * l.kernel_h * l.kernel_w;
+  c.require(l.weights.size() == weights, "has " + std::to_string(l.weights.size()) + " weights, expected " +
+                                             std::to_string(weights) + " (out_c x in_c x kernel_h x kernel_w)");
+  c.require(l.bias.size() == l.out_c,
+            "has " + std::to_string(l.bias.size()) + " biases, expected " + std::to_string(l.out_c));
+  return {l.out_c, l.result_h(), l.result_w()};
+}
+
+TensorShape check_fc(const FcLayer& l, const TensorShape& in, const LayerCheck& c) {
+  c.require(l.n_in >= 1 && l.n_out >= 1, "n_in and n_out must be >= 1");
+  c.require(in.elements() == l.n_in,
+            "n_in " + std::to_string(l.n_in) + " does not match its input " + shape_text(in) + " (" +
+                std::to_string(in.elements()) + " elements)");
+  c.require_range(l.bias_shift, 0, 31, "bias_shift");
+  c.require_range(l.output_shift, -31, 31, "output_shift");
+  const uint64_t weights = uint64_t{l.n_out} * l.n_in;
+  c.require(l.weights.size() == weights,
+            "has " + std::to_string(l.weights.size()) + " weights, expected " + std::to_string(weights));
+  c.require(l.bias.size() == l.n_out,
+            "has " + std::to_string(l.bias.size()) + " biases, expected " + std::to_string(l.n_out));
+  return {l.n_out, 1, 1};
+}
+
+RowSweep pool_rows(const PoolLayer& l, const TensorShape& in) {
+  RowSweep r;
+  r.in_h = in.h, r.window = l.size, r.stride = l.stride, r.pad_top = l.pad_top, r.pad_bottom = l.pad_bottom;
+  return r;
+}
+
+TensorShape check_pool(const PoolLayer& l, const TensorShape& in, const LayerCheck& c) {
+  c.require(in.c <= kMaxDim16 && in.h <= kMaxDim16 && in.w <= kMaxDim16,
+            "input " + shape_text(in) + " exceeds the 16-bit POOL fields");
+  if (l.size < 1 || l.size > 15) c.fail("pooling size " + std::to_string(l.size) + " is outside 1..15 (docs/isa.md)");
+  c.require_range(l.stride, 1, 15, "pooling stride");
+  c.require(l.pad_top < l.size && l.pad_bottom < l.size && l.pad_left < l.size && l.pad_right < l.size,
+            "padding must be smaller than the pooling window (docs/isa.md)");
+  const uint32_t out_w = sweep_length(in.w, l.pad_left, l.pad_right, l.size, l.stride);
+  const uint32_t out_h = pool_rows(l, in).out_h();
+  c.require(out_h >= 1 && out_w >= 1, "the pooling window does not fit the padded input " + shape_text(in));
+  return {in.c, out_h, out_w};
+}
+
+TensorShape check_eltwise(const EltwiseLayer& l, uint32_t index, const TensorShape& in, const TensorShape& other,
+                          const LayerCheck& c) {
+  c.require(l.other >= -1 && l.other < static_cast<int>(index),
+            "other operand " + std::to_string(l.other) + " must name an earlier layer (or -1, the network input)");
+  c.require(other == in, "operands differ in shape: " + shape_text(in) + " and " + shape_text(other));
+  c.require_range(l.a_shift, 0, 15, "a_shift");
+  c.require_range(l.b_shift, 0, 15, "b_shift");
+  c.require_range(l.output_shift, -31, 31, "output_shift");
+  return in;
+}
+
+TensorShape network_input(const Network& net) {
+  if (!net.input.empty()) return net.input;
+  const Layer& first = net.layers.front();
+  if (const auto* conv = std::get_if<ConvLayer>(&first)) return {conv->in_c, conv->in_h, conv->in_w};
+  if (const auto* fc = std::get_if<FcLayer>(&first)) return {fc->n_in, 1, 1};
+  LayerCheck(0, first).fail("Network::input must be set when the first layer is a pool or eltwise");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emission
+
+// A weight tile in the constants blob: weights, then (first pass only) the bias at an aligned offset.
+struct Blob {
+  uint64_t offset = 0, bytes = 0;
+};
+
+void append_bias(std::vector<uint8_t>& blob, uint64_t tile_start, uint64_t weight_bytes, const int32_t* bias,
+                 uint32_t count) {
+  blob.resize(tile_start + align_up(weight_bytes, kBufferAlign), 0);
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t v = static_cast<uint32_t>(bias[i]);
+    for (int byte = 0; byte < 4; ++byte) blob.push_back(static_cast<uint8_t>(v >> (8 * byte)));  // little-endian
+  }
+}
+
+// Weight rows [first_out, first_out + outs) x columns [first_in, first_in + ins) of a row-major
+// [n_out][row_len] matrix, where one column holds `taps` bytes.
+Blob append_weight_tile(std::vector<uint8_t>& blob, const std::vector<int8_t>& weights, const std::vector<int32_t>& bias,
+                        uint32_t row_len, uint32_t taps, uint32_t first_out, uint32_t outs, uint32_t first_in,
+                        uint32_t ins, bool with_bias) {
+  Blob b;
+  b.offset = align_up(blob.size(), kDdrAlign);
+  blob.resize(b.offset, 0);
+  const uint64_t row_bytes = uint64_t{ins} * taps;
+  for (uint32_t o = 0; o < outs; ++o) {
+    const int8_t* src = weights.data() + (uint64_t{first_out + o} * row_len + first_in) * taps;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(src);
+    blob.insert(blob.end(), bytes, bytes + row_bytes);
+  }
+  if (with_bias) append_bias(blob, b.offset, row_bytes * outs, bias.data() + first_out, outs);
+  b.bytes = blob.size() - b.offset;
+  return b;
+}
+
+// `planes` blocks of `plane_bytes` contiguous bytes, `ddr_plane_stride` apart in DDR and packed in
+// the buffer; one plane when they are also packed in DDR.
+isa::Transfer make_transfer(isa::Buffer buffer, uint8_t arg, uint64_t buffer_offset, uint64_t ddr_offset,
+                            uint64_t planes, uint64_t plane_bytes, uint64_t ddr_plane_stride) {
+  if (planes == 1 || ddr_plane_stride == plane_bytes) {
+    plane_bytes *= planes;
+    planes = 1;
+    ddr_plane_stride = plane_bytes;
+  }
+  isa::Transfer t{};
+  t.buffer = buffer;
+  t.arg = arg;
+  t.buffer_offset = static_cast<uint32_t>(buffer_offset);
+  t.ddr_offset = ddr_offset;
+  t.planes = static_cast<uint32_t>(planes);
+  t.rows = 1;
+  t.row_bytes = static_cast<uint32_t>(plane_bytes);
+  t.ddr_row_stride = t.row_bytes;
+  t.ddr_plane_stride = static_cast<uint32_t>(ddr_plane_stride);
+  t.buffer_row_stride = t.row_bytes;
+  t.buffer_plane_stride = t.row_bytes;
+  return t;
+}
+
+class LayerEmitter {
+ public:
+  LayerEmitter(Scheduler& sched, std::vector<uint8_t>& constants, LayerInfo& info, uint32_t index)
+      : sched_(sched), constants_(constants), info_(info), index_(index) {}
+
+  void conv(const ConvLayer& l, const TensorPlacement& in, const TensorPlacement& out, const BandedTiling& plan);
+  void fc(const FcLayer& l, const TensorPlacement& in, const TensorPlacement& out, const FcTiling& plan);
+  void pool(const PoolLayer& l, const TensorPlacement& in, const TensorPlacement& out, const BandedTiling& plan);
+  void eltwise(const EltwiseLayer& l, const TensorPlacement& a, const TensorPlacement& b, const TensorPlacement& out,
+               const Tiling& plan);
+
+ private:
+  void load(SlotRef slot, const isa::Transfer& t) {
+    sched_.load(t, slot);
+    ++info_.loads;
+    info_.load_bytes += uint64_t{t.planes} * t.rows * t.row_bytes;
+  }
+  void store(uint32_t slot, const isa::Transfer& t) {
+    sched_.store(t, slot);
+    ++info_.stores;
+    info_.store_bytes += uint64_t{t.planes} * t.rows * t.row_bytes;
+  }
+  void compute(const isa::Instruction& i, std::initializer_list<SlotRef> reads, uint32_t out, bool fresh) {
+    sched_.compute(i, reads, out, fresh);
+    ++info_.tiles;
+  }
+  // The weight tile (group, pass) in a weight slot, loaded unless still resident.
+  SlotRef weights(uint32_t group, uint32_t pass, const Blob& blob) {
+    const Scheduler::Acquired w = sched_.acquire(isa::kBufWeight, {index_, group, pass});
+    if (!w.resident)
+      load(w.ref, make_transfer(isa::kBufWeight, kArgConstants, w.base, blob.offset, 1, blob.bytes, blob.bytes));
+    return w.ref;
+  }
+
+  Scheduler& sched_;
+  std::vector<uint8_t>& constants_;
+  LayerInfo& info_;
+  uint32_t index_;
+};
+
+isa::Instruction compute_header(uint8_t opcode, uint16_t flags) {
+  isa::Instruction i{};
+  i.header.opcode = opcode;
+  i.header.flags = flags;
+  return i;
+}
+
+// The CONV instruction of one pass of one output tile.
+isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t outs, uint32_t ins, uint32_t pass,
+                                  uint32_t passes, uint64_t input, uint64_t weights, uint64_t psum, uint64_t psum_bytes) {
+  const bool last = pass + 1 == passes;
+  uint16_t flags = pass == 0 ? isa::kFlagAccFirst : 0;
+  if (last) flags |= isa::kFlagAccLast | (l.relu ? isa::kFlagRelu : 0) | (l.pooled() ? isa::kFlagPool : 0);
+  isa::Instruction i = compute_header(isa::kOpConv, flags);
+  isa::Conv& c = i.conv;
+  c.input_offset = static_cast<uint32_t>(input);
+  c.in_h = static_cast<uint16_t>(band.in_rows), c.in_w = static_cast<uint16_t>(l.in_w);
+  c.in_c = static_cast<uint16_t>(ins), c.out_c = static_cast<uint16_t>(outs);
+  c.weight_offset = static_cast<uint32_t>(weights);
+  c.bias_offset = static_cast<uint32_t>(weights + align_up(uint64_t{outs} * ins * l.kernel_h * l.kernel_w, kBufferAlign));
+  c.psum_offset = static_cast<uint32_t>(psum);
+  c.output_offset = static_cast<uint32_t>(psum + psum_bytes);  // int8 results after the partial sums
+  c.kernel_h = static_cast<uint8_t>(l.kernel_h), c.kernel_w = static_cast<uint8_t>(l.kernel_w);
+  c.stride_h = static_cast<uint8_t>(l.stride_h), c.stride_w = static_cast<uint8_t>(l.stride_w);
+  c.pad_top = static_cast<uint8_t>(band.pad_top), c.pad_bottom = static_cast<uint8_t>(band.pad_bottom);
+  c.pad_left = static_cast<uint8_t>(l.pad_left), c.pad_right = static_cast<uint8_t>(l.pad_right);
+  c.bias_shift = static_cast<int8_t>(l.bias_shift), c.output_shift = static_cast<int8_t>(l.output_shift);
+  if (flags & isa::kFlagPool) {
+    c.pool_size = static_cast<uint8_t>(l.pool_size);
+    c.pool_stride = static_cast<uint8_t>(l.pool_stride);
+  }
+  return i;
+}
+
+void LayerEmitter::conv(const ConvLayer& l, const TensorPlacement& in, const TensorPlacement& out,
+                        const BandedTiling& plan) {
+  const Tiling& t = plan.tiling;
+  std::vector<Blob> blobs;  // weight tile (group g, pass k) at g * passes + k
+  for (uint32_t g = 0; g < t.groups; ++g)
+    for (uint32_t k = 0; k < t.passes; ++k) {
+      const uint32_t o0 = g * t.group_size, i0 = k * t.pass_channels;
+      blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.in_c, l.kernel_h * l.kernel_w, o0,
+                                         std::min(t.group_size, l.out_c - o0), i0,
+                                         std::min(t.pass_channels, l.in_c - i0), k == 0));
+    }
+  const uint32_t result_h = l.result_h(), result_w = l.result_w();
+
+  // One output tile: all input-channel passes of output channels of group g over one row band.
+  auto tile = [&](uint32_t band_index, uint32_t g) {
+    const Band& band = plan.bands[band_index];
+    const uint32_t o0 = g * t.group_size, outs = std::min(t.group_size, l.out_c - o0);
+    const Scheduler::Acquired o = sched_.acquire_output();
+    const uint64_t psum_bytes = t.passes > 1 ? conv_psum_bytes(outs, band.sweep_rows, l.conv_w()) : 0;
+    for (uint32_t k = 0; k < t.passes; ++k) {
+      const uint32_t i0 = k * t.pass_channels, ins = std::min(t.pass_channels, l.in_c - i0);
+      const SlotRef w = weights(g, k, blobs[g * t.passes + k]);
+      const Scheduler::Acquired x = sched_.acquire(isa::kBufInput, {index_, band_index, k});
+      if (!x.resident)
+        load(x.ref, make_transfer(isa::kBufInput, in.arg, x.base,
+                                  in.offset + (uint64_t{i0} * l.in_h + band.in_first) * l.in_w, ins,
+                                  uint64_t{band.in_rows} * l.in_w, uint64_t{l.in_h} * l.in_w));
+      compute(conv_instruction(l, band, outs, ins, k, t.passes, x.base, sched_.slot_base(w), o.base, psum_bytes),
+              {x.ref, w}, o.ref.slot, k == 0);
+    }
+    store(o.ref.slot, make_transfer(isa::kBufOutput, out.arg, o.base + psum_bytes,
+                                    out.offset + (uint64_t{o0} * result_h + band.first) * result_w, outs,
+                                    uint64_t{band.rows} * result_w, uint64_t{result_h} * result_w));
+  };
+
+  const uint32_t bands = static_cast<uint32_t>(plan.bands.size());
+  if (t.order == LoopOrder::kBandOuter) {
+    for (uint32_t b = 0; b < bands; ++b)
+      for (uint32_t g = 0; g < t.groups; ++g) tile(b, g);
+  } else {
+    for (uint32_t g = 0; g < t.groups; ++g)
+      for (uint32_t b = 0; b < bands; ++b) tile(b, g);
+  }
+}
+
+void LayerEmitter::fc(const FcLayer& l, const TensorPlacement& in, const TensorPlacement& out, const FcTiling& plan) {
+  const Tiling& t = plan.tiling;
+  std::vector<Blob> blobs;
+  for (uint32_t g = 0; g < t.groups; ++g)
+    for (uint32_t k = 0; k < t.passes; ++k) {
+      const uint32_t o0 = g * t.group_size, i0 = k * t.pass_channels;
+      blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.n_in, 1, o0,
+                                         std::min(t.group_size, l.n_out - o0), i0,
+                                         std::min(t.pass_channels, l.n_in - i0), k == 0));
+    }
+  const uint64_t psum_bytes = t.passes > 1 ? align_up(4 * uint64_t{t.group_size}, kBufferAlign) : 0;
+  Scheduler::Acquired o;
+  uint32_t chunk_first = 0;  // first output group held by the current output slot
+  for (uint32_t g = 0; g < t.groups; ++g) {
+    const uint32_t o0 = g * t.group_size, outs = std::min(t.group_size, l.n_out - o0);
+    const bool chunk_start = g % plan.groups_per_store == 0;
+    if (chunk_start) {
+      o = sched_.acquire_output();
+      chunk_first = g;
+    }
+    for (uint32_t k = 0; k < t.passes; ++k) {
+      const uint32_t i0 = k * t.pass_channels, ins = std::min(t.pass_channels, l.n_in - i0);
+      const SlotRef w = weights(g, k, blobs[g * t.passes + k]);
+      const Scheduler::Acquired x = sched_.acquire(isa::kBufInput, {index_, k, 0});
+      if (!x.resident) load(x.ref, make_transfer(isa::kBufInput, in.arg, x.base, in.offset + i0, 1, ins, ins));
+      const bool last = k + 1 == t.passes;
+      uint16_t flags = k == 0 ? isa::kFlagAccFirst : 0;
+      if (last) flags |= isa::kFlagAccLast | (l.relu ? isa::kFlagRelu : 0);
+      isa::Instruction i = compute_header(isa::kOpFc, flags);
+      isa::Fc& f = i.fc;
+      f.input_offset = static_cast<uint32_t>(x.base);
+      f.n_in = ins, f.n_out = outs;
+      f.weight_offset = static_cast<uint32_t>(sched_.slot_base(w));
+      f.bias_offset = static_cast<uint32_t>(f.weight_offset + align_up(uint64_t{outs} * ins, kBufferAlign));
+      f.psum_offset = static_cast<uint32_t>(o.base);
+      f.output_offset = static_cast<uint32_t>(o.base + psum_bytes + uint64_t{g - chunk_first} * t.group_size);
+      f.bias_shift = static_cast<int8_t>(l.bias_shift), f.output_shift = static_cast<int8_t>(l.output_shift);
+      compute(i, {x.ref, w}, o.ref.slot, chunk_start && k == 0);
+    }
+    if ((g + 1) % plan.groups_per_store == 0 || g + 1 == t.groups) {
+      const uint64_t first = uint64_t{chunk_first} * t.group_size, bytes = uint64_t{o0} + outs - first;
+      store(o.ref.slot, make_transfer(isa::kBufOutput, out.arg, o.base + psum_bytes, out.offset + first, 1, bytes, bytes));
+    }
+  }
+}
+
+void LayerEmitter::pool(const PoolLayer& l, const TensorPlacement& in, const TensorPlacement& out,
+                        const BandedTiling& plan) {
+  const Tiling& t = plan.tiling;
+  const TensorShape& is = in.shape;
+  const TensorShape& os = out.shape;
+  for (uint32_t b = 0; b < plan.bands.size(); ++b) {
+    const Band& band = plan.bands[b];
+    for (uint32_t g = 0; g < t.groups; ++g) {
+      const uint32_t c0 = g * t.group_size, cs = std::min(t.group_size, is.c - c0);
+      const Scheduler::Acquired x = sched_.acquire(isa::kBufInput, {index_, b, g});
+      if (!x.resident)
+        load(x.ref, make_transfer(isa::kBufInput, in.arg, x.base, in.offset + (uint64_t{c0} * is.h + band.in_first) * is.w,
+                                  cs, uint64_t{band.in_rows} * is.w, uint64_t{is.h} * is.w));
+      const Scheduler::Acquired o = sched_.acquire_output();
+      uint16_t flags = (l.relu ? isa::kFlagRelu : 0) | (l.kind == PoolKind::kAverage ? isa::kFlagAvgPool : 0);
+      isa::Instruction i = compute_header(isa::kOpPool, flags);
+      isa::Pool& p = i.pool;
+      p.source = isa::kBufInput;
+      p.size = static_cast<uint8_t>(l.size), p.stride = static_cast<uint8_t>(l.stride);
+      p.pad_top = static_cast<uint8_t>(band.pad_top), p.pad_bottom = static_cast<uint8_t>(band.pad_bottom);
+      p.pad_left = static_cast<uint8_t>(l.pad_left), p.pad_right = static_cast<uint8_t>(l.pad_right);
+      p.input_offset = static_cast<uint32_t>(x.base), p.output_offset = static_cast<uint32_t>(o.base);
+      p.c = static_cast<uint16_t>(cs), p.in_h = static_cast<uint16_t>(band.in_rows), p.in_w = static_cast<uint16_t>(is.w);
+      compute(i, {x.ref}, o.ref.slot, true);
+      store(o.ref.slot, make_transfer(isa::kBufOutput, out.arg, o.base, out.offset + (uint64_t{c0} * os.h + band.first) * os.w,
+                                      cs, uint64_t{band.rows} * os.w, uint64_t{os.h} * os.w));
+    }
+  }
+}
+
+void LayerEmitter::eltwise(const EltwiseLayer& l, const TensorPlacement& a, const TensorPlacement& b,
+                           const TensorPlacement& out, const Tiling& t) {
+  const uint64_t elements = a.shape.elements();
+  const uint64_t b_offset = align_up(t.group_size, kBufferAlign);
+  for (uint32_t chunk = 0; chunk < t.groups; ++chunk) {
+    const uint64_t e0 = uint64_t{chunk} * t.group_size, n = std::min<uint64_t>(t.group_size, elements - e0);
+    const Scheduler::Acquired x = sched_.acquire(isa::kBufInput, {index_, chunk, 0});
+    load(x.ref, make_transfer(isa::kBufInput, a.arg, x.base, a.offset + e0, 1, n, n));
+    load(x.ref, make_transfer(isa::kBufInput, b.arg, x.base + b_offset, b.offset + e0, 1, n, n));
+    const Scheduler::Acquired o = sched_.acquire_output();
+    isa::Instruction i = compute_header(isa::kOpEltwise, l.relu ? isa::kFlagRelu : 0);
+    isa::Eltwise& e = i.eltwise;
+    e.a_offset = static_cast<uint32_t>(x.base), e.b_offset = static_cast<uint32_t>(x.base + b_offset);
+    e.output_offset = static_cast<uint32_t>(o.base);
+    e.count = static_cast<uint32_t>(n);
+    e.a_shift = static_cast<uint8_t>(l.a_shift), e.b_shift = static_cast<uint8_t>(l.b_shift);
+    e.output_shift = static_cast<int8_t>(l.output_shift);
+    compute(i, {x.ref}, o.ref.slot, true);
+    store(o.ref.slot, make_transfer(isa::kBufOutput, out.arg, o.base, out.offset + e0, 1, n, n));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TileBudget budget_of(const std::array<BufferSlots, isa::kBufCount>& slots, const CnnConfig& hw) {
+  TileBudget b;
+  b.input = slots[isa::kBufInput].bytes;
+  b.weight = slots[isa::kBufWeight].bytes;
+  b.output = slots[isa::kBufOutput].bytes;
+  b.slots = slots[isa::kBufInput].count;
+  b.channel_align = hw.convolvers;
+  b.group_align = hw.pes;
+  return b;
+}
+
+ConvProblem conv_problem(const ConvLayer& l) {
+  ConvProblem p;
+  p.rows.in_h = l.in_h, p.rows.window = l.kernel_h, p.rows.stride = l.stride_h;
+  p.rows.pad_top = l.pad_top, p.rows.pad_bottom = l.pad_bottom;
+  p.rows.pool_size = l.pool_size, p.rows.pool_stride = l.pool_stride;
+  p.in_c = l.in_c, p.in_w = l.in_w, p.out_c = l.out_c;
+  p.kernel_h = l.kernel_h, p.kernel_w = l.kernel_w;
+  p.sweep_w = l.conv_w(), p.result_w = l.result_w();
+  return p;
+}
+
+// Shapes of every layer's input and output, validated.
+struct Shapes {
+  TensorShape input;
+  std::vector<TensorShape> in, out;
+};
+
+Shapes check_network(const Network& net) {
+  Shapes s;
+  s.input = network_input(net);
+  const uint32_t n = static_cast<uint32_t>(net.layers.size());
+  s.in.resize(n), s.out.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const Layer& layer = net.layers[i];
+    const LayerCheck check(i, layer);
+    s.in[i] = i == 0 ? s.input : s.out[i - 1];
+    check.require(!s.in[i].empty(), "empty input tensor " + shape_text(s.in[i]));
+    if (const auto* conv = std::get_if<ConvLayer>(&layer))
+      s.out[i] = check_conv(*conv, s.in[i], check);
+    else if (const auto* fc = std::get_if<FcLayer>(&layer))
+      s.out[i] = check_fc(*fc, s.in[i], check);
+    else if (const auto* pool = std::get_if<PoolLayer>(&layer))
+      s.out[i] = check_pool(*pool, s.in[i], check);
+    else {
+      const auto& e = std::get<EltwiseLayer>(layer);
+      const bool named = e.other >= -1 && e.other < static_cast<int>(i);
+      s.out[i] = check_eltwise(e, i, s.in[i], named ? (e.other < 0 ? s.input : s.out[e.other]) : TensorShape{}, check);
+    }
+  }
+  return s;
+}
+
+MemoryPlan plan_memory(const Network& net, const Shapes& shapes) {
+  const uint32_t n = static_cast<uint32_t>(net.layers.size());
+  MemoryPlan plan;
+  plan.input = {kArgInput, 0, shapes.input};
+  plan.output = {kArgOutput, 0, shapes.out.back()};
+  // Every intermediate tensor lives from its layer to its last reader.
+  std::vector<Lifetime> lifetimes(n - 1);
+  for (uint32_t i = 0; i + 1 < n; ++i) lifetimes[i] = {shapes.out[i].elements(), i, i + 1};
+  for (uint32_t i = 0; i < n; ++i)
+    if (const auto* e = std::get_if<EltwiseLayer>(&net.layers[i]); e && e->other >= 0 && e->other + 1 < static_cast<int>(n))
+      lifetimes[e->other].last = std::max(lifetimes[e->other].last, i);
+  uint64_t scratch = 0;
+  const std::vector<uint64_t> offsets = place_tensors(lifetimes, kDdrAlign, scratch);
+  for (uint32_t i = 0; i + 1 < n; ++i) plan.layer_outputs.push_back({kArgScratch, offsets[i], shapes.out[i]});
+  plan.layer_outputs.push_back(plan.output);
+  plan.window_bytes[kArgInput] = shapes.input.elements();
+  plan.window_bytes[kArgOutput] = shapes.out.back().elements();
+  plan.window_bytes[kArgScratch] = scratch;
+  return plan;
+}
+
+}  // namespace
+
+Program build(const Network& net, const CnnConfig& hw, const BuildOptions& options) {
+  if (net.layers.empty()) throw BuildError("builder: the network has no layers");
+  const Shapes shapes = check_network(net);
+  Program program;
+  program.options = options;
+  program.slots = plan_slots(hw, options.double_buffer);
+  program.plan = plan_memory(net, shapes);
+  const TileBudget budget = budget_of(program.slots, hw);
+
+  Scheduler sched(hw, options.double_buffer);
+  for (uint32_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& layer = net.layers[i];
+    const LayerCheck check(i, layer);
+    LayerInfo info;
+    info.name = layer_name(layer);
+    info.kind = static_cast<LayerKind>(layer.index());
+    info.input = shapes.in[i];
+    info.output = shapes.out[i];
+    info.constants_offset = align_up(program.constants.size(), kDdrAlign);
+    const TensorPlacement in = i == 0 ? program.plan.input : program.plan.layer_outputs[i - 1];
+    const TensorPlacement& out = program.plan.layer_outputs[i];
+
+    sched.set_layer(i);
+    info.first_instruction = sched.size();
+    const uint32_t syncs_before = sched.syncs();
+    LayerEmitter emit(sched, program.constants, info, i);
+    std::string why;
+    if (const auto* conv = std::get_if<ConvLayer>(&layer)) {
+      const auto plan = choose_conv_tiling(conv_problem(*conv), budget, why);
+      if (!plan) check.fail("cannot be tiled: " + why);
+      info.tiling = plan->tiling;
+      info.macs = uint64_t{conv->out_c} * conv->conv_h() * conv->conv_w() * conv->in_c * conv->kernel_h * conv->kernel_w;
+      info.weight_bytes = conv->weights.size();
+      info.bias_bytes = 4 * conv->bias.size();
+      emit.conv(*conv, in, out, *plan);
+    } else if (const auto* fc = std::get_if<FcLayer>(&layer)) {
+      const auto plan = choose_fc_tiling(fc->n_in, fc->n_out, budget, why);
+      if (!plan) check.fail("cannot be tiled: " + why);
+      info.tiling = plan->tiling;
+      info.macs = uint64_t{fc->n_in} * fc->n_out;
+      info.weight_bytes = fc->weights.size();
+      info.bias_bytes = 4 * fc->bias.size();
+      emit.fc(*fc, in, out, *plan);
+    } else if (const auto* pool = std::get_if<PoolLayer>(&layer)) {
+      const auto plan = choose_pool_tiling(pool_rows(*pool, in.shape), in.shape.c, in.shape.w, out.shape.w, budget, why);
+      if (!plan) check.fail("cannot be tiled: " + why);
+      info.tiling = plan->tiling;
+      emit.pool(*pool, in, out, *plan);
+    } else {
+      const auto& e = std::get<EltwiseLayer>(layer);
+      const auto plan = choose_eltwise_tiling(in.shape.elements(), budget, why);
+      if (!plan) check.fail("cannot be tiled: " + why);
+      info.tiling = *plan;
+      const TensorPlacement& b = e.other < 0 ? program.plan.input : program.plan.layer_outputs[e.other];
+      emit.eltwise(e, in, b, out, *plan);
+    }
+    info.end_instruction = sched.size();
+    info.syncs = sched.syncs() - syncs_before;
+    info.constants_bytes = program.constants.size() > info.constants_offset ? program.constants.size() - info.constants_offset : 0;
+    program.layers.push_back(std::move(info));
+  }
+  program.instructions = sched.finish();
+  program.constants.resize(align_up(program.constants.size(), kDdrAlign), 0);
+  program.plan.window_bytes[kArgConstants] = program.constants.size();
+  return program;
+}
+
+}  // namespace dlvp::builder
