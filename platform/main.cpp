@@ -2,27 +2,23 @@
 #include "ip/common/log.h"
 #include "platform/platform_config.h"
 #include "platform/report.h"
-#include "platform/scenario.h"
-#include "platform/soc.h"
+#include "platform/runner.h"
 
 #include <systemc>
-#include <tlm>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace {
 
 constexpr int kExitUsage = 2;      // bad command line or scenario
-constexpr int kExitTimeLimit = 124;  // the run hit run.max_time_ms before software exited
 
 void usage(std::ostream& os) {
   os << "usage:\n"
-        "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--log error|warn|info|debug|trace]\n"
-        "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>)\n"
+        "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--log error|warn|info|debug|trace] [--trace]\n"
+        "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>);\n"
+        "      --trace also writes DIR/trace.json (per-instruction timeline, chrome://tracing or Perfetto)\n"
         "      exit status: the software's exit code; 124 when run.max_time_ms ran out; 2 for bad input\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
@@ -46,6 +42,7 @@ struct RunArgs {
   std::vector<std::string> overrides;
   std::string out_dir;
   dlvp::log::Level log_level = dlvp::log::Level::warn;
+  bool trace = false;
 };
 
 bool parse_run_args(int argc, char** argv, RunArgs& args) {
@@ -58,6 +55,7 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
     if (a == "--set") args.overrides.push_back(value("key=value"));
     else if (a.rfind("--set=", 0) == 0) args.overrides.push_back(a.substr(6));
     else if (a == "--out") args.out_dir = value("a directory");
+    else if (a == "--trace") args.trace = true;
     else if (a == "--log") {
       const std::string level = value("a level");
       if (!dlvp::log::parse_level(level, args.log_level))
@@ -72,41 +70,11 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
 }
 
 int run(const RunArgs& args) {
-  namespace fs = std::filesystem;
-  const auto wall_start = std::chrono::steady_clock::now();
-  const dlvp::Scenario scenario = dlvp::Scenario::load(args.scenario, args.overrides);
-  const dlvp::PlatformConfig config = dlvp::load_platform_config(scenario, app_dir());
-  std::error_code ec;
-  fs::create_directories(args.out_dir, ec);
-  if (ec) throw dlvp::ConfigError(args.out_dir + ": cannot create output directory: " + ec.message());
-
-  dlvp::log::install_report_handler((fs::path(args.out_dir) / "dlvp.log").string());
-  dlvp::log::set_threshold(args.log_level);
-  dlvp::EnergyLedger ledger(dlvp::TechTable::load(config.tech_path));
-  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(config.run.quantum_ns, sc_core::SC_NS));
-
-  dlvp::Soc soc("soc", config, ledger);
-  soc.uart().set_log_path((fs::path(args.out_dir) / "uart.log").string());
-
-  sc_core::sc_start(sc_core::sc_time(config.run.max_time_ms, sc_core::SC_MS));
-
-  dlvp::RunOutcome outcome;
-  outcome.software_exited = soc.sysctl().exit_requested();
-  const sc_core::sc_time end = outcome.software_exited ? soc.sysctl().exit_time() : sc_core::sc_time_stamp();
-  outcome.simulated_ns = end.to_seconds() * 1e9;
-  outcome.exit_code = outcome.software_exited ? static_cast<int>(soc.sysctl().exit_code()) : kExitTimeLimit;
-  outcome.end_reason = outcome.software_exited ? "software exit" : "time limit (run.max_time_ms)";
-  if (sc_core::sc_get_status() != sc_core::SC_STOPPED) sc_core::sc_stop();  // runs end_of_simulation()
-  soc.ddr().finalize(end);
-  outcome.console = soc.uart().transcript();
-  outcome.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-
-  const nlohmann::json report = dlvp::build_report(config, outcome, ledger, soc.reportables());
-  const fs::path report_path = fs::path(args.out_dir) / "report.json";
-  std::ofstream(report_path) << report.dump(2) << "\n";
-  dlvp::print_summary(std::cout, report);
-  std::cout << "report: " << report_path.string() << "\n";
-  return outcome.exit_code;
+  dlvp::RunRequest request{args.scenario, args.overrides, args.out_dir, app_dir(), args.log_level, args.trace};
+  const dlvp::RunResult result = dlvp::run_scenario(request);
+  dlvp::print_summary(std::cout, result.report);
+  std::cout << "report: " << (std::filesystem::path(args.out_dir) / "report.json").string() << "\n";
+  return result.exit_code;
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <utility>
+#include <vector>
 #include <string>
 
 namespace {
@@ -104,6 +107,68 @@ TEST(DlvpCli, TwoDmaStreamsShareTheMemory) {
   ASSERT_EQ(r4.status, 0) << r4.output;
   EXPECT_NEAR(printed_rate(r4.output, "two channels at once (total)") / printed_rate(r4.output, "1-D copy DDR -> DDR"),
               1.0, 0.25) << r4.output;
+}
+
+const std::string kCnnSelftest = std::string(DLVP_SOURCE_DIR) + "/scenarios/cnn_selftest.yaml";
+
+// Intervals [start, end) in us of the trace's complete events on the track named `queue`.
+std::vector<std::pair<double, double>> trace_intervals(const nlohmann::json& trace, const std::string& queue) {
+  std::map<int, std::string> track_names;
+  const auto& events = trace.is_object() ? trace["traceEvents"] : trace;
+  for (const auto& e : events)
+    if (e.value("ph", "") == "M" && e.value("name", "") == "thread_name") track_names[e["tid"].get<int>()] = e["args"]["name"];
+  std::vector<std::pair<double, double>> intervals;
+  for (const auto& e : events)
+    if (e.value("ph", "") == "X" && track_names[e["tid"].get<int>()].find(queue) != std::string::npos)
+      intervals.emplace_back(e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>());
+  return intervals;
+}
+
+// How many load intervals overlap some compute interval.
+int overlapping_loads(const nlohmann::json& trace) {
+  const auto loads = trace_intervals(trace, "load");
+  const auto computes = trace_intervals(trace, "compute");
+  int overlapping = 0;
+  for (const auto& l : loads)
+    for (const auto& c : computes)
+      if (l.first < c.second && c.first < l.second) {
+        ++overlapping;
+        break;
+      }
+  return overlapping;
+}
+
+TEST(DlvpCli, CnnSelftestIsExactWithLayersEnergyAndOverlap) {
+  const auto dir = out_dir("cnn");
+  const auto r = run_dlvp("run " + kCnnSelftest + " --trace --out " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("CNN self-test: PASS"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("peak 123.3 GOPS"), std::string::npos) << r.output;
+  const auto report = read_report(dir);
+  const auto& cnn = report["modules"]["soc.cnn"];
+  ASSERT_EQ(cnn["layers"].size(), 3u);
+  for (const auto& layer : cnn["layers"]) {
+    EXPECT_GT(layer["cycles"].get<double>(), 0);
+    EXPECT_GT(layer["utilization"].get<double>(), 0);
+    EXPECT_LE(layer["utilization"].get<double>(), 1.0);
+  }
+  for (const char* level : {"dram", "buffer", "array", "rf", "mac", "other"})
+    EXPECT_GT(report["energy"]["by_level"][level].get<double>(), 0.0) << level;
+  std::ifstream trace_file(std::filesystem::path(dir) / "trace.json");
+  const auto trace = nlohmann::json::parse(trace_file);
+  EXPECT_GT(overlapping_loads(trace), 0) << "double buffering: loads of the next tile run while a tile computes";
+
+  // The same network built without double buffering: no load overlaps a compute, and it is slower.
+  const auto single_dir = out_dir("cnn_single");
+  const auto s = run_dlvp("run " + kCnnSelftest +
+                          " --set 'software.load=[{file: \"@build/sw/apps/cnn_selftest_single.pkg\", address: 0x90000000}]'"
+                          " --trace --out " + single_dir);
+  ASSERT_EQ(s.status, 0) << s.output;
+  std::ifstream single_file(std::filesystem::path(single_dir) / "trace.json");
+  const auto single = nlohmann::json::parse(single_file);
+  EXPECT_EQ(overlapping_loads(single), 0);
+  EXPECT_GT(read_report(single_dir)["modules"]["soc.ifu"]["busy_time_ns"].get<double>(),
+            report["modules"]["soc.ifu"]["busy_time_ns"].get<double>());
 }
 
 TEST(DlvpCli, UnknownScenarioKeyNamesKeyAndFile) {

@@ -1,0 +1,72 @@
+// Runs a model package on the accelerator: boot argument 0 is the package's address in DDR,
+// boot argument 1 the number of jobs (default 1). Uses the package's test input when it has one
+// and checks the expected output when it has one; prints the job time and the PMU's energy.
+#include "sw/driver/accel_driver.h"
+#include "sw/driver/intc_driver.h"
+#include "sw/driver/pmu_driver.h"
+#include "sw/hal/hal.h"
+
+#include <stdint.h>
+
+namespace {
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+bool same_bytes(uint64_t a, uint64_t b, uint64_t bytes) {
+  uint8_t x[256], y[256];
+  for (uint64_t done = 0; done < bytes; done += sizeof x) {
+    const uint64_t n = bytes - done < sizeof x ? bytes - done : sizeof x;
+    hal::copy_from_soc(x, a + done, n);
+    hal::copy_from_soc(y, b + done, n);
+    for (uint64_t i = 0; i < n; ++i)
+      if (x[i] != y[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int app_main() {
+  drv::Intc intc;
+  drv::Accelerator accel;
+  drv::Pmu pmu;
+  if (!intc.init() || !accel.init(&intc) || !pmu.init()) {
+    hal::console_write("run_package: this SoC has no interrupt controller, accelerator or PMU\n");
+    return 1;
+  }
+  const uint64_t package = hal::boot_arg(0);
+  const uint64_t jobs = hal::boot_arg(1) ? hal::boot_arg(1) : 1;
+  if (const char* problem = accel.open_package(package)) {
+    hal::console_printf("run_package: package at 0x%llx refused: %s\n", static_cast<unsigned long long>(package), problem);
+    return 2;
+  }
+  const auto& h = accel.header();
+  const uint64_t input = h.test_input_size ? package + h.test_input_offset : align_up(package + h.total_bytes, 4096);
+  const uint64_t output = align_up(input + accel.window_size(dlvp::package::kArgInput), 4096);
+  const uint64_t scratch = align_up(output + accel.window_size(dlvp::package::kArgOutput), 4096);
+  hal::console_printf("run_package: %u layers, %u instructions, %llu jobs\n", h.layer_count, h.instruction_count,
+                      static_cast<unsigned long long>(jobs));
+  const drv::PmuSnapshot before = pmu.snapshot();
+  uint64_t ticks = 0;
+  for (uint64_t j = 0; j < jobs; ++j) {
+    const drv::JobResult r = accel.run(input, output, scratch);
+    if (!r.ok()) {
+      hal::console_printf("run_package: job %llu stopped: error %u at instruction %u\n", static_cast<unsigned long long>(j),
+                          r.error, r.error_index);
+      return 3;
+    }
+    ticks += r.ticks;
+  }
+  const drv::PmuSnapshot after = pmu.snapshot();
+  const uint64_t hz = hal::timer_frequency_hz();
+  const uint64_t us = ticks * 1000000ull / (hz ? hz : 1) / jobs;
+  hal::console_printf("run_package: %llu us per job (timer)\n", static_cast<unsigned long long>(us));
+  hal::console_write("energy, read from the PMU:\n");
+  drv::Pmu::print_energy(before, after);
+  if (h.test_expected_size) {
+    const bool exact = same_bytes(output, package + h.test_expected_offset, h.test_expected_size);
+    hal::console_printf("run_package: output %s the expected output\n", exact ? "matches" : "DIFFERS FROM");
+    return exact ? 0 : 4;
+  }
+  return 0;
+}
