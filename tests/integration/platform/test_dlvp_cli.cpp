@@ -111,23 +111,30 @@ TEST(DlvpCli, TwoDmaStreamsShareTheMemory) {
 
 const std::string kCnnSelftest = std::string(DLVP_SOURCE_DIR) + "/scenarios/cnn_selftest.yaml";
 
-// Intervals [start, end) in us of the trace's complete events on the track named `queue`.
-std::vector<std::pair<double, double>> trace_intervals(const nlohmann::json& trace, const std::string& queue) {
+// Intervals [start, end) in us of the instructions on the trace track named `queue` (optionally only
+// those whose name starts with `name_prefix`).
+std::vector<std::pair<double, double>> trace_intervals(const nlohmann::json& trace, const std::string& queue,
+                                                       const std::string& name_prefix = "") {
   std::map<int, std::string> track_names;
   const auto& events = trace.is_object() ? trace["traceEvents"] : trace;
   for (const auto& e : events)
     if (e.value("ph", "") == "M" && e.value("name", "") == "thread_name") track_names[e["tid"].get<int>()] = e["args"]["name"];
   std::vector<std::pair<double, double>> intervals;
   for (const auto& e : events)
-    if (e.value("ph", "") == "X" && track_names[e["tid"].get<int>()].find(queue) != std::string::npos)
+    if (e.value("ph", "") == "X" && track_names[e["tid"].get<int>()].find(queue) != std::string::npos &&
+        e.value("name", "").rfind("wait", 0) != 0 &&  // instructions, not their token waits
+        e.value("name", "").rfind(name_prefix, 0) == 0)
       intervals.emplace_back(e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>());
   return intervals;
 }
 
-// How many load intervals overlap some compute interval.
+// How many load intervals overlap a CONV or FC. (The builder's 1-byte POOL barriers touch no
+// input buffer, so they may overlap loads even without double buffering.)
 int overlapping_loads(const nlohmann::json& trace) {
   const auto loads = trace_intervals(trace, "load");
-  const auto computes = trace_intervals(trace, "compute");
+  auto computes = trace_intervals(trace, "compute", "CONV");
+  const auto fcs = trace_intervals(trace, "compute", "FC");
+  computes.insert(computes.end(), fcs.begin(), fcs.end());
   int overlapping = 0;
   for (const auto& l : loads)
     for (const auto& c : computes)
