@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 namespace dlvp::cnn {
@@ -26,15 +25,15 @@ int64_t round_shift(int64_t v, int shift) {
 
 int8_t sat8(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127)); }
 
-// Signed range of the accumulators. Out-of-contract widths are pinned to what int64 can hold.
+// Signed range of the accumulators. Widths outside the contract (16..32) are pinned to 1..32:
+// partial sums are stored as int32.
 struct AccRange {
   int64_t lo, hi;
   explicit AccRange(uint32_t bits) {
-    const uint32_t b = std::clamp<uint32_t>(bits, 2, 63);
+    const uint32_t b = std::clamp<uint32_t>(bits, 1, 32);
     hi = (int64_t{1} << (b - 1)) - 1;
     lo = -hi - 1;
   }
-  int64_t clamp(int64_t v) const { return std::clamp(v, lo, hi); }
 };
 
 int32_t load_i32(const uint8_t* p) {
@@ -128,7 +127,7 @@ ErrorCode check_eltwise(const isa::Eltwise& e, const BufferSet& b) {
 
 // ---- CONV and FC output stage ---------------------------------------------------------------
 
-constexpr uint64_t kParallelOutputs = uint64_t{1} << 18;  // below this the output stage runs on one thread
+constexpr uint64_t kParallelOutputs = uint64_t{1} << 12;  // below this the output stage runs on one thread
 
 // Where the accumulators start: bias << bias_shift (constant per channel) or the stored psum.
 struct AccStart {
@@ -206,10 +205,11 @@ struct ConvOutputs {
   int8_t* out = nullptr;    // int8 [out_c][pool_h][pool_w], with AccLast
 };
 
-// The output stage of CONV channels [oc_begin, oc_end).
+// The output stage of CONV channels [oc_begin, oc_end); `sums` hold channel oc at oc - sums_first.
 template <typename T>
-void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumView<T> sums, const AccStart& start,
-                          const kernels::OutputRow& stage, const ConvOutputs& to, uint32_t oc_begin, uint32_t oc_end) {
+void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumView<T> sums, uint32_t sums_first,
+                          const AccStart& start, const kernels::OutputRow& stage, const ConvOutputs& to,
+                          uint32_t oc_begin, uint32_t oc_end) {
   const kernels::KernelIsa isa = kernels::active_kernel_isa();
   thread_local std::vector<int8_t> map;
   const bool pool = c.header.flags & isa::kFlagPool;
@@ -219,7 +219,7 @@ void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumVi
     const int64_t base = start.base(oc);
     for (uint32_t oy = 0; oy < s.out_h; ++oy) {
       const uint64_t pixel = oc * pixels + uint64_t{oy} * s.out_w;
-      const T* sum = sums.data + oc * sums.channel_stride + oy * sums.row_stride;
+      const T* sum = sums.data + (oc - sums_first) * sums.channel_stride + oy * sums.row_stride;
       uint8_t* psum_out = to.out ? nullptr : to.psum + 4 * pixel;
       int8_t* y = !to.out ? nullptr : pool ? map.data() + uint64_t{oy} * s.out_w : to.out + pixel;
       finish_sums(isa, stage, sum, start.psum_at(pixel), base, s.out_w, psum_out, y);
@@ -230,16 +230,17 @@ void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumVi
   }
 }
 
-// Channels are independent: large outputs are finished on the kernel threads.
+// Channels [oc_begin, oc_end) are independent: large outputs are finished on the kernel threads.
 template <typename T>
 void finish_conv(const isa::Conv& c, const ConvShape& s, kernels::SumView<T> sums, const AccStart& start,
-                 const kernels::OutputRow& stage, const ConvOutputs& to) {
-  const uint64_t outputs = uint64_t{c.out_c} * s.out_h * s.out_w;
+                 const kernels::OutputRow& stage, const ConvOutputs& to, uint32_t oc_begin, uint32_t oc_end) {
+  const uint32_t channels = oc_end - oc_begin;
+  const uint64_t outputs = uint64_t{channels} * s.out_h * s.out_w;
   const uint32_t parts = outputs >= kParallelOutputs ? kernels::kernel_threads() : 1;
   kernels::parallel_for(parts, [&](uint32_t part) {
-    const auto oc_begin = static_cast<uint32_t>(uint64_t{c.out_c} * part / parts);
-    const auto oc_end = static_cast<uint32_t>(uint64_t{c.out_c} * (part + 1) / parts);
-    finish_conv_channels(c, s, sums, start, stage, to, oc_begin, oc_end);
+    const auto first = static_cast<uint32_t>(oc_begin + uint64_t{channels} * part / parts);
+    const auto last = static_cast<uint32_t>(oc_begin + uint64_t{channels} * (part + 1) / parts);
+    finish_conv_channels(c, s, sums, oc_begin, start, stage, to, first, last);
   });
 }
 
@@ -273,11 +274,15 @@ void execute_conv(const isa::Conv& c, const BufferSet& b, const ArithConfig& con
 
   const auto* input = reinterpret_cast<const int8_t*>(b.data[isa::kBufInput] + c.input_offset);
   const auto* weights = reinterpret_cast<const int8_t*>(b.data[isa::kBufWeight] + c.weight_offset);
-  sc.conv.compute(c, input, weights, kernels::active_kernel_isa());
-  if (sc.conv.wide())
-    finish_conv(c, s, sc.conv.wide_sums(), start, stage, to);
-  else
-    finish_conv(c, s, sc.conv.narrow_sums(), start, stage, to);
+  sc.conv.prepare(c, input, kernels::active_kernel_isa());
+  for (uint32_t oc0 = 0; oc0 < c.out_c; oc0 += sc.conv.channel_chunk()) {
+    const uint32_t oc1 = std::min<uint32_t>(c.out_c, oc0 + sc.conv.channel_chunk());
+    sc.conv.compute(weights, oc0, oc1);
+    if (sc.conv.wide())
+      finish_conv(c, s, sc.conv.wide_sums(), start, stage, to, oc0, oc1);
+    else
+      finish_conv(c, s, sc.conv.narrow_sums(), start, stage, to, oc0, oc1);
+  }
 }
 
 void execute_fc(const isa::Fc& f, const BufferSet& b, const ArithConfig& config) {

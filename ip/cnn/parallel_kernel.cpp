@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -19,8 +20,10 @@ uint32_t configured_threads() {
   return std::clamp<uint32_t>(std::thread::hardware_concurrency(), 1, 2);
 }
 
-// Helpers sleep on a condition variable between jobs; a job is a task list claimed through an
-// atomic counter, so faster threads take more tasks.
+// A job is a task list claimed through an atomic counter, so faster threads take more tasks.
+// Helpers spin for a short while after a job (the simulator issues compute instructions back to
+// back, a few microseconds apart) and then sleep on a condition variable; the caller waits until
+// every helper has checked in, so a job's tasks never outlive run().
 class WorkerPool {
  public:
   explicit WorkerPool(uint32_t helpers) {
@@ -29,7 +32,7 @@ class WorkerPool {
   ~WorkerPool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
+      stopping_.store(true);
     }
     wake_.notify_all();
     for (std::thread& t : threads_) t.join();
@@ -41,22 +44,33 @@ class WorkerPool {
       for (uint32_t i = 0; i < count; ++i) task(i);
       return;
     }
+    task_ = &task;
+    count_ = count;
+    next_.store(0);
+    pending_.store(static_cast<uint32_t>(threads_.size()));
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
-      count_ = count;
-      next_.store(0);
-      active_ = static_cast<uint32_t>(threads_.size());
-      ++generation_;
+      std::lock_guard<std::mutex> lock(mutex_);  // no helper can miss the change while going to sleep
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     drain();
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return active_ == 0; });
+    wait_until([this] { return pending_.load(std::memory_order_acquire) == 0; }, kCallerSpin);
     task_ = nullptr;
   }
 
  private:
+  static constexpr std::chrono::microseconds kHelperSpin{200}, kCallerSpin{50};
+
+  // Spins on `ready` for up to `spin`, then yields the processor between checks.
+  template <typename Ready>
+  static bool wait_until(Ready ready, std::chrono::microseconds spin) {
+    const auto deadline = std::chrono::steady_clock::now() + spin;
+    while (!ready()) {
+      if (std::chrono::steady_clock::now() > deadline) std::this_thread::yield();
+    }
+    return true;
+  }
+
   void drain() {
     for (uint32_t i = next_.fetch_add(1); i < count_; i = next_.fetch_add(1)) (*task_)(i);
   }
@@ -64,28 +78,30 @@ class WorkerPool {
   void helper_loop() {
     uint64_t seen = 0;
     for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
+      const auto deadline = std::chrono::steady_clock::now() + kHelperSpin;
+      while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load() &&
+             std::chrono::steady_clock::now() < deadline) {
       }
+      if (generation_.load(std::memory_order_acquire) == seen) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+      }
+      if (stopping_.load()) return;
+      seen = generation_.load(std::memory_order_acquire);
       drain();
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--active_ == 0) done_.notify_one();
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
 
   std::vector<std::thread> threads_;
   std::mutex caller_;  // one job at a time
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
+  std::mutex mutex_;   // for sleeping helpers
+  std::condition_variable wake_;
   const std::function<void(uint32_t)>* task_ = nullptr;
   uint32_t count_ = 0;
-  std::atomic<uint32_t> next_{0};
-  uint32_t active_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
+  std::atomic<uint32_t> next_{0}, pending_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 WorkerPool& pool() {

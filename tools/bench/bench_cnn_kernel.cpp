@@ -4,7 +4,9 @@
 // random int8 data with a fixed seed. Prints G MACs, seconds and G MAC/s per layer and in total,
 // then a sanity ratio on one small layer against the scalar kernel and a plain direct loop (and
 // checks the three agree).
-// Usage: bench_cnn_kernel [--repeat N] [--kernel scalar|avx2|vnni] [--no-reference]
+// Then the same layers as buffer-sized tiles chained through partial sums (the instruction mix the
+// simulator runs), checked against the one-shot results.
+// Usage: bench_cnn_kernel [--repeat N] [--kernel scalar|avx2|vnni] [--no-tiled] [--no-reference]
 // (threads: environment variable DLVP_CNN_THREADS).
 #include "ip/cnn/cnn_arith.h"
 #include "ip/cnn/conv_kernel.h"
@@ -18,6 +20,7 @@
 #include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -93,6 +96,7 @@ struct Options {
   int repeat = 3;
   const char* kernel = nullptr;
   bool reference = true;
+  bool tiled = true;
 };
 
 bool parse(int argc, char** argv, Options& o) {
@@ -104,6 +108,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.kernel = argv[++i];
     else if (a == "--no-reference")
       o.reference = false;
+    else if (a == "--no-tiled")
+      o.tiled = false;
     else
       return false;
   }
@@ -196,12 +202,134 @@ bool run_reference_ratio(const cnn::kernels::KernelIsa fast) {
   return scalar_same && direct_same;
 }
 
+// ---- the same layers as buffer-sized tiles -------------------------------------------------------
+
+// Tile sizes of the engine's default buffers (96 KB input, 64 KB weights, 96 KB output), each split
+// in two for double buffering: a pass of up to 32 input channels over a band of rows, for a group
+// of 8 output channels, with int32 partial sums in the output buffer between passes.
+constexpr uint64_t kSlotBytes = 48 * 1024;
+constexpr uint32_t kPassChannels = 32, kGroupChannels = 8;
+
+struct TiledFigures {
+  uint64_t instructions = 0;
+  double execute_s = 0, staging_s = 0;
+};
+
+// Result rows per band: even with pooling; input band and psum inside one slot each.
+uint32_t band_rows(const VggLayer& l) {
+  uint32_t rows = l.size;
+  auto fits = [&](uint32_t r) {
+    return uint64_t{kPassChannels} * (r + 2) * l.size <= kSlotBytes && 4ull * kGroupChannels * r * l.size <= kSlotBytes;
+  };
+  while (rows > 1 && !fits(rows)) --rows;
+  if (l.pool && rows > 1) rows &= ~1u;
+  return rows;
+}
+
+// Runs layer `l` of `job` tile by tile into `result` ([out_c][pool_h][pool_w]).
+void run_tiled_layer(const VggLayer& l, const LayerJob& job, const cnn::ArithConfig& config, std::vector<int8_t>& result,
+                     TiledFigures& f) {
+  const isa::Conv& whole = job.instruction.conv;
+  const uint32_t n = l.size, rows = band_rows(l);
+  const uint32_t out_n = l.pool ? n / 2 : n;
+  const auto* input = reinterpret_cast<const int8_t*>(job.buffers.data[isa::kBufInput]);
+  const auto* weights = reinterpret_cast<const int8_t*>(job.buffers.data[isa::kBufWeight]);
+  std::vector<uint8_t> mem[isa::kBufCount];
+  for (auto& m : mem) m.assign(2 * kSlotBytes, 0);
+  cnn::BufferSet buffers;
+  for (int b = 0; b < isa::kBufCount; ++b) buffers.data[b] = mem[b].data(), buffers.size[b] = mem[b].size();
+  result.assign(uint64_t{l.out_c} * out_n * out_n, 0);
+  for (uint32_t oc0 = 0; oc0 < l.out_c; oc0 += kGroupChannels)
+    for (uint32_t r0 = 0; r0 < n; r0 += rows) {
+      const uint32_t band = std::min(rows, n - r0), group = std::min<uint32_t>(kGroupChannels, l.out_c - oc0);
+      const uint32_t in_first = r0 == 0 ? 0 : r0 - 1, in_last = std::min(n, r0 + band + 1);
+      for (uint32_t ic0 = 0; ic0 < l.in_c; ic0 += kPassChannels) {
+        const uint32_t pass = std::min<uint32_t>(kPassChannels, l.in_c - ic0);
+        const auto t0 = Clock::now();
+        for (uint32_t c = 0; c < pass; ++c)  // what LOAD would bring in
+          std::memcpy(mem[isa::kBufInput].data() + uint64_t{c} * (in_last - in_first) * n,
+                      input + (uint64_t{ic0 + c} * n + in_first) * n, uint64_t{in_last - in_first} * n);
+        for (uint32_t o = 0; o < group; ++o)
+          std::memcpy(mem[isa::kBufWeight].data() + uint64_t{o} * pass * 9,
+                      weights + (uint64_t{oc0 + o} * l.in_c + ic0) * 9, uint64_t{pass} * 9);
+        std::memcpy(mem[isa::kBufWeight].data() + kSlotBytes, weights + whole.bias_offset + 4ull * oc0, 4ull * group);
+        isa::Instruction tile = job.instruction;
+        isa::Conv& c = tile.conv;
+        c.in_c = static_cast<uint16_t>(pass), c.out_c = static_cast<uint16_t>(group);
+        c.in_h = static_cast<uint16_t>(in_last - in_first);
+        c.pad_top = r0 == 0, c.pad_bottom = r0 + band == n;
+        c.bias_offset = kSlotBytes, c.psum_offset = 0, c.output_offset = kSlotBytes;
+        c.header.flags = whole.header.flags & ~(isa::kFlagAccFirst | isa::kFlagAccLast);
+        if (ic0 == 0) c.header.flags |= isa::kFlagAccFirst;
+        const bool last = ic0 + pass == l.in_c;
+        if (last) c.header.flags |= isa::kFlagAccLast;
+        const auto t1 = Clock::now();
+        if (cnn::check(tile, buffers) != isa::kErrNone) {
+          std::fprintf(stderr, "%s: tile rejected by check()\n", l.name);
+          std::exit(1);
+        }
+        cnn::execute(tile, buffers, config);
+        const auto t2 = Clock::now();
+        ++f.instructions;
+        if (last) {  // what STORE would take out
+          const uint32_t res_rows = l.pool ? band / 2 : band;
+          for (uint32_t o = 0; o < group; ++o)
+            std::memcpy(result.data() + (uint64_t{oc0 + o} * out_n + (l.pool ? r0 / 2 : r0)) * out_n,
+                        mem[isa::kBufOutput].data() + kSlotBytes + uint64_t{o} * res_rows * out_n,
+                        uint64_t{res_rows} * out_n);
+        }
+        f.execute_s += std::chrono::duration<double>(t2 - t1).count();
+        f.staging_s += std::chrono::duration<double>(t1 - t0).count() +
+                       std::chrono::duration<double>(Clock::now() - t2).count();
+      }
+    }
+}
+
+// Every layer tiled, compared with its one-shot result. Returns false on any difference.
+bool run_vgg_tiled() {
+  std::mt19937_64 rng(16);
+  const cnn::ArithConfig config;
+  TiledFigures total;
+  uint64_t macs = 0;
+  bool all_same = true;
+  std::printf("\ntiled as the default buffers require (passes of %u input channels, groups of %u outputs):\n",
+              kPassChannels, kGroupChannels);
+  std::printf("%-8s %6s %5s %8s %10s %9s %10s %s\n", "layer", "tiles", "rows", "MAC/tile", "seconds", "GMAC/s",
+              "staging s", "vs one-shot");
+  for (const VggLayer& l : kVgg16) {
+    LayerJob job(l, rng);
+    LayerJob reference = job;
+    reference.buffers = job.buffers;
+    for (int b = 0; b < isa::kBufCount; ++b) reference.buffers.data[b] = reference.storage[b].data();
+    reference.run(config);
+    const cnn::ConvShape shape = cnn::conv_shape(reference.instruction.conv);
+    const std::vector<uint8_t> expected(reference.storage[isa::kBufOutput].begin(),
+                                        reference.storage[isa::kBufOutput].begin() +
+                                            uint64_t{l.out_c} * shape.pool_h * shape.pool_w);
+    TiledFigures f;
+    std::vector<int8_t> result;
+    run_tiled_layer(l, job, config, result, f);
+    const bool same = std::memcmp(result.data(), expected.data(), expected.size()) == 0;
+    all_same = all_same && same;
+    std::printf("%-8s %6llu %5u %8.2fM %10.4f %9.1f %10.4f %s\n", l.name, (unsigned long long)f.instructions,
+                band_rows(l), job.macs() * 1e-6 / f.instructions, f.execute_s, job.macs() * 1e-9 / f.execute_s,
+                f.staging_s, same ? "identical" : "DIFFERENT");
+    total.instructions += f.instructions;
+    total.execute_s += f.execute_s;
+    total.staging_s += f.staging_s;
+    macs += job.macs();
+  }
+  std::printf("%-8s %6llu %5s %8.2fM %10.4f %9.1f %10.4f\n", "total", (unsigned long long)total.instructions, "",
+              macs * 1e-6 / total.instructions, total.execute_s, macs * 1e-9 / total.execute_s, total.staging_s);
+  return all_same;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
   Options o;
   if (!parse(argc, argv, o)) {
-    std::fprintf(stderr, "usage: %s [--repeat N] [--kernel scalar|avx2|vnni] [--no-reference]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--repeat N] [--kernel scalar|avx2|vnni] [--no-tiled] [--no-reference]\n", argv[0]);
     return 2;
   }
   if (o.kernel && !select_kernel(o.kernel)) {
@@ -212,6 +340,10 @@ int sc_main(int argc, char** argv) {
   std::printf("VGG-16 convolution layers through dlvp::cnn::execute: kernel %s, %u thread(s), best of %d\n",
               cnn::kernels::kernel_isa_name(fast), cnn::kernels::kernel_threads(), o.repeat);
   if (!run_vgg(o)) return 1;
+  if (o.tiled && !run_vgg_tiled()) {
+    std::fprintf(stderr, "tiled results differ from the one-shot layers\n");
+    return 1;
+  }
   if (o.reference && !run_reference_ratio(fast)) {
     std::fprintf(stderr, "kernel results differ\n");
     return 1;

@@ -679,6 +679,37 @@ TEST(CnnExecute, RandomConvolutionsEqualTheDirectLoopInEveryVariant) {
   }
 }
 
+// An instruction whose int32 sums exceed the kernel's scratch bound (64 MB) is computed in turns of
+// output channels; each turn's channels equal a separate instruction computing just those channels.
+TEST(CnnExecute, OutputChannelsBeyondTheScratchBoundAreComputedInExactTurns) {
+  const uint16_t n = 1200, out_c = 20;  // 1200 x 1202 sums x 4 B = 5.8 MB per channel: turns of 8
+  const uint64_t in_bytes = uint64_t{n} * n, pooled = uint64_t{n / 2} * (n / 2);
+  std::mt19937 rng(77);
+  std::vector<int8_t> in(in_bytes), w(out_c * 9);
+  for (int8_t& v : in) v = static_cast<int8_t>(rng());
+  for (int8_t& v : w) v = static_cast<int8_t>(rng());
+  std::vector<int32_t> bias(out_c);
+  for (int32_t& b : bias) b = static_cast<int32_t>(rng() % 4001) - 2000;
+  auto layer = [&](uint16_t oc0, uint16_t count) {
+    Machine m(std::max(in_bytes, out_c * pooled) + 64);
+    m.put8(isa::kBufInput, 0, in);
+    m.put8(isa::kBufWeight, 0, std::vector<int8_t>(w.begin() + oc0 * 9, w.begin() + (oc0 + count) * 9));
+    m.put32(isa::kBufWeight, 0x1000, std::vector<int32_t>(bias.begin() + oc0, bias.begin() + oc0 + count));
+    isa::Instruction ins = conv_instruction(1, n, n, count, 3, 1, 1, kOneShot | isa::kFlagPool | isa::kFlagRelu);
+    ins.conv.bias_offset = 0x1000, ins.conv.output_offset = 0, ins.conv.output_shift = 6;
+    m.run(ins);
+    return m.get8(isa::kBufOutput, 0, count * pooled);
+  };
+  for_each_isa([&](KernelIsa isa) {
+    if (isa == KernelIsa::kScalar) return;  // 26 M MACs twice: too slow for a unit test in plain loops
+    const auto whole = layer(0, out_c);
+    for (uint16_t oc0 = 0; oc0 < out_c; oc0 += 4) {  // turns of 4: seams fall inside and between turns
+      const auto part = layer(oc0, 4);
+      ASSERT_TRUE(std::equal(part.begin(), part.end(), whole.begin() + oc0 * pooled)) << "channels from " << oc0;
+    }
+  });
+}
+
 // ---- check() ------------------------------------------------------------------------------------
 
 TEST(CnnCheck, RejectsEveryOutOfRangeConvField) {
