@@ -5,6 +5,7 @@
 #include "platform/soc_map.h"
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -106,6 +107,7 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& config, Ener
   build_registers();
 
   reg_socket.register_b_transport(this, &DmaEngine::reg_b_transport);
+  buffer_socket.register_invalidate_direct_mem_ptr(this, &DmaEngine::invalidate_local_dmi);
   reg_socket.register_transport_dbg(this, &DmaEngine::reg_transport_dbg);
   SC_METHOD(drive_irq);
   sensitive << irq_changed_;
@@ -349,14 +351,67 @@ bool DmaEngine::issue(Channel& c, int space, tlm::tlm_command command, uint64_t 
   const sc_time now = sc_core::sc_time_stamp();
   c.quantum.set(issue_time > now ? issue_time - now : SC_ZERO_TIME);
   sc_time delay = c.quantum.get_local_time();
+  ++c.stats.bursts;
+  if (space == dma::kLocalSpace && issue_local_dmi(command, address, data, bytes, now + delay, completion)) {
+    if (burst_control_counter_) ledger_.count(*burst_control_counter_);
+    if (c.quantum.need_sync()) c.quantum.sync();
+    return true;
+  }
   setup_payload(c.trans, command, address, data, bytes);
   if (space == dma::kLocalSpace) buffer_socket->b_transport(c.trans, delay);
   else mem_socket->b_transport(c.trans, delay);
   completion = sc_core::sc_time_stamp() + delay;
-  ++c.stats.bursts;
   if (burst_control_counter_) ledger_.count(*burst_control_counter_);
   if (c.quantum.need_sync()) c.quantum.sync();
   return c.trans.is_response_ok();
+}
+
+const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, uint32_t bytes) {
+  const uint64_t last = address + bytes - 1;
+  for (const LocalDmiRegion& r : local_dmi_)
+    if (address >= r.dmi.get_start_address() && last <= r.dmi.get_end_address()) return &r;
+  for (const auto& [first, refused_last] : local_dmi_refused_)
+    if (address >= first && address <= refused_last) return nullptr;
+  // First access to this region: ask for DMI, with the accounting extension so that every byte
+  // moved through the pointer is still counted (bus beats, SRAM energy) and timed.
+  tlm::tlm_generic_payload request;
+  setup_payload(request, tlm::TLM_READ_COMMAND, address, nullptr, 0);
+  DmiAccountingExtension accounting;
+  request.set_extension(&accounting);
+  tlm::tlm_dmi dmi;
+  const bool granted = buffer_socket->get_direct_mem_ptr(request, dmi);
+  request.clear_extension(&accounting);
+  if (!granted || !accounting.accountant || !dmi.is_read_write_allowed() || address < dmi.get_start_address() ||
+      last > dmi.get_end_address()) {
+    // The TLM rule: a refusal's range says where asking again is pointless (at least this burst).
+    const bool range_covers = granted ? false : dmi.get_start_address() <= address && dmi.get_end_address() >= last;
+    local_dmi_refused_.emplace_back(range_covers ? dmi.get_start_address() : address,
+                                    range_covers ? dmi.get_end_address() : last);
+    return nullptr;
+  }
+  local_dmi_.push_back(LocalDmiRegion{dmi, accounting.accountant, accounting.address_offset});
+  return &local_dmi_.back();
+}
+
+bool DmaEngine::issue_local_dmi(tlm::tlm_command command, uint64_t address, uint8_t* data, uint32_t bytes,
+                                const sc_time& issue_time, sc_time& completion) {
+  const LocalDmiRegion* r = local_dmi_region(address, bytes);
+  if (!r) return false;
+  uint8_t* memory = r->dmi.get_dmi_ptr() + (address - r->dmi.get_start_address());
+  const bool write = command == tlm::TLM_WRITE_COMMAND;
+  if (write) std::memcpy(memory, data, bytes);
+  else std::memcpy(data, memory, bytes);
+  completion = issue_time + r->accountant->account(address - r->accountant_offset, bytes, write);
+  return true;
+}
+
+void DmaEngine::invalidate_local_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
+  local_dmi_.erase(std::remove_if(local_dmi_.begin(), local_dmi_.end(),
+                                  [&](const LocalDmiRegion& r) {
+                                    return start <= r.dmi.get_end_address() && end >= r.dmi.get_start_address();
+                                  }),
+                   local_dmi_.end());
+  local_dmi_refused_.clear();
 }
 
 void DmaEngine::finish(Channel& c, const Job& job, const TransferResult& result, const sc_time& start) {

@@ -84,6 +84,11 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
   void report(nlohmann::json& out, double elapsed_ns) const override;
 
  private:
+  struct LocalDmiRegion {
+    tlm::tlm_dmi dmi;
+    DmiAccountant* accountant = nullptr;
+    uint64_t accountant_offset = 0;  // accountant address = local address - offset
+  };
   struct Job {
     DmaDescriptor descriptor;
     bool from_registers = false;
@@ -124,6 +129,12 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
   TransferResult transfer(Channel& c, const DmaDescriptor& d, const sc_core::sc_time& start);
   bool issue(Channel& c, int space, tlm::tlm_command command, uint64_t address, uint8_t* data, uint32_t bytes,
              const sc_core::sc_time& issue_time, sc_core::sc_time& completion);
+  // The on-chip buffers grant DMI: a burst to them is a memcpy that their accountant (behind the
+  // local bus's) counts and times. Returns false when no DMI region covers the burst.
+  bool issue_local_dmi(tlm::tlm_command command, uint64_t address, uint8_t* data, uint32_t bytes,
+                       const sc_core::sc_time& issue_time, sc_core::sc_time& completion);
+  const LocalDmiRegion* local_dmi_region(uint64_t address, uint32_t bytes);
+  void invalidate_local_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
   void finish(Channel& c, const Job& job, const TransferResult& result, const sc_core::sc_time& start);
 
   DmaConfig config_;
@@ -135,6 +146,8 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
   std::deque<std::string> register_names_;  // storage for the per-channel RegDef names
   SpaceRanges valid_ranges_;
   std::vector<std::unique_ptr<Channel>> channels_;
+  std::vector<LocalDmiRegion> local_dmi_;       // granted regions of the local buffer space
+  std::vector<std::pair<uint64_t, uint64_t>> local_dmi_refused_;  // ranges where DMI was refused
   sc_core::sc_event irq_changed_;
   sc_core::sc_time register_access_offset_;  // the accessing initiator's local time, for START
 };
