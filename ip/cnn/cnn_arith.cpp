@@ -1,6 +1,7 @@
 // The CNN engine's arithmetic (docs/isa.md "Arithmetic"): field and buffer checks, and execution
 // of CONV, FC, POOL and ELTWISE on the engine's buffers.
 #include "ip/cnn/cnn_arith.h"
+#include "ip/cnn/simd.h"
 
 #include "ip/cnn/conv_kernel.h"
 #include "ip/cnn/output_kernel.h"
@@ -35,12 +36,6 @@ struct AccRange {
     lo = -hi - 1;
   }
 };
-
-int32_t load_i32(const uint8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 // ---- checks ---------------------------------------------------------------------------------
 

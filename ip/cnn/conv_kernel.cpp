@@ -13,17 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define DLVP_CNN_X86 1
-// GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized inside the header (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#define DLVP_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
-#else
-#define DLVP_CNN_X86 0
-#endif
+#include "ip/cnn/simd.h"
 
 namespace dlvp::cnn::kernels {
 namespace {

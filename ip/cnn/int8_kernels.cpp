@@ -8,25 +8,10 @@
 #include <cstring>
 #include <string>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define DLVP_CNN_X86 1
-// The register tiles only work fully unrolled (the accumulators must stay in registers).
-#define DLVP_UNROLL _Pragma("GCC unroll 16")
-#include <immintrin.h>
-#define DLVP_TARGET_AVX2 __attribute__((target("avx2")))
-#define DLVP_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-#else
-#define DLVP_CNN_X86 0
-#endif
+#include "ip/cnn/simd.h"
 
 namespace dlvp::cnn::kernels {
 namespace {
-
-int32_t load_quad(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 // ---- scalar ---------------------------------------------------------------------------------
 // uint32 arithmetic: the same modulo-2^32 sums as the SIMD variants, without signed overflow.
@@ -86,7 +71,7 @@ DLVP_TARGET_AVX2 inline void avx2_tile(const QuadGemm& q, const int8_t* wb, uint
     const int8_t* w = wb + (uint64_t{g} * kRowBlock + r0) * 4;
     DLVP_UNROLL
     for (int r = 0; r < 4; ++r) {
-      const __m256i wq = _mm256_set1_epi32(load_quad(w + 4 * r));
+      const __m256i wq = _mm256_set1_epi32(load_i32(w + 4 * r));
       const __m256i w_even = _mm256_srai_epi16(_mm256_slli_epi16(wq, 8), 8);
       const __m256i w_odd = _mm256_srai_epi16(wq, 8);
       DLVP_UNROLL
@@ -157,7 +142,7 @@ DLVP_TARGET_VNNI inline void vnni_tile(const QuadGemm& q, const int8_t* wb, uint
     const int8_t* w = wb + uint64_t{g} * kRowBlock * 4;
     DLVP_UNROLL
     for (uint32_t r = 0; r < kRowBlock; ++r) {
-      const __m512i wq = _mm512_set1_epi32(load_quad(w + 4 * r));
+      const __m512i wq = _mm512_set1_epi32(load_i32(w + 4 * r));
       DLVP_UNROLL
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], x[v], wq);
     }

@@ -6,27 +6,10 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define DLVP_CNN_X86 1
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which trips -Wmaybe-uninitialized
-// (GCC bug 105593, fixed in GCC 13); the warning is attributed to the header, so silence it there.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#define DLVP_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
-#else
-#define DLVP_CNN_X86 0
-#endif
+#include "ip/cnn/simd.h"
 
 namespace dlvp::cnn::kernels {
 namespace {
-
-int32_t load_i32(const uint8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 int64_t round_shift(int64_t v, int shift) {
   if (shift > 0) return (v + (int64_t{1} << (shift - 1))) >> shift;
