@@ -101,5 +101,9 @@ int sc_main(int argc, char** argv) {
   } catch (const sc_core::sc_report& e) {
     std::cerr << "dlvp: SystemC error: " << e.what() << "\n";
     return 1;
+  } catch (const std::exception& e) {
+    // Not expected (bad input is a ConfigError); reported rather than terminating silently.
+    std::cerr << "dlvp: internal error: " << e.what() << "\n";
+    return 1;
   }
 }

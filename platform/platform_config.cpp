@@ -1,6 +1,7 @@
 #include "platform_config.h"
 
 #include "ip/periph/sysctl_regs.h"
+#include "ip/common/yaml_file.h"
 #include "platform/soc_map.h"
 
 #include <filesystem>
@@ -136,7 +137,7 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
     if (entry.file.rfind("@build/", 0) == 0) {
       const auto build_dir = std::filesystem::path(app_dir).parent_path().parent_path();
       entry.path = (build_dir / entry.file.substr(7)).string();
-      if (!std::filesystem::is_regular_file(entry.path))
+      if (!is_readable_file(entry.path))
         throw ConfigError(scenario.origin("software.load") + ": key '" + key + "' names " + entry.path +
                           ", which does not exist (is it built?)");
     } else {
@@ -148,7 +149,7 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
     c.app_path = scenario.resolve_data_file("software.path", c.software.path, "apps");
   } else {
     const auto candidate = std::filesystem::path(app_dir) / (c.software.app + ".so");
-    if (!std::filesystem::exists(candidate))
+    if (!is_readable_file(candidate.string()))
       throw ConfigError(scenario.origin("software.app") + ": key 'software.app' names '" + c.software.app +
                         "', but " + candidate.string() + " does not exist (is it built?)");
     c.app_path = candidate.string();

@@ -133,7 +133,7 @@ std::string Scenario::resolve_data_file(const std::string& dotted_key, const std
     const std::string base_file = it != origin_files_.end() && !it->second.empty() ? it->second : path_;
     candidate = fs::path(value).is_absolute() ? fs::path(value) : fs::path(base_file).parent_path() / value;
   }
-  if (!fs::exists(candidate))
+  if (!is_readable_file(candidate.string()))
     throw ConfigError(origin(dotted_key) + ": key '" + dotted_key + "' names '" + value + "', but " +
                       candidate.string() + " does not exist");
   return candidate.lexically_normal().string();

@@ -7,7 +7,7 @@
 namespace dlvp {
 
 YAML::Node load_yaml_map(const std::string& path, const std::string& what) {
-  if (!std::filesystem::is_regular_file(path)) throw ConfigError(path + ": no such " + what + " file");
+  if (!is_readable_file(path)) throw ConfigError(path + ": no such " + what + " file");
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -20,6 +20,11 @@ YAML::Node load_yaml_map(const std::string& path, const std::string& what) {
   if (root.IsNull()) return YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw ConfigError(path + ": a " + what + " must be a YAML map of keys");
   return root;
+}
+
+bool is_readable_file(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && !ec;
 }
 
 std::string yaml_origin(const std::string& path, const YAML::Node& node) {

@@ -12,6 +12,10 @@ namespace dlvp {
 // An empty file is an empty map.
 YAML::Node load_yaml_map(const std::string& path, const std::string& what);
 
+// True when `path` names an existing regular file. Never throws: a path the OS refuses (too long,
+// bad characters, no permission) is simply not a readable file.
+bool is_readable_file(const std::string& path);
+
 // "path:line" of a node, or "path" when the node has no position.
 std::string yaml_origin(const std::string& path, const YAML::Node& node);
 
