@@ -120,7 +120,9 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
   const auto& e = r["energy"];
   const std::string unit = e["unit"];
   os << "energy (" << e["technology_table"].get<std::string>() << ")  total " << format_energy(e["total"], unit) << "\n";
-  for (const auto& [level, value] : e["by_level"].items()) {
+  for (int l = 0; l < kLevelCount; ++l) {  // the hierarchy's order, not the JSON object's
+    const std::string level = to_string(static_cast<Level>(l));
+    const auto& value = e["by_level"][level];
     const double total = e["total"].get<double>();
     std::snprintf(line, sizeof line, "  %-8s %14s  %5.1f %%\n", level.c_str(), format_energy(value, unit).c_str(),
                   total > 0 ? 100.0 * value.get<double>() / total : 0.0);
