@@ -7,6 +7,8 @@
 #include "tools/builder/program.h"
 #include "tools/package/package_writer.h"
 
+#include <systemc>  // declares sc_main with C linkage
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -93,7 +95,8 @@ builder::ConvLayer conv3x3(const char* name, uint32_t in_c, uint32_t size, uint3
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// sc_main like every dlvp program (the libraries it uses link SystemC); it elaborates nothing.
+int sc_main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: make_cnn_selftest OUT.pkg [--single-buffer]\n";
     return 2;
