@@ -35,6 +35,3 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   return 0;
 }
-
-// libsystemc refers to sc_main; this program loads configurations only and never elaborates.
-int sc_main(int, char**) { return 0; }

@@ -1,6 +1,8 @@
 // Runs a fuzz target without libFuzzer, deterministically, as a ctest test: the seed files given on
 // the command line, then `iterations` inputs made from random bytes and from random mutations of
 // the seeds (byte flips, insertions, deletions, splices). Usage: TARGET ITERATIONS [SEED_FILE]...
+#include <systemc>  // sc_main: every dlvp program is one (the libraries link SystemC)
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,7 +14,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
-int main(int argc, char** argv) {
+int sc_main(int argc, char** argv) {
   const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 1000;
   std::vector<std::vector<uint8_t>> seeds;
   for (int i = 2; i < argc; ++i) {
