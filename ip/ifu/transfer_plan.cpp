@@ -14,28 +14,27 @@ bool planes_continue_rows(uint32_t rows, uint32_t row_stride, uint32_t plane_str
 }  // namespace
 
 TransferPlan::TransferPlan(const isa::Transfer& t, uint64_t ddr_address, uint64_t buffer_address) {
+  // The DDR side and the buffer side; a LOAD reads the first and writes the second, a STORE the reverse.
+  struct Side {
+    uint64_t address;
+    int space;
+    uint32_t row_stride, plane_stride;
+  };
+  const Side ddr{ddr_address, dma::kSystemSpace, t.ddr_row_stride, t.ddr_plane_stride};
+  const Side buffer{buffer_address, dma::kLocalSpace, t.buffer_row_stride, t.buffer_plane_stride};
   const bool load = t.header.opcode == isa::kOpLoad;
+  const Side& src = load ? ddr : buffer;
+  const Side& dst = load ? buffer : ddr;
   first_.rows = t.rows;
   first_.row_bytes = t.row_bytes;
-  if (load) {
-    first_.src = ddr_address;
-    first_.src_space = dma::kSystemSpace;
-    first_.src_stride = t.ddr_row_stride;
-    first_.dst = buffer_address;
-    first_.dst_space = dma::kLocalSpace;
-    first_.dst_stride = t.buffer_row_stride;
-    src_step_ = t.ddr_plane_stride;
-    dst_step_ = t.buffer_plane_stride;
-  } else {
-    first_.src = buffer_address;
-    first_.src_space = dma::kLocalSpace;
-    first_.src_stride = t.buffer_row_stride;
-    first_.dst = ddr_address;
-    first_.dst_space = dma::kSystemSpace;
-    first_.dst_stride = t.ddr_row_stride;
-    src_step_ = t.buffer_plane_stride;
-    dst_step_ = t.ddr_plane_stride;
-  }
+  first_.src = src.address;
+  first_.src_space = src.space;
+  first_.src_stride = src.row_stride;
+  first_.dst = dst.address;
+  first_.dst_space = dst.space;
+  first_.dst_stride = dst.row_stride;
+  src_step_ = src.plane_stride;
+  dst_step_ = dst.plane_stride;
   jobs_ = t.planes;
   if (t.planes > 1) merge_planes(t.rows, t.planes);
 }

@@ -8,6 +8,7 @@
 #include "sw/driver/accel_driver.h"
 #include "sw/driver/intc_driver.h"
 #include "sw/driver/pmu_driver.h"
+#include "sw/driver/soc_memory.h"
 #include "sw/hal/hal.h"
 
 #include <stdint.h>
@@ -22,19 +23,6 @@ void check(bool ok, const char* what) {
 }
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
-// Bytes of `a` and `b` (both in DDR) that differ.
-uint64_t differences(uint64_t a, uint64_t b, uint64_t bytes) {
-  uint8_t x[256], y[256];
-  uint64_t diff = 0;
-  for (uint64_t done = 0; done < bytes; done += sizeof x) {
-    const uint64_t n = bytes - done < sizeof x ? bytes - done : sizeof x;
-    hal::copy_from_soc(x, a + done, n);
-    hal::copy_from_soc(y, b + done, n);
-    for (uint64_t i = 0; i < n; ++i) diff += x[i] != y[i];
-  }
-  return diff;
-}
 
 void print_time(const char* label, uint64_t ticks) {
   const uint64_t hz = hal::timer_frequency_hz();
@@ -85,7 +73,7 @@ int app_main() {
   const drv::PmuSnapshot after = pmu.snapshot();
   check(job.ok(), "job completes with DONE");
   if (!job.ok()) hal::console_printf("    error %u at instruction %u\n", job.error, job.error_index);
-  check(differences(output, package + h.test_expected_offset, h.test_expected_size) == 0,
+  check(drv::soc_differences(output, package + h.test_expected_offset, h.test_expected_size) == 0,
         "output identical to the reference model's");
   print_time("job time (timer)", job.ticks);
   hal::console_printf("  %-34s %8llu cycles\n", "IFU cycles", static_cast<unsigned long long>(job.ifu_cycles));
@@ -94,14 +82,7 @@ int app_main() {
 
   // A bad instruction: an unknown opcode in place of instruction 1 stops the job there.
   const uint64_t copy = align_up(scratch + accel.window_size(dlvp::package::kArgScratch), 4096);
-  {
-    uint8_t chunk[1024];
-    for (uint64_t done = 0; done < h.total_bytes; done += sizeof chunk) {
-      const uint64_t n = h.total_bytes - done < sizeof chunk ? h.total_bytes - done : sizeof chunk;
-      hal::copy_from_soc(chunk, package + done, n);
-      hal::copy_to_soc(copy + done, chunk, n);
-    }
-  }
+  drv::soc_copy(copy, package, h.total_bytes);
   const uint8_t bad_opcode = 0x7F;
   hal::copy_to_soc(copy + h.instructions_offset + 1 * dlvp::isa::kInstructionBytes, &bad_opcode, 1);
   check(accel.open_package(copy) != nullptr, "corrupt package refused by its checksum");
@@ -111,7 +92,7 @@ int app_main() {
         "bad instruction -> ERROR, unknown opcode at index 1");
   check(accel.open_package(package) == nullptr, "the good package still validates");
   const drv::JobResult again = accel.run(input, output, scratch);
-  check(again.ok() && differences(output, package + h.test_expected_offset, h.test_expected_size) == 0,
+  check(again.ok() && drv::soc_differences(output, package + h.test_expected_offset, h.test_expected_size) == 0,
         "next job after an error runs clean and exact");
 
   hal::console_printf("CNN self-test: %s (%d failure%s)\n", g_failures ? "FAIL" : "PASS", g_failures,

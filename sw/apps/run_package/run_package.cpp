@@ -4,6 +4,7 @@
 #include "sw/driver/accel_driver.h"
 #include "sw/driver/intc_driver.h"
 #include "sw/driver/pmu_driver.h"
+#include "sw/driver/soc_memory.h"
 #include "sw/hal/hal.h"
 
 #include <stdint.h>
@@ -11,18 +12,6 @@
 namespace {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
-bool same_bytes(uint64_t a, uint64_t b, uint64_t bytes) {
-  uint8_t x[256], y[256];
-  for (uint64_t done = 0; done < bytes; done += sizeof x) {
-    const uint64_t n = bytes - done < sizeof x ? bytes - done : sizeof x;
-    hal::copy_from_soc(x, a + done, n);
-    hal::copy_from_soc(y, b + done, n);
-    for (uint64_t i = 0; i < n; ++i)
-      if (x[i] != y[i]) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -64,7 +53,7 @@ int app_main() {
   hal::console_write("energy, read from the PMU:\n");
   drv::Pmu::print_energy(before, after);
   if (h.test_expected_size) {
-    const bool exact = same_bytes(output, package + h.test_expected_offset, h.test_expected_size);
+    const bool exact = drv::soc_differences(output, package + h.test_expected_offset, h.test_expected_size) == 0;
     hal::console_printf("run_package: output %s the expected output\n", exact ? "matches" : "DIFFERS FROM");
     return exact ? 0 : 4;
   }

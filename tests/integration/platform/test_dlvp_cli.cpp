@@ -39,10 +39,13 @@ std::string out_dir(const std::string& name) {
   return dir.string();
 }
 
-nlohmann::json read_report(const std::string& dir) {
-  std::ifstream in(std::filesystem::path(dir) / "report.json");
-  return nlohmann::json::parse(in);
+std::string read_text(const std::string& dir, const char* file) {
+  std::ifstream in(std::filesystem::path(dir) / file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
+
+nlohmann::json read_json(const std::string& dir, const char* file) { return nlohmann::json::parse(read_text(dir, file)); }
+nlohmann::json read_report(const std::string& dir) { return read_json(dir, "report.json"); }
 
 const std::string kSelftest = std::string(DLVP_SOURCE_DIR) + "/scenarios/dma_selftest.yaml";
 
@@ -76,11 +79,9 @@ TEST(DlvpCli, DmaSelftestPassesWithReportAndEnergy) {
   }
   EXPECT_NEAR(sum, report["energy"]["total"].get<double>(), 1e-6 * sum);
   // The unmapped access was logged and the simulation went on to the end.
-  std::ifstream log(std::filesystem::path(dir) / "dlvp.log");
-  const std::string log_text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string log_text = read_text(dir, "dlvp.log");
   EXPECT_NE(log_text.find("0x20000000"), std::string::npos) << log_text;
-  std::ifstream uart(std::filesystem::path(dir) / "uart.log");
-  const std::string uart_text((std::istreambuf_iterator<char>(uart)), std::istreambuf_iterator<char>());
+  const std::string uart_text = read_text(dir, "uart.log");
   EXPECT_NE(uart_text.find("PASS"), std::string::npos);
 }
 
@@ -161,8 +162,7 @@ TEST(DlvpCli, CnnSelftestIsExactWithLayersEnergyAndOverlap) {
   }
   for (const char* level : {"dram", "buffer", "array", "rf", "mac", "other"})
     EXPECT_GT(report["energy"]["by_level"][level].get<double>(), 0.0) << level;
-  std::ifstream trace_file(std::filesystem::path(dir) / "trace.json");
-  const auto trace = nlohmann::json::parse(trace_file);
+  const auto trace = read_json(dir, "trace.json");
   EXPECT_GT(overlapping_loads(trace), 0) << "double buffering: loads of the next tile run while a tile computes";
 
   // The same network built without double buffering: no load overlaps a compute, and it is slower.
@@ -171,8 +171,7 @@ TEST(DlvpCli, CnnSelftestIsExactWithLayersEnergyAndOverlap) {
                           " --set 'software.load=[{file: \"@build/sw/apps/cnn_selftest_single.pkg\", address: 0x90000000}]'"
                           " --trace --out " + single_dir);
   ASSERT_EQ(s.status, 0) << s.output;
-  std::ifstream single_file(std::filesystem::path(single_dir) / "trace.json");
-  const auto single = nlohmann::json::parse(single_file);
+  const auto single = read_json(single_dir, "trace.json");
   EXPECT_EQ(overlapping_loads(single), 0);
   EXPECT_GT(read_report(single_dir)["modules"]["soc.ifu"]["busy_time_ns"].get<double>(),
             report["modules"]["soc.ifu"]["busy_time_ns"].get<double>());
