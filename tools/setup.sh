@@ -9,7 +9,10 @@ packages=(
   nlohmann-json3-dev      # report.json
   libgtest-dev libgmock-dev  # tests
   libgoogle-perftools-dev google-perftools  # profiling the simulator (libprofiler, google-pprof)
-  libdnnl-dev             # oneDNN: the speed yardstick of the CNN benchmark
+  libdnnl-dev             # oneDNN: the speed yardstick of the CNN benchmark, float reference of dlvpc
+  libonnx-dev libprotobuf-dev  # dlvpc reads ONNX models through libonnx's protobuf classes
+  libonnx-testdata        # ONNX backend node tests: the conformance suite of dlvpc
+  dataset-fashion-mnist   # the classifier demo's data set
 )
 
 missing=()

@@ -1,8 +1,9 @@
 // A network as the builder takes it: a sequence of quantized layers with their data (docs/builder.md).
 //
-// Tensors are int8 [c][h][w] in DDR. Each layer's input is the previous layer's output; the first
-// layer's input is the network input. An eltwise layer adds a second, earlier tensor named by
-// layer index. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
+// Tensors are int8 [c][h][w] in DDR. By default a layer's input is the previous layer's output (the
+// first layer's: the network input); `input` may name any earlier layer instead (a branch, such as a
+// residual block's shortcut convolution). An eltwise layer adds a second, earlier tensor named by
+// layer index. The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
 // per-layer shifts.
 #pragma once
 #include <cstdint>
@@ -25,9 +26,17 @@ struct TensorShape {
 // `pad_before` and `pad_after`; 0 when the window does not fit.
 uint32_t sweep_length(uint32_t in, uint32_t pad_before, uint32_t pad_after, uint32_t window, uint32_t stride);
 
-// Convolution + bias, shifts, optional ReLU, optional max pooling (fused into the CONV tiles).
-struct ConvLayer {
+constexpr int kPreviousLayer = -2;  // LayerBase::input: the output of the layer just before
+constexpr int kNetworkInput = -1;   // LayerBase::input / EltwiseLayer::other: the network input
+
+// What every layer has: a name for messages and reports, and where its (first) input comes from.
+struct LayerBase {
   std::string name;
+  int input = kPreviousLayer;  // kPreviousLayer, kNetworkInput or the index of an earlier layer
+};
+
+// Convolution + bias, shifts, optional ReLU, optional max pooling (fused into the CONV tiles).
+struct ConvLayer : LayerBase {
   uint32_t in_c = 1, in_h = 1, in_w = 1, out_c = 1;
   uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
@@ -46,8 +55,7 @@ struct ConvLayer {
 };
 
 // Fully connected: out[o] = sum_i in[i] * w[o][i] (+ bias, shifts, ReLU) over the flattened input.
-struct FcLayer {
-  std::string name;
+struct FcLayer : LayerBase {
   uint32_t n_in = 1, n_out = 1;
   bool relu = false;
   int bias_shift = 0, output_shift = 0;
@@ -58,8 +66,7 @@ struct FcLayer {
 enum class PoolKind { kMax, kAverage };
 
 // Standalone pooling (max: padding never wins; average: over the non-padding elements).
-struct PoolLayer {
-  std::string name;
+struct PoolLayer : LayerBase {
   PoolKind kind = PoolKind::kMax;
   uint32_t size = 2, stride = 2;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
@@ -68,8 +75,7 @@ struct PoolLayer {
 
 // y = sat8(round_shift((a << a_shift) + (b << b_shift), output_shift)), optional ReLU, where a is
 // the previous layer's output and b the output of layer `other` (-1: the network input).
-struct EltwiseLayer {
-  std::string name;
+struct EltwiseLayer : LayerBase {
   int other = -1;
   int a_shift = 0, b_shift = 0;  // 0..15
   int output_shift = 0;          // -31..31

@@ -134,6 +134,12 @@ TensorShape check_eltwise(const EltwiseLayer& l, uint32_t index, const TensorSha
   return in;
 }
 
+// The layer whose output layer `index` reads (kNetworkInput for the network input).
+int input_source(const Layer& layer, uint32_t index) {
+  const int input = std::visit([](const LayerBase& l) { return l.input; }, layer);
+  return input == kPreviousLayer ? static_cast<int>(index) - 1 : input;
+}
+
 TensorShape network_input(const Network& net) {
   if (!net.input.empty()) return net.input;
   const Layer& first = net.layers.front();
@@ -457,7 +463,10 @@ Shapes check_network(const Network& net) {
   for (uint32_t i = 0; i < n; ++i) {
     const Layer& layer = net.layers[i];
     const LayerCheck check(i, layer);
-    s.in[i] = i == 0 ? s.input : s.out[i - 1];
+    const int source = input_source(layer, i);
+    check.require(source >= kNetworkInput && source < static_cast<int>(i),
+                  "input " + std::to_string(source) + " must name an earlier layer (or -1, the network input)");
+    s.in[i] = source == kNetworkInput ? s.input : s.out[source];
     check.require(!s.in[i].empty(), "empty input tensor " + shape_text(s.in[i]));
     if (const auto* conv = std::get_if<ConvLayer>(&layer))
       s.out[i] = check_conv(*conv, s.in[i], check);
@@ -481,10 +490,15 @@ MemoryPlan plan_memory(const Network& net, const Shapes& shapes) {
   plan.output = {kArgOutput, 0, shapes.out.back()};
   // Every intermediate tensor lives from its layer to its last reader.
   std::vector<Lifetime> lifetimes(n - 1);
-  for (uint32_t i = 0; i + 1 < n; ++i) lifetimes[i] = {shapes.out[i].elements(), i, i + 1};
-  for (uint32_t i = 0; i < n; ++i)
-    if (const auto* e = std::get_if<EltwiseLayer>(&net.layers[i]); e && e->other >= 0 && e->other + 1 < static_cast<int>(n))
-      lifetimes[e->other].last = std::max(lifetimes[e->other].last, i);
+  for (uint32_t i = 0; i + 1 < n; ++i) lifetimes[i] = {shapes.out[i].elements(), i, i};
+  const auto read_by = [&](int source, uint32_t reader) {
+    if (source >= 0 && source + 1 < static_cast<int>(n))
+      lifetimes[source].last = std::max(lifetimes[source].last, reader);
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    read_by(input_source(net.layers[i], i), i);
+    if (const auto* e = std::get_if<EltwiseLayer>(&net.layers[i])) read_by(e->other, i);
+  }
   uint64_t scratch = 0;
   const std::vector<uint64_t> offsets = place_tensors(lifetimes, kDdrAlign, scratch);
   for (uint32_t i = 0; i + 1 < n; ++i) plan.layer_outputs.push_back({kArgScratch, offsets[i], shapes.out[i]});
@@ -516,7 +530,8 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
     info.input = shapes.in[i];
     info.output = shapes.out[i];
     info.constants_offset = align_up(program.constants.size(), kDdrAlign);
-    const TensorPlacement in = i == 0 ? program.plan.input : program.plan.layer_outputs[i - 1];
+    const int source = input_source(layer, i);
+    const TensorPlacement in = source == kNetworkInput ? program.plan.input : program.plan.layer_outputs[source];
     const TensorPlacement& out = program.plan.layer_outputs[i];
 
     sched.set_layer(i);

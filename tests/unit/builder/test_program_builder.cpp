@@ -3,6 +3,7 @@
 // (schedule_checker.h): buffer halves, token balance, races, deadlock freedom.
 #include "tests/reference/cnn_reference.h"
 #include "tests/reference/isa_interpreter.h"
+#include "tests/reference/network_reference.h"
 #include "tests/unit/builder/schedule_checker.h"
 #include "tools/builder/memory_plan.h"
 #include "tools/builder/program.h"
@@ -101,40 +102,7 @@ TensorShape output_shape(const Layer& layer, const TensorShape& in) {
 
 std::vector<int8_t> reference_run(const Network& net, const TensorShape& input_shape, const std::vector<int8_t>& input,
                                   uint32_t accumulator_bits) {
-  std::vector<std::vector<int8_t>> outs;
-  TensorShape shape = input_shape;
-  for (size_t i = 0; i < net.layers.size(); ++i) {
-    const Layer& layer = net.layers[i];
-    const std::vector<int8_t>& x = i == 0 ? input : outs.back();
-    if (const auto* c = std::get_if<ConvLayer>(&layer)) {
-      ref::ConvLayer r;
-      r.in_c = c->in_c, r.in_h = c->in_h, r.in_w = c->in_w, r.out_c = c->out_c;
-      r.kernel_h = c->kernel_h, r.kernel_w = c->kernel_w, r.stride_h = c->stride_h, r.stride_w = c->stride_w;
-      r.pad_top = c->pad_top, r.pad_left = c->pad_left, r.pad_bottom = c->pad_bottom, r.pad_right = c->pad_right;
-      r.bias_shift = c->bias_shift, r.output_shift = c->output_shift, r.relu = c->relu;
-      r.pool = c->pooled(), r.pool_size = c->pool_size, r.pool_stride = c->pool_stride;
-      r.accumulator_bits = accumulator_bits;
-      outs.push_back(ref::conv2d(r, x, c->weights, c->bias));
-    } else if (const auto* f = std::get_if<FcLayer>(&layer)) {
-      ref::FcLayer r;
-      r.n_in = f->n_in, r.n_out = f->n_out, r.bias_shift = f->bias_shift, r.output_shift = f->output_shift;
-      r.relu = f->relu, r.accumulator_bits = accumulator_bits;
-      outs.push_back(ref::fully_connected(r, x, f->weights, f->bias));
-    } else if (const auto* p = std::get_if<PoolLayer>(&layer)) {
-      ref::PoolLayer r;
-      r.c = shape.c, r.in_h = shape.h, r.in_w = shape.w, r.size = p->size, r.stride = p->stride;
-      r.pad_top = p->pad_top, r.pad_left = p->pad_left, r.pad_bottom = p->pad_bottom, r.pad_right = p->pad_right;
-      r.average = p->kind == PoolKind::kAverage, r.relu = p->relu;
-      outs.push_back(ref::pool2d(r, x));
-    } else {
-      const auto& e = std::get<EltwiseLayer>(layer);
-      ref::EltwiseLayer r;
-      r.a_shift = e.a_shift, r.b_shift = e.b_shift, r.output_shift = e.output_shift, r.relu = e.relu;
-      outs.push_back(ref::eltwise_add(r, x, e.other < 0 ? input : outs[e.other]));
-    }
-    shape = output_shape(layer, shape);
-  }
-  return outs.back();
+  return ref::run_network(net, input_shape, input, accumulator_bits);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,6 +343,36 @@ TEST(ProgramBuilder, EltwiseAddsAnEarlierLayerAndTheNetworkInput) {
 
 // ---------------------------------------------------------------------------------------------
 // Memory plan, scheduling, options
+
+TEST(ProgramBuilder, LayersMayReadAnyEarlierLayerLikeAResidualShortcut) {
+  // A downsampling residual block: conv3x3/2 -> conv3x3 on the main path, conv1x1/2 on the
+  // shortcut reading the block input, then the add; small buffers so every layer is tiled.
+  Rng rng(77);
+  Network net;
+  const TensorShape in{8, 12, 12};
+  net.input = in;
+  ConvLayer stem = make_conv(rng, "stem", in, 16, 3, 1, 1, true);
+  const int block_input = net.add(stem);
+  const TensorShape stem_out{16, 12, 12};
+  const int a = net.add(make_conv(rng, "a", stem_out, 24, 3, 2, 1, true));
+  net.add(make_conv(rng, "b", {24, 6, 6}, 24, 3, 1, 1, false));
+  ConvLayer shortcut = make_conv(rng, "shortcut", stem_out, 24, 1, 2, 0, false);
+  shortcut.input = block_input;
+  const int sc = net.add(shortcut);
+  EltwiseLayer add = make_eltwise("add", sc, true);
+  add.input = a + 1;  // conv b
+  net.add(add);
+  const Program p = verify(net, small_buffers(2048, 2048, 2048), true, 31);
+  verify(net, small_buffers(2048, 2048, 2048), false, 31);
+  ASSERT_EQ(p.layers.size(), 5u);
+  EXPECT_EQ(p.layers[3].input, stem_out);  // the shortcut read the stem's output, not b's
+  // The stem's output stays alive (unshared) until the shortcut has read it.
+  const auto& out = p.plan.layer_outputs;
+  const auto disjoint = [](const TensorPlacement& x, const TensorPlacement& y) {
+    return x.offset + x.bytes() <= y.offset || y.offset + y.bytes() <= x.offset;
+  };
+  EXPECT_TRUE(disjoint(out[0], out[1]) && disjoint(out[0], out[2]));
+}
 
 TEST(ProgramBuilder, ScratchIsReusedBetweenLayersWhoseTensorsAreDead) {
   Rng rng(7);

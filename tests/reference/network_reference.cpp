@@ -1,0 +1,80 @@
+#include "tests/reference/network_reference.h"
+
+#include "tests/reference/cnn_reference.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace dlvp::ref {
+namespace {
+
+using builder::TensorShape;
+
+std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8_t>& x, uint32_t accumulator_bits) {
+  ConvLayer r;
+  r.in_c = c.in_c, r.in_h = c.in_h, r.in_w = c.in_w, r.out_c = c.out_c;
+  r.kernel_h = c.kernel_h, r.kernel_w = c.kernel_w, r.stride_h = c.stride_h, r.stride_w = c.stride_w;
+  r.pad_top = c.pad_top, r.pad_left = c.pad_left, r.pad_bottom = c.pad_bottom, r.pad_right = c.pad_right;
+  r.bias_shift = c.bias_shift, r.output_shift = c.output_shift, r.relu = c.relu;
+  r.pool = c.pooled(), r.pool_size = c.pool_size, r.pool_stride = c.pool_stride;
+  r.accumulator_bits = accumulator_bits;
+  return conv2d(r, x, c.weights, c.bias);
+}
+
+std::vector<int8_t> run_fc(const builder::FcLayer& f, const std::vector<int8_t>& x, uint32_t accumulator_bits) {
+  FcLayer r;
+  r.n_in = f.n_in, r.n_out = f.n_out, r.bias_shift = f.bias_shift, r.output_shift = f.output_shift;
+  r.relu = f.relu, r.accumulator_bits = accumulator_bits;
+  return fully_connected(r, x, f.weights, f.bias);
+}
+
+PoolLayer pool_of(const builder::PoolLayer& p, const TensorShape& in) {
+  PoolLayer r;
+  r.c = in.c, r.in_h = in.h, r.in_w = in.w, r.size = p.size, r.stride = p.stride;
+  r.pad_top = p.pad_top, r.pad_left = p.pad_left, r.pad_bottom = p.pad_bottom, r.pad_right = p.pad_right;
+  r.average = p.kind == builder::PoolKind::kAverage, r.relu = p.relu;
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::vector<int8_t>> run_network_layers(const builder::Network& net, const TensorShape& input_shape,
+                                                    const std::vector<int8_t>& input, uint32_t accumulator_bits) {
+  if (input.size() != input_shape.elements())
+    throw std::invalid_argument("reference: input has " + std::to_string(input.size()) + " elements, shape needs " +
+                                std::to_string(input_shape.elements()));
+  std::vector<std::vector<int8_t>> outs;
+  std::vector<TensorShape> shapes;
+  const auto operand = [&](int source, size_t layer) -> std::pair<const std::vector<int8_t>*, TensorShape> {
+    if (source == builder::kNetworkInput) return {&input, input_shape};
+    if (source < 0 || static_cast<size_t>(source) >= layer)
+      throw std::invalid_argument("reference: layer " + std::to_string(layer) + " reads " + std::to_string(source) +
+                                  ", not an earlier layer");
+    return {&outs[source], shapes[source]};
+  };
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const builder::Layer& layer = net.layers[i];
+    const int declared = std::visit([](const builder::LayerBase& l) { return l.input; }, layer);
+    const auto [x, shape] = operand(declared == builder::kPreviousLayer ? static_cast<int>(i) - 1 : declared, i);
+    if (const auto* c = std::get_if<builder::ConvLayer>(&layer)) {
+      outs.push_back(run_conv(*c, *x, accumulator_bits));
+      shapes.push_back({c->out_c, c->result_h(), c->result_w()});
+    } else if (const auto* f = std::get_if<builder::FcLayer>(&layer)) {
+      outs.push_back(run_fc(*f, *x, accumulator_bits));
+      shapes.push_back({f->n_out, 1, 1});
+    } else if (const auto* p = std::get_if<builder::PoolLayer>(&layer)) {
+      const PoolLayer r = pool_of(*p, shape);
+      outs.push_back(pool2d(r, *x));
+      shapes.push_back({shape.c, r.out_h(), r.out_w()});
+    } else {
+      const auto& e = std::get<builder::EltwiseLayer>(layer);
+      EltwiseLayer r;
+      r.a_shift = e.a_shift, r.b_shift = e.b_shift, r.output_shift = e.output_shift, r.relu = e.relu;
+      outs.push_back(eltwise_add(r, *x, *operand(e.other, i).first));
+      shapes.push_back(shape);
+    }
+  }
+  return outs;
+}
+
+}  // namespace dlvp::ref
