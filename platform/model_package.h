@@ -1,5 +1,5 @@
 // The model package: what the compiler/builder writes and the driver loads (DESIGN.md sections 5
-// and 7). One freestanding header shared by tools/, sw/ and the platform. Version 1.
+// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 2.
 //
 // A package is one contiguous, little-endian blob placed in DDR:
 //   PackageHeader | LayerRecord[layer_count] | instructions (64 B each) | sections ...
@@ -12,7 +12,7 @@
 namespace dlvp::package {
 
 constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: tensor formats and shapes in the header, shapes in LayerRecord
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -57,8 +57,14 @@ struct PackageHeader {
   uint64_t test_input_offset, test_input_size;
   uint64_t test_expected_offset, test_expected_size;
   uint32_t input_arg, output_arg;  // which argument windows are the input and the output
-  uint32_t reserved1[2];
+  // The input and output tensors: int8 [c][h][w] in dynamic fixed point, real value = q x 2^-frac.
+  int32_t input_frac_bits, output_frac_bits;
+  uint32_t input_c, input_h, input_w;
+  uint32_t output_c, output_h, output_w;
+  uint32_t cpu_postprocess;  // CpuPostprocess: what the CPU applies to the output
 };
+
+enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };
 
 enum LayerKind : uint32_t { kLayerConv = 1, kLayerFc = 2, kLayerPool = 3, kLayerEltwise = 4 };
 
@@ -69,10 +75,15 @@ struct LayerRecord {
   uint32_t first_instruction, instruction_count;
   uint64_t macs;
   uint64_t weight_bytes;
+  uint32_t in_c, in_h, in_w;
+  uint32_t out_c, out_h, out_w;
+  uint32_t tiles;  // compute instructions
+  uint32_t reserved;
 };
 
 static_assert(sizeof(ArgWindow) == 24, "ArgWindow layout");
-static_assert(sizeof(LayerRecord) == 64, "LayerRecord layout");
+static_assert(sizeof(LayerRecord) == 96, "LayerRecord layout");
+static_assert(sizeof(PackageHeader) % 8 == 0, "PackageHeader layout");
 
 // FNV-1a, 32 bit.
 inline uint32_t checksum(const uint8_t* data, uint64_t bytes, uint32_t hash = 2166136261u) {

@@ -33,7 +33,7 @@ struct SoftwareConfig {
   std::string app = "dma_selftest";  // a native app in the build's sw/apps, or...
   std::string path;                   // ...an explicit path to the app (overrides `app`)
   std::vector<MemoryLoad> load;       // files placed in DDR before the software starts
-  std::vector<uint64_t> args;         // boot arguments (system controller BOOT_ARG0..3)
+  std::vector<uint64_t> args;         // boot arguments (system controller BOOT_ARG0..7)
   static void bind(ParamBinder& b, SoftwareConfig& c);
 };
 

@@ -69,6 +69,27 @@ void Scenario::apply_override(const std::string& assignment) {
     if (!next.IsDefined() || next.IsNull()) chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
     chain.push_back(chain.back()[parts[i]]);
   }
+  // "name[i]" as the last component replaces element i of an existing list (software.args[3]=0).
+  std::string last = parts.back();
+  const auto bracket = last.find('[');
+  if (bracket != std::string::npos && last.back() == ']') {
+    const std::string index_text = last.substr(bracket + 1, last.size() - bracket - 2);
+    last.resize(bracket);
+    YAML::Node list = chain.back()[last];
+    size_t index = 0;
+    try {
+      size_t used = 0;
+      index = std::stoul(index_text, &used);
+      if (used != index_text.size()) throw std::invalid_argument(index_text);
+    } catch (const std::exception&) {
+      throw ConfigError("--set " + assignment + ": '" + index_text + "' is not a list index");
+    }
+    if (!list.IsSequence() || index >= list.size())
+      throw ConfigError("--set " + assignment + ": '" + last + "' is not a list with an element " + index_text);
+    list[index] = value;
+    origins_[key] = "--set " + assignment;
+    return;
+  }
   chain.back()[parts.back()] = value;
   origins_[key] = "--set " + assignment;
   origin_files_[key] = "";

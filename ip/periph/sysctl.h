@@ -39,7 +39,7 @@ class Sysctl : public sc_core::sc_module, public Reportable {
   // Throws std::invalid_argument on an empty window or one that wraps around the address space.
   void add_device(uint32_t id, uint64_t base, uint64_t size, uint32_t irq);
   const std::vector<Device>& devices() const { return devices_; }
-  // Boot arguments software reads (BOOT_ARG0..3), set by the platform from `software.args`.
+  // Boot arguments software reads (BOOT_ARG0..7), set by the platform from `software.args`.
   void set_boot_arg(uint32_t index, uint64_t value);
 
   bool exit_requested() const { return exit_requested_; }

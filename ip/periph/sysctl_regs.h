@@ -14,7 +14,7 @@
 namespace dlvp::sysctl {
 
 constexpr uint32_t kMagic = 0x444C5650;    // ID register: "DLVP" in ASCII
-constexpr uint32_t kVersion = 0x00010000;  // VERSION register: major << 16 | minor of this map
+constexpr uint32_t kVersion = 0x00010001;  // VERSION register (1.1: BOOT_ARG4..7): major << 16 | minor of this map
 
 // EXIT: writing a value ends the simulation; the value is the program's exit status, which the
 // simulator reports and returns (0 = success, anything else = failure, as for a POSIX process).
@@ -36,9 +36,13 @@ constexpr uint32_t kExitFailure = 1;
   REG(BOOT_ARG0, 0x040, 8, 0, RO, "boot argument 0 from the scenario (software.args)")            \
   REG(BOOT_ARG1, 0x048, 8, 0, RO, "boot argument 1")                                               \
   REG(BOOT_ARG2, 0x050, 8, 0, RO, "boot argument 2")                                               \
-  REG(BOOT_ARG3, 0x058, 8, 0, RO, "boot argument 3")
+  REG(BOOT_ARG3, 0x058, 8, 0, RO, "boot argument 3")                                               \
+  REG(BOOT_ARG4, 0x060, 8, 0, RO, "boot argument 4")                                               \
+  REG(BOOT_ARG5, 0x068, 8, 0, RO, "boot argument 5")                                               \
+  REG(BOOT_ARG6, 0x070, 8, 0, RO, "boot argument 6")                                               \
+  REG(BOOT_ARG7, 0x078, 8, 0, RO, "boot argument 7")
 
-constexpr uint32_t kBootArgs = 4;
+constexpr uint32_t kBootArgs = 8;
 constexpr uint32_t boot_arg_reg(uint32_t i) { return 0x040 + 8 * i; }
 
 enum Reg : uint32_t { DLVP_SYSCTL_REGISTERS(DLVP_REG_OFFSET_ENUM) };

@@ -29,16 +29,19 @@ const char* Pmu::level_name(uint32_t level) {
   return level < dlvp::pmu::kLevels ? names[level] : "?";
 }
 
-void Pmu::print_energy(const PmuSnapshot& before, const PmuSnapshot& after) {
-  // fJ -> nJ with three decimals (pJ table), or milli-MAC -> MAC.
+void Pmu::print_energy(const PmuSnapshot& before, const PmuSnapshot& after, uint64_t per) {
+  // fJ -> nJ with three decimals (pJ table), or milli-MAC -> MAC; divided by `per` (e.g. per image).
   const char* unit = after.normalized ? "MAC" : "nJ";
-  const uint64_t divisor = after.normalized ? 1000 : 1000000;
+  const uint64_t divisor = (after.normalized ? 1000 : 1000000) * (per ? per : 1);
+  const uint64_t total = after.total_energy_milli() - before.total_energy_milli();
   for (uint32_t level = 0; level < dlvp::pmu::kLevels; ++level) {
     const uint64_t e = after.energy_milli[level] - before.energy_milli[level];
-    hal::console_printf("  %-7s %10llu.%03llu %s  (%llu events)\n", level_name(level),
+    const uint64_t permille = total ? e * 1000 / total : 0;
+    hal::console_printf("  %-7s %10llu.%03llu %s %3llu.%llu %%  (%llu events)\n", level_name(level),
                         static_cast<unsigned long long>(e / divisor),
                         static_cast<unsigned long long>((e % divisor) * 1000 / divisor), unit,
-                        static_cast<unsigned long long>(after.events[level] - before.events[level]));
+                        static_cast<unsigned long long>(permille / 10), static_cast<unsigned long long>(permille % 10),
+                        static_cast<unsigned long long>((after.events[level] - before.events[level]) / (per ? per : 1)));
   }
 }
 

@@ -24,8 +24,9 @@ class Pmu {
   bool init();  // false when the SoC has no PMU
   PmuSnapshot snapshot();
   static const char* level_name(uint32_t level);
-  // Prints "level: energy" lines for the difference between two snapshots, with units.
-  static void print_energy(const PmuSnapshot& before, const PmuSnapshot& after);
+  // Prints "level: energy share (events)" lines for the difference between two snapshots, with
+  // units; energy and events divided by `per` (e.g. the number of images).
+  static void print_energy(const PmuSnapshot& before, const PmuSnapshot& after, uint64_t per = 1);
 
  private:
   uint64_t base_ = 0;

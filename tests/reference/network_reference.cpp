@@ -2,6 +2,7 @@
 
 #include "tests/reference/cnn_reference.h"
 
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -75,6 +76,36 @@ std::vector<std::vector<int8_t>> run_network_layers(const builder::Network& net,
     }
   }
   return outs;
+}
+
+ProgramRun run_program(const builder::Program& p, const CnnConfig& hw, const std::vector<int8_t>& input) {
+  constexpr uint64_t kDdrBase = 0x8000'0000;
+  constexpr uint8_t kPoison = 0xA5;
+  if (input.size() != p.plan.window_bytes[builder::kArgInput])
+    throw std::invalid_argument("reference: input has " + std::to_string(input.size()) + " bytes, the program's window " +
+                                std::to_string(p.plan.window_bytes[builder::kArgInput]));
+  DdrImage ddr;
+  ddr.base = kDdrBase;
+  ArgWindows args{};
+  uint64_t at = 0;
+  for (uint8_t a = 0; a < builder::kArgsUsed; ++a) {
+    args[a] = {kDdrBase + at, p.plan.window_bytes[a]};
+    at += (p.plan.window_bytes[a] + 4095) / 4096 * 4096;
+  }
+  ddr.bytes.assign(at, kPoison);
+  std::copy(p.constants.begin(), p.constants.end(), ddr.bytes.begin() + (args[builder::kArgConstants].base - kDdrBase));
+  if (!input.empty()) std::memcpy(ddr.bytes.data() + (args[builder::kArgInput].base - kDdrBase), input.data(), input.size());
+
+  MachineConfig machine;
+  machine.buffer_bytes = {hw.input_buffer_bytes, hw.weight_buffer_bytes, hw.output_buffer_bytes};
+  machine.accumulator_bits = hw.accumulator_bits;
+  IsaInterpreter interpreter(machine);
+  ProgramRun out;
+  out.result = interpreter.run(p.instructions, ddr, args);
+  const auto* o = reinterpret_cast<const int8_t*>(ddr.bytes.data() + (args[builder::kArgOutput].base - kDdrBase) +
+                                                  p.plan.output.offset);
+  out.output.assign(o, o + p.plan.output.bytes());
+  return out;
 }
 
 }  // namespace dlvp::ref

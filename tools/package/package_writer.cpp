@@ -32,7 +32,8 @@ uint32_t kind_of(builder::LayerKind kind) {
 
 }  // namespace
 
-std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test) {
+std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test,
+                                   const TensorFormats& formats) {
   PackageHeader h{};
   std::memcpy(h.magic, kMagic, sizeof h.magic);
   h.version = kVersion;
@@ -54,6 +55,9 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
     r.instruction_count = info.instructions();
     r.macs = info.macs;
     r.weight_bytes = info.weight_bytes;
+    r.in_c = info.input.c, r.in_h = info.input.h, r.in_w = info.input.w;
+    r.out_c = info.output.c, r.out_h = info.output.h, r.out_w = info.output.w;
+    r.tiles = info.tiles;
   }
   h.layers_offset = append(blob, layers.data(), layers.size() * sizeof(LayerRecord));
   const std::vector<uint8_t> instructions = program.instruction_bytes();
@@ -69,6 +73,13 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
                                            window[builder::kArgScratch]};
   h.input_arg = builder::kArgInput;
   h.output_arg = builder::kArgOutput;
+  h.input_frac_bits = formats.input_frac_bits;
+  h.output_frac_bits = formats.output_frac_bits;
+  const builder::TensorShape& in = program.plan.input.shape;
+  const builder::TensorShape& out = program.plan.output.shape;
+  h.input_c = in.c, h.input_h = in.h, h.input_w = in.w;
+  h.output_c = out.c, h.output_h = out.h, h.output_w = out.w;
+  h.cpu_postprocess = formats.cpu_postprocess;
   if (test) {
     h.test_input_offset = append(blob, test->input.data(), test->input.size());
     h.test_input_size = test->input.size();

@@ -14,6 +14,13 @@ struct TestData {
   std::vector<int8_t> expected;  // what the network must produce for it
 };
 
-std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test = nullptr);
+// How the input and output are encoded (shapes come from the program's memory plan).
+struct TensorFormats {
+  int input_frac_bits = 0, output_frac_bits = 0;  // real value = q x 2^-frac
+  uint32_t cpu_postprocess = 0;                   // CpuPostprocess
+};
+
+std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test = nullptr,
+                                   const TensorFormats& formats = {});
 
 }  // namespace dlvp::package

@@ -108,37 +108,15 @@ std::vector<int8_t> reference_run(const Network& net, const TensorShape& input_s
 // ---------------------------------------------------------------------------------------------
 // Running a program: a DDR image assembled from the memory plan, the interpreter, the output window.
 
-constexpr uint64_t kDdrBase = 0x8000'0000;
-constexpr uint8_t kPoison = 0xA5;  // output and scratch start as garbage: every result byte must be written
-
 struct RunOutcome {
   ref::RunResult result;
   std::vector<int8_t> output;
 };
 
 RunOutcome run_program(const Program& p, const CnnConfig& hw, const std::vector<int8_t>& input) {
-  ref::DdrImage ddr;
-  ddr.base = kDdrBase;
-  ref::ArgWindows args{};
-  uint64_t at = 0;
-  for (uint8_t a = 0; a < kArgsUsed; ++a) {
-    args[a] = {kDdrBase + at, p.plan.window_bytes[a]};
-    at += (p.plan.window_bytes[a] + 4095) / 4096 * 4096;
-  }
-  ddr.bytes.assign(at, kPoison);
-  std::copy(p.constants.begin(), p.constants.end(), ddr.bytes.begin() + (args[kArgConstants].base - kDdrBase));
   EXPECT_EQ(input.size(), p.plan.window_bytes[kArgInput]);
-  std::memcpy(ddr.bytes.data() + (args[kArgInput].base - kDdrBase), input.data(), input.size());
-
-  ref::MachineConfig machine;
-  machine.buffer_bytes = {hw.input_buffer_bytes, hw.weight_buffer_bytes, hw.output_buffer_bytes};
-  machine.accumulator_bits = hw.accumulator_bits;
-  ref::IsaInterpreter interpreter(machine);
-  RunOutcome out;
-  out.result = interpreter.run(p.instructions, ddr, args);
-  const uint8_t* o = ddr.bytes.data() + (args[kArgOutput].base - kDdrBase) + p.plan.output.offset;
-  out.output.assign(reinterpret_cast<const int8_t*>(o), reinterpret_cast<const int8_t*>(o) + p.plan.output.bytes());
-  return out;
+  const ref::ProgramRun run = ref::run_program(p, hw, input);
+  return {run.result, run.output};
 }
 
 std::array<uint64_t, isa::kBufCount> buffer_sizes(const CnnConfig& hw) {

@@ -1,0 +1,197 @@
+// dlvpc on small ONNX graphs built in code: what the importer fuses, that compiled programs give
+// the reference model's int8 results bit for bit on the ISA interpreter and stay close to the float
+// model, and that bad input is refused with a message naming what is wrong.
+#include "tests/reference/network_reference.h"
+#include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/onnx_import.h"
+#include "tools/onnx_zoo/onnx_zoo.h"
+
+#include <gtest/gtest.h>
+
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+namespace dlvp::dlvpc {
+namespace {
+
+using zoo_onnx::GraphBuilder;
+
+onnx::ModelProto new_model() {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  return m;
+}
+
+// conv3x3+BN+ReLU+maxpool -> conv3x3+ReLU -> flatten -> gemm -> softmax.
+onnx::ModelProto small_cnn(uint32_t seed) {
+  onnx::ModelProto m = new_model();
+  GraphBuilder g(*m.mutable_graph(), seed);
+  std::string x = g.input("image", {1, 3, 32, 32});
+  x = g.max_pool(g.relu(g.batch_norm(g.conv(x, 8, 3, 1, 1))), 2, 2);
+  x = g.relu(g.conv(x, 12, 3, 1, 1));
+  x = g.softmax(g.gemm(g.flatten(x), 10));
+  g.output(x, "probabilities");
+  return m;
+}
+
+// A downsampling residual block followed by global average pooling and a classifier.
+onnx::ModelProto residual_block(uint32_t seed) {
+  onnx::ModelProto m = new_model();
+  GraphBuilder g(*m.mutable_graph(), seed);
+  const std::string in = g.relu(g.batch_norm(g.conv(g.input("image", {1, 4, 12, 12}), 16, 3, 1, 1)));
+  const std::string main = g.batch_norm(g.conv(g.relu(g.batch_norm(g.conv(in, 24, 3, 2, 1))), 24, 3, 1, 1));
+  const std::string shortcut = g.batch_norm(g.conv(in, 24, 1, 2, 0));
+  const std::string out = g.global_average_pool(g.relu(g.add(main, shortcut)));
+  g.output(g.gemm(g.flatten(out), 5), "logits");
+  return m;
+}
+
+std::vector<std::vector<float>> random_inputs(const TensorShape& shape, int count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::vector<std::vector<float>> v(count, std::vector<float>(shape.elements()));
+  for (auto& x : v)
+    for (float& e : x) e = u(rng);
+  return v;
+}
+
+// Runs the compiled program on the ISA interpreter for `input`; checks it matches the reference model
+// bit for bit and returns the dequantized output.
+std::vector<float> run_compiled(const Compiled& c, const CnnConfig& hw, const std::vector<float>& input) {
+  const std::vector<int8_t> q = quantize_tensor(input, c.model.input_frac);
+  const ref::ProgramRun run = ref::run_program(c.program, hw, q);
+  EXPECT_EQ(run.result.error, isa::kErrNone);
+  EXPECT_EQ(run.output, ref::run_network(c.model.network, c.graph.input, q, hw.accumulator_bits));
+  return dequantize(run.output, c.model.output_frac());
+}
+
+// Largest |quantized - float| relative to the float output's largest magnitude.
+double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
+  double err = 0, scale = 1e-9;
+  for (size_t i = 0; i < want.size(); ++i) {
+    err = std::max(err, static_cast<double>(std::fabs(got[i] - want[i])));
+    scale = std::max(scale, static_cast<double>(std::fabs(want[i])));
+  }
+  return err / scale;
+}
+
+CompileOptions small_hw() {
+  CompileOptions o;
+  o.hw.input_buffer_bytes = o.hw.output_buffer_bytes = 4096;  // small buffers: several tiles per layer
+  o.hw.weight_buffer_bytes = 4096;
+  return o;
+}
+
+TEST(Dlvpc, ImportFusesBatchNormReluAndPoolingIntoTheConvAndLeavesSoftmaxToTheCpu) {
+  const FloatGraph g = import_onnx(small_cnn(1), "small_cnn");
+  ASSERT_EQ(g.ops.size(), 3u);
+  EXPECT_EQ(g.ops[0].onnx_ops, "Conv+BatchNormalization+Relu+MaxPool");
+  EXPECT_EQ(g.ops[0].pool_size, 2u);
+  EXPECT_TRUE(g.ops[0].relu);
+  EXPECT_EQ(g.ops[0].output, (TensorShape{8, 16, 16}));
+  EXPECT_EQ(g.ops[1].onnx_ops, "Conv+Relu");
+  EXPECT_EQ(g.ops[2].kind, OpKind::kFc);
+  EXPECT_EQ(g.ops[2].input.elements(), 12u * 16 * 16);
+  EXPECT_TRUE(g.softmax_on_cpu);
+  EXPECT_EQ(g.macs(), 8ull * 32 * 32 * 27 + 12ull * 16 * 16 * 72 + 3072ull * 10);
+}
+
+TEST(Dlvpc, CompiledCnnIsBitExactWithTheReferenceAndCloseToTheFloatModel) {
+  const CompileOptions options = small_hw();
+  FloatGraph g = import_onnx(small_cnn(2), "small_cnn");
+  const auto calibration = random_inputs(g.input, 8, 3);
+  const Compiled c = compile(g, calibration, options);
+  EXPECT_GT(c.program.layers[0].tiling.bands * c.program.layers[0].tiling.groups, 1u);  // really tiled
+  for (const auto& x : random_inputs(g.input, 3, 4)) {
+    const std::vector<float> want = run_float(c.graph, x).back();
+    EXPECT_LT(relative_error(run_compiled(c, options.hw, x), want), 0.08);
+  }
+  // The package carries the first calibration input and its expected output.
+  EXPECT_EQ(c.test_input, quantize_tensor(calibration[0], c.model.input_frac));
+  EXPECT_EQ(c.test_expected.size(), 10u);
+  ASSERT_EQ(c.layers.size(), 3u);
+  EXPECT_GT(c.layers[0].compute_cycles, 0u);
+  EXPECT_EQ(c.layers[0].macs, 8ull * 32 * 32 * 27);
+}
+
+TEST(Dlvpc, ResidualBlockWithShortcutConvolutionCompilesBitExact) {
+  const CompileOptions options = small_hw();
+  FloatGraph g = import_onnx(residual_block(5), "residual");
+  ASSERT_EQ(g.ops.size(), 7u);  // conv, conv, conv, shortcut conv, add(+relu), global pool, gemm
+  EXPECT_EQ(g.ops[3].inputs[0], 0);  // the shortcut reads the block input
+  EXPECT_EQ(g.ops[4].kind, OpKind::kAdd);
+  EXPECT_TRUE(g.ops[4].relu);
+  EXPECT_EQ(g.ops[5].pool_size, 6u);
+  const Compiled c = compile(g, random_inputs(g.input, 8, 6), options);
+  for (const auto& x : random_inputs(g.input, 2, 7))
+    EXPECT_LT(relative_error(run_compiled(c, options.hw, x), run_float(c.graph, x).back()), 0.1);
+}
+
+std::string import_error(const onnx::ModelProto& m) {
+  try {
+    import_onnx(m, "model.onnx");
+  } catch (const ImportError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Dlvpc, UnsupportedOperatorsAttributesAndDynamicShapesNameTheNode) {
+  onnx::ModelProto m = small_cnn(1);
+  m.mutable_graph()->mutable_node(2)->set_op_type("Sigmoid");  // the first ReLU
+  const std::string op = import_error(m);
+  EXPECT_NE(op.find("model.onnx: node 'relu_1' (Sigmoid): operator not supported"), std::string::npos) << op;
+
+  m = small_cnn(1);
+  auto* group = m.mutable_graph()->mutable_node(0)->add_attribute();
+  group->set_name("group"), group->set_type(onnx::AttributeProto::INT), group->set_i(3);
+  EXPECT_NE(import_error(m).find("(Conv): group 3"), std::string::npos) << import_error(m);
+
+  m = small_cnn(1);
+  m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+  EXPECT_NE(import_error(m).find("dynamic dimension 'N'"), std::string::npos) << import_error(m);
+}
+
+TEST(Dlvpc, TruncatedOrMissingModelFilesAreRefusedNamingTheFile) {
+  std::string bytes;
+  small_cnn(1).SerializeToString(&bytes);
+  const std::string path = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/cut.onnx";
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  try {
+    import_onnx_file(path);
+    FAIL() << "truncated model accepted";
+  } catch (const ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": not a valid ONNX model"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(import_onnx_file(path + ".missing"), ImportError);
+}
+
+TEST(Dlvpc, ModelTooBigForTheDdrIsRefusedWithTheSizes) {
+  CompileOptions options = small_hw();
+  options.ddr_bytes = 16 * 1024;  // the weights alone are 30 KiB
+  FloatGraph g = import_onnx(small_cnn(1), "small_cnn");
+  try {
+    compile(g, random_inputs(g.input, 1, 1), options);
+    FAIL() << "model larger than the DDR accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("but the hardware has 16.0 KiB"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("of weights"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Dlvpc, FracForHoldsTheLargestMagnitudeWithoutSaturating) {
+  EXPECT_EQ(frac_for(1.0f), 6);     // 1.0 x 64 = 64; x 128 would saturate
+  EXPECT_EQ(frac_for(0.99f), 7);    // 0.99 x 128 = 126.7
+  EXPECT_EQ(frac_for(127.0f), 0);
+  EXPECT_EQ(frac_for(128.0f), -1);
+  EXPECT_EQ(frac_for(0.0f), 7);
+  EXPECT_EQ(quantize_tensor({1.0f, -1.0f, 0.004f, 3.0f}, 6), (std::vector<int8_t>{64, -64, 0, 127}));
+}
+
+}  // namespace
+}  // namespace dlvp::dlvpc
+

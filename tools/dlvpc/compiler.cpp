@@ -1,0 +1,126 @@
+#include "tools/dlvpc/compiler.h"
+
+#include "ip/cnn/cnn_timing.h"
+#include "tests/reference/network_reference.h"
+#include "platform/model_package.h"
+#include "tools/package/package_writer.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace dlvp::dlvpc {
+namespace {
+
+std::string shape_text(const TensorShape& s) {
+  return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
+std::string bytes_text(uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (1ull << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+  else if (bytes >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%" PRIu64 " B", bytes);
+  return buf;
+}
+
+CalibrationStats calibrate(const FloatGraph& graph, const std::vector<std::vector<float>>& inputs) {
+  CalibrationStats stats;
+  for (const auto& x : inputs) stats.add(x, run_float(graph, x));
+  return stats;
+}
+
+std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& options) {
+  const cnn::TimingModel timing(options.hw);
+  const double bytes_per_cycle =
+      options.memory_bytes_per_second > 0 ? options.memory_bytes_per_second / (options.hw.clock_mhz * 1e6) : 0;
+  std::vector<LayerReport> reports;
+  for (size_t i = 0; i < c.program.layers.size(); ++i) {
+    const builder::LayerInfo& info = c.program.layers[i];
+    const FloatOp& op = c.graph.ops[i];
+    LayerReport r;
+    r.name = info.name;
+    r.onnx_ops = op.onnx_ops;
+    r.kind = builder::to_string(info.kind);
+    r.input = info.input, r.output = info.output;
+    r.macs = info.macs, r.weights = info.weight_bytes;
+    r.tiles = info.tiles, r.loads = info.loads, r.stores = info.stores;
+    r.load_bytes = info.load_bytes, r.store_bytes = info.store_bytes;
+    r.input_frac = op.inputs[0] == kGraphInput ? c.model.input_frac : c.model.op_frac[op.inputs[0]];
+    r.weight_frac = c.model.weight_frac[i];
+    r.output_frac = c.model.op_frac[i];
+    for (uint32_t k = info.first_instruction; k < info.end_instruction; ++k)
+      r.compute_cycles += timing.cost(c.program.instructions[k]).timing.cycles;
+    if (bytes_per_cycle > 0)
+      r.memory_cycles = static_cast<uint64_t>((info.load_bytes + info.store_bytes) / bytes_per_cycle);
+    reports.push_back(std::move(r));
+  }
+  return reports;
+}
+
+void check_fits_ddr(const Compiled& c, const CompileOptions& options) {
+  if (options.ddr_bytes == 0) return;
+  const auto& w = c.program.plan.window_bytes;
+  const uint64_t needed = c.package.size() + w[builder::kArgInput] + w[builder::kArgOutput] + w[builder::kArgScratch];
+  if (needed > options.ddr_bytes)
+    throw ConfigError("dlvpc: the model needs " + bytes_text(needed) + " of DDR (package " + bytes_text(c.package.size()) +
+                      " incl. " + bytes_text(c.program.constants.size()) + " of weights, activations " +
+                      bytes_text(needed - c.package.size()) + ") but the hardware has " + bytes_text(options.ddr_bytes));
+}
+
+}  // namespace
+
+Compiled compile(FloatGraph graph, const std::vector<std::vector<float>>& calibration, const CompileOptions& options) {
+  if (calibration.empty()) throw ConfigError("dlvpc: no calibration inputs");
+  Compiled c;
+  c.graph = std::move(graph);
+  c.model = quantize(c.graph, calibrate(c.graph, calibration));
+  c.program = builder::build(c.model.network, options.hw, options.build);
+  if (c.graph.macs() <= options.test_data_max_macs) {
+    c.test_input = quantize_tensor(calibration.front(), c.model.input_frac);
+    c.test_expected = ref::run_network(c.model.network, c.graph.input, c.test_input, options.hw.accumulator_bits);
+  }
+  const package::TestData test{c.test_input, c.test_expected};
+  package::TensorFormats formats;
+  formats.input_frac_bits = c.model.input_frac;
+  formats.output_frac_bits = c.model.output_frac();
+  formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
+  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats);
+  c.layers = layer_reports(c, options);
+  check_fits_ddr(c, options);
+  return c;
+}
+
+std::string format_report(const Compiled& c, const CompileOptions& options) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-3s %-28s %-7s %-13s %-13s %13s %11s %6s %9s %12s  %s\n", "#", "layer", "kind",
+                "input", "output", "MACs", "weights", "tiles", "Q(i,w,o)", "pred.cycles", "fused ONNX nodes");
+  out += line;
+  uint64_t macs = 0, weights = 0, cycles = 0, tiles = 0, dram = 0;
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    const LayerReport& r = c.layers[i];
+    char q[32];
+    std::snprintf(q, sizeof q, "%d,%d,%d", r.input_frac, r.weight_frac, r.output_frac);
+    std::snprintf(line, sizeof line, "%-3zu %-28.28s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %12" PRIu64 "  %s\n",
+                  i, r.name.c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(), r.macs,
+                  r.weights, r.tiles, q, r.predicted_cycles(), r.onnx_ops.c_str());
+    out += line;
+    macs += r.macs, weights += r.weights, cycles += r.predicted_cycles(), tiles += r.tiles;
+    dram += r.load_bytes + r.store_bytes;
+  }
+  const double seconds = cycles / (options.hw.clock_mhz * 1e6);
+  std::snprintf(line, sizeof line,
+                "total: %zu layers, %.3f G MACs, %" PRIu64 " weights (%s int8), %" PRIu64 " tiles, %zu instructions\n"
+                "predicted: %" PRIu64 " engine cycles = %.3f ms at %.0f MHz (%.1f GOPS; peak %.1f GOPS), "
+                "%s DRAM traffic per inference\n"
+                "package: %s (constants %s), scratch %s; input Q%d, output Q%d%s\n",
+                c.layers.size(), macs * 1e-9, weights, bytes_text(weights).c_str(), tiles, c.program.instructions.size(),
+                cycles, seconds * 1e3, options.hw.clock_mhz, seconds > 0 ? 2.0 * macs / seconds * 1e-9 : 0.0,
+                options.hw.peak_ops_per_second() * 1e-9, bytes_text(dram).c_str(), bytes_text(c.package.size()).c_str(),
+                bytes_text(c.program.constants.size()).c_str(), bytes_text(c.scratch_bytes()).c_str(), c.model.input_frac,
+                c.model.output_frac(), c.graph.softmax_on_cpu ? ", softmax on the CPU" : "");
+  out += line;
+  return out;
+}
+
+}  // namespace dlvp::dlvpc

@@ -1,0 +1,63 @@
+// dlvpc's float model: what the ONNX importer produces once BatchNorm is folded and ReLU/pooling are
+// fused — one operation per accelerator layer — and a plain float executor of it, used for
+// calibration statistics and as the float reference of the conformance runner (docs/dlvpc.md).
+//
+// Tensors are one image (batch 1) in [c][h][w] order, which is also ONNX's NCHW order for N = 1,
+// so Flatten/Reshape never move data. A fully connected layer's input is any tensor, flattened.
+#pragma once
+#include "tools/builder/network.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlvp::dlvpc {
+
+using builder::TensorShape;
+
+enum class OpKind { kConv, kFc, kPool, kAdd };
+const char* to_string(OpKind kind);
+
+constexpr int kGraphInput = -1;  // FloatOp::inputs: the graph input
+
+struct FloatOp {
+  std::string name;     // the ONNX node that made it (the first of the fused nodes)
+  std::string onnx_ops; // the fused ONNX operators, e.g. "Conv+BatchNormalization+Relu+MaxPool"
+  OpKind kind = OpKind::kConv;
+  std::vector<int> inputs;  // producing op indices (kGraphInput for the graph input); Add has two
+  TensorShape input, output;
+
+  // Conv (weights [out_c][in_c][kh][kw]) and Fc (weights [n_out][n_in]); bias [out channels].
+  uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+  uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::vector<float> weights, bias;
+
+  // Conv: fused max pooling after the ReLU (size 0: none). Pool: the pooling itself.
+  uint32_t pool_size = 0, pool_stride = 0;
+  bool average = false;  // Pool: average over the non-padding elements, else max
+  bool relu = false;     // ReLU on the result (Conv: before the fused pooling)
+
+  uint64_t macs() const;
+  uint32_t conv_h() const { return builder::sweep_length(input.h, pad_top, pad_bottom, kernel_h, stride_h); }
+  uint32_t conv_w() const { return builder::sweep_length(input.w, pad_left, pad_right, kernel_w, stride_w); }
+};
+
+struct FloatGraph {
+  std::string input_name, output_name;   // ONNX graph input / output names
+  std::vector<int64_t> input_dims, output_dims;  // their ONNX shapes (batch included)
+  TensorShape input;
+  std::vector<FloatOp> ops;              // topological order; the last op's output is the output
+  bool softmax_on_cpu = false;           // the ONNX graph ends with a Softmax the CPU applies
+
+  uint64_t macs() const;
+  uint64_t parameters() const;
+};
+
+// Runs the graph on one input ([c][h][w] floats); returns every op's output (the last one is the
+// graph's output, before the CPU's softmax).
+std::vector<std::vector<float>> run_float(const FloatGraph& graph, const std::vector<float>& input);
+
+// Softmax over a vector (what the CPU applies after the accelerator when softmax_on_cpu).
+std::vector<float> softmax(const std::vector<float>& logits);
+
+}  // namespace dlvp::dlvpc

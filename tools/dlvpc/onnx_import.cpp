@@ -1,0 +1,640 @@
+#include "tools/dlvpc/onnx_import.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+namespace dlvp::dlvpc {
+
+const std::vector<std::string>& supported_operators() {
+  static const std::vector<std::string> ops = {
+      "Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+      "BatchNormalization", "Add", "Flatten", "Reshape", "Dropout", "Identity", "Softmax"};
+  return ops;
+}
+
+namespace {
+
+std::string dims_text(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+int64_t element_count(const std::vector<int64_t>& dims) {
+  return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<int64_t>());
+}
+
+// What a value name stands for while the nodes are walked.
+struct Value {
+  bool constant = false;
+  ConstTensor data;           // constant
+  int op = kGraphInput;       // tensor: the producing op (kGraphInput: the graph input)
+  std::vector<int64_t> dims;  // ONNX shape (both kinds)
+};
+
+// Little-endian reads of raw_data.
+template <typename T>
+std::vector<double> raw_values(const std::string& raw, size_t count) {
+  std::vector<double> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    T v;
+    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+    out[i] = static_cast<double>(v);
+  }
+  return out;
+}
+
+class Importer {
+ public:
+  Importer(const onnx::ModelProto& model, std::string origin, const ImportOptions& options)
+      : model_(model), origin_(std::move(origin)), options_(options) {}
+
+  FloatGraph run();
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw ImportError(origin_ + ": " + what); }
+  [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& what) const {
+    fail("node '" + node_name(node) + "' (" + node.op_type() + "): " + what);
+  }
+  std::string node_name(const onnx::NodeProto& node) const {
+    return node.name().empty() ? node.op_type() + "#" + std::to_string(node_index_) : node.name();
+  }
+
+  ConstTensor constant_of(const onnx::TensorProto& t) const;
+  void add_graph_input(const onnx::ValueInfoProto& input);
+  const Value& value(const onnx::NodeProto& node, int index) const;
+  const ConstTensor& constant_input(const onnx::NodeProto& node, int index, const char* role) const;
+  const Value& tensor_input(const onnx::NodeProto& node, int index) const;
+  void define(const onnx::NodeProto& node, Value v) { values_[node.output(0)] = std::move(v); }
+  // The node's output is the same op's result under a new name (a fused or data-free node): the
+  // node consumed one use of the op and its output's consumers become the op's.
+  void alias(const onnx::NodeProto& node, const Value& v) {
+    if (!v.constant && v.op != kGraphInput) op_uses_[v.op] += uses_[node.output(0)] - 1;
+    define(node, v);
+  }
+  int64_t int_attr(const onnx::NodeProto& node, const char* name, int64_t fallback) const;
+  float float_attr(const onnx::NodeProto& node, const char* name, float fallback) const;
+  std::vector<int64_t> ints_attr(const onnx::NodeProto& node, const char* name) const;
+  std::string string_attr(const onnx::NodeProto& node, const char* name, const std::string& fallback) const;
+  void allow_attributes(const onnx::NodeProto& node, const std::set<std::string>& known) const;
+  TensorShape image_shape(const onnx::NodeProto& node, const Value& v) const;
+  // The op producing `v` when this node may modify it in place (sole consumer of its output).
+  FloatOp* fusable_producer(const std::string& name, const Value& v);
+  int add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims);
+
+  void conv(const onnx::NodeProto& node);
+  void gemm(const onnx::NodeProto& node, bool matmul);
+  void relu(const onnx::NodeProto& node);
+  void pool(const onnx::NodeProto& node, bool average, bool global);
+  void batch_norm(const onnx::NodeProto& node);
+  void add(const onnx::NodeProto& node);
+  void reshape(const onnx::NodeProto& node, bool flatten);
+  void softmax(const onnx::NodeProto& node);
+
+  const onnx::ModelProto& model_;
+  std::string origin_;
+  const ImportOptions& options_;
+  FloatGraph graph_;
+  std::map<std::string, Value> values_;
+  std::map<std::string, int> uses_;  // consumers of each value name (graph outputs count)
+  std::vector<int> op_uses_;         // consumers of each op's result, under all its names
+  int node_index_ = 0;
+};
+
+ConstTensor Importer::constant_of(const onnx::TensorProto& t) const {
+  ConstTensor c;
+  c.dims.assign(t.dims().begin(), t.dims().end());
+  for (const int64_t d : c.dims)
+    if (d < 0) fail("initializer '" + t.name() + "' has a negative dimension");
+  const size_t n = static_cast<size_t>(element_count(c.dims));
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    fail("initializer '" + t.name() + "' keeps its data in an external file; dlvpc reads self-contained models");
+  const std::string& raw = t.raw_data();
+  size_t width = 0;
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: width = 4; break;
+    case onnx::TensorProto::DOUBLE: width = 8; break;
+    case onnx::TensorProto::INT64: width = 8; break;
+    case onnx::TensorProto::INT32: width = 4; break;
+    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: width = 1; break;
+    default: fail("initializer '" + t.name() + "' has data type " + std::to_string(t.data_type()) +
+                  " (supported: float, double, int64, int32, int8, uint8)");
+  }
+  if (!raw.empty()) {
+    if (raw.size() != n * width)
+      fail("initializer '" + t.name() + "' has " + std::to_string(raw.size()) + " bytes of raw data, its shape " +
+           dims_text(c.dims) + " needs " + std::to_string(n * width));
+    switch (t.data_type()) {
+      case onnx::TensorProto::FLOAT: c.values = raw_values<float>(raw, n); break;
+      case onnx::TensorProto::DOUBLE: c.values = raw_values<double>(raw, n); break;
+      case onnx::TensorProto::INT64: c.values = raw_values<int64_t>(raw, n); break;
+      case onnx::TensorProto::INT32: c.values = raw_values<int32_t>(raw, n); break;
+      case onnx::TensorProto::INT8: c.values = raw_values<int8_t>(raw, n); break;
+      default: c.values = raw_values<uint8_t>(raw, n); break;
+    }
+    return c;
+  }
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: c.values.assign(t.float_data().begin(), t.float_data().end()); break;
+    case onnx::TensorProto::DOUBLE: c.values.assign(t.double_data().begin(), t.double_data().end()); break;
+    case onnx::TensorProto::INT64: c.values.assign(t.int64_data().begin(), t.int64_data().end()); break;
+    default: c.values.assign(t.int32_data().begin(), t.int32_data().end()); break;  // int32, int8, uint8
+  }
+  if (c.values.size() != n)
+    fail("initializer '" + t.name() + "' has " + std::to_string(c.values.size()) + " values, its shape " +
+         dims_text(c.dims) + " needs " + std::to_string(n));
+  return c;
+}
+
+void Importer::add_graph_input(const onnx::ValueInfoProto& input) {
+  if (!graph_.input_name.empty())
+    fail("graph inputs '" + graph_.input_name + "' and '" + input.name() +
+         "' are both data inputs; a dlvp job takes one input tensor (bind the others as constants)");
+  const auto& type = input.type().tensor_type();
+  if (type.elem_type() != onnx::TensorProto::FLOAT)
+    fail("graph input '" + input.name() + "' has element type " + std::to_string(type.elem_type()) +
+         "; dlvpc quantizes float models (element type 1)");
+  std::vector<int64_t> dims;
+  for (const auto& d : type.shape().dim()) {
+    if (!d.has_dim_value() || d.dim_value() <= 0)
+      fail("graph input '" + input.name() + "' has a dynamic dimension" +
+           (d.dim_param().empty() ? "" : " '" + d.dim_param() + "'") + "; dlvpc compiles fixed shapes (batch 1)");
+    dims.push_back(d.dim_value());
+  }
+  if (dims.empty()) fail("graph input '" + input.name() + "' has no shape");
+  if (dims.size() >= 2 && dims[0] != 1)
+    fail("graph input '" + input.name() + "' has batch " + std::to_string(dims[0]) + " " + dims_text(dims) +
+         "; dlvpc compiles batch 1 (the driver runs one job per input)");
+  graph_.input_name = input.name();
+  graph_.input_dims = dims;
+  Value v;
+  v.dims = dims;
+  values_[input.name()] = v;
+  uint64_t rest[3] = {1, 1, 1};  // c, h, w
+  if (dims.size() == 4) rest[0] = dims[1], rest[1] = dims[2], rest[2] = dims[3];
+  else if (dims.size() == 3) rest[0] = dims[1], rest[2] = dims[2];
+  else if (dims.size() == 2) rest[0] = dims[1];
+  else if (dims.size() == 1) rest[0] = dims[0];
+  else fail("graph input '" + input.name() + "' has rank " + std::to_string(dims.size()) + " (supported: 1 to 4)");
+  graph_.input = {static_cast<uint32_t>(rest[0]), static_cast<uint32_t>(rest[1]), static_cast<uint32_t>(rest[2])};
+}
+
+const Value& Importer::value(const onnx::NodeProto& node, int index) const {
+  if (index >= node.input_size() || node.input(index).empty()) fail(node, "input " + std::to_string(index) + " is missing");
+  const auto it = values_.find(node.input(index));
+  if (it == values_.end()) fail(node, "input '" + node.input(index) + "' is not produced before this node");
+  return it->second;
+}
+
+const ConstTensor& Importer::constant_input(const onnx::NodeProto& node, int index, const char* role) const {
+  const Value& v = value(node, index);
+  if (!v.constant)
+    fail(node, std::string(role) + " '" + node.input(index) +
+                   "' is computed at run time; the accelerator needs it as a constant (an initializer)");
+  return v.data;
+}
+
+const Value& Importer::tensor_input(const onnx::NodeProto& node, int index) const {
+  const Value& v = value(node, index);
+  if (v.constant) fail(node, "input '" + node.input(index) + "' is a constant; dlvpc expects the data tensor here");
+  return v;
+}
+
+int64_t Importer::int_attr(const onnx::NodeProto& node, const char* name, int64_t fallback) const {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return a.i();
+  return fallback;
+}
+
+float Importer::float_attr(const onnx::NodeProto& node, const char* name, float fallback) const {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return a.f();
+  return fallback;
+}
+
+std::vector<int64_t> Importer::ints_attr(const onnx::NodeProto& node, const char* name) const {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return {a.ints().begin(), a.ints().end()};
+  return {};
+}
+
+std::string Importer::string_attr(const onnx::NodeProto& node, const char* name, const std::string& fallback) const {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return a.s();
+  return fallback;
+}
+
+void Importer::allow_attributes(const onnx::NodeProto& node, const std::set<std::string>& known) const {
+  for (const auto& a : node.attribute())
+    if (!known.count(a.name())) fail(node, "attribute '" + a.name() + "' is not supported");
+}
+
+TensorShape Importer::image_shape(const onnx::NodeProto& node, const Value& v) const {
+  if (v.dims.size() != 4 || v.dims[0] != 1)
+    fail(node, "input '" + node.input(0) + "' has shape " + dims_text(v.dims) +
+                   "; dlvpc supports 2-D images [1,C,H,W] here");
+  for (int i = 1; i < 4; ++i)
+    if (v.dims[i] > 65535) fail(node, "dimension " + std::to_string(v.dims[i]) + " exceeds the ISA's 16-bit fields");
+  return {static_cast<uint32_t>(v.dims[1]), static_cast<uint32_t>(v.dims[2]), static_cast<uint32_t>(v.dims[3])};
+}
+
+FloatOp* Importer::fusable_producer(const std::string& name, const Value& v) {
+  if (v.constant || v.op == kGraphInput) return nullptr;
+  const auto it = uses_.find(name);
+  if (it == uses_.end() || it->second != 1 || op_uses_[v.op] != 1) return nullptr;
+  return &graph_.ops[v.op];
+}
+
+int Importer::add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims) {
+  op.name = node_name(node);
+  if (op.onnx_ops.empty()) op.onnx_ops = node.op_type();
+  graph_.ops.push_back(std::move(op));
+  op_uses_.push_back(uses_[node.output(0)]);
+  Value v;
+  v.op = static_cast<int>(graph_.ops.size()) - 1;
+  v.dims = dims;
+  define(node, v);
+  return v.op;
+}
+
+// Pads [top, left, bottom, right] from ONNX pads [x1_begin, x2_begin, x1_end, x2_end] or auto_pad.
+void explicit_pads(const std::vector<int64_t>& pads, uint32_t out[4]) {
+  out[0] = static_cast<uint32_t>(pads[0]), out[1] = static_cast<uint32_t>(pads[1]);
+  out[2] = static_cast<uint32_t>(pads[2]), out[3] = static_cast<uint32_t>(pads[3]);
+}
+
+struct Window {
+  uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+  uint32_t pads[4] = {0, 0, 0, 0};  // top, left, bottom, right
+};
+
+void Importer::conv(const onnx::NodeProto& node) {
+  allow_attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
+  const Value& x = tensor_input(node, 0);
+  const TensorShape in = image_shape(node, x);
+  const ConstTensor& w = constant_input(node, 1, "weight");
+  if (w.dims.size() != 4) fail(node, "weight has shape " + dims_text(w.dims) + "; expected [M,C,kH,kW]");
+  if (int_attr(node, "group", 1) != 1)
+    fail(node, "group " + std::to_string(int_attr(node, "group", 1)) +
+                   ": grouped and depthwise convolutions are not supported by the CNN engine's instruction");
+  for (const int64_t d : ints_attr(node, "dilations"))
+    if (d != 1) fail(node, "dilation " + std::to_string(d) + " is not supported (the convolvers slide dense windows)");
+  if (w.dims[1] != in.c)
+    fail(node, "weight " + dims_text(w.dims) + " expects " + std::to_string(w.dims[1]) + " input channels, input has " +
+                   std::to_string(in.c));
+  FloatOp op;
+  op.kind = OpKind::kConv;
+  op.inputs = {x.op};
+  op.input = in;
+  op.kernel_h = static_cast<uint32_t>(w.dims[2]), op.kernel_w = static_cast<uint32_t>(w.dims[3]);
+  const std::vector<int64_t> strides = ints_attr(node, "strides");
+  if (!strides.empty()) {
+    if (strides.size() != 2) fail(node, "strides must have 2 values");
+    op.stride_h = static_cast<uint32_t>(strides[0]), op.stride_w = static_cast<uint32_t>(strides[1]);
+  }
+  const std::string auto_pad = string_attr(node, "auto_pad", "NOTSET");
+  const std::vector<int64_t> pads = ints_attr(node, "pads");
+  if (auto_pad == "NOTSET") {
+    if (!pads.empty()) {
+      if (pads.size() != 4) fail(node, "pads must have 4 values");
+      for (const int64_t p : pads)
+        if (p < 0) fail(node, "negative padding is not supported");
+      uint32_t p4[4];
+      explicit_pads(pads, p4);
+      op.pad_top = p4[0], op.pad_left = p4[1], op.pad_bottom = p4[2], op.pad_right = p4[3];
+    }
+  } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    const auto same = [&](uint32_t size, uint32_t k, uint32_t s, uint32_t& before, uint32_t& after) {
+      const int64_t out = (int64_t{size} + s - 1) / s;
+      const int64_t total = std::max<int64_t>((out - 1) * s + k - size, 0);
+      const int64_t small = total / 2;
+      before = static_cast<uint32_t>(auto_pad == "SAME_UPPER" ? small : total - small);
+      after = static_cast<uint32_t>(total - before);
+    };
+    same(in.h, op.kernel_h, op.stride_h, op.pad_top, op.pad_bottom);
+    same(in.w, op.kernel_w, op.stride_w, op.pad_left, op.pad_right);
+  } else if (auto_pad != "VALID") {
+    fail(node, "auto_pad '" + auto_pad + "' is not supported");
+  }
+  if (op.stride_h == 0 || op.stride_w == 0) fail(node, "stride 0");
+  op.output = {static_cast<uint32_t>(w.dims[0]), op.conv_h(), op.conv_w()};
+  if (op.output.h == 0 || op.output.w == 0) fail(node, "the kernel does not fit the padded input");
+  op.weights.assign(w.values.begin(), w.values.end());
+  op.bias.assign(op.output.c, 0.0f);
+  if (node.input_size() > 2 && !node.input(2).empty()) {
+    const ConstTensor& b = constant_input(node, 2, "bias");
+    if (b.values.size() != op.output.c) fail(node, "bias has " + std::to_string(b.values.size()) + " values");
+    op.bias.assign(b.values.begin(), b.values.end());
+  }
+  add_op(std::move(op), node, {1, w.dims[0], op.conv_h(), op.conv_w()});
+}
+
+void Importer::gemm(const onnx::NodeProto& node, bool matmul) {
+  if (!matmul) allow_attributes(node, {"alpha", "beta", "transA", "transB"});
+  const Value& a = tensor_input(node, 0);
+  const int64_t n_in = element_count(a.dims);
+  if (a.dims.size() >= 2 && a.dims[0] != 1)
+    fail(node, "input '" + node.input(0) + "' has " + std::to_string(a.dims[0]) + " rows " + dims_text(a.dims) +
+                   "; dlvpc compiles one row (batch 1)");
+  if (!matmul && int_attr(node, "transA", 0) != 0) fail(node, "transA = 1 is not supported (the input is a row)");
+  const ConstTensor& b = constant_input(node, 1, "weight");
+  if (b.dims.size() != 2) fail(node, "weight has shape " + dims_text(b.dims) + "; expected a matrix");
+  const bool trans_b = !matmul && int_attr(node, "transB", 0) != 0;
+  const int64_t k = trans_b ? b.dims[1] : b.dims[0], n_out = trans_b ? b.dims[0] : b.dims[1];
+  if (k != n_in) fail(node, "weight " + dims_text(b.dims) + " does not match the input's " + std::to_string(n_in) + " elements");
+  const double alpha = matmul ? 1.0 : float_attr(node, "alpha", 1.0f);
+  const double beta = matmul ? 1.0 : float_attr(node, "beta", 1.0f);
+  FloatOp op;
+  op.kind = OpKind::kFc;
+  op.inputs = {a.op};
+  op.input = {static_cast<uint32_t>(n_in), 1, 1};
+  if (a.op != kGraphInput) op.input = graph_.ops[a.op].output;
+  op.output = {static_cast<uint32_t>(n_out), 1, 1};
+  op.weights.resize(static_cast<size_t>(n_out * n_in));
+  for (int64_t o = 0; o < n_out; ++o)
+    for (int64_t i = 0; i < n_in; ++i)
+      op.weights[o * n_in + i] = static_cast<float>(alpha * (trans_b ? b.values[o * n_in + i] : b.values[i * n_out + o]));
+  op.bias.assign(n_out, 0.0f);
+  if (!matmul && node.input_size() > 2 && !node.input(2).empty()) {
+    const ConstTensor& c = constant_input(node, 2, "bias");
+    const int64_t count = element_count(c.dims);
+    if (count != 1 && count != n_out) fail(node, "bias " + dims_text(c.dims) + " does not broadcast to one row of " + std::to_string(n_out));
+    for (int64_t o = 0; o < n_out; ++o) op.bias[o] = static_cast<float>(beta * c.values[count == 1 ? 0 : o]);
+  }
+  add_op(std::move(op), node, {1, n_out});
+}
+
+void Importer::relu(const onnx::NodeProto& node) {
+  const Value& x = tensor_input(node, 0);
+  if (FloatOp* p = fusable_producer(node.input(0), x); p && !p->relu) {
+    // Conv -> max pool -> ReLU equals conv -> ReLU -> max pool (both monotonic): the engine's order.
+    p->relu = true;
+    p->onnx_ops += "+Relu";
+    alias(node, x);
+    return;
+  }
+  // A ReLU on its own: a 1x1 pooling with the ReLU flag.
+  FloatOp op;
+  op.kind = OpKind::kPool;
+  op.inputs = {x.op};
+  op.input = op.output = x.op == kGraphInput ? graph_.input : graph_.ops[x.op].output;
+  op.pool_size = op.pool_stride = 1;
+  op.relu = true;
+  add_op(std::move(op), node, x.dims);
+}
+
+void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
+  if (!global) allow_attributes(node, {"kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad", "dilations", "storage_order", "auto_pad"});
+  if (node.output_size() > 1 && !node.output(1).empty()) fail(node, "the Indices output is not supported");
+  const Value& x = tensor_input(node, 0);
+  const TensorShape in = image_shape(node, x);
+  Window win;
+  if (global) {
+    if (in.h != in.w) fail(node, "global pooling over " + std::to_string(in.h) + "x" + std::to_string(in.w) + ": the engine pools square windows");
+    win.kernel_h = win.kernel_w = in.h;
+  } else {
+    const std::vector<int64_t> k = ints_attr(node, "kernel_shape");
+    if (k.size() != 2) fail(node, "kernel_shape must have 2 values (2-D pooling)");
+    win.kernel_h = static_cast<uint32_t>(k[0]), win.kernel_w = static_cast<uint32_t>(k[1]);
+    const std::vector<int64_t> s = ints_attr(node, "strides");
+    if (!s.empty()) {
+      if (s.size() != 2) fail(node, "strides must have 2 values");
+      win.stride_h = static_cast<uint32_t>(s[0]), win.stride_w = static_cast<uint32_t>(s[1]);
+    }
+    const std::vector<int64_t> p = ints_attr(node, "pads");
+    if (!p.empty()) {
+      if (p.size() != 4) fail(node, "pads must have 4 values");
+      explicit_pads(p, win.pads);
+    }
+    if (string_attr(node, "auto_pad", "NOTSET") != "NOTSET") fail(node, "auto_pad is not supported for pooling");
+    if (int_attr(node, "ceil_mode", 0) != 0) fail(node, "ceil_mode = 1 is not supported (the engine drops partial windows)");
+    for (const int64_t d : ints_attr(node, "dilations"))
+      if (d != 1) fail(node, "dilated pooling is not supported");
+    const bool padded = win.pads[0] || win.pads[1] || win.pads[2] || win.pads[3];
+    if (average && padded && int_attr(node, "count_include_pad", 0) != 0)
+      fail(node, "count_include_pad = 1 is not supported (the engine averages over the non-padding elements)");
+  }
+  if (win.kernel_h != win.kernel_w || win.stride_h != win.stride_w)
+    fail(node, "window " + std::to_string(win.kernel_h) + "x" + std::to_string(win.kernel_w) + " stride " +
+                   std::to_string(win.stride_h) + "x" + std::to_string(win.stride_w) +
+                   ": the engine pools square windows with one stride");
+  const uint32_t size = win.kernel_h, stride = win.stride_h;
+  const uint32_t oh = builder::sweep_length(in.h, win.pads[0], win.pads[2], size, stride);
+  const uint32_t ow = builder::sweep_length(in.w, win.pads[1], win.pads[3], size, stride);
+  if (oh == 0 || ow == 0) fail(node, "the pooling window does not fit the input");
+  const std::vector<int64_t> out_dims = {1, in.c, oh, ow};
+  const bool padded = win.pads[0] || win.pads[1] || win.pads[2] || win.pads[3];
+  if (FloatOp* p = fusable_producer(node.input(0), x); p && !average && !padded && p->kind == OpKind::kConv && !p->pool_size) {
+    p->pool_size = size, p->pool_stride = stride;
+    p->output = {in.c, oh, ow};
+    p->onnx_ops += "+" + node.op_type();
+    Value v = x;
+    v.dims = out_dims;
+    alias(node, v);
+    return;
+  }
+  FloatOp op;
+  op.kind = OpKind::kPool;
+  op.inputs = {x.op};
+  op.input = in;
+  op.output = {in.c, oh, ow};
+  op.pool_size = size, op.pool_stride = stride;
+  op.pad_top = win.pads[0], op.pad_left = win.pads[1], op.pad_bottom = win.pads[2], op.pad_right = win.pads[3];
+  op.average = average;
+  add_op(std::move(op), node, out_dims);
+}
+
+void Importer::batch_norm(const onnx::NodeProto& node) {
+  allow_attributes(node, {"epsilon", "momentum", "training_mode", "spatial"});
+  if (int_attr(node, "training_mode", 0) != 0) fail(node, "training_mode = 1: dlvpc compiles inference graphs");
+  const Value& x = tensor_input(node, 0);
+  FloatOp* p = fusable_producer(node.input(0), x);
+  if (!p || (p->kind != OpKind::kConv && p->kind != OpKind::kFc) || p->relu || p->pool_size)
+    fail(node, "can only be folded into a Conv or Gemm whose output it alone reads (before any ReLU or pooling)");
+  const uint32_t channels = p->output.c;
+  const ConstTensor* param[4];
+  const char* roles[4] = {"scale", "B", "mean", "var"};
+  for (int i = 0; i < 4; ++i) {
+    param[i] = &constant_input(node, i + 1, roles[i]);
+    if (param[i]->values.size() != channels)
+      fail(node, std::string(roles[i]) + " has " + std::to_string(param[i]->values.size()) + " values, expected " + std::to_string(channels));
+  }
+  const double epsilon = float_attr(node, "epsilon", 1e-5f);
+  const size_t per_channel = p->weights.size() / channels;
+  for (uint32_t c = 0; c < channels; ++c) {
+    const double scale = param[0]->values[c] / std::sqrt(param[3]->values[c] + epsilon);
+    for (size_t i = 0; i < per_channel; ++i) p->weights[c * per_channel + i] = static_cast<float>(p->weights[c * per_channel + i] * scale);
+    p->bias[c] = static_cast<float>((p->bias[c] - param[2]->values[c]) * scale + param[1]->values[c]);
+  }
+  p->onnx_ops += "+BatchNormalization";
+  alias(node, x);
+}
+
+void Importer::add(const onnx::NodeProto& node) {
+  const Value& a = value(node, 0);
+  const Value& b = value(node, 1);
+  if (!a.constant && !b.constant) {
+    if (a.dims != b.dims)
+      fail(node, "operands " + dims_text(a.dims) + " and " + dims_text(b.dims) + " differ; the engine adds equal shapes");
+    if (a.op == kGraphInput && b.op == kGraphInput) fail(node, "adds the graph input to itself; nothing for the accelerator");
+    FloatOp op;
+    op.kind = OpKind::kAdd;
+    op.inputs = {a.op, b.op};
+    op.input = op.output = a.op == kGraphInput ? graph_.input : graph_.ops[a.op].output;
+    add_op(std::move(op), node, a.dims);
+    return;
+  }
+  // A constant addend folds into the producer's bias when it is one value per channel.
+  const Value& t = a.constant ? b : a;
+  const ConstTensor& c = (a.constant ? a : b).data;
+  FloatOp* p = fusable_producer(node.input(a.constant ? 1 : 0), t);
+  if (!p || (p->kind != OpKind::kConv && p->kind != OpKind::kFc) || p->relu || p->pool_size)
+    fail(node, "adds a constant; dlvpc folds a constant only into the bias of a Conv or Gemm it alone follows");
+  const int64_t count = element_count(c.dims);
+  if (count != 1 && count != p->output.c)
+    fail(node, "constant " + dims_text(c.dims) + " is not one value per channel; only a bias can be folded");
+  for (uint32_t o = 0; o < p->output.c; ++o) p->bias[o] += static_cast<float>(c.values[count == 1 ? 0 : o]);
+  p->onnx_ops += "+Add";
+  alias(node, t);
+}
+
+void Importer::reshape(const onnx::NodeProto& node, bool flatten) {
+  const Value& x = value(node, 0);
+  if (x.constant) fail(node, "reshapes a constant; constant folding is not supported");
+  const int64_t total = element_count(x.dims);
+  std::vector<int64_t> dims;
+  if (flatten) {
+    int64_t axis = int_attr(node, "axis", 1);
+    if (axis < 0) axis += static_cast<int64_t>(x.dims.size());
+    if (axis < 0 || axis > static_cast<int64_t>(x.dims.size())) fail(node, "axis out of range");
+    const int64_t outer = element_count({x.dims.begin(), x.dims.begin() + axis});
+    dims = {outer, total / std::max<int64_t>(outer, 1)};
+  } else {
+    const ConstTensor& shape = constant_input(node, 1, "shape");
+    int64_t known = 1, infer = -1;
+    for (size_t i = 0; i < shape.values.size(); ++i) {
+      int64_t d = static_cast<int64_t>(shape.values[i]);
+      if (d == 0 && int_attr(node, "allowzero", 0) == 0) d = i < x.dims.size() ? x.dims[i] : 0;
+      if (d == -1) {
+        infer = static_cast<int64_t>(i);
+      } else {
+        known *= d;
+      }
+      dims.push_back(d);
+    }
+    if (infer >= 0 && known > 0) dims[infer] = total / known;
+    if (element_count(dims) != total) fail(node, "shape " + dims_text(dims) + " does not hold " + std::to_string(total) + " elements");
+  }
+  if (dims.size() >= 2 && dims[0] != 1) fail(node, "result " + dims_text(dims) + " is not one image (batch 1)");
+  Value v = x;
+  v.dims = dims;
+  alias(node, v);
+}
+
+void Importer::softmax(const onnx::NodeProto& node) {
+  const Value& x = tensor_input(node, 0);
+  const bool is_output = std::any_of(model_.graph().output().begin(), model_.graph().output().end(),
+                                     [&](const onnx::ValueInfoProto& o) { return o.name() == node.output(0); });
+  if (!is_output) fail(node, "a Softmax inside the graph is not supported; only a final one, which the CPU applies");
+  int64_t axis = int_attr(node, "axis", -1);
+  if (axis < 0) axis += static_cast<int64_t>(x.dims.size());
+  for (size_t i = 0; i < x.dims.size(); ++i)
+    if (static_cast<int64_t>(i) != axis && x.dims[i] != 1)
+      fail(node, "softmax over axis " + std::to_string(axis) + " of " + dims_text(x.dims) + "; the CPU applies it over one vector");
+  graph_.softmax_on_cpu = true;
+  alias(node, x);
+}
+
+FloatGraph Importer::run() {
+  const onnx::GraphProto& g = model_.graph();
+  for (const auto& t : g.initializer()) {
+    Value v;
+    v.constant = true;
+    v.data = constant_of(t);
+    v.dims = v.data.dims;
+    values_[t.name()] = std::move(v);
+  }
+  for (const auto& [name, tensor] : options_.bindings) {
+    Value v;
+    v.constant = true;
+    v.data = tensor;
+    v.dims = tensor.dims;
+    values_[name] = v;
+  }
+  for (const auto& input : g.input())
+    if (!values_.count(input.name())) add_graph_input(input);
+  if (graph_.input_name.empty()) fail("the graph has no data input (every input is a constant)");
+  if (g.output_size() != 1)
+    fail("the graph has " + std::to_string(g.output_size()) + " outputs; dlvpc compiles graphs with one output");
+  for (const auto& node : g.node())
+    for (const auto& in : node.input()) ++uses_[in];
+  for (const auto& out : g.output()) ++uses_[out.name()];
+
+  for (const auto& node : g.node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      fail(node, "operator domain '" + node.domain() + "' is not supported");
+    const std::string& op = node.op_type();
+    if (op == "Conv") conv(node);
+    else if (op == "Gemm") gemm(node, false);
+    else if (op == "MatMul") gemm(node, true);
+    else if (op == "Relu") relu(node);
+    else if (op == "MaxPool") pool(node, false, false);
+    else if (op == "AveragePool") pool(node, true, false);
+    else if (op == "GlobalAveragePool") pool(node, true, true);
+    else if (op == "GlobalMaxPool") pool(node, false, true);
+    else if (op == "BatchNormalization") batch_norm(node);
+    else if (op == "Add") add(node);
+    else if (op == "Flatten") reshape(node, true);
+    else if (op == "Reshape") reshape(node, false);
+    else if (op == "Dropout" || op == "Identity") {
+      if (node.output_size() > 1 && !node.output(1).empty()) fail(node, "the mask output is not supported");
+      alias(node, value(node, 0));
+    } else if (op == "Softmax") softmax(node);
+    else {
+      std::string list;
+      for (const auto& s : supported_operators()) list += (list.empty() ? "" : ", ") + s;
+      fail(node, "operator not supported by dlvpc (supported: " + list + ")");
+    }
+    ++node_index_;
+  }
+  const auto out = values_.find(g.output(0).name());
+  if (out == values_.end()) fail("graph output '" + g.output(0).name() + "' is never produced");
+  if (out->second.constant || out->second.op == kGraphInput)
+    fail("graph output '" + g.output(0).name() + "' involves no computation for the accelerator");
+  if (out->second.op + 1 != static_cast<int>(graph_.ops.size()))
+    fail("graph output '" + g.output(0).name() + "' is not produced by the last operation; dlvpc compiles graphs whose "
+         "output comes last");
+  if (graph_.ops.empty()) fail("the graph has no operation for the accelerator");
+  graph_.output_name = g.output(0).name();
+  graph_.output_dims = out->second.dims;
+  return std::move(graph_);
+}
+
+}  // namespace
+
+FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options) {
+  return Importer(model, origin, options).run();
+}
+
+FloatGraph import_onnx_file(const std::string& path, const ImportOptions& options) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ImportError(path + ": cannot open the model file");
+  std::stringstream bytes;
+  bytes << file.rdbuf();
+  const std::string data = bytes.str();
+  onnx::ModelProto model;
+  if (data.empty() || !model.ParseFromString(data))
+    throw ImportError(path + ": not a valid ONNX model (" + std::to_string(data.size()) +
+                      " bytes that do not parse as an onnx.ModelProto: truncated or corrupt?)");
+  if (!model.has_graph() || model.graph().node_size() == 0) throw ImportError(path + ": the model has no graph nodes");
+  return import_onnx(model, path, options);
+}
+
+}  // namespace dlvp::dlvpc

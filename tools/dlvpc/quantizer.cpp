@@ -1,0 +1,173 @@
+#include "tools/dlvpc/quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace dlvp::dlvpc {
+namespace {
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0;
+  for (const float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+int8_t to_int8(double scaled) {
+  return static_cast<int8_t>(std::clamp(std::floor(scaled + 0.5), -128.0, 127.0));
+}
+
+class LayerQuantizer {
+ public:
+  LayerQuantizer(const FloatGraph& graph, const CalibrationStats& stats, QuantizedModel& model)
+      : graph_(graph), stats_(stats), model_(model) {}
+
+  void run();
+
+ private:
+  [[noreturn]] void fail(size_t index, const std::string& why) const {
+    const FloatOp& op = graph_.ops[index];
+    throw QuantizeError("dlvpc: layer " + std::to_string(index) + " '" + op.name + "' (" + op.onnx_ops + "): " + why);
+  }
+  int input_frac(int source) const { return source == kGraphInput ? model_.input_frac : model_.op_frac[source]; }
+  void require_shift(size_t index, int shift, int lo, int hi, const char* what) const {
+    if (shift < lo || shift > hi)
+      fail(index, std::string(what) + " " + std::to_string(shift) + " is outside " + std::to_string(lo) + ".." +
+                      std::to_string(hi) + " (the tensors' ranges are too far apart for the ISA's shifts)");
+  }
+  builder::LayerBase base(size_t index) const {
+    builder::LayerBase b;
+    b.name = graph_.ops[index].name;
+    const int source = graph_.ops[index].inputs[0];
+    b.input = source == kGraphInput ? builder::kNetworkInput : source;
+    return b;
+  }
+  // Weights at their radix point and the bias at the accumulator's; sets bias_shift/output_shift.
+  template <typename Layer>
+  void weights_and_bias(size_t index, Layer& layer);
+
+  const FloatGraph& graph_;
+  const CalibrationStats& stats_;
+  QuantizedModel& model_;
+};
+
+template <typename Layer>
+void LayerQuantizer::weights_and_bias(size_t index, Layer& layer) {
+  const FloatOp& op = graph_.ops[index];
+  const int wf = frac_for(max_abs(op.weights));
+  model_.weight_frac[index] = wf;
+  layer.weights.resize(op.weights.size());
+  const double wscale = std::ldexp(1.0, wf);
+  for (size_t i = 0; i < op.weights.size(); ++i) layer.weights[i] = to_int8(op.weights[i] * wscale);
+  const int acc_frac = input_frac(op.inputs[0]) + wf;
+  // The bias enters the accumulator as bias << bias_shift: store it with acc_frac - bias_shift
+  // fractional bits, the smallest shift that fits int32.
+  const double largest = std::max(1e-30, static_cast<double>(max_abs(op.bias)));
+  int bias_shift = 0;
+  while (bias_shift < 31 && largest * std::ldexp(1.0, acc_frac - bias_shift) > 2147483647.0) ++bias_shift;
+  layer.bias_shift = bias_shift;
+  layer.bias.resize(op.bias.size());
+  const double bscale = std::ldexp(1.0, acc_frac - bias_shift);
+  for (size_t i = 0; i < op.bias.size(); ++i)
+    layer.bias[i] = static_cast<int32_t>(std::clamp(std::floor(op.bias[i] * bscale + 0.5), -2147483648.0, 2147483647.0));
+  layer.output_shift = acc_frac - model_.op_frac[index];
+  require_shift(index, layer.output_shift, -31, 31, "output shift");
+}
+
+void LayerQuantizer::run() {
+  model_.input_frac = frac_for(stats_.input_max);
+  const size_t n = graph_.ops.size();
+  model_.op_frac.assign(n, 0);
+  model_.weight_frac.assign(n, 0);
+  model_.network.input = graph_.input;
+  for (size_t i = 0; i < n; ++i) {
+    const FloatOp& op = graph_.ops[i];
+    // Pooling has no shift: its output keeps its input's radix point.
+    model_.op_frac[i] = op.kind == OpKind::kPool ? input_frac(op.inputs[0]) : frac_for(stats_.op_max[i]);
+    switch (op.kind) {
+      case OpKind::kConv: {
+        builder::ConvLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
+        l.in_c = op.input.c, l.in_h = op.input.h, l.in_w = op.input.w, l.out_c = op.output.c;
+        l.kernel_h = op.kernel_h, l.kernel_w = op.kernel_w, l.stride_h = op.stride_h, l.stride_w = op.stride_w;
+        l.pad_top = op.pad_top, l.pad_left = op.pad_left, l.pad_bottom = op.pad_bottom, l.pad_right = op.pad_right;
+        l.relu = op.relu, l.pool_size = op.pool_size, l.pool_stride = op.pool_stride;
+        weights_and_bias(i, l);
+        model_.network.add(std::move(l));
+        break;
+      }
+      case OpKind::kFc: {
+        builder::FcLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
+        l.n_in = static_cast<uint32_t>(op.input.elements()), l.n_out = op.output.c, l.relu = op.relu;
+        weights_and_bias(i, l);
+        model_.network.add(std::move(l));
+        break;
+      }
+      case OpKind::kPool: {
+        builder::PoolLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
+        l.kind = op.average ? builder::PoolKind::kAverage : builder::PoolKind::kMax;
+        l.size = op.pool_size, l.stride = op.pool_stride, l.relu = op.relu;
+        l.pad_top = op.pad_top, l.pad_left = op.pad_left, l.pad_bottom = op.pad_bottom, l.pad_right = op.pad_right;
+        model_.network.add(std::move(l));
+        break;
+      }
+      case OpKind::kAdd: {
+        builder::EltwiseLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
+        l.other = op.inputs[1] == kGraphInput ? builder::kNetworkInput : op.inputs[1];
+        const int fa = input_frac(op.inputs[0]), fb = input_frac(op.inputs[1]), common = std::max(fa, fb);
+        l.a_shift = common - fa, l.b_shift = common - fb;
+        require_shift(i, std::max(l.a_shift, l.b_shift), 0, 15, "operand alignment shift");
+        l.output_shift = common - model_.op_frac[i];
+        require_shift(i, l.output_shift, -31, 31, "output shift");
+        l.relu = op.relu;
+        model_.network.add(std::move(l));
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void CalibrationStats::add(const std::vector<float>& input, const std::vector<std::vector<float>>& op_outputs) {
+  ++samples;
+  input_max = std::max(input_max, max_abs(input));
+  op_max.resize(op_outputs.size(), 0.0f);
+  for (size_t i = 0; i < op_outputs.size(); ++i) op_max[i] = std::max(op_max[i], max_abs(op_outputs[i]));
+}
+
+int frac_for(float max_abs_value) {
+  if (!(max_abs_value > 0) || !std::isfinite(max_abs_value)) return 7;
+  int frac = static_cast<int>(std::floor(std::log2(127.0 / max_abs_value)));
+  // log2 is inexact near powers of two: settle on the largest frac that does not saturate.
+  while (frac < 24 && max_abs_value * std::ldexp(1.0, frac + 1) <= 127.0) ++frac;
+  while (frac > -24 && max_abs_value * std::ldexp(1.0, frac) > 127.0) --frac;
+  return std::clamp(frac, -24, 24);
+}
+
+QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats) {
+  if (stats.samples == 0 || stats.op_max.size() != graph.ops.size())
+    throw QuantizeError("dlvpc: no calibration statistics for this graph");
+  QuantizedModel model;
+  LayerQuantizer(graph, stats, model).run();
+  return model;
+}
+
+std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac) {
+  std::vector<int8_t> q(values.size());
+  const double scale = std::ldexp(1.0, frac);
+  for (size_t i = 0; i < values.size(); ++i) q[i] = to_int8(values[i] * scale);
+  return q;
+}
+
+std::vector<float> dequantize(const std::vector<int8_t>& values, int frac) {
+  std::vector<float> v(values.size());
+  const float scale = static_cast<float>(std::ldexp(1.0, -frac));
+  for (size_t i = 0; i < values.size(); ++i) v[i] = values[i] * scale;
+  return v;
+}
+
+}  // namespace dlvp::dlvpc

@@ -1,0 +1,48 @@
+// Dynamic fixed point (docs/dlvpc.md, "Quantization"; seeds/000's Aristotle scheme): every tensor
+// is int8 with its own radix point, real = q x 2^-frac. Activations get the largest frac that
+// holds the largest magnitude seen on the calibration inputs; each layer's weights the largest
+// frac that holds its largest weight; biases are int32 at the accumulator's radix point. The
+// shifts of the ISA then move between radix points exactly as docs/isa.md computes them.
+#pragma once
+#include "ip/common/config_error.h"
+#include "tools/builder/network.h"
+#include "tools/dlvpc/float_graph.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace dlvp::dlvpc {
+
+class QuantizeError : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
+// Largest magnitude of every tensor over the calibration inputs.
+struct CalibrationStats {
+  uint32_t samples = 0;
+  float input_max = 0;
+  std::vector<float> op_max;  // per FloatGraph op output
+  void add(const std::vector<float>& input, const std::vector<std::vector<float>>& op_outputs);
+};
+
+struct QuantizedModel {
+  builder::Network network;     // one builder layer per float op, same order
+  int input_frac = 0;           // the network input's radix point
+  std::vector<int> op_frac;     // each op output's radix point; the last is the output's
+  std::vector<int> weight_frac; // each conv/fc op's weights' radix point (0 for others)
+  int output_frac() const { return op_frac.back(); }
+};
+
+// The radix point that holds `max_abs` in int8 without saturating: the largest frac with
+// max_abs x 2^frac <= 127 (7 for an all-zero tensor), clamped to [-24, 24].
+int frac_for(float max_abs);
+
+// Throws QuantizeError naming the layer when a shift falls outside the ISA's ranges.
+QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats);
+
+// q = clamp(floor(x x 2^frac + 1/2), -128, 127), and back.
+std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac);
+std::vector<float> dequantize(const std::vector<int8_t>& values, int frac);
+
+}  // namespace dlvp::dlvpc
