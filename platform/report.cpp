@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "platform/layer_report.h"
+
 #include <cmath>
 #include <cstdio>
 
@@ -86,6 +88,10 @@ void print_engine_layers(std::ostream& os, const nlohmann::json& r) {
                   int(number_or(stats, "kernel")), number_or(stats, "clock_MHz"), number_or(stats, "peak_GOPS"),
                   number_or(stats, "achieved_GOPS"), 100.0 * number_or(stats, "utilization"));
     os << line;
+    if (r.contains("accelerator")) {  // named layers, DRAM traffic and energy per level
+      print_layer_report(os, r["accelerator"]);
+      continue;
+    }
     os << "  per layer, summed over the run's jobs:\n";
     os << "  layer  instr        MACs      cycles   time (us)  util %  energy\n";
     for (const auto& layer : stats["layers"]) {

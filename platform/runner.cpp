@@ -1,5 +1,7 @@
 #include "runner.h"
 
+#include "platform/layer_report.h"
+
 #include "platform/platform_config.h"
 #include "platform/report.h"
 #include "platform/scenario.h"
@@ -49,6 +51,11 @@ RunResult run_scenario(const RunRequest& request) {
   outcome.wall_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
 
   result.report = build_report(config, outcome, ledger, soc.reportables());
+  if (nlohmann::json layers = build_layer_report(config, result.report); !layers.is_null()) {
+    std::ofstream csv(fs::path(request.out_dir) / "layers.csv");
+    write_layers_csv(csv, layers);
+    result.report["accelerator"] = std::move(layers);
+  }
   std::ofstream(fs::path(request.out_dir) / "report.json") << result.report.dump(2) << "\n";
   if (request.trace) {
     std::ofstream trace(fs::path(request.out_dir) / "trace.json");

@@ -1,6 +1,7 @@
 #include "bus.h"
 
 #include "ip/common/config_error.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
 
 #include <tlm_utils/tlm_quantumkeeper.h>
@@ -28,9 +29,9 @@ class Bus::DmiPath final : public DmiAccountant {
   DmiPath(Bus& bus, size_t initiator, size_t target, DmiAccountant* memory)
       : bus_(bus), initiator_(initiator), target_(target), memory_(memory) {}
 
-  sc_time account(uint64_t address, uint64_t bytes, bool write) override {
-    const sc_time memory_time = memory_ ? memory_->account(address, bytes, write) : sc_core::SC_ZERO_TIME;
-    return bus_.account_dmi(initiator_, target_, bytes, write, memory_time);
+  sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag) override {
+    const sc_time memory_time = memory_ ? memory_->account(address, bytes, write, tag) : sc_core::SC_ZERO_TIME;
+    return bus_.account_dmi(initiator_, target_, bytes, write, tag, memory_time);
   }
 
  private:
@@ -143,7 +144,8 @@ Bus::PortStatistics& Bus::initiator_stats(size_t port) {
   return initiators_[port];
 }
 
-Bus::Grant Bus::reserve(size_t initiator, size_t target, const sc_time& arrival, uint64_t bytes, bool write) {
+Bus::Grant Bus::reserve(size_t initiator, size_t target, const sc_time& arrival, uint64_t bytes, bool write,
+                        TagId tag) {
   const uint64_t beats = (bytes + config_.width_bytes - 1) / config_.width_bytes;
   const sc_time data = clock_.cycles(beats);
   const Grant grant{arbiters_[target].book(initiator, arrival, arbitration_time_ + data), arbitration_time_, data};
@@ -155,7 +157,7 @@ Bus::Grant Bus::reserve(size_t initiator, size_t target, const sc_time& arrival,
     s->busy += grant.request + grant.data;
     s->wait += grant.wait;
   }
-  ledger_.count(transfer_counter_, beats);
+  ledger_.count_tagged(transfer_counter_, beats, ledger_.tag_or_current(tag));
   return grant;
 }
 
@@ -165,7 +167,8 @@ void Bus::b_transport(int port, tlm::tlm_generic_payload& trans, sc_time& delay)
   const MemoryMap::Region* region = map_.decode(address, touched_bytes(trans), target);
   if (!region) return reject(port, trans, delay);
 
-  const Grant grant = reserve(port, target, sc_core::sc_time_stamp() + delay, moved_bytes(trans), trans.is_write());
+  const Grant grant = reserve(port, target, sc_core::sc_time_stamp() + delay, moved_bytes(trans), trans.is_write(),
+                              energy_tag_of(trans, ledger_));
   delay += grant.wait + grant.request;
   const sc_time data_done = delay + grant.data;
   trans.set_address(address - region->base);
@@ -277,9 +280,10 @@ DmiAccountant* Bus::dmi_path(size_t initiator, size_t target, DmiAccountant* mem
 // A DMI block carries no local time. The initiator is sequential, so the block is taken to arrive
 // when its previous one on this port ended (or now, if later): it never queues behind itself.
 // Its timing follows b_transport: wait for the port, arbitrate, then the slower of memory and bus.
-sc_time Bus::account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write, const sc_time& memory_time) {
+sc_time Bus::account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write, TagId tag,
+                         const sc_time& memory_time) {
   const sc_time arrival = std::max(sc_core::sc_time_stamp(), arbiters_[target].last_end(initiator));
-  const Grant grant = reserve(initiator, target, arrival, bytes, write);
+  const Grant grant = reserve(initiator, target, arrival, bytes, write, tag);
   return grant.wait + grant.request + std::max(memory_time, grant.data);
 }
 

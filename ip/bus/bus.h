@@ -96,10 +96,12 @@ class Bus : public sc_core::sc_module, public Reportable {
   bool clip_dmi_to_region(const MemoryMap::Region& region, tlm::tlm_dmi& dmi) const;
   DmiAccountant* dmi_path(size_t initiator, size_t target, DmiAccountant* memory);
 
-  // Books a transfer on a target port; updates statistics and energy. Shared by b_transport and
-  // DMI accounting so both paths are timed and counted alike.
-  Grant reserve(size_t initiator, size_t target, const sc_core::sc_time& arrival, uint64_t bytes, bool write);
-  sc_core::sc_time account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write,
+  // Books a transfer on a target port; updates statistics and energy (beats attributed to `tag`,
+  // kUntagged: the ledger's current tag). Shared by b_transport and DMI accounting so both paths
+  // are timed and counted alike.
+  Grant reserve(size_t initiator, size_t target, const sc_core::sc_time& arrival, uint64_t bytes, bool write,
+                TagId tag);
+  sc_core::sc_time account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write, TagId tag,
                                const sc_core::sc_time& memory_time);
   PortStatistics& initiator_stats(size_t port);
 

@@ -96,11 +96,7 @@ void CnnEngine::register_counters() {
                                                        "array_transfer_16b", kByteOfHalfword);
 }
 
-TagId CnnEngine::layer_tag(uint32_t tag) {
-  auto it = layer_tags_.find(tag);
-  if (it == layer_tags_.end()) it = layer_tags_.emplace(tag, ledger_.define_tag("layer" + std::to_string(tag))).first;
-  return it->second;
-}
+TagId CnnEngine::layer_tag(uint32_t tag) { return dlvp::layer_tag(ledger_, tag); }
 
 void CnnEngine::count_energy(TagId tag, const cnn::InstructionActivity& a) {
   ledger_.count_tagged(counters_.mul8, a.mul8, tag);
@@ -110,14 +106,10 @@ void CnnEngine::count_energy(TagId tag, const cnn::InstructionActivity& a) {
   ledger_.count_tagged(counters_.accumulator, a.accumulator_accesses, tag);
   ledger_.count_tagged(counters_.line_buffer, a.line_buffer_transfers, tag);
   ledger_.count_tagged(counters_.broadcast, a.broadcast_transfers, tag);
-  // The buffers count under the ledger's current tag: make it the layer's for these calls.
-  const TagId caller_tag = ledger_.tag();
-  ledger_.set_tag(tag);
-  if (a.input_bytes_read) buffers_[isa::kBufInput]->count_reads(a.input_bytes_read);
-  if (a.weight_bytes_read) buffers_[isa::kBufWeight]->count_reads(a.weight_bytes_read);
-  if (a.output_bytes_read) buffers_[isa::kBufOutput]->count_reads(a.output_bytes_read);
-  if (a.output_bytes_written) buffers_[isa::kBufOutput]->count_writes(a.output_bytes_written);
-  ledger_.set_tag(caller_tag);
+  if (a.input_bytes_read) buffers_[isa::kBufInput]->count_reads(a.input_bytes_read, tag);
+  if (a.weight_bytes_read) buffers_[isa::kBufWeight]->count_reads(a.weight_bytes_read, tag);
+  if (a.output_bytes_read) buffers_[isa::kBufOutput]->count_reads(a.output_bytes_read, tag);
+  if (a.output_bytes_written) buffers_[isa::kBufOutput]->count_writes(a.output_bytes_written, tag);
 
   pmu_.buffer_read += a.input_bytes_read + a.weight_bytes_read + a.output_bytes_read;
   pmu_.buffer_write += a.output_bytes_written;
@@ -257,7 +249,13 @@ nlohmann::json CnnEngine::layer_report(const LayerStats& layer) const {
   out["ledger_tag"] = ledger_.tag_name(layer.ledger_tag);
   out["instructions"] = layer.instructions;
   timing_report(out, layer.timing, timing_.multipliers(), config_.clock_mhz);
-  // Every counter of the ledger attributed to the layer's tag (this engine's and its buffers').
+  // What the layer's LOAD/STOREs moved to and from DRAM (the DDR controller counts it per tag).
+  const DramTraffic dram = ledger_.dram_traffic(layer.ledger_tag);
+  out["dram_read_bytes"] = dram.read_bytes;
+  out["dram_write_bytes"] = dram.write_bytes;
+  // Every counter of the ledger attributed to the layer's tag: this engine's and its buffers', and
+  // those of the layer's DMA traffic (staging FIFO, bus beats, DDR commands and bursts, the
+  // buffers' DMA-side accesses), which carry the same tag.
   std::array<double, kLevelCount> by_level{};
   for (CounterId id = 0; id < ledger_.counter_count(); ++id)
     by_level[static_cast<int>(ledger_.spec(id).level)] += ledger_.energy_of(id, layer.ledger_tag);

@@ -8,6 +8,7 @@
 #include "ip/cnn/cnn_timing.h"
 
 #include "ip/common/energy_ledger.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
 #include "ip/common/sram_buffer.h"
@@ -45,7 +46,8 @@ class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Repo
   const CnnConfig& config() const { return config_; }
   const cnn::TimingModel& timing_model() const { return timing_; }
   RegisterBank& registers() { return bank_; }
-  // The ledger tag counts of layer `tag` go to ("layer<tag>"), created on first use.
+  // The ledger tag counts of layer `tag` go to: dlvp::layer_tag ("layer<tag>", energy_tag.h), the
+  // one the IFU gives the layer's DMA traffic; created on first use.
   TagId layer_tag(uint32_t tag);
 
   // One executed instruction.
@@ -107,7 +109,6 @@ class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Repo
   cnn::ArithConfig arith_;
   RegisterBank bank_;
   Counters counters_{};
-  std::map<uint32_t, TagId> layer_tags_;
   sc_core::sc_time free_at_ = sc_core::SC_ZERO_TIME;  // the datapath runs one instruction at a time
 
   std::vector<InstructionRecord> records_;

@@ -37,7 +37,14 @@ CounterId EnergyLedger::add_static(const std::string& module, const std::string&
 
 TagId EnergyLedger::define_tag(const std::string& name) {
   tag_names_.push_back(name);
-  return static_cast<TagId>(tag_names_.size() - 1);
+  const auto tag = static_cast<TagId>(tag_names_.size() - 1);
+  tag_ids_.emplace(name, tag);  // a repeated name keeps resolving to its first tag
+  return tag;
+}
+
+TagId EnergyLedger::tag_named(const std::string& name) {
+  const auto it = tag_ids_.find(name);
+  return it != tag_ids_.end() ? it->second : define_tag(name);
 }
 
 void EnergyLedger::count_for_tag(CounterId id, uint64_t n, TagId tag) {
@@ -48,6 +55,12 @@ void EnergyLedger::count_for_tag(CounterId id, uint64_t n, TagId tag) {
 }
 
 uint64_t EnergyLedger::count_of(CounterId id, TagId tag) const {
+  if (tag == kUntagged) {  // no row of its own: what no tag received
+    uint64_t tagged = 0;
+    for (const auto& row : tag_counts_)
+      if (id < row.size()) tagged += row[id];
+    return counts_.at(id) - tagged;
+  }
   if (tag >= tag_counts_.size() || id >= tag_counts_[tag].size()) return 0;
   return tag_counts_[tag][id];
 }
@@ -83,6 +96,7 @@ CounterId EnergyLedger::find(const std::string& module, const std::string& name)
 void EnergyLedger::reset_counts() {
   std::fill(counts_.begin(), counts_.end(), 0);
   tag_counts_.clear();
+  dram_traffic_.clear();
 }
 
 }  // namespace dlvp

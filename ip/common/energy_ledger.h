@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace dlvp {
@@ -22,6 +23,12 @@ const char* to_string(Action action);
 using CounterId = uint32_t;
 using TagId = uint32_t;
 constexpr TagId kUntagged = 0;
+
+// Data moved to and from DRAM under one tag, counted by the memory controller (requested bytes,
+// not rounded to bursts).
+struct DramTraffic {
+  uint64_t read_bytes = 0, write_bytes = 0;
+};
 
 struct CounterSpec {
   std::string module;       // hierarchical name of the owner, e.g. "soc.ddr"
@@ -59,10 +66,16 @@ class EnergyLedger {
     if (tag != kUntagged) count_for_tag(id, n, tag);
   }
 
-  // Attribution. Tags are named ("job0", "job0/conv1", ...); the current tag applies to count().
+  // Attribution. Tags are named ("job0", "layer3", ...); the current tag applies to count().
+  // define_tag always creates a new tag; tag_named returns the tag of that name (the first one
+  // defined under it) or defines it, so modules that never see each other agree on a tag by name.
   TagId define_tag(const std::string& name);
+  TagId tag_named(const std::string& name);
   void set_tag(TagId tag) { tag_ = tag; }
   TagId tag() const { return tag_; }
+  // The tag a transaction carries, or the current tag when it carries none (kUntagged): what
+  // count() would attribute to. Idempotent, so a tag may be resolved again further down a path.
+  TagId tag_or_current(TagId tag) const { return tag != kUntagged ? tag : tag_; }
   const std::string& tag_name(TagId tag) const { return tag_names_.at(tag); }
   size_t tag_count() const { return tag_names_.size(); }
 
@@ -70,12 +83,21 @@ class EnergyLedger {
   size_t counter_count() const { return specs_.size(); }
   const CounterSpec& spec(CounterId id) const { return specs_.at(id); }
   uint64_t count_of(CounterId id) const { return counts_.at(id); }
+  // Counts attributed to `tag`; for kUntagged, the counts attributed to no tag (total - tagged).
   uint64_t count_of(CounterId id, TagId tag) const;
   double energy_of(CounterId id, double elapsed_ns) const;
-  double energy_of(CounterId id, TagId tag) const;  // dynamic energy of a tag
+  double energy_of(CounterId id, TagId tag) const;  // dynamic energy of a tag (kUntagged: of no tag)
   std::array<double, kLevelCount> energy_by_level(double elapsed_ns) const;
   double total_energy(double elapsed_ns) const;
   CounterId find(const std::string& module, const std::string& name) const;  // throws if absent
+
+  // DRAM traffic per tag (kUntagged included), counted by the DDR controller for every
+  // transaction and DMI block, so per-job or per-layer reports need no reference to the memory.
+  void count_dram_traffic(TagId tag, uint64_t bytes, bool write) {
+    if (tag >= dram_traffic_.size()) dram_traffic_.resize(tag + 1);
+    (write ? dram_traffic_[tag].write_bytes : dram_traffic_[tag].read_bytes) += bytes;
+  }
+  DramTraffic dram_traffic(TagId tag) const { return tag < dram_traffic_.size() ? dram_traffic_[tag] : DramTraffic{}; }
 
   void reset_counts();
 
@@ -86,7 +108,9 @@ class EnergyLedger {
   std::vector<CounterSpec> specs_;
   std::vector<uint64_t> counts_;
   std::vector<std::string> tag_names_{"untagged"};
+  std::unordered_map<std::string, TagId> tag_ids_{{"untagged", kUntagged}};
   std::vector<std::vector<uint64_t>> tag_counts_;  // [tag][counter], grown on demand
+  std::vector<DramTraffic> dram_traffic_;          // [tag], grown on demand
   TagId tag_ = kUntagged;
 };
 

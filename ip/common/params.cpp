@@ -139,6 +139,9 @@ YAML::Node ParamBinder::section(const char* name) {
 void ParamBinder::finish() {
   if (!loading_ || !section_.IsDefined() || !section_.IsMap()) return;
   for (const auto& kv : section_) {
+    if (!kv.first.IsScalar())
+      throw ConfigError(origin_(prefix_) + ": a key in '" + prefix_ +
+                        "' is a list or a map, not a name");
     const std::string name = kv.first.as<std::string>();
     if (!consumed_.count(name)) {
       std::string known;

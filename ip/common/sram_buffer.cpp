@@ -1,6 +1,7 @@
 #include "sram_buffer.h"
 
 #include "config_error.h"
+#include "energy_tag.h"
 #include "log.h"
 
 #include <algorithm>
@@ -63,18 +64,18 @@ SramBuffer::SramBuffer(sc_core::sc_module_name name, const SramBufferConfig& con
   socket.register_get_direct_mem_ptr(this, &SramBuffer::get_direct_mem_ptr);
 }
 
-void SramBuffer::count_reads(uint64_t bytes) {
-  ++stats_.read_accesses;
-  stats_.bytes_read += bytes;
-  stats_.words_read += words_of(bytes);
-  ledger_.count(read_counter_, words_of(bytes));
-}
-
-void SramBuffer::count_writes(uint64_t bytes) {
-  ++stats_.write_accesses;
-  stats_.bytes_written += bytes;
-  stats_.words_written += words_of(bytes);
-  ledger_.count(write_counter_, words_of(bytes));
+void SramBuffer::count_access(bool write, uint64_t bytes, TagId tag) {
+  const uint64_t words = words_of(bytes);
+  if (write) {
+    ++stats_.write_accesses;
+    stats_.bytes_written += bytes;
+    stats_.words_written += words;
+  } else {
+    ++stats_.read_accesses;
+    stats_.bytes_read += bytes;
+    stats_.words_read += words;
+  }
+  ledger_.count_tagged(write ? write_counter_ : read_counter_, words, ledger_.tag_or_current(tag));
 }
 
 sc_core::sc_time SramBuffer::access_time(uint64_t bytes) const {
@@ -135,8 +136,7 @@ void SramBuffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& 
     return;
   }
   copy(trans);
-  if (trans.is_write()) count_writes(length);
-  else count_reads(length);
+  count_access(trans.is_write(), length, energy_tag_of(trans, ledger_));
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   delay = reserve_port(now + delay, length) - now;
   trans.set_dmi_allowed(true);
@@ -173,9 +173,8 @@ bool SramBuffer::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dm
   return true;
 }
 
-sc_core::sc_time SramBuffer::account(uint64_t /*address*/, uint64_t bytes, bool write) {
-  if (write) count_writes(bytes);
-  else count_reads(bytes);
+sc_core::sc_time SramBuffer::account(uint64_t /*address*/, uint64_t bytes, bool write, TagId tag) {
+  count_access(write, bytes, tag);
   return access_time(bytes);
 }
 

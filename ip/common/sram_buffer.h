@@ -6,7 +6,8 @@
 // serialize. Energy: counters "read" and "write" count 64-bit words, with unit energies from the
 // technology table's SRAM curve at this array's size. The owning engine works on data() directly
 // and reports what it moved through count_reads()/count_writes(); DMI users are accounted through
-// the DmiAccountingExtension. Either way no byte moves uncounted.
+// the DmiAccountingExtension. Either way no byte moves uncounted. A transaction's counts go to the
+// ledger tag its EnergyTagExtension carries (energy_tag.h), a DMI block's to the accountant's tag.
 #pragma once
 #include "energy_ledger.h"
 #include "params.h"
@@ -45,9 +46,10 @@ class SramBuffer : public sc_core::sc_module, public Reportable, private DmiAcco
   uint64_t size() const { return storage_.size(); }
   const SramBufferConfig& config() const { return config_; }
 
-  // Energy and statistics for accesses made without a TLM transaction (one call per bulk access).
-  void count_reads(uint64_t bytes);
-  void count_writes(uint64_t bytes);
+  // Energy and statistics for accesses made without a TLM transaction (one call per bulk access),
+  // attributed to `tag` (kUntagged: the ledger's current tag).
+  void count_reads(uint64_t bytes, TagId tag = kUntagged) { count_access(false, bytes, tag); }
+  void count_writes(uint64_t bytes, TagId tag = kUntagged) { count_access(true, bytes, tag); }
   // Time one port needs for an access of `bytes`: ceil(bytes / port width) cycles.
   sc_core::sc_time access_time(uint64_t bytes) const;
 
@@ -66,7 +68,8 @@ class SramBuffer : public sc_core::sc_module, public Reportable, private DmiAcco
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
-  sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write) override;
+  sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag) override;
+  void count_access(bool write, uint64_t bytes, TagId tag);
 
   bool in_range(uint64_t address, uint64_t length) const;
   // Reserves the earliest free port from `arrival` on; returns the time the access completes.

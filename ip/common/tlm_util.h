@@ -1,5 +1,7 @@
 // Small TLM helpers shared by all IP: clock domains, payload setup, the DMI accounting extension.
 #pragma once
+#include "energy_ledger.h"
+
 #include <systemc>
 #include <tlm>
 
@@ -43,8 +45,11 @@ inline void setup_payload(tlm::tlm_generic_payload& trans, tlm::tlm_command comm
 class DmiAccountant {
  public:
   virtual ~DmiAccountant() = default;
-  // Records the access and returns the time it would have taken on the memory.
-  virtual sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write) = 0;
+  // Records the access and returns the time it would have taken on the memory. Its energy is
+  // attributed to `tag` (the ledger's current tag when kUntagged), as a transaction carrying an
+  // EnergyTagExtension would be; every accountant on the path passes it on. Overriders declare
+  // no default of their own: callers go through this interface.
+  virtual sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag = kUntagged) = 0;
 };
 
 // Carried on the payload of get_direct_mem_ptr(): the memory that grants DMI fills in its

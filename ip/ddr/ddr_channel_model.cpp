@@ -90,7 +90,7 @@ DdrCycle DdrChannelModel::bus_constraint(unsigned rank, bool write) const {
 }
 
 void DdrChannelModel::commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& p) {
-  if (p.outcome == RowOutcome::conflict) close_row(rank, bank, p.pre);
+  if (p.outcome == RowOutcome::conflict) close_row(rank, bank, p.pre, request.tag);
   if (p.act != kNever) open_row(request, bank, p.act);
   const unsigned group = request.bank % t_.bank_groups;
   rank.last_cas[group] = std::max(rank.last_cas[group], p.cas);
@@ -102,12 +102,12 @@ void DdrChannelModel::commit(Rank& rank, Bank& bank, const BurstRequest& request
     rank.last_write_end_any = std::max(rank.last_write_end_any, p.data_end);
     ++stats_.write_bursts;
     ++stats_.bank_writes[stat];
-    energy_.write_bursts(1);
+    energy_.write_bursts(1, request.tag);
   } else {
     bank.pre_allowed = std::max(bank.pre_allowed, p.cas + t_.tRTP);
     ++stats_.read_bursts;
     ++stats_.bank_reads[stat];
-    energy_.read_bursts(1);
+    energy_.read_bursts(1, request.tag);
   }
   bus_free_ = std::max(bus_free_, p.data_end);
   bus_last_rank_ = request.rank;
@@ -132,15 +132,15 @@ void DdrChannelModel::open_row(const BurstRequest& request, Bank& bank, DdrCycle
   rank.act_window[rank.act_window_next] = act;
   rank.act_window_next = (rank.act_window_next + 1) % rank.act_window.size();
   if (rank.open_banks++ == 0) rank.active_since = std::max(act, rank.active_until);
-  energy_.activate();
+  energy_.activate(request.tag);
   ++stats_.activates;
   ++stats_.bank_activates[bank_stat_index(request.rank, request.bank)];
 }
 
-void DdrChannelModel::close_row(Rank& rank, Bank& bank, DdrCycle pre) {
+void DdrChannelModel::close_row(Rank& rank, Bank& bank, DdrCycle pre, TagId tag) {
   bank.open = false;
   bank.act_allowed = std::max(bank.act_allowed, pre + t_.tRP);
-  energy_.precharge();
+  energy_.precharge(tag);
   ++stats_.precharges;
   if (rank.open_banks > 0 && --rank.open_banks == 0) add_active_time(rank, rank.active_since, pre);
 }
@@ -166,7 +166,7 @@ void DdrChannelModel::apply_refreshes(Rank& rank, uint64_t epoch) {
   const DdrCycle first_start = DdrCycle(rank.refreshes + 1) * refi;
   const DdrCycle last_end = DdrCycle(epoch) * refi + t_.tRFC;
   for (Bank& bank : rank.banks) {
-    if (bank.open) close_row(rank, bank, first_start);
+    if (bank.open) close_row(rank, bank, first_start, kUntagged);  // the refresh's, not a transaction's
     bank.act_allowed = std::max(bank.act_allowed, last_end);
   }
   energy_.refresh(epoch - rank.refreshes);
@@ -174,20 +174,20 @@ void DdrChannelModel::apply_refreshes(Rank& rank, uint64_t epoch) {
   rank.refreshes = epoch;
 }
 
-void DdrChannelModel::auto_precharge(unsigned rank_index, unsigned bank_index) {
+void DdrChannelModel::auto_precharge(unsigned rank_index, unsigned bank_index, TagId tag) {
   Rank& rank = ranks_[rank_index];
   Bank& bank = rank.banks[bank_index];
-  if (bank.open) close_row(rank, bank, bank.pre_allowed);
+  if (bank.open) close_row(rank, bank, bank.pre_allowed, tag);
 }
 
-void DdrChannelModel::stream_row_hits(uint64_t bursts, bool write) {
+void DdrChannelModel::stream_row_hits(uint64_t bursts, bool write, TagId tag) {
   stats_.row_hits += bursts;
   if (write) {
     stats_.write_bursts += bursts;
-    energy_.write_bursts(bursts);
+    energy_.write_bursts(bursts, tag);
   } else {
     stats_.read_bursts += bursts;
-    energy_.read_bursts(bursts);
+    energy_.read_bursts(bursts, tag);
   }
 }
 

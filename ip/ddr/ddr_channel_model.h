@@ -10,6 +10,7 @@
 #include "ddr_energy.h"
 #include "ddr_stats.h"
 #include "ddr_timing.h"
+#include "ip/common/energy_ledger.h"
 
 #include <array>
 #include <cstdint>
@@ -28,6 +29,7 @@ struct BurstRequest {
   unsigned bank = 0;
   uint64_t row = 0;
   bool write = false;
+  TagId tag = kUntagged;  // energy attribution of the burst and of the commands it causes
 };
 
 struct BurstResult {
@@ -45,10 +47,11 @@ class DdrChannelModel {
                   const std::string& module, DdrStats& stats);
 
   BurstResult access(const BurstRequest& request);
-  // Closed-page policy: precharge the bank at the earliest legal cycle after its last access.
-  void auto_precharge(unsigned rank, unsigned bank);
+  // Closed-page policy: precharge the bank at the earliest legal cycle after its last access; the
+  // precharge is attributed to `tag` (the transaction's).
+  void auto_precharge(unsigned rank, unsigned bank, TagId tag);
   // DMI traffic, reported after the fact: counted as row-hit bursts, no timing state changes.
-  void stream_row_hits(uint64_t bursts, bool write);
+  void stream_row_hits(uint64_t bursts, bool write, TagId tag);
   // Brings refreshes and open-row time up to `end`; may be called again with a later end.
   void finalize(DdrCycle end);
 
@@ -89,7 +92,7 @@ class DdrChannelModel {
   DdrCycle respect_refresh(Rank& rank, DdrCycle ready);
   void apply_refreshes(Rank& rank, uint64_t epoch);
   void open_row(const BurstRequest& request, Bank& bank, DdrCycle act);
-  void close_row(Rank& rank, Bank& bank, DdrCycle pre);
+  void close_row(Rank& rank, Bank& bank, DdrCycle pre, TagId tag);
   void add_active_time(Rank& rank, DdrCycle from, DdrCycle to);
   size_t bank_stat_index(unsigned rank, unsigned bank) const;
 

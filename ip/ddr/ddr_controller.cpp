@@ -1,6 +1,7 @@
 #include "ddr_controller.h"
 
 #include "ip/common/config_error.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
 
 #include <algorithm>
@@ -40,6 +41,7 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
                              EnergyLedger& ledger)
     : sc_core::sc_module(name),
       socket("socket"),
+      ledger_(ledger),
       config_(validated(config, timing)),
       timing_(timing),
       map_(config_, timing_),
@@ -116,34 +118,37 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   }
   move_data(trans);
   const bool write = trans.is_write();
+  const TagId tag = energy_tag_of(trans, ledger_);
   const uint64_t tck = timing_.tCK_ps;
   const uint64_t now_ps = to_ps(sc_core::sc_time_stamp());
   const uint64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay);
   // Commands issue on clock edges; the front end adds its latency once per transaction.
   const DdrCycle ready = DdrCycle((arrival_ps + tck - 1) / tck) + config_.controller_latency_cycles;
-  const DdrCycle end = schedule(trans.get_address(), trans.get_data_length(), write, ready);
+  const DdrCycle end = schedule(trans.get_address(), trans.get_data_length(), write, tag, ready);
   const uint64_t end_ps = uint64_t(end) * tck;
   delay = from_ps(end_ps - now_ps);
   record(write, trans.get_data_length(), double(end_ps - arrival_ps) / 1000.0);
+  ledger_.count_dram_traffic(tag, trans.get_data_length(), write);
   trans.set_dmi_allowed(true);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 // Splits the transaction into bursts; they pipeline (each is scheduled from the same ready
 // cycle, so activates of later banks overlap earlier transfers). Returns the last data cycle.
-DdrCycle DdrController::schedule(uint64_t address, uint64_t length, bool write, DdrCycle ready) {
+DdrCycle DdrController::schedule(uint64_t address, uint64_t length, bool write, TagId tag, DdrCycle ready) {
   const uint64_t burst_bytes = timing_.burst_bytes();
   const bool closed_page = config_.closed_page();
   DdrCycle end = ready;
   touched_banks_.clear();
   for (uint64_t burst = address / burst_bytes * burst_bytes; burst < address + length; burst += burst_bytes) {
     const DdrLocation loc = map_.decode(burst);
-    const BurstResult result = channels_[loc.channel].access(BurstRequest{ready, loc.rank, loc.bank, loc.row, write});
+    const BurstResult result =
+        channels_[loc.channel].access(BurstRequest{ready, loc.rank, loc.bank, loc.row, write, tag});
     end = std::max(end, result.data_end);
     if (closed_page) remember_bank(loc);
   }
   for (const auto& [channel, bank] : touched_banks_)
-    channels_[channel].auto_precharge(bank / timing_.banks, bank % timing_.banks);
+    channels_[channel].auto_precharge(bank / timing_.banks, bank % timing_.banks, tag);
   return end;
 }
 
@@ -197,18 +202,20 @@ bool DdrController::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm
 
 // DMI traffic is modeled as row-hit streaming: whole bursts at peak bandwidth on each channel,
 // plus one CAS latency. It does not reserve the data bus (the accountant is told no time).
-sc_core::sc_time DdrController::account_dmi(uint64_t address, uint64_t bytes, bool write) {
+sc_core::sc_time DdrController::account_dmi(uint64_t address, uint64_t bytes, bool write, TagId tag) {
   if (bytes == 0) return sc_core::SC_ZERO_TIME;
+  tag = ledger_.tag_or_current(tag);
   const uint64_t burst_bytes = timing_.burst_bytes();
   const std::vector<uint64_t> per_channel = map_.bytes_per_channel(address % storage_.size(), bytes);
   uint64_t slowest_channel_bursts = 0;
   for (unsigned c = 0; c < per_channel.size(); ++c) {
     const uint64_t bursts = (per_channel[c] + burst_bytes - 1) / burst_bytes;
-    if (bursts) channels_[c].stream_row_hits(bursts, write);
+    if (bursts) channels_[c].stream_row_hits(bursts, write, tag);
     slowest_channel_bursts = std::max(slowest_channel_bursts, bursts);
   }
   (write ? stats_.bytes_written : stats_.bytes_read) += bytes;
   (write ? stats_.dmi_bytes_written : stats_.dmi_bytes_read) += bytes;
+  ledger_.count_dram_traffic(tag, bytes, write);
   const uint64_t latency = write ? timing_.CWL : timing_.CL;
   return timing_.cycles(slowest_channel_bursts * timing_.burst_cycles() + latency);
 }

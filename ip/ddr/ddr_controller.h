@@ -50,8 +50,8 @@ class DdrController : public sc_core::sc_module, public Reportable {
   class Accountant : public DmiAccountant {
    public:
     explicit Accountant(DdrController& owner) : owner_(owner) {}
-    sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write) override {
-      return owner_.account_dmi(address, bytes, write);
+    sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag) override {
+      return owner_.account_dmi(address, bytes, write, tag);
     }
 
    private:
@@ -68,11 +68,12 @@ class DdrController : public sc_core::sc_module, public Reportable {
 
   Check check(const tlm::tlm_generic_payload& trans) const;
   void move_data(tlm::tlm_generic_payload& trans);
-  DdrCycle schedule(uint64_t address, uint64_t length, bool write, DdrCycle ready);
+  DdrCycle schedule(uint64_t address, uint64_t length, bool write, TagId tag, DdrCycle ready);
   void remember_bank(const DdrLocation& location);
   void record(bool write, uint64_t length, double read_latency_ns);
-  sc_core::sc_time account_dmi(uint64_t address, uint64_t bytes, bool write);
+  sc_core::sc_time account_dmi(uint64_t address, uint64_t bytes, bool write, TagId tag);
 
+  EnergyLedger& ledger_;  // commands and bursts per tag, DRAM traffic per tag
   const DdrConfig config_;
   const DdrTiming timing_;
   const DdrAddressMap map_;

@@ -101,6 +101,8 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& config, Ener
     auto c = std::make_unique<Channel>();
     c->index = i;
     c->staging.resize(uint64_t{slots} * config.burst_bytes);
+    c->tag = new EnergyTagExtension;
+    c->trans.set_extension(c->tag);  // the payload owns it and frees it
     channels_.push_back(std::move(c));
     sc_core::sc_spawn([this, i] { channel_thread(i); }, ("channel" + std::to_string(i)).c_str());
   }
@@ -193,7 +195,7 @@ void DmaEngine::start_from_registers(unsigned channel) {
   bank_.set(dma::channel_reg(channel, dma::BYTES_DONE), 0);
   set_status_bits(channel, 0, dma::kStatusDone | dma::kStatusError);
   c.queue.push_back(Job{descriptor_from_registers(channel), true, {},
-                        sc_core::sc_time_stamp() + register_access_offset_});
+                        sc_core::sc_time_stamp() + register_access_offset_, kUntagged});
   refresh_busy(c);
   c.job_posted.notify(SC_ZERO_TIME);
 }
@@ -234,12 +236,13 @@ void DmaEngine::add_valid_range(int space, uint64_t base, uint64_t size) {
 }
 
 void DmaEngine::submit(unsigned channel, const DmaDescriptor& descriptor, DoneCallback on_done,
-                       const sc_time& submitter_local_time) {
+                       const sc_time& submitter_local_time, TagId tag) {
   if (channel >= config_.channels)
     throw std::out_of_range(std::string(name()) + ": submit to channel " + std::to_string(channel) + " of " +
                             std::to_string(config_.channels));
   Channel& c = *channels_[channel];
-  c.queue.push_back(Job{descriptor, false, std::move(on_done), sc_core::sc_time_stamp() + submitter_local_time});
+  c.queue.push_back(
+      Job{descriptor, false, std::move(on_done), sc_core::sc_time_stamp() + submitter_local_time, tag});
   refresh_busy(c);
   c.job_posted.notify(SC_ZERO_TIME);
 }
@@ -255,6 +258,7 @@ void DmaEngine::channel_thread(unsigned channel) {
     Job job = std::move(c.queue.front());
     c.queue.pop_front();
     c.running = true;
+    c.tag->tag = ledger_.tag_or_current(job.tag);  // every transaction and DMI block of the job carries it
     c.quantum.reset();
     const sc_time start = std::max(sc_core::sc_time_stamp(), job.earliest_start);
 
@@ -291,6 +295,7 @@ DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d
 
   TransferResult result;
   result.end = start;
+  const TagId tag = c.tag->tag;
   uint64_t reads = 0, writes = 0;
   sc_time next_read = start, next_write = start;
   for (;;) {
@@ -319,7 +324,7 @@ DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d
                                          << s.burst.src << " failed: " << c.trans.get_response_string());
         break;
       }
-      ledger_.count(staging_write_counter_, words_of(s.burst.bytes));
+      ledger_.count_tagged(staging_write_counter_, words_of(s.burst.bytes), tag);
       s.data_ready = done;
       read_done[reads % window] = done;
       next_read = read_at + clock_.period;
@@ -327,7 +332,7 @@ DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d
     } else {
       Slot& s = slot[writes % slots];
       uint8_t* data = c.staging.data() + uint64_t{writes % slots} * config_.burst_bytes;
-      ledger_.count(staging_read_counter_, words_of(s.burst.bytes));
+      ledger_.count_tagged(staging_read_counter_, words_of(s.burst.bytes), tag);
       const bool ok = issue(c, d.dst_space, tlm::TLM_WRITE_COMMAND, s.burst.dst, data, s.burst.bytes, write_at, done);
       result.end = std::max(result.end, done);
       if (!ok) {
@@ -352,8 +357,9 @@ bool DmaEngine::issue(Channel& c, int space, tlm::tlm_command command, uint64_t 
   c.quantum.set(issue_time > now ? issue_time - now : SC_ZERO_TIME);
   sc_time delay = c.quantum.get_local_time();
   ++c.stats.bursts;
-  if (space == dma::kLocalSpace && issue_local_dmi(command, address, data, bytes, now + delay, completion)) {
-    if (burst_control_counter_) ledger_.count(*burst_control_counter_);
+  const TagId tag = c.tag->tag;
+  if (space == dma::kLocalSpace && issue_local_dmi(command, address, data, bytes, tag, now + delay, completion)) {
+    if (burst_control_counter_) ledger_.count_tagged(*burst_control_counter_, 1, tag);
     if (c.quantum.need_sync()) c.quantum.sync();
     return true;
   }
@@ -361,7 +367,7 @@ bool DmaEngine::issue(Channel& c, int space, tlm::tlm_command command, uint64_t 
   if (space == dma::kLocalSpace) buffer_socket->b_transport(c.trans, delay);
   else mem_socket->b_transport(c.trans, delay);
   completion = sc_core::sc_time_stamp() + delay;
-  if (burst_control_counter_) ledger_.count(*burst_control_counter_);
+  if (burst_control_counter_) ledger_.count_tagged(*burst_control_counter_, 1, tag);
   if (c.quantum.need_sync()) c.quantum.sync();
   return c.trans.is_response_ok();
 }
@@ -393,7 +399,7 @@ const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, u
   return &local_dmi_.back();
 }
 
-bool DmaEngine::issue_local_dmi(tlm::tlm_command command, uint64_t address, uint8_t* data, uint32_t bytes,
+bool DmaEngine::issue_local_dmi(tlm::tlm_command command, uint64_t address, uint8_t* data, uint32_t bytes, TagId tag,
                                 const sc_time& issue_time, sc_time& completion) {
   const LocalDmiRegion* r = local_dmi_region(address, bytes);
   if (!r) return false;
@@ -401,7 +407,7 @@ bool DmaEngine::issue_local_dmi(tlm::tlm_command command, uint64_t address, uint
   const bool write = command == tlm::TLM_WRITE_COMMAND;
   if (write) std::memcpy(memory, data, bytes);
   else std::memcpy(data, memory, bytes);
-  completion = issue_time + r->accountant->account(address - r->accountant_offset, bytes, write);
+  completion = issue_time + r->accountant->account(address - r->accountant_offset, bytes, write, tag);
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include "dma_regs.h"
 
 #include "ip/common/energy_ledger.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/params.h"
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
@@ -63,9 +64,11 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
   // Queues a job on `channel` (< channels()); it runs after the channel's earlier jobs. No
   // interrupt and no STATUS bits other than BUSY: `on_done` is called from the channel thread at
   // the simulated completion time. `submitter_local_time` is the caller's quantum-keeper offset,
-  // so the job does not start before the caller's own simulated time.
+  // so the job does not start before the caller's own simulated time. The energy of the job (the
+  // staging FIFO, and through the payloads' EnergyTagExtension the bus beats, DDR commands and
+  // bursts, SRAM accesses) is attributed to the ledger tag `tag` (kUntagged: the current tag).
   void submit(unsigned channel, const DmaDescriptor& descriptor, DoneCallback on_done,
-              const sc_core::sc_time& submitter_local_time = sc_core::SC_ZERO_TIME);
+              const sc_core::sc_time& submitter_local_time = sc_core::SC_ZERO_TIME, TagId tag = kUntagged);
 
   struct ChannelStats {
     uint64_t jobs = 0;
@@ -94,6 +97,7 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
     bool from_registers = false;
     DoneCallback on_done;
     sc_core::sc_time earliest_start;
+    TagId tag = kUntagged;  // energy attribution (register jobs: none)
   };
   struct Channel {
     unsigned index = 0;
@@ -102,6 +106,7 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
     bool running = false;
     tlm_utils::tlm_quantumkeeper quantum;
     tlm::tlm_generic_payload trans;
+    EnergyTagExtension* tag = nullptr;  // attached to `trans` once (the payload owns it): the job's tag
     std::vector<uint8_t> staging;
     ChannelStats stats;
   };
@@ -131,7 +136,7 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
              const sc_core::sc_time& issue_time, sc_core::sc_time& completion);
   // The on-chip buffers grant DMI: a burst to them is a memcpy that their accountant (behind the
   // local bus's) counts and times. Returns false when no DMI region covers the burst.
-  bool issue_local_dmi(tlm::tlm_command command, uint64_t address, uint8_t* data, uint32_t bytes,
+  bool issue_local_dmi(tlm::tlm_command command, uint64_t address, uint8_t* data, uint32_t bytes, TagId tag,
                        const sc_core::sc_time& issue_time, sc_core::sc_time& completion);
   const LocalDmiRegion* local_dmi_region(uint64_t address, uint32_t bytes);
   void invalidate_local_dmi(sc_dt::uint64 start, sc_dt::uint64 end);

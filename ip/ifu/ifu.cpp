@@ -1,6 +1,7 @@
 #include "ifu.h"
 
 #include "ip/common/config_error.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
 #include "ip/common/register_window.h"
 #include "platform/soc_map.h"
@@ -635,6 +636,7 @@ isa::ErrorCode Ifu::run_transfer(Lane& l, const isa::Transfer& transfer, std::st
   const uint64_t ddr_address = job_.args[transfer.arg].base + transfer.ddr_offset;
   const uint64_t buffer_address = engine_->buffer_base(static_cast<isa::Buffer>(transfer.buffer)) + transfer.buffer_offset;
   l.transfer.emplace(transfer, ddr_address, buffer_address);
+  l.transfer_tag = layer_tag(ledger_, transfer.header.tag);
   l.next_dma_job = 0;
   l.transfer_pending = true;
   l.transfer_result = DmaErrorCode::none;
@@ -654,7 +656,8 @@ unsigned Ifu::dma_channel_of(const Lane& l) const {
 
 void Ifu::submit_next_dma_job(Lane& l, const sc_time& local_time) {
   const DmaDescriptor descriptor = l.transfer->job(l.next_dma_job++);
-  dma_.submit(dma_channel_of(l), descriptor, [this, &l](DmaErrorCode code) { on_dma_job_done(l, code); }, local_time);
+  dma_.submit(dma_channel_of(l), descriptor, [this, &l](DmaErrorCode code) { on_dma_job_done(l, code); }, local_time,
+              l.transfer_tag);
 }
 
 // Runs in the DMA channel's thread at the job's completion time.

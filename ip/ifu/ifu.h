@@ -111,6 +111,7 @@ class Ifu : public sc_core::sc_module, public Reportable {
     tlm_utils::tlm_quantumkeeper quantum;
     // LOAD/STORE in progress: its DMA jobs, the next to submit, the result so far.
     std::optional<ifu::TransferPlan> transfer;
+    TagId transfer_tag = kUntagged;  // ledger tag of the instruction's layer: its DMA jobs' energy
     uint32_t next_dma_job = 0;
     bool transfer_pending = false;
     DmaErrorCode transfer_result = DmaErrorCode::none;

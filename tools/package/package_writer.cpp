@@ -48,7 +48,9 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
   for (size_t i = 0; i < layers.size(); ++i) {
     const builder::LayerInfo& info = program.layers[i];
     LayerRecord& r = layers[i];
-    std::strncpy(r.name, info.name.c_str(), sizeof r.name - 1);
+    // Long names (ONNX paths) keep their tail, which says what the node is.
+    const size_t keep = std::min(info.name.size(), sizeof r.name - 1);
+    std::memcpy(r.name, info.name.data() + info.name.size() - keep, keep);
     r.kind = kind_of(info.kind);
     r.tag = static_cast<uint32_t>(i);
     r.first_instruction = info.first_instruction;

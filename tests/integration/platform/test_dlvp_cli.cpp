@@ -225,3 +225,43 @@ TEST(DlvpCli, Ddr4ConfigurationRunsTheSameSoftware) {
 }
 
 }  // namespace
+
+namespace {
+
+const std::string kFashion = std::string(DLVP_SOURCE_DIR) + "/scenarios/fashion_mnist.yaml";
+
+// The accuracy the classify app printed, in percent (-1 when absent).
+double printed_accuracy(const std::string& output) {
+  const auto at = output.find("classify: accuracy ");
+  return at == std::string::npos ? -1.0 : std::stod(output.substr(at + 19));
+}
+
+}  // namespace
+
+TEST(DlvpCli, FashionMnistClassifierRunsTheCompiledModelWithAPerLayerReport) {
+  const auto dir = out_dir("fashion");
+  const auto r = run_dlvp("run " + kFashion + " --set 'software.args[3]=100' --out " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  // 100 images of a ~91 % model: far above chance (10 %), with latency and energy per image.
+  EXPECT_GT(printed_accuracy(r.output), 75.0) << r.output;
+  EXPECT_NE(r.output.find(" of 100)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("latency per image"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("energy per image"), std::string::npos) << r.output;
+  const auto report = read_report(dir);
+  const auto& a = report["accelerator"];
+  EXPECT_EQ(a["jobs"], 100);
+  EXPECT_EQ(a["batch_size"], 1);
+  ASSERT_GE(a["layers"].size(), 3u);
+  double read = 0;
+  for (const auto& layer : a["layers"]) {
+    EXPECT_NE(layer["name"].get<std::string>().rfind("layer", 0), 0u) << "layers are named from the package";
+    EXPECT_GT(layer["dram_read_bytes"].get<double>(), 0) << layer.dump();
+    EXPECT_GT(layer["energy_by_level"]["dram"].get<double>(), 0) << layer.dump();
+    read += layer["dram_read_bytes"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ(a["total"]["dram_read_bytes"].get<double>(), read);
+  EXPECT_GT(a["per_inference"]["off_chip_bytes"].get<double>(), 0);
+  const std::string csv = read_text(dir, "layers.csv");
+  EXPECT_EQ(csv.rfind("layer,name,kind,input,output,macs,cycles", 0), 0u) << csv;
+  EXPECT_NE(csv.find("\ntotal,"), std::string::npos) << csv;
+}

@@ -43,6 +43,7 @@ class RecordingMemory : public sc_core::sc_module, public DmiAccountant {
   struct Accounted {
     uint64_t address, bytes;
     bool write;
+    TagId tag;
   };
 
   tlm_utils::simple_target_socket<RecordingMemory> socket;
@@ -63,8 +64,8 @@ class RecordingMemory : public sc_core::sc_module, public DmiAccountant {
 
   void invalidate(uint64_t first, uint64_t last) { socket->invalidate_direct_mem_ptr(first, last); }
 
-  sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write) override {
-    accounted.push_back({address, bytes, write});
+  sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag) override {
+    accounted.push_back({address, bytes, write, tag});
     return latency;
   }
 

@@ -1,5 +1,6 @@
 #include "bus_test_bench.h"
 
+#include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
 
 #include <tlm_utils/tlm_quantumkeeper.h>
@@ -497,6 +498,55 @@ TEST(Bus, EnergyCountsOneTransferPerBeatScaledByWidth) {
   EXPECT_EQ(spec.level, Level::other);
   EXPECT_DOUBLE_EQ(spec.unit_energy, kBusTransferEnergy * config.width_bytes / 8.0);
   EXPECT_DOUBLE_EQ(bench.ledger.energy_of(counter, 0.0), spec.unit_energy * static_cast<double>(expected_beats));
+}
+
+TEST(Bus, BeatsAreCountedUnderThePayloadsEnergyTag) {
+  const BusConfig config;
+  BusBench bench(config, two_memories(), 1);
+  EnergyLedger& l = bench.ledger;
+  const TagId layer = l.tag_named("layer2"), job = l.tag_named("job0");
+  bench.initiator(0).script = [&](ScriptedInitiator& cpu) {
+    std::vector<uint8_t> data(64);
+    sc_time delay;
+    tlm::tlm_generic_payload trans;
+    EnergyTagExtension extension(layer);
+    trans.set_extension(&extension);
+    setup_payload(trans, tlm::TLM_WRITE_COMMAND, kDdrBase, data.data(), 64);
+    cpu.socket->b_transport(trans, delay);  // 8 beats, the payload's tag
+    trans.clear_extension(&extension);
+    cpu.access(tlm::TLM_READ_COMMAND, kDdrBase, data.data(), 16, delay);  // 2 beats, untagged
+    l.set_tag(job);
+    cpu.access(tlm::TLM_READ_COMMAND, kDdrBase, data.data(), 24, delay);  // 3 beats, the current tag
+    l.set_tag(kUntagged);
+  };
+  sc_core::sc_start();
+  const CounterId beats_counter = bench.bus->transfer_counter();
+  EXPECT_EQ(l.count_of(beats_counter, layer), 8u);
+  EXPECT_EQ(l.count_of(beats_counter, job), 3u);
+  EXPECT_EQ(l.count_of(beats_counter, kUntagged), 2u);
+}
+
+TEST(Bus, DmiBlocksPassTheirTagToTheMemoryAndCountBeatsUnderIt) {
+  const BusConfig config;
+  BusBench bench(config, two_memories(), 1);
+  sc_core::sc_start(SC_ZERO_TIME);
+  tlm::tlm_generic_payload trans;
+  DmiAccountingExtension accounting;
+  trans.set_extension(&accounting);
+  setup_payload(trans, tlm::TLM_READ_COMMAND, kSramBase, nullptr, 0);
+  tlm::tlm_dmi dmi;
+  ASSERT_TRUE(bench.initiator(0).socket->get_direct_mem_ptr(trans, dmi));
+  trans.clear_extension(&accounting);
+  ASSERT_NE(accounting.accountant, nullptr);
+  const TagId layer = bench.ledger.tag_named("layer1");
+  accounting.accountant->account(0x40, 64, true, layer);
+  accounting.accountant->account(0x80, 32, false);
+  const RecordingMemory& sram = bench.memory(1);
+  ASSERT_EQ(sram.accounted.size(), 2u);
+  EXPECT_EQ(sram.accounted[0].tag, layer);
+  EXPECT_EQ(sram.accounted[1].tag, kUntagged);
+  EXPECT_EQ(bench.ledger.count_of(bench.bus->transfer_counter(), layer), beats(config, 64));
+  EXPECT_EQ(bench.ledger.count_of(bench.bus->transfer_counter(), kUntagged), beats(config, 32));
 }
 
 TEST(Bus, ReportGivesBytesUtilizationAndWaitPerPort) {

@@ -6,6 +6,7 @@
 #include "ip/cnn/cnn_engine.h"
 #include "ip/cnn/cnn_regs.h"
 #include "ip/common/config_error.h"
+#include "ip/common/energy_tag.h"
 
 #include <gtest/gtest.h>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -431,6 +432,34 @@ TEST(CnnEngine, StatisticsPerLayerAndReport) {
   EXPECT_GT(l1["energy_by_level_pJ"]["buffer"].get<double>(), 0.0);
   EXPECT_GT(l1["energy_by_level_pJ"]["array"].get<double>(), 0.0);
   EXPECT_GT(l1["energy_by_level_pJ"]["rf"].get<double>(), 0.0);
+}
+
+TEST(CnnEngine, LayerReportHoldsTheLayersDramTrafficAndOtherModulesEnergy) {
+  Bench bench;
+  EnergyLedger& l = bench.ledger;
+  // What the IFU's LOAD/STOREs of layer 1 caused elsewhere, under the tag it resolves by name.
+  const TagId tag = layer_tag(l, 1);
+  const CounterId dram =
+      l.add_counter(CounterSpec{"ddr", "read_burst", Level::dram, Action::read, 100.0, "burst", "test"});
+  l.count_tagged(dram, 3, tag);
+  l.count(dram, 5);  // someone else's, untagged
+  l.count_dram_traffic(tag, 640, false);
+  l.count_dram_traffic(tag, 64, true);
+  l.count_dram_traffic(kUntagged, 4096, false);
+  isa::Instruction in = example_conv();
+  in.header.tag = 1;
+  bench.script = [&](Bench& b) { EXPECT_EQ(b.execute(in, 0), isa::kErrNone); };
+  run(bench);
+  EXPECT_EQ(bench.engine.layer_tag(1), tag) << "the engine and the IFU share the layer's tag";
+  EXPECT_EQ(bench.engine.layer_stats().at(1).ledger_tag, tag);
+  nlohmann::json report;
+  bench.engine.report(report, 1e6);
+  ASSERT_EQ(report["layers"].size(), 1u);
+  const auto& layer = report["layers"][0];
+  EXPECT_EQ(layer["dram_read_bytes"].get<uint64_t>(), 640u);
+  EXPECT_EQ(layer["dram_write_bytes"].get<uint64_t>(), 64u);
+  EXPECT_DOUBLE_EQ(layer["energy_by_level_pJ"]["dram"].get<double>(), 300.0);
+  EXPECT_GT(layer["energy_by_level_pJ"]["mac"].get<double>(), 0.0);
 }
 
 TEST(CnnEngine, OutOfRangeConfigurationIsAConfigErrorNamingTheKey) {

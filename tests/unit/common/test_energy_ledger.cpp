@@ -47,6 +47,58 @@ TEST(EnergyLedger, AttributionToTags) {
   EXPECT_EQ(ledger.count_of(mul, job), 0u);
 }
 
+TEST(EnergyLedger, UntaggedCountsAreWhatNoTagReceived) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto mul = ledger.add_counter_from_table("pe", "mul", dlvp::Level::mac, dlvp::Action::compute, "int8_mul");
+  const auto layer = ledger.define_tag("layer0");
+  ledger.count(mul, 5);
+  ledger.count_tagged(mul, 11, layer);
+  ledger.count_tagged(mul, 2, dlvp::kUntagged);  // explicitly untagged: ignores the current tag
+  EXPECT_EQ(ledger.count_of(mul, dlvp::kUntagged), 7u);
+  EXPECT_DOUBLE_EQ(ledger.energy_of(mul, dlvp::kUntagged), 7 * 0.2);
+}
+
+TEST(EnergyLedger, TagNamedSharesOneTagPerName) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto first = ledger.tag_named("layer3");
+  EXPECT_NE(first, dlvp::kUntagged);
+  EXPECT_EQ(ledger.tag_named("layer3"), first) << "a second module resolving the name gets the same tag";
+  EXPECT_EQ(ledger.tag_name(first), "layer3");
+  const auto other = ledger.tag_named("layer4");
+  EXPECT_NE(other, first);
+  // define_tag keeps creating tags; a name it defined first is what tag_named resolves to.
+  const auto job = ledger.define_tag("job0");
+  const auto again = ledger.define_tag("job0");
+  EXPECT_NE(again, job);
+  EXPECT_EQ(ledger.tag_named("job0"), job);
+  EXPECT_EQ(ledger.tag_named("untagged"), dlvp::kUntagged);
+  EXPECT_EQ(ledger.tag_count(), 5u);
+}
+
+TEST(EnergyLedger, TagOrCurrentFallsBackToTheCurrentTag) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto job = ledger.define_tag("job0");
+  const auto layer = ledger.define_tag("layer0");
+  EXPECT_EQ(ledger.tag_or_current(dlvp::kUntagged), dlvp::kUntagged);
+  ledger.set_tag(job);
+  EXPECT_EQ(ledger.tag_or_current(dlvp::kUntagged), job);
+  EXPECT_EQ(ledger.tag_or_current(layer), layer);
+}
+
+TEST(EnergyLedger, DramTrafficPerTag) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto layer = ledger.tag_named("layer0");
+  ledger.count_dram_traffic(layer, 100, false);
+  ledger.count_dram_traffic(layer, 30, true);
+  ledger.count_dram_traffic(dlvp::kUntagged, 64, false);
+  EXPECT_EQ(ledger.dram_traffic(layer).read_bytes, 100u);
+  EXPECT_EQ(ledger.dram_traffic(layer).write_bytes, 30u);
+  EXPECT_EQ(ledger.dram_traffic(dlvp::kUntagged).read_bytes, 64u);
+  EXPECT_EQ(ledger.dram_traffic(ledger.tag_named("layer1")).read_bytes, 0u) << "a tag without traffic";
+  ledger.reset_counts();
+  EXPECT_EQ(ledger.dram_traffic(layer).read_bytes, 0u);
+}
+
 TEST(EnergyLedger, SourcesNameTheTableEntry) {
   dlvp::EnergyLedger ledger(table45());
   const auto id = ledger.add_counter_from_table("x", "y", dlvp::Level::mac, dlvp::Action::compute, "int16_mul");

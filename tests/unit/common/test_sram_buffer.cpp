@@ -1,5 +1,6 @@
 // SramBuffer: address checks, access timing per port width and port count, energy counts.
 #include "ip/common/config_error.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/sram_buffer.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 
 using namespace dlvp;
 using sc_core::sc_time;
@@ -42,12 +44,17 @@ struct Rig {
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
   }
 
-  // Returns the annotated delay; `status` gets the response.
-  sc_time access(tlm::tlm_command cmd, uint64_t address, unsigned length, tlm::tlm_response_status* status = nullptr) {
+  // Returns the annotated delay; `status` gets the response. A payload with `tag` carries it in an
+  // EnergyTagExtension.
+  sc_time access(tlm::tlm_command cmd, uint64_t address, unsigned length, tlm::tlm_response_status* status = nullptr,
+                 std::optional<TagId> tag = std::nullopt) {
     tlm::tlm_generic_payload t;
     setup_payload(t, cmd, address, data.data(), length);
+    EnergyTagExtension extension(tag.value_or(kUntagged));
+    if (tag) t.set_extension(&extension);
     sc_time delay = sc_core::SC_ZERO_TIME;
     init->socket->b_transport(t, delay);
+    if (tag) t.clear_extension(&extension);
     if (status) *status = t.get_response_status();
     return delay;
   }
@@ -170,6 +177,39 @@ TEST(SramBuffer, EnergyCountsSixtyFourBitWordsAtTheArraySize) {
   rig.sram->report(j, 1000.0);
   EXPECT_EQ(j["bytes_read"], 112u);
   EXPECT_EQ(j["write_accesses"], 2u);
+}
+
+TEST(SramBuffer, CountsGoToThePayloadsTagOrTheAccountantsOrTheCallersTag) {
+  Rig rig(config_of(8192, 8, 1));
+  EnergyLedger& l = rig.ledger;
+  const TagId layer = l.tag_named("layer1"), job = l.tag_named("job0");
+  const CounterId rd = l.find("sram", "read"), wr = l.find("sram", "write");
+  rig.access(tlm::TLM_WRITE_COMMAND, 0, 64, nullptr, layer);  // 8 words to the payload's tag
+  rig.access(tlm::TLM_READ_COMMAND, 0, 16);                   // no extension, no current tag: untagged
+  l.set_tag(job);
+  rig.access(tlm::TLM_READ_COMMAND, 0, 8);                    // no extension: the current tag
+  rig.access(tlm::TLM_READ_COMMAND, 0, 24, nullptr, layer);   // the payload's tag wins over the current one
+  rig.sram->count_writes(16, layer);                          // fast path with an explicit tag
+  rig.sram->count_reads(32);                                  // fast path: the current tag
+  l.set_tag(kUntagged);
+  EXPECT_EQ(l.count_of(wr, layer), 8u + 2u);
+  EXPECT_EQ(l.count_of(rd, layer), 3u);
+  EXPECT_EQ(l.count_of(rd, job), 1u + 4u);
+  EXPECT_EQ(l.count_of(rd, kUntagged), 2u);
+
+  // DMI blocks reported through the accountant go to the tag it is given.
+  DmiAccountingExtension ext;
+  tlm::tlm_dmi dmi;
+  tlm::tlm_generic_payload t;
+  setup_payload(t, tlm::TLM_READ_COMMAND, 0, nullptr, 0);
+  t.set_extension(&ext);
+  ASSERT_TRUE(rig.init->socket->get_direct_mem_ptr(t, dmi));
+  t.clear_extension(&ext);
+  ASSERT_NE(ext.accountant, nullptr);
+  ext.accountant->account(0, 64, true, layer);
+  ext.accountant->account(0, 64, false);
+  EXPECT_EQ(l.count_of(wr, layer), 10u + 8u);
+  EXPECT_EQ(l.count_of(rd, kUntagged), 2u + 8u);
 }
 
 TEST(SramBuffer, OutOfRangeConfigurationIsAConfigError) {

@@ -2,6 +2,7 @@
 // refresh, contention, energy, error responses, data integrity (transport, DMI, debug) and
 // the sparse host storage.
 #include "ip/common/energy_ledger.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/tech_table.h"
 #include "ip/common/tlm_util.h"
 #include "ip/ddr/ddr_controller.h"
@@ -339,6 +340,82 @@ TEST(DdrController, EnergyIsCommandCountsTimesIddEnergies) {
   EXPECT_DOUBLE_EQ(rig.energy("ch0.refresh"), 3 * e_ref);
   EXPECT_EQ(s.precharges, 2u);
   EXPECT_EQ(rig.count("ch0.active_background"), (t.tREFI - front - t.tRP) * t.tCK_ps / 1000);
+}
+
+TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
+  const DdrTiming t = preset("ddr4-2400-x64");
+  DdrConfig open_page, closed_page;
+  closed_page.page_policy = "closed";
+  closed_page.refresh = false;
+  TagId layer0 = kUntagged, layer1 = kUntagged, layer2 = kUntagged;
+  DmiAccountant* accountant = nullptr;
+  Rig* open_ptr = nullptr;
+  auto tagged = [](Initiator& cpu, tlm::tlm_command command, uint64_t address, unsigned length, TagId tag,
+                   sc_time at) {
+    std::vector<unsigned char> data(length);
+    tlm::tlm_generic_payload trans;
+    setup_payload(trans, command, address, data.data(), length);
+    EnergyTagExtension extension(tag);
+    trans.set_extension(&extension);
+    EXPECT_EQ(cpu.transport(trans, at).status, tlm::TLM_OK_RESPONSE);
+    trans.clear_extension(&extension);
+  };
+  Rig open(open_page, t, [&](Initiator& cpu) {
+    unsigned char data[64] = {};
+    DdrLocation conflict = open_ptr->ddr->address_map().decode(0);
+    conflict.row += 1;
+    const uint64_t other_row = open_ptr->ddr->address_map().encode(conflict);
+    tagged(cpu, tlm::TLM_READ_COMMAND, 0, 40, layer0, t.cycles(0));                // empty: ACT + burst, 40 B
+    cpu.access(tlm::TLM_READ_COMMAND, 0, data, 64, t.cycles(1000));                 // hit, untagged
+    tagged(cpu, tlm::TLM_WRITE_COMMAND, other_row, 64, layer1, t.cycles(2000));    // conflict: PRE + ACT + burst
+    tlm::tlm_generic_payload request;
+    setup_payload(request, tlm::TLM_READ_COMMAND, 0, nullptr, 0);
+    DmiAccountingExtension extension;
+    request.set_extension(&extension);
+    tlm::tlm_dmi dmi;
+    EXPECT_TRUE(cpu.socket->get_direct_mem_ptr(request, dmi));
+    request.clear_extension(&extension);
+    accountant = extension.accountant;
+  }, TechTable{}, "ddr_open");
+  open_ptr = &open;
+  Rig closed(closed_page, t, [&](Initiator& cpu) {
+    tagged(cpu, tlm::TLM_READ_COMMAND, 0, 64, layer2, t.cycles(0));  // ACT + burst + auto-precharge
+  }, TechTable{}, "ddr_closed");
+  layer0 = open.ledger.tag_named("layer0");
+  layer1 = open.ledger.tag_named("layer1");
+  layer2 = closed.ledger.tag_named("layer2");
+  sc_core::sc_start();
+  ASSERT_NE(accountant, nullptr);
+  accountant->account(8192, 4096, false, layer0);  // DMI: 64 row-hit bursts of layer0
+  open.ddr->finalize(t.cycles(3 * uint64_t(t.tREFI) + 10));  // three refreshes; the first closes the row
+
+  const EnergyLedger& l = open.ledger;
+  auto counter = [](const Rig& rig, const char* name) {
+    return rig.ledger.find(rig.ddr->name(), std::string("ch0.") + name);
+  };
+  const CounterId act = counter(open, "activate"), pre = counter(open, "precharge");
+  const CounterId rd = counter(open, "read_burst"), wr = counter(open, "write_burst");
+  const uint64_t dmi_bursts = 4096 / t.burst_bytes();
+  EXPECT_EQ(l.count_of(act, layer0), 1u);
+  EXPECT_EQ(l.count_of(act, layer1), 1u);
+  EXPECT_EQ(l.count_of(act, kUntagged), 0u);
+  EXPECT_EQ(l.count_of(pre, layer1), 1u) << "the conflict's precharge belongs to the transaction that caused it";
+  EXPECT_EQ(l.count_of(pre, kUntagged), 1u) << "the refresh's precharge belongs to no transaction";
+  EXPECT_EQ(l.count_of(rd, layer0), 1u + dmi_bursts);
+  EXPECT_EQ(l.count_of(rd, kUntagged), 1u);
+  EXPECT_EQ(l.count_of(wr, layer1), 1u);
+  EXPECT_EQ(l.count_of(counter(open, "refresh")), 3u);
+  for (const char* time_driven : {"refresh", "active_background"})
+    for (TagId tag : {layer0, layer1}) EXPECT_EQ(l.count_of(counter(open, time_driven), tag), 0u) << time_driven;
+  // Bytes as requested, not rounded to bursts; DMI blocks included.
+  EXPECT_EQ(l.dram_traffic(layer0).read_bytes, 40u + 4096u);
+  EXPECT_EQ(l.dram_traffic(layer0).write_bytes, 0u);
+  EXPECT_EQ(l.dram_traffic(layer1).write_bytes, 64u);
+  EXPECT_EQ(l.dram_traffic(kUntagged).read_bytes, 64u);
+  // Closed page: the auto-precharge is the transaction's.
+  EXPECT_EQ(closed.ledger.count_of(counter(closed, "precharge"), layer2), 1u);
+  EXPECT_EQ(closed.ledger.count_of(counter(closed, "activate"), layer2), 1u);
+  EXPECT_EQ(closed.ledger.dram_traffic(layer2).read_bytes, 64u);
 }
 
 TEST(DdrController, TechnologyTableEntryReplacesTheCurrentModel) {

@@ -4,6 +4,7 @@
 // The test bench has its own memories (a fixed latency plus a per-byte occupancy with a busy-until
 // reservation) and a CPU thread that programs registers, so it depends on no other IP block.
 #include "ip/common/config_error.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/sram_buffer.h"
 #include "ip/dma/dma_engine.h"
 
@@ -13,6 +14,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 
 using namespace dlvp;
@@ -51,6 +53,7 @@ class TestMemory : public sc_core::sc_module {
   uint64_t largest_transaction = 0;
   uint64_t align = 0;                 // when set, reads crossing a multiple of `align` are counted
   uint64_t unaligned_reads = 0;
+  std::map<TagId, uint64_t> bytes_by_tag;  // bytes of the payloads carrying an EnergyTagExtension
 
   TestMemory(sc_core::sc_module_name n, uint64_t base_address, uint64_t size, sc_time lat, sc_time byte_time)
       : sc_module(n), bytes(size), base(base_address), latency(lat), per_byte(byte_time) {
@@ -77,6 +80,7 @@ class TestMemory : public sc_core::sc_module {
     else std::memcpy(t.get_data_ptr(), at(a), n);
     ++transactions;
     largest_transaction = std::max(largest_transaction, n);
+    if (const auto* tag = t.get_extension<EnergyTagExtension>()) bytes_by_tag[tag->tag] += n;
     if (align && t.is_read() && a / align != (a + n - 1) / align) ++unaligned_reads;
     const sc_time now = sc_core::sc_time_stamp();
     const sc_time start = std::max(now + delay, busy_until);
@@ -319,6 +323,55 @@ TEST(DmaEngine, BurstControlEnergyCountedWhenTheTableHasAnEntry) {
 
 // ---------------------------------------------------------------------------------------------
 // Registers and interrupt
+
+TEST(DmaEngine, EnergyOfASubmittedJobGoesToItsTag) {
+  BenchOptions o;
+  o.local_is_sram = true;
+  o.local_bytes = 64 * 1024;
+  o.burst_energy_entry = true;
+  Bench b(o);
+  EnergyLedger& l = b.ledger;
+  const TagId load_tag = l.tag_named("layer0"), store_tag = l.tag_named("layer1");
+  DmaDescriptor in = block(kDdrBase, 0x400, 32, 256, 512, 256);  // 8 KiB, DDR -> SRAM
+  in.dst_space = dma::kLocalSpace;
+  DmaDescriptor out = block(0x400, kDdrBase + 0x20000, 1, 4096, 0, 0);  // 4 KiB, SRAM -> DDR
+  out.src_space = dma::kLocalSpace;
+  DmaDescriptor by_registers = block(kDdrBase + 0x40000, 0x8000, 1, 1024, 0, 0);  // 1 KiB, untagged
+  by_registers.dst_space = dma::kLocalSpace;
+  Outcome loaded, stored;
+  b.dma->submit(0, in, [&](DmaErrorCode code) {
+    record(loaded)(code);
+    b.dma->submit(0, out, record(stored), sc_core::SC_ZERO_TIME, store_tag);
+  }, sc_core::SC_ZERO_TIME, load_tag);
+  b.cpu->script = [&](TestCpu& cpu) {
+    Bench::program(cpu, 1, by_registers, false);
+    while (!(cpu.read(dma::channel_reg(1, dma::STATUS)) & dma::kStatusDone)) wait(sc_time(1, SC_US));
+  };
+  sc_core::sc_start();
+  ASSERT_TRUE(loaded.called && stored.called);
+  ASSERT_EQ(loaded.code, DmaErrorCode::none);
+  ASSERT_EQ(stored.code, DmaErrorCode::none);
+
+  // The staging FIFO and the burst control (64 B bursts of whole 64-bit words).
+  const CounterId staged_in = l.find("dma", "staging.write"), staged_out = l.find("dma", "staging.read");
+  const CounterId control = l.find("dma", "burst_control");
+  for (CounterId id : {staged_in, staged_out}) {
+    EXPECT_EQ(l.count_of(id, load_tag), in.total_bytes() / 8) << l.spec(id).name;
+    EXPECT_EQ(l.count_of(id, store_tag), out.total_bytes() / 8) << l.spec(id).name;
+    EXPECT_EQ(l.count_of(id, kUntagged), by_registers.total_bytes() / 8) << l.spec(id).name;
+  }
+  EXPECT_EQ(l.count_of(control, load_tag), 2 * in.total_bytes() / 64);
+  EXPECT_EQ(l.count_of(control, store_tag), 2 * out.total_bytes() / 64);
+  // The SRAM (through DMI: the accountant is given the tag) and the system side (the payload's
+  // extension) see the same tags.
+  const CounterId sram_write = l.find("sram", "write"), sram_read = l.find("sram", "read");
+  EXPECT_EQ(l.count_of(sram_write, load_tag), in.total_bytes() / 8);
+  EXPECT_EQ(l.count_of(sram_read, store_tag), out.total_bytes() / 8);
+  EXPECT_EQ(l.count_of(sram_write, kUntagged), by_registers.total_bytes() / 8);
+  EXPECT_EQ(b.ddr->bytes_by_tag[load_tag], in.total_bytes());
+  EXPECT_EQ(b.ddr->bytes_by_tag[store_tag], out.total_bytes());
+  EXPECT_EQ(b.ddr->bytes_by_tag[kUntagged], by_registers.total_bytes()) << "register jobs carry no tag";
+}
 
 TEST(DmaEngine, RegisterJobSetsDoneRaisesIrqAndW1CClearsIt) {
   Bench b;

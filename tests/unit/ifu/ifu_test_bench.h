@@ -3,9 +3,11 @@
 // programs the IFU through the system bus and sleeps until the interrupt, and a fake compute
 // engine written here: it executes CONV as "copy in_c x in_h x in_w bytes from the input buffer to
 // the output buffer" in a configurable time, records what it ran and when, and refuses chosen
-// instructions with a chosen error code.
+// instructions with a chosen error code. With BenchOptions::cnn set, the real CNN engine (its three
+// buffers on the local bus) replaces the fake engine and its buffers, for builder programs.
 #pragma once
 #include "ip/bus/bus.h"
+#include "ip/cnn/cnn_engine.h"
 #include "ip/common/energy_ledger.h"
 #include "ip/common/sram_buffer.h"
 #include "ip/common/tech_table.h"
@@ -39,6 +41,7 @@ constexpr uint64_t kDdrBase = 0x80000000;
 constexpr uint64_t kDdrBytes = uint64_t{16} << 20;
 constexpr uint64_t kIfuBase = 0x10020000;      // the IFU's register window
 constexpr uint64_t kDmaBase = 0x10010000;      // the DMA's register window
+constexpr uint64_t kCnnBase = 0x10030000;      // the real CNN engine's register window (BenchOptions::cnn)
 constexpr uint64_t kUnmappedBase = 0x40000000;  // nothing answers here
 constexpr uint64_t kProgramBase = kDdrBase;     // default place of the instruction stream
 constexpr uint64_t kInputWindow = kDdrBase + 0x100000;   // job argument 0
@@ -155,6 +158,7 @@ struct BenchOptions {
   DmaConfig dma;
   sc_time compute_time = sc_time(1, SC_US);
   uint64_t buffer_bytes = 64 * 1024;
+  std::optional<CnnConfig> cnn;  // set: the real CNN engine, its buffers at kBufferBase[0] and up
   std::string tech_path = std::string(DLVP_SOURCE_DIR) + "/scenarios/tech/horowitz-45nm.yaml";
 };
 
@@ -182,10 +186,11 @@ struct Bench {
   EnergyLedger ledger;
   std::unique_ptr<DdrController> ddr;
   std::unique_ptr<Bus> system_bus, local_bus;
-  std::array<std::unique_ptr<SramBuffer>, isa::kBufCount> buffers;
+  std::array<std::unique_ptr<SramBuffer>, isa::kBufCount> buffers;  // the fake engine's (empty with `cnn`)
   std::unique_ptr<DmaEngine> dma;
   std::unique_ptr<Ifu> ifu;
   FakeEngine engine;
+  std::unique_ptr<CnnEngine> cnn;  // BenchOptions::cnn
   std::unique_ptr<RegisterInitiator> cpu;
   sc_core::sc_signal<bool> irq{"ifu_irq"}, dma_irq{"dma_irq"};
   size_t cpu_port = 0, fetch_port = 1, dma_port = 2;
@@ -201,18 +206,29 @@ struct Bench {
     system_map.add("ddr", kDdrBase, kDdrBytes);
     system_map.add("ifu", kIfuBase, 0x1000);
     system_map.add("dma", kDmaBase, 0x1000);
+    if (o.cnn) system_map.add("cnn", kCnnBase, 0x1000);
     system_bus = std::make_unique<Bus>("system_bus", BusConfig{}, system_map, ledger);
 
-    MemoryMap local_map("ifu test local map");
     const char* names[] = {"input_buffer", "weight_buffer", "output_buffer"};
-    SramBufferConfig sram;
-    sram.size_bytes = o.buffer_bytes;
-    sram.port_width_bytes = 16;
-    sram.clock_mhz = 214;
+    std::array<SramBuffer*, isa::kBufCount> local_buffers{};
+    if (o.cnn) {
+      cnn = std::make_unique<CnnEngine>("cnn", *o.cnn, ledger, kBufferBase[0]);
+      for (int b = 0; b < isa::kBufCount; ++b) local_buffers[b] = &cnn->buffer(static_cast<isa::Buffer>(b));
+    } else {
+      SramBufferConfig sram;
+      sram.size_bytes = o.buffer_bytes;
+      sram.port_width_bytes = 16;
+      sram.clock_mhz = 214;
+      for (int b = 0; b < isa::kBufCount; ++b) {
+        buffers[b] = std::make_unique<SramBuffer>(names[b], sram, ledger);
+        local_buffers[b] = engine.buffers[b] = buffers[b].get();
+      }
+    }
+    ComputeEngineIf& compute = cnn ? static_cast<ComputeEngineIf&>(*cnn) : engine;
+    MemoryMap local_map("ifu test local map");
     for (int b = 0; b < isa::kBufCount; ++b) {
-      local_map.add(names[b], kBufferBase[b], o.buffer_bytes);
-      buffers[b] = std::make_unique<SramBuffer>(names[b], sram, ledger);
-      engine.buffers[b] = buffers[b].get();
+      const auto buffer = static_cast<isa::Buffer>(b);
+      local_map.add(names[b], compute.buffer_base(buffer), compute.buffer_size(buffer));
     }
     local_bus = std::make_unique<Bus>("local_bus", BusConfig{}, local_map, ledger);
 
@@ -220,7 +236,7 @@ struct Bench {
     ifu = std::make_unique<Ifu>("ifu", o.ifu, *dma, ledger);
     cpu = std::make_unique<RegisterInitiator>("cpu");
     engine.time_per_instruction = o.compute_time;
-    ifu->set_compute_engine(&engine);
+    ifu->set_compute_engine(&compute);
 
     cpu->socket.bind(system_bus->target_socket);
     ifu->fetch_socket.bind(system_bus->target_socket);
@@ -228,15 +244,19 @@ struct Bench {
     system_bus->initiator_socket.bind(ddr->socket);
     system_bus->initiator_socket.bind(ifu->reg_socket);
     system_bus->initiator_socket.bind(dma->reg_socket);
+    if (cnn) system_bus->initiator_socket.bind(cnn->reg_socket);
     dma->buffer_socket.bind(local_bus->target_socket);
-    for (auto& b : buffers) local_bus->initiator_socket.bind(b->socket);
+    for (SramBuffer* b : local_buffers) local_bus->initiator_socket.bind(b->socket);
     system_bus->set_initiator_name(cpu_port, "cpu");
     system_bus->set_initiator_name(fetch_port, "ifu");
     system_bus->set_initiator_name(dma_port, "dma");
     ifu->irq.bind(irq);
     dma->irq.bind(dma_irq);
     dma->add_valid_range(dma::kSystemSpace, kDdrBase, kDdrBytes);
-    for (int b = 0; b < isa::kBufCount; ++b) dma->add_valid_range(dma::kLocalSpace, kBufferBase[b], o.buffer_bytes);
+    for (int b = 0; b < isa::kBufCount; ++b) {
+      const auto buffer = static_cast<isa::Buffer>(b);
+      dma->add_valid_range(dma::kLocalSpace, compute.buffer_base(buffer), compute.buffer_size(buffer));
+    }
   }
 
   // Memory contents written (by debug transport) when the simulation starts, before the script.

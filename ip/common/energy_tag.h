@@ -1,0 +1,42 @@
+// Energy attribution of TLM traffic: a payload extension carrying the ledger tag a transaction's
+// energy belongs to (a layer, a job), and the shared naming of layer tags.
+//
+// The initiator that knows what a transaction is for (the DMA, for the IFU's LOAD/STORE) attaches
+// one EnergyTagExtension to each payload it owns, once, and only rewrites its tag per job. Every
+// module that counts energy for the transaction (bus beats, DDR commands and bursts, SRAM
+// accesses) reads it with energy_tag_of() and counts with EnergyLedger::count_tagged. The
+// extension is ignorable: a module that does not know it still works, its counts stay untagged.
+// See docs/energy.md.
+#pragma once
+#include "energy_ledger.h"
+
+#include <tlm>
+
+#include <cstdint>
+#include <string>
+
+namespace dlvp {
+
+struct EnergyTagExtension : tlm::tlm_extension<EnergyTagExtension> {
+  TagId tag = kUntagged;
+
+  explicit EnergyTagExtension(TagId t = kUntagged) : tag(t) {}
+  tlm::tlm_extension_base* clone() const override { return new EnergyTagExtension(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    tag = static_cast<const EnergyTagExtension&>(other).tag;
+  }
+};
+
+// The tag to count `trans`'s energy under: the payload's, or the ledger's current tag when the
+// payload carries none (exactly what count() would use).
+inline TagId energy_tag_of(const tlm::tlm_generic_payload& trans, const EnergyLedger& ledger) {
+  const auto* extension = trans.get_extension<EnergyTagExtension>();
+  return ledger.tag_or_current(extension ? extension->tag : kUntagged);
+}
+
+// The ledger tag of layer `layer` (isa Header.tag): "layer<layer>". The IFU (for the DMA traffic
+// of LOAD/STORE) and the compute engines resolve it through here, so they share one tag.
+inline std::string layer_tag_name(uint32_t layer) { return "layer" + std::to_string(layer); }
+inline TagId layer_tag(EnergyLedger& ledger, uint32_t layer) { return ledger.tag_named(layer_tag_name(layer)); }
+
+}  // namespace dlvp

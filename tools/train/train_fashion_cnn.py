@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Train the small Fashion-MNIST CNN that dlvp's classifier demo runs and export it to ONNX.
+
+Run from the repository root with Debian's Python (python3-torch, python3-onnx):
+    /usr/bin/python3 tools/train/train_fashion_cnn.py
+
+Writes the ONNX model (--out) and a YAML description with the measured float test accuracy
+(--meta). Input is pixel / 255 with no mean/std normalization: the accelerator's input
+quantization relies on the [0, 1] range.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import shlex
+import sys
+import time
+
+# The 2 cores are shared with other builds: OpenMP's default spin-waiting then makes 2 threads
+# several times slower than 1 (measured 360-580 vs 95-140 ms per step); passive waiting does not.
+# It must be set before torch loads the OpenMP runtime; it changes no result.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import torch  # noqa: E402
+from torch import nn
+
+DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist"
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+BATCH_SIZE = 128
+LEARNING_RATE = 1e-3
+THREADS = 2
+EVAL_BATCH = 1000
+ARCHITECTURE = ("Conv(1->16,3x3,pad1)-BN-ReLU-MaxPool2 -> Conv(16->32,3x3,pad1)-BN-ReLU-MaxPool2"
+                " -> Flatten -> Linear(1568->128)-ReLU -> Linear(128->10) -> Softmax")
+
+
+def read_idx(path, magic, header_ints):
+    """Reads a gzip'd IDX file; returns (dims, payload bytes) after checking the magic number."""
+    if not os.path.isfile(path):
+        sys.exit(f"error: data file not found: {path}")
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    header_bytes = 4 * header_ints
+    if len(data) < header_bytes:
+        sys.exit(f"error: {path}: truncated IDX header ({len(data)} bytes)")
+    header = np.frombuffer(data, dtype=">u4", count=header_ints)
+    if header[0] != magic:
+        sys.exit(f"error: {path}: IDX magic 0x{int(header[0]):08x} at offset 0, expected 0x{magic:08x}")
+    return [int(d) for d in header[1:]], data[header_bytes:]
+
+
+def load_images(path):
+    (count, rows, cols), payload = read_idx(path, 0x00000803, 4)
+    if (rows, cols) != (IMAGE_SIZE, IMAGE_SIZE) or len(payload) != count * rows * cols:
+        sys.exit(f"error: {path}: expected {count} images of {IMAGE_SIZE}x{IMAGE_SIZE}, "
+                 f"header says {rows}x{cols} with {len(payload)} payload bytes")
+    pixels = np.frombuffer(payload, dtype=np.uint8).reshape(count, 1, rows, cols)
+    return pixels.astype(np.float32) / 255.0  # the only preprocessing: pixel / 255
+
+
+def load_labels(path):
+    (count,), payload = read_idx(path, 0x00000801, 2)
+    if len(payload) != count:
+        sys.exit(f"error: {path}: header says {count} labels, payload has {len(payload)} bytes")
+    labels = np.frombuffer(payload, dtype=np.uint8).astype(np.int64)
+    if labels.max() >= NUM_CLASSES:
+        sys.exit(f"error: {path}: label {labels.max()} out of range 0..{NUM_CLASSES - 1}")
+    return labels
+
+
+def load_split(data_dir, prefix):
+    images = load_images(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"))
+    labels = load_labels(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"))
+    if len(images) != len(labels):
+        sys.exit(f"error: {data_dir}: {prefix} has {len(images)} images but {len(labels)} labels")
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+class FashionCnn(nn.Module):
+    """Only ops the dlvp compiler supports; softmax is added for export/inference only."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2, 2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.25),
+            nn.Linear(128, NUM_CLASSES),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))  # logits
+
+
+class WithSoftmax(nn.Module):
+    """The exported graph: the trained network followed by Softmax over the classes."""
+
+    def __init__(self, logits_model):
+        super().__init__()
+        self.logits_model = logits_model
+
+    def forward(self, x):
+        return torch.softmax(self.logits_model(x), dim=1)
+
+
+def accuracy_percent(model, images, labels):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(images), EVAL_BATCH):
+            scores = model(images[start:start + EVAL_BATCH])
+            correct += int((scores.argmax(dim=1) == labels[start:start + EVAL_BATCH]).sum())
+    return 100.0 * correct / len(images)
+
+
+def train(model, train_x, train_y, test_x, test_y, epochs, generator):
+    """Returns the seconds spent training (the per-epoch test evaluation is not counted)."""
+    train_seconds = 0.0
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    # Cosine decay to zero over all steps: the last epoch settles instead of jittering by ~1%.
+    steps_per_epoch = (len(train_x) + BATCH_SIZE - 1) // BATCH_SIZE
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(1, epochs + 1):
+        epoch_start = time.monotonic()
+        model.train()
+        order = torch.randperm(len(train_x), generator=generator)
+        total_loss = 0.0
+        for start in range(0, len(order), BATCH_SIZE):
+            batch = order[start:start + BATCH_SIZE]
+            optimizer.zero_grad()
+            loss = loss_fn(model(train_x[batch]), train_y[batch])
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total_loss += float(loss) * len(batch)
+        train_seconds += time.monotonic() - epoch_start
+        test_acc = accuracy_percent(model, test_x, test_y)
+        print(f"epoch {epoch}/{epochs}: train loss {total_loss / len(order):.4f}, "
+              f"test accuracy {test_acc:.2f}%", flush=True)
+    return train_seconds
+
+
+def export_onnx(model, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    dummy = torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    torch.onnx.export(model.eval(), dummy, path, opset_version=13, do_constant_folding=True,
+                      input_names=["image"], output_names=["probabilities"])
+    graph_model = onnx.load(path)
+    onnx.checker.check_model(graph_model)
+    return [node.op_type for node in graph_model.graph.node]
+
+
+def write_meta(path, onnx_path, accuracy, args, train_seconds, command):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    lines = [
+        "# Fashion-MNIST classifier of dlvp's classifier demo: a small float CNN in ONNX.",
+        "# Written by tools/train/train_fashion_cnn.py; 'command' reproduces the model file.",
+        "# float_test_accuracy_percent is measured on all test images with the exported graph's",
+        "# semantics (eval mode: BatchNorm running stats, no dropout, softmax argmax).",
+        "# train_seconds: wall time of the optimizer steps on this machine, per-epoch tests excluded.",
+        f"model: {os.path.basename(onnx_path)}",
+        "dataset: fashion-mnist",
+        "input:",
+        "  name: image",
+        f"  shape: [1, 1, {IMAGE_SIZE}, {IMAGE_SIZE}]",
+        '  preprocessing: "pixel / 255"',
+        "output:",
+        "  name: probabilities",
+        f"  classes: {NUM_CLASSES}",
+        f"float_test_accuracy_percent: {accuracy:.2f}",
+        "test_images: 10000",
+        f"seed: {args.seed}",
+        f"epochs: {args.epochs}",
+        f"train_seconds: {train_seconds:.1f}",
+        f"torch_version: {json.dumps(torch.__version__)}",  # JSON strings are valid YAML
+        f"command: {json.dumps(command)}",
+        f"architecture: {json.dumps(ARCHITECTURE)}",
+    ]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    parser.add_argument("--out", default="scenarios/models/fashion_cnn.onnx")
+    parser.add_argument("--meta", default="scenarios/models/fashion_cnn.yaml")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    torch.set_num_threads(THREADS)
+    generator = torch.Generator().manual_seed(args.seed)  # shuffling order
+
+    train_x, train_y = load_split(args.data_dir, "train")
+    test_x, test_y = load_split(args.data_dir, "t10k")
+    if len(test_x) != 10000:
+        sys.exit(f"error: {args.data_dir}: expected 10000 test images, found {len(test_x)}")
+
+    model = FashionCnn()
+    params = sum(p.numel() for p in model.parameters())
+    print(f"seed {args.seed}, {args.epochs} epochs, batch {BATCH_SIZE}, {params} parameters, "
+          f"torch {torch.__version__}, {THREADS} threads", flush=True)
+
+    start = time.monotonic()
+    train_seconds = train(model, train_x, train_y, test_x, test_y, args.epochs, generator)
+    print(f"training took {train_seconds:.1f} s "
+          f"({time.monotonic() - start:.1f} s with the per-epoch tests)")
+
+    exported = WithSoftmax(model).eval()
+    accuracy = accuracy_percent(exported, test_x, test_y)
+    ops = export_onnx(exported, args.out)
+    print(f"float test accuracy (softmax graph, {len(test_x)} images): {accuracy:.2f}%")
+    print(f"ONNX ops: {' '.join(ops)}")
+    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes)")
+
+    command = " ".join(shlex.quote(a) for a in ["/usr/bin/python3", *sys.argv])
+    write_meta(args.meta, args.out, accuracy, args, train_seconds, command)
+    print(f"wrote {args.meta}")
+
+
+if __name__ == "__main__":
+    main()
