@@ -30,8 +30,12 @@ int app_main() {
     return 2;
   }
   const auto& h = accel.header();
-  const uint64_t input = h.test_input_size ? package + h.test_input_offset : align_up(package + h.total_bytes, 4096);
-  const uint64_t output = align_up(input + accel.window_size(dlvp::package::kArgInput), 4096);
+  // Job tensors go after the package: the test input (inside it) must not put the output over the
+  // expected output it is compared with.
+  const uint64_t after_package = align_up(package + h.total_bytes, 4096);
+  const uint64_t input = h.test_input_size ? package + h.test_input_offset : after_package;
+  const uint64_t output =
+      align_up(h.test_input_size ? after_package : input + accel.window_size(dlvp::package::kArgInput), 4096);
   const uint64_t scratch = align_up(output + accel.window_size(dlvp::package::kArgOutput), 4096);
   hal::console_printf("run_package: %u layers, %u instructions, %llu jobs\n", h.layer_count, h.instruction_count,
                       static_cast<unsigned long long>(jobs));

@@ -1,0 +1,160 @@
+// The ONNX conformance suite (tools/conformance, docs/conformance.md) over Debian's node tests: every
+// selected test passes on the virtual SoC or is refused with a reason, and the runner's checks can fail.
+#include "ip/common/config_error.h"
+#include "tools/conformance/conformance.h"
+#include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/onnx_import.h"
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+using namespace dlvp;
+using conformance::Outcome;
+namespace fs = std::filesystem;
+
+const std::string kData = ONNX_NODE_TESTS_DIR;
+const std::string kScenario = std::string(DLVP_SOURCE_DIR) + "/scenarios/conformance.yaml";
+
+// What the suite gives today; a change that makes a test unsupported (or fail) lowers it.
+constexpr int kMinimumPasses = 20;
+
+conformance::RunOptions options(const std::string& name, const std::string& scenario = kScenario) {
+  conformance::RunOptions o;
+  o.dlvp = DLVP_BINARY;
+  o.scenario = scenario;
+  o.work_dir = (fs::path(testing::TempDir()) / name).string();
+  fs::create_directories(o.work_dir);
+  return o;
+}
+
+std::string node_test(const std::string& name) {
+  const std::string dir = kData + "/" + name;
+  if (!fs::is_directory(dir)) ADD_FAILURE() << dir << " is missing: install libonnx-testdata (tools/setup.sh)";
+  return dir;
+}
+
+// A copy of a node test in the temporary folder, to be altered.
+std::string copy_of(const std::string& name) {
+  const fs::path copy = fs::path(testing::TempDir()) / "altered" / name;
+  fs::remove_all(copy);
+  fs::create_directories(copy.parent_path());
+  fs::copy(node_test(name), copy, fs::copy_options::recursive);
+  return copy.string();
+}
+
+TEST(OnnxConformance, SelectedNodeTestsPassOnTheSocOrAreRefusedWithAReason) {
+  ASSERT_TRUE(fs::is_directory(kData)) << kData << " is missing: install libonnx-testdata (tools/setup.sh)";
+  const std::vector<std::string> tests = conformance::list_tests(kData);
+  ASSERT_GE(tests.size(), 100u) << "the selection shrank: is " << kData << " complete?";
+  const auto o = options("suite");
+  std::vector<conformance::CaseResult> results;
+  for (const std::string& test : tests) {
+    const conformance::CaseResult r = conformance::run_test(test, o);
+    results.push_back(r);
+    EXPECT_TRUE(r.outcome != Outcome::kFailed) << conformance::table_row(r);
+    EXPECT_FALSE(r.note.empty()) << r.name;
+    if (r.outcome == Outcome::kPassed) {
+      EXPECT_TRUE(r.soc_checked) << r.name << ": passed without a bit-exact run on the SoC";
+      EXPECT_GT(r.atol, 0) << r.name;
+      EXPECT_LE(r.max_error, r.atol) << r.name;
+    }
+  }
+  const conformance::Summary s = conformance::summarize(results);
+  EXPECT_EQ(s.passed + s.failed + s.unsupported, static_cast<int>(tests.size()));
+  EXPECT_GE(s.passed, kMinimumPasses) << conformance::summary_line(s);
+}
+
+TEST(OnnxConformance, IntegerOperatorsAreRefusedByTheImporter) {
+  const auto o = options("integer");
+  for (const char* name : {"test_convinteger_with_padding", "test_matmulinteger", "test_qlinearconv"}) {
+    const conformance::CaseResult r = conformance::run_test(node_test(name), o);
+    EXPECT_STREQ(conformance::to_string(r.outcome), "unsupported") << conformance::table_row(r);
+    EXPECT_FALSE(r.soc_checked);
+    EXPECT_NE(r.note.find("element type"), std::string::npos) << r.note;
+  }
+}
+
+TEST(OnnxConformance, AWrongExpectedOutputFailsAfterTheSocRan) {
+  // One element of ONNX's expected output off by 1.0: far beyond this pooling's tolerance.
+  const std::string dir = copy_of("test_maxpool_2d_precomputed_strides");
+  const std::string output = dir + "/test_data_set_0/output_0.pb";
+  onnx::TensorProto t;
+  {
+    std::ifstream in(output, std::ios::binary);
+    ASSERT_TRUE(t.ParseFromIstream(&in));
+  }
+  if (t.raw_data().empty()) {
+    t.set_float_data(0, t.float_data(0) + 1.0f);
+  } else {
+    std::string raw = t.raw_data();
+    float v;
+    std::memcpy(&v, raw.data(), sizeof v);
+    v += 1.0f;
+    std::memcpy(raw.data(), &v, sizeof v);
+    t.set_raw_data(raw);
+  }
+  {
+    std::ofstream out(output, std::ios::binary | std::ios::trunc);
+    ASSERT_TRUE(t.SerializeToOstream(&out));
+  }
+  const conformance::CaseResult r = conformance::run_test(dir, options("wrong_output"));
+  EXPECT_STREQ(conformance::to_string(r.outcome), "failed") << conformance::table_row(r);
+  EXPECT_TRUE(r.soc_checked);
+  EXPECT_NEAR(r.max_error, 1.0, r.atol);
+  EXPECT_GT(r.max_error, r.atol);
+}
+
+TEST(OnnxConformance, ARefusedPackageOnTheSocIsAFailure) {
+  // A SoC whose engine has another accumulator width: the driver refuses the package.
+  const fs::path scenario = fs::path(testing::TempDir()) / "acc24.yaml";
+  std::ofstream(scenario) << "hw: zynq7020\nsoftware:\n  app: run_package\n  args: [0]\ncnn:\n  accumulator_bits: 24\n";
+  const conformance::CaseResult r =
+      conformance::run_test(node_test("test_basic_conv_without_padding"), options("refused", scenario.string()));
+  EXPECT_STREQ(conformance::to_string(r.outcome), "failed") << conformance::table_row(r);
+  EXPECT_FALSE(r.soc_checked);
+  EXPECT_NE(r.note.find("accumulator width"), std::string::npos) << r.note;
+}
+
+TEST(OnnxConformance, ToleranceOfOneConvolutionIsItsRoundingBound) {
+  // test_basic_conv_without_padding: x = 0..24 (1x1x5x5), a 3x3 kernel of ones, no bias.
+  const std::string dir = node_test("test_basic_conv_without_padding");
+  const conformance::TestTensor x = conformance::read_tensor(dir + "/test_data_set_0/input_0.pb");
+  const conformance::TestTensor w = conformance::read_tensor(dir + "/test_data_set_0/input_1.pb");
+  dlvpc::ImportOptions import;
+  import.bindings["W"] = {w.dims, w.values};
+  const dlvpc::FloatGraph graph = dlvpc::import_onnx_file(dir + "/model.onnx", import);
+  const std::vector<float> input(x.values.begin(), x.values.end());
+  const dlvpc::Compiled c = dlvpc::compile(graph, {input}, {});
+  const int f_in = c.model.input_frac, f_w = c.model.weight_frac[0], f_out = c.model.output_frac();
+  const double half = 0.5, taps = 9, max_w = 1, max_x = 24;
+  const double in_error = half * std::ldexp(1, -f_in);
+  const double expected = half * std::ldexp(1, -f_out) + taps * max_w * in_error +
+                          taps * half * std::ldexp(1, -f_w) * (max_x + in_error) + half * std::ldexp(1, -(f_in + f_w));
+  EXPECT_DOUBLE_EQ(conformance::output_tolerance(c.graph, c.model, input), expected);
+}
+
+TEST(OnnxConformance, SelectionAndTensorFiles) {
+  EXPECT_TRUE(conformance::is_selected("test_conv_with_strides_padding"));
+  EXPECT_TRUE(conformance::is_selected("test_relu"));
+  EXPECT_FALSE(conformance::is_selected("test_relu_expanded_ver18"));
+  EXPECT_FALSE(conformance::is_selected("test_softmax_axis_0_expanded"));
+  EXPECT_FALSE(conformance::is_selected("test_reduce_max_default_axes_keepdim_example"));
+  const fs::path bad = fs::path(testing::TempDir()) / "bad.pb";
+  std::ofstream(bad) << "\x0a\xff";  // a field whose length runs past the end
+  try {
+    conformance::read_tensor(bad.string());
+    ADD_FAILURE() << "a truncated tensor file was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

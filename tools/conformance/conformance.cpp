@@ -1,0 +1,456 @@
+#include "tools/conformance/conformance.h"
+
+#include "ip/common/config_error.h"
+#include "tools/builder/program.h"
+#include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/onnx_import.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <variant>
+
+extern char** environ;
+
+namespace dlvp::conformance {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Where the runner places the package in the SoC's DDR (and tells run_package via boot argument 0).
+constexpr uint64_t kPackageAddress = 0x90000000;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ConfigError(path.string() + ": cannot open the file");
+  std::stringstream bytes;
+  bytes << file.rdbuf();
+  return bytes.str();
+}
+
+template <typename T>
+std::vector<double> raw_values(const std::string& raw, size_t count) {
+  std::vector<double> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    T v;
+    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+    out[i] = static_cast<double>(v);
+  }
+  return out;
+}
+
+onnx::ModelProto read_model(const fs::path& path) {
+  const std::string bytes = read_file(path);
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes))
+    throw ConfigError(path.string() + ": not a valid ONNX model (" + std::to_string(bytes.size()) + " bytes)");
+  return model;
+}
+
+// The graph inputs a test data set feeds, in order: those that are not initializers.
+std::vector<std::string> fed_inputs(const onnx::GraphProto& graph) {
+  std::set<std::string> initializers;
+  for (const auto& t : graph.initializer()) initializers.insert(t.name());
+  std::vector<std::string> names;
+  for (const auto& input : graph.input())
+    if (!initializers.count(input.name())) names.push_back(input.name());
+  return names;
+}
+
+std::vector<TestTensor> read_inputs(const fs::path& data_set) {
+  std::vector<TestTensor> inputs;
+  for (int i = 0;; ++i) {
+    const fs::path file = data_set / ("input_" + std::to_string(i) + ".pb");
+    if (!fs::exists(file)) break;
+    inputs.push_back(read_tensor(file.string()));
+  }
+  return inputs;
+}
+
+// "<origin>: node 'Conv#0' (ConvInteger): why (supported: ...)" -> "ConvInteger: why": the
+// importer's and quantizer's messages without the file, the generated node name and the lists.
+std::string short_reason(std::string message, const std::string& origin) {
+  for (const std::string& prefix : {origin + ": ", std::string("dlvpc: ")})
+    if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+  if (message.rfind("node '", 0) == 0) {
+    const auto open = message.find("' (");
+    const auto close = open == std::string::npos ? open : message.find("): ", open);
+    if (close != std::string::npos) message = message.substr(open + 3, close - open - 3) + ": " + message.substr(close + 3);
+  }
+  const auto list = message.find(" (supported: ");
+  if (list != std::string::npos) message.erase(list, message.find(')', list) + 1 - list);
+  return message;
+}
+
+std::string number_text(double v) {
+  if (v < 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string hex_text(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// What ran, for a passed row: each layer's fused ONNX nodes and radix points (input, weights, output).
+std::string layers_text(const dlvpc::Compiled& c) {
+  std::string text;
+  for (const dlvpc::LayerReport& l : c.layers) {
+    char q[48];
+    std::snprintf(q, sizeof q, " Q(%d,%d,%d)", l.input_frac, l.weight_frac, l.output_frac);
+    text += (text.empty() ? "" : "; ") + l.onnx_ops + q;
+  }
+  return c.graph.softmax_on_cpu ? text + "; Softmax on the CPU" : text;
+}
+
+struct SocRun {
+  int status = -1;  // dlvp's exit status (-1: killed by a signal)
+  std::string console;
+};
+
+// Spawns `dlvp run` on the scenario with the package placed at kPackageAddress; stdout and stderr
+// go to DIR/console.txt.
+SocRun run_dlvp(const RunOptions& options, const fs::path& package, const fs::path& dir) {
+  const std::string path = package.string();
+  if (path.find_first_of("\"\\") != std::string::npos)
+    throw ConfigError(path + ": the package path must not contain quotes or backslashes (it goes into a YAML --set)");
+  const std::vector<std::string> args = {
+      options.dlvp, "run", options.scenario,
+      "--set", "software.load=[{file: \"" + path + "\", address: " + hex_text(kPackageAddress) + "}]",
+      "--set", "software.args[0]=" + hex_text(kPackageAddress),
+      "--out", (dir / "run").string()};
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const std::string console_path = (dir / "console.txt").string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, console_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, options.dlvp.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw ConfigError(options.dlvp + ": cannot start the dlvp binary: " + std::strerror(error));
+  int raw = 0;
+  while (waitpid(pid, &raw, 0) < 0 && errno == EINTR) {
+  }
+  SocRun run;
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  run.console = read_file(console_path);
+  return run;
+}
+
+// Why a dlvp run did not end with a bit-exact output: run_package's or dlvp's own last words.
+std::string soc_problem(const SocRun& run) {
+  if (run.status == 4) return "SoC output differs from the reference model";
+  if (run.status == 124) return "the SoC did not finish within the scenario's run.max_time_ms";
+  if (run.status == 0) return "dlvp exited 0 but run_package did not compare the output";
+  std::string last;
+  std::istringstream lines(run.console);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("run_package:") != std::string::npos || line.find("error") != std::string::npos) last = line;
+  const std::string status = run.status < 0 ? "dlvp was killed by a signal" : "dlvp exit " + std::to_string(run.status);
+  return last.empty() ? status : status + ": " + last;
+}
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0;
+  for (const float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+// Half a unit in the last place of a radix point: the largest rounding error there.
+double half_lsb(int frac) { return std::ldexp(0.5, -frac); }
+
+int bias_shift_of(const builder::Layer& layer) {
+  if (const auto* conv = std::get_if<builder::ConvLayer>(&layer)) return conv->bias_shift;
+  if (const auto* fc = std::get_if<builder::FcLayer>(&layer)) return fc->bias_shift;
+  return 0;
+}
+
+CaseResult& conclude(CaseResult& r, Outcome outcome, std::string note) {
+  r.outcome = outcome;
+  r.note = std::move(note);
+  return r;
+}
+
+}  // namespace
+
+TestTensor read_tensor(const std::string& path) {
+  const std::string bytes = read_file(path);
+  onnx::TensorProto t;
+  if (!t.ParseFromString(bytes))
+    throw ConfigError(path + ": not an onnx.TensorProto (" + std::to_string(bytes.size()) + " bytes)");
+  TestTensor out;
+  out.name = t.name();
+  out.data_type = t.data_type();
+  out.dims.assign(t.dims().begin(), t.dims().end());
+  int64_t count = 1;
+  for (const int64_t d : out.dims) {
+    if (d < 0) throw ConfigError(path + ": tensor '" + t.name() + "' has a negative dimension");
+    count *= d;
+  }
+  const size_t n = static_cast<size_t>(count);
+  const std::string& raw = t.raw_data();
+  size_t width = 0;
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: case onnx::TensorProto::INT32: width = 4; break;
+    case onnx::TensorProto::DOUBLE: case onnx::TensorProto::INT64: width = 8; break;
+    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: width = 1; break;
+    default:
+      throw ConfigError(path + ": tensor '" + t.name() + "' has element type " + std::to_string(t.data_type()) +
+                        " (supported: float, double, int8, uint8, int32, int64)");
+  }
+  if (!raw.empty()) {
+    if (raw.size() != n * width)
+      throw ConfigError(path + ": tensor '" + t.name() + "' has " + std::to_string(raw.size()) +
+                        " bytes of raw data; its shape needs " + std::to_string(n * width));
+    switch (t.data_type()) {
+      case onnx::TensorProto::FLOAT: out.values = raw_values<float>(raw, n); break;
+      case onnx::TensorProto::INT32: out.values = raw_values<int32_t>(raw, n); break;
+      case onnx::TensorProto::DOUBLE: out.values = raw_values<double>(raw, n); break;
+      case onnx::TensorProto::INT64: out.values = raw_values<int64_t>(raw, n); break;
+      case onnx::TensorProto::INT8: out.values = raw_values<int8_t>(raw, n); break;
+      default: out.values = raw_values<uint8_t>(raw, n); break;
+    }
+    return out;
+  }
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: out.values.assign(t.float_data().begin(), t.float_data().end()); break;
+    case onnx::TensorProto::DOUBLE: out.values.assign(t.double_data().begin(), t.double_data().end()); break;
+    case onnx::TensorProto::INT64: out.values.assign(t.int64_data().begin(), t.int64_data().end()); break;
+    default: out.values.assign(t.int32_data().begin(), t.int32_data().end()); break;  // int32, int8, uint8
+  }
+  if (out.values.size() != n)
+    throw ConfigError(path + ": tensor '" + t.name() + "' has " + std::to_string(out.values.size()) +
+                      " values; its shape needs " + std::to_string(n));
+  return out;
+}
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kPassed: return "passed";
+    case Outcome::kFailed: return "failed";
+    default: return "unsupported";
+  }
+}
+
+bool is_selected(const std::string& name) {
+  // A trailing '*' is a prefix; anything else must match the whole name.
+  static const char* const kPatterns[] = {
+      "test_conv*", "test_basic_conv*", "test_convinteger*", "test_basic_convinteger", "test_qlinearconv",
+      "test_gemm*", "test_matmul*", "test_matmulinteger", "test_qlinearmatmul*", "test_relu", "test_maxpool*",
+      "test_averagepool*", "test_globalaveragepool*", "test_globalmaxpool*", "test_add*", "test_batchnorm*",
+      "test_flatten*", "test_reshape*", "test_softmax*"};
+  const std::string expanded = "_expanded";
+  if (name.size() >= expanded.size() && name.compare(name.size() - expanded.size(), expanded.size(), expanded) == 0)
+    return false;
+  for (const std::string pattern : kPatterns) {
+    if (pattern.back() == '*' ? name.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0 : name == pattern) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> list_tests(const std::string& data_dir, const std::string& filter) {
+  std::error_code ec;
+  if (!fs::is_directory(data_dir, ec))
+    throw ConfigError(data_dir + ": not a folder of ONNX node tests (Debian's libonnx-testdata: "
+                      "/usr/share/libonnx-testdata/data/node)");
+  std::vector<std::string> tests;
+  for (const auto& entry : fs::directory_iterator(data_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && is_selected(name) && name.find(filter) != std::string::npos)
+      tests.push_back(entry.path().string());
+  }
+  std::sort(tests.begin(), tests.end());
+  return tests;
+}
+
+double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
+                        const std::vector<float>& input) {
+  const std::vector<std::vector<float>> outputs = dlvpc::run_float(graph, input);
+  std::vector<double> error(graph.ops.size());
+  // What a layer reads: its radix point, the bound on its error, its largest float magnitude. The
+  // graph input's only error is its own rounding.
+  const auto frac_of = [&](int source) { return source == dlvpc::kGraphInput ? model.input_frac : model.op_frac[source]; };
+  const auto error_of = [&](int source) {
+    return source == dlvpc::kGraphInput ? half_lsb(model.input_frac) : error[source];
+  };
+  const auto largest = [&](int source) {
+    return static_cast<double>(max_abs(source == dlvpc::kGraphInput ? input : outputs[source]));
+  };
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const dlvpc::FloatOp& op = graph.ops[i];
+    const double output_rounding = half_lsb(model.op_frac[i]);
+    const int source = op.inputs[0];
+    switch (op.kind) {
+      case dlvpc::OpKind::kConv:
+      case dlvpc::OpKind::kFc: {
+        // Taps per output: in_c x kh x kw, or n_in. |w'x' - wx| <= |w||x' - x| + |w' - w||x'|, summed.
+        const double taps = op.kind == dlvpc::OpKind::kConv ? static_cast<double>(op.input.c) * op.kernel_h * op.kernel_w
+                                                            : static_cast<double>(op.input.elements());
+        const int f_in = frac_of(source), f_w = model.weight_frac[i];
+        const double e_in = error_of(source);
+        const double bias_rounding = half_lsb(f_in + f_w - bias_shift_of(model.network.layers[i]));
+        error[i] = output_rounding + taps * (max_abs(op.weights) * e_in + half_lsb(f_w) * (largest(source) + e_in)) +
+                   bias_rounding;
+        break;
+      }
+      case dlvpc::OpKind::kPool:
+        // Max pooling and ReLU pass an input's error on; an average adds its own rounding.
+        error[i] = error_of(source) + output_rounding;
+        break;
+      case dlvpc::OpKind::kAdd:
+        error[i] = error_of(source) + error_of(op.inputs[1]) + output_rounding;
+        break;
+    }
+  }
+  return error.back();
+}
+
+CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
+  const fs::path dir(test_dir);
+  CaseResult r;
+  r.name = dir.filename().string();
+  try {
+    // 1. The model and test_data_set_0: the first fed input is the data, the others are constants.
+    const onnx::ModelProto model = read_model(dir / "model.onnx");
+    const fs::path data_set = dir / "test_data_set_0";
+    const std::vector<TestTensor> inputs = read_inputs(data_set);
+    const TestTensor expected = read_tensor((data_set / "output_0.pb").string());
+    const std::vector<std::string> fed = fed_inputs(model.graph());
+    if (inputs.empty() || inputs.size() != fed.size())
+      return conclude(r, Outcome::kFailed, data_set.string() + " has " + std::to_string(inputs.size()) +
+                                               " input files, the model " + std::to_string(fed.size()) + " inputs to feed");
+    dlvpc::ImportOptions import_options;
+    for (size_t i = 1; i < inputs.size(); ++i) import_options.bindings[fed[i]] = {inputs[i].dims, inputs[i].values};
+
+    // 2. Import.
+    dlvpc::FloatGraph graph;
+    try {
+      graph = dlvpc::import_onnx(model, r.name, import_options);
+    } catch (const dlvpc::ImportError& e) {
+      return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+    }
+    const std::vector<float> input(inputs[0].values.begin(), inputs[0].values.end());
+    if (input.size() != graph.input.elements())
+      return conclude(r, Outcome::kFailed, "input_0 has " + std::to_string(input.size()) + " elements, the graph input " +
+                                               std::to_string(graph.input.elements()));
+
+    // 3. Compile, calibrated on the test's own input; the package carries it and the reference output.
+    dlvpc::CompileOptions compile_options;
+    compile_options.test_data_max_macs = std::numeric_limits<uint64_t>::max();
+    dlvpc::Compiled compiled;
+    try {
+      compiled = dlvpc::compile(std::move(graph), {input}, compile_options);
+    } catch (const dlvpc::QuantizeError& e) {
+      return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+    } catch (const builder::BuildError& e) {
+      return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+    }
+    if (compiled.test_expected.empty()) return conclude(r, Outcome::kFailed, "the package carries no expected output");
+    if (compiled.test_expected.size() != expected.values.size())
+      return conclude(r, Outcome::kFailed, "the output has " + std::to_string(compiled.test_expected.size()) +
+                                               " elements, output_0 " + std::to_string(expected.values.size()));
+
+    // 4. The package on the virtual SoC: run_package checks its output against the reference model's.
+    const fs::path work = fs::path(options.work_dir) / r.name;
+    fs::create_directories(work);
+    const fs::path package = work / "model.dlvp";
+    {
+      std::ofstream file(package, std::ios::binary);
+      if (!file.write(reinterpret_cast<const char*>(compiled.package.data()), static_cast<std::streamsize>(compiled.package.size())))
+        throw ConfigError(package.string() + ": cannot write the package");
+    }
+    const SocRun soc = run_dlvp(options, package, work);
+    if (soc.status != 0 || soc.console.find("run_package: output matches the expected output") == std::string::npos)
+      return conclude(r, Outcome::kFailed, soc_problem(soc));
+    r.soc_checked = true;
+
+    // 5. The SoC's (= the reference model's) output against ONNX's, within the worst-case rounding.
+    std::vector<float> output = dlvpc::dequantize(compiled.test_expected, compiled.model.output_frac());
+    r.atol = output_tolerance(compiled.graph, compiled.model, input);
+    if (compiled.graph.softmax_on_cpu) {
+      // Logits off by at most e change each probability p by at most p (e^(2e) - 1) <= e^(2e) - 1.
+      output = dlvpc::softmax(output);
+      r.atol = std::expm1(2 * r.atol);
+    }
+    r.max_error = 0;
+    for (size_t i = 0; i < output.size(); ++i) r.max_error = std::max(r.max_error, std::fabs(output[i] - expected.values[i]));
+    if (r.max_error > r.atol) return conclude(r, Outcome::kFailed, "error exceeds atol; ran " + layers_text(compiled));
+    return conclude(r, Outcome::kPassed, layers_text(compiled));
+  } catch (const std::exception& e) {
+    return conclude(r, Outcome::kFailed, e.what());
+  }
+}
+
+Summary summarize(const std::vector<CaseResult>& results) {
+  Summary s;
+  for (const CaseResult& r : results) {
+    if (r.outcome == Outcome::kPassed) ++s.passed;
+    else if (r.outcome == Outcome::kFailed) ++s.failed;
+    else ++s.unsupported;
+  }
+  return s;
+}
+
+namespace {
+constexpr const char* kRowFormat = "%-54s %-11s %10s %10s  %s\n";
+}
+
+std::string table_header() {
+  char line[256];
+  std::snprintf(line, sizeof line, kRowFormat, "test", "result", "max|err|", "atol", "note");
+  return line;
+}
+
+std::string table_row(const CaseResult& r) {
+  std::vector<char> line(r.name.size() + r.note.size() + 128);
+  std::snprintf(line.data(), line.size(), kRowFormat, r.name.c_str(), to_string(r.outcome), number_text(r.max_error).c_str(),
+                number_text(r.atol).c_str(), r.note.c_str());
+  return line.data();
+}
+
+std::string summary_line(const Summary& s) {
+  return std::to_string(s.passed + s.failed + s.unsupported) + " tests: " + std::to_string(s.passed) + " passed, " +
+         std::to_string(s.failed) + " failed, " + std::to_string(s.unsupported) + " unsupported\n";
+}
+
+std::string format_csv(const std::vector<CaseResult>& results) {
+  const auto quoted = [](const std::string& text) {
+    std::string q = "\"";
+    for (const char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  const auto exact = [](double v) {  // empty when not compared
+    if (v < 0) return std::string();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", v);
+    return std::string(text);
+  };
+  std::string csv = "test,result,soc_checked,max_error,atol,note\n";
+  for (const CaseResult& r : results) {
+    csv += r.name + "," + to_string(r.outcome) + "," + (r.soc_checked ? "1" : "0") + "," + exact(r.max_error) + "," +
+           exact(r.atol) + "," + quoted(r.note) + "\n";
+  }
+  return csv;
+}
+
+}  // namespace dlvp::conformance
