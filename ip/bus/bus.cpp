@@ -31,7 +31,7 @@ class Bus::DmiPath final : public DmiAccountant {
 
   sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag) override {
     const sc_time memory_time = memory_ ? memory_->account(address, bytes, write, tag) : sc_core::SC_ZERO_TIME;
-    return bus_.account_dmi(initiator_, target_, bytes, write, tag, memory_time);
+    return bus_.account_dmi(initiator_, target_, bytes, write, bus_.ledger_.tag_or_current(tag), memory_time);
   }
 
  private:
@@ -157,7 +157,7 @@ Bus::Grant Bus::reserve(size_t initiator, size_t target, const sc_time& arrival,
     s->busy += grant.request + grant.data;
     s->wait += grant.wait;
   }
-  ledger_.count_tagged(transfer_counter_, beats, ledger_.tag_or_current(tag));
+  ledger_.count_tagged(transfer_counter_, beats, tag);
   return grant;
 }
 

@@ -96,9 +96,9 @@ class Bus : public sc_core::sc_module, public Reportable {
   bool clip_dmi_to_region(const MemoryMap::Region& region, tlm::tlm_dmi& dmi) const;
   DmiAccountant* dmi_path(size_t initiator, size_t target, DmiAccountant* memory);
 
-  // Books a transfer on a target port; updates statistics and energy (beats attributed to `tag`,
-  // kUntagged: the ledger's current tag). Shared by b_transport and DMI accounting so both paths
-  // are timed and counted alike.
+  // Books a transfer on a target port; updates statistics and energy (beats counted under `tag`,
+  // already resolved: energy_tag_of / tag_or_current). Shared by b_transport and DMI accounting so
+  // both paths are timed and counted alike.
   Grant reserve(size_t initiator, size_t target, const sc_core::sc_time& arrival, uint64_t bytes, bool write,
                 TagId tag);
   sc_core::sc_time account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write, TagId tag,

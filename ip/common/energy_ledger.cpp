@@ -1,5 +1,6 @@
 #include "energy_ledger.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace dlvp {
@@ -47,22 +48,28 @@ TagId EnergyLedger::tag_named(const std::string& name) {
   return it != tag_ids_.end() ? it->second : define_tag(name);
 }
 
-void EnergyLedger::count_for_tag(CounterId id, uint64_t n, TagId tag) {
-  if (tag >= tag_counts_.size()) tag_counts_.resize(tag + 1);
-  auto& row = tag_counts_[tag];
-  if (row.size() < counts_.size()) row.resize(counts_.size(), 0);
-  row[id] += n;
+void EnergyLedger::grow_and_count_for_tag(CounterId id, uint64_t n, TagId tag) {
+  // Room for every tag and counter defined so far, so the table rarely grows again.
+  const auto rows = static_cast<uint32_t>(std::max<size_t>({tag_rows_, size_t{tag} + 1, tag_names_.size()}));
+  const auto columns = static_cast<uint32_t>(std::max<size_t>({tag_columns_, size_t{id} + 1, counts_.size()}));
+  std::vector<uint64_t> grown(size_t{rows} * columns, 0);
+  for (size_t t = 0; t < tag_rows_; ++t)
+    std::copy_n(tag_counts_.begin() + t * tag_columns_, tag_columns_, grown.begin() + t * columns);
+  tag_counts_ = std::move(grown);
+  tag_rows_ = rows;
+  tag_columns_ = columns;
+  tag_counts_[size_t{tag} * tag_columns_ + id] += n;
 }
 
 uint64_t EnergyLedger::count_of(CounterId id, TagId tag) const {
   if (tag == kUntagged) {  // no row of its own: what no tag received
     uint64_t tagged = 0;
-    for (const auto& row : tag_counts_)
-      if (id < row.size()) tagged += row[id];
+    if (id < tag_columns_)
+      for (size_t t = 1; t < tag_rows_; ++t) tagged += tag_counts_[t * tag_columns_ + id];
     return counts_.at(id) - tagged;
   }
-  if (tag >= tag_counts_.size() || id >= tag_counts_[tag].size()) return 0;
-  return tag_counts_[tag][id];
+  if (tag >= tag_rows_ || id >= tag_columns_) return 0;
+  return tag_counts_[size_t{tag} * tag_columns_ + id];
 }
 
 double EnergyLedger::energy_of(CounterId id, double elapsed_ns) const {
@@ -95,7 +102,7 @@ CounterId EnergyLedger::find(const std::string& module, const std::string& name)
 
 void EnergyLedger::reset_counts() {
   std::fill(counts_.begin(), counts_.end(), 0);
-  tag_counts_.clear();
+  std::fill(tag_counts_.begin(), tag_counts_.end(), 0);
   dram_traffic_.clear();
 }
 

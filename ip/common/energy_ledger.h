@@ -102,14 +102,21 @@ class EnergyLedger {
   void reset_counts();
 
  private:
-  void count_for_tag(CounterId id, uint64_t n, TagId tag);
+  // Tagged counts live in one row-major table, tag_rows_ x tag_columns_; the fast path is an
+  // index check and an add, the table grows (rarely: a new tag or counter) out of line.
+  void count_for_tag(CounterId id, uint64_t n, TagId tag) {
+    if (tag < tag_rows_ && id < tag_columns_) tag_counts_[size_t{tag} * tag_columns_ + id] += n;
+    else grow_and_count_for_tag(id, n, tag);
+  }
+  void grow_and_count_for_tag(CounterId id, uint64_t n, TagId tag);
 
   TechTable tech_;
   std::vector<CounterSpec> specs_;
   std::vector<uint64_t> counts_;
   std::vector<std::string> tag_names_{"untagged"};
   std::unordered_map<std::string, TagId> tag_ids_{{"untagged", kUntagged}};
-  std::vector<std::vector<uint64_t>> tag_counts_;  // [tag][counter], grown on demand
+  std::vector<uint64_t> tag_counts_;               // [tag * tag_columns_ + counter]; row 0 unused
+  uint32_t tag_rows_ = 0, tag_columns_ = 0;
   std::vector<DramTraffic> dram_traffic_;          // [tag], grown on demand
   TagId tag_ = kUntagged;
 };

@@ -166,7 +166,7 @@ void DdrChannelModel::apply_refreshes(Rank& rank, uint64_t epoch) {
   const DdrCycle first_start = DdrCycle(rank.refreshes + 1) * refi;
   const DdrCycle last_end = DdrCycle(epoch) * refi + t_.tRFC;
   for (Bank& bank : rank.banks) {
-    if (bank.open) close_row(rank, bank, first_start, kUntagged);  // the refresh's, not a transaction's
+    if (bank.open) close_row(rank, bank, first_start, energy_.current_tag());  // the refresh's, no transaction's
     bank.act_allowed = std::max(bank.act_allowed, last_end);
   }
   energy_.refresh(epoch - rank.refreshes);

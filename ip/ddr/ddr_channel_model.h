@@ -29,7 +29,7 @@ struct BurstRequest {
   unsigned bank = 0;
   uint64_t row = 0;
   bool write = false;
-  TagId tag = kUntagged;  // energy attribution of the burst and of the commands it causes
+  TagId tag = kUntagged;  // energy attribution of the burst and of the commands it causes (resolved)
 };
 
 struct BurstResult {

@@ -12,11 +12,16 @@ namespace dlvp {
 
 namespace {
 
-uint64_t to_ps(const sc_core::sc_time& t) {
-  return static_cast<uint64_t>(std::llround(t / sc_core::sc_time(1, sc_core::SC_PS)));
+// Built once (constructing an sc_time from a unit is costly on the per-transaction path); the
+// time resolution is fixed by then, since the first call is made during the simulation.
+const sc_core::sc_time& one_ps() {
+  static const sc_core::sc_time ps(1, sc_core::SC_PS);
+  return ps;
 }
 
-sc_core::sc_time from_ps(uint64_t ps) { return sc_core::sc_time(static_cast<double>(ps), sc_core::SC_PS); }
+uint64_t to_ps(const sc_core::sc_time& t) { return static_cast<uint64_t>(std::llround(t / one_ps())); }
+
+sc_core::sc_time from_ps(uint64_t ps) { return one_ps() * static_cast<double>(ps); }
 
 // Rejects combinations that would make the model divide by zero; the binders' ranges already
 // exclude them for anything loaded from files, this guards structs filled in code.
@@ -120,8 +125,9 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   const bool write = trans.is_write();
   const TagId tag = energy_tag_of(trans, ledger_);
   const uint64_t tck = timing_.tCK_ps;
-  const uint64_t now_ps = to_ps(sc_core::sc_time_stamp());
-  const uint64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const uint64_t now_ps = to_ps(now);
+  const uint64_t arrival_ps = to_ps(now + delay);
   // Commands issue on clock edges; the front end adds its latency once per transaction.
   const DdrCycle ready = DdrCycle((arrival_ps + tck - 1) / tck) + config_.controller_latency_cycles;
   const DdrCycle end = schedule(trans.get_address(), trans.get_data_length(), write, tag, ready);

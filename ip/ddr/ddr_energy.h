@@ -7,8 +7,8 @@
 // transferred count that entry instead and no command or background counters are registered.
 //
 // Attribution: commands and bursts are counted under the tag of the transaction that caused them
-// (kUntagged: the ledger's current tag); refreshes and the open-row background under the current
-// tag, since no transaction causes them.
+// (resolved by the controller: energy_tag_of / tag_or_current); refreshes, the precharges they
+// force and the open-row background under the current tag, since no transaction causes them.
 #pragma once
 #include "ddr_timing.h"
 #include "ip/common/energy_ledger.h"
@@ -35,11 +35,12 @@ class DdrEnergy {
             const DdrTiming& timing);
 
   bool uses_table() const { return uses_table_; }
-  void activate(TagId tag) { if (!uses_table_) count(activate_, 1, tag); }
-  void precharge(TagId tag) { if (!uses_table_) count(precharge_, 1, tag); }
+  void activate(TagId tag) { if (!uses_table_) ledger_->count_tagged(activate_, 1, tag); }
+  void precharge(TagId tag) { if (!uses_table_) ledger_->count_tagged(precharge_, 1, tag); }
   void refresh(uint64_t n) { if (!uses_table_) ledger_->count(refresh_, n); }
-  void read_bursts(uint64_t n, TagId tag) { count(read_, n * units_per_burst_, tag); }
-  void write_bursts(uint64_t n, TagId tag) { count(write_, n * units_per_burst_, tag); }
+  void read_bursts(uint64_t n, TagId tag) { ledger_->count_tagged(read_, n * units_per_burst_, tag); }
+  void write_bursts(uint64_t n, TagId tag) { ledger_->count_tagged(write_, n * units_per_burst_, tag); }
+  TagId current_tag() const { return ledger_->tag(); }  // for what no transaction causes
   // Time some row of a rank was open; the ledger counts whole ns, the remainder is carried.
   void rank_active_ps(uint64_t ps);
 
@@ -47,7 +48,6 @@ class DdrEnergy {
   void register_current_model(const std::string& module, const std::string& prefix, unsigned ranks,
                               const DdrTiming& timing);
   void register_table_model(const std::string& module, const std::string& prefix, const DdrTiming& timing);
-  void count(CounterId id, uint64_t n, TagId tag) { ledger_->count_tagged(id, n, ledger_->tag_or_current(tag)); }
 
   EnergyLedger* ledger_;
   bool uses_table_;

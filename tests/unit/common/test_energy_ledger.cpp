@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace {
 
 dlvp::TechTable table45() { return dlvp::TechTable::load(DLVP_SOURCE_DIR "/scenarios/tech/horowitz-45nm.yaml"); }
@@ -56,6 +59,30 @@ TEST(EnergyLedger, UntaggedCountsAreWhatNoTagReceived) {
   ledger.count_tagged(mul, 2, dlvp::kUntagged);  // explicitly untagged: ignores the current tag
   EXPECT_EQ(ledger.count_of(mul, dlvp::kUntagged), 7u);
   EXPECT_DOUBLE_EQ(ledger.energy_of(mul, dlvp::kUntagged), 7 * 0.2);
+}
+
+TEST(EnergyLedger, TaggedCountsSurviveCountersAndTagsAddedLater) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto mul = ledger.add_counter_from_table("pe", "mul", dlvp::Level::mac, dlvp::Action::compute, "int8_mul");
+  const auto first = ledger.define_tag("layer0");
+  ledger.count_tagged(mul, 3, first);
+  // The tag table grows for a counter registered after tagged counts exist, and for new tags.
+  const auto add = ledger.add_counter_from_table("pe", "add", dlvp::Level::mac, dlvp::Action::compute, "int32_add");
+  ledger.count_tagged(add, 4, first);
+  std::vector<dlvp::TagId> more;
+  for (int i = 1; i <= 20; ++i) more.push_back(ledger.tag_named("layer" + std::to_string(i)));
+  for (size_t i = 0; i < more.size(); ++i) ledger.count_tagged(i % 2 ? add : mul, i + 1, more[i]);
+  EXPECT_EQ(ledger.count_of(mul, first), 3u);
+  EXPECT_EQ(ledger.count_of(add, first), 4u);
+  for (size_t i = 0; i < more.size(); ++i) {
+    EXPECT_EQ(ledger.count_of(i % 2 ? add : mul, more[i]), i + 1) << i;
+    EXPECT_EQ(ledger.count_of(i % 2 ? mul : add, more[i]), 0u) << i;
+  }
+  EXPECT_EQ(ledger.count_of(mul, dlvp::kUntagged), 0u);
+  ledger.reset_counts();
+  EXPECT_EQ(ledger.count_of(add, more.back()), 0u);
+  ledger.count_tagged(add, 2, more.back());
+  EXPECT_EQ(ledger.count_of(add, more.back()), 2u);
 }
 
 TEST(EnergyLedger, TagNamedSharesOneTagPerName) {
