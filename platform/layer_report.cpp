@@ -12,10 +12,6 @@
 namespace dlvp {
 namespace {
 
-double number_or(const nlohmann::json& j, const std::string& key, double fallback = 0) {
-  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
-}
-
 // Layer records by tag of the first package (version 2) among the loaded files.
 std::map<uint32_t, package::LayerRecord> package_layers(const PlatformConfig& config, std::string& file) {
   std::map<uint32_t, package::LayerRecord> layers;

@@ -71,11 +71,11 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
   return r;
 }
 
-namespace {
-
-double number_or(const nlohmann::json& j, const std::string& key, double fallback = 0) {
+double number_or(const nlohmann::json& j, const std::string& key, double fallback) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
+
+namespace {
 
 // A compute engine's configuration, peak and per-layer table (modules reporting "peak_GOPS").
 void print_engine_layers(std::ostream& os, const nlohmann::json& r) {

@@ -69,6 +69,34 @@ uint64_t Accelerator::window_size(uint32_t kind) const {
   return bytes;
 }
 
+namespace {
+
+uint64_t align_page(uint64_t v) { return (v + 4095) / 4096 * 4096; }
+
+}  // namespace
+
+JobTensors Accelerator::place_job_tensors(uint64_t free, bool use_test_input) const {
+  JobTensors t{};
+  const bool in_package = use_test_input && header_.test_input_size != 0;
+  t.input = in_package ? package_ + header_.test_input_offset : align_page(free);
+  t.output = align_page(in_package ? free : t.input + window_size(package::kArgInput));
+  t.scratch = align_page(t.output + window_size(package::kArgOutput));
+  t.end = align_page(t.scratch + window_size(package::kArgScratch));
+  return t;
+}
+
+int start_accelerator_app(const char* app, Intc& intc, Accelerator& accel, Pmu& pmu, uint64_t package) {
+  if (!intc.init() || !accel.init(&intc) || !pmu.init()) {
+    hal::console_printf("%s: this SoC has no interrupt controller, accelerator or PMU\n", app);
+    return 1;
+  }
+  if (const char* problem = accel.open_package(package)) {
+    hal::console_printf("%s: package at 0x%llx refused: %s\n", app, static_cast<unsigned long long>(package), problem);
+    return 2;
+  }
+  return 0;
+}
+
 JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
   for (uint32_t a = 0; a < package::kArgCount; ++a) {
     const package::ArgWindow& w = header_.args[a];

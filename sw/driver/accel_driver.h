@@ -4,6 +4,7 @@
 #include "ip/ifu/isa.h"
 #include "platform/model_package.h"
 #include "sw/driver/intc_driver.h"
+#include "sw/driver/pmu_driver.h"
 
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ struct JobResult {
   bool ok() const { return error == dlvp::isa::kErrNone; }
 };
 
+// Where a job's tensors go in DDR (each 4 KiB-aligned); `end` is the first byte after them.
+struct JobTensors {
+  uint64_t input, output, scratch, end;
+};
+
 class Accelerator {
  public:
   bool init(Intc* intc);  // false when the SoC has no IFU or CNN engine
@@ -42,6 +48,9 @@ class Accelerator {
   JobResult run(uint64_t input, uint64_t output, uint64_t scratch);
   // Bytes the caller must provide at `output` and `scratch`.
   uint64_t window_size(uint32_t kind) const;
+  // Input, output and scratch windows one after the other from `free`; with `use_test_input` the
+  // input is the package's own test input and only output and scratch take space.
+  JobTensors place_job_tensors(uint64_t free, bool use_test_input) const;
 
  private:
   uint64_t ifu_ = 0, cnn_base_ = 0;
@@ -51,5 +60,10 @@ class Accelerator {
   uint64_t package_ = 0;
   dlvp::package::PackageHeader header_{};
 };
+
+// The common start of an accelerator app: finds the interrupt controller, the accelerator and the
+// PMU, and validates the package at `package`. Returns 0 when ready, else prints "<app>: <why>" and
+// returns the app's exit code (1: the SoC lacks a device, 2: the package is refused).
+int start_accelerator_app(const char* app, Intc& intc, Accelerator& accel, Pmu& pmu, uint64_t package);
 
 }  // namespace drv

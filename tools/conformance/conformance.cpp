@@ -42,17 +42,6 @@ std::string read_file(const fs::path& path) {
   return bytes.str();
 }
 
-template <typename T>
-std::vector<double> raw_values(const std::string& raw, size_t count) {
-  std::vector<double> out(count);
-  for (size_t i = 0; i < count; ++i) {
-    T v;
-    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<double>(v);
-  }
-  return out;
-}
-
 onnx::ModelProto read_model(const fs::path& path) {
   const std::string bytes = read_file(path);
   onnx::ModelProto model;
@@ -201,46 +190,9 @@ TestTensor read_tensor(const std::string& path) {
   TestTensor out;
   out.name = t.name();
   out.data_type = t.data_type();
-  out.dims.assign(t.dims().begin(), t.dims().end());
-  int64_t count = 1;
-  for (const int64_t d : out.dims) {
-    if (d < 0) throw ConfigError(path + ": tensor '" + t.name() + "' has a negative dimension");
-    count *= d;
-  }
-  const size_t n = static_cast<size_t>(count);
-  const std::string& raw = t.raw_data();
-  size_t width = 0;
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: case onnx::TensorProto::INT32: width = 4; break;
-    case onnx::TensorProto::DOUBLE: case onnx::TensorProto::INT64: width = 8; break;
-    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: width = 1; break;
-    default:
-      throw ConfigError(path + ": tensor '" + t.name() + "' has element type " + std::to_string(t.data_type()) +
-                        " (supported: float, double, int8, uint8, int32, int64)");
-  }
-  if (!raw.empty()) {
-    if (raw.size() != n * width)
-      throw ConfigError(path + ": tensor '" + t.name() + "' has " + std::to_string(raw.size()) +
-                        " bytes of raw data; its shape needs " + std::to_string(n * width));
-    switch (t.data_type()) {
-      case onnx::TensorProto::FLOAT: out.values = raw_values<float>(raw, n); break;
-      case onnx::TensorProto::INT32: out.values = raw_values<int32_t>(raw, n); break;
-      case onnx::TensorProto::DOUBLE: out.values = raw_values<double>(raw, n); break;
-      case onnx::TensorProto::INT64: out.values = raw_values<int64_t>(raw, n); break;
-      case onnx::TensorProto::INT8: out.values = raw_values<int8_t>(raw, n); break;
-      default: out.values = raw_values<uint8_t>(raw, n); break;
-    }
-    return out;
-  }
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: out.values.assign(t.float_data().begin(), t.float_data().end()); break;
-    case onnx::TensorProto::DOUBLE: out.values.assign(t.double_data().begin(), t.double_data().end()); break;
-    case onnx::TensorProto::INT64: out.values.assign(t.int64_data().begin(), t.int64_data().end()); break;
-    default: out.values.assign(t.int32_data().begin(), t.int32_data().end()); break;  // int32, int8, uint8
-  }
-  if (out.values.size() != n)
-    throw ConfigError(path + ": tensor '" + t.name() + "' has " + std::to_string(out.values.size()) +
-                      " values; its shape needs " + std::to_string(n));
+  dlvpc::ConstTensor decoded = dlvpc::decode_tensor(t, path);
+  out.dims = std::move(decoded.dims);
+  out.values = std::move(decoded.values);
   return out;
 }
 

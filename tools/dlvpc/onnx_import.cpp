@@ -39,18 +39,6 @@ struct Value {
   std::vector<int64_t> dims;  // ONNX shape (both kinds)
 };
 
-// Little-endian reads of raw_data.
-template <typename T>
-std::vector<double> raw_values(const std::string& raw, size_t count) {
-  std::vector<double> out(count);
-  for (size_t i = 0; i < count; ++i) {
-    T v;
-    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<double>(v);
-  }
-  return out;
-}
-
 class Importer {
  public:
   Importer(const onnx::ModelProto& model, std::string origin, const ImportOptions& options)
@@ -108,50 +96,7 @@ class Importer {
   int node_index_ = 0;
 };
 
-ConstTensor Importer::constant_of(const onnx::TensorProto& t) const {
-  ConstTensor c;
-  c.dims.assign(t.dims().begin(), t.dims().end());
-  for (const int64_t d : c.dims)
-    if (d < 0) fail("initializer '" + t.name() + "' has a negative dimension");
-  const size_t n = static_cast<size_t>(element_count(c.dims));
-  if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    fail("initializer '" + t.name() + "' keeps its data in an external file; dlvpc reads self-contained models");
-  const std::string& raw = t.raw_data();
-  size_t width = 0;
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: width = 4; break;
-    case onnx::TensorProto::DOUBLE: width = 8; break;
-    case onnx::TensorProto::INT64: width = 8; break;
-    case onnx::TensorProto::INT32: width = 4; break;
-    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: width = 1; break;
-    default: fail("initializer '" + t.name() + "' has data type " + std::to_string(t.data_type()) +
-                  " (supported: float, double, int64, int32, int8, uint8)");
-  }
-  if (!raw.empty()) {
-    if (raw.size() != n * width)
-      fail("initializer '" + t.name() + "' has " + std::to_string(raw.size()) + " bytes of raw data, its shape " +
-           dims_text(c.dims) + " needs " + std::to_string(n * width));
-    switch (t.data_type()) {
-      case onnx::TensorProto::FLOAT: c.values = raw_values<float>(raw, n); break;
-      case onnx::TensorProto::DOUBLE: c.values = raw_values<double>(raw, n); break;
-      case onnx::TensorProto::INT64: c.values = raw_values<int64_t>(raw, n); break;
-      case onnx::TensorProto::INT32: c.values = raw_values<int32_t>(raw, n); break;
-      case onnx::TensorProto::INT8: c.values = raw_values<int8_t>(raw, n); break;
-      default: c.values = raw_values<uint8_t>(raw, n); break;
-    }
-    return c;
-  }
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: c.values.assign(t.float_data().begin(), t.float_data().end()); break;
-    case onnx::TensorProto::DOUBLE: c.values.assign(t.double_data().begin(), t.double_data().end()); break;
-    case onnx::TensorProto::INT64: c.values.assign(t.int64_data().begin(), t.int64_data().end()); break;
-    default: c.values.assign(t.int32_data().begin(), t.int32_data().end()); break;  // int32, int8, uint8
-  }
-  if (c.values.size() != n)
-    fail("initializer '" + t.name() + "' has " + std::to_string(c.values.size()) + " values, its shape " +
-         dims_text(c.dims) + " needs " + std::to_string(n));
-  return c;
-}
+ConstTensor Importer::constant_of(const onnx::TensorProto& t) const { return decode_tensor(t, origin_); }
 
 void Importer::add_graph_input(const onnx::ValueInfoProto& input) {
   if (!graph_.input_name.empty())
@@ -618,6 +563,68 @@ FloatGraph Importer::run() {
 }
 
 }  // namespace
+
+namespace {
+
+// Little-endian reads of raw_data.
+template <typename T>
+std::vector<double> raw_values(const std::string& raw, size_t count) {
+  std::vector<double> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    T v;
+    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+    out[i] = static_cast<double>(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& origin) {
+  const auto fail = [&](const std::string& what) -> void {
+    throw ImportError(origin + ": tensor '" + t.name() + "' " + what);
+  };
+  ConstTensor c;
+  c.dims.assign(t.dims().begin(), t.dims().end());
+  for (const int64_t d : c.dims)
+    if (d < 0) fail("has a negative dimension");
+  const size_t n = static_cast<size_t>(element_count(c.dims));
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    fail("keeps its data in an external file; dlvpc reads self-contained models");
+  const std::string& raw = t.raw_data();
+  size_t width = 0;
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: width = 4; break;
+    case onnx::TensorProto::DOUBLE: width = 8; break;
+    case onnx::TensorProto::INT64: width = 8; break;
+    case onnx::TensorProto::INT32: width = 4; break;
+    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: width = 1; break;
+    default: fail("has element type " + std::to_string(t.data_type()) + " (supported: float, double, int64, int32, int8, uint8)");
+  }
+  if (!raw.empty()) {
+    if (raw.size() != n * width)
+      fail("has " + std::to_string(raw.size()) + " bytes of raw data, its shape " + dims_text(c.dims) + " needs " +
+           std::to_string(n * width));
+    switch (t.data_type()) {
+      case onnx::TensorProto::FLOAT: c.values = raw_values<float>(raw, n); break;
+      case onnx::TensorProto::DOUBLE: c.values = raw_values<double>(raw, n); break;
+      case onnx::TensorProto::INT64: c.values = raw_values<int64_t>(raw, n); break;
+      case onnx::TensorProto::INT32: c.values = raw_values<int32_t>(raw, n); break;
+      case onnx::TensorProto::INT8: c.values = raw_values<int8_t>(raw, n); break;
+      default: c.values = raw_values<uint8_t>(raw, n); break;
+    }
+    return c;
+  }
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: c.values.assign(t.float_data().begin(), t.float_data().end()); break;
+    case onnx::TensorProto::DOUBLE: c.values.assign(t.double_data().begin(), t.double_data().end()); break;
+    case onnx::TensorProto::INT64: c.values.assign(t.int64_data().begin(), t.int64_data().end()); break;
+    default: c.values.assign(t.int32_data().begin(), t.int32_data().end()); break;  // int32, int8, uint8
+  }
+  if (c.values.size() != n)
+    fail("has " + std::to_string(c.values.size()) + " values, its shape " + dims_text(c.dims) + " needs " + std::to_string(n));
+  return c;
+}
 
 FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options) {
   return Importer(model, origin, options).run();

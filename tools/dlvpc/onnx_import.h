@@ -14,6 +14,7 @@
 
 namespace onnx {
 class ModelProto;
+class TensorProto;
 }
 
 namespace dlvp::dlvpc {
@@ -33,6 +34,11 @@ struct ImportOptions {
   // Graph inputs given as constants at compile time (weights that a test passes as inputs).
   std::map<std::string, ConstTensor> bindings;
 };
+
+// Decodes a tensor (float, double, int64, int32, int8, uint8; raw_data or typed fields) exactly
+// into doubles. Throws ImportError "<origin>: tensor '<name>' ..." for another element type,
+// external data or a data size that does not match the shape.
+ConstTensor decode_tensor(const onnx::TensorProto& tensor, const std::string& origin);
 
 // Reads and imports a model file. Throws ImportError naming the file (and node) for an unreadable
 // or truncated file, dynamic shapes and unsupported operators or attributes.

@@ -18,7 +18,6 @@ namespace {
 
 using ull = unsigned long long;
 
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 uint64_t max_of(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 // An IDX header in DDR: 00 00 08 rank, then rank big-endian uint32 dimensions.
@@ -82,15 +81,8 @@ int app_main() {
   drv::Intc intc;
   drv::Accelerator accel;
   drv::Pmu pmu;
-  if (!intc.init() || !accel.init(&intc) || !pmu.init()) {
-    hal::console_write("classify: this SoC has no interrupt controller, accelerator or PMU\n");
-    return 1;
-  }
   const uint64_t package = hal::boot_arg(0);
-  if (const char* problem = accel.open_package(package)) {
-    hal::console_printf("classify: package at 0x%llx refused: %s\n", static_cast<ull>(package), problem);
-    return 2;
-  }
+  if (const int code = drv::start_accelerator_app("classify", intc, accel, pmu, package)) return code;
   Idx images, labels;
   if (!read_idx(hal::boot_arg(1), &images) || !read_idx(hal::boot_arg(2), &labels) || labels.rank != 1 ||
       labels.dims[0] < images.dims[0]) {
@@ -110,10 +102,9 @@ int app_main() {
   const uint64_t progress = hal::boot_arg(5);
 
   // Job tensors go after everything the scenario placed in DDR.
-  const uint64_t free = align_up(max_of(package + h.total_bytes, max_of(images.end(), labels.end())), 4096);
-  const uint64_t input = free;
-  const uint64_t output = align_up(input + accel.window_size(dlvp::package::kArgInput), 4096);
-  const uint64_t scratch = align_up(output + accel.window_size(dlvp::package::kArgOutput), 4096);
+  const drv::JobTensors t =
+      accel.place_job_tensors(max_of(package + h.total_bytes, max_of(images.end(), labels.end())), false);
+  const uint64_t input = t.input, output = t.output, scratch = t.scratch;
   int8_t table[256];
   input_table(h.input_frac_bits, table);
   hal::console_printf("classify: %llu images %ux%u, model %u layers, input Q%d, output %u classes Q%d%s\n",

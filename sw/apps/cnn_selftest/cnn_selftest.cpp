@@ -22,8 +22,6 @@ void check(bool ok, const char* what) {
   if (!ok) ++g_failures;
 }
 
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
 void print_time(const char* label, uint64_t ticks) {
   const uint64_t hz = hal::timer_frequency_hz();
   const uint64_t ns = ticks * 1000000000ull / (hz ? hz : 1);
@@ -63,10 +61,9 @@ int app_main() {
                         static_cast<unsigned long long>(layer.macs));
   }
 
-  // Output and scratch right after the package.
-  const uint64_t output = align_up(package + h.total_bytes, 4096);
-  const uint64_t scratch = align_up(output + accel.window_size(dlvp::package::kArgOutput), 4096);
-  const uint64_t input = package + h.test_input_offset;
+  // The package's test input; output and scratch right after the package.
+  const drv::JobTensors tensors = accel.place_job_tensors(package + h.total_bytes, true);
+  const uint64_t input = tensors.input, output = tensors.output, scratch = tensors.scratch;
 
   const drv::PmuSnapshot before = pmu.snapshot();
   const drv::JobResult job = accel.run(input, output, scratch);
@@ -81,7 +78,7 @@ int app_main() {
   drv::Pmu::print_energy(before, after);
 
   // A bad instruction: an unknown opcode in place of instruction 1 stops the job there.
-  const uint64_t copy = align_up(scratch + accel.window_size(dlvp::package::kArgScratch), 4096);
+  const uint64_t copy = tensors.end;
   drv::soc_copy(copy, package, h.total_bytes);
   const uint8_t bad_opcode = 0x7F;
   hal::copy_to_soc(copy + h.instructions_offset + 1 * dlvp::isa::kInstructionBytes, &bad_opcode, 1);

@@ -9,34 +9,17 @@
 
 #include <stdint.h>
 
-namespace {
-
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
-}  // namespace
-
 int app_main() {
   drv::Intc intc;
   drv::Accelerator accel;
   drv::Pmu pmu;
-  if (!intc.init() || !accel.init(&intc) || !pmu.init()) {
-    hal::console_write("run_package: this SoC has no interrupt controller, accelerator or PMU\n");
-    return 1;
-  }
   const uint64_t package = hal::boot_arg(0);
   const uint64_t jobs = hal::boot_arg(1) ? hal::boot_arg(1) : 1;
-  if (const char* problem = accel.open_package(package)) {
-    hal::console_printf("run_package: package at 0x%llx refused: %s\n", static_cast<unsigned long long>(package), problem);
-    return 2;
-  }
+  if (const int code = drv::start_accelerator_app("run_package", intc, accel, pmu, package)) return code;
   const auto& h = accel.header();
-  // Job tensors go after the package: the test input (inside it) must not put the output over the
-  // expected output it is compared with.
-  const uint64_t after_package = align_up(package + h.total_bytes, 4096);
-  const uint64_t input = h.test_input_size ? package + h.test_input_offset : after_package;
-  const uint64_t output =
-      align_up(h.test_input_size ? after_package : input + accel.window_size(dlvp::package::kArgInput), 4096);
-  const uint64_t scratch = align_up(output + accel.window_size(dlvp::package::kArgOutput), 4096);
+  // Job tensors after the package (never over its expected output, which the result is compared with).
+  const drv::JobTensors t = accel.place_job_tensors(package + h.total_bytes, true);
+  const uint64_t input = t.input, output = t.output, scratch = t.scratch;
   hal::console_printf("run_package: %u layers, %u instructions, %llu jobs\n", h.layer_count, h.instruction_count,
                       static_cast<unsigned long long>(jobs));
   const drv::PmuSnapshot before = pmu.snapshot();

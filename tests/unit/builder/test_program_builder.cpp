@@ -108,15 +108,9 @@ std::vector<int8_t> reference_run(const Network& net, const TensorShape& input_s
 // ---------------------------------------------------------------------------------------------
 // Running a program: a DDR image assembled from the memory plan, the interpreter, the output window.
 
-struct RunOutcome {
-  ref::RunResult result;
-  std::vector<int8_t> output;
-};
-
-RunOutcome run_program(const Program& p, const CnnConfig& hw, const std::vector<int8_t>& input) {
+ref::ProgramRun run_program(const Program& p, const CnnConfig& hw, const std::vector<int8_t>& input) {
   EXPECT_EQ(input.size(), p.plan.window_bytes[kArgInput]);
-  const ref::ProgramRun run = ref::run_program(p, hw, input);
-  return {run.result, run.output};
+  return ref::run_program(p, hw, input);
 }
 
 std::array<uint64_t, isa::kBufCount> buffer_sizes(const CnnConfig& hw) {
@@ -131,7 +125,7 @@ Program verify(const Network& net, const CnnConfig& hw, bool double_buffer, uint
   Rng rng(seed);
   const std::vector<int8_t> input = rng.bytes(in.elements());
 
-  const RunOutcome run = run_program(p, hw, input);
+  const ref::ProgramRun run = run_program(p, hw, input);
   EXPECT_EQ(run.result.error, isa::kErrNone) << "at instruction " << run.result.error_index;
   EXPECT_FALSE(run.result.token_underflow_index.has_value());
   EXPECT_EQ(run.result.executed + 1, p.instructions.size());  // everything but END
