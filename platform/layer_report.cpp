@@ -43,6 +43,7 @@ const char* kind_name(uint32_t kind) {
     case package::kLayerFc: return "fc";
     case package::kLayerPool: return "pool";
     case package::kLayerEltwise: return "eltwise";
+    case package::kLayerConcat: return "concat";
     default: return "?";
   }
 }

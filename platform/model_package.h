@@ -12,7 +12,8 @@
 namespace dlvp::package {
 
 constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
-constexpr uint32_t kVersion = 2;  // 2: tensor formats and shapes in the header, shapes in LayerRecord
+// 2: tensor formats and shapes in the header, shapes in LayerRecord; 3: input zero point, concat layers
+constexpr uint32_t kVersion = 3;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -62,11 +63,15 @@ struct PackageHeader {
   uint32_t input_c, input_h, input_w;
   uint32_t output_c, output_h, output_w;
   uint32_t cpu_postprocess;  // CpuPostprocess: what the CPU applies to the output
+  // Subtracted from each input element before quantizing: q = round((x - zero point) x 2^frac)
+  // (an integer model's input zero point; 0 for float models).
+  int32_t input_zero_point;
 };
 
 enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };
 
-enum LayerKind : uint32_t { kLayerConv = 1, kLayerFc = 2, kLayerPool = 3, kLayerEltwise = 4 };
+// kLayerConcat has no instructions: its sources wrote their channel slices of its output.
+enum LayerKind : uint32_t { kLayerConv = 1, kLayerFc = 2, kLayerPool = 3, kLayerEltwise = 4, kLayerConcat = 5 };
 
 struct LayerRecord {
   char name[32];

@@ -13,6 +13,9 @@ packages=(
   libonnx-dev libprotobuf-dev  # dlvpc reads ONNX models through libonnx's protobuf classes
   libonnx-testdata        # ONNX backend node tests: the conformance suite of dlvpc
   dataset-fashion-mnist   # the classifier demo's data set
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf  # RISC-V build of sw/ (rv32imac, ilp32)
+  qemu-system-misc        # qemu-system-riscv32: the speed yardstick of the ISS benchmark
+  gdb-multiarch           # the scripted gdb session against the ISS's GDB server
 )
 
 missing=()

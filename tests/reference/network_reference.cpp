@@ -55,6 +55,19 @@ std::vector<std::vector<int8_t>> run_network_layers(const builder::Network& net,
   };
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const builder::Layer& layer = net.layers[i];
+    if (const auto* concat = std::get_if<builder::ConcatLayer>(&layer)) {
+      // Channel slices one after the other: [c][h][w] keeps each source contiguous.
+      std::vector<int8_t> joined;
+      TensorShape shape{0, 0, 0};
+      for (const int s : concat->sources) {
+        const auto [x, source_shape] = operand(s, i);
+        joined.insert(joined.end(), x->begin(), x->end());
+        shape = {shape.c + source_shape.c, source_shape.h, source_shape.w};
+      }
+      outs.push_back(std::move(joined));
+      shapes.push_back(shape);
+      continue;
+    }
     const int declared = std::visit([](const builder::LayerBase& l) { return l.input; }, layer);
     const auto [x, shape] = operand(declared == builder::kPreviousLayer ? static_cast<int>(i) - 1 : declared, i);
     if (const auto* c = std::get_if<builder::ConvLayer>(&layer)) {

@@ -3,7 +3,8 @@
 // Tensors are int8 [c][h][w] in DDR. By default a layer's input is the previous layer's output (the
 // first layer's: the network input); `input` may name any earlier layer instead (a branch, such as a
 // residual block's shortcut convolution). An eltwise layer adds a second, earlier tensor named by
-// layer index. The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
+// layer index; a concatenation joins several earlier outputs along the channels without moving
+// data. The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
 // per-layer shifts.
 #pragma once
 #include <cstdint>
@@ -82,7 +83,16 @@ struct EltwiseLayer : LayerBase {
   bool relu = false;
 };
 
-using Layer = std::variant<ConvLayer, FcLayer, PoolLayer, EltwiseLayer>;
+// Channel concatenation of earlier layers' outputs (ONNX Concat on the channel axis). It emits no
+// instructions: the memory plan places the sources' outputs side by side as the channel slices of
+// this layer's output ([c][h][w] keeps a channel range contiguous), so every source writes its slice
+// directly. `input` is unused; each source is an earlier layer (not the network input: that would
+// need a copy), at most one concatenation may take a given layer, and all share h and w.
+struct ConcatLayer : LayerBase {
+  std::vector<int> sources;  // layer indices in channel order
+};
+
+using Layer = std::variant<ConvLayer, FcLayer, PoolLayer, EltwiseLayer, ConcatLayer>;
 
 struct Network {
   // The network input. May stay empty when the first layer is a CONV (its in_c/in_h/in_w) or an FC

@@ -15,7 +15,8 @@ const char* to_string(LayerKind kind) {
     case LayerKind::kConv: return "conv";
     case LayerKind::kFc: return "fc";
     case LayerKind::kPool: return "pool";
-    default: return "eltwise";
+    case LayerKind::kEltwise: return "eltwise";
+    default: return "concat";
   }
 }
 
@@ -134,10 +135,36 @@ TensorShape check_eltwise(const EltwiseLayer& l, uint32_t index, const TensorSha
   return in;
 }
 
-// The layer whose output layer `index` reads (kNetworkInput for the network input).
+// The layer whose output layer `index` reads (kNetworkInput for the network input); a
+// concatenation's first source.
 int input_source(const Layer& layer, uint32_t index) {
+  if (const auto* concat = std::get_if<ConcatLayer>(&layer)) return concat->sources.empty() ? -3 : concat->sources.front();
   const int input = std::visit([](const LayerBase& l) { return l.input; }, layer);
   return input == kPreviousLayer ? static_cast<int>(index) - 1 : input;
+}
+
+// The concatenation that holds each layer's output as a slice, and the slice's byte offset in it.
+struct Slice {
+  int concat = -1;  // -1: the layer's output is a tensor of its own
+  uint64_t offset = 0;
+};
+
+TensorShape check_concat(const ConcatLayer& l, uint32_t index, const std::vector<TensorShape>& out,
+                         std::vector<Slice>& slices, const LayerCheck& c) {
+  c.require(!l.sources.empty(), "has no sources");
+  TensorShape shape{0, 0, 0};
+  for (const int s : l.sources) {
+    c.require(s >= 0 && s < static_cast<int>(index),
+              "source " + std::to_string(s) + " must name an earlier layer (the network input would need a copy)");
+    c.require(slices[s].concat < 0, "source " + std::to_string(s) + " is already a slice of layer " +
+                                        std::to_string(slices[s].concat) + " (or listed twice)");
+    if (shape.c == 0) shape.h = out[s].h, shape.w = out[s].w;
+    c.require(out[s].h == shape.h && out[s].w == shape.w,
+              "sources differ in height or width: " + shape_text(out[l.sources.front()]) + " and " + shape_text(out[s]));
+    slices[s] = {static_cast<int>(index), uint64_t{shape.c} * shape.h * shape.w};
+    shape.c += out[s].c;
+  }
+  return shape;
 }
 
 TensorShape network_input(const Network& net) {
@@ -449,20 +476,26 @@ ConvProblem conv_problem(const ConvLayer& l) {
   return p;
 }
 
-// Shapes of every layer's input and output, validated.
+// Shapes of every layer's input and output, validated, and the concatenations' slices.
 struct Shapes {
   TensorShape input;
   std::vector<TensorShape> in, out;
+  std::vector<Slice> slices;
 };
 
 Shapes check_network(const Network& net) {
   Shapes s;
   s.input = network_input(net);
   const uint32_t n = static_cast<uint32_t>(net.layers.size());
-  s.in.resize(n), s.out.resize(n);
+  s.in.resize(n), s.out.resize(n), s.slices.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const Layer& layer = net.layers[i];
     const LayerCheck check(i, layer);
+    if (const auto* concat = std::get_if<ConcatLayer>(&layer)) {
+      s.out[i] = check_concat(*concat, i, s.out, s.slices, check);
+      s.in[i] = s.out[concat->sources.front()];
+      continue;
+    }
     const int source = input_source(layer, i);
     check.require(source >= kNetworkInput && source < static_cast<int>(i),
                   "input " + std::to_string(source) + " must name an earlier layer (or -1, the network input)");
@@ -483,26 +516,50 @@ Shapes check_network(const Network& net) {
   return s;
 }
 
+// The tensor that holds layer i's output (itself, or the outermost concatenation containing it) and
+// the byte offset of the output in it.
+std::pair<uint32_t, uint64_t> storage_of(uint32_t i, const std::vector<Slice>& slices) {
+  uint64_t offset = 0;
+  while (slices[i].concat >= 0) {
+    offset += slices[i].offset;
+    i = static_cast<uint32_t>(slices[i].concat);
+  }
+  return {i, offset};
+}
+
 MemoryPlan plan_memory(const Network& net, const Shapes& shapes) {
   const uint32_t n = static_cast<uint32_t>(net.layers.size());
   MemoryPlan plan;
   plan.input = {kArgInput, 0, shapes.input};
   plan.output = {kArgOutput, 0, shapes.out.back()};
-  // Every intermediate tensor lives from its layer to its last reader.
-  std::vector<Lifetime> lifetimes(n - 1);
-  for (uint32_t i = 0; i + 1 < n; ++i) lifetimes[i] = {shapes.out[i].elements(), i, i};
+  // Every intermediate tensor lives from its layer to its last reader; a concatenation's from its
+  // first source's layer to the last reader of it or of any source (they share its bytes).
+  std::vector<Lifetime> lifetimes(n);
+  for (uint32_t i = 0; i < n; ++i) lifetimes[i] = {shapes.out[i].elements(), i, i};
   const auto read_by = [&](int source, uint32_t reader) {
-    if (source >= 0 && source + 1 < static_cast<int>(n))
-      lifetimes[source].last = std::max(lifetimes[source].last, reader);
+    if (source >= 0) lifetimes[source].last = std::max(lifetimes[source].last, reader);
   };
   for (uint32_t i = 0; i < n; ++i) {
+    if (std::holds_alternative<ConcatLayer>(net.layers[i])) continue;
     read_by(input_source(net.layers[i], i), i);
     if (const auto* e = std::get_if<EltwiseLayer>(&net.layers[i])) read_by(e->other, i);
   }
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t root = storage_of(i, shapes.slices).first;
+    if (root == i) continue;
+    lifetimes[root].first = std::min(lifetimes[root].first, lifetimes[i].first);
+    lifetimes[root].last = std::max(lifetimes[root].last, lifetimes[i].last);
+    lifetimes[i].bytes = 0;
+  }
+  // The last layer's tensor (and its slices) is the output window, not scratch.
+  lifetimes.back().bytes = 0;
   uint64_t scratch = 0;
   const std::vector<uint64_t> offsets = place_tensors(lifetimes, kDdrAlign, scratch);
-  for (uint32_t i = 0; i + 1 < n; ++i) plan.layer_outputs.push_back({kArgScratch, offsets[i], shapes.out[i]});
-  plan.layer_outputs.push_back(plan.output);
+  for (uint32_t i = 0; i < n; ++i) {
+    const auto [root, offset] = storage_of(i, shapes.slices);
+    plan.layer_outputs.push_back(root + 1 == n ? TensorPlacement{kArgOutput, offset, shapes.out[i]}
+                                               : TensorPlacement{kArgScratch, offsets[root] + offset, shapes.out[i]});
+  }
   plan.window_bytes[kArgInput] = shapes.input.elements();
   plan.window_bytes[kArgOutput] = shapes.out.back().elements();
   plan.window_bytes[kArgScratch] = scratch;
@@ -560,6 +617,8 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
       if (!plan) check.fail("cannot be tiled: " + why);
       info.tiling = plan->tiling;
       emit.pool(*pool, in, out, *plan);
+    } else if (std::holds_alternative<ConcatLayer>(layer)) {
+      info.input = shapes.out[i];  // its sources wrote their slices: nothing to compute or move
     } else {
       const auto& e = std::get<EltwiseLayer>(layer);
       const auto plan = choose_eltwise_tiling(in.shape.elements(), budget, why);

@@ -238,6 +238,7 @@ std::vector<std::string> list_tests(const std::string& data_dir, const std::stri
 double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
                         const std::vector<float>& input) {
   const std::vector<std::vector<float>> outputs = dlvpc::run_float(graph, input);
+  const std::vector<float> centered = dlvpc::centered_input(graph, input);
   std::vector<double> error(graph.ops.size());
   // What a layer reads: its radix point, the bound on its error, its largest float magnitude. The
   // graph input's only error is its own rounding.
@@ -246,7 +247,7 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
     return source == dlvpc::kGraphInput ? half_lsb(model.input_frac) : error[source];
   };
   const auto largest = [&](int source) {
-    return static_cast<double>(max_abs(source == dlvpc::kGraphInput ? input : outputs[source]));
+    return static_cast<double>(max_abs(source == dlvpc::kGraphInput ? centered : outputs[source]));
   };
   for (size_t i = 0; i < graph.ops.size(); ++i) {
     const dlvpc::FloatOp& op = graph.ops[i];
@@ -271,6 +272,11 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         break;
       case dlvpc::OpKind::kAdd:
         error[i] = error_of(source) + error_of(op.inputs[1]) + output_rounding;
+        break;
+      case dlvpc::OpKind::kConcat:
+        // Slices keep their producers' values: the largest of their errors.
+        error[i] = 0;
+        for (const int s : op.inputs) error[i] = std::max(error[i], error_of(s));
         break;
     }
   }
@@ -301,53 +307,71 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
     } catch (const dlvpc::ImportError& e) {
       return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
     }
-    const std::vector<float> input(inputs[0].values.begin(), inputs[0].values.end());
-    if (input.size() != graph.input.elements())
-      return conclude(r, Outcome::kFailed, "input_0 has " + std::to_string(input.size()) + " elements, the graph input " +
-                                               std::to_string(graph.input.elements()));
+    // The batch's samples: one job each.
+    const size_t per_sample = graph.input.elements();
+    if (inputs[0].values.size() != per_sample * graph.batch)
+      return conclude(r, Outcome::kFailed, "input_0 has " + std::to_string(inputs[0].values.size()) + " elements, the graph input " +
+                                               std::to_string(graph.batch) + " x " + std::to_string(per_sample));
+    std::vector<std::vector<float>> samples(graph.batch);
+    for (uint32_t n = 0; n < graph.batch; ++n)
+      samples[n].assign(inputs[0].values.begin() + n * per_sample, inputs[0].values.begin() + (n + 1) * per_sample);
 
-    // 3. Compile, calibrated on the test's own input; the package carries it and the reference output.
+    // 3. Compile, calibrated on the test's own samples; the package carries one and the reference output.
     dlvpc::CompileOptions compile_options;
     compile_options.test_data_max_macs = std::numeric_limits<uint64_t>::max();
     dlvpc::Compiled compiled;
     try {
-      compiled = dlvpc::compile(std::move(graph), {input}, compile_options);
+      compiled = dlvpc::compile(std::move(graph), samples, compile_options);
     } catch (const dlvpc::QuantizeError& e) {
       return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
     } catch (const builder::BuildError& e) {
       return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
     }
     if (compiled.test_expected.empty()) return conclude(r, Outcome::kFailed, "the package carries no expected output");
-    if (compiled.test_expected.size() != expected.values.size())
-      return conclude(r, Outcome::kFailed, "the output has " + std::to_string(compiled.test_expected.size()) +
-                                               " elements, output_0 " + std::to_string(expected.values.size()));
+    if (compiled.test_expected.size() * samples.size() != expected.values.size())
+      return conclude(r, Outcome::kFailed, "the output has " + std::to_string(samples.size()) + " x " +
+                                               std::to_string(compiled.test_expected.size()) + " elements, output_0 " +
+                                               std::to_string(expected.values.size()));
 
-    // 4. The package on the virtual SoC: run_package checks its output against the reference model's.
+    // 4. Each sample's package on the virtual SoC: run_package checks its output against the
+    // reference model's. 5. That output against ONNX's, within the worst-case rounding (exactly for
+    // an integer output).
     const fs::path work = fs::path(options.work_dir) / r.name;
-    fs::create_directories(work);
-    const fs::path package = work / "model.dlvp";
-    {
-      std::ofstream file(package, std::ios::binary);
-      if (!file.write(reinterpret_cast<const char*>(compiled.package.data()), static_cast<std::streamsize>(compiled.package.size())))
-        throw ConfigError(package.string() + ": cannot write the package");
-    }
-    const SocRun soc = run_dlvp(options, package, work);
-    if (soc.status != 0 || soc.console.find("run_package: output matches the expected output") == std::string::npos)
-      return conclude(r, Outcome::kFailed, soc_problem(soc));
-    r.soc_checked = true;
-
-    // 5. The SoC's (= the reference model's) output against ONNX's, within the worst-case rounding.
-    std::vector<float> output = dlvpc::dequantize(compiled.test_expected, compiled.model.output_frac());
-    r.atol = output_tolerance(compiled.graph, compiled.model, input);
-    if (compiled.graph.softmax_on_cpu) {
-      // Logits off by at most e change each probability p by at most p (e^(2e) - 1) <= e^(2e) - 1.
-      output = dlvpc::softmax(output);
-      r.atol = std::expm1(2 * r.atol);
-    }
     r.max_error = 0;
-    for (size_t i = 0; i < output.size(); ++i) r.max_error = std::max(r.max_error, std::fabs(output[i] - expected.values[i]));
-    if (r.max_error > r.atol) return conclude(r, Outcome::kFailed, "error exceeds atol; ran " + layers_text(compiled));
-    return conclude(r, Outcome::kPassed, layers_text(compiled));
+    r.atol = 0;
+    for (size_t n = 0; n < samples.size(); ++n) {
+      if (n > 0) dlvpc::embed_test_sample(compiled, samples[n], compile_options);
+      const fs::path dir = samples.size() == 1 ? work : work / ("sample_" + std::to_string(n));
+      fs::create_directories(dir);
+      const fs::path package = dir / "model.dlvp";
+      {
+        std::ofstream file(package, std::ios::binary);
+        if (!file.write(reinterpret_cast<const char*>(compiled.package.data()), static_cast<std::streamsize>(compiled.package.size())))
+          throw ConfigError(package.string() + ": cannot write the package");
+      }
+      const SocRun soc = run_dlvp(options, package, dir);
+      r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
+      if (!r.soc_checked)
+        return conclude(r, Outcome::kFailed, (samples.size() > 1 ? "sample " + std::to_string(n) + ": " : "") + soc_problem(soc));
+
+      std::vector<float> output = dlvpc::dequantize(compiled.test_expected, compiled.model.output_frac());
+      double atol = compiled.graph.integer_output ? 0.0 : output_tolerance(compiled.graph, compiled.model, samples[n]);
+      if (compiled.graph.softmax_on_cpu) {
+        // Logits off by at most e change each probability p by at most p (e^(2e) - 1) <= e^(2e) - 1.
+        output = dlvpc::softmax(output);
+        atol = std::expm1(2 * atol);
+      }
+      r.atol = std::max(r.atol, atol);
+      for (size_t i = 0; i < output.size(); ++i) {
+        const double error = std::fabs(output[i] - expected.values[n * output.size() + i]);
+        r.max_error = std::max(r.max_error, error);
+        if (error > atol)
+          return conclude(r, Outcome::kFailed, "sample " + std::to_string(n) + " element " + std::to_string(i) +
+                                                   ": error exceeds atol; ran " + layers_text(compiled));
+      }
+    }
+    const std::string batch = samples.size() > 1 ? "batch " + std::to_string(samples.size()) + " as jobs; " : "";
+    return conclude(r, Outcome::kPassed, batch + layers_text(compiled));
   } catch (const std::exception& e) {
     return conclude(r, Outcome::kFailed, e.what());
   }

@@ -25,7 +25,7 @@ std::string bytes_text(uint64_t bytes) {
 
 CalibrationStats calibrate(const FloatGraph& graph, const std::vector<std::vector<float>>& inputs) {
   CalibrationStats stats;
-  for (const auto& x : inputs) stats.add(x, run_float(graph, x));
+  for (const auto& x : inputs) stats.add(centered_input(graph, x), run_float(graph, x));
   return stats;
 }
 
@@ -57,6 +57,17 @@ std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& 
   return reports;
 }
 
+// (Re)writes the package with the program, the tensor formats and the test data (if any).
+void write_package(Compiled& c, const CompileOptions& options) {
+  const package::TestData test{c.test_input, c.test_expected};
+  package::TensorFormats formats;
+  formats.input_frac_bits = c.model.input_frac;
+  formats.output_frac_bits = c.model.output_frac();
+  formats.input_zero_point = c.graph.input_zero_point;
+  formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
+  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats);
+}
+
 void check_fits_ddr(const Compiled& c, const CompileOptions& options) {
   if (options.ddr_bytes == 0) return;
   const auto& w = c.program.plan.window_bytes;
@@ -75,19 +86,24 @@ Compiled compile(FloatGraph graph, const std::vector<std::vector<float>>& calibr
   c.graph = std::move(graph);
   c.model = quantize(c.graph, calibrate(c.graph, calibration));
   c.program = builder::build(c.model.network, options.hw, options.build);
-  if (c.graph.macs() <= options.test_data_max_macs) {
-    c.test_input = quantize_tensor(calibration.front(), c.model.input_frac);
-    c.test_expected = ref::run_network(c.model.network, c.graph.input, c.test_input, options.hw.accumulator_bits);
-  }
-  const package::TestData test{c.test_input, c.test_expected};
-  package::TensorFormats formats;
-  formats.input_frac_bits = c.model.input_frac;
-  formats.output_frac_bits = c.model.output_frac();
-  formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
-  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats);
+  if (c.graph.macs() <= options.test_data_max_macs) embed_test_sample(c, calibration.front(), options);
+  else write_package(c, options);
   c.layers = layer_reports(c, options);
   check_fits_ddr(c, options);
   return c;
+}
+
+std::vector<int8_t> quantize_input(const Compiled& c, const std::vector<float>& sample) {
+  return quantize_tensor(centered_input(c.graph, sample), c.model.input_frac);
+}
+
+void embed_test_sample(Compiled& c, const std::vector<float>& sample, const CompileOptions& options) {
+  if (sample.size() != c.graph.input.elements())
+    throw ConfigError("dlvpc: a test sample has " + std::to_string(sample.size()) + " values, the input " +
+                      std::to_string(c.graph.input.elements()));
+  c.test_input = quantize_input(c, sample);
+  c.test_expected = ref::run_network(c.model.network, c.graph.input, c.test_input, options.hw.accumulator_bits);
+  write_package(c, options);
 }
 
 std::string format_report(const Compiled& c, const CompileOptions& options) {
@@ -120,6 +136,15 @@ std::string format_report(const Compiled& c, const CompileOptions& options) {
                 bytes_text(c.program.constants.size()).c_str(), bytes_text(c.scratch_bytes()).c_str(), c.model.input_frac,
                 c.model.output_frac(), c.graph.softmax_on_cpu ? ", softmax on the CPU" : "");
   out += line;
+  if (c.graph.batch > 1) {
+    std::snprintf(line, sizeof line, "batch: the model's batch of %u runs as %u jobs of one sample (figures above: per sample)\n",
+                  c.graph.batch, c.graph.batch);
+    out += line;
+  }
+  if (c.graph.input_zero_point != 0) {
+    std::snprintf(line, sizeof line, "input zero point: %d (the CPU subtracts it before quantizing)\n", c.graph.input_zero_point);
+    out += line;
+  }
   return out;
 }
 

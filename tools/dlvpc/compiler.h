@@ -50,6 +50,14 @@ struct Compiled {
 // does not fit the DDR) with messages naming the layer or the sizes at fault.
 Compiled compile(FloatGraph graph, const std::vector<std::vector<float>>& calibration, const CompileOptions& options);
 
+// One ONNX input sample as the package's input tensor: minus the input zero point, quantized to the
+// input's radix point (what the CPU does before a job).
+std::vector<int8_t> quantize_input(const Compiled& compiled, const std::vector<float>& sample);
+
+// Makes `sample` the package's test input and the reference model's output for it the expected
+// output (rewrites Compiled::package): how a batch of N samples is checked as N jobs.
+void embed_test_sample(Compiled& compiled, const std::vector<float>& sample, const CompileOptions& options);
+
 // The per-layer table (fixed-width text) and totals that `dlvpc compile` prints.
 std::string format_report(const Compiled& compiled, const CompileOptions& options);
 

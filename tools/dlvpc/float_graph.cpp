@@ -12,7 +12,8 @@ const char* to_string(OpKind kind) {
     case OpKind::kConv: return "conv";
     case OpKind::kFc: return "fc";
     case OpKind::kPool: return "pool";
-    default: return "add";
+    case OpKind::kAdd: return "add";
+    default: return "concat";
   }
 }
 
@@ -151,6 +152,9 @@ std::vector<float> execute(const FloatOp& op, const std::vector<const std::vecto
       y = *in[0];
       for (size_t i = 0; i < y.size(); ++i) y[i] += (*in[1])[i];
       break;
+    case OpKind::kConcat:
+      for (const std::vector<float>* slice : in) y.insert(y.end(), slice->begin(), slice->end());
+      return y;
   }
   if (op.relu) relu(y);
   return y;
@@ -158,7 +162,15 @@ std::vector<float> execute(const FloatOp& op, const std::vector<const std::vecto
 
 }  // namespace
 
-std::vector<std::vector<float>> run_float(const FloatGraph& graph, const std::vector<float>& input) {
+std::vector<float> centered_input(const FloatGraph& graph, const std::vector<float>& onnx_input) {
+  std::vector<float> x = onnx_input;
+  if (graph.input_zero_point != 0)
+    for (float& v : x) v -= static_cast<float>(graph.input_zero_point);
+  return x;
+}
+
+std::vector<std::vector<float>> run_float(const FloatGraph& graph, const std::vector<float>& onnx_input) {
+  const std::vector<float> input = centered_input(graph, onnx_input);
   std::vector<std::vector<float>> outs;
   outs.reserve(graph.ops.size());
   for (const FloatOp& op : graph.ops) {

@@ -2,8 +2,10 @@
 // fused — one operation per accelerator layer — and a plain float executor of it, used for
 // calibration statistics and as the float reference of the conformance runner (docs/dlvpc.md).
 //
-// Tensors are one image (batch 1) in [c][h][w] order, which is also ONNX's NCHW order for N = 1,
-// so Flatten/Reshape never move data. A fully connected layer's input is any tensor, flattened.
+// Tensors are one sample in [c][h][w] order, which is also ONNX's NCHW order within one batch row,
+// so Flatten/Reshape never move data and a channel concatenation is a sequence of slices. A fully
+// connected layer's input is any tensor, flattened. A model with batch N runs as N jobs of one
+// sample each.
 #pragma once
 #include "tools/builder/network.h"
 
@@ -15,7 +17,7 @@ namespace dlvp::dlvpc {
 
 using builder::TensorShape;
 
-enum class OpKind { kConv, kFc, kPool, kAdd };
+enum class OpKind { kConv, kFc, kPool, kAdd, kConcat };
 const char* to_string(OpKind kind);
 
 constexpr int kGraphInput = -1;  // FloatOp::inputs: the graph input
@@ -24,7 +26,8 @@ struct FloatOp {
   std::string name;     // the ONNX node that made it (the first of the fused nodes)
   std::string onnx_ops; // the fused ONNX operators, e.g. "Conv+BatchNormalization+Relu+MaxPool"
   OpKind kind = OpKind::kConv;
-  std::vector<int> inputs;  // producing op indices (kGraphInput for the graph input); Add has two
+  std::vector<int> inputs;  // producing op indices (kGraphInput for the graph input); Add has two,
+                            // Concat one per channel slice, in order
   TensorShape input, output;
 
   // Conv (weights [out_c][in_c][kh][kw]) and Fc (weights [n_out][n_in]); bias [out channels].
@@ -45,7 +48,12 @@ struct FloatOp {
 struct FloatGraph {
   std::string input_name, output_name;   // ONNX graph input / output names
   std::vector<int64_t> input_dims, output_dims;  // their ONNX shapes (batch included)
-  TensorShape input;
+  uint32_t batch = 1;                    // samples per ONNX inference (dims[0]); one job each
+  TensorShape input;                     // one sample
+  // Subtracted from every input element before the first layer (the x_zero_point of an integer
+  // model's ConvInteger/MatMulInteger); the CPU applies it when it quantizes the input.
+  int32_t input_zero_point = 0;
+  bool integer_output = false;           // the ONNX output is an integer type: compared exactly
   std::vector<FloatOp> ops;              // topological order; the last op's output is the output
   bool softmax_on_cpu = false;           // the ONNX graph ends with a Softmax the CPU applies
 
@@ -53,8 +61,11 @@ struct FloatGraph {
   uint64_t parameters() const;
 };
 
-// Runs the graph on one input ([c][h][w] floats); returns every op's output (the last one is the
-// graph's output, before the CPU's softmax).
+// One sample as the first layer reads it: the ONNX input minus the input zero point.
+std::vector<float> centered_input(const FloatGraph& graph, const std::vector<float>& onnx_input);
+
+// Runs the graph on one ONNX input sample ([c][h][w] floats); returns every op's output (the last
+// one is the graph's output, before the CPU's softmax).
 std::vector<std::vector<float>> run_float(const FloatGraph& graph, const std::vector<float>& input);
 
 // Softmax over a vector (what the CPU applies after the accelerator when softmax_on_cpu).

@@ -15,7 +15,8 @@ namespace dlvp::dlvpc {
 const std::vector<std::string>& supported_operators() {
   static const std::vector<std::string> ops = {
       "Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "BatchNormalization", "Add", "Flatten", "Reshape", "Dropout", "Identity", "Softmax"};
+      "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Dropout", "Identity", "Softmax", "ConvInteger",
+      "MatMulInteger"};
   return ops;
 }
 
@@ -77,8 +78,18 @@ class Importer {
   FloatOp* fusable_producer(const std::string& name, const Value& v);
   int add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims);
 
-  void conv(const onnx::NodeProto& node);
-  void gemm(const onnx::NodeProto& node, bool matmul);
+  void conv(const onnx::NodeProto& node, bool integer);
+  void gemm(const onnx::NodeProto& node, bool matmul, bool integer);
+  void concat(const onnx::NodeProto& node);
+  void quantized_linear(const onnx::NodeProto& node);
+  // ConvInteger / MatMulInteger: the weights minus their zero point (scalar or one per output);
+  // the data's zero point becomes the graph's input zero point.
+  std::vector<float> integer_weights(const onnx::NodeProto& node, const ConstTensor& w, int zero_point_input,
+                                     int64_t outputs, int64_t per_output, int64_t output_stride, int64_t element_stride) const;
+  void integer_input_zero_point(const onnx::NodeProto& node, const Value& x, int zero_point_input);
+  // The shape of one sample of a tensor (its ONNX dims without the batch).
+  TensorShape sample_shape(const Value& v) const;
+  std::vector<int64_t> batched(std::vector<int64_t> sample_dims) const;
   void relu(const onnx::NodeProto& node);
   void pool(const onnx::NodeProto& node, bool average, bool global);
   void batch_norm(const onnx::NodeProto& node);
@@ -93,6 +104,8 @@ class Importer {
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;  // consumers of each value name (graph outputs count)
   std::vector<int> op_uses_;         // consumers of each op's result, under all its names
+  std::vector<int> concat_of_;       // the concatenation each op's output is a slice of (-1: none)
+  int64_t batch_ = 1;                // dims[0] of the graph input: every tensor's batch
   int node_index_ = 0;
 };
 
@@ -103,9 +116,10 @@ void Importer::add_graph_input(const onnx::ValueInfoProto& input) {
     fail("graph inputs '" + graph_.input_name + "' and '" + input.name() +
          "' are both data inputs; a dlvp job takes one input tensor (bind the others as constants)");
   const auto& type = input.type().tensor_type();
-  if (type.elem_type() != onnx::TensorProto::FLOAT)
-    fail("graph input '" + input.name() + "' has element type " + std::to_string(type.elem_type()) +
-         "; dlvpc quantizes float models (element type 1)");
+  const int element = type.elem_type();
+  if (element != onnx::TensorProto::FLOAT && element != onnx::TensorProto::UINT8 && element != onnx::TensorProto::INT8)
+    fail("graph input '" + input.name() + "' has element type " + std::to_string(element) +
+         "; dlvpc takes float, uint8 or int8 inputs (element types 1, 2, 3)");
   std::vector<int64_t> dims;
   for (const auto& d : type.shape().dim()) {
     if (!d.has_dim_value() || d.dim_value() <= 0)
@@ -114,9 +128,9 @@ void Importer::add_graph_input(const onnx::ValueInfoProto& input) {
     dims.push_back(d.dim_value());
   }
   if (dims.empty()) fail("graph input '" + input.name() + "' has no shape");
-  if (dims.size() >= 2 && dims[0] != 1)
-    fail("graph input '" + input.name() + "' has batch " + std::to_string(dims[0]) + " " + dims_text(dims) +
-         "; dlvpc compiles batch 1 (the driver runs one job per input)");
+  // The first dimension of a tensor of rank >= 2 is the batch: every sample is one job.
+  if (dims.size() >= 2) batch_ = dims[0];
+  graph_.batch = static_cast<uint32_t>(batch_);
   graph_.input_name = input.name();
   graph_.input_dims = dims;
   Value v;
@@ -182,12 +196,21 @@ void Importer::allow_attributes(const onnx::NodeProto& node, const std::set<std:
 }
 
 TensorShape Importer::image_shape(const onnx::NodeProto& node, const Value& v) const {
-  if (v.dims.size() != 4 || v.dims[0] != 1)
-    fail(node, "input '" + node.input(0) + "' has shape " + dims_text(v.dims) +
-                   "; dlvpc supports 2-D images [1,C,H,W] here");
+  if (v.dims.size() != 4 || v.dims[0] != batch_)
+    fail(node, "input '" + node.input(0) + "' has shape " + dims_text(v.dims) + "; dlvpc supports 2-D images [" +
+                   std::to_string(batch_) + ",C,H,W] here");
   for (int i = 1; i < 4; ++i)
     if (v.dims[i] > 65535) fail(node, "dimension " + std::to_string(v.dims[i]) + " exceeds the ISA's 16-bit fields");
   return {static_cast<uint32_t>(v.dims[1]), static_cast<uint32_t>(v.dims[2]), static_cast<uint32_t>(v.dims[3])};
+}
+
+TensorShape Importer::sample_shape(const Value& v) const {
+  return v.op == kGraphInput ? graph_.input : graph_.ops[v.op].output;
+}
+
+std::vector<int64_t> Importer::batched(std::vector<int64_t> sample_dims) const {
+  sample_dims.insert(sample_dims.begin(), batch_);
+  return sample_dims;
 }
 
 FloatOp* Importer::fusable_producer(const std::string& name, const Value& v) {
@@ -202,6 +225,7 @@ int Importer::add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<
   if (op.onnx_ops.empty()) op.onnx_ops = node.op_type();
   graph_.ops.push_back(std::move(op));
   op_uses_.push_back(uses_[node.output(0)]);
+  concat_of_.push_back(-1);
   Value v;
   v.op = static_cast<int>(graph_.ops.size()) - 1;
   v.dims = dims;
@@ -215,17 +239,28 @@ void explicit_pads(const std::vector<int64_t>& pads, uint32_t out[4]) {
   out[2] = static_cast<uint32_t>(pads[2]), out[3] = static_cast<uint32_t>(pads[3]);
 }
 
+// ONNX auto_pad SAME_UPPER / SAME_LOWER: the padding that makes the output ceil(size / stride) long,
+// the odd element at the end (UPPER) or the beginning (LOWER).
+void same_padding(bool upper, uint32_t size, uint32_t window, uint32_t stride, uint32_t& before, uint32_t& after) {
+  const int64_t out = (int64_t{size} + stride - 1) / stride;
+  const int64_t total = std::max<int64_t>((out - 1) * stride + window - size, 0);
+  const int64_t small = total / 2;
+  before = static_cast<uint32_t>(upper ? small : total - small);
+  after = static_cast<uint32_t>(total - before);
+}
+
 struct Window {
   uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
   uint32_t pads[4] = {0, 0, 0, 0};  // top, left, bottom, right
 };
 
-void Importer::conv(const onnx::NodeProto& node) {
+void Importer::conv(const onnx::NodeProto& node, bool integer) {
   allow_attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
   const Value& x = tensor_input(node, 0);
   const TensorShape in = image_shape(node, x);
   const ConstTensor& w = constant_input(node, 1, "weight");
   if (w.dims.size() != 4) fail(node, "weight has shape " + dims_text(w.dims) + "; expected [M,C,kH,kW]");
+  if (integer) integer_input_zero_point(node, x, 2);
   if (int_attr(node, "group", 1) != 1)
     fail(node, "group " + std::to_string(int_attr(node, "group", 1)) +
                    ": grouped and depthwise convolutions are not supported by the CNN engine's instruction");
@@ -256,38 +291,38 @@ void Importer::conv(const onnx::NodeProto& node) {
       op.pad_top = p4[0], op.pad_left = p4[1], op.pad_bottom = p4[2], op.pad_right = p4[3];
     }
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    const auto same = [&](uint32_t size, uint32_t k, uint32_t s, uint32_t& before, uint32_t& after) {
-      const int64_t out = (int64_t{size} + s - 1) / s;
-      const int64_t total = std::max<int64_t>((out - 1) * s + k - size, 0);
-      const int64_t small = total / 2;
-      before = static_cast<uint32_t>(auto_pad == "SAME_UPPER" ? small : total - small);
-      after = static_cast<uint32_t>(total - before);
-    };
-    same(in.h, op.kernel_h, op.stride_h, op.pad_top, op.pad_bottom);
-    same(in.w, op.kernel_w, op.stride_w, op.pad_left, op.pad_right);
+    if (op.stride_h == 0 || op.stride_w == 0) fail(node, "stride 0");
+    same_padding(auto_pad == "SAME_UPPER", in.h, op.kernel_h, op.stride_h, op.pad_top, op.pad_bottom);
+    same_padding(auto_pad == "SAME_UPPER", in.w, op.kernel_w, op.stride_w, op.pad_left, op.pad_right);
   } else if (auto_pad != "VALID") {
     fail(node, "auto_pad '" + auto_pad + "' is not supported");
   }
   if (op.stride_h == 0 || op.stride_w == 0) fail(node, "stride 0");
   op.output = {static_cast<uint32_t>(w.dims[0]), op.conv_h(), op.conv_w()};
   if (op.output.h == 0 || op.output.w == 0) fail(node, "the kernel does not fit the padded input");
-  op.weights.assign(w.values.begin(), w.values.end());
+  if (integer) {
+    const int64_t per_output = w.dims[1] * w.dims[2] * w.dims[3];
+    op.weights = integer_weights(node, w, 3, w.dims[0], per_output, per_output, 1);
+  } else {
+    op.weights.assign(w.values.begin(), w.values.end());
+  }
   op.bias.assign(op.output.c, 0.0f);
-  if (node.input_size() > 2 && !node.input(2).empty()) {
+  if (!integer && node.input_size() > 2 && !node.input(2).empty()) {
     const ConstTensor& b = constant_input(node, 2, "bias");
     if (b.values.size() != op.output.c) fail(node, "bias has " + std::to_string(b.values.size()) + " values");
     op.bias.assign(b.values.begin(), b.values.end());
   }
-  add_op(std::move(op), node, {1, w.dims[0], op.conv_h(), op.conv_w()});
+  add_op(std::move(op), node, batched({w.dims[0], op.conv_h(), op.conv_w()}));
 }
 
-void Importer::gemm(const onnx::NodeProto& node, bool matmul) {
+void Importer::gemm(const onnx::NodeProto& node, bool matmul, bool integer) {
   if (!matmul) allow_attributes(node, {"alpha", "beta", "transA", "transB"});
   const Value& a = tensor_input(node, 0);
-  const int64_t n_in = element_count(a.dims);
-  if (a.dims.size() >= 2 && a.dims[0] != 1)
+  if (a.dims.size() >= 2 && a.dims[0] != batch_)
     fail(node, "input '" + node.input(0) + "' has " + std::to_string(a.dims[0]) + " rows " + dims_text(a.dims) +
-                   "; dlvpc compiles one row (batch 1)");
+                   "; dlvpc computes one row per sample of the batch (" + std::to_string(batch_) + ")");
+  const int64_t n_in = element_count(a.dims) / (a.dims.size() >= 2 ? batch_ : 1);
+  if (integer) integer_input_zero_point(node, a, 2);
   if (!matmul && int_attr(node, "transA", 0) != 0) fail(node, "transA = 1 is not supported (the input is a row)");
   const ConstTensor& b = constant_input(node, 1, "weight");
   if (b.dims.size() != 2) fail(node, "weight has shape " + dims_text(b.dims) + "; expected a matrix");
@@ -302,23 +337,114 @@ void Importer::gemm(const onnx::NodeProto& node, bool matmul) {
   op.input = {static_cast<uint32_t>(n_in), 1, 1};
   if (a.op != kGraphInput) op.input = graph_.ops[a.op].output;
   op.output = {static_cast<uint32_t>(n_out), 1, 1};
-  op.weights.resize(static_cast<size_t>(n_out * n_in));
-  for (int64_t o = 0; o < n_out; ++o)
-    for (int64_t i = 0; i < n_in; ++i)
-      op.weights[o * n_in + i] = static_cast<float>(alpha * (trans_b ? b.values[o * n_in + i] : b.values[i * n_out + o]));
+  if (integer) {
+    op.weights = integer_weights(node, b, 3, n_out, n_in, 1, n_out);
+  } else {
+    op.weights.resize(static_cast<size_t>(n_out * n_in));
+    for (int64_t o = 0; o < n_out; ++o)
+      for (int64_t i = 0; i < n_in; ++i)
+        op.weights[o * n_in + i] = static_cast<float>(alpha * (trans_b ? b.values[o * n_in + i] : b.values[i * n_out + o]));
+  }
   op.bias.assign(n_out, 0.0f);
   if (!matmul && node.input_size() > 2 && !node.input(2).empty()) {
     const ConstTensor& c = constant_input(node, 2, "bias");
     const int64_t count = element_count(c.dims);
-    if (count != 1 && count != n_out) fail(node, "bias " + dims_text(c.dims) + " does not broadcast to one row of " + std::to_string(n_out));
+    // One row for every sample: a scalar, a row, or a [batch, n_out] matrix whose rows agree.
+    bool one_row = count == 1 || count == n_out;
+    if (!one_row && count == batch_ * n_out) {
+      one_row = true;
+      for (int64_t i = n_out; i < count; ++i) one_row = one_row && c.values[i] == c.values[i % n_out];
+    }
+    if (!one_row)
+      fail(node, "bias " + dims_text(c.dims) + " is not one row of " + std::to_string(n_out) +
+                     " for every sample (a job computes one sample)");
     for (int64_t o = 0; o < n_out; ++o) op.bias[o] = static_cast<float>(beta * c.values[count == 1 ? 0 : o]);
   }
-  add_op(std::move(op), node, {1, n_out});
+  add_op(std::move(op), node, batched({n_out}));
+}
+
+std::vector<float> Importer::integer_weights(const onnx::NodeProto& node, const ConstTensor& w, int zero_point_input,
+                                             int64_t outputs, int64_t per_output, int64_t output_stride,
+                                             int64_t element_stride) const {
+  std::vector<double> zero(static_cast<size_t>(outputs), 0.0);
+  if (node.input_size() > zero_point_input && !node.input(zero_point_input).empty()) {
+    const ConstTensor& z = constant_input(node, zero_point_input, "weight zero point");
+    if (z.values.size() != 1 && static_cast<int64_t>(z.values.size()) != outputs)
+      fail(node, "weight zero point " + dims_text(z.dims) + " is neither one value nor one per output");
+    for (int64_t o = 0; o < outputs; ++o) zero[o] = z.values[z.values.size() == 1 ? 0 : o];
+  }
+  std::vector<float> weights(static_cast<size_t>(outputs * per_output));
+  for (int64_t o = 0; o < outputs; ++o)
+    for (int64_t i = 0; i < per_output; ++i)
+      weights[o * per_output + i] = static_cast<float>(w.values[o * output_stride + i * element_stride] - zero[o]);
+  return weights;
+}
+
+void Importer::integer_input_zero_point(const onnx::NodeProto& node, const Value& x, int zero_point_input) {
+  if (node.input_size() <= zero_point_input || node.input(zero_point_input).empty()) return;
+  const ConstTensor& z = constant_input(node, zero_point_input, "input zero point");
+  if (z.values.size() != 1) fail(node, "input zero point " + dims_text(z.dims) + " is not one value");
+  const auto zero = static_cast<int32_t>(z.values[0]);
+  if (zero == 0) return;
+  if (x.op != kGraphInput)
+    fail(node, "has input zero point " + std::to_string(zero) + " on a computed tensor; the CPU subtracts a zero point "
+               "only from the graph input");
+  if (graph_.input_zero_point != 0 && graph_.input_zero_point != zero)
+    fail(node, "input zero point " + std::to_string(zero) + " differs from another reader's " +
+                   std::to_string(graph_.input_zero_point));
+  graph_.input_zero_point = zero;
+}
+
+void Importer::concat(const onnx::NodeProto& node) {
+  allow_attributes(node, {"axis"});
+  const Value& first = tensor_input(node, 0);
+  int64_t axis = int_attr(node, "axis", 1);
+  if (axis < 0) axis += static_cast<int64_t>(first.dims.size());
+  if (axis != 1)
+    fail(node, "concatenation on axis " + std::to_string(axis) + " of " + dims_text(first.dims) +
+                   "; dlvpc joins channels (axis 1), where each input is a contiguous slice of the result");
+  FloatOp op;
+  op.kind = OpKind::kConcat;
+  std::vector<int64_t> dims = first.dims;
+  dims[1] = 0;
+  for (int i = 0; i < node.input_size(); ++i) {
+    const Value& v = tensor_input(node, i);
+    if (v.op == kGraphInput)
+      fail(node, "concatenates the graph input; the engine has no copy instruction (only computed tensors can be slices)");
+    if (concat_of_[v.op] >= 0 || std::count(op.inputs.begin(), op.inputs.end(), v.op))
+      fail(node, "input '" + node.input(i) + "' is already a slice of another concatenation (or listed twice); "
+                 "reusing a tensor in several concatenations needs a copy the engine has no instruction for");
+    for (size_t d = 0; d < dims.size(); ++d)
+      if (v.dims.size() != dims.size() || (d != 1 && v.dims[d] != dims[d]))
+        fail(node, "inputs " + dims_text(first.dims) + " and " + dims_text(v.dims) + " differ outside axis 1");
+    dims[1] += v.dims[1];
+    op.inputs.push_back(v.op);
+  }
+  op.input = sample_shape(first);
+  op.output = {static_cast<uint32_t>(dims[1]), op.input.h, op.input.w};
+  const int index = add_op(std::move(op), node, dims);
+  for (const int source : graph_.ops[index].inputs) concat_of_[source] = index;
+}
+
+void Importer::quantized_linear(const onnx::NodeProto& node) {
+  // y = saturate(round(x_scale w_scale / y_scale x acc) + y_zero_point): exact on the engine only
+  // when the scale ratio is a power of two (a shift) and the output zero point is 0.
+  const double x_scale = constant_input(node, 1, "x_scale").values.at(0);
+  const ConstTensor& w_scale = constant_input(node, 4, "w_scale");
+  const double y_scale = constant_input(node, 6, "y_scale").values.at(0);
+  for (const double ws : w_scale.values) {
+    const double ratio = x_scale * ws / y_scale;
+    int exponent = 0;
+    if (!(ratio > 0) || std::frexp(ratio, &exponent) != 0.5)
+      fail(node, "requantization scale x_scale*w_scale/y_scale = " + std::to_string(ratio) +
+                     " is not a power of two; the engine rescales by shifts only");
+  }
+  fail(node, "power-of-two requantization with zero points is not implemented by dlvpc");
 }
 
 void Importer::relu(const onnx::NodeProto& node) {
   const Value& x = tensor_input(node, 0);
-  if (FloatOp* p = fusable_producer(node.input(0), x); p && !p->relu) {
+  if (FloatOp* p = fusable_producer(node.input(0), x); p && !p->relu && p->kind != OpKind::kConcat) {
     // Conv -> max pool -> ReLU equals conv -> ReLU -> max pool (both monotonic): the engine's order.
     p->relu = true;
     p->onnx_ops += "+Relu";
@@ -356,9 +482,18 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
     const std::vector<int64_t> p = ints_attr(node, "pads");
     if (!p.empty()) {
       if (p.size() != 4) fail(node, "pads must have 4 values");
+      for (const int64_t v : p)
+        if (v < 0) fail(node, "negative padding is not supported");
       explicit_pads(p, win.pads);
     }
-    if (string_attr(node, "auto_pad", "NOTSET") != "NOTSET") fail(node, "auto_pad is not supported for pooling");
+    if (win.stride_h == 0 || win.stride_w == 0) fail(node, "stride 0");
+    const std::string auto_pad = string_attr(node, "auto_pad", "NOTSET");
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      same_padding(auto_pad == "SAME_UPPER", in.h, win.kernel_h, win.stride_h, win.pads[0], win.pads[2]);
+      same_padding(auto_pad == "SAME_UPPER", in.w, win.kernel_w, win.stride_w, win.pads[1], win.pads[3]);
+    } else if (auto_pad != "NOTSET" && auto_pad != "VALID") {
+      fail(node, "auto_pad '" + auto_pad + "' is not supported");
+    }
     if (int_attr(node, "ceil_mode", 0) != 0) fail(node, "ceil_mode = 1 is not supported (the engine drops partial windows)");
     for (const int64_t d : ints_attr(node, "dilations"))
       if (d != 1) fail(node, "dilated pooling is not supported");
@@ -374,7 +509,7 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
   const uint32_t oh = builder::sweep_length(in.h, win.pads[0], win.pads[2], size, stride);
   const uint32_t ow = builder::sweep_length(in.w, win.pads[1], win.pads[3], size, stride);
   if (oh == 0 || ow == 0) fail(node, "the pooling window does not fit the input");
-  const std::vector<int64_t> out_dims = {1, in.c, oh, ow};
+  const std::vector<int64_t> out_dims = batched({in.c, oh, ow});
   const bool padded = win.pads[0] || win.pads[1] || win.pads[2] || win.pads[3];
   if (FloatOp* p = fusable_producer(node.input(0), x); p && !average && !padded && p->kind == OpKind::kConv && !p->pool_size) {
     p->pool_size = size, p->pool_stride = stride;
@@ -401,8 +536,20 @@ void Importer::batch_norm(const onnx::NodeProto& node) {
   if (int_attr(node, "training_mode", 0) != 0) fail(node, "training_mode = 1: dlvpc compiles inference graphs");
   const Value& x = tensor_input(node, 0);
   FloatOp* p = fusable_producer(node.input(0), x);
-  if (!p || (p->kind != OpKind::kConv && p->kind != OpKind::kFc) || p->relu || p->pool_size)
-    fail(node, "can only be folded into a Conv or Gemm whose output it alone reads (before any ReLU or pooling)");
+  const bool standalone = !p || (p->kind != OpKind::kConv && p->kind != OpKind::kFc) || p->relu || p->pool_size;
+  if (standalone) {
+    // Nothing to fold into: a 1x1 convolution with the per-channel scale on its diagonal.
+    FloatOp op;
+    op.kind = OpKind::kConv;
+    op.inputs = {x.op};
+    op.input = op.output = sample_shape(x);
+    const uint32_t c = op.input.c;
+    op.weights.assign(uint64_t{c} * c, 0.0f);
+    for (uint32_t i = 0; i < c; ++i) op.weights[uint64_t{i} * c + i] = 1.0f;
+    op.bias.assign(c, 0.0f);
+    const int index = add_op(std::move(op), node, x.dims);
+    p = &graph_.ops[index];
+  }
   const uint32_t channels = p->output.c;
   const ConstTensor* param[4];
   const char* roles[4] = {"scale", "B", "mean", "var"};
@@ -418,6 +565,7 @@ void Importer::batch_norm(const onnx::NodeProto& node) {
     for (size_t i = 0; i < per_channel; ++i) p->weights[c * per_channel + i] = static_cast<float>(p->weights[c * per_channel + i] * scale);
     p->bias[c] = static_cast<float>((p->bias[c] - param[2]->values[c]) * scale + param[1]->values[c]);
   }
+  if (standalone) return;  // the op made above is this node
   p->onnx_ops += "+BatchNormalization";
   alias(node, x);
 }
@@ -477,7 +625,10 @@ void Importer::reshape(const onnx::NodeProto& node, bool flatten) {
     if (infer >= 0 && known > 0) dims[infer] = total / known;
     if (element_count(dims) != total) fail(node, "shape " + dims_text(dims) + " does not hold " + std::to_string(total) + " elements");
   }
-  if (dims.size() >= 2 && dims[0] != 1) fail(node, "result " + dims_text(dims) + " is not one image (batch 1)");
+  if (dims.size() >= 2 && dims[0] != batch_)
+    fail(node, "result " + dims_text(dims) + " mixes samples: its first dimension is not the batch " + std::to_string(batch_));
+  if (dims.size() < 2 && batch_ != 1)
+    fail(node, "result " + dims_text(dims) + " mixes the batch's " + std::to_string(batch_) + " samples");
   Value v = x;
   v.dims = dims;
   alias(node, v);
@@ -490,7 +641,8 @@ void Importer::softmax(const onnx::NodeProto& node) {
   if (!is_output) fail(node, "a Softmax inside the graph is not supported; only a final one, which the CPU applies");
   int64_t axis = int_attr(node, "axis", -1);
   if (axis < 0) axis += static_cast<int64_t>(x.dims.size());
-  for (size_t i = 0; i < x.dims.size(); ++i)
+  const size_t first = x.dims.size() >= 2 && axis != 0 ? 1 : 0;  // each sample's softmax is its own
+  for (size_t i = first; i < x.dims.size(); ++i)
     if (static_cast<int64_t>(i) != axis && x.dims[i] != 1)
       fail(node, "softmax over axis " + std::to_string(axis) + " of " + dims_text(x.dims) + "; the CPU applies it over one vector");
   graph_.softmax_on_cpu = true;
@@ -526,9 +678,13 @@ FloatGraph Importer::run() {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       fail(node, "operator domain '" + node.domain() + "' is not supported");
     const std::string& op = node.op_type();
-    if (op == "Conv") conv(node);
-    else if (op == "Gemm") gemm(node, false);
-    else if (op == "MatMul") gemm(node, true);
+    if (op == "Conv") conv(node, false);
+    else if (op == "ConvInteger") conv(node, true);
+    else if (op == "Gemm") gemm(node, false, false);
+    else if (op == "MatMul") gemm(node, true, false);
+    else if (op == "MatMulInteger") gemm(node, true, true);
+    else if (op == "QLinearConv" || op == "QLinearMatMul") quantized_linear(node);
+    else if (op == "Concat") concat(node);
     else if (op == "Relu") relu(node);
     else if (op == "MaxPool") pool(node, false, false);
     else if (op == "AveragePool") pool(node, true, false);
@@ -559,6 +715,9 @@ FloatGraph Importer::run() {
   if (graph_.ops.empty()) fail("the graph has no operation for the accelerator");
   graph_.output_name = g.output(0).name();
   graph_.output_dims = out->second.dims;
+  const int output_type = g.output(0).type().tensor_type().elem_type();
+  graph_.integer_output = output_type != onnx::TensorProto::FLOAT && output_type != onnx::TensorProto::DOUBLE &&
+                          output_type != onnx::TensorProto::FLOAT16 && output_type != onnx::TensorProto::UNDEFINED;
   return std::move(graph_);
 }
 

@@ -45,6 +45,11 @@ class LayerQuantizer {
   // Weights at their radix point and the bias at the accumulator's; sets bias_shift/output_shift.
   template <typename Layer>
   void weights_and_bias(size_t index, Layer& layer);
+  // Every tensor's radix point: the calibrated one, but pooling keeps its input's (it has no
+  // shift) and a concatenation's sources share its radix point (their bytes are its slices).
+  void assign_radix_points();
+  // Makes `source`'s tensor hold at most radix point `frac`, and what it must agree with.
+  void lower_radix_point(int source, int frac);
 
   const FloatGraph& graph_;
   const CalibrationStats& stats_;
@@ -74,16 +79,51 @@ void LayerQuantizer::weights_and_bias(size_t index, Layer& layer) {
   require_shift(index, layer.output_shift, -31, 31, "output shift");
 }
 
-void LayerQuantizer::run() {
-  model_.input_frac = frac_for(stats_.input_max);
+void LayerQuantizer::lower_radix_point(int source, int frac) {
+  if (source == kGraphInput) {
+    model_.input_frac = std::min(model_.input_frac, frac);
+    return;
+  }
+  if (model_.op_frac[source] <= frac) return;
+  model_.op_frac[source] = frac;
+  const FloatOp& op = graph_.ops[source];
+  if (op.kind == OpKind::kPool) lower_radix_point(op.inputs[0], frac);
+  if (op.kind == OpKind::kConcat)
+    for (const int s : op.inputs) lower_radix_point(s, frac);
+}
+
+void LayerQuantizer::assign_radix_points() {
+  model_.input_frac = frac_for(stats_.input);
   const size_t n = graph_.ops.size();
   model_.op_frac.assign(n, 0);
+  // Pooling starts unconstrained: it takes its input's radix point below.
+  for (size_t i = 0; i < n; ++i)
+    model_.op_frac[i] = graph_.ops[i].kind == OpKind::kPool ? 24 : frac_for(stats_.ops[i]);
+  // Radix points only ever decrease, so this settles.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < n; ++i) {
+      const FloatOp& op = graph_.ops[i];
+      if (op.kind != OpKind::kPool && op.kind != OpKind::kConcat) continue;
+      int common = model_.op_frac[i];
+      for (const int s : op.inputs) common = std::min(common, input_frac(s));
+      bool agreed = model_.op_frac[i] == common;
+      for (const int s : op.inputs) agreed = agreed && input_frac(s) == common;
+      if (agreed) continue;
+      lower_radix_point(static_cast<int>(i), common);
+      for (const int s : op.inputs) lower_radix_point(s, common);
+      changed = true;
+    }
+  }
+}
+
+void LayerQuantizer::run() {
+  const size_t n = graph_.ops.size();
+  assign_radix_points();
   model_.weight_frac.assign(n, 0);
   model_.network.input = graph_.input;
   for (size_t i = 0; i < n; ++i) {
     const FloatOp& op = graph_.ops[i];
-    // Pooling has no shift: its output keeps its input's radix point.
-    model_.op_frac[i] = op.kind == OpKind::kPool ? input_frac(op.inputs[0]) : frac_for(stats_.op_max[i]);
     switch (op.kind) {
       case OpKind::kConv: {
         builder::ConvLayer l;
@@ -126,30 +166,59 @@ void LayerQuantizer::run() {
         model_.network.add(std::move(l));
         break;
       }
+      case OpKind::kConcat: {
+        builder::ConcatLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
+        for (const int s : op.inputs) {
+          if (s == kGraphInput) fail(i, "concatenates the graph input, which would need a copy");
+          l.sources.push_back(s);
+        }
+        model_.network.add(std::move(l));
+        break;
+      }
     }
   }
 }
 
 }  // namespace
 
-void CalibrationStats::add(const std::vector<float>& input, const std::vector<std::vector<float>>& op_outputs) {
-  ++samples;
-  input_max = std::max(input_max, max_abs(input));
-  op_max.resize(op_outputs.size(), 0.0f);
-  for (size_t i = 0; i < op_outputs.size(); ++i) op_max[i] = std::max(op_max[i], max_abs(op_outputs[i]));
+void ValueRange::add(const std::vector<float>& values) {
+  for (const float v : values) lo = std::min(lo, v), hi = std::max(hi, v);
 }
+
+void CalibrationStats::add(const std::vector<float>& input_values, const std::vector<std::vector<float>>& op_outputs) {
+  ++samples;
+  input.add(input_values);
+  ops.resize(op_outputs.size());
+  for (size_t i = 0; i < op_outputs.size(); ++i) ops[i].add(op_outputs[i]);
+}
+
+namespace {
+
+// The largest frac in [-24, 24] with magnitude x 2^frac <= limit (24 for magnitude 0).
+int largest_frac(double magnitude, double limit) {
+  if (!(magnitude > 0) || !std::isfinite(magnitude)) return 24;
+  int frac = std::clamp(static_cast<int>(std::floor(std::log2(limit / magnitude))), -24, 24);
+  // log2 is inexact near powers of two: settle on the largest frac that does not saturate.
+  while (frac < 24 && magnitude * std::ldexp(1.0, frac + 1) <= limit) ++frac;
+  while (frac > -24 && magnitude * std::ldexp(1.0, frac) > limit) --frac;
+  return frac;
+}
+
+}  // namespace
 
 int frac_for(float max_abs_value) {
   if (!(max_abs_value > 0) || !std::isfinite(max_abs_value)) return 7;
-  int frac = static_cast<int>(std::floor(std::log2(127.0 / max_abs_value)));
-  // log2 is inexact near powers of two: settle on the largest frac that does not saturate.
-  while (frac < 24 && max_abs_value * std::ldexp(1.0, frac + 1) <= 127.0) ++frac;
-  while (frac > -24 && max_abs_value * std::ldexp(1.0, frac) > 127.0) --frac;
-  return std::clamp(frac, -24, 24);
+  return largest_frac(max_abs_value, 127.0);
+}
+
+int frac_for(const ValueRange& range) {
+  if (!(range.hi > 0) && !(range.lo < 0)) return 7;
+  return std::min(largest_frac(range.hi, 127.0), largest_frac(-static_cast<double>(range.lo), 128.0));
 }
 
 QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats) {
-  if (stats.samples == 0 || stats.op_max.size() != graph.ops.size())
+  if (stats.samples == 0 || stats.ops.size() != graph.ops.size())
     throw QuantizeError("dlvpc: no calibration statistics for this graph");
   QuantizedModel model;
   LayerQuantizer(graph, stats, model).run();

@@ -18,11 +18,17 @@ class QuantizeError : public ConfigError {
   using ConfigError::ConfigError;
 };
 
-// Largest magnitude of every tensor over the calibration inputs.
+// The smallest and largest value a tensor took (0 included).
+struct ValueRange {
+  float lo = 0, hi = 0;
+  void add(const std::vector<float>& values);
+};
+
+// The range of every tensor over the calibration inputs.
 struct CalibrationStats {
   uint32_t samples = 0;
-  float input_max = 0;
-  std::vector<float> op_max;  // per FloatGraph op output
+  ValueRange input;            // the input as the first layer reads it (zero point subtracted)
+  std::vector<ValueRange> ops; // per FloatGraph op output
   void add(const std::vector<float>& input, const std::vector<std::vector<float>>& op_outputs);
 };
 
@@ -35,8 +41,11 @@ struct QuantizedModel {
 };
 
 // The radix point that holds `max_abs` in int8 without saturating: the largest frac with
-// max_abs x 2^frac <= 127 (7 for an all-zero tensor), clamped to [-24, 24].
+// max_abs x 2^frac <= 127 (7 for an all-zero tensor), clamped to [-24, 24]. For weights.
 int frac_for(float max_abs);
+// The same for a range, using int8's asymmetry: hi x 2^frac <= 127 and lo x 2^frac >= -128 (so
+// integer data in [-128, 127] keeps radix point 0 and stays exact). For activations.
+int frac_for(const ValueRange& range);
 
 // Throws QuantizeError naming the layer when a shift falls outside the ISA's ranges.
 QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats);

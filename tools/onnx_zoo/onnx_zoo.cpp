@@ -319,6 +319,23 @@ std::string GraphBuilder::add(const std::string& a, const std::string& b) {
   return add_node("Add", {a, b}, shape(a)).output(0);
 }
 
+std::string GraphBuilder::concat(const std::vector<std::string>& xs) {
+  if (xs.empty()) throw std::invalid_argument("Concat of no tensors");
+  Shape out = shape(xs.front());
+  out.at(1) = 0;
+  for (const std::string& x : xs) {
+    const Shape& s = shape(x);
+    for (size_t d = 0; d < out.size(); ++d)
+      if (s.size() != out.size() || (d != 1 && s[d] != out[d]))
+        throw std::invalid_argument("Concat of '" + xs.front() + "' " + shape_text(shape(xs.front())) + " and '" + x +
+                                    "' " + shape_text(s) + ": shapes differ outside axis 1");
+    out[1] += s[1];
+  }
+  onnx::NodeProto& node = add_node("Concat", xs, out);
+  set_int(node, "axis", 1);
+  return node.output(0);
+}
+
 std::string GraphBuilder::flatten(const std::string& x) {
   const Shape& in = shape(x);
   if (in.size() < 2) throw std::invalid_argument("Flatten needs a batch axis, '" + x + "' is " + shape_text(in));

@@ -55,6 +55,7 @@ class GraphBuilder {
   std::string average_pool(const std::string& x, int64_t kernel, int64_t stride, int64_t pad = 0);
   std::string global_average_pool(const std::string& x);
   std::string add(const std::string& a, const std::string& b);  // same shapes, no broadcasting
+  std::string concat(const std::vector<std::string>& xs);       // on the channels (axis 1)
   std::string flatten(const std::string& x);                    // axis 1
   std::string gemm(const std::string& x, int64_t out_features); // weight [out, in], transB = 1, bias
   std::string softmax(const std::string& x);                    // axis 1

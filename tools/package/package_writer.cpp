@@ -26,6 +26,7 @@ uint32_t kind_of(builder::LayerKind kind) {
     case builder::LayerKind::kFc: return kLayerFc;
     case builder::LayerKind::kPool: return kLayerPool;
     case builder::LayerKind::kEltwise: return kLayerEltwise;
+    case builder::LayerKind::kConcat: return kLayerConcat;
   }
   return 0;
 }
@@ -82,6 +83,7 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
   h.input_c = in.c, h.input_h = in.h, h.input_w = in.w;
   h.output_c = out.c, h.output_h = out.h, h.output_w = out.w;
   h.cpu_postprocess = formats.cpu_postprocess;
+  h.input_zero_point = formats.input_zero_point;
   if (test) {
     h.test_input_offset = append(blob, test->input.data(), test->input.size());
     h.test_input_size = test->input.size();

@@ -18,6 +18,7 @@ struct TestData {
 struct TensorFormats {
   int input_frac_bits = 0, output_frac_bits = 0;  // real value = q x 2^-frac
   uint32_t cpu_postprocess = 0;                   // CpuPostprocess
+  int32_t input_zero_point = 0;                   // subtracted from the input before quantizing
 };
 
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test = nullptr,

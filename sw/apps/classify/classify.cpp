@@ -94,7 +94,13 @@ int app_main() {
   const uint64_t output_bytes = uint64_t{h.output_c} * h.output_h * h.output_w;
   if (images.item_bytes() != input_bytes || input_bytes > kMaxInput || output_bytes > kMaxOutput) {
     hal::console_printf("classify: images of %llu bytes do not fit the model's input %ux%ux%u\n",
-                        static_cast<ull>(images.item_bytes()), h.input_c, h.input_h, h.input_w);
+                        static_cast<ull>(images.item_bytes()), unsigned(h.input_c), unsigned(h.input_h),
+                        unsigned(h.input_w));
+    return 2;
+  }
+  if (h.input_zero_point != 0) {
+    hal::console_printf("classify: the model takes integer input with zero point %d; this app feeds pixels / 255\n",
+                        static_cast<int>(h.input_zero_point));
     return 2;
   }
   uint64_t count = hal::boot_arg(3);
@@ -108,8 +114,8 @@ int app_main() {
   int8_t table[256];
   input_table(h.input_frac_bits, table);
   hal::console_printf("classify: %llu images %ux%u, model %u layers, input Q%d, output %u classes Q%d%s\n",
-                      static_cast<ull>(count), images.dims[1], images.rank > 2 ? images.dims[2] : 1, h.layer_count,
-                      h.input_frac_bits, h.output_c, h.output_frac_bits,
+                      static_cast<ull>(count), unsigned(images.dims[1]), unsigned(images.rank > 2 ? images.dims[2] : 1),
+                      unsigned(h.layer_count), int(h.input_frac_bits), unsigned(h.output_c), int(h.output_frac_bits),
                       h.cpu_postprocess == dlvp::package::kPostSoftmax ? " (softmax on the CPU: argmax of the logits)" : "");
 
   const drv::PmuSnapshot before = pmu.snapshot();
@@ -122,7 +128,7 @@ int app_main() {
     const drv::JobResult r = accel.run(input, output, scratch);
     if (!r.ok()) {
       hal::console_printf("classify: image %llu: job stopped with error %u at instruction %u\n", static_cast<ull>(i),
-                          r.error, r.error_index);
+                          unsigned(r.error), unsigned(r.error_index));
       return 3;
     }
     job_ticks += r.ticks;

@@ -142,7 +142,9 @@ Program verify(const Network& net, const CnnConfig& hw, bool double_buffer, uint
   for (uint32_t i = 0; i < p.layers.size(); ++i) {
     const LayerInfo& info = p.layers[i];
     EXPECT_EQ(info.first_instruction, next);
-    EXPECT_GT(info.instructions(), 0u);
+    if (!std::holds_alternative<ConcatLayer>(net.layers[i])) {
+      EXPECT_GT(info.instructions(), 0u);
+    }
     for (uint32_t k = info.first_instruction; k < info.end_instruction; ++k) EXPECT_EQ(p.instructions[k].header.tag, i);
     next = info.end_instruction;
   }
@@ -346,6 +348,73 @@ TEST(ProgramBuilder, LayersMayReadAnyEarlierLayerLikeAResidualShortcut) {
   EXPECT_TRUE(disjoint(out[0], out[1]) && disjoint(out[0], out[2]));
 }
 
+ConcatLayer make_concat(const std::string& name, std::vector<int> sources) {
+  ConcatLayer l;
+  l.name = name;
+  l.sources = std::move(sources);
+  return l;
+}
+
+TEST(ProgramBuilder, ConcatenatedBranchesWriteTheirChannelSlicesInPlace) {
+  // An inception-style block: 1x1, 3x3 and pooling branches of one stem, joined on the channels,
+  // read by a 1x1 convolution; small buffers so every layer is tiled.
+  Rng rng(81);
+  Network net;
+  const TensorShape in{6, 10, 10};
+  net.input = in;
+  const int stem = net.add(make_conv(rng, "stem", in, 8, 3, 1, 1, true));
+  const TensorShape s{8, 10, 10};
+  ConvLayer b1 = make_conv(rng, "b1x1", s, 5, 1, 1, 0, true);
+  const int a = net.add(b1);
+  ConvLayer b3 = make_conv(rng, "b3x3", s, 7, 3, 1, 1, true);
+  b3.input = stem;
+  const int b = net.add(b3);
+  PoolLayer bp = make_pool("bpool", PoolKind::kMax, 3, 1, 1);
+  bp.input = stem;
+  const int c = net.add(bp);
+  const int joined = net.add(make_concat("concat", {a, b, c}));
+  net.add(make_conv(rng, "mix", {20, 10, 10}, 4, 1, 1, 0, false));
+  const Program p = verify(net, small_buffers(2048, 2048, 2048), true, 41);
+  verify(net, small_buffers(2048, 2048, 2048), false, 41);
+  const auto& out = p.plan.layer_outputs;
+  EXPECT_EQ(out[joined].shape, (TensorShape{20, 10, 10}));
+  EXPECT_EQ(out[b].offset, out[a].offset + out[a].bytes());  // slices side by side
+  EXPECT_EQ(out[c].offset, out[b].offset + out[b].bytes());
+  EXPECT_EQ(out[a].offset, out[joined].offset);
+  EXPECT_EQ(p.layers[joined].instructions(), 0u);
+  EXPECT_EQ(p.layers[joined].kind, LayerKind::kConcat);
+  // The stem stays alive until the pooling branch read it: it never shares bytes with the block.
+  EXPECT_TRUE(out[stem].offset + out[stem].bytes() <= out[joined].offset ||
+              out[joined].offset + out[joined].bytes() <= out[stem].offset);
+}
+
+TEST(ProgramBuilder, ConcatAsTheOutputAndNestedConcatsPlaceSlicesInTheOutputWindow) {
+  Rng rng(82);
+  Network net;
+  const TensorShape in{3, 9, 9};
+  net.input = in;
+  ConvLayer x = make_conv(rng, "x", in, 4, 3, 1, 1, true);
+  x.input = kNetworkInput;
+  const int ix = net.add(x);
+  ConvLayer y = make_conv(rng, "y", in, 6, 1, 1, 0, false);
+  y.input = kNetworkInput;
+  const int iy = net.add(y);
+  const int inner = net.add(make_concat("inner", {ix, iy}));
+  ConvLayer z = make_conv(rng, "z", in, 2, 3, 1, 1, false);
+  z.input = kNetworkInput;
+  const int iz = net.add(z);
+  net.add(make_concat("outer", {iz, inner}));
+  const Program p = verify(net, small_buffers(1024, 1024, 1024), true, 43);
+  const auto& out = p.plan.layer_outputs;
+  for (const int l : {ix, iy, inner, iz}) EXPECT_EQ(out[l].arg, kArgOutput) << l;
+  EXPECT_EQ(out[iz].offset, 0u);
+  EXPECT_EQ(out[inner].offset, 2u * 81);
+  EXPECT_EQ(out[ix].offset, 2u * 81);
+  EXPECT_EQ(out[iy].offset, 6u * 81);
+  EXPECT_EQ(p.plan.window_bytes[kArgOutput], 12u * 81);
+  EXPECT_EQ(p.plan.window_bytes[kArgScratch], 0u);
+}
+
 TEST(ProgramBuilder, ScratchIsReusedBetweenLayersWhoseTensorsAreDead) {
   Rng rng(7);
   Network net;
@@ -535,6 +604,17 @@ TEST(ProgramBuilder, InconsistentLayersAreRejected) {
   EXPECT_NE(error_of([&] { build(pool_first, CnnConfig{}); }).find("Network::input"), std::string::npos);
 
   EXPECT_NE(error_of([&] { build(Network{}, CnnConfig{}); }).find("no layers"), std::string::npos);
+
+  Network concat;
+  concat.input = {3, 10, 10};
+  concat.add(make_conv(rng, "a", {3, 10, 10}, 3, 3, 1, 1, true));
+  concat.add(make_conv(rng, "b", {3, 10, 10}, 3, 3, 2, 1, true));  // 5x5
+  concat.add(make_concat("of_input", {kNetworkInput, 0}));
+  EXPECT_NE(error_of([&] { build(concat, CnnConfig{}); }).find("network input would need a copy"), std::string::npos);
+  concat.layers.back() = make_concat("twice", {0, 0});
+  EXPECT_NE(error_of([&] { build(concat, CnnConfig{}); }).find("listed twice"), std::string::npos);
+  concat.layers.back() = make_concat("sizes", {0, 1});
+  EXPECT_NE(error_of([&] { build(concat, CnnConfig{}); }).find("differ in height or width"), std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,20 @@ onnx::ModelProto residual_block(uint32_t seed) {
   return m;
 }
 
+// An inception-style block: 1x1, 3x3 and pooled-1x1 branches joined on the channels, then a ReLU
+// (not fusable into the concatenation) and a classifier; with batch `batch`.
+onnx::ModelProto inception_block(uint32_t seed, int64_t batch = 1) {
+  onnx::ModelProto m = new_model();
+  GraphBuilder g(*m.mutable_graph(), seed);
+  const std::string in = g.relu(g.conv(g.input("image", {batch, 3, 10, 10}), 8, 3, 1, 1));
+  const std::string a = g.relu(g.conv(in, 6, 1, 1, 0));
+  const std::string b = g.relu(g.conv(in, 10, 3, 1, 1));
+  const std::string c = g.conv(g.max_pool(in, 3, 1, 1), 4, 1, 1, 0);
+  const std::string joined = g.relu(g.concat({a, b, c}));
+  g.output(g.gemm(g.flatten(g.global_average_pool(joined)), 5), "logits");
+  return m;
+}
+
 std::vector<std::vector<float>> random_inputs(const TensorShape& shape, int count, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
@@ -131,6 +145,45 @@ TEST(Dlvpc, ResidualBlockWithShortcutConvolutionCompilesBitExact) {
     EXPECT_LT(relative_error(run_compiled(c, options.hw, x), run_float(c.graph, x).back()), 0.1);
 }
 
+TEST(Dlvpc, ConcatenatedBranchesShareOneRadixPointAndCompileBitExact) {
+  const CompileOptions options = small_hw();
+  FloatGraph g = import_onnx(inception_block(9), "inception");
+  ASSERT_EQ(g.ops.size(), 9u);  // stem, a, b, pool, c, concat, relu (1x1 pool), global pool, gemm
+  const FloatOp& concat = g.ops[5];
+  EXPECT_EQ(concat.kind, OpKind::kConcat);
+  EXPECT_EQ(concat.inputs, (std::vector<int>{1, 2, 4}));
+  EXPECT_EQ(concat.output, (TensorShape{20, 10, 10}));
+  EXPECT_FALSE(concat.relu);  // the ReLU after it is a layer of its own
+  const Compiled c = compile(g, random_inputs(g.input, 8, 10), options);
+  for (const int source : concat.inputs) EXPECT_EQ(c.model.op_frac[source], c.model.op_frac[5]) << source;
+  EXPECT_EQ(c.program.layers[5].kind, builder::LayerKind::kConcat);
+  EXPECT_EQ(c.program.layers[5].instructions(), 0u);
+  for (const auto& x : random_inputs(g.input, 2, 11))
+    EXPECT_LT(relative_error(run_compiled(c, options.hw, x), run_float(c.graph, x).back()), 0.1);
+}
+
+TEST(Dlvpc, ABatchOfNCompilesOneSamplePerJob) {
+  const FloatGraph g = import_onnx(inception_block(9, 4), "inception");
+  EXPECT_EQ(g.batch, 4u);
+  EXPECT_EQ(g.input, (TensorShape{3, 10, 10}));
+  EXPECT_EQ(g.output_dims, (std::vector<int64_t>{4, 5}));
+  const FloatGraph one = import_onnx(inception_block(9, 1), "inception");
+  EXPECT_EQ(g.macs(), one.macs());
+}
+
+TEST(Dlvpc, StandaloneBatchNormIsADiagonalOneByOneConvolution) {
+  onnx::ModelProto m = new_model();
+  GraphBuilder b(*m.mutable_graph(), 12);
+  b.output(b.batch_norm(b.input("x", {2, 3, 4, 5})), "y");
+  const FloatGraph g = import_onnx(m, "bn");
+  ASSERT_EQ(g.ops.size(), 1u);
+  EXPECT_EQ(g.ops[0].kind, OpKind::kConv);
+  EXPECT_EQ(g.ops[0].onnx_ops, "BatchNormalization");
+  ASSERT_EQ(g.ops[0].weights.size(), 9u);
+  for (int o = 0; o < 3; ++o)
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(g.ops[0].weights[o * 3 + i] != 0.0f, o == i) << o << "," << i;
+}
+
 std::string import_error(const onnx::ModelProto& m) {
   try {
     import_onnx(m, "model.onnx");
@@ -154,6 +207,11 @@ TEST(Dlvpc, UnsupportedOperatorsAttributesAndDynamicShapesNameTheNode) {
   m = small_cnn(1);
   m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
   EXPECT_NE(import_error(m).find("dynamic dimension 'N'"), std::string::npos) << import_error(m);
+
+  m = inception_block(1);
+  for (auto& node : *m.mutable_graph()->mutable_node())
+    if (node.op_type() == "Concat") node.mutable_attribute(0)->set_i(2);
+  EXPECT_NE(import_error(m).find("(Concat): concatenation on axis 2"), std::string::npos) << import_error(m);
 }
 
 TEST(Dlvpc, TruncatedOrMissingModelFilesAreRefusedNamingTheFile) {
