@@ -12,16 +12,6 @@
 
 namespace dlvp::dlvpc {
 
-const std::vector<std::string>& supported_operators() {
-  static const std::vector<std::string> ops = {
-      "Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Dropout", "Identity", "Softmax", "ConvInteger",
-      "MatMulInteger"};
-  return ops;
-}
-
-namespace {
-
 std::string dims_text(const std::vector<int64_t>& dims) {
   std::string s = "[";
   for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
@@ -31,6 +21,16 @@ std::string dims_text(const std::vector<int64_t>& dims) {
 int64_t element_count(const std::vector<int64_t>& dims) {
   return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<int64_t>());
 }
+
+const std::vector<std::string>& supported_operators() {
+  static const std::vector<std::string> ops = {
+      "Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+      "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Dropout", "Identity", "Softmax", "ConvInteger",
+      "MatMulInteger"};
+  return ops;
+}
+
+namespace {
 
 // What a value name stands for while the nodes are walked.
 struct Value {
@@ -789,7 +789,7 @@ FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin,
   return Importer(model, origin, options).run();
 }
 
-FloatGraph import_onnx_file(const std::string& path, const ImportOptions& options) {
+onnx::ModelProto read_onnx_model(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw ImportError(path + ": cannot open the model file");
   std::stringstream bytes;
@@ -800,7 +800,11 @@ FloatGraph import_onnx_file(const std::string& path, const ImportOptions& option
     throw ImportError(path + ": not a valid ONNX model (" + std::to_string(data.size()) +
                       " bytes that do not parse as an onnx.ModelProto: truncated or corrupt?)");
   if (!model.has_graph() || model.graph().node_size() == 0) throw ImportError(path + ": the model has no graph nodes");
-  return import_onnx(model, path, options);
+  return model;
+}
+
+FloatGraph import_onnx_file(const std::string& path, const ImportOptions& options) {
+  return import_onnx(read_onnx_model(path), path, options);
 }
 
 }  // namespace dlvp::dlvpc

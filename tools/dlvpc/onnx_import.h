@@ -40,10 +40,19 @@ struct ImportOptions {
 // external data or a data size that does not match the shape.
 ConstTensor decode_tensor(const onnx::TensorProto& tensor, const std::string& origin);
 
+// Reads and parses a model file. Throws ImportError naming the file when it cannot be read or is
+// not an onnx.ModelProto (truncated or corrupt).
+onnx::ModelProto read_onnx_model(const std::string& path);
+
 // Reads and imports a model file. Throws ImportError naming the file (and node) for an unreadable
 // or truncated file, dynamic shapes and unsupported operators or attributes.
 FloatGraph import_onnx_file(const std::string& path, const ImportOptions& options = {});
 FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options = {});
+
+// "[1,3,224,224]": an ONNX shape in messages.
+std::string dims_text(const std::vector<int64_t>& dims);
+// Elements of a tensor of shape `dims` (1 for a scalar).
+int64_t element_count(const std::vector<int64_t>& dims);
 
 // The operators import_onnx accepts (for messages and docs).
 const std::vector<std::string>& supported_operators();

@@ -1,0 +1,56 @@
+// ONNX LSTM -> dlvpc's LSTM model (docs/lstm.md, "Import"). A second entry point next to
+// import_onnx (which handles the CNN operators): graphs made of one LSTM node reading the graph
+// input, optionally followed by a classifier head on its last hidden state Y_h — reshaped to
+// [batch, hidden] by a Squeeze, Reshape or Flatten — written with operators import_onnx knows
+// (Gemm, Relu, Softmax, ...), which import_onnx imports as a FloatGraph of its own.
+//
+// Supported: forward direction, the default activations (Sigmoid, Tanh, Tanh; stating them is
+// fine), layout 0 and 1, bias B, peepholes P, constant initial_h / initial_c, sequence_lens only
+// when every sequence has the full length. Refused, with an ImportError naming the node and the
+// reason: reverse or bidirectional, other activations, activation_alpha / beta, clip,
+// input_forget = 1, other sequence lengths, non-constant weights or states, other nodes before the
+// LSTM, a second LSTM, a head that reads Y or Y_c.
+#pragma once
+#include "tests/reference/lstm_reference.h"
+#include "tools/dlvpc/onnx_import.h"
+
+#include <string>
+#include <vector>
+
+namespace dlvp::dlvpc {
+
+enum class LstmOutput { kY, kYh, kYc };
+const char* to_string(LstmOutput output);
+
+struct LstmModel {
+  std::string node;             // the LSTM node's name (or "LSTM#<index>")
+  lstm_ref::FloatLstm layer;    // its weights in ONNX's gate order, bias = W_b + R_b
+  std::string input_name;       // X
+  std::vector<int64_t> input_dims;
+  uint32_t seq_length = 0, batch = 0;
+  int layout = 0;               // ONNX's layout attribute
+  std::vector<double> initial_h, initial_c;  // [batch][hidden]; empty: zeros
+
+  // Without a head: the graph outputs, each one of the LSTM's outputs.
+  struct GraphOutput {
+    std::string name;
+    LstmOutput what = LstmOutput::kYh;
+  };
+  std::vector<GraphOutput> outputs;
+
+  // With a head: the classifier reading Y_h as [batch][hidden] (its graph input), as import_onnx
+  // imports it; head.output_name is the graph's output.
+  bool has_head = false;
+  FloatGraph head;
+
+  // Sequence b of an ONNX input X (layout-aware) as [T][I]; its initial states (empty: zeros).
+  std::vector<double> sequence(const std::vector<double>& x, uint32_t b) const;
+  std::vector<double> initial_h_of(uint32_t b) const;
+  std::vector<double> initial_c_of(uint32_t b) const;
+};
+
+// Throws ImportError "<origin>: node '<name>' (<op>): <reason>" for anything outside the list above.
+LstmModel import_onnx_lstm(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options = {});
+LstmModel import_onnx_lstm_file(const std::string& path, const ImportOptions& options = {});
+
+}  // namespace dlvp::dlvpc
