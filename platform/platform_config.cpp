@@ -41,7 +41,7 @@ std::vector<Section> sections(PlatformConfig& c) {
 
 void SoftwareConfig::bind(ParamBinder& b, SoftwareConfig& c) {
   b.text("app", c.app, "name of the app in sw/apps to run");
-  b.text("path", c.path, "explicit path of the app binary (.so in native mode); overrides 'app'");
+  b.text("path", c.path, "explicit path of the app binary (.so in native mode, an RV32 ELF in iss mode); overrides 'app'");
   // software.load: [{file: F, address: A}, ...]
   const YAML::Node load = b.section("load");
   if (load.IsDefined() && !load.IsNull()) {
@@ -148,7 +148,8 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   if (!c.software.path.empty()) {
     c.app_path = scenario.resolve_data_file("software.path", c.software.path, "apps");
   } else {
-    const auto candidate = std::filesystem::path(app_dir) / (c.software.app + ".so");
+    // The same app built for the mode: a native plugin, or an RV32 ELF (same folder).
+    const auto candidate = std::filesystem::path(app_dir) / (c.software.app + (c.cpu.mode == "iss" ? ".elf" : ".so"));
     if (!is_readable_file(candidate.string()))
       throw ConfigError(scenario.origin("software.app") + ": key 'software.app' names '" + c.software.app +
                         "', but " + candidate.string() + " does not exist (is it built?)");

@@ -1,5 +1,6 @@
 #include "soc.h"
 
+#include "ip/periph/sysctl_regs.h"
 #include "platform/soc_map.h"
 
 #include <fstream>
@@ -14,7 +15,7 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
     : sc_module(name), map_("memory map of " + config.scenario_path), buffer_map_("local buffer space") {
   build_memory_map(config);
   bus_ = std::make_unique<Bus>("bus", config.bus, map_, ledger);
-  cpu_ = std::make_unique<CpuNative>("cpu", config.cpu, config.app_path);
+  build_cpu(config, ledger);
   sysctl_ = std::make_unique<Sysctl>("sysctl", config.sysctl);
   uart_ = std::make_unique<Uart>("uart", config.uart);
   timer_ = std::make_unique<Timer>("timer", config.timer);
@@ -57,9 +58,34 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   for (size_t i = 0; i < config.software.args.size(); ++i) sysctl_->set_boot_arg(static_cast<uint32_t>(i), config.software.args[i]);
 }
 
+// cpu.mode: native runs the app plugin; iss runs the RV32 ELF, which ends the run like software
+// does (EXIT of the system controller) also for tohost results and trap loops.
+void Soc::build_cpu(const PlatformConfig& config, EnergyLedger& ledger) {
+  if (config.cpu.mode != "iss") {
+    cpu_ = std::make_unique<CpuNative>("cpu", config.cpu, config.app_path);
+    return;
+  }
+  CpuIss::Platform platform;
+  platform.ram_base = soc::kDdrBase;
+  platform.ram_size = config.ddr.size_bytes;
+  platform.timer_mhz = config.timer.frequency_mhz;
+  platform.exit_register = soc::kSysctlBase + sysctl::EXIT;
+  auto iss = std::make_unique<CpuIss>("cpu", config.cpu, config.app_path, ledger, platform);
+  cpu_iss_ = iss.get();
+  cpu_ = std::move(iss);
+}
+
 void Soc::start_of_simulation() {
   // The bus's sockets are bound only now: the loads go through it like a debugger's writes.
+  if (cpu_iss_)
+    cpu_iss_->load_program([this](uint64_t address, const uint8_t* data, size_t size) { return write_debug(address, data, size); });
   for (const MemoryLoad& load : loads_) load_file(load.path, load.address, "software.load file");
+}
+
+bool Soc::write_debug(uint64_t address, const uint8_t* data, size_t size) {
+  tlm::tlm_generic_payload trans;
+  setup_payload(trans, tlm::TLM_WRITE_COMMAND, address, const_cast<uint8_t*>(data), static_cast<unsigned>(size));
+  return loader_socket_->transport_dbg(trans) == size;
 }
 
 void Soc::load_file(const std::string& path, uint64_t address, const std::string& what) {
@@ -72,9 +98,7 @@ void Soc::load_file(const std::string& path, uint64_t address, const std::string
   if (!target || target->name != "ddr")
     throw ConfigError(path + ": " + what + " of " + std::to_string(bytes.size()) + " B does not fit in DDR at 0x" +
                       [&] { std::ostringstream os; os << std::hex << address; return os.str(); }());
-  tlm::tlm_generic_payload trans;
-  setup_payload(trans, tlm::TLM_WRITE_COMMAND, address, bytes.data(), static_cast<unsigned>(bytes.size()));
-  if (!bytes.empty() && loader_socket_->transport_dbg(trans) != bytes.size())
+  if (!bytes.empty() && !write_debug(address, bytes.data(), bytes.size()))
     throw ConfigError(path + ": writing " + what + " into memory failed");
 }
 

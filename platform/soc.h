@@ -1,12 +1,15 @@
-// The SoC of DESIGN.md section 2, built from a PlatformConfig: CPU host, system bus, DDR,
-// DMA (with a local buffer bus to the on-chip scratchpad), UART, interrupt controller, timer and
-// system controller. The memory map is the table of MemoryMapConfig plus DDR.
+// The SoC of DESIGN.md section 2, built from a PlatformConfig: CPU host (native or RV32 ISS, by
+// cpu.mode), system bus, DDR, DMA (with a local buffer bus to the on-chip scratchpad), UART,
+// interrupt controller, timer and system controller. The memory map is the table of
+// MemoryMapConfig plus DDR.
 #pragma once
 #include "ip/bus/bus.h"
 #include "ip/bus/memory_map.h"
 #include "ip/common/energy_ledger.h"
 #include "ip/common/sram_buffer.h"
 #include "ip/cnn/cnn_engine.h"
+#include "ip/cpu/cpu_host.h"
+#include "ip/cpu/cpu_iss.h"
 #include "ip/cpu/cpu_native.h"
 #include "ip/ddr/ddr_controller.h"
 #include "ip/dma/dma_engine.h"
@@ -37,7 +40,7 @@ class Soc : public sc_core::sc_module {
   void load_file(const std::string& path, uint64_t address, const std::string& what);
   std::vector<const Reportable*> reportables() const;
 
-  CpuNative& cpu() { return *cpu_; }
+  CpuHost& cpu() { return *cpu_; }
   DdrController& ddr() { return *ddr_; }
   Sysctl& sysctl() { return *sysctl_; }
   Uart& uart() { return *uart_; }
@@ -50,7 +53,9 @@ class Soc : public sc_core::sc_module {
   static constexpr uint64_t kCnnLocalBase = 0x01000000;
 
  private:
-  void start_of_simulation() override;  // places software.load files in memory
+  void start_of_simulation() override;  // places the ELF (iss mode) and software.load files in memory
+  void build_cpu(const PlatformConfig& config, EnergyLedger& ledger);
+  bool write_debug(uint64_t address, const uint8_t* data, size_t size);
   void build_memory_map(const PlatformConfig& config);
   void wire_interrupts(const PlatformConfig& config);
   void build_local_space(const PlatformConfig& config, EnergyLedger& ledger);
@@ -62,7 +67,8 @@ class Soc : public sc_core::sc_module {
   MemoryMap buffer_map_;
   std::unique_ptr<Bus> bus_;
   std::unique_ptr<Bus> buffer_bus_;
-  std::unique_ptr<CpuNative> cpu_;
+  std::unique_ptr<CpuHost> cpu_;
+  CpuIss* cpu_iss_ = nullptr;  // cpu_ in iss mode
   std::unique_ptr<DdrController> ddr_;
   std::unique_ptr<DmaEngine> dma_;
   std::unique_ptr<Uart> uart_;

@@ -4,13 +4,25 @@
 // Software knows one address: the system controller's. Its device table (see
 // ip/periph/sysctl_regs.h) gives every other block's base, size and interrupt line, so the same
 // binary runs on any memory map a scenario builds.
+//
+// The memory contract of the RISC-V build is also here, as macros, because the C preprocessor
+// also runs it over the linker script (sw/bsp/riscv/dlvp.ld.S): the program image, its data, heap
+// and stack live in the first DLVP_PROGRAM_REGION_BYTES of DDR; no software uses that region as a
+// scratch area, in either CPU mode (hal::workspace_base() is the first byte above it).
 #pragma once
+
+#define DLVP_SOC_DDR_BASE 0x80000000
+#define DLVP_PROGRAM_REGION_BYTES 0x01000000  // 16 MiB
+
+#ifdef __cplusplus
 #include <stdint.h>
 
 namespace dlvp::soc {
 
 constexpr uint64_t kSysctlBase = 0x10000000;   // fixed: the one address software knows
-constexpr uint64_t kDdrBase = 0x80000000;      // DDR starts here (DESIGN.md section 2)
+constexpr uint64_t kDdrBase = DLVP_SOC_DDR_BASE;  // DDR starts here (DESIGN.md section 2)
+// The RISC-V program's region from kDdrBase: image, data, heap, stack (sw/bsp/riscv/dlvp.ld.S).
+constexpr uint64_t kProgramRegionBytes = DLVP_PROGRAM_REGION_BYTES;
 constexpr uint32_t kRegisterWindowBytes = 0x1000;  // each block's register window: 4 KiB
 
 // Device identifiers in the system controller's device table.
@@ -31,3 +43,4 @@ enum DeviceId : uint32_t {
 constexpr uint32_t kNoIrq = 0xffffffffu;  // device table entry for a block without an interrupt
 
 }  // namespace dlvp::soc
+#endif  // __cplusplus

@@ -66,4 +66,28 @@ struct DmiAccountingExtension : tlm::tlm_extension<DmiAccountingExtension> {
   }
 };
 
+// What a DMI request returned: the grant (or refusal, whose range says where asking again is
+// pointless) and the memory's accountant that every byte moved through the pointer must be reported to.
+struct DmiGrant {
+  bool granted = false;
+  tlm::tlm_dmi dmi;
+  DmiAccountant* accountant = nullptr;
+  uint64_t accountant_offset = 0;  // initiator address = target address + offset
+};
+
+// Asks the target behind `socket` for DMI around `address`, with the accounting extension.
+template <typename Socket>
+DmiGrant request_dmi_with_accounting(Socket& socket, uint64_t address) {
+  tlm::tlm_generic_payload request;
+  setup_payload(request, tlm::TLM_READ_COMMAND, address, nullptr, 0);
+  DmiAccountingExtension accounting;
+  request.set_extension(&accounting);
+  DmiGrant grant;
+  grant.granted = socket->get_direct_mem_ptr(request, grant.dmi);
+  request.clear_extension(&accounting);
+  grant.accountant = accounting.accountant;
+  grant.accountant_offset = accounting.address_offset;
+  return grant;
+}
+
 }  // namespace dlvp

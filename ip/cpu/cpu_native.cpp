@@ -11,13 +11,12 @@
 namespace dlvp {
 
 CpuNative::CpuNative(sc_core::sc_module_name name, const CpuConfig& config, const std::string& app_path)
-    : sc_module(name), socket("socket"), irq_external("irq_external"), irq_timer("irq_timer"),
+    : CpuHost(name),
       config_(config), clock_(config.clock_mhz), app_path_(app_path) {
   plugin_ = dlopen(app_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!plugin_) throw ConfigError(app_path + ": cannot load native app: " + dlerror());
   entry_ = reinterpret_cast<dlvp_native_entry_fn>(dlsym(plugin_, "dlvp_native_entry"));
   if (!entry_) throw ConfigError(app_path + ": not a dlvp native app (no symbol dlvp_native_entry)");
-  socket.register_invalidate_direct_mem_ptr(this, &CpuNative::invalidate_direct_mem_ptr);
   SC_HAS_PROCESS(CpuNative);
   SC_THREAD(run);
 }
@@ -81,19 +80,15 @@ bool CpuNative::try_dmi(tlm::tlm_command command, uint64_t address, unsigned cha
 }
 
 void CpuNative::request_dmi(uint64_t address) {
-  tlm::tlm_generic_payload request;
-  setup_payload(request, tlm::TLM_READ_COMMAND, address, nullptr, 0);
-  DmiAccountingExtension accounting;
-  request.set_extension(&accounting);
-  tlm::tlm_dmi dmi;
-  if (socket->get_direct_mem_ptr(request, dmi)) {
+  const DmiGrant grant = request_dmi_with_accounting(socket, address);
+  if (grant.granted) {
     dmi_.valid = true;
-    dmi_.dmi = dmi;
-    dmi_.accountant = accounting.accountant;
-    dmi_.accountant_offset = accounting.address_offset;
-    DLVP_LOG_DEBUG(name(), "DMI granted for 0x" << std::hex << dmi.get_start_address() << "-0x" << dmi.get_end_address());
+    dmi_.dmi = grant.dmi;
+    dmi_.accountant = grant.accountant;
+    dmi_.accountant_offset = grant.accountant_offset;
+    DLVP_LOG_DEBUG(name(), "DMI granted for 0x" << std::hex << grant.dmi.get_start_address() << "-0x"
+                                                << grant.dmi.get_end_address());
   }
-  request.clear_extension(&accounting);
 }
 
 void CpuNative::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {

@@ -6,9 +6,9 @@
 // the app declares (spend_cycles) and the issue cost of each access.
 #pragma once
 #include "ip/common/energy_ledger.h"
-#include "ip/common/reportable.h"
 #include "ip/common/tlm_util.h"
 #include "ip/cpu/cpu_config.h"
+#include "ip/cpu/cpu_host.h"
 #include "sw/hal/native/host_abi.h"
 
 #include <systemc>
@@ -20,20 +20,15 @@
 
 namespace dlvp {
 
-class CpuNative : public sc_core::sc_module, public Reportable {
+class CpuNative : public CpuHost {
  public:
-  tlm_utils::simple_initiator_socket<CpuNative> socket;
-  sc_core::sc_in<bool> irq_external;
-  sc_core::sc_in<bool> irq_timer;
-
   // Opens the plugin now, so a bad path is a ConfigError before simulation starts.
   CpuNative(sc_core::sc_module_name name, const CpuConfig& config, const std::string& app_path);
   ~CpuNative() override;
 
-  bool finished() const { return finished_; }
+  bool finished() const override { return finished_; }
   int app_return_code() const { return app_return_code_; }
 
-  std::string report_name() const override { return name(); }
   void report(nlohmann::json& out, double elapsed_ns) const override;
 
  private:
@@ -48,7 +43,7 @@ class CpuNative : public sc_core::sc_module, public Reportable {
   dlvp_access_status access(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t length);
   bool try_dmi(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t length);
   void request_dmi(uint64_t address);
-  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
+  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
   void wait_for_interrupt();
   void spend_cycles(uint64_t cycles);
 

@@ -380,14 +380,10 @@ const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, u
     if (address >= first && address <= refused_last) return nullptr;
   // First access to this region: ask for DMI, with the accounting extension so that every byte
   // moved through the pointer is still counted (bus beats, SRAM energy) and timed.
-  tlm::tlm_generic_payload request;
-  setup_payload(request, tlm::TLM_READ_COMMAND, address, nullptr, 0);
-  DmiAccountingExtension accounting;
-  request.set_extension(&accounting);
-  tlm::tlm_dmi dmi;
-  const bool granted = buffer_socket->get_direct_mem_ptr(request, dmi);
-  request.clear_extension(&accounting);
-  if (!granted || !accounting.accountant || !dmi.is_read_write_allowed() || address < dmi.get_start_address() ||
+  const DmiGrant grant = request_dmi_with_accounting(buffer_socket, address);
+  const tlm::tlm_dmi& dmi = grant.dmi;
+  const bool granted = grant.granted;
+  if (!granted || !grant.accountant || !dmi.is_read_write_allowed() || address < dmi.get_start_address() ||
       last > dmi.get_end_address()) {
     // The TLM rule: a refusal's range says where asking again is pointless (at least this burst).
     const bool range_covers = granted ? false : dmi.get_start_address() <= address && dmi.get_end_address() >= last;
@@ -395,7 +391,7 @@ const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, u
                                     range_covers ? dmi.get_end_address() : last);
     return nullptr;
   }
-  local_dmi_.push_back(LocalDmiRegion{dmi, accounting.accountant, accounting.address_offset});
+  local_dmi_.push_back(LocalDmiRegion{dmi, grant.accountant, grant.accountant_offset});
   return &local_dmi_.back();
 }
 

@@ -35,6 +35,10 @@ uint64_t timer_frequency_hz();
 [[noreturn]] void exit(int code);
 
 constexpr int kExitBusError = 0xBE;
+// The program stopped on a fatal error other than a bus error: on the RISC-V build an unexpected
+// trap (illegal instruction, misaligned access, ecall, breakpoint, interrupt) or a run-time error
+// (out of memory in operator new, pure virtual call). The console says which.
+constexpr int kExitFatal = 0xBF;
 
 // The base address, size and interrupt line of a device, from the system controller's table
 // (platform/soc_map.h device ids). Returns false when the SoC has no such device.
@@ -48,6 +52,10 @@ bool find_device(uint32_t device_id, Device* out);
 uint64_t boot_arg(uint32_t index);
 // Like find_device, but a missing device is fatal (reported, program ends).
 Device require_device(uint32_t device_id);
+// The first DDR address software may use as a scratch area: above the program region
+// (soc::kProgramRegionBytes), where the RISC-V build keeps its image, heap and stack. The same in
+// both builds, so that both give the same outputs.
+uint64_t workspace_base();
 
 }  // namespace hal
 

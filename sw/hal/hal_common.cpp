@@ -60,6 +60,8 @@ Device require_device(uint32_t device_id) {
   return d;
 }
 
+uint64_t workspace_base() { return require_device(dlvp::soc::kDevDdr).base + dlvp::soc::kProgramRegionBytes; }
+
 void console_write(const char* text) {
   const uint64_t uart = uart_base();
   for (const char* c = text; *c; ++c) {

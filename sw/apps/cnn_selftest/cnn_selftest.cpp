@@ -42,8 +42,9 @@ int app_main() {
   }
   const drv::CnnInfo& cnn = accel.cnn();
   const uint64_t peak_tenths = (cnn.peak_ops_per_second() + 50000000ull) / 100000000ull;  // 0.1 GOPS, rounded
-  hal::console_printf("CNN engine: %u PEs x %u convolvers of %ux%u at %u.%03u MHz: peak %llu.%01llu GOPS\n", cnn.pes,
-                      cnn.convolvers, cnn.kernel, cnn.kernel, cnn.clock_khz / 1000, cnn.clock_khz % 1000,
+  hal::console_printf("CNN engine: %u PEs x %u convolvers of %ux%u at %u.%03u MHz: peak %llu.%01llu GOPS\n",
+                      unsigned(cnn.pes), unsigned(cnn.convolvers), unsigned(cnn.kernel), unsigned(cnn.kernel),
+                      unsigned(cnn.clock_khz / 1000), unsigned(cnn.clock_khz % 1000),
                       static_cast<unsigned long long>(peak_tenths / 10), static_cast<unsigned long long>(peak_tenths % 10));
 
   const uint64_t package = hal::boot_arg(0);
@@ -53,12 +54,12 @@ int app_main() {
     return 1;
   }
   const auto& h = accel.header();
-  hal::console_printf("package: %u layers, %u instructions, %llu B\n", h.layer_count, h.instruction_count,
-                      static_cast<unsigned long long>(h.total_bytes));
+  hal::console_printf("package: %u layers, %u instructions, %llu B\n", unsigned(h.layer_count),
+                      unsigned(h.instruction_count), static_cast<unsigned long long>(h.total_bytes));
   for (uint32_t i = 0; i < h.layer_count; ++i) {
     const auto layer = accel.layer(i);
-    hal::console_printf("  layer %u %-10s %6u instructions %10llu MACs\n", i, layer.name, layer.instruction_count,
-                        static_cast<unsigned long long>(layer.macs));
+    hal::console_printf("  layer %u %-10s %6u instructions %10llu MACs\n", unsigned(i), layer.name,
+                        unsigned(layer.instruction_count), static_cast<unsigned long long>(layer.macs));
   }
 
   // The package's test input; output and scratch right after the package.
@@ -69,7 +70,8 @@ int app_main() {
   const drv::JobResult job = accel.run(input, output, scratch);
   const drv::PmuSnapshot after = pmu.snapshot();
   check(job.ok(), "job completes with DONE");
-  if (!job.ok()) hal::console_printf("    error %u at instruction %u\n", job.error, job.error_index);
+  if (!job.ok())
+    hal::console_printf("    error %u at instruction %u\n", unsigned(job.error), unsigned(job.error_index));
   check(drv::soc_differences(output, package + h.test_expected_offset, h.test_expected_size) == 0,
         "output identical to the reference model's");
   print_time("job time (timer)", job.ticks);

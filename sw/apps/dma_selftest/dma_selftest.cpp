@@ -1,6 +1,7 @@
 // DMA self-test: fills DDR, moves it with the DMA (1-D, 2-D strided, through the on-chip
 // scratchpad, two channels at once), verifies every byte, measures the achieved bandwidth with
 // the timer, and checks that errors reach software: a bad descriptor and an unmapped access.
+// Its buffers lie at offsets from hal::workspace_base(), above the RISC-V program's region of DDR.
 #include "platform/soc_map.h"
 #include "sw/driver/dma_driver.h"
 #include "sw/driver/intc_driver.h"
@@ -73,9 +74,9 @@ void print_bandwidth(const char* label, uint64_t bytes, uint64_t ticks) {
                       static_cast<unsigned long long>(tenths_mbps % 10));
 }
 
-void test_linear(drv::Dma& dma, uint64_t ddr) {
+void test_linear(drv::Dma& dma, uint64_t work) {
   const uint32_t bytes = 256 * 1024;
-  const uint64_t src = ddr + 0x100000, dst = ddr + 0x200000;
+  const uint64_t src = work + 0x100000, dst = work + 0x200000;
   fill(src, bytes, 1);
   const uint64_t t0 = hal::timer_ticks();
   const auto r = dma.copy(0, DmaTransfer::linear(src, dst, bytes));
@@ -85,10 +86,10 @@ void test_linear(drv::Dma& dma, uint64_t ddr) {
   check(mismatches(dst, bytes, 0, 1) == 0, "1-D copy: every byte arrived");
 }
 
-void test_strided(drv::Dma& dma, uint64_t ddr) {
+void test_strided(drv::Dma& dma, uint64_t work) {
   // 64 rows of 1000 B taken every 1024 B and placed every 1536 B; the gaps must stay untouched.
   const uint32_t rows = 64, row = 1000, sstride = 1024, dstride = 1536;
-  const uint64_t src = ddr + 0x300000, dst = ddr + 0x400000;
+  const uint64_t src = work + 0x300000, dst = work + 0x400000;
   fill(src, uint64_t{rows} * sstride, 2);
   fill_constant(dst, uint64_t{rows} * dstride, 0xEE);
   const DmaTransfer t = DmaTransfer::block(src, dst, rows, row, sstride, dstride);
@@ -105,9 +106,9 @@ void test_strided(drv::Dma& dma, uint64_t ddr) {
   check(gap_bad == 0, "2-D copy: bytes between destination rows untouched");
 }
 
-void test_scratchpad(drv::Dma& dma, uint64_t ddr) {
+void test_scratchpad(drv::Dma& dma, uint64_t work) {
   const uint32_t bytes = 32 * 1024;
-  const uint64_t src = ddr + 0x500000, dst = ddr + 0x580000;
+  const uint64_t src = work + 0x500000, dst = work + 0x580000;
   fill(src, bytes, 3);
   DmaTransfer in = DmaTransfer::linear(src, 0x0, bytes);
   in.destination_local = true;
@@ -123,27 +124,27 @@ void test_scratchpad(drv::Dma& dma, uint64_t ddr) {
   check(mismatches(dst, bytes, 0, 3) == 0, "scratchpad round trip: every byte arrived");
 }
 
-void test_two_channels(drv::Dma& dma, uint64_t ddr) {
+void test_two_channels(drv::Dma& dma, uint64_t work) {
   if (dma.channels() < 2) return;
   const uint32_t bytes = 256 * 1024;
-  fill(ddr + 0x600000, bytes, 4);
-  fill(ddr + 0x700000, bytes, 5);
+  fill(work + 0x600000, bytes, 4);
+  fill(work + 0x700000, bytes, 5);
   const uint64_t t0 = hal::timer_ticks();
-  dma.start(0, DmaTransfer::linear(ddr + 0x600000, ddr + 0x800000, bytes));
-  dma.start(1, DmaTransfer::linear(ddr + 0x700000, ddr + 0x900000, bytes));
+  dma.start(0, DmaTransfer::linear(work + 0x600000, work + 0x800000, bytes));
+  dma.start(1, DmaTransfer::linear(work + 0x700000, work + 0x900000, bytes));
   const auto r0 = dma.wait(0);
   const auto r1 = dma.wait(1);
   print_bandwidth("two channels at once (total)", 2ull * bytes, hal::timer_ticks() - t0);
   check(r0.ok() && r1.ok(), "two concurrent channels complete");
-  check(mismatches(ddr + 0x800000, bytes, 0, 4) == 0 && mismatches(ddr + 0x900000, bytes, 0, 5) == 0,
+  check(mismatches(work + 0x800000, bytes, 0, 4) == 0 && mismatches(work + 0x900000, bytes, 0, 5) == 0,
         "two concurrent channels: every byte arrived");
 }
 
-void test_errors(drv::Dma& dma, uint64_t ddr, uint64_t ddr_size) {
+void test_errors(drv::Dma& dma, uint64_t work, uint64_t ddr_end) {
   // A descriptor whose source runs past the end of DDR: refused before anything moves.
-  const uint64_t dst = ddr + 0xA00000;
+  const uint64_t dst = work + 0xA00000;
   fill_constant(dst, 4096, 0x5A);
-  const auto r = dma.copy(0, DmaTransfer::linear(ddr + ddr_size - 1024, dst, 4096));
+  const auto r = dma.copy(0, DmaTransfer::linear(ddr_end - 1024, dst, 4096));
   check(r.error == DmaErrorCode::src_out_of_range, "out-of-range descriptor -> ERROR status, code");
   check(count_not(dst, 4096, 0x5A) == 0, "out-of-range descriptor: destination untouched");
   // An access to an address where nothing is mapped comes back to software as a bus error.
@@ -169,11 +170,12 @@ int app_main() {
   drv::Pmu pmu;
   const bool have_pmu = pmu.init();
   const drv::PmuSnapshot start = have_pmu ? pmu.snapshot() : drv::PmuSnapshot{};
-  test_linear(dma, ddr.base);
-  test_strided(dma, ddr.base);
-  test_scratchpad(dma, ddr.base);
-  test_two_channels(dma, ddr.base);
-  test_errors(dma, ddr.base, ddr.size);
+  const uint64_t work = hal::workspace_base();
+  test_linear(dma, work);
+  test_strided(dma, work);
+  test_scratchpad(dma, work);
+  test_two_channels(dma, work);
+  test_errors(dma, work, ddr.base + ddr.size);
   if (have_pmu) {
     const drv::PmuSnapshot end = pmu.snapshot();
     hal::console_printf("energy of the tests, read from the PMU (%llu ns):\n",

@@ -20,15 +20,15 @@ int app_main() {
   // Job tensors after the package (never over its expected output, which the result is compared with).
   const drv::JobTensors t = accel.place_job_tensors(package + h.total_bytes, true);
   const uint64_t input = t.input, output = t.output, scratch = t.scratch;
-  hal::console_printf("run_package: %u layers, %u instructions, %llu jobs\n", h.layer_count, h.instruction_count,
-                      static_cast<unsigned long long>(jobs));
+  hal::console_printf("run_package: %u layers, %u instructions, %llu jobs\n", unsigned(h.layer_count),
+                      unsigned(h.instruction_count), static_cast<unsigned long long>(jobs));
   const drv::PmuSnapshot before = pmu.snapshot();
   uint64_t ticks = 0;
   for (uint64_t j = 0; j < jobs; ++j) {
     const drv::JobResult r = accel.run(input, output, scratch);
     if (!r.ok()) {
       hal::console_printf("run_package: job %llu stopped: error %u at instruction %u\n", static_cast<unsigned long long>(j),
-                          r.error, r.error_index);
+                          unsigned(r.error), unsigned(r.error_index));
       return 3;
     }
     ticks += r.ticks;

@@ -1,0 +1,347 @@
+#include "cpu_iss.h"
+
+#include "ip/common/config_error.h"
+#include "ip/common/log.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace dlvp {
+namespace {
+
+std::string hex(uint64_t v) {
+  std::ostringstream os;
+  os << "0x" << std::hex << v;
+  return os.str();
+}
+
+rv32::HartConfig hart_config(const CpuConfig& c, uint64_t ram_base, uint64_t ram_size, const ClockDomain& clock,
+                             double timer_mhz) {
+  rv32::HartConfig h;
+  h.ram_base = static_cast<uint32_t>(ram_base);
+  h.ram_size = static_cast<uint32_t>(ram_size);
+  h.cycles.branch_penalty = c.branch_penalty_cycles;
+  h.cycles.load_use = c.load_use_cycles;
+  h.cycles.mul = c.mul_cycles;
+  h.cycles.div = c.div_cycles;
+  h.cycles.memory = c.l1_hit_cycles;
+  h.icache = rv32::CacheGeometry{c.l1i_size_bytes, c.l1i_ways, c.l1_line_bytes};
+  h.dcache = rv32::CacheGeometry{c.l1d_size_bytes, c.l1d_ways, c.l1_line_bytes};
+  h.period_ps = static_cast<uint64_t>(std::llround(clock.period.to_seconds() * 1e12));
+  h.timer_hz = static_cast<uint64_t>(std::llround(timer_mhz * 1e6));
+  return h;
+}
+
+// The RAM the 32-bit address space reaches from `base`.
+uint64_t reachable(uint64_t base, uint64_t size) {
+  constexpr uint64_t kSpace = uint64_t{1} << 32;
+  return base >= kSpace ? 0 : std::min(size, kSpace - base);
+}
+
+}  // namespace
+
+CpuIss::CpuIss(sc_core::sc_module_name name, const CpuConfig& config, const std::string& elf_path,
+               EnergyLedger& ledger, const Platform& platform)
+    : CpuHost(name),
+      config_(config),
+      platform_(platform),
+      clock_(config.clock_mhz),
+      period_ticks_(std::max<uint64_t>(1, clock_.period.value())),
+      ram_size_(reachable(platform.ram_base, platform.ram_size)),
+      elf_path_(elf_path),
+      elf_(ElfImage::load(elf_path)),
+      ledger_(ledger) {
+  if (ram_size_ == 0) throw ConfigError(std::string(this->name()) + ": no RAM below 4 GiB for the RV32 CPU");
+  elf_.check_fits(platform.ram_base, ram_size_, "DDR");
+  hart_ = std::make_unique<rv32::Hart>(hart_config(config, platform.ram_base, ram_size_, clock_, platform.timer_mhz),
+                                       static_cast<rv32::Bus&>(*this));
+  if (const auto tohost = elf_.symbol("tohost")) hart_->watch_tohost(*tohost);
+  if (!config.signature_file.empty()) {
+    if (!elf_.symbol("begin_signature") || !elf_.symbol("end_signature"))
+      throw ConfigError(elf_path + ": cpu.signature_file is set, but the program has no begin_signature and end_signature symbols");
+    if (!std::ofstream(config.signature_file))
+      throw ConfigError("cpu.signature_file: cannot write " + config.signature_file);
+  }
+
+  const TechTable& tech = ledger.tech();
+  auto sram_counter = [&](const char* counter, uint32_t bytes, bool write) {
+    const std::string source = "tech:" + tech.name() + " sram_access_64b(" + std::to_string(bytes) + " B, " +
+                               (write ? "write" : "read") + ") (" + tech.sram_source() + ")";
+    return ledger.add_counter(CounterSpec{this->name(), counter, Level::other, write ? Action::write : Action::read,
+                                          tech.sram_access_64b(bytes, write), "64-bit access", source});
+  };
+  counters_.instruction = ledger.add_counter_from_table(this->name(), "instruction", Level::other, Action::compute, "cpu_instruction");
+  counters_.l1i_read = sram_counter("l1i.read", config.l1i_size_bytes, false);
+  counters_.l1i_write = sram_counter("l1i.write", config.l1i_size_bytes, true);
+  counters_.l1d_read = sram_counter("l1d.read", config.l1d_size_bytes, false);
+  counters_.l1d_write = sram_counter("l1d.write", config.l1d_size_bytes, true);
+
+  SC_HAS_PROCESS(CpuIss);
+  SC_THREAD(run);
+}
+
+void CpuIss::run() {
+  wall_start_ = std::chrono::steady_clock::now();
+  hart_->reset(elf_.entry());
+  if (config_.dmi) request_dmi(platform_.ram_base);
+  DLVP_LOG_INFO(name(), "running " << elf_path_ << " from " << hex(elf_.entry()));
+  after_sync();
+  for (;;) {
+    switch (hart_->run()) {
+      case rv32::Stop::budget: sync(); break;
+      case rv32::Stop::wfi: sleep(); break;
+      case rv32::Stop::step: break;
+      case rv32::Stop::tohost: {
+        const uint32_t value = hart_->tohost_value();
+        tohost_ = value;
+        if (value == 1) {
+          DLVP_LOG_INFO(name(), "tohost = 1: pass");
+          end_run(0);
+        } else {
+          DLVP_LOG_WARN(name(), "tohost = " << hex(value) << ": test " << (value >> 1) << " failed");
+          end_run(std::min<uint32_t>(value >> 1, 255));
+        }
+        return;
+      }
+      case rv32::Stop::halted:
+        halt_reason_ = hart_->halt_reason();
+        DLVP_LOG_ERROR(name(), halt_reason_ << "; the run ends with status " << kExitTrapLoop);
+        end_run(kExitTrapLoop);
+        return;
+    }
+  }
+}
+
+// --- time -----------------------------------------------------------------------------------
+
+sc_core::sc_time CpuIss::cpu_time() const { return sc_core::sc_time::from_value(hart_->cycles() * period_ticks_); }
+
+sc_core::sc_time CpuIss::local_time() const {
+  const sc_core::sc_time t = cpu_time(), now = sc_core::sc_time_stamp();
+  return t > now ? t - now : sc_core::SC_ZERO_TIME;
+}
+
+uint64_t CpuIss::cycles_of(const sc_core::sc_time& t) const { return (t.value() + period_ticks_ - 1) / period_ticks_; }
+
+void CpuIss::advance_clock_to_now() {
+  const uint64_t now = cycles_of(sc_core::sc_time_stamp());
+  if (now > hart_->cycles()) hart_->add_cycles(now - hart_->cycles());
+}
+
+void CpuIss::sync() {
+  flush_energy();
+  quantum_.set(local_time());
+  quantum_.sync();
+  after_sync();
+}
+
+void CpuIss::after_sync() {
+  advance_clock_to_now();  // a target may have waited inside b_transport
+  hart_->set_interrupt_lines(irq_external.read(), irq_timer.read());
+  const sc_core::sc_time boundary = sc_core::sc_time_stamp() + tlm::tlm_global_quantum::instance().compute_local_quantum();
+  hart_->set_budget_end(std::max<uint64_t>(boundary.value() / period_ticks_, hart_->cycles() + 1));
+}
+
+void CpuIss::sleep() {
+  ++stats_.sleeps;
+  sync();
+  const uint64_t start_cycles = hart_->cycles();
+  while (!hart_->interrupt_waiting()) {
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    wait(irq_external.value_changed_event() | irq_timer.value_changed_event());
+    stats_.sleep_time += sc_core::sc_time_stamp() - start;
+    after_sync();  // the clock runs on while the core sleeps (mcycle counts it)
+  }
+  stats_.sleep_cycles += hart_->cycles() - start_cycles;
+}
+
+// --- bus ------------------------------------------------------------------------------------
+
+bool CpuIss::read(uint32_t address, void* data, unsigned size) {
+  return transport(tlm::TLM_READ_COMMAND, address, data, size);
+}
+
+bool CpuIss::write(uint32_t address, const void* data, unsigned size) {
+  // TLM payloads carry non-const data pointers; writes never modify it.
+  return transport(tlm::TLM_WRITE_COMMAND, address, const_cast<void*>(data), size);
+}
+
+// A load or store the hart cannot do through DMI. Device accesses are synchronization points: the
+// CPU catches up with the kernel afterwards, so what the access changed (an interrupt line, a
+// DMA started) is seen at the right time and the lines are sampled again.
+bool CpuIss::transport(tlm::tlm_command command, uint32_t address, void* data, unsigned size) {
+  const bool device = !in_ram(address);
+  if (device) flush_energy();  // software may be about to read the energy counters (PMU)
+  const sc_core::sc_time before = local_time();
+  sc_core::sc_time delay = before;
+  setup_payload(trans_, command, address, static_cast<unsigned char*>(data), size);
+  socket->b_transport(trans_, delay);
+  if (delay > before) hart_->add_cycles(cycles_of(delay - before));
+  const bool ok = !trans_.is_response_error();
+  if (device) ++(command == tlm::TLM_READ_COMMAND ? stats_.device_reads : stats_.device_writes);
+  else ++stats_.ram_bus_accesses;
+  if (!ok) {
+    // A runaway program may fault millions of times: the first ones are logged, all are counted.
+    if (++stats_.bus_errors <= kLoggedBusErrors)
+      DLVP_LOG_WARN(name(), "bus error (" << trans_.get_response_string() << ") on a "
+                                          << (command == tlm::TLM_READ_COMMAND ? "load" : "store") << " at " << hex(address)
+                                          << ", pc " << hex(hart_->pc()) << ": access fault trap"
+                                          << (stats_.bus_errors == kLoggedBusErrors ? " (further bus errors are only counted)" : ""));
+  } else if (config_.dmi && !hart_->has_ram_pointer() && !device && trans_.is_dmi_allowed()) {
+    request_dmi(address);
+  }
+  if (device) {
+    sync();
+    if (hart_->interrupt_ready()) hart_->set_budget_end(0);  // leave run() soon to take it
+  }
+  return ok;
+}
+
+bool CpuIss::peek(uint32_t address, void* data, unsigned size) {
+  tlm::tlm_generic_payload t;
+  setup_payload(t, tlm::TLM_READ_COMMAND, address, static_cast<unsigned char*>(data), size);
+  return socket->transport_dbg(t) == size;
+}
+
+// A cache line between the L1 and RAM. With DMI, the memory's accountant books its time and
+// energy (bus and DDR) in one call; without, it is a real transaction (a write-back writes back
+// what memory holds: the caches keep no data).
+uint64_t CpuIss::line_transfer(uint32_t address, unsigned bytes, bool write) {
+  if (accountant_) return cycles_of(accountant_->account(address - accountant_offset_, bytes, write));
+  line_buffer_.resize(bytes);
+  if (write && !peek(address, line_buffer_.data(), bytes)) return 0;
+  tlm::tlm_generic_payload t;
+  setup_payload(t, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, address, line_buffer_.data(), bytes);
+  const sc_core::sc_time before = local_time();
+  sc_core::sc_time delay = before;
+  socket->b_transport(t, delay);
+  return delay > before ? cycles_of(delay - before) : 0;
+}
+
+void CpuIss::request_dmi(uint64_t address) {
+  const DmiGrant grant = request_dmi_with_accounting(socket, address);
+  const tlm::tlm_dmi& dmi = grant.dmi;
+  const bool granted = grant.granted;
+  const uint64_t last = platform_.ram_base + ram_size_ - 1;
+  if (!granted || !dmi.is_read_write_allowed() || !dmi.get_dmi_ptr() || dmi.get_start_address() > platform_.ram_base ||
+      dmi.get_end_address() < last) {
+    DLVP_LOG_INFO(name(), "no DMI to all of RAM: its loads, stores and fetches go through the bus");
+    return;
+  }
+  hart_->set_ram_pointer(dmi.get_dmi_ptr() + (platform_.ram_base - dmi.get_start_address()));
+  accountant_ = grant.accountant;
+  accountant_offset_ = grant.accountant_offset;
+  DLVP_LOG_DEBUG(name(), "DMI granted for " << hex(dmi.get_start_address()) << "-" << hex(dmi.get_end_address()));
+}
+
+void CpuIss::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+  if (start > platform_.ram_base + ram_size_ - 1 || end < platform_.ram_base) return;
+  hart_->set_ram_pointer(nullptr);
+  accountant_ = nullptr;
+}
+
+// --- end of the run -------------------------------------------------------------------------
+
+// Ends the run as software does: the status goes to the system controller's EXIT register
+// (which stops the simulation); without one, the simulation stops here.
+void CpuIss::end_run(uint32_t status) {
+  finished_ = true;
+  flush_energy();
+  if (platform_.exit_register) transport(tlm::TLM_WRITE_COMMAND, static_cast<uint32_t>(*platform_.exit_register), &status, 4);
+  sc_core::sc_stop();
+}
+
+void CpuIss::end_of_simulation() {
+  flush_energy();
+  wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
+  dump_signature();
+}
+
+// The words between begin_signature and end_signature, one per line in lowercase hex.
+void CpuIss::dump_signature() const {
+  if (config_.signature_file.empty()) return;
+  const uint32_t begin = *elf_.symbol("begin_signature"), end = *elf_.symbol("end_signature");
+  std::ofstream out(config_.signature_file);
+  auto* self = const_cast<CpuIss*>(this);  // debug reads change nothing
+  for (uint32_t at = begin; at + 4 <= end && at >= begin; at += 4) {
+    uint32_t word = 0;
+    if (!self->peek(at, &word, 4)) {
+      DLVP_LOG_ERROR(name(), "signature word at " << hex(at) << " is not readable");
+      break;
+    }
+    char line[16];
+    std::snprintf(line, sizeof line, "%08x\n", word);
+    out << line;
+  }
+  if (!out) DLVP_LOG_ERROR(name(), "cannot write the signature to " << config_.signature_file);
+}
+
+// Brings the ledger up to date with the hart's counts: the core and cache energy of every
+// instruction, load, store, line fill and write-back (docs/cpu.md, "Energy").
+void CpuIss::flush_energy() {
+  const rv32::Hart::Stats& s = hart_->stats();
+  const uint64_t words = std::max<uint32_t>(1, config_.l1_line_bytes / 8);  // 64-bit accesses per line
+  const uint64_t instructions = hart_->instructions();
+  auto count = [&](CounterId id, uint64_t n) {
+    if (n) ledger_.count(id, n);
+  };
+  count(counters_.instruction, instructions - flushed_.instructions);
+  count(counters_.l1i_read, instructions - flushed_.instructions);  // one fetch access per instruction
+  count(counters_.l1i_write, (s.icache_fills - flushed_.icache_fills) * words);
+  count(counters_.l1d_read, (s.loads - flushed_.loads) + (s.dcache_write_backs - flushed_.write_backs) * words);
+  count(counters_.l1d_write, (s.stores - flushed_.stores) + (s.dcache_fills - flushed_.dcache_fills) * words);
+  flushed_ = Flushed{instructions, s.icache_fills, s.loads, s.stores, s.dcache_fills, s.dcache_write_backs};
+}
+
+void CpuIss::report(nlohmann::json& out, double elapsed_ns) const {
+  const rv32::Hart::Stats& s = hart_->stats();
+  const uint64_t instructions = hart_->instructions(), cycles = hart_->cycles();
+  const uint64_t active = cycles - stats_.sleep_cycles;
+  out["mode"] = "iss";
+  out["program"] = elf_path_;
+  out["entry"] = hex(elf_.entry());
+  out["clock_MHz"] = config_.clock_mhz;
+  out["instructions"] = instructions;
+  out["cycles"] = cycles;
+  out["active_cycles"] = active;
+  out["cpi"] = instructions ? static_cast<double>(active) / static_cast<double>(instructions) : 0.0;
+  out["host_seconds"] = wall_seconds_;
+  out["host_mips"] = wall_seconds_ > 0 ? static_cast<double>(instructions) / wall_seconds_ / 1e6 : 0.0;
+  out["loads"] = s.loads;
+  out["stores"] = s.stores;
+  out["device_reads"] = stats_.device_reads;
+  out["device_writes"] = stats_.device_writes;
+  out["ram_bus_accesses"] = stats_.ram_bus_accesses;  // loads and stores to RAM without DMI
+  out["bus_errors"] = stats_.bus_errors;
+  const rv32::Cache& i = hart_->icache();
+  const rv32::Cache& d = hart_->dcache();
+  out["l1i"] = {{"size_bytes", i.geometry().size_bytes}, {"ways", i.geometry().ways}, {"line_bytes", i.line_bytes()},
+                {"misses", i.stats().misses}};
+  const uint64_t data_accesses = s.loads + s.stores;
+  out["l1d"] = {{"size_bytes", d.geometry().size_bytes}, {"ways", d.geometry().ways}, {"line_bytes", d.line_bytes()},
+                {"accesses", data_accesses}, {"misses", d.stats().misses}, {"write_backs", d.stats().write_backs},
+                {"miss_rate", data_accesses ? static_cast<double>(d.stats().misses) / static_cast<double>(data_accesses) : 0.0}};
+  out["decode_cache"] = {{"decoded", s.decoded}, {"invalidated", s.invalidated}, {"fence_i", s.fence_i}};
+  nlohmann::json traps = nlohmann::json::object();
+  for (uint32_t c = 0; c < 16; ++c) {
+    if (s.exceptions[c]) traps[rv32::cause_name(c)] = s.exceptions[c];
+    if (s.interrupts[c]) traps[rv32::cause_name(rv32::kInterruptBit | c)] = s.interrupts[c];
+  }
+  out["traps"] = std::move(traps);
+  out["wfi_calls"] = s.wfi;
+  out["sleeps"] = stats_.sleeps;
+  out["sleep_time_ns"] = stats_.sleep_time.to_seconds() * 1e9;
+  out["sleep_fraction"] = elapsed_ns > 0 ? stats_.sleep_time.to_seconds() * 1e9 / elapsed_ns : 0.0;
+  if (tohost_) {
+    out["tohost"] = *tohost_;
+    out["tohost_result"] = *tohost_ == 1 ? "pass" : "fail";
+    if (*tohost_ != 1) out["failing_test"] = *tohost_ >> 1;
+  }
+  if (!halt_reason_.empty()) out["halt_reason"] = halt_reason_;
+  if (!config_.signature_file.empty()) out["signature_file"] = config_.signature_file;
+}
+
+}  // namespace dlvp

@@ -1,0 +1,160 @@
+#include "elf_loader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace dlvp {
+namespace {
+
+// ELF constants (System V ABI; RISC-V ELF psABI).
+constexpr uint8_t kMagic[4] = {0x7f, 'E', 'L', 'F'};
+constexpr uint8_t kClass32 = 1, kClass64 = 2, kLittleEndian = 1;
+constexpr uint16_t kTypeExec = 2, kMachineRiscv = 243;
+constexpr uint32_t kHeaderBytes = 52, kProgramHeaderBytes = 32, kSectionHeaderBytes = 40, kSymbolBytes = 16;
+constexpr uint32_t kPtLoad = 1, kShtSymtab = 2;
+constexpr uint32_t kFloatAbiMask = 0x6;  // EF_RISCV_FLOAT_ABI: 0 = soft
+constexpr uint64_t kMaxFileBytes = uint64_t{1} << 31;
+
+std::string hex(uint64_t v) {
+  std::ostringstream os;
+  os << "0x" << std::hex << v;
+  return os.str();
+}
+
+}  // namespace
+
+ElfImage ElfImage::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read the program (ELF file)");
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0 || static_cast<uint64_t>(size) > kMaxFileBytes) throw ConfigError(path + ": not a readable ELF file of at most 2 GiB");
+  in.seekg(0);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw ConfigError(path + ": cannot read the program (ELF file)");
+  return parse(std::move(bytes), path);
+}
+
+ElfImage ElfImage::parse(std::vector<uint8_t> bytes, const std::string& name) {
+  ElfImage image;
+  image.name_ = name;
+  image.bytes_ = std::move(bytes);
+  image.parse_header();
+  image.parse_segments();
+  image.parse_symbols();
+  return image;
+}
+
+void ElfImage::fail(const std::string& reason) const { throw ConfigError(name_ + ": " + reason); }
+
+void ElfImage::need(uint64_t offset, uint64_t size, const char* what) const {
+  if (offset > bytes_.size() || size > bytes_.size() - offset)
+    fail(std::string("truncated ELF file: ") + what + " at offset " + std::to_string(offset) + " (" + std::to_string(size) +
+         " bytes) extends beyond the end of the file (" + std::to_string(bytes_.size()) + " bytes)");
+}
+
+uint16_t ElfImage::u16(uint64_t offset) const { return static_cast<uint16_t>(bytes_[offset] | (bytes_[offset + 1] << 8)); }
+uint32_t ElfImage::u32(uint64_t offset) const {
+  return uint32_t{bytes_[offset]} | (uint32_t{bytes_[offset + 1]} << 8) | (uint32_t{bytes_[offset + 2]} << 16) |
+         (uint32_t{bytes_[offset + 3]} << 24);
+}
+
+void ElfImage::parse_header() {
+  if (bytes_.size() < 4 || !std::equal(std::begin(kMagic), std::end(kMagic), bytes_.begin()))
+    fail("not an ELF file (no ELF magic number)");
+  need(0, 5, "the ELF identification");
+  if (bytes_[4] == kClass64) fail("ELF64 file: the RV32 CPU needs an ELF32 (RV32) program");
+  if (bytes_[4] != kClass32) fail("unknown ELF class " + std::to_string(bytes_[4]));
+  need(0, kHeaderBytes, "the ELF header");
+  if (bytes_[5] != kLittleEndian) fail("big-endian ELF file: RISC-V programs are little-endian");
+  const uint16_t type = u16(16), machine = u16(18);
+  if (machine != kMachineRiscv) fail("not a RISC-V program (e_machine = " + std::to_string(machine) + ", EM_RISCV is 243)");
+  if (type != kTypeExec) fail("not an executable (e_type = " + std::to_string(type) + ", ET_EXEC is 2): link the program");
+  if (u32(36) & kFloatAbiMask) fail("uses a hardware floating-point ABI; the CPU is RV32IMAC (ilp32)");
+  entry_ = u32(24);
+}
+
+void ElfImage::parse_segments() {
+  const uint32_t offset = u32(28);
+  const uint16_t entry_size = u16(42), count = u16(44);
+  if (count == 0) fail("no program headers: nothing to load");
+  if (entry_size != kProgramHeaderBytes) fail("program header entries of " + std::to_string(entry_size) + " bytes (ELF32 has 32)");
+  need(offset, uint64_t{count} * kProgramHeaderBytes, "the program header table");
+  for (uint16_t i = 0; i < count; ++i) {
+    const uint64_t at = offset + uint64_t{i} * kProgramHeaderBytes;
+    if (u32(at) != kPtLoad) continue;
+    Segment s;
+    s.file_offset = u32(at + 4);
+    s.address = u32(at + 12);  // p_paddr
+    s.file_size = u32(at + 16);
+    s.memory_size = u32(at + 20);
+    s.index = i;
+    const std::string which = "segment " + std::to_string(i);
+    if (s.file_size > s.memory_size)
+      fail(which + ": file size " + std::to_string(s.file_size) + " exceeds its memory size " + std::to_string(s.memory_size));
+    if (uint64_t{s.address} + s.memory_size > (uint64_t{1} << 32))
+      fail(which + " at " + hex(s.address) + " (" + std::to_string(s.memory_size) + " bytes) wraps around the 32-bit address space");
+    need(s.file_offset, s.file_size, (which + " data").c_str());
+    if (s.memory_size > 0) segments_.push_back(s);
+  }
+  if (segments_.empty()) fail("no PT_LOAD segment: nothing to load");
+}
+
+void ElfImage::parse_symbols() {
+  const uint32_t offset = u32(32);
+  const uint16_t entry_size = u16(46), count = u16(48);
+  if (offset == 0 || count == 0) return;  // stripped: no symbols, no tohost
+  if (entry_size != kSectionHeaderBytes) fail("section header entries of " + std::to_string(entry_size) + " bytes (ELF32 has 40)");
+  need(offset, uint64_t{count} * kSectionHeaderBytes, "the section header table");
+  auto section = [&](uint32_t index) { return offset + uint64_t{index} * kSectionHeaderBytes; };
+  for (uint16_t i = 0; i < count; ++i) {
+    if (u32(section(i) + 4) != kShtSymtab) continue;
+    const uint32_t table = u32(section(i) + 16), table_size = u32(section(i) + 20), link = u32(section(i) + 24);
+    if (link >= count) fail("symbol table's string table index " + std::to_string(link) + " does not exist");
+    const uint32_t strings = u32(section(link) + 16), strings_size = u32(section(link) + 20);
+    need(table, table_size, "the symbol table");
+    need(strings, strings_size, "the symbol string table");
+    for (uint64_t at = table; at + kSymbolBytes <= uint64_t{table} + table_size; at += kSymbolBytes) {
+      const uint32_t name = u32(at);
+      if (name == 0 || name >= strings_size) continue;
+      const auto* first = reinterpret_cast<const char*>(&bytes_[strings + name]);
+      const auto* end = static_cast<const char*>(std::memchr(first, 0, strings_size - name));
+      if (!end) fail("symbol name at string table offset " + std::to_string(name) + " is not terminated");
+      symbols_.emplace_back(std::string(first, end), u32(at + 4));
+    }
+  }
+}
+
+std::optional<uint32_t> ElfImage::symbol(const std::string& symbol_name) const {
+  for (const auto& [n, value] : symbols_)
+    if (n == symbol_name) return value;
+  return std::nullopt;
+}
+
+void ElfImage::check_fits(uint64_t base, uint64_t size, const std::string& memory) const {
+  const std::string range = memory + " (" + hex(base) + ".." + hex(base + size - 1) + ")";
+  for (const Segment& s : segments_) {
+    if (s.address < base || uint64_t{s.address} + s.memory_size > base + size)
+      fail("segment " + std::to_string(s.index) + " at " + hex(s.address) + " (" + std::to_string(s.memory_size) +
+           " bytes) lies outside " + range);
+  }
+  if (entry_ < base || entry_ >= base + size) fail("entry point " + hex(entry_) + " lies outside " + range);
+}
+
+void ElfImage::write_to(const Writer& write) const {
+  static const std::vector<uint8_t> zeros(64 * 1024, 0);
+  for (const Segment& s : segments_) {
+    auto failed = [&] { fail("writing segment " + std::to_string(s.index) + " at " + hex(s.address) + " into memory failed"); };
+    if (s.file_size && !write(s.address, bytes_.data() + s.file_offset, s.file_size)) failed();
+    for (uint64_t at = s.file_size; at < s.memory_size;) {
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(zeros.size(), s.memory_size - at));
+      if (!write(s.address + at, zeros.data(), chunk)) failed();
+      at += chunk;
+    }
+  }
+}
+
+}  // namespace dlvp

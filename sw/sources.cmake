@@ -1,0 +1,23 @@
+# The sources of sw/, shared by its two builds: the native plugins (sw/CMakeLists.txt) and the
+# RISC-V ELFs (sw/bsp/riscv/CMakeLists.txt). Paths are relative to sw/. An app is a folder in
+# apps/ listed here with its sources; both builds make it (<build>/sw/apps/<app>.so and .elf).
+
+# Freestanding C++17: no exceptions, no RTTI, no thread-safe static guards (no libsupc++).
+set(DLVP_SW_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics)
+
+# HAL parts common to both targets, and the drivers. Each target adds its HAL backend.
+set(DLVP_SW_LIBRARY_SOURCES
+  hal/hal_common.cpp
+  driver/dma_driver.cpp
+  driver/intc_driver.cpp
+  driver/pmu_driver.cpp
+  driver/accel_driver.cpp
+  driver/soc_memory.cpp
+)
+
+set(DLVP_SW_APPS dma_selftest cnn_selftest run_package classify cpu_bench)
+set(DLVP_SW_APP_dma_selftest apps/dma_selftest/dma_selftest.cpp)
+set(DLVP_SW_APP_cnn_selftest apps/cnn_selftest/cnn_selftest.cpp)
+set(DLVP_SW_APP_run_package apps/run_package/run_package.cpp)
+set(DLVP_SW_APP_classify apps/classify/classify.cpp)
+set(DLVP_SW_APP_cpu_bench apps/cpu_bench/cpu_bench.cpp apps/cpu_bench/kernels.cpp apps/cpu_bench/bench_host.cpp)
