@@ -1,0 +1,86 @@
+// Every app gives the same results in both CPU modes (DESIGN.md section 6): the host-compiled
+// plugin (cpu.mode native) and the RV32 ELF on the instruction-set simulator (cpu.mode iss). The
+// apps' console lines are compared after dropping what legitimately differs: measured times,
+// rates and energies (the ISS charges time for every instruction; native code runs in zero time)
+// and the simulator's own time-stamped log lines.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::vector<std::string> app_lines;  // the app's console up to the dlvp summary
+};
+
+Run run_app(const std::string& scenario, const std::string& mode, const std::string& extra = "") {
+  const std::string out = testing::TempDir() + "/cpu_modes_" + mode;
+  const std::string command = std::string(DLVP_BINARY) + " run " + std::string(DLVP_SOURCE_DIR) + "/scenarios/" +
+                              scenario + " --set cpu.mode=" + mode + " " + extra + " --out " + out + " 2>&1";
+  Run run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return run;
+  std::string text;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) text.append(buffer, n);
+  const int raw = pclose(pipe);
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("== dlvp summary", 0) == 0) break;
+    run.app_lines.push_back(line);
+  }
+  return run;
+}
+
+// The lines that state results, not measurements.
+std::vector<std::string> functional(const std::vector<std::string>& lines) {
+  static const std::regex measured(R"([0-9.]+ ?(ns|us|ms|MB/s|GB/s|pJ|nJ|uJ|mJ|images/s|events|cycles)\b)");
+  std::vector<std::string> kept;
+  for (const std::string& line : lines)
+    if (!line.empty() && line[0] != '[' && !std::regex_search(line, measured)) kept.push_back(line);
+  return kept;
+}
+
+void expect_same_results(const std::string& scenario, const std::string& extra, const std::string& must_contain,
+                         size_t min_lines) {
+  const Run native = run_app(scenario, "native", extra);
+  const Run iss = run_app(scenario, "iss", extra);
+  EXPECT_EQ(native.status, 0);
+  EXPECT_EQ(iss.status, native.status);
+  const std::vector<std::string> a = functional(native.app_lines), b = functional(iss.app_lines);
+  EXPECT_EQ(a, b) << scenario;
+  std::string joined;
+  for (const std::string& line : a) joined += line + "\n";
+  EXPECT_NE(joined.find(must_contain), std::string::npos) << joined;
+  EXPECT_GE(a.size(), min_lines) << "too few result lines to compare: " << joined;
+}
+
+TEST(CpuModes, DmaSelftestGivesTheSameResults) {
+  expect_same_results("dma_selftest.yaml", "", "DMA self-test: PASS (0 failures)", 15);
+}
+
+TEST(CpuModes, CnnSelftestGivesTheSameResults) {
+  expect_same_results("cnn_selftest.yaml", "", "CNN self-test: PASS (0 failures)", 12);
+}
+
+TEST(CpuModes, ClassifierGivesTheSameAccuracy) {
+  expect_same_results("fashion_mnist.yaml", "--set 'software.args[3]=100'", "classify: accuracy", 3);
+}
+
+TEST(CpuModes, TheFilterKeepsResultsAndDropsMeasurements) {
+  const std::vector<std::string> lines = {"  1-D copy completes without error   ok",
+                                          "  1-D copy  262144 B in   325560 ns =    805.2 MB/s",
+                                          "classify: accuracy 91.22 % (9122 of 10000), float model 91.43 %",
+                                          "  dram  846647.449 nJ  99.1 %  (134992 events)",
+                                          "  IFU cycles                            55168 cycles",
+                                          "[    2255.359 us] warn  soc.dma: channel 0: job failed"};
+  EXPECT_EQ(functional(lines), (std::vector<std::string>{lines[0], lines[2]}));
+}
+
+}  // namespace
