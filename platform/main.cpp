@@ -17,11 +17,13 @@ constexpr int kExitUsage = 2;      // bad command line or scenario
 void usage(std::ostream& os) {
   os << "usage:\n"
         "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--log error|warn|info|debug|trace] [--trace]\n"
-        "           [--signature FILE]\n"
+        "           [--signature FILE] [--gdb PORT]\n"
         "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>);\n"
         "      --trace also writes DIR/trace.json (per-instruction timeline, chrome://tracing or Perfetto)\n"
         "      --signature FILE (cpu.mode: iss) writes the words between the ELF's begin_signature and\n"
         "      end_signature to FILE, one per line in hex (the RISC-V compliance convention)\n"
+        "      --gdb PORT (implies cpu.mode: iss) waits for gdb on 127.0.0.1:PORT before the first instruction\n"
+        "      and runs the program under its control (docs/cpu.md, \"Debugging with gdb\")\n"
         "      exit status: the software's exit code; 124 when run.max_time_ms ran out; 2 for bad input\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
@@ -67,6 +69,10 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
     else if (a == "--out") args.out_dir = value("a directory");
     else if (a == "--trace") args.trace = true;
     else if (a == "--signature") args.overrides.push_back("cpu.signature_file=" + yaml_string(value("a file")));
+    else if (a == "--gdb") {
+      args.overrides.push_back("cpu.mode=iss");
+      args.overrides.push_back("cpu.gdb_port=" + value("a port"));
+    }
     else if (a == "--log") {
       const std::string level = value("a level");
       if (!dlvp::log::parse_level(level, args.log_level))

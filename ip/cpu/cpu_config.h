@@ -27,6 +27,7 @@ struct CpuConfig {
   uint32_t l1d_size_bytes = 32 * 1024;
   uint32_t l1d_ways = 4;
   std::string signature_file;  // compliance signature output (iss mode), "" = none
+  uint32_t gdb_port = 0;       // iss: GDB remote-protocol server on 127.0.0.1:gdb_port, 0 = none
 
   static void bind(ParamBinder& b, CpuConfig& c) {
     b.choice("mode", c.mode, {"native", "iss"},
@@ -49,6 +50,12 @@ struct CpuConfig {
     b.integer("l1d_ways", c.l1d_ways, "", "iss: L1 data cache associativity (power of two)", 1, 64);
     b.text("signature_file", c.signature_file,
            "iss: write the words between the ELF's begin_signature and end_signature here at the end (dlvp run --signature)");
+    b.integer("gdb_port", c.gdb_port, "",
+              "iss: wait for gdb on 127.0.0.1:gdb_port and run under its control (dlvp run --gdb PORT); 0 = no debugger",
+              0, 65535);
+    if (c.gdb_port && c.mode != "iss")
+      throw ConfigError(b.origin()(b.key("gdb_port")) + ": key '" + b.key("gdb_port") + "' needs " + b.key("mode") +
+                        ": iss (gdb debugs the RV32 program)");
     check_cache(b, "l1i_size_bytes", c.l1i_size_bytes, "l1i_ways", c.l1i_ways, c.l1_line_bytes);
     check_cache(b, "l1d_size_bytes", c.l1d_size_bytes, "l1d_ways", c.l1d_ways, c.l1_line_bytes);
   }

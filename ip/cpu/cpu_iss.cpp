@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -79,6 +80,11 @@ CpuIss::CpuIss(sc_core::sc_module_name name, const CpuConfig& config, const std:
   counters_.l1d_read = sram_counter("l1d.read", config.l1d_size_bytes, false);
   counters_.l1d_write = sram_counter("l1d.write", config.l1d_size_bytes, true);
 
+  if (config.gdb_port) {  // listening now: a port in use is bad input, reported before simulation
+    gdb_ = std::make_unique<gdb::GdbServer>(*hart_, static_cast<gdb::DebugMemory&>(*this));
+    gdb_->listen(static_cast<uint16_t>(config.gdb_port));
+  }
+
   SC_HAS_PROCESS(CpuIss);
   SC_THREAD(run);
 }
@@ -89,30 +95,104 @@ void CpuIss::run() {
   if (config_.dmi) request_dmi(platform_.ram_base);
   DLVP_LOG_INFO(name(), "running " << elf_path_ << " from " << hex(elf_.entry()));
   after_sync();
+  if (gdb_) return run_under_gdb();  // a loop of its own: no debugger costs nothing here
+  while (handle(hart_->run())) {
+  }
+}
+
+bool CpuIss::handle(rv32::Stop stop) {
+  switch (stop) {
+    case rv32::Stop::budget: sync(); return true;
+    case rv32::Stop::wfi: sleep(); return true;
+    case rv32::Stop::step: return true;
+    case rv32::Stop::tohost: {
+      const uint32_t value = hart_->tohost_value();
+      tohost_ = value;
+      if (value == 1) {
+        DLVP_LOG_INFO(name(), "tohost = 1: pass");
+        end_run(0);
+      } else {
+        DLVP_LOG_WARN(name(), "tohost = " << hex(value) << ": test " << (value >> 1) << " failed");
+        end_run(std::min<uint32_t>(value >> 1, 255));
+      }
+      return false;
+    }
+    case rv32::Stop::halted:
+      halt_reason_ = hart_->halt_reason();
+      DLVP_LOG_ERROR(name(), halt_reason_ << "; the run ends with status " << kExitTrapLoop);
+      end_run(kExitTrapLoop);
+      return false;
+  }
+  return true;
+}
+
+// --- gdb --------------------------------------------------------------------------------------
+
+void CpuIss::run_under_gdb() {
+  gdb_->accept();
+  wall_start_ = std::chrono::steady_clock::now();  // host_seconds leaves out the wait for gdb
+  std::optional<int> signal;  // none at first: gdb asks why the hart is stopped
   for (;;) {
-    switch (hart_->run()) {
-      case rv32::Stop::budget: sync(); break;
-      case rv32::Stop::wfi: sleep(); break;
-      case rv32::Stop::step: break;
-      case rv32::Stop::tohost: {
-        const uint32_t value = hart_->tohost_value();
-        tohost_ = value;
-        if (value == 1) {
-          DLVP_LOG_INFO(name(), "tohost = 1: pass");
-          end_run(0);
-        } else {
-          DLVP_LOG_WARN(name(), "tohost = " << hex(value) << ": test " << (value >> 1) << " failed");
-          end_run(std::min<uint32_t>(value >> 1, 255));
+    switch (gdb_->serve(signal)) {
+      case gdb::GdbServer::Resume::step: {
+        const rv32::Stop stop = hart_->step();
+        if (!handle(stop)) return;
+        if (hart_->cycles() >= hart_->budget_end()) sync();
+        signal = gdb::kSigTrap;
+        break;
+      }
+      case gdb::GdbServer::Resume::go:
+        signal = continue_under_gdb();
+        if (!signal) return;
+        break;
+      case gdb::GdbServer::Resume::detach:
+        DLVP_LOG_INFO(name(), "gdb detached: the program runs on");
+        while (handle(hart_->run())) {
         }
         return;
-      }
-      case rv32::Stop::halted:
-        halt_reason_ = hart_->halt_reason();
-        DLVP_LOG_ERROR(name(), halt_reason_ << "; the run ends with status " << kExitTrapLoop);
-        end_run(kExitTrapLoop);
+      case gdb::GdbServer::Resume::kill:
+        DLVP_LOG_WARN(name(), "killed by gdb: the run ends with status " << kExitKilled);
+        end_run(kExitKilled);
         return;
     }
   }
+}
+
+// Without breakpoints the hart runs at full speed (Hart::run, a quantum at a time); with some,
+// it steps, looking at the pc before every instruction. Either way Ctrl-C is looked for every
+// kGdbPollQuanta quanta.
+std::optional<int> CpuIss::continue_under_gdb() {
+  bool leaving = true;  // the instruction gdb continues from runs even if it has a breakpoint
+  for (uint32_t quanta = 1;; ++quanta) {
+    if (gdb_->has_breakpoints()) {
+      const std::optional<rv32::Stop> stop = run_to_breakpoint(leaving);
+      if (!stop) return gdb::kSigTrap;
+      if (!handle(*stop)) return std::nullopt;
+    } else {
+      leaving = false;
+      if (!handle(hart_->run())) return std::nullopt;
+    }
+    if (quanta % kGdbPollQuanta == 0 && gdb_->interrupt_requested()) return gdb::kSigInt;
+  }
+}
+
+// Steps to the end of the quantum; nothing when the pc reaches a breakpoint.
+std::optional<rv32::Stop> CpuIss::run_to_breakpoint(bool& leaving) {
+  while (hart_->cycles() < hart_->budget_end()) {
+    if (!leaving && gdb_->breakpoint_at(hart_->pc())) return std::nullopt;
+    leaving = false;
+    const rv32::Stop stop = hart_->step();
+    if (stop != rv32::Stop::step) return stop;
+  }
+  return rv32::Stop::budget;
+}
+
+bool CpuIss::debug_read(uint32_t address, uint8_t* data, uint32_t size) { return peek(address, data, size); }
+
+bool CpuIss::debug_write(uint32_t address, const uint8_t* data, uint32_t size) {
+  tlm::tlm_generic_payload t;
+  setup_payload(t, tlm::TLM_WRITE_COMMAND, address, const_cast<uint8_t*>(data), size);
+  return socket->transport_dbg(t) == size;
 }
 
 // --- time -----------------------------------------------------------------------------------
@@ -181,6 +261,11 @@ bool CpuIss::transport(tlm::tlm_command command, uint32_t address, void* data, u
   socket->b_transport(trans_, delay);
   if (delay > before) hart_->add_cycles(cycles_of(delay - before));
   const bool ok = !trans_.is_response_error();
+  if (ok && command == tlm::TLM_WRITE_COMMAND && size == 4 && address == platform_.exit_register) {
+    uint32_t status;
+    std::memcpy(&status, data, 4);
+    if (!exit_status_) exit_status_ = status;  // the first status stands (as in the system controller)
+  }
   if (device) ++(command == tlm::TLM_READ_COMMAND ? stats_.device_reads : stats_.device_writes);
   else ++stats_.ram_bus_accesses;
   if (!ok) {
@@ -255,6 +340,10 @@ void CpuIss::end_run(uint32_t status) {
 }
 
 void CpuIss::end_of_simulation() {
+  if (gdb_ && gdb_->connected()) {
+    if (exit_status_) gdb_->exited(*exit_status_);
+    else gdb_->terminated(gdb::kSigAlrm);  // the time limit (run.max_time_ms) ended the run
+  }
   flush_energy();
   wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   dump_signature();

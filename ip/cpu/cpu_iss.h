@@ -10,12 +10,15 @@
 //   at most one quantum).
 // - End: the program ends the run like any software, by writing the system controller's EXIT
 //   register; the CPU does the same write for a tohost result or a trap loop.
+// - Debugging: with cpu.gdb_port the hart runs under a GDB remote-protocol server (gdb_server.h)
+//   in a run loop of its own, so the ordinary loop has no check for it.
 #pragma once
 #include "ip/common/energy_ledger.h"
 #include "ip/common/tlm_util.h"
 #include "ip/cpu/cpu_config.h"
 #include "ip/cpu/cpu_host.h"
 #include "ip/cpu/elf_loader.h"
+#include "ip/cpu/gdb_server.h"
 #include "ip/cpu/rv32_hart.h"
 
 #include <systemc>
@@ -30,10 +33,14 @@
 
 namespace dlvp {
 
-class CpuIss : public CpuHost, private rv32::Bus {
+class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
  public:
   // Exit status of a run the CPU ends because the program cannot make progress (trap loop).
   static constexpr uint32_t kExitTrapLoop = 0xDF;
+  // Exit status of a run gdb ends with `kill` (a lost connection is a detach: the program runs on).
+  static constexpr uint32_t kExitKilled = 0x89;
+  // Under gdb, the CPU looks for Ctrl-C every this many quanta (about 1 ms of wall time).
+  static constexpr uint32_t kGdbPollQuanta = 256;
   static constexpr uint64_t kLoggedBusErrors = 10;
 
   // The platform around the CPU.
@@ -62,7 +69,17 @@ class CpuIss : public CpuHost, private rv32::Bus {
 
  private:
   void run();
+  bool handle(rv32::Stop stop);  // what a stop of the hart means; false when the run has ended
   void end_of_simulation() override;
+
+  // Under gdb (cpu.gdb_port): gdb decides when the hart runs; while it is stopped, this thread
+  // blocks in the socket and simulated time stands still.
+  void run_under_gdb();
+  std::optional<int> continue_under_gdb();  // runs until a breakpoint or Ctrl-C (the signal), or the end
+  std::optional<rv32::Stop> run_to_breakpoint(bool& leaving);  // one quantum, instruction by instruction
+  // gdb::DebugMemory: the platform's debug transport.
+  bool debug_read(uint32_t address, uint8_t* data, uint32_t size) override;
+  bool debug_write(uint32_t address, const uint8_t* data, uint32_t size) override;
 
   // Time.
   sc_core::sc_time cpu_time() const;   // cycles x period
@@ -107,6 +124,8 @@ class CpuIss : public CpuHost, private rv32::Bus {
   uint64_t accountant_offset_ = 0;
 
   bool finished_ = false;
+  std::optional<uint32_t> exit_status_;  // written to the exit register (by the program or end_run)
+  std::unique_ptr<gdb::GdbServer> gdb_;
   std::optional<uint32_t> tohost_;
   std::string halt_reason_;
 
