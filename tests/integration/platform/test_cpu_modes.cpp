@@ -73,6 +73,14 @@ TEST(CpuModes, ClassifierGivesTheSameAccuracy) {
   expect_same_results("fashion_mnist.yaml", "--set 'software.args[3]=100'", "classify: accuracy", 3);
 }
 
+TEST(CpuModes, RunPackageGivesTheSameResult) {
+  // The shipped classifier's package, its embedded test input, checked bit for bit by the app.
+  expect_same_results("conformance.yaml",
+                      "--set 'software.load=[{file: \"@build/models/fashion_cnn.dlvp\", address: 0x90000000}]' "
+                      "--set 'software.args[0]=0x90000000'",
+                      "run_package: output matches the expected output", 2);
+}
+
 TEST(CpuModes, TheFilterKeepsResultsAndDropsMeasurements) {
   const std::vector<std::string> lines = {"  1-D copy completes without error   ok",
                                           "  1-D copy  262144 B in   325560 ns =    805.2 MB/s",
