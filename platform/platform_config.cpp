@@ -34,6 +34,7 @@ std::vector<Section> sections(PlatformConfig& c) {
       {"pmu", [&](ParamBinder& b) { PmuConfig::bind(b, c.pmu); }},
       {"ifu", [&](ParamBinder& b) { IfuConfig::bind(b, c.ifu); }},
       {"cnn", [&](ParamBinder& b) { CnnConfig::bind(b, c.cnn); }},
+      {"lstm", [&](ParamBinder& b) { LstmConfig::bind(b, c.lstm); }},
   };
 }
 
@@ -86,6 +87,7 @@ const std::vector<DeviceSlot>& MemoryMapConfig::slots() {
       {soc::kDevDma, "dma", 0x10010000, 1},
       {soc::kDevIfu, "ifu", 0x10020000, 2},
       {soc::kDevCnn, "cnn", 0x10030000, soc::kNoIrq},
+      {soc::kDevLstm, "lstm", 0x10040000, soc::kNoIrq},
       {soc::kDevPmu, "pmu", 0x10050000, soc::kNoIrq},
   };
   return table;
@@ -107,6 +109,8 @@ void MemoryMapConfig::bind(ParamBinder& b) {
     bases.emplace_back(&slot, base);
   }
 }
+
+bool PlatformConfig::device_present(uint32_t device_id) const { return device_id != soc::kDevLstm || lstm.enabled; }
 
 uint64_t MemoryMapConfig::base_of(uint32_t device_id) const {
   for (const auto& [slot, base] : bases)

@@ -10,6 +10,7 @@
 #include "ip/ddr/ddr_timing.h"
 #include "ip/dma/dma_engine.h"
 #include "ip/ifu/ifu.h"
+#include "ip/lstm/lstm_config.h"
 #include "ip/periph/intc.h"
 #include "ip/periph/sysctl.h"
 #include "ip/periph/timer.h"
@@ -98,6 +99,10 @@ struct PlatformConfig {
   PmuConfig pmu;
   IfuConfig ifu;
   CnnConfig cnn;
+  LstmConfig lstm;
+
+  // A block the configuration leaves out (lstm.enabled false) has no register window.
+  bool device_present(uint32_t device_id) const;
 
   std::string tech_path, ddr_preset_path, app_path;
   std::vector<ParamBinder::Entry> effective;  // every parameter with its effective value

@@ -24,8 +24,10 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   ddr_ = std::make_unique<DdrController>("ddr", config.ddr, config.ddr_timing, ledger);
   pmu_ = std::make_unique<Pmu>("pmu", config.pmu, ledger);
   cnn_ = std::make_unique<CnnEngine>("cnn", config.cnn, ledger, kCnnLocalBase);
+  if (config.lstm.enabled) lstm_ = std::make_unique<LstmEngine>("lstm", config.lstm, ledger, kLstmLocalBase);
   ifu_ = std::make_unique<Ifu>("ifu", config.ifu, *dma_, ledger);
-  ifu_->set_compute_engine(cnn_.get());
+  ifu_->add_compute_engine(cnn_.get());
+  if (lstm_) ifu_->add_compute_engine(lstm_.get());
   // Lazily accounted DRAM figures (refresh, open-row time) are brought up to each snapshot.
   pmu_->set_before_snapshot([this](const sc_core::sc_time& t) { ddr_->finalize(t); });
 
@@ -39,10 +41,11 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   loader_socket_.bind(bus_->target_socket);
   bus_->set_initiator_name(3, "loader");
   // Targets, in the order of the memory map's regions (a region's index is its bus port).
-  const std::map<std::string, tlm::tlm_target_socket<>*> target_of = {
+  std::map<std::string, tlm::tlm_target_socket<>*> target_of = {
       {"sysctl", &sysctl_->socket}, {"uart", &uart_->socket}, {"timer", &timer_->socket},
       {"intc", &intc_->socket},     {"dma", &dma_->reg_socket}, {"ddr", &ddr_->socket},
       {"pmu", &pmu_->socket},       {"ifu", &ifu_->reg_socket}, {"cnn", &cnn_->reg_socket}};
+  if (lstm_) target_of.emplace("lstm", &lstm_->reg_socket);
   for (const MemoryMap::Region& region : map_.regions()) bus_->initiator_socket.bind(*target_of.at(region.name));
 
   build_local_space(config, ledger);
@@ -50,7 +53,7 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
 
   // The device table software discovers the map from.
   for (const auto& [slot, base] : config.map.bases)
-    sysctl_->add_device(slot->id, base, soc::kRegisterWindowBytes, slot->irq);
+    if (config.device_present(slot->id)) sysctl_->add_device(slot->id, base, soc::kRegisterWindowBytes, slot->irq);
   sysctl_->add_device(soc::kDevDdr, soc::kDdrBase, config.ddr.size_bytes, soc::kNoIrq);
 
   wire_interrupts(config);
@@ -115,23 +118,36 @@ void Soc::build_local_space(const PlatformConfig& config, EnergyLedger& ledger) 
     buffer_bus_->initiator_socket.bind(scratchpad_->socket);
     dma_->add_valid_range(dma::kLocalSpace, 0, scratch.size_bytes);
   }
-  for (int b = 0; b < isa::kBufCount; ++b) {
+  // The engines' buffers in the order of the buffer map (a region's index is its bus port).
+  for (int b = 0; b < isa::kCnnBufCount; ++b) {
     const auto buffer = static_cast<isa::Buffer>(b);
-    buffer_bus_->initiator_socket.bind(cnn_->buffer(buffer).socket);
-    dma_->add_valid_range(dma::kLocalSpace, cnn_->buffer_base(buffer), cnn_->buffer_size(buffer));
+    add_local_buffer(cnn_->buffer(buffer), cnn_->buffer_base(buffer));
   }
+  if (lstm_)
+    for (const isa::Buffer buffer : {isa::kBufLstmWeight, isa::kBufLstmVector})
+      add_local_buffer(lstm_->buffer(buffer), lstm_->buffer_base(buffer));
+}
+
+void Soc::add_local_buffer(SramBuffer& buffer, uint64_t base) {
+  buffer_bus_->initiator_socket.bind(buffer.socket);
+  dma_->add_valid_range(dma::kLocalSpace, base, buffer.size());
 }
 
 const MemoryMap& Soc::build_buffer_map(const PlatformConfig& config) {
   if (config.scratchpad.size_bytes > 0) buffer_map_.add("scratchpad", 0, config.scratchpad.size_bytes);
-  static const char* names[isa::kBufCount] = {"cnn_input", "cnn_weight", "cnn_output"};
-  for (int b = 0; b < isa::kBufCount; ++b)
+  static const char* names[isa::kCnnBufCount] = {"cnn_input", "cnn_weight", "cnn_output"};
+  for (int b = 0; b < isa::kCnnBufCount; ++b)
     buffer_map_.add(names[b], cnn_->buffer_base(static_cast<isa::Buffer>(b)), cnn_->buffer_size(static_cast<isa::Buffer>(b)));
+  if (lstm_) {
+    buffer_map_.add("lstm_weight", lstm_->buffer_base(isa::kBufLstmWeight), lstm_->buffer_size(isa::kBufLstmWeight));
+    buffer_map_.add("lstm_vector", lstm_->buffer_base(isa::kBufLstmVector), lstm_->buffer_size(isa::kBufLstmVector));
+  }
   return buffer_map_;
 }
 
 void Soc::build_memory_map(const PlatformConfig& config) {
-  for (const auto& [slot, base] : config.map.bases) map_.add(slot->key, base, soc::kRegisterWindowBytes);
+  for (const auto& [slot, base] : config.map.bases)
+    if (config.device_present(slot->id)) map_.add(slot->key, base, soc::kRegisterWindowBytes);
   map_.add("ddr", soc::kDdrBase, config.ddr.size_bytes);
 }
 
@@ -146,7 +162,7 @@ void Soc::wire_interrupts(const PlatformConfig& config) {
     intc_->irq_in[i].bind(*source_irqs_.back());
   }
   for (const auto& [slot, base] : config.map.bases) {
-    if (slot->irq == soc::kNoIrq) continue;
+    if (slot->irq == soc::kNoIrq || !config.device_present(slot->id)) continue;
     if (slot->irq >= source_irqs_.size())
       throw ConfigError(config.scenario_path + ": key 'intc.sources' is too small for the " + slot->key +
                         " interrupt (source " + std::to_string(slot->irq) + ")");
@@ -160,7 +176,12 @@ std::vector<const Reportable*> Soc::reportables() const {
                                         uart_.get(), intc_.get(), timer_.get(), sysctl_.get(), pmu_.get(),
                                         ifu_.get(), cnn_.get()};
   if (scratchpad_) all.push_back(scratchpad_.get());
-  for (int b = 0; b < isa::kBufCount; ++b) all.push_back(&cnn_->buffer(static_cast<isa::Buffer>(b)));
+  for (int b = 0; b < isa::kCnnBufCount; ++b) all.push_back(&cnn_->buffer(static_cast<isa::Buffer>(b)));
+  if (lstm_) {
+    all.push_back(lstm_.get());
+    all.push_back(&lstm_->buffer(isa::kBufLstmWeight));
+    all.push_back(&lstm_->buffer(isa::kBufLstmVector));
+  }
   return all;
 }
 

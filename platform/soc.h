@@ -1,7 +1,8 @@
 // The SoC of DESIGN.md section 2, built from a PlatformConfig: CPU host (native or RV32 ISS, by
 // cpu.mode), system bus, DDR, DMA (with a local buffer bus to the on-chip scratchpad), UART,
-// interrupt controller, timer and system controller. The memory map is the table of
-// MemoryMapConfig plus DDR.
+// interrupt controller, timer and system controller, and the IFU with its two compute engines (the
+// CNN cluster; the sparse LSTM engine unless lstm.enabled is false), whose buffers sit in the DMA's
+// local space. The memory map is the table of MemoryMapConfig plus DDR.
 #pragma once
 #include "ip/bus/bus.h"
 #include "ip/bus/memory_map.h"
@@ -14,6 +15,7 @@
 #include "ip/ddr/ddr_controller.h"
 #include "ip/dma/dma_engine.h"
 #include "ip/ifu/ifu.h"
+#include "ip/lstm/lstm_engine.h"
 #include "ip/periph/intc.h"
 #include "ip/periph/sysctl.h"
 #include "ip/periph/timer.h"
@@ -48,9 +50,11 @@ class Soc : public sc_core::sc_module {
   DmaEngine& dma() { return *dma_; }
   Ifu& ifu() { return *ifu_; }
   CnnEngine& cnn() { return *cnn_; }
+  LstmEngine* lstm() { return lstm_.get(); }  // null when lstm.enabled is false
 
-  // Where the CNN engine's buffers start in the DMA's local space (the scratchpad is at 0).
+  // Where the engines' buffers start in the DMA's local space (the scratchpad is at 0).
   static constexpr uint64_t kCnnLocalBase = 0x01000000;
+  static constexpr uint64_t kLstmLocalBase = 0x10000000;  // above the CNN's largest buffers (3 x 64 MiB)
 
  private:
   void start_of_simulation() override;  // places the ELF (iss mode) and software.load files in memory
@@ -59,6 +63,7 @@ class Soc : public sc_core::sc_module {
   void build_memory_map(const PlatformConfig& config);
   void wire_interrupts(const PlatformConfig& config);
   void build_local_space(const PlatformConfig& config, EnergyLedger& ledger);
+  void add_local_buffer(SramBuffer& buffer, uint64_t base);
   const MemoryMap& build_buffer_map(const PlatformConfig& config);
 
   tlm_utils::simple_initiator_socket<Soc> loader_socket_{"loader_socket"};
@@ -78,6 +83,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<SramBuffer> scratchpad_;
   std::unique_ptr<Pmu> pmu_;
   std::unique_ptr<CnnEngine> cnn_;
+  std::unique_ptr<LstmEngine> lstm_;
   std::unique_ptr<Ifu> ifu_;
 
   sc_core::sc_signal<bool> cpu_external_irq_{"cpu_external_irq"};

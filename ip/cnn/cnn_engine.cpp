@@ -12,7 +12,7 @@ using sc_core::sc_time;
 
 namespace {
 
-constexpr const char* kBufferNames[isa::kBufCount] = {"input_buffer", "weight_buffer", "output_buffer"};
+constexpr const char* kBufferNames[isa::kCnnBufCount] = {"input_buffer", "weight_buffer", "output_buffer"};
 constexpr const char* kOpcodeNames[] = {"conv", "fc", "pool", "eltwise"};
 constexpr uint32_t kAccessBits = 16;  // the technology table gives RF energy per 16-bit access
 
@@ -36,11 +36,11 @@ CnnEngine::CnnEngine(sc_core::sc_module_name name, const CnnConfig& config, Ener
       timing_(config_),
       arith_{config.accumulator_bits},
       bank_(this->name(), cnn_regs::kWindowBytes) {
-  const uint64_t sizes[isa::kBufCount] = {config_.input_buffer_bytes, config_.weight_buffer_bytes,
+  const uint64_t sizes[isa::kCnnBufCount] = {config_.input_buffer_bytes, config_.weight_buffer_bytes,
                                           config_.output_buffer_bytes};
-  const uint32_t ports[isa::kBufCount] = {config_.input_port_bytes, config_.weight_port_bytes,
+  const uint32_t ports[isa::kCnnBufCount] = {config_.input_port_bytes, config_.weight_port_bytes,
                                           config_.output_port_bytes};
-  for (int b = 0; b < isa::kBufCount; ++b) {
+  for (int b = 0; b < isa::kCnnBufCount; ++b) {
     SramBufferConfig c;
     c.size_bytes = sizes[b];
     c.port_width_bytes = ports[b];
@@ -61,15 +61,15 @@ SramBuffer& CnnEngine::buffer(isa::Buffer b) { return *buffers_.at(b); }
 
 uint64_t CnnEngine::buffer_base(isa::Buffer b) const {
   uint64_t base = local_base_;
-  for (int i = 0; i < b && i < isa::kBufCount; ++i) base += buffers_[i]->size();
+  for (int i = 0; i < b && i < isa::kCnnBufCount; ++i) base += buffers_[i]->size();
   return base;
 }
 
-uint64_t CnnEngine::buffer_size(isa::Buffer b) const { return b < isa::kBufCount ? buffers_[b]->size() : 0; }
+uint64_t CnnEngine::buffer_size(isa::Buffer b) const { return b < isa::kCnnBufCount ? buffers_[b]->size() : 0; }
 
 cnn::BufferSet CnnEngine::buffer_set() {
   cnn::BufferSet set;
-  for (int b = 0; b < isa::kBufCount; ++b) {
+  for (int b = 0; b < isa::kCnnBufCount; ++b) {
     set.data[b] = buffers_[b]->data();
     set.size[b] = buffers_[b]->size();
   }
@@ -123,8 +123,7 @@ void CnnEngine::count_energy(TagId tag, const cnn::InstructionActivity& a) {
 isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t index, sc_time& delay) {
   const uint8_t opcode = instruction.header.opcode;
   const cnn::BufferSet set = buffer_set();
-  const isa::ErrorCode code =
-      isa::queue_of(opcode) == isa::kQueueCompute ? cnn::check(instruction, set) : isa::kErrUnknownOpcode;
+  const isa::ErrorCode code = handles(opcode) ? cnn::check(instruction, set) : isa::kErrUnknownOpcode;
   if (code != isa::kErrNone) {
     ++rejected_;
     ++pmu_.errors;
@@ -183,23 +182,18 @@ void CnnEngine::build_registers() {
   bank_.set(WEIGHT_PORT_BYTES, config_.weight_port_bytes);
   bank_.set(OUTPUT_PORT_BYTES, config_.output_port_bytes);
   bank_.set(ACCUMULATOR_BITS, config_.accumulator_bits);
-  auto live = [this](Reg reg, const uint64_t Pmu::*field) {
-    bank_.on_read(reg, [this, field](uint64_t) { return pmu_.*field; });
-  };
-  live(CYCLES, &Pmu::cycles);
-  live(BUSY_CYCLES, &Pmu::busy);
-  live(STALL_CYCLES, &Pmu::stall);
-  live(MACS, &Pmu::macs);
-  live(INSTRUCTIONS, &Pmu::instructions);
-  live(ERRORS, &Pmu::errors);
-  live(BUFFER_READ_BYTES, &Pmu::buffer_read);
-  live(BUFFER_WRITE_BYTES, &Pmu::buffer_write);
-  live(ARRAY_TRANSFERS, &Pmu::array);
-  live(RF_ACCESSES, &Pmu::rf);
-  bank_.on_write(PERF_CTRL, [this](uint64_t, uint64_t value) {
-    if (value & kPerfCtrlClear) pmu_ = Pmu{};
-    bank_.set(PERF_CTRL, value & ~uint64_t{kPerfCtrlClear});  // self-clearing
-  });
+  bank_.bind_counters(pmu_,
+                      {{CYCLES, &Pmu::cycles},
+                       {BUSY_CYCLES, &Pmu::busy},
+                       {STALL_CYCLES, &Pmu::stall},
+                       {MACS, &Pmu::macs},
+                       {INSTRUCTIONS, &Pmu::instructions},
+                       {ERRORS, &Pmu::errors},
+                       {BUFFER_READ_BYTES, &Pmu::buffer_read},
+                       {BUFFER_WRITE_BYTES, &Pmu::buffer_write},
+                       {ARRAY_TRANSFERS, &Pmu::array},
+                       {RF_ACCESSES, &Pmu::rf}},
+                      PERF_CTRL, kPerfCtrlClear);
 }
 
 void CnnEngine::reg_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
@@ -246,27 +240,9 @@ void timing_report(nlohmann::json& out, const cnn::InstructionTiming& t, uint64_
 nlohmann::json CnnEngine::layer_report(const LayerStats& layer) const {
   nlohmann::json out;
   out["tag"] = layer.tag;
-  out["ledger_tag"] = ledger_.tag_name(layer.ledger_tag);
   out["instructions"] = layer.instructions;
   timing_report(out, layer.timing, timing_.multipliers(), config_.clock_mhz);
-  // What the layer's LOAD/STOREs moved to and from DRAM (the DDR controller counts it per tag).
-  const DramTraffic dram = ledger_.dram_traffic(layer.ledger_tag);
-  out["dram_read_bytes"] = dram.read_bytes;
-  out["dram_write_bytes"] = dram.write_bytes;
-  // Every counter of the ledger attributed to the layer's tag: this engine's and its buffers', and
-  // those of the layer's DMA traffic (staging FIFO, bus beats, DDR commands and bursts, the
-  // buffers' DMA-side accesses), which carry the same tag.
-  std::array<double, kLevelCount> by_level{};
-  for (CounterId id = 0; id < ledger_.counter_count(); ++id)
-    by_level[static_cast<int>(ledger_.spec(id).level)] += ledger_.energy_of(id, layer.ledger_tag);
-  nlohmann::json levels;
-  double total = 0;
-  for (int l = 0; l < kLevelCount; ++l) {
-    levels[to_string(static_cast<Level>(l))] = by_level[l];
-    total += by_level[l];
-  }
-  out["energy_by_level_" + ledger_.unit()] = levels;
-  out["energy_" + ledger_.unit()] = total;
+  report_tag(ledger_, layer.ledger_tag, out);
   return out;
 }
 

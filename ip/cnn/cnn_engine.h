@@ -36,12 +36,14 @@ class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Repo
   // Throws ConfigError (naming the module and the key) when the configuration is out of range.
   CnnEngine(sc_core::sc_module_name name, const CnnConfig& config, EnergyLedger& ledger, uint64_t local_base);
 
-  // ComputeEngineIf.
+  // ComputeEngineIf: CONV, FC, POOL, ELTWISE; the buffers 0 .. isa::kCnnBufCount - 1.
+  bool handles(uint8_t opcode) const override { return isa::is_cnn_opcode(opcode); }
   uint64_t buffer_base(isa::Buffer buffer) const override;
   uint64_t buffer_size(isa::Buffer buffer) const override;
   isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) override;
 
-  // The buffers; the platform binds each one's `socket` to the DMA's local buffer bus.
+  // The buffers (kBufInput, kBufWeight, kBufOutput); the platform binds each one's `socket` to
+  // the DMA's local buffer bus.
   SramBuffer& buffer(isa::Buffer buffer);
   const CnnConfig& config() const { return config_; }
   const cnn::TimingModel& timing_model() const { return timing_; }
@@ -104,7 +106,7 @@ class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Repo
   ClockDomain clock_;
   EnergyLedger& ledger_;
   uint64_t local_base_;
-  std::array<std::unique_ptr<SramBuffer>, isa::kBufCount> buffers_;
+  std::array<std::unique_ptr<SramBuffer>, isa::kCnnBufCount> buffers_;
   cnn::TimingModel timing_;
   cnn::ArithConfig arith_;
   RegisterBank bank_;

@@ -1,5 +1,7 @@
 #include "energy_ledger.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -104,6 +106,27 @@ void EnergyLedger::reset_counts() {
   std::fill(counts_.begin(), counts_.end(), 0);
   std::fill(tag_counts_.begin(), tag_counts_.end(), 0);
   dram_traffic_.clear();
+}
+
+void report_tag(const EnergyLedger& ledger, TagId tag, nlohmann::json& out) {
+  out["ledger_tag"] = ledger.tag_name(tag);
+  // What the layer's LOAD/STOREs moved to and from DRAM (the DDR controller counts it per tag).
+  const DramTraffic dram = ledger.dram_traffic(tag);
+  out["dram_read_bytes"] = dram.read_bytes;
+  out["dram_write_bytes"] = dram.write_bytes;
+  // Every counter attributed to the tag: the engine's and its buffers', and those of the layer's
+  // DMA traffic (staging FIFO, bus beats, DDR commands and bursts), which carry the same tag.
+  std::array<double, kLevelCount> by_level{};
+  for (CounterId id = 0; id < ledger.counter_count(); ++id)
+    by_level[static_cast<int>(ledger.spec(id).level)] += ledger.energy_of(id, tag);
+  nlohmann::json levels;
+  double total = 0;
+  for (int l = 0; l < kLevelCount; ++l) {
+    levels[to_string(static_cast<Level>(l))] = by_level[l];
+    total += by_level[l];
+  }
+  out["energy_by_level_" + ledger.unit()] = levels;
+  out["energy_" + ledger.unit()] = total;
 }
 
 }  // namespace dlvp

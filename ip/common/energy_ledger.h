@@ -5,6 +5,8 @@
 #pragma once
 #include "tech_table.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -120,5 +122,10 @@ class EnergyLedger {
   std::vector<DramTraffic> dram_traffic_;          // [tag], grown on demand
   TagId tag_ = kUntagged;
 };
+
+// What a layer report gives for one tag (an engine layer): the tag's name, the DRAM bytes its
+// transfers moved, and every ledger counter's energy attributed to it, per level and in total (in
+// the ledger's unit). Shared by the engines' per-layer reports.
+void report_tag(const EnergyLedger& ledger, TagId tag, nlohmann::json& out);
 
 }  // namespace dlvp

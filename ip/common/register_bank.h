@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,20 @@ class RegisterBank {
   }
   void on_write(uint32_t offset, WriteHook hook);
   void on_read(uint32_t offset, ReadHook hook);
+
+  // A block's performance counters as registers: each register of `fields` reads its member of
+  // `counters` live; writing `clear_bit` to register `control` resets them all (the bit clears
+  // itself, the others stay).
+  template <typename Counters>
+  void bind_counters(Counters& counters, std::initializer_list<std::pair<uint32_t, uint64_t Counters::*>> fields,
+                     uint32_t control, uint64_t clear_bit) {
+    for (const auto& [offset, field] : fields)
+      on_read(offset, [&counters, field = field](uint64_t) { return counters.*field; });
+    on_write(control, [this, &counters, control, clear_bit](uint64_t, uint64_t value) {
+      if (value & clear_bit) counters = Counters{};
+      set(control, value & ~clear_bit);
+    });
+  }
 
   // Model-side access to the stored value (no hooks, no access checks).
   uint64_t get(uint32_t offset) const;

@@ -1,4 +1,6 @@
-// What the IFU needs of a compute engine (the CNN cluster now, the LSTM engine later).
+// What the IFU needs of a compute engine (the CNN cluster, the sparse LSTM engine). The IFU holds
+// several: it dispatches a compute instruction to the engine that handles its opcode, and LOAD/STORE
+// to the buffers of the engine that reports a non-zero size for the buffer.
 #pragma once
 #include "ip/ifu/isa.h"
 
@@ -12,7 +14,11 @@ class ComputeEngineIf {
  public:
   virtual ~ComputeEngineIf() = default;
 
-  // The engine's buffers in the DMA's local space (LOAD/STORE target them): base and size.
+  // True for the compute opcodes this engine executes.
+  virtual bool handles(uint8_t opcode) const = 0;
+
+  // The engine's buffers in the DMA's local space (LOAD/STORE target them): base and size; size 0
+  // for a buffer the engine does not own.
   virtual uint64_t buffer_base(isa::Buffer buffer) const = 0;
   virtual uint64_t buffer_size(isa::Buffer buffer) const = 0;
 

@@ -468,17 +468,32 @@ isa::Instruction Ifu::instruction_at(uint32_t index) const {
   return instruction;
 }
 
+ComputeEngineIf* Ifu::engine_for(uint8_t opcode) const {
+  for (ComputeEngineIf* engine : engines_)
+    if (engine->handles(opcode)) return engine;
+  return nullptr;
+}
+
+ComputeEngineIf* Ifu::owner_of(isa::Buffer buffer) const {
+  for (ComputeEngineIf* engine : engines_)
+    if (engine->buffer_size(buffer) != 0) return engine;
+  return nullptr;
+}
+
 ifu::BufferSizes Ifu::buffer_sizes() const {
   ifu::BufferSizes sizes{};
-  if (engine_)
-    for (int b = 0; b < isa::kBufCount; ++b) sizes[b] = engine_->buffer_size(static_cast<isa::Buffer>(b));
+  for (int b = 0; b < isa::kBufCount; ++b)
+    if (const ComputeEngineIf* owner = owner_of(static_cast<isa::Buffer>(b)))
+      sizes[b] = owner->buffer_size(static_cast<isa::Buffer>(b));
   return sizes;
 }
 
 ifu::Verdict Ifu::check(const isa::Instruction& instruction) const {
   ifu::Verdict verdict = ifu::check_instruction(instruction, job_.args, buffer_sizes());
-  if (verdict.ok() && !engine_ && isa::queue_of(instruction.header.opcode) == isa::kQueueCompute)
-    verdict = ifu::Verdict{isa::kErrUnknownOpcode, "no compute engine is attached to this IFU"};
+  const uint8_t opcode = instruction.header.opcode;
+  if (verdict.ok() && isa::queue_of(opcode) == isa::kQueueCompute && !engine_for(opcode))
+    verdict = ifu::Verdict{isa::kErrUnknownOpcode, std::string("no compute engine attached to this IFU executes ") +
+                                                       ifu::opcode_name(opcode)};
   return verdict;
 }
 
@@ -620,7 +635,8 @@ void Ifu::finish_head(Lane& l, ifu::Outcome outcome, const sc_time& start) {
 
 isa::ErrorCode Ifu::run_compute(Lane& l, const ifu::QueuedInstruction& entry, std::string& reason) {
   sc_time delay = l.quantum.get_local_time();
-  const isa::ErrorCode code = engine_->execute(entry.instruction, entry.index, delay);
+  // check() made sure at decode that an engine handles the opcode.
+  const isa::ErrorCode code = engine_for(entry.instruction.header.opcode)->execute(entry.instruction, entry.index, delay);
   if (code != isa::kErrNone) {
     reason = "the compute engine refused it";
     return code;
@@ -634,7 +650,10 @@ isa::ErrorCode Ifu::run_compute(Lane& l, const ifu::QueuedInstruction& entry, st
 // submitter's simulated time and calls back at the job's completion time.
 isa::ErrorCode Ifu::run_transfer(Lane& l, const isa::Transfer& transfer, std::string& reason) {
   const uint64_t ddr_address = job_.args[transfer.arg].base + transfer.ddr_offset;
-  const uint64_t buffer_address = engine_->buffer_base(static_cast<isa::Buffer>(transfer.buffer)) + transfer.buffer_offset;
+  // check_transfer made sure at decode that the buffer has an owner (its size is not 0).
+  const uint64_t buffer_address =
+      owner_of(static_cast<isa::Buffer>(transfer.buffer))->buffer_base(static_cast<isa::Buffer>(transfer.buffer)) +
+      transfer.buffer_offset;
   l.transfer.emplace(transfer, ddr_address, buffer_address);
   l.transfer_tag = layer_tag(ledger_, transfer.header.tag);
   l.next_dma_job = 0;

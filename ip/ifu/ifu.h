@@ -69,10 +69,11 @@ class Ifu : public sc_core::sc_module, public Reportable {
   // names a DMA channel the DMA does not have.
   Ifu(sc_core::sc_module_name name, const IfuConfig& config, DmaEngine& dma, EnergyLedger& ledger);
 
-  // The engine that executes compute instructions and owns the buffers LOAD/STORE address. Set
-  // before the simulation starts. Without one, every compute instruction is an unknown opcode and
-  // every buffer has size 0.
-  void set_compute_engine(ComputeEngineIf* engine) { engine_ = engine; }
+  // An engine that executes compute instructions (those its handles() accepts) and owns buffers
+  // LOAD/STORE address (those it reports a non-zero size for). Added before the simulation starts;
+  // the first engine added that handles an opcode (or owns a buffer) gets it. A compute opcode no
+  // engine handles is an unknown opcode; a buffer no engine owns has size 0.
+  void add_compute_engine(ComputeEngineIf* engine) { engines_.push_back(engine); }
 
   // Per-instruction trace (bounded by trace_records) and per-job summaries.
   const std::vector<InstructionRecord>& trace() const { return trace_.records(); }
@@ -213,13 +214,15 @@ class Ifu : public sc_core::sc_module, public Reportable {
 
   Lane& lane(isa::Queue queue) { return lanes_[queue]; }
   ifu::BufferSizes buffer_sizes() const;
+  ComputeEngineIf* engine_for(uint8_t opcode) const;
+  ComputeEngineIf* owner_of(isa::Buffer buffer) const;
 
   IfuConfig config_;
   ClockDomain clock_;
   DmaEngine& dma_;
   EnergyLedger& ledger_;
   std::optional<CounterId> decode_counter_;
-  ComputeEngineIf* engine_ = nullptr;
+  std::vector<ComputeEngineIf*> engines_;
   RegisterBank bank_;
   RegisterAccessStats access_stats_;
   sc_core::sc_time register_access_offset_;  // the accessing initiator's local time (START, CYCLES)

@@ -127,6 +127,8 @@ const char* opcode_name(uint8_t opcode) {
     case isa::kOpFc: return "FC";
     case isa::kOpPool: return "POOL";
     case isa::kOpEltwise: return "ELTWISE";
+    case isa::kOpLstmSpmv: return "LSTM_SPMV";
+    case isa::kOpLstmGates: return "LSTM_GATES";
     default: return "UNKNOWN";
   }
 }
@@ -152,6 +154,7 @@ const char* error_name(isa::ErrorCode code) {
     case isa::kErrFetchError: return "instruction fetch error";
     case isa::kErrBadDeps: return "bad dependency flags";
     case isa::kErrNoEnd: return "no END within INSTR_COUNT";
+    case isa::kErrBadStream: return "malformed LSTM weight stream";
   }
   return "unknown error";
 }

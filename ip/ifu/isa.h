@@ -1,9 +1,12 @@
-// The dlvp accelerator instruction set, version 1 (docs/isa.md). One header shared by the models
-// (ip/ifu, ip/cnn), the bare-metal software (sw/) and the tools (builder, compiler).
+// The dlvp accelerator instruction set, version 2 (docs/isa.md). One header shared by the models
+// (ip/ifu, ip/cnn, ip/lstm), the bare-metal software (sw/) and the tools (builder, compiler).
+// Version 2 adds the sparse LSTM engine (LSTM_SPMV, LSTM_GATES, its two buffers, kErrBadStream);
+// every version-1 instruction keeps its encoding and meaning.
 // Freestanding: only <stdint.h>. Little-endian, fixed 64-byte instructions.
 //
 // A job is a stream of instructions in DDR. The IFU fetches them in order and dispatches each to
-// one of three queues — load (DDR -> on-chip buffer), compute (CNN engine), store (buffer -> DDR)
+// one of three queues — load (DDR -> on-chip buffer), compute (the CNN or the LSTM engine, by
+// opcode), store (buffer -> DDR)
 // — which run concurrently. Dependency tokens between neighbouring queues (VTA style) order them:
 // load <-> compute <-> store. An instruction may wait for a token from a neighbour (POP) before it
 // starts and send one (PUSH) when it has finished.
@@ -12,7 +15,7 @@
 
 namespace dlvp::isa {
 
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr uint32_t kInstructionBytes = 64;
 constexpr uint32_t kArgCount = 8;  // job argument registers (DDR windows)
 
@@ -24,14 +27,21 @@ enum Opcode : uint8_t {
   kOpFc = 0x11,       // a matrix-vector tile (fully connected)
   kOpPool = 0x12,     // standalone pooling (max or average)
   kOpEltwise = 0x13,  // element-wise add of two tensors (residual)
+  kOpLstmSpmv = 0x20,   // LSTM engine: one sparse matrix-vector product (one matrix, one step, a column range)
+  kOpLstmGates = 0x21,  // LSTM engine: the element-wise stage of one time step (gates, c_t, h_t)
 };
+
+constexpr bool is_cnn_opcode(uint8_t opcode) {
+  return opcode == kOpConv || opcode == kOpFc || opcode == kOpPool || opcode == kOpEltwise;
+}
+constexpr bool is_lstm_opcode(uint8_t opcode) { return opcode == kOpLstmSpmv || opcode == kOpLstmGates; }
 
 enum Queue : uint8_t { kQueueLoad = 0, kQueueCompute = 1, kQueueStore = 2, kQueueNone = 3 };
 constexpr Queue queue_of(uint8_t opcode) {
   return opcode == kOpLoad ? kQueueLoad
          : opcode == kOpStore ? kQueueStore
-         : (opcode == kOpConv || opcode == kOpFc || opcode == kOpPool || opcode == kOpEltwise) ? kQueueCompute
-                                                                                                : kQueueNone;
+         : (is_cnn_opcode(opcode) || is_lstm_opcode(opcode)) ? kQueueCompute
+                                                              : kQueueNone;
 }
 
 // Header.deps: dependency tokens. "prev" of load is nothing, of compute is load, of store is
@@ -41,8 +51,17 @@ constexpr uint8_t kPopNext = 1u << 1;   // wait for a token from the next queue 
 constexpr uint8_t kPushPrev = 1u << 2;  // send a token to the previous queue when finished
 constexpr uint8_t kPushNext = 1u << 3;  // send a token to the next queue when finished
 
-// On-chip buffers of the CNN engine (the DMA's local space).
-enum Buffer : uint8_t { kBufInput = 0, kBufWeight = 1, kBufOutput = 2, kBufCount = 3 };
+// On-chip buffers (the DMA's local space), each owned by one engine: 0..2 the CNN engine's,
+// 3..4 the LSTM engine's (version 2).
+enum Buffer : uint8_t {
+  kBufInput = 0,       // CNN: input feature maps
+  kBufWeight = 1,      // CNN: weights and biases
+  kBufOutput = 2,      // CNN: partial sums and results
+  kBufLstmWeight = 3,  // LSTM: the PEs' weight memories, PE p's slice at p x slice bytes (stream images)
+  kBufLstmVector = 4,  // LSTM: the vector buffer (x, h, y, c, biases, peepholes, gate accumulators)
+  kBufCount = 5
+};
+constexpr uint8_t kCnnBufCount = 3;  // the CNN engine's buffers are 0 .. kCnnBufCount - 1
 
 // Header.flags of compute instructions.
 constexpr uint16_t kFlagRelu = 1u << 0;      // ReLU on the int8 result
@@ -50,6 +69,10 @@ constexpr uint16_t kFlagPool = 1u << 1;      // Conv: max pooling (pool_size, po
 constexpr uint16_t kFlagAccFirst = 1u << 2;  // start accumulators from the bias (else from psum)
 constexpr uint16_t kFlagAccLast = 1u << 3;   // produce the int8 output (else write psum back)
 constexpr uint16_t kFlagAvgPool = 1u << 4;   // Pool: average instead of max
+// LSTM_SPMV uses kFlagAccFirst (start from the bias, else from the accumulators) and kFlagAccLast
+// (the accumulators leave as the 16-bit output y, else they are written back); and:
+constexpr uint16_t kFlagNoBias = 1u << 5;     // LSTM_SPMV with AccFirst: start from 0 instead of a bias
+constexpr uint16_t kFlagPeephole = 1u << 6;   // LSTM_GATES: add the peephole terms
 
 struct Header {
   uint8_t opcode;
@@ -141,6 +164,58 @@ struct Eltwise {
   uint8_t reserved[37];
 };
 
+// LSTM_SPMV: acc[c][r] += sum over the chunk's columns j of W[r][first_col + j] x
+// x[c][first_col + j] << product_shift, for channels c and all `rows` rows (docs/lstm.md, "Engine").
+// The matrix's rows are interleaved over the engine's PEs (lstm_format.h); PE p's chunk is at
+// p x slice_bytes + weight_offset of kBufLstmWeight, in at most chunk_bytes: the cols + 1 pointers
+// of the column range (absolute stream indices, u32), then the entries they cover (u16). Vector
+// buffer layouts (kBufLstmVector, little-endian):
+//   input  int16 x[c][k] at input_offset + 2 (c x input_stride + k), k = first_col + j
+//   acc    int64 [channels][rows] at acc_offset: exact sums at the accumulators' radix point (read
+//          unless AccFirst, written unless AccLast)
+//   bias   int32 [rows] at bias_offset (AccFirst without NoBias), shared by the channels
+//   output int16 [channels][rows] at output_offset (AccLast):
+//          y = sat16(round_shift(sat_acc(acc), output_shift))
+struct LstmSpmv {
+  Header header;
+  uint32_t weight_offset;  // chunk offset inside each PE's weight memory slice
+  uint32_t chunk_bytes;    // bytes each PE's chunk may occupy (pointers + entries)
+  uint32_t rows;           // rows of the matrix (all PEs)
+  uint16_t first_col;      // first column of the chunk (its input element)
+  uint16_t cols;           // columns of the chunk
+  uint32_t input_offset;
+  uint32_t input_stride;   // int16 elements between channels of the input
+  uint32_t acc_offset;
+  uint32_t bias_offset;
+  uint32_t output_offset;
+  uint16_t channels;       // independent sequences
+  uint8_t product_shift;   // 0..15: products aligned to the accumulators' radix point
+  int8_t output_shift;     // AccLast: -31..62
+  uint8_t reserved[16];
+};
+
+// LSTM_GATES: one time step's element-wise stage for `hidden` cells and `channels` sequences
+// (docs/lstm.md, "Arithmetic" steps 2-6). Vector buffer layouts:
+//   acc       int64 [channels][4 x hidden] at acc_offset: gate blocks i, o, f, c (lstm::Gate),
+//             radix point gate_frac; saturated to accumulator_bits once here
+//   c         int16 [channels][hidden] at c_offset: c_{t-1} read, c_t written in place (c_frac)
+//   h         int16 [channels][hidden] at h_offset: h_t written (h_frac)
+//   peephole  int16 [3 x hidden] at peephole_offset (kFlagPeephole): 12-bit P_i, P_o, P_f
+struct LstmGates {
+  Header header;
+  uint32_t acc_offset;
+  uint32_t c_offset;
+  uint32_t h_offset;
+  uint32_t peephole_offset;
+  uint32_t hidden;
+  uint16_t channels;
+  int8_t gate_frac;      // radix point of the accumulators: -32..60
+  int8_t c_frac;         // -16..30
+  int8_t h_frac;         // -16..30
+  int8_t peephole_frac;  // -16..30 (kFlagPeephole)
+  uint8_t reserved[30];
+};
+
 union Instruction {
   Header header;
   Transfer transfer;
@@ -148,6 +223,8 @@ union Instruction {
   Fc fc;
   Pool pool;
   Eltwise eltwise;
+  LstmSpmv lstm_spmv;
+  LstmGates lstm_gates;
   uint8_t bytes[kInstructionBytes];
 };
 
@@ -157,6 +234,8 @@ static_assert(sizeof(Conv) == kInstructionBytes, "CONV layout");
 static_assert(sizeof(Fc) == kInstructionBytes, "FC layout");
 static_assert(sizeof(Pool) == kInstructionBytes, "POOL layout");
 static_assert(sizeof(Eltwise) == kInstructionBytes, "ELTWISE layout");
+static_assert(sizeof(LstmSpmv) == kInstructionBytes, "LSTM_SPMV layout");
+static_assert(sizeof(LstmGates) == kInstructionBytes, "LSTM_GATES layout");
 static_assert(sizeof(Instruction) == kInstructionBytes, "instruction size");
 
 // Why a job stopped (IFU ERROR_CODE).
@@ -171,6 +250,7 @@ enum ErrorCode : uint32_t {
   kErrFetchError = 7,      // fetching the instruction stream failed (bus error)
   kErrBadDeps = 8,         // POP/PUSH toward a queue that does not exist (load's prev, store's next)
   kErrNoEnd = 9,           // INSTR_COUNT instructions without an END
+  kErrBadStream = 10,      // an LSTM weight stream chunk fails lstm::validate_stream (version 2)
 };
 
 }  // namespace dlvp::isa

@@ -47,7 +47,7 @@ constexpr VggLayer kVgg16[] = {
 // One layer as one CONV instruction, with its buffers (input, weights + bias, output).
 struct LayerJob {
   isa::Instruction instruction{};
-  std::vector<uint8_t> storage[isa::kBufCount];
+  std::vector<uint8_t> storage[isa::kCnnBufCount];
   cnn::BufferSet buffers;
 
   LayerJob(const VggLayer& l, std::mt19937_64& rng) {
@@ -72,7 +72,7 @@ struct LayerJob {
         const uint64_t bits = rng();
         std::memcpy(buffer.data() + i, &bits, std::min<uint64_t>(8, buffer.size() - i));
       }
-    for (int b = 0; b < isa::kBufCount; ++b) {
+    for (int b = 0; b < isa::kCnnBufCount; ++b) {
       buffers.data[b] = storage[b].data();
       buffers.size[b] = storage[b].size();
     }
@@ -234,10 +234,10 @@ void run_tiled_layer(const VggLayer& l, const LayerJob& job, const cnn::ArithCon
   const uint32_t out_n = l.pool ? n / 2 : n;
   const auto* input = reinterpret_cast<const int8_t*>(job.buffers.data[isa::kBufInput]);
   const auto* weights = reinterpret_cast<const int8_t*>(job.buffers.data[isa::kBufWeight]);
-  std::vector<uint8_t> mem[isa::kBufCount];
+  std::vector<uint8_t> mem[isa::kCnnBufCount];
   for (auto& m : mem) m.assign(2 * kSlotBytes, 0);
   cnn::BufferSet buffers;
-  for (int b = 0; b < isa::kBufCount; ++b) buffers.data[b] = mem[b].data(), buffers.size[b] = mem[b].size();
+  for (int b = 0; b < isa::kCnnBufCount; ++b) buffers.data[b] = mem[b].data(), buffers.size[b] = mem[b].size();
   result.assign(uint64_t{l.out_c} * out_n * out_n, 0);
   for (uint32_t oc0 = 0; oc0 < l.out_c; oc0 += kGroupChannels)
     for (uint32_t r0 = 0; r0 < n; r0 += rows) {
@@ -300,7 +300,7 @@ bool run_vgg_tiled() {
     LayerJob job(l, rng);
     LayerJob reference = job;
     reference.buffers = job.buffers;
-    for (int b = 0; b < isa::kBufCount; ++b) reference.buffers.data[b] = reference.storage[b].data();
+    for (int b = 0; b < isa::kCnnBufCount; ++b) reference.buffers.data[b] = reference.storage[b].data();
     reference.run(config);
     const cnn::ConvShape shape = cnn::conv_shape(reference.instruction.conv);
     const std::vector<uint8_t> expected(reference.storage[isa::kBufOutput].begin(),

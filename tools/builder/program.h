@@ -104,7 +104,7 @@ struct Program {
   std::vector<uint8_t> constants;              // the kArgConstants window's contents
   MemoryPlan plan;
   std::vector<LayerInfo> layers;
-  std::array<BufferSlots, isa::kBufCount> slots{};
+  std::array<BufferSlots, isa::kCnnBufCount> slots{};
   BuildOptions options;
 
   // The instruction stream as the IFU fetches it from DDR (little-endian, 64 B each).

@@ -454,7 +454,7 @@ void LayerEmitter::eltwise(const EltwiseLayer& l, const TensorPlacement& a, cons
 
 // ---------------------------------------------------------------------------------------------
 
-TileBudget budget_of(const std::array<BufferSlots, isa::kBufCount>& slots, const CnnConfig& hw) {
+TileBudget budget_of(const std::array<BufferSlots, isa::kCnnBufCount>& slots, const CnnConfig& hw) {
   TileBudget b;
   b.input = slots[isa::kBufInput].bytes;
   b.weight = slots[isa::kBufWeight].bytes;

@@ -24,10 +24,10 @@ uint8_t push_bit(isa::Queue from, isa::Queue to) { return to > from ? isa::kPush
 
 }  // namespace
 
-std::array<BufferSlots, isa::kBufCount> plan_slots(const CnnConfig& hw, bool double_buffer) {
-  std::array<BufferSlots, isa::kBufCount> slots{};
+std::array<BufferSlots, isa::kCnnBufCount> plan_slots(const CnnConfig& hw, bool double_buffer) {
+  std::array<BufferSlots, isa::kCnnBufCount> slots{};
   const uint32_t count = double_buffer ? 2 : 1;
-  for (int b = 0; b < isa::kBufCount; ++b) {
+  for (int b = 0; b < isa::kCnnBufCount; ++b) {
     const uint64_t size = buffer_bytes(hw, static_cast<isa::Buffer>(b));
     BufferSlots& s = slots[b];
     s.count = count;
@@ -45,7 +45,7 @@ std::array<BufferSlots, isa::kBufCount> plan_slots(const CnnConfig& hw, bool dou
 }
 
 Scheduler::Scheduler(const CnnConfig& hw, bool double_buffer) : slots_(plan_slots(hw, double_buffer)) {
-  for (int b = 0; b < isa::kBufCount; ++b) state_[b].resize(slots_[b].count);
+  for (int b = 0; b < isa::kCnnBufCount; ++b) state_[b].resize(slots_[b].count);
 }
 
 Scheduler::Acquired Scheduler::acquire(isa::Buffer buffer, const TileKey& key) {

@@ -44,7 +44,7 @@ struct SlotRef {
 };
 
 // The slots of the three buffers for a configuration: two halves each, or one whole buffer.
-std::array<BufferSlots, isa::kBufCount> plan_slots(const CnnConfig& hw, bool double_buffer);
+std::array<BufferSlots, isa::kCnnBufCount> plan_slots(const CnnConfig& hw, bool double_buffer);
 
 class Scheduler {
  public:
@@ -118,8 +118,8 @@ class Scheduler {
   int64_t compute_after_store(int64_t store_seq);
   int64_t sync(int64_t store_seq);
 
-  std::array<BufferSlots, isa::kBufCount> slots_{};
-  std::array<std::vector<Slot>, isa::kBufCount> state_;
+  std::array<BufferSlots, isa::kCnnBufCount> slots_{};
+  std::array<std::vector<Slot>, isa::kCnnBufCount> state_;
   std::vector<isa::Instruction> program_;
   std::array<std::vector<uint32_t>, 3> members_;  // program index of each queue's n-th instruction
   Channel data_ready_{isa::kQueueLoad, isa::kQueueCompute};

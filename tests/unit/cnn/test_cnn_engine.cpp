@@ -33,7 +33,7 @@ TechTable tech() { return TechTable::load(std::string(DLVP_SOURCE_DIR) + "/scena
 class Bench : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Bench> reg{"reg"};
-  std::array<tlm_utils::simple_initiator_socket<Bench>, isa::kBufCount> dma{
+  std::array<tlm_utils::simple_initiator_socket<Bench>, isa::kCnnBufCount> dma{
       tlm_utils::simple_initiator_socket<Bench>{"dma_in"}, tlm_utils::simple_initiator_socket<Bench>{"dma_w"},
       tlm_utils::simple_initiator_socket<Bench>{"dma_out"}};
   EnergyLedger ledger;
@@ -46,7 +46,7 @@ class Bench : public sc_core::sc_module {
   explicit Bench(const CnnConfig& config = CnnConfig{})
       : sc_module("bench"), ledger(tech()), engine("cnn", config, ledger, kLocalBase) {
     reg.bind(engine.reg_socket);
-    for (int b = 0; b < isa::kBufCount; ++b) dma[b].bind(engine.buffer(static_cast<isa::Buffer>(b)).socket);
+    for (int b = 0; b < isa::kCnnBufCount; ++b) dma[b].bind(engine.buffer(static_cast<isa::Buffer>(b)).socket);
     tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(1, SC_US));
     SC_THREAD(run);
   }
@@ -128,11 +128,11 @@ isa::Instruction example_conv() {
 }
 
 // The same computation through the arithmetic library on copies of the buffers.
-std::array<std::vector<uint8_t>, isa::kBufCount> expected_after(CnnEngine& e, const std::vector<isa::Instruction>& p,
+std::array<std::vector<uint8_t>, isa::kCnnBufCount> expected_after(CnnEngine& e, const std::vector<isa::Instruction>& p,
                                                                  const CnnConfig& cfg) {
-  std::array<std::vector<uint8_t>, isa::kBufCount> copy;
+  std::array<std::vector<uint8_t>, isa::kCnnBufCount> copy;
   cnn::BufferSet set;
-  for (int b = 0; b < isa::kBufCount; ++b) {
+  for (int b = 0; b < isa::kCnnBufCount; ++b) {
     copy[b] = snapshot(e.buffer(static_cast<isa::Buffer>(b)));
     set.data[b] = copy[b].data();
     set.size[b] = copy[b].size();
@@ -156,7 +156,7 @@ uint64_t words(uint64_t bytes) { return (bytes + 7) / 8; }
 
 TEST(CnnEngine, ConvThroughTheModuleGivesTheArithmeticsBytes) {
   Bench bench;
-  for (int b = 0; b < isa::kBufCount; ++b) fill_random(bench.engine.buffer(static_cast<isa::Buffer>(b)), 11 + b);
+  for (int b = 0; b < isa::kCnnBufCount; ++b) fill_random(bench.engine.buffer(static_cast<isa::Buffer>(b)), 11 + b);
   // A layer in two instructions: input channels 0..9 into psum, then 10..19 with bias-free finish.
   isa::Instruction first = example_conv();
   first.conv.header.flags = isa::kFlagAccFirst;
@@ -173,7 +173,7 @@ TEST(CnnEngine, ConvThroughTheModuleGivesTheArithmeticsBytes) {
     for (uint32_t i = 0; i < program.size(); ++i) EXPECT_EQ(b.execute(program[i], i), isa::kErrNone);
   };
   run(bench);
-  for (int b = 0; b < isa::kBufCount; ++b)
+  for (int b = 0; b < isa::kCnnBufCount; ++b)
     EXPECT_EQ(snapshot(bench.engine.buffer(static_cast<isa::Buffer>(b))), expected[b]) << "buffer " << b;
 }
 
@@ -218,9 +218,9 @@ TEST(CnnEngine, CallerAheadOfTheDatapathWaitsForIt) {
 
 TEST(CnnEngine, BadInstructionsChangeNothing) {
   Bench bench;
-  for (int b = 0; b < isa::kBufCount; ++b) fill_random(bench.engine.buffer(static_cast<isa::Buffer>(b)), 3 + b);
-  std::array<std::vector<uint8_t>, isa::kBufCount> before;
-  for (int b = 0; b < isa::kBufCount; ++b) before[b] = snapshot(bench.engine.buffer(static_cast<isa::Buffer>(b)));
+  for (int b = 0; b < isa::kCnnBufCount; ++b) fill_random(bench.engine.buffer(static_cast<isa::Buffer>(b)), 3 + b);
+  std::array<std::vector<uint8_t>, isa::kCnnBufCount> before;
+  for (int b = 0; b < isa::kCnnBufCount; ++b) before[b] = snapshot(bench.engine.buffer(static_cast<isa::Buffer>(b)));
 
   isa::Instruction overrun = example_conv();
   overrun.conv.input_offset = static_cast<uint32_t>(bench.engine.buffer_size(isa::kBufInput) - 10);
@@ -242,7 +242,7 @@ TEST(CnnEngine, BadInstructionsChangeNothing) {
     EXPECT_EQ(b.read_reg(cnn_regs::INSTRUCTIONS, 4), 0u);
   };
   run(bench);
-  for (int b = 0; b < isa::kBufCount; ++b)
+  for (int b = 0; b < isa::kCnnBufCount; ++b)
     EXPECT_EQ(snapshot(bench.engine.buffer(static_cast<isa::Buffer>(b))), before[b]) << "buffer " << b;
   EXPECT_EQ(total_counts(bench.ledger), 0u) << "no energy for rejected instructions";
   EXPECT_EQ(bench.engine.rejected_instructions(), cases.size());
@@ -304,7 +304,7 @@ TEST(CnnEngine, DmaWritesReachTheBuffersThroughTheirSockets) {
   EXPECT_EQ(e.buffer_size(isa::kBufWeight), cfg.weight_buffer_bytes);
   EXPECT_EQ(e.buffer_size(isa::kBufOutput), cfg.output_buffer_bytes);
   bench.script = [&](Bench& b) {
-    for (int buf = 0; buf < isa::kBufCount; ++buf) {
+    for (int buf = 0; buf < isa::kCnnBufCount; ++buf) {
       std::vector<uint8_t> data(256);
       for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 3 + buf);
       const uint64_t at = b.engine.buffer_size(static_cast<isa::Buffer>(buf)) - data.size();

@@ -583,7 +583,7 @@ TEST(Interpreter, ErrorsNameTheirCodeAndIndex) {
       {"store pushes next", 3, isa::kErrBadDeps, [](auto& p) { p[3].header.deps |= isa::kPushNext; }},
       {"store pops next", 3, isa::kErrBadDeps, [](auto& p) { p[3].header.deps |= isa::kPopNext; }},
       {"bad arg", 1, isa::kErrBadField, [](auto& p) { p[1].transfer.arg = 8; }},
-      {"bad buffer", 0, isa::kErrBadField, [](auto& p) { p[0].transfer.buffer = 3; }},
+      {"bad buffer", 0, isa::kErrBadField, [](auto& p) { p[0].transfer.buffer = isa::kBufCount; }},
       {"zero rows", 3, isa::kErrBadField, [](auto& p) { p[3].transfer.rows = 0; }},
       {"conv kernel 0", 2, isa::kErrBadField, [](auto& p) { p[2].conv.kernel_h = 0; }},
       {"conv overrun", 2, isa::kErrBufferOverrun, [](auto& p) { p[2].conv.output_offset = 1024 - 49; }},

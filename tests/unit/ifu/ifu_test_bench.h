@@ -4,7 +4,9 @@
 // engine written here: it executes CONV as "copy in_c x in_h x in_w bytes from the input buffer to
 // the output buffer" in a configurable time, records what it ran and when, and refuses chosen
 // instructions with a chosen error code. With BenchOptions::cnn set, the real CNN engine (its three
-// buffers on the local bus) replaces the fake engine and its buffers, for builder programs.
+// buffers on the local bus) replaces the fake engine and its buffers, for builder programs. With
+// BenchOptions::lstm set, the real sparse LSTM engine is added as a second compute engine (its two
+// buffers on the local bus at kLstmLocalBase, its registers at kLstmBase).
 #pragma once
 #include "ip/bus/bus.h"
 #include "ip/cnn/cnn_engine.h"
@@ -14,6 +16,7 @@
 #include "ip/ddr/ddr_controller.h"
 #include "ip/dma/dma_engine.h"
 #include "ip/ifu/ifu.h"
+#include "ip/lstm/lstm_engine.h"
 #include "tests/support/register_initiator.h"
 
 #include <gtest/gtest.h>
@@ -42,13 +45,15 @@ constexpr uint64_t kDdrBytes = uint64_t{16} << 20;
 constexpr uint64_t kIfuBase = 0x10020000;      // the IFU's register window
 constexpr uint64_t kDmaBase = 0x10010000;      // the DMA's register window
 constexpr uint64_t kCnnBase = 0x10030000;      // the real CNN engine's register window (BenchOptions::cnn)
+constexpr uint64_t kLstmBase = 0x10040000;     // the LSTM engine's register window (BenchOptions::lstm)
 constexpr uint64_t kUnmappedBase = 0x40000000;  // nothing answers here
 constexpr uint64_t kProgramBase = kDdrBase;     // default place of the instruction stream
 constexpr uint64_t kInputWindow = kDdrBase + 0x100000;   // job argument 0
 constexpr uint64_t kOutputWindow = kDdrBase + 0x200000;  // job argument 1
 constexpr uint64_t kWindowBytes = 0x100000;
 // Local space: the engine's buffers.
-constexpr std::array<uint64_t, isa::kBufCount> kBufferBase = {0x000000, 0x100000, 0x200000};
+constexpr std::array<uint64_t, isa::kCnnBufCount> kBufferBase = {0x000000, 0x100000, 0x200000};
+constexpr uint64_t kLstmLocalBase = 0x10000000;  // the LSTM engine's buffers (BenchOptions::lstm)
 
 // ---------------------------------------------------------------------------------------------
 // Instructions
@@ -125,13 +130,14 @@ class FakeEngine : public ComputeEngineIf {
     uint32_t index;
     sc_time start, end;
   };
-  std::array<SramBuffer*, isa::kBufCount> buffers{};
+  std::array<SramBuffer*, isa::kCnnBufCount> buffers{};
   sc_time time_per_instruction = sc_time(1, SC_US);
   std::map<uint32_t, isa::ErrorCode> refuse;  // program index -> error returned
   std::vector<Execution> executions;
 
-  uint64_t buffer_base(isa::Buffer b) const override { return kBufferBase[b]; }
-  uint64_t buffer_size(isa::Buffer b) const override { return buffers[b]->size(); }
+  bool handles(uint8_t opcode) const override { return isa::is_cnn_opcode(opcode); }
+  uint64_t buffer_base(isa::Buffer b) const override { return b < isa::kCnnBufCount ? kBufferBase[b] : 0; }
+  uint64_t buffer_size(isa::Buffer b) const override { return b < isa::kCnnBufCount ? buffers[b]->size() : 0; }
 
   isa::ErrorCode execute(const isa::Instruction& in, uint32_t index, sc_time& delay) override {
     if (auto it = refuse.find(index); it != refuse.end()) return it->second;
@@ -159,6 +165,7 @@ struct BenchOptions {
   sc_time compute_time = sc_time(1, SC_US);
   uint64_t buffer_bytes = 64 * 1024;
   std::optional<CnnConfig> cnn;  // set: the real CNN engine, its buffers at kBufferBase[0] and up
+  std::optional<LstmConfig> lstm;  // set: the LSTM engine too, its buffers at kLstmLocalBase
   std::string tech_path = std::string(DLVP_SOURCE_DIR) + "/scenarios/tech/horowitz-45nm.yaml";
 };
 
@@ -186,11 +193,12 @@ struct Bench {
   EnergyLedger ledger;
   std::unique_ptr<DdrController> ddr;
   std::unique_ptr<Bus> system_bus, local_bus;
-  std::array<std::unique_ptr<SramBuffer>, isa::kBufCount> buffers;  // the fake engine's (empty with `cnn`)
+  std::array<std::unique_ptr<SramBuffer>, isa::kCnnBufCount> buffers;  // the fake engine's (empty with `cnn`)
   std::unique_ptr<DmaEngine> dma;
   std::unique_ptr<Ifu> ifu;
   FakeEngine engine;
   std::unique_ptr<CnnEngine> cnn;  // BenchOptions::cnn
+  std::unique_ptr<LstmEngine> lstm;  // BenchOptions::lstm
   std::unique_ptr<RegisterInitiator> cpu;
   sc_core::sc_signal<bool> irq{"ifu_irq"}, dma_irq{"dma_irq"};
   size_t cpu_port = 0, fetch_port = 1, dma_port = 2;
@@ -207,28 +215,40 @@ struct Bench {
     system_map.add("ifu", kIfuBase, 0x1000);
     system_map.add("dma", kDmaBase, 0x1000);
     if (o.cnn) system_map.add("cnn", kCnnBase, 0x1000);
+    if (o.lstm) system_map.add("lstm", kLstmBase, 0x1000);
     system_bus = std::make_unique<Bus>("system_bus", BusConfig{}, system_map, ledger);
 
     const char* names[] = {"input_buffer", "weight_buffer", "output_buffer"};
-    std::array<SramBuffer*, isa::kBufCount> local_buffers{};
+    std::vector<SramBuffer*> local_buffers(isa::kCnnBufCount);
     if (o.cnn) {
       cnn = std::make_unique<CnnEngine>("cnn", *o.cnn, ledger, kBufferBase[0]);
-      for (int b = 0; b < isa::kBufCount; ++b) local_buffers[b] = &cnn->buffer(static_cast<isa::Buffer>(b));
+      for (int b = 0; b < isa::kCnnBufCount; ++b) local_buffers[b] = &cnn->buffer(static_cast<isa::Buffer>(b));
     } else {
       SramBufferConfig sram;
       sram.size_bytes = o.buffer_bytes;
       sram.port_width_bytes = 16;
       sram.clock_mhz = 214;
-      for (int b = 0; b < isa::kBufCount; ++b) {
+      for (int b = 0; b < isa::kCnnBufCount; ++b) {
         buffers[b] = std::make_unique<SramBuffer>(names[b], sram, ledger);
         local_buffers[b] = engine.buffers[b] = buffers[b].get();
       }
     }
     ComputeEngineIf& compute = cnn ? static_cast<ComputeEngineIf&>(*cnn) : engine;
     MemoryMap local_map("ifu test local map");
-    for (int b = 0; b < isa::kBufCount; ++b) {
+    std::vector<std::pair<uint64_t, uint64_t>> local_ranges;  // base, size of each local buffer
+    for (int b = 0; b < isa::kCnnBufCount; ++b) {
       const auto buffer = static_cast<isa::Buffer>(b);
       local_map.add(names[b], compute.buffer_base(buffer), compute.buffer_size(buffer));
+      local_ranges.emplace_back(compute.buffer_base(buffer), compute.buffer_size(buffer));
+    }
+    if (o.lstm) {
+      lstm = std::make_unique<LstmEngine>("lstm", *o.lstm, ledger, kLstmLocalBase);
+      for (const isa::Buffer buffer : {isa::kBufLstmWeight, isa::kBufLstmVector}) {
+        local_map.add(buffer == isa::kBufLstmWeight ? "lstm_weight" : "lstm_vector", lstm->buffer_base(buffer),
+                      lstm->buffer_size(buffer));
+        local_ranges.emplace_back(lstm->buffer_base(buffer), lstm->buffer_size(buffer));
+        local_buffers.push_back(&lstm->buffer(buffer));
+      }
     }
     local_bus = std::make_unique<Bus>("local_bus", BusConfig{}, local_map, ledger);
 
@@ -236,7 +256,8 @@ struct Bench {
     ifu = std::make_unique<Ifu>("ifu", o.ifu, *dma, ledger);
     cpu = std::make_unique<RegisterInitiator>("cpu");
     engine.time_per_instruction = o.compute_time;
-    ifu->set_compute_engine(&compute);
+    ifu->add_compute_engine(&compute);
+    if (lstm) ifu->add_compute_engine(lstm.get());
 
     cpu->socket.bind(system_bus->target_socket);
     ifu->fetch_socket.bind(system_bus->target_socket);
@@ -245,6 +266,7 @@ struct Bench {
     system_bus->initiator_socket.bind(ifu->reg_socket);
     system_bus->initiator_socket.bind(dma->reg_socket);
     if (cnn) system_bus->initiator_socket.bind(cnn->reg_socket);
+    if (lstm) system_bus->initiator_socket.bind(lstm->reg_socket);
     dma->buffer_socket.bind(local_bus->target_socket);
     for (SramBuffer* b : local_buffers) local_bus->initiator_socket.bind(b->socket);
     system_bus->set_initiator_name(cpu_port, "cpu");
@@ -253,10 +275,7 @@ struct Bench {
     ifu->irq.bind(irq);
     dma->irq.bind(dma_irq);
     dma->add_valid_range(dma::kSystemSpace, kDdrBase, kDdrBytes);
-    for (int b = 0; b < isa::kBufCount; ++b) {
-      const auto buffer = static_cast<isa::Buffer>(b);
-      dma->add_valid_range(dma::kLocalSpace, compute.buffer_base(buffer), compute.buffer_size(buffer));
-    }
+    for (const auto& [base, size] : local_ranges) dma->add_valid_range(dma::kLocalSpace, base, size);
   }
 
   // Memory contents written (by debug transport) when the simulation starts, before the script.

@@ -213,7 +213,7 @@ TEST(IfuLayerEnergy, EachLayersDramTrafficAndEnergyIsAttributedToItsTag) {
   // have no untagged count; on the system bus only the CPU's and the fetch's beats are untagged.
   for (CounterId id : dma) EXPECT_EQ(l.count_of(id, kUntagged), 0u) << l.spec(id).name;
   EXPECT_EQ(l.count_of(local_beats, kUntagged), 0u);
-  for (int buffer = 0; buffer < isa::kBufCount; ++buffer)
+  for (int buffer = 0; buffer < isa::kCnnBufCount; ++buffer)
     for (CounterId id : counters_of(l, b.cnn->buffer(static_cast<isa::Buffer>(buffer)).name()))
       EXPECT_EQ(l.count_of(id, kUntagged), 0u) << l.spec(id).module << "." << l.spec(id).name;
   uint64_t layer_beats = 0;

@@ -1,0 +1,122 @@
+// The sparse LSTM engine (Descartes / ESE) as a TLM module behind the IFU: two on-chip buffers the
+// DMA fills and drains (the PEs' weight memories, the vector buffer), a register window with its
+// configuration, performance counters and the last stream fault, and execute() for the IFU's
+// compute queue: exact arithmetic (lstm_arith), time from the micro-architecture (lstm_timing),
+// energy at the buffer, array, rf and mac levels, figures per layer tag. docs/lstm.md, "Engine".
+#pragma once
+#include "ip/lstm/lstm_arith.h"
+#include "ip/lstm/lstm_config.h"
+#include "ip/lstm/lstm_timing.h"
+
+#include "ip/common/energy_ledger.h"
+#include "ip/common/register_bank.h"
+#include "ip/common/reportable.h"
+#include "ip/common/sram_buffer.h"
+#include "ip/common/tlm_util.h"
+#include "ip/ifu/compute_engine_if.h"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dlvp {
+
+class LstmEngine : public sc_core::sc_module, public ComputeEngineIf, public Reportable {
+ public:
+  tlm_utils::simple_target_socket<LstmEngine> reg_socket;  // 4 KiB register window (lstm_regs.h)
+
+  // The weight buffer sits in the DMA's local space at local_base (PE p's memory at p x
+  // weight_memory_bytes), the vector buffer right after it. Throws ConfigError (naming the module
+  // and the key) when the configuration is out of range.
+  LstmEngine(sc_core::sc_module_name name, const LstmConfig& config, EnergyLedger& ledger, uint64_t local_base);
+
+  // ComputeEngineIf: LSTM_SPMV, LSTM_GATES; the buffers kBufLstmWeight and kBufLstmVector.
+  bool handles(uint8_t opcode) const override { return isa::is_lstm_opcode(opcode); }
+  uint64_t buffer_base(isa::Buffer buffer) const override;
+  uint64_t buffer_size(isa::Buffer buffer) const override;
+  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) override;
+
+  // kBufLstmWeight or kBufLstmVector; the platform binds each one's `socket` to the DMA's local bus.
+  SramBuffer& buffer(isa::Buffer buffer);
+  const LstmConfig& config() const { return config_; }
+  RegisterBank& registers() { return bank_; }
+
+  struct InstructionRecord {
+    uint32_t index = 0;  // program index
+    uint8_t opcode = 0;
+    uint32_t tag = 0;    // layer tag (Header.tag)
+    sc_core::sc_time start, end;
+    lstm::LstmTiming timing;
+  };
+  const std::vector<InstructionRecord>& instruction_records() const { return records_; }
+
+  struct LayerStats {
+    uint32_t tag = 0;
+    TagId ledger_tag = kUntagged;
+    uint64_t instructions = 0;
+    lstm::LstmTiming timing;  // summed over the layer's instructions
+  };
+  const std::map<uint32_t, LayerStats>& layer_stats() const { return layers_; }
+  const lstm::LstmTiming& totals() const { return totals_; }
+  uint64_t instructions() const { return instructions_; }
+  uint64_t rejected_instructions() const { return rejected_; }
+
+  // A malformed weight stream the engine refused (kErrBadStream).
+  struct StreamFaultRecord {
+    uint32_t index = 0;  // program index of the LSTM_SPMV
+    lstm::StreamFault fault;
+  };
+  const std::vector<StreamFaultRecord>& stream_faults() const { return stream_faults_; }
+
+  struct Counters {
+    CounterId weight_read, pointer_read, broadcast, accumulator, multiply, accumulate, lut_read, elementwise_multiply,
+        elementwise_add;
+  };
+  const Counters& counters() const { return counters_; }
+
+  std::string report_name() const override { return name(); }
+  void report(nlohmann::json& out, double elapsed_ns) const override;
+
+ private:
+  struct Pmu {
+    uint64_t cycles = 0, macs = 0, nonzero_macs = 0, dense_macs = 0, instructions = 0, errors = 0, stream_errors = 0;
+  };
+
+  void build_registers();
+  void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int reg_transport_dbg(tlm::tlm_generic_payload& trans);
+  void register_counters();
+  lstm::EngineMemory memory();
+
+  isa::ErrorCode refuse(const lstm::Verdict& verdict, const isa::Instruction& instruction, uint32_t index);
+  lstm::LstmTiming run_spmv(const isa::LstmSpmv& spmv, TagId tag, const lstm::SpmvWork& work);
+  lstm::LstmTiming run_gates(const isa::LstmGates& gates, TagId tag);
+  void record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag, const lstm::LstmTiming& timing,
+              const sc_core::sc_time& start, const sc_core::sc_time& end);
+  nlohmann::json timing_report(const lstm::LstmTiming& timing) const;
+  nlohmann::json layer_report(const LayerStats& layer) const;
+
+  LstmConfig config_;
+  ClockDomain clock_;
+  EnergyLedger& ledger_;
+  uint64_t local_base_;
+  std::unique_ptr<SramBuffer> weight_, vector_;
+  RegisterBank bank_;
+  Counters counters_{};
+  sc_core::sc_time free_at_ = sc_core::SC_ZERO_TIME;  // one instruction at a time
+
+  std::vector<InstructionRecord> records_;
+  std::map<uint32_t, LayerStats> layers_;
+  lstm::LstmTiming totals_;
+  std::vector<StreamFaultRecord> stream_faults_;
+  uint64_t instructions_ = 0, rejected_ = 0;
+  Pmu pmu_;
+};
+
+}  // namespace dlvp

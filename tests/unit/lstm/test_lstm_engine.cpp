@@ -1,0 +1,620 @@
+// The sparse LSTM engine behind the IFU (docs/lstm.md, "Engine"): random LSTM layers compressed by
+// dlvpc, programmed by the LSTM program builder, run through the IFU, the DMA and the engine on
+// the IFU test bench, bit-exact with the reference's fixed-point LSTM; the timing model on
+// hand-computable cases; malformed streams and out-of-range offsets; energy and figures per layer.
+#include "ip/lstm/lstm_regs.h"
+#include "ip/lstm/lstm_timing.h"
+#include "tests/unit/ifu/ifu_test_bench.h"
+#include "tests/unit/lstm/lstm_test_util.h"
+#include "tools/builder/lstm_program.h"
+#include "tools/dlvpc/lstm_compress.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace dlvp::test {
+namespace {
+
+using builder::LstmProgram;
+using builder::LstmProgramOptions;
+using dlvpc::CompressedLstm;
+using dlvpc::CompressOptions;
+using dlvpc::Pruning;
+using lstm_ref::FixedRun;
+using lstm_ref::FixedState;
+
+constexpr uint64_t kConstantsWindow = kDdrBase + 0x400000;
+constexpr uint64_t kConstantsBytes = 0x800000;
+
+BenchOptions lstm_bench(uint32_t pes, uint32_t accumulator_bits = lstm::kDefaultAccumulatorBits) {
+  BenchOptions o;
+  LstmConfig c;
+  c.pes = pes;
+  c.accumulator_bits = accumulator_bits;
+  o.lstm = c;
+  return o;
+}
+
+// A compressed random layer, its quantized input sequences and (optionally) initial states.
+struct Layer {
+  CompressedLstm c;
+  std::vector<std::vector<int16_t>> inputs;  // per channel, [T][I]
+  std::vector<FixedState> initial;           // empty: zeros
+  uint32_t steps = 0;
+};
+
+Layer random_layer(std::mt19937& rng, uint32_t pes, int trial) {
+  const uint32_t input = 1 + rng() % 24, hidden = 1 + rng() % 24;
+  const uint32_t projection = trial % 3 == 2 ? 1 + rng() % 16 : 0;
+  const bool peephole = trial % 2 == 1;
+  const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, input, hidden, projection, peephole, 0.3 + 0.1 * (trial % 5));
+  Layer l;
+  l.steps = 2 + rng() % 3;
+  const uint32_t channels = 1 + rng() % 4;
+  const auto seqs = lstm_test::random_sequences(rng, channels, l.steps, input, 0.5 + trial % 3);
+  CompressOptions options;
+  options.prune.density = std::array<double, 6>{0.0, 0.1, 0.3, 1.0, 0.05, 0.5}[trial % 6];
+  options.prune.mode = trial % 4 == 3 ? Pruning::kGlobal : Pruning::kBalanced;
+  options.prune.pes = pes;
+  l.c = dlvpc::compress_lstm(model, seqs, options);
+  for (const auto& s : seqs) l.inputs.push_back(lstm_ref::quantize16(s, l.c.fixed.x_frac));
+  if (trial % 2 == 1)
+    for (uint32_t ch = 0; ch < channels; ++ch) {
+      FixedState s;
+      for (uint32_t k = 0; k < model.recurrent_size(); ++k) s.recurrent.push_back(static_cast<int16_t>(rng() % 20001) - 10000);
+      for (uint32_t k = 0; k < hidden; ++k) s.c.push_back(static_cast<int16_t>(rng() % 20001) - 10000);
+      l.initial.push_back(s);
+    }
+  return l;
+}
+
+std::vector<uint8_t> bytes_of(const std::vector<int16_t>& v) {
+  std::vector<uint8_t> b(v.size() * 2);
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+std::vector<int16_t> int16_of(const std::vector<uint8_t>& b) {
+  std::vector<int16_t> v(b.size() / 2);
+  std::memcpy(v.data(), b.data(), v.size() * 2);
+  return v;
+}
+
+JobSpec job_of(const LstmProgram& p) {
+  JobSpec job;
+  job.program = p.instructions;
+  job.args = {};
+  job.args[builder::kArgConstants] = {kConstantsWindow, kConstantsBytes};
+  job.args[builder::kArgInput] = {kInputWindow, kWindowBytes};
+  job.args[builder::kArgOutput] = {kOutputWindow, kWindowBytes};
+  return job;
+}
+
+// The constants with the initial state written in.
+std::vector<uint8_t> constants_of(const LstmProgram& p, const Layer& l) {
+  std::vector<uint8_t> constants = p.constants;
+  const uint32_t channels = static_cast<uint32_t>(l.inputs.size());
+  const uint64_t rn = l.c.fixed.recurrent_size(), h = l.c.fixed.hidden_size;
+  for (uint32_t ch = 0; ch < l.initial.size(); ++ch) {
+    std::memcpy(constants.data() + p.initial_state_offset + ch * rn * 2, l.initial[ch].recurrent.data(), rn * 2);
+    std::memcpy(constants.data() + p.initial_state_offset + (channels * rn + ch * h) * 2, l.initial[ch].c.data(), h * 2);
+  }
+  return constants;
+}
+
+// x [T][channels][I] from the channels' [T][I].
+std::vector<int16_t> interleave(const std::vector<std::vector<int16_t>>& inputs, uint32_t steps, uint32_t size) {
+  std::vector<int16_t> x;
+  for (uint32_t t = 0; t < steps; ++t)
+    for (const auto& seq : inputs) x.insert(x.end(), seq.begin() + t * size, seq.begin() + (t + 1) * size);
+  return x;
+}
+
+// Runs the layer's program on the bench (CPU thread) and compares every output with the reference.
+JobResult run_and_compare(Bench& b, const Layer& l, const LstmProgram& p, const std::string& what) {
+  const lstm_ref::FixedLstm& m = l.c.fixed;
+  const uint32_t channels = static_cast<uint32_t>(l.inputs.size());
+  b.write_memory(kConstantsWindow, constants_of(p, l).data(), p.constants.size());
+  const auto x = bytes_of(interleave(l.inputs, l.steps, m.input_size));
+  b.write_memory(kInputWindow, x.data(), x.size());
+  const JobResult r = b.run_job(job_of(p));
+  EXPECT_TRUE(r.interrupted) << what;
+  EXPECT_EQ(r.status & (ifu::kStatusDone | ifu::kStatusError), ifu::kStatusDone)
+      << what << ": error " << r.error_code << " at " << r.error_index;
+  const std::vector<FixedRun> expected =
+      lstm_ref::run_fixed_channels(m, &l.c.sparse, l.inputs, l.initial.empty() ? nullptr : &l.initial);
+  const std::vector<int16_t> out = int16_of(b.read_memory(kOutputWindow, p.output_bytes));
+  const uint32_t rn = m.output_size(), h = m.hidden_size;
+  for (uint32_t ch = 0; ch < channels; ++ch) {
+    for (uint32_t t = 0; t < l.steps; ++t)
+      for (uint32_t n = 0; n < rn; ++n)
+        EXPECT_EQ(out[(uint64_t{t} * channels + ch) * rn + n], expected[ch].y[uint64_t{t} * rn + n])
+            << what << ": y, channel " << ch << " step " << t << " element " << n;
+    for (uint32_t k = 0; k < h; ++k)
+      EXPECT_EQ(out[p.final_c_offset / 2 + uint64_t{ch} * h + k], expected[ch].last.c[k])
+          << what << ": last c, channel " << ch << " cell " << k;
+  }
+  b.acknowledge();
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bit-exact against the reference, one engine (PE count) per process.
+
+class LstmEngineBitExact : public ::testing::TestWithParam<uint32_t> {};
+constexpr int kTrials = 12;
+
+TEST_P(LstmEngineBitExact, RandomLayersMatchTheReference) {
+  const uint32_t pes = GetParam();
+  Bench b(lstm_bench(pes));
+  std::mt19937 rng(100 + pes);
+  int layers = 0;
+  b.run([&](RegisterInitiator&) {
+    for (int trial = 0; trial < kTrials; ++trial) {
+      const Layer l = random_layer(rng, pes, trial);
+      LstmProgramOptions o;
+      o.steps = l.steps;
+      o.channels = static_cast<uint32_t>(l.inputs.size());
+      o.max_chunk_cols = trial % 3 == 1 ? 1 + rng() % 7 : 0;  // column ranges smaller than a matrix
+      o.tag = static_cast<uint32_t>(trial);
+      const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *lstm_bench(pes).lstm, o);
+      const std::string what = "PEs " + std::to_string(pes) + " trial " + std::to_string(trial) + " (I " +
+                               std::to_string(l.c.fixed.input_size) + ", H " + std::to_string(l.c.fixed.hidden_size) +
+                               ", P " + std::to_string(l.c.fixed.projection_size) + ", channels " +
+                               std::to_string(o.channels) + ", steps " + std::to_string(o.steps) + ", chunk " +
+                               std::to_string(o.max_chunk_cols) + ")";
+      run_and_compare(b, l, p, what);
+      ++layers;
+    }
+  });
+  EXPECT_EQ(layers, kTrials);
+  EXPECT_EQ(b.lstm->rejected_instructions(), 0u);
+  EXPECT_GT(b.lstm->totals().macs, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pes, LstmEngineBitExact, ::testing::Values(1u, 3u, 8u, 32u));
+
+TEST(LstmEngine, WideAccumulatorsMatchTheReference) {
+  // 48-bit accumulators: the engine's width is the model's.
+  {
+    const uint32_t bits = 48;
+    Bench b(lstm_bench(4, bits));
+    std::mt19937 rng(9);
+    b.run([&](RegisterInitiator&) {
+      for (int trial = 0; trial < 3; ++trial) {
+        const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, 5, 8, trial == 2 ? 4 : 0, trial == 1, 0.6);
+        const auto seqs = lstm_test::random_sequences(rng, 2, 3, 5, 2.0);
+        CompressOptions options;
+        options.prune.density = 0.4;
+        options.prune.pes = 4;
+        options.quantize.accumulator_bits = bits;
+        Layer l;
+        l.c = dlvpc::compress_lstm(model, seqs, options);
+        l.steps = 3;
+        for (const auto& s : seqs) l.inputs.push_back(lstm_ref::quantize16(s, l.c.fixed.x_frac));
+        LstmProgramOptions o;
+        o.steps = 3;
+        o.channels = 2;
+        run_and_compare(b, l, builder::build_lstm_program(l.c.fixed, l.c.sparse, *lstm_bench(4, bits).lstm, o),
+                        "48-bit trial " + std::to_string(trial));
+      }
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing model (pure functions).
+
+lstm::SpmvWork work_of(uint32_t pes, uint32_t rows, const std::vector<std::vector<uint32_t>>& per_column,
+                       uint32_t channels = 1) {
+  lstm::SpmvWork w;
+  w.pes = pes, w.rows = rows, w.channels = channels;
+  w.cols = static_cast<uint32_t>(per_column.size());
+  for (const auto& column : per_column)
+    for (const uint32_t e : column) {
+      w.entries.push_back(e);
+      w.nonzeros += e;
+    }
+  return w;
+}
+
+TEST(LstmTiming, OneColumnIsThePointerReadTheSlowestPeAndTheFill) {
+  LstmConfig c;
+  c.multiplier_latency = 2;
+  c.adder_latency = 1;
+  const lstm::LstmTiming t = lstm::spmv_timing(c, work_of(4, 64, {{3, 5, 2, 0}}));
+  EXPECT_EQ(t.column_cycles, 1u + 5u);  // pointer read, then PE 1's five entries
+  EXPECT_EQ(t.fill_cycles, 3u);
+  EXPECT_EQ(t.cycles, 9u);
+  const lstm::PeLoad load = t.pe_load();
+  EXPECT_EQ(load.min, 0u);
+  EXPECT_EQ(load.max, 5u);
+  EXPECT_DOUBLE_EQ(load.mean, 2.5);
+  EXPECT_DOUBLE_EQ(load.imbalance(), 2.0);
+  EXPECT_EQ(t.macs, 10u);
+  EXPECT_EQ(t.dense_macs, 64u);
+  // 20 non-zero operations in 9 cycles at 200 MHz; dense-equivalent 128 in 9 cycles.
+  EXPECT_NEAR(t.effective_gops(200.0), 20.0 * 0.2 / 9.0, 1e-12);
+  EXPECT_NEAR(t.dense_equivalent_gops(200.0), 128.0 * 0.2 / 9.0, 1e-12);
+
+  // Channels share an entry: with one multiplier per PE each entry takes `channels` cycles, with
+  // as many multipliers as channels one.
+  EXPECT_EQ(lstm::spmv_timing(c, work_of(4, 64, {{3, 5, 2, 0}}, 3)).column_cycles, 1u + 15u);
+  c.macs_per_pe = 4;
+  EXPECT_EQ(lstm::spmv_timing(c, work_of(4, 64, {{3, 5, 2, 0}}, 3)).column_cycles, 1u + 5u);
+}
+
+TEST(LstmTiming, PointerReadsHideBehindEntriesButNotBehindEmptyColumns) {
+  LstmConfig c;
+  // One PE, columns 2, 3, 0, 0, 1 entries: pointer reads exposed for columns 0, 3 and 4 (after empty ones).
+  const lstm::LstmTiming t = lstm::spmv_timing(c, work_of(1, 8, {{2}, {3}, {0}, {0}, {1}}));
+  EXPECT_EQ(t.pointer_cycles, 3u);
+  EXPECT_EQ(t.column_cycles, 1u + 2 + 3 + 0 + 1 + 1 + 1);
+}
+
+TEST(LstmTiming, TheFifoDecouplesPesOnASkewedMatrix) {
+  // Two PEs with the same total, each loaded in alternate columns: with a FIFO of one column each
+  // column waits for the slower PE; with eight the PEs drift apart and overlap.
+  std::vector<std::vector<uint32_t>> columns;
+  for (int j = 0; j < 64; ++j) columns.push_back(j % 2 ? std::vector<uint32_t>{0, 4} : std::vector<uint32_t>{4, 0});
+  LstmConfig shallow, deep;
+  shallow.fifo_depth = 1;
+  deep.fifo_depth = 8;
+  const lstm::LstmTiming a = lstm::spmv_timing(shallow, work_of(2, 2, columns));
+  const lstm::LstmTiming b = lstm::spmv_timing(deep, work_of(2, 2, columns));
+  EXPECT_DOUBLE_EQ(a.pe_load().imbalance(), 1.0);
+  // Depth 1: column j starts when both PEs finished j - 1: 4 cycles per column (+ the exposed
+  // pointer reads, which overlap the other PE's work), ~ 64 x 4.
+  EXPECT_GE(a.column_cycles, 64u * 4);
+  // Depth 8: each PE works 32 x 4 cycles plus its 32 exposed pointer reads, the two in parallel.
+  EXPECT_LE(b.column_cycles, 32u * 4 + 32 + 8);
+  EXPECT_GT(a.broadcast_stall_cycles, b.broadcast_stall_cycles);
+  std::printf("skewed 2-PE matrix, 64 columns: FIFO depth 1: %llu cycles, depth 8: %llu cycles\n",
+              static_cast<unsigned long long>(a.column_cycles), static_cast<unsigned long long>(b.column_cycles));
+}
+
+lstm::SpmvWork work_of_matrix(const lstm_ref::CscMatrix& m) {
+  lstm::SpmvWork w;
+  w.pes = m.pes, w.rows = m.rows, w.cols = m.cols, w.channels = 1;
+  w.entries.assign(uint64_t{m.cols} * m.pes, 0);
+  for (uint32_t p = 0; p < m.pes; ++p) {
+    const lstm_ref::CscStream& s = m.streams[p];
+    for (uint32_t j = 0; j < m.cols; ++j) w.entries[uint64_t{j} * m.pes + p] = s.pointers[j + 1] - s.pointers[j];
+    for (const uint16_t e : s.entries) ++(lstm::entry_weight(e) ? w.nonzeros : w.padding);
+  }
+  return w;
+}
+
+TEST(LstmTiming, TenPercentSparseIsFasterThanDenseByAboutTheDensity) {
+  std::mt19937 rng(4);
+  const uint32_t rows = 1024, cols = 512, pes = 32;
+  // Magnitudes in [0.05, 1]: no weight quantizes to 0, so the dense matrix is full.
+  std::vector<double> dense_values = lstm_test::uniform(rng, uint64_t{rows} * cols, 0.05, 1.0);
+  for (size_t i = 0; i < dense_values.size(); i += 2) dense_values[i] = -dense_values[i];
+  auto encode = [&](double density) {
+    dlvpc::PruneOptions o;
+    o.density = density;
+    o.pes = pes;
+    const std::vector<double> pruned = dlvpc::prune_matrix(dense_values, rows, cols, o);
+    return dlvpc::encode_csc(dlvpc::quantize_matrix(pruned, rows, cols, 11), pes);
+  };
+  const LstmConfig c;
+  const lstm::LstmTiming dense = lstm::spmv_timing(c, work_of_matrix(encode(1.0)));
+  const lstm::LstmTiming sparse = lstm::spmv_timing(c, work_of_matrix(encode(0.1)));
+  const double speedup = double(dense.cycles) / double(sparse.cycles);
+  std::printf("1024 x 512 on 32 PEs: dense %llu cycles, 10%% sparse %llu cycles (%.2f%% entries with padding), "
+              "speedup %.2fx; sparse imbalance %.3f, effective %.2f GOPS, dense-equivalent %.2f GOPS\n",
+              static_cast<unsigned long long>(dense.cycles), static_cast<unsigned long long>(sparse.cycles),
+              100.0 * double(sparse.entries) / (double(rows) * cols), speedup, sparse.pe_load().imbalance(),
+              sparse.effective_gops(200.0), sparse.dense_equivalent_gops(200.0));
+  EXPECT_EQ(dense.cycles, uint64_t{rows} / pes * cols + 1 + 3);  // every column full: 32 entries per PE
+  EXPECT_GT(speedup, 6.0);
+  EXPECT_LT(speedup, 10.0);
+  EXPECT_NEAR(sparse.dense_equivalent_gops(200.0) / dense.dense_equivalent_gops(200.0), speedup, 1e-9);
+}
+
+// The ESE configuration (docs/lstm.md): 153 inputs, 1024 cells, a 512 projection, random weights
+// pruned to 10 % with load balancing over 32 PEs at 200 MHz. One time step: W x_t, R y_{t-1}, the
+// element-wise stage, the projection. A figure to compare with the paper's 82.7 us per step and its
+// 6.2x sparse/dense speedup (REFERENCE.md); the test only checks that it is in a sane range.
+TEST(LstmTiming, EseConfigurationPerStepLatency) {
+  std::mt19937 rng(12);
+  const LstmConfig c;  // 32 PEs, 200 MHz, FIFO depth 8, one multiplier per PE
+  struct Shape {
+    uint32_t rows, cols;
+    bool output;
+  };
+  const Shape shapes[] = {{4096, 153, false}, {4096, 512, false}, {512, 1024, true}};
+  auto step = [&](double density, lstm::LstmTiming& total) {
+    for (const Shape& s : shapes) {
+      const std::vector<double> values = lstm_test::uniform(rng, uint64_t{s.rows} * s.cols, -1.0, 1.0);
+      dlvpc::PruneOptions o;
+      o.density = density;
+      o.pes = c.pes;
+      const auto m = dlvpc::encode_csc(dlvpc::quantize_matrix(dlvpc::prune_matrix(values, s.rows, s.cols, o), s.rows,
+                                                              s.cols, 11), c.pes);
+      lstm::SpmvWork w = work_of_matrix(m);
+      w.acc_last = s.output;
+      total += lstm::spmv_timing(c, w);
+    }
+    total += lstm::gates_timing(c, 1024, 1);
+  };
+  lstm::LstmTiming sparse, dense;
+  step(0.1, sparse);
+  step(1.0, dense);
+  const double us = double(sparse.cycles) / c.clock_mhz, dense_us = double(dense.cycles) / c.clock_mhz;
+  const lstm::PeLoad load = sparse.pe_load();
+  std::printf("ESE configuration, one step: sparse %llu cycles = %.1f us (entries %.2f%% of dense, PE entries "
+              "%llu / %.1f / %llu, imbalance %.4f, broadcast stalls %llu, exposed pointer PE-cycles %llu), "
+              "%.1f effective GOPS, %.1f dense-equivalent GOPS; dense %.1f us; speedup %.2fx\n",
+              static_cast<unsigned long long>(sparse.cycles), us, 100.0 * double(sparse.entries) / double(dense.entries),
+              static_cast<unsigned long long>(load.min), load.mean, static_cast<unsigned long long>(load.max),
+              load.imbalance(), static_cast<unsigned long long>(sparse.broadcast_stall_cycles),
+              static_cast<unsigned long long>(sparse.pointer_cycles), sparse.effective_gops(c.clock_mhz),
+              sparse.dense_equivalent_gops(c.clock_mhz), dense_us, dense_us / us);
+  EXPECT_GT(us, 40.0);
+  EXPECT_LT(us, 120.0);
+  EXPECT_GT(dense_us / us, 5.0);
+}
+
+TEST(LstmTiming, GatesTakeTheCellsOverTheLanesPlusTheLatency) {
+  LstmConfig c;
+  c.elementwise_lanes = 32;
+  c.elementwise_latency = 12;
+  EXPECT_EQ(lstm::gates_timing(c, 1024, 1).cycles, 32u + 12);
+  EXPECT_EQ(lstm::gates_timing(c, 100, 3).cycles, 10u + 12);  // ceil(300 / 32)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+// A small layer every PE holds entries of (density 1), for the error cases.
+Layer small_layer(uint32_t pes) {
+  std::mt19937 rng(77);
+  const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, 6, 4, 0, false);
+  const auto seqs = lstm_test::random_sequences(rng, 1, 2, 6);
+  CompressOptions options;
+  options.prune.density = 1.0;
+  options.prune.pes = pes;
+  Layer l;
+  l.c = dlvpc::compress_lstm(model, seqs, options);
+  l.steps = 2;
+  l.inputs.push_back(lstm_ref::quantize16(seqs[0], l.c.fixed.x_frac));
+  return l;
+}
+
+uint32_t first_spmv(const LstmProgram& p) {
+  for (uint32_t i = 0; i < p.instructions.size(); ++i)
+    if (p.instructions[i].header.opcode == isa::kOpLstmSpmv) return i;
+  return 0;
+}
+
+TEST(LstmEngine, MalformedStreamsStopTheJobWithCodeAndIndex) {
+  constexpr uint32_t kPes = 4;
+  Bench b(lstm_bench(kPes));
+  const Layer l = small_layer(kPes);
+  LstmProgramOptions o;
+  o.steps = l.steps;
+  const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, b.lstm->config(), o);
+  // The first LOAD brings W's chunk: a row of chunk_bytes per PE; PE p's image: I + 1 pointers, entries.
+  const isa::Transfer& w_load = p.instructions[0].transfer;
+  const uint32_t spmv = first_spmv(p);
+  const uint32_t cols = l.c.fixed.input_size;
+  auto image_of = [&](std::vector<uint8_t>& constants, uint32_t pe) {
+    return constants.data() + w_load.ddr_offset + uint64_t{pe} * w_load.row_bytes;
+  };
+  b.run([&](RegisterInitiator& cpu) {
+    // 1. PE 1's pointer of column 1 points past the end of its chunk.
+    std::vector<uint8_t> constants = constants_of(p, l);
+    const uint32_t past = 1000000;
+    std::memcpy(image_of(constants, 1) + 4, &past, 4);
+    b.write_memory(kConstantsWindow, constants.data(), constants.size());
+    const auto x = bytes_of(interleave(l.inputs, l.steps, cols));
+    b.write_memory(kInputWindow, x.data(), x.size());
+    JobResult r = b.run_job(job_of(p));
+    EXPECT_EQ(r.status & ifu::kStatusError, ifu::kStatusError);
+    EXPECT_EQ(r.error_code, isa::kErrBadStream);
+    EXPECT_EQ(r.error_index, spmv);
+    ASSERT_EQ(b.lstm->stream_faults().size(), 1u);
+    EXPECT_EQ(b.lstm->stream_faults()[0].index, spmv);
+    EXPECT_EQ(b.lstm->stream_faults()[0].fault.pe, 1u);
+    EXPECT_EQ(b.lstm->stream_faults()[0].fault.check.error, lstm::kStreamPointerPastEnd);
+    EXPECT_EQ(b.lstm->stream_faults()[0].fault.check.index, 1u);
+    EXPECT_EQ(cpu.read(kLstmBase + lstm_regs::LAST_STREAM_ERROR),
+              uint64_t{lstm::kStreamPointerPastEnd} | (uint64_t{1} << lstm_regs::kStreamErrorPeShift));
+    EXPECT_EQ(cpu.read(kLstmBase + lstm_regs::LAST_STREAM_INDEX), 1u);
+    b.acknowledge();
+
+    // 2. PE 2's last entry skips past its slice (16 gate rows over 4 PEs: 4 rows each).
+    constants = constants_of(p, l);
+    uint32_t count = 0;
+    std::memcpy(&count, image_of(constants, 2) + uint64_t{cols} * 4, 4);  // pointers[cols]: the entry count
+    const uint32_t last_entry = count - 1;
+    uint8_t* entry = image_of(constants, 2) + (uint64_t{cols} + 1) * 4 + uint64_t{last_entry} * 2;
+    const uint16_t skipping = lstm::make_entry(5, 15);
+    std::memcpy(entry, &skipping, 2);
+    b.write_memory(kConstantsWindow, constants.data(), constants.size());
+    r = b.run_job(job_of(p));
+    EXPECT_EQ(r.error_code, isa::kErrBadStream);
+    EXPECT_EQ(r.error_index, spmv);
+    ASSERT_EQ(b.lstm->stream_faults().size(), 2u);
+    EXPECT_EQ(b.lstm->stream_faults()[1].fault.pe, 2u);
+    EXPECT_EQ(b.lstm->stream_faults()[1].fault.check.error, lstm::kStreamIndexPastSlice);
+    EXPECT_EQ(b.lstm->stream_faults()[1].fault.check.index, last_entry);
+    EXPECT_EQ(cpu.read(kLstmBase + lstm_regs::STREAM_ERRORS), 2u);
+    b.acknowledge();
+
+    // 3. The next job, with the streams intact, runs clean and bit-exact.
+    run_and_compare(b, l, p, "after the stream faults");
+  });
+}
+
+TEST(LstmEngine, OutOfRangeOffsetsAreErrorsWithTheirIndex) {
+  constexpr uint32_t kPes = 4;
+  Bench b(lstm_bench(kPes));
+  const Layer l = small_layer(kPes);
+  LstmProgramOptions o;
+  o.steps = 1;
+  const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *lstm_bench(kPes).lstm, o);
+  const uint32_t spmv = first_spmv(p);
+  const uint64_t vector_bytes = b.lstm->buffer_size(isa::kBufLstmVector);
+  b.run([&](RegisterInitiator&) {
+    b.write_memory(kConstantsWindow, p.constants.data(), p.constants.size());
+    // A LOAD past the end of the vector buffer: the IFU refuses it at decode.
+    JobSpec job = job_of(p);
+    job.program[1] = transfer(isa::kOpLoad, 0, isa::kBufLstmVector, static_cast<uint32_t>(vector_bytes - 8),
+                              builder::kArgConstants, 0, Block::linear(64));
+    JobResult r = b.run_job(job);
+    EXPECT_EQ(r.error_code, isa::kErrBufferOverrun);
+    EXPECT_EQ(r.error_index, 1u);
+    b.acknowledge();
+    // An LSTM_SPMV whose input runs past the vector buffer: the engine refuses it.
+    job = job_of(p);
+    job.program[spmv].lstm_spmv.input_offset = static_cast<uint32_t>(vector_bytes - 2);
+    r = b.run_job(job);
+    EXPECT_EQ(r.error_code, isa::kErrBufferOverrun);
+    EXPECT_EQ(r.error_index, spmv);
+    b.acknowledge();
+    // A product shift above 15 is a bad field; so is an LSTM_GATES without cells.
+    job = job_of(p);
+    job.program[spmv].lstm_spmv.product_shift = 16;
+    r = b.run_job(job);
+    EXPECT_EQ(r.error_code, isa::kErrBadField);
+    EXPECT_EQ(r.error_index, spmv);
+    b.acknowledge();
+    job = job_of(p);
+    for (auto& in : job.program)
+      if (in.header.opcode == isa::kOpLstmGates) in.lstm_gates.hidden = 0;
+    r = b.run_job(job);
+    EXPECT_EQ(r.error_code, isa::kErrBadField);
+    b.acknowledge();
+  });
+  EXPECT_EQ(b.lstm->stream_faults().size(), 0u);
+}
+
+TEST(LstmEngine, WithoutTheEngineItsOpcodesAreUnknown) {
+  Bench b;  // the fake CNN engine only
+  b.run([&](RegisterInitiator&) {
+    JobSpec job;
+    job.program = {blank(isa::kOpLstmGates), end_instruction()};
+    const JobResult r = b.run_job(job);
+    EXPECT_EQ(r.error_code, isa::kErrUnknownOpcode);
+    EXPECT_EQ(r.error_index, 0u);
+    b.acknowledge();
+    // And a LOAD into the LSTM engine's buffers, which nobody owns, overruns a buffer of size 0.
+    job.program = {load(0, 0, 0, 64, isa::kBufLstmVector), end_instruction()};
+    EXPECT_EQ(b.run_job(job).error_code, isa::kErrBufferOverrun);
+  });
+}
+
+TEST(LstmEngine, BothEnginesServeOneJob) {
+  // The fake CNN engine's CONV (a copy) and the LSTM engine's instructions in one program: the
+  // IFU dispatches each compute instruction to the engine that handles its opcode.
+  BenchOptions options = lstm_bench(4);
+  Bench b(options);
+  const Layer l = small_layer(4);
+  LstmProgramOptions o;
+  o.steps = l.steps;
+  LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *options.lstm, o);
+  p.instructions.insert(p.instructions.end() - 1, copy_tile(0, 0, 0, 64));
+  b.run([&](RegisterInitiator&) { run_and_compare(b, l, p, "with a CONV"); });
+  ASSERT_EQ(b.engine.executions.size(), 1u);
+  EXPECT_EQ(b.engine.executions[0].index, p.instructions.size() - 2);
+}
+
+TEST(LstmProgramBuilder, RefusesWhatDoesNotFitTheEngine) {
+  const Layer l = small_layer(4);
+  LstmConfig hw = *lstm_bench(4).lstm;
+  LstmProgramOptions o;
+  EXPECT_NO_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, hw, o));
+  LstmConfig other_pes = hw;
+  other_pes.pes = 8;  // the streams are encoded for 4 PEs
+  EXPECT_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, other_pes, o), builder::BuildError);
+  LstmConfig small_memory = hw;
+  small_memory.weight_memory_bytes = 64;  // W's and R's images take 76 + 52 B per PE
+  EXPECT_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, small_memory, o), builder::BuildError);
+  LstmConfig small_vector = hw;
+  small_vector.vector_buffer_bytes = 64;
+  EXPECT_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, small_vector, o), builder::BuildError);
+  lstm_ref::SparseLstm broken = l.c.sparse;
+  broken.r.streams[3].pointers.back() += 1;  // one entry more than the stream holds
+  EXPECT_THROW(builder::build_lstm_program(l.c.fixed, broken, hw, o), builder::BuildError);
+  o.channels = 0;
+  EXPECT_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, hw, o), builder::BuildError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Energy and figures per layer
+
+TEST(LstmEngine, EnergyAndFiguresGoToTheLayerTag) {
+  constexpr uint32_t kPes = 8;
+  Bench b(lstm_bench(kPes));
+  std::mt19937 rng(3);
+  const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, 12, 16, 8, true);
+  const auto seqs = lstm_test::random_sequences(rng, 2, 3, 12);
+  CompressOptions options;
+  options.prune.density = 0.25;
+  options.prune.pes = kPes;
+  Layer l;
+  l.c = dlvpc::compress_lstm(model, seqs, options);
+  l.steps = 3;
+  for (const auto& s : seqs) l.inputs.push_back(lstm_ref::quantize16(s, l.c.fixed.x_frac));
+  LstmProgramOptions o;
+  o.steps = 3;
+  o.channels = 2;
+  o.tag = 5;
+  const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *lstm_bench(kPes).lstm, o);
+  b.run([&](RegisterInitiator&) { run_and_compare(b, l, p, "energy layer"); });
+
+  const LstmEngine& e = *b.lstm;
+  ASSERT_EQ(e.layer_stats().count(5), 1u);
+  const LstmEngine::LayerStats& layer = e.layer_stats().at(5);
+  const lstm::LstmTiming& t = layer.timing;
+  EXPECT_EQ(layer.instructions, uint64_t{p.spmv_instructions} + p.gates_instructions);
+  // Per step: W, R and the projection once each, two channels; entries are counted once per walk.
+  const auto entries = [&](const lstm_ref::CscMatrix& m) {
+    uint64_t n = 0;
+    for (const auto& s : m.streams) n += s.entries.size();
+    return n;
+  };
+  const uint64_t walked = 3 * (entries(l.c.sparse.w) + entries(l.c.sparse.r) + entries(l.c.sparse.projection));
+  EXPECT_EQ(t.entries, walked);
+  EXPECT_EQ(t.macs, 2 * walked);
+  EXPECT_EQ(t.dense_macs, 3u * 2 * (64 * 12 + 64 * 8 + 8 * 16));
+  EXPECT_EQ(t.cells, 3u * 2 * 16);
+  const lstm::PeLoad load = t.pe_load();
+  EXPECT_GE(load.imbalance(), 1.0);
+  EXPECT_LT(load.imbalance(), 1.5);
+  EXPECT_GT(t.dense_equivalent_gops(200.0), t.effective_gops(200.0));
+
+  const EnergyLedger& ledger = b.ledger;
+  const TagId tag = layer.ledger_tag;
+  EXPECT_EQ(ledger.count_of(e.counters().weight_read, tag), walked);
+  EXPECT_EQ(ledger.count_of(e.counters().multiply, tag), 2 * walked);
+  EXPECT_EQ(ledger.count_of(e.counters().accumulator, tag), 2 * walked);
+  EXPECT_EQ(ledger.count_of(e.counters().weight_read, kUntagged), 0u);
+  EXPECT_EQ(ledger.count_of(e.counters().lut_read, tag), 3u * 2 * 16 * 10);
+  EXPECT_GT(ledger.count_of(e.counters().broadcast, tag), 0u);
+  EXPECT_GT(ledger.count_of(e.counters().pointer_read, tag), 0u);
+  for (const char* name : {"read", "write"})
+    EXPECT_GT(ledger.count_of(ledger.find(std::string(e.name()) + ".vector_buffer", name), tag), 0u) << name;
+  // The layer's LOADs (weights, constants, inputs) and STOREs moved DRAM bytes under its tag.
+  EXPECT_GE(ledger.dram_traffic(tag).read_bytes, p.input_bytes);
+  EXPECT_GE(ledger.dram_traffic(tag).write_bytes, p.output_bytes);
+
+  nlohmann::json report;
+  e.report(report, 0);
+  ASSERT_EQ(report["layers"].size(), 1u);
+  EXPECT_EQ(report["layers"][0]["tag"], 5);
+  EXPECT_EQ(report["layers"][0]["entries"], walked);
+  EXPECT_GT(report["layers"][0]["energy_by_level_pJ"]["mac"].get<double>(), 0.0);
+  EXPECT_GT(report["layers"][0]["energy_by_level_pJ"]["rf"].get<double>(), 0.0);
+  EXPECT_GT(report["layers"][0]["energy_by_level_pJ"]["array"].get<double>(), 0.0);
+  EXPECT_GT(report["layers"][0]["energy_by_level_pJ"]["buffer"].get<double>(), 0.0);
+  EXPECT_GT(report["layers"][0]["energy_by_level_pJ"]["dram"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace dlvp::test

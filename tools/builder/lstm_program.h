@@ -1,0 +1,52 @@
+// The LSTM program builder: one quantized, CSC-encoded LSTM layer (lstm_reference.h's FixedLstm +
+// SparseLstm, as dlvpc's compress_lstm produces them) -> the instruction stream that runs it on the
+// sparse LSTM engine for a number of time steps and channels, the constants blob (weight stream
+// chunks, biases, peepholes, initial state) and the DDR layout (docs/lstm.md, "Engine: programs").
+//
+// The weights stay resident: every matrix is cut into column chunks (at most max_chunk_cols
+// columns each) that are loaded once into the PEs' weight memories; a BuildError says so when they
+// do not fit (streaming chunks per step from DDR is the compiler's next step). Per time step:
+// LOAD x_t, LSTM_SPMV over W's chunks (the first from the bias), over R's chunks, LSTM_GATES, the
+// projection's chunks (the last one producing y), STORE y_t. Dependency tokens order x_t's buffer
+// (load <-> compute) and the output's (compute <-> store).
+#pragma once
+#include "ip/ifu/isa.h"
+#include "ip/lstm/lstm_config.h"
+#include "tests/reference/lstm_reference.h"
+#include "tools/builder/program.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace dlvp::builder {
+
+struct LstmProgramOptions {
+  uint32_t steps = 1;
+  uint32_t channels = 1;          // independent sequences, run together
+  uint32_t max_chunk_cols = 0;    // columns per LSTM_SPMV; 0: a whole matrix per instruction
+  uint32_t tag = 0;               // Header.tag of every instruction (the layer)
+};
+
+// Where the program reads and writes DDR (ARG_BASE[arg] + offset), all int16 little-endian:
+//   kArgInput:     x [steps][channels][input_size]
+//   kArgOutput:    y [steps][channels][output_size], then the last cell state c [channels][hidden]
+//   kArgConstants: `constants` (weight chunks, bias, peepholes, then the initial state at
+//                  initial_state_offset: r [channels][recurrent_size], c [channels][hidden], zeros
+//                  unless the caller writes a state there)
+struct LstmProgram {
+  std::vector<isa::Instruction> instructions;  // ends with END
+  std::vector<uint8_t> constants;
+  uint64_t initial_state_offset = 0;
+  uint64_t input_bytes = 0, output_bytes = 0;
+  uint64_t final_c_offset = 0;  // in the output window
+  uint32_t spmv_instructions = 0, gates_instructions = 0;
+
+  std::vector<uint8_t> instruction_bytes() const;
+};
+
+// Throws BuildError when the model does not fit the engine (weights, vector buffer, PE count of the
+// streams) or the model is inconsistent.
+LstmProgram build_lstm_program(const lstm_ref::FixedLstm& model, const lstm_ref::SparseLstm& sparse,
+                               const LstmConfig& hw, const LstmProgramOptions& options);
+
+}  // namespace dlvp::builder
