@@ -18,7 +18,7 @@ import time
 
 # Sets OMP_WAIT_POLICY before torch loads (see fashion_data.py); the data set readers.
 from fashion_data import (DEFAULT_DATA_DIR, IMAGE_SIZE, NUM_CLASSES, THREADS, accuracy_percent,  # noqa: E402
-                          load_split)
+                          load_split, train_epochs)
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
@@ -58,34 +58,6 @@ class WithSoftmax(nn.Module):
 
     def forward(self, x):
         return torch.softmax(self.logits_model(x), dim=1)
-
-
-def train(model, train_x, train_y, test_x, test_y, epochs, generator):
-    """Returns the seconds spent training (the per-epoch test evaluation is not counted)."""
-    train_seconds = 0.0
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    # Cosine decay to zero over all steps: the last epoch settles instead of jittering by ~1%.
-    steps_per_epoch = (len(train_x) + BATCH_SIZE - 1) // BATCH_SIZE
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
-    loss_fn = nn.CrossEntropyLoss()
-    for epoch in range(1, epochs + 1):
-        epoch_start = time.monotonic()
-        model.train()
-        order = torch.randperm(len(train_x), generator=generator)
-        total_loss = 0.0
-        for start in range(0, len(order), BATCH_SIZE):
-            batch = order[start:start + BATCH_SIZE]
-            optimizer.zero_grad()
-            loss = loss_fn(model(train_x[batch]), train_y[batch])
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total_loss += float(loss) * len(batch)
-        train_seconds += time.monotonic() - epoch_start
-        test_acc = accuracy_percent(model, test_x, test_y)
-        print(f"epoch {epoch}/{epochs}: train loss {total_loss / len(order):.4f}, "
-              f"test accuracy {test_acc:.2f}%", flush=True)
-    return train_seconds
 
 
 def export_onnx(model, path):
@@ -155,7 +127,8 @@ def main():
           f"torch {torch.__version__}, {THREADS} threads", flush=True)
 
     start = time.monotonic()
-    train_seconds = train(model, train_x, train_y, test_x, test_y, args.epochs, generator)
+    train_seconds = train_epochs(model, (train_x, train_y, test_x, test_y), args.epochs, generator, LEARNING_RATE,
+                                 BATCH_SIZE)
     print(f"training took {train_seconds:.1f} s "
           f"({time.monotonic() - start:.1f} s with the per-epoch tests)")
 

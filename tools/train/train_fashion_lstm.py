@@ -27,10 +27,10 @@ import json
 import os
 import shlex
 import sys
-import time
 
 # Sets OMP_WAIT_POLICY before torch loads (see fashion_data.py); the data set readers.
-from fashion_data import DEFAULT_DATA_DIR, IMAGE_SIZE, NUM_CLASSES, THREADS, accuracy_percent, load_split
+from fashion_data import (DEFAULT_DATA_DIR, IMAGE_SIZE, NUM_CLASSES, THREADS, accuracy_percent, load_split,
+                          train_epochs)
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
@@ -101,34 +101,6 @@ def apply_masks(model, masks):
             weight.mul_(mask)
 
 
-def train(model, data, epochs, generator, masks=None, learning_rate=LEARNING_RATE):
-    """Adam with cosine decay; pruned weights are put back to zero after every step."""
-    train_x, train_y, test_x, test_y = data
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    steps_per_epoch = (len(train_x) + BATCH_SIZE - 1) // BATCH_SIZE
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
-    loss_fn = nn.CrossEntropyLoss()
-    seconds = 0.0
-    for epoch in range(1, epochs + 1):
-        start = time.monotonic()
-        model.train()
-        order = torch.randperm(len(train_x), generator=generator)
-        total_loss = 0.0
-        for first in range(0, len(order), BATCH_SIZE):
-            batch = order[first:first + BATCH_SIZE]
-            optimizer.zero_grad()
-            loss = loss_fn(model(train_x[batch]), train_y[batch])
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            apply_masks(model, masks)
-            total_loss += float(loss) * len(batch)
-        seconds += time.monotonic() - start
-        print(f"  epoch {epoch}/{epochs}: train loss {total_loss / len(order):.4f}, "
-              f"test accuracy {accuracy_percent(model, test_x, test_y):.2f}%", flush=True)
-    return seconds
-
-
 def prune_with_retraining(dense_state, data, schedule, pes, balanced, generator):
     """Prunes a copy of the dense model step by step (density, epochs) with retraining."""
     model = FashionLstm()
@@ -140,7 +112,8 @@ def prune_with_retraining(dense_state, data, schedule, pes, balanced, generator)
         apply_masks(model, masks)
         print(f"{'load-balanced' if balanced else 'global'} pruning to {100 * density:.0f}% "
               f"(before retraining: {accuracy_percent(model, data[2], data[3]):.2f}%)", flush=True)
-        seconds += train(model, data, epochs, generator, masks, LEARNING_RATE / 2)
+        seconds += train_epochs(model, data, epochs, generator, LEARNING_RATE / 2, BATCH_SIZE,
+                                lambda: apply_masks(model, masks), indent="  ")
     return model, seconds
 
 
@@ -305,7 +278,8 @@ def main():
     model = FashionLstm()
     print(f"seed {args.seed}, {args.epochs} dense epochs, batch {BATCH_SIZE}, "
           f"{sum(p.numel() for p in model.parameters())} parameters, torch {torch.__version__}", flush=True)
-    dense_seconds = train(model, data, args.epochs, torch.Generator().manual_seed(args.seed))
+    dense_seconds = train_epochs(model, data, args.epochs, torch.Generator().manual_seed(args.seed), LEARNING_RATE,
+                                 BATCH_SIZE, indent="  ")
     dense_accuracy = accuracy_percent(model, test_x, test_y)
     print(f"dense: {dense_accuracy:.2f}% after {dense_seconds:.1f} s", flush=True)
     dense_state = {k: v.clone() for k, v in model.state_dict().items()}
