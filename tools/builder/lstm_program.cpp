@@ -1,6 +1,8 @@
 #include "tools/builder/lstm_program.h"
 
 #include <algorithm>
+#include <array>
+#include <initializer_list>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -23,7 +25,7 @@ struct Chunk {
   uint64_t ddr_offset = 0;     // in the constants: pes rows of `bytes`
 };
 
-// Lays out the constants blob and the weight memories.
+// Cuts matrices into column chunks and lays out the constants blob.
 class Layout {
  public:
   Layout(const LstmConfig& hw, std::vector<uint8_t>& constants) : hw_(hw), constants_(constants) {}
@@ -40,31 +42,43 @@ class Layout {
     return at;
   }
 
-  // Cuts `m` into column chunks of at most `max_cols` and places each PE's image of each chunk (the
-  // range's pointers, then its entries) in the constants and in the weight memories.
-  std::vector<Chunk> place_matrix(const lstm_ref::CscMatrix& m, uint32_t max_cols, const char* name) {
+  // Cuts `m` into column chunks of at most `max_cols` columns (0: no limit) whose largest PE image
+  // takes at most `budget` bytes (0: no limit): as many columns per chunk as fit, so streaming
+  // issues as few LOADs and SPMVs as the memory allows. Weight and DDR offsets are left to place().
+  std::vector<Chunk> cut(const lstm_ref::CscMatrix& m, uint32_t max_cols, uint64_t budget, const char* name) const {
     if (m.pes != hw_.pes || m.streams.size() != hw_.pes)
       fail(std::string(name) + " is encoded for " + std::to_string(m.pes) + " PEs, the engine has " +
            std::to_string(hw_.pes));
     for (uint32_t p = 0; p < m.pes; ++p) check_stream(m, p, name);
+    const uint32_t limit = max_cols ? max_cols : m.cols;
     std::vector<Chunk> chunks;
-    const uint32_t step = max_cols ? max_cols : m.cols;
-    for (uint32_t a = 0; a < m.cols; a += step) {
+    for (uint32_t a = 0; a < m.cols;) {
       Chunk c;
       c.first_col = a;
-      c.cols = std::min(step, m.cols - a);
-      for (const lstm_ref::CscStream& s : m.streams)
-        c.bytes = std::max<uint32_t>(c.bytes, static_cast<uint32_t>(image_bytes(s, a, c.cols)));
-      c.weight_offset = static_cast<uint32_t>(weight_cursor_);
-      weight_cursor_ += c.bytes;
-      if (weight_cursor_ > hw_.weight_memory_bytes)
-        fail(std::string(name) + "'s chunks need " + std::to_string(weight_cursor_) + " B of weight memory per PE, the " +
-             "engine has " + std::to_string(hw_.weight_memory_bytes) + " B");
-      c.ddr_offset = reserve(uint64_t{c.bytes} * hw_.pes);
-      for (uint32_t p = 0; p < hw_.pes; ++p) write_image(m.streams[p], a, c.cols, c.ddr_offset + uint64_t{p} * c.bytes);
+      while (a + c.cols < m.cols && c.cols < limit) {
+        const uint32_t bytes = image_bytes(m, a, c.cols + 1);
+        if (budget && bytes > budget) break;
+        c.bytes = bytes;
+        ++c.cols;
+      }
+      if (c.cols == 0)
+        fail(std::string(name) + "'s column " + std::to_string(a) + " needs " + std::to_string(image_bytes(m, a, 1)) +
+             " B per PE, more than half of the " + std::to_string(hw_.weight_memory_bytes) +
+             " B weight memory a streamed chunk may use");
+      a += c.cols;
       chunks.push_back(c);
     }
     return chunks;
+  }
+
+  // Writes each PE's image of each chunk (the range's pointers, then its entries) into the
+  // constants: one row of `bytes` per PE, so one 2-D LOAD brings a chunk to all PEs.
+  void place(const lstm_ref::CscMatrix& m, std::vector<Chunk>& chunks) {
+    for (Chunk& c : chunks) {
+      c.ddr_offset = reserve(uint64_t{c.bytes} * hw_.pes);
+      for (uint32_t p = 0; p < hw_.pes; ++p)
+        write_image(m.streams[p], c.first_col, c.cols, c.ddr_offset + uint64_t{p} * c.bytes);
+    }
   }
 
  private:
@@ -80,8 +94,12 @@ class Layout {
       fail(std::string(name) + ": PE " + std::to_string(pe) + "'s stream: " + lstm::to_string(check.error) +
            " (index " + std::to_string(check.index) + ")");
   }
-  static uint64_t image_bytes(const lstm_ref::CscStream& s, uint32_t first, uint32_t cols) {
-    return lstm::stream_image_bytes(cols, s.pointers[first + cols] - s.pointers[first]);
+  // The largest PE image of columns [first, first + cols).
+  static uint32_t image_bytes(const lstm_ref::CscMatrix& m, uint32_t first, uint32_t cols) {
+    uint64_t bytes = 0;
+    for (const lstm_ref::CscStream& s : m.streams)
+      bytes = std::max(bytes, lstm::stream_image_bytes(cols, s.pointers[first + cols] - s.pointers[first]));
+    return static_cast<uint32_t>(bytes);
   }
   void write_image(const lstm_ref::CscStream& s, uint32_t first, uint32_t cols, uint64_t at) {
     std::memcpy(constants_.data() + at, s.pointers.data() + first, (uint64_t{cols} + 1) * lstm::kPointerBytes);
@@ -93,7 +111,52 @@ class Layout {
 
   const LstmConfig& hw_;
   std::vector<uint8_t>& constants_;
-  uint64_t weight_cursor_ = 0;
+};
+
+// Appends instructions and derives their tokens (as the CNN's scheduler.h does): an instruction
+// names the earlier instructions of the neighbouring queues it must follow; it pops a token from
+// each such queue unless an earlier POP of its queue already covers that instruction, and the
+// matching PUSH goes on the instruction waited for. Tokens are counters matched in order, so every
+// PUSH has its POP, each POP's token is pushed earlier in program order (no deadlock at any queue
+// depth), and the queues' in-order execution makes waiting for one instruction wait for all
+// earlier ones of its queue.
+class TokenedProgram {
+ public:
+  static constexpr int64_t kNone = -1;
+
+  explicit TokenedProgram(std::vector<isa::Instruction>& out) : out_(out) {}
+
+  // Appends `in` after the instructions (program indices; kNone skips) in `after`; returns its index.
+  int64_t append(isa::Instruction in, std::initializer_list<int64_t> after = {}) {
+    const int q = isa::queue_of(in.header.opcode);
+    std::array<int64_t, 3> latest = {kNone, kNone, kNone};  // per queue: the latest instruction waited for
+    for (const int64_t index : after) {
+      if (index == kNone) continue;
+      const int from = isa::queue_of(out_[static_cast<size_t>(index)].header.opcode);
+      if (from == q) continue;  // in-order queue
+      if (q == isa::kQueueNone || (from != q - 1 && from != q + 1))
+        fail("internal: a dependency between queues that are not neighbours");
+      latest[from] = std::max(latest[from], index);
+    }
+    for (int from = 0; from < 3; ++from) {
+      if (latest[from] == kNone) continue;
+      int64_t& covered = covered_[from][q];
+      const int64_t needed = seq_[static_cast<size_t>(latest[from])];
+      if (needed <= covered) continue;  // an earlier POP of this queue waited for it or a later one
+      covered = needed;
+      in.header.deps |= from < q ? isa::kPopPrev : isa::kPopNext;
+      out_[static_cast<size_t>(latest[from])].header.deps |= from < q ? isa::kPushNext : isa::kPushPrev;
+    }
+    out_.push_back(in);
+    seq_.push_back(q < 3 ? count_[q]++ : 0);
+    return static_cast<int64_t>(out_.size() - 1);
+  }
+
+ private:
+  std::vector<isa::Instruction>& out_;
+  std::vector<int64_t> seq_;          // each instruction's position in its queue
+  std::array<int64_t, 3> count_{};    // instructions per queue so far
+  int64_t covered_[3][3] = {{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}};  // [from][to]
 };
 
 isa::Instruction blank(uint8_t opcode, uint8_t deps, uint32_t tag) {
@@ -156,41 +219,45 @@ VectorPlan plan_vector(const lstm_ref::FixedLstm& m, uint32_t channels, uint64_t
   return v;
 }
 
-class StepEmitter {
- public:
-  StepEmitter(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o, const VectorPlan& v, LstmProgram& p)
-      : m_(m), o_(o), v_(v), p_(p) {}
+// One matrix's pass of a time step: its chunks and how its LSTM_SPMVs read and write.
+struct MatrixPass {
+  std::vector<Chunk> chunks;
+  uint32_t rows = 0;
+  uint64_t input = 0;
+  uint32_t input_stride = 0;
+  int product_shift = 0, output_shift = 0;
+  uint16_t first_flags = 0, last_flags = 0;  // on the first / last chunk
+};
 
-  // The chunks of one matrix as LSTM_SPMVs. `first_flags` / `last_flags` go to the first / last
-  // chunk, `first_deps` / `last_deps` likewise.
-  void spmv(const std::vector<Chunk>& chunks, uint32_t rows, uint64_t input, uint32_t input_stride, int shift,
-            uint16_t first_flags, uint16_t last_flags, uint8_t first_deps, uint8_t last_deps, int output_shift = 0) {
-    for (size_t k = 0; k < chunks.size(); ++k) {
-      const Chunk& c = chunks[k];
-      const bool first = k == 0, last = k + 1 == chunks.size();
-      isa::Instruction in = blank(isa::kOpLstmSpmv, (first ? first_deps : 0) | (last ? last_deps : 0), o_.tag);
-      isa::LstmSpmv& s = in.lstm_spmv;
-      s.header.flags = static_cast<uint16_t>((first ? first_flags : 0) | (last ? last_flags : 0));
-      s.weight_offset = c.weight_offset;
-      s.chunk_bytes = c.bytes;
-      s.rows = rows;
-      s.first_col = static_cast<uint16_t>(c.first_col);
-      s.cols = static_cast<uint16_t>(c.cols);
-      s.input_offset = static_cast<uint32_t>(input);
-      s.input_stride = input_stride;
-      s.acc_offset = static_cast<uint32_t>(v_.acc);
-      s.bias_offset = static_cast<uint32_t>(v_.bias);
-      s.output_offset = static_cast<uint32_t>(v_.r);
-      s.channels = static_cast<uint16_t>(o_.channels);
-      s.product_shift = static_cast<uint8_t>(shift);
-      s.output_shift = static_cast<int8_t>(output_shift);
-      p_.instructions.push_back(in);
-      ++p_.spmv_instructions;
-    }
+// The instruction fields of LSTM_SPMV and LSTM_GATES; the caller orders them.
+class InstructionMaker {
+ public:
+  InstructionMaker(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o, const VectorPlan& v) : m_(m), o_(o), v_(v) {}
+
+  isa::Instruction spmv(const MatrixPass& pass, size_t k, uint32_t weight_offset) const {
+    const Chunk& c = pass.chunks[k];
+    const bool first = k == 0, last = k + 1 == pass.chunks.size();
+    isa::Instruction in = blank(isa::kOpLstmSpmv, 0, o_.tag);
+    isa::LstmSpmv& s = in.lstm_spmv;
+    s.header.flags = static_cast<uint16_t>((first ? pass.first_flags : 0) | (last ? pass.last_flags : 0));
+    s.weight_offset = weight_offset;
+    s.chunk_bytes = c.bytes;
+    s.rows = pass.rows;
+    s.first_col = static_cast<uint16_t>(c.first_col);
+    s.cols = static_cast<uint16_t>(c.cols);
+    s.input_offset = static_cast<uint32_t>(pass.input);
+    s.input_stride = pass.input_stride;
+    s.acc_offset = static_cast<uint32_t>(v_.acc);
+    s.bias_offset = static_cast<uint32_t>(v_.bias);
+    s.output_offset = static_cast<uint32_t>(v_.r);
+    s.channels = static_cast<uint16_t>(o_.channels);
+    s.product_shift = static_cast<uint8_t>(pass.product_shift);
+    s.output_shift = static_cast<int8_t>(pass.output_shift);
+    return in;
   }
 
-  void gates(uint8_t deps) {
-    isa::Instruction in = blank(isa::kOpLstmGates, deps, o_.tag);
+  isa::Instruction gates() const {
+    isa::Instruction in = blank(isa::kOpLstmGates, 0, o_.tag);
     isa::LstmGates& g = in.lstm_gates;
     g.header.flags = m_.peephole.empty() ? 0 : isa::kFlagPeephole;
     g.acc_offset = static_cast<uint32_t>(v_.acc);
@@ -203,15 +270,13 @@ class StepEmitter {
     g.c_frac = static_cast<int8_t>(m_.c_frac);
     g.h_frac = static_cast<int8_t>(m_.h_frac);
     g.peephole_frac = static_cast<int8_t>(m_.peephole_frac);
-    p_.instructions.push_back(in);
-    ++p_.gates_instructions;
+    return in;
   }
 
  private:
   const lstm_ref::FixedLstm& m_;
   const LstmProgramOptions& o_;
   const VectorPlan& v_;
-  LstmProgram& p_;
 };
 
 void check_fits_isa(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o) {
@@ -231,6 +296,17 @@ std::vector<uint8_t> LstmProgram::instruction_bytes() const {
   return bytes;
 }
 
+namespace {
+
+uint64_t chunk_bytes(const std::vector<MatrixPass>& passes) {
+  uint64_t bytes = 0;
+  for (const MatrixPass& pass : passes)
+    for (const Chunk& c : pass.chunks) bytes += c.bytes;
+  return bytes;
+}
+
+}  // namespace
+
 LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::SparseLstm& sparse, const LstmConfig& hw,
                                const LstmProgramOptions& o) {
   try {
@@ -245,48 +321,111 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   LstmProgram p;
   const VectorPlan v = plan_vector(m, ch, hw.vector_buffer_bytes);
 
+  // The passes of a step: W from the bias, R onto it, (LSTM_GATES), the projection producing y.
+  std::vector<MatrixPass> passes(projection ? 3 : 2);
+  passes[0].rows = passes[1].rows = m.gate_rows();
+  passes[0].input = v.x, passes[0].input_stride = I, passes[0].product_shift = m.w_shift();
+  passes[0].first_flags = isa::kFlagAccFirst;
+  passes[1].input = v.r, passes[1].input_stride = Rn, passes[1].product_shift = m.r_shift();
+  if (projection) {
+    passes[2].rows = P, passes[2].input = v.h, passes[2].input_stride = H;
+    passes[2].first_flags = isa::kFlagAccFirst | isa::kFlagNoBias, passes[2].last_flags = isa::kFlagAccLast;
+    passes[2].output_shift = m.projection_acc_frac() - m.y_frac;
+  }
+  const lstm_ref::CscMatrix* matrices[] = {&sparse.w, &sparse.r, &sparse.projection};
+  const char* names[] = {"W", "R", "the projection"};
+
+  // The choice: resident when every chunk fits the weight memories at once, else (or when asked)
+  // streamed in chunks of at most half a PE's memory.
   Layout layout(hw, p.constants);
-  const std::vector<Chunk> w = layout.place_matrix(sparse.w, o.max_chunk_cols, "W");
-  const std::vector<Chunk> r = layout.place_matrix(sparse.r, o.max_chunk_cols, "R");
-  const std::vector<Chunk> proj =
-      projection ? layout.place_matrix(sparse.projection, o.max_chunk_cols, "the projection") : std::vector<Chunk>{};
+  auto cut_all = [&](uint64_t budget) {
+    for (size_t i = 0; i < passes.size(); ++i) passes[i].chunks = layout.cut(*matrices[i], o.max_chunk_cols, budget, names[i]);
+  };
+  cut_all(0);
+  p.streamed = o.stream_weights || chunk_bytes(passes) > hw.weight_memory_bytes;
+  const uint32_t half = static_cast<uint32_t>(hw.weight_memory_bytes / 2 / lstm::kPointerBytes * lstm::kPointerBytes);
+  if (p.streamed) cut_all(half);
+  uint64_t resident_offset = 0;
+  for (size_t i = 0; i < passes.size(); ++i) {
+    layout.place(*matrices[i], passes[i].chunks);
+    p.weight_chunks += static_cast<uint32_t>(passes[i].chunks.size());
+    if (!p.streamed)
+      for (Chunk& c : passes[i].chunks) c.weight_offset = static_cast<uint32_t>(resident_offset), resident_offset += c.bytes;
+  }
+  (p.streamed ? p.weight_bytes_per_step : p.weight_bytes_resident) = chunk_bytes(passes) * hw.pes;
   const uint64_t bias = layout.add(m.bias.data(), m.bias.size() * kBiasBytes);
   const uint64_t peephole = layout.add(m.peephole.data(), m.peephole.size() * kValueBytes);
   p.initial_state_offset = layout.reserve(uint64_t{ch} * (Rn + H) * kValueBytes);
   const uint64_t initial_c = p.initial_state_offset + uint64_t{ch} * Rn * kValueBytes;
 
-  // Set-up: the weight chunks (one 2-D LOAD each: a row per PE), bias, peepholes, initial state.
-  auto& out = p.instructions;
-  for (const auto* chunks : {&w, &r, &proj})
-    for (const Chunk& c : *chunks)
-      out.push_back(transfer(isa::kOpLoad, 0, tag, isa::kBufLstmWeight, c.weight_offset, kArgConstants, c.ddr_offset,
-                             hw.pes, c.bytes, c.bytes, hw.weight_memory_bytes));
-  out.push_back(linear(isa::kOpLoad, 0, tag, v.bias, kArgConstants, bias, m.bias.size() * kBiasBytes));
+  using Index = int64_t;
+  constexpr Index kNone = TokenedProgram::kNone;
+  TokenedProgram prog(p.instructions);
+  auto load_chunk = [&](const Chunk& c, uint32_t weight_offset, Index after) {
+    return prog.append(transfer(isa::kOpLoad, 0, tag, isa::kBufLstmWeight, weight_offset, kArgConstants, c.ddr_offset,
+                                hw.pes, c.bytes, c.bytes, hw.weight_memory_bytes),
+                       {after});
+  };
+  // Set-up: resident chunks (one 2-D LOAD each: a row per PE), bias, peepholes, initial state.
+  if (!p.streamed)
+    for (const MatrixPass& pass : passes)
+      for (const Chunk& c : pass.chunks) load_chunk(c, c.weight_offset, kNone);
+  prog.append(linear(isa::kOpLoad, 0, tag, v.bias, kArgConstants, bias, m.bias.size() * kBiasBytes));
   if (!m.peephole.empty())
-    out.push_back(linear(isa::kOpLoad, 0, tag, v.peephole, kArgConstants, peephole, m.peephole.size() * kValueBytes));
-  out.push_back(linear(isa::kOpLoad, 0, tag, v.r, kArgConstants, p.initial_state_offset, uint64_t{ch} * Rn * kValueBytes));
-  out.push_back(linear(isa::kOpLoad, 0, tag, v.c, kArgConstants, initial_c, uint64_t{ch} * H * kValueBytes));
+    prog.append(linear(isa::kOpLoad, 0, tag, v.peephole, kArgConstants, peephole, m.peephole.size() * kValueBytes));
+  prog.append(linear(isa::kOpLoad, 0, tag, v.r, kArgConstants, p.initial_state_offset, uint64_t{ch} * Rn * kValueBytes));
+  const Index setup = prog.append(linear(isa::kOpLoad, 0, tag, v.c, kArgConstants, initial_c, uint64_t{ch} * H * kValueBytes));
 
-  StepEmitter emit(m, o, v, p);
+  // Who last wrote or read each buffer region, for the tokens.
+  Index x_load = kNone, x_reader = kNone, y_writer = kNone, y_store = kNone, gates = kNone;
+  Index half_reader[2] = {kNone, kNone};  // streaming: the last SPMV reading each half
   const uint64_t x_bytes = uint64_t{ch} * I * kValueBytes, y_bytes = uint64_t{ch} * Rn * kValueBytes;
+  auto load_x = [&](uint32_t t) {
+    x_load = prog.append(linear(isa::kOpLoad, 0, tag, v.x, kArgInput, t * x_bytes, x_bytes), {x_reader});
+  };
+
+  // Streaming: chunk uses in program order over all steps; use u lives in half u % 2 and is loaded
+  // one use ahead (its LOAD precedes the SPMV of use u - 1), after the SPMV of use u - 2 has
+  // finished reading that half.
+  const size_t per_step = p.weight_chunks, uses = size_t{T} * per_step;
+  std::vector<Index> use_load(p.streamed ? uses : 0, kNone);
+  auto load_use = [&](size_t u) {
+    size_t k = u % per_step;
+    const uint32_t t = static_cast<uint32_t>(u / per_step);
+    if (k == 0) load_x(t);  // x_t goes before its step's first chunk
+    const MatrixPass* pass = &passes[0];
+    while (k >= pass->chunks.size()) k -= pass->chunks.size(), ++pass;
+    use_load[u] = load_chunk(pass->chunks[k], static_cast<uint32_t>(u % 2) * half, half_reader[u % 2]);
+  };
+
+  const InstructionMaker make(m, o, v);
+  size_t use = 0;
+  if (p.streamed) load_use(0);
   for (uint32_t t = 0; t < T; ++t) {
-    const bool more = t + 1 < T;
-    // x_t's buffer: the load waits until the previous step's input product has read it.
-    out.push_back(linear(isa::kOpLoad, isa::kPushNext | (t ? isa::kPopNext : 0), tag, v.x, kArgInput, t * x_bytes, x_bytes));
-    emit.spmv(w, m.gate_rows(), v.x, I, m.w_shift(), isa::kFlagAccFirst, 0, isa::kPopPrev, more ? isa::kPushPrev : 0);
-    emit.spmv(r, m.gate_rows(), v.r, Rn, m.r_shift(), 0, 0, 0, 0);
-    // The instruction that writes y_t (into r) waits until y_{t-1} is stored, then lets y_t's store go.
-    const uint8_t output_deps = isa::kPushNext | (t ? isa::kPopNext : 0);
-    emit.gates(projection ? 0 : output_deps);
-    if (projection)
-      emit.spmv(proj, P, v.h, H, 0, isa::kFlagAccFirst | isa::kFlagNoBias, isa::kFlagAccLast, 0, output_deps,
-                m.projection_acc_frac() - m.y_frac);
-    out.push_back(linear(isa::kOpStore, isa::kPopPrev | (more ? isa::kPushPrev : 0), tag, v.r, kArgOutput,
-                         t * y_bytes, y_bytes));
+    if (!p.streamed) load_x(t);
+    for (size_t i = 0; i < passes.size(); ++i) {
+      const MatrixPass& pass = passes[i];
+      if (i == 2) gates = prog.append(make.gates());  // writes h, read by the projection
+      for (size_t k = 0; k < pass.chunks.size(); ++k, ++use) {
+        if (p.streamed && use + 1 < uses) load_use(use + 1);
+        const bool writes_y = (pass.last_flags & isa::kFlagAccLast) && k + 1 == pass.chunks.size();
+        const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : pass.chunks[k].weight_offset;
+        const Index spmv = prog.append(make.spmv(pass, k, offset), {setup, i == 0 ? x_load : kNone,
+                                                                     p.streamed ? use_load[use] : kNone,
+                                                                     writes_y ? y_store : kNone});
+        ++p.spmv_instructions;
+        if (i == 0) x_reader = spmv;
+        if (p.streamed) half_reader[use % 2] = spmv;
+        if (writes_y) y_writer = spmv;
+      }
+    }
+    if (!projection) y_writer = gates = prog.append(make.gates(), {y_store});  // h_t is y_t
+    ++p.gates_instructions;
+    y_store = prog.append(linear(isa::kOpStore, 0, tag, v.r, kArgOutput, t * y_bytes, y_bytes), {y_writer});
   }
   p.final_c_offset = T * y_bytes;
-  out.push_back(linear(isa::kOpStore, 0, tag, v.c, kArgOutput, p.final_c_offset, uint64_t{ch} * H * kValueBytes));
-  out.push_back(blank(isa::kOpEnd, 0, tag));
+  prog.append(linear(isa::kOpStore, 0, tag, v.c, kArgOutput, p.final_c_offset, uint64_t{ch} * H * kValueBytes), {gates});
+  prog.append(blank(isa::kOpEnd, 0, tag));
   p.input_bytes = T * x_bytes;
   p.output_bytes = p.final_c_offset + uint64_t{ch} * H * kValueBytes;
   return p;

@@ -3,12 +3,17 @@
 // sparse LSTM engine for a number of time steps and channels, the constants blob (weight stream
 // chunks, biases, peepholes, initial state) and the DDR layout (docs/lstm.md, "Engine: programs").
 //
-// The weights stay resident: every matrix is cut into column chunks (at most max_chunk_cols
-// columns each) that are loaded once into the PEs' weight memories; a BuildError says so when they
-// do not fit (streaming chunks per step from DDR is the compiler's next step). Per time step:
-// LOAD x_t, LSTM_SPMV over W's chunks (the first from the bias), over R's chunks, LSTM_GATES, the
-// projection's chunks (the last one producing y), STORE y_t. Dependency tokens order x_t's buffer
-// (load <-> compute) and the output's (compute <-> store).
+// Two ways to hold the weights, chosen from the buffer sizes (docs/lstm.md, "Engine: weight
+// streaming"):
+//   resident:  every matrix is cut into column chunks (at most max_chunk_cols columns each) loaded
+//              once into the PEs' weight memories; chosen when they all fit and streaming is not
+//              asked for.
+//   streaming: the chunks are sized to half of a PE's weight memory and loaded from DDR every time
+//              step, alternating between the two halves (double buffering): the LOAD of chunk k+1
+//              runs while the LSTM_SPMV of chunk k computes, and the LOAD of chunk k+2 waits for it.
+// Per time step: LOAD x_t, LSTM_SPMV over W's chunks (the first from the bias), over R's chunks,
+// LSTM_GATES, the projection's chunks (the last one producing y), STORE y_t. Every dependency
+// (x_t's buffer, a weight half, the output) is a token pair derived from who reads and writes what.
 #pragma once
 #include "ip/ifu/isa.h"
 #include "ip/lstm/lstm_config.h"
@@ -25,6 +30,7 @@ struct LstmProgramOptions {
   uint32_t channels = 1;          // independent sequences, run together
   uint32_t max_chunk_cols = 0;    // columns per LSTM_SPMV; 0: a whole matrix per instruction
   uint32_t tag = 0;               // Header.tag of every instruction (the layer)
+  bool stream_weights = false;    // stream the chunks from DDR every step even when they would fit
 };
 
 // Where the program reads and writes DDR (ARG_BASE[arg] + offset), all int16 little-endian:
@@ -40,12 +46,16 @@ struct LstmProgram {
   uint64_t input_bytes = 0, output_bytes = 0;
   uint64_t final_c_offset = 0;  // in the output window
   uint32_t spmv_instructions = 0, gates_instructions = 0;
+  bool streamed = false;                // the weights are streamed per step (else resident)
+  uint32_t weight_chunks = 0;           // column chunks of W, R and the projection (one step)
+  uint64_t weight_bytes_per_step = 0;   // DRAM bytes of weight chunk LOADs per step (streamed)
+  uint64_t weight_bytes_resident = 0;   // DRAM bytes of the one-time weight LOADs (resident)
 
   std::vector<uint8_t> instruction_bytes() const;
 };
 
-// Throws BuildError when the model does not fit the engine (weights, vector buffer, PE count of the
-// streams) or the model is inconsistent.
+// Throws BuildError when the model does not fit the engine (a column of a matrix larger than half a
+// PE's weight memory, the vector buffer, the PE count of the streams) or the model is inconsistent.
 LstmProgram build_lstm_program(const lstm_ref::FixedLstm& model, const lstm_ref::SparseLstm& sparse,
                                const LstmConfig& hw, const LstmProgramOptions& options);
 

@@ -167,6 +167,8 @@ struct BenchOptions {
   std::optional<CnnConfig> cnn;  // set: the real CNN engine, its buffers at kBufferBase[0] and up
   std::optional<LstmConfig> lstm;  // set: the LSTM engine too, its buffers at kLstmLocalBase
   std::string tech_path = std::string(DLVP_SOURCE_DIR) + "/scenarios/tech/horowitz-45nm.yaml";
+  std::string ddr_preset = "ddr4-2400-x64";  // scenarios/hw/ddr/<preset>.yaml
+  BusConfig bus;                             // the system bus and the local (buffer) bus
 };
 
 // One job as software would program it.
@@ -208,7 +210,7 @@ struct Bench {
     DdrConfig ddr_config;
     ddr_config.size_bytes = kDdrBytes;
     ddr = std::make_unique<DdrController>(
-        "ddr", ddr_config, DdrTiming::load(std::string(DLVP_SOURCE_DIR) + "/scenarios/hw/ddr/ddr4-2400-x64.yaml"),
+        "ddr", ddr_config, DdrTiming::load(std::string(DLVP_SOURCE_DIR) + "/scenarios/hw/ddr/" + o.ddr_preset + ".yaml"),
         ledger);
     MemoryMap system_map("ifu test system map");
     system_map.add("ddr", kDdrBase, kDdrBytes);
@@ -216,7 +218,7 @@ struct Bench {
     system_map.add("dma", kDmaBase, 0x1000);
     if (o.cnn) system_map.add("cnn", kCnnBase, 0x1000);
     if (o.lstm) system_map.add("lstm", kLstmBase, 0x1000);
-    system_bus = std::make_unique<Bus>("system_bus", BusConfig{}, system_map, ledger);
+    system_bus = std::make_unique<Bus>("system_bus", o.bus, system_map, ledger);
 
     const char* names[] = {"input_buffer", "weight_buffer", "output_buffer"};
     std::vector<SramBuffer*> local_buffers(isa::kCnnBufCount);
@@ -250,7 +252,7 @@ struct Bench {
         local_buffers.push_back(&lstm->buffer(buffer));
       }
     }
-    local_bus = std::make_unique<Bus>("local_bus", BusConfig{}, local_map, ledger);
+    local_bus = std::make_unique<Bus>("local_bus", o.bus, local_map, ledger);
 
     dma = std::make_unique<DmaEngine>("dma", o.dma, ledger);
     ifu = std::make_unique<Ifu>("ifu", o.ifu, *dma, ledger);

@@ -4,6 +4,7 @@
 // hand-computable cases; malformed streams and out-of-range offsets; energy and figures per layer.
 #include "ip/lstm/lstm_regs.h"
 #include "ip/lstm/lstm_timing.h"
+#include "tests/unit/builder/schedule_checker.h"
 #include "tests/unit/ifu/ifu_test_bench.h"
 #include "tests/unit/lstm/lstm_test_util.h"
 #include "tools/builder/lstm_program.h"
@@ -533,7 +534,9 @@ TEST(LstmProgramBuilder, RefusesWhatDoesNotFitTheEngine) {
   other_pes.pes = 8;  // the streams are encoded for 4 PEs
   EXPECT_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, other_pes, o), builder::BuildError);
   LstmConfig small_memory = hw;
-  small_memory.weight_memory_bytes = 64;  // W's and R's images take 76 + 52 B per PE
+  small_memory.weight_memory_bytes = 64;  // W's and R's images take 76 + 52 B per PE: streamed
+  EXPECT_TRUE(builder::build_lstm_program(l.c.fixed, l.c.sparse, small_memory, o).streamed);
+  small_memory.weight_memory_bytes = 12;  // a column of W (8 B of pointers, 8 B of entries) exceeds half
   EXPECT_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, small_memory, o), builder::BuildError);
   LstmConfig small_vector = hw;
   small_vector.vector_buffer_bytes = 64;
@@ -543,6 +546,349 @@ TEST(LstmProgramBuilder, RefusesWhatDoesNotFitTheEngine) {
   EXPECT_THROW(builder::build_lstm_program(l.c.fixed, broken, hw, o), builder::BuildError);
   o.channels = 0;
   EXPECT_THROW(builder::build_lstm_program(l.c.fixed, l.c.sparse, hw, o), builder::BuildError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weight streaming from DDR (docs/lstm.md, "Engine: weight streaming")
+
+// The buffer bytes an LSTM instruction reads and writes (docs/isa.md, version 2), in the schedule
+// checker's spaces; LOAD / STORE as the checker sees them.
+std::vector<builder::check::Range> lstm_accesses(const isa::Instruction& in, const LstmConfig& hw) {
+  using builder::check::Range;
+  std::vector<Range> r;
+  auto vec = [&](uint64_t offset, uint64_t bytes, bool write) {
+    r.push_back({isa::kBufLstmVector, offset, offset + bytes, write});
+  };
+  const uint16_t flags = in.header.flags;
+  if (in.header.opcode == isa::kOpLstmSpmv) {
+    const isa::LstmSpmv& s = in.lstm_spmv;
+    for (uint64_t pe = 0; pe < hw.pes; ++pe) {
+      const uint64_t at = pe * hw.weight_memory_bytes + s.weight_offset;
+      r.push_back({isa::kBufLstmWeight, at, at + s.chunk_bytes, false});
+    }
+    vec(s.input_offset, 2ull * s.channels * s.input_stride, false);
+    const uint64_t accs = uint64_t{s.channels} * s.rows;
+    if (!(flags & isa::kFlagAccFirst)) vec(s.acc_offset, 8 * accs, false);
+    else if (!(flags & isa::kFlagNoBias)) vec(s.bias_offset, 4ull * s.rows, false);
+    if (flags & isa::kFlagAccLast) vec(s.output_offset, 2 * accs, true);
+    else vec(s.acc_offset, 8 * accs, true);
+  } else if (in.header.opcode == isa::kOpLstmGates) {
+    const isa::LstmGates& g = in.lstm_gates;
+    const uint64_t cells = uint64_t{g.channels} * g.hidden;
+    vec(g.acc_offset, 32 * cells, false);
+    vec(g.c_offset, 2 * cells, true);
+    vec(g.h_offset, 2 * cells, true);
+    if (flags & isa::kFlagPeephole) vec(g.peephole_offset, 6ull * g.hidden, false);
+  } else if (in.header.opcode == isa::kOpLoad || in.header.opcode == isa::kOpStore) {
+    // The checker's DDR rows; the buffer side row by row (a chunk LOAD's rows are the PEs' slices,
+    // one weight memory apart: the contiguous extent would cover the other half of every PE).
+    for (const Range& a : builder::check::accesses(in))
+      if (a.space >= builder::check::kDdrSpace) r.push_back(a);
+    const isa::Transfer& t = in.transfer;
+    for (uint64_t plane = 0; plane < t.planes; ++plane)
+      for (uint64_t row = 0; row < t.rows; ++row) {
+        const uint64_t at = t.buffer_offset + plane * t.buffer_plane_stride + row * t.buffer_row_stride;
+        r.push_back({t.buffer, at, at + t.row_bytes, in.header.opcode == isa::kOpLoad});
+      }
+  }
+  return r;
+}
+
+// The first pair of instructions of different queues touching the same bytes (one writing) that
+// the tokens and the in-order queues leave unordered; empty when there is none.
+std::string first_lstm_race(const std::vector<isa::Instruction>& program, const LstmConfig& hw) {
+  const builder::check::HappensBefore hb(program);
+  std::vector<std::vector<builder::check::Range>> acc;
+  for (const isa::Instruction& in : program) acc.push_back(lstm_accesses(in, hw));
+  for (size_t b = 0; b < program.size(); ++b)
+    for (size_t a = 0; a < b; ++a)
+      if (hb.queue(a) != hb.queue(b) && !hb.ordered(a, b) && builder::check::conflict(acc[a], acc[b]))
+        return "instructions " + std::to_string(a) + " (opcode " + std::to_string(program[a].header.opcode) + ", deps " +
+               std::to_string(program[a].header.deps) + ") and " + std::to_string(b) + " (opcode " +
+               std::to_string(program[b].header.opcode) + ", deps " + std::to_string(program[b].header.deps) + ") race";
+  return {};
+}
+
+// From the IFU's trace of a job: every LOAD into the weight memories started after every earlier
+// SPMV reading those bytes had finished, and every SPMV started after the LOAD of its chunk ended.
+std::string first_weight_overwrite(const Bench& b, uint64_t job, const std::vector<isa::Instruction>& program,
+                                   const LstmConfig& hw) {
+  const auto records = b.records_of_job(job);
+  std::vector<int64_t> last_load(program.size(), -1);  // per SPMV: the LOAD its chunk came from
+  for (size_t j = 0; j < program.size(); ++j) {
+    if (program[j].header.opcode != isa::kOpLstmSpmv) continue;
+    const auto reads = lstm_accesses(program[j], hw);
+    for (size_t i = 0; i < program.size(); ++i) {
+      const isa::Instruction& in = program[i];
+      if (in.header.opcode != isa::kOpLoad || in.transfer.buffer != isa::kBufLstmWeight) continue;
+      if (!builder::check::conflict(lstm_accesses(in, hw), reads)) continue;
+      if (i > j && records.at(static_cast<uint32_t>(i)).start < records.at(static_cast<uint32_t>(j)).end)
+        return "LOAD " + std::to_string(i) + " overwrote the chunk of SPMV " + std::to_string(j) + " before it finished";
+      if (i < j) last_load[j] = static_cast<int64_t>(i);
+    }
+    if (last_load[j] < 0) return "SPMV " + std::to_string(j) + " reads a chunk no LOAD brought";
+    if (records.at(static_cast<uint32_t>(j)).start < records.at(static_cast<uint32_t>(last_load[j])).end)
+      return "SPMV " + std::to_string(j) + " started before its chunk's LOAD ended";
+  }
+  return {};
+}
+
+// A random layer with a projection that cannot fit a 256 B weight memory per PE: its pointers
+// alone take (I + 1 + P + 1 + H + 1) x 4 > 256 B per PE.
+Layer streaming_layer(std::mt19937& rng, uint32_t pes, int trial) {
+  const uint32_t input = 32 + rng() % 17, hidden = 8 * (2 + rng() % 3), projection = 4 + rng() % 13;
+  const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, input, hidden, projection, trial % 2 == 1, 0.4);
+  Layer l;
+  l.steps = 3 + rng() % 3;
+  const uint32_t channels = 1 + trial % 4;
+  const auto seqs = lstm_test::random_sequences(rng, channels, l.steps, input, 1.0);
+  CompressOptions options;
+  options.prune.density = std::array<double, 4>{0.1, 0.3, 0.5, 0.2}[trial % 4];
+  options.prune.mode = trial % 3 == 2 ? Pruning::kGlobal : Pruning::kBalanced;
+  options.prune.pes = pes;
+  l.c = dlvpc::compress_lstm(model, seqs, options);
+  for (const auto& seq : seqs) l.inputs.push_back(lstm_ref::quantize16(seq, l.c.fixed.x_frac));
+  return l;
+}
+
+class LstmStreaming : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(LstmStreaming, RandomLayersThatDoNotFitAreStreamedBitExactAndRaceFree) {
+  const uint32_t pes = GetParam();
+  BenchOptions options = lstm_bench(pes);
+  options.lstm->weight_memory_bytes = 256;  // the smallest the engine accepts: 128 B per half
+  Bench b(options);
+  std::mt19937 rng(500 + pes);
+  constexpr int kStreamTrials = 8;
+  int streamed = 0;
+  b.run([&](RegisterInitiator&) {
+    for (int trial = 0; trial < kStreamTrials; ++trial) {
+      const Layer l = streaming_layer(rng, pes, trial);
+      LstmProgramOptions o;
+      o.steps = l.steps;
+      o.channels = static_cast<uint32_t>(l.inputs.size());
+      o.max_chunk_cols = trial % 4 == 3 ? 1 + rng() % 5 : 0;
+      o.tag = static_cast<uint32_t>(trial);
+      const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *options.lstm, o);
+      const std::string what = "PEs " + std::to_string(pes) + " streaming trial " + std::to_string(trial) + " (I " +
+                               std::to_string(l.c.fixed.input_size) + ", H " + std::to_string(l.c.fixed.hidden_size) +
+                               ", P " + std::to_string(l.c.fixed.projection_size) + ", channels " +
+                               std::to_string(o.channels) + ", steps " + std::to_string(o.steps) + ", " +
+                               std::to_string(p.weight_chunks) + " chunks per step)";
+      EXPECT_TRUE(p.streamed) << what;  // chosen: the chunks do not fit 256 B
+      streamed += p.streamed;
+      EXPECT_GT(p.weight_chunks, 3u) << what;
+      EXPECT_EQ(builder::check::token_balance(p.instructions).error, "") << what;
+      EXPECT_EQ(first_lstm_race(p.instructions, *options.lstm), "") << what;
+      EXPECT_TRUE(builder::check::runs_to_end(p.instructions, 2)) << what;
+      run_and_compare(b, l, p, what);
+      EXPECT_EQ(first_weight_overwrite(b, static_cast<uint64_t>(trial), p.instructions, *options.lstm), "") << what;
+    }
+  });
+  EXPECT_EQ(streamed, kStreamTrials);
+  EXPECT_EQ(b.lstm->rejected_instructions(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pes, LstmStreaming, ::testing::Values(4u, 8u));
+
+TEST(LstmStreaming, ResidentWhenItFitsStreamedWhenAskedBothBitExact) {
+  constexpr uint32_t kPes = 8;
+  Bench b(lstm_bench(kPes));
+  std::mt19937 rng(31);
+  const Layer l = streaming_layer(rng, kPes, 1);
+  b.run([&](RegisterInitiator&) {
+    for (const bool stream : {false, true}) {
+      LstmProgramOptions o;
+      o.steps = l.steps;
+      o.channels = static_cast<uint32_t>(l.inputs.size());
+      o.stream_weights = stream;
+      const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *lstm_bench(kPes).lstm, o);
+      EXPECT_EQ(p.streamed, stream);  // 32 KiB per PE holds the layer: resident unless asked
+      EXPECT_EQ(first_lstm_race(p.instructions, *lstm_bench(kPes).lstm), "");
+      EXPECT_EQ(p.streamed ? p.weight_bytes_resident : p.weight_bytes_per_step, 0u);
+      run_and_compare(b, l, p, stream ? "streamed" : "resident");
+      if (!stream) continue;
+      // The checker sees a missing token: a chunk LOAD that no longer waits for the SPMV reading
+      // its half races with it.
+      std::vector<isa::Instruction> broken = p.instructions;
+      for (isa::Instruction& in : broken)
+        if (in.header.opcode == isa::kOpLoad && (in.header.deps & isa::kPopNext)) {
+          in.header.deps &= static_cast<uint8_t>(~isa::kPopNext);
+          break;
+        }
+      EXPECT_NE(first_lstm_race(broken, *lstm_bench(kPes).lstm), "");
+    }
+  });
+}
+
+// Per chunk use of a streamed job: its LOAD's and its SPMV's durations, from the IFU's trace.
+struct ChunkTimes {
+  sc_time load, compute;
+};
+std::vector<ChunkTimes> chunk_times(const Bench& b, uint64_t job, const std::vector<isa::Instruction>& program) {
+  const auto records = b.records_of_job(job);
+  std::vector<ChunkTimes> out;
+  std::vector<sc_time> loads;
+  for (uint32_t i = 0; i < program.size(); ++i) {
+    const isa::Instruction& in = program[i];
+    const sc_time d = records.at(i).end - records.at(i).start;
+    if (in.header.opcode == isa::kOpLoad && in.transfer.buffer == isa::kBufLstmWeight) loads.push_back(d);
+    if (in.header.opcode == isa::kOpLstmSpmv) out.push_back({sc_core::SC_ZERO_TIME, d});
+  }
+  for (size_t k = 0; k < out.size() && k < loads.size(); ++k) out[k].load = loads[k];
+  return out;
+}
+
+TEST(LstmStreaming, DoubleBufferingOverlapsTransferAndCompute) {
+  // 8 PEs, 1 KiB of weight memory each (512 B halves), a layer of ~ 6 KiB per PE: its chunks come
+  // from DDR every step. Two channels make an SPMV take about as long as its LOAD, the case where
+  // overlap matters most: the job's time is close to the sum over chunks of max(LOAD, SPMV), far
+  // below the sum of both.
+  constexpr uint32_t kPes = 8;
+  BenchOptions options = lstm_bench(kPes);
+  options.lstm->weight_memory_bytes = 1024;
+  Bench b(options);
+  std::mt19937 rng(8);
+  const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, 64, 64, 32, false);
+  Layer l;
+  l.steps = 4;
+  const auto seqs = lstm_test::random_sequences(rng, 2, l.steps, 64);
+  CompressOptions co;
+  co.prune.density = 0.3;
+  co.prune.pes = kPes;
+  l.c = dlvpc::compress_lstm(model, seqs, co);
+  for (const auto& seq : seqs) l.inputs.push_back(lstm_ref::quantize16(seq, l.c.fixed.x_frac));
+  LstmProgramOptions o;
+  o.steps = l.steps;
+  o.channels = 2;
+  const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *options.lstm, o);
+  ASSERT_TRUE(p.streamed);
+  b.run([&](RegisterInitiator&) { run_and_compare(b, l, p, "overlap layer"); });
+  const auto records = b.records_of_job(0);
+  sc_time first = records.begin()->second.start, last;
+  for (const auto& [index, r] : records) first = std::min(first, r.start), last = std::max(last, r.end);
+  sc_time sum_load, sum_compute, sum_max;
+  for (const ChunkTimes& c : chunk_times(b, 0, p.instructions)) {
+    sum_load += c.load;
+    sum_compute += c.compute;
+    sum_max += std::max(c.load, c.compute);
+  }
+  const double total = (last - first).to_seconds() * 1e6;
+  const double serial = (sum_load + sum_compute).to_seconds() * 1e6, overlapped = sum_max.to_seconds() * 1e6;
+  std::printf("streamed layer (%u chunks per step, %llu weight B per step, %u steps): job %.2f us; chunk LOADs %.2f us, "
+              "SPMVs %.2f us, sum of per-chunk max %.2f us, sum of both %.2f us\n",
+              p.weight_chunks, static_cast<unsigned long long>(p.weight_bytes_per_step), l.steps, total,
+              sum_load.to_seconds() * 1e6, sum_compute.to_seconds() * 1e6, overlapped, serial);
+  EXPECT_GT(sum_load.to_seconds(), 0.3 * sum_compute.to_seconds());  // both matter
+  EXPECT_GT(sum_compute.to_seconds(), 0.3 * sum_load.to_seconds());
+  EXPECT_LT(total, 0.8 * serial);
+  EXPECT_LT(total, 1.25 * overlapped);
+}
+
+// The ESE configuration streamed from DDR every step: per-step latency and DRAM bytes, sparse
+// (10 %, load-balanced) and dense, on the DDR of scenarios/hw/zynq7020.yaml (DDR3-1066 x32) and of
+// scenarios/hw/ddr4-2400.yaml (DDR4-2400 x64), with those scenarios' bus and DMA.
+struct EseRun {
+  double step_us = 0;
+  uint64_t dram_bytes_per_step = 0, weight_bytes_per_step = 0, weight_bytes_resident = 0;
+  uint32_t chunks = 0;
+  bool streamed = false;
+};
+
+// Runs `steps` steps of the layer as job `job` (layer tag `tag`) on the bench (CPU thread).
+EseRun run_ese(Bench& b, const CompressedLstm& c, const std::vector<int16_t>& input, bool stream, uint64_t job,
+               uint32_t tag) {
+  constexpr uint32_t kSteps = 3;
+  LstmProgramOptions o;
+  o.steps = kSteps;
+  o.stream_weights = stream;
+  o.tag = tag;
+  const LstmProgram p = builder::build_lstm_program(c.fixed, c.sparse, b.lstm->config(), o);
+  EseRun r;
+  r.streamed = p.streamed;
+  r.chunks = p.weight_chunks;
+  r.weight_bytes_per_step = p.weight_bytes_per_step;
+  r.weight_bytes_resident = p.weight_bytes_resident;
+  EXPECT_LE(p.constants.size(), kConstantsBytes);
+  b.write_memory(kConstantsWindow, p.constants.data(), p.constants.size());
+  const auto x = bytes_of(std::vector<int16_t>(input.begin(), input.begin() + uint64_t{kSteps} * c.fixed.input_size));
+  b.write_memory(kInputWindow, x.data(), x.size());
+  const JobResult j = b.run_job(job_of(p), sc_time(200, sc_core::SC_MS));
+  EXPECT_EQ(j.status & (ifu::kStatusDone | ifu::kStatusError), ifu::kStatusDone) << j.error_code;
+  b.acknowledge();
+  // Steady state: between the STOREs of y_1 and y_2 (step 0 also waits for its first chunk).
+  std::vector<sc_time> stores;
+  for (const auto& [index, rec] : b.records_of_job(job))
+    if (p.instructions[index].header.opcode == isa::kOpStore) stores.push_back(rec.end);
+  r.step_us = (stores.at(2) - stores.at(1)).to_seconds() * 1e6;
+  const DramTraffic t = b.ledger.dram_traffic(b.lstm->layer_stats().at(tag).ledger_tag);
+  r.dram_bytes_per_step = (t.read_bytes + t.write_bytes) / kSteps;
+  return r;
+}
+
+// ESE's layer (docs/lstm.md): random weights, 10 % load-balanced and dense, both streamed from DDR
+// every step (the sparse one on request: its 0.97 MB would fit 32 x 32 KiB; the dense one because
+// its 6.5 MB cannot).
+void ese_streaming(const char* memory, const BenchOptions& options) {
+  std::mt19937 rng(12);
+  const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, 153, 1024, 512, false, 0.1);
+  const auto seqs = lstm_test::random_sequences(rng, 1, 3, 153);
+  auto compress = [&](double density) {
+    CompressOptions o;
+    o.prune.density = density;
+    o.prune.pes = 32;
+    return dlvpc::compress_lstm(model, seqs, o);
+  };
+  const CompressedLstm sparse = compress(0.1), dense = compress(1.0);
+  Bench b(options);
+  EseRun s, d, resident;
+  b.run([&](RegisterInitiator&) {
+    s = run_ese(b, sparse, lstm_ref::quantize16(seqs[0], sparse.fixed.x_frac), true, 0, 1);
+    d = run_ese(b, dense, lstm_ref::quantize16(seqs[0], dense.fixed.x_frac), false, 1, 2);
+    resident = run_ese(b, sparse, lstm_ref::quantize16(seqs[0], sparse.fixed.x_frac), false, 2, 3);
+  });
+  EXPECT_TRUE(s.streamed);
+  EXPECT_TRUE(d.streamed);  // chosen: 6.5 MB of dense weights do not fit 32 x 32 KiB
+  EXPECT_FALSE(resident.streamed);  // chosen: the sparse layer fits
+  std::printf("ESE streamed from %s: sparse %.1f us/step (%u chunks, %llu weight B/step, %llu DRAM B/step); dense "
+              "%.1f us/step (%u chunks, %llu weight B/step, %llu DRAM B/step); speedup %.2fx; sparse resident "
+              "%.1f us/step\n",
+              memory, s.step_us, s.chunks, static_cast<unsigned long long>(s.weight_bytes_per_step),
+              static_cast<unsigned long long>(s.dram_bytes_per_step), d.step_us, d.chunks,
+              static_cast<unsigned long long>(d.weight_bytes_per_step),
+              static_cast<unsigned long long>(d.dram_bytes_per_step), d.step_us / s.step_us, resident.step_us);
+  // The padding of one strided LOAD per chunk: the chunks' bytes against the PEs' exact images.
+  uint64_t exact = 0;
+  for (const lstm_ref::CscMatrix* m : {&sparse.sparse.w, &sparse.sparse.r, &sparse.sparse.projection})
+    for (const lstm_ref::CscStream& st : m->streams) exact += lstm::stream_image_bytes(m->cols, st.entries.size());
+  std::printf("ESE sparse: exact stream images %llu B, streamed chunks %llu B per step (+%.2f %%); resident %llu B "
+              "(%.1f KiB per PE)\n",
+              static_cast<unsigned long long>(exact), static_cast<unsigned long long>(s.weight_bytes_per_step),
+              100.0 * (double(s.weight_bytes_per_step) / double(exact) - 1.0),
+              static_cast<unsigned long long>(resident.weight_bytes_resident),
+              double(resident.weight_bytes_resident) / 32 / 1024);
+  std::fflush(stdout);
+  EXPECT_GT(d.step_us, s.step_us);
+  EXPECT_GE(s.dram_bytes_per_step, s.weight_bytes_per_step);
+  EXPECT_GE(s.step_us, resident.step_us);
+}
+
+TEST(LstmStreaming, EseConfigurationFromDdr3) {
+  // scenarios/hw/zynq7020.yaml: DDR3-1066 x32, bus 214 MHz x 8 B, DMA 214 MHz, 128 B bursts.
+  BenchOptions o = lstm_bench(32);
+  o.ddr_preset = "ddr3-1066-x32";
+  o.bus.clock_mhz = 214, o.bus.width_bytes = 8;
+  o.dma.clock_mhz = 214, o.dma.burst_bytes = 128, o.dma.max_outstanding = 8;
+  ese_streaming("DDR3-1066 x32", o);
+}
+
+TEST(LstmStreaming, EseConfigurationFromDdr4) {
+  // scenarios/hw/ddr4-2400.yaml: DDR4-2400 x64, bus 600 MHz x 32 B, DMA 600 MHz, 256 B bursts.
+  BenchOptions o = lstm_bench(32);
+  o.ddr_preset = "ddr4-2400-x64";
+  o.bus.clock_mhz = 600, o.bus.width_bytes = 32;
+  o.dma.clock_mhz = 600, o.dma.burst_bytes = 256, o.dma.max_outstanding = 16, o.dma.buffer_bytes = 8192;
+  ese_streaming("DDR4-2400 x64", o);
 }
 
 // ---------------------------------------------------------------------------------------------
