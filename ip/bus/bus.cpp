@@ -33,6 +33,11 @@ class Bus::DmiPath final : public DmiAccountant {
     const sc_time memory_time = memory_ ? memory_->account(address, bytes, write, tag) : sc_core::SC_ZERO_TIME;
     return bus_.account_dmi(initiator_, target_, bytes, write, bus_.ledger_.tag_or_current(tag), memory_time);
   }
+  sc_time account_at(const sc_time& arrival, uint64_t address, uint64_t bytes, bool write, TagId tag) override {
+    const sc_time memory_time = memory_ ? memory_->account_at(arrival, address, bytes, write, tag) - arrival
+                                        : sc_core::SC_ZERO_TIME;
+    return arrival + bus_.account_dmi(initiator_, target_, bytes, write, bus_.ledger_.tag_or_current(tag), memory_time);
+  }
 
  private:
   Bus& bus_;

@@ -178,6 +178,12 @@ sc_core::sc_time SramBuffer::account(uint64_t /*address*/, uint64_t bytes, bool 
   return access_time(bytes);
 }
 
+sc_core::sc_time SramBuffer::account_at(const sc_core::sc_time& arrival, uint64_t /*address*/, uint64_t bytes,
+                                        bool write, TagId tag) {
+  count_access(write, bytes, tag);
+  return reserve_port(arrival, bytes);
+}
+
 void SramBuffer::report(nlohmann::json& out, double elapsed_ns) const {
   out["size_bytes"] = config_.size_bytes;
   out["port_width_bytes"] = config_.port_width_bytes;

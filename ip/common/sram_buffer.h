@@ -69,6 +69,9 @@ class SramBuffer : public sc_core::sc_module, public Reportable, private DmiAcco
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
   sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag) override;
+  // Books one of the ports from `arrival`, like b_transport does.
+  sc_core::sc_time account_at(const sc_core::sc_time& arrival, uint64_t address, uint64_t bytes, bool write,
+                              TagId tag) override;
   void count_access(bool write, uint64_t bytes, TagId tag);
 
   bool in_range(uint64_t address, uint64_t length) const;

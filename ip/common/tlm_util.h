@@ -50,6 +50,14 @@ class DmiAccountant {
   // EnergyTagExtension would be; every accountant on the path passes it on. Overriders declare
   // no default of their own: callers go through this interface.
   virtual sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag = kUntagged) = 0;
+  // The same for an access that arrives at `arrival` (absolute simulated time); returns when it
+  // completes. A memory with ports queues it behind the accesses already booked on them, so
+  // several DMI accesses in flight cannot exceed the port's bandwidth; memories modelled by
+  // duration alone keep this default.
+  virtual sc_core::sc_time account_at(const sc_core::sc_time& arrival, uint64_t address, uint64_t bytes, bool write,
+                                      TagId tag = kUntagged) {
+    return arrival + account(address, bytes, write, tag);
+  }
 };
 
 // Carried on the payload of get_direct_mem_ptr(): the memory that grants DMI fills in its

@@ -403,7 +403,7 @@ bool DmaEngine::issue_local_dmi(tlm::tlm_command command, uint64_t address, uint
   const bool write = command == tlm::TLM_WRITE_COMMAND;
   if (write) std::memcpy(memory, data, bytes);
   else std::memcpy(data, memory, bytes);
-  completion = issue_time + r->accountant->account(address - r->accountant_offset, bytes, write, tag);
+  completion = r->accountant->account_at(issue_time, address - r->accountant_offset, bytes, write, tag);
   return true;
 }
 
