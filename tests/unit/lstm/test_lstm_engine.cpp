@@ -47,6 +47,13 @@ struct Layer {
   uint32_t steps = 0;
 };
 
+// Compresses `model` into `l` and quantizes each sequence of `seqs` as one channel's input.
+template <typename Sequences>
+void compress_into(Layer& l, const lstm_ref::FloatLstm& model, const Sequences& seqs, const CompressOptions& options) {
+  l.c = dlvpc::compress_lstm(model, seqs, options);
+  for (const auto& seq : seqs) l.inputs.push_back(lstm_ref::quantize16(seq, l.c.fixed.x_frac));
+}
+
 Layer random_layer(std::mt19937& rng, uint32_t pes, int trial) {
   const uint32_t input = 1 + rng() % 24, hidden = 1 + rng() % 24;
   const uint32_t projection = trial % 3 == 2 ? 1 + rng() % 16 : 0;
@@ -60,8 +67,7 @@ Layer random_layer(std::mt19937& rng, uint32_t pes, int trial) {
   options.prune.density = std::array<double, 6>{0.0, 0.1, 0.3, 1.0, 0.05, 0.5}[trial % 6];
   options.prune.mode = trial % 4 == 3 ? Pruning::kGlobal : Pruning::kBalanced;
   options.prune.pes = pes;
-  l.c = dlvpc::compress_lstm(model, seqs, options);
-  for (const auto& s : seqs) l.inputs.push_back(lstm_ref::quantize16(s, l.c.fixed.x_frac));
+  compress_into(l, model, seqs, options);
   if (trial % 2 == 1)
     for (uint32_t ch = 0; ch < channels; ++ch) {
       FixedState s;
@@ -192,9 +198,8 @@ TEST(LstmEngine, WideAccumulatorsMatchTheReference) {
         options.prune.pes = 4;
         options.quantize.accumulator_bits = bits;
         Layer l;
-        l.c = dlvpc::compress_lstm(model, seqs, options);
+        compress_into(l, model, seqs, options);
         l.steps = 3;
-        for (const auto& s : seqs) l.inputs.push_back(lstm_ref::quantize16(s, l.c.fixed.x_frac));
         LstmProgramOptions o;
         o.steps = 3;
         o.channels = 2;
@@ -646,8 +651,7 @@ Layer streaming_layer(std::mt19937& rng, uint32_t pes, int trial) {
   options.prune.density = std::array<double, 4>{0.1, 0.3, 0.5, 0.2}[trial % 4];
   options.prune.mode = trial % 3 == 2 ? Pruning::kGlobal : Pruning::kBalanced;
   options.prune.pes = pes;
-  l.c = dlvpc::compress_lstm(model, seqs, options);
-  for (const auto& seq : seqs) l.inputs.push_back(lstm_ref::quantize16(seq, l.c.fixed.x_frac));
+  compress_into(l, model, seqs, options);
   return l;
 }
 
@@ -756,8 +760,7 @@ TEST(LstmStreaming, DoubleBufferingOverlapsTransferAndCompute) {
   CompressOptions co;
   co.prune.density = 0.3;
   co.prune.pes = kPes;
-  l.c = dlvpc::compress_lstm(model, seqs, co);
-  for (const auto& seq : seqs) l.inputs.push_back(lstm_ref::quantize16(seq, l.c.fixed.x_frac));
+  compress_into(l, model, seqs, co);
   LstmProgramOptions o;
   o.steps = l.steps;
   o.channels = 2;
@@ -904,9 +907,8 @@ TEST(LstmEngine, EnergyAndFiguresGoToTheLayerTag) {
   options.prune.density = 0.25;
   options.prune.pes = kPes;
   Layer l;
-  l.c = dlvpc::compress_lstm(model, seqs, options);
+  compress_into(l, model, seqs, options);
   l.steps = 3;
-  for (const auto& s : seqs) l.inputs.push_back(lstm_ref::quantize16(s, l.c.fixed.x_frac));
   LstmProgramOptions o;
   o.steps = 3;
   o.channels = 2;
