@@ -1,5 +1,5 @@
 // The model package: what the compiler/builder writes and the driver loads (DESIGN.md sections 5
-// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 2.
+// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 4.
 //
 // A package is one contiguous, little-endian blob placed in DDR:
 //   PackageHeader | LayerRecord[layer_count] | instructions (64 B each) | sections ...
@@ -12,8 +12,9 @@
 namespace dlvp::package {
 
 constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
-// 2: tensor formats and shapes in the header, shapes in LayerRecord; 3: input zero point, concat layers
-constexpr uint32_t kVersion = 3;
+// 2: tensor formats and shapes in the header, shapes in LayerRecord; 3: input zero point, concat
+// layers; 4: LSTM layers (the sparse LSTM engine's requirements, 16-bit tensors, sequences per job)
+constexpr uint32_t kVersion = 4;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -41,6 +42,15 @@ struct HardwareRequirements {
   uint32_t reserved;
 };
 
+// The sparse LSTM engine a package needs (pes 0: none): the driver refuses a package whose streams
+// were encoded for another PE count or accumulator width, or that needs bigger memories.
+struct LstmRequirements {
+  uint32_t pes;
+  uint32_t accumulator_bits;
+  uint64_t weight_memory_bytes;  // per PE
+  uint64_t vector_buffer_bytes;
+};
+
 struct PackageHeader {
   char magic[8];
   uint32_t version;
@@ -66,12 +76,36 @@ struct PackageHeader {
   // Subtracted from each input element before quantizing: q = round((x - zero point) x 2^frac)
   // (an integer model's input zero point; 0 for float models).
   int32_t input_zero_point;
+  // Bytes per tensor element: 1 (int8, the CNN engine's tensors) or 2 (int16, the LSTM engine's).
+  uint32_t input_element_bytes, output_element_bytes;
+  // Independent inputs per job (the LSTM engine's channels; 1 for CNN packages). An LSTM package's
+  // input is time-major [input_h = steps][sequences][input_w = features] (input_c = 1) and its
+  // output [sequences][output_c] (output_h = output_w = 1).
+  uint32_t sequences;
+  // The first instructions only load weights into engine memories that keep them between jobs
+  // (an LSTM package's resident weights; 0: none). A job may start after them when the engine still
+  // holds this package's weights (the driver's warm start).
+  uint32_t weight_load_instructions;
+  // Where the output tensor starts in the output window (0 for CNN packages; an LSTM package's
+  // window also holds the last time step's state before it).
+  uint64_t output_offset;
+  LstmRequirements lstm;
 };
 
 enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };
 
 // kLayerConcat has no instructions: its sources wrote their channel slices of its output.
-enum LayerKind : uint32_t { kLayerConv = 1, kLayerFc = 2, kLayerPool = 3, kLayerEltwise = 4, kLayerConcat = 5 };
+// kLayerLstm: an LSTM layer on the sparse LSTM engine; kLayerLstmLinear: a fully connected layer
+// on the same engine after the last time step (a classifier head).
+enum LayerKind : uint32_t {
+  kLayerConv = 1,
+  kLayerFc = 2,
+  kLayerPool = 3,
+  kLayerEltwise = 4,
+  kLayerConcat = 5,
+  kLayerLstm = 6,
+  kLayerLstmLinear = 7
+};
 
 struct LayerRecord {
   char name[32];
@@ -83,7 +117,10 @@ struct LayerRecord {
   uint32_t in_c, in_h, in_w;
   uint32_t out_c, out_h, out_w;
   uint32_t tiles;  // compute instructions
-  uint32_t reserved;
+  // LSTM layers: entries (non-zero weights and padding) of the layer's streams, which the PEs walk
+  // once per time step; their macs are the dense-equivalent multiply-accumulates of a job. 0 for
+  // CNN layers.
+  uint32_t entries;
 };
 
 static_assert(sizeof(ArgWindow) == 24, "ArgWindow layout");

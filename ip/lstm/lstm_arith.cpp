@@ -11,7 +11,6 @@ constexpr uint64_t kAccBytes = 8;    // gate accumulators: int64 in the vector b
 constexpr uint64_t kBiasBytes = 4;   // biases: int32
 constexpr uint64_t kValueBytes = 2;  // x, h, y, c, peepholes: int16
 constexpr int64_t kShiftLimit = int64_t{1} << 62;
-constexpr int kMinOutputShift = -31, kMaxOutputShift = 62;
 constexpr int kMinGateFrac = 2 * kMinFrac, kMaxGateFrac = 2 * kMaxFrac;
 
 template <typename T>

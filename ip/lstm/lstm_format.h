@@ -37,6 +37,9 @@ constexpr uint32_t kMaxAccumulatorBits = 48;
 // Products of the input matrix and of the recurrent matrix are aligned to the gate accumulators'
 // radix point by a left shift of 0..kMaxProductShift (exact, no rounding).
 constexpr int kMaxProductShift = 15;
+// LSTM_SPMV's output_shift with AccLast: accumulators to the 16-bit output's radix point.
+constexpr int kMinOutputShift = -31;
+constexpr int kMaxOutputShift = 62;
 // Radix points the compiler may choose (weights and activations).
 constexpr int kMinFrac = -16;
 constexpr int kMaxFrac = 30;

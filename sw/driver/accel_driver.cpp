@@ -2,6 +2,7 @@
 
 #include "ip/cnn/cnn_regs.h"
 #include "ip/ifu/ifu_regs.h"
+#include "ip/lstm/lstm_regs.h"
 #include "platform/soc_map.h"
 #include "sw/hal/hal.h"
 
@@ -12,13 +13,23 @@ namespace drv {
 using namespace dlvp;
 
 bool Accelerator::init(Intc* intc) {
-  hal::Device ifu, cnn;
-  if (!hal::find_device(soc::kDevIfu, &ifu) || !hal::find_device(soc::kDevCnn, &cnn)) return false;
+  hal::Device ifu, cnn, lstm;
+  if (!hal::find_device(soc::kDevIfu, &ifu)) return false;
   ifu_ = ifu.base;
-  cnn_base_ = cnn.base;
   irq_ = ifu.irq;
   intc_ = intc;
   if (irq_ != soc::kNoIrq) intc_->enable(irq_);
+  if (hal::find_device(soc::kDevLstm, &lstm)) {
+    lstm_base_ = lstm.base;
+    lstm_.pes = hal::read32(lstm_base_ + lstm_regs::PES);
+    lstm_.clock_khz = hal::read32(lstm_base_ + lstm_regs::CLOCK_KHZ);
+    lstm_.accumulator_bits = hal::read32(lstm_base_ + lstm_regs::ACCUMULATOR_BITS);
+    lstm_.weight_memory_bytes = hal::read32(lstm_base_ + lstm_regs::WEIGHT_MEMORY_BYTES);
+    lstm_.vector_buffer_bytes = hal::read32(lstm_base_ + lstm_regs::VECTOR_BUFFER_BYTES);
+  }
+  const bool version_ok = hal::read32(ifu_ + ifu::VERSION) == isa::kVersion;
+  if (!hal::find_device(soc::kDevCnn, &cnn)) return version_ok && has_lstm();
+  cnn_base_ = cnn.base;
   cnn_.pes = hal::read32(cnn_base_ + cnn_regs::PES);
   cnn_.convolvers = hal::read32(cnn_base_ + cnn_regs::CONVOLVERS);
   cnn_.kernel = hal::read32(cnn_base_ + cnn_regs::KERNEL);
@@ -27,7 +38,7 @@ bool Accelerator::init(Intc* intc) {
   cnn_.weight_buffer_bytes = hal::read32(cnn_base_ + cnn_regs::WEIGHT_BUFFER_BYTES);
   cnn_.output_buffer_bytes = hal::read32(cnn_base_ + cnn_regs::OUTPUT_BUFFER_BYTES);
   cnn_.accumulator_bits = hal::read32(cnn_base_ + cnn_regs::ACCUMULATOR_BITS);
-  return hal::read32(ifu_ + ifu::VERSION) == isa::kVersion;
+  return version_ok;
 }
 
 const char* Accelerator::open_package(uint64_t address) {
@@ -47,11 +58,30 @@ const char* Accelerator::open_package(uint64_t address) {
     done += n;
   }
   if (hash != header_.checksum) return "checksum mismatch (corrupt or truncated package)";
+  const auto element_ok = [](uint32_t bytes) { return bytes == 1 || bytes == 2; };
+  if (!element_ok(header_.input_element_bytes) || !element_ok(header_.output_element_bytes) || header_.sequences == 0)
+    return "corrupt package header (tensor element size or sequences)";
+  return check_engines();
+}
+
+// A package names what it needs of each engine (pes 0: not used).
+const char* Accelerator::check_engines() const {
   const package::HardwareRequirements& hw = header_.hardware;
-  if (hw.input_buffer_bytes > cnn_.input_buffer_bytes || hw.weight_buffer_bytes > cnn_.weight_buffer_bytes ||
-      hw.output_buffer_bytes > cnn_.output_buffer_bytes)
-    return "package needs larger on-chip buffers than this engine has";
-  if (hw.accumulator_bits != cnn_.accumulator_bits) return "package built for another accumulator width";
+  if (hw.pes != 0) {
+    if (!has_cnn()) return "package needs the CNN engine, which this SoC does not have";
+    if (hw.input_buffer_bytes > cnn_.input_buffer_bytes || hw.weight_buffer_bytes > cnn_.weight_buffer_bytes ||
+        hw.output_buffer_bytes > cnn_.output_buffer_bytes)
+      return "package needs larger on-chip buffers than this engine has";
+    if (hw.accumulator_bits != cnn_.accumulator_bits) return "package built for another accumulator width";
+  }
+  const package::LstmRequirements& lstm = header_.lstm;
+  if (lstm.pes != 0) {
+    if (!has_lstm()) return "package needs the sparse LSTM engine, which this SoC does not have";
+    if (lstm.pes != lstm_.pes) return "package's weight streams were encoded for another number of LSTM PEs";
+    if (lstm.accumulator_bits != lstm_.accumulator_bits) return "package built for another LSTM accumulator width";
+    if (lstm.weight_memory_bytes > lstm_.weight_memory_bytes || lstm.vector_buffer_bytes > lstm_.vector_buffer_bytes)
+      return "package needs larger LSTM weight memories or vector buffer than this engine has";
+  }
   return nullptr;
 }
 
@@ -111,8 +141,11 @@ JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
     hal::write64(ifu_ + ifu::arg_base_reg(a), base);
     hal::write64(ifu_ + ifu::arg_size_reg(a), w.kind == package::kArgUnused ? 0 : w.size);
   }
-  hal::write64(ifu_ + ifu::INSTR_BASE, package_ + header_.instructions_offset);
-  hal::write32(ifu_ + ifu::INSTR_COUNT, header_.instruction_count);
+  const bool warm = header_.weight_load_instructions != 0 && warm_package_ == package_ &&
+                    warm_checksum_ == header_.checksum && header_.weight_load_instructions < header_.instruction_count;
+  const uint32_t skip = warm ? header_.weight_load_instructions : 0;
+  hal::write64(ifu_ + ifu::INSTR_BASE, package_ + header_.instructions_offset + uint64_t{skip} * isa::kInstructionBytes);
+  hal::write32(ifu_ + ifu::INSTR_COUNT, header_.instruction_count - skip);
   const uint64_t start = hal::timer_ticks();
   hal::write32(ifu_ + ifu::CTRL, ifu::kCtrlStart | ifu::kCtrlDoneIrqEnable | ifu::kCtrlErrorIrqEnable);
   while (!(hal::read32(ifu_ + ifu::STATUS) & (ifu::kStatusDone | ifu::kStatusError))) intc_->wait_for(irq_);
@@ -120,7 +153,11 @@ JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
   r.ticks = hal::timer_ticks() - start;
   const uint32_t status = hal::read32(ifu_ + ifu::STATUS);
   r.error = (status & ifu::kStatusError) ? hal::read32(ifu_ + ifu::ERROR_CODE) : isa::kErrNone;
-  r.error_index = hal::read32(ifu_ + ifu::ERROR_INDEX);
+  r.error_index = hal::read32(ifu_ + ifu::ERROR_INDEX) + skip;
+  r.warm = warm;
+  // Only a package that ran to the end leaves its weights in the engine.
+  warm_package_ = r.ok() && header_.weight_load_instructions ? package_ : 0;
+  warm_checksum_ = header_.checksum;
   r.ifu_cycles = hal::read64(ifu_ + ifu::CYCLES);
   hal::write32(ifu_ + ifu::STATUS, ifu::kStatusDone | ifu::kStatusError);  // W1C: drops the interrupt
   return r;

@@ -1,5 +1,6 @@
-// Driver of the accelerator (instruction fetch unit + CNN engine): validates a model package in
-// DDR, programs the IFU's argument windows, runs a job and sleeps until its DONE or ERROR interrupt.
+// Driver of the accelerator (instruction fetch unit + the CNN engine and/or the sparse LSTM engine):
+// validates a model package in DDR against the engines this SoC has, programs the IFU's argument
+// windows, runs a job and sleeps until its DONE or ERROR interrupt.
 #pragma once
 #include "ip/ifu/isa.h"
 #include "platform/model_package.h"
@@ -18,11 +19,17 @@ struct CnnInfo {
   uint64_t peak_ops_per_second() const { return 2ull * pes * convolvers * kernel * kernel * clock_khz * 1000ull; }
 };
 
+struct LstmInfo {
+  uint32_t pes, clock_khz, accumulator_bits;
+  uint64_t weight_memory_bytes, vector_buffer_bytes;
+};
+
 struct JobResult {
   uint32_t error;        // isa::ErrorCode
   uint32_t error_index;  // faulting instruction
   uint64_t ifu_cycles;   // IFU cycles from START to the end
   uint64_t ticks;        // timer ticks the job took, as software saw it
+  bool warm;             // started after the package's weight loads
   bool ok() const { return error == dlvp::isa::kErrNone; }
 };
 
@@ -33,18 +40,23 @@ struct JobTensors {
 
 class Accelerator {
  public:
-  bool init(Intc* intc);  // false when the SoC has no IFU or CNN engine
-  const CnnInfo& cnn() const { return cnn_; }
+  bool init(Intc* intc);  // false when the SoC has no IFU (of this ISA version) or no engine
+  bool has_cnn() const { return cnn_base_ != 0; }
+  bool has_lstm() const { return lstm_base_ != 0; }
+  const CnnInfo& cnn() const { return cnn_; }  // zeros without a CNN engine
+  const LstmInfo& lstm() const { return lstm_; }  // zeros without an LSTM engine
 
   // Reads and checks the package at `address`: magic, version, size, checksum, ISA version and
-  // that it fits this engine. Returns nullptr when valid, else the reason.
+  // that it fits the engines it needs. Returns nullptr when valid, else the reason.
   const char* open_package(uint64_t address);
   const dlvp::package::PackageHeader& header() const { return header_; }
   uint64_t package_address() const { return package_; }
   dlvp::package::LayerRecord layer(uint32_t index) const;
 
   // Runs the package once on tensors at the given addresses (windows of kind input, output and
-  // scratch); in-package windows point into the package.
+  // scratch); in-package windows point into the package. When the previous job ran this same
+  // package successfully, it starts after the package's weight loads (the weights are still in the
+  // engine: warm start); the driver assumes it is the engines' only user.
   JobResult run(uint64_t input, uint64_t output, uint64_t scratch);
   // Bytes the caller must provide at `output` and `scratch`.
   uint64_t window_size(uint32_t kind) const;
@@ -53,11 +65,17 @@ class Accelerator {
   JobTensors place_job_tensors(uint64_t free, bool use_test_input) const;
 
  private:
-  uint64_t ifu_ = 0, cnn_base_ = 0;
+  const char* check_engines() const;
+
+  uint64_t ifu_ = 0, cnn_base_ = 0, lstm_base_ = 0;
   uint32_t irq_ = 0;
   Intc* intc_ = nullptr;
   CnnInfo cnn_{};
+  LstmInfo lstm_{};
   uint64_t package_ = 0;
+  // The package whose weights the engine holds (address and checksum; 0: none known).
+  uint64_t warm_package_ = 0;
+  uint32_t warm_checksum_ = 0;
   dlvp::package::PackageHeader header_{};
 };
 

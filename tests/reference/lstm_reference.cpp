@@ -239,6 +239,23 @@ void FixedLstm::check() const {
       invalid("product shift " + std::to_string(s) + " is outside 0.." + std::to_string(lstm::kMaxProductShift));
 }
 
+void FixedLinear::check() const {
+  if (outputs() == 0 || inputs() == 0) invalid("linear layer: empty matrix");
+  if (inputs() > lstm::kMaxColumns) invalid("linear layer: more than " + std::to_string(lstm::kMaxColumns) + " inputs");
+  if (accumulator_bits < lstm::kMinAccumulatorBits || accumulator_bits > lstm::kMaxAccumulatorBits)
+    invalid("linear layer: accumulator_bits " + std::to_string(accumulator_bits) + " out of range");
+  check_matrix("linear layer", matrix, outputs(), inputs());
+  if (!bias.empty()) require_size("linear layer bias", bias.size(), outputs());
+  check_frac("linear layer input", input_frac);
+  check_frac("linear layer output", output_frac);
+  if (product_shift() < 0 || product_shift() > lstm::kMaxProductShift)
+    invalid("linear layer: product shift " + std::to_string(product_shift()) + " is outside 0.." +
+            std::to_string(lstm::kMaxProductShift));
+  if (output_shift() < lstm::kMinOutputShift || output_shift() > lstm::kMaxOutputShift)
+    invalid("linear layer: output shift " + std::to_string(output_shift()) + " is outside " +
+            std::to_string(lstm::kMinOutputShift) + ".." + std::to_string(lstm::kMaxOutputShift));
+}
+
 void accumulate_dense(const FixedMatrix& m, const int16_t* a, int shift, std::vector<int64_t>& acc) {
   require_size("accumulators", acc.size(), m.rows);
   require_size("matrix", m.q.size(), uint64_t{m.rows} * m.cols);
@@ -401,6 +418,22 @@ std::vector<FixedRun> run_fixed_channels(const FixedLstm& m, const SparseLstm* s
   for (size_t ch = 0; ch < channels.size(); ++ch)
     runs.push_back(run_fixed(m, sparse, channels[ch], initial ? &(*initial)[ch] : nullptr));
   return runs;
+}
+
+std::vector<int16_t> run_linear(const FixedLinear& layer, const CscMatrix* sparse, const std::vector<int16_t>& input) {
+  layer.check();
+  require_size("linear layer input", input.size(), layer.inputs());
+  if (sparse && (sparse->rows != layer.outputs() || sparse->cols != layer.inputs() || sparse->frac != layer.matrix.frac))
+    invalid("sparse linear layer does not match the matrix's shape or radix point");
+  std::vector<int64_t> acc(layer.outputs(), 0);
+  if (!layer.bias.empty()) std::copy(layer.bias.begin(), layer.bias.end(), acc.begin());
+  if (sparse) accumulate_sparse(*sparse, input.data(), layer.product_shift(), acc);
+  else accumulate_dense(layer.matrix, input.data(), layer.product_shift(), acc);
+  const int64_t top = acc_max(layer.accumulator_bits);
+  std::vector<int16_t> y(layer.outputs());
+  for (uint32_t n = 0; n < layer.outputs(); ++n)
+    y[n] = sat16(round_shift(std::clamp(acc[n], -top - 1, top), layer.output_shift()), nullptr);
+  return y;
 }
 
 int16_t quantize16(double v, int frac) {

@@ -125,6 +125,23 @@ struct SparseLstm {
   CscMatrix w, r, projection;
 };
 
+// A fully connected layer run by the engine after the last time step (a classifier head: one
+// LSTM_SPMV from the bias producing its output), on an int16 input at input_frac:
+//   y = sat16(round_shift(sat_acc(bias + sum_j m[n][j] x a[j] << product_shift()), output_shift()))
+struct FixedLinear {
+  FixedMatrix matrix;          // [outputs][inputs], 12-bit
+  std::vector<int32_t> bias;   // [outputs] at acc_frac; empty: none
+  int input_frac = 0, acc_frac = 0, output_frac = 0;
+  uint32_t accumulator_bits = lstm::kDefaultAccumulatorBits;
+
+  uint32_t outputs() const { return matrix.rows; }
+  uint32_t inputs() const { return matrix.cols; }
+  int product_shift() const { return acc_frac - matrix.frac - input_frac; }
+  int output_shift() const { return acc_frac - output_frac; }
+  // Throws std::invalid_argument naming the first field out of range.
+  void check() const;
+};
+
 struct FixedState {
   std::vector<int16_t> recurrent;  // r_{t-1}: h, or y with a projection (recurrent_frac)
   std::vector<int16_t> c;          // c_{t-1} (c_frac)
@@ -154,6 +171,9 @@ FixedRun run_fixed(const FixedLstm& model, const SparseLstm* sparse, const std::
 std::vector<FixedRun> run_fixed_channels(const FixedLstm& model, const SparseLstm* sparse,
                                          const std::vector<std::vector<int16_t>>& channels,
                                          const std::vector<FixedState>* initial = nullptr);
+
+// One input vector through a FixedLinear; sparse: its encoding (null: the dense matrix).
+std::vector<int16_t> run_linear(const FixedLinear& layer, const CscMatrix* sparse, const std::vector<int16_t>& input);
 
 // q = floor(v x 2^frac + 1/2) saturated to int16; and back.
 int16_t quantize16(double v, int frac);

@@ -193,10 +193,11 @@ isa::Instruction linear(uint8_t opcode, uint8_t deps, uint32_t tag, uint64_t buf
 
 // The vector buffer's regions.
 struct VectorPlan {
-  uint64_t x = 0, r = 0, h = 0, c = 0, bias = 0, peephole = 0, acc = 0, end = 0;
+  uint64_t x = 0, r = 0, h = 0, c = 0, bias = 0, peephole = 0, acc = 0, head_bias = 0, head_out = 0, end = 0;
 };
 
-VectorPlan plan_vector(const lstm_ref::FixedLstm& m, uint32_t channels, uint64_t capacity) {
+VectorPlan plan_vector(const lstm_ref::FixedLstm& m, uint32_t channels, uint64_t capacity,
+                       const lstm_ref::FixedLinear* head) {
   VectorPlan v;
   uint64_t cursor = 0;
   auto region = [&](uint64_t bytes) {
@@ -211,8 +212,11 @@ VectorPlan plan_vector(const lstm_ref::FixedLstm& m, uint32_t channels, uint64_t
   v.c = region(uint64_t{channels} * H * kValueBytes);
   v.bias = region(uint64_t{m.gate_rows()} * kBiasBytes);
   v.peephole = region(m.peephole.size() * kValueBytes);
-  // The gate accumulators; the projection's reuse them once LSTM_GATES has consumed them.
-  v.acc = region(uint64_t{channels} * std::max<uint64_t>(m.gate_rows(), m.projection_size) * kAccBytes);
+  const uint64_t head_rows = head ? head->outputs() : 0;
+  v.head_bias = region(head && !head->bias.empty() ? head_rows * kBiasBytes : 0);
+  v.head_out = region(uint64_t{channels} * head_rows * kValueBytes);
+  // The gate accumulators; the projection's and the head's reuse them once LSTM_GATES has consumed them.
+  v.acc = region(uint64_t{channels} * std::max<uint64_t>({m.gate_rows(), m.projection_size, head_rows}) * kAccBytes);
   v.end = cursor;
   if (v.end > capacity)
     fail("the vector buffer needs " + std::to_string(v.end) + " B, the engine has " + std::to_string(capacity) + " B");
@@ -227,6 +231,8 @@ struct MatrixPass {
   uint32_t input_stride = 0;
   int product_shift = 0, output_shift = 0;
   uint16_t first_flags = 0, last_flags = 0;  // on the first / last chunk
+  uint64_t bias = 0, output = 0;             // vector buffer regions (AccFirst with a bias, AccLast)
+  uint32_t tag = 0;
 };
 
 // The instruction fields of LSTM_SPMV and LSTM_GATES; the caller orders them.
@@ -237,7 +243,7 @@ class InstructionMaker {
   isa::Instruction spmv(const MatrixPass& pass, size_t k, uint32_t weight_offset) const {
     const Chunk& c = pass.chunks[k];
     const bool first = k == 0, last = k + 1 == pass.chunks.size();
-    isa::Instruction in = blank(isa::kOpLstmSpmv, 0, o_.tag);
+    isa::Instruction in = blank(isa::kOpLstmSpmv, 0, pass.tag);
     isa::LstmSpmv& s = in.lstm_spmv;
     s.header.flags = static_cast<uint16_t>((first ? pass.first_flags : 0) | (last ? pass.last_flags : 0));
     s.weight_offset = weight_offset;
@@ -248,8 +254,8 @@ class InstructionMaker {
     s.input_offset = static_cast<uint32_t>(pass.input);
     s.input_stride = pass.input_stride;
     s.acc_offset = static_cast<uint32_t>(v_.acc);
-    s.bias_offset = static_cast<uint32_t>(v_.bias);
-    s.output_offset = static_cast<uint32_t>(v_.r);
+    s.bias_offset = static_cast<uint32_t>(pass.bias);
+    s.output_offset = static_cast<uint32_t>(pass.output);
     s.channels = static_cast<uint16_t>(o_.channels);
     s.product_shift = static_cast<uint8_t>(pass.product_shift);
     s.output_shift = static_cast<int8_t>(pass.output_shift);
@@ -278,6 +284,22 @@ class InstructionMaker {
   const LstmProgramOptions& o_;
   const VectorPlan& v_;
 };
+
+void check_head(const lstm_ref::FixedLstm& m, const LstmHead& head) {
+  if (!head.layer) return;
+  if (!head.sparse) fail("the head has no encoding");
+  try {
+    head.layer->check();
+  } catch (const std::invalid_argument& e) {
+    fail(std::string("the head: ") + e.what());
+  }
+  if (head.layer->inputs() != m.output_size() || head.layer->input_frac != m.output_frac())
+    fail("the head reads " + std::to_string(head.layer->inputs()) + " values at radix point " +
+         std::to_string(head.layer->input_frac) + ", the LSTM's output has " + std::to_string(m.output_size()) +
+         " at " + std::to_string(m.output_frac()));
+  if (head.sparse->rows != head.layer->outputs() || head.sparse->cols != head.layer->inputs())
+    fail("the head's encoding does not match its matrix");
+}
 
 void check_fits_isa(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o) {
   if (o.steps == 0 || o.channels == 0 || o.channels > UINT16_MAX) fail("steps and channels (1..65535) must be >= 1");
@@ -308,21 +330,23 @@ uint64_t chunk_bytes(const std::vector<MatrixPass>& passes) {
 }  // namespace
 
 LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::SparseLstm& sparse, const LstmConfig& hw,
-                               const LstmProgramOptions& o) {
+                               const LstmProgramOptions& o, const LstmHead& head) {
   try {
     m.check();
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
   check_fits_isa(m, o);
+  check_head(m, head);
   const uint32_t H = m.hidden_size, I = m.input_size, Rn = m.recurrent_size(), P = m.projection_size;
   const uint32_t T = o.steps, ch = o.channels, tag = o.tag;
   const bool projection = P != 0;
   LstmProgram p;
-  const VectorPlan v = plan_vector(m, ch, hw.vector_buffer_bytes);
+  const VectorPlan v = plan_vector(m, ch, hw.vector_buffer_bytes, head.layer);
 
   // The passes of a step: W from the bias, R onto it, (LSTM_GATES), the projection producing y.
   std::vector<MatrixPass> passes(projection ? 3 : 2);
+  for (MatrixPass& pass : passes) pass.bias = v.bias, pass.output = v.r, pass.tag = tag;
   passes[0].rows = passes[1].rows = m.gate_rows();
   passes[0].input = v.x, passes[0].input_stride = I, passes[0].product_shift = m.w_shift();
   passes[0].first_flags = isa::kFlagAccFirst;
@@ -332,6 +356,17 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
     passes[2].first_flags = isa::kFlagAccFirst | isa::kFlagNoBias, passes[2].last_flags = isa::kFlagAccLast;
     passes[2].output_shift = m.projection_acc_frac() - m.y_frac;
   }
+  // The head: one pass after the last step, from its bias (if any) to its output.
+  std::vector<MatrixPass> head_passes;
+  if (head.layer) {
+    MatrixPass h;
+    h.rows = head.layer->outputs(), h.input = v.r, h.input_stride = Rn, h.product_shift = head.layer->product_shift();
+    h.first_flags = isa::kFlagAccFirst | (head.layer->bias.empty() ? isa::kFlagNoBias : 0);
+    h.last_flags = isa::kFlagAccLast;
+    h.output_shift = head.layer->output_shift();
+    h.bias = v.head_bias, h.output = v.head_out, h.tag = o.head_tag;
+    head_passes.push_back(h);
+  }
   const lstm_ref::CscMatrix* matrices[] = {&sparse.w, &sparse.r, &sparse.projection};
   const char* names[] = {"W", "R", "the projection"};
 
@@ -340,20 +375,29 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   Layout layout(hw, p.constants);
   auto cut_all = [&](uint64_t budget) {
     for (size_t i = 0; i < passes.size(); ++i) passes[i].chunks = layout.cut(*matrices[i], o.max_chunk_cols, budget, names[i]);
+    for (MatrixPass& h : head_passes) h.chunks = layout.cut(*head.sparse, o.max_chunk_cols, budget, "the head");
   };
   cut_all(0);
-  p.streamed = o.stream_weights || chunk_bytes(passes) > hw.weight_memory_bytes;
+  p.streamed = o.stream_weights || chunk_bytes(passes) + chunk_bytes(head_passes) > hw.weight_memory_bytes;
   const uint32_t half = static_cast<uint32_t>(hw.weight_memory_bytes / 2 / lstm::kPointerBytes * lstm::kPointerBytes);
   if (p.streamed) cut_all(half);
   uint64_t resident_offset = 0;
-  for (size_t i = 0; i < passes.size(); ++i) {
-    layout.place(*matrices[i], passes[i].chunks);
-    p.weight_chunks += static_cast<uint32_t>(passes[i].chunks.size());
+  auto place = [&](MatrixPass& pass, const lstm_ref::CscMatrix& matrix) {
+    layout.place(matrix, pass.chunks);
     if (!p.streamed)
-      for (Chunk& c : passes[i].chunks) c.weight_offset = static_cast<uint32_t>(resident_offset), resident_offset += c.bytes;
+      for (Chunk& c : pass.chunks) c.weight_offset = static_cast<uint32_t>(resident_offset), resident_offset += c.bytes;
+  };
+  for (size_t i = 0; i < passes.size(); ++i) {
+    place(passes[i], *matrices[i]);
+    p.weight_chunks += static_cast<uint32_t>(passes[i].chunks.size());
   }
+  for (MatrixPass& h : head_passes) place(h, *head.sparse);
+  const size_t head_chunks = head_passes.empty() ? 0 : head_passes[0].chunks.size();
   (p.streamed ? p.weight_bytes_per_step : p.weight_bytes_resident) = chunk_bytes(passes) * hw.pes;
+  if (!p.streamed) p.weight_bytes_resident += chunk_bytes(head_passes) * hw.pes;
   const uint64_t bias = layout.add(m.bias.data(), m.bias.size() * kBiasBytes);
+  const uint64_t head_bias =
+      head.layer ? layout.add(head.layer->bias.data(), head.layer->bias.size() * kBiasBytes) : 0;
   const uint64_t peephole = layout.add(m.peephole.data(), m.peephole.size() * kValueBytes);
   p.initial_state_offset = layout.reserve(uint64_t{ch} * (Rn + H) * kValueBytes);
   const uint64_t initial_c = p.initial_state_offset + uint64_t{ch} * Rn * kValueBytes;
@@ -361,15 +405,20 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   using Index = int64_t;
   constexpr Index kNone = TokenedProgram::kNone;
   TokenedProgram prog(p.instructions);
-  auto load_chunk = [&](const Chunk& c, uint32_t weight_offset, Index after) {
-    return prog.append(transfer(isa::kOpLoad, 0, tag, isa::kBufLstmWeight, weight_offset, kArgConstants, c.ddr_offset,
-                                hw.pes, c.bytes, c.bytes, hw.weight_memory_bytes),
+  auto load_chunk = [&](const MatrixPass& pass, const Chunk& c, uint32_t weight_offset, Index after) {
+    return prog.append(transfer(isa::kOpLoad, 0, pass.tag, isa::kBufLstmWeight, weight_offset, kArgConstants,
+                                c.ddr_offset, hw.pes, c.bytes, c.bytes, hw.weight_memory_bytes),
                        {after});
   };
-  // Set-up: resident chunks (one 2-D LOAD each: a row per PE), bias, peepholes, initial state.
+  // Set-up: resident chunks (one 2-D LOAD each: a row per PE), biases, peepholes, initial state.
   if (!p.streamed)
-    for (const MatrixPass& pass : passes)
-      for (const Chunk& c : pass.chunks) load_chunk(c, c.weight_offset, kNone);
+    for (const std::vector<MatrixPass>* list : {&passes, &head_passes})
+      for (const MatrixPass& pass : *list)
+        for (const Chunk& c : pass.chunks) load_chunk(pass, c, c.weight_offset, kNone);
+  p.weight_load_instructions = static_cast<uint32_t>(p.instructions.size());
+  if (head.layer && !head.layer->bias.empty())
+    prog.append(linear(isa::kOpLoad, 0, o.head_tag, v.head_bias, kArgConstants, head_bias,
+                       head.layer->bias.size() * kBiasBytes));
   prog.append(linear(isa::kOpLoad, 0, tag, v.bias, kArgConstants, bias, m.bias.size() * kBiasBytes));
   if (!m.peephole.empty())
     prog.append(linear(isa::kOpLoad, 0, tag, v.peephole, kArgConstants, peephole, m.peephole.size() * kValueBytes));
@@ -384,18 +433,24 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
     x_load = prog.append(linear(isa::kOpLoad, 0, tag, v.x, kArgInput, t * x_bytes, x_bytes), {x_reader});
   };
 
-  // Streaming: chunk uses in program order over all steps; use u lives in half u % 2 and is loaded
-  // one use ahead (its LOAD precedes the SPMV of use u - 1), after the SPMV of use u - 2 has
-  // finished reading that half.
-  const size_t per_step = p.weight_chunks, uses = size_t{T} * per_step;
+  // Streaming: chunk uses in program order over all steps, then the head's; use u lives in half
+  // u % 2 and is loaded one use ahead (its LOAD precedes the SPMV of use u - 1), after the SPMV of
+  // use u - 2 has finished reading that half.
+  const size_t per_step = p.weight_chunks, step_uses = size_t{T} * per_step, uses = step_uses + head_chunks;
   std::vector<Index> use_load(p.streamed ? uses : 0, kNone);
   auto load_use = [&](size_t u) {
+    const uint32_t at = static_cast<uint32_t>(u % 2) * half;
+    if (u >= step_uses) {
+      const MatrixPass& h = head_passes[0];
+      use_load[u] = load_chunk(h, h.chunks[u - step_uses], at, half_reader[u % 2]);
+      return;
+    }
     size_t k = u % per_step;
     const uint32_t t = static_cast<uint32_t>(u / per_step);
     if (k == 0) load_x(t);  // x_t goes before its step's first chunk
     const MatrixPass* pass = &passes[0];
     while (k >= pass->chunks.size()) k -= pass->chunks.size(), ++pass;
-    use_load[u] = load_chunk(pass->chunks[k], static_cast<uint32_t>(u % 2) * half, half_reader[u % 2]);
+    use_load[u] = load_chunk(*pass, pass->chunks[k], at, half_reader[u % 2]);
   };
 
   const InstructionMaker make(m, o, v);
@@ -421,13 +476,34 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
     }
     if (!projection) y_writer = gates = prog.append(make.gates(), {y_store});  // h_t is y_t
     ++p.gates_instructions;
-    y_store = prog.append(linear(isa::kOpStore, 0, tag, v.r, kArgOutput, t * y_bytes, y_bytes), {y_writer});
+    if (o.store_sequence || t + 1 == T) {
+      const uint64_t at = o.store_sequence ? t * y_bytes : 0;
+      y_store = prog.append(linear(isa::kOpStore, 0, tag, v.r, kArgOutput, at, y_bytes), {y_writer});
+    }
   }
-  p.final_c_offset = T * y_bytes;
+  p.stored_steps = o.store_sequence ? T : 1;
+  p.final_c_offset = p.stored_steps * y_bytes;
   prog.append(linear(isa::kOpStore, 0, tag, v.c, kArgOutput, p.final_c_offset, uint64_t{ch} * H * kValueBytes), {gates});
+  p.output_bytes = p.final_c_offset + uint64_t{ch} * H * kValueBytes;
+
+  // The head on the last y (the compute queue's order puts it after the last step).
+  for (size_t k = 0; k < head_chunks; ++k, ++use) {
+    if (p.streamed && use + 1 < uses) load_use(use + 1);
+    const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : head_passes[0].chunks[k].weight_offset;
+    const Index spmv = prog.append(make.spmv(head_passes[0], k, offset), {setup, p.streamed ? use_load[use] : kNone});
+    ++p.head_spmv_instructions;
+    if (p.streamed) half_reader[use % 2] = spmv;
+    if (k + 1 == head_chunks) {
+      p.head_output_offset = align_up(p.output_bytes, kDdrAlign);
+      p.head_output_bytes = uint64_t{ch} * head.layer->outputs() * kValueBytes;
+      prog.append(linear(isa::kOpStore, 0, o.head_tag, v.head_out, kArgOutput, p.head_output_offset,
+                         p.head_output_bytes),
+                  {spmv});
+      p.output_bytes = p.head_output_offset + p.head_output_bytes;
+    }
+  }
   prog.append(blank(isa::kOpEnd, 0, tag));
   p.input_bytes = T * x_bytes;
-  p.output_bytes = p.final_c_offset + uint64_t{ch} * H * kValueBytes;
   return p;
 }
 

@@ -31,11 +31,22 @@ struct LstmProgramOptions {
   uint32_t max_chunk_cols = 0;    // columns per LSTM_SPMV; 0: a whole matrix per instruction
   uint32_t tag = 0;               // Header.tag of every instruction (the layer)
   bool stream_weights = false;    // stream the chunks from DDR every step even when they would fit
+  bool store_sequence = true;     // STORE y of every step; false: only the last step's y (ONNX's Y_h)
+  uint32_t head_tag = 1;          // Header.tag of the head's instructions (LstmHead)
+};
+
+// A fully connected layer the engine runs after the last time step on its y (a classifier head):
+// one LSTM_SPMV per column chunk from its bias, the last one producing the int16 output.
+struct LstmHead {
+  const lstm_ref::FixedLinear* layer = nullptr;
+  const lstm_ref::CscMatrix* sparse = nullptr;  // its encoding for the engine's PEs
 };
 
 // Where the program reads and writes DDR (ARG_BASE[arg] + offset), all int16 little-endian:
 //   kArgInput:     x [steps][channels][input_size]
-//   kArgOutput:    y [steps][channels][output_size], then the last cell state c [channels][hidden]
+//   kArgOutput:    y [stored steps][channels][output_size] (every step, or the last one without
+//                  store_sequence), then the last cell state c [channels][hidden], then with a head
+//                  its output [channels][head outputs] at head_output_offset
 //   kArgConstants: `constants` (weight chunks, bias, peepholes, then the initial state at
 //                  initial_state_offset: r [channels][recurrent_size], c [channels][hidden], zeros
 //                  unless the caller writes a state there)
@@ -45,18 +56,24 @@ struct LstmProgram {
   uint64_t initial_state_offset = 0;
   uint64_t input_bytes = 0, output_bytes = 0;
   uint64_t final_c_offset = 0;  // in the output window
-  uint32_t spmv_instructions = 0, gates_instructions = 0;
+  uint64_t head_output_offset = 0, head_output_bytes = 0;  // in the output window (with a head)
+  uint32_t stored_steps = 0;    // steps whose y is in the output window
+  uint32_t spmv_instructions = 0, gates_instructions = 0, head_spmv_instructions = 0;
   bool streamed = false;                // the weights are streamed per step (else resident)
   uint32_t weight_chunks = 0;           // column chunks of W, R and the projection (one step)
   uint64_t weight_bytes_per_step = 0;   // DRAM bytes of weight chunk LOADs per step (streamed)
   uint64_t weight_bytes_resident = 0;   // DRAM bytes of the one-time weight LOADs (resident)
+  // Resident weights: the program's first instructions are their LOADs, without tokens, so a job
+  // may start after them when the engine still holds these weights from the previous job.
+  uint32_t weight_load_instructions = 0;
 
   std::vector<uint8_t> instruction_bytes() const;
 };
 
 // Throws BuildError when the model does not fit the engine (a column of a matrix larger than half a
 // PE's weight memory, the vector buffer, the PE count of the streams) or the model is inconsistent.
+// The head (optional) reads the last y; its input radix point must be the LSTM's output radix point.
 LstmProgram build_lstm_program(const lstm_ref::FixedLstm& model, const lstm_ref::SparseLstm& sparse,
-                               const LstmConfig& hw, const LstmProgramOptions& options);
+                               const LstmConfig& hw, const LstmProgramOptions& options, const LstmHead& head = {});
 
 }  // namespace dlvp::builder

@@ -3,6 +3,7 @@
 #include "ip/common/config_error.h"
 #include "tools/builder/program.h"
 #include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 
 #include <onnx/onnx_pb.h>
@@ -180,6 +181,124 @@ CaseResult& conclude(CaseResult& r, Outcome outcome, std::string note) {
   return r;
 }
 
+void write_package(const fs::path& path, const std::vector<uint8_t>& package) {
+  std::ofstream file(path, std::ios::binary);
+  if (!file.write(reinterpret_cast<const char*>(package.data()), static_cast<std::streamsize>(package.size())))
+    throw ConfigError(path.string() + ": cannot write the package");
+}
+
+int16_t get16(const std::vector<uint8_t>& bytes, uint64_t at) {
+  return static_cast<int16_t>(uint16_t(bytes[at]) | uint16_t(bytes[at + 1]) << 8);
+}
+
+// One ONNX output of an LSTM job's output window (y [stored steps][B][Y], c [B][H]), dequantized
+// in ONNX's order, with the reference's worst-case error bound per element (docs/lstm.md,
+// "Tolerance").
+struct LstmOutputValues {
+  std::vector<double> value, bound;
+};
+
+LstmOutputValues lstm_output(const dlvpc::LstmCompiled& c, const std::vector<double>& x, dlvpc::LstmOutput what) {
+  const dlvpc::LstmModel& m = c.model;
+  const lstm_ref::FixedLstm& q = c.lstm.fixed;
+  const uint32_t T = m.seq_length, B = m.batch, Y = q.output_size(), H = q.hidden_size;
+  const builder::LstmProgram& p = c.program;
+  const uint32_t first_stored = T - p.stored_steps;
+  LstmOutputValues out;
+  const uint64_t n = what == dlvpc::LstmOutput::kY ? uint64_t{T} * B * Y : uint64_t{B} * (what == dlvpc::LstmOutput::kYc ? H : Y);
+  out.value.assign(n, 0.0);
+  out.bound.assign(n, 0.0);
+  for (uint32_t b = 0; b < B; ++b) {
+    const std::vector<double> seq = m.sequence(x, b), h0 = m.initial_h_of(b), c0 = m.initial_c_of(b);
+    const lstm_ref::FloatRun f = lstm_ref::run_float(c.lstm.pruned, seq, h0, c0);
+    const lstm_ref::ErrorBound e = lstm_ref::output_error_bound(c.lstm.pruned, q, seq, f, h0, c0);
+    const auto y_at = [&](uint32_t t, uint32_t k) {
+      return ((uint64_t{t} - first_stored) * c.sequences + b) * Y + k;  // in the window, int16 elements
+    };
+    if (what == dlvpc::LstmOutput::kY) {
+      for (uint32_t t = 0; t < T; ++t)
+        for (uint32_t k = 0; k < Y; ++k) {
+          const uint64_t at = (m.layout == 0 ? uint64_t{t} * B + b : uint64_t{b} * T + t) * Y + k;
+          out.value[at] = lstm_ref::dequantize(get16(c.test_expected, 2 * y_at(t, k)), q.output_frac());
+          out.bound[at] = e.y[uint64_t{t} * Y + k];
+        }
+    } else if (what == dlvpc::LstmOutput::kYh) {
+      for (uint32_t k = 0; k < Y; ++k) {
+        out.value[uint64_t{b} * Y + k] = lstm_ref::dequantize(get16(c.test_expected, 2 * y_at(T - 1, k)), q.output_frac());
+        out.bound[uint64_t{b} * Y + k] = e.y[uint64_t{T - 1} * Y + k];
+      }
+    } else {
+      for (uint32_t k = 0; k < H; ++k) {
+        const uint64_t at = p.final_c_offset + 2 * (uint64_t{b} * H + k);
+        out.value[uint64_t{b} * H + k] = lstm_ref::dequantize(get16(c.test_expected, at), q.c_frac);
+        out.bound[uint64_t{b} * H + k] = e.c[k];
+      }
+    }
+  }
+  return out;
+}
+
+// An LSTM node test (docs/conformance.md, "LSTM"): compiled for the sparse LSTM engine with the
+// batch as the job's sequences, run once on the SoC (bit-exact with the reference model), and every
+// ONNX output compared within the fixed-point format's derived bound.
+CaseResult& run_lstm_test(CaseResult& r, const onnx::ModelProto& model, const std::vector<TestTensor>& inputs,
+                          const dlvpc::ImportOptions& import_options, const fs::path& data_set,
+                          const RunOptions& options) {
+  dlvpc::LstmModel lstm;
+  try {
+    lstm = dlvpc::import_onnx_lstm(model, r.name, import_options);
+  } catch (const dlvpc::ImportError& e) {
+    return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+  }
+  if (lstm.has_head) return conclude(r, Outcome::kUnsupported, "an LSTM with a classifier head (not a node test)");
+  const std::vector<dlvpc::LstmModel::GraphOutput> outputs = lstm.outputs;
+  dlvpc::LstmCompiled c;
+  try {
+    c = dlvpc::compile_lstm(std::move(lstm), {inputs[0].values}, dlvpc::LstmCompileOptions{});
+  } catch (const dlvpc::QuantizeError& e) {
+    return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+  } catch (const builder::BuildError& e) {
+    return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+  }
+  const fs::path work = fs::path(options.work_dir) / r.name;
+  fs::create_directories(work);
+  write_package(work / "model.dlvp", c.package);
+  const SocRun soc = run_dlvp(options, work / "model.dlvp", work);
+  r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
+  if (!r.soc_checked) return conclude(r, Outcome::kFailed, soc_problem(soc));
+
+  r.max_error = 0;
+  r.atol = 0;
+  std::string ran;
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const fs::path file = data_set / ("output_" + std::to_string(o) + ".pb");
+    if (!fs::exists(file)) continue;
+    const TestTensor expected = read_tensor(file.string());
+    const LstmOutputValues got = lstm_output(c, inputs[0].values, outputs[o].what);
+    if (got.value.size() != expected.values.size())
+      return conclude(r, Outcome::kFailed, std::string(dlvpc::to_string(outputs[o].what)) + " has " +
+                                               std::to_string(got.value.size()) + " elements, " + file.filename().string() +
+                                               " " + std::to_string(expected.values.size()));
+    for (size_t i = 0; i < got.value.size(); ++i) {
+      // The bound is rigorous for the fixed point against exact arithmetic; 1e-5 covers the float
+      // expected output's own rounding.
+      const double error = std::fabs(got.value[i] - expected.values[i]), atol = got.bound[i] + 1e-5;
+      r.max_error = std::max(r.max_error, error);
+      r.atol = std::max(r.atol, atol);
+      if (error > atol)
+        return conclude(r, Outcome::kFailed, std::string(dlvpc::to_string(outputs[o].what)) + " element " +
+                                                 std::to_string(i) + ": error " + number_text(error) + " exceeds its bound " +
+                                                 number_text(atol));
+    }
+    ran += (ran.empty() ? "" : ", ") + std::string(dlvpc::to_string(outputs[o].what));
+  }
+  const lstm_ref::FixedLstm& q = c.lstm.fixed;
+  char formats[160];
+  std::snprintf(formats, sizeof formats, " on the LSTM engine, %u sequence%s per job; x Q%d, h Q%d, c Q%d, gates Q%d",
+                c.sequences, c.sequences == 1 ? "" : "s", q.x_frac, q.h_frac, q.c_frac, q.gate_frac);
+  return conclude(r, Outcome::kPassed, "LSTM -> " + ran + formats + "; atol = the largest per-element bound");
+}
+
 }  // namespace
 
 TestTensor read_tensor(const std::string& path) {
@@ -210,7 +329,7 @@ bool is_selected(const std::string& name) {
       "test_conv*", "test_basic_conv*", "test_convinteger*", "test_basic_convinteger", "test_qlinearconv",
       "test_gemm*", "test_matmul*", "test_matmulinteger", "test_qlinearmatmul*", "test_relu", "test_maxpool*",
       "test_averagepool*", "test_globalaveragepool*", "test_globalmaxpool*", "test_add*", "test_batchnorm*",
-      "test_flatten*", "test_reshape*", "test_softmax*"};
+      "test_flatten*", "test_reshape*", "test_softmax*", "test_lstm*"};
   const std::string expanded = "_expanded";
   if (name.size() >= expanded.size() && name.compare(name.size() - expanded.size(), expanded.size(), expanded) == 0)
     return false;
@@ -299,6 +418,7 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
                                                " input files, the model " + std::to_string(fed.size()) + " inputs to feed");
     dlvpc::ImportOptions import_options;
     for (size_t i = 1; i < inputs.size(); ++i) import_options.bindings[fed[i]] = {inputs[i].dims, inputs[i].values};
+    if (dlvpc::has_lstm_node(model)) return run_lstm_test(r, model, inputs, import_options, data_set, options);
 
     // 2. Import.
     dlvpc::FloatGraph graph;
@@ -344,11 +464,7 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
       const fs::path dir = samples.size() == 1 ? work : work / ("sample_" + std::to_string(n));
       fs::create_directories(dir);
       const fs::path package = dir / "model.dlvp";
-      {
-        std::ofstream file(package, std::ios::binary);
-        if (!file.write(reinterpret_cast<const char*>(compiled.package.data()), static_cast<std::streamsize>(compiled.package.size())))
-          throw ConfigError(package.string() + ": cannot write the package");
-      }
+      write_package(package, compiled.package);
       const SocRun soc = run_dlvp(options, package, dir);
       r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
       if (!r.soc_checked)

@@ -77,7 +77,7 @@ lstm_ref::FloatLstm prune_lstm(const lstm_ref::FloatLstm& model, const PruneOpti
   return p;
 }
 
-lstm_ref::CscMatrix encode_csc(const lstm_ref::FixedMatrix& m, uint32_t pes) {
+lstm_ref::CscMatrix encode_csc(const lstm_ref::FixedMatrix& m, uint32_t pes, bool store_zeros) {
   if (pes == 0) throw std::invalid_argument("encode_csc: 0 PEs");
   if (m.q.size() != uint64_t{m.rows} * m.cols) throw std::invalid_argument("encode_csc: matrix size does not match its shape");
   lstm_ref::CscMatrix c;
@@ -91,7 +91,7 @@ lstm_ref::CscMatrix encode_csc(const lstm_ref::FixedMatrix& m, uint32_t pes) {
       int64_t previous = -1;  // the local row of the column's last entry
       for (uint32_t local = 0; local < slice; ++local) {
         const int16_t w = m.q[uint64_t{lstm::global_row(pe, local, pes)} * m.cols + j];
-        if (w == 0) continue;
+        if (w == 0 && !store_zeros) continue;
         int64_t gap = local - previous - 1;
         for (; gap > lstm::kMaxSkip; gap -= lstm::kMaxSkip + 1) s.entries.push_back(lstm::kPaddingEntry);
         s.entries.push_back(lstm::make_entry(w, static_cast<uint32_t>(gap)));
@@ -103,11 +103,11 @@ lstm_ref::CscMatrix encode_csc(const lstm_ref::FixedMatrix& m, uint32_t pes) {
   return c;
 }
 
-lstm_ref::SparseLstm encode_lstm(const lstm_ref::FixedLstm& model, uint32_t pes) {
+lstm_ref::SparseLstm encode_lstm(const lstm_ref::FixedLstm& model, uint32_t pes, bool store_zeros) {
   lstm_ref::SparseLstm s;
-  s.w = encode_csc(model.w, pes);
-  s.r = encode_csc(model.r, pes);
-  if (model.projection_size) s.projection = encode_csc(model.projection, pes);
+  s.w = encode_csc(model.w, pes, store_zeros);
+  s.r = encode_csc(model.r, pes, store_zeros);
+  if (model.projection_size) s.projection = encode_csc(model.projection, pes, store_zeros);
   return s;
 }
 
@@ -147,7 +147,7 @@ MatrixReport matrix_report(const lstm_ref::CscMatrix& m, const std::string& name
   r.name = name;
   r.rows = m.rows, r.cols = m.cols;
   for (const lstm_ref::CscStream& s : m.streams) {
-    // An entry with weight 0 is padding whatever its skip (the encoder writes only kPaddingEntry).
+    // An entry with weight 0 is padding whatever its skip (kPaddingEntry, or a stored zero in dense mode).
     uint64_t zeros = 0;
     for (const uint16_t e : s.entries) zeros += lstm::entry_weight(e) == 0;
     r.padding += zeros;
@@ -219,7 +219,7 @@ CompressedLstm compress_lstm(const lstm_ref::FloatLstm& model, const std::vector
   c.pruned = prune_lstm(model, options.prune);
   c.ranges = calibrate_lstm(c.pruned, calibration);
   c.fixed = quantize_lstm(c.pruned, c.ranges, options.quantize);
-  c.sparse = encode_lstm(c.fixed, options.prune.pes);
+  c.sparse = encode_lstm(c.fixed, options.prune.pes, options.store_zeros);
   c.report = compression_report(c.sparse, options.prune.mode, options.prune.density);
   return c;
 }

@@ -35,9 +35,10 @@ std::vector<double> prune_matrix(const std::vector<double>& values, uint32_t row
 lstm_ref::FloatLstm prune_lstm(const lstm_ref::FloatLstm& model, const PruneOptions& options);
 
 // The per-PE CSC streams of a quantized matrix: its non-zero 12-bit weights, padding entries for
-// gaps longer than 15 rows (lstm_format.h).
-lstm_ref::CscMatrix encode_csc(const lstm_ref::FixedMatrix& matrix, uint32_t pes);
-lstm_ref::SparseLstm encode_lstm(const lstm_ref::FixedLstm& model, uint32_t pes);
+// gaps longer than 15 rows (lstm_format.h). With store_zeros, every weight is an entry, zeros
+// included: the engine's dense mode (the same matrix, every multiply-accumulate done).
+lstm_ref::CscMatrix encode_csc(const lstm_ref::FixedMatrix& matrix, uint32_t pes, bool store_zeros = false);
+lstm_ref::SparseLstm encode_lstm(const lstm_ref::FixedLstm& model, uint32_t pes, bool store_zeros = false);
 // The matrix's memory image: each PE's stream (pointers, entries, padded to 4 bytes) in PE order,
 // little-endian (lstm::stream_image_bytes).
 std::vector<uint8_t> matrix_image(const lstm_ref::CscMatrix& matrix);
@@ -82,6 +83,7 @@ std::string format_report(const CompressionReport& report);
 struct CompressOptions {
   PruneOptions prune;
   LstmQuantizeOptions quantize;
+  bool store_zeros = false;  // dense mode (encode_csc)
 };
 
 struct CompressedLstm {

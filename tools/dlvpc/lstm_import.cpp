@@ -307,6 +307,12 @@ LstmModel LstmImporter::run() {
 std::vector<double> LstmModel::initial_h_of(uint32_t b) const { return state_of(initial_h, b, layer.hidden_size); }
 std::vector<double> LstmModel::initial_c_of(uint32_t b) const { return state_of(initial_c, b, layer.hidden_size); }
 
+bool has_lstm_node(const onnx::ModelProto& model) {
+  for (const auto& node : model.graph().node())
+    if (node.op_type() == "LSTM") return true;
+  return false;
+}
+
 LstmModel import_onnx_lstm(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options) {
   return LstmImporter(model, origin, options).run();
 }

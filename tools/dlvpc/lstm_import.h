@@ -49,6 +49,9 @@ struct LstmModel {
   std::vector<double> initial_c_of(uint32_t b) const;
 };
 
+// Whether the graph has an LSTM node (dlvpc then takes this path instead of import_onnx's).
+bool has_lstm_node(const onnx::ModelProto& model);
+
 // Throws ImportError "<origin>: node '<name>' (<op>): <reason>" for anything outside the list above.
 LstmModel import_onnx_lstm(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options = {});
 LstmModel import_onnx_lstm_file(const std::string& path, const ImportOptions& options = {});

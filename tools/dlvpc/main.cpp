@@ -1,6 +1,7 @@
-// dlvpc: the dlvp model compiler (docs/dlvpc.md).
+// dlvpc: the dlvp model compiler (docs/dlvpc.md; LSTM models: docs/lstm.md, "dlvpc compile").
 //   dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SRC] [--calib-count N] [--input-scale S]
-//                 [--single-buffer] [--quiet]
+//                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
+//                 [--stream-weights] [--sequences N] [--quiet]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 on bad input (the message names the file, node or layer).
 #include "ip/common/config_error.h"
@@ -8,7 +9,10 @@
 #include "platform/scenario.h"
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
+
+#include <onnx/onnx_pb.h>
 
 #include <systemc>  // declares sc_main with C linkage
 
@@ -30,13 +34,23 @@ constexpr const char* kUsage =
     "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N (default random:4)\n"
     "  --calib-count N  images taken from an IDX file (default 200)\n"
     "  --input-scale S  model input = pixel x S for IDX images (default 1/255)\n"
-    "  --single-buffer  one slot per on-chip buffer instead of double buffering\n";
+    "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
+    "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
+    "  --density D      prune W, R (and the projection) to this fraction of weights (default 1: keep the model's)\n"
+    "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
+    "  --dense          the engine's dense mode: every weight stored and multiplied, zeros included\n"
+    "  --stream-weights stream the weights from DDR every step even when they fit on chip\n"
+    "  --sequences N    sequences per job, run together (default: the ONNX batch)\n";
 
 struct Args {
   std::string model, hw, out, calib = "random:4";
   uint32_t calib_count = 200;
   float input_scale = 1.0f / 255.0f;
   bool single_buffer = false, quiet = false;
+  double density = 1.0;
+  std::string pruning = "balanced";
+  bool dense = false, stream_weights = false;
+  uint32_t sequences = 0;
 };
 
 Args parse(int argc, char** argv) {
@@ -65,9 +79,17 @@ Args parse(int argc, char** argv) {
     else if (flag == "--input-scale") a.input_scale = static_cast<float>(number(next()));
     else if (flag == "--single-buffer") a.single_buffer = true;
     else if (flag == "--quiet") a.quiet = true;
+    else if (flag == "--density") a.density = number(next());
+    else if (flag == "--pruning") a.pruning = next();
+    else if (flag == "--dense") a.dense = true;
+    else if (flag == "--stream-weights") a.stream_weights = true;
+    else if (flag == "--sequences") a.sequences = static_cast<uint32_t>(std::max(1.0, number(next())));
     else throw ConfigError("dlvpc: unknown option " + flag + "\n" + kUsage);
   }
   if (a.hw.empty() || a.out.empty()) throw ConfigError(std::string("dlvpc: --hw and -o are required\n") + kUsage);
+  if (!(a.density > 0.0 && a.density <= 1.0)) throw ConfigError("dlvpc: --density must be in (0, 1]");
+  if (a.pruning != "balanced" && a.pruning != "global")
+    throw ConfigError("dlvpc: --pruning " + a.pruning + ": expected balanced or global");
   return a;
 }
 
@@ -76,9 +98,41 @@ std::string hardware_file(const std::string& hw) {
   return Scenario::data_dir() + "/hw/" + hw + ".yaml";
 }
 
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream file(path, std::ios::binary);
+  if (!file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
+    throw ConfigError(path + ": cannot write the package");
+}
+
+int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
+  if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
+  dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
+  builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
+  std::vector<std::vector<double>> calibration;
+  for (const std::vector<float>& x : dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, shape))
+    calibration.emplace_back(x.begin(), x.end());
+  dlvpc::LstmCompileOptions options;
+  options.hw = platform.lstm;
+  options.density = a.density;
+  options.pruning = a.pruning == "global" ? dlvpc::Pruning::kGlobal : dlvpc::Pruning::kBalanced;
+  options.dense = a.dense;
+  options.stream_weights = a.stream_weights;
+  options.sequences = a.sequences;
+  const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
+  write_file(a.out, c.package);
+  if (!a.quiet) {
+    std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
+                a.hw.c_str(), calibration.size(), a.calib.c_str());
+    std::fputs(dlvpc::format_lstm_report(c, options).c_str(), stdout);
+  }
+  return 0;
+}
+
 int compile_command(const Args& a) {
   const Scenario scenario = Scenario::load(hardware_file(a.hw), {});
   const PlatformConfig platform = load_platform_config(scenario, "");
+  const onnx::ModelProto proto = dlvpc::read_onnx_model(a.model);
+  if (dlvpc::has_lstm_node(proto)) return compile_lstm_command(a, proto, platform);
   dlvpc::CompileOptions options;
   options.hw = platform.cnn;
   options.build.double_buffer = !a.single_buffer;
@@ -86,13 +140,11 @@ int compile_command(const Args& a) {
   options.memory_bytes_per_second = std::min(platform.bus.width_bytes * platform.bus.clock_mhz * 1e6,
                                              platform.ddr_timing.peak_bandwidth_Bps() * platform.ddr.channels);
 
-  dlvpc::FloatGraph graph = dlvpc::import_onnx_file(a.model);
+  dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
   const auto calibration = dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, graph.input);
   const dlvpc::Compiled c = dlvpc::compile(std::move(graph), calibration, options);
 
-  std::ofstream file(a.out, std::ios::binary);
-  if (!file.write(reinterpret_cast<const char*>(c.package.data()), static_cast<std::streamsize>(c.package.size())))
-    throw ConfigError(a.out + ": cannot write the package");
+  write_file(a.out, c.package);
   if (!a.quiet) {
     std::printf("dlvpc: %s -> %s for %s (%u PEs x %u convolvers %ux%u @ %.0f MHz; buffers %llu/%llu/%llu B), "
                 "calibrated on %zu inputs (%s)\n",

@@ -31,27 +31,71 @@ uint32_t kind_of(builder::LayerKind kind) {
   return 0;
 }
 
+// The header's common fields, the layer table, the instructions and the constants; returns the
+// blob so far and the constants' offset. The caller completes the header and calls finish().
+struct Assembly {
+  PackageHeader h{};
+  std::vector<uint8_t> blob;
+  uint64_t constants_offset = 0;
+};
+
+Assembly assemble(const std::vector<LayerRecord>& layers, const std::vector<uint8_t>& instructions,
+                  uint32_t instruction_count, const std::vector<uint8_t>& constants) {
+  Assembly a;
+  PackageHeader& h = a.h;
+  std::memcpy(h.magic, kMagic, sizeof h.magic);
+  h.version = kVersion;
+  h.header_bytes = sizeof(PackageHeader);
+  h.layer_count = static_cast<uint32_t>(layers.size());
+  h.instruction_count = instruction_count;
+  h.hardware.isa_version = isa::kVersion;
+  h.sequences = 1;
+  h.input_element_bytes = h.output_element_bytes = 1;
+  a.blob.assign(sizeof(PackageHeader), 0);
+  h.layers_offset = append(a.blob, layers.data(), layers.size() * sizeof(LayerRecord));
+  h.instructions_offset = append(a.blob, instructions.data(), instructions.size());
+  a.constants_offset = append(a.blob, constants.data(), constants.size());
+  return a;
+}
+
+std::vector<uint8_t> finish(Assembly& a, const void* test_input, uint64_t test_input_bytes, const void* test_expected,
+                            uint64_t test_expected_bytes) {
+  PackageHeader& h = a.h;
+  if (test_input_bytes || test_expected_bytes) {
+    h.test_input_offset = append(a.blob, test_input, test_input_bytes);
+    h.test_input_size = test_input_bytes;
+    h.test_expected_offset = append(a.blob, test_expected, test_expected_bytes);
+    h.test_expected_size = test_expected_bytes;
+  }
+  a.blob.resize(align(a.blob.size()));
+  h.total_bytes = a.blob.size();
+  h.checksum = checksum(a.blob.data() + sizeof(PackageHeader), a.blob.size() - sizeof(PackageHeader));
+  std::memcpy(a.blob.data(), &h, sizeof h);
+  return std::move(a.blob);
+}
+
+// Long names (ONNX paths) keep their tail, which says what the node is.
+void set_name(LayerRecord& r, const std::string& name) {
+  const size_t keep = std::min(name.size(), sizeof r.name - 1);
+  std::memcpy(r.name, name.data() + name.size() - keep, keep);
+}
+
+void set_formats(PackageHeader& h, const TensorFormats& formats) {
+  h.input_frac_bits = formats.input_frac_bits;
+  h.output_frac_bits = formats.output_frac_bits;
+  h.cpu_postprocess = formats.cpu_postprocess;
+  h.input_zero_point = formats.input_zero_point;
+}
+
 }  // namespace
 
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test,
                                    const TensorFormats& formats) {
-  PackageHeader h{};
-  std::memcpy(h.magic, kMagic, sizeof h.magic);
-  h.version = kVersion;
-  h.header_bytes = sizeof(PackageHeader);
-  h.layer_count = static_cast<uint32_t>(program.layers.size());
-  h.instruction_count = static_cast<uint32_t>(program.instructions.size());
-  h.hardware = HardwareRequirements{isa::kVersion, hw.pes, hw.convolvers, hw.kernel, hw.input_buffer_bytes,
-                                    hw.weight_buffer_bytes, hw.output_buffer_bytes, hw.accumulator_bits, 0};
-
-  std::vector<uint8_t> blob(sizeof(PackageHeader), 0);
   std::vector<LayerRecord> layers(program.layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     const builder::LayerInfo& info = program.layers[i];
     LayerRecord& r = layers[i];
-    // Long names (ONNX paths) keep their tail, which says what the node is.
-    const size_t keep = std::min(info.name.size(), sizeof r.name - 1);
-    std::memcpy(r.name, info.name.data() + info.name.size() - keep, keep);
+    set_name(r, info.name);
     r.kind = kind_of(info.kind);
     r.tag = static_cast<uint32_t>(i);
     r.first_instruction = info.first_instruction;
@@ -62,13 +106,13 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
     r.out_c = info.output.c, r.out_h = info.output.h, r.out_w = info.output.w;
     r.tiles = info.tiles;
   }
-  h.layers_offset = append(blob, layers.data(), layers.size() * sizeof(LayerRecord));
-  const std::vector<uint8_t> instructions = program.instruction_bytes();
-  h.instructions_offset = append(blob, instructions.data(), instructions.size());
-  const uint64_t constants_offset = append(blob, program.constants.data(), program.constants.size());
-
+  Assembly a = assemble(layers, program.instruction_bytes(), static_cast<uint32_t>(program.instructions.size()),
+                        program.constants);
+  PackageHeader& h = a.h;
+  h.hardware = HardwareRequirements{isa::kVersion, hw.pes, hw.convolvers, hw.kernel, hw.input_buffer_bytes,
+                                    hw.weight_buffer_bytes, hw.output_buffer_bytes, hw.accumulator_bits, 0};
   const auto& window = program.plan.window_bytes;
-  h.args[builder::kArgConstants] = ArgWindow{kArgInPackage, 0, constants_offset,
+  h.args[builder::kArgConstants] = ArgWindow{kArgInPackage, 0, a.constants_offset,
                                              std::max<uint64_t>(window[builder::kArgConstants], program.constants.size())};
   h.args[builder::kArgInput] = ArgWindow{kArgInput, 0, 0, window[builder::kArgInput]};
   h.args[builder::kArgOutput] = ArgWindow{kArgOutput, 0, 0, window[builder::kArgOutput]};
@@ -76,25 +120,58 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
                                            window[builder::kArgScratch]};
   h.input_arg = builder::kArgInput;
   h.output_arg = builder::kArgOutput;
-  h.input_frac_bits = formats.input_frac_bits;
-  h.output_frac_bits = formats.output_frac_bits;
+  set_formats(h, formats);
   const builder::TensorShape& in = program.plan.input.shape;
   const builder::TensorShape& out = program.plan.output.shape;
   h.input_c = in.c, h.input_h = in.h, h.input_w = in.w;
   h.output_c = out.c, h.output_h = out.h, h.output_w = out.w;
-  h.cpu_postprocess = formats.cpu_postprocess;
-  h.input_zero_point = formats.input_zero_point;
-  if (test) {
-    h.test_input_offset = append(blob, test->input.data(), test->input.size());
-    h.test_input_size = test->input.size();
-    h.test_expected_offset = append(blob, test->expected.data(), test->expected.size());
-    h.test_expected_size = test->expected.size();
+  return test ? finish(a, test->input.data(), test->input.size(), test->expected.data(), test->expected.size())
+              : finish(a, nullptr, 0, nullptr, 0);
+}
+
+std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec) {
+  const builder::LstmProgram& program = *spec.program;
+  std::vector<LayerRecord> layers(spec.layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LstmLayerInfo& info = spec.layers[i];
+    LayerRecord& r = layers[i];
+    set_name(r, info.name);
+    r.kind = info.kind;
+    r.tag = info.tag;
+    r.macs = info.macs;
+    r.weight_bytes = info.weight_bytes;
+    r.entries = info.entries;
+    r.in_c = info.in_c, r.in_h = info.in_h, r.in_w = info.in_w;
+    r.out_c = info.out_c, r.out_h = info.out_h, r.out_w = info.out_w;
+    // The layer's instructions are those carrying its tag (set-up LOADs come first in the stream).
+    bool first = true;
+    for (size_t k = 0; k < program.instructions.size(); ++k) {
+      const isa::Header& header = program.instructions[k].header;
+      if (header.tag != info.tag || header.opcode == isa::kOpEnd) continue;
+      if (first) r.first_instruction = static_cast<uint32_t>(k), first = false;
+      ++r.instruction_count;
+      r.tiles += isa::queue_of(header.opcode) == isa::kQueueCompute;
+    }
   }
-  blob.resize(align(blob.size()));
-  h.total_bytes = blob.size();
-  h.checksum = checksum(blob.data() + sizeof(PackageHeader), blob.size() - sizeof(PackageHeader));
-  std::memcpy(blob.data(), &h, sizeof h);
-  return blob;
+  Assembly a = assemble(layers, program.instruction_bytes(), static_cast<uint32_t>(program.instructions.size()),
+                        program.constants);
+  PackageHeader& h = a.h;
+  h.lstm = LstmRequirements{spec.hw.pes, spec.hw.accumulator_bits, spec.hw.weight_memory_bytes,
+                            spec.hw.vector_buffer_bytes};
+  h.args[builder::kArgConstants] = ArgWindow{kArgInPackage, 0, a.constants_offset, program.constants.size()};
+  h.args[builder::kArgInput] = ArgWindow{kArgInput, 0, 0, program.input_bytes};
+  h.args[builder::kArgOutput] = ArgWindow{kArgOutput, 0, 0, program.output_bytes};
+  h.input_arg = builder::kArgInput;
+  h.output_arg = builder::kArgOutput;
+  set_formats(h, spec.formats);
+  h.input_element_bytes = h.output_element_bytes = 2;
+  h.sequences = spec.sequences;
+  h.input_c = 1, h.input_h = spec.steps, h.input_w = spec.input_size;
+  h.output_c = spec.output_size, h.output_h = 1, h.output_w = 1;
+  h.output_offset = spec.output_offset;
+  h.weight_load_instructions = program.weight_load_instructions;
+  return finish(a, spec.test_input.data(), spec.test_input.size(), spec.test_expected.data(),
+                spec.test_expected.size());
 }
 
 }  // namespace dlvp::package

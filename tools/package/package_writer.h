@@ -1,9 +1,14 @@
 // Writes a model package (platform/model_package.h) from a built program: header, layer table,
-// instruction stream, constants and optional test data, with the checksum.
+// instruction stream, constants and optional test data, with the checksum. CNN programs
+// (builder::Program) and LSTM programs (builder::LstmProgram) share the layout and the writer.
 #pragma once
 #include "ip/cnn/cnn_config.h"
+#include "ip/lstm/lstm_config.h"
+#include "platform/model_package.h"
+#include "tools/builder/lstm_program.h"
 #include "tools/builder/program.h"
 
+#include <string>
 #include <cstdint>
 #include <vector>
 
@@ -23,5 +28,29 @@ struct TensorFormats {
 
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test = nullptr,
                                    const TensorFormats& formats = {});
+
+// One layer of an LSTM package; the writer finds its instructions by tag.
+struct LstmLayerInfo {
+  std::string name;
+  uint32_t kind = kLayerLstm;  // kLayerLstm or kLayerLstmLinear
+  uint32_t tag = 0;
+  uint64_t macs = 0;           // dense-equivalent multiply-accumulates of a job
+  uint64_t weight_bytes = 0;   // stream images (pointers and entries) in the package
+  uint32_t entries = 0;        // stream entries (non-zeros and padding)
+  uint32_t in_c = 0, in_h = 0, in_w = 0, out_c = 0, out_h = 0, out_w = 0;
+};
+
+// An LSTM package: the program, its layers and what its input and output tensors are (int16).
+struct LstmPackageSpec {
+  const builder::LstmProgram* program = nullptr;
+  std::vector<LstmLayerInfo> layers;
+  LstmConfig hw;
+  uint32_t steps = 0, sequences = 1, input_size = 0, output_size = 0;
+  uint64_t output_offset = 0;  // the output tensor [sequences][output_size] in the output window
+  TensorFormats formats;
+  std::vector<uint8_t> test_input, test_expected;  // optional: the input window and the output window's bytes
+};
+
+std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec);
 
 }  // namespace dlvp::package

@@ -1,10 +1,15 @@
 // Image classification on the accelerator (docs/software.md, "classify"): runs a model package on
 // N images of an IDX data set in DDR, takes the argmax of each output on the CPU and prints the
-// accuracy, the latency per image, the throughput and the energy per image by level.
+// accuracy, the latency per image, the throughput and the energy per image by level. CNN packages
+// (int8 [c][h][w] input) and LSTM packages (int16 input, the image rows as time steps, several
+// images per job when the package has several sequences) alike. With a second package (boot
+// argument 6) it evaluates both on the same images and compares them (e.g. an LSTM layer sparse
+// and dense: same predictions, different latency and energy).
 //
 // Boot arguments: 0 package address, 1 images (IDX, uint8 [n][rows][cols]), 2 labels (IDX, uint8
 // [n]), 3 images to classify (0: all), 4 the float model's accuracy in hundredths of a percent
-// (printed for comparison; 0: not known), 5 progress line every N images (0: none).
+// (printed for comparison; 0: not known), 5 progress line every N images (0: none), 6 a second
+// package to compare (0: none).
 // The model's input is pixel / 255 (tools/train); the CPU quantizes it to the package's input
 // format with a 256-entry table.
 #include "sw/driver/accel_driver.h"
@@ -47,21 +52,36 @@ bool read_idx(uint64_t address, Idx* idx) {
   return true;
 }
 
-// q = floor(pixel / 255 x 2^frac + 1/2), saturated to int8: the compiler's rounding.
-void input_table(int32_t frac, int8_t table[256]) {
+// q = floor(pixel / 255 x 2^frac + 1/2), saturated to the element's range: the compiler's rounding.
+void input_table(int32_t frac, int32_t max_q, int16_t table[256]) {
   for (uint32_t p = 0; p < 256; ++p) {
     uint64_t numerator = 2 * p, denominator = 510;
     if (frac >= 0) numerator <<= frac;
     else denominator <<= -frac;
     const uint64_t q = (numerator + denominator / 2) / denominator;
-    table[p] = static_cast<int8_t>(q > 127 ? 127 : q);
+    table[p] = static_cast<int16_t>(q > uint64_t(max_q) ? max_q : q);
   }
 }
 
-uint32_t argmax(const int8_t* v, uint32_t n) {
+// Element `index` of a tensor of int8 or int16 values.
+int32_t element(const uint8_t* bytes, uint32_t element_bytes, uint64_t index) {
+  if (element_bytes == 1) return static_cast<int8_t>(bytes[index]);
+  return static_cast<int16_t>(uint16_t(bytes[2 * index]) | uint16_t(bytes[2 * index + 1]) << 8);
+}
+
+void put_element(uint8_t* bytes, uint32_t element_bytes, uint64_t index, int32_t v) {
+  if (element_bytes == 1) {
+    bytes[index] = static_cast<uint8_t>(v);
+  } else {
+    bytes[2 * index] = static_cast<uint8_t>(v);
+    bytes[2 * index + 1] = static_cast<uint8_t>(static_cast<uint32_t>(v) >> 8);
+  }
+}
+
+uint32_t argmax(const uint8_t* output, uint32_t element_bytes, uint64_t first, uint32_t n) {
   uint32_t best = 0;
   for (uint32_t i = 1; i < n; ++i)
-    if (v[i] > v[best]) best = i;
+    if (element(output, element_bytes, first + i) > element(output, element_bytes, first + best)) best = i;
   return best;
 }
 
@@ -69,11 +89,172 @@ void print_percent(const char* label, uint64_t hundredths) {
   hal::console_printf("%s%llu.%02llu %%", label, static_cast<ull>(hundredths / 100), static_cast<ull>(hundredths % 100));
 }
 
-constexpr uint32_t kMaxInput = 64 * 1024;
-constexpr uint32_t kMaxOutput = 4096;
-int8_t g_input[kMaxInput];
+constexpr uint32_t kMaxInput = 128 * 1024;  // bytes of one job's input tensor
+constexpr uint32_t kMaxOutput = 8192;       // bytes of one job's output tensor
+constexpr uint32_t kMaxImages = 200000;     // predictions kept to compare two packages
+uint8_t g_input[kMaxInput];
 uint8_t g_pixels[kMaxInput];
-int8_t g_output[kMaxOutput];
+uint8_t g_output[kMaxOutput];
+uint8_t g_predictions[2][kMaxImages];
+
+struct DataSet {
+  Idx images, labels;
+  uint64_t count = 0, progress = 0, free = 0;  // free: the first DDR byte after everything loaded
+};
+
+struct Evaluation {
+  uint64_t correct = 0, job_ticks = 0, jobs = 0, elapsed_ticks = 0, energy_milli = 0;
+  uint64_t first_job_ticks = 0, warm_jobs = 0;
+  bool ok = false;
+};
+
+// The package's shape for this data set: elements per image and per job, images per job.
+struct Shape {
+  uint32_t sequences, input_element_bytes, output_element_bytes, features;
+  uint64_t image_elements, output_elements;  // per image
+  uint64_t input_bytes() const { return image_elements * sequences * input_element_bytes; }
+  uint64_t output_bytes() const { return output_elements * sequences * output_element_bytes; }
+  // Element of pixel p of image s in a job's input: CNN [c][h][w] (one image), LSTM time-major
+  // [rows][sequences][features].
+  uint64_t input_index(uint32_t s, uint64_t p) const { return (p / features * sequences + s) * features + p % features; }
+};
+
+bool shape_of(const dlvp::package::PackageHeader& h, const DataSet& d, Shape* shape) {
+  shape->sequences = h.sequences;
+  shape->input_element_bytes = h.input_element_bytes;
+  shape->output_element_bytes = h.output_element_bytes;
+  shape->features = h.input_w ? h.input_w : 1;
+  shape->image_elements = uint64_t{h.input_c} * h.input_h * h.input_w;
+  shape->output_elements = uint64_t{h.output_c} * h.output_h * h.output_w;
+  if (d.images.item_bytes() != shape->image_elements || shape->input_bytes() > kMaxInput ||
+      shape->output_bytes() > kMaxOutput || shape->output_elements == 0) {
+    hal::console_printf("classify: images of %llu bytes do not fit the model's input %ux%ux%u\n",
+                        static_cast<ull>(d.images.item_bytes()), unsigned(h.input_c), unsigned(h.input_h),
+                        unsigned(h.input_w));
+    return false;
+  }
+  if (h.input_zero_point != 0) {
+    hal::console_printf("classify: the model takes integer input with zero point %d; this app feeds pixels / 255\n",
+                        static_cast<int>(h.input_zero_point));
+    return false;
+  }
+  return true;
+}
+
+// Prints what the package is: layers and, for LSTM layers, their stream entries against the
+// dense weights.
+void describe(const drv::Accelerator& accel, uint64_t package) {
+  const auto& h = accel.header();
+  hal::console_printf("classify: model at 0x%llx: %u layers, input Q%d (%u-bit), output %u classes Q%d%s\n",
+                      static_cast<ull>(package), unsigned(h.layer_count), int(h.input_frac_bits),
+                      unsigned(8 * h.input_element_bytes), unsigned(h.output_c * h.output_h * h.output_w),
+                      int(h.output_frac_bits),
+                      h.cpu_postprocess == dlvp::package::kPostSoftmax ? " (softmax on the CPU: argmax of the logits)" : "");
+  for (uint32_t i = 0; i < h.layer_count; ++i) {
+    const dlvp::package::LayerRecord r = accel.layer(i);
+    if (r.kind != dlvp::package::kLayerLstm && r.kind != dlvp::package::kLayerLstmLinear) continue;
+    hal::console_printf("classify:   %s on the LSTM engine: %u stream entries, %llu weight bytes\n", r.name,
+                        unsigned(r.entries), static_cast<ull>(r.weight_bytes));
+  }
+  if (h.sequences > 1) hal::console_printf("classify:   %u images per job (sequences in flight)\n", unsigned(h.sequences));
+}
+
+// Classifies the data set's first `count` images with the open package; predictions[i] = class.
+Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, uint8_t* predictions) {
+  Evaluation e;
+  const auto& h = accel.header();
+  Shape shape;
+  if (!shape_of(h, d, &shape)) return e;
+  // Job tensors go after everything the scenario placed in DDR.
+  const drv::JobTensors t = accel.place_job_tensors(d.free, false);
+  int16_t table[256];
+  input_table(h.input_frac_bits, shape.input_element_bytes == 1 ? 127 : 32767, table);
+  const uint32_t classes = static_cast<uint32_t>(shape.output_elements);
+
+  const drv::PmuSnapshot before = pmu.snapshot();
+  const uint64_t start = hal::timer_ticks();
+  for (uint64_t first = 0; first < d.count; first += shape.sequences) {
+    const uint32_t in_job = static_cast<uint32_t>(d.count - first < shape.sequences ? d.count - first : shape.sequences);
+    for (uint64_t b = 0; b < shape.input_bytes(); ++b) g_input[b] = 0;
+    for (uint32_t s = 0; s < in_job; ++s) {
+      hal::copy_from_soc(g_pixels, d.images.data + (first + s) * shape.image_elements, shape.image_elements);
+      for (uint64_t p = 0; p < shape.image_elements; ++p)
+        put_element(g_input, shape.input_element_bytes, shape.input_index(s, p), table[g_pixels[p]]);
+    }
+    hal::copy_to_soc(t.input, g_input, shape.input_bytes());
+    const drv::JobResult r = accel.run(t.input, t.output, t.scratch);
+    if (!r.ok()) {
+      hal::console_printf("classify: image %llu: job stopped with error %u at instruction %u\n", static_cast<ull>(first),
+                          unsigned(r.error), unsigned(r.error_index));
+      return e;
+    }
+    e.job_ticks += r.ticks;
+    if (e.jobs++ == 0) e.first_job_ticks = r.ticks;
+    e.warm_jobs += r.warm;
+    hal::copy_from_soc(g_output, t.output + h.output_offset, shape.output_bytes());
+    for (uint32_t s = 0; s < in_job; ++s) {
+      uint8_t label;
+      hal::copy_from_soc(&label, d.labels.data + first + s, 1);
+      const uint32_t predicted = argmax(g_output, shape.output_element_bytes, uint64_t{s} * classes, classes);
+      if (first + s < kMaxImages) predictions[first + s] = static_cast<uint8_t>(predicted);
+      e.correct += predicted == label;
+      if (d.progress && (first + s + 1) % d.progress == 0)
+        hal::console_printf("classify: %llu images, %llu correct\n", static_cast<ull>(first + s + 1),
+                            static_cast<ull>(e.correct));
+    }
+  }
+  e.elapsed_ticks = hal::timer_ticks() - start;
+  const drv::PmuSnapshot after = pmu.snapshot();
+  e.energy_milli = after.total_energy_milli() - before.total_energy_milli();
+
+  const uint64_t hz = hal::timer_frequency_hz() ? hal::timer_frequency_hz() : 1;
+  const auto ns = [&](uint64_t ticks) { return static_cast<ull>(ticks * 1000000000ull / hz); };
+  print_percent("classify: accuracy ", e.correct * 10000 / d.count);
+  hal::console_printf(" (%llu of %llu)", static_cast<ull>(e.correct), static_cast<ull>(d.count));
+  if (hal::boot_arg(4)) print_percent(", float model ", hal::boot_arg(4));
+  hal::console_write("\n");
+  hal::console_printf("classify: latency per image %llu ns (accelerator job of %u image%s: %llu ns), %llu ns with the "
+                      "CPU's pre/post-processing\n",
+                      ns(e.job_ticks) / d.count, unsigned(shape.sequences), shape.sequences > 1 ? "s" : "",
+                      ns(e.job_ticks) / e.jobs, ns(e.elapsed_ticks) / d.count);
+  if (e.warm_jobs)
+    hal::console_printf("classify: the first job loaded the weights (%llu ns); %llu later jobs found them in the engine "
+                        "(%llu ns each on average)\n",
+                        ns(e.first_job_ticks), static_cast<ull>(e.warm_jobs),
+                        ns(e.job_ticks - e.first_job_ticks) / (e.jobs > 1 ? e.jobs - 1 : 1));
+  hal::console_printf("classify: throughput %llu images/s (simulated time)\n",
+                      static_cast<ull>(e.elapsed_ticks ? d.count * hz / e.elapsed_ticks : 0));
+  hal::console_write("classify: energy per image, read from the PMU (level, energy, share, events):\n");
+  drv::Pmu::print_energy(before, after, d.count);
+  e.ok = true;
+  return e;
+}
+
+// Ratio a / b with two decimals, as text into `out` (b = 0: "-").
+void print_ratio(const char* label, uint64_t a, uint64_t b) {
+  if (b == 0) {
+    hal::console_printf("%s -", label);
+    return;
+  }
+  const uint64_t hundredths = (a * 100 + b / 2) / b;
+  hal::console_printf("%s %llu.%02llux", label, static_cast<ull>(hundredths / 100), static_cast<ull>(hundredths % 100));
+}
+
+// Opens the package at `address` and evaluates it; 0 when it ran, else the app's exit code.
+int run_model(drv::Accelerator& accel, drv::Pmu& pmu, uint64_t address, const DataSet& d, uint8_t* predictions,
+              Evaluation* result) {
+  if (const char* problem = accel.open_package(address)) {
+    hal::console_printf("classify: package at 0x%llx refused: %s\n", static_cast<ull>(address), problem);
+    return 2;
+  }
+  describe(accel, address);
+  *result = evaluate(accel, pmu, d, predictions);
+  return result->ok ? 0 : 3;
+}
+
+uint64_t end_of_package(drv::Accelerator& accel, uint64_t address) {
+  return accel.open_package(address) ? address : address + accel.header().total_bytes;
+}
 
 }  // namespace
 
@@ -81,81 +262,33 @@ int app_main() {
   drv::Intc intc;
   drv::Accelerator accel;
   drv::Pmu pmu;
-  const uint64_t package = hal::boot_arg(0);
+  const uint64_t package = hal::boot_arg(0), second = hal::boot_arg(6);
   if (const int code = drv::start_accelerator_app("classify", intc, accel, pmu, package)) return code;
-  Idx images, labels;
-  if (!read_idx(hal::boot_arg(1), &images) || !read_idx(hal::boot_arg(2), &labels) || labels.rank != 1 ||
-      labels.dims[0] < images.dims[0]) {
+  DataSet d;
+  if (!read_idx(hal::boot_arg(1), &d.images) || !read_idx(hal::boot_arg(2), &d.labels) || d.labels.rank != 1 ||
+      d.labels.dims[0] < d.images.dims[0]) {
     hal::console_write("classify: boot arguments 1 and 2 must point at an IDX image file and its label file\n");
     return 2;
   }
-  const auto& h = accel.header();
-  const uint64_t input_bytes = uint64_t{h.input_c} * h.input_h * h.input_w;
-  const uint64_t output_bytes = uint64_t{h.output_c} * h.output_h * h.output_w;
-  if (images.item_bytes() != input_bytes || input_bytes > kMaxInput || output_bytes > kMaxOutput) {
-    hal::console_printf("classify: images of %llu bytes do not fit the model's input %ux%ux%u\n",
-                        static_cast<ull>(images.item_bytes()), unsigned(h.input_c), unsigned(h.input_h),
-                        unsigned(h.input_w));
-    return 2;
-  }
-  if (h.input_zero_point != 0) {
-    hal::console_printf("classify: the model takes integer input with zero point %d; this app feeds pixels / 255\n",
-                        static_cast<int>(h.input_zero_point));
-    return 2;
-  }
-  uint64_t count = hal::boot_arg(3);
-  if (count == 0 || count > images.dims[0]) count = images.dims[0];
-  const uint64_t progress = hal::boot_arg(5);
+  d.count = hal::boot_arg(3);
+  if (d.count == 0 || d.count > d.images.dims[0]) d.count = d.images.dims[0];
+  d.progress = hal::boot_arg(5);
+  d.free = max_of(max_of(end_of_package(accel, package), second ? end_of_package(accel, second) : 0),
+                  max_of(d.images.end(), d.labels.end()));
+  hal::console_printf("classify: %llu images %ux%u\n", static_cast<ull>(d.count), unsigned(d.images.dims[1]),
+                      unsigned(d.images.rank > 2 ? d.images.dims[2] : 1));
 
-  // Job tensors go after everything the scenario placed in DDR.
-  const drv::JobTensors t =
-      accel.place_job_tensors(max_of(package + h.total_bytes, max_of(images.end(), labels.end())), false);
-  const uint64_t input = t.input, output = t.output, scratch = t.scratch;
-  int8_t table[256];
-  input_table(h.input_frac_bits, table);
-  hal::console_printf("classify: %llu images %ux%u, model %u layers, input Q%d, output %u classes Q%d%s\n",
-                      static_cast<ull>(count), unsigned(images.dims[1]), unsigned(images.rank > 2 ? images.dims[2] : 1),
-                      unsigned(h.layer_count), int(h.input_frac_bits), unsigned(h.output_c), int(h.output_frac_bits),
-                      h.cpu_postprocess == dlvp::package::kPostSoftmax ? " (softmax on the CPU: argmax of the logits)" : "");
-
-  const drv::PmuSnapshot before = pmu.snapshot();
-  const uint64_t start = hal::timer_ticks();
-  uint64_t correct = 0, job_ticks = 0, fastest = ~0ull, slowest = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    hal::copy_from_soc(g_pixels, images.data + i * input_bytes, input_bytes);
-    for (uint64_t p = 0; p < input_bytes; ++p) g_input[p] = table[g_pixels[p]];
-    hal::copy_to_soc(input, g_input, input_bytes);
-    const drv::JobResult r = accel.run(input, output, scratch);
-    if (!r.ok()) {
-      hal::console_printf("classify: image %llu: job stopped with error %u at instruction %u\n", static_cast<ull>(i),
-                          unsigned(r.error), unsigned(r.error_index));
-      return 3;
-    }
-    job_ticks += r.ticks;
-    fastest = r.ticks < fastest ? r.ticks : fastest;
-    slowest = r.ticks > slowest ? r.ticks : slowest;
-    hal::copy_from_soc(g_output, output, output_bytes);
-    uint8_t label;
-    hal::copy_from_soc(&label, labels.data + i, 1);
-    correct += argmax(g_output, static_cast<uint32_t>(output_bytes)) == label;
-    if (progress && (i + 1) % progress == 0)
-      hal::console_printf("classify: %llu images, %llu correct\n", static_cast<ull>(i + 1), static_cast<ull>(correct));
-  }
-  const uint64_t elapsed = hal::timer_ticks() - start;
-  const drv::PmuSnapshot after = pmu.snapshot();
-
-  const uint64_t hz = hal::timer_frequency_hz() ? hal::timer_frequency_hz() : 1;
-  const auto ns = [&](uint64_t ticks) { return static_cast<ull>(ticks * 1000000000ull / hz); };
-  print_percent("classify: accuracy ", correct * 10000 / count);
-  hal::console_printf(" (%llu of %llu)", static_cast<ull>(correct), static_cast<ull>(count));
-  if (hal::boot_arg(4)) print_percent(", float model ", hal::boot_arg(4));
+  Evaluation first, other;
+  if (const int code = run_model(accel, pmu, package, d, g_predictions[0], &first)) return code;
+  if (!second) return 0;
+  if (const int code = run_model(accel, pmu, second, d, g_predictions[1], &other)) return code;
+  uint64_t differ = 0;
+  const uint64_t kept = d.count < kMaxImages ? d.count : kMaxImages;
+  for (uint64_t i = 0; i < kept; ++i) differ += g_predictions[0][i] != g_predictions[1][i];
+  hal::console_printf("classify: second model vs first: %llu of %llu predictions differ;", static_cast<ull>(differ),
+                      static_cast<ull>(kept));
+  print_ratio(" job time", other.job_ticks, first.job_ticks);
+  print_ratio(", energy", other.energy_milli, first.energy_milli);
   hal::console_write("\n");
-  hal::console_printf("classify: latency per image %llu ns (accelerator job; min %llu, max %llu), %llu ns with the CPU's "
-                      "pre/post-processing\n",
-                      ns(job_ticks) / count, ns(fastest), ns(slowest), ns(elapsed) / count);
-  hal::console_printf("classify: throughput %llu images/s (simulated time)\n",
-                      static_cast<ull>(elapsed ? count * hz / elapsed : 0));
-  hal::console_write("classify: energy per image, read from the PMU (level, energy, share, events):\n");
-  drv::Pmu::print_energy(before, after, count);
   return 0;
 }

@@ -24,7 +24,7 @@ const std::string kData = ONNX_NODE_TESTS_DIR;
 const std::string kScenario = std::string(DLVP_SOURCE_DIR) + "/scenarios/conformance.yaml";
 
 // What the suite gives today; a change that makes a test unsupported (or fail) lowers it.
-constexpr int kMinimumPasses = 43;
+constexpr int kMinimumPasses = 47;
 
 conformance::RunOptions options(const std::string& name, const std::string& scenario = kScenario) {
   conformance::RunOptions o;
@@ -84,6 +84,20 @@ TEST(OnnxConformance, IntegerOperatorsMatchExactlyOrAreRefusedWithTheirScale) {
   const conformance::CaseResult q = conformance::run_test(node_test("test_qlinearconv"), o);
   EXPECT_STREQ(conformance::to_string(q.outcome), "unsupported") << conformance::table_row(q);
   EXPECT_NE(q.note.find("not a power of two"), std::string::npos) << q.note;
+}
+
+TEST(OnnxConformance, LstmNodeTestsRunOnTheLstmEngineWithinTheFixedPointBound) {
+  const auto o = options("lstm");
+  for (const char* name : {"test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_batchwise",
+                           "test_lstm_with_peepholes"}) {
+    const conformance::CaseResult r = conformance::run_test(node_test(name), o);
+    EXPECT_STREQ(conformance::to_string(r.outcome), "passed") << conformance::table_row(r);
+    EXPECT_TRUE(r.soc_checked) << r.name;
+    EXPECT_GT(r.max_error, 0) << r.name << ": 16-bit fixed point is not exact";
+    EXPECT_LE(r.max_error, r.atol) << r.name;
+    EXPECT_LT(r.atol, 2e-3) << r.name << ": the derived bound stays within a few 16-bit LSBs of the gates";
+    EXPECT_NE(r.note.find("LSTM engine"), std::string::npos) << r.note;
+  }
 }
 
 TEST(OnnxConformance, ABatchRunsAsOneJobPerSample) {

@@ -1,4 +1,7 @@
 // End-to-end: the dlvp CLI on the DMA self-test scenario, and its handling of bad input.
+#include "ip/ifu/isa.h"
+#include "platform/model_package.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -6,6 +9,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -264,4 +268,73 @@ TEST(DlvpCli, FashionMnistClassifierRunsTheCompiledModelWithAPerLayerReport) {
   const std::string csv = read_text(dir, "layers.csv");
   EXPECT_EQ(csv.rfind("layer,name,kind,input,output,macs,cycles", 0), 0u) << csv;
   EXPECT_NE(csv.find("\ntotal,"), std::string::npos) << csv;
+}
+
+namespace {
+
+const std::string kFashionLstm = std::string(DLVP_SOURCE_DIR) + "/scenarios/fashion_lstm.yaml";
+
+}  // namespace
+
+TEST(DlvpCli, FashionLstmRunsSparseAndDenseWithTheSamePredictions) {
+  const auto dir = out_dir("fashion_lstm");
+  const auto r = run_dlvp("run " + kFashionLstm + " --set 'software.args[3]=100' --out " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  // 100 images of a ~86 % model, twice (sparse, then the dense mode of the same weights).
+  EXPECT_GT(printed_accuracy(r.output), 70.0) << r.output;
+  EXPECT_NE(r.output.find("second model vs first: 0 of 100 predictions differ"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("99 later jobs found them in the engine"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("lstm on the LSTM engine: 8000 stream entries"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("lstm on the LSTM engine: 79872 stream entries"), std::string::npos) << r.output;
+  const auto report = read_report(dir);
+  const auto& layers = report["accelerator"]["layers"];
+  ASSERT_EQ(layers.size(), 2u) << report["accelerator"].dump();
+  EXPECT_EQ(layers[0]["name"], "lstm");
+  EXPECT_EQ(layers[1]["name"], "classifier");
+  EXPECT_GT(layers[0]["macs"].get<double>(), 0);
+  EXPECT_GT(layers[0]["energy_by_level"]["mac"].get<double>(), 0);
+}
+
+TEST(DlvpCli, AnLstmPackageOnASocWithoutTheLstmEngineIsRefused) {
+  const auto r = run_dlvp("run " + kFashionLstm + " --set lstm.enabled=false");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("needs the sparse LSTM engine, which this SoC does not have"), std::string::npos) << r.output;
+}
+
+TEST(DlvpCli, AMalformedLstmStreamStopsTheJobWithItsCodeAndIndex) {
+  // The shipped sparse package with PE 0's last column pointer of the first resident weight chunk
+  // moved past the end of the stream (checksum recomputed, so the driver accepts the package).
+  std::ifstream in(std::string(DLVP_BUILD_DIR) + "/models/fashion_lstm.dlvp", std::ios::binary);
+  std::vector<uint8_t> blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(blob.size(), sizeof(dlvp::package::PackageHeader));
+  dlvp::package::PackageHeader h;
+  std::memcpy(&h, blob.data(), sizeof h);
+  const auto instruction = [&](uint32_t k) {
+    dlvp::isa::Instruction in;
+    std::memcpy(&in, blob.data() + h.instructions_offset + uint64_t{k} * sizeof in, sizeof in);
+    return in;
+  };
+  int64_t spmv = -1;
+  for (uint32_t k = 0; k < h.instruction_count && spmv < 0; ++k)
+    if (instruction(k).header.opcode == dlvp::isa::kOpLstmSpmv) spmv = k;
+  ASSERT_GE(spmv, 0);
+  const dlvp::isa::LstmSpmv s = instruction(static_cast<uint32_t>(spmv)).lstm_spmv;
+  ASSERT_EQ(s.weight_offset, 0u) << "the first product reads the first resident chunk";
+  const dlvp::isa::Transfer load = instruction(0).transfer;  // that chunk's LOAD: a row per PE
+  ASSERT_EQ(load.buffer, dlvp::isa::kBufLstmWeight);
+  const uint64_t last_pointer = h.args[load.arg].offset + load.ddr_offset + uint64_t{s.cols} * 4;
+  const uint32_t past_the_end = 0x00FFFFFF;
+  std::memcpy(blob.data() + last_pointer, &past_the_end, sizeof past_the_end);
+  h.checksum = dlvp::package::checksum(blob.data() + h.header_bytes, blob.size() - h.header_bytes);
+  std::memcpy(blob.data(), &h, sizeof h);
+  const auto file = std::filesystem::path(testing::TempDir()) / "malformed_lstm.dlvp";
+  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(blob.data()), blob.size());
+
+  const auto r = run_dlvp("run " + std::string(DLVP_SOURCE_DIR) + "/scenarios/conformance.yaml --set 'software.load=[{file: \"" +
+                          file.string() + "\", address: 0x90000000}]' --set 'software.args[0]=0x90000000'");
+  EXPECT_EQ(r.status, 3) << r.output;  // run_package: the job stopped with an error
+  EXPECT_NE(r.output.find("error " + std::to_string(dlvp::isa::kErrBadStream) + " at instruction " + std::to_string(spmv)),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("PE 0"), std::string::npos) << "the engine names the PE: " << r.output;
 }
