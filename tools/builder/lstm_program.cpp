@@ -338,6 +338,11 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   }
   check_fits_isa(m, o);
   check_head(m, head);
+  // The engine saturates at its own width: a model quantized for another would not be bit-exact.
+  for (const uint32_t bits : {m.accumulator_bits, head.layer ? head.layer->accumulator_bits : hw.accumulator_bits})
+    if (bits != hw.accumulator_bits)
+      fail("quantized for " + std::to_string(bits) + "-bit accumulators, the engine has " +
+           std::to_string(hw.accumulator_bits));
   const uint32_t H = m.hidden_size, I = m.input_size, Rn = m.recurrent_size(), P = m.projection_size;
   const uint32_t T = o.steps, ch = o.channels, tag = o.tag;
   const bool projection = P != 0;

@@ -61,7 +61,8 @@ struct LstmProgram {
   uint32_t spmv_instructions = 0, gates_instructions = 0, head_spmv_instructions = 0;
   bool streamed = false;                // the weights are streamed per step (else resident)
   uint32_t weight_chunks = 0;           // column chunks of W, R and the projection (one step)
-  uint64_t weight_bytes_per_step = 0;   // DRAM bytes of weight chunk LOADs per step (streamed)
+  uint64_t weight_bytes_per_step = 0;   // DRAM bytes of weight chunk LOADs per step (streamed; the
+                                        // head's chunks come once per job, after the last step)
   uint64_t weight_bytes_resident = 0;   // DRAM bytes of the one-time weight LOADs (resident)
   // Resident weights: the program's first instructions are their LOADs, without tokens, so a job
   // may start after them when the engine still holds these weights from the previous job.

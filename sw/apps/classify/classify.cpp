@@ -114,9 +114,12 @@ struct Shape {
   uint64_t image_elements, output_elements;  // per image
   uint64_t input_bytes() const { return image_elements * sequences * input_element_bytes; }
   uint64_t output_bytes() const { return output_elements * sequences * output_element_bytes; }
-  // Element of pixel p of image s in a job's input: CNN [c][h][w] (one image), LSTM time-major
-  // [rows][sequences][features].
-  uint64_t input_index(uint32_t s, uint64_t p) const { return (p / features * sequences + s) * features + p % features; }
+  uint64_t rows() const { return image_elements / features; }
+  // Element of image s's pixel (row, feature) in a job's input: CNN [c][h][w] (one image), LSTM
+  // time-major [rows][sequences][features].
+  uint64_t input_index(uint32_t s, uint64_t row, uint32_t feature) const {
+    return (row * sequences + s) * features + feature;
+  }
 };
 
 bool shape_of(const dlvp::package::PackageHeader& h, const DataSet& d, Shape* shape) {
@@ -178,8 +181,10 @@ Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, ui
     for (uint64_t b = 0; b < shape.input_bytes(); ++b) g_input[b] = 0;
     for (uint32_t s = 0; s < in_job; ++s) {
       hal::copy_from_soc(g_pixels, d.images.data + (first + s) * shape.image_elements, shape.image_elements);
-      for (uint64_t p = 0; p < shape.image_elements; ++p)
-        put_element(g_input, shape.input_element_bytes, shape.input_index(s, p), table[g_pixels[p]]);
+      const uint8_t* pixel = g_pixels;
+      for (uint64_t row = 0; row < shape.rows(); ++row)
+        for (uint32_t f = 0; f < shape.features; ++f)
+          put_element(g_input, shape.input_element_bytes, shape.input_index(s, row, f), table[*pixel++]);
     }
     hal::copy_to_soc(t.input, g_input, shape.input_bytes());
     const drv::JobResult r = accel.run(t.input, t.output, t.scratch);
@@ -230,7 +235,7 @@ Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, ui
   return e;
 }
 
-// Ratio a / b with two decimals, as text into `out` (b = 0: "-").
+// Prints "<label> a/b" with two decimals and an x (b = 0: "-").
 void print_ratio(const char* label, uint64_t a, uint64_t b) {
   if (b == 0) {
     hal::console_printf("%s -", label);
@@ -285,9 +290,9 @@ int app_main() {
   uint64_t differ = 0;
   const uint64_t kept = d.count < kMaxImages ? d.count : kMaxImages;
   for (uint64_t i = 0; i < kept; ++i) differ += g_predictions[0][i] != g_predictions[1][i];
-  hal::console_printf("classify: second model vs first: %llu of %llu predictions differ;", static_cast<ull>(differ),
+  hal::console_printf("classify: second model vs first: %llu of %llu predictions differ\n", static_cast<ull>(differ),
                       static_cast<ull>(kept));
-  print_ratio(" job time", other.job_ticks, first.job_ticks);
+  print_ratio("classify: second model / first model: job time", other.job_ticks, first.job_ticks);
   print_ratio(", energy", other.energy_milli, first.energy_milli);
   hal::console_write("\n");
   return 0;

@@ -14,7 +14,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <random>
 
 namespace dlvp::test {
 namespace {
@@ -78,6 +81,54 @@ Layer random_layer(std::mt19937& rng, uint32_t pes, int trial) {
   return l;
 }
 
+// A fully connected head on a layer's output (builder::LstmHead) and its encoding for the engine.
+struct Head {
+  lstm_ref::FixedLinear layer;
+  lstm_ref::CscMatrix sparse;
+  builder::LstmHead view() const { return {&layer, &sparse}; }
+};
+
+// A random head reading `inputs` values at radix point `input_frac`: 1..40 outputs, 12-bit weights
+// of which about `density` are non-zero, a random bias (one in eight up to the int32 limits, so the
+// accumulator saturates) or none, and an output radix point that keeps most outputs in range.
+Head random_head(std::mt19937& rng, uint32_t inputs, int input_frac, uint32_t pes, double density,
+                 bool store_zeros = false) {
+  Head h;
+  lstm_ref::FixedLinear& f = h.layer;
+  f.matrix.rows = 1 + rng() % 40;
+  f.matrix.cols = inputs;
+  f.matrix.frac = 8 + static_cast<int>(rng() % 6);
+  std::uniform_int_distribution<int> weight(lstm::kWeightMin, lstm::kWeightMax);
+  std::bernoulli_distribution keep(density);
+  for (uint64_t i = 0; i < uint64_t{f.matrix.rows} * inputs; ++i)
+    f.matrix.q.push_back(static_cast<int16_t>(keep(rng) ? weight(rng) : 0));
+  f.input_frac = input_frac;
+  f.acc_frac = f.matrix.frac + input_frac;  // product shift 0
+  // |y| ~ 2^14 and |w| ~ 2^10: a sum of n products is ~ sqrt(n) x 2^24; shifted right by
+  // log2(sqrt(n)) + 11..14 it is ~ 2^10..2^13: most outputs in range, a few saturated.
+  const int spread = static_cast<int>(std::ceil(std::log2(std::sqrt(density * inputs) + 1)));
+  const int shift = 11 + spread + static_cast<int>(rng() % 4);
+  f.output_frac = std::clamp(f.acc_frac - shift, lstm::kMinFrac, lstm::kMaxFrac);
+  if (rng() % 3) {
+    const int64_t limit = rng() % 8 ? std::min<int64_t>(INT32_MAX, int64_t{1} << (shift + 12)) : INT32_MAX;
+    std::uniform_int_distribution<int32_t> bias(static_cast<int32_t>(-limit), static_cast<int32_t>(limit));
+    for (uint32_t n = 0; n < f.matrix.rows; ++n) f.bias.push_back(bias(rng));
+  }
+  f.check();
+  h.sparse = dlvpc::encode_csc(f.matrix, pes, store_zeros);
+  return h;
+}
+
+Head random_head(std::mt19937& rng, const lstm_ref::FixedLstm& m, uint32_t pes, double density) {
+  return random_head(rng, m.output_size(), m.output_frac(), pes, density);
+}
+
+uint64_t entry_count(const lstm_ref::CscMatrix& m) {
+  uint64_t n = 0;
+  for (const lstm_ref::CscStream& s : m.streams) n += s.entries.size();
+  return n;
+}
+
 std::vector<uint8_t> bytes_of(const std::vector<int16_t>& v) {
   std::vector<uint8_t> b(v.size() * 2);
   std::memcpy(b.data(), v.data(), b.size());
@@ -119,13 +170,18 @@ std::vector<int16_t> interleave(const std::vector<std::vector<int16_t>>& inputs,
   return x;
 }
 
-// Runs the layer's program on the bench (CPU thread) and compares every output with the reference.
-JobResult run_and_compare(Bench& b, const Layer& l, const LstmProgram& p, const std::string& what) {
+// Runs the layer's program on the bench (CPU thread) and compares every output with the reference:
+// the stored steps' y (every step, or the last one), the last c and, with a head (the one the
+// program was built with), its output on the last y of each channel.
+JobResult run_and_compare(Bench& b, const Layer& l, const LstmProgram& p, const std::string& what,
+                          const Head* head = nullptr) {
   const lstm_ref::FixedLstm& m = l.c.fixed;
   const uint32_t channels = static_cast<uint32_t>(l.inputs.size());
   b.write_memory(kConstantsWindow, constants_of(p, l).data(), p.constants.size());
   const auto x = bytes_of(interleave(l.inputs, l.steps, m.input_size));
   b.write_memory(kInputWindow, x.data(), x.size());
+  const std::vector<uint8_t> stale(p.output_bytes, 0x5a);  // no output may survive from an earlier job
+  b.write_memory(kOutputWindow, stale.data(), stale.size());
   const JobResult r = b.run_job(job_of(p));
   EXPECT_TRUE(r.interrupted) << what;
   EXPECT_EQ(r.status & (ifu::kStatusDone | ifu::kStatusError), ifu::kStatusDone)
@@ -134,14 +190,29 @@ JobResult run_and_compare(Bench& b, const Layer& l, const LstmProgram& p, const 
       lstm_ref::run_fixed_channels(m, &l.c.sparse, l.inputs, l.initial.empty() ? nullptr : &l.initial);
   const std::vector<int16_t> out = int16_of(b.read_memory(kOutputWindow, p.output_bytes));
   const uint32_t rn = m.output_size(), h = m.hidden_size;
+  EXPECT_EQ(p.final_c_offset, uint64_t{p.stored_steps} * channels * rn * 2) << what;  // y of the stored steps, then c
+  const uint32_t first_stored = l.steps - p.stored_steps;
   for (uint32_t ch = 0; ch < channels; ++ch) {
-    for (uint32_t t = 0; t < l.steps; ++t)
+    for (uint32_t s = 0; s < p.stored_steps; ++s)
       for (uint32_t n = 0; n < rn; ++n)
-        EXPECT_EQ(out[(uint64_t{t} * channels + ch) * rn + n], expected[ch].y[uint64_t{t} * rn + n])
-            << what << ": y, channel " << ch << " step " << t << " element " << n;
+        EXPECT_EQ(out[(uint64_t{s} * channels + ch) * rn + n], expected[ch].y[uint64_t{first_stored + s} * rn + n])
+            << what << ": y, channel " << ch << " step " << first_stored + s << " element " << n;
     for (uint32_t k = 0; k < h; ++k)
       EXPECT_EQ(out[p.final_c_offset / 2 + uint64_t{ch} * h + k], expected[ch].last.c[k])
           << what << ": last c, channel " << ch << " cell " << k;
+  }
+  if (head) {
+    const uint32_t outputs = head->layer.outputs();
+    EXPECT_EQ(p.head_output_bytes, uint64_t{channels} * outputs * 2) << what;
+    EXPECT_GE(p.head_output_offset, p.final_c_offset + uint64_t{channels} * h * 2) << what;
+    EXPECT_EQ(p.output_bytes, p.head_output_offset + p.head_output_bytes) << what;
+    for (uint32_t ch = 0; ch < channels; ++ch) {
+      const std::vector<int16_t> last_y(expected[ch].y.end() - rn, expected[ch].y.end());
+      const std::vector<int16_t> want = lstm_ref::run_linear(head->layer, &head->sparse, last_y);
+      for (uint32_t n = 0; n < outputs; ++n)
+        EXPECT_EQ(out[p.head_output_offset / 2 + uint64_t{ch} * outputs + n], want[n])
+            << what << ": head output, channel " << ch << " element " << n;
+    }
   }
   b.acknowledge();
   return r;
@@ -885,13 +956,282 @@ TEST(LstmStreaming, EseConfigurationFromDdr3) {
   ese_streaming("DDR3-1066 x32", o);
 }
 
-TEST(LstmStreaming, EseConfigurationFromDdr4) {
-  // scenarios/hw/ddr4-2400.yaml: DDR4-2400 x64, bus 600 MHz x 32 B, DMA 600 MHz, 256 B bursts.
+// scenarios/hw/ddr4-2400.yaml: DDR4-2400 x64, bus 600 MHz x 32 B, DMA 600 MHz, 256 B bursts.
+BenchOptions ddr4_bench() {
   BenchOptions o = lstm_bench(32);
   o.ddr_preset = "ddr4-2400-x64";
   o.bus.clock_mhz = 600, o.bus.width_bytes = 32;
   o.dma.clock_mhz = 600, o.dma.burst_bytes = 256, o.dma.max_outstanding = 16, o.dma.buffer_bytes = 8192;
-  ese_streaming("DDR4-2400 x64", o);
+  return o;
+}
+
+TEST(LstmStreaming, EseConfigurationFromDdr4) { ese_streaming("DDR4-2400 x64", ddr4_bench()); }
+
+TEST(LstmStreaming, EseConfigurationFromDdr4WithA64ByteBufferPort) {
+  // The LSTM buffers' DMA-side port at 64 B x 200 MHz = 12.8 GB/s instead of 3.2 GB/s: the weight
+  // bandwidth the paper's 82.7 us per step implies (docs/lstm.md, "Weight streaming from DDR").
+  BenchOptions o = ddr4_bench();
+  o.lstm->buffer_port_bytes = 64;
+  ese_streaming("DDR4-2400 x64, 64 B LSTM buffer port", o);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A classifier head after the last step (builder::LstmHead): LSTM_SPMVs on the last y
+
+// The program's static checks: tokens balanced, no race, no deadlock at queue depth 2.
+void expect_sound_schedule(const LstmProgram& p, const LstmConfig& hw, const std::string& what) {
+  EXPECT_EQ(builder::check::token_balance(p.instructions).error, "") << what;
+  EXPECT_EQ(first_lstm_race(p.instructions, hw), "") << what;
+  EXPECT_TRUE(builder::check::runs_to_end(p.instructions, 2)) << what;
+}
+
+// The program's STOREs: y of each stored step, c, the head's output, all inside output_bytes.
+void expect_stores(const LstmProgram& p, const std::string& what) {
+  uint32_t stores = 0;
+  for (const isa::Instruction& in : p.instructions) {
+    if (in.header.opcode != isa::kOpStore) continue;
+    ++stores;
+    for (const builder::check::Range& r : builder::check::accesses(in))
+      if (r.space >= builder::check::kDdrSpace) {
+        EXPECT_EQ(r.space, builder::check::kDdrSpace + builder::kArgOutput) << what;
+        EXPECT_LE(r.end, p.output_bytes) << what;
+      }
+  }
+  EXPECT_EQ(stores, p.stored_steps + 2) << what;
+}
+
+std::string describe(const Layer& l, const Head& head, const LstmProgramOptions& o) {
+  const lstm_ref::FixedLstm& m = l.c.fixed;
+  return "(I " + std::to_string(m.input_size) + ", H " + std::to_string(m.hidden_size) + ", P " +
+         std::to_string(m.projection_size) + ", channels " + std::to_string(o.channels) + ", steps " +
+         std::to_string(o.steps) + ", chunk " + std::to_string(o.max_chunk_cols) + ", head " +
+         std::to_string(head.layer.outputs()) + " outputs" + (head.layer.bias.empty() ? "" : " with bias") +
+         ", store_sequence " + std::to_string(o.store_sequence) + ")";
+}
+
+LstmProgramOptions head_options(const Layer& l, bool store_sequence, uint32_t max_chunk_cols) {
+  LstmProgramOptions o;
+  o.steps = l.steps;
+  o.channels = static_cast<uint32_t>(l.inputs.size());
+  o.store_sequence = store_sequence;
+  o.max_chunk_cols = max_chunk_cols;
+  return o;
+}
+
+constexpr std::array<double, 3> kHeadDensities = {1.0, 0.6, 0.2};
+
+class LstmHeadBitExact : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(LstmHeadBitExact, RandomHeadsOnRandomLayersMatchTheReference) {
+  const uint32_t pes = GetParam();
+  const LstmConfig hw = *lstm_bench(pes).lstm;
+  Bench b(lstm_bench(pes));
+  std::mt19937 rng(700 + pes);
+  constexpr int kHeadTrials = 12;
+  int runs = 0;
+  b.run([&](RegisterInitiator&) {
+    for (int trial = 0; trial < kHeadTrials; ++trial) {
+      // random_layer: densities 0 .. 100 % (trial % 6), a projection when trial % 3 == 2.
+      const Layer l = random_layer(rng, pes, trial);
+      const Head head = random_head(rng, l.c.fixed, pes, kHeadDensities[trial % 3]);
+      const LstmProgramOptions o = head_options(l, (trial / 2) % 2 == 0, trial % 4 == 1 ? 1 + rng() % 5 : 0);
+      const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, hw, o, head.view());
+      const std::string what = "PEs " + std::to_string(pes) + " head trial " + std::to_string(trial) + " " +
+                               describe(l, head, o);
+      EXPECT_FALSE(p.streamed) << what;
+      EXPECT_EQ(p.stored_steps, o.store_sequence ? l.steps : 1u) << what;
+      EXPECT_GE(p.head_spmv_instructions, 1u) << what;
+      expect_stores(p, what);
+      expect_sound_schedule(p, hw, what);
+      run_and_compare(b, l, p, what, &head);
+      ++runs;
+    }
+  });
+  EXPECT_EQ(runs, kHeadTrials);
+  EXPECT_EQ(b.lstm->rejected_instructions(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pes, LstmHeadBitExact, ::testing::Values(1u, 3u, 8u, 32u));
+
+// Streamed: the head's chunks go through the same two halves after the last step's.
+TEST_P(LstmStreaming, RandomHeadsAreStreamedBitExactAndRaceFree) {
+  const uint32_t pes = GetParam();
+  BenchOptions options = lstm_bench(pes);
+  options.lstm->weight_memory_bytes = 256;  // 128 B halves: the layers and most heads need several chunks
+  Bench b(options);
+  std::mt19937 rng(900 + pes);
+  constexpr int kTrials = 6;
+  int streamed = 0;
+  b.run([&](RegisterInitiator&) {
+    for (int trial = 0; trial < kTrials; ++trial) {
+      const Layer l = streaming_layer(rng, pes, trial);
+      const Head head = random_head(rng, l.c.fixed, pes, kHeadDensities[trial % 3]);
+      const LstmProgramOptions o = head_options(l, trial % 2 == 0, trial % 3 == 2 ? 1 + rng() % 5 : 0);
+      const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *options.lstm, o, head.view());
+      const std::string what = "PEs " + std::to_string(pes) + " streamed head trial " + std::to_string(trial) + " " +
+                               describe(l, head, o) + ", " + std::to_string(p.head_spmv_instructions) + " head chunks";
+      EXPECT_TRUE(p.streamed) << what;
+      streamed += p.streamed;
+      EXPECT_EQ(p.stored_steps, o.store_sequence ? l.steps : 1u) << what;
+      expect_stores(p, what);
+      expect_sound_schedule(p, *options.lstm, what);
+      run_and_compare(b, l, p, what, &head);
+      EXPECT_EQ(first_weight_overwrite(b, static_cast<uint64_t>(trial), p.instructions, *options.lstm), "") << what;
+      // The checker sees the head's last chunk LOAD race with the SPMV reading its half when it no
+      // longer waits for it.
+      std::vector<isa::Instruction> broken = p.instructions;
+      const auto last_chunk_load = std::find_if(broken.rbegin(), broken.rend(), [](const isa::Instruction& in) {
+        return in.header.opcode == isa::kOpLoad && in.transfer.buffer == isa::kBufLstmWeight;
+      });
+      ASSERT_NE(last_chunk_load, broken.rend()) << what;
+      EXPECT_NE(last_chunk_load->header.deps & isa::kPopNext, 0) << what;
+      last_chunk_load->header.deps &= static_cast<uint8_t>(~isa::kPopNext);
+      EXPECT_NE(first_lstm_race(broken, *options.lstm), "") << what;
+    }
+  });
+  EXPECT_EQ(streamed, kTrials);
+  EXPECT_EQ(b.lstm->rejected_instructions(), 0u);
+}
+
+TEST(LstmHead, DenseModeGivesTheSameBitsAsSparse) {
+  // The same head encoded with every weight an entry (zeros included): more MACs, same sums.
+  constexpr uint32_t kPes = 8;
+  const LstmConfig hw = *lstm_bench(kPes).lstm;
+  Bench b(lstm_bench(kPes));
+  std::mt19937 rng(41);
+  b.run([&](RegisterInitiator&) {
+    for (int trial = 0; trial < 4; ++trial) {
+      const Layer l = random_layer(rng, kPes, trial + 1);
+      const Head sparse = random_head(rng, l.c.fixed, kPes, 0.3);
+      Head dense = sparse;
+      dense.sparse = dlvpc::encode_csc(dense.layer.matrix, kPes, true);
+      const uint64_t weights = uint64_t{sparse.layer.outputs()} * sparse.layer.inputs();
+      EXPECT_EQ(entry_count(dense.sparse), weights);
+      EXPECT_LT(entry_count(sparse.sparse), weights);
+      const LstmProgramOptions o = head_options(l, false, trial % 2 ? 2 : 0);
+      std::vector<std::vector<uint8_t>> outputs;
+      for (const Head* head : std::array<const Head*, 2>{&sparse, &dense}) {
+        const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, hw, o, head->view());
+        const std::string what = std::string(head == &dense ? "dense" : "sparse") + " head trial " +
+                                 std::to_string(trial) + " " + describe(l, *head, o);
+        run_and_compare(b, l, p, what, head);
+        outputs.push_back(b.read_memory(kOutputWindow + p.head_output_offset, p.head_output_bytes));
+      }
+      EXPECT_EQ(outputs[0], outputs[1]) << "trial " << trial;
+    }
+  });
+}
+
+std::string build_error(const Layer& l, const Head& head) {
+  try {
+    builder::build_lstm_program(l.c.fixed, l.c.sparse, *lstm_bench(4).lstm, LstmProgramOptions{}, head.view());
+  } catch (const builder::BuildError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(LstmProgramBuilder, RefusesAHeadThatDoesNotReadTheLstmOutput) {
+  const Layer l = small_layer(4);  // 4 outputs (h) at h_frac
+  const lstm_ref::FixedLstm& m = l.c.fixed;
+  std::mt19937 rng(5);
+  const Head good = random_head(rng, m, 4, 1.0);
+  EXPECT_EQ(build_error(l, good), "");
+  // Another input radix point (the product shift unchanged, so the head alone is valid).
+  Head radix = good;
+  ++radix.layer.input_frac;
+  ++radix.layer.acc_frac;
+  EXPECT_NO_THROW(radix.layer.check());
+  EXPECT_NE(build_error(l, radix).find("head"), std::string::npos) << build_error(l, radix);
+  // One input too few, one too many.
+  for (const uint32_t inputs : {m.output_size() - 1, m.output_size() + 1}) {
+    const Head wrong = random_head(rng, inputs, m.output_frac(), 4, 1.0);
+    EXPECT_NE(build_error(l, wrong).find("head"), std::string::npos) << inputs << " inputs: " << build_error(l, wrong);
+  }
+  // An empty head; one without an encoding; the encoding of a matrix with one row more.
+  EXPECT_NE(build_error(l, Head{}).find("head"), std::string::npos) << build_error(l, Head{});
+  try {
+    builder::build_lstm_program(m, l.c.sparse, *lstm_bench(4).lstm, LstmProgramOptions{}, {&good.layer, nullptr});
+    ADD_FAILURE() << "a head without an encoding was accepted";
+  } catch (const builder::BuildError& e) {
+    EXPECT_NE(std::string(e.what()).find("head"), std::string::npos) << e.what();
+  }
+  Head other = good;
+  lstm_ref::FixedMatrix taller = good.layer.matrix;
+  ++taller.rows;
+  taller.q.resize(uint64_t{taller.rows} * taller.cols, 1);
+  other.sparse = dlvpc::encode_csc(taller, 4);
+  EXPECT_NE(build_error(l, other).find("head"), std::string::npos) << build_error(l, other);
+}
+
+TEST(LstmProgramBuilder, RefusesAModelQuantizedForAnotherAccumulatorWidth) {
+  const Layer l = small_layer(4);
+  std::mt19937 rng(6);
+  Head head = random_head(rng, l.c.fixed, 4, 1.0);
+  head.layer.accumulator_bits = 40;
+  EXPECT_NE(build_error(l, head).find("40-bit accumulators"), std::string::npos) << build_error(l, head);
+  lstm_ref::FixedLstm wide = l.c.fixed;
+  wide.accumulator_bits = 48;
+  try {
+    builder::build_lstm_program(wide, l.c.sparse, *lstm_bench(4).lstm, LstmProgramOptions{});
+    ADD_FAILURE() << "a model for 48-bit accumulators was accepted by a 32-bit engine";
+  } catch (const builder::BuildError& e) {
+    EXPECT_NE(std::string(e.what()).find("48-bit accumulators"), std::string::npos) << e.what();
+  }
+}
+
+// Which tag each instruction of a program with a head must carry: the head's chunk LOADs (the last
+// weight LOADs), its bias LOAD, its LSTM_SPMVs (the last ones) and its STORE carry head_tag.
+void expect_tags(const LstmProgram& p, const Head& head, uint32_t tag, uint32_t head_tag, const std::string& what) {
+  uint32_t spmvs = 0, weight_loads = 0, total_spmvs = 0, total_weight_loads = 0, head_tagged = 0;
+  for (const isa::Instruction& in : p.instructions) {
+    total_spmvs += in.header.opcode == isa::kOpLstmSpmv;
+    total_weight_loads += in.header.opcode == isa::kOpLoad && in.transfer.buffer == isa::kBufLstmWeight;
+  }
+  EXPECT_EQ(total_spmvs, p.spmv_instructions + p.head_spmv_instructions) << what;
+  for (uint32_t i = 0; i < p.instructions.size(); ++i) {
+    const isa::Instruction& in = p.instructions[i];
+    const uint8_t op = in.header.opcode;
+    bool of_head = false;
+    if (op == isa::kOpLstmSpmv) of_head = spmvs++ >= p.spmv_instructions;
+    if (op == isa::kOpLoad && in.transfer.buffer == isa::kBufLstmWeight)
+      of_head = weight_loads++ >= total_weight_loads - p.head_spmv_instructions;
+    if (op == isa::kOpLoad && in.transfer.buffer == isa::kBufLstmVector && !head.layer.bias.empty())
+      of_head = in.transfer.row_bytes == head.layer.bias.size() * 4 &&  // the head's bias, found by its bytes
+                std::memcmp(p.constants.data() + in.transfer.ddr_offset, head.layer.bias.data(), in.transfer.row_bytes) == 0;
+    if (op == isa::kOpStore) of_head = in.transfer.ddr_offset == p.head_output_offset;
+    head_tagged += of_head;
+    EXPECT_EQ(in.header.tag, of_head ? head_tag : tag) << what << ": instruction " << i << " (opcode " << unsigned{op} << ")";
+  }
+  EXPECT_EQ(head_tagged, 2 * p.head_spmv_instructions + (head.layer.bias.empty() ? 0 : 1) + 1) << what;
+}
+
+TEST(LstmHead, HeadInstructionsCarryTheHeadTag) {
+  constexpr uint32_t kPes = 4, kTag = 7, kHeadTag = 9;
+  const LstmConfig hw = *lstm_bench(kPes).lstm;
+  std::mt19937 rng(6);
+  const Layer l = small_layer(kPes);
+  Head with_bias = random_head(rng, l.c.fixed, kPes, 1.0), without_bias = with_bias;
+  with_bias.layer.bias.assign(with_bias.layer.outputs(), 1000);
+  without_bias.layer.bias.clear();
+  LstmProgram run_on_bench;
+  for (const bool stream : {false, true})
+    for (const Head* head : {&with_bias, &without_bias}) {
+      LstmProgramOptions o = head_options(l, true, 2);  // 4 inputs: two head chunks
+      o.tag = kTag, o.head_tag = kHeadTag, o.stream_weights = stream;
+      const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, hw, o, head->view());
+      const std::string what = std::string(stream ? "streamed" : "resident") + (head == &with_bias ? ", bias" : "");
+      EXPECT_EQ(p.head_spmv_instructions, 2u) << what;
+      expect_tags(p, *head, kTag, kHeadTag, what);
+      if (stream && head == &with_bias) run_on_bench = p;
+    }
+  // The engine books the head's work under its tag.
+  Bench b(lstm_bench(kPes));
+  b.run([&](RegisterInitiator&) { run_and_compare(b, l, run_on_bench, "tags", &with_bias); });
+  ASSERT_EQ(b.lstm->layer_stats().count(kHeadTag), 1u);
+  EXPECT_EQ(b.lstm->layer_stats().at(kHeadTag).instructions, run_on_bench.head_spmv_instructions);
+  EXPECT_EQ(b.lstm->layer_stats().at(kTag).instructions,
+            uint64_t{run_on_bench.spmv_instructions} + run_on_bench.gates_instructions);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -922,12 +1262,7 @@ TEST(LstmEngine, EnergyAndFiguresGoToTheLayerTag) {
   const lstm::LstmTiming& t = layer.timing;
   EXPECT_EQ(layer.instructions, uint64_t{p.spmv_instructions} + p.gates_instructions);
   // Per step: W, R and the projection once each, two channels; entries are counted once per walk.
-  const auto entries = [&](const lstm_ref::CscMatrix& m) {
-    uint64_t n = 0;
-    for (const auto& s : m.streams) n += s.entries.size();
-    return n;
-  };
-  const uint64_t walked = 3 * (entries(l.c.sparse.w) + entries(l.c.sparse.r) + entries(l.c.sparse.projection));
+  const uint64_t walked = 3 * (entry_count(l.c.sparse.w) + entry_count(l.c.sparse.r) + entry_count(l.c.sparse.projection));
   EXPECT_EQ(t.entries, walked);
   EXPECT_EQ(t.macs, 2 * walked);
   EXPECT_EQ(t.dense_macs, 3u * 2 * (64 * 12 + 64 * 8 + 8 * 16));
