@@ -1,0 +1,327 @@
+#include "tools/dlvpc/lstm_compiler.h"
+
+#include "tools/package/package_writer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace dlvp::dlvpc {
+namespace {
+
+constexpr uint32_t kLstmTag = 0, kHeadTag = 1;
+constexpr uint64_t kValueBytes = 2;
+
+// One Gemm (a kFc op without ReLU), optionally followed by the CPU's Softmax: what one LSTM_SPMV
+// from the bias can compute after the last step.
+const FloatOp& head_op(const LstmModel& m) {
+  const FloatGraph& g = m.head;
+  const auto refuse = [&](const FloatOp& op, const std::string& why) {
+    throw ImportError(m.node + ": the classifier head's '" + op.name + "' (" + op.onnx_ops + "): " + why);
+  };
+  if (g.ops.empty()) throw ImportError(m.node + ": the classifier head computes nothing the engine can run");
+  for (size_t i = 1; i < g.ops.size(); ++i)
+    refuse(g.ops[i], "the LSTM engine runs one fully connected layer after the last step, not a second layer");
+  const FloatOp& op = g.ops[0];
+  if (op.kind != OpKind::kFc) refuse(op, "only a fully connected layer (Gemm / MatMul) can follow the LSTM");
+  if (op.relu) refuse(op, "the LSTM engine's output has no ReLU");
+  if (op.input.elements() != m.layer.output_size())
+    refuse(op, "reads " + std::to_string(op.input.elements()) + " values, the LSTM's state has " +
+                   std::to_string(m.layer.output_size()));
+  return op;
+}
+
+std::vector<std::vector<double>> calibration_sequences(const LstmModel& m, const std::vector<std::vector<double>>& inputs) {
+  std::vector<std::vector<double>> sequences;
+  for (const std::vector<double>& x : inputs)
+    for (uint32_t b = 0; b < m.batch; ++b) sequences.push_back(m.sequence(x, b));
+  return sequences;
+}
+
+// y = W x + b in float (the head's calibration).
+std::vector<double> linear_float(const FloatOp& op, const std::vector<double>& x) {
+  const uint64_t outputs = op.output.elements(), inputs = op.input.elements();
+  std::vector<double> y(outputs, 0.0);
+  for (uint64_t n = 0; n < outputs; ++n) {
+    double sum = op.bias.empty() ? 0.0 : op.bias[n];
+    for (uint64_t k = 0; k < inputs; ++k) sum += double{op.weights[n * inputs + k]} * x[k];
+    y[n] = sum;
+  }
+  return y;
+}
+
+// The head quantized like the projection: 12-bit weights, products at acc_frac = w + input frac
+// (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range.
+lstm_ref::FixedLinear quantize_head(const FloatOp& op, const lstm_ref::FloatLstm& lstm, const lstm_ref::FixedLstm& fixed,
+                                    const std::vector<std::vector<double>>& sequences, const std::string& node) {
+  Range out;
+  for (const std::vector<double>& x : sequences) {
+    const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x);
+    const uint32_t n = lstm.output_size();
+    const std::vector<double> last(run.y.end() - n, run.y.end());
+    out.add(linear_float(op, last));
+  }
+  lstm_ref::FixedLinear head;
+  const uint32_t outputs = static_cast<uint32_t>(op.output.elements()), inputs = static_cast<uint32_t>(op.input.elements());
+  double max_abs = 0;
+  for (const float w : op.weights) max_abs = std::max(max_abs, std::fabs(double{w}));
+  const std::vector<double> weights(op.weights.begin(), op.weights.end());
+  head.matrix = quantize_matrix(weights, outputs, inputs, weight_frac(max_abs));
+  head.input_frac = fixed.output_frac();
+  head.acc_frac = head.matrix.frac + head.input_frac;
+  head.output_frac = activation_frac(out);
+  head.accumulator_bits = fixed.accumulator_bits;
+  for (const float b : op.bias) {
+    const double q = std::floor(std::ldexp(double{b}, head.acc_frac) + 0.5);
+    if (std::fabs(q) > 2147483647.0)
+      throw QuantizeError(node + ": the head's bias " + std::to_string(b) + " does not fit 32 bits at radix point " +
+                          std::to_string(head.acc_frac));
+    head.bias.push_back(static_cast<int32_t>(q));
+  }
+  try {
+    head.check();
+  } catch (const std::invalid_argument& e) {
+    throw QuantizeError(node + ": " + e.what());
+  }
+  return head;
+}
+
+void put16(std::vector<uint8_t>& bytes, uint64_t at, int16_t v) {
+  bytes[at] = static_cast<uint8_t>(v);
+  bytes[at + 1] = static_cast<uint8_t>(static_cast<uint16_t>(v) >> 8);
+}
+
+// Sequence s of the job takes ONNX batch entry s mod batch.
+uint32_t batch_entry(const LstmCompiled& c, uint32_t s) { return s % c.model.batch; }
+
+std::vector<lstm_ref::FixedState> initial_states(const LstmCompiled& c) {
+  const lstm_ref::FixedLstm& f = c.lstm.fixed;
+  std::vector<lstm_ref::FixedState> states(c.sequences);
+  for (uint32_t s = 0; s < c.sequences; ++s) {
+    const std::vector<double> h = c.model.initial_h_of(batch_entry(c, s)), cell = c.model.initial_c_of(batch_entry(c, s));
+    states[s].recurrent = h.empty() ? std::vector<int16_t>(f.recurrent_size(), 0) : lstm_ref::quantize16(h, f.recurrent_frac());
+    states[s].c = cell.empty() ? std::vector<int16_t>(f.hidden_size, 0) : lstm_ref::quantize16(cell, f.c_frac);
+  }
+  return states;
+}
+
+// The program's initial-state region: r [sequences][recurrent], c [sequences][hidden].
+void write_initial_states(LstmCompiled& c) {
+  const std::vector<lstm_ref::FixedState> states = initial_states(c);
+  uint64_t at = c.program.initial_state_offset;
+  for (const auto& s : states)
+    for (const int16_t v : s.recurrent) put16(c.program.constants, at, v), at += kValueBytes;
+  for (const auto& s : states)
+    for (const int16_t v : s.c) put16(c.program.constants, at, v), at += kValueBytes;
+}
+
+bool wants_sequence(const LstmModel& m) {
+  if (m.has_head) return false;
+  for (const auto& o : m.outputs)
+    if (o.what == LstmOutput::kY) return true;
+  return false;
+}
+
+// The output tensor the header describes: the head's output, else the model's first output.
+void describe_output(LstmCompiled& c) {
+  const lstm_ref::FixedLstm& f = c.lstm.fixed;
+  const uint64_t y_bytes = uint64_t{c.sequences} * f.output_size() * kValueBytes;
+  if (c.has_head) {
+    c.output_offset = c.program.head_output_offset, c.output_size = c.head.outputs(), c.output_frac = c.head.output_frac;
+  } else if (!c.model.outputs.empty() && c.model.outputs[0].what == LstmOutput::kYc) {
+    c.output_offset = c.program.final_c_offset, c.output_size = f.hidden_size, c.output_frac = f.c_frac;
+  } else {
+    c.output_offset = (c.program.stored_steps - 1) * y_bytes, c.output_size = f.output_size(), c.output_frac = f.output_frac();
+  }
+}
+
+std::vector<package::LstmLayerInfo> layer_infos(const LstmCompiled& c) {
+  const lstm_ref::FixedLstm& f = c.lstm.fixed;
+  const uint32_t T = c.model.seq_length, S = c.sequences;
+  package::LstmLayerInfo lstm;
+  lstm.name = c.model.node;
+  lstm.kind = package::kLayerLstm;
+  lstm.tag = kLstmTag;
+  lstm.macs = uint64_t{T} * S *
+              (uint64_t{f.gate_rows()} * (f.input_size + f.recurrent_size()) + uint64_t{f.projection_size} * f.hidden_size);
+  const MatrixReport& total = c.lstm.report.total;
+  lstm.weight_bytes = total.weight_bytes + total.pointer_bytes;
+  lstm.entries = static_cast<uint32_t>(total.nonzeros + total.padding);
+  lstm.in_c = 1, lstm.in_h = T, lstm.in_w = f.input_size;
+  lstm.out_c = f.output_size(), lstm.out_h = 1, lstm.out_w = 1;
+  std::vector<package::LstmLayerInfo> layers{lstm};
+  if (c.has_head) {
+    const MatrixReport r = matrix_report(c.head_sparse, "head");
+    package::LstmLayerInfo head;
+    head.name = c.head_name;
+    head.kind = package::kLayerLstmLinear;
+    head.tag = kHeadTag;
+    head.macs = uint64_t{S} * c.head.outputs() * c.head.inputs();
+    head.weight_bytes = r.weight_bytes + r.pointer_bytes;
+    head.entries = static_cast<uint32_t>(r.nonzeros + r.padding);
+    head.in_c = c.head.inputs(), head.in_h = head.in_w = 1;
+    head.out_c = c.head.outputs(), head.out_h = head.out_w = 1;
+    layers.push_back(head);
+  }
+  return layers;
+}
+
+}  // namespace
+
+std::vector<int16_t> lstm_job_input(const LstmCompiled& c, const std::vector<double>& onnx_input) {
+  const lstm_ref::FixedLstm& f = c.lstm.fixed;
+  const uint32_t T = c.model.seq_length, S = c.sequences, I = f.input_size;
+  std::vector<int16_t> window(uint64_t{T} * S * I, 0);
+  for (uint32_t s = 0; s < S; ++s) {
+    const std::vector<int16_t> x = lstm_ref::quantize16(c.model.sequence(onnx_input, batch_entry(c, s)), f.x_frac);
+    for (uint32_t t = 0; t < T; ++t)
+      std::copy_n(x.begin() + uint64_t{t} * I, I, window.begin() + (uint64_t{t} * S + s) * I);
+  }
+  return window;
+}
+
+std::vector<uint8_t> lstm_expected_output(const LstmCompiled& c, const std::vector<int16_t>& job_input) {
+  const lstm_ref::FixedLstm& f = c.lstm.fixed;
+  const uint32_t T = c.model.seq_length, S = c.sequences, I = f.input_size, Y = f.output_size(), H = f.hidden_size;
+  std::vector<std::vector<int16_t>> channels(S, std::vector<int16_t>(uint64_t{T} * I));
+  for (uint32_t s = 0; s < S; ++s)
+    for (uint32_t t = 0; t < T; ++t)
+      std::copy_n(job_input.begin() + (uint64_t{t} * S + s) * I, I, channels[s].begin() + uint64_t{t} * I);
+  const std::vector<lstm_ref::FixedState> initial = initial_states(c);
+  const std::vector<lstm_ref::FixedRun> runs = lstm_ref::run_fixed_channels(f, &c.lstm.sparse, channels, &initial);
+
+  std::vector<uint8_t> window(c.program.output_bytes, 0);
+  const uint32_t first_stored = T - c.program.stored_steps;
+  for (uint32_t t = first_stored; t < T; ++t)
+    for (uint32_t s = 0; s < S; ++s)
+      for (uint32_t k = 0; k < Y; ++k)
+        put16(window, (((uint64_t{t} - first_stored) * S + s) * Y + k) * kValueBytes, runs[s].y[uint64_t{t} * Y + k]);
+  for (uint32_t s = 0; s < S; ++s)
+    for (uint32_t k = 0; k < H; ++k)
+      put16(window, c.program.final_c_offset + (uint64_t{s} * H + k) * kValueBytes, runs[s].last.c[k]);
+  if (c.has_head)
+    for (uint32_t s = 0; s < S; ++s) {
+      const std::vector<int16_t> out = lstm_ref::run_linear(c.head, &c.head_sparse, runs[s].last.recurrent);
+      for (uint32_t k = 0; k < c.head.outputs(); ++k)
+        put16(window, c.program.head_output_offset + (uint64_t{s} * c.head.outputs() + k) * kValueBytes, out[k]);
+    }
+  return window;
+}
+
+LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
+                          const LstmCompileOptions& options) {
+  if (calibration.empty()) throw ConfigError(model.node + ": no calibration input");
+  LstmCompiled c;
+  c.model = std::move(model);
+  const LstmModel& m = c.model;
+  c.sequences = options.sequences ? options.sequences : m.batch;
+  if ((!m.initial_h.empty() || !m.initial_c.empty()) && c.sequences % m.batch != 0)
+    throw ConfigError(m.node + ": initial states are given per batch entry; sequences per job (" +
+                      std::to_string(c.sequences) + ") must be a multiple of the batch (" + std::to_string(m.batch) + ")");
+
+  const std::vector<std::vector<double>> sequences = calibration_sequences(m, calibration);
+  CompressOptions compress;
+  compress.prune.density = options.density;
+  compress.prune.mode = options.pruning;
+  compress.prune.pes = options.hw.pes;
+  compress.quantize.accumulator_bits = options.hw.accumulator_bits;
+  compress.store_zeros = options.dense;
+  c.lstm = compress_lstm(m.layer, sequences, compress);
+
+  builder::LstmHead head;
+  if (m.has_head) {
+    const FloatOp& op = head_op(m);
+    c.has_head = true;
+    c.head_name = op.name;
+    c.head = quantize_head(op, c.lstm.pruned, c.lstm.fixed, sequences, m.node);
+    c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
+    head.layer = &c.head;
+    head.sparse = &c.head_sparse;
+  }
+  builder::LstmProgramOptions program;
+  program.steps = m.seq_length;
+  program.channels = c.sequences;
+  program.stream_weights = options.stream_weights;
+  program.store_sequence = wants_sequence(m);
+  program.tag = kLstmTag;
+  program.head_tag = kHeadTag;
+  c.program = builder::build_lstm_program(c.lstm.fixed, c.lstm.sparse, options.hw, program, head);
+  write_initial_states(c);
+  describe_output(c);
+
+  package::LstmPackageSpec spec;
+  spec.program = &c.program;
+  spec.layers = layer_infos(c);
+  spec.hw = options.hw;
+  spec.steps = m.seq_length;
+  spec.sequences = c.sequences;
+  spec.input_size = c.lstm.fixed.input_size;
+  spec.output_size = c.output_size;
+  spec.output_offset = c.output_offset;
+  spec.formats.input_frac_bits = c.lstm.fixed.x_frac;
+  spec.formats.output_frac_bits = c.output_frac;
+  spec.formats.cpu_postprocess = m.has_head && m.head.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
+  if (options.embed_test) {
+    c.test_input = lstm_job_input(c, calibration.front());
+    c.test_expected = lstm_expected_output(c, c.test_input);
+    spec.test_input.resize(c.test_input.size() * kValueBytes);
+    for (size_t i = 0; i < c.test_input.size(); ++i) put16(spec.test_input, i * kValueBytes, c.test_input[i]);
+    spec.test_expected = c.test_expected;
+  }
+  c.package = package::write_lstm_package(spec);
+  return c;
+}
+
+std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& options) {
+  const lstm_ref::FixedLstm& f = c.lstm.fixed;
+  const builder::LstmProgram& p = c.program;
+  char line[512];
+  std::string text;
+  std::snprintf(line, sizeof line,
+                "LSTM '%s': %u inputs -> %u cells%s, %u steps, %u sequence%s per job; %s mode on %u PEs at %.0f MHz\n",
+                c.model.node.c_str(), f.input_size, f.hidden_size,
+                f.projection_size ? (" -> " + std::to_string(f.projection_size) + " projection").c_str() : "",
+                c.model.seq_length, c.sequences, c.sequences == 1 ? "" : "s", options.dense ? "dense" : "sparse",
+                options.hw.pes, options.hw.clock_mhz);
+  text += line;
+  std::snprintf(line, sizeof line, "  formats: x Q%d, h Q%d, c Q%d%s, gate accumulators Q%d (%u-bit); weights W Q%d, R Q%d\n",
+                f.x_frac, f.h_frac, f.c_frac, f.projection_size ? (", y Q" + std::to_string(f.y_frac)).c_str() : "",
+                f.gate_frac, f.accumulator_bits, f.w.frac, f.r.frac);
+  text += line;
+  std::string table = format_report(c.lstm.report);
+  if (options.density >= 1.0) {  // the first line would announce a pruning to 100 %
+    table.erase(0, table.find('\n') + 1);
+    text += "  the model's own weights (no pruning by dlvpc) over " + std::to_string(options.hw.pes) + " PEs\n";
+  } else {
+    text += "  dlvpc pruned the model: ";
+  }
+  text += table;
+  if (c.has_head) {
+    const MatrixReport r = matrix_report(c.head_sparse, "head");
+    std::snprintf(line, sizeof line,
+                  "  head '%s' on the LSTM engine: %ux%u, %.2f%% non-zeros (%.2f%% with padding), Q%d weights -> Q%d "
+                  "outputs%s\n",
+                  c.head_name.c_str(), c.head.outputs(), c.head.inputs(), 100.0 * r.density(), 100.0 * r.padded_density(),
+                  c.head.matrix.frac, c.head.output_frac,
+                  c.model.head.softmax_on_cpu ? ", softmax on the CPU" : "");
+    text += line;
+  }
+  std::snprintf(line, sizeof line,
+                "  program: %zu instructions (%u LSTM_SPMV, %u LSTM_GATES, %u head), weights %s: %llu chunks, %llu DRAM "
+                "bytes %s\n",
+                p.instructions.size(), p.spmv_instructions, p.gates_instructions, p.head_spmv_instructions,
+                p.streamed ? "streamed from DDR every step" : "resident in the PEs' memories",
+                static_cast<unsigned long long>(p.weight_chunks),
+                static_cast<unsigned long long>(p.streamed ? p.weight_bytes_per_step : p.weight_bytes_resident),
+                p.streamed ? "per step" : "in the first job (a warm start skips the loads)");
+  text += line;
+  std::snprintf(line, sizeof line, "  package: %zu B; input int16 [%u steps][%u][%u] Q%d, output int16 [%u][%u] Q%d%s\n",
+                c.package.size(), c.model.seq_length, c.sequences, f.input_size, f.x_frac, c.sequences, c.output_size,
+                c.output_frac, c.test_input.empty() ? "" : "; test input and expected output embedded");
+  text += line;
+  return text;
+}
+
+}  // namespace dlvp::dlvpc

@@ -1,0 +1,64 @@
+// dlvpc's LSTM pipeline (docs/lstm.md, "dlvpc compile"): an imported ONNX LSTM (lstm_import.h),
+// optionally with a classifier head -> pruning, calibration, 16/12-bit quantization, CSC encoding
+// (lstm_compress.h) -> the LSTM program (tools/builder/lstm_program.h), the head running on the
+// same engine after the last step -> a model package for the sparse LSTM engine, with the
+// reference model's output for an embedded test input and a report of what compression did.
+#pragma once
+#include "ip/lstm/lstm_config.h"
+#include "tests/reference/lstm_reference.h"
+#include "tools/builder/lstm_program.h"
+#include "tools/dlvpc/lstm_compress.h"
+#include "tools/dlvpc/lstm_import.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlvp::dlvpc {
+
+struct LstmCompileOptions {
+  LstmConfig hw;
+  // Pruning applied by dlvpc (density 1: keep every non-zero weight of the model, which is what an
+  // already pruned model wants).
+  double density = 1.0;
+  Pruning pruning = Pruning::kBalanced;
+  bool dense = false;            // the engine's dense mode: every weight an entry, zeros included
+  bool stream_weights = false;   // stream the weights from DDR every step even when they fit
+  uint32_t sequences = 0;        // sequences per job (the engine's channels); 0: the ONNX batch
+  bool embed_test = true;        // the first calibration input and its expected output in the package
+};
+
+struct LstmCompiled {
+  LstmModel model;
+  CompressedLstm lstm;                // pruned, calibrated, quantized, encoded
+  bool has_head = false;
+  std::string head_name;              // the head's ONNX node(s)
+  lstm_ref::FixedLinear head;         // quantized head
+  lstm_ref::CscMatrix head_sparse;    // its encoding
+  uint32_t sequences = 1;
+  builder::LstmProgram program;
+  std::vector<uint8_t> package;
+  std::vector<int16_t> test_input;    // the input window of the embedded test (empty: none)
+  std::vector<uint8_t> test_expected; // the output window the reference model computes for it
+  uint64_t output_offset = 0;         // the output tensor in the output window
+  uint32_t output_size = 0;           // elements per sequence of the output tensor
+  int output_frac = 0;
+};
+
+// Throws ConfigError subclasses naming the node, the tensor or the sizes at fault: a head other than
+// one fully connected layer (optionally followed by a Softmax), a model that does not fit the
+// engine, radix points outside the formats. `calibration` holds ONNX input tensors (X).
+LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
+                          const LstmCompileOptions& options);
+
+// The compiled package's input window for ONNX input tensors, one per sequence (X as the ONNX
+// model takes it, sequence b of X for the job's sequence b), quantized to the LSTM's input format.
+std::vector<int16_t> lstm_job_input(const LstmCompiled& compiled, const std::vector<double>& onnx_input);
+// The output window the reference model computes for a job input (bit-exact with the engine).
+std::vector<uint8_t> lstm_expected_output(const LstmCompiled& compiled, const std::vector<int16_t>& job_input);
+
+// What `dlvpc compile` prints: the engine, the layer, density before / after padding, non-zeros
+// per PE (min / mean / max, imbalance), bytes, resident or streamed, and the head.
+std::string format_lstm_report(const LstmCompiled& compiled, const LstmCompileOptions& options);
+
+}  // namespace dlvp::dlvpc
