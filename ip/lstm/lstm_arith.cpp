@@ -234,6 +234,16 @@ Verdict check_spmv(const isa::LstmSpmv& s, const EngineMemory& m, SpmvWork& work
   return Verdict{};
 }
 
+namespace {
+
+// Accumulators carried over from an earlier instruction are whatever the vector buffer holds (the
+// guest may have put anything there): clamped to +-2^62 so that one instruction's products (below
+// 2^57: 65,535 columns x 2^41) cannot overflow int64. Every value that leaves through the
+// accumulator saturation (48 bits at most) is unchanged by the clamp.
+int64_t carried_acc(int64_t v) { return std::clamp(v, -kShiftLimit, kShiftLimit); }
+
+}  // namespace
+
 void execute_spmv(const isa::LstmSpmv& s, const EngineMemory& m) {
   const SpmvFlags f(s.header.flags);
   const uint64_t rows = s.rows, channels = s.channels;
@@ -241,7 +251,7 @@ void execute_spmv(const isa::LstmSpmv& s, const EngineMemory& m) {
   std::vector<int64_t> acc(channels * rows);
   for (uint64_t c = 0; c < channels; ++c)
     for (uint64_t r = 0; r < rows; ++r)
-      acc[c * rows + r] = !f.acc_first ? load<int64_t>(vec + s.acc_offset + (c * rows + r) * kAccBytes)
+      acc[c * rows + r] = !f.acc_first ? carried_acc(load<int64_t>(vec + s.acc_offset + (c * rows + r) * kAccBytes))
                           : f.bias     ? load<int32_t>(vec + s.bias_offset + r * kBiasBytes)
                                        : 0;
 

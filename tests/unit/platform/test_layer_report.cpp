@@ -1,0 +1,228 @@
+// The per-layer report (platform/layer_report.h, docs/report.md "Per-layer report"): a CNN layer
+// and a sparse LSTM layer, each a job on the IFU bench with both real engines. The report built
+// from the modules' statistics has a row for each with its engine's figures, and layers.csv has
+// them in their columns, the other engine's columns empty.
+#include "platform/layer_report.h"
+#include "platform/report.h"
+#include "tests/unit/ifu/ifu_test_bench.h"
+#include "tests/unit/lstm/lstm_test_util.h"
+#include "tools/builder/lstm_program.h"
+#include "tools/builder/program.h"
+#include "tools/dlvpc/lstm_compress.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace dlvp::test {
+namespace {
+
+constexpr uint32_t kConvTag = 0;  // the builder tags layer i with i
+constexpr uint32_t kLstmTag = 1;
+constexpr uint32_t kLstmPes = 4;
+constexpr uint64_t kDataBase = kDdrBase + 0x100000;  // argument windows side by side above the program
+
+BenchOptions both_engines() {
+  BenchOptions o;
+  o.cnn = CnnConfig{};
+  LstmConfig lstm;
+  lstm.pes = kLstmPes;
+  o.lstm = lstm;
+  return o;
+}
+
+// The job of a program with `window_bytes` per builder argument, windows side by side.
+JobSpec job_of(const std::vector<isa::Instruction>& program, const std::array<uint64_t, builder::kArgsUsed>& window_bytes) {
+  JobSpec job;
+  job.program = program;
+  job.args = {};
+  uint64_t at = kDataBase;
+  for (uint8_t a = 0; a < builder::kArgsUsed; ++a) {
+    job.args[a] = {at, window_bytes[a]};
+    at += (window_bytes[a] + 4095) / 4096 * 4096;
+  }
+  return job;
+}
+
+// One 3x3 convolution, 8 -> 16 channels on 16 x 16.
+builder::Program conv_program(const CnnConfig& hw) {
+  builder::ConvLayer conv;
+  conv.name = "conv";
+  conv.in_c = 8, conv.in_h = 16, conv.in_w = 16, conv.out_c = 16;
+  conv.kernel_h = conv.kernel_w = 3;
+  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
+  conv.output_shift = 6;
+  conv.weights.assign(size_t{16} * 8 * 9, 1);
+  conv.bias.assign(16, 0);
+  builder::Network net;
+  net.add(conv);
+  return builder::build(net, hw);
+}
+
+// A random LSTM (6 inputs, 8 cells) pruned to 40 % over the PEs, two steps of one sequence.
+struct LstmJob {
+  builder::LstmProgram program;
+  std::vector<int16_t> input;
+};
+
+LstmJob lstm_job(const LstmConfig& hw) {
+  std::mt19937 rng(21);
+  const lstm_ref::FloatLstm model = lstm_test::random_lstm(rng, 6, 8, 0, false);
+  const auto seqs = lstm_test::random_sequences(rng, 1, 2, 6);
+  dlvpc::CompressOptions options;
+  options.prune.density = 0.4;
+  options.prune.pes = hw.pes;
+  const dlvpc::CompressedLstm c = dlvpc::compress_lstm(model, seqs, options);
+  builder::LstmProgramOptions o;
+  o.steps = 2;
+  o.tag = kLstmTag;
+  return LstmJob{builder::build_lstm_program(c.fixed, c.sparse, hw, o), lstm_ref::quantize16(seqs[0], c.fixed.x_frac)};
+}
+
+// layers.csv as rows of cells by column name, keyed by the first cell ("0", "1", ..., "total").
+std::map<std::string, std::map<std::string, std::string>> parse_csv(const std::string& text) {
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> cells;
+    std::stringstream in(line);
+    std::string cell;
+    while (std::getline(in, cell, ',')) cells.push_back(cell);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    return cells;
+  };
+  std::stringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = split(line);
+  std::map<std::string, std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> cells = split(line);
+    EXPECT_EQ(cells.size(), header.size()) << line;
+    for (size_t i = 0; i < cells.size() && i < header.size(); ++i) rows[cells[0]][header[i]] = cells[i];
+  }
+  return rows;
+}
+
+TEST(LayerReport, CnnAndLstmLayersEachWithTheirEnginesFigures) {
+  const BenchOptions options = both_engines();
+  Bench b(options);
+  const builder::Program conv = conv_program(*options.cnn);
+  const LstmJob lstm = lstm_job(*options.lstm);
+  std::array<uint64_t, builder::kArgsUsed> lstm_windows{};
+  lstm_windows[builder::kArgConstants] = lstm.program.constants.size();
+  lstm_windows[builder::kArgInput] = lstm.program.input_bytes;
+  lstm_windows[builder::kArgOutput] = lstm.program.output_bytes;
+  const JobSpec conv_job = job_of(conv.instructions, conv.plan.window_bytes);
+  const JobSpec lstm_job_spec = job_of(lstm.program.instructions, lstm_windows);
+  b.run([&](RegisterInitiator&) {
+    b.write_memory(conv_job.args[builder::kArgConstants].base, conv.constants.data(), conv.constants.size());
+    const JobResult c = b.run_job(conv_job);
+    EXPECT_EQ(c.status & (ifu::kStatusDone | ifu::kStatusError), ifu::kStatusDone) << "CNN job: error " << c.error_code;
+    b.acknowledge();
+    b.write_memory(lstm_job_spec.args[builder::kArgConstants].base, lstm.program.constants.data(),
+                   lstm.program.constants.size());
+    b.write_memory(lstm_job_spec.args[builder::kArgInput].base, lstm.input.data(), lstm.input.size() * sizeof(int16_t));
+    const JobResult l = b.run_job(lstm_job_spec);
+    EXPECT_EQ(l.status & (ifu::kStatusDone | ifu::kStatusError), ifu::kStatusDone) << "LSTM job: error " << l.error_code;
+    b.acknowledge();
+  });
+  ASSERT_EQ(b.lstm->layer_stats().count(kLstmTag), 1u);
+
+  PlatformConfig config;  // no model package: the layers are named layer<tag>
+  config.cnn = *options.cnn;
+  config.lstm = *options.lstm;
+  RunOutcome outcome;
+  outcome.simulated_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  const nlohmann::json report = build_report(config, outcome, b.ledger, {b.cnn.get(), b.lstm.get(), b.ifu.get()});
+  const nlohmann::json a = build_layer_report(config, report);
+  ASSERT_TRUE(a.is_object());
+  EXPECT_EQ(a["jobs"], 2);
+  EXPECT_NE(a["precision"].get<std::string>().find("16-bit activations"), std::string::npos) << a["precision"];
+  ASSERT_EQ(a["layers"].size(), 2u);
+
+  // The CNN layer: its utilization, none of the LSTM engine's figures.
+  const nlohmann::json& c = a["layers"][0];
+  EXPECT_EQ(c["tag"], kConvTag);
+  EXPECT_EQ(c["engine"], "cnn");
+  EXPECT_EQ(c["macs"].get<double>(), double(conv.layers[0].macs));
+  EXPECT_GT(c["utilization"].get<double>(), 0.0);
+  EXPECT_FALSE(c.contains("pe_imbalance"));
+
+  // The LSTM layer: the engine's figures of the layer's tag.
+  const lstm::LstmTiming& t = b.lstm->layer_stats().at(kLstmTag).timing;
+  const lstm::PeLoad load = t.pe_load();
+  const double clock_mhz = options.lstm->clock_mhz;
+  const nlohmann::json& l = a["layers"][1];
+  EXPECT_EQ(l["tag"], kLstmTag);
+  EXPECT_EQ(l["name"], "layer1");
+  EXPECT_EQ(l["engine"], "lstm");
+  EXPECT_FALSE(l.contains("utilization"));
+  EXPECT_EQ(l["cycles"].get<double>(), double(t.cycles));
+  EXPECT_DOUBLE_EQ(l["time_ns"].get<double>(), double(t.cycles) * 1e3 / clock_mhz);
+  EXPECT_EQ(l["macs"].get<double>(), double(t.macs));
+  EXPECT_EQ(l["nonzero_macs"].get<double>(), double(t.nonzero_macs));
+  EXPECT_EQ(l["dense_macs"].get<double>(), double(t.dense_macs));
+  EXPECT_EQ(l["pe_entries_min"].get<double>(), double(load.min));
+  EXPECT_DOUBLE_EQ(l["pe_entries_mean"].get<double>(), load.mean);
+  EXPECT_EQ(l["pe_entries_max"].get<double>(), double(load.max));
+  EXPECT_DOUBLE_EQ(l["pe_imbalance"].get<double>(), load.imbalance());
+  EXPECT_DOUBLE_EQ(l["effective_GOPS"].get<double>(), t.effective_gops(clock_mhz));
+  EXPECT_DOUBLE_EQ(l["dense_equivalent_GOPS"].get<double>(), t.dense_equivalent_gops(clock_mhz));
+  EXPECT_GT(t.cycles, 0u);
+  EXPECT_GT(load.max, 0u);
+  EXPECT_LT(t.nonzero_macs, t.dense_macs) << "pruned to 40 %";
+  EXPECT_GT(l["dram_read_bytes"].get<double>(), 0.0) << "its LOADs";
+  EXPECT_GT(l["energy"].get<double>(), 0.0);
+
+  // Totals: both layers' work, time, traffic and energy; utilization over the CNN layer only.
+  const nlohmann::json& total = a["total"];
+  EXPECT_EQ(total["macs"].get<double>(), c["macs"].get<double>() + l["macs"].get<double>());
+  EXPECT_DOUBLE_EQ(total["time_ns"].get<double>(), c["time_ns"].get<double>() + l["time_ns"].get<double>());
+  EXPECT_DOUBLE_EQ(total["energy"].get<double>(), c["energy"].get<double>() + l["energy"].get<double>());
+  EXPECT_DOUBLE_EQ(total["utilization"].get<double>(), c["utilization"].get<double>());
+
+  // layers.csv: both rows, each engine's columns filled in its row only.
+  std::ostringstream csv;
+  write_layers_csv(csv, a);
+  const auto rows = parse_csv(csv.str());
+  ASSERT_EQ(rows.size(), 3u) << csv.str();
+  const auto& conv_row = rows.at("0");
+  const auto& lstm_row = rows.at("1");
+  EXPECT_EQ(conv_row.at("engine"), "cnn");
+  EXPECT_FALSE(conv_row.at("utilization").empty());
+  for (const char* column : {"nonzero_macs", "dense_macs", "pe_entries_min", "pe_entries_mean", "pe_entries_max",
+                             "pe_imbalance", "effective_GOPS", "dense_equivalent_GOPS"}) {
+    EXPECT_TRUE(conv_row.at(column).empty()) << column;
+    EXPECT_FALSE(lstm_row.at(column).empty()) << column;
+  }
+  EXPECT_EQ(lstm_row.at("engine"), "lstm");
+  EXPECT_TRUE(lstm_row.at("utilization").empty());
+  EXPECT_EQ(std::stod(lstm_row.at("cycles")), double(t.cycles));
+  EXPECT_EQ(std::stod(lstm_row.at("pe_entries_min")), double(load.min));
+  EXPECT_EQ(std::stod(lstm_row.at("pe_entries_max")), double(load.max));
+  EXPECT_NEAR(std::stod(lstm_row.at("pe_entries_mean")), load.mean, 1e-5 * load.mean);
+  EXPECT_NEAR(std::stod(lstm_row.at("pe_imbalance")), load.imbalance(), 1e-5);
+  EXPECT_NEAR(std::stod(lstm_row.at("effective_GOPS")), t.effective_gops(clock_mhz), 1e-5 * t.effective_gops(clock_mhz));
+  EXPECT_NEAR(std::stod(lstm_row.at("dense_equivalent_GOPS")), t.dense_equivalent_gops(clock_mhz),
+              1e-5 * t.dense_equivalent_gops(clock_mhz));
+  EXPECT_EQ(rows.at("total").at("engine"), "");
+
+  // The summary table names the LSTM layer's engine and gives it no utilization.
+  std::ostringstream summary;
+  print_layer_report(summary, a);
+  const std::string table = summary.str();
+  const size_t at = table.find(" layer1 ");
+  ASSERT_NE(at, std::string::npos) << table;
+  const std::string line = table.substr(at, table.find('\n', at) - at);
+  EXPECT_NE(line.find(" lstm "), std::string::npos) << line;
+  EXPECT_NE(line.find(" - "), std::string::npos) << line;
+  std::printf("%s\n%s", csv.str().c_str(), table.c_str());
+}
+
+}  // namespace
+}  // namespace dlvp::test
