@@ -67,6 +67,7 @@ SramBuffer::SramBuffer(sc_core::sc_module_name name, const SramBufferConfig& con
 void SramBuffer::count_access(bool write, uint64_t bytes, TagId tag) {
   const uint64_t words = words_of(bytes);
   if (write) {
+    ++write_generation_;
     ++stats_.write_accesses;
     stats_.bytes_written += bytes;
     stats_.words_written += words;
@@ -154,8 +155,12 @@ unsigned int SramBuffer::transport_dbg(tlm::tlm_generic_payload& trans) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return 0;
   }
-  if (trans.is_write()) std::memcpy(storage_.data() + address, trans.get_data_ptr(), length);
-  else std::memcpy(trans.get_data_ptr(), storage_.data() + address, length);
+  if (trans.is_write()) {
+    std::memcpy(storage_.data() + address, trans.get_data_ptr(), length);
+    ++write_generation_;
+  } else {
+    std::memcpy(trans.get_data_ptr(), storage_.data() + address, length);
+  }
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   return length;
 }

@@ -50,6 +50,9 @@ class SramBuffer : public sc_core::sc_module, public Reportable, private DmiAcco
   // attributed to `tag` (kUntagged: the ledger's current tag).
   void count_reads(uint64_t bytes, TagId tag = kUntagged) { count_access(false, bytes, tag); }
   void count_writes(uint64_t bytes, TagId tag = kUntagged) { count_access(true, bytes, tag); }
+  // Changes with every write (transport, accounted DMI, debug, the owner's counted raw writes): an
+  // owner may keep what it derived from the contents (e.g. validated streams) while it is unchanged.
+  uint64_t write_generation() const { return write_generation_; }
   // Time one port needs for an access of `bytes`: ceil(bytes / port width) cycles.
   sc_core::sc_time access_time(uint64_t bytes) const;
 
@@ -84,6 +87,7 @@ class SramBuffer : public sc_core::sc_module, public Reportable, private DmiAcco
   EnergyLedger& ledger_;
   CounterId read_counter_, write_counter_;
   std::vector<uint8_t> storage_;
+  uint64_t write_generation_ = 0;
   std::vector<sc_core::sc_time> port_free_at_;
   Stats stats_;
 };

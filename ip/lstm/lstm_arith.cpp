@@ -214,10 +214,19 @@ int64_t saturate(int64_t v, uint32_t bits) {
 
 int16_t saturate16(int64_t v) { return static_cast<int16_t>(std::clamp<int64_t>(v, kActivationMin, kActivationMax)); }
 
-Verdict check_spmv(const isa::LstmSpmv& s, const EngineMemory& m, SpmvWork& work, StreamFault& fault) {
+Verdict check_spmv_operands(const isa::LstmSpmv& s, const EngineMemory& m) {
   const SpmvFlags f(s.header.flags);
   if (Verdict v = check_spmv_fields(s, f); !v.ok()) return v;
-  if (Verdict v = check_spmv_regions(s, f, m); !v.ok()) return v;
+  return check_spmv_regions(s, f, m);
+}
+
+Verdict check_spmv(const isa::LstmSpmv& s, const EngineMemory& m, SpmvWork& work, StreamFault& fault) {
+  if (Verdict v = check_spmv_operands(s, m); !v.ok()) return v;
+  return check_spmv_streams(s, m, work, fault);
+}
+
+Verdict check_spmv_streams(const isa::LstmSpmv& s, const EngineMemory& m, SpmvWork& work, StreamFault& fault) {
+  const SpmvFlags f(s.header.flags);
   work = SpmvWork{};
   work.pes = m.pes, work.rows = s.rows, work.cols = s.cols, work.channels = s.channels;
   work.acc_first = f.acc_first, work.bias = f.bias, work.acc_last = f.acc_last;
@@ -257,6 +266,9 @@ void execute_spmv(const isa::LstmSpmv& s, const EngineMemory& m) {
 
   const int64_t scale = int64_t{1} << s.product_shift;
   std::vector<int64_t> x(channels);
+  // The chunk was validated (check_spmv_streams); the bounds tests below only keep a stream that
+  // changed since (which no write path allows without invalidating the verdict) inside the buffers.
+  const uint64_t capacity = (s.chunk_bytes - pointer_bytes(s.cols)) / kEntryBytes;
   for (uint32_t pe = 0; pe < m.pes; ++pe) {
     const uint8_t* chunk = chunk_of(s, m, pe);
     const uint8_t* entries = chunk + pointer_bytes(s.cols);
@@ -264,7 +276,7 @@ void execute_spmv(const isa::LstmSpmv& s, const EngineMemory& m) {
     for (uint32_t j = 0; j < s.cols; ++j) {
       const uint32_t begin = load<uint32_t>(chunk + uint64_t{j} * kPointerBytes);
       const uint32_t end = load<uint32_t>(chunk + uint64_t{j + 1} * kPointerBytes);
-      if (begin == end) continue;
+      if (begin >= end || begin < first || end - first > capacity) continue;
       for (uint64_t c = 0; c < channels; ++c)
         x[c] = scale * load<int16_t>(vec + s.input_offset + (c * s.input_stride + s.first_col + j) * kValueBytes);
       uint64_t local = 0;
@@ -276,6 +288,7 @@ void execute_spmv(const isa::LstmSpmv& s, const EngineMemory& m) {
         const int64_t w = entry_weight(entry);
         if (w == 0) continue;  // padding: the PE spends the cycle, the sum does not change
         const uint64_t row = uint64_t{global_row(pe, static_cast<uint32_t>(local), m.pes)};
+        if (row >= rows) break;
         for (uint64_t c = 0; c < channels; ++c) acc[c * rows + row] += w * x[c];
       }
     }

@@ -52,6 +52,11 @@ struct Verdict {
 // LSTM_SPMV: fields (kErrBadField), buffer regions (kErrBufferOverrun), then every PE's chunk by
 // lstm::validate_stream (kErrBadStream, with `fault`). On success fills `work`.
 Verdict check_spmv(const isa::LstmSpmv& spmv, const EngineMemory& memory, SpmvWork& work, StreamFault& fault);
+// The two halves of check_spmv: the fields and buffer regions, then the PEs' stream chunks (which
+// depend only on the weight memory and weight_offset, chunk_bytes, rows, cols: an engine may keep
+// their verdict and `work` until the weight memory is written).
+Verdict check_spmv_operands(const isa::LstmSpmv& spmv, const EngineMemory& memory);
+Verdict check_spmv_streams(const isa::LstmSpmv& spmv, const EngineMemory& memory, SpmvWork& work, StreamFault& fault);
 // Executes a checked LSTM_SPMV (exact sums in int64, saturation only when the output leaves).
 void execute_spmv(const isa::LstmSpmv& spmv, const EngineMemory& memory);
 

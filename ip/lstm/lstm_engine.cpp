@@ -131,9 +131,10 @@ isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t
   const TagId tag = dlvp::layer_tag(ledger_, instruction.header.tag);
   lstm::LstmTiming timing;
   if (opcode == isa::kOpLstmSpmv) {
-    lstm::SpmvWork work;
+    lstm::Verdict verdict = lstm::check_spmv_operands(instruction.lstm_spmv, m);
+    if (!verdict.ok()) return refuse(verdict, instruction, index);
     lstm::StreamFault fault;
-    const lstm::Verdict verdict = lstm::check_spmv(instruction.lstm_spmv, m, work, fault);
+    const CheckedSpmv* checked = checked_spmv(instruction.lstm_spmv, m, verdict, fault);
     if (verdict.code == isa::kErrBadStream) {
       stream_faults_.push_back(StreamFaultRecord{index, fault});
       ++pmu_.stream_errors;
@@ -141,9 +142,9 @@ isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t
                 uint64_t{fault.check.error} | (uint64_t{fault.pe} << lstm_regs::kStreamErrorPeShift));
       bank_.set(lstm_regs::LAST_STREAM_INDEX, fault.check.index);
     }
-    if (!verdict.ok()) return refuse(verdict, instruction, index);
+    if (!checked) return refuse(verdict, instruction, index);
     lstm::execute_spmv(instruction.lstm_spmv, m);
-    timing = run_spmv(instruction.lstm_spmv, tag, work);
+    timing = run_spmv(instruction.lstm_spmv, tag, *checked);
   } else if (opcode == isa::kOpLstmGates) {
     const lstm::Verdict verdict = lstm::check_gates(instruction.lstm_gates, m);
     if (!verdict.ok()) return refuse(verdict, instruction, index);
@@ -162,6 +163,23 @@ isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t
   return isa::kErrNone;
 }
 
+const LstmEngine::CheckedSpmv* LstmEngine::checked_spmv(const isa::LstmSpmv& s, const lstm::EngineMemory& m,
+                                                        lstm::Verdict& verdict, lstm::StreamFault& fault) {
+  constexpr uint16_t kFlags = isa::kFlagAccFirst | isa::kFlagAccLast | isa::kFlagNoBias;
+  constexpr size_t kMaxChecked = 4096;  // distinct chunks remembered (a resident layer has a few)
+  if (weight_->write_generation() != checked_generation_ || checked_spmv_.size() >= kMaxChecked) {
+    checked_spmv_.clear();
+    checked_generation_ = weight_->write_generation();
+  }
+  const SpmvKey key{s.weight_offset, s.chunk_bytes, s.rows, s.cols, s.channels, s.header.flags & kFlags};
+  if (const auto hit = checked_spmv_.find(key); hit != checked_spmv_.end()) return &hit->second;
+  CheckedSpmv checked;
+  verdict = lstm::check_spmv_streams(s, m, checked.work, fault);
+  if (!verdict.ok()) return nullptr;
+  checked.timing = lstm::spmv_timing(config_, checked.work);
+  return &checked_spmv_.emplace(key, std::move(checked)).first->second;
+}
+
 isa::ErrorCode LstmEngine::refuse(const lstm::Verdict& verdict, const isa::Instruction& instruction, uint32_t index) {
   ++rejected_;
   ++pmu_.errors;
@@ -174,8 +192,9 @@ isa::ErrorCode LstmEngine::refuse(const lstm::Verdict& verdict, const isa::Instr
   return verdict.code;
 }
 
-lstm::LstmTiming LstmEngine::run_spmv(const isa::LstmSpmv& s, TagId tag, const lstm::SpmvWork& w) {
-  const lstm::LstmTiming t = lstm::spmv_timing(config_, w);
+lstm::LstmTiming LstmEngine::run_spmv(const isa::LstmSpmv& s, TagId tag, const CheckedSpmv& checked) {
+  const lstm::SpmvWork& w = checked.work;
+  const lstm::LstmTiming& t = checked.timing;
   const uint64_t accs = uint64_t{s.channels} * s.rows;
   ledger_.count_tagged(counters_.weight_read, t.entries, tag);
   ledger_.count_tagged(counters_.pointer_read, kPointersPerColumn * s.cols * config_.pes, tag);

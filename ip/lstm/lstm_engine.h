@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace dlvp {
@@ -94,8 +95,19 @@ class LstmEngine : public sc_core::sc_module, public ComputeEngineIf, public Rep
   void register_counters();
   lstm::EngineMemory memory();
 
+  // An LSTM_SPMV's validated streams, what the PEs walk (`work`) and its timing.
+  struct CheckedSpmv {
+    lstm::SpmvWork work;
+    lstm::LstmTiming timing;
+  };
+  // Checks the instruction's stream chunks, or finds the verdict of an earlier check of the same
+  // chunks (weight_offset, chunk_bytes, rows, cols) with the same channels and flags while the weight
+  // memory has not been written since: a resident layer's streams are walked once, not every step.
+  // Null when a stream is malformed (`verdict`, `fault` say why).
+  const CheckedSpmv* checked_spmv(const isa::LstmSpmv& spmv, const lstm::EngineMemory& memory, lstm::Verdict& verdict,
+                                  lstm::StreamFault& fault);
   isa::ErrorCode refuse(const lstm::Verdict& verdict, const isa::Instruction& instruction, uint32_t index);
-  lstm::LstmTiming run_spmv(const isa::LstmSpmv& spmv, TagId tag, const lstm::SpmvWork& work);
+  lstm::LstmTiming run_spmv(const isa::LstmSpmv& spmv, TagId tag, const CheckedSpmv& checked);
   lstm::LstmTiming run_gates(const isa::LstmGates& gates, TagId tag);
   void record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag, const lstm::LstmTiming& timing,
               const sc_core::sc_time& start, const sc_core::sc_time& end);
@@ -110,6 +122,10 @@ class LstmEngine : public sc_core::sc_module, public ComputeEngineIf, public Rep
   RegisterBank bank_;
   Counters counters_{};
   sc_core::sc_time free_at_ = sc_core::SC_ZERO_TIME;  // one instruction at a time
+
+  using SpmvKey = std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
+  std::map<SpmvKey, CheckedSpmv> checked_spmv_;
+  uint64_t checked_generation_ = 0;  // the weight memory's write generation the verdicts hold for
 
   std::vector<InstructionRecord> records_;
   std::map<uint32_t, LayerStats> layers_;

@@ -525,6 +525,17 @@ TEST(LstmEngine, MalformedStreamsStopTheJobWithCodeAndIndex) {
 
     // 3. The next job, with the streams intact, runs clean and bit-exact.
     run_and_compare(b, l, p, "after the stream faults");
+
+    // 4. The same chunk corrupted again after that clean job: its LOAD rewrote the weight memory,
+    // so the engine walks the streams again instead of reusing the verdict it kept for them.
+    constants = constants_of(p, l);
+    std::memcpy(image_of(constants, 1) + 4, &past, 4);
+    b.write_memory(kConstantsWindow, constants.data(), constants.size());
+    r = b.run_job(job_of(p));
+    EXPECT_EQ(r.error_code, isa::kErrBadStream);
+    EXPECT_EQ(r.error_index, spmv);
+    EXPECT_EQ(cpu.read(kLstmBase + lstm_regs::STREAM_ERRORS), 3u);
+    b.acknowledge();
   });
 }
 
