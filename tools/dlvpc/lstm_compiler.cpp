@@ -168,7 +168,45 @@ std::vector<package::LstmLayerInfo> layer_infos(const LstmCompiled& c) {
   return layers;
 }
 
+// The PEs' weight memories as the program's LOADs from the constants leave them.
+void replay_weight_load(const isa::Transfer& t, const builder::LstmProgram& program, std::vector<uint8_t>& weight) {
+  for (uint64_t plane = 0; plane < std::max<uint32_t>(t.planes, 1); ++plane)
+    for (uint64_t row = 0; row < t.rows; ++row) {
+      const uint64_t from = t.ddr_offset + plane * t.ddr_plane_stride + row * t.ddr_row_stride;
+      const uint64_t to = t.buffer_offset + plane * t.buffer_plane_stride + row * t.buffer_row_stride;
+      if (from + t.row_bytes > program.constants.size() || to + t.row_bytes > weight.size())
+        throw ConfigError("predict_lstm_cycles: a weight LOAD outside the constants or the weight memories");
+      std::memcpy(weight.data() + to, program.constants.data() + from, t.row_bytes);
+    }
+}
+
 }  // namespace
+
+std::map<uint32_t, lstm::LstmTiming> predict_lstm_cycles(const builder::LstmProgram& program, const LstmConfig& hw) {
+  std::vector<uint8_t> weight(hw.pes * hw.weight_memory_bytes, 0);
+  lstm::EngineMemory memory;
+  memory.weight = weight.data();
+  memory.slice_bytes = hw.weight_memory_bytes;
+  memory.pes = hw.pes;
+  memory.accumulator_bits = hw.accumulator_bits;
+  std::map<uint32_t, lstm::LstmTiming> cycles;
+  for (size_t k = 0; k < program.instructions.size(); ++k) {
+    const isa::Instruction& in = program.instructions[k];
+    if (in.header.opcode == isa::kOpLoad && in.transfer.buffer == isa::kBufLstmWeight &&
+        in.transfer.arg == builder::kArgConstants) {
+      replay_weight_load(in.transfer, program, weight);
+    } else if (in.header.opcode == isa::kOpLstmSpmv) {
+      lstm::SpmvWork work;
+      lstm::StreamFault fault;
+      const lstm::Verdict verdict = lstm::check_spmv_streams(in.lstm_spmv, memory, work, fault);
+      if (!verdict.ok()) throw ConfigError("predict_lstm_cycles: instruction " + std::to_string(k) + ": " + verdict.reason);
+      cycles[in.header.tag] += lstm::spmv_timing(hw, work);
+    } else if (in.header.opcode == isa::kOpLstmGates) {
+      cycles[in.header.tag] += lstm::gates_timing(hw, in.lstm_gates.hidden, in.lstm_gates.channels);
+    }
+  }
+  return cycles;
+}
 
 std::vector<int16_t> lstm_job_input(const LstmCompiled& c, const std::vector<double>& onnx_input) {
   const lstm_ref::FixedLstm& f = c.lstm.fixed;
@@ -250,6 +288,7 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   c.program = builder::build_lstm_program(c.lstm.fixed, c.lstm.sparse, options.hw, program, head);
   write_initial_states(c);
   describe_output(c);
+  c.predicted = predict_lstm_cycles(c.program, options.hw);
 
   package::LstmPackageSpec spec;
   spec.program = &c.program;
@@ -317,6 +356,20 @@ std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& 
                 static_cast<unsigned long long>(p.streamed ? p.weight_bytes_per_step : p.weight_bytes_resident),
                 p.streamed ? "per step" : "in the first job (a warm start skips the loads)");
   text += line;
+  for (const auto& [tag, t] : c.predicted) {
+    const lstm::PeLoad load = t.pe_load();
+    const bool is_head = tag == kHeadTag;
+    const std::string per_step =
+        is_head ? "" : "; " + std::to_string(t.cycles / c.model.seq_length) + " per step";
+    std::snprintf(line, sizeof line,
+                  "  predicted %s: %llu engine cycles per job (%.1f us at %.0f MHz%s), per-PE entries "
+                  "%llu / %.1f / %llu (imbalance %.3f), %.2f effective / %.2f dense-equivalent GOPS\n",
+                  is_head ? "head" : "LSTM", static_cast<unsigned long long>(t.cycles),
+                  t.cycles / options.hw.clock_mhz, options.hw.clock_mhz, per_step.c_str(),
+                  static_cast<unsigned long long>(load.min), load.mean, static_cast<unsigned long long>(load.max),
+                  load.imbalance(), t.effective_gops(options.hw.clock_mhz), t.dense_equivalent_gops(options.hw.clock_mhz));
+    text += line;
+  }
   std::snprintf(line, sizeof line, "  package: %zu B; input int16 [%u steps][%u][%u] Q%d, output int16 [%u][%u] Q%d%s\n",
                 c.package.size(), c.model.seq_length, c.sequences, f.input_size, f.x_frac, c.sequences, c.output_size,
                 c.output_frac, c.test_input.empty() ? "" : "; test input and expected output embedded");

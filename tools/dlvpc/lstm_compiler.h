@@ -5,12 +5,14 @@
 // reference model's output for an embedded test input and a report of what compression did.
 #pragma once
 #include "ip/lstm/lstm_config.h"
+#include "ip/lstm/lstm_timing.h"
 #include "tests/reference/lstm_reference.h"
 #include "tools/builder/lstm_program.h"
 #include "tools/dlvpc/lstm_compress.h"
 #include "tools/dlvpc/lstm_import.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,7 +45,16 @@ struct LstmCompiled {
   uint64_t output_offset = 0;         // the output tensor in the output window
   uint32_t output_size = 0;           // elements per sequence of the output tensor
   int output_frac = 0;
+  // The engine's cycles per job, by layer tag (predict_lstm_cycles).
+  std::map<uint32_t, lstm::LstmTiming> predicted;
 };
+
+// What the engine will count for one job of `program`, by instruction tag: the program's weight
+// LOADs replayed in program order into an image of the PEs' memories, then every LSTM_SPMV's
+// streams walked and timed by the engine's own functions (lstm::check_spmv_streams,
+// lstm::spmv_timing, lstm::gates_timing). Compute cycles only: the DMA's LOADs and STOREs overlap
+// them or not (the SoC's job time tells). Throws ConfigError if a stream does not validate.
+std::map<uint32_t, lstm::LstmTiming> predict_lstm_cycles(const builder::LstmProgram& program, const LstmConfig& hw);
 
 // Throws ConfigError subclasses naming the node, the tensor or the sizes at fault: a head other than
 // one fully connected layer (optionally followed by a Softmax), a model that does not fit the

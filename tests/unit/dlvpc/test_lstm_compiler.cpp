@@ -88,6 +88,19 @@ TEST(DlvpcLstm, LoadBalancedPruningEqualisesThePesGlobalPruningDoesNot) {
   EXPECT_GT(global.imbalance(), 1.7);
 }
 
+TEST(DlvpcLstm, PredictedCyclesFollowTheLoadBalance) {
+  // The engine's timing on the package's own streams (tests/unit/lstm checks it equals the
+  // engine's count): the slowest PE sets each column's pace, so global pruning costs cycles.
+  const auto balanced = compile_model("fashion_lstm.onnx").predicted;
+  const auto global = compile_model("fashion_lstm_global.onnx").predicted;
+  ASSERT_EQ(balanced.size(), 2u) << "the LSTM and its head";
+  EXPECT_DOUBLE_EQ(balanced.at(0).pe_load().imbalance(), 1.0);
+  EXPECT_GT(global.at(0).pe_load().imbalance(), 1.7);
+  EXPECT_EQ(balanced.at(0).entries, 28u * 8000) << "every step walks every entry once";
+  EXPECT_GT(global.at(0).cycles, balanced.at(0).cycles * 11 / 10);
+  EXPECT_EQ(global.at(1).cycles, balanced.at(1).cycles) << "the same dense head";
+}
+
 TEST(DlvpcLstm, DenseModeAndStreamedWeightsComputeTheSameBits) {
   const LstmCompiled sparse = compile_model("fashion_lstm.onnx");
   LstmCompileOptions dense_options;

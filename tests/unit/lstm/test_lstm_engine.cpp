@@ -8,6 +8,7 @@
 #include "tests/unit/ifu/ifu_test_bench.h"
 #include "tests/unit/lstm/lstm_test_util.h"
 #include "tools/builder/lstm_program.h"
+#include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/lstm_compress.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <random>
 
 namespace dlvp::test {
@@ -173,8 +175,31 @@ std::vector<int16_t> interleave(const std::vector<std::vector<int16_t>>& inputs,
 // Runs the layer's program on the bench (CPU thread) and compares every output with the reference:
 // the stored steps' y (every step, or the last one), the last c and, with a head (the one the
 // program was built with), its output on the last y of each channel.
+// The engine's cycles so far, by layer tag.
+std::map<uint32_t, uint64_t> engine_cycles(Bench& b) {
+  std::map<uint32_t, uint64_t> cycles;
+  for (const auto& [tag, layer] : b.lstm->layer_stats()) cycles[tag] = layer.timing.cycles;
+  return cycles;
+}
+
 JobResult run_and_compare(Bench& b, const Layer& l, const LstmProgram& p, const std::string& what,
-                          const Head* head = nullptr) {
+                          const Head* head = nullptr);
+
+// Runs the program like run_and_compare and checks that the engine counted, per layer tag, the
+// cycles dlvpc's predict_lstm_cycles computed from the program alone.
+void run_compare_and_predict(Bench& b, const Layer& l, const LstmProgram& p, const std::string& what, const Head* head) {
+  const std::map<uint32_t, lstm::LstmTiming> predicted = dlvpc::predict_lstm_cycles(p, b.lstm->config());
+  const std::map<uint32_t, uint64_t> before = engine_cycles(b);
+  run_and_compare(b, l, p, what, head);
+  std::map<uint32_t, uint64_t> after = engine_cycles(b);
+  for (const auto& [tag, t] : predicted) {
+    const auto was = before.find(tag);
+    EXPECT_EQ(after[tag] - (was == before.end() ? 0 : was->second), t.cycles) << what << ", tag " << tag;
+  }
+}
+
+JobResult run_and_compare(Bench& b, const Layer& l, const LstmProgram& p, const std::string& what,
+                          const Head* head) {
   const lstm_ref::FixedLstm& m = l.c.fixed;
   const uint32_t channels = static_cast<uint32_t>(l.inputs.size());
   b.write_memory(kConstantsWindow, constants_of(p, l).data(), p.constants.size());
@@ -1054,7 +1079,7 @@ TEST_P(LstmHeadBitExact, RandomHeadsOnRandomLayersMatchTheReference) {
       EXPECT_GE(p.head_spmv_instructions, 1u) << what;
       expect_stores(p, what);
       expect_sound_schedule(p, hw, what);
-      run_and_compare(b, l, p, what, &head);
+      run_compare_and_predict(b, l, p, what, &head);
       ++runs;
     }
   });
@@ -1086,7 +1111,7 @@ TEST_P(LstmStreaming, RandomHeadsAreStreamedBitExactAndRaceFree) {
       EXPECT_EQ(p.stored_steps, o.store_sequence ? l.steps : 1u) << what;
       expect_stores(p, what);
       expect_sound_schedule(p, *options.lstm, what);
-      run_and_compare(b, l, p, what, &head);
+      run_compare_and_predict(b, l, p, what, &head);
       EXPECT_EQ(first_weight_overwrite(b, static_cast<uint64_t>(trial), p.instructions, *options.lstm), "") << what;
       // The checker sees the head's last chunk LOAD race with the SPMV reading its half when it no
       // longer waits for it.
