@@ -27,15 +27,11 @@ uint32_t opcode_slot(uint8_t opcode) { return opcode - isa::kOpConv; }  // compu
 
 CnnEngine::CnnEngine(sc_core::sc_module_name name, const CnnConfig& config, EnergyLedger& ledger,
                      uint64_t local_base)
-    : sc_module(name),
-      reg_socket("reg_socket"),
+    : EngineBase(name, ledger, local_base, cnn_regs::kWindowBytes),
       config_(checked(config, this->name())),
-      clock_(config.clock_mhz),
-      ledger_(ledger),
-      local_base_(local_base),
       timing_(config_),
-      arith_{config.accumulator_bits},
-      bank_(this->name(), cnn_regs::kWindowBytes) {
+      arith_{config.accumulator_bits} {
+  clock_ = ClockDomain(config_.clock_mhz);
   const uint64_t sizes[isa::kCnnBufCount] = {config_.input_buffer_bytes, config_.weight_buffer_bytes,
                                           config_.output_buffer_bytes};
   const uint32_t ports[isa::kCnnBufCount] = {config_.input_port_bytes, config_.weight_port_bytes,
@@ -46,32 +42,26 @@ CnnEngine::CnnEngine(sc_core::sc_module_name name, const CnnConfig& config, Ener
     c.port_width_bytes = ports[b];
     c.clock_mhz = config_.clock_mhz;
     c.ports = 1;  // the DMA side of a dual-port array; the datapath has its own port (docs/cnn.md)
-    buffers_[b] = std::make_unique<SramBuffer>(kBufferNames[b], c, ledger_);
+    add_buffer(kBufferNames[b], c);  // buffer b is the b-th added: input, weight, output
   }
   register_counters();
   build_registers();
-  reg_socket.register_b_transport(this, &CnnEngine::reg_b_transport);
-  reg_socket.register_transport_dbg(this, &CnnEngine::reg_transport_dbg);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Buffers
 
-SramBuffer& CnnEngine::buffer(isa::Buffer b) { return *buffers_.at(b); }
+SramBuffer& CnnEngine::buffer(isa::Buffer b) { return buffer_at(b); }
 
-uint64_t CnnEngine::buffer_base(isa::Buffer b) const {
-  uint64_t base = local_base_;
-  for (int i = 0; i < b && i < isa::kCnnBufCount; ++i) base += buffers_[i]->size();
-  return base;
-}
+uint64_t CnnEngine::buffer_base(isa::Buffer b) const { return buffer_base_at(b); }
 
-uint64_t CnnEngine::buffer_size(isa::Buffer b) const { return b < isa::kCnnBufCount ? buffers_[b]->size() : 0; }
+uint64_t CnnEngine::buffer_size(isa::Buffer b) const { return buffer_size_at(b); }
 
 cnn::BufferSet CnnEngine::buffer_set() {
   cnn::BufferSet set;
   for (int b = 0; b < isa::kCnnBufCount; ++b) {
-    set.data[b] = buffers_[b]->data();
-    set.size[b] = buffers_[b]->size();
+    set.data[b] = buffer_at(b).data();
+    set.size[b] = buffer_size_at(b);
   }
   return set;
 }
@@ -106,10 +96,10 @@ void CnnEngine::count_energy(TagId tag, const cnn::InstructionActivity& a) {
   ledger_.count_tagged(counters_.accumulator, a.accumulator_accesses, tag);
   ledger_.count_tagged(counters_.line_buffer, a.line_buffer_transfers, tag);
   ledger_.count_tagged(counters_.broadcast, a.broadcast_transfers, tag);
-  if (a.input_bytes_read) buffers_[isa::kBufInput]->count_reads(a.input_bytes_read, tag);
-  if (a.weight_bytes_read) buffers_[isa::kBufWeight]->count_reads(a.weight_bytes_read, tag);
-  if (a.output_bytes_read) buffers_[isa::kBufOutput]->count_reads(a.output_bytes_read, tag);
-  if (a.output_bytes_written) buffers_[isa::kBufOutput]->count_writes(a.output_bytes_written, tag);
+  if (a.input_bytes_read) buffer_at(isa::kBufInput).count_reads(a.input_bytes_read, tag);
+  if (a.weight_bytes_read) buffer_at(isa::kBufWeight).count_reads(a.weight_bytes_read, tag);
+  if (a.output_bytes_read) buffer_at(isa::kBufOutput).count_reads(a.output_bytes_read, tag);
+  if (a.output_bytes_written) buffer_at(isa::kBufOutput).count_writes(a.output_bytes_written, tag);
 
   pmu_.buffer_read += a.input_bytes_read + a.weight_bytes_read + a.output_bytes_read;
   pmu_.buffer_write += a.output_bytes_written;
@@ -133,12 +123,7 @@ isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t 
   }
   cnn::execute(instruction, set, arith_);
   const cnn::InstructionCost cost = timing_.cost(instruction);
-  // One instruction at a time: a call before the previous one finished waits for the datapath.
-  const sc_time now = sc_core::sc_time_stamp();
-  const sc_time start = std::max(now + delay, free_at_);
-  const sc_time end = start + clock_.cycles(cost.timing.cycles);
-  free_at_ = end;
-  delay = end - now;
+  const auto [start, end] = occupy_datapath(cost.timing.cycles, delay);
   const TagId tag = layer_tag(instruction.header.tag);
   count_energy(tag, cost.activity);
   record(instruction, index, tag, cost.timing, start, end);
@@ -195,13 +180,6 @@ void CnnEngine::build_registers() {
                        {RF_ACCESSES, &Pmu::rf}},
                       PERF_CTRL, kPerfCtrlClear);
 }
-
-void CnnEngine::reg_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
-  bank_.b_transport(trans, delay);
-  delay += clock_.period;  // the register interface answers in one engine cycle
-}
-
-unsigned int CnnEngine::reg_transport_dbg(tlm::tlm_generic_payload& trans) { return bank_.transport_dbg(trans); }
 
 // ---------------------------------------------------------------------------------------------
 // Statistics

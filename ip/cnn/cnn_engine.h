@@ -8,6 +8,7 @@
 #include "ip/cnn/cnn_timing.h"
 
 #include "ip/common/energy_ledger.h"
+#include "ip/common/engine_base.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
@@ -28,9 +29,9 @@
 
 namespace dlvp {
 
-class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Reportable {
+class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
  public:
-  tlm_utils::simple_target_socket<CnnEngine> reg_socket;  // 4 KiB register window (cnn_regs.h)
+  // reg_socket (EngineBase): the 4 KiB register window (cnn_regs.h).
 
   // The buffers sit in the DMA's local space at local_base + {0, input, input + weight} bytes.
   // Throws ConfigError (naming the module and the key) when the configuration is out of range.
@@ -47,7 +48,6 @@ class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Repo
   SramBuffer& buffer(isa::Buffer buffer);
   const CnnConfig& config() const { return config_; }
   const cnn::TimingModel& timing_model() const { return timing_; }
-  RegisterBank& registers() { return bank_; }
   // The ledger tag counts of layer `tag` go to: dlvp::layer_tag ("layer<tag>", energy_tag.h), the
   // one the IFU gives the layer's DMA traffic; created on first use.
   TagId layer_tag(uint32_t tag);
@@ -92,8 +92,6 @@ class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Repo
   };
 
   void build_registers();
-  void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-  unsigned int reg_transport_dbg(tlm::tlm_generic_payload& trans);
   void register_counters();
 
   cnn::BufferSet buffer_set();
@@ -103,15 +101,9 @@ class CnnEngine : public sc_core::sc_module, public ComputeEngineIf, public Repo
   nlohmann::json layer_report(const LayerStats& layer) const;
 
   CnnConfig config_;
-  ClockDomain clock_;
-  EnergyLedger& ledger_;
-  uint64_t local_base_;
-  std::array<std::unique_ptr<SramBuffer>, isa::kCnnBufCount> buffers_;
   cnn::TimingModel timing_;
   cnn::ArithConfig arith_;
-  RegisterBank bank_;
   Counters counters_{};
-  sc_core::sc_time free_at_ = sc_core::SC_ZERO_TIME;  // the datapath runs one instruction at a time
 
   std::vector<InstructionRecord> records_;
   std::map<uint32_t, LayerStats> layers_;

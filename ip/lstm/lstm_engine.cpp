@@ -45,19 +45,12 @@ const char* opcode_name(uint8_t opcode) { return opcode == isa::kOpLstmSpmv ? "s
 
 LstmEngine::LstmEngine(sc_core::sc_module_name name, const LstmConfig& config, EnergyLedger& ledger,
                        uint64_t local_base)
-    : sc_module(name),
-      reg_socket("reg_socket"),
-      config_(checked(config, this->name())),
-      clock_(config.clock_mhz),
-      ledger_(ledger),
-      local_base_(local_base),
-      bank_(this->name(), lstm_regs::kWindowBytes) {
-  weight_ = std::make_unique<SramBuffer>("weight_memory", buffer_config(config_.weight_buffer_bytes(), config_), ledger_);
-  vector_ = std::make_unique<SramBuffer>("vector_buffer", buffer_config(config_.vector_buffer_bytes, config_), ledger_);
+    : EngineBase(name, ledger, local_base, lstm_regs::kWindowBytes), config_(checked(config, this->name())) {
+  clock_ = ClockDomain(config_.clock_mhz);
+  weight_ = &add_buffer("weight_memory", buffer_config(config_.weight_buffer_bytes(), config_));
+  vector_ = &add_buffer("vector_buffer", buffer_config(config_.vector_buffer_bytes, config_));
   register_counters();
   build_registers();
-  reg_socket.register_b_transport(this, &LstmEngine::reg_b_transport);
-  reg_socket.register_transport_dbg(this, &LstmEngine::reg_transport_dbg);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,12 +62,13 @@ SramBuffer& LstmEngine::buffer(isa::Buffer b) {
   throw std::out_of_range(std::string(name()) + " owns no buffer " + std::to_string(b));
 }
 
+// kBufLstmWeight and kBufLstmVector are EngineBase's buffers 0 and 1.
 uint64_t LstmEngine::buffer_base(isa::Buffer b) const {
-  return b == isa::kBufLstmVector ? local_base_ + weight_->size() : local_base_;
+  return buffer_base_at(b == isa::kBufLstmVector ? 1 : 0);
 }
 
 uint64_t LstmEngine::buffer_size(isa::Buffer b) const {
-  return b == isa::kBufLstmWeight ? weight_->size() : b == isa::kBufLstmVector ? vector_->size() : 0;
+  return b == isa::kBufLstmWeight || b == isa::kBufLstmVector ? buffer_size_at(b - isa::kBufLstmWeight) : 0;
 }
 
 lstm::EngineMemory LstmEngine::memory() {
@@ -153,12 +147,7 @@ isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t
   } else {
     return refuse(lstm::Verdict{isa::kErrUnknownOpcode, "not an LSTM opcode"}, instruction, index);
   }
-  // One instruction at a time: a call before the previous one finished waits for the datapath.
-  const sc_time now = sc_core::sc_time_stamp();
-  const sc_time start = std::max(now + delay, free_at_);
-  const sc_time end = start + clock_.cycles(timing.cycles);
-  free_at_ = end;
-  delay = end - now;
+  const auto [start, end] = occupy_datapath(timing.cycles, delay);
   record(instruction, index, tag, timing, start, end);
   return isa::kErrNone;
 }
@@ -268,13 +257,6 @@ void LstmEngine::build_registers() {
                        {STREAM_ERRORS, &Pmu::stream_errors}},
                       PERF_CTRL, kPerfCtrlClear);
 }
-
-void LstmEngine::reg_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
-  bank_.b_transport(trans, delay);
-  delay += clock_.period;  // the register interface answers in one engine cycle
-}
-
-unsigned int LstmEngine::reg_transport_dbg(tlm::tlm_generic_payload& trans) { return bank_.transport_dbg(trans); }
 
 // ---------------------------------------------------------------------------------------------
 // Statistics

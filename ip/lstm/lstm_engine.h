@@ -9,6 +9,7 @@
 #include "ip/lstm/lstm_timing.h"
 
 #include "ip/common/energy_ledger.h"
+#include "ip/common/engine_base.h"
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
 #include "ip/common/sram_buffer.h"
@@ -28,9 +29,9 @@
 
 namespace dlvp {
 
-class LstmEngine : public sc_core::sc_module, public ComputeEngineIf, public Reportable {
+class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable {
  public:
-  tlm_utils::simple_target_socket<LstmEngine> reg_socket;  // 4 KiB register window (lstm_regs.h)
+  // reg_socket (EngineBase): the 4 KiB register window (lstm_regs.h).
 
   // The weight buffer sits in the DMA's local space at local_base (PE p's memory at p x
   // weight_memory_bytes), the vector buffer right after it. Throws ConfigError (naming the module
@@ -46,7 +47,6 @@ class LstmEngine : public sc_core::sc_module, public ComputeEngineIf, public Rep
   // kBufLstmWeight or kBufLstmVector; the platform binds each one's `socket` to the DMA's local bus.
   SramBuffer& buffer(isa::Buffer buffer);
   const LstmConfig& config() const { return config_; }
-  RegisterBank& registers() { return bank_; }
 
   struct InstructionRecord {
     uint32_t index = 0;  // program index
@@ -90,8 +90,6 @@ class LstmEngine : public sc_core::sc_module, public ComputeEngineIf, public Rep
   };
 
   void build_registers();
-  void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-  unsigned int reg_transport_dbg(tlm::tlm_generic_payload& trans);
   void register_counters();
   lstm::EngineMemory memory();
 
@@ -115,13 +113,9 @@ class LstmEngine : public sc_core::sc_module, public ComputeEngineIf, public Rep
   nlohmann::json layer_report(const LayerStats& layer) const;
 
   LstmConfig config_;
-  ClockDomain clock_;
-  EnergyLedger& ledger_;
-  uint64_t local_base_;
-  std::unique_ptr<SramBuffer> weight_, vector_;
-  RegisterBank bank_;
+  SramBuffer* weight_ = nullptr;  // the PEs' weight memories (EngineBase's buffer 0)
+  SramBuffer* vector_ = nullptr;  // the vector buffer (buffer 1)
   Counters counters_{};
-  sc_core::sc_time free_at_ = sc_core::SC_ZERO_TIME;  // one instruction at a time
 
   using SpmvKey = std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
   std::map<SpmvKey, CheckedSpmv> checked_spmv_;
