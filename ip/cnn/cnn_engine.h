@@ -7,23 +7,16 @@
 #include "ip/cnn/cnn_config.h"
 #include "ip/cnn/cnn_timing.h"
 
-#include "ip/common/energy_ledger.h"
 #include "ip/common/engine_base.h"
 #include "ip/common/energy_tag.h"
-#include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
-#include "ip/common/sram_buffer.h"
-#include "ip/common/tlm_util.h"
 #include "ip/ifu/compute_engine_if.h"
 
 #include <systemc>
-#include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <array>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 

@@ -8,21 +8,14 @@
 #include "ip/lstm/lstm_config.h"
 #include "ip/lstm/lstm_timing.h"
 
-#include "ip/common/energy_ledger.h"
 #include "ip/common/engine_base.h"
-#include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
-#include "ip/common/sram_buffer.h"
-#include "ip/common/tlm_util.h"
 #include "ip/ifu/compute_engine_if.h"
 
 #include <systemc>
-#include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
