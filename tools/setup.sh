@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package dlvp needs (Debian 12). Idempotent: installs only what is missing.
+# Recommended packages are not installed, so whatever a package only recommends but the build needs
+# is listed here by name; tools/fresh_check.sh proves the list on a clean Debian 12 root.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev  # tests
   libgoogle-perftools-dev google-perftools  # profiling the simulator (libprofiler, google-pprof)
   libdnnl-dev             # oneDNN: the speed yardstick of the CNN benchmark, float reference of dlvpc
+  ocl-icd-opencl-dev      # oneDNN's dnnl-config.cmake requires OpenCL; libdnnl-dev only recommends it
   libonnx-dev libprotobuf-dev  # dlvpc reads ONNX models through libonnx's protobuf classes
   libonnx-testdata        # ONNX backend node tests: the conformance suite of dlvpc
   dataset-fashion-mnist   # the classifier demo's data set
