@@ -1,13 +1,11 @@
 // End-to-end: the dlvp CLI on the DMA self-test scenario, and its handling of bad input.
 #include "ip/ifu/isa.h"
 #include "platform/model_package.h"
+#include "tests/support/dlvp_cli.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -19,37 +17,11 @@
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-Result run_dlvp(const std::string& args) {
-  Result r;
-  const std::string command = std::string(DLVP_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
-  const int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
-
-std::string out_dir(const std::string& name) {
-  const auto dir = std::filesystem::path(testing::TempDir()) / ("dlvp_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-std::string read_text(const std::string& dir, const char* file) {
-  std::ifstream in(std::filesystem::path(dir) / file);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-nlohmann::json read_json(const std::string& dir, const char* file) { return nlohmann::json::parse(read_text(dir, file)); }
-nlohmann::json read_report(const std::string& dir) { return read_json(dir, "report.json"); }
+using dlvp::test::out_dir;
+using dlvp::test::read_json;
+using dlvp::test::read_report;
+using dlvp::test::read_text;
+using dlvp::test::run_dlvp;
 
 const std::string kSelftest = std::string(DLVP_SOURCE_DIR) + "/scenarios/dma_selftest.yaml";
 
