@@ -21,6 +21,11 @@ packages=(
   gdb-multiarch           # the scripted gdb session against the ISS's GDB server
 )
 
+# --fuzz: also clang and its libFuzzer/sanitizer runtimes, for the `fuzz` preset's long runs.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
