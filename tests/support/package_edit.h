@@ -29,7 +29,7 @@ inline void write_bytes(const std::string& path, const std::vector<uint8_t>& byt
 
 inline package::PackageHeader header_of(const std::vector<uint8_t>& blob) {
   package::PackageHeader h{};
-  std::memcpy(&h, blob.data(), std::min(blob.size(), sizeof h));
+  if (!blob.empty()) std::memcpy(&h, blob.data(), std::min(blob.size(), sizeof h));
   return h;
 }
 

@@ -1,7 +1,8 @@
 // Hostile model packages through dlvp (docs/package.md, "Validation"): the packages the build makes
 // with a header field corrupted and the checksum recomputed, so that only the validation can catch
 // it. classify, cnn_selftest and run_package refuse each with "<app>: package at 0x... refused:
-// <reason naming the field>" and exit 2; nothing crashes and report.json is complete. Layer names
+// <reason naming the field>" and exit 2, natively and on the ISS; nothing crashes and report.json
+// is complete. Layer names
 // with ill-formed UTF-8, commas, quotes and line breaks reach report.json and layers.csv intact.
 #include "platform/model_package.h"
 #include "tests/support/dlvp_cli.h"
@@ -54,14 +55,15 @@ TEST(PackageSafety, HeaderOffsetsNearTwoToThe64AreRefusedByEveryApp) {
   cases.push_back({"layers_offset " + hex(g.layers_offset) + " + 96 x layer_count 2147483647 beyond total_bytes " +
                        hex(g.total_bytes),
                    [](PackageHeader& h) { h.layer_count = 0x7fffffff; }});
-  // Alternate the apps that open the self-test package: each case in one of them.
+  // Alternate the apps that open the self-test package and the CPU modes: each case in one of them.
   const char* apps[][2] = {{"cnn_selftest.yaml", "cnn_selftest"}, {"conformance.yaml", "run_package"}};
   for (size_t i = 0; i < cases.size(); ++i) {
     const auto& [scenario, app] = apps[i % 2];
+    const std::string mode = (i / 2) % 2 ? "iss" : "native";
     const std::string dir = out_dir("package_safety_" + std::to_string(i));
-    const CliResult r = run_with_package(scenario, with_header(good, cases[i].edit), dir);
-    EXPECT_EQ(r.signal, 0) << cases[i].refusal << r.output;
-    EXPECT_EQ(r.status, 2) << cases[i].refusal << r.output;
+    const CliResult r = run_with_package(scenario, with_header(good, cases[i].edit), dir, "--set cpu.mode=" + mode);
+    EXPECT_EQ(r.signal, 0) << mode << " " << cases[i].refusal << r.output;
+    EXPECT_EQ(r.status, 2) << mode << " " << cases[i].refusal << r.output;
     const std::string refused = std::string(app) + ": package at 0x90000000 refused: ";
     const size_t at = r.output.find(refused);
     ASSERT_NE(at, std::string::npos) << r.output;
