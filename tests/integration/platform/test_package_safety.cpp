@@ -48,29 +48,44 @@ std::string hex(uint64_t v) {
   return text;
 }
 
-TEST(PackageSafety, HeaderOffsetsNearTwoToThe64AreRefusedByEveryApp) {
+// `app` of `scenario` refuses `blob` naming `refusal`, exits 2 without a signal, and report.json is
+// complete; case `i` runs natively or on the ISS.
+void expect_refused(const std::string& scenario, const std::string& app, const std::vector<uint8_t>& blob,
+                    const std::string& refusal, size_t i, const std::string& extra = "") {
+  const std::string mode = i % 2 ? "iss" : "native";
+  const std::string dir = out_dir("package_safety_" + app + std::to_string(i));
+  const CliResult r = run_with_package(scenario, blob, dir, "--set cpu.mode=" + mode + " " + extra);
+  EXPECT_EQ(r.signal, 0) << mode << " " << refusal << r.output;
+  EXPECT_EQ(r.status, 2) << mode << " " << refusal << r.output;
+  const std::string refused = app + ": package at 0x90000000 refused: ";
+  const size_t at = r.output.find(refused);
+  ASSERT_NE(at, std::string::npos) << r.output;
+  EXPECT_NE(r.output.substr(at + refused.size()).find(refusal), std::string::npos)
+      << "expected the reason to name " << refusal << ":\n" << r.output;
+  expect_complete_report(dir, 2);
+}
+
+TEST(PackageSafety, HeaderOffsetsNearTwoToThe64AreRefusedByTheSelfTestAndRunPackage) {
   const std::vector<uint8_t> good = read_bytes(kSelftestPackage);
   const PackageHeader g = header_of(good);
   std::vector<HeaderEdit> cases = fields_near_the_top();
   cases.push_back({"layers_offset " + hex(g.layers_offset) + " + 96 x layer_count 2147483647 beyond total_bytes " +
                        hex(g.total_bytes),
                    [](PackageHeader& h) { h.layer_count = 0x7fffffff; }});
-  // Alternate the apps that open the self-test package and the CPU modes: each case in one of them.
-  const char* apps[][2] = {{"cnn_selftest.yaml", "cnn_selftest"}, {"conformance.yaml", "run_package"}};
+  // Alternate the apps that open the self-test package: each case in one of them.
   for (size_t i = 0; i < cases.size(); ++i) {
-    const auto& [scenario, app] = apps[i % 2];
-    const std::string mode = (i / 2) % 2 ? "iss" : "native";
-    const std::string dir = out_dir("package_safety_" + std::to_string(i));
-    const CliResult r = run_with_package(scenario, with_header(good, cases[i].edit), dir, "--set cpu.mode=" + mode);
-    EXPECT_EQ(r.signal, 0) << mode << " " << cases[i].refusal << r.output;
-    EXPECT_EQ(r.status, 2) << mode << " " << cases[i].refusal << r.output;
-    const std::string refused = std::string(app) + ": package at 0x90000000 refused: ";
-    const size_t at = r.output.find(refused);
-    ASSERT_NE(at, std::string::npos) << r.output;
-    EXPECT_NE(r.output.substr(at + refused.size()).find(cases[i].refusal), std::string::npos)
-        << "expected the reason to name " << cases[i].refusal << ":\n" << r.output;
-    expect_complete_report(dir, 2);
+    const bool selftest = i % 2 == 0;
+    expect_refused(selftest ? "cnn_selftest.yaml" : "conformance.yaml", selftest ? "cnn_selftest" : "run_package",
+                   with_header(good, cases[i].edit), cases[i].refusal, i / 2);
   }
+}
+
+TEST(PackageSafety, HeaderOffsetsNearTwoToThe64AreRefusedByClassify) {
+  const std::vector<uint8_t> good = read_bytes(kFashionPackage);
+  const std::vector<HeaderEdit> cases = fields_near_the_top();
+  for (size_t i = 0; i < cases.size(); ++i)
+    expect_refused("fashion_mnist.yaml", "classify", with_header(good, cases[i].edit), cases[i].refusal, i,
+                   "--set 'software.args[3]=5'");
 }
 
 TEST(PackageSafety, ClassifyRefusesAnOutputLargerThanItsWindow) {
