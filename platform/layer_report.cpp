@@ -1,13 +1,13 @@
 #include "platform/layer_report.h"
 
+#include "ip/common/config_error.h"
 #include "ip/common/energy_ledger.h"
-#include "platform/model_package.h"
+#include "ip/common/utf8.h"
+#include "platform/package_file.h"
 #include "platform/report.h"
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <utility>
 #include <vector>
@@ -15,25 +15,26 @@
 namespace dlvp {
 namespace {
 
-// Layer records by tag of the first package (version 2) among the loaded files.
-std::map<uint32_t, package::LayerRecord> package_layers(const PlatformConfig& config, std::string& file) {
-  std::map<uint32_t, package::LayerRecord> layers;
+// The layer records, by tag, of the first model package among the loaded files (a file that starts
+// with the package magic). A package the host-side reader refuses gives no records and the reason.
+struct PackageLayers {
+  std::string file, problem;
+  std::map<uint32_t, package::LayerRecord> by_tag;
+};
+
+PackageLayers package_layers(const PlatformConfig& config) {
+  PackageLayers p;
   for (const MemoryLoad& load : config.software.load) {
-    std::ifstream in(load.path, std::ios::binary);
-    package::PackageHeader h{};
-    if (!in.read(reinterpret_cast<char*>(&h), sizeof h)) continue;
-    if (std::memcmp(h.magic, package::kMagic, sizeof h.magic) != 0 || h.version != package::kVersion) continue;
-    in.seekg(static_cast<std::streamoff>(h.layers_offset));
-    for (uint32_t i = 0; i < h.layer_count; ++i) {
-      package::LayerRecord r{};
-      if (!in.read(reinterpret_cast<char*>(&r), sizeof r)) break;
-      r.name[sizeof r.name - 1] = 0;
-      layers[r.tag] = r;
+    if (!package::is_package_file(load.path)) continue;
+    p.file = load.file;
+    try {
+      for (const package::LayerRecord& r : package::read_package_file(load.path).layers) p.by_tag[r.tag] = r;
+    } catch (const ConfigError& e) {
+      p.problem = utf8::valid(e.what());
     }
-    file = load.file;
     break;
   }
-  return layers;
+  return p;
 }
 
 std::string shape(uint32_t c, uint32_t h, uint32_t w) {
@@ -93,6 +94,14 @@ std::string precision(const PlatformConfig& config, bool cnn, bool lstm) {
 constexpr const char* kLstmColumns[] = {"nonzero_macs",   "dense_macs",   "pe_entries_min", "pe_entries_mean",
                                         "pe_entries_max", "pe_imbalance", "effective_GOPS", "dense_equivalent_GOPS"};
 
+// A CSV field per RFC 4180: quoted (quotes doubled) when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 }  // namespace
 
 nlohmann::json build_layer_report(const PlatformConfig& config, const nlohmann::json& report) {
@@ -104,11 +113,12 @@ nlohmann::json build_layer_report(const PlatformConfig& config, const nlohmann::
   }
   if (engines.empty()) return nullptr;
   const std::string unit = report["energy"]["unit"];
-  std::string package_file;
-  const auto records = package_layers(config, package_file);
+  const PackageLayers package = package_layers(config);
+  const auto& records = package.by_tag;
 
   nlohmann::json out;
-  out["package"] = package_file;
+  out["package"] = package.file;
+  if (!package.problem.empty()) out["package_problem"] = package.problem;
   out["jobs"] = jobs;
   out["batch_size"] = 1;  // one input per job
   out["energy_unit"] = unit;
@@ -127,7 +137,7 @@ nlohmann::json build_layer_report(const PlatformConfig& config, const nlohmann::
       row["tag"] = tag;
       row["engine"] = engine_name(engine);
       const auto r = records.find(tag);
-      row["name"] = r != records.end() ? std::string(r->second.name) : "layer" + std::to_string(tag);
+      row["name"] = r != records.end() ? package::layer_name(r->second) : "layer" + std::to_string(tag);
       row["kind"] = r != records.end() ? kind_name(r->second.kind) : "";
       row["input"] = r != records.end() ? shape(r->second.in_c, r->second.in_h, r->second.in_w) : "";
       row["output"] = r != records.end() ? shape(r->second.out_c, r->second.out_h, r->second.out_w) : "";
@@ -185,13 +195,13 @@ void write_layers_csv(std::ostream& os, const nlohmann::json& a) {
     if (r.contains(key) && r[key].is_number()) os << r[key].get<double>();
   };
   const auto row = [&](const std::string& index, const nlohmann::json& r) {
-    os << index << "," << r.value("name", "total") << "," << r.value("kind", "") << "," << r.value("input", "") << ","
-       << r.value("output", "") << "," << number_or(r, "macs") << "," << number_or(r, "cycles") << ","
-       << number_or(r, "time_ns") << ",";
+    os << index << "," << csv_field(r.value("name", "total")) << "," << csv_field(r.value("kind", "")) << ","
+       << csv_field(r.value("input", "")) << "," << csv_field(r.value("output", "")) << "," << number_or(r, "macs")
+       << "," << number_or(r, "cycles") << "," << number_or(r, "time_ns") << ",";
     cell(r, "utilization");
     os << "," << number_or(r, "dram_read_bytes") << "," << number_or(r, "dram_write_bytes");
     for (int l = 0; l < kLevelCount; ++l) os << "," << number_or(r["energy_by_level"], to_string(static_cast<Level>(l)));
-    os << "," << number_or(r, "energy") << "," << r.value("engine", "");
+    os << "," << number_or(r, "energy") << "," << csv_field(r.value("engine", ""));
     for (const char* column : kLstmColumns) {
       os << ",";
       cell(r, column);
@@ -205,19 +215,20 @@ void write_layers_csv(std::ostream& os, const nlohmann::json& a) {
 void print_layer_report(std::ostream& os, const nlohmann::json& a) {
   const std::string unit = a["energy_unit"];
   const double jobs = a["jobs"].get<double>() > 0 ? a["jobs"].get<double>() : 1;
+  std::string names = a["package"].get<std::string>().empty() ? "unnamed layers" : a["package"].get<std::string>();
+  if (a.contains("package_problem")) names = "unnamed layers: " + a["package_problem"].get<std::string>();
   char line[1024];  // the heading holds the package path and both engines' precisions
   std::snprintf(line, sizeof line,
                 "per layer and inference (%s; batch %d, %s; averaged over %.0f jobs; energy attributed to the layer):\n"
                 "  %-3s %-24s %-7s %-10s %-10s %11s %9s %6s %10s %10s %10s %10s %10s %10s %10s\n",
-                a["package"].get<std::string>().empty() ? "unnamed layers" : a["package"].get<std::string>().c_str(),
-                a["batch_size"].get<int>(), a["precision"].get<std::string>().c_str(), jobs, "#", "layer", "kind",
-                "input", "output", "MACs", "cycles", "util%", "DRAM rd B", "DRAM wr B", "dram", "buffer", "array+rf",
-                "mac", "total");
+                names.c_str(), a["batch_size"].get<int>(), a["precision"].get<std::string>().c_str(), jobs, "#", "layer",
+                "kind", "input", "output", "MACs", "cycles", "util%", "DRAM rd B", "DRAM wr B", "dram", "buffer",
+                "array+rf", "mac", "total");
   os << line;
   const auto print = [&](const std::string& index, const nlohmann::json& r) {
     const auto& e = r["energy_by_level"];
     std::string name = r.value("name", "total");
-    if (name.size() > 24) name = "~" + name.substr(name.size() - 23);  // ONNX names end with what they are
+    if (name.size() > 24) name = "~" + std::string(utf8::tail(name, 23));  // ONNX names end with what they are
     const auto energy = [&](double v) { return format_energy(v / jobs, unit); };
     const std::string kind = r.value("kind", "").empty() ? r.value("engine", "") : r.value("kind", "");
     // Utilization is the CNN engine's figure; the LSTM engine's rows have none.

@@ -1,20 +1,23 @@
 // The model package: what the compiler/builder writes and the driver loads (DESIGN.md sections 5
-// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 4.
+// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 5.
 //
 // A package is one contiguous, little-endian blob placed in DDR:
 //   PackageHeader | LayerRecord[layer_count] | instructions (64 B each) | sections ...
-// All offsets are from the start of the package. A checksum (FNV-1a, 32 bit) covers every byte
-// after the header, so a corrupt or truncated package is refused before anything runs.
+// All offsets are from the start of the package. A checksum (FNV-1a, 32 bit) covers every byte,
+// the header's included (its checksum field taken as zero), so a corrupt or truncated package is
+// refused before anything runs; package_validation.h checks every field.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 namespace dlvp::package {
 
 constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // 2: tensor formats and shapes in the header, shapes in LayerRecord; 3: input zero point, concat
-// layers; 4: LSTM layers (the sparse LSTM engine's requirements, 16-bit tensors, sequences per job)
-constexpr uint32_t kVersion = 4;
+// layers; 4: LSTM layers (the sparse LSTM engine's requirements, 16-bit tensors, sequences per job);
+// 5: the checksum covers the header too (layout unchanged), every field is range-checked.
+constexpr uint32_t kVersion = 5;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -56,7 +59,7 @@ struct PackageHeader {
   uint32_t version;
   uint32_t header_bytes;       // sizeof(PackageHeader)
   uint64_t total_bytes;        // whole package
-  uint32_t checksum;           // FNV-1a over bytes [header_bytes, total_bytes)
+  uint32_t checksum;           // FNV-1a over bytes [0, total_bytes), this field taken as zero
   uint32_t layer_count;
   uint32_t instruction_count;
   uint32_t reserved0;
@@ -127,10 +130,30 @@ static_assert(sizeof(ArgWindow) == 24, "ArgWindow layout");
 static_assert(sizeof(LayerRecord) == 96, "LayerRecord layout");
 static_assert(sizeof(PackageHeader) % 8 == 0, "PackageHeader layout");
 
-// FNV-1a, 32 bit.
-inline uint32_t checksum(const uint8_t* data, uint64_t bytes, uint32_t hash = 2166136261u) {
-  for (uint64_t i = 0; i < bytes; ++i) hash = (hash ^ data[i]) * 16777619u;
+// The package checksum: FNV-1a (32 bit) over the whole package, the checksum field's bytes taken as
+// zero. checksum_part() hashes the bytes [offset, offset + bytes) of a package held at `data`
+// (data[0] is the byte at `offset`), so that a reader may feed the package in chunks, in order,
+// starting at offset 0 with kChecksumBasis.
+constexpr uint32_t kChecksumBasis = 2166136261u;
+constexpr uint64_t kChecksumOffset = offsetof(PackageHeader, checksum);
+
+inline uint32_t checksum_part(const uint8_t* data, uint64_t offset, uint64_t bytes, uint32_t hash) {
+  for (uint64_t i = 0; i < bytes; ++i) {
+    const uint8_t byte = offset + i - kChecksumOffset < sizeof(uint32_t) ? 0 : data[i];
+    hash = (hash ^ byte) * 16777619u;
+  }
   return hash;
+}
+
+inline uint32_t checksum(const uint8_t* package, uint64_t bytes) {
+  return checksum_part(package, 0, bytes, kChecksumBasis);
+}
+
+// Writes the checksum field of a package image of `bytes` (>= sizeof(PackageHeader)) bytes: the writer,
+// and tests that edit a package and re-seal it.
+inline void seal(uint8_t* package, uint64_t bytes) {
+  const uint32_t sum = checksum(package, bytes);
+  memcpy(package + kChecksumOffset, &sum, sizeof sum);
 }
 
 }  // namespace dlvp::package

@@ -5,7 +5,8 @@
 # Freestanding C++17: no exceptions, no RTTI, no thread-safe static guards (no libsupc++).
 set(DLVP_SW_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics)
 
-# HAL parts common to both targets, and the drivers. Each target adds its HAL backend.
+# HAL parts common to both targets, the drivers, and the model package's validation (shared with
+# the host's readers). Each target adds its HAL backend.
 set(DLVP_SW_LIBRARY_SOURCES
   hal/hal_common.cpp
   driver/dma_driver.cpp
@@ -13,6 +14,7 @@ set(DLVP_SW_LIBRARY_SOURCES
   driver/pmu_driver.cpp
   driver/accel_driver.cpp
   driver/soc_memory.cpp
+  ../platform/package_validation.cpp
 )
 
 set(DLVP_SW_APPS dma_selftest cnn_selftest run_package classify cpu_bench)

@@ -6,6 +6,8 @@
 #include "platform/soc_map.h"
 #include "sw/hal/hal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 namespace drv {
@@ -13,8 +15,10 @@ namespace drv {
 using namespace dlvp;
 
 bool Accelerator::init(Intc* intc) {
-  hal::Device ifu, cnn, lstm;
-  if (!hal::find_device(soc::kDevIfu, &ifu)) return false;
+  hal::Device ifu, cnn, lstm, ddr;
+  if (!hal::find_device(soc::kDevDdr, &ddr) || !hal::find_device(soc::kDevIfu, &ifu)) return false;
+  ddr_base_ = ddr.base;
+  ddr_size_ = ddr.size;
   ifu_ = ifu.base;
   irq_ = ifu.irq;
   intc_ = intc;
@@ -41,27 +45,61 @@ bool Accelerator::init(Intc* intc) {
   return version_ok;
 }
 
+const char* Accelerator::refuse(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(refusal_.text, sizeof refusal_.text, format, args);
+  va_end(args);
+  return refusal_.text;
+}
+
 const char* Accelerator::open_package(uint64_t address) {
   package_ = address;
-  hal::copy_from_soc(&header_, address, sizeof header_);
-  if (memcmp(header_.magic, package::kMagic, sizeof header_.magic) != 0) return "not a dlvp model package (bad magic)";
-  if (header_.version != package::kVersion) return "unsupported package version";
-  if (header_.header_bytes != sizeof header_ || header_.total_bytes < sizeof header_) return "corrupt package header";
-  if (header_.hardware.isa_version != isa::kVersion) return "package built for another ISA version";
-  // The checksum covers everything after the header; read it in chunks.
+  header_open_ = false;
+  header_ = package::PackageHeader{};
+  const char* problem = check_package(address);
+  if (problem && !header_open_) header_ = package::PackageHeader{};
+  return problem;
+}
+
+const char* Accelerator::check_package(uint64_t address) {
+  using ull = unsigned long long;
+  if (address < ddr_base_ || address - ddr_base_ >= ddr_size_)
+    return refuse("address 0x%llx outside DDR [0x%llx, 0x%llx)", ull(address), ull(ddr_base_), ull(ddr_end()));
+  const uint64_t available = ddr_end() - address;
+  if (available >= sizeof header_) hal::copy_from_soc(&header_, address, sizeof header_);
+  if (package::validate_header(header_, available, &refusal_)) return refusal_.text;
+  if (const char* problem = check_checksum(address)) {
+    header_open_ = true;  // the header passed its checks: a self-test may still run the stream
+    return problem;
+  }
+  const char* problem = check_layers();
+  if (!problem) problem = check_engines();
+  header_open_ = problem == nullptr;
+  return problem;
+}
+
+// The checksum covers the whole package (its field taken as zero); read it in chunks.
+const char* Accelerator::check_checksum(uint64_t address) {
   uint8_t chunk[1024];
-  uint32_t hash = 2166136261u;
-  for (uint64_t done = header_.header_bytes; done < header_.total_bytes;) {
+  uint32_t hash = package::kChecksumBasis;
+  for (uint64_t done = 0; done < header_.total_bytes;) {
     const uint64_t n = header_.total_bytes - done < sizeof chunk ? header_.total_bytes - done : sizeof chunk;
     hal::copy_from_soc(chunk, address + done, n);
-    hash = package::checksum(chunk, n, hash);
+    hash = package::checksum_part(chunk, done, n, hash);
     done += n;
   }
   if (hash != header_.checksum) return "checksum mismatch (corrupt or truncated package)";
-  const auto element_ok = [](uint32_t bytes) { return bytes == 1 || bytes == 2; };
-  if (!element_ok(header_.input_element_bytes) || !element_ok(header_.output_element_bytes) || header_.sequences == 0)
-    return "corrupt package header (tensor element size or sequences)";
-  return check_engines();
+  return nullptr;
+}
+
+const char* Accelerator::check_layers() {
+  for (uint32_t i = 0; i < header_.layer_count; ++i) {
+    package::LayerRecord record;
+    hal::copy_from_soc(&record, package_ + header_.layers_offset + uint64_t{i} * sizeof record, sizeof record);
+    if (package::validate_layer(header_, record, i, &refusal_)) return refusal_.text;
+  }
+  return nullptr;
 }
 
 // A package names what it needs of each engine (pes 0: not used).
@@ -87,8 +125,9 @@ const char* Accelerator::check_engines() const {
 
 package::LayerRecord Accelerator::layer(uint32_t index) const {
   package::LayerRecord record{};
-  if (index < header_.layer_count)
+  if (header_open_ && index < header_.layer_count)
     hal::copy_from_soc(&record, package_ + header_.layers_offset + uint64_t{index} * sizeof record, sizeof record);
+  record.name[sizeof record.name - 1] = 0;
   return record;
 }
 
@@ -105,14 +144,23 @@ uint64_t align_page(uint64_t v) { return (v + 4095) / 4096 * 4096; }
 
 }  // namespace
 
-JobTensors Accelerator::place_job_tensors(uint64_t free, bool use_test_input) const {
-  JobTensors t{};
+const char* Accelerator::place_job_tensors(uint64_t free, bool use_test_input, JobTensors* tensors) {
+  using ull = unsigned long long;
+  if (!header_open_) return "no package is open";
+  if (free < ddr_base_ || free > ddr_end())
+    return refuse("the job's tensors would start at 0x%llx, outside DDR [0x%llx, 0x%llx)", ull(free), ull(ddr_base_),
+                  ull(ddr_end()));
+  // Windows are at most package::kMaxWindowBytes each (validate_header): no sum below can overflow.
+  JobTensors& t = *tensors;
   const bool in_package = use_test_input && header_.test_input_size != 0;
   t.input = in_package ? package_ + header_.test_input_offset : align_page(free);
   t.output = align_page(in_package ? free : t.input + window_size(package::kArgInput));
   t.scratch = align_page(t.output + window_size(package::kArgOutput));
   t.end = align_page(t.scratch + window_size(package::kArgScratch));
-  return t;
+  if (t.end > ddr_end())
+    return refuse("the job's input, output and scratch windows (from 0x%llx to 0x%llx) do not fit in DDR (end 0x%llx)",
+                  ull(free), ull(t.end), ull(ddr_end()));
+  return nullptr;
 }
 
 int start_accelerator_app(const char* app, Intc& intc, Accelerator& accel, Pmu& pmu, uint64_t package) {
@@ -128,6 +176,7 @@ int start_accelerator_app(const char* app, Intc& intc, Accelerator& accel, Pmu& 
 }
 
 JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
+  if (!header_open_) return JobResult{kErrNoPackage, 0, 0, 0, false};
   for (uint32_t a = 0; a < package::kArgCount; ++a) {
     const package::ArgWindow& w = header_.args[a];
     uint64_t base = 0;

@@ -1,9 +1,10 @@
 // Driver of the accelerator (instruction fetch unit + the CNN engine and/or the sparse LSTM engine):
-// validates a model package in DDR against the engines this SoC has, programs the IFU's argument
-// windows, runs a job and sleeps until its DONE or ERROR interrupt.
+// validates a model package in DDR (every field, the checksum, the engines this SoC has), programs
+// the IFU's argument windows, runs a job and sleeps until its DONE or ERROR interrupt.
 #pragma once
 #include "ip/ifu/isa.h"
 #include "platform/model_package.h"
+#include "platform/package_validation.h"
 #include "sw/driver/intc_driver.h"
 #include "sw/driver/pmu_driver.h"
 
@@ -38,45 +39,65 @@ struct JobTensors {
   uint64_t input, output, scratch, end;
 };
 
+// run()'s error when no package is open (open_package has not accepted a header).
+constexpr uint32_t kErrNoPackage = 0xFFFFFFFFu;
+
 class Accelerator {
  public:
-  bool init(Intc* intc);  // false when the SoC has no IFU (of this ISA version) or no engine
+  bool init(Intc* intc);  // false when the SoC has no DDR, no IFU (of this ISA version) or no engine
   bool has_cnn() const { return cnn_base_ != 0; }
   bool has_lstm() const { return lstm_base_ != 0; }
   const CnnInfo& cnn() const { return cnn_; }  // zeros without a CNN engine
   const LstmInfo& lstm() const { return lstm_; }  // zeros without an LSTM engine
 
-  // Reads and checks the package at `address`: magic, version, size, checksum, ISA version and
-  // that it fits the engines it needs. Returns nullptr when valid, else the reason.
+  // Reads and checks the package at `address` in DDR: its header (package::validate_header, with
+  // the DDR from `address` to its end as the bytes available), its checksum (read in chunks), its
+  // layer records (package::validate_layer) and that it fits the engines it needs. Returns nullptr
+  // when valid, else the reason (valid until the next call). After a refusal only for the checksum
+  // the header, which passed its checks, stays open: a self-test may still run the corrupt stream
+  // to see the hardware's error path. After any other refusal no package is open.
   const char* open_package(uint64_t address);
   const dlvp::package::PackageHeader& header() const { return header_; }
   uint64_t package_address() const { return package_; }
+  // Layer record `index` (< header().layer_count) of the open package; its name always ends in NUL.
   dlvp::package::LayerRecord layer(uint32_t index) const;
 
   // Runs the package once on tensors at the given addresses (windows of kind input, output and
   // scratch); in-package windows point into the package. When the previous job ran this same
   // package successfully, it starts after the package's weight loads (the weights are still in the
-  // engine: warm start); the driver assumes it is the engines' only user.
+  // engine: warm start); the driver assumes it is the engines' only user. Without an open package:
+  // error kErrNoPackage, nothing started.
   JobResult run(uint64_t input, uint64_t output, uint64_t scratch);
   // Bytes the caller must provide at `output` and `scratch`.
   uint64_t window_size(uint32_t kind) const;
   // Input, output and scratch windows one after the other from `free`; with `use_test_input` the
-  // input is the package's own test input and only output and scratch take space.
-  JobTensors place_job_tensors(uint64_t free, bool use_test_input) const;
+  // input is the package's own test input and only output and scratch take space. nullptr when they
+  // fit in DDR, else the reason.
+  const char* place_job_tensors(uint64_t free, bool use_test_input, JobTensors* tensors);
+  // Where DDR is: [ddr_base(), ddr_end()).
+  uint64_t ddr_base() const { return ddr_base_; }
+  uint64_t ddr_end() const { return ddr_base_ + ddr_size_; }
 
  private:
+  const char* check_package(uint64_t address);
+  const char* check_checksum(uint64_t address);
+  const char* check_layers();
   const char* check_engines() const;
+  const char* refuse(const char* format, ...) __attribute__((format(printf, 2, 3)));
 
   uint64_t ifu_ = 0, cnn_base_ = 0, lstm_base_ = 0;
+  uint64_t ddr_base_ = 0, ddr_size_ = 0;
   uint32_t irq_ = 0;
   Intc* intc_ = nullptr;
   CnnInfo cnn_{};
   LstmInfo lstm_{};
   uint64_t package_ = 0;
+  bool header_open_ = false;  // header_ passed validation: run() may use it
   // The package whose weights the engine holds (address and checksum; 0: none known).
   uint64_t warm_package_ = 0;
   uint32_t warm_checksum_ = 0;
   dlvp::package::PackageHeader header_{};
+  dlvp::package::Refusal refusal_{};
 };
 
 // The common start of an accelerator app: finds the interrupt controller, the accelerator and the

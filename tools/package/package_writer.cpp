@@ -1,6 +1,8 @@
 #include "package_writer.h"
 
+#include "ip/common/utf8.h"
 #include "platform/model_package.h"
+#include "platform/package_file.h"
 
 #include <algorithm>
 #include <cstring>
@@ -69,15 +71,19 @@ std::vector<uint8_t> finish(Assembly& a, const void* test_input, uint64_t test_i
   }
   a.blob.resize(align(a.blob.size()));
   h.total_bytes = a.blob.size();
-  h.checksum = checksum(a.blob.data() + sizeof(PackageHeader), a.blob.size() - sizeof(PackageHeader));
   std::memcpy(a.blob.data(), &h, sizeof h);
+  seal(a.blob.data(), a.blob.size());
+  // Never write a package the driver would refuse (e.g. a tensor with a zero dimension).
+  read_package(a.blob, "the package being written");
   return std::move(a.blob);
 }
 
-// Long names (ONNX paths) keep their tail, which says what the node is.
+// Long names (ONNX paths) keep their tail, which says what the node is, cut at a character
+// boundary (and ill-formed UTF-8 replaced), so that the name is valid UTF-8 wherever it goes.
 void set_name(LayerRecord& r, const std::string& name) {
-  const size_t keep = std::min(name.size(), sizeof r.name - 1);
-  std::memcpy(r.name, name.data() + name.size() - keep, keep);
+  const std::string text = utf8::valid(name);
+  const std::string_view kept = utf8::tail(text, sizeof r.name - 1);
+  std::memcpy(r.name, kept.data(), kept.size());
 }
 
 void set_formats(PackageHeader& h, const TensorFormats& formats) {

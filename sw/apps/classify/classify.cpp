@@ -10,6 +10,8 @@
 // [n]), 3 images to classify (0: all), 4 the float model's accuracy in hundredths of a percent
 // (printed for comparison; 0: not known), 5 progress line every N images (0: none), 6 a second
 // package to compare (0: none).
+// Exit codes: 0 done, 1 the SoC lacks a device, 2 a package is refused or boot arguments 1 and 2 are
+// not an IDX image file and its label file in DDR, 3 the model does not fit the data or a job failed.
 // The model's input is pixel / 255 (tools/train); the CPU quantizes it to the package's input
 // format with a 256-entry table.
 #include "sw/driver/accel_driver.h"
@@ -38,15 +40,23 @@ struct Idx {
   uint64_t end() const { return data + dims[0] * item_bytes(); }
 };
 
-bool read_idx(uint64_t address, Idx* idx) {
+// Reads the IDX header at `address`; false unless it is one and header and data lie in DDR.
+bool read_idx(uint64_t address, const drv::Accelerator& accel, Idx* idx) {
+  const uint64_t ddr_end = accel.ddr_end();
   uint8_t head[4 + 16];
+  if (address < accel.ddr_base() || address > ddr_end || ddr_end - address < 4) return false;
   hal::copy_from_soc(head, address, 4);
   if (head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] == 0 || head[3] > 4) return false;
   idx->rank = head[3];
+  if (ddr_end - address < 4 + 4 * idx->rank) return false;
   hal::copy_from_soc(head + 4, address + 4, 4 * idx->rank);
+  uint64_t bytes = 1;  // of the data, bounded by DDR at every step (no overflow)
+  const uint64_t room = ddr_end - address - 4 - 4 * idx->rank;
   for (uint32_t i = 0; i < idx->rank; ++i) {
     const uint8_t* d = head + 4 + 4 * i;
     idx->dims[i] = uint32_t{d[0]} << 24 | uint32_t{d[1]} << 16 | uint32_t{d[2]} << 8 | d[3];
+    if (idx->dims[i] == 0 || bytes > room / idx->dims[i]) return false;
+    bytes *= idx->dims[i];
   }
   idx->data = address + 4 + 4 * idx->rank;
   return true;
@@ -169,7 +179,11 @@ Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, ui
   Shape shape;
   if (!shape_of(h, d, &shape)) return e;
   // Job tensors go after everything the scenario placed in DDR.
-  const drv::JobTensors t = accel.place_job_tensors(d.free, false);
+  drv::JobTensors t;
+  if (const char* problem = accel.place_job_tensors(d.free, false, &t)) {
+    hal::console_printf("classify: %s\n", problem);
+    return e;
+  }
   int16_t table[256];
   input_table(h.input_frac_bits, shape.input_element_bytes == 1 ? 127 : 32767, table);
   const uint32_t classes = static_cast<uint32_t>(shape.output_elements);
@@ -270,9 +284,9 @@ int app_main() {
   const uint64_t package = hal::boot_arg(0), second = hal::boot_arg(6);
   if (const int code = drv::start_accelerator_app("classify", intc, accel, pmu, package)) return code;
   DataSet d;
-  if (!read_idx(hal::boot_arg(1), &d.images) || !read_idx(hal::boot_arg(2), &d.labels) || d.labels.rank != 1 ||
-      d.labels.dims[0] < d.images.dims[0]) {
-    hal::console_write("classify: boot arguments 1 and 2 must point at an IDX image file and its label file\n");
+  if (!read_idx(hal::boot_arg(1), accel, &d.images) || !read_idx(hal::boot_arg(2), accel, &d.labels) ||
+      d.labels.rank != 1 || d.labels.dims[0] < d.images.dims[0]) {
+    hal::console_write("classify: boot arguments 1 and 2 must point at an IDX image file and its label file in DDR\n");
     return 2;
   }
   d.count = hal::boot_arg(3);

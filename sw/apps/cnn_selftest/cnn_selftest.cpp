@@ -3,7 +3,8 @@
 // stream, the DMA loads tiles into the CNN engine's buffers, the engine computes, results are
 // stored back — and compares the output with the expected output held in the package. Also checks
 // that a corrupt package is refused and that a bad instruction stops a job with ERROR and the
-// faulting index while the next job runs clean.
+// faulting index while the next job runs clean. Exit codes: 0 pass, 1 a check failed or the SoC
+// lacks a device, 2 the package is refused (invalid, or without test data).
 #include "platform/soc_map.h"
 #include "sw/driver/accel_driver.h"
 #include "sw/driver/intc_driver.h"
@@ -36,10 +37,8 @@ int app_main() {
   drv::Intc intc;
   drv::Accelerator accel;
   drv::Pmu pmu;
-  if (!intc.init() || !accel.init(&intc) || !pmu.init()) {
-    hal::console_write("FAIL: this SoC has no interrupt controller, accelerator or PMU\n");
-    return 1;
-  }
+  const uint64_t package = hal::boot_arg(0);
+  if (const int code = drv::start_accelerator_app("cnn_selftest", intc, accel, pmu, package)) return code;
   const drv::CnnInfo& cnn = accel.cnn();
   const uint64_t peak_tenths = (cnn.peak_ops_per_second() + 50000000ull) / 100000000ull;  // 0.1 GOPS, rounded
   hal::console_printf("CNN engine: %u PEs x %u convolvers of %ux%u at %u.%03u MHz: peak %llu.%01llu GOPS\n",
@@ -47,13 +46,19 @@ int app_main() {
                       unsigned(cnn.clock_khz / 1000), unsigned(cnn.clock_khz % 1000),
                       static_cast<unsigned long long>(peak_tenths / 10), static_cast<unsigned long long>(peak_tenths % 10));
 
-  const uint64_t package = hal::boot_arg(0);
-  const char* problem = accel.open_package(package);
-  if (problem) {
-    hal::console_printf("FAIL: package at 0x%llx: %s\n", static_cast<unsigned long long>(package), problem);
-    return 1;
-  }
   const auto& h = accel.header();
+  // The test needs the package's test data and an instruction 1 to corrupt; output, scratch and a
+  // copy of the package go right after it.
+  drv::JobTensors tensors;
+  const char* problem = h.test_input_size == 0 || h.test_expected_size == 0 || h.instruction_count < 2
+                            ? "the self-test needs a test input, an expected output and at least 2 instructions"
+                            : accel.place_job_tensors(package + h.total_bytes, true, &tensors);
+  if (!problem && tensors.end + h.total_bytes > accel.ddr_end()) problem = "no room in DDR for a copy of the package";
+  if (problem) {
+    hal::console_printf("cnn_selftest: package at 0x%llx refused: %s\n", static_cast<unsigned long long>(package),
+                        problem);
+    return 2;
+  }
   hal::console_printf("package: %u layers, %u instructions, %llu B\n", unsigned(h.layer_count),
                       unsigned(h.instruction_count), static_cast<unsigned long long>(h.total_bytes));
   for (uint32_t i = 0; i < h.layer_count; ++i) {
@@ -61,9 +66,6 @@ int app_main() {
     hal::console_printf("  layer %u %-10s %6u instructions %10llu MACs\n", unsigned(i), layer.name,
                         unsigned(layer.instruction_count), static_cast<unsigned long long>(layer.macs));
   }
-
-  // The package's test input; output and scratch right after the package.
-  const drv::JobTensors tensors = accel.place_job_tensors(package + h.total_bytes, true);
   const uint64_t input = tensors.input, output = tensors.output, scratch = tensors.scratch;
 
   const drv::PmuSnapshot before = pmu.snapshot();

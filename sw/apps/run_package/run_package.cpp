@@ -1,6 +1,8 @@
 // Runs a model package on the accelerator: boot argument 0 is the package's address in DDR,
 // boot argument 1 the number of jobs (default 1). Uses the package's test input when it has one
 // and checks the expected output when it has one; prints the job time and the PMU's energy.
+// Exit codes: 0 done (and the output matches), 1 the SoC lacks a device, 2 the package is refused,
+// 3 a job stopped with an error, 4 the output differs from the expected output.
 #include "sw/driver/accel_driver.h"
 #include "sw/driver/intc_driver.h"
 #include "sw/driver/pmu_driver.h"
@@ -18,7 +20,12 @@ int app_main() {
   if (const int code = drv::start_accelerator_app("run_package", intc, accel, pmu, package)) return code;
   const auto& h = accel.header();
   // Job tensors after the package (never over its expected output, which the result is compared with).
-  const drv::JobTensors t = accel.place_job_tensors(package + h.total_bytes, true);
+  drv::JobTensors t;
+  if (const char* problem = accel.place_job_tensors(package + h.total_bytes, true, &t)) {
+    hal::console_printf("run_package: package at 0x%llx refused: %s\n", static_cast<unsigned long long>(package),
+                        problem);
+    return 2;
+  }
   const uint64_t input = t.input, output = t.output, scratch = t.scratch;
   hal::console_printf("run_package: %u layers, %u instructions, %llu jobs\n", unsigned(h.layer_count),
                       unsigned(h.instruction_count), static_cast<unsigned long long>(jobs));

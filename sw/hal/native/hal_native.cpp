@@ -1,7 +1,8 @@
 // HAL backend for native (host-compiled) execution inside the CPU host model: every access is a
 // call into the model, which turns it into TLM transactions (or DMI copies) on the SoC's bus.
+#include "sw/hal/native/hal_native.h"
+
 #include "sw/hal/hal.h"
-#include "sw/hal/native/host_abi.h"
 
 #include <stdio.h>
 
@@ -56,9 +57,8 @@ void wait_for_interrupt() { g_ops->wait_for_interrupt(g_ops->context); }
 
 }  // namespace hal
 
-extern "C" int dlvp_native_entry(const dlvp_host_ops* ops) {
-  if (!ops || ops->abi_version != DLVP_HOST_ABI_VERSION) return 0x7F;
-  g_ops = ops;
-  const int code = app_main();
-  hal::exit(code);
-}
+namespace hal::native {
+
+void attach(const dlvp_host_ops* ops) { g_ops = ops; }
+
+}  // namespace hal::native

@@ -297,8 +297,7 @@ TEST(DlvpCli, AMalformedLstmStreamStopsTheJobWithItsCodeAndIndex) {
   const uint64_t last_pointer = h.args[load.arg].offset + load.ddr_offset + uint64_t{s.cols} * 4;
   const uint32_t past_the_end = 0x00FFFFFF;
   std::memcpy(blob.data() + last_pointer, &past_the_end, sizeof past_the_end);
-  h.checksum = dlvp::package::checksum(blob.data() + h.header_bytes, blob.size() - h.header_bytes);
-  std::memcpy(blob.data(), &h, sizeof h);
+  dlvp::package::seal(blob.data(), blob.size());
   const auto file = std::filesystem::path(testing::TempDir()) / "malformed_lstm.dlvp";
   std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(blob.data()), blob.size());
 

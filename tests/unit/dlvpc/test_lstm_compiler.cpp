@@ -2,6 +2,7 @@
 // the package's header and layers, load balance of both pruning modes, the dense mode and streamed
 // weights computing the same bits, several sequences per job, and what it refuses.
 #include "platform/model_package.h"
+#include "platform/package_file.h"
 #include "tools/dlvpc/lstm_compiler.h"
 
 #include <gtest/gtest.h>
@@ -28,17 +29,13 @@ LstmCompiled compile_model(const std::string& file, LstmCompileOptions options =
   return compile_lstm(import_onnx_lstm_file(kModels + file), images(4), options);
 }
 
+// The package's header and layer records, read (and validated) as the host's readers do.
 package::PackageHeader header_of(const std::vector<uint8_t>& blob) {
-  package::PackageHeader h{};
-  std::memcpy(&h, blob.data(), sizeof h);
-  return h;
+  return package::read_package(blob, "package").header;
 }
 
 package::LayerRecord layer_of(const std::vector<uint8_t>& blob, uint32_t index) {
-  const package::PackageHeader h = header_of(blob);
-  package::LayerRecord r{};
-  std::memcpy(&r, blob.data() + h.layers_offset + index * sizeof r, sizeof r);
-  return r;
+  return package::read_package(blob, "package").layers.at(index);
 }
 
 // The head's int16 outputs of sequence s in an expected output window.

@@ -1,0 +1,34 @@
+// Host-side reading of a model package (docs/package.md): the same checks as the driver
+// (package_validation.h: the header, then the checksum, then each layer record), then the header
+// and the layer table. For the tools, the reports and the tests; sw/ has its own reader, the
+// driver, which runs the same validation.
+#pragma once
+#include "platform/model_package.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlvp::package {
+
+struct PackageContents {
+  PackageHeader header{};
+  std::vector<LayerRecord> layers;  // layer_count records, each validated
+};
+
+// A package image in memory. Throws ConfigError "<source>: <reason>" when it is refused.
+PackageContents read_package(const uint8_t* bytes, uint64_t size, const std::string& source);
+inline PackageContents read_package(const std::vector<uint8_t>& bytes, const std::string& source) {
+  return read_package(bytes.data(), bytes.size(), source);
+}
+// A package file, read in chunks (only the header and the layer table are kept). Throws ConfigError
+// "<path>: <reason>" when it cannot be read or is refused.
+PackageContents read_package_file(const std::string& path);
+// Whether the file starts with the package magic (a package, valid or not, rather than other data).
+bool is_package_file(const std::string& path);
+
+// A layer's name as text: the bytes up to its NUL (at most 31), ill-formed UTF-8 replaced by U+FFFD,
+// so that any name is safe in JSON, CSV and on the console.
+std::string layer_name(const LayerRecord& r);
+
+}  // namespace dlvp::package

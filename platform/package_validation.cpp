@@ -1,0 +1,180 @@
+#include "platform/package_validation.h"
+
+#include "ip/ifu/isa.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+namespace dlvp::package {
+namespace {
+
+using ull = unsigned long long;
+
+__attribute__((format(printf, 2, 3))) const char* refuse(Refusal* why, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(why->text, sizeof why->text, format, args);
+  va_end(args);
+  return why->text;
+}
+
+// [offset, offset + bytes) lies within [begin, end), without overflow.
+bool inside(uint64_t offset, uint64_t bytes, uint64_t begin, uint64_t end) {
+  return offset >= begin && offset <= end && bytes <= end - offset;
+}
+
+// The product of `n` factors when it is at most `limit` (false otherwise; a zero factor gives 0).
+bool product_at_most(const uint64_t* factors, int n, uint64_t limit, uint64_t* product) {
+  uint64_t p = 1;
+  for (int i = 0; i < n; ++i) {
+    if (factors[i] == 0) {
+      *product = 0;
+      return true;
+    }
+    if (p > limit / factors[i]) return false;
+    p *= factors[i];
+  }
+  *product = p;
+  return true;
+}
+
+// A table of `count` records of `record_bytes` at `offset`: after the header, inside the package.
+const char* check_table(const PackageHeader& h, const char* offset_name, uint64_t offset, const char* count_name,
+                        uint32_t count, uint64_t record_bytes, Refusal* why) {
+  if (offset < h.header_bytes)
+    return refuse(why, "%s 0x%llx inside the header (%u bytes)", offset_name, ull(offset), unsigned(h.header_bytes));
+  if (!inside(offset, record_bytes * count, 0, h.total_bytes))
+    return refuse(why, "%s 0x%llx + %llu x %s %u beyond total_bytes 0x%llx", offset_name, ull(offset),
+                  ull(record_bytes), count_name, unsigned(count), ull(h.total_bytes));
+  return nullptr;
+}
+
+// An optional section of the package (size 0: absent) that must hold exactly `expected` bytes.
+const char* check_section(const PackageHeader& h, const char* name, uint64_t offset, uint64_t size, uint64_t expected,
+                          const char* expected_what, Refusal* why) {
+  if (size == 0) return nullptr;
+  if (offset < h.header_bytes || !inside(offset, size, 0, h.total_bytes))
+    return refuse(why, "%s_offset 0x%llx + %s_size 0x%llx outside the package (header_bytes %u, total_bytes 0x%llx)",
+                  name, ull(offset), name, ull(size), unsigned(h.header_bytes), ull(h.total_bytes));
+  if (size != expected)
+    return refuse(why, "%s_size %llu differs from %s (%llu bytes)", name, ull(size), expected_what, ull(expected));
+  return nullptr;
+}
+
+const char* check_size_and_tables(const PackageHeader& h, uint64_t available, Refusal* why) {
+  if (h.header_bytes != sizeof(PackageHeader))
+    return refuse(why, "header_bytes %u (expected %u)", unsigned(h.header_bytes), unsigned(sizeof(PackageHeader)));
+  if (h.total_bytes < h.header_bytes)
+    return refuse(why, "total_bytes 0x%llx smaller than the header (%u bytes)", ull(h.total_bytes),
+                  unsigned(h.header_bytes));
+  if (h.total_bytes > available)
+    return refuse(why, "total_bytes 0x%llx beyond the 0x%llx bytes available", ull(h.total_bytes), ull(available));
+  if (h.hardware.isa_version != isa::kVersion)
+    return refuse(why, "package built for another ISA version (hardware.isa_version %u, expected %u)",
+                  unsigned(h.hardware.isa_version), unsigned(isa::kVersion));
+  if (const char* p = check_table(h, "layers_offset", h.layers_offset, "layer_count", h.layer_count,
+                                  sizeof(LayerRecord), why))
+    return p;
+  if (h.instruction_count == 0) return refuse(why, "instruction_count 0 (a job needs at least its END)");
+  if (const char* p = check_table(h, "instructions_offset", h.instructions_offset, "instruction_count",
+                                  h.instruction_count, isa::kInstructionBytes, why))
+    return p;
+  const uint64_t layers_end = h.layers_offset + uint64_t{sizeof(LayerRecord)} * h.layer_count;
+  const uint64_t instructions_end = h.instructions_offset + uint64_t{isa::kInstructionBytes} * h.instruction_count;
+  if (h.layer_count != 0 && h.layers_offset < instructions_end && h.instructions_offset < layers_end)
+    return refuse(why, "the layer table [0x%llx, 0x%llx) and the instructions [0x%llx, 0x%llx) overlap",
+                  ull(h.layers_offset), ull(layers_end), ull(h.instructions_offset), ull(instructions_end));
+  if (h.weight_load_instructions > h.instruction_count)
+    return refuse(why, "weight_load_instructions %u beyond instruction_count %u", unsigned(h.weight_load_instructions),
+                  unsigned(h.instruction_count));
+  return nullptr;
+}
+
+const char* check_windows(const PackageHeader& h, Refusal* why) {
+  for (uint32_t a = 0; a < kArgCount; ++a) {
+    const ArgWindow& w = h.args[a];
+    if (w.kind > kArgScratch) return refuse(why, "args[%u].kind %u unknown", unsigned(a), unsigned(w.kind));
+    if (w.kind == kArgUnused) continue;
+    if (w.size > kMaxWindowBytes)
+      return refuse(why, "args[%u].size 0x%llx beyond the limit of 0x%llx bytes", unsigned(a), ull(w.size),
+                    ull(kMaxWindowBytes));
+    if (w.kind == kArgInPackage && (w.offset < h.header_bytes || !inside(w.offset, w.size, 0, h.total_bytes)))
+      return refuse(why, "args[%u] (in the package): offset 0x%llx + size 0x%llx outside the package (header_bytes %u, "
+                    "total_bytes 0x%llx)", unsigned(a), ull(w.offset), ull(w.size), unsigned(h.header_bytes),
+                    ull(h.total_bytes));
+  }
+  if (h.input_arg >= kArgCount || h.args[h.input_arg].kind != kArgInput)
+    return refuse(why, "input_arg %u is not a window of kind input", unsigned(h.input_arg));
+  if (h.output_arg >= kArgCount || h.args[h.output_arg].kind != kArgOutput)
+    return refuse(why, "output_arg %u is not a window of kind output", unsigned(h.output_arg));
+  return nullptr;
+}
+
+const char* check_formats(const PackageHeader& h, Refusal* why) {
+  const auto element_ok = [](uint32_t bytes) { return bytes == 1 || bytes == 2; };
+  if (!element_ok(h.input_element_bytes))
+    return refuse(why, "input_element_bytes %u (expected 1 or 2)", unsigned(h.input_element_bytes));
+  if (!element_ok(h.output_element_bytes))
+    return refuse(why, "output_element_bytes %u (expected 1 or 2)", unsigned(h.output_element_bytes));
+  if (h.sequences == 0) return refuse(why, "sequences 0 (expected at least 1)");
+  const auto frac_ok = [](int32_t frac) { return frac >= -kMaxFracBits && frac <= kMaxFracBits; };
+  if (!frac_ok(h.input_frac_bits) || !frac_ok(h.output_frac_bits))
+    return refuse(why, "input_frac_bits %d / output_frac_bits %d outside -%d..%d", int(h.input_frac_bits),
+                  int(h.output_frac_bits), int(kMaxFracBits), int(kMaxFracBits));
+  if (h.cpu_postprocess > kPostSoftmax) return refuse(why, "cpu_postprocess %u unknown", unsigned(h.cpu_postprocess));
+  return nullptr;
+}
+
+// The input tensor fills its window; the output tensor lies inside its window from output_offset.
+const char* check_tensors(const PackageHeader& h, Refusal* why) {
+  const ArgWindow& in = h.args[h.input_arg];
+  const ArgWindow& out = h.args[h.output_arg];
+  const uint64_t input[] = {h.input_c, h.input_h, h.input_w, h.sequences, h.input_element_bytes};
+  const uint64_t output[] = {h.output_c, h.output_h, h.output_w, h.sequences, h.output_element_bytes};
+  uint64_t input_bytes = 0, output_bytes = 0;
+  if (!product_at_most(input, 5, in.size, &input_bytes) || input_bytes != in.size || input_bytes == 0)
+    return refuse(why, "input tensor %ux%ux%u x sequences %u x %u-byte elements does not fill the input window "
+                  "(args[%u].size %llu)", unsigned(h.input_c), unsigned(h.input_h), unsigned(h.input_w),
+                  unsigned(h.sequences), unsigned(h.input_element_bytes), unsigned(h.input_arg), ull(in.size));
+  if (!product_at_most(output, 5, out.size, &output_bytes) || output_bytes == 0 ||
+      !inside(h.output_offset, output_bytes, 0, out.size))
+    return refuse(why, "output tensor %ux%ux%u x sequences %u x %u-byte elements at output_offset 0x%llx beyond the "
+                  "output window (args[%u].size %llu)", unsigned(h.output_c), unsigned(h.output_h),
+                  unsigned(h.output_w), unsigned(h.sequences), unsigned(h.output_element_bytes), ull(h.output_offset),
+                  unsigned(h.output_arg), ull(out.size));
+  if (const char* p = check_section(h, "test_input", h.test_input_offset, h.test_input_size, in.size,
+                                    "the input window", why))
+    return p;
+  return check_section(h, "test_expected", h.test_expected_offset, h.test_expected_size, out.size, "the output window",
+                       why);
+}
+
+}  // namespace
+
+const char* validate_header(const PackageHeader& h, uint64_t available, Refusal* why) {
+  if (available < sizeof(PackageHeader))
+    return refuse(why, "only %llu bytes, shorter than a package header (%u bytes)", ull(available),
+                  unsigned(sizeof(PackageHeader)));
+  if (memcmp(h.magic, kMagic, sizeof h.magic) != 0) return refuse(why, "not a dlvp model package (bad magic)");
+  if (h.version != kVersion)
+    return refuse(why, "unsupported package version %u (expected %u)", unsigned(h.version), unsigned(kVersion));
+  if (const char* p = check_size_and_tables(h, available, why)) return p;
+  if (const char* p = check_windows(h, why)) return p;
+  if (const char* p = check_formats(h, why)) return p;
+  return check_tensors(h, why);
+}
+
+const char* validate_layer(const PackageHeader& h, const LayerRecord& r, uint32_t index, Refusal* why) {
+  if (memchr(r.name, 0, sizeof r.name) == nullptr)
+    return refuse(why, "layer %u: name without a NUL within its %u bytes", unsigned(index), unsigned(sizeof r.name));
+  if (r.kind < kLayerConv || r.kind > kLayerLstmLinear)
+    return refuse(why, "layer %u: kind %u unknown", unsigned(index), unsigned(r.kind));
+  if (uint64_t{r.first_instruction} + r.instruction_count > h.instruction_count)
+    return refuse(why, "layer %u: first_instruction %u + instruction_count %u beyond the package's %u instructions",
+                  unsigned(index), unsigned(r.first_instruction), unsigned(r.instruction_count),
+                  unsigned(h.instruction_count));
+  return nullptr;
+}
+
+}  // namespace dlvp::package

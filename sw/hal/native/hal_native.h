@@ -1,0 +1,12 @@
+// The native HAL backend's one entry besides the HAL itself: the table of host operations every
+// access goes through. dlvp_native_entry (native_entry.cpp) attaches the CPU model's table before
+// app_main; a host program that runs sw/ code without the simulator (a test, a fuzz target)
+// attaches its own.
+#pragma once
+#include "sw/hal/native/host_abi.h"
+
+namespace hal::native {
+
+void attach(const dlvp_host_ops* ops);
+
+}  // namespace hal::native

@@ -1,0 +1,83 @@
+// Fuzz target: any bytes as a model package, through both of its readers.
+//  - The host-side reader (platform/package_file: the shared validation, the checksum, the layer
+//    records), then what the reports do with an accepted package: every layer name into JSON, dumped.
+//  - The driver (sw/driver/accel_driver) on a HostSoc whose DDR is exactly the input and whose
+//    engines are what the header asks for (so that only the package can be refused), then what the
+//    apps do with an accepted package: every layer record, the job tensors' placement.
+// Each input is tried as given and with its checksum recomputed (when its header's total_bytes lies
+// inside it), so that mutations reach the checks behind the checksum. A refusal naming the problem
+// is the only acceptable failure: another exception, a crash, a read outside the input (the HostSoc
+// aborts on the bus fault) or the driver accepting what the shared validation refuses is a bug.
+#include "ip/common/config_error.h"
+#include "platform/package_file.h"
+#include "sw/driver/accel_driver.h"
+#include "tests/support/host_soc.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace dlvp;
+
+// The host-side reader; "" when it accepts the package.
+std::string host_reader(const std::vector<uint8_t>& bytes) {
+  try {
+    const package::PackageContents c = package::read_package(bytes, "input");
+    nlohmann::json names = nlohmann::json::array();
+    for (const package::LayerRecord& r : c.layers) names.push_back(package::layer_name(r));
+    (void)names.dump();  // throws on ill-formed UTF-8
+    return "";
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+}
+
+// The driver; nullptr when it accepts the package.
+const char* driver(const std::vector<uint8_t>& bytes, drv::Accelerator& accel, test::HostSoc& soc) {
+  package::PackageHeader h{};
+  if (!bytes.empty()) std::memcpy(&h, bytes.data(), std::min(bytes.size(), sizeof h));
+  soc.add_accelerator(h.hardware, h.lstm);
+  soc.attach();
+  if (!accel.init(nullptr)) return "no engine";
+  const char* problem = accel.open_package(soc::kDdrBase);
+  if (problem) return problem;
+  for (uint32_t i = 0; i < accel.header().layer_count; ++i)
+    if (std::strlen(accel.layer(i).name) >= sizeof(package::LayerRecord::name)) std::abort();
+  drv::JobTensors t;
+  for (const uint64_t free : {accel.ddr_base(), accel.ddr_end()})
+    for (const bool test_input : {false, true}) (void)accel.place_job_tensors(free, test_input, &t);
+  return nullptr;
+}
+
+void check(const std::vector<uint8_t>& bytes) {
+  const std::string host_problem = host_reader(bytes);
+  test::HostSoc soc(bytes);
+  drv::Accelerator accel;
+  const char* driver_problem = driver(bytes, accel, soc);
+  if (!host_problem.empty() && !driver_problem) {
+    std::fprintf(stderr, "the driver accepts a package the host-side reader refuses: %s\n", host_problem.c_str());
+    std::abort();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::vector<uint8_t> bytes(data, data + size);
+  check(bytes);
+  package::PackageHeader h;
+  if (size < sizeof h) return 0;
+  std::memcpy(&h, data, sizeof h);
+  if (h.total_bytes < sizeof h || h.total_bytes > size) return 0;
+  package::seal(bytes.data(), h.total_bytes);
+  check(bytes);
+  return 0;
+}

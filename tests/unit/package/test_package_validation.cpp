@@ -1,0 +1,196 @@
+// The model package's validation (platform/package_validation.h), checksum (model_package.h) and
+// host-side reader (platform/package_file.h) on a package written by the package writer: every
+// header field out of range, with the checksum recomputed so that only the validation can catch
+// it, is refused with a reason naming the field; the checksum covers the header; layer records and
+// names are checked; the writer keeps a long name's tail whole (UTF-8).
+#include "ip/common/config_error.h"
+#include "platform/package_file.h"
+#include "platform/package_validation.h"
+#include "tests/support/package_edit.h"
+#include "tools/builder/program.h"
+#include "tools/package/package_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace dlvp::test {
+namespace {
+
+using package::PackageHeader;
+constexpr uint64_t kNear64 = std::numeric_limits<uint64_t>::max();
+
+// One 3x3 convolution, 4 -> 8 channels on 8 x 8, with (zero) test data.
+std::vector<uint8_t> small_package(const std::string& layer_name = "conv") {
+  builder::ConvLayer conv;
+  conv.name = layer_name;
+  conv.in_c = 4, conv.in_h = 8, conv.in_w = 8, conv.out_c = 8;
+  conv.kernel_h = conv.kernel_w = 3;
+  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
+  conv.weights.assign(size_t{8} * 4 * 9, 1);
+  conv.bias.assign(8, 0);
+  builder::Network net;
+  net.add(conv);
+  const CnnConfig hw;
+  const builder::Program program = builder::build(net, hw);
+  const package::TestData test{std::vector<int8_t>(4 * 8 * 8), std::vector<int8_t>(8 * 8 * 8)};
+  return package::write_package(program, hw, &test);
+}
+
+// The host-side reader's refusal of `blob` ("" when it accepts it).
+std::string refusal(const std::vector<uint8_t>& blob) {
+  try {
+    package::read_package(blob, "pkg");
+    return "";
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+}
+
+TEST(PackageValidation, TheWrittenPackageIsAcceptedWithItsLayers) {
+  const std::vector<uint8_t> blob = small_package();
+  const package::PackageContents c = package::read_package(blob, "pkg");
+  EXPECT_EQ(c.header.version, 5u);
+  ASSERT_EQ(c.layers.size(), 1u);
+  EXPECT_EQ(package::layer_name(c.layers[0]), "conv");
+  package::Refusal why;
+  EXPECT_EQ(package::validate_header(c.header, blob.size(), &why), nullptr);
+}
+
+TEST(PackageValidation, TheChecksumCoversTheHeader) {
+  // reserved0 is checked by nothing but the checksum.
+  std::vector<uint8_t> blob = small_package();
+  PackageHeader h = header_of(blob);
+  h.reserved0 = 1;
+  std::memcpy(blob.data(), &h, sizeof h);
+  EXPECT_EQ(refusal(blob), "pkg: checksum mismatch (corrupt or truncated package)");
+  reseal(blob);
+  EXPECT_EQ(refusal(blob), "");
+  // A byte of the layer table, and the last byte of the package.
+  std::vector<uint8_t> layer = small_package();
+  layer[h.layers_offset + 40] ^= 1;
+  EXPECT_EQ(refusal(layer), "pkg: checksum mismatch (corrupt or truncated package)");
+  std::vector<uint8_t> last = small_package();
+  last.back() ^= 1;
+  EXPECT_EQ(refusal(last), "pkg: checksum mismatch (corrupt or truncated package)");
+}
+
+TEST(PackageValidation, AnOldVersionIsRefusedByNumber) {
+  const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = 4; });
+  EXPECT_EQ(refusal(blob), "pkg: unsupported package version 4 (expected 5)");
+}
+
+TEST(PackageValidation, ATruncatedPackageIsRefused) {
+  std::vector<uint8_t> blob = small_package();
+  blob.resize(blob.size() - 64);
+  EXPECT_NE(refusal(blob).find("beyond the 0x"), std::string::npos) << refusal(blob);
+  blob.resize(100);
+  EXPECT_EQ(refusal(blob), "pkg: only 100 bytes, shorter than a package header (" +
+                               std::to_string(sizeof(PackageHeader)) + " bytes)");
+}
+
+struct Corruption {
+  const char* name;
+  std::function<void(PackageHeader&)> edit;
+  std::string expected;  // in the reason
+};
+
+TEST(PackageValidation, EveryHeaderFieldOutOfRangeIsRefusedByName) {
+  const std::vector<uint8_t> good = small_package();
+  const PackageHeader g = header_of(good);
+  const std::string in = std::to_string(g.input_arg), out = std::to_string(g.output_arg);
+  const std::vector<Corruption> cases = {
+      {"magic", [](PackageHeader& h) { h.magic[0] = 'X'; }, "not a dlvp model package (bad magic)"},
+      {"header_bytes", [](PackageHeader& h) { h.header_bytes = 64; }, "header_bytes 64 (expected "},
+      {"total_bytes huge", [](PackageHeader& h) { h.total_bytes = kNear64; }, "total_bytes 0xffffffffffffffff beyond the 0x"},
+      {"total_bytes small", [](PackageHeader& h) { h.total_bytes = 8; }, "total_bytes 0x8 smaller than the header"},
+      {"isa", [](PackageHeader& h) { h.hardware.isa_version = 9; }, "hardware.isa_version 9"},
+      {"layers_offset", [](PackageHeader& h) { h.layers_offset = kNear64 - 7; },
+       "layers_offset 0xfffffffffffffff8 + 96 x layer_count 1 beyond total_bytes 0x"},
+      {"layers_offset in header", [](PackageHeader& h) { h.layers_offset = 8; }, "layers_offset 0x8 inside the header"},
+      {"layer_count", [](PackageHeader& h) { h.layer_count = 0x7fffffff; }, "96 x layer_count 2147483647 beyond"},
+      {"instructions_offset", [](PackageHeader& h) { h.instructions_offset = kNear64 - 63; },
+       "instructions_offset 0xffffffffffffffc0 + 64 x instruction_count"},
+      {"instruction_count", [](PackageHeader& h) { h.instruction_count = 0xffffffff; },
+       "64 x instruction_count 4294967295 beyond total_bytes"},
+      {"no instructions", [](PackageHeader& h) { h.instruction_count = 0; }, "instruction_count 0"},
+      {"overlap", [](PackageHeader& h) { h.instructions_offset = h.layers_offset; }, "overlap"},
+      {"weight loads", [](PackageHeader& h) { h.weight_load_instructions = h.instruction_count + 1; },
+       "weight_load_instructions"},
+      {"arg kind", [](PackageHeader& h) { h.args[5].kind = 9; }, "args[5].kind 9 unknown"},
+      {"in-package offset", [](PackageHeader& h) { h.args[0].offset = kNear64; },
+       "args[0] (in the package): offset 0xffffffffffffffff"},
+      {"in-package size", [](PackageHeader& h) { h.args[0].size = kNear64; }, "args[0].size 0xffffffffffffffff beyond the limit"},
+      {"window size", [&](PackageHeader& h) { h.args[h.output_arg].size = uint64_t{1} << 41; }, "args[" + out + "].size"},
+      {"input_arg", [](PackageHeader& h) { h.input_arg = 8; }, "input_arg 8 is not a window of kind input"},
+      {"output_arg", [](PackageHeader& h) { h.output_arg = h.input_arg; }, "output_arg " + in + " is not"},
+      {"input elements", [](PackageHeader& h) { h.input_element_bytes = 3; }, "input_element_bytes 3 (expected 1 or 2)"},
+      {"output elements", [](PackageHeader& h) { h.output_element_bytes = 0; }, "output_element_bytes 0"},
+      {"sequences", [](PackageHeader& h) { h.sequences = 0; }, "sequences 0"},
+      {"frac", [](PackageHeader& h) { h.input_frac_bits = 64; }, "input_frac_bits 64"},
+      {"postprocess", [](PackageHeader& h) { h.cpu_postprocess = 2; }, "cpu_postprocess 2 unknown"},
+      {"input zero dim", [](PackageHeader& h) { h.input_c = 0; }, "input tensor 0x8x8"},
+      {"input huge", [](PackageHeader& h) { h.input_c = 0xffffffff; }, "input tensor 4294967295x8x8"},
+      {"input sequences", [](PackageHeader& h) { h.sequences = 0x80000000; }, "sequences 2147483648"},
+      {"output_c", [](PackageHeader& h) { h.output_c = 0xff; }, "output tensor 255x8x8"},
+      {"output_offset", [](PackageHeader& h) { h.output_offset = kNear64; }, "output_offset 0xffffffffffffffff"},
+      {"test_input_offset", [](PackageHeader& h) { h.test_input_offset = kNear64; }, "test_input_offset 0xffffffffffffffff"},
+      {"test_input_size", [](PackageHeader& h) { h.test_input_size = kNear64; }, "test_input_size 0xffffffffffffffff outside"},
+      {"test_input_size small", [](PackageHeader& h) { h.test_input_size = 1; }, "test_input_size 1 differs from the input window"},
+      {"test_expected_offset", [](PackageHeader& h) { h.test_expected_offset = 8; }, "test_expected_offset 0x8"},
+      {"test_expected_size", [](PackageHeader& h) { h.test_expected_size = kNear64 - 1; },
+       "test_expected_size 0xfffffffffffffffe outside"},
+  };
+  for (const Corruption& c : cases) {
+    PackageHeader h = g;
+    c.edit(h);
+    package::Refusal why;
+    const char* reason = package::validate_header(h, good.size(), &why);
+    ASSERT_NE(reason, nullptr) << c.name;
+    EXPECT_NE(std::string(reason).find(c.expected), std::string::npos) << c.name << ": " << reason;
+    // The host-side reader of the re-sealed image says the same.
+    EXPECT_EQ(refusal(with_header(good, c.edit)), "pkg: " + std::string(reason)) << c.name;
+  }
+}
+
+TEST(PackageValidation, LayerRecordsAreChecked) {
+  const std::vector<uint8_t> good = small_package();
+  const uint32_t count = header_of(good).instruction_count;
+  EXPECT_EQ(refusal(with_layer(good, 0, [&](package::LayerRecord& r) { r.first_instruction = count; })),
+            "pkg: layer 0: first_instruction " + std::to_string(count) + " + instruction_count " +
+                std::to_string(package::read_package(good, "").layers[0].instruction_count) +
+                " beyond the package's " + std::to_string(count) + " instructions");
+  EXPECT_EQ(refusal(with_layer(good, 0, [](package::LayerRecord& r) { r.instruction_count = 0xffffffff; })).find(
+                "layer 0: first_instruction"),
+            5u);
+  EXPECT_EQ(refusal(with_layer(good, 0, [](package::LayerRecord& r) { std::memset(r.name, 'A', sizeof r.name); })),
+            "pkg: layer 0: name without a NUL within its 32 bytes");
+  EXPECT_EQ(refusal(with_layer(good, 0, [](package::LayerRecord& r) { r.kind = 0; })), "pkg: layer 0: kind 0 unknown");
+}
+
+TEST(PackageValidation, LayerNamesAreTextUpToTheirNulWithIllFormedUtf8Replaced) {
+  package::LayerRecord r{};
+  std::memcpy(r.name, "ab\xff\xfe\0zz", 7);
+  EXPECT_EQ(package::layer_name(r), "ab\xEF\xBF\xBD\xEF\xBF\xBD");
+  std::memset(r.name, 'x', sizeof r.name);  // no NUL: a reader stops at 31 bytes
+  EXPECT_EQ(package::layer_name(r), std::string(31, 'x'));
+}
+
+TEST(PackageWriter, ALongNameKeepsItsTailCutAtACharacterBoundary) {
+  std::string name;
+  for (int i = 0; i < 20; ++i) name += "\xC3\xA9";  // é: 40 bytes; the last 31 would start mid-character
+  const package::PackageContents c = package::read_package(small_package("model/" + name), "pkg");
+  std::string expected;
+  for (int i = 0; i < 15; ++i) expected += "\xC3\xA9";
+  EXPECT_EQ(package::layer_name(c.layers[0]), expected);
+  EXPECT_EQ(std::string(c.layers[0].name), expected) << "the record itself holds valid UTF-8";
+  // Ill-formed input names are made valid before they are cut.
+  const package::PackageContents bad = package::read_package(small_package("a\xff" "b"), "pkg");
+  EXPECT_EQ(std::string(bad.layers[0].name), "a\xEF\xBF\xBD" "b");
+}
+
+}  // namespace
+}  // namespace dlvp::test
