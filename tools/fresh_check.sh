@@ -78,6 +78,8 @@ debootstrap --variant=minbase bookworm "$base" "$mirror" >>"$log" 2>&1 \
 printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\n' \
   "$mirror" "$mirror" "${mirror%/debian}/debian-security" > "$base/etc/apt/sources.list"
 cp /etc/resolv.conf "$base/etc/resolv.conf"
+# What the installer writes and minbase leaves out.
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$base/etc/hosts"
 echo "fresh_check: base root ready in $(since "$t0")"
 
 status=0

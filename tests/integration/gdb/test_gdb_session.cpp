@@ -115,7 +115,7 @@ std::string debug_session(const std::string& name, const std::vector<std::string
     return "";
   }
   std::vector<std::string> script = {"set architecture riscv:rv32", "set confirm off", "set pagination off",
-                                     "target remote :" + std::to_string(port)};
+                                     "target remote 127.0.0.1:" + std::to_string(port)};
   script.insert(script.end(), commands.begin(), commands.end());
   const std::string output = run_gdb(script);
   if (!dlvp.wait_for_end(std::chrono::seconds(20))) dlvp_output = "dlvp did not end\n";
