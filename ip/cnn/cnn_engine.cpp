@@ -117,8 +117,8 @@ isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t 
   if (code != isa::kErrNone) {
     ++rejected_;
     ++pmu_.errors;
-    DLVP_LOG_INFO(name(), "instruction " << index << " (opcode 0x" << std::hex << unsigned(opcode) << std::dec
-                                         << ") rejected with error code " << code);
+    DLVP_LOG_INFO_LIMITED(name(), "instruction " << index << " (opcode 0x" << std::hex << unsigned(opcode) << std::dec
+                                                 << ") rejected with error code " << code);
     return code;
   }
   cnn::execute(instruction, set, arith_);

@@ -129,11 +129,11 @@ void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
   const auto status = check(trans, false);
   trans.set_dmi_allowed(false);
   if (status != tlm::TLM_OK_RESPONSE) {
-    DLVP_LOG_WARN(owner_, (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
-                      << " B at register offset 0x" << std::hex << trans.get_address()
-                      << " refused: " << (status == tlm::TLM_ADDRESS_ERROR_RESPONSE   ? "unmapped register"
-                          : status == tlm::TLM_COMMAND_ERROR_RESPONSE ? "read-only register"
-                                                                      : "malformed access"));
+    DLVP_LOG_WARN_LIMITED(owner_, (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
+                              << " B at register offset 0x" << std::hex << trans.get_address()
+                              << " refused: " << (status == tlm::TLM_ADDRESS_ERROR_RESPONSE   ? "unmapped register"
+                                  : status == tlm::TLM_COMMAND_ERROR_RESPONSE ? "read-only register"
+                                                                              : "malformed access"));
     trans.set_response_status(status);
     return;
   }

@@ -270,11 +270,10 @@ bool CpuIss::transport(tlm::tlm_command command, uint32_t address, void* data, u
   else ++stats_.ram_bus_accesses;
   if (!ok) {
     // A runaway program may fault millions of times: the first ones are logged, all are counted.
-    if (++stats_.bus_errors <= kLoggedBusErrors)
-      DLVP_LOG_WARN(name(), "bus error (" << trans_.get_response_string() << ") on a "
-                                          << (command == tlm::TLM_READ_COMMAND ? "load" : "store") << " at " << hex(address)
-                                          << ", pc " << hex(hart_->pc()) << ": access fault trap"
-                                          << (stats_.bus_errors == kLoggedBusErrors ? " (further bus errors are only counted)" : ""));
+    ++stats_.bus_errors;
+    DLVP_LOG_WARN_LIMITED(name(), "bus error (" << trans_.get_response_string() << ") on a "
+                                                << (command == tlm::TLM_READ_COMMAND ? "load" : "store") << " at "
+                                                << hex(address) << ", pc " << hex(hart_->pc()) << ": access fault trap");
   } else if (config_.dmi && !hart_->has_ram_pointer() && !device && trans_.is_dmi_allowed()) {
     request_dmi(address);
   }

@@ -41,7 +41,6 @@ class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
   static constexpr uint32_t kExitKilled = 0x89;
   // Under gdb, the CPU looks for Ctrl-C every this many quanta (about 1 ms of wall time).
   static constexpr uint32_t kGdbPollQuanta = 256;
-  static constexpr uint64_t kLoggedBusErrors = 10;
 
   // The platform around the CPU.
   struct Platform {

@@ -50,9 +50,9 @@ dlvp_access_status CpuNative::access(tlm::tlm_command command, uint64_t address,
     quantum_.set(delay);
     if (trans_.is_response_error()) {
       ++stats_.bus_errors;
-      DLVP_LOG_WARN(name(), "bus error (" << trans_.get_response_string() << ") on software "
-                                          << (command == tlm::TLM_READ_COMMAND ? "read" : "write") << " at 0x"
-                                          << std::hex << address + done);
+      DLVP_LOG_WARN_LIMITED(name(), "bus error (" << trans_.get_response_string() << ") on software "
+                                                  << (command == tlm::TLM_READ_COMMAND ? "read" : "write") << " at 0x"
+                                                  << std::hex << address + done);
       return -static_cast<int>(trans_.get_response_status());
     }
     if (trans_.is_dmi_allowed() && config_.dmi && !dmi_.valid) request_dmi(address + done);

@@ -113,10 +113,9 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   }
   const Check verdict = check(trans);
   if (verdict.status != tlm::TLM_OK_RESPONSE) {
-    DLVP_LOG_WARN(name(), (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
-                                                                 << " bytes at DDR offset 0x" << std::hex
-                                                                 << trans.get_address() << std::dec << " rejected: "
-                                                                 << verdict.reason);
+    DLVP_LOG_WARN_LIMITED(name(), (trans.is_write() ? "write" : "read")
+                                      << " of " << trans.get_data_length() << " bytes at DDR offset 0x" << std::hex
+                                      << trans.get_address() << std::dec << " rejected: " << verdict.reason);
     ++stats_.error_responses;
     trans.set_response_status(verdict.status);
     return;

@@ -185,7 +185,7 @@ DmaDescriptor DmaEngine::descriptor_from_registers(unsigned channel) const {
 void DmaEngine::start_from_registers(unsigned channel) {
   Channel& c = *channels_[channel];
   if (c.running || !c.queue.empty()) {
-    DLVP_LOG_WARN(name(), "channel " << channel << ": START while busy refused; the running job continues");
+    DLVP_LOG_WARN_LIMITED(name(), "channel " << channel << ": START while busy refused; the running job continues");
     bank_.set(dma::channel_reg(channel, dma::ERROR_CODE), static_cast<uint32_t>(DmaErrorCode::busy));
     set_status_bits(channel, dma::kStatusError, 0);
     ++c.stats.errors;
@@ -320,8 +320,8 @@ DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d
       result.end = std::max(result.end, done);
       if (!ok) {
         result.code = DmaErrorCode::bus_error;
-        DLVP_LOG_WARN(name(), "channel " << c.index << ": read of " << s.burst.bytes << " B at 0x" << std::hex
-                                         << s.burst.src << " failed: " << c.trans.get_response_string());
+        DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": read of " << s.burst.bytes << " B at 0x" << std::hex
+                                                 << s.burst.src << " failed: " << c.trans.get_response_string());
         break;
       }
       ledger_.count_tagged(staging_write_counter_, words_of(s.burst.bytes), tag);
@@ -337,8 +337,8 @@ DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d
       result.end = std::max(result.end, done);
       if (!ok) {
         result.code = DmaErrorCode::bus_error;
-        DLVP_LOG_WARN(name(), "channel " << c.index << ": write of " << s.burst.bytes << " B at 0x" << std::hex
-                                         << s.burst.dst << " failed: " << c.trans.get_response_string());
+        DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": write of " << s.burst.bytes << " B at 0x" << std::hex
+                                                 << s.burst.dst << " failed: " << c.trans.get_response_string());
         break;
       }
       s.freed = done;
@@ -423,8 +423,8 @@ void DmaEngine::finish(Channel& c, const Job& job, const TransferResult& result,
   const bool failed = result.code != DmaErrorCode::none;
   if (failed) {
     ++c.stats.errors;
-    DLVP_LOG_WARN(name(), "channel " << c.index << ": job failed (" << dma::to_string(result.code) << ") after "
-                                     << result.bytes << " B: " << describe(job.descriptor));
+    DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": job failed (" << dma::to_string(result.code) << ") after "
+                                             << result.bytes << " B: " << describe(job.descriptor));
   } else {
     DLVP_LOG_DEBUG(name(), "channel " << c.index << ": moved " << result.bytes << " B in "
                                       << (result.end - start) << ": " << describe(job.descriptor));

@@ -176,7 +176,7 @@ void Ifu::drive_irq() {
 void Ifu::start_job() {
   if (job_.active) {
     ++stats_.refused_starts;
-    DLVP_LOG_WARN(name(), "START ignored: job " << job_.number << " is still running (STATUS.BUSY)");
+    DLVP_LOG_WARN_LIMITED(name(), "START ignored: job " << job_.number << " is still running (STATUS.BUSY)");
     return;
   }
   const sc_time at = sc_core::sc_time_stamp() + register_access_offset_;
@@ -348,12 +348,12 @@ void Ifu::post_result() {
   if (failed) {
     ++stats_.jobs_failed;
     ++stats_.errors[job_.error];
-    DLVP_LOG_WARN(name(), "job " << job_.number << " stopped at instruction " << job_.error_index << ": "
-                                 << ifu::error_name(job_.error) << " (ERROR_CODE " << unsigned(job_.error)
-                                 << "): " << job_.error_reason);
+    DLVP_LOG_WARN_LIMITED(name(), "job " << job_.number << " stopped at instruction " << job_.error_index << ": "
+                                         << ifu::error_name(job_.error) << " (ERROR_CODE " << unsigned(job_.error)
+                                         << "): " << job_.error_reason);
   } else {
-    DLVP_LOG_INFO(name(), "job " << job_.number << " done: " << job_.retired << " instructions in " << cycles
-                                 << " cycles");
+    DLVP_LOG_INFO_LIMITED(name(), "job " << job_.number << " done: " << job_.retired << " instructions in " << cycles
+                                         << " cycles");
   }
   job_.active = false;
   set_status_bits(failed ? ifu::kStatusError : ifu::kStatusDone, ifu::kStatusBusy);

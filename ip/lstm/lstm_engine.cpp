@@ -176,8 +176,8 @@ isa::ErrorCode LstmEngine::refuse(const lstm::Verdict& verdict, const isa::Instr
   line << "instruction " << index << " (opcode 0x" << std::hex << unsigned(instruction.header.opcode) << std::dec
        << ") refused with error code " << verdict.code << ": " << verdict.reason;
   // A malformed stream is data gone wrong in DDR, worth a warning; a bad field is the program's.
-  if (verdict.code == isa::kErrBadStream) DLVP_LOG_WARN(name(), line.str());
-  else DLVP_LOG_INFO(name(), line.str());
+  if (verdict.code == isa::kErrBadStream) DLVP_LOG_WARN_LIMITED(name(), line.str());
+  else DLVP_LOG_INFO_LIMITED(name(), line.str());
   return verdict.code;
 }
 
