@@ -1,6 +1,7 @@
 #include "register_bank.h"
 
 #include "log.h"
+#include "range_check.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -65,8 +66,7 @@ const regs::RegDef* RegisterBank::find(const std::string& name) const {
 tlm::tlm_response_status RegisterBank::check(const tlm::tlm_generic_payload& trans, bool debug) const {
   const uint64_t addr = trans.get_address();
   const uint64_t len = trans.get_data_length();
-  if (len == 0 || addr >= entry_of_byte_.size() || len > entry_of_byte_.size() - addr)
-    return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (!range_within(addr, len, 0, entry_of_byte_.size())) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   if (!debug && trans.get_streaming_width() < len) return tlm::TLM_BURST_ERROR_RESPONSE;
   if (!debug && trans.get_byte_enable_ptr() && trans.get_byte_enable_length() == 0)
     return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;

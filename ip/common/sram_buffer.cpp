@@ -84,7 +84,7 @@ sc_core::sc_time SramBuffer::access_time(uint64_t bytes) const {
 }
 
 bool SramBuffer::in_range(uint64_t address, uint64_t length) const {
-  return length != 0 && address < storage_.size() && length <= storage_.size() - address;
+  return range_within(address, length, 0, storage_.size());
 }
 
 sc_core::sc_time SramBuffer::reserve_port(const sc_core::sc_time& arrival, uint64_t bytes) {

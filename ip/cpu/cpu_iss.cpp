@@ -309,9 +309,7 @@ void CpuIss::request_dmi(uint64_t address) {
   const DmiGrant grant = request_dmi_with_accounting(socket, address);
   const tlm::tlm_dmi& dmi = grant.dmi;
   const bool granted = grant.granted;
-  const uint64_t last = platform_.ram_base + ram_size_ - 1;
-  if (!granted || !dmi.is_read_write_allowed() || !dmi.get_dmi_ptr() || dmi.get_start_address() > platform_.ram_base ||
-      dmi.get_end_address() < last) {
+  if (!granted || !dmi.is_read_write_allowed() || !dmi_covers(dmi, platform_.ram_base, ram_size_)) {
     DLVP_LOG_INFO(name(), "no DMI to all of RAM: its loads, stores and fetches go through the bus");
     return;
   }

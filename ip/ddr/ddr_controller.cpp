@@ -3,6 +3,7 @@
 #include "ip/common/config_error.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
+#include "ip/common/range_check.h"
 
 #include <algorithm>
 #include <cmath>
@@ -74,8 +75,7 @@ DdrController::Check DdrController::check(const tlm::tlm_generic_payload& trans)
   const uint64_t length = trans.get_data_length();
   if (length == 0) return {tlm::TLM_BURST_ERROR_RESPONSE, "zero data length"};
   if (!trans.get_data_ptr()) return {tlm::TLM_GENERIC_ERROR_RESPONSE, "no data pointer"};
-  if (address >= storage_.size() || length > storage_.size() - address)
-    return {tlm::TLM_ADDRESS_ERROR_RESPONSE, "outside the DDR"};
+  if (!range_within(address, length, 0, storage_.size())) return {tlm::TLM_ADDRESS_ERROR_RESPONSE, "outside the DDR"};
   if (trans.get_streaming_width() < length) return {tlm::TLM_BURST_ERROR_RESPONSE, "streaming width below length"};
   if (const unsigned char* enables = trans.get_byte_enable_ptr()) {
     const unsigned enable_length = trans.get_byte_enable_length();

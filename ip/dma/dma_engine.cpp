@@ -373,9 +373,11 @@ bool DmaEngine::issue(Channel& c, int space, tlm::tlm_command command, uint64_t 
 }
 
 const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, uint32_t bytes) {
-  const uint64_t last = address + bytes - 1;
+  // Validated descriptors never wrap; the checks stay overflow-safe all the same.
+  if (!range_fits_address_space(address, bytes)) return nullptr;
+  const uint64_t last = address + (bytes - 1);
   for (const LocalDmiRegion& r : local_dmi_)
-    if (address >= r.dmi.get_start_address() && last <= r.dmi.get_end_address()) return &r;
+    if (dmi_covers(r.dmi, address, bytes)) return &r;
   for (const auto& [first, refused_last] : local_dmi_refused_)
     if (address >= first && address <= refused_last) return nullptr;
   // First access to this region: ask for DMI, with the accounting extension so that every byte
@@ -383,8 +385,7 @@ const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, u
   const DmiGrant grant = request_dmi_with_accounting(buffer_socket, address);
   const tlm::tlm_dmi& dmi = grant.dmi;
   const bool granted = grant.granted;
-  if (!granted || !grant.accountant || !dmi.is_read_write_allowed() || address < dmi.get_start_address() ||
-      last > dmi.get_end_address()) {
+  if (!granted || !grant.accountant || !dmi.is_read_write_allowed() || !dmi_covers(dmi, address, bytes)) {
     // The TLM rule: a refusal's range says where asking again is pointless (at least this burst).
     const bool range_covers = granted ? false : dmi.get_start_address() <= address && dmi.get_end_address() >= last;
     local_dmi_refused_.emplace_back(range_covers ? dmi.get_start_address() : address,

@@ -435,9 +435,10 @@ void Ifu::issue_fetch(FetchBurst& burst, uint32_t first) {
   burst.first = first;
   burst.count = std::min(config_.fetch_burst_instructions, job_.instr_count - first);
   const uint64_t bytes = uint64_t{burst.count} * isa::kInstructionBytes;
-  uint64_t address = 0, last = 0;
-  const bool addressable = !__builtin_add_overflow(job_.instr_base, uint64_t{first} * isa::kInstructionBytes, &address) &&
-                           !__builtin_add_overflow(address, bytes - 1, &last);
+  const uint64_t offset = uint64_t{first} * isa::kInstructionBytes;  // below 2^38: no overflow
+  // INSTR_BASE is software's: the burst must not wrap around the address space.
+  const bool addressable = range_fits_address_space(job_.instr_base, offset + bytes);
+  const uint64_t address = job_.instr_base + offset;  // wrapped (and only logged) when not addressable
   sc_time delay = dispatcher_quantum_.get_local_time();  // issued now; the dispatcher does not wait for it
   burst.ok = false;
   if (addressable) {
