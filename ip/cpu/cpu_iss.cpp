@@ -57,12 +57,19 @@ CpuIss::CpuIss(sc_core::sc_module_name name, const CpuConfig& config, const std:
       ledger_(ledger) {
   if (ram_size_ == 0) throw ConfigError(std::string(this->name()) + ": no RAM below 4 GiB for the RV32 CPU");
   elf_.check_fits(platform.ram_base, ram_size_, "DDR");
+  // The words the CPU watches or dumps must lie in RAM: a corrupt symbol is bad input, not a run
+  // that never ends or a signature file of gigabytes.
+  elf_.check_symbol_fits("tohost", 4, 4, platform.ram_base, ram_size_, "DDR");
   hart_ = std::make_unique<rv32::Hart>(hart_config(config, platform.ram_base, ram_size_, clock_, platform.timer_mhz),
                                        static_cast<rv32::Bus&>(*this));
   if (const auto tohost = elf_.symbol("tohost")) hart_->watch_tohost(*tohost);
   if (!config.signature_file.empty()) {
-    if (!elf_.symbol("begin_signature") || !elf_.symbol("end_signature"))
+    const auto begin = elf_.symbol("begin_signature"), end = elf_.symbol("end_signature");
+    if (!begin || !end)
       throw ConfigError(elf_path + ": cpu.signature_file is set, but the program has no begin_signature and end_signature symbols");
+    if (*end < *begin)
+      throw ConfigError(elf_path + ": symbol end_signature at " + hex(*end) + " lies below begin_signature at " + hex(*begin));
+    if (*end > *begin) elf_.check_symbol_fits("begin_signature", *end - *begin, 4, platform.ram_base, ram_size_, "DDR");
     if (!std::ofstream(config.signature_file))
       throw ConfigError("cpu.signature_file: cannot write " + config.signature_file);
   }
