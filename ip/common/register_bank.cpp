@@ -73,8 +73,8 @@ tlm::tlm_response_status RegisterBank::check(const tlm::tlm_generic_payload& tra
   for (uint64_t b = addr; b < addr + len; ++b) {
     const int16_t i = entry_of_byte_[b];
     if (i < 0) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-    if (!debug && trans.is_write() && entries_[i].def.access == regs::Access::RO)
-      return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    // Read-only holds for debuggers too: a debugger cannot make hardware state up.
+    if (trans.is_write() && entries_[i].def.access == regs::Access::RO) return tlm::TLM_COMMAND_ERROR_RESPONSE;
   }
   return tlm::TLM_OK_RESPONSE;
 }
@@ -94,7 +94,7 @@ void RegisterBank::do_read(tlm::tlm_generic_payload& trans, bool run_hooks) {
     const int16_t idx = entry_of_byte_[addr + i];
     Entry& e = entries_[idx];
     uint64_t value = e.def.access == regs::Access::WO ? 0 : e.value;
-    if (run_hooks && e.read_hook) value = e.read_hook(e.value);
+    if (run_hooks && e.read_hook && e.def.access != regs::Access::WO) value = e.read_hook(e.value);
     // Copy the bytes of this register that the access covers (little-endian, as the SoC is).
     for (; i < trans.get_data_length() && entry_of_byte_[addr + i] == idx; ++i) {
       const uint32_t byte_in_reg = static_cast<uint32_t>(addr + i - e.def.offset);
@@ -119,7 +119,7 @@ void RegisterBank::do_write(tlm::tlm_generic_payload& trans, bool run_hooks) {
       mask |= uint64_t{0xff} << shift;
     }
     uint64_t new_value = (old_value & ~mask) | (written & mask);
-    if (run_hooks && e.def.access == regs::Access::W1C) new_value = old_value & ~(written & mask);
+    if (e.def.access == regs::Access::W1C) new_value = old_value & ~(written & mask);
     e.value = new_value;
     if (run_hooks && e.write_hook) e.write_hook(old_value, new_value);
   }
@@ -143,12 +143,13 @@ void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
 }
 
 unsigned int RegisterBank::transport_dbg(tlm::tlm_generic_payload& trans) {
-  if (check(trans, true) != tlm::TLM_OK_RESPONSE) {
-    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  if (const auto status = check(trans, true); status != tlm::TLM_OK_RESPONSE) {
+    trans.set_response_status(status);
     return 0;
   }
-  // Debug reads may use read hooks (live counters have no side effects); debug writes set the
-  // stored value without triggering actions.
+  // Each register's access holds as for b_transport (read-only refused, write-1-to-clear clears,
+  // write-only reads 0). Debug reads may use read hooks (live counters have no side effects);
+  // debug writes change the stored value without triggering actions.
   if (trans.is_read()) do_read(trans, true);
   else if (trans.is_write()) do_write(trans, false);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
