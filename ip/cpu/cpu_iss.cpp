@@ -354,14 +354,13 @@ void CpuIss::end_of_simulation() {
 }
 
 // The words between begin_signature and end_signature, one per line in lowercase hex.
-void CpuIss::dump_signature() const {
+void CpuIss::dump_signature() {
   if (config_.signature_file.empty()) return;
   const uint32_t begin = *elf_.symbol("begin_signature"), end = *elf_.symbol("end_signature");
   std::ofstream out(config_.signature_file);
-  auto* self = const_cast<CpuIss*>(this);  // debug reads change nothing
   for (uint32_t at = begin; at + 4 <= end && at >= begin; at += 4) {
     uint32_t word = 0;
-    if (!self->peek(at, &word, 4)) {
+    if (!peek(at, &word, 4)) {
       DLVP_LOG_ERROR(name(), "signature word at " << hex(at) << " is not readable");
       break;
     }
@@ -369,7 +368,11 @@ void CpuIss::dump_signature() const {
     std::snprintf(line, sizeof line, "%08x\n", word);
     out << line;
   }
-  if (!out) DLVP_LOG_ERROR(name(), "cannot write the signature to " << config_.signature_file);
+  // Checked after a flush: a full disk shows there, not in the buffered writes.
+  if (!out.flush()) {
+    signature_write_failed_ = true;
+    DLVP_LOG_ERROR(name(), "cannot write the signature to " << config_.signature_file);
+  }
 }
 
 // Brings the ledger up to date with the hart's counts: the core and cache energy of every
