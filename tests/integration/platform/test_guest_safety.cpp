@@ -24,8 +24,8 @@ using dlvp::test::run_dlvp;
 const std::string kScenarios = std::string(DLVP_SOURCE_DIR) + "/scenarios/";
 
 // A native app given an address near 2^64 (as a boot argument) must see a bus error or have its
-// driver refuse the package; the host never touches memory for it. `expected` is a part of the
-// console or log that says which.
+// driver refuse the package (either ends the run with a non-zero code); the host never touches
+// memory for it.
 void expect_no_crash_with_wild_argument(const std::string& scenario, const std::string& set, const std::string& name) {
   const auto dir = out_dir(name);
   const auto r = run_dlvp("run " + kScenarios + scenario + " --set '" + set + "' --set software.args[3]=3 --out " + dir);
