@@ -27,7 +27,8 @@ unsigned long error_count();
 
 // The mirror file could not be opened or a line could not be written to it (disk full): the run
 // must end with the output-write-failure status. Flushes the mirror first, so a failure still
-// buffered is seen too. `mirror_write_failures()` counts the lines lost (at least 1 when failed).
+// buffered is seen too. `mirror_write_failures()` counts the lines refused once the stream had
+// failed (at least 1 when failed; lines lost inside the failing buffer are not told apart).
 bool mirror_failed();
 unsigned long mirror_write_failures();
 
