@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "ip/common/log.h"
 #include "platform/layer_report.h"
 
 #include <cmath>
@@ -37,6 +38,11 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
               {"software_exited", outcome.software_exited},
               {"exit_code", outcome.exit_code}};
   r["software"] = {{"console", outcome.console}};
+  // Lines guest-triggerable log sites left out (ip/common/log.h, DLVP_LOG_*_LIMITED), by site.
+  nlohmann::json suppressed_sites = nlohmann::json::object();
+  for (const auto& [site, count] : log::suppressed_by_site()) suppressed_sites[site] = count;
+  r["log"] = {{"warnings", log::warning_count()}, {"errors", log::error_count()},
+              {"suppressed", log::suppressed_count()}, {"suppressed_by_site", std::move(suppressed_sites)}};
 
   auto& mods = r["modules"];
   for (const Reportable* m : modules) {
@@ -123,6 +129,11 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
     }
   }
   print_engine_layers(os, r);
+  if (r.contains("log") && number_or(r["log"], "suppressed") > 0) {
+    std::snprintf(line, sizeof line, "log              %.0f repeated lines suppressed (report.json: log.suppressed_by_site)\n",
+                  number_or(r["log"], "suppressed"));
+    os << line;
+  }
   const auto& e = r["energy"];
   const std::string unit = e["unit"];
   os << "energy (" << e["technology_table"].get<std::string>() << ")  total " << format_energy(e["total"], unit) << "\n";

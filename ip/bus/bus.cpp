@@ -197,12 +197,12 @@ void Bus::reject(int port, tlm::tlm_generic_payload& trans, sc_time& delay) {
   const char* what = trans.is_write() ? "write" : trans.is_read() ? "read" : "access";
   size_t index = 0;
   if (const MemoryMap::Region* first = map_.decode(address, 1, index)) {
-    DLVP_LOG_WARN(name(), initiator_name(port) << ": " << what << " of " << trans.get_data_length()
-                              << " bytes at 0x" << std::hex << address << " crosses the end of region '"
-                              << first->name << "' (last address 0x" << first->last() << "): address error");
+    DLVP_LOG_WARN_LIMITED(name(), initiator_name(port) << ": " << what << " of " << trans.get_data_length()
+                                      << " bytes at 0x" << std::hex << address << " crosses the end of region '"
+                                      << first->name << "' (last address 0x" << first->last() << "): address error");
   } else {
-    DLVP_LOG_WARN(name(), initiator_name(port) << ": " << what << " of " << trans.get_data_length()
-                              << " bytes at unmapped address 0x" << std::hex << address << ": address error");
+    DLVP_LOG_WARN_LIMITED(name(), initiator_name(port) << ": " << what << " of " << trans.get_data_length()
+                                      << " bytes at unmapped address 0x" << std::hex << address << ": address error");
   }
 }
 

@@ -20,7 +20,7 @@ size_t MemoryMap::add(std::string name, uint64_t base, uint64_t size) {
   std::ostringstream where;
   where << origin_ << ": region '" << name << "' at 0x" << std::hex << base;
   if (size == 0) throw ConfigError(where.str() + " has size 0");
-  if (size - 1 > std::numeric_limits<uint64_t>::max() - base) {
+  if (!range_fits_address_space(base, size)) {
     where << " with size 0x" << size << " extends past the end of the 64-bit address space";
     throw ConfigError(where.str());
   }

@@ -2,6 +2,8 @@
 // from the scenario. A region's index is the bus initiator port its target is bound to. The map is
 // plain data and knows nothing of SystemC; the bus decodes every transaction through it.
 #pragma once
+#include "ip/common/range_check.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,8 +22,7 @@ class MemoryMap {
     uint64_t last() const { return base + (size - 1); }
     // True when [address, address + length) lies entirely inside; length 0 touches `address` only.
     bool covers(uint64_t address, uint64_t length) const {
-      if (address < base || address - base > size - 1) return false;
-      return length == 0 || length - 1 <= last() - address;
+      return range_within_last(address, length == 0 ? 1 : length, base, last());
     }
   };
 

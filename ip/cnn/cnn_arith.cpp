@@ -6,6 +6,7 @@
 #include "ip/cnn/conv_kernel.h"
 #include "ip/cnn/output_kernel.h"
 #include "ip/cnn/parallel_kernel.h"
+#include "ip/common/range_check.h"
 
 #include <algorithm>
 #include <cstring>
@@ -39,9 +40,9 @@ struct AccRange {
 
 // ---- checks ---------------------------------------------------------------------------------
 
-// A byte range [offset, offset + bytes) inside a buffer; 64-bit so nothing wraps.
+// A byte range [offset, offset + bytes) inside a buffer (the fields are checked non-zero first).
 bool fits(const BufferSet& b, isa::Buffer buf, uint64_t offset, uint64_t bytes) {
-  return offset <= b.size[buf] && bytes <= b.size[buf] - offset;
+  return range_within(offset, bytes, 0, b.size[buf]);
 }
 
 bool output_shift_ok(int shift) { return shift >= -31 && shift <= 31; }

@@ -117,8 +117,8 @@ isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t 
   if (code != isa::kErrNone) {
     ++rejected_;
     ++pmu_.errors;
-    DLVP_LOG_INFO(name(), "instruction " << index << " (opcode 0x" << std::hex << unsigned(opcode) << std::dec
-                                         << ") rejected with error code " << code);
+    DLVP_LOG_INFO_LIMITED(name(), "instruction " << index << " (opcode 0x" << std::hex << unsigned(opcode) << std::dec
+                                                 << ") rejected with error code " << code);
     return code;
   }
   cnn::execute(instruction, set, arith_);
@@ -133,9 +133,9 @@ isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t 
 void CnnEngine::record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
                        const cnn::InstructionTiming& t, const sc_time& start, const sc_time& end) {
   const uint32_t tag = instruction.header.tag;
-  records_.push_back(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
-  LayerStats& layer = layers_[tag];
-  layer.tag = tag;
+  records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
+  auto& [layer_key, layer] = bounded_entry(layers_, tag, kMaxLayerTags, kOverflowLayer);
+  layer.tag = layer_key;
   layer.ledger_tag = ledger_tag;
   ++layer.instructions;
   layer.timing += t;
@@ -233,6 +233,7 @@ void CnnEngine::report(nlohmann::json& out, double /*elapsed_ns*/) const {
   out["peak_GOPS"] = timing_.peak_gops();
   out["instructions"] = instructions_;
   out["rejected_instructions"] = rejected_;
+  out["instruction_records_not_kept"] = records_.not_kept();
   for (size_t i = 0; i < opcode_counts_.size(); ++i) out["instructions_by_opcode"][kOpcodeNames[i]] = opcode_counts_[i];
   timing_report(out, totals_, timing_.multipliers(), config_.clock_mhz);
   out["achieved_GOPS_busy"] = achieved_gops_busy();

@@ -7,6 +7,7 @@
 #include "ip/cnn/cnn_config.h"
 #include "ip/cnn/cnn_timing.h"
 
+#include "ip/common/bounded_records.h"
 #include "ip/common/engine_base.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/reportable.h"
@@ -53,7 +54,9 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
     sc_core::sc_time start, end;
     cnn::InstructionTiming timing;  // cycles, busy/stall split, MACs, utilization
   };
-  const std::vector<InstructionRecord>& instruction_records() const { return records_; }
+  // The first EngineBase::kKeptInstructionRecords executed instructions; the rest are counted.
+  const std::vector<InstructionRecord>& instruction_records() const { return records_.kept(); }
+  uint64_t instruction_records_not_kept() const { return records_.not_kept(); }
 
   struct LayerStats {
     uint32_t tag = 0;
@@ -61,6 +64,7 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
     uint64_t instructions = 0;
     cnn::InstructionTiming timing;  // summed over the layer's instructions
   };
+  // By layer tag; at most kMaxLayerTags of them (energy_tag.h), later new tags under kOverflowLayer.
   const std::map<uint32_t, LayerStats>& layer_stats() const { return layers_; }
   const cnn::InstructionTiming& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
@@ -98,7 +102,7 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   cnn::ArithConfig arith_;
   Counters counters_{};
 
-  std::vector<InstructionRecord> records_;
+  BoundedRecords<InstructionRecord> records_{kKeptInstructionRecords};
   std::map<uint32_t, LayerStats> layers_;
   cnn::InstructionTiming totals_;
   std::array<uint64_t, 4> opcode_counts_{};  // CONV, FC, POOL, ELTWISE

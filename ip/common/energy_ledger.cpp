@@ -45,6 +45,11 @@ TagId EnergyLedger::define_tag(const std::string& name) {
   return tag;
 }
 
+std::optional<TagId> EnergyLedger::find_tag(const std::string& name) const {
+  const auto it = tag_ids_.find(name);
+  return it != tag_ids_.end() ? std::optional<TagId>(it->second) : std::nullopt;
+}
+
 TagId EnergyLedger::tag_named(const std::string& name) {
   const auto it = tag_ids_.find(name);
   return it != tag_ids_.end() ? it->second : define_tag(name);

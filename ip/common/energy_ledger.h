@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -73,6 +74,8 @@ class EnergyLedger {
   // defined under it) or defines it, so modules that never see each other agree on a tag by name.
   TagId define_tag(const std::string& name);
   TagId tag_named(const std::string& name);
+  // The tag of that name, if one is defined (defines none).
+  std::optional<TagId> find_tag(const std::string& name) const;
   void set_tag(TagId tag) { tag_ = tag; }
   TagId tag() const { return tag_; }
   // The tag a transaction carries, or the current tag when it carries none (kUntagged): what

@@ -34,9 +34,20 @@ inline TagId energy_tag_of(const tlm::tlm_generic_payload& trans, const EnergyLe
   return ledger.tag_or_current(extension ? extension->tag : kUntagged);
 }
 
-// The ledger tag of layer `layer` (isa Header.tag): "layer<layer>". The IFU (for the DMA traffic
-// of LOAD/STORE) and the compute engines resolve it through here, so they share one tag.
+// A program picks its layer numbers (isa Header.tag): past kMaxLayerTags distinct ones, layers not
+// seen before are all counted as layer kOverflowLayer, so that no program grows the ledger (a row
+// of counts per tag), the engines' per-layer statistics or the reports without bound.
+constexpr size_t kMaxLayerTags = 4096;
+constexpr uint32_t kOverflowLayer = 0xFFFFFFFF;
+
+// The ledger tag of layer `layer`: "layer<layer>". The IFU (for the DMA traffic of LOAD/STORE) and
+// the compute engines resolve it through here, so they share one tag.
 inline std::string layer_tag_name(uint32_t layer) { return "layer" + std::to_string(layer); }
-inline TagId layer_tag(EnergyLedger& ledger, uint32_t layer) { return ledger.tag_named(layer_tag_name(layer)); }
+inline TagId layer_tag(EnergyLedger& ledger, uint32_t layer) {
+  const std::string name = layer_tag_name(layer);
+  if (const auto known = ledger.find_tag(name)) return *known;
+  const size_t named = ledger.tag_count() - 1;  // all but "untagged"
+  return ledger.tag_named(named < kMaxLayerTags ? name : layer_tag_name(kOverflowLayer));
+}
 
 }  // namespace dlvp

@@ -22,6 +22,10 @@ namespace dlvp {
 
 class EngineBase : public sc_core::sc_module {
  public:
+  // Executed instructions each engine keeps a record of (the rest are counted): a program running
+  // for hours must not grow the simulator's memory.
+  static constexpr uint64_t kKeptInstructionRecords = uint64_t{1} << 16;
+
   tlm_utils::simple_target_socket<EngineBase> reg_socket;  // the register window
 
   RegisterBank& registers() { return bank_; }

@@ -2,6 +2,7 @@
 
 #include <systemc>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -12,7 +13,32 @@ namespace dlvp::log {
 namespace {
 
 std::unique_ptr<std::ofstream> g_mirror;
-std::atomic<unsigned long> g_warnings{0}, g_errors{0};
+bool g_mirror_failed = false;
+unsigned long g_mirror_lost_lines = 0;
+std::atomic<unsigned long> g_warnings{0}, g_errors{0}, g_suppressed{0};
+std::vector<const LimitedSite*> g_suppressing_sites;  // in the order they began to suppress
+
+void mirror(const std::string& line) {
+  if (!g_mirror) return;
+  if (*g_mirror) *g_mirror << line << '\n';
+  if (!*g_mirror) {  // disk full, or a stream that never opened: the line is lost
+    g_mirror_failed = true;
+    ++g_mirror_lost_lines;
+  }
+}
+
+// The source tree's root as this file was compiled ("/.../ip/common/log.cpp" minus the suffix),
+// stripped from call sites so that they read "ip/bus/bus.cpp:200".
+std::string relative_to_tree(const char* path) {
+  static const std::string root = [] {
+    const std::string self = __FILE__, suffix = "ip/common/log.cpp";
+    return self.size() >= suffix.size() && self.compare(self.size() - suffix.size(), suffix.size(), suffix) == 0
+               ? self.substr(0, self.size() - suffix.size())
+               : std::string();
+  }();
+  const std::string p = path;
+  return !root.empty() && p.compare(0, root.size(), root) == 0 ? p.substr(root.size()) : p;
+}
 
 const char* level_name(sc_core::sc_severity severity, int verbosity) {
   switch (severity) {
@@ -40,7 +66,7 @@ void handler(const sc_core::sc_report& report, const sc_core::sc_actions& action
     else if (type.rfind("dlvp:", 0) == 0) line += type.substr(5) + ": " + report.get_msg();
     else line += type + ": " + report.get_msg();
     std::cerr << line << '\n';
-    if (g_mirror) *g_mirror << line << '\n';
+    mirror(line);
   }
   if (report.get_severity() == sc_core::SC_WARNING) ++g_warnings;
   if (report.get_severity() >= sc_core::SC_ERROR) ++g_errors;
@@ -67,11 +93,50 @@ void install_report_handler(const std::string& mirror_path) {
   sc_core::sc_report_handler::set_verbosity_level(sc_core::SC_DEBUG);
   // Guest-caused problems are warnings; they must never stop the simulation.
   sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DISPLAY);
-  if (!mirror_path.empty()) g_mirror = std::make_unique<std::ofstream>(mirror_path);
+  g_mirror.reset();
+  g_mirror_failed = false;
+  g_mirror_lost_lines = 0;
+  if (!mirror_path.empty()) {
+    g_mirror = std::make_unique<std::ofstream>(mirror_path);
+    if (!*g_mirror) g_mirror_failed = true;
+  }
 }
 
 unsigned long warning_count() { return g_warnings; }
 unsigned long error_count() { return g_errors; }
+
+bool mirror_failed() {
+  if (g_mirror && *g_mirror && !g_mirror->flush()) g_mirror_failed = true;
+  return g_mirror_failed;
+}
+
+unsigned long mirror_write_failures() {
+  mirror_failed();
+  return std::max<unsigned long>(g_mirror_lost_lines, g_mirror_failed ? 1 : 0);
+}
+
+void LimitedSite::show(Level level, const std::string& who, const std::string& message) {
+  ++shown_;
+  log::emit(level, who, message);
+}
+
+void LimitedSite::suppress(Level level, const std::string& who) {
+  ++g_suppressed;
+  if (suppressed_++ > 0) return;
+  g_suppressing_sites.push_back(this);
+  log::emit(level, who, "further lines from " + where() + " are suppressed (" + std::to_string(kLinesPerSite) +
+                            " shown); report.json counts them in log.suppressed");
+}
+
+std::string LimitedSite::where() const { return relative_to_tree(where_); }
+
+unsigned long suppressed_count() { return g_suppressed; }
+
+std::vector<std::pair<std::string, unsigned long>> suppressed_by_site() {
+  std::vector<std::pair<std::string, unsigned long>> sites;
+  for (const LimitedSite* site : g_suppressing_sites) sites.emplace_back(site->where(), site->suppressed());
+  return sites;
+}
 
 void emit(Level level, const std::string& who, const std::string& message) {
   const std::string type = (level == Level::error ? "dlvp-error:" : "dlvp:") + who;

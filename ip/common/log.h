@@ -3,6 +3,8 @@
 #pragma once
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dlvp::log {
 
@@ -23,7 +25,42 @@ void install_report_handler(const std::string& mirror_path = "");
 unsigned long warning_count();
 unsigned long error_count();
 
+// The mirror file could not be opened or a line could not be written to it (disk full): the run
+// must end with the output-write-failure status. Flushes the mirror first, so a failure still
+// buffered is seen too. `mirror_write_failures()` counts the lines refused once the stream had
+// failed (at least 1 when failed; lines lost inside the failing buffer are not told apart).
+bool mirror_failed();
+unsigned long mirror_write_failures();
+
 void emit(Level level, const std::string& who, const std::string& message);
+
+// Rate limiting of guest-triggerable lines (DLVP_LOG_*_LIMITED): each call site prints its first
+// kLinesPerSite lines, then one line saying that it is suppressing further ones, then only counts.
+// A guest looping on a faulting access thus writes a bounded log whatever the run's length.
+constexpr unsigned long kLinesPerSite = 20;
+
+class LimitedSite {
+ public:
+  // `where` is "file:line" of the call site (a string literal: the site is static).
+  explicit LimitedSite(const char* where) : where_(where) {}
+  // True while the site is under its limit: the caller formats the line and calls show().
+  bool shows_next() const { return shown_ < kLinesPerSite; }
+  void show(Level level, const std::string& who, const std::string& message);
+  // A line past the limit: counted; the first one is replaced by a notice naming the site.
+  void suppress(Level level, const std::string& who);
+  // The call site, relative to the source tree ("ip/bus/bus.cpp:200").
+  std::string where() const;
+  unsigned long suppressed() const { return suppressed_; }
+
+ private:
+  const char* where_;
+  unsigned long shown_ = 0, suppressed_ = 0;
+};
+
+// Lines suppressed so far by all sites, and per site ("file:line" -> count, sites that suppressed
+// at least one line, in the order they began to).
+unsigned long suppressed_count();
+std::vector<std::pair<std::string, unsigned long>> suppressed_by_site();
 
 }  // namespace dlvp::log
 
@@ -36,7 +73,29 @@ void emit(Level level, const std::string& who, const std::string& message);
     }                                                               \
   } while (0)
 
+// Like DLVP_LOG, limited to log::kLinesPerSite lines from this call site (see LimitedSite). For
+// every line a guest or an input can trigger repeatedly; once the site is quiet, a call costs a
+// comparison and a counter increment.
+#define DLVP_LOG_LIMITED(level, who, expr)                                                    \
+  do {                                                                                        \
+    if (static_cast<int>(level) <= static_cast<int>(::dlvp::log::threshold())) {              \
+      static ::dlvp::log::LimitedSite dlvp_log_site_(__FILE__ ":" DLVP_LOG_STRINGIZE(__LINE__)); \
+      if (dlvp_log_site_.shows_next()) {                                                      \
+        std::ostringstream dlvp_log_os_;                                                      \
+        dlvp_log_os_ << expr;                                                                 \
+        dlvp_log_site_.show(level, who, dlvp_log_os_.str());                                  \
+      } else {                                                                                \
+        dlvp_log_site_.suppress(level, who);                                                  \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+#define DLVP_LOG_STRINGIZE(x) DLVP_LOG_STRINGIZE_(x)
+#define DLVP_LOG_STRINGIZE_(x) #x
+
 #define DLVP_LOG_ERROR(who, expr) DLVP_LOG(::dlvp::log::Level::error, who, expr)
 #define DLVP_LOG_WARN(who, expr) DLVP_LOG(::dlvp::log::Level::warn, who, expr)
 #define DLVP_LOG_INFO(who, expr) DLVP_LOG(::dlvp::log::Level::info, who, expr)
 #define DLVP_LOG_DEBUG(who, expr) DLVP_LOG(::dlvp::log::Level::debug, who, expr)
+#define DLVP_LOG_ERROR_LIMITED(who, expr) DLVP_LOG_LIMITED(::dlvp::log::Level::error, who, expr)
+#define DLVP_LOG_WARN_LIMITED(who, expr) DLVP_LOG_LIMITED(::dlvp::log::Level::warn, who, expr)
+#define DLVP_LOG_INFO_LIMITED(who, expr) DLVP_LOG_LIMITED(::dlvp::log::Level::info, who, expr)

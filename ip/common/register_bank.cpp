@@ -1,6 +1,7 @@
 #include "register_bank.h"
 
 #include "log.h"
+#include "range_check.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -65,16 +66,15 @@ const regs::RegDef* RegisterBank::find(const std::string& name) const {
 tlm::tlm_response_status RegisterBank::check(const tlm::tlm_generic_payload& trans, bool debug) const {
   const uint64_t addr = trans.get_address();
   const uint64_t len = trans.get_data_length();
-  if (len == 0 || addr >= entry_of_byte_.size() || len > entry_of_byte_.size() - addr)
-    return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (!range_within(addr, len, 0, entry_of_byte_.size())) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   if (!debug && trans.get_streaming_width() < len) return tlm::TLM_BURST_ERROR_RESPONSE;
   if (!debug && trans.get_byte_enable_ptr() && trans.get_byte_enable_length() == 0)
     return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
   for (uint64_t b = addr; b < addr + len; ++b) {
     const int16_t i = entry_of_byte_[b];
     if (i < 0) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-    if (!debug && trans.is_write() && entries_[i].def.access == regs::Access::RO)
-      return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    // Read-only holds for debuggers too: a debugger cannot make hardware state up.
+    if (trans.is_write() && entries_[i].def.access == regs::Access::RO) return tlm::TLM_COMMAND_ERROR_RESPONSE;
   }
   return tlm::TLM_OK_RESPONSE;
 }
@@ -94,7 +94,7 @@ void RegisterBank::do_read(tlm::tlm_generic_payload& trans, bool run_hooks) {
     const int16_t idx = entry_of_byte_[addr + i];
     Entry& e = entries_[idx];
     uint64_t value = e.def.access == regs::Access::WO ? 0 : e.value;
-    if (run_hooks && e.read_hook) value = e.read_hook(e.value);
+    if (run_hooks && e.read_hook && e.def.access != regs::Access::WO) value = e.read_hook(e.value);
     // Copy the bytes of this register that the access covers (little-endian, as the SoC is).
     for (; i < trans.get_data_length() && entry_of_byte_[addr + i] == idx; ++i) {
       const uint32_t byte_in_reg = static_cast<uint32_t>(addr + i - e.def.offset);
@@ -119,7 +119,7 @@ void RegisterBank::do_write(tlm::tlm_generic_payload& trans, bool run_hooks) {
       mask |= uint64_t{0xff} << shift;
     }
     uint64_t new_value = (old_value & ~mask) | (written & mask);
-    if (run_hooks && e.def.access == regs::Access::W1C) new_value = old_value & ~(written & mask);
+    if (e.def.access == regs::Access::W1C) new_value = old_value & ~(written & mask);
     e.value = new_value;
     if (run_hooks && e.write_hook) e.write_hook(old_value, new_value);
   }
@@ -129,11 +129,11 @@ void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
   const auto status = check(trans, false);
   trans.set_dmi_allowed(false);
   if (status != tlm::TLM_OK_RESPONSE) {
-    DLVP_LOG_WARN(owner_, (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
-                      << " B at register offset 0x" << std::hex << trans.get_address()
-                      << " refused: " << (status == tlm::TLM_ADDRESS_ERROR_RESPONSE   ? "unmapped register"
-                          : status == tlm::TLM_COMMAND_ERROR_RESPONSE ? "read-only register"
-                                                                      : "malformed access"));
+    DLVP_LOG_WARN_LIMITED(owner_, (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
+                              << " B at register offset 0x" << std::hex << trans.get_address()
+                              << " refused: " << (status == tlm::TLM_ADDRESS_ERROR_RESPONSE   ? "unmapped register"
+                                  : status == tlm::TLM_COMMAND_ERROR_RESPONSE ? "read-only register"
+                                                                              : "malformed access"));
     trans.set_response_status(status);
     return;
   }
@@ -143,12 +143,13 @@ void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
 }
 
 unsigned int RegisterBank::transport_dbg(tlm::tlm_generic_payload& trans) {
-  if (check(trans, true) != tlm::TLM_OK_RESPONSE) {
-    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  if (const auto status = check(trans, true); status != tlm::TLM_OK_RESPONSE) {
+    trans.set_response_status(status);
     return 0;
   }
-  // Debug reads may use read hooks (live counters have no side effects); debug writes set the
-  // stored value without triggering actions.
+  // Each register's access holds as for b_transport (read-only refused, write-1-to-clear clears,
+  // write-only reads 0). Debug reads may use read hooks (live counters have no side effects);
+  // debug writes change the stored value without triggering actions.
   if (trans.is_read()) do_read(trans, true);
   else if (trans.is_write()) do_write(trans, false);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);

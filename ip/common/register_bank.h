@@ -3,7 +3,9 @@
 // Registers come from a RegDef table (see regdef.h); the model attaches read/write hooks by name.
 // The bank answers any TLM access inside its window: partial and misaligned accesses touch just
 // the bytes they cover, byte enables are honoured, and unmapped bytes, writes to read-only
-// registers or streaming bursts get TLM error responses (nothing is modified then).
+// registers or streaming bursts get TLM error responses (nothing is modified then). The debug
+// transport honours the same access rules (a debugger's write to a read-only register is refused:
+// 0 bytes, TLM_COMMAND_ERROR_RESPONSE) but runs no write hooks.
 #pragma once
 #include "regdef.h"
 

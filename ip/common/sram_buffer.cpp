@@ -84,7 +84,7 @@ sc_core::sc_time SramBuffer::access_time(uint64_t bytes) const {
 }
 
 bool SramBuffer::in_range(uint64_t address, uint64_t length) const {
-  return length != 0 && address < storage_.size() && length <= storage_.size() - address;
+  return range_within(address, length, 0, storage_.size());
 }
 
 sc_core::sc_time SramBuffer::reserve_port(const sc_core::sc_time& arrival, uint64_t bytes) {
@@ -122,9 +122,9 @@ void SramBuffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& 
   const uint64_t address = trans.get_address();
   const unsigned length = trans.get_data_length();
   if (!in_range(address, length)) {
-    DLVP_LOG_WARN(name(), (trans.is_write() ? "write" : "read") << " of " << length << " B at 0x" << std::hex
-                                                                 << address << " is outside the " << std::dec
-                                                                 << storage_.size() << " B array");
+    DLVP_LOG_WARN_LIMITED(name(), (trans.is_write() ? "write" : "read") << " of " << length << " B at 0x" << std::hex
+                                                                         << address << " is outside the " << std::dec
+                                                                         << storage_.size() << " B array");
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }

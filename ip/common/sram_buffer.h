@@ -11,6 +11,7 @@
 #pragma once
 #include "energy_ledger.h"
 #include "params.h"
+#include "range_check.h"
 #include "reportable.h"
 #include "tlm_util.h"
 

@@ -1,6 +1,7 @@
 // Small TLM helpers shared by all IP: clock domains, payload setup, the DMI accounting extension.
 #pragma once
 #include "energy_ledger.h"
+#include "range_check.h"
 
 #include <systemc>
 #include <tlm>
@@ -37,6 +38,12 @@ inline void setup_payload(tlm::tlm_generic_payload& trans, tlm::tlm_command comm
   trans.set_byte_enable_length(0);
   trans.set_dmi_allowed(false);
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+}
+
+// True when the DMI region `dmi` holds all `length` bytes from `address` (overflow-safe: an address
+// and length from a guest may be anything). Initiators check this before touching the pointer.
+inline bool dmi_covers(const tlm::tlm_dmi& dmi, uint64_t address, uint64_t length) {
+  return range_within_last(address, length, dmi.get_start_address(), dmi.get_end_address());
 }
 
 // Initiators that move data through a DMI pointer report what they moved, so the target's
@@ -91,7 +98,9 @@ DmiGrant request_dmi_with_accounting(Socket& socket, uint64_t address) {
   DmiAccountingExtension accounting;
   request.set_extension(&accounting);
   DmiGrant grant;
-  grant.granted = socket->get_direct_mem_ptr(request, grant.dmi);
+  // A grant without a pointer or with an inverted range is of no use (and unsafe): treated as refused.
+  grant.granted = socket->get_direct_mem_ptr(request, grant.dmi) && grant.dmi.get_dmi_ptr() &&
+                  grant.dmi.get_start_address() <= grant.dmi.get_end_address();
   request.clear_extension(&accounting);
   grant.accountant = accounting.accountant;
   grant.accountant_offset = accounting.address_offset;

@@ -57,12 +57,19 @@ CpuIss::CpuIss(sc_core::sc_module_name name, const CpuConfig& config, const std:
       ledger_(ledger) {
   if (ram_size_ == 0) throw ConfigError(std::string(this->name()) + ": no RAM below 4 GiB for the RV32 CPU");
   elf_.check_fits(platform.ram_base, ram_size_, "DDR");
+  // The words the CPU watches or dumps must lie in RAM: a corrupt symbol is bad input, not a run
+  // that never ends or a signature file of gigabytes.
+  elf_.check_symbol_fits("tohost", 4, 4, platform.ram_base, ram_size_, "DDR");
   hart_ = std::make_unique<rv32::Hart>(hart_config(config, platform.ram_base, ram_size_, clock_, platform.timer_mhz),
                                        static_cast<rv32::Bus&>(*this));
   if (const auto tohost = elf_.symbol("tohost")) hart_->watch_tohost(*tohost);
   if (!config.signature_file.empty()) {
-    if (!elf_.symbol("begin_signature") || !elf_.symbol("end_signature"))
+    const auto begin = elf_.symbol("begin_signature"), end = elf_.symbol("end_signature");
+    if (!begin || !end)
       throw ConfigError(elf_path + ": cpu.signature_file is set, but the program has no begin_signature and end_signature symbols");
+    if (*end < *begin)
+      throw ConfigError(elf_path + ": symbol end_signature at " + hex(*end) + " lies below begin_signature at " + hex(*begin));
+    if (*end > *begin) elf_.check_symbol_fits("begin_signature", *end - *begin, 4, platform.ram_base, ram_size_, "DDR");
     if (!std::ofstream(config.signature_file))
       throw ConfigError("cpu.signature_file: cannot write " + config.signature_file);
   }
@@ -270,11 +277,10 @@ bool CpuIss::transport(tlm::tlm_command command, uint32_t address, void* data, u
   else ++stats_.ram_bus_accesses;
   if (!ok) {
     // A runaway program may fault millions of times: the first ones are logged, all are counted.
-    if (++stats_.bus_errors <= kLoggedBusErrors)
-      DLVP_LOG_WARN(name(), "bus error (" << trans_.get_response_string() << ") on a "
-                                          << (command == tlm::TLM_READ_COMMAND ? "load" : "store") << " at " << hex(address)
-                                          << ", pc " << hex(hart_->pc()) << ": access fault trap"
-                                          << (stats_.bus_errors == kLoggedBusErrors ? " (further bus errors are only counted)" : ""));
+    ++stats_.bus_errors;
+    DLVP_LOG_WARN_LIMITED(name(), "bus error (" << trans_.get_response_string() << ") on a "
+                                                << (command == tlm::TLM_READ_COMMAND ? "load" : "store") << " at "
+                                                << hex(address) << ", pc " << hex(hart_->pc()) << ": access fault trap");
   } else if (config_.dmi && !hart_->has_ram_pointer() && !device && trans_.is_dmi_allowed()) {
     request_dmi(address);
   }
@@ -310,9 +316,7 @@ void CpuIss::request_dmi(uint64_t address) {
   const DmiGrant grant = request_dmi_with_accounting(socket, address);
   const tlm::tlm_dmi& dmi = grant.dmi;
   const bool granted = grant.granted;
-  const uint64_t last = platform_.ram_base + ram_size_ - 1;
-  if (!granted || !dmi.is_read_write_allowed() || !dmi.get_dmi_ptr() || dmi.get_start_address() > platform_.ram_base ||
-      dmi.get_end_address() < last) {
+  if (!granted || !dmi.is_read_write_allowed() || !dmi_covers(dmi, platform_.ram_base, ram_size_)) {
     DLVP_LOG_INFO(name(), "no DMI to all of RAM: its loads, stores and fetches go through the bus");
     return;
   }
@@ -350,14 +354,13 @@ void CpuIss::end_of_simulation() {
 }
 
 // The words between begin_signature and end_signature, one per line in lowercase hex.
-void CpuIss::dump_signature() const {
+void CpuIss::dump_signature() {
   if (config_.signature_file.empty()) return;
   const uint32_t begin = *elf_.symbol("begin_signature"), end = *elf_.symbol("end_signature");
   std::ofstream out(config_.signature_file);
-  auto* self = const_cast<CpuIss*>(this);  // debug reads change nothing
   for (uint32_t at = begin; at + 4 <= end && at >= begin; at += 4) {
     uint32_t word = 0;
-    if (!self->peek(at, &word, 4)) {
+    if (!peek(at, &word, 4)) {
       DLVP_LOG_ERROR(name(), "signature word at " << hex(at) << " is not readable");
       break;
     }
@@ -365,7 +368,11 @@ void CpuIss::dump_signature() const {
     std::snprintf(line, sizeof line, "%08x\n", word);
     out << line;
   }
-  if (!out) DLVP_LOG_ERROR(name(), "cannot write the signature to " << config_.signature_file);
+  // Checked after a flush: a full disk shows there, not in the buffered writes.
+  if (!out.flush()) {
+    signature_write_failed_ = true;
+    DLVP_LOG_ERROR(name(), "cannot write the signature to " << config_.signature_file);
+  }
 }
 
 // Brings the ledger up to date with the hart's counts: the core and cache energy of every

@@ -41,7 +41,6 @@ class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
   static constexpr uint32_t kExitKilled = 0x89;
   // Under gdb, the CPU looks for Ctrl-C every this many quanta (about 1 ms of wall time).
   static constexpr uint32_t kGdbPollQuanta = 256;
-  static constexpr uint64_t kLoggedBusErrors = 10;
 
   // The platform around the CPU.
   struct Platform {
@@ -64,6 +63,9 @@ class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
   const ElfImage& program() const { return elf_; }
   // tohost value when the program wrote one (1 = pass, else failing test << 1 | 1).
   std::optional<uint32_t> tohost() const { return tohost_; }
+  // The signature file (cpu.signature_file) could not be written: the run must end with the
+  // output-write-failure status.
+  bool signature_write_failed() const { return signature_write_failed_; }
 
   void report(nlohmann::json& out, double elapsed_ns) const override;
 
@@ -104,7 +106,7 @@ class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
 
   // End of the run.
   void end_run(uint32_t status);
-  void dump_signature() const;
+  void dump_signature();
   void flush_energy();
 
   CpuConfig config_;
@@ -127,6 +129,7 @@ class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
   std::optional<uint32_t> exit_status_;  // written to the exit register (by the program or end_run)
   std::unique_ptr<gdb::GdbServer> gdb_;
   std::optional<uint32_t> tohost_;
+  bool signature_write_failed_ = false;
   std::string halt_reason_;
 
   struct Counters {

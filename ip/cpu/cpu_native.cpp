@@ -40,6 +40,14 @@ dlvp_access_status CpuNative::access(tlm::tlm_command command, uint64_t address,
   if (command == tlm::TLM_READ_COMMAND) ++stats_.reads, stats_.bytes_read += length;
   else ++stats_.writes, stats_.bytes_written += length;
 
+  if (length != 0 && !range_fits_address_space(address, length)) {
+    // Chunks past 2^64 would wrap to address 0: refuse the whole access, as the bus would.
+    ++stats_.bus_errors;
+    DLVP_LOG_WARN_LIMITED(name(), "software " << (command == tlm::TLM_READ_COMMAND ? "read" : "write") << " of "
+                                              << length << " bytes at 0x" << std::hex << address
+                                              << " wraps around the 64-bit address space: address error");
+    return -static_cast<int>(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  }
   if (config_.dmi && try_dmi(command, address, data, length)) return 0;
   // Bus transactions of at most max_burst_bytes; a register access is one transaction.
   for (size_t done = 0; done < length;) {
@@ -50,9 +58,9 @@ dlvp_access_status CpuNative::access(tlm::tlm_command command, uint64_t address,
     quantum_.set(delay);
     if (trans_.is_response_error()) {
       ++stats_.bus_errors;
-      DLVP_LOG_WARN(name(), "bus error (" << trans_.get_response_string() << ") on software "
-                                          << (command == tlm::TLM_READ_COMMAND ? "read" : "write") << " at 0x"
-                                          << std::hex << address + done);
+      DLVP_LOG_WARN_LIMITED(name(), "bus error (" << trans_.get_response_string() << ") on software "
+                                                  << (command == tlm::TLM_READ_COMMAND ? "read" : "write") << " at 0x"
+                                                  << std::hex << address + done);
       return -static_cast<int>(trans_.get_response_status());
     }
     if (trans_.is_dmi_allowed() && config_.dmi && !dmi_.valid) request_dmi(address + done);
@@ -63,9 +71,7 @@ dlvp_access_status CpuNative::access(tlm::tlm_command command, uint64_t address,
 }
 
 bool CpuNative::try_dmi(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t length) {
-  if (!dmi_.valid || address < dmi_.dmi.get_start_address() || length == 0 ||
-      address + length - 1 > dmi_.dmi.get_end_address())
-    return false;
+  if (!dmi_.valid || !dmi_covers(dmi_.dmi, address, length)) return false;
   const bool write = command == tlm::TLM_WRITE_COMMAND;
   if (write ? !dmi_.dmi.is_write_allowed() : !dmi_.dmi.is_read_allowed()) return false;
   unsigned char* memory = dmi_.dmi.get_dmi_ptr() + (address - dmi_.dmi.get_start_address());

@@ -366,13 +366,11 @@ std::string GdbServer::write_memory(const std::string& args, bool binary) {
   uint32_t address = 0, length = 0;
   if (colon == std::string::npos || !parse_range(args.substr(0, colon), address, length)) return kError;
   const std::string_view data = std::string_view(args).substr(colon + 1);
+  // The length is gdb's: it must match the data the packet carries before anything is allocated.
+  if (data.size() != (binary ? size_t{length} : 2 * size_t{length})) return kError;
   std::vector<uint8_t> bytes(length);
-  if (binary) {
-    if (data.size() != length) return kError;
-    std::memcpy(bytes.data(), data.data(), length);
-  } else if (data.size() != 2 * size_t{length} || !from_hex(data, bytes.data(), length)) {
-    return kError;
-  }
+  if (binary) std::memcpy(bytes.data(), data.data(), length);
+  else if (!from_hex(data, bytes.data(), length)) return kError;
   if (length == 0) return kOk;
   if (!memory_.debug_write(address, bytes.data(), length)) return kError;
   hart_.invalidate_code(address, length);  // the decode cache forgets what was there

@@ -3,6 +3,7 @@
 #include "ip/common/config_error.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
+#include "ip/common/range_check.h"
 
 #include <algorithm>
 #include <cmath>
@@ -74,8 +75,7 @@ DdrController::Check DdrController::check(const tlm::tlm_generic_payload& trans)
   const uint64_t length = trans.get_data_length();
   if (length == 0) return {tlm::TLM_BURST_ERROR_RESPONSE, "zero data length"};
   if (!trans.get_data_ptr()) return {tlm::TLM_GENERIC_ERROR_RESPONSE, "no data pointer"};
-  if (address >= storage_.size() || length > storage_.size() - address)
-    return {tlm::TLM_ADDRESS_ERROR_RESPONSE, "outside the DDR"};
+  if (!range_within(address, length, 0, storage_.size())) return {tlm::TLM_ADDRESS_ERROR_RESPONSE, "outside the DDR"};
   if (trans.get_streaming_width() < length) return {tlm::TLM_BURST_ERROR_RESPONSE, "streaming width below length"};
   if (const unsigned char* enables = trans.get_byte_enable_ptr()) {
     const unsigned enable_length = trans.get_byte_enable_length();
@@ -113,10 +113,9 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   }
   const Check verdict = check(trans);
   if (verdict.status != tlm::TLM_OK_RESPONSE) {
-    DLVP_LOG_WARN(name(), (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
-                                                                 << " bytes at DDR offset 0x" << std::hex
-                                                                 << trans.get_address() << std::dec << " rejected: "
-                                                                 << verdict.reason);
+    DLVP_LOG_WARN_LIMITED(name(), (trans.is_write() ? "write" : "read")
+                                      << " of " << trans.get_data_length() << " bytes at DDR offset 0x" << std::hex
+                                      << trans.get_address() << std::dec << " rejected: " << verdict.reason);
     ++stats_.error_responses;
     trans.set_response_status(verdict.status);
     return;

@@ -185,7 +185,7 @@ DmaDescriptor DmaEngine::descriptor_from_registers(unsigned channel) const {
 void DmaEngine::start_from_registers(unsigned channel) {
   Channel& c = *channels_[channel];
   if (c.running || !c.queue.empty()) {
-    DLVP_LOG_WARN(name(), "channel " << channel << ": START while busy refused; the running job continues");
+    DLVP_LOG_WARN_LIMITED(name(), "channel " << channel << ": START while busy refused; the running job continues");
     bank_.set(dma::channel_reg(channel, dma::ERROR_CODE), static_cast<uint32_t>(DmaErrorCode::busy));
     set_status_bits(channel, dma::kStatusError, 0);
     ++c.stats.errors;
@@ -320,8 +320,8 @@ DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d
       result.end = std::max(result.end, done);
       if (!ok) {
         result.code = DmaErrorCode::bus_error;
-        DLVP_LOG_WARN(name(), "channel " << c.index << ": read of " << s.burst.bytes << " B at 0x" << std::hex
-                                         << s.burst.src << " failed: " << c.trans.get_response_string());
+        DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": read of " << s.burst.bytes << " B at 0x" << std::hex
+                                                 << s.burst.src << " failed: " << c.trans.get_response_string());
         break;
       }
       ledger_.count_tagged(staging_write_counter_, words_of(s.burst.bytes), tag);
@@ -337,8 +337,8 @@ DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d
       result.end = std::max(result.end, done);
       if (!ok) {
         result.code = DmaErrorCode::bus_error;
-        DLVP_LOG_WARN(name(), "channel " << c.index << ": write of " << s.burst.bytes << " B at 0x" << std::hex
-                                         << s.burst.dst << " failed: " << c.trans.get_response_string());
+        DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": write of " << s.burst.bytes << " B at 0x" << std::hex
+                                                 << s.burst.dst << " failed: " << c.trans.get_response_string());
         break;
       }
       s.freed = done;
@@ -373,9 +373,11 @@ bool DmaEngine::issue(Channel& c, int space, tlm::tlm_command command, uint64_t 
 }
 
 const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, uint32_t bytes) {
-  const uint64_t last = address + bytes - 1;
+  // Validated descriptors never wrap; the checks stay overflow-safe all the same.
+  if (!range_fits_address_space(address, bytes)) return nullptr;
+  const uint64_t last = address + (bytes - 1);
   for (const LocalDmiRegion& r : local_dmi_)
-    if (address >= r.dmi.get_start_address() && last <= r.dmi.get_end_address()) return &r;
+    if (dmi_covers(r.dmi, address, bytes)) return &r;
   for (const auto& [first, refused_last] : local_dmi_refused_)
     if (address >= first && address <= refused_last) return nullptr;
   // First access to this region: ask for DMI, with the accounting extension so that every byte
@@ -383,8 +385,7 @@ const DmaEngine::LocalDmiRegion* DmaEngine::local_dmi_region(uint64_t address, u
   const DmiGrant grant = request_dmi_with_accounting(buffer_socket, address);
   const tlm::tlm_dmi& dmi = grant.dmi;
   const bool granted = grant.granted;
-  if (!granted || !grant.accountant || !dmi.is_read_write_allowed() || address < dmi.get_start_address() ||
-      last > dmi.get_end_address()) {
+  if (!granted || !grant.accountant || !dmi.is_read_write_allowed() || !dmi_covers(dmi, address, bytes)) {
     // The TLM rule: a refusal's range says where asking again is pointless (at least this burst).
     const bool range_covers = granted ? false : dmi.get_start_address() <= address && dmi.get_end_address() >= last;
     local_dmi_refused_.emplace_back(range_covers ? dmi.get_start_address() : address,
@@ -423,8 +424,8 @@ void DmaEngine::finish(Channel& c, const Job& job, const TransferResult& result,
   const bool failed = result.code != DmaErrorCode::none;
   if (failed) {
     ++c.stats.errors;
-    DLVP_LOG_WARN(name(), "channel " << c.index << ": job failed (" << dma::to_string(result.code) << ") after "
-                                     << result.bytes << " B: " << describe(job.descriptor));
+    DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": job failed (" << dma::to_string(result.code) << ") after "
+                                             << result.bytes << " B: " << describe(job.descriptor));
   } else {
     DLVP_LOG_DEBUG(name(), "channel " << c.index << ": moved " << result.bytes << " B in "
                                       << (result.end - start) << ": " << describe(job.descriptor));

@@ -176,7 +176,7 @@ void Ifu::drive_irq() {
 void Ifu::start_job() {
   if (job_.active) {
     ++stats_.refused_starts;
-    DLVP_LOG_WARN(name(), "START ignored: job " << job_.number << " is still running (STATUS.BUSY)");
+    DLVP_LOG_WARN_LIMITED(name(), "START ignored: job " << job_.number << " is still running (STATUS.BUSY)");
     return;
   }
   const sc_time at = sc_core::sc_time_stamp() + register_access_offset_;
@@ -348,12 +348,12 @@ void Ifu::post_result() {
   if (failed) {
     ++stats_.jobs_failed;
     ++stats_.errors[job_.error];
-    DLVP_LOG_WARN(name(), "job " << job_.number << " stopped at instruction " << job_.error_index << ": "
-                                 << ifu::error_name(job_.error) << " (ERROR_CODE " << unsigned(job_.error)
-                                 << "): " << job_.error_reason);
+    DLVP_LOG_WARN_LIMITED(name(), "job " << job_.number << " stopped at instruction " << job_.error_index << ": "
+                                         << ifu::error_name(job_.error) << " (ERROR_CODE " << unsigned(job_.error)
+                                         << "): " << job_.error_reason);
   } else {
-    DLVP_LOG_INFO(name(), "job " << job_.number << " done: " << job_.retired << " instructions in " << cycles
-                                 << " cycles");
+    DLVP_LOG_INFO_LIMITED(name(), "job " << job_.number << " done: " << job_.retired << " instructions in " << cycles
+                                         << " cycles");
   }
   job_.active = false;
   set_status_bits(failed ? ifu::kStatusError : ifu::kStatusDone, ifu::kStatusBusy);
@@ -435,9 +435,10 @@ void Ifu::issue_fetch(FetchBurst& burst, uint32_t first) {
   burst.first = first;
   burst.count = std::min(config_.fetch_burst_instructions, job_.instr_count - first);
   const uint64_t bytes = uint64_t{burst.count} * isa::kInstructionBytes;
-  uint64_t address = 0, last = 0;
-  const bool addressable = !__builtin_add_overflow(job_.instr_base, uint64_t{first} * isa::kInstructionBytes, &address) &&
-                           !__builtin_add_overflow(address, bytes - 1, &last);
+  const uint64_t offset = uint64_t{first} * isa::kInstructionBytes;  // below 2^38: no overflow
+  // INSTR_BASE is software's: the burst must not wrap around the address space.
+  const bool addressable = range_fits_address_space(job_.instr_base, offset + bytes);
+  const uint64_t address = job_.instr_base + offset;  // wrapped (and only logged) when not addressable
   sc_time delay = dispatcher_quantum_.get_local_time();  // issued now; the dispatcher does not wait for it
   burst.ok = false;
   if (addressable) {

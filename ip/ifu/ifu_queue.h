@@ -9,16 +9,17 @@
 #pragma once
 #include "isa.h"
 
+#include "ip/common/bounded_records.h"
+
 #include <systemc>
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <limits>
 
 namespace dlvp::ifu {
 
-constexpr size_t kNoRecord = std::numeric_limits<size_t>::max();  // instruction not in the trace
+constexpr size_t kNoRecord = BoundedRecords<int>::kNotKept;  // instruction not in the trace
 
 struct QueuedInstruction {
   isa::Instruction instruction;

@@ -53,19 +53,6 @@ void QueueFigures::add(const QueueFigures& other) {
   dispatch_stall += other.dispatch_stall;
 }
 
-size_t IfuTrace::add(const InstructionRecord& record) {
-  if (records_.size() >= capacity_) {
-    ++records_not_kept_;
-    return kNoRecord;
-  }
-  records_.push_back(record);
-  return records_.size() - 1;
-}
-
-void IfuTrace::add_job(const JobSummary& summary) {
-  if (jobs_.size() < capacity_) jobs_.push_back(summary);
-}
-
 // Written event by event so that a long trace is never held twice in memory.
 void IfuTrace::write_chrome_trace(std::ostream& out, const std::string& process_name) const {
   bool first = true;
@@ -76,7 +63,7 @@ void IfuTrace::write_chrome_trace(std::ostream& out, const std::string& process_
     write_event(out, track_name(q, std::string(queue_name(static_cast<isa::Queue>(q))) + " queue"), first);
   write_event(out, track_name(kJobTrack, "jobs"), first);
 
-  for (const InstructionRecord& r : records_) {
+  for (const InstructionRecord& r : records_.kept()) {
     if (r.queue == isa::kQueueNone || r.outcome == Outcome::dropped || r.outcome == Outcome::pending) continue;
     const std::string name = std::string(opcode_name(r.opcode)) + " #" + std::to_string(r.index);
     if (r.start > r.issue) write_event(out, slice("wait tokens: " + name, "token_wait", r.queue, r.issue, r.start), first);
@@ -89,7 +76,7 @@ void IfuTrace::write_chrome_trace(std::ostream& out, const std::string& process_
                      {"outcome", to_string(r.outcome)}};
     write_event(out, event, first);
   }
-  for (const JobSummary& j : jobs_) {
+  for (const JobSummary& j : jobs_.kept()) {
     const std::string result = j.error == isa::kErrNone ? "done" : std::string("error: ") + error_name(j.error);
     nlohmann::json event = slice("job " + std::to_string(j.job) + " (" + result + ")", "job", kJobTrack, j.start, j.end);
     event["args"] = {{"cycles", j.cycles}, {"instructions_retired", j.instructions_retired}, {"error_index", j.error_index}};

@@ -5,6 +5,8 @@
 #pragma once
 #include "isa.h"
 
+#include "ip/common/bounded_records.h"
+
 #include <systemc>
 
 #include <array>
@@ -62,26 +64,24 @@ struct JobSummary {
 
 class IfuTrace {
  public:
-  explicit IfuTrace(uint64_t capacity) : capacity_(capacity) {}
+  explicit IfuTrace(uint64_t capacity) : records_(capacity), jobs_(capacity) {}
 
   // Returns the record's position, or kNoRecord (ifu_queue.h) when the trace is full.
-  size_t add(const InstructionRecord& record);
-  InstructionRecord& at(size_t position) { return records_[position]; }
-  const std::vector<InstructionRecord>& records() const { return records_; }
-  uint64_t records_not_kept() const { return records_not_kept_; }
+  size_t add(const InstructionRecord& record) { return records_.add(record); }
+  InstructionRecord& at(size_t position) { return records_.at(position); }
+  const std::vector<InstructionRecord>& records() const { return records_.kept(); }
+  uint64_t records_not_kept() const { return records_.not_kept(); }
 
-  void add_job(const JobSummary& summary);
-  const std::vector<JobSummary>& jobs() const { return jobs_; }
+  void add_job(const JobSummary& summary) { jobs_.add(summary); }
+  const std::vector<JobSummary>& jobs() const { return jobs_.kept(); }
 
   // Chrome/Perfetto JSON: one track per queue (token waits and executions), one for jobs;
   // ts and dur in microseconds.
   void write_chrome_trace(std::ostream& out, const std::string& process_name) const;
 
  private:
-  uint64_t capacity_;
-  std::vector<InstructionRecord> records_;
-  std::vector<JobSummary> jobs_;
-  uint64_t records_not_kept_ = 0;
+  BoundedRecords<InstructionRecord> records_;
+  BoundedRecords<JobSummary> jobs_;
 };
 
 }  // namespace dlvp::ifu

@@ -83,10 +83,12 @@ Verdict check_transfer(const isa::Transfer& t, const ArgWindows& windows, const 
 
   uint64_t ddr_extent = 0, buffer_extent = 0;
   const ArgWindow& window = windows[t.arg];
+  // Inside the window, and the window's part that holds it does not wrap the address space
+  // (ddr_offset + ddr_extent <= window.size cannot overflow once the block is inside the window).
   const bool ddr_fits = block_extent(t.planes, t.rows, t.row_bytes, t.ddr_row_stride, t.ddr_plane_stride, ddr_extent) &&
-                        fits_inside(t.ddr_offset, ddr_extent, window.size);
-  uint64_t last_address = 0;
-  if (!ddr_fits || __builtin_add_overflow(window.base, t.ddr_offset + (ddr_extent - 1), &last_address)) {
+                        range_within(t.ddr_offset, ddr_extent, 0, window.size) &&
+                        range_fits_address_space(window.base, t.ddr_offset + ddr_extent);
+  if (!ddr_fits) {
     std::ostringstream why;
     why << "DDR block at offset 0x" << std::hex << t.ddr_offset << " spanning 0x" << ddr_extent
         << " B is not inside argument " << std::dec << unsigned{t.arg} << "'s window (base 0x" << std::hex
@@ -95,7 +97,7 @@ Verdict check_transfer(const isa::Transfer& t, const ArgWindows& windows, const 
   }
   const uint64_t buffer_size = buffer_sizes[t.buffer];
   if (!block_extent(t.planes, t.rows, t.row_bytes, t.buffer_row_stride, t.buffer_plane_stride, buffer_extent) ||
-      !fits_inside(t.buffer_offset, buffer_extent, buffer_size)) {
+      !range_within(t.buffer_offset, buffer_extent, 0, buffer_size)) {
     std::ostringstream why;
     why << "buffer block at offset " << t.buffer_offset << " spanning " << buffer_extent << " B runs past the end of "
         << "buffer " << unsigned{t.buffer} << " (" << buffer_size << " B)";

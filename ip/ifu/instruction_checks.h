@@ -5,6 +5,8 @@
 #pragma once
 #include "isa.h"
 
+#include "ip/common/range_check.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -32,11 +34,6 @@ struct Verdict {
 // when a size is zero or the extent does not fit in 64 bits.
 bool block_extent(uint32_t planes, uint32_t rows, uint32_t row_bytes, uint32_t row_stride, uint32_t plane_stride,
                   uint64_t& extent);
-
-// True when [offset, offset + extent) lies inside [0, size), without wrapping.
-constexpr bool fits_inside(uint64_t offset, uint64_t extent, uint64_t size) {
-  return extent <= size && offset <= size - extent;
-}
 
 // The previous/next neighbour of a queue in the chain load <-> compute <-> store, or kQueueNone.
 isa::Queue previous_queue(isa::Queue queue);

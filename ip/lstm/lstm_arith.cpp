@@ -1,5 +1,7 @@
 #include "ip/lstm/lstm_arith.h"
 
+#include "ip/common/range_check.h"
+
 #include <algorithm>
 #include <cstring>
 #include <sstream>
@@ -24,13 +26,11 @@ void store(uint8_t* p, T v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-bool fits(uint64_t offset, uint64_t bytes, uint64_t size) { return bytes <= size && offset <= size - bytes; }
-
 Verdict fail(isa::ErrorCode code, const std::ostringstream& why) { return Verdict{code, why.str()}; }
 
 // Checks that [offset, offset + bytes) lies inside the vector buffer; appends to `why` otherwise.
 bool vector_region(const EngineMemory& m, const char* what, uint64_t offset, uint64_t bytes, std::ostringstream& why) {
-  if (fits(offset, bytes, m.vector_bytes)) return true;
+  if (range_within(offset, bytes, 0, m.vector_bytes)) return true;
   why << what << " at " << offset << " spanning " << bytes << " B runs past the vector buffer (" << m.vector_bytes
       << " B)";
   return false;
@@ -78,7 +78,7 @@ Verdict check_spmv_regions(const isa::LstmSpmv& s, const SpmvFlags& f, const Eng
   const uint64_t input_elements = uint64_t{s.channels - 1u} * s.input_stride + s.first_col + s.cols;
   const uint64_t accs = uint64_t{s.channels} * s.rows;
   bool ok = true;
-  if (!fits(s.weight_offset, s.chunk_bytes, m.slice_bytes)) {
+  if (!range_within(s.weight_offset, s.chunk_bytes, 0, m.slice_bytes)) {
     why << "weight chunk at " << s.weight_offset << " spanning " << s.chunk_bytes
         << " B runs past a PE's weight memory (" << m.slice_bytes << " B)";
     ok = false;

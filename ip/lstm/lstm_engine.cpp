@@ -130,7 +130,7 @@ isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t
     lstm::StreamFault fault;
     const CheckedSpmv* checked = checked_spmv(instruction.lstm_spmv, m, verdict, fault);
     if (verdict.code == isa::kErrBadStream) {
-      stream_faults_.push_back(StreamFaultRecord{index, fault});
+      stream_faults_.add(StreamFaultRecord{index, fault});
       ++pmu_.stream_errors;
       bank_.set(lstm_regs::LAST_STREAM_ERROR,
                 uint64_t{fault.check.error} | (uint64_t{fault.pe} << lstm_regs::kStreamErrorPeShift));
@@ -176,8 +176,8 @@ isa::ErrorCode LstmEngine::refuse(const lstm::Verdict& verdict, const isa::Instr
   line << "instruction " << index << " (opcode 0x" << std::hex << unsigned(instruction.header.opcode) << std::dec
        << ") refused with error code " << verdict.code << ": " << verdict.reason;
   // A malformed stream is data gone wrong in DDR, worth a warning; a bad field is the program's.
-  if (verdict.code == isa::kErrBadStream) DLVP_LOG_WARN(name(), line.str());
-  else DLVP_LOG_INFO(name(), line.str());
+  if (verdict.code == isa::kErrBadStream) DLVP_LOG_WARN_LIMITED(name(), line.str());
+  else DLVP_LOG_INFO_LIMITED(name(), line.str());
   return verdict.code;
 }
 
@@ -218,9 +218,10 @@ lstm::LstmTiming LstmEngine::run_gates(const isa::LstmGates& g, TagId tag) {
 void LstmEngine::record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
                         const lstm::LstmTiming& t, const sc_time& start, const sc_time& end) {
   const uint32_t tag = instruction.header.tag;
-  records_.push_back(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
-  LayerStats& layer = layers_[tag];
-  layer.tag = tag;
+  records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
+  ++opcode_counts_[instruction.header.opcode == isa::kOpLstmSpmv ? 0 : 1];
+  auto& [layer_key, layer] = bounded_entry(layers_, tag, kMaxLayerTags, kOverflowLayer);
+  layer.tag = layer_key;
   layer.ledger_tag = ledger_tag;
   ++layer.instructions;
   layer.timing += t;
@@ -298,17 +299,17 @@ void LstmEngine::report(nlohmann::json& out, double /*elapsed_ns*/) const {
   out["instructions"] = instructions_;
   out["rejected_instructions"] = rejected_;
   nlohmann::json faults = nlohmann::json::array();
-  for (const StreamFaultRecord& f : stream_faults_)
+  for (const StreamFaultRecord& f : stream_faults_.kept())
     faults.push_back({{"instruction", f.index},
                       {"pe", f.fault.pe},
                       {"stream_error", unsigned{f.fault.check.error}},
                       {"stream_error_name", lstm::to_string(f.fault.check.error)},
                       {"index", f.fault.check.index}});
   out["stream_faults"] = faults;
-  uint64_t by_opcode[2] = {};
-  for (const InstructionRecord& r : records_) ++by_opcode[r.opcode == isa::kOpLstmSpmv ? 0 : 1];
+  out["stream_faults_not_kept"] = stream_faults_.not_kept();
+  out["instruction_records_not_kept"] = records_.not_kept();
   for (uint8_t op : {isa::kOpLstmSpmv, isa::kOpLstmGates})
-    out["instructions_by_opcode"][opcode_name(op)] = by_opcode[op == isa::kOpLstmSpmv ? 0 : 1];
+    out["instructions_by_opcode"][opcode_name(op)] = opcode_counts_[op == isa::kOpLstmSpmv ? 0 : 1];
   out["totals"] = timing_report(totals_);
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& [tag, layer] : layers_) layers.push_back(layer_report(layer));

@@ -8,12 +8,14 @@
 #include "ip/lstm/lstm_config.h"
 #include "ip/lstm/lstm_timing.h"
 
+#include "ip/common/bounded_records.h"
 #include "ip/common/engine_base.h"
 #include "ip/common/reportable.h"
 #include "ip/ifu/compute_engine_if.h"
 
 #include <systemc>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -48,7 +50,9 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
     sc_core::sc_time start, end;
     lstm::LstmTiming timing;
   };
-  const std::vector<InstructionRecord>& instruction_records() const { return records_; }
+  // The first EngineBase::kKeptInstructionRecords executed instructions; the rest are counted.
+  const std::vector<InstructionRecord>& instruction_records() const { return records_.kept(); }
+  uint64_t instruction_records_not_kept() const { return records_.not_kept(); }
 
   struct LayerStats {
     uint32_t tag = 0;
@@ -56,6 +60,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
     uint64_t instructions = 0;
     lstm::LstmTiming timing;  // summed over the layer's instructions
   };
+  // By layer tag; at most kMaxLayerTags of them (energy_tag.h), later new tags under kOverflowLayer.
   const std::map<uint32_t, LayerStats>& layer_stats() const { return layers_; }
   const lstm::LstmTiming& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
@@ -66,7 +71,10 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
     uint32_t index = 0;  // program index of the LSTM_SPMV
     lstm::StreamFault fault;
   };
-  const std::vector<StreamFaultRecord>& stream_faults() const { return stream_faults_; }
+  // The first kKeptStreamFaults (each stops a job; a program may retry forever); all are counted
+  // (the STREAM_ERRORS register).
+  static constexpr uint64_t kKeptStreamFaults = 256;
+  const std::vector<StreamFaultRecord>& stream_faults() const { return stream_faults_.kept(); }
 
   struct Counters {
     CounterId weight_read, pointer_read, broadcast, accumulator, multiply, accumulate, lut_read, elementwise_multiply,
@@ -114,10 +122,11 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   std::map<SpmvKey, CheckedSpmv> checked_spmv_;
   uint64_t checked_generation_ = 0;  // the weight memory's write generation the verdicts hold for
 
-  std::vector<InstructionRecord> records_;
+  BoundedRecords<InstructionRecord> records_{kKeptInstructionRecords};
   std::map<uint32_t, LayerStats> layers_;
   lstm::LstmTiming totals_;
-  std::vector<StreamFaultRecord> stream_faults_;
+  std::array<uint64_t, 2> opcode_counts_{};  // LSTM_SPMV, LSTM_GATES
+  BoundedRecords<StreamFaultRecord> stream_faults_{kKeptStreamFaults};
   uint64_t instructions_ = 0, rejected_ = 0;
   Pmu pmu_;
 };

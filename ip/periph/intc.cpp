@@ -87,7 +87,7 @@ void Intc::complete(uint64_t id) {
   if (id == 0 || id >= config_.sources || !(in_service_ & (1u << id))) {
     // As on a PLIC, completing a source that is not in service is ignored.
     ++invalid_completions_;
-    DLVP_LOG_WARN(name(), "completion of source " << id << " ignored: it is not in service");
+    DLVP_LOG_WARN_LIMITED(name(), "completion of source " << id << " ignored: it is not in service");
     return;
   }
   ++completions_;

@@ -48,7 +48,7 @@ struct Device {
   uint32_t irq;
 };
 bool find_device(uint32_t device_id, Device* out);
-// Boot argument `index` (0..3) that the scenario passed (software.args).
+// Boot argument `index` (0..7, sysctl kBootArgs) that the scenario passed (software.args); 0 beyond.
 uint64_t boot_arg(uint32_t index);
 // Like find_device, but a missing device is fatal (reported, program ends).
 Device require_device(uint32_t device_id);

@@ -22,9 +22,11 @@ struct CliResult {
 };
 
 // Runs `binary args` through the shell (args may quote), capturing stdout and stderr together.
+// The shell execs the binary, so a signal that ends it is seen as such, and an exit status above
+// 128 (a guest's exit code) is not mistaken for one.
 inline CliResult run_command(const std::string& binary, const std::string& args) {
   CliResult r;
-  const std::string command = binary + " " + args + " 2>&1";
+  const std::string command = "exec " + binary + " " + args + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return r;
   std::array<char, 4096> buffer;
@@ -33,8 +35,6 @@ inline CliResult run_command(const std::string& binary, const std::string& args)
   const int raw = pclose(pipe);
   if (WIFEXITED(raw)) {
     r.status = WEXITSTATUS(raw);
-    // The shell reports a child killed by a signal as 128 + signal.
-    if (r.status > 128 && r.status < 128 + 65) r.signal = r.status - 128;
   } else if (WIFSIGNALED(raw)) {
     r.signal = WTERMSIG(raw);
   }

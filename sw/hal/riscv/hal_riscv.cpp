@@ -5,6 +5,7 @@
 // 64-bit registers are accessed as two 32-bit halves (RV32 has no 64-bit load/store; the register
 // banks accept partial accesses, ip/common/register_bank.cpp): writes low then high, reads
 // hi-lo-hi so that a counter carrying between the halves (the timer's MTIME) is never torn.
+#include "ip/common/range_check.h"
 #include "sw/bsp/riscv/csr.h"
 #include "sw/hal/hal.h"
 
@@ -41,8 +42,9 @@ volatile int g_fatal_depth = 0;  // > 0 while a fatal error is being reported
   fatal(line, hal::kExitBusError);
 }
 
+// An empty copy needs only its start inside the space; anything else must lie inside it whole.
 bool in_address_space(uint64_t address, uint64_t bytes) {
-  return address < kAddressSpace && bytes <= kAddressSpace - address;
+  return bytes == 0 ? address < kAddressSpace : dlvp::range_within(address, bytes, 0, kAddressSpace);
 }
 
 volatile uint32_t* word_at(uint64_t address) {

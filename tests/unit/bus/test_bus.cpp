@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 
 using namespace dlvp;
@@ -144,6 +145,42 @@ TEST(Bus, UnmappedOrStraddlingAccessGetsAddressErrorAndTheNextOneWorks) {
   ASSERT_EQ(bench.memory(1).accesses.size(), 1u) << "rejected accesses must not reach a target";
   EXPECT_EQ(bench.memory(1).accesses[0].address, 0u);
   EXPECT_TRUE(bench.memory(0).accesses.empty());
+}
+
+// A runaway guest loop of unmapped reads (a 3-instruction loop on a CPU does this for as long as
+// the run lasts): every access is answered and counted, but the log keeps its first
+// kLinesPerSite lines and one notice; the rest are counted as suppressed. Before the limit, each
+// access wrote a line (1.13 GB of log per second of simulated time).
+TEST(Bus, RunawayUnmappedReadsLogABoundedNumberOfLines) {
+  const std::string mirror = testing::TempDir() + "/dlvp.log";
+  log::install_report_handler(mirror);
+  BusBench bench(BusConfig{}, two_memories(), 1);
+  const unsigned long warnings_before = log::warning_count(), suppressed_before = log::suppressed_count();
+  constexpr uint64_t kAccesses = 100000;
+  bench.initiator(0).script = [&](ScriptedInitiator& cpu) {
+    tlm_utils::tlm_quantumkeeper keeper;
+    keeper.reset();
+    uint8_t word[4] = {};
+    for (uint64_t i = 0; i < kAccesses; ++i) {
+      sc_time delay = keeper.get_local_time();
+      ASSERT_EQ(cpu.access(tlm::TLM_READ_COMMAND, 0x40000000 + 4 * (i % 1024), word, 4, delay),
+                tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      keeper.set(delay);
+      if (keeper.need_sync()) keeper.sync();
+    }
+  };
+  sc_core::sc_start();
+
+  EXPECT_EQ(bench.bus->decode_errors(), kAccesses);
+  EXPECT_EQ(log::suppressed_count() - suppressed_before, kAccesses - log::kLinesPerSite);
+  EXPECT_EQ(log::warning_count() - warnings_before, log::kLinesPerSite + 1);  // the lines and the notice
+  const auto sites = log::suppressed_by_site();
+  ASSERT_EQ(sites.size(), 1u);
+  EXPECT_EQ(sites[0].first.rfind("ip/bus/bus.cpp:", 0), 0u) << sites[0].first;
+  ASSERT_FALSE(log::mirror_failed());
+  const auto log_bytes = std::filesystem::file_size(mirror);
+  EXPECT_LT(log_bytes, 10u * 1024u) << "dlvp.log must stay below 10 KB whatever the guest does";
+  EXPECT_GT(log_bytes, 20u * 50u) << "the first lines are there";
 }
 
 TEST(Bus, TargetErrorsArePassedBackAndCounted) {

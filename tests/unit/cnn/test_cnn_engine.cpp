@@ -249,6 +249,34 @@ TEST(CnnEngine, BadInstructionsChangeNothing) {
   EXPECT_TRUE(bench.engine.instruction_records().empty());
 }
 
+// A program that never stops, each instruction under a layer tag of its own: the engine keeps its
+// first instruction records and kMaxLayerTags layers (then one overflow layer), the ledger as many
+// tags; everything is still counted.
+TEST(CnnEngine, ARunawayProgramKeepsBoundedRecordsAndLayers) {
+  Bench bench;
+  constexpr uint64_t kExtra = 100;
+  constexpr uint64_t kInstructions = EngineBase::kKeptInstructionRecords + kExtra;
+  bench.script = [&](Bench& b) {
+    for (uint64_t i = 0; i < kInstructions; ++i) {
+      isa::Instruction in = blank(isa::kOpEltwise, static_cast<uint32_t>(i));
+      in.eltwise.count = 1;
+      ASSERT_EQ(b.execute(in, static_cast<uint32_t>(i)), isa::kErrNone);
+    }
+  };
+  run(bench);
+  EXPECT_EQ(bench.engine.instructions(), kInstructions);
+  EXPECT_EQ(bench.engine.instruction_records().size(), EngineBase::kKeptInstructionRecords);
+  EXPECT_EQ(bench.engine.instruction_records_not_kept(), kExtra);
+  const auto& layers = bench.engine.layer_stats();
+  ASSERT_EQ(layers.size(), kMaxLayerTags + 1);
+  ASSERT_EQ(layers.count(kOverflowLayer), 1u);
+  EXPECT_EQ(layers.at(kOverflowLayer).instructions, kInstructions - kMaxLayerTags);
+  EXPECT_EQ(layers.at(kMaxLayerTags - 1).instructions, 1u);
+  EXPECT_EQ(layers.at(kOverflowLayer).ledger_tag, bench.ledger.find_tag(layer_tag_name(kOverflowLayer)));
+  EXPECT_EQ(layers.at(kMaxLayerTags - 1).ledger_tag, bench.ledger.find_tag(layer_tag_name(kMaxLayerTags - 1)));
+  EXPECT_EQ(bench.ledger.tag_count(), kMaxLayerTags + 2);  // "untagged", the layers, the overflow
+}
+
 TEST(CnnEngine, RegistersShowTheConfigurationAndTheCounters) {
   CnnConfig cfg;
   cfg.pes = 3;

@@ -138,6 +138,49 @@ TEST(RegisterBank, DebugWriteSkipsHooks) {
   EXPECT_EQ(bank.transport_dbg(a.trans), 0u);
 }
 
+// A debugger (gdb through the bus's debug transport) obeys the declared access like software:
+// read-only stays unchanged and the write is refused, write-1-to-clear clears, write-only reads 0.
+TEST(RegisterBank, DebugTransportHonoursAccess) {
+  auto bank = make_bank();
+  int writes = 0;
+  bank.on_write(STATUS, [&](uint64_t, uint64_t) { ++writes; });
+  bank.on_read(KICK, [](uint64_t) { return uint64_t{0x55}; });
+  Access a;
+  auto debug = [&](tlm::tlm_command command, uint64_t address, unsigned length) {
+    a.trans.set_command(command);
+    a.trans.set_address(address);
+    a.trans.set_data_ptr(a.data);
+    a.trans.set_data_length(length);
+    a.trans.set_streaming_width(length);
+    a.trans.set_byte_enable_ptr(nullptr);
+    a.trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    return bank.transport_dbg(a.trans);
+  };
+
+  a.set_word(0x11111111);
+  EXPECT_EQ(debug(tlm::TLM_WRITE_COMMAND, ID, 4), 0u);
+  EXPECT_EQ(a.trans.get_response_status(), tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EXPECT_EQ(bank.get(ID), 0xABCD1234u);
+  // One byte of it, or a write spanning a writable register and it: refused as a whole.
+  EXPECT_EQ(debug(tlm::TLM_WRITE_COMMAND, ID + 3, 1), 0u);
+  std::memset(a.data, 0xEE, sizeof a.data);
+  EXPECT_EQ(debug(tlm::TLM_WRITE_COMMAND, STATUS, 8), 0u);
+  EXPECT_EQ(bank.get(ID), 0xABCD1234u);
+  EXPECT_EQ(bank.get(STATUS), 0u);
+
+  bank.set(STATUS, 0b1011);
+  a.set_word(0b0110);
+  EXPECT_EQ(debug(tlm::TLM_WRITE_COMMAND, STATUS, 4), 4u);
+  EXPECT_EQ(bank.get(STATUS), 0b1001u);  // the ones clear, the zeros keep
+  EXPECT_EQ(writes, 0);                  // and no action runs
+
+  bank.set(KICK, 0x99);
+  EXPECT_EQ(debug(tlm::TLM_READ_COMMAND, KICK, 4), 4u);
+  EXPECT_EQ(a.word(), 0u);
+  EXPECT_EQ(debug(tlm::TLM_READ_COMMAND, ID, 4), 4u);
+  EXPECT_EQ(a.word(), 0xABCD1234u);
+}
+
 TEST(RegisterBank, ModelErrorsInTablesAreCaught) {
   dlvp::RegisterBank bank("test.bad", 0x10);
   EXPECT_THROW(bank.add({"X", 0x02, 4, 0, dlvp::regs::Access::RW, ""}), std::logic_error);

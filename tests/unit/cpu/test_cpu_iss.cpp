@@ -185,6 +185,16 @@ TEST(CpuIss, TohostPassAndSignatureFile) {
   std::ifstream in(config.signature_file);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, "deadbeef\n01234567\nabcdef01\n00000000\n");
+  EXPECT_FALSE(bench.cpu->signature_write_failed());
+}
+
+// A full disk (/dev/full opens, every write fails): the loss is reported, not ignored.
+TEST(CpuIss, ASignatureFileThatCannotBeWrittenIsReported) {
+  CpuConfig config;
+  config.signature_file = "/dev/full";
+  IssBench bench("bench", program("signature"), config);
+  EXPECT_EQ(bench.run(), 0);
+  EXPECT_TRUE(bench.cpu->signature_write_failed());
 }
 
 TEST(CpuIss, TohostFailureGivesTheFailingTestNumber) {

@@ -120,7 +120,9 @@ TEST(ElfLoader, RejectionsNameTheFileAndTheReason) {
   ASSERT_EQ(type, 1u);
   std::memcpy(&first_offset, &good[52 + 32 + 4], 4);
   b.assign(good.begin(), good.begin() + first_offset + 8);
-  EXPECT_NE(rejection(b).find("truncated ELF file: segment 1 data at offset " + std::to_string(first_offset)), std::string::npos)
+  EXPECT_NE(rejection(b).find("truncated ELF file: segment 1 data (p_offset, p_filesz) at offset " +
+                              std::to_string(first_offset)),
+            std::string::npos)
       << rejection(b);
 
   EXPECT_THROW(ElfImage::load("/nonexistent/program.elf"), ConfigError);
@@ -128,6 +130,106 @@ TEST(ElfLoader, RejectionsNameTheFileAndTheReason) {
     ElfImage::load("/nonexistent/program.elf");
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), "/nonexistent/program.elf: cannot read the program (ELF file)");
+  }
+}
+
+// Every field the file controls: each refusal names the file, the field and the value.
+TEST(ElfLoader, HostileHeaderFieldsAreRejectedNamingTheField) {
+  const std::vector<uint8_t> good = file_bytes(program("rv32i"));
+  ASSERT_EQ(rejection(good), "");
+  const uint32_t phoff = 52;  // as the linker writes it; checked below
+  uint32_t v;
+  std::memcpy(&v, &good[28], 4);
+  ASSERT_EQ(v, phoff);
+  const size_t load1 = phoff + 32;  // program header 1: the first PT_LOAD
+
+  std::vector<uint8_t> b = good;
+  put32(b, 24, 0x80000001);  // e_entry: odd
+  EXPECT_EQ(rejection(b), "test.elf: entry point (e_entry) 0x80000001 is not 2-byte aligned: no RISC-V instruction starts there");
+  b = good;
+  put32(b, 24, 0x7ffffff0);  // e_entry: even, but outside every segment
+  EXPECT_EQ(rejection(b), "test.elf: entry point (e_entry) 0x7ffffff0 lies in no PT_LOAD segment: nothing to run there");
+  b = good;
+  put16(b, 44, 0xffff);  // e_phnum: a table far larger than the file
+  EXPECT_NE(rejection(b).find("test.elf: truncated ELF file: the program header table (e_phoff, e_phnum = 65535) at offset 52 "),
+            std::string::npos)
+      << rejection(b);
+  b = good;
+  put32(b, 28, 0xfffffff0);  // e_phoff near 2^32: offset + size must not wrap
+  EXPECT_NE(rejection(b).find("the program header table (e_phoff, e_phnum = "), std::string::npos) << rejection(b);
+  b = good;
+  put16(b, 42, 56);  // e_phentsize of ELF64
+  EXPECT_EQ(rejection(b), "test.elf: program header entries of 56 bytes (e_phentsize; ELF32 has 32)");
+  b = good;
+  put32(b, load1 + 16, 0xffffff00);  // p_filesz above p_memsz
+  EXPECT_NE(rejection(b).find("test.elf: segment 1: file size (p_filesz) 4294967040 exceeds its memory size (p_memsz)"),
+            std::string::npos)
+      << rejection(b);
+  b = good;
+  put32(b, load1 + 4, 0xfffffff0);  // p_offset past the file
+  EXPECT_NE(rejection(b).find("test.elf: truncated ELF file: segment 1 data (p_offset, p_filesz) at offset 4294967280"),
+            std::string::npos)
+      << rejection(b);
+  b = good;
+  put32(b, load1 + 20, 0xfffffff0);  // p_memsz: 0x80000000 + memsz wraps past 2^32
+  EXPECT_NE(rejection(b).find("test.elf: segment 1 at 0x80000000 (p_paddr, 4294967280 bytes of p_memsz) wraps around"),
+            std::string::npos)
+      << rejection(b);
+  b = good;
+  put16(b, 46, 64);  // e_shentsize of ELF64
+  EXPECT_EQ(rejection(b), "test.elf: section header entries of 64 bytes (e_shentsize; ELF32 has 40)");
+  b = good;
+  put16(b, 48, 0xffff);  // e_shnum beyond the file
+  EXPECT_NE(rejection(b).find("truncated ELF file: the section header table (e_shoff, e_shnum = 65535)"), std::string::npos)
+      << rejection(b);
+
+  // The symbol table's section header: entry size, string table link, data beyond the file.
+  uint32_t shoff;
+  uint16_t shnum;
+  std::memcpy(&shoff, &good[32], 4);
+  std::memcpy(&shnum, &good[48], 2);
+  size_t symtab = 0;
+  uint16_t symtab_index = 0;
+  for (uint16_t i = 0; i < shnum; ++i) {
+    std::memcpy(&v, &good[shoff + 40u * i + 4], 4);
+    if (v == 2) symtab = shoff + 40u * i, symtab_index = i;
+  }
+  ASSERT_NE(symtab, 0u) << "rv32i.elf has a symbol table";
+  const std::string which = "test.elf: section " + std::to_string(symtab_index) + " (symbol table): ";
+  b = good;
+  put32(b, symtab + 36, 24);
+  EXPECT_EQ(rejection(b), which + "entries of 24 bytes (sh_entsize; ELF32 symbols have 16)");
+  b = good;
+  put32(b, symtab + 24, 0);  // sh_link to section 0 (SHT_NULL)
+  EXPECT_EQ(rejection(b), which + "its string table (sh_link) 0 is not a string table (SHT_STRTAB)");
+  b = good;
+  put32(b, symtab + 24, 0xffff);
+  EXPECT_EQ(rejection(b), which + "its string table (sh_link) 65535 does not exist");
+  b = good;
+  put32(b, symtab + 20, 0xffffffff);  // sh_size
+  EXPECT_NE(rejection(b).find("test.elf: truncated ELF file: section " + std::to_string(symtab_index) +
+                              " (symbol table) data (sh_offset, sh_size) at offset "),
+            std::string::npos)
+      << rejection(b);
+}
+
+// Symbols the CPU watches or dumps (tohost, the signature) must lie in memory and be aligned.
+TEST(ElfLoader, SymbolsOutsideMemoryAreRejected) {
+  const ElfImage elf = ElfImage::load(program("signature"));
+  EXPECT_NO_THROW(elf.check_symbol_fits("tohost", 4, 4, 0x80000000, 1 << 20, "DDR"));
+  EXPECT_NO_THROW(elf.check_symbol_fits("no_such_symbol", 4, 4, 0x80000000, 1 << 20, "DDR"));
+  try {
+    elf.check_symbol_fits("tohost", 4, 4, 0x80000000, 0x1000, "DDR");  // tohost is at 0x80001000
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), program("signature") + ": symbol tohost at 0x80001000 (4 bytes) lies outside DDR "
+                                                            "(0x80000000..0x80000fff)");
+  }
+  try {
+    elf.check_symbol_fits("tohost", 4, 8192, 0x80000000, 1 << 20, "DDR");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), program("signature") + ": symbol tohost at 0x80001000 is not 8192-byte aligned");
   }
 }
 

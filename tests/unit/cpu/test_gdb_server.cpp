@@ -172,6 +172,9 @@ TEST(GdbCommands, MemoryReadsAndWritesAndBadAddresses) {
   EXPECT_EQ(f.ask("M80000100,4:0102"), "E01");
   EXPECT_EQ(f.ask("M80000100,2:zzzz"), "E01");
   EXPECT_EQ(f.ask("X80000100,4:ab"), "E01");
+  // A length the packet does not carry is refused before anything is allocated (was: 4 GiB).
+  EXPECT_EQ(f.ask("Mffffffff,ffffffff:00"), "E01");
+  EXPECT_EQ(f.ask("X80000100,ffffffff:ab"), "E01");
   // A read longer than a packet holds is shortened (gdb asks again for the rest).
   const std::string big = f.ask("m80000000,10000");
   EXPECT_EQ(big.size(), 2 * (gdb::GdbServer::kPacketSize / 2 - 8));

@@ -586,6 +586,12 @@ std::vector<ErrorCase> error_cases() {
          j.instr_base = kUnmappedBase;
          j.count = 4;
        }},
+      {"fetch_error_base_wraps", isa::kErrFetchError, 0,
+       [](JobSpec& j, Bench&) {
+         // INSTR_BASE 64 bytes below 2^64: the first burst (4 x 64 B) would wrap to address 0.
+         j.instr_base = ~uint64_t{0} - 63;
+         j.count = 4;
+       }},
       {"fetch_error_in_second_burst", isa::kErrFetchError, 8,
        [](JobSpec& j, Bench& b) {
          // Burst 0 is the last 8 instructions of DDR; burst 1 runs past its end.
