@@ -12,6 +12,7 @@ namespace dlvp::log {
 namespace {
 
 std::unique_ptr<std::ofstream> g_mirror;
+bool g_mirror_failed = false;
 std::atomic<unsigned long> g_warnings{0}, g_errors{0};
 
 const char* level_name(sc_core::sc_severity severity, int verbosity) {
@@ -40,7 +41,8 @@ void handler(const sc_core::sc_report& report, const sc_core::sc_actions& action
     else if (type.rfind("dlvp:", 0) == 0) line += type.substr(5) + ": " + report.get_msg();
     else line += type + ": " + report.get_msg();
     std::cerr << line << '\n';
-    if (g_mirror) *g_mirror << line << '\n';
+    if (g_mirror && *g_mirror) *g_mirror << line << '\n';
+    if (g_mirror && !*g_mirror) g_mirror_failed = true;
   }
   if (report.get_severity() == sc_core::SC_WARNING) ++g_warnings;
   if (report.get_severity() >= sc_core::SC_ERROR) ++g_errors;
@@ -67,7 +69,17 @@ void install_report_handler(const std::string& mirror_path) {
   sc_core::sc_report_handler::set_verbosity_level(sc_core::SC_DEBUG);
   // Guest-caused problems are warnings; they must never stop the simulation.
   sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DISPLAY);
-  if (!mirror_path.empty()) g_mirror = std::make_unique<std::ofstream>(mirror_path);
+  g_mirror.reset();
+  g_mirror_failed = false;
+  if (!mirror_path.empty()) {
+    g_mirror = std::make_unique<std::ofstream>(mirror_path);
+    if (!*g_mirror) g_mirror_failed = true;
+  }
+}
+
+bool mirror_failed() {
+  if (g_mirror && *g_mirror && !g_mirror->flush()) g_mirror_failed = true;
+  return g_mirror_failed;
 }
 
 unsigned long warning_count() { return g_warnings; }

@@ -18,6 +18,10 @@ bool parse_level(const std::string& text, Level& out);
 // Installs dlvp's report handler (format: "[   1.234 us] warn  top.ddr: message").
 // Also mirrors every line to `mirror_path` when it is not empty.
 void install_report_handler(const std::string& mirror_path = "");
+// The mirror file could not be opened or a line could not be written to it (disk full): the run
+// must end with the output-write-failure status. Flushes the mirror first, so a failure still
+// buffered is seen too.
+bool mirror_failed();
 
 // Counts of warnings and errors reported so far (for summaries and tests).
 unsigned long warning_count();
