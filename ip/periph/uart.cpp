@@ -94,10 +94,7 @@ void Uart::on_txdata(uint64_t value) {
   output(static_cast<char>(value & 0xff));
 }
 
-std::string Uart::transcript() const {
-  const uint64_t keep = std::min<uint64_t>(transcript_.size(), config_.transcript_bytes);
-  return transcript_.substr(transcript_.size() - keep);
-}
+std::string Uart::transcript() const { return transcript_.substr(transcript_.size() - transcript_kept()); }
 
 void Uart::output(char c) {
   ++characters_;

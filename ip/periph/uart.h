@@ -16,6 +16,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -51,7 +52,7 @@ class Uart : public sc_core::sc_module, public Reportable {
   // The last `transcript_bytes` characters written (complete lines and the partial line alike),
   // and how many were written before them.
   std::string transcript() const;
-  uint64_t transcript_dropped_bytes() const { return characters_ - transcript().size(); }
+  uint64_t transcript_dropped_bytes() const { return characters_ - transcript_kept(); }
   // Emits the partial line, if any (also done at the end of the simulation).
   void flush();
 
@@ -74,6 +75,7 @@ class Uart : public sc_core::sc_module, public Reportable {
   void output(char c);
   void emit_line(const std::string& line);
   std::string cut_note() const;  // the line that ends a cut log or echo
+  uint64_t transcript_kept() const { return std::min<uint64_t>(transcript_.size(), config_.transcript_bytes); }
 
   UartConfig config_;
   RegisterBank bank_;
