@@ -1,30 +1,35 @@
 // dlvp — the command-line front end: `dlvp run SCENARIO [--set key=value]... [--out DIR]`.
 #include "ip/common/log.h"
+#include "platform/exit_status.h"
 #include "platform/platform_config.h"
 #include "platform/report.h"
 #include "platform/runner.h"
 
 #include <systemc>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 namespace {
 
-constexpr int kExitUsage = 2;      // bad command line or scenario
+namespace exit_status = dlvp::exit_status;
 
 void usage(std::ostream& os) {
   os << "usage:\n"
         "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--log error|warn|info|debug|trace] [--trace]\n"
         "           [--signature FILE] [--gdb PORT]\n"
-        "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>);\n"
+        "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>;\n"
+        "      those files of an earlier run there are removed first);\n"
         "      --trace also writes DIR/trace.json (per-instruction timeline, chrome://tracing or Perfetto)\n"
         "      --signature FILE (cpu.mode: iss) writes the words between the ELF's begin_signature and\n"
         "      end_signature to FILE, one per line in hex (the RISC-V compliance convention)\n"
         "      --gdb PORT (implies cpu.mode: iss) waits for gdb on 127.0.0.1:PORT before the first instruction\n"
         "      and runs the program under its control (docs/cpu.md, \"Debugging with gdb\")\n"
-        "      exit status: the software's exit code; 124 when run.max_time_ms ran out; 2 for bad input\n"
+        "      exit status (docs/scenarios.md):\n"
+        "        0..119 the software's exit code; 120 the software's code was above 119 (see report.json run.exit_code)\n"
+        "        121 an output file could not be written; 122 bad input; 123 internal error; 124 run.max_time_ms ran out\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
 }
@@ -90,16 +95,22 @@ int run(const RunArgs& args) {
   dlvp::RunRequest request{args.scenario, args.overrides, args.out_dir, app_dir(), args.log_level, args.trace};
   const dlvp::RunResult result = dlvp::run_scenario(request);
   dlvp::print_summary(std::cout, result.report);
-  std::cout << "report: " << (std::filesystem::path(args.out_dir) / "report.json").string() << "\n";
-  return result.exit_code;
+  if (!result.report_path.empty()) std::cout << "report: " << result.report_path << "\n";
+  std::cout << std::flush;
+  for (const std::string& error : result.output_errors) std::cerr << "dlvp: error: " << error << "\n";
+  return result.exit_status;
 }
 
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  // A closed stdout or a file size limit makes writes fail (EPIPE, EFBIG), which dlvp reports,
+  // instead of killing it before report.json is written.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     usage(argc < 2 ? std::cerr : std::cout);
-    return argc < 2 ? kExitUsage : 0;
+    return argc < 2 ? exit_status::kBadInput : 0;
   }
   const std::string command = argv[1];
   try {
@@ -111,16 +122,19 @@ int sc_main(int argc, char** argv) {
     }
     std::cerr << "dlvp: unknown command '" << command << "'\n";
     usage(std::cerr);
-    return kExitUsage;
+    return exit_status::kBadInput;
   } catch (const dlvp::ConfigError& e) {
     std::cerr << "dlvp: error: " << e.what() << "\n";
-    return kExitUsage;
+    return exit_status::kBadInput;
   } catch (const sc_core::sc_report& e) {
-    std::cerr << "dlvp: SystemC error: " << e.what() << "\n";
-    return 1;
+    std::cerr << "dlvp: internal error: SystemC: " << e.what() << "\n";
+    return exit_status::kInternalError;
   } catch (const std::exception& e) {
     // Not expected (bad input is a ConfigError); reported rather than terminating silently.
     std::cerr << "dlvp: internal error: " << e.what() << "\n";
-    return 1;
+    return exit_status::kInternalError;
+  } catch (...) {
+    std::cerr << "dlvp: internal error: an unknown exception\n";
+    return exit_status::kInternalError;
   }
 }

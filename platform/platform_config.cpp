@@ -50,12 +50,12 @@ void SoftwareConfig::bind(ParamBinder& b, SoftwareConfig& c) {
     c.load.clear();
     for (size_t i = 0; i < load.size(); ++i) {
       const std::string key = b.key("load") + "[" + std::to_string(i) + "]";
-      ParamBinder item(load[i], key, [&](const std::string&) { return b.origin()(b.key("load")); });
+      ParamBinder item(load[i], key, b.origin());
       MemoryLoad entry;
       item.text("file", entry.file, "file to place in memory ('@build/...': relative to the build folder)");
       item.integer("address", entry.address, "address", "address of the file's first byte", 0, ~uint64_t{0});
       item.finish();
-      if (entry.file.empty()) throw ConfigError(b.origin()(b.key("load")) + ": key '" + key + ".file' is required");
+      if (entry.file.empty()) throw ConfigError(b.origin()(key) + ": key '" + key + ".file' is required");
       c.load.push_back(entry);
     }
   }
@@ -69,7 +69,7 @@ void SoftwareConfig::bind(ParamBinder& b, SoftwareConfig& c) {
       const std::string name = "args[" + std::to_string(i) + "]";
       YAML::Node holder;
       holder[name] = args[i];
-      ParamBinder item(holder, "software", [&](const std::string&) { return b.origin()(b.key("args")); });
+      ParamBinder item(holder, "software", b.origin());
       uint64_t value = 0;
       item.integer(name.c_str(), value, "", "boot argument", 0, ~uint64_t{0});
       c.args.push_back(value);
@@ -141,11 +141,11 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
     if (entry.file.rfind("@build/", 0) == 0) {
       const auto build_dir = std::filesystem::path(app_dir).parent_path().parent_path();
       entry.path = (build_dir / entry.file.substr(7)).string();
-      if (!is_readable_file(entry.path))
-        throw ConfigError(scenario.origin("software.load") + ": key '" + key + "' names " + entry.path +
-                          ", which does not exist (is it built?)");
+      if (const std::string problem = file_problem(entry.path); !problem.empty())
+        throw ConfigError(scenario.origin(key) + ": key '" + key + "' names " + entry.path + ", which " + problem +
+                          (problem == "does not exist" ? " (is it built?)" : ""));
     } else {
-      entry.path = scenario.resolve_data_file("software.load", entry.file, "data");
+      entry.path = scenario.resolve_data_file(key, entry.file, "data");
     }
   }
   if (app_dir.empty()) return c;  // tools that build their own SoC run no software
@@ -154,9 +154,9 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   } else {
     // The same app built for the mode: a native plugin, or an RV32 ELF (same folder).
     const auto candidate = std::filesystem::path(app_dir) / (c.software.app + (c.cpu.mode == "iss" ? ".elf" : ".so"));
-    if (!is_readable_file(candidate.string()))
-      throw ConfigError(scenario.origin("software.app") + ": key 'software.app' names '" + c.software.app +
-                        "', but " + candidate.string() + " does not exist (is it built?)");
+    if (const std::string problem = file_problem(candidate.string()); !problem.empty())
+      throw ConfigError(scenario.origin("software.app") + ": key 'software.app' names '" + c.software.app + "', but " +
+                        candidate.string() + " " + problem + (problem == "does not exist" ? " (is it built?)" : ""));
     c.app_path = candidate.string();
   }
   return c;

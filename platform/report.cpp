@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "ip/common/log.h"
+#include "platform/exit_status.h"
 #include "platform/layer_report.h"
 
 #include <cmath>
@@ -36,8 +37,9 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
               {"wall_time_s", outcome.wall_seconds},
               {"end_reason", outcome.end_reason},
               {"software_exited", outcome.software_exited},
-              {"exit_code", outcome.exit_code}};
-  r["software"] = {{"console", outcome.console}};
+              {"exit_code", outcome.software_exited ? nlohmann::json(outcome.exit_code) : nlohmann::json()},
+              {"exit_status", outcome.exit_status}};
+  r["software"] = {{"console", outcome.console}, {"console_dropped_bytes", outcome.console_dropped_bytes}};
   // Lines guest-triggerable log sites left out (ip/common/log.h, DLVP_LOG_*_LIMITED), by site.
   nlohmann::json suppressed_sites = nlohmann::json::object();
   for (const auto& [site, count] : log::suppressed_by_site()) suppressed_sites[site] = count;
@@ -77,6 +79,10 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
   return r;
 }
 
+void write_report_json(std::ostream& os, const nlohmann::json& report) {
+  os << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
 double number_or(const nlohmann::json& j, const std::string& key, double fallback) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
@@ -110,15 +116,26 @@ void print_engine_layers(std::ostream& os, const nlohmann::json& r) {
   }
 }
 
+// "exit code 3", or "exit code 256 (0x100): exit status 120" for a code that does not pass through.
+std::string describe_exit(const nlohmann::json& run) {
+  const int status = run["exit_status"].get<int>();
+  if (!run["exit_code"].is_number()) return "exit status " + std::to_string(status);
+  const uint32_t code = run["exit_code"].get<uint32_t>();
+  char text[96];
+  if (code <= exit_status::kSoftwareMax && static_cast<int>(code) == status) std::snprintf(text, sizeof text, "exit code %u", code);
+  else std::snprintf(text, sizeof text, "exit code %u (0x%x): exit status %d", code, code, status);
+  return text;
+}
+
 }  // namespace
 
 void print_summary(std::ostream& os, const nlohmann::json& r) {
   char line[256];
   const auto& run = r["run"];
   os << "\n== dlvp summary: " << r["scenario"].get<std::string>() << " ==\n";
-  std::snprintf(line, sizeof line, "simulated time   %.3f us (%s, exit code %d), wall time %.3f s\n",
+  std::snprintf(line, sizeof line, "simulated time   %.3f us (%s, %s), wall time %.3f s\n",
                 run["simulated_time_ns"].get<double>() / 1000.0, run["end_reason"].get<std::string>().c_str(),
-                run["exit_code"].get<int>(), run["wall_time_s"].get<double>());
+                describe_exit(run).c_str(), run["wall_time_s"].get<double>());
   os << line;
   for (const auto& [name, stats] : r["modules"].items()) {
     if (stats.contains("bandwidth_GBps") && number_or(stats, "bytes_read") + number_or(stats, "bytes_written") > 0) {

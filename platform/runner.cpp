@@ -1,7 +1,8 @@
 #include "runner.h"
 
+#include "platform/exit_status.h"
 #include "platform/layer_report.h"
-
+#include "platform/output_folder.h"
 #include "platform/platform_config.h"
 #include "platform/report.h"
 #include "platform/scenario.h"
@@ -11,57 +12,70 @@
 #include <tlm>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 
 namespace dlvp {
 
+namespace {
+
+// What the simulation ended with: the software's exit, or the time limit.
+RunOutcome outcome_of(Soc& soc) {
+  RunOutcome outcome;
+  Sysctl& sysctl = soc.sysctl();
+  outcome.software_exited = sysctl.exit_requested();
+  const sc_core::sc_time end = outcome.software_exited ? sysctl.exit_time() : sc_core::sc_time_stamp();
+  outcome.simulated_ns = end.to_seconds() * 1e9;
+  outcome.exit_code = sysctl.exit_code();
+  outcome.exit_status = outcome.software_exited ? exit_status::from_software(sysctl.exit_code()) : exit_status::kTimeLimit;
+  outcome.end_reason = outcome.software_exited ? "software exit" : "time limit (run.max_time_ms)";
+  if (sc_core::sc_get_status() != sc_core::SC_STOPPED) sc_core::sc_stop();  // runs end_of_simulation()
+  soc.ddr().finalize(end);
+  outcome.console = soc.uart().transcript();
+  outcome.console_dropped_bytes = soc.uart().transcript_dropped_bytes();
+  return outcome;
+}
+
+}  // namespace
+
 RunResult run_scenario(const RunRequest& request) {
-  namespace fs = std::filesystem;
   using clock = std::chrono::steady_clock;
   const auto wall_start = clock::now();
   const Scenario scenario = Scenario::load(request.scenario, request.overrides);
   const PlatformConfig config = load_platform_config(scenario, request.app_dir);
-  std::error_code ec;
-  fs::create_directories(request.out_dir, ec);
-  if (ec) throw ConfigError(request.out_dir + ": cannot create output directory: " + ec.message());
+  OutputFolder out(request.out_dir);
 
-  log::install_report_handler((fs::path(request.out_dir) / "dlvp.log").string());
+  log::install_report_handler(out.path(OutputFolder::kDlvpLog));
   log::set_threshold(request.log_level);
   EnergyLedger ledger(TechTable::load(config.tech_path));
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(config.run.quantum_ns, sc_core::SC_NS));
 
   Soc soc("soc", config, ledger);
-  soc.uart().set_log_path((fs::path(request.out_dir) / "uart.log").string());
+  soc.uart().set_log_path(out.path(OutputFolder::kUartLog));
 
   RunResult result;
   const auto simulate_start = clock::now();
   sc_core::sc_start(sc_core::sc_time(config.run.max_time_ms, sc_core::SC_MS));
   result.simulate_seconds = std::chrono::duration<double>(clock::now() - simulate_start).count();
 
-  RunOutcome outcome;
-  outcome.software_exited = soc.sysctl().exit_requested();
-  const sc_core::sc_time end = outcome.software_exited ? soc.sysctl().exit_time() : sc_core::sc_time_stamp();
-  outcome.simulated_ns = end.to_seconds() * 1e9;
-  outcome.exit_code = outcome.software_exited ? static_cast<int>(soc.sysctl().exit_code()) : kExitTimeLimit;
-  outcome.end_reason = outcome.software_exited ? "software exit" : "time limit (run.max_time_ms)";
-  if (sc_core::sc_get_status() != sc_core::SC_STOPPED) sc_core::sc_stop();  // runs end_of_simulation()
-  soc.ddr().finalize(end);
-  outcome.console = soc.uart().transcript();
+  RunOutcome outcome = outcome_of(soc);
   outcome.wall_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
-
   result.report = build_report(config, outcome, ledger, soc.reportables());
   if (nlohmann::json layers = build_layer_report(config, result.report); !layers.is_null()) {
-    std::ofstream csv(fs::path(request.out_dir) / "layers.csv");
-    write_layers_csv(csv, layers);
+    out.write(OutputFolder::kLayers, [&](std::ostream& os) { write_layers_csv(os, layers); });
     result.report["accelerator"] = std::move(layers);
   }
-  std::ofstream(fs::path(request.out_dir) / "report.json") << result.report.dump(2) << "\n";
-  if (request.trace) {
-    std::ofstream trace(fs::path(request.out_dir) / "trace.json");
-    soc.ifu().write_chrome_trace(trace);
-  }
-  result.exit_code = outcome.exit_code;
+  if (request.trace) out.write(OutputFolder::kTrace, [&](std::ostream& os) { soc.ifu().write_chrome_trace(os); });
+  if (!soc.uart().log_error().empty()) out.record_failure(out.path(OutputFolder::kUartLog), soc.uart().log_error());
+  if (log::mirror_failed()) out.record_failure(out.path(OutputFolder::kDlvpLog), "a log line could not be written");
+  if (const CpuIss* iss = soc.iss(); iss && iss->signature_write_failed())
+    out.record_failure(config.cpu.signature_file, "the compliance signature could not be written");
+
+  // report.json last, so that its exit_status counts every other output's failure.
+  if (!out.failures().empty()) result.report["run"]["exit_status"] = exit_status::kOutputWriteFailed;
+  if (out.write(OutputFolder::kReport, [&](std::ostream& os) { write_report_json(os, result.report); }))
+    result.report_path = out.path(OutputFolder::kReport);
+  result.output_errors = out.failures();
+  result.exit_status = result.output_errors.empty() ? outcome.exit_status : exit_status::kOutputWriteFailed;
+  result.report["run"]["exit_status"] = result.exit_status;
   return result;
 }
 

@@ -1,6 +1,7 @@
-// One simulation run of a scenario, as `dlvp run` does it: load and check the scenario, build the
-// SoC, simulate until the software exits or the time limit, write report.json (and trace.json on
-// request). Shared by the CLI and the benchmarks so both measure the same thing.
+// One simulation run of a scenario, as `dlvp run` does it: load and check the scenario, prepare the
+// output folder, build the SoC, simulate until the software exits or the time limit, write
+// layers.csv, trace.json (on request) and report.json, checking every output. Shared by the CLI
+// and the benchmarks so both measure the same thing.
 #pragma once
 #include "ip/common/log.h"
 
@@ -21,14 +22,15 @@ struct RunRequest {
 };
 
 struct RunResult {
-  int exit_code = 0;      // the software's, or kExitTimeLimit
+  int exit_status = 0;          // dlvp's process status (platform/exit_status.h)
   double simulate_seconds = 0;  // wall time of the simulation proper (sc_start)
   nlohmann::json report;
+  std::string report_path;              // empty when report.json could not be written
+  std::vector<std::string> output_errors;  // "cannot write <path>: <reason>" (exit_status 121)
 };
 
-constexpr int kExitTimeLimit = 124;  // the run hit run.max_time_ms before software exited
-
-// Throws ConfigError for bad input (naming the file and key).
+// Throws ConfigError for bad input (naming the file and key) before anything is simulated; an
+// output that cannot be written is not thrown but listed in output_errors.
 RunResult run_scenario(const RunRequest& request);
 
 }  // namespace dlvp

@@ -43,6 +43,7 @@ class Soc : public sc_core::sc_module {
   std::vector<const Reportable*> reportables() const;
 
   CpuHost& cpu() { return *cpu_; }
+  const CpuIss* iss() const { return cpu_iss_; }  // nullptr in native mode
   DdrController& ddr() { return *ddr_; }
   Sysctl& sysctl() { return *sysctl_; }
   Uart& uart() { return *uart_; }

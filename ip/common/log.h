@@ -20,7 +20,6 @@ bool parse_level(const std::string& text, Level& out);
 // Installs dlvp's report handler (format: "[   1.234 us] warn  top.ddr: message").
 // Also mirrors every line to `mirror_path` when it is not empty.
 void install_report_handler(const std::string& mirror_path = "");
-
 // Counts of warnings and errors reported so far (for summaries and tests).
 unsigned long warning_count();
 unsigned long error_count();

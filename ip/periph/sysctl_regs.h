@@ -16,8 +16,9 @@ namespace dlvp::sysctl {
 constexpr uint32_t kMagic = 0x444C5650;    // ID register: "DLVP" in ASCII
 constexpr uint32_t kVersion = 0x00010001;  // VERSION register (1.1: BOOT_ARG4..7): major << 16 | minor of this map
 
-// EXIT: writing a value ends the simulation; the value is the program's exit status, which the
-// simulator reports and returns (0 = success, anything else = failure, as for a POSIX process).
+// EXIT: writing a value ends the simulation; the value is the program's exit code, which the
+// simulator reports (all 32 bits) and returns as its exit status when it is 0..119 (0 = success,
+// anything else = failure, as for a POSIX process; platform/exit_status.h).
 constexpr uint32_t kExitSuccess = 0;
 constexpr uint32_t kExitFailure = 1;
 
@@ -25,7 +26,7 @@ constexpr uint32_t kExitFailure = 1;
 #define DLVP_SYSCTL_REGISTERS(REG)                                                                 \
   REG(ID, 0x000, 4, ::dlvp::sysctl::kMagic, RO, "magic number 0x444C5650 (\"DLVP\")")             \
   REG(VERSION, 0x004, 4, ::dlvp::sysctl::kVersion, RO, "register map version: major << 16 | minor") \
-  REG(EXIT, 0x008, 4, 0, WO, "write: end the simulation with this exit status")                   \
+  REG(EXIT, 0x008, 4, 0, WO, "write: end the simulation with this exit code")                     \
   REG(SCRATCH, 0x00c, 4, 0, RW, "free for software (no effect)")                                  \
   REG(DEVICE_COUNT, 0x010, 4, 0, RO, "number of entries in the device table")                     \
   REG(DEVICE_SELECT, 0x014, 4, 0, RW, "index of the device table entry the DEVICE_* registers show") \

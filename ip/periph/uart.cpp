@@ -5,8 +5,6 @@
 #include "platform/soc_map.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 
 namespace dlvp {
@@ -16,6 +14,11 @@ void UartConfig::bind(ParamBinder& b, UartConfig& c) {
   b.integer("tx_fifo_depth", c.tx_fifo_depth, "characters",
             "TX FIFO depth behind the shift register (only matters with a baud rate)", 1u, 65536u);
   b.flag("echo", c.echo, "print each complete line of program output on stdout");
+  b.integer("transcript_bytes", c.transcript_bytes, "B",
+            "the last bytes of program output kept for report.json (software.console)", 0, 1ull << 30);
+  b.integer("log_max_bytes", c.log_max_bytes, "B",
+            "program output written to uart.log and echoed on stdout; past it one line says the rest was cut", 0,
+            ~uint64_t{0});
   RegisterTiming::bind(b, c.timing);
 }
 
@@ -35,11 +38,11 @@ Uart::Uart(sc_core::sc_module_name name, const UartConfig& config)
   bank_.on_read(uart::TX_DROPPED, [this](uint64_t) { return dropped_ & 0xffffffffu; });
 }
 
-void Uart::set_log_path(const std::string& path) {
-  std::ofstream file(path, std::ios::out | std::ios::trunc);
-  if (!file) throw ConfigError("uart log file '" + path + "': cannot open for writing: " + std::strerror(errno));
-  log_ = std::move(file);
-  log_path_ = path;
+void Uart::set_log_path(const std::string& path) { log_.open(path, config_.log_max_bytes, cut_note()); }
+
+std::string Uart::cut_note() const {
+  return "[dlvp: the rest of the program's output is cut here: uart.log_max_bytes = " +
+         std::to_string(config_.log_max_bytes) + "]\n";
 }
 
 void Uart::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -75,6 +78,9 @@ bool Uart::accept_character(const sc_core::sc_time& t) {
   if (fifo_occupancy(t) >= config_.tx_fifo_depth) return false;
   const sc_core::sc_time start = std::max(t, tx_idle_at_);
   tx_starts_.push_back(start);
+  // An initiator far ahead of the kernel could pile up starts; only the last tx_fifo_depth can
+  // decide whether the FIFO is full (an older start counts only while these all count too).
+  if (tx_starts_.size() > config_.tx_fifo_depth) tx_starts_.pop_front();
   tx_idle_at_ = start + char_time_;
   return true;
 }
@@ -88,11 +94,16 @@ void Uart::on_txdata(uint64_t value) {
   output(static_cast<char>(value & 0xff));
 }
 
+std::string Uart::transcript() const { return transcript_.substr(transcript_.size() - transcript_kept()); }
+
 void Uart::output(char c) {
   ++characters_;
   transcript_ += c;
+  // Trimmed in steps of transcript_bytes: amortized constant time per character.
+  if (transcript_.size() > 2 * config_.transcript_bytes) transcript_.erase(0, transcript_.size() - config_.transcript_bytes);
   if (c != '\n') {
     line_ += c;
+    if (line_.size() >= kMaxLineBytes) flush();
     return;
   }
   emit_line(line_);
@@ -101,11 +112,12 @@ void Uart::output(char c) {
 
 void Uart::emit_line(const std::string& line) {
   ++lines_;
-  if (config_.echo) std::cout << line << '\n' << std::flush;
-  if (log_.is_open()) {
-    log_ << line << '\n';
-    log_.flush();  // the log stays complete even if the simulator is killed
+  if (config_.echo && echoed_bytes_ <= config_.log_max_bytes) {
+    echoed_bytes_ += line.size() + 1;
+    if (echoed_bytes_ <= config_.log_max_bytes) std::cout << line << '\n' << std::flush;
+    else std::cout << cut_note() << std::flush;
   }
+  log_.write(line + '\n');  // one write per line: the log is complete even if the simulator is killed
 }
 
 void Uart::flush() {
@@ -125,7 +137,12 @@ void Uart::report(nlohmann::json& out, double elapsed_ns) const {
     const double busy_ns = static_cast<double>(characters_) * char_time_.to_seconds() * 1e9;
     out["tx_line_utilization"] = std::min(1.0, busy_ns / elapsed_ns);
   }
-  if (!log_path_.empty()) out["log_path"] = log_path_;
+  out["transcript_dropped_bytes"] = transcript_dropped_bytes();
+  if (!log_.path().empty()) {
+    out["log_path"] = log_.path();
+    out["log_bytes"] = log_.bytes_written();
+    out["log_cut"] = log_.cut();
+  }
   access_stats_.report(out);
 }
 

@@ -1,9 +1,12 @@
 // UART: the platform's console. Characters written to TXDATA are collected into lines; each
-// complete line goes to stdout (raw program output) and to a log file, and everything written
-// is kept as a transcript. With a baud rate, every character occupies the line for 10 bit times
-// (start, 8 data, stop): STATUS shows the transmitter busy and a full TX FIFO drops characters.
-// There is no input source: the receiver always reads empty.
+// complete line goes to stdout (raw program output) and to a log file, and the last
+// `transcript_bytes` written are kept as a transcript. Nothing a program prints grows without
+// bound: the log and the echo stop at `log_max_bytes`, a line is cut every kMaxLineBytes. With a
+// baud rate, every character occupies the line for 10 bit times (start, 8 data, stop): STATUS
+// shows the transmitter busy and a full TX FIFO drops characters. There is no input source: the
+// receiver always reads empty.
 #pragma once
+#include "ip/common/output_file.h"
 #include "ip/common/params.h"
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
@@ -13,9 +16,9 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
-#include <fstream>
 #include <string>
 
 namespace dlvp {
@@ -24,6 +27,8 @@ struct UartConfig {
   uint32_t baud_rate = 0;       // bits/s; 0 = infinitely fast virtual console
   uint32_t tx_fifo_depth = 16;  // characters waiting behind the one being shifted out
   bool echo = true;             // print complete lines on stdout
+  uint64_t transcript_bytes = 64 * 1024;   // the console's tail kept for the report
+  uint64_t log_max_bytes = 64ull << 20;    // bytes of lines written to the log (and echoed), then cut
   RegisterTiming timing;
 
   static void bind(ParamBinder& b, UartConfig& c);
@@ -35,11 +40,19 @@ class Uart : public sc_core::sc_module, public Reportable {
 
   Uart(sc_core::sc_module_name name, const UartConfig& config);
 
-  // Opens (truncates) the log file complete lines are appended to. Throws ConfigError naming the
-  // path when it cannot be opened. Call before the simulation starts.
+  // A line longer than this is emitted in pieces of this size.
+  static constexpr size_t kMaxLineBytes = 4096;
+
+  // Opens (truncates) the log file complete lines are appended to. Call before the simulation
+  // starts. A file that cannot be opened or written is not an error of the simulation: it is
+  // recorded in log_error() and the run goes on.
   void set_log_path(const std::string& path);
-  // Every character written so far, complete lines and the current partial line alike.
-  const std::string& transcript() const { return transcript_; }
+  // "" or why the log file is incomplete (the OS's reason for the first failed open or write).
+  const std::string& log_error() const { return log_.error(); }
+  // The last `transcript_bytes` characters written (complete lines and the partial line alike),
+  // and how many were written before them.
+  std::string transcript() const;
+  uint64_t transcript_dropped_bytes() const { return characters_ - transcript_kept(); }
   // Emits the partial line, if any (also done at the end of the simulation).
   void flush();
 
@@ -61,6 +74,8 @@ class Uart : public sc_core::sc_module, public Reportable {
   bool accept_character(const sc_core::sc_time& t);
   void output(char c);
   void emit_line(const std::string& line);
+  std::string cut_note() const;  // the line that ends a cut log or echo
+  uint64_t transcript_kept() const { return std::min<uint64_t>(transcript_.size(), config_.transcript_bytes); }
 
   UartConfig config_;
   RegisterBank bank_;
@@ -68,10 +83,10 @@ class Uart : public sc_core::sc_module, public Reportable {
   sc_core::sc_time access_time_;    // initiator's local time of the access being served
   std::deque<sc_core::sc_time> tx_starts_;  // start times of characters not yet known to be shifting
   sc_core::sc_time tx_idle_at_;     // when the last accepted character has been shifted out
-  std::string line_;                // current partial line
-  std::string transcript_;
-  std::string log_path_;
-  std::ofstream log_;
+  std::string line_;                // current partial line, at most kMaxLineBytes
+  std::string transcript_;          // the tail of the output, at most 2 x transcript_bytes
+  StreamedFile log_;
+  uint64_t echoed_bytes_ = 0;       // bytes of lines printed on stdout
 
   RegisterAccessStats access_stats_;
   uint64_t characters_ = 0;

@@ -115,8 +115,8 @@ int sc_main(int argc, char** argv) {
     RunRequest request{(dir / "vgg16.yaml").string(), overrides, (dir / "out").string(), DLVP_APP_DIR,
                        log::Level::warn, false};
     const RunResult run = run_scenario(request);
-    if (run.exit_code != 0) {
-      std::cerr << "bench_vgg16: the simulated job failed (exit " << run.exit_code << "):\n"
+    if (run.exit_status != 0) {
+      std::cerr << "bench_vgg16: the simulated job failed (exit status " << run.exit_status << "):\n"
                 << run.report["software"]["console"].get<std::string>();
       return 1;
     }

@@ -300,7 +300,7 @@ TEST(CpuIss, ScenarioRunsTheElfOnTheSoc) {
   request.out_dir = dir + "out";
   request.app_dir = dir;  // unused: software.path is explicit
   const RunResult result = run_scenario(request);
-  EXPECT_EQ(result.exit_code, 42);
+  EXPECT_EQ(result.exit_status, 42);
   const nlohmann::json& cpu = result.report["modules"]["soc.cpu"];
   EXPECT_EQ(cpu["mode"], "iss") << result.report.dump(1).substr(0, 2000);
   EXPECT_EQ(cpu["instructions"].get<uint64_t>(), 3005u);

@@ -1,0 +1,62 @@
+// report.json's run and software objects, its text, and the summary's exit line.
+#include "platform/report.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace {
+
+using namespace dlvp;
+
+nlohmann::json report_of(const RunOutcome& outcome) {
+  PlatformConfig config;
+  config.scenario_path = "s.yaml";
+  EnergyLedger ledger(TechTable::load(DLVP_SOURCE_DIR "/scenarios/tech/horowitz-45nm.yaml"));
+  return build_report(config, outcome, ledger, {});
+}
+
+std::string summary_of(const nlohmann::json& report) {
+  std::ostringstream os;
+  print_summary(os, report);
+  return os.str();
+}
+
+TEST(Report, TheRunHasTheFullExitCodeAndTheStatus) {
+  RunOutcome exited;
+  exited.software_exited = true;
+  exited.exit_code = 0xFFFFFFFFu;
+  exited.exit_status = 120;
+  exited.end_reason = "software exit";
+  const nlohmann::json r = report_of(exited);
+  EXPECT_EQ(r["run"]["exit_code"].get<uint64_t>(), 0xFFFFFFFFu);
+  EXPECT_EQ(r["run"]["exit_status"], 120);
+  EXPECT_NE(summary_of(r).find("(software exit, exit code 4294967295 (0xffffffff): exit status 120)"), std::string::npos)
+      << summary_of(r);
+
+  exited.exit_code = 3;
+  exited.exit_status = 3;
+  EXPECT_NE(summary_of(report_of(exited)).find("(software exit, exit code 3)"), std::string::npos);
+
+  RunOutcome timed_out;
+  timed_out.exit_status = 124;
+  timed_out.end_reason = "time limit (run.max_time_ms)";
+  const nlohmann::json t = report_of(timed_out);
+  EXPECT_TRUE(t["run"]["exit_code"].is_null()) << "no software exit, no code";
+  EXPECT_NE(summary_of(t).find("(time limit (run.max_time_ms), exit status 124)"), std::string::npos) << summary_of(t);
+}
+
+TEST(Report, TheConsoleTailAndItsDroppedBytesAreReportedAndAnyBytesGiveValidJson) {
+  RunOutcome outcome;
+  outcome.console = std::string("ok \xff\xfe\xc0 end", 10);
+  outcome.console_dropped_bytes = 12345;
+  const nlohmann::json r = report_of(outcome);
+  EXPECT_EQ(r["software"]["console_dropped_bytes"], 12345);
+  std::ostringstream text;
+  write_report_json(text, r);  // the default dump would throw on invalid UTF-8
+  const nlohmann::json parsed = nlohmann::json::parse(text.str());
+  EXPECT_EQ(parsed["software"]["console"].get<std::string>().rfind("ok \xEF\xBF\xBD", 0), 0u);
+}
+
+}  // namespace
