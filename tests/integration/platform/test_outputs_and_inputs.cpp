@@ -164,7 +164,7 @@ TEST(Outputs, AFolderInThePlaceOfAnOutputEndsWith121AfterTheSummary) {
 TEST(Outputs, AFileSizeLimitIsAWriteErrorNotASignalAndLeavesNoTruncatedReport) {
   // 16 blocks of 512 bytes (sh's ulimit): uart.log and dlvp.log fit, report.json does not.
   const auto dir = out_dir("file_size_limit");
-  const auto r = dlvp::test::run_command("ulimit -f 16 && exec " + std::string(DLVP_BINARY), "run " + kSelftest + " --out " + dir);
+  const auto r = dlvp::test::run_command("sh -c 'ulimit -f 16 && exec \"$0\" \"$@\"' " + std::string(DLVP_BINARY), "run " + kSelftest + " --out " + dir);
   expect_no_signal(r);
   EXPECT_EQ(r.status, exit_status::kOutputWriteFailed) << r.output;
   EXPECT_TRUE(contains(r.output, "DMA self-test: PASS")) << r.output;
