@@ -2,7 +2,7 @@
 // and the sparse LSTM engines' per-layer time and energy (every level, DRAM included, through the
 // layer's ledger tag) and DRAM traffic, each engine's own figures (the CNN engine's utilization;
 // the LSTM engine's PE load, effective and dense-equivalent GOPS), joined with the layer names,
-// shapes and MACs of the model package the scenario loaded, plus what the seeds/003 survey
+// shapes and MACs of the model package the scenario loaded, plus what the [Sze17] survey
 // (Section VIII) asks a report to state: batch size, precision, off-chip bytes and energy per
 // inference.
 #pragma once

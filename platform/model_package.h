@@ -1,4 +1,4 @@
-// The model package: what the compiler/builder writes and the driver loads (DESIGN.md sections 5
+// The model package: what the compiler/builder writes and the driver loads (docs/architecture.md
 // and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 5.
 //
 // A package is one contiguous, little-endian blob placed in DDR:

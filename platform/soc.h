@@ -1,4 +1,4 @@
-// The SoC of DESIGN.md section 2, built from a PlatformConfig: CPU host (native or RV32 ISS, by
+// The SoC of docs/architecture.mdbuilt from a PlatformConfig: CPU host (native or RV32 ISS, by
 // cpu.mode), system bus, DDR, DMA (with a local buffer bus to the on-chip scratchpad), UART,
 // interrupt controller, timer and system controller, and the IFU with its two compute engines (the
 // CNN cluster; the sparse LSTM engine unless lstm.enabled is false), whose buffers sit in the DMA's

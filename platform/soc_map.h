@@ -20,7 +20,7 @@
 namespace dlvp::soc {
 
 constexpr uint64_t kSysctlBase = 0x10000000;   // fixed: the one address software knows
-constexpr uint64_t kDdrBase = DLVP_SOC_DDR_BASE;  // DDR starts here (DESIGN.md section 2)
+constexpr uint64_t kDdrBase = DLVP_SOC_DDR_BASE;  // DDR starts here (docs/architecture.md)
 // The RISC-V program's region from kDdrBase: image, data, heap, stack (sw/bsp/riscv/dlvp.ld.S).
 constexpr uint64_t kProgramRegionBytes = DLVP_PROGRAM_REGION_BYTES;
 constexpr uint32_t kRegisterWindowBytes = 0x1000;  // each block's register window: 4 KiB

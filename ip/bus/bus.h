@@ -1,4 +1,4 @@
-// The system bus (DESIGN.md sections 2-4): routes every initiator's transactions to the target that
+// The system bus (docs/architecture.md): routes every initiator's transactions to the target that
 // owns the address in the MemoryMap, translating to the target's local offset; models contention
 // per target port (busy-until calendar with round-robin fairness, see port_arbiter.h); counts one
 // energy unit per data beat; forwards debug transport and DMI (ranges translated back to bus

@@ -1,4 +1,4 @@
-// The SoC memory map (DESIGN.md section 2): a table of named address regions built by the platform
+// The SoC memory map (docs/architecture.md): a table of named address regions built by the platform
 // from the scenario. A region's index is the bus initiator port its target is bound to. The map is
 // plain data and knows nothing of SystemC; the bus decodes every transaction through it.
 #pragma once

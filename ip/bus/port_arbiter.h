@@ -1,4 +1,4 @@
-// Contention on one bus target port among initiators that run temporally decoupled (DESIGN.md
+// Contention on one bus target port among initiators that run temporally decoupled (docs/architecture.md
 // section 3). The port keeps a busy-until calendar: the intervals already booked on it. A
 // transaction starts in the first gap at or after its arrival that fits it. That alone is exact
 // when initiators synchronize after every transaction, but with a quantum the initiator that the

@@ -1,5 +1,5 @@
 // Parameters of the CNN PE cluster (scenario section `cnn`), with the Aristotle paper's values as
-// defaults (seeds/000: XC7Z020, 2 PEs x 16 convolvers of 3x3 at 214 MHz, 272 KB of BRAM).
+// defaults ([Guo17]: XC7Z020, 2 PEs x 16 convolvers of 3x3 at 214 MHz, 272 KB of BRAM).
 #pragma once
 #include "ip/common/params.h"
 

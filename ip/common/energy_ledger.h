@@ -1,4 +1,4 @@
-// The energy ledger (DESIGN.md section 4): counters registered by modules, each with a level, an
+// The energy ledger (docs/architecture.md): counters registered by modules, each with a level, an
 // action and a unit energy with its source. Modules only increment counts on their hot paths;
 // energy = count x unit energy is computed at report time. Counts are also attributed to a tag
 // (a job, a layer, an instruction) so reports can break energy down.

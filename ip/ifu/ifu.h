@@ -1,4 +1,4 @@
-// The instruction fetch unit (DESIGN.md section 5, docs/ifu.md): software programs a job through
+// The instruction fetch unit (docs/architecture.mdocs/ifu.md): software programs a job through
 // the register window and starts it; the IFU fetches the instruction stream from DDR in bursts,
 // decodes and checks each instruction, and dispatches it in program order into one of three
 // queues of finite depth — load (DMA in), compute (the compute engine), store (DMA out) — which

@@ -1,6 +1,5 @@
 // Performance monitoring unit: the energy ledger's per-level figures as registers, so software
-// reads on the platform what a report shows after it (DESIGN.md section 4: "the same counters are
-// readable by software through PMU registers, as on silicon").
+// reads on the platform what a report shows after it, as on silicon (docs/architecture.md).
 #pragma once
 #include "ip/common/energy_ledger.h"
 #include "ip/common/register_bank.h"

@@ -1,6 +1,6 @@
 // The hardware abstraction layer: the only part of sw/ that knows whether it runs natively inside
 // the CPU host model or as RISC-V code on the ISS. Everything the software does to the SoC goes
-// through these calls (DESIGN.md section 6). Freestanding C++17: no exceptions, no RTTI, no STL.
+// through these calls (docs/architecture.md). Freestanding C++17: no exceptions, no RTTI, no STL.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // Networks with random weights (fixed seeds) for benchmarks and whole-network tests, as builder
-// layer lists. Shapes follow the published models (seeds/003 Table II).
+// layer lists. Shapes follow the published models ([Sze17] Table II).
 #pragma once
 #include "tools/builder/network.h"
 

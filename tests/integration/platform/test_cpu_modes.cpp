@@ -1,4 +1,4 @@
-// Every app gives the same results in both CPU modes (DESIGN.md section 6): the host-compiled
+// Every app gives the same results in both CPU modes (docs/architecture.md): the host-compiled
 // plugin (cpu.mode native) and the RV32 ELF on the instruction-set simulator (cpu.mode iss). The
 // apps' console lines are compared after dropping what legitimately differs: measured times,
 // rates and energies (the ISS charges time for every instruction; native code runs in zero time)

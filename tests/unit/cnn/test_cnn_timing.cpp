@@ -122,7 +122,7 @@ TEST(CnnTiming, PeakFollowsFromTheParameters) {
   const TimingModel m(cfg);
   EXPECT_EQ(m.multipliers(), uint64_t{cfg.pes} * cfg.convolvers * cfg.kernel * cfg.kernel);
   EXPECT_DOUBLE_EQ(m.peak_gops(), 2.0 * cfg.pes * cfg.convolvers * cfg.kernel * cfg.kernel * cfg.clock_mhz * 1e-3);
-  // The Aristotle paper's figure (seeds/000): 2 PEs x 16 convolvers x 9 x 2 ops x 214 MHz = 123.3 GOPS.
+  // The Aristotle paper's figure ([Guo17]): 2 PEs x 16 convolvers x 9 x 2 ops x 214 MHz = 123.3 GOPS.
   EXPECT_NEAR(m.peak_gops(), 123.3, 0.05);
   CnnConfig wider = cfg;
   wider.pes = 4;

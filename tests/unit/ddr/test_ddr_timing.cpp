@@ -94,8 +94,8 @@ TEST(DdrTiming, PresetsLoadAndDerivePeakBandwidthFromClockAndWidth) {
   EXPECT_EQ(ddr3.name, "ddr3-1066-x32");
   EXPECT_EQ(ddr3.devices_per_rank(), 2u);   // two x16 devices on 32 bits
   EXPECT_EQ(ddr4.devices_per_rank(), 8u);   // eight x8 devices on 64 bits
-  EXPECT_NEAR(ddr3.peak_bandwidth_Bps() / 1e9, 4.264, 4.264 * 0.0005);  // REFERENCE.md: 4.26 GB/s
-  EXPECT_NEAR(ddr4.peak_bandwidth_Bps() / 1e9, 19.2, 19.2 * 0.001);     // REFERENCE.md: 19.2 GB/s
+  EXPECT_NEAR(ddr3.peak_bandwidth_Bps() / 1e9, 4.264, 4.264 * 0.0005);  // docs/references.md: 4.26 GB/s
+  EXPECT_NEAR(ddr4.peak_bandwidth_Bps() / 1e9, 19.2, 19.2 * 0.001);     // docs/references.md: 19.2 GB/s
   EXPECT_EQ(ddr3.tWTR_L, ddr3.tWTR_S);  // DDR3: one tWTR, one tRRD
   EXPECT_EQ(ddr3.tRRD_L, ddr3.tRRD_S);
 }

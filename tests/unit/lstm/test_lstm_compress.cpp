@@ -190,7 +190,7 @@ TEST(LstmCompress, CompressedMatricesDecodeToThePrunedQuantizedOnes) {
   }
 }
 
-// ESE's speech LSTM (seeds/000, REFERENCE.md): 153 inputs, 1024 cells, 512 projection, pruned to
+// ESE's speech LSTM ([Guo17], [Han17] in docs/references.md): 153 inputs, 1024 cells, 512 projection, pruned to
 // 10 % with load balancing over 32 PEs; the paper reports 12.2 % non-zeros with padding.
 TEST(LstmCompress, EseConfigurationDensityAfterPadding) {
   std::mt19937 rng(2017);

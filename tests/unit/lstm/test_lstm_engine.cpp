@@ -420,7 +420,7 @@ TEST(LstmTiming, TenPercentSparseIsFasterThanDenseByAboutTheDensity) {
 // The ESE configuration (docs/lstm.md): 153 inputs, 1024 cells, a 512 projection, random weights
 // pruned to 10 % with load balancing over 32 PEs at 200 MHz. One time step: W x_t, R y_{t-1}, the
 // element-wise stage, the projection. A figure to compare with the paper's 82.7 us per step and its
-// 6.2x sparse/dense speedup (REFERENCE.md); the test only checks that it is in a sane range.
+// 6.2x sparse/dense speedup ([Han17], docs/references.md); the test only checks that it is in a sane range.
 TEST(LstmTiming, EseConfigurationPerStepLatency) {
   std::mt19937 rng(12);
   const LstmConfig c;  // 32 PEs, 200 MHz, FIFO depth 8, one multiplier per PE
