@@ -1,6 +1,7 @@
 #include "tools/dlvpc/compiler.h"
 
 #include "ip/cnn/cnn_timing.h"
+#include "ip/common/utf8.h"
 #include "tests/reference/network_reference.h"
 #include "platform/model_package.h"
 #include "tools/package/package_writer.h"
@@ -117,8 +118,9 @@ std::string format_report(const Compiled& c, const CompileOptions& options) {
     const LayerReport& r = c.layers[i];
     char q[32];
     std::snprintf(q, sizeof q, "%d,%d,%d", r.input_frac, r.weight_frac, r.output_frac);
-    std::snprintf(line, sizeof line, "%-3zu %-28.28s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %12" PRIu64 "  %s\n",
-                  i, r.name.c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(), r.macs,
+    // The name's column is cut between characters (a byte-wise %-28.28s could split one).
+    std::snprintf(line, sizeof line, "%-3zu %s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %12" PRIu64 "  %s\n",
+                  i, utf8_column(r.name, 28).c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(), r.macs,
                   r.weights, r.tiles, q, r.predicted_cycles(), r.onnx_ops.c_str());
     out += line;
     macs += r.macs, weights += r.weights, cycles += r.predicted_cycles(), tiles += r.tiles;
