@@ -3,7 +3,8 @@
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
 //                 [--stream-weights] [--sequences N] [--quiet]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
-// random:N. Exit 0 on success, 2 on bad input (the message names the file, node or layer).
+// random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
+// node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
 #include "ip/common/config_error.h"
 #include "platform/platform_config.h"
 #include "platform/scenario.h"
@@ -18,8 +19,8 @@
 #include <systemc>  // declares sc_main with C linkage
 
 #include <algorithm>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,16 +35,16 @@ constexpr const char* kUsage =
     "usage: dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SOURCE] [--calib-count N]\n"
     "                     [--input-scale S] [--single-buffer] [--quiet]\n"
     "  --hw HW          hardware file (scenarios/hw/NAME.yaml or a bare NAME)\n"
-    "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N (default random:4)\n"
-    "  --calib-count N  images taken from an IDX file (default 200)\n"
-    "  --input-scale S  model input = pixel x S for IDX images (default 1/255)\n"
+    "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N, N 1..100000 (default random:4)\n"
+    "  --calib-count N  images taken from an IDX file, 1..100000 (default 200)\n"
+    "  --input-scale S  model input = pixel x S for IDX images, in (0, 1e6] (default 1/255)\n"
     "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
     "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
-    "  --density D      prune W, R (and the projection) to this fraction of weights (default 1: keep the model's)\n"
+    "  --density D      prune W, R (and the projection) to this fraction of weights, in (0, 1] (default 1: keep the model's)\n"
     "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
     "  --dense          the engine's dense mode: every weight stored and multiplied, zeros included\n"
     "  --stream-weights stream the weights from DDR every step even when they fit on chip\n"
-    "  --sequences N    sequences per job, run together (default: the ONNX batch)\n";
+    "  --sequences N    sequences per job, run together, 1..65535 (default: the ONNX batch)\n";
 
 struct Args {
   std::string model, hw, out, calib = "random:4";
