@@ -190,6 +190,21 @@ void replay_weight_load(const isa::Transfer& t, const builder::LstmProgram& prog
 
 }  // namespace
 
+namespace {
+
+// The outputs of the head (0 without one).
+uint32_t head_rows(const LstmModel& m) { return m.has_head ? static_cast<uint32_t>(head_op(m).output.elements()) : 0; }
+
+// Bytes of a job's input window (x of every step) and output window (the stored y, the last c,
+// the head's output) with `sequences` sequences.
+uint64_t job_window_bytes(const LstmModel& m, uint32_t sequences) {
+  const lstm_ref::FloatLstm& l = m.layer;
+  const uint64_t steps = m.seq_length, stored_steps = wants_sequence(m) ? steps : 1;
+  return (steps * l.input_size + stored_steps * l.recurrent_size() + l.hidden_size + head_rows(m)) * sequences * kValueBytes;
+}
+
+}  // namespace
+
 void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
   const lstm_ref::FloatLstm& l = m.layer;
   const uint32_t sequences = options.sequences ? options.sequences : m.batch;
@@ -200,16 +215,14 @@ void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
   builder::LstmVectorSizes sizes;
   sizes.input = l.input_size, sizes.hidden = l.hidden_size, sizes.projection = l.projection_size;
   sizes.peepholes = static_cast<uint32_t>(l.peephole.size());
-  if (m.has_head) sizes.head_rows = static_cast<uint32_t>(head_op(m).output.elements()), sizes.head_bias = true;
+  sizes.head_rows = head_rows(m), sizes.head_bias = m.has_head;
   const uint64_t vector = builder::lstm_vector_buffer_bytes(sizes, sequences);
   if (vector > options.hw.vector_buffer_bytes)
     refuse(std::to_string(sequences) + " sequences of " + std::to_string(l.input_size) + " inputs and " +
            std::to_string(l.hidden_size) + " cells need " + std::to_string(vector) + " B of the vector buffer, the engine has " +
            std::to_string(options.hw.vector_buffer_bytes) + " B");
   const uint64_t steps = m.seq_length, recurrent = l.recurrent_size();
-  const uint64_t stored_steps = wants_sequence(m) ? steps : 1;
-  const uint64_t window_bytes =
-      (steps * l.input_size + stored_steps * recurrent + l.hidden_size + sizes.head_rows) * sequences * kValueBytes;
+  const uint64_t window_bytes = job_window_bytes(m, sequences);
   if (options.ddr_bytes != 0 && window_bytes > options.ddr_bytes)
     refuse("a job's input and output (" + std::to_string(steps) + " steps x " + std::to_string(sequences) + " sequences) need " +
            std::to_string(window_bytes) + " B of DDR, the hardware has " + std::to_string(options.ddr_bytes) + " B");
@@ -341,7 +354,10 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   spec.formats.input_frac_bits = c.lstm.fixed.x_frac;
   spec.formats.output_frac_bits = c.output_frac;
   spec.formats.cpu_postprocess = m.has_head && m.head.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
-  if (options.embed_test) {
+  // The reference run over the test input keeps every step's y and c of every sequence.
+  const uint64_t reference_run_bytes =
+      uint64_t{c.sequences} * m.seq_length * (c.lstm.fixed.recurrent_size() + c.lstm.fixed.hidden_size) * kValueBytes;
+  if (options.embed_test && job_window_bytes(m, c.sequences) + reference_run_bytes <= options.test_data_max_bytes) {
     c.test_input = lstm_job_input(c, calibration.front());
     c.test_expected = lstm_expected_output(c, c.test_input);
     spec.test_input.resize(c.test_input.size() * kValueBytes);

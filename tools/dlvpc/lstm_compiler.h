@@ -34,7 +34,10 @@ struct LstmCompileOptions {
   bool stream_weights = false;   // stream the weights from DDR every step even when they fit
   uint32_t sequences = 0;        // sequences per job (the engine's channels); 0: the ONNX batch
   uint64_t ddr_bytes = 0;        // DDR the job's input and output windows must fit in (0: unchecked)
-  bool embed_test = true;        // the first calibration input and its expected output in the package
+  bool embed_test = true;        // the first calibration input and its expected output in the package,
+  uint64_t test_data_max_bytes = uint64_t{64} << 20;  // when the job's windows and the reference run
+                                                      // over it take at most this (a DDR-sized job
+                                                      // would double dlvpc's memory and the package)
 };
 
 struct LstmCompiled {

@@ -245,6 +245,19 @@ TEST(DlvpcHostile, LstmSizesAreCheckedBeforeTheSequencesAreAllocated) {
   }
 }
 
+TEST(DlvpcHostile, AnLstmPackageCarriesTestDataOnlyWhenItIsSmall) {
+  const std::vector<std::vector<double>> input = {std::vector<double>(28 * 28, 0.5)};
+  LstmCompileOptions options;
+  const LstmCompiled with = compile_lstm(import_onnx_lstm(shipped_lstm(), "lstm.onnx"), input, options);
+  EXPECT_EQ(with.test_input.size(), 28u * 28);
+  EXPECT_FALSE(with.test_expected.empty());
+  options.test_data_max_bytes = 4096;  // the windows alone take 2100 B, the reference run 14336 B
+  const LstmCompiled without = compile_lstm(import_onnx_lstm(shipped_lstm(), "lstm.onnx"), input, options);
+  EXPECT_TRUE(without.test_input.empty());
+  EXPECT_TRUE(without.test_expected.empty());
+  EXPECT_LT(without.package.size(), with.package.size());
+}
+
 std::string temp_file(const std::string& name, const std::vector<uint8_t>& bytes) {
   const std::string path = testing::TempDir() + "/" + name;
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
