@@ -203,6 +203,18 @@ uint64_t job_window_bytes(const LstmModel& m, uint32_t sequences) {
   return (steps * l.input_size + stored_steps * l.recurrent_size() + l.hidden_size + head_rows(m)) * sequences * kValueBytes;
 }
 
+// "; at most N fit (--sequences N)": the most sequences below `sequences` for which `bytes` (a
+// growing function of the count) stays within `capacity`.
+template <typename Bytes>
+std::string most_sequences(uint32_t sequences, uint64_t capacity, Bytes bytes) {
+  uint32_t lo = 0, hi = sequences;  // bytes(lo) fits (or lo = 0), bytes(hi) does not
+  while (hi - lo > 1) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    (bytes(mid) <= capacity ? lo : hi) = mid;
+  }
+  return lo == 0 ? "; not even one sequence fits" : "; at most " + std::to_string(lo) + " fit (--sequences " + std::to_string(lo) + ")";
+}
+
 }  // namespace
 
 void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
@@ -216,16 +228,18 @@ void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
   sizes.input = l.input_size, sizes.hidden = l.hidden_size, sizes.projection = l.projection_size;
   sizes.peepholes = static_cast<uint32_t>(l.peephole.size());
   sizes.head_rows = head_rows(m), sizes.head_bias = m.has_head;
-  const uint64_t vector = builder::lstm_vector_buffer_bytes(sizes, sequences);
-  if (vector > options.hw.vector_buffer_bytes)
+  const auto vector_bytes = [&](uint32_t n) { return builder::lstm_vector_buffer_bytes(sizes, n); };
+  if (vector_bytes(sequences) > options.hw.vector_buffer_bytes)
     refuse(std::to_string(sequences) + " sequences of " + std::to_string(l.input_size) + " inputs and " +
-           std::to_string(l.hidden_size) + " cells need " + std::to_string(vector) + " B of the vector buffer, the engine has " +
-           std::to_string(options.hw.vector_buffer_bytes) + " B");
+           std::to_string(l.hidden_size) + " cells need " + std::to_string(vector_bytes(sequences)) +
+           " B of the vector buffer, the engine has " + std::to_string(options.hw.vector_buffer_bytes) + " B" +
+           most_sequences(sequences, options.hw.vector_buffer_bytes, vector_bytes));
   const uint64_t steps = m.seq_length, recurrent = l.recurrent_size();
-  const uint64_t window_bytes = job_window_bytes(m, sequences);
-  if (options.ddr_bytes != 0 && window_bytes > options.ddr_bytes)
+  const auto window_bytes = [&](uint32_t n) { return job_window_bytes(m, n); };
+  if (options.ddr_bytes != 0 && window_bytes(sequences) > options.ddr_bytes)
     refuse("a job's input and output (" + std::to_string(steps) + " steps x " + std::to_string(sequences) + " sequences) need " +
-           std::to_string(window_bytes) + " B of DDR, the hardware has " + std::to_string(options.ddr_bytes) + " B");
+           std::to_string(window_bytes(sequences)) + " B of DDR, the hardware has " + std::to_string(options.ddr_bytes) + " B" +
+           most_sequences(sequences, options.ddr_bytes, window_bytes));
   const uint64_t run_values = steps * (recurrent + 10 * uint64_t{l.hidden_size});
   if (run_values > kMaxLstmRunValues)
     refuse("the float calibration of " + std::to_string(steps) + " steps of " + std::to_string(l.hidden_size) +

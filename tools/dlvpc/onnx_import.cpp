@@ -142,7 +142,6 @@ class Importer {
   // The op producing `v` when this node may modify it in place (sole consumer of its output).
   FloatOp* fusable_producer(const std::string& name, const Value& v);
   int add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims);
-  void add_constant(const std::string& name, ConstTensor data);
   // Every op's weights and bias are finite (folding divides by variances and scales by attributes).
   void check_folded_weights() const;
 

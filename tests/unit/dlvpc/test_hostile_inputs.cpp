@@ -241,7 +241,7 @@ TEST(DlvpcHostile, LstmSizesAreCheckedBeforeTheSequencesAreAllocated) {
     check_lstm_fits(shipped, options);
     FAIL() << "a job larger than the DDR accepted";
   } catch (const ConfigError& e) {
-    EXPECT_CONTAINS(e.what(), "a job's input and output (28 steps x 32 sequences) need 67200 B of DDR, the hardware has 50000 B");
+    EXPECT_CONTAINS(e.what(), "a job's input and output (28 steps x 32 sequences) need 67200 B of DDR, the hardware has 50000 B; at most 23 fit (--sequences 23)");
   }
 }
 
