@@ -298,7 +298,7 @@ void LstmImporter::read_tail(int lstm_index) {
 
 LstmModel LstmImporter::run() {
   check_versions(model_, origin_);
-  for (const auto& t : graph_.initializer()) constants_[t.name()] = decode_initializer(t, origin_);
+  constants_ = decode_initializers(graph_, origin_);
   for (const auto& [name, tensor] : options_.bindings) constants_[name] = tensor;
   read_data_input();
   int lstm_index = -1;

@@ -119,7 +119,6 @@ class Importer {
     return printable_utf8(node.name().empty() ? node.op_type() + "#" + std::to_string(node_index_) : node.name());
   }
 
-  ConstTensor constant_of(const onnx::TensorProto& t) const;
   void add_graph_input(const onnx::ValueInfoProto& input);
   const Value& value(const onnx::NodeProto& node, int index) const;
   const ConstTensor& constant_input(const onnx::NodeProto& node, int index, const char* role) const;
@@ -174,10 +173,9 @@ class Importer {
   std::vector<int> concat_of_;       // the concatenation each op's output is a slice of (-1: none)
   int64_t batch_ = 1;                // dims[0] of the graph input: every tensor's batch
   uint64_t activation_elements_ = 0; // one sample's op outputs so far (kMaxActivationElements)
+  uint64_t synthesized_weights_ = 0; // weights made by the importer (kMaxSynthesizedWeights)
   int node_index_ = 0;
 };
-
-ConstTensor Importer::constant_of(const onnx::TensorProto& t) const { return decode_initializer(t, origin_); }
 
 void Importer::add_graph_input(const onnx::ValueInfoProto& input) {
   if (!graph_.input_name.empty())
@@ -630,10 +628,12 @@ void Importer::batch_norm(const onnx::NodeProto& node) {
     op.inputs = {x.op};
     op.input = op.output = sample_shape(x);
     const uint32_t c = op.input.c;
-    if (uint64_t{c} * c > static_cast<uint64_t>(kMaxTensorElements))
+    synthesized_weights_ += uint64_t{c} * c;
+    if (synthesized_weights_ > kMaxSynthesizedWeights)
       fail(node, "on its own over " + std::to_string(c) + " channels it becomes a " + std::to_string(c) + "x" +
-                     std::to_string(c) + " 1x1 convolution, more than " + std::to_string(kMaxTensorElements) +
-                     " weights (dlvpc's limit for one tensor)");
+                     std::to_string(c) + " 1x1 convolution; with the others before it, " +
+                     std::to_string(synthesized_weights_) + " weights dlvpc makes, more than " +
+                     std::to_string(kMaxSynthesizedWeights));
     op.weights.assign(uint64_t{c} * c, 0.0f);
     for (uint32_t i = 0; i < c; ++i) op.weights[uint64_t{i} * c + i] = 1.0f;
     op.bias.assign(c, 0.0f);
@@ -742,12 +742,12 @@ void Importer::check_folded_weights() const {
 FloatGraph Importer::run() {
   check_versions(model_, origin_);
   const onnx::GraphProto& g = model_.graph();
-  for (const auto& t : g.initializer()) {
+  for (auto& [name, tensor] : decode_initializers(g, origin_)) {
     Value v;
     v.constant = true;
-    v.data = constant_of(t);
-    v.dims = v.data.dims;
-    values_[t.name()] = std::move(v);
+    v.dims = tensor.dims;
+    v.data = std::move(tensor);
+    values_[name] = std::move(v);
   }
   for (const auto& [name, tensor] : options_.bindings) {
     Value v;
@@ -884,6 +884,21 @@ ConstTensor decode_initializer(const onnx::TensorProto& t, const std::string& or
                                      (std::isnan(c.values[bad]) ? "NaN" : "an infinity") + " at index " +
                                      std::to_string(bad) + " (the first; dlvpc quantizes finite weights only)"));
   return c;
+}
+
+std::map<std::string, ConstTensor> decode_initializers(const onnx::GraphProto& graph, const std::string& origin) {
+  uint64_t total = 0;  // all counted before any is decoded
+  for (const onnx::TensorProto& t : graph.initializer()) {
+    const std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+    if (shape_problem(dims).empty()) total += static_cast<uint64_t>(element_count(dims));  // else decode names it
+    if (total > kMaxConstantElements)
+      throw ImportError(printable_utf8(origin + ": the initializers up to '" + t.name() + "' hold " + std::to_string(total) +
+                                       " elements, more than " + std::to_string(kMaxConstantElements) +
+                                       " (dlvpc's limit for a model's constants)"));
+  }
+  std::map<std::string, ConstTensor> out;
+  for (const onnx::TensorProto& t : graph.initializer()) out[t.name()] = decode_initializer(t, origin);
+  return out;
 }
 
 void check_versions(const onnx::ModelProto& model, const std::string& origin) {

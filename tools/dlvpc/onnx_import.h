@@ -13,6 +13,7 @@
 #include <vector>
 
 namespace onnx {
+class GraphProto;
 class ModelProto;
 class TensorProto;
 }
@@ -40,6 +41,10 @@ constexpr int64_t kMaxOpsetVersion = 17;  // ONNX 1.12's default-domain operator
 constexpr int64_t kMaxTensorElements = int64_t{1} << 27;
 // One sample's activations, all layers together (the float calibration holds them all): 2^28.
 constexpr uint64_t kMaxActivationElements = uint64_t{1} << 28;
+// A model's initializers together (decoded as doubles: 2 GiB; VGG-16 has 138 M), and the weights
+// dlvpc makes itself (a BatchNormalization on its own becomes a C x C diagonal convolution).
+constexpr uint64_t kMaxConstantElements = uint64_t{1} << 28;
+constexpr uint64_t kMaxSynthesizedWeights = uint64_t{1} << 27;
 // Attributes that become instruction fields or loop counts (kernels, strides, pads): 0..65535.
 constexpr int64_t kMaxWindowAttribute = 65535;
 
@@ -56,6 +61,9 @@ ConstTensor decode_tensor(const onnx::TensorProto& tensor, const std::string& or
 // decode_tensor for a model's initializer (weights, biases, shapes): also refuses NaN and
 // infinities, naming the initializer and the first bad index.
 ConstTensor decode_initializer(const onnx::TensorProto& tensor, const std::string& origin);
+// Every initializer of `graph` by name, refused before decoding once they hold more than
+// kMaxConstantElements together.
+std::map<std::string, ConstTensor> decode_initializers(const onnx::GraphProto& graph, const std::string& origin);
 
 // Reads and parses a model file. Throws ImportError naming the file when it is not a regular file,
 // is larger than kMaxModelFileBytes, cannot be read or is not an onnx.ModelProto (truncated or

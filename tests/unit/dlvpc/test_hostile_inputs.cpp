@@ -146,11 +146,21 @@ TEST(DlvpcHostile, NonFiniteWeightsAreRefusedNamingTheInitializerOrTheFoldedNode
 }
 
 TEST(DlvpcHostile, ImplicitAllocationsAreBoundedBeforeTheyAreMade) {
-  // A BatchNormalization on its own becomes a C x C diagonal convolution: 16384^2 = 2^28 weights.
+  // A BatchNormalization on its own becomes a C x C diagonal convolution: two of 8193 channels
+  // make 2 x 67125249 weights, more than 2^27 together (the ReLU keeps the second from folding).
   onnx::ModelProto m = new_model();
   GraphBuilder g(*m.mutable_graph(), 1);
-  g.output(g.batch_norm(g.input("x", {1, 16384, 1, 1})), "y");
-  EXPECT_CONTAINS(import_error(m), "node 'batchnormalization_1' (BatchNormalization): on its own over 16384 channels");
+  g.output(g.batch_norm(g.relu(g.batch_norm(g.input("x", {1, 8193, 1, 1})))), "y");
+  EXPECT_CONTAINS(import_error(m), "node 'batchnormalization_2' (BatchNormalization): on its own over 8193 channels it becomes "
+                                   "a 8193x8193 1x1 convolution; with the others before it, 134250498 weights");
+
+  // Initializers are counted together before any is decoded: three of 2^27 elements.
+  m = test::small_cnn(1);
+  for (const char* name : {"a", "b", "c"}) {
+    onnx::TensorProto& t = *m.mutable_graph()->add_initializer();
+    t.set_name(name), t.set_data_type(onnx::TensorProto::UINT8), t.add_dims(int64_t{1} << 27);
+  }
+  EXPECT_CONTAINS(import_error(m), "model.onnx: the initializers up to 'b' hold 268467318 elements, more than 268435456");
 
   // Four ReLUs of 2^26 values each: one sample's activations would reach 2^28 values.
   m = new_model();
