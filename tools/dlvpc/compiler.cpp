@@ -7,6 +7,7 @@
 #include "tools/package/package_writer.h"
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 
 namespace dlvp::dlvpc {
@@ -26,7 +27,17 @@ std::string bytes_text(uint64_t bytes) {
 
 CalibrationStats calibrate(const FloatGraph& graph, const std::vector<std::vector<float>>& inputs) {
   CalibrationStats stats;
-  for (const auto& x : inputs) stats.add(centered_input(graph, x), run_float(graph, x));
+  for (size_t n = 0; n < inputs.size(); ++n) {
+    const std::vector<std::vector<float>> outputs = run_float(graph, inputs[n]);
+    // Finite weights can still overflow float (1e30 x 1e30): no radix point holds an infinity.
+    for (size_t i = 0; i < outputs.size(); ++i)
+      for (const float v : outputs[i])
+        if (!std::isfinite(v))
+          throw QuantizeError("dlvpc: layer " + std::to_string(i) + " '" + graph.ops[i].name + "' (" + graph.ops[i].onnx_ops +
+                              "): the float model's result is " + (std::isnan(v) ? "NaN" : "infinite") +
+                              " on calibration input " + std::to_string(n) + " (weights too large for float)");
+    stats.add(centered_input(graph, inputs[n]), outputs);
+  }
   return stats;
 }
 

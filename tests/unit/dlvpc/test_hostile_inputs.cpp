@@ -145,6 +145,15 @@ TEST(DlvpcHostile, NonFiniteWeightsAreRefusedNamingTheInitializerOrTheFoldedNode
   EXPECT_CONTAINS(import_error(m), "node 'gemm_1' (Gemm): weight 0 is infinite once folded");
 }
 
+TEST(DlvpcHostile, FiniteWeightsWhoseFloatResultsOverflowAreRefusedNamingTheLayer) {
+  onnx::ModelProto m = small_cnn();
+  onnx::TensorProto& w = initializer(m, "gemm_1.weight");
+  for (size_t i = 0; i < w.raw_data().size() / sizeof(float); ++i) set_float(w, i, 3e38f);
+  const FloatGraph g = import_onnx(m, "model.onnx");
+  EXPECT_CONTAINS(error_of([&] { compile(g, {std::vector<float>(g.input.elements(), 1.0f)}, {}); }),
+                  "dlvpc: layer 2 'gemm_1' (Gemm): the float model's result is infinite on calibration input 0");
+}
+
 TEST(DlvpcHostile, ImplicitAllocationsAreBoundedBeforeTheyAreMade) {
   // A BatchNormalization on its own becomes a C x C diagonal convolution: two of 8193 channels
   // make 2 x 67125249 weights, more than 2^27 together (the ReLU keeps the second from folding).
