@@ -277,6 +277,13 @@ TEST(DlvpcHostile, AnLstmPackageCarriesTestDataOnlyWhenItIsSmall) {
   EXPECT_LT(without.package.size(), with.package.size());
 }
 
+TEST(DlvpcHostile, AnLstmWhoseFloatRunOverflowsIsRefused) {
+  LstmModel m = import_onnx_lstm(shipped_lstm(), "lstm.onnx");
+  for (double& w : m.layer.w) w = w == 0 ? 0 : 1e308;  // finite; a row of them sums to infinity
+  EXPECT_CONTAINS(error_of([&] { compile_lstm(m, {std::vector<double>(28 * 28, 1.0)}, {}); }),
+                  "dlvpc: LSTM calibration: on sequence 0 the float LSTM's gate pre-activations are not finite");
+}
+
 std::string temp_file(const std::string& name, const std::vector<uint8_t>& bytes) {
   const std::string path = testing::TempDir() + "/" + name;
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
