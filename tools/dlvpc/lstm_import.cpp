@@ -92,9 +92,7 @@ void LstmImporter::read_data_input() {
              std::to_string(d.dim_value()) + "; dlvpc compiles tensors whose dimensions are >= 1");
       m_.input_dims.push_back(d.dim_value());
     }
-    if (const std::string problem = shape_problem(m_.input_dims); !problem.empty())
-      fail("graph input '" + input.name() + "' " + dims_text(m_.input_dims) + " " + problem);
-    m_.input_name = input.name();
+    m_.input_name = input.name();  // its size is read_states' to check, after the step count
   }
   if (m_.input_name.empty()) fail("the graph has no data input (every input is a constant)");
 }
@@ -169,6 +167,7 @@ void LstmImporter::read_states(int index) {
   if (steps > builder::kMaxLstmSteps)
     fail(index, "X " + dims_text(d) + " has " + std::to_string(steps) + " time steps; the engine runs 1.." +
                     std::to_string(builder::kMaxLstmSteps) + " per job");
+  if (const std::string problem = shape_problem(d); !problem.empty()) fail(index, "X " + dims_text(d) + " " + problem);
   m_.seq_length = static_cast<uint32_t>(steps);
   m_.batch = static_cast<uint32_t>(m_.layout == 0 ? d[1] : d[0]);
   if (d[2] != m_.layer.input_size)
