@@ -41,29 +41,61 @@ size_t character_at(std::string_view text, size_t at, size_t* subpart) {
   return 0;
 }
 
-}  // namespace
-
-std::string valid(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+// Calls emit(character) for each character of valid(text) (U+FFFD for each ill-formed subpart;
+// controls as '?' when `printable`) until it returns false.
+template <typename Emit>
+void for_each_character(std::string_view text, bool printable, Emit emit) {
   for (size_t at = 0; at < text.size();) {
     size_t subpart = 1;
-    if (const size_t n = character_at(text, at, &subpart)) {
-      out.append(text.substr(at, n));
-      at += n;
-    } else {
-      out.append(kReplacement);
-      at += subpart;
-    }
+    const size_t n = character_at(text, at, &subpart);
+    std::string_view character = n ? text.substr(at, n) : kReplacement;
+    if (printable && n == 1 && (static_cast<uint8_t>(text[at]) < 0x20 || text[at] == 0x7F)) character = "?";
+    if (!emit(character)) return;
+    at += n ? n : subpart;
   }
+}
+
+std::string collect(std::string_view text, bool printable) {
+  std::string out;
+  out.reserve(text.size());
+  for_each_character(text, printable, [&](std::string_view c) {
+    out.append(c);
+    return true;
+  });
   return out;
 }
+
+}  // namespace
+
+std::string valid(std::string_view text) { return collect(text, false); }
+std::string printable(std::string_view text) { return collect(text, true); }
 
 std::string_view tail(std::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
   size_t start = text.size() - max_bytes;
   while (start < text.size() && continuation(static_cast<uint8_t>(text[start]))) ++start;
   return text.substr(start);
+}
+
+std::string prefix(std::string_view text, size_t max_bytes) {
+  std::string out;
+  for_each_character(text, true, [&](std::string_view c) {
+    if (out.size() + c.size() > max_bytes) return false;
+    out.append(c);
+    return true;
+  });
+  return out;
+}
+
+std::string column(std::string_view text, size_t width) {
+  std::string out;
+  size_t characters = 0;
+  if (width != 0)
+    for_each_character(text, true, [&](std::string_view c) {
+      out.append(c);
+      return ++characters < width;
+    });
+  return out + std::string(width - characters, ' ');
 }
 
 }  // namespace dlvp::utf8

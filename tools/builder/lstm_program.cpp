@@ -196,8 +196,7 @@ struct VectorPlan {
   uint64_t x = 0, r = 0, h = 0, c = 0, bias = 0, peephole = 0, acc = 0, head_bias = 0, head_out = 0, end = 0;
 };
 
-VectorPlan plan_vector(const lstm_ref::FixedLstm& m, uint32_t channels, uint64_t capacity,
-                       const lstm_ref::FixedLinear* head) {
+VectorPlan plan_vector(const LstmVectorSizes& n, uint32_t channels) {
   VectorPlan v;
   uint64_t cursor = 0;
   auto region = [&](uint64_t bytes) {
@@ -205,22 +204,29 @@ VectorPlan plan_vector(const lstm_ref::FixedLstm& m, uint32_t channels, uint64_t
     cursor = align_up(cursor + bytes, kVectorAlign);
     return at;
   };
-  const uint64_t H = m.hidden_size;
-  v.x = region(uint64_t{channels} * m.input_size * kValueBytes);
-  v.r = region(uint64_t{channels} * m.recurrent_size() * kValueBytes);
-  v.h = m.projection_size ? region(uint64_t{channels} * H * kValueBytes) : v.r;  // without projection r_t = h_t
+  const uint64_t H = n.hidden, gate_rows = uint64_t{lstm::kGateCount} * H;
+  const uint64_t recurrent = n.projection ? n.projection : H;
+  v.x = region(uint64_t{channels} * n.input * kValueBytes);
+  v.r = region(uint64_t{channels} * recurrent * kValueBytes);
+  v.h = n.projection ? region(uint64_t{channels} * H * kValueBytes) : v.r;  // without projection r_t = h_t
   v.c = region(uint64_t{channels} * H * kValueBytes);
-  v.bias = region(uint64_t{m.gate_rows()} * kBiasBytes);
-  v.peephole = region(m.peephole.size() * kValueBytes);
-  const uint64_t head_rows = head ? head->outputs() : 0;
-  v.head_bias = region(head && !head->bias.empty() ? head_rows * kBiasBytes : 0);
-  v.head_out = region(uint64_t{channels} * head_rows * kValueBytes);
+  v.bias = region(gate_rows * kBiasBytes);
+  v.peephole = region(uint64_t{n.peepholes} * kValueBytes);
+  v.head_bias = region(n.head_bias ? uint64_t{n.head_rows} * kBiasBytes : 0);
+  v.head_out = region(uint64_t{channels} * n.head_rows * kValueBytes);
   // The gate accumulators; the projection's and the head's reuse them once LSTM_GATES has consumed them.
-  v.acc = region(uint64_t{channels} * std::max<uint64_t>({m.gate_rows(), m.projection_size, head_rows}) * kAccBytes);
+  v.acc = region(uint64_t{channels} * std::max<uint64_t>({gate_rows, n.projection, n.head_rows}) * kAccBytes);
   v.end = cursor;
-  if (v.end > capacity)
-    fail("the vector buffer needs " + std::to_string(v.end) + " B, the engine has " + std::to_string(capacity) + " B");
   return v;
+}
+
+LstmVectorSizes vector_sizes(const lstm_ref::FixedLstm& m, const lstm_ref::FixedLinear* head) {
+  LstmVectorSizes n;
+  n.input = m.input_size, n.hidden = m.hidden_size, n.projection = m.projection_size;
+  n.peepholes = static_cast<uint32_t>(m.peephole.size());
+  n.head_rows = head ? head->outputs() : 0;
+  n.head_bias = head && !head->bias.empty();
+  return n;
 }
 
 // One matrix's pass of a time step: its chunks and how its LSTM_SPMVs read and write.
@@ -302,7 +308,9 @@ void check_head(const lstm_ref::FixedLstm& m, const LstmHead& head) {
 }
 
 void check_fits_isa(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o) {
-  if (o.steps == 0 || o.channels == 0 || o.channels > UINT16_MAX) fail("steps and channels (1..65535) must be >= 1");
+  if (o.steps == 0 || o.steps > kMaxLstmSteps || o.channels == 0 || o.channels > kMaxLstmChannels)
+    fail(std::to_string(o.steps) + " steps and " + std::to_string(o.channels) + " channels: both must lie in 1.." +
+         std::to_string(kMaxLstmSteps));
   for (const int frac : {m.gate_frac, m.c_frac, m.h_frac, m.peephole_frac})
     if (frac < INT8_MIN || frac > INT8_MAX) fail("a radix point does not fit the instruction's 8-bit field");
   const int output_shift = m.projection_acc_frac() - m.y_frac;
@@ -329,6 +337,10 @@ uint64_t chunk_bytes(const std::vector<MatrixPass>& passes) {
 
 }  // namespace
 
+uint64_t lstm_vector_buffer_bytes(const LstmVectorSizes& sizes, uint32_t channels) {
+  return plan_vector(sizes, channels).end;
+}
+
 LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::SparseLstm& sparse, const LstmConfig& hw,
                                const LstmProgramOptions& o, const LstmHead& head) {
   try {
@@ -347,7 +359,9 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   const uint32_t T = o.steps, ch = o.channels, tag = o.tag;
   const bool projection = P != 0;
   LstmProgram p;
-  const VectorPlan v = plan_vector(m, ch, hw.vector_buffer_bytes, head.layer);
+  const VectorPlan v = plan_vector(vector_sizes(m, head.layer), ch);
+  if (v.end > hw.vector_buffer_bytes)
+    fail("the vector buffer needs " + std::to_string(v.end) + " B, the engine has " + std::to_string(hw.vector_buffer_bytes) + " B");
 
   // The passes of a step: W from the bias, R onto it, (LSTM_GATES), the projection producing y.
   std::vector<MatrixPass> passes(projection ? 3 : 2);
@@ -442,6 +456,11 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   // u % 2 and is loaded one use ahead (its LOAD precedes the SPMV of use u - 1), after the SPMV of
   // use u - 2 has finished reading that half.
   const size_t per_step = p.weight_chunks, step_uses = size_t{T} * per_step, uses = step_uses + head_chunks;
+  // Each step: x's LOAD, an LSTM_SPMV per chunk (and its LOAD when streamed), LSTM_GATES, y's STORE.
+  const uint64_t instructions = uint64_t{T} * (per_step * (p.streamed ? 2 : 1) + 3) + 2 * head_chunks;
+  if (instructions > kMaxLstmInstructions)
+    fail("the program would have about " + std::to_string(instructions) + " instructions (" + std::to_string(T) +
+         " steps of " + std::to_string(per_step) + " weight chunks), more than " + std::to_string(kMaxLstmInstructions));
   std::vector<Index> use_load(p.streamed ? uses : 0, kNone);
   auto load_use = [&](size_t u) {
     const uint32_t at = static_cast<uint32_t>(u % 2) * half;

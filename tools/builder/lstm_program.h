@@ -25,6 +25,11 @@
 
 namespace dlvp::builder {
 
+// The engine's step and channel counts (16-bit instruction fields and loop counts).
+constexpr uint32_t kMaxLstmSteps = 65535, kMaxLstmChannels = 65535;
+// A program's instructions (64 bytes each: 1 GiB), which the step count multiplies.
+constexpr uint64_t kMaxLstmInstructions = uint64_t{1} << 24;
+
 struct LstmProgramOptions {
   uint32_t steps = 1;
   uint32_t channels = 1;          // independent sequences, run together
@@ -70,6 +75,18 @@ struct LstmProgram {
 
   std::vector<uint8_t> instruction_bytes() const;
 };
+
+// What the vector buffer holds for a layer (and its head): sizes only, so that a compiler can check
+// the fit before it calibrates or quantizes anything.
+struct LstmVectorSizes {
+  uint32_t input = 0, hidden = 0, projection = 0;  // projection 0: none
+  uint32_t peepholes = 0;                          // peephole values (0 or 3 x hidden)
+  uint32_t head_rows = 0;                          // head outputs (0: no head)
+  bool head_bias = false;
+};
+// Bytes of the vector buffer a program with `channels` channels uses (build_lstm_program refuses
+// more than the engine's vector_buffer_bytes).
+uint64_t lstm_vector_buffer_bytes(const LstmVectorSizes& sizes, uint32_t channels);
 
 // Throws BuildError when the model does not fit the engine (a column of a matrix larger than half a
 // PE's weight memory, the vector buffer, the PE count of the streams) or the model is inconsistent.

@@ -1,11 +1,13 @@
 #include "tools/dlvpc/compiler.h"
 
 #include "ip/cnn/cnn_timing.h"
+#include "ip/common/utf8.h"
 #include "tests/reference/network_reference.h"
 #include "platform/model_package.h"
 #include "tools/package/package_writer.h"
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 
 namespace dlvp::dlvpc {
@@ -25,7 +27,17 @@ std::string bytes_text(uint64_t bytes) {
 
 CalibrationStats calibrate(const FloatGraph& graph, const std::vector<std::vector<float>>& inputs) {
   CalibrationStats stats;
-  for (const auto& x : inputs) stats.add(centered_input(graph, x), run_float(graph, x));
+  for (size_t n = 0; n < inputs.size(); ++n) {
+    const std::vector<std::vector<float>> outputs = run_float(graph, inputs[n]);
+    // Finite weights can still overflow float (1e30 x 1e30): no radix point holds an infinity.
+    for (size_t i = 0; i < outputs.size(); ++i)
+      for (const float v : outputs[i])
+        if (!std::isfinite(v))
+          throw QuantizeError("dlvpc: layer " + std::to_string(i) + " '" + graph.ops[i].name + "' (" + graph.ops[i].onnx_ops +
+                              "): the float model's result is " + (std::isnan(v) ? "NaN" : "infinite") +
+                              " on calibration input " + std::to_string(n) + " (weights too large for float)");
+    stats.add(centered_input(graph, inputs[n]), outputs);
+  }
   return stats;
 }
 
@@ -117,8 +129,9 @@ std::string format_report(const Compiled& c, const CompileOptions& options) {
     const LayerReport& r = c.layers[i];
     char q[32];
     std::snprintf(q, sizeof q, "%d,%d,%d", r.input_frac, r.weight_frac, r.output_frac);
-    std::snprintf(line, sizeof line, "%-3zu %-28.28s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %12" PRIu64 "  %s\n",
-                  i, r.name.c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(), r.macs,
+    // The name's column is cut between characters (a byte-wise %-28.28s could split one).
+    std::snprintf(line, sizeof line, "%-3zu %s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %12" PRIu64 "  %s\n",
+                  i, utf8::column(r.name, 28).c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(), r.macs,
                   r.weights, r.tiles, q, r.predicted_cycles(), r.onnx_ops.c_str());
     out += line;
     macs += r.macs, weights += r.weights, cycles += r.predicted_cycles(), tiles += r.tiles;

@@ -1,5 +1,6 @@
 #include "tools/dlvpc/lstm_compiler.h"
 
+#include "ip/common/utf8.h"
 #include "tools/package/package_writer.h"
 
 #include <algorithm>
@@ -12,16 +13,22 @@ namespace dlvp::dlvpc {
 namespace {
 
 constexpr uint32_t kLstmTag = 0, kHeadTag = 1;
+constexpr size_t kReportNameBytes = 64;  // names in the report's fixed-size lines, cut between characters
 constexpr uint64_t kValueBytes = 2;
+
+// "MODEL: node 'lstm' (LSTM)": where a message's problem lies.
+std::string where(const LstmModel& m) {
+  return (m.origin.empty() ? "" : m.origin + ": ") + "node '" + m.node + "' (LSTM)";
+}
 
 // One Gemm (a kFc op without ReLU), optionally followed by the CPU's Softmax: what one LSTM_SPMV
 // from the bias can compute after the last step.
 const FloatOp& head_op(const LstmModel& m) {
   const FloatGraph& g = m.head;
   const auto refuse = [&](const FloatOp& op, const std::string& why) {
-    throw ImportError(m.node + ": the classifier head's '" + op.name + "' (" + op.onnx_ops + "): " + why);
+    throw ImportError(where(m) + ": the classifier head's '" + op.name + "' (" + op.onnx_ops + "): " + why);
   };
-  if (g.ops.empty()) throw ImportError(m.node + ": the classifier head computes nothing the engine can run");
+  if (g.ops.empty()) throw ImportError(where(m) + ": the classifier head computes nothing the engine can run");
   for (size_t i = 1; i < g.ops.size(); ++i)
     refuse(g.ops[i], "the LSTM engine runs one fully connected layer after the last step, not a second layer");
   const FloatOp& op = g.ops[0];
@@ -124,6 +131,7 @@ bool wants_sequence(const LstmModel& m) {
   return false;
 }
 
+
 // The output tensor the header describes: the head's output, else the model's first output.
 void describe_output(LstmCompiled& c) {
   const lstm_ref::FixedLstm& f = c.lstm.fixed;
@@ -181,6 +189,63 @@ void replay_weight_load(const isa::Transfer& t, const builder::LstmProgram& prog
 }
 
 }  // namespace
+
+namespace {
+
+// The outputs of the head (0 without one).
+uint32_t head_rows(const LstmModel& m) { return m.has_head ? static_cast<uint32_t>(head_op(m).output.elements()) : 0; }
+
+// Bytes of a job's input window (x of every step) and output window (the stored y, the last c,
+// the head's output) with `sequences` sequences.
+uint64_t job_window_bytes(const LstmModel& m, uint32_t sequences) {
+  const lstm_ref::FloatLstm& l = m.layer;
+  const uint64_t steps = m.seq_length, stored_steps = wants_sequence(m) ? steps : 1;
+  return (steps * l.input_size + stored_steps * l.recurrent_size() + l.hidden_size + head_rows(m)) * sequences * kValueBytes;
+}
+
+// "; at most N fit (--sequences N)": the most sequences below `sequences` for which `bytes` (a
+// growing function of the count) stays within `capacity`.
+template <typename Bytes>
+std::string most_sequences(uint32_t sequences, uint64_t capacity, Bytes bytes) {
+  uint32_t lo = 0, hi = sequences;  // bytes(lo) fits (or lo = 0), bytes(hi) does not
+  while (hi - lo > 1) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    (bytes(mid) <= capacity ? lo : hi) = mid;
+  }
+  return lo == 0 ? "; not even one sequence fits" : "; at most " + std::to_string(lo) + " fit (--sequences " + std::to_string(lo) + ")";
+}
+
+}  // namespace
+
+void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
+  const lstm_ref::FloatLstm& l = m.layer;
+  const uint32_t sequences = options.sequences ? options.sequences : m.batch;
+  const auto refuse = [&](const std::string& why) { throw ConfigError(where(m) + ": " + why); };
+  if (sequences < 1 || sequences > kMaxSequences)
+    refuse(std::to_string(sequences) + " sequences per job (the ONNX batch unless --sequences sets it); the engine runs 1.." +
+           std::to_string(kMaxSequences));
+  builder::LstmVectorSizes sizes;
+  sizes.input = l.input_size, sizes.hidden = l.hidden_size, sizes.projection = l.projection_size;
+  sizes.peepholes = static_cast<uint32_t>(l.peephole.size());
+  sizes.head_rows = head_rows(m), sizes.head_bias = m.has_head;
+  const auto vector_bytes = [&](uint32_t n) { return builder::lstm_vector_buffer_bytes(sizes, n); };
+  if (vector_bytes(sequences) > options.hw.vector_buffer_bytes)
+    refuse(std::to_string(sequences) + " sequences of " + std::to_string(l.input_size) + " inputs and " +
+           std::to_string(l.hidden_size) + " cells need " + std::to_string(vector_bytes(sequences)) +
+           " B of the vector buffer, the engine has " + std::to_string(options.hw.vector_buffer_bytes) + " B" +
+           most_sequences(sequences, options.hw.vector_buffer_bytes, vector_bytes));
+  const uint64_t steps = m.seq_length, recurrent = l.recurrent_size();
+  const auto window_bytes = [&](uint32_t n) { return job_window_bytes(m, n); };
+  if (options.ddr_bytes != 0 && window_bytes(sequences) > options.ddr_bytes)
+    refuse("a job's input and output (" + std::to_string(steps) + " steps x " + std::to_string(sequences) + " sequences) need " +
+           std::to_string(window_bytes(sequences)) + " B of DDR, the hardware has " + std::to_string(options.ddr_bytes) + " B" +
+           most_sequences(sequences, options.ddr_bytes, window_bytes));
+  const uint64_t run_values = steps * (recurrent + 10 * uint64_t{l.hidden_size});
+  if (run_values > kMaxLstmRunValues)
+    refuse("the float calibration of " + std::to_string(steps) + " steps of " + std::to_string(l.hidden_size) +
+           " cells keeps " + std::to_string(run_values) + " values per sequence, more than dlvpc's " +
+           std::to_string(kMaxLstmRunValues));
+}
 
 std::map<uint32_t, lstm::LstmTiming> predict_lstm_cycles(const builder::LstmProgram& program, const LstmConfig& hw) {
   std::vector<uint8_t> weight(hw.pes * hw.weight_memory_bytes, 0);
@@ -250,13 +315,14 @@ std::vector<uint8_t> lstm_expected_output(const LstmCompiled& c, const std::vect
 
 LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
                           const LstmCompileOptions& options) {
-  if (calibration.empty()) throw ConfigError(model.node + ": no calibration input");
+  if (calibration.empty()) throw ConfigError(where(model) + ": no calibration input");
   LstmCompiled c;
   c.model = std::move(model);
   const LstmModel& m = c.model;
+  check_lstm_fits(m, options);
   c.sequences = options.sequences ? options.sequences : m.batch;
   if ((!m.initial_h.empty() || !m.initial_c.empty()) && c.sequences % m.batch != 0)
-    throw ConfigError(m.node + ": initial states are given per batch entry; sequences per job (" +
+    throw ConfigError(where(m) + ": initial states are given per batch entry; sequences per job (" +
                       std::to_string(c.sequences) + ") must be a multiple of the batch (" + std::to_string(m.batch) + ")");
 
   const std::vector<std::vector<double>> sequences = calibration_sequences(m, calibration);
@@ -273,7 +339,7 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
     const FloatOp& op = head_op(m);
     c.has_head = true;
     c.head_name = op.name;
-    c.head = quantize_head(op, c.lstm.pruned, c.lstm.fixed, sequences, m.node);
+    c.head = quantize_head(op, c.lstm.pruned, c.lstm.fixed, sequences, where(m));
     c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
     head.layer = &c.head;
     head.sparse = &c.head_sparse;
@@ -302,7 +368,10 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   spec.formats.input_frac_bits = c.lstm.fixed.x_frac;
   spec.formats.output_frac_bits = c.output_frac;
   spec.formats.cpu_postprocess = m.has_head && m.head.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
-  if (options.embed_test) {
+  // The reference run over the test input keeps every step's y and c of every sequence.
+  const uint64_t reference_run_bytes =
+      uint64_t{c.sequences} * m.seq_length * (c.lstm.fixed.recurrent_size() + c.lstm.fixed.hidden_size) * kValueBytes;
+  if (options.embed_test && job_window_bytes(m, c.sequences) + reference_run_bytes <= options.test_data_max_bytes) {
     c.test_input = lstm_job_input(c, calibration.front());
     c.test_expected = lstm_expected_output(c, c.test_input);
     spec.test_input.resize(c.test_input.size() * kValueBytes);
@@ -320,7 +389,7 @@ std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& 
   std::string text;
   std::snprintf(line, sizeof line,
                 "LSTM '%s': %u inputs -> %u cells%s, %u steps, %u sequence%s per job; %s mode on %u PEs at %.0f MHz\n",
-                c.model.node.c_str(), f.input_size, f.hidden_size,
+                utf8::prefix(c.model.node, kReportNameBytes).c_str(), f.input_size, f.hidden_size,
                 f.projection_size ? (" -> " + std::to_string(f.projection_size) + " projection").c_str() : "",
                 c.model.seq_length, c.sequences, c.sequences == 1 ? "" : "s", options.dense ? "dense" : "sparse",
                 options.hw.pes, options.hw.clock_mhz);
@@ -342,7 +411,7 @@ std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& 
     std::snprintf(line, sizeof line,
                   "  head '%s' on the LSTM engine: %ux%u, %.2f%% non-zeros (%.2f%% with padding), Q%d weights -> Q%d "
                   "outputs%s\n",
-                  c.head_name.c_str(), c.head.outputs(), c.head.inputs(), 100.0 * r.density(), 100.0 * r.padded_density(),
+                  utf8::prefix(c.head_name, kReportNameBytes).c_str(), c.head.outputs(), c.head.inputs(), 100.0 * r.density(), 100.0 * r.padded_density(),
                   c.head.matrix.frac, c.head.output_frac,
                   c.model.head.softmax_on_cpu ? ", softmax on the CPU" : "");
     text += line;

@@ -18,6 +18,12 @@
 
 namespace dlvp::dlvpc {
 
+// --sequences: the engine's channels.
+constexpr uint32_t kMaxSequences = builder::kMaxLstmChannels;
+// The float LSTM's run over one calibration sequence keeps every step's state and gates
+// (about projection + 10 x hidden values per step): at most 2^27 values (1 GiB).
+constexpr uint64_t kMaxLstmRunValues = uint64_t{1} << 27;
+
 struct LstmCompileOptions {
   LstmConfig hw;
   // Pruning applied by dlvpc (density 1: keep every non-zero weight of the model, which is what an
@@ -27,7 +33,11 @@ struct LstmCompileOptions {
   bool dense = false;            // the engine's dense mode: every weight an entry, zeros included
   bool stream_weights = false;   // stream the weights from DDR every step even when they fit
   uint32_t sequences = 0;        // sequences per job (the engine's channels); 0: the ONNX batch
-  bool embed_test = true;        // the first calibration input and its expected output in the package
+  uint64_t ddr_bytes = 0;        // DDR the job's input and output windows must fit in (0: unchecked)
+  bool embed_test = true;        // the first calibration input and its expected output in the package,
+  uint64_t test_data_max_bytes = uint64_t{64} << 20;  // when the job's windows and the reference run
+                                                      // over it take at most this (a DDR-sized job
+                                                      // would double dlvpc's memory and the package)
 };
 
 struct LstmCompiled {
@@ -56,9 +66,16 @@ struct LstmCompiled {
 // them or not (the SoC's job time tells). Throws ConfigError if a stream does not validate.
 std::map<uint32_t, lstm::LstmTiming> predict_lstm_cycles(const builder::LstmProgram& program, const LstmConfig& hw);
 
+// What the model's sizes alone decide, checked before calibration allocates anything for its
+// sequences: the job's sequences (1..kMaxSequences), the vector buffer, the job's DDR windows
+// (options.ddr_bytes), the float runs' memory (kMaxLstmRunValues). Throws ConfigError naming the
+// node and the sizes.
+void check_lstm_fits(const LstmModel& model, const LstmCompileOptions& options);
+
 // Throws ConfigError subclasses naming the node, the tensor or the sizes at fault: a head other than
 // one fully connected layer (optionally followed by a Softmax), a model that does not fit the
-// engine, radix points outside the formats. `calibration` holds ONNX input tensors (X).
+// engine, radix points outside the formats. `calibration` holds ONNX input tensors (X). The sizes
+// (sequences, vector buffer, DDR windows, the float runs' memory) are checked before calibrating.
 LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
                           const LstmCompileOptions& options);
 

@@ -1,5 +1,8 @@
 #include "tools/dlvpc/lstm_import.h"
 
+#include "ip/common/utf8.h"
+#include "tools/builder/lstm_program.h"
+
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
@@ -33,14 +36,14 @@ class LstmImporter {
   LstmModel run();
 
  private:
-  [[noreturn]] void fail(const std::string& what) const { throw ImportError(origin_ + ": " + what); }
+  [[noreturn]] void fail(const std::string& what) const { throw ImportError(utf8::printable(origin_ + ": " + what)); }
   [[noreturn]] void fail(int index, const std::string& what) const {
     const onnx::NodeProto& node = graph_.node(index);
     fail("node '" + node_name(index) + "' (" + node.op_type() + "): " + what);
   }
   std::string node_name(int index) const {
     const onnx::NodeProto& node = graph_.node(index);
-    return node.name().empty() ? node.op_type() + "#" + std::to_string(index) : node.name();
+    return utf8::printable(node.name().empty() ? node.op_type() + "#" + std::to_string(index) : node.name());
   }
   // The constant input `slot` of node `index` (nullptr when absent or empty).
   const ConstTensor* constant_input(int index, int slot, const char* role) const;
@@ -82,11 +85,14 @@ void LstmImporter::read_data_input() {
       fail("graph input '" + input.name() + "' has element type " + std::to_string(type.elem_type()) +
            "; the LSTM import takes float sequences (element type 1)");
     for (const auto& d : type.shape().dim()) {
-      if (!d.has_dim_value() || d.dim_value() <= 0)
+      if (!d.has_dim_value())
         fail("graph input '" + input.name() + "' has a dynamic dimension; dlvpc compiles fixed shapes");
+      if (d.dim_value() <= 0)
+        fail("graph input '" + input.name() + "' has dimension " + std::to_string(m_.input_dims.size()) + " = " +
+             std::to_string(d.dim_value()) + "; dlvpc compiles tensors whose dimensions are >= 1");
       m_.input_dims.push_back(d.dim_value());
     }
-    m_.input_name = input.name();
+    m_.input_name = input.name();  // its size is read_states' to check, after the step count
   }
   if (m_.input_name.empty()) fail("the graph has no data input (every input is a constant)");
 }
@@ -96,7 +102,9 @@ void LstmImporter::read_attributes(int index) {
   for (const auto& a : node.attribute()) {
     const std::string& n = a.name();
     if (n == "hidden_size") {
-      m_.layer.hidden_size = static_cast<uint32_t>(std::max<int64_t>(a.i(), 0));
+      if (a.i() < 1 || a.i() > lstm::kMaxColumns)
+        fail(index, "hidden_size " + std::to_string(a.i()) + " is outside 1.." + std::to_string(lstm::kMaxColumns));
+      m_.layer.hidden_size = static_cast<uint32_t>(a.i());
     } else if (n == "layout") {
       if (a.i() != 0 && a.i() != 1) fail(index, "layout " + std::to_string(a.i()) + " (ONNX defines 0 and 1)");
       m_.layout = static_cast<int>(a.i());
@@ -151,17 +159,23 @@ void LstmImporter::read_weights(int index) {
 void LstmImporter::read_states(int index) {
   const std::vector<int64_t>& d = m_.input_dims;
   const onnx::NodeProto& node = graph_.node(index);
-  if (node.input(0) != m_.input_name)
-    fail(index, "X '" + node.input(0) + "' is not the graph input '" + m_.input_name + "'");
+  if (node.input_size() == 0 || node.input(0) != m_.input_name)
+    fail(index, "X '" + (node.input_size() ? node.input(0) : "") + "' is not the graph input '" + m_.input_name + "'");
   if (d.size() != 3) fail(index, "X " + dims_text(d) + " is not a 3-D sequence tensor");
-  m_.seq_length = static_cast<uint32_t>(m_.layout == 0 ? d[0] : d[1]);
+  // Before anything is allocated for the sequences: the engine's step count.
+  const int64_t steps = m_.layout == 0 ? d[0] : d[1];
+  if (steps > builder::kMaxLstmSteps)
+    fail(index, "X " + dims_text(d) + " has " + std::to_string(steps) + " time steps; the engine runs 1.." +
+                    std::to_string(builder::kMaxLstmSteps) + " per job");
+  if (const std::string problem = shape_problem(d); !problem.empty()) fail(index, "X " + dims_text(d) + " " + problem);
+  m_.seq_length = static_cast<uint32_t>(steps);
   m_.batch = static_cast<uint32_t>(m_.layout == 0 ? d[1] : d[0]);
   if (d[2] != m_.layer.input_size)
     fail(index, "X " + dims_text(d) + " has " + std::to_string(d[2]) + " features, W expects " + std::to_string(m_.layer.input_size));
   if (const ConstTensor* lens = constant_input(index, 4, "sequence_lens"))
     for (const double v : lens->values)
       if (v != m_.seq_length)
-        fail(index, "sequence_lens holds " + std::to_string(static_cast<int64_t>(v)) + "; only full-length sequences (" +
+        fail(index, "sequence_lens holds " + value_text(v) + "; only full-length sequences (" +
                         std::to_string(m_.seq_length) + ") are supported");
   const uint64_t state_size = uint64_t{m_.batch} * m_.layer.hidden_size;
   const auto state = [&](int slot, const char* role, std::vector<double>& out) {
@@ -197,9 +211,15 @@ std::vector<int64_t> LstmImporter::reshaped(int index, const std::vector<int64_t
     for (const auto& a : node.attribute())
       if (a.name() == "axes") axes.assign(a.ints().begin(), a.ints().end());
     if (const ConstTensor* t = constant_input(index, 1, "axes"))
-      for (const double v : t->values) axes.push_back(static_cast<int64_t>(v));
+      for (const double v : t->values) {
+        if (!(v >= -rank && v < rank)) fail(index, "axis " + value_text(v) + " is outside the rank " + std::to_string(rank));
+        axes.push_back(static_cast<int64_t>(v));
+      }
     std::set<int64_t> drop;
-    for (int64_t a : axes) drop.insert(a < 0 ? a + rank : a);
+    for (int64_t a : axes) {
+      if (a < -rank || a >= rank) fail(index, "axis " + std::to_string(a) + " is outside the rank " + std::to_string(rank));
+      drop.insert(a < 0 ? a + rank : a);
+    }
     std::vector<int64_t> out;
     for (int64_t i = 0; i < rank; ++i)
       if (axes.empty() ? dims[i] != 1 : !drop.count(i)) out.push_back(dims[i]);
@@ -209,15 +229,8 @@ std::vector<int64_t> LstmImporter::reshaped(int index, const std::vector<int64_t
     const ConstTensor* shape = constant_input(index, 1, "shape");
     if (!shape) fail(index, "the target shape is missing");
     std::vector<int64_t> out;
-    int64_t known = 1, infer = -1;
-    for (size_t i = 0; i < shape->values.size(); ++i) {
-      int64_t v = static_cast<int64_t>(shape->values[i]);
-      if (v == 0 && int_attr("allowzero", 0) == 0) v = static_cast<int64_t>(i) < rank ? dims[i] : 0;
-      if (v == -1) infer = static_cast<int64_t>(i);
-      else known *= v;
-      out.push_back(v);
-    }
-    if (infer >= 0 && known > 0) out[infer] = element_count(dims) / known;
+    const std::string problem = reshape_target(shape->values, dims, int_attr("allowzero", 0) != 0, out);
+    if (!problem.empty()) fail(index, problem);
     return out;
   }
   fail(index, "is not a Squeeze, Reshape, Flatten or Identity");
@@ -236,7 +249,11 @@ void LstmImporter::read_tail(int lstm_index) {
   std::vector<int64_t> dims = m_.layout == 0 ? std::vector<int64_t>{1, B, H} : std::vector<int64_t>{B, 1, H};
   int i = lstm_index + 1;
   const std::set<std::string> reshapes = {"Squeeze", "Reshape", "Flatten", "Identity"};
-  for (; i < n && reshapes.count(graph_.node(i).op_type()) && !current.empty() && graph_.node(i).input(0) == current; ++i) {
+  const auto reads_current = [&](int k) {
+    const onnx::NodeProto& node = graph_.node(k);
+    return node.input_size() > 0 && node.output_size() > 0 && node.input(0) == current;
+  };
+  for (; i < n && reshapes.count(graph_.node(i).op_type()) && !current.empty() && reads_current(i); ++i) {
     dims = reshaped(i, dims);
     current = graph_.node(i).output(0);
   }
@@ -279,7 +296,8 @@ void LstmImporter::read_tail(int lstm_index) {
 }
 
 LstmModel LstmImporter::run() {
-  for (const auto& t : graph_.initializer()) constants_[t.name()] = decode_tensor(t, origin_);
+  check_versions(model_, origin_);
+  constants_ = decode_initializers(graph_, origin_);
   for (const auto& [name, tensor] : options_.bindings) constants_[name] = tensor;
   read_data_input();
   int lstm_index = -1;
@@ -292,6 +310,7 @@ LstmModel LstmImporter::run() {
   if (lstm_index > 0) fail(0, "comes before the LSTM; the LSTM must read the graph input directly");
   const onnx::NodeProto& node = graph_.node(lstm_index);
   if (!node.domain().empty() && node.domain() != "ai.onnx") fail(lstm_index, "operator domain '" + node.domain() + "'");
+  m_.origin = origin_;
   m_.node = node_name(lstm_index);
   read_attributes(lstm_index);
   read_weights(lstm_index);

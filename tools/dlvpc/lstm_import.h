@@ -23,6 +23,7 @@ enum class LstmOutput { kY, kYh, kYc };
 const char* to_string(LstmOutput output);
 
 struct LstmModel {
+  std::string origin;           // the model file (or what the caller named it), for messages
   std::string node;             // the LSTM node's name (or "LSTM#<index>")
   lstm_ref::FloatLstm layer;    // its weights in ONNX's gate order, bias = W_b + R_b
   std::string input_name;       // X

@@ -1,5 +1,7 @@
 #include "tools/dlvpc/lstm_quantize.h"
 
+#include "tools/dlvpc/onnx_import.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -33,7 +35,16 @@ void LstmRanges::add(const std::vector<double>& x_seq, const lstm_ref::FloatRun&
 LstmRanges calibrate_lstm(const lstm_ref::FloatLstm& model, const std::vector<std::vector<double>>& sequences,
                           const std::vector<double>& h0, const std::vector<double>& c0) {
   LstmRanges ranges;
-  for (const auto& seq : sequences) ranges.add(seq, lstm_ref::run_float(model, seq, h0, c0), h0, c0, model.projection_size != 0);
+  for (size_t n = 0; n < sequences.size(); ++n) {
+    const lstm_ref::FloatRun run = lstm_ref::run_float(model, sequences[n], h0, c0);
+    // Finite weights can still overflow (1e30 x 1e30): no radix point holds an infinity or a NaN.
+    for (const std::vector<double>* values : {&run.preacts, &run.y})
+      if (first_non_finite(*values) >= 0)
+        throw QuantizeError("dlvpc: LSTM calibration: on sequence " + std::to_string(n) + " the float LSTM's " +
+                            (values == &run.y ? "output" : "gate pre-activations") +
+                            " are not finite (weights too large for float)");
+    ranges.add(sequences[n], run, h0, c0, model.projection_size != 0);
+  }
   return ranges;
 }
 

@@ -3,7 +3,8 @@
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
 //                 [--stream-weights] [--sequences N] [--quiet]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
-// random:N. Exit 0 on success, 2 on bad input (the message names the file, node or layer).
+// random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
+// node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
 #include "ip/common/config_error.h"
 #include "platform/platform_config.h"
 #include "platform/scenario.h"
@@ -11,14 +12,17 @@
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
+#include "tools/dlvpc/option_number.h"
 
 #include <onnx/onnx_pb.h>
 
 #include <systemc>  // declares sc_main with C linkage
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -31,27 +35,30 @@ constexpr const char* kUsage =
     "usage: dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SOURCE] [--calib-count N]\n"
     "                     [--input-scale S] [--single-buffer] [--quiet]\n"
     "  --hw HW          hardware file (scenarios/hw/NAME.yaml or a bare NAME)\n"
-    "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N (default random:4)\n"
-    "  --calib-count N  images taken from an IDX file (default 200)\n"
-    "  --input-scale S  model input = pixel x S for IDX images (default 1/255)\n"
+    "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N, N 1..100000 (default random:4)\n"
+    "  --calib-count N  images taken from an IDX file, 1..100000 (default 200)\n"
+    "  --input-scale S  model input = pixel x S for IDX images, in (0, 1e6] (default 1/255)\n"
     "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
     "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
-    "  --density D      prune W, R (and the projection) to this fraction of weights (default 1: keep the model's)\n"
+    "  --density D      prune W, R (and the projection) to this fraction of weights, in (0, 1] (default 1: keep the model's)\n"
     "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
     "  --dense          the engine's dense mode: every weight stored and multiplied, zeros included\n"
     "  --stream-weights stream the weights from DDR every step even when they fit on chip\n"
-    "  --sequences N    sequences per job, run together (default: the ONNX batch)\n";
+    "  --sequences N    sequences per job, run together, 1..65535 (default: the ONNX batch)\n";
 
 struct Args {
   std::string model, hw, out, calib = "random:4";
-  uint32_t calib_count = 200;
+  uint64_t calib_count = 200;
   float input_scale = 1.0f / 255.0f;
   bool single_buffer = false, quiet = false;
   double density = 1.0;
   std::string pruning = "balanced";
   bool dense = false, stream_weights = false;
-  uint32_t sequences = 0;
+  uint32_t sequences = 0;  // 0: the ONNX batch
 };
+
+// The largest --input-scale: pixels (0..255) times it stay far inside float's range.
+constexpr double kMaxInputScale = 1e6;
 
 Args parse(int argc, char** argv) {
   if (argc < 3 || std::strcmp(argv[1], "compile") != 0) throw ConfigError(kUsage);
@@ -63,31 +70,29 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) throw ConfigError("dlvpc: " + flag + " needs a value\n" + kUsage);
       return argv[++i];
     };
-    const auto number = [&](const std::string& text) {
-      try {
-        size_t used = 0;
-        const double v = std::stod(text, &used);
-        if (used == text.size()) return v;
-      } catch (const std::exception&) {
-      }
-      throw ConfigError("dlvpc: " + flag + " " + text + ": not a number");
+    const auto integer = [&](uint64_t min, uint64_t max) {
+      const std::string text = next();
+      return dlvpc::parse_integer_option(flag + " " + text, text, min, max);
+    };
+    const auto real = [&](double min, double max) {
+      const std::string text = next();
+      return dlvpc::parse_real_option(flag + " " + text, text, min, max);
     };
     if (flag == "--hw") a.hw = next();
     else if (flag == "-o" || flag == "--out") a.out = next();
     else if (flag == "--calib") a.calib = next();
-    else if (flag == "--calib-count") a.calib_count = static_cast<uint32_t>(std::max(1.0, number(next())));
-    else if (flag == "--input-scale") a.input_scale = static_cast<float>(number(next()));
+    else if (flag == "--calib-count") a.calib_count = integer(1, dlvpc::kMaxCalibrationInputs);
+    else if (flag == "--input-scale") a.input_scale = static_cast<float>(real(0, kMaxInputScale));
     else if (flag == "--single-buffer") a.single_buffer = true;
     else if (flag == "--quiet") a.quiet = true;
-    else if (flag == "--density") a.density = number(next());
+    else if (flag == "--density") a.density = real(0, 1);
     else if (flag == "--pruning") a.pruning = next();
     else if (flag == "--dense") a.dense = true;
     else if (flag == "--stream-weights") a.stream_weights = true;
-    else if (flag == "--sequences") a.sequences = static_cast<uint32_t>(std::max(1.0, number(next())));
+    else if (flag == "--sequences") a.sequences = static_cast<uint32_t>(integer(1, dlvpc::kMaxSequences));
     else throw ConfigError("dlvpc: unknown option " + flag + "\n" + kUsage);
   }
   if (a.hw.empty() || a.out.empty()) throw ConfigError(std::string("dlvpc: --hw and -o are required\n") + kUsage);
-  if (!(a.density > 0.0 && a.density <= 1.0)) throw ConfigError("dlvpc: --density must be in (0, 1]");
   if (a.pruning != "balanced" && a.pruning != "global")
     throw ConfigError("dlvpc: --pruning " + a.pruning + ": expected balanced or global");
   return a;
@@ -98,19 +103,24 @@ std::string hardware_file(const std::string& hw) {
   return Scenario::data_dir() + "/hw/" + hw + ".yaml";
 }
 
+// Every byte checked, the close included (a full disk shows there); a package that could not be
+// written whole is removed rather than left truncated.
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream file(path, std::ios::binary);
-  if (!file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
-    throw ConfigError(path + ": cannot write the package");
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file) throw ConfigError(path + ": cannot create the package file (" + std::strerror(errno) + ")");
+  file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  file.close();
+  if (!file) {
+    const std::string reason = std::strerror(errno);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) std::filesystem::remove(path, ec);
+    throw ConfigError(path + ": cannot write the package's " + std::to_string(bytes.size()) + " bytes (" + reason + ")");
+  }
 }
 
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
-  builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
-  std::vector<std::vector<double>> calibration;
-  for (const std::vector<float>& x : dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, shape))
-    calibration.emplace_back(x.begin(), x.end());
   dlvpc::LstmCompileOptions options;
   options.hw = platform.lstm;
   options.density = a.density;
@@ -118,6 +128,12 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   options.dense = a.dense;
   options.stream_weights = a.stream_weights;
   options.sequences = a.sequences;
+  options.ddr_bytes = platform.ddr.size_bytes;
+  dlvpc::check_lstm_fits(model, options);  // before the calibration inputs are read
+  builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
+  std::vector<std::vector<double>> calibration;
+  for (const std::vector<float>& x : dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, shape))
+    calibration.emplace_back(x.begin(), x.end());
   const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
   write_file(a.out, c.package);
   if (!a.quiet) {
@@ -160,13 +176,19 @@ int compile_command(const Args& a) {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  const std::string model = argc > 2 ? argv[2] : "dlvpc";
   try {
     return compile_command(parse(argc, argv));
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "dlvpc: out of memory\n");
+    std::fprintf(stderr, "dlvpc: %s: out of memory\n", model.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    // Every refusal is meant to be a ConfigError naming the input; anything else is a dlvpc bug
+    // (the fuzz targets look for them), still reported as a message rather than an abort.
+    std::fprintf(stderr, "dlvpc: %s: internal error (please report it with the model): %s\n", model.c_str(), e.what());
     return 2;
   }
 }

@@ -1,14 +1,15 @@
 #include "tools/dlvpc/onnx_import.h"
 
+#include "ip/common/utf8.h"
+#include "tools/dlvpc/input_file.h"
+
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <numeric>
 #include <set>
-#include <sstream>
 
 namespace dlvp::dlvpc {
 
@@ -19,7 +20,68 @@ std::string dims_text(const std::vector<int64_t>& dims) {
 }
 
 int64_t element_count(const std::vector<int64_t>& dims) {
-  return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<int64_t>());
+  int64_t n = 1;
+  for (const int64_t d : dims)
+    if (__builtin_mul_overflow(n, d, &n)) return INT64_MAX;
+  return n;
+}
+
+std::string shape_problem(const std::vector<int64_t>& dims) {
+  int64_t nonzero = 1;  // the product of the non-zero dimensions: [0, 2^40] is no shape either
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] < 0) return "dimension " + std::to_string(i) + " is negative (" + std::to_string(dims[i]) + ")";
+    if (dims[i] != 0 && (__builtin_mul_overflow(nonzero, dims[i], &nonzero) || nonzero > kMaxTensorElements))
+      return "has more than " + std::to_string(kMaxTensorElements) + " elements, dlvpc's limit for one tensor";
+  }
+  return "";
+}
+
+std::string value_text(double value) {
+  if (value == std::floor(value) && std::fabs(value) < 9.2e18) return std::to_string(static_cast<int64_t>(value));
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+int64_t first_non_finite(const std::vector<double>& values) {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i])) return static_cast<int64_t>(i);
+  return -1;
+}
+
+std::string reshape_target(const std::vector<double>& shape, const std::vector<int64_t>& dims, bool allow_zero,
+                           std::vector<int64_t>& out) {
+  out.clear();
+  const int64_t total = element_count(dims);
+  int64_t known = 1;
+  int64_t infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    const double v = shape[i];
+    if (!(v >= -1 && v <= static_cast<double>(kMaxTensorElements)) || v != std::floor(v))
+      return "shape value " + value_text(v) + " at index " + std::to_string(i) + " is not -1, 0 or a size up to " +
+             std::to_string(kMaxTensorElements);
+    int64_t d = static_cast<int64_t>(v);
+    if (d == 0 && !allow_zero) {
+      if (i >= dims.size())
+        return "shape value 0 at index " + std::to_string(i) + " copies a dimension the input " + dims_text(dims) + " lacks";
+      d = dims[i];
+    }
+    if (d == -1) {
+      if (infer >= 0) return "shape has more than one -1";
+      infer = static_cast<int64_t>(i);
+    } else if (__builtin_mul_overflow(known, d, &known) || known > kMaxTensorElements) {
+      return "shape " + dims_text(out) + "... has more than " + std::to_string(kMaxTensorElements) + " elements";
+    }
+    out.push_back(d);
+  }
+  if (infer >= 0) {
+    if (known == 0 || total % known != 0)
+      return "shape cannot infer its -1: " + std::to_string(total) + " elements are not a multiple of " + std::to_string(known);
+    out[static_cast<size_t>(infer)] = total / known;
+  }
+  if (element_count(out) != total)
+    return "shape " + dims_text(out) + " does not hold the input's " + std::to_string(total) + " elements";
+  return "";
 }
 
 const std::vector<std::string>& supported_operators() {
@@ -48,15 +110,15 @@ class Importer {
   FloatGraph run();
 
  private:
-  [[noreturn]] void fail(const std::string& what) const { throw ImportError(origin_ + ": " + what); }
+  // Names in messages come from the file: utf8::printable keeps them one valid line.
+  [[noreturn]] void fail(const std::string& what) const { throw ImportError(utf8::printable(origin_ + ": " + what)); }
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& what) const {
     fail("node '" + node_name(node) + "' (" + node.op_type() + "): " + what);
   }
   std::string node_name(const onnx::NodeProto& node) const {
-    return node.name().empty() ? node.op_type() + "#" + std::to_string(node_index_) : node.name();
+    return utf8::printable(node.name().empty() ? node.op_type() + "#" + std::to_string(node_index_) : node.name());
   }
 
-  ConstTensor constant_of(const onnx::TensorProto& t) const;
   void add_graph_input(const onnx::ValueInfoProto& input);
   const Value& value(const onnx::NodeProto& node, int index) const;
   const ConstTensor& constant_input(const onnx::NodeProto& node, int index, const char* role) const;
@@ -71,12 +133,16 @@ class Importer {
   int64_t int_attr(const onnx::NodeProto& node, const char* name, int64_t fallback) const;
   float float_attr(const onnx::NodeProto& node, const char* name, float fallback) const;
   std::vector<int64_t> ints_attr(const onnx::NodeProto& node, const char* name) const;
+  // kernel_shape / strides / pads: empty when absent, else `count` values in min..kMaxWindowAttribute.
+  std::vector<uint32_t> window_attr(const onnx::NodeProto& node, const char* name, size_t count, int64_t min) const;
   std::string string_attr(const onnx::NodeProto& node, const char* name, const std::string& fallback) const;
   void allow_attributes(const onnx::NodeProto& node, const std::set<std::string>& known) const;
   TensorShape image_shape(const onnx::NodeProto& node, const Value& v) const;
   // The op producing `v` when this node may modify it in place (sole consumer of its output).
   FloatOp* fusable_producer(const std::string& name, const Value& v);
   int add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims);
+  // Every op's weights and bias are finite (folding divides by variances and scales by attributes).
+  void check_folded_weights() const;
 
   void conv(const onnx::NodeProto& node, bool integer);
   void gemm(const onnx::NodeProto& node, bool matmul, bool integer);
@@ -106,10 +172,10 @@ class Importer {
   std::vector<int> op_uses_;         // consumers of each op's result, under all its names
   std::vector<int> concat_of_;       // the concatenation each op's output is a slice of (-1: none)
   int64_t batch_ = 1;                // dims[0] of the graph input: every tensor's batch
+  uint64_t activation_elements_ = 0; // one sample's op outputs so far (kMaxActivationElements)
+  uint64_t synthesized_weights_ = 0; // weights made by the importer (kMaxSynthesizedWeights)
   int node_index_ = 0;
 };
-
-ConstTensor Importer::constant_of(const onnx::TensorProto& t) const { return decode_tensor(t, origin_); }
 
 void Importer::add_graph_input(const onnx::ValueInfoProto& input) {
   if (!graph_.input_name.empty())
@@ -122,12 +188,17 @@ void Importer::add_graph_input(const onnx::ValueInfoProto& input) {
          "; dlvpc takes float, uint8 or int8 inputs (element types 1, 2, 3)");
   std::vector<int64_t> dims;
   for (const auto& d : type.shape().dim()) {
-    if (!d.has_dim_value() || d.dim_value() <= 0)
+    if (!d.has_dim_value())
       fail("graph input '" + input.name() + "' has a dynamic dimension" +
            (d.dim_param().empty() ? "" : " '" + d.dim_param() + "'") + "; dlvpc compiles fixed shapes (batch 1)");
+    if (d.dim_value() <= 0)
+      fail("graph input '" + input.name() + "' has dimension " + std::to_string(dims.size()) + " = " +
+           std::to_string(d.dim_value()) + "; dlvpc compiles tensors whose dimensions are >= 1");
     dims.push_back(d.dim_value());
   }
   if (dims.empty()) fail("graph input '" + input.name() + "' has no shape");
+  if (const std::string problem = shape_problem(dims); !problem.empty())
+    fail("graph input '" + input.name() + "' " + dims_text(dims) + " " + problem);
   // The first dimension of a tensor of rank >= 2 is the batch: every sample is one job.
   if (dims.size() >= 2) batch_ = dims[0];
   graph_.batch = static_cast<uint32_t>(batch_);
@@ -190,6 +261,21 @@ std::string Importer::string_attr(const onnx::NodeProto& node, const char* name,
   return fallback;
 }
 
+std::vector<uint32_t> Importer::window_attr(const onnx::NodeProto& node, const char* name, size_t count,
+                                            int64_t min) const {
+  const std::vector<int64_t> values = ints_attr(node, name);
+  if (values.empty()) return {};
+  if (values.size() != count) fail(node, std::string(name) + " must have " + std::to_string(count) + " values");
+  std::vector<uint32_t> out;
+  for (const int64_t v : values) {
+    if (v < min || v > kMaxWindowAttribute)
+      fail(node, std::string(name) + " " + dims_text(values) + ": every value must lie in " + std::to_string(min) + ".." +
+                     std::to_string(kMaxWindowAttribute));
+    out.push_back(static_cast<uint32_t>(v));
+  }
+  return out;
+}
+
 void Importer::allow_attributes(const onnx::NodeProto& node, const std::set<std::string>& known) const {
   for (const auto& a : node.attribute())
     if (!known.count(a.name())) fail(node, "attribute '" + a.name() + "' is not supported");
@@ -221,6 +307,15 @@ FloatOp* Importer::fusable_producer(const std::string& name, const Value& v) {
 }
 
 int Importer::add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims) {
+  // Before the op is kept: its shape must be a tensor's, and the float calibration holds every
+  // op's result at once.
+  if (const std::string problem = shape_problem(dims); !problem.empty()) fail(node, "result " + dims_text(dims) + " " + problem);
+  for (const int64_t d : dims)
+    if (d == 0) fail(node, "result " + dims_text(dims) + " is empty");
+  activation_elements_ += static_cast<uint64_t>(element_count(dims) / batch_);
+  if (activation_elements_ > kMaxActivationElements)
+    fail(node, "the activations up to here hold " + std::to_string(activation_elements_) + " values per sample, more than " +
+                   std::to_string(kMaxActivationElements) + " (dlvpc's limit for the float calibration)");
   op.name = node_name(node);
   if (op.onnx_ops.empty()) op.onnx_ops = node.op_type();
   graph_.ops.push_back(std::move(op));
@@ -234,9 +329,8 @@ int Importer::add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<
 }
 
 // Pads [top, left, bottom, right] from ONNX pads [x1_begin, x2_begin, x1_end, x2_end] or auto_pad.
-void explicit_pads(const std::vector<int64_t>& pads, uint32_t out[4]) {
-  out[0] = static_cast<uint32_t>(pads[0]), out[1] = static_cast<uint32_t>(pads[1]);
-  out[2] = static_cast<uint32_t>(pads[2]), out[3] = static_cast<uint32_t>(pads[3]);
+void explicit_pads(const std::vector<uint32_t>& pads, uint32_t out[4]) {
+  out[0] = pads[0], out[1] = pads[1], out[2] = pads[2], out[3] = pads[3];
 }
 
 // ONNX auto_pad SAME_UPPER / SAME_LOWER: the padding that makes the output ceil(size / stride) long,
@@ -274,30 +368,22 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
   op.inputs = {x.op};
   op.input = in;
   op.kernel_h = static_cast<uint32_t>(w.dims[2]), op.kernel_w = static_cast<uint32_t>(w.dims[3]);
-  const std::vector<int64_t> strides = ints_attr(node, "strides");
-  if (!strides.empty()) {
-    if (strides.size() != 2) fail(node, "strides must have 2 values");
-    op.stride_h = static_cast<uint32_t>(strides[0]), op.stride_w = static_cast<uint32_t>(strides[1]);
-  }
+  const std::vector<uint32_t> strides = window_attr(node, "strides", 2, 1);
+  if (!strides.empty()) op.stride_h = strides[0], op.stride_w = strides[1];
   const std::string auto_pad = string_attr(node, "auto_pad", "NOTSET");
-  const std::vector<int64_t> pads = ints_attr(node, "pads");
+  const std::vector<uint32_t> pads = window_attr(node, "pads", 4, 0);
   if (auto_pad == "NOTSET") {
     if (!pads.empty()) {
-      if (pads.size() != 4) fail(node, "pads must have 4 values");
-      for (const int64_t p : pads)
-        if (p < 0) fail(node, "negative padding is not supported");
       uint32_t p4[4];
       explicit_pads(pads, p4);
       op.pad_top = p4[0], op.pad_left = p4[1], op.pad_bottom = p4[2], op.pad_right = p4[3];
     }
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    if (op.stride_h == 0 || op.stride_w == 0) fail(node, "stride 0");
     same_padding(auto_pad == "SAME_UPPER", in.h, op.kernel_h, op.stride_h, op.pad_top, op.pad_bottom);
     same_padding(auto_pad == "SAME_UPPER", in.w, op.kernel_w, op.stride_w, op.pad_left, op.pad_right);
   } else if (auto_pad != "VALID") {
     fail(node, "auto_pad '" + auto_pad + "' is not supported");
   }
-  if (op.stride_h == 0 || op.stride_w == 0) fail(node, "stride 0");
   op.output = {static_cast<uint32_t>(w.dims[0]), op.conv_h(), op.conv_w()};
   if (op.output.h == 0 || op.output.w == 0) fail(node, "the kernel does not fit the padded input");
   if (integer) {
@@ -384,6 +470,8 @@ void Importer::integer_input_zero_point(const onnx::NodeProto& node, const Value
   if (node.input_size() <= zero_point_input || node.input(zero_point_input).empty()) return;
   const ConstTensor& z = constant_input(node, zero_point_input, "input zero point");
   if (z.values.size() != 1) fail(node, "input zero point " + dims_text(z.dims) + " is not one value");
+  if (!(z.values[0] >= -128 && z.values[0] <= 255))
+    fail(node, "input zero point " + value_text(z.values[0]) + " is outside -128..255 (int8 or uint8 data)");
   const auto zero = static_cast<int32_t>(z.values[0]);
   if (zero == 0) return;
   if (x.op != kGraphInput)
@@ -429,9 +517,14 @@ void Importer::concat(const onnx::NodeProto& node) {
 void Importer::quantized_linear(const onnx::NodeProto& node) {
   // y = saturate(round(x_scale w_scale / y_scale x acc) + y_zero_point): exact on the engine only
   // when the scale ratio is a power of two (a shift) and the output zero point is 0.
-  const double x_scale = constant_input(node, 1, "x_scale").values.at(0);
+  const auto scalar = [&](int index, const char* role) {
+    const ConstTensor& t = constant_input(node, index, role);
+    if (t.values.size() != 1) fail(node, std::string(role) + " " + dims_text(t.dims) + " is not one value");
+    return t.values[0];
+  };
+  const double x_scale = scalar(1, "x_scale");
   const ConstTensor& w_scale = constant_input(node, 4, "w_scale");
-  const double y_scale = constant_input(node, 6, "y_scale").values.at(0);
+  const double y_scale = scalar(6, "y_scale");
   for (const double ws : w_scale.values) {
     const double ratio = x_scale * ws / y_scale;
     int exponent = 0;
@@ -471,22 +564,13 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
     if (in.h != in.w) fail(node, "global pooling over " + std::to_string(in.h) + "x" + std::to_string(in.w) + ": the engine pools square windows");
     win.kernel_h = win.kernel_w = in.h;
   } else {
-    const std::vector<int64_t> k = ints_attr(node, "kernel_shape");
-    if (k.size() != 2) fail(node, "kernel_shape must have 2 values (2-D pooling)");
-    win.kernel_h = static_cast<uint32_t>(k[0]), win.kernel_w = static_cast<uint32_t>(k[1]);
-    const std::vector<int64_t> s = ints_attr(node, "strides");
-    if (!s.empty()) {
-      if (s.size() != 2) fail(node, "strides must have 2 values");
-      win.stride_h = static_cast<uint32_t>(s[0]), win.stride_w = static_cast<uint32_t>(s[1]);
-    }
-    const std::vector<int64_t> p = ints_attr(node, "pads");
-    if (!p.empty()) {
-      if (p.size() != 4) fail(node, "pads must have 4 values");
-      for (const int64_t v : p)
-        if (v < 0) fail(node, "negative padding is not supported");
-      explicit_pads(p, win.pads);
-    }
-    if (win.stride_h == 0 || win.stride_w == 0) fail(node, "stride 0");
+    const std::vector<uint32_t> k = window_attr(node, "kernel_shape", 2, 1);
+    if (k.empty()) fail(node, "kernel_shape is missing (2-D pooling needs 2 values)");
+    win.kernel_h = k[0], win.kernel_w = k[1];
+    const std::vector<uint32_t> s = window_attr(node, "strides", 2, 1);
+    if (!s.empty()) win.stride_h = s[0], win.stride_w = s[1];
+    const std::vector<uint32_t> p = window_attr(node, "pads", 4, 0);
+    if (!p.empty()) explicit_pads(p, win.pads);
     const std::string auto_pad = string_attr(node, "auto_pad", "NOTSET");
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       same_padding(auto_pad == "SAME_UPPER", in.h, win.kernel_h, win.stride_h, win.pads[0], win.pads[2]);
@@ -544,6 +628,12 @@ void Importer::batch_norm(const onnx::NodeProto& node) {
     op.inputs = {x.op};
     op.input = op.output = sample_shape(x);
     const uint32_t c = op.input.c;
+    synthesized_weights_ += uint64_t{c} * c;
+    if (synthesized_weights_ > kMaxSynthesizedWeights)
+      fail(node, "on its own over " + std::to_string(c) + " channels it becomes a " + std::to_string(c) + "x" +
+                     std::to_string(c) + " 1x1 convolution; with the others before it, " +
+                     std::to_string(synthesized_weights_) + " weights dlvpc makes, more than " +
+                     std::to_string(kMaxSynthesizedWeights));
     op.weights.assign(uint64_t{c} * c, 0.0f);
     for (uint32_t i = 0; i < c; ++i) op.weights[uint64_t{i} * c + i] = 1.0f;
     op.bias.assign(c, 0.0f);
@@ -610,20 +700,9 @@ void Importer::reshape(const onnx::NodeProto& node, bool flatten) {
     const int64_t outer = element_count({x.dims.begin(), x.dims.begin() + axis});
     dims = {outer, total / std::max<int64_t>(outer, 1)};
   } else {
-    const ConstTensor& shape = constant_input(node, 1, "shape");
-    int64_t known = 1, infer = -1;
-    for (size_t i = 0; i < shape.values.size(); ++i) {
-      int64_t d = static_cast<int64_t>(shape.values[i]);
-      if (d == 0 && int_attr(node, "allowzero", 0) == 0) d = i < x.dims.size() ? x.dims[i] : 0;
-      if (d == -1) {
-        infer = static_cast<int64_t>(i);
-      } else {
-        known *= d;
-      }
-      dims.push_back(d);
-    }
-    if (infer >= 0 && known > 0) dims[infer] = total / known;
-    if (element_count(dims) != total) fail(node, "shape " + dims_text(dims) + " does not hold " + std::to_string(total) + " elements");
+    const std::string problem =
+        reshape_target(constant_input(node, 1, "shape").values, x.dims, int_attr(node, "allowzero", 0) != 0, dims);
+    if (!problem.empty()) fail(node, problem);
   }
   if (dims.size() >= 2 && dims[0] != batch_)
     fail(node, "result " + dims_text(dims) + " mixes samples: its first dimension is not the batch " + std::to_string(batch_));
@@ -649,14 +728,26 @@ void Importer::softmax(const onnx::NodeProto& node) {
   alias(node, x);
 }
 
+void Importer::check_folded_weights() const {
+  for (const FloatOp& op : graph_.ops)
+    for (const std::vector<float>* values : {&op.weights, &op.bias}) {
+      const auto bad = std::find_if(values->begin(), values->end(), [](float v) { return !std::isfinite(v); });
+      if (bad != values->end())
+        fail("node '" + op.name + "' (" + op.onnx_ops + "): " + (values == &op.weights ? "weight " : "bias ") +
+             std::to_string(bad - values->begin()) + " is " + (std::isnan(*bad) ? "NaN" : "infinite") +
+             " once folded (alpha, beta, epsilon or a BatchNormalization's variance and scale make it so)");
+    }
+}
+
 FloatGraph Importer::run() {
+  check_versions(model_, origin_);
   const onnx::GraphProto& g = model_.graph();
-  for (const auto& t : g.initializer()) {
+  for (auto& [name, tensor] : decode_initializers(g, origin_)) {
     Value v;
     v.constant = true;
-    v.data = constant_of(t);
-    v.dims = v.data.dims;
-    values_[t.name()] = std::move(v);
+    v.dims = tensor.dims;
+    v.data = std::move(tensor);
+    values_[name] = std::move(v);
   }
   for (const auto& [name, tensor] : options_.bindings) {
     Value v;
@@ -677,6 +768,7 @@ FloatGraph Importer::run() {
   for (const auto& node : g.node()) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       fail(node, "operator domain '" + node.domain() + "' is not supported");
+    if (node.output_size() == 0 || node.output(0).empty()) fail(node, "has no output");
     const std::string& op = node.op_type();
     if (op == "Conv") conv(node, false);
     else if (op == "ConvInteger") conv(node, true);
@@ -713,6 +805,7 @@ FloatGraph Importer::run() {
     fail("graph output '" + g.output(0).name() + "' is not produced by the last operation; dlvpc compiles graphs whose "
          "output comes last");
   if (graph_.ops.empty()) fail("the graph has no operation for the accelerator");
+  check_folded_weights();
   graph_.output_name = g.output(0).name();
   graph_.output_dims = out->second.dims;
   const int output_type = g.output(0).type().tensor_type().elem_type();
@@ -741,12 +834,11 @@ std::vector<double> raw_values(const std::string& raw, size_t count) {
 
 ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& origin) {
   const auto fail = [&](const std::string& what) -> void {
-    throw ImportError(origin + ": tensor '" + t.name() + "' " + what);
+    throw ImportError(utf8::printable(origin + ": tensor '" + t.name() + "' " + what));
   };
   ConstTensor c;
   c.dims.assign(t.dims().begin(), t.dims().end());
-  for (const int64_t d : c.dims)
-    if (d < 0) fail("has a negative dimension");
+  if (const std::string problem = shape_problem(c.dims); !problem.empty()) fail(dims_text(c.dims) + " " + problem);
   const size_t n = static_cast<size_t>(element_count(c.dims));
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     fail("keeps its data in an external file; dlvpc reads self-contained models");
@@ -785,22 +877,70 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& origin)
   return c;
 }
 
+ConstTensor decode_initializer(const onnx::TensorProto& t, const std::string& origin) {
+  ConstTensor c = decode_tensor(t, origin);
+  if (const int64_t bad = first_non_finite(c.values); bad >= 0)
+    throw ImportError(utf8::printable(origin + ": initializer '" + t.name() + "' " + dims_text(c.dims) + " holds " +
+                                     (std::isnan(c.values[bad]) ? "NaN" : "an infinity") + " at index " +
+                                     std::to_string(bad) + " (the first; dlvpc quantizes finite weights only)"));
+  return c;
+}
+
+std::map<std::string, ConstTensor> decode_initializers(const onnx::GraphProto& graph, const std::string& origin) {
+  uint64_t total = 0;  // all counted before any is decoded
+  for (const onnx::TensorProto& t : graph.initializer()) {
+    const std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+    if (shape_problem(dims).empty()) total += static_cast<uint64_t>(element_count(dims));  // else decode names it
+    if (total > kMaxConstantElements)
+      throw ImportError(utf8::printable(origin + ": the initializers up to '" + t.name() + "' hold " + std::to_string(total) +
+                                       " elements, more than " + std::to_string(kMaxConstantElements) +
+                                       " (dlvpc's limit for a model's constants)"));
+  }
+  std::map<std::string, ConstTensor> out;
+  for (const onnx::TensorProto& t : graph.initializer()) out[t.name()] = decode_initializer(t, origin);
+  return out;
+}
+
+void check_versions(const onnx::ModelProto& model, const std::string& origin) {
+  if (model.ir_version() > kMaxIrVersion)
+    throw ImportError(origin + ": ir_version " + std::to_string(model.ir_version()) + " is newer than dlvpc reads (IR versions up to " +
+                      std::to_string(kMaxIrVersion) + ", ONNX 1.12)");
+  for (const auto& opset : model.opset_import())
+    if ((opset.domain().empty() || opset.domain() == "ai.onnx") && opset.version() > kMaxOpsetVersion)
+      throw ImportError(origin + ": operator set " + std::to_string(opset.version()) +
+                        " is newer than dlvpc knows (the default domain's operator sets up to " +
+                        std::to_string(kMaxOpsetVersion) + ", ONNX 1.12)");
+}
+
 FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options) {
   return Importer(model, origin, options).run();
 }
 
-onnx::ModelProto read_onnx_model(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ImportError(path + ": cannot open the model file");
-  std::stringstream bytes;
-  bytes << file.rdbuf();
-  const std::string data = bytes.str();
+onnx::ModelProto parse_onnx_model(const std::string& bytes, const std::string& origin) {
+  if (bytes.size() > kMaxModelFileBytes)
+    throw ImportError(origin + ": " + std::to_string(bytes.size()) + " bytes; dlvpc reads ONNX models up to " +
+                      std::to_string(kMaxModelFileBytes) + " bytes (protobuf's 2 GiB limit)");
   onnx::ModelProto model;
-  if (data.empty() || !model.ParseFromString(data))
-    throw ImportError(path + ": not a valid ONNX model (" + std::to_string(data.size()) +
+  if (bytes.empty() || !model.ParseFromString(bytes))
+    throw ImportError(origin + ": not a valid ONNX model (" + std::to_string(bytes.size()) +
                       " bytes that do not parse as an onnx.ModelProto: truncated or corrupt?)");
-  if (!model.has_graph() || model.graph().node_size() == 0) throw ImportError(path + ": the model has no graph nodes");
+  check_versions(model, origin);
+  if (!model.has_graph() || model.graph().node_size() == 0) throw ImportError(origin + ": the model has no graph nodes");
   return model;
+}
+
+onnx::ModelProto read_onnx_model(const std::string& path) {
+  try {
+    const InputFile file(path, "model file");
+    if (file.size() > kMaxModelFileBytes)
+      throw ImportError(path + ": " + std::to_string(file.size()) + " bytes; dlvpc reads ONNX models up to " +
+                        std::to_string(kMaxModelFileBytes) + " bytes (protobuf's 2 GiB limit)");
+    return parse_onnx_model(file.read_text(0, file.size()), path);
+  } catch (const ImportError&) {
+    throw;
+  } catch (const ConfigError& e) {
+    throw ImportError(e.what());  // the file's own problems are the import's
+  }
 }
 
 FloatGraph import_onnx_file(const std::string& path, const ImportOptions& options) {

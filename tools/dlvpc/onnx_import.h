@@ -13,6 +13,7 @@
 #include <vector>
 
 namespace onnx {
+class GraphProto;
 class ModelProto;
 class TensorProto;
 }
@@ -30,6 +31,23 @@ struct ConstTensor {
   std::vector<double> values;
 };
 
+// What dlvpc accepts from an ONNX file (docs/dlvpc.md, "Limits"): the bounds keep a hostile model
+// from making it allocate without bound before anything is computed.
+constexpr uint64_t kMaxModelFileBytes = (uint64_t{1} << 31) - 1;  // protobuf's 2 GiB message limit
+constexpr int64_t kMaxIrVersion = 8;   // ONNX 1.12's IR version (Debian's libonnx)
+constexpr int64_t kMaxOpsetVersion = 17;  // ONNX 1.12's default-domain operator set
+// One tensor (an initializer, the input, a layer's result or weights): at most 2^27 elements
+// (VGG-16's largest weight matrix has 103 M).
+constexpr int64_t kMaxTensorElements = int64_t{1} << 27;
+// One sample's activations, all layers together (the float calibration holds them all): 2^28.
+constexpr uint64_t kMaxActivationElements = uint64_t{1} << 28;
+// A model's initializers together (decoded as doubles: 2 GiB; VGG-16 has 138 M), and the weights
+// dlvpc makes itself (a BatchNormalization on its own becomes a C x C diagonal convolution).
+constexpr uint64_t kMaxConstantElements = uint64_t{1} << 28;
+constexpr uint64_t kMaxSynthesizedWeights = uint64_t{1} << 27;
+// Attributes that become instruction fields or loop counts (kernels, strides, pads): 0..65535.
+constexpr int64_t kMaxWindowAttribute = 65535;
+
 struct ImportOptions {
   // Graph inputs given as constants at compile time (weights that a test passes as inputs).
   std::map<std::string, ConstTensor> bindings;
@@ -37,12 +55,24 @@ struct ImportOptions {
 
 // Decodes a tensor (float, double, int64, int32, int8, uint8; raw_data or typed fields) exactly
 // into doubles. Throws ImportError "<origin>: tensor '<name>' ..." for another element type,
-// external data or a data size that does not match the shape.
+// external data, a shape shape_problem refuses or a data size that does not match the shape
+// (checked before anything is allocated).
 ConstTensor decode_tensor(const onnx::TensorProto& tensor, const std::string& origin);
+// decode_tensor for a model's initializer (weights, biases, shapes): also refuses NaN and
+// infinities, naming the initializer and the first bad index.
+ConstTensor decode_initializer(const onnx::TensorProto& tensor, const std::string& origin);
+// Every initializer of `graph` by name, refused before decoding once they hold more than
+// kMaxConstantElements together.
+std::map<std::string, ConstTensor> decode_initializers(const onnx::GraphProto& graph, const std::string& origin);
 
-// Reads and parses a model file. Throws ImportError naming the file when it cannot be read or is
-// not an onnx.ModelProto (truncated or corrupt).
+// Reads and parses a model file. Throws ImportError naming the file when it is not a regular file,
+// is larger than kMaxModelFileBytes, cannot be read or is not an onnx.ModelProto (truncated or
+// corrupt), or has an IR or operator set version above what dlvpc knows.
 onnx::ModelProto read_onnx_model(const std::string& path);
+// The same for bytes already in memory; `origin` names them in messages.
+onnx::ModelProto parse_onnx_model(const std::string& bytes, const std::string& origin);
+// Throws ImportError "<origin>: ir_version 99 ..." / "... operator set 99 ..." naming what dlvpc supports.
+void check_versions(const onnx::ModelProto& model, const std::string& origin);
 
 // Reads and imports a model file. Throws ImportError naming the file (and node) for an unreadable
 // or truncated file, dynamic shapes and unsupported operators or attributes.
@@ -51,8 +81,20 @@ FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin,
 
 // "[1,3,224,224]": an ONNX shape in messages.
 std::string dims_text(const std::vector<int64_t>& dims);
-// Elements of a tensor of shape `dims` (1 for a scalar).
+// Why `dims` cannot be a tensor's shape ("" when it can): a negative dimension, or more than
+// kMaxTensorElements elements, counted without overflow (a zero dimension hides no other).
+std::string shape_problem(const std::vector<int64_t>& dims);
+// Elements of a tensor of shape `dims` (1 for a scalar), saturated at INT64_MAX: meant for shapes
+// that shape_problem accepts, but never overflows on others.
 int64_t element_count(const std::vector<int64_t>& dims);
+// What Reshape makes of `dims` with the target `shape` (its constant input's values; 0 copies the
+// input's dimension unless allow_zero, one -1 is inferred): the problem ("" when none) and `out`.
+std::string reshape_target(const std::vector<double>& shape, const std::vector<int64_t>& dims, bool allow_zero,
+                           std::vector<int64_t>& out);
+// A constant's value in a message: "2" for integers, "1.5", "1e+300", "nan" otherwise.
+std::string value_text(double value);
+// The index of the first NaN or infinity in `values`, or -1.
+int64_t first_non_finite(const std::vector<double>& values);
 
 // The operators import_onnx accepts (for messages and docs).
 const std::vector<std::string>& supported_operators();

@@ -2,9 +2,9 @@
 // the reference model's int8 results bit for bit on the ISA interpreter and stay close to the float
 // model, and that bad input is refused with a message naming what is wrong.
 #include "tests/reference/network_reference.h"
+#include "tests/support/onnx_test_models.h"
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/onnx_import.h"
-#include "tools/onnx_zoo/onnx_zoo.h"
 
 #include <gtest/gtest.h>
 
@@ -17,52 +17,12 @@
 namespace dlvp::dlvpc {
 namespace {
 
-using zoo_onnx::GraphBuilder;
-
-onnx::ModelProto new_model() {
-  onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
-  return m;
-}
-
-// conv3x3+BN+ReLU+maxpool -> conv3x3+ReLU -> flatten -> gemm -> softmax.
-onnx::ModelProto small_cnn(uint32_t seed) {
-  onnx::ModelProto m = new_model();
-  GraphBuilder g(*m.mutable_graph(), seed);
-  std::string x = g.input("image", {1, 3, 32, 32});
-  x = g.max_pool(g.relu(g.batch_norm(g.conv(x, 8, 3, 1, 1))), 2, 2);
-  x = g.relu(g.conv(x, 12, 3, 1, 1));
-  x = g.softmax(g.gemm(g.flatten(x), 10));
-  g.output(x, "probabilities");
-  return m;
-}
-
-// A downsampling residual block followed by global average pooling and a classifier.
-onnx::ModelProto residual_block(uint32_t seed) {
-  onnx::ModelProto m = new_model();
-  GraphBuilder g(*m.mutable_graph(), seed);
-  const std::string in = g.relu(g.batch_norm(g.conv(g.input("image", {1, 4, 12, 12}), 16, 3, 1, 1)));
-  const std::string main = g.batch_norm(g.conv(g.relu(g.batch_norm(g.conv(in, 24, 3, 2, 1))), 24, 3, 1, 1));
-  const std::string shortcut = g.batch_norm(g.conv(in, 24, 1, 2, 0));
-  const std::string out = g.global_average_pool(g.relu(g.add(main, shortcut)));
-  g.output(g.gemm(g.flatten(out), 5), "logits");
-  return m;
-}
-
-// An inception-style block: 1x1, 3x3 and pooled-1x1 branches joined on the channels, then a ReLU
-// (not fusable into the concatenation) and a classifier; with batch `batch`.
-onnx::ModelProto inception_block(uint32_t seed, int64_t batch = 1) {
-  onnx::ModelProto m = new_model();
-  GraphBuilder g(*m.mutable_graph(), seed);
-  const std::string in = g.relu(g.conv(g.input("image", {batch, 3, 10, 10}), 8, 3, 1, 1));
-  const std::string a = g.relu(g.conv(in, 6, 1, 1, 0));
-  const std::string b = g.relu(g.conv(in, 10, 3, 1, 1));
-  const std::string c = g.conv(g.max_pool(in, 3, 1, 1), 4, 1, 1, 0);
-  const std::string joined = g.relu(g.concat({a, b, c}));
-  g.output(g.gemm(g.flatten(g.global_average_pool(joined)), 5), "logits");
-  return m;
-}
+using test::GraphBuilder;
+using test::import_error;
+using test::inception_block;
+using test::new_model;
+using test::residual_block;
+using test::small_cnn;
 
 std::vector<std::vector<float>> random_inputs(const TensorShape& shape, int count, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -182,15 +142,6 @@ TEST(Dlvpc, StandaloneBatchNormIsADiagonalOneByOneConvolution) {
   ASSERT_EQ(g.ops[0].weights.size(), 9u);
   for (int o = 0; o < 3; ++o)
     for (int i = 0; i < 3; ++i) EXPECT_EQ(g.ops[0].weights[o * 3 + i] != 0.0f, o == i) << o << "," << i;
-}
-
-std::string import_error(const onnx::ModelProto& m) {
-  try {
-    import_onnx(m, "model.onnx");
-  } catch (const ImportError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(Dlvpc, UnsupportedOperatorsAttributesAndDynamicShapesNameTheNode) {
