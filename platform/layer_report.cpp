@@ -1,6 +1,5 @@
 #include "platform/layer_report.h"
 
-#include "ip/common/config_error.h"
 #include "ip/common/energy_ledger.h"
 #include "ip/common/utf8.h"
 #include "platform/package_file.h"
@@ -27,11 +26,9 @@ PackageLayers package_layers(const PlatformConfig& config) {
   for (const MemoryLoad& load : config.software.load) {
     if (!package::is_package_file(load.path)) continue;
     p.file = load.file;
-    try {
-      for (const package::LayerRecord& r : package::read_package_file(load.path).layers) p.by_tag[r.tag] = r;
-    } catch (const ConfigError& e) {
-      p.problem = utf8::valid(e.what());
-    }
+    package::PackageContents contents;
+    p.problem = utf8::valid(package::read_package_file(load.path, contents));
+    for (const package::LayerRecord& r : contents.layers) p.by_tag[r.tag] = r;
     break;
   }
   return p;

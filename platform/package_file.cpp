@@ -15,29 +15,27 @@ namespace {
 // Reads `bytes` at `offset` of the package into `destination`; false when it cannot.
 using ReadAt = std::function<bool(uint64_t offset, void* destination, uint64_t bytes)>;
 
-PackageContents read_checked(const ReadAt& read, uint64_t size, const std::string& source) {
-  const auto refused = [&](const std::string& reason) { return ConfigError(source + ": " + reason); };
-  PackageContents c;
+// Fills `c` from the package; returns "" or the reason it is refused (without the source).
+std::string read_checked(const ReadAt& read, uint64_t size, PackageContents& c) {
   Refusal why;
-  if (size >= sizeof c.header && !read(0, &c.header, sizeof c.header))
-    throw refused("cannot read the package header");
-  if (validate_header(c.header, size, &why)) throw refused(why.text);
+  if (size >= sizeof c.header && !read(0, &c.header, sizeof c.header)) return "cannot read the package header";
+  if (validate_header(c.header, size, &why)) return why.text;
   // The checksum, in chunks as the driver computes it.
   std::vector<uint8_t> chunk(64 * 1024);
   uint32_t hash = kChecksumBasis;
   for (uint64_t done = 0; done < c.header.total_bytes;) {
     const uint64_t n = std::min<uint64_t>(chunk.size(), c.header.total_bytes - done);
-    if (!read(done, chunk.data(), n)) throw refused("cannot read bytes at offset " + std::to_string(done));
+    if (!read(done, chunk.data(), n)) return "cannot read bytes at offset " + std::to_string(done);
     hash = checksum_part(chunk.data(), done, n, hash);
     done += n;
   }
-  if (hash != c.header.checksum) throw refused("checksum mismatch (corrupt or truncated package)");
+  if (hash != c.header.checksum) return "checksum mismatch (corrupt or truncated package)";
   c.layers.resize(c.header.layer_count);
   if (!c.layers.empty() && !read(c.header.layers_offset, c.layers.data(), c.layers.size() * sizeof(LayerRecord)))
-    throw refused("cannot read the layer table");
+    return "cannot read the layer table";
   for (uint32_t i = 0; i < c.header.layer_count; ++i)
-    if (validate_layer(c.header, c.layers[i], i, &why)) throw refused(why.text);
-  return c;
+    if (validate_layer(c.header, c.layers[i], i, &why)) return why.text;
+  return "";
 }
 
 }  // namespace
@@ -48,20 +46,31 @@ PackageContents read_package(const uint8_t* bytes, uint64_t size, const std::str
     std::memcpy(destination, bytes + offset, n);
     return true;
   };
-  return read_checked(read, size, source);
+  PackageContents c;
+  if (const std::string problem = read_checked(read, size, c); !problem.empty()) throw ConfigError(source + ": " + problem);
+  return c;
 }
 
-PackageContents read_package_file(const std::string& path) {
+std::string read_package_file(const std::string& path, PackageContents& contents) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw ConfigError(path + ": cannot open the package file");
+  if (!in) return path + ": cannot open the package file";
   const auto end = in.tellg();
-  if (end < 0) throw ConfigError(path + ": cannot read the package file");
+  if (end < 0) return path + ": cannot read the package file";
   const ReadAt read = [&](uint64_t offset, void* destination, uint64_t n) {
     in.clear();
     in.seekg(static_cast<std::streamoff>(offset));
     return static_cast<bool>(in.read(static_cast<char*>(destination), static_cast<std::streamsize>(n)));
   };
-  return read_checked(read, static_cast<uint64_t>(end), path);
+  const std::string problem = read_checked(read, static_cast<uint64_t>(end), contents);
+  if (problem.empty()) return problem;
+  contents = {};  // nothing of a refused package is used
+  return path + ": " + problem;
+}
+
+PackageContents read_package_file(const std::string& path) {
+  PackageContents c;
+  if (const std::string problem = read_package_file(path, c); !problem.empty()) throw ConfigError(problem);
+  return c;
 }
 
 bool is_package_file(const std::string& path) {

@@ -24,6 +24,10 @@ inline PackageContents read_package(const std::vector<uint8_t>& bytes, const std
 // A package file, read in chunks (only the header and the layer table are kept). Throws ConfigError
 // "<path>: <reason>" when it cannot be read or is refused.
 PackageContents read_package_file(const std::string& path);
+// The same without exceptions: returns "" and fills `contents`, or "<path>: <reason>". For readers
+// that run after the simulation, where a throw would cross SystemC's coroutine stacks (which
+// AddressSanitizer cannot follow) only to be caught again.
+std::string read_package_file(const std::string& path, PackageContents& contents);
 // Whether the file starts with the package magic (a package, valid or not, rather than other data).
 bool is_package_file(const std::string& path);
 
