@@ -3,8 +3,9 @@
 #include "ip/periph/sysctl_regs.h"
 #include "platform/soc_map.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -82,7 +83,8 @@ void Soc::start_of_simulation() {
   // The bus's sockets are bound only now: the loads go through it like a debugger's writes.
   if (cpu_iss_)
     cpu_iss_->load_program([this](uint64_t address, const uint8_t* data, size_t size) { return write_debug(address, data, size); });
-  for (const MemoryLoad& load : loads_) load_file(load.path, load.address, "software.load file");
+  for (size_t i = 0; i < loads_.size(); ++i)
+    load_file(loads_[i].path, loads_[i].address, "software.load[" + std::to_string(i) + "] file");
 }
 
 bool Soc::write_debug(uint64_t address, const uint8_t* data, size_t size) {
@@ -92,17 +94,27 @@ bool Soc::write_debug(uint64_t address, const uint8_t* data, size_t size) {
 }
 
 void Soc::load_file(const std::string& path, uint64_t address, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot read " + what);
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() > UINT32_MAX) throw ConfigError(path + ": " + what + " is larger than 4 GiB");
+  // The size first: a file that does not fit is refused before any of it is read, and the bytes
+  // go to memory in chunks, so host memory stays bounded whatever the file's size.
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw ConfigError(path + ": cannot read " + what + ": " + ec.message());
   size_t region = 0;
-  const MemoryMap::Region* target = map_.decode(address, std::max<uint64_t>(bytes.size(), 1), region);
-  if (!target || target->name != "ddr")
-    throw ConfigError(path + ": " + what + " of " + std::to_string(bytes.size()) + " B does not fit in DDR at 0x" +
-                      [&] { std::ostringstream os; os << std::hex << address; return os.str(); }());
-  if (!bytes.empty() && !write_debug(address, bytes.data(), bytes.size()))
-    throw ConfigError(path + ": writing " + what + " into memory failed");
+  const MemoryMap::Region* target = map_.decode(address, std::max<uint64_t>(size, 1), region);
+  if (!target || target->name != "ddr") {
+    std::ostringstream os;
+    os << path << ": " << what << " of " << size << " B does not fit in DDR at 0x" << std::hex << address;
+    throw ConfigError(os.str());
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> chunk(1 << 20);
+  for (uint64_t done = 0; done < size;) {
+    const auto n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), size - done));
+    if (!in.read(reinterpret_cast<char*>(chunk.data()), static_cast<std::streamsize>(n)))
+      throw ConfigError(path + ": cannot read " + what + " at offset " + std::to_string(done));
+    if (!write_debug(address + done, chunk.data(), n)) throw ConfigError(path + ": writing " + what + " into memory failed");
+    done += n;
+  }
 }
 
 void Soc::build_local_space(const PlatformConfig& config, EnergyLedger& ledger) {

@@ -333,6 +333,22 @@ TEST(Paths, ALoadEntryInAFileIsBlamedOnItsLine) {
       << r.output;
 }
 
+TEST(Paths, ALoadFileLargerThanTheDdrIsRefusedBeforeItIsRead) {
+  // A sparse 64 GiB file: read whole, it would take the host's memory; it is refused by its size,
+  // naming the load entry.
+  const auto dir = out_dir("huge_load");
+  fs::create_directories(dir);
+  const std::string huge = dir + "/huge.bin";
+  { std::ofstream(huge).put('x'); }
+  fs::resize_file(huge, uint64_t{64} << 30);
+  const auto r = run_dlvp("run " + kFashion + " --set 'software.load[1].file=" + huge + "' --out " + dir + "/out");
+  expect_no_signal(r);
+  EXPECT_EQ(r.status, exit_status::kBadInput) << r.output;
+  EXPECT_TRUE(contains(r.output, "dlvp: error: " + huge + ": software.load[1] file of 68719476736 B does not fit in DDR at 0x"))
+      << r.output;
+  fs::remove(huge);
+}
+
 // --- 6. The output folder ---------------------------------------------------------------------
 
 TEST(OutputFolder, FilesOfAnEarlierRunAreRemovedAndFoldersInTheWayReported) {
