@@ -12,7 +12,7 @@
 
 namespace dlvp {
 
-constexpr int kReportSchemaVersion = 1;
+constexpr int kReportSchemaVersion = 2;
 
 struct RunOutcome {
   double simulated_ns = 0;
