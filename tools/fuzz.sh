@@ -14,7 +14,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(instruction scenario lstm_instruction package elf_loader onnx_import calibration)
 
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz
+cmake --build build/fuzz -j2 --target "${targets[@]/#/fuzz_}"
 runs=build/fuzz/runs
 mkdir -p "$runs"
 
