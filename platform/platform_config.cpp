@@ -2,7 +2,7 @@
 
 #include "ip/periph/sysctl_regs.h"
 #include "ip/common/yaml_file.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <filesystem>
 #include <functional>

@@ -1,7 +1,7 @@
 #include "soc.h"
 
 #include "ip/periph/sysctl_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -9,7 +9,7 @@
 #include "ip/common/tlm_util.h"
 #include "ip/cpu/cpu_config.h"
 #include "ip/cpu/cpu_host.h"
-#include "sw/hal/native/host_abi.h"
+#include "ip/cpu/native_abi.h"
 
 #include <systemc>
 #include <tlm>

@@ -2,7 +2,7 @@
 
 #include "ip/common/config_error.h"
 #include "ip/common/log.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <algorithm>
 #include <cstring>

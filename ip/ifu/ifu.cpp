@@ -4,7 +4,7 @@
 #include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
 #include "ip/common/register_window.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <algorithm>
 #include <cstring>

@@ -2,7 +2,7 @@
 
 #include "ip/common/log.h"
 #include "ip/periph/intc_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 namespace dlvp {
 

@@ -2,7 +2,7 @@
 // (sw/hal). Freestanding: only <stdint.h> and the X-macro helpers of regdef.h.
 //
 // The system controller sits at the one fixed address software knows (soc::kSysctlBase in
-// platform/soc_map.h). Its device table tells software where everything else is: write an index
+// ip/common/soc_map.h). Its device table tells software where everything else is: write an index
 // to DEVICE_SELECT, then read DEVICE_ID / DEVICE_BASE / DEVICE_SIZE / DEVICE_IRQ of that entry.
 // An index at or beyond DEVICE_COUNT reads DEVICE_ID = soc::kDevNone (0), base and size 0 and
 // DEVICE_IRQ = soc::kNoIrq.

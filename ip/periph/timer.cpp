@@ -1,6 +1,6 @@
 #include "timer.h"
 
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <cmath>
 #include <limits>

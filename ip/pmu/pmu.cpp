@@ -1,7 +1,7 @@
 #include "pmu.h"
 
 #include "ip/pmu/pmu_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <cmath>
 

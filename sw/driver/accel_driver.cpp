@@ -3,7 +3,7 @@
 #include "ip/cnn/cnn_regs.h"
 #include "ip/ifu/ifu_regs.h"
 #include "ip/lstm/lstm_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "sw/hal/hal.h"
 
 #include <stdarg.h>

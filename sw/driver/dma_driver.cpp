@@ -1,6 +1,6 @@
 #include "sw/driver/dma_driver.h"
 
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "sw/hal/hal.h"
 
 namespace drv {

@@ -1,7 +1,7 @@
 #include "sw/driver/intc_driver.h"
 
 #include "ip/periph/intc_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "sw/hal/hal.h"
 
 namespace drv {

@@ -41,7 +41,7 @@ constexpr int kExitBusError = 0xBE;
 constexpr int kExitFatal = 0xBF;
 
 // The base address, size and interrupt line of a device, from the system controller's table
-// (platform/soc_map.h device ids). Returns false when the SoC has no such device.
+// (ip/common/soc_map.h device ids). Returns false when the SoC has no such device.
 struct Device {
   uint64_t base;
   uint64_t size;

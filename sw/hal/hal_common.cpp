@@ -4,7 +4,7 @@
 #include "ip/periph/sysctl_regs.h"
 #include "ip/periph/timer_regs.h"
 #include "ip/periph/uart_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 // A SoC for running sw/ code (the drivers) on the host without the simulator: the native HAL's
-// host-operations table (sw/hal/native/host_abi.h) over a byte array as DDR at soc::kDdrBase and a
+// host-operations table (ip/cpu/native_abi.h) over a byte array as DDR at soc::kDdrBase and a
 // system controller whose device table lists DDR and the devices added, each a set of registers
 // with fixed values (writes are kept). Any other access is a bus error, as on the SoC. The program's
 // end (hal::exit, which also follows a bus fault) aborts the process: the code under test must
@@ -10,7 +10,7 @@
 #include "ip/lstm/lstm_regs.h"
 #include "ip/periph/sysctl_regs.h"
 #include "platform/model_package.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "sw/hal/native/hal_native.h"
 
 #include <cstdint>

@@ -9,7 +9,7 @@
 #include "ip/dma/dma_engine.h"
 #include "platform/platform_config.h"
 #include "platform/scenario.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #include <systemc>
 #include <tlm>

@@ -5,7 +5,7 @@
 // that a corrupt package is refused and that a bad instruction stops a job with ERROR and the
 // faulting index while the next job runs clean. Exit codes: 0 pass, 1 a check failed or the SoC
 // lacks a device, 2 the package is refused (invalid, or without test data).
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "sw/driver/accel_driver.h"
 #include "sw/driver/intc_driver.h"
 #include "sw/driver/pmu_driver.h"

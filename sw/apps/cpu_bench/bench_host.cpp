@@ -1,7 +1,7 @@
 #include "sw/apps/cpu_bench/bench_host.h"
 
 #include "ip/periph/sysctl_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "sw/hal/hal.h"
 
 #include <stdint.h>

@@ -2,7 +2,7 @@
 // scratchpad, two channels at once), verifies every byte, measures the achieved bandwidth with
 // the timer, and checks that errors reach software: a bad descriptor and an unmapped access.
 // Its buffers lie at offsets from hal::workspace_base(), above the RISC-V program's region of DDR.
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "sw/driver/dma_driver.h"
 #include "sw/driver/intc_driver.h"
 #include "sw/driver/pmu_driver.h"

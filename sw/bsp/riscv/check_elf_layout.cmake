@@ -1,7 +1,7 @@
 # Checks a RISC-V ELF of sw/ against the BSP's memory contract (ctest sw_riscv.layout.<app>):
 # ELF32 RISC-V executable entered at the start of DDR, every loaded segment inside the program
-# region (platform/soc_map.h), writable segments on 4 KiB pages that hold no code.
-#   cmake -DELF=app.elf -DREADELF=riscv64-unknown-elf-readelf -DSOC_MAP=platform/soc_map.h -P check_elf_layout.cmake
+# region (ip/common/soc_map.h), writable segments on 4 KiB pages that hold no code.
+#   cmake -DELF=app.elf -DREADELF=riscv64-unknown-elf-readelf -DSOC_MAP=ip/common/soc_map.h -P check_elf_layout.cmake
 cmake_minimum_required(VERSION 3.20)  # policies of a script run with -P
 foreach(var ELF READELF SOC_MAP)
   if(NOT DEFINED ${var})

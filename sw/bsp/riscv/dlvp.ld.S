@@ -1,6 +1,6 @@
 /*
  * Linker script of the RISC-V build. The C preprocessor runs over it (sw/bsp/riscv/CMakeLists.txt)
- * so that the memory contract comes from its one source, platform/soc_map.h: the program lives in
+ * so that the memory contract comes from its one source, ip/common/soc_map.h: the program lives in
  * the first DLVP_PROGRAM_REGION_BYTES (16 MiB) of DDR from DLVP_SOC_DDR_BASE (0x80000000).
  *
  *   0x80000000  .text, .rodata, .init_array             code pages (segment R X)
@@ -18,7 +18,7 @@
  * cpu_bench 233 KiB). Heap: what is left of the region after the image and the stack, at least
  * MIN_HEAP_BYTES (no app allocates today).
  */
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 
 #define STACK_BYTES 0x40000    /* 256 KiB */
 #define MIN_HEAP_BYTES 0x100000 /* 1 MiB: the image must leave at least this much for the heap */
@@ -109,4 +109,4 @@ SECTIONS
 }
 
 ASSERT(__heap_end - __heap_start >= MIN_HEAP_BYTES,
-       "the program image leaves less than 1 MiB of heap in the 16 MiB program region (platform/soc_map.h)")
+       "the program image leaves less than 1 MiB of heap in the 16 MiB program region (ip/common/soc_map.h)")

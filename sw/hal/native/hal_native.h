@@ -3,7 +3,7 @@
 // app_main; a host program that runs sw/ code without the simulator (a test, a fuzz target)
 // attaches its own.
 #pragma once
-#include "sw/hal/native/host_abi.h"
+#include "ip/cpu/native_abi.h"
 
 namespace hal::native {
 

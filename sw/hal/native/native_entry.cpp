@@ -1,4 +1,4 @@
-// The entry point of a native app plugin (sw/hal/native/host_abi.h): compiled into each plugin, not
+// The entry point of a native app plugin (ip/cpu/native_abi.h): compiled into each plugin, not
 // into the HAL library, so that host programs may link the drivers without an app_main.
 #include "sw/hal/hal.h"
 #include "sw/hal/native/hal_native.h"

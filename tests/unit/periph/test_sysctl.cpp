@@ -1,6 +1,6 @@
 #include "ip/periph/sysctl.h"
 #include "ip/periph/sysctl_regs.h"
-#include "platform/soc_map.h"
+#include "ip/common/soc_map.h"
 #include "tests/support/register_initiator.h"
 
 #include <gtest/gtest.h>

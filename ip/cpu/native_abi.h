@@ -1,4 +1,5 @@
-// The C ABI between the native CPU host model (ip/cpu/cpu_native) and a native app plugin (.so).
+// The C ABI between the native CPU host model (ip/cpu/cpu_native) and a native app plugin (.so): a
+// HW/SW contract like the register maps, so it lives with the model and sw/hal includes it.
 // The plugin exports dlvp_native_entry(); the CPU model calls it from its SystemC thread with a
 // table of operations that turn the HAL's accesses into TLM transactions on the SoC's bus.
 #pragma once
