@@ -5,6 +5,7 @@
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
+#include "tools/package/package_writer.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -181,12 +182,6 @@ CaseResult& conclude(CaseResult& r, Outcome outcome, std::string note) {
   return r;
 }
 
-void write_package(const fs::path& path, const std::vector<uint8_t>& package) {
-  std::ofstream file(path, std::ios::binary);
-  if (!file.write(reinterpret_cast<const char*>(package.data()), static_cast<std::streamsize>(package.size())))
-    throw ConfigError(path.string() + ": cannot write the package");
-}
-
 int16_t get16(const std::vector<uint8_t>& bytes, uint64_t at) {
   return static_cast<int16_t>(uint16_t(bytes[at]) | uint16_t(bytes[at + 1]) << 8);
 }
@@ -262,7 +257,7 @@ CaseResult& run_lstm_test(CaseResult& r, const onnx::ModelProto& model, const st
   }
   const fs::path work = fs::path(options.work_dir) / r.name;
   fs::create_directories(work);
-  write_package(work / "model.dlvp", c.package);
+  package::write_package_file((work / "model.dlvp").string(), c.package);
   const SocRun soc = run_dlvp(options, work / "model.dlvp", work);
   r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
   if (!r.soc_checked) return conclude(r, Outcome::kFailed, soc_problem(soc));
@@ -463,9 +458,9 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
       if (n > 0) dlvpc::embed_test_sample(compiled, samples[n], compile_options);
       const fs::path dir = samples.size() == 1 ? work : work / ("sample_" + std::to_string(n));
       fs::create_directories(dir);
-      const fs::path package = dir / "model.dlvp";
-      write_package(package, compiled.package);
-      const SocRun soc = run_dlvp(options, package, dir);
+      const fs::path package_path = dir / "model.dlvp";
+      package::write_package_file(package_path.string(), compiled.package);
+      const SocRun soc = run_dlvp(options, package_path, dir);
       r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
       if (!r.soc_checked)
         return conclude(r, Outcome::kFailed, (samples.size() > 1 ? "sample " + std::to_string(n) + ": " : "") + soc_problem(soc));

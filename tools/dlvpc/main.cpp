@@ -13,6 +13,7 @@
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/dlvpc/option_number.h"
+#include "tools/package/package_writer.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -23,7 +24,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -103,21 +103,6 @@ std::string hardware_file(const std::string& hw) {
   return Scenario::data_dir() + "/hw/" + hw + ".yaml";
 }
 
-// Every byte checked, the close included (a full disk shows there); a package that could not be
-// written whole is removed rather than left truncated.
-void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) throw ConfigError(path + ": cannot create the package file (" + std::strerror(errno) + ")");
-  file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  file.close();
-  if (!file) {
-    const std::string reason = std::strerror(errno);
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec)) std::filesystem::remove(path, ec);
-    throw ConfigError(path + ": cannot write the package's " + std::to_string(bytes.size()) + " bytes (" + reason + ")");
-  }
-}
-
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
@@ -135,7 +120,7 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   for (const std::vector<float>& x : dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, shape))
     calibration.emplace_back(x.begin(), x.end());
   const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
-  write_file(a.out, c.package);
+  package::write_package_file(a.out, c.package);
   if (!a.quiet) {
     std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
                 a.hw.c_str(), calibration.size(), a.calib.c_str());
@@ -160,7 +145,7 @@ int compile_command(const Args& a) {
   const auto calibration = dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, graph.input);
   const dlvpc::Compiled c = dlvpc::compile(std::move(graph), calibration, options);
 
-  write_file(a.out, c.package);
+  package::write_package_file(a.out, c.package);
   if (!a.quiet) {
     std::printf("dlvpc: %s -> %s for %s (%u PEs x %u convolvers %ux%u @ %.0f MHz; buffers %llu/%llu/%llu B), "
                 "calibrated on %zu inputs (%s)\n",

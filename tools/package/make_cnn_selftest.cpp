@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -130,12 +129,7 @@ int sc_main(int argc, char** argv) {
     const builder::Program program = builder::build(network, hw, options);
     const package::TestData test{input, expected};
     const std::vector<uint8_t> blob = package::write_package(program, hw, &test);
-    std::ofstream out(argv[1], std::ios::binary);
-    out.write(reinterpret_cast<const char*>(blob.data()), static_cast<std::streamsize>(blob.size()));
-    if (!out) {
-      std::cerr << "make_cnn_selftest: cannot write " << argv[1] << "\n";
-      return 1;
-    }
+    package::write_package_file(argv[1], blob);
     std::printf("make_cnn_selftest: %s: %zu instructions, %zu B (%s buffering)\n", argv[1], program.instructions.size(),
                 blob.size(), options.double_buffer ? "double" : "single");
     return 0;

@@ -1,11 +1,15 @@
 #include "package_writer.h"
 
+#include "ip/common/config_error.h"
 #include "ip/common/utf8.h"
 #include "platform/model_package.h"
 #include "platform/package_file.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 namespace dlvp::package {
 namespace {
@@ -178,6 +182,19 @@ std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec) {
   h.weight_load_instructions = program.weight_load_instructions;
   return finish(a, spec.test_input.data(), spec.test_input.size(), spec.test_expected.data(),
                 spec.test_expected.size());
+}
+
+void write_package_file(const std::string& path, const std::vector<uint8_t>& package) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file) throw ConfigError(path + ": cannot create the package file (" + std::strerror(errno) + ")");
+  file.write(reinterpret_cast<const char*>(package.data()), static_cast<std::streamsize>(package.size()));
+  file.close();
+  if (!file) {
+    const std::string reason = std::strerror(errno);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) std::filesystem::remove(path, ec);
+    throw ConfigError(path + ": cannot write the package's " + std::to_string(package.size()) + " bytes (" + reason + ")");
+  }
 }
 
 }  // namespace dlvp::package

@@ -53,4 +53,9 @@ struct LstmPackageSpec {
 
 std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec);
 
+// Writes a package image to `path`, every byte checked, the close included (a full disk shows
+// there); a file that could not be written whole is removed rather than left truncated. Throws
+// ConfigError "<path>: cannot ... (<reason>)".
+void write_package_file(const std::string& path, const std::vector<uint8_t>& package);
+
 }  // namespace dlvp::package
