@@ -138,8 +138,8 @@ int compile_command(const Args& a) {
   options.hw = platform.cnn;
   options.build.double_buffer = !a.single_buffer;
   options.ddr_bytes = platform.ddr.size_bytes;
-  options.memory_bytes_per_second = std::min(platform.bus.width_bytes * platform.bus.clock_mhz * 1e6,
-                                             platform.ddr_timing.peak_bandwidth_Bps() * platform.ddr.channels);
+  options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
+                                               platform.ddr_timing, platform.cnn);
 
   dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
   const auto calibration = dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, graph.input);
