@@ -56,13 +56,20 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
   auto& energy = r["energy"];
   energy["unit"] = ledger.unit();
   energy["technology_table"] = ledger.tech().name();
-  const auto levels = ledger.energy_by_level(outcome.simulated_ns);
-  double total = 0;
+  // Static energy (standby, power-down, self-refresh, refresh, leakage) apart from dynamic.
+  const auto levels = ledger.energy_split_by_level(outcome.simulated_ns);
+  EnergySplit total;
   for (int l = 0; l < kLevelCount; ++l) {
-    energy["by_level"][to_string(static_cast<Level>(l))] = levels[l];
-    total += levels[l];
+    const char* level = to_string(static_cast<Level>(l));
+    energy["by_level"][level] = levels[l].total();
+    energy["by_level_static"][level] = levels[l].static_energy;
+    energy["by_level_dynamic"][level] = levels[l].dynamic_energy;
+    total.static_energy += levels[l].static_energy;
+    total.dynamic_energy += levels[l].dynamic_energy;
   }
-  energy["total"] = total;
+  energy["total"] = total.total();
+  energy["static"] = total.static_energy;
+  energy["dynamic"] = total.dynamic_energy;
   energy["counters"] = nlohmann::json::array();
   for (CounterId id = 0; id < ledger.counter_count(); ++id) {
     const CounterSpec& s = ledger.spec(id);
@@ -74,6 +81,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
                                   {"count_unit", s.count_unit},
                                   {"unit_energy", s.unit_energy},
                                   {"energy", ledger.energy_of(id, outcome.simulated_ns)},
+                                  {"static", s.static_energy},
                                   {"source", s.source}});
   }
   return r;
@@ -153,13 +161,23 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
   }
   const auto& e = r["energy"];
   const std::string unit = e["unit"];
-  os << "energy (" << e["technology_table"].get<std::string>() << ")  total " << format_energy(e["total"], unit) << "\n";
+  const double total = e["total"].get<double>();
+  auto share = [total](double value) { return total > 0 ? 100.0 * value / total : 0.0; };
+  std::snprintf(line, sizeof line, "energy (%s)  total %s: static %s (%.1f %%), dynamic %s (%.1f %%)\n",
+                e["technology_table"].get<std::string>().c_str(), format_energy(total, unit).c_str(),
+                format_energy(number_or(e, "static"), unit).c_str(), share(number_or(e, "static")),
+                format_energy(number_or(e, "dynamic"), unit).c_str(), share(number_or(e, "dynamic")));
+  os << line;
+  auto of_level = [&e](const char* split, const std::string& level) {
+    return e.contains(split) ? number_or(e[split], level) : 0.0;
+  };
+  os << "  level           total   share          static         dynamic\n";
   for (int l = 0; l < kLevelCount; ++l) {  // the hierarchy's order, not the JSON object's
     const std::string level = to_string(static_cast<Level>(l));
-    const auto& value = e["by_level"][level];
-    const double total = e["total"].get<double>();
-    std::snprintf(line, sizeof line, "  %-8s %14s  %5.1f %%\n", level.c_str(), format_energy(value, unit).c_str(),
-                  total > 0 ? 100.0 * value.get<double>() / total : 0.0);
+    const double value = of_level("by_level", level);
+    std::snprintf(line, sizeof line, "  %-8s %12s  %5.1f %%  %14s  %14s\n", level.c_str(), format_energy(value, unit).c_str(),
+                  share(value), format_energy(of_level("by_level_static", level), unit).c_str(),
+                  format_energy(of_level("by_level_dynamic", level), unit).c_str());
     os << line;
   }
 }

@@ -35,7 +35,7 @@ CounterId EnergyLedger::add_counter_from_table(const std::string& module, const 
 
 CounterId EnergyLedger::add_static(const std::string& module, const std::string& name, Level level, double power,
                                    std::string source) {
-  return add_counter(CounterSpec{module, name, level, Action::static_power, power, "ns", std::move(source)});
+  return add_counter(CounterSpec{module, name, level, Action::static_power, power, "ns", std::move(source), true});
 }
 
 TagId EnergyLedger::define_tag(const std::string& name) {
@@ -93,6 +93,22 @@ std::array<double, kLevelCount> EnergyLedger::energy_by_level(double elapsed_ns)
   std::array<double, kLevelCount> sum{};
   for (CounterId id = 0; id < specs_.size(); ++id) sum[static_cast<int>(specs_[id].level)] += energy_of(id, elapsed_ns);
   return sum;
+}
+
+std::array<EnergySplit, kLevelCount> EnergyLedger::energy_split_by_level(double elapsed_ns) const {
+  std::array<EnergySplit, kLevelCount> split{};
+  for (CounterId id = 0; id < specs_.size(); ++id)
+    split[static_cast<int>(specs_[id].level)].add(specs_[id], energy_of(id, elapsed_ns));
+  return split;
+}
+
+EnergySplit EnergyLedger::energy_split(double elapsed_ns) const {
+  EnergySplit total;
+  for (const EnergySplit& level : energy_split_by_level(elapsed_ns)) {
+    total.static_energy += level.static_energy;
+    total.dynamic_energy += level.dynamic_energy;
+  }
+  return total;
 }
 
 double EnergyLedger::total_energy(double elapsed_ns) const {

@@ -41,6 +41,16 @@ struct CounterSpec {
   double unit_energy = 0;   // in the technology table's unit, per count
   std::string count_unit;   // what one count is: "burst", "64-bit access", "ns", ...
   std::string source;       // where unit_energy comes from (table entry or datasheet formula)
+  // Static energy is spent by time, not by work: background, standby, power-down, self-refresh,
+  // refresh, leakage. Everything else is dynamic. Reports and the PMU show the two apart.
+  bool static_energy = false;
+};
+
+// Energy split into its static and dynamic parts, in the ledger's unit.
+struct EnergySplit {
+  double static_energy = 0, dynamic_energy = 0;
+  double total() const { return static_energy + dynamic_energy; }
+  void add(const CounterSpec& spec, double energy) { (spec.static_energy ? static_energy : dynamic_energy) += energy; }
 };
 
 class EnergyLedger {
@@ -54,7 +64,7 @@ class EnergyLedger {
   // Convenience: unit energy taken from a technology table entry.
   CounterId add_counter_from_table(const std::string& module, const std::string& name, Level level,
                                    Action action, const std::string& table_key, double scale = 1.0);
-  // Static power (leakage, DRAM background): energy = power x simulated time. `power` is in
+  // Static power (leakage): energy = power x simulated time, static energy. `power` is in
   // table unit per ns (pJ/ns = mW for the 45 nm table).
   CounterId add_static(const std::string& module, const std::string& name, Level level, double power,
                        std::string source);
@@ -94,6 +104,11 @@ class EnergyLedger {
   double energy_of(CounterId id, TagId tag) const;  // dynamic energy of a tag (kUntagged: of no tag)
   std::array<double, kLevelCount> energy_by_level(double elapsed_ns) const;
   double total_energy(double elapsed_ns) const;
+  // Static and dynamic energy per level and in total, up to `elapsed_ns`. Counters of time that a
+  // module accounts lazily (the DDR's power states) must be brought up to that time first (the
+  // DDR controller's finalize). A span's static energy is the difference of two such totals.
+  std::array<EnergySplit, kLevelCount> energy_split_by_level(double elapsed_ns) const;
+  EnergySplit energy_split(double elapsed_ns) const;
   CounterId find(const std::string& module, const std::string& name) const;  // throws if absent
 
   // DRAM traffic per tag (kUntagged included), counted by the DDR controller for every

@@ -6,8 +6,11 @@
 // constraints allow, and its commands are committed at once. Requests are expected in roughly
 // increasing time; an earlier one is scheduled after what is already reserved (busy-until).
 // The command bus itself is not modeled (one command per cycle is rarely the limit at BL8).
+// Each rank's power-down and self-refresh are DdrRankPower's (ddr_power_state.h); the channel
+// applies what they need (precharge-all, refreshes issued or skipped) and keeps the state times.
 #pragma once
 #include "ddr_energy.h"
+#include "ddr_power_state.h"
 #include "ddr_stats.h"
 #include "ddr_timing.h"
 #include "ip/common/energy_ledger.h"
@@ -18,8 +21,6 @@
 #include <vector>
 
 namespace dlvp {
-
-using DdrCycle = int64_t;  // DDR clock cycles since time zero
 
 enum class RowOutcome : uint8_t { hit, empty, conflict };
 
@@ -38,13 +39,13 @@ struct BurstResult {
   DdrCycle data_end = 0;  // cycle after the last data beat
 };
 
-class DdrChannelModel {
+class DdrChannelModel : private DdrRankOps {
  public:
   // Data-bus gap when the direction or the rank changes (JEDEC read-to-write spacing leaves 2 tCK).
   static constexpr DdrCycle kBusTurnaroundCycles = 2;
 
-  DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks, bool refresh, EnergyLedger& ledger,
-                  const std::string& module, DdrStats& stats);
+  DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks, const DdrPowerParams& power,
+                  EnergyLedger& ledger, const std::string& module, DdrStats& stats);
 
   BurstResult access(const BurstRequest& request);
   // Closed-page policy: precharge the bank at the earliest legal cycle after its last access; the
@@ -52,7 +53,7 @@ class DdrChannelModel {
   void auto_precharge(unsigned rank, unsigned bank, TagId tag);
   // DMI traffic, reported after the fact: counted as row-hit bursts, no timing state changes.
   void stream_row_hits(uint64_t bursts, bool write, TagId tag);
-  // Brings refreshes and open-row time up to `end`; may be called again with a later end.
+  // Brings refreshes, power states and their times up to `end`; may be called again with a later end.
   void finalize(DdrCycle end);
 
  private:
@@ -76,6 +77,8 @@ class DdrChannelModel {
     unsigned open_banks = 0;
     DdrCycle active_since = 0;       // a row has been open since (valid while open_banks > 0)
     DdrCycle active_until = 0;       // end of the last accounted open interval
+    bool active_paused = false;      // rows open in active power-down: not active standby
+    DdrCycle read_allowed = kNever;  // after a power-down or self-refresh exit (tXPDLL, tXSDLL)
   };
   struct Plan {
     RowOutcome outcome = RowOutcome::hit;
@@ -94,7 +97,17 @@ class DdrChannelModel {
   void open_row(const BurstRequest& request, Bank& bank, DdrCycle act);
   void close_row(Rank& rank, Bank& bank, DdrCycle pre, TagId tag);
   void add_active_time(Rank& rank, DdrCycle from, DdrCycle to);
+  void add_state_ps(DdrPowerState state, uint64_t ps);
   size_t bank_stat_index(unsigned rank, unsigned bank) const;
+
+  // DdrRankOps: what the ranks' power states ask of the channel.
+  bool rows_open(unsigned rank) const override { return ranks_[rank].open_banks > 0; }
+  void close_rows(unsigned rank, DdrCycle at) override;
+  void refreshes_until(unsigned rank, DdrCycle at) override;
+  void skip_refreshes_until(unsigned rank, DdrCycle at) override;
+  void pause_active_time(unsigned rank, DdrCycle at) override;
+  void resume_active_time(unsigned rank, DdrCycle at) override;
+  void state_time(DdrPowerState state, DdrCycle from, DdrCycle to) override;
 
   const DdrTiming& t_;
   const unsigned channel_;
@@ -104,6 +117,8 @@ class DdrChannelModel {
   DdrEnergy energy_;
   DdrStats& stats_;
   std::vector<Rank> ranks_;
+  std::vector<DdrRankPower> power_;                          // per rank
+  std::array<uint64_t, kDdrPowerStates> state_ps_{};        // this channel's ranks, summed
   DdrCycle bus_free_ = kNever;
   unsigned bus_last_rank_ = 0;
   bool bus_last_write_ = false;

@@ -29,6 +29,16 @@ void DdrConfig::bind(ParamBinder& b, DdrConfig& c) {
   b.integer("controller_latency_cycles", c.controller_latency_cycles, "cycles",
             "controller front-end latency (queueing, scheduling) added once per transaction, in tCK", 0, 1000);
   b.flag("refresh", c.refresh, "model refresh: every tREFI a rank is busy for tRFC and its rows close");
+  b.choice("power_down", c.power_down, {"none", "precharge", "active_and_precharge"},
+           "idle rank: none stays in standby; precharge closes its rows and enters precharge power-down; "
+           "active_and_precharge enters active power-down with rows open, precharge power-down without");
+  b.integer("power_down_idle_cycles", c.power_down_idle_cycles, "cycles",
+            "idle DDR clocks before a rank enters power-down", 1, 1000000);
+  b.choice("power_down_exit", c.power_down_exit, {"fast", "slow"},
+           "precharge power-down with the DLL on (fast: tXP, IDD2P1) or off (slow: tXPDLL to a read, IDD2P0)");
+  b.flag("self_refresh", c.self_refresh, "an idle rank enters self-refresh after self_refresh_idle_ns");
+  b.integer("self_refresh_idle_ns", c.self_refresh_idle_ns, "ns", "idle time before a rank enters self-refresh",
+            1, uint64_t(10) * 1000 * 1000 * 1000);
 }
 
 }  // namespace dlvp

@@ -18,11 +18,18 @@ struct DdrConfig {
   std::string address_mapping = "row_bank_col";  // row_bank_col | bank_row_col
   uint32_t controller_latency_cycles = 4;    // front-end (queue + scheduling) latency, DDR clock cycles
   bool refresh = true;
+  // Low-power states of an idle rank (docs/ddr.md, "Power states").
+  std::string power_down = "active_and_precharge";  // none | precharge | active_and_precharge
+  uint32_t power_down_idle_cycles = 64;      // idle DDR clocks before power-down entry
+  std::string power_down_exit = "fast";      // fast (DLL on, tXP) | slow (DLL off, tXPDLL to reads)
+  bool self_refresh = true;
+  uint64_t self_refresh_idle_ns = 10000;     // idle time before self-refresh entry
 
   static void bind(ParamBinder& binder, DdrConfig& config);
 
   bool closed_page() const { return page_policy == "closed"; }
   bool bank_interleaved() const { return address_mapping == "row_bank_col"; }
+  bool slow_exit() const { return power_down_exit == "slow"; }
 };
 
 }  // namespace dlvp

@@ -1,5 +1,7 @@
 // Statistics of a DDR controller, kept for report.json and for tests.
 #pragma once
+#include "ddr_power_state.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -16,6 +18,7 @@ struct DdrStats {
   double read_latency_sum_ns = 0, max_read_latency_ns = 0;  // per read transaction, arrival to last data
   // Per bank, indexed [(channel * ranks + rank) * banks + bank].
   std::vector<uint64_t> bank_activates, bank_reads, bank_writes;
+  DdrPowerStats power;  // time per power state (all ranks), low-power entries and exits
 
   uint64_t bursts() const { return read_bursts + write_bursts; }
   double row_hit_rate() const {
