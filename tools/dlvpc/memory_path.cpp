@@ -47,8 +47,9 @@ MemoryPath::MemoryPath(const MemoryHardware& hw)
   ddr_stats_.bank_activates.assign(size_t{hw_.ddr.channels} * hw_.ddr.ranks * hw_.ddr_timing.banks, 0);
   ddr_stats_.bank_reads = ddr_stats_.bank_writes = ddr_stats_.bank_activates;
   ddr_channels_.reserve(hw_.ddr.channels);
+  const DdrPowerParams power = DdrPowerParams::from(hw_.ddr, hw_.ddr_timing);  // the SoC's power states too
   for (unsigned c = 0; c < hw_.ddr.channels; ++c)
-    ddr_channels_.emplace_back(hw_.ddr_timing, c, hw_.ddr.ranks, hw_.ddr.refresh, ledger_, "dlvpc.ddr", ddr_stats_);
+    ddr_channels_.emplace_back(hw_.ddr_timing, c, hw_.ddr.ranks, power, ledger_, "dlvpc.ddr", ddr_stats_);
   for (auto& ports : buffer_ports_free_) ports.assign(1, 0);  // the CNN buffers have one port each
 }
 
