@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <variant>
 
 namespace dlvp {
 
@@ -22,6 +23,17 @@ std::string format_energy(double value, const std::string& unit) {
   return text;
 }
 
+nlohmann::json configuration_json(const PlatformConfig& config) {
+  nlohmann::json cfg = nlohmann::json::object();
+  for (const auto& e : config.effective) {
+    nlohmann::json value;
+    std::visit([&](const auto& v) { value = v; }, e.typed);
+    cfg[e.key] = {{"value", std::move(value)}, {"unit", e.unit}};
+  }
+  cfg["files"] = {{"technology_table", config.tech_path}, {"ddr_preset", config.ddr_preset_path}, {"app", config.app_path}};
+  return cfg;
+}
+
 nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
                             const std::vector<const Reportable*>& modules) {
   nlohmann::json r;
@@ -29,9 +41,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
   r["schema_version"] = kReportSchemaVersion;
   r["scenario"] = config.scenario_path;
 
-  auto& cfg = r["configuration"];
-  for (const auto& e : config.effective) cfg[e.key] = {{"value", e.value}, {"unit", e.unit}};
-  cfg["files"] = {{"technology_table", config.tech_path}, {"ddr_preset", config.ddr_preset_path}, {"app", config.app_path}};
+  r["configuration"] = configuration_json(config);
 
   r["run"] = {{"simulated_time_ns", outcome.simulated_ns},
               {"wall_time_s", outcome.wall_seconds},

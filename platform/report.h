@@ -12,7 +12,7 @@
 
 namespace dlvp {
 
-constexpr int kReportSchemaVersion = 2;
+constexpr int kReportSchemaVersion = 3;
 
 struct RunOutcome {
   double simulated_ns = 0;
@@ -25,6 +25,9 @@ struct RunOutcome {
   uint64_t console_dropped_bytes = 0;  // printed before that tail
 };
 
+// report.json's `configuration`: every parameter's value with the type the parameter system gives
+// it (integers and addresses as numbers, reals, booleans, strings), its unit, and the files.
+nlohmann::json configuration_json(const PlatformConfig& config);
 nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
                             const std::vector<const Reportable*>& modules);
 // report.json's text. Strings a program controls (its console) may hold any bytes: invalid UTF-8
