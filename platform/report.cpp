@@ -5,6 +5,7 @@
 #include "platform/layer_report.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <variant>
 
@@ -21,6 +22,23 @@ std::string format_energy(double value, const std::string& unit) {
   while (std::fabs(value) >= 1000.0 && i < 4) value /= 1000.0, ++i;
   std::snprintf(text, sizeof text, "%.4g %s", value, prefixes[i]);
   return text;
+}
+
+nlohmann::json app_result_value(const AppResult& result) {
+  double scale = 1;  // 10^|exponent|, exact in a double up to 10^22
+  for (int32_t i = 0; i < std::abs(result.exponent); ++i) scale *= 10;
+  if (result.exponent < 0) return static_cast<double>(result.mantissa) / scale;
+  int64_t value = 0;
+  if (!__builtin_mul_overflow(result.mantissa, static_cast<int64_t>(scale), &value)) return value;
+  return static_cast<double>(result.mantissa) * scale;
+}
+
+nlohmann::json app_json(const RunOutcome& outcome) {
+  nlohmann::json results = nlohmann::json::object();
+  for (const AppResult& r : outcome.app_results) results[r.name] = {{"value", app_result_value(r)}, {"unit", r.unit}};
+  return {{"results", std::move(results)},
+          {"results_dropped", outcome.app_results_dropped},
+          {"results_refused", outcome.app_results_refused}};
 }
 
 nlohmann::json configuration_json(const PlatformConfig& config) {
@@ -50,6 +68,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
               {"exit_code", outcome.software_exited ? nlohmann::json(outcome.exit_code) : nlohmann::json()},
               {"exit_status", outcome.exit_status}};
   r["software"] = {{"console", outcome.console}, {"console_dropped_bytes", outcome.console_dropped_bytes}};
+  r["app"] = app_json(outcome);
   // Lines guest-triggerable log sites left out (ip/common/log.h, DLVP_LOG_*_LIMITED), by site.
   nlohmann::json suppressed_sites = nlohmann::json::object();
   for (const auto& [site, count] : log::suppressed_by_site()) suppressed_sites[site] = count;

@@ -84,4 +84,26 @@ TEST(Report, ConfigurationValuesHaveTheirParametersTypes) {
   }
 }
 
+// App results: numbers as numbers (integers stay integers), the unit the app gave, the counts.
+TEST(Report, AppResultsAreTypedNumbersWithTheirUnits) {
+  RunOutcome outcome;
+  outcome.app_results = {{"images", "", 300, 0},
+                         {"accuracy", "", 926666667, -9},
+                         {"latency_ns", "ns", 2150, 3},
+                         {"energy_per_inference", "pJ", -5, -1},
+                         {"huge", "", INT64_MAX, 18}};
+  outcome.app_results_dropped = 2;
+  outcome.app_results_refused = 1;
+  const nlohmann::json app = report_of(outcome)["app"];
+  EXPECT_TRUE(app["results"]["images"]["value"].is_number_integer());
+  EXPECT_EQ(app["results"]["images"]["value"], 300);
+  EXPECT_DOUBLE_EQ(app["results"]["accuracy"]["value"].get<double>(), 0.926666667);
+  EXPECT_EQ(app["results"]["latency_ns"]["value"], 2150000);
+  EXPECT_EQ(app["results"]["latency_ns"]["unit"], "ns");
+  EXPECT_DOUBLE_EQ(app["results"]["energy_per_inference"]["value"].get<double>(), -0.5);
+  EXPECT_DOUBLE_EQ(app["results"]["huge"]["value"].get<double>(), double(INT64_MAX) * 1e18) << "no overflow";
+  EXPECT_EQ(app["results_dropped"], 2);
+  EXPECT_EQ(app["results_refused"], 1);
+}
+
 }  // namespace
