@@ -5,7 +5,9 @@
 #include "platform/layer_report.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
+#include <variant>
 
 namespace dlvp {
 
@@ -22,6 +24,34 @@ std::string format_energy(double value, const std::string& unit) {
   return text;
 }
 
+nlohmann::json app_result_value(const AppResult& result) {
+  double scale = 1;  // 10^|exponent|, exact in a double up to 10^22
+  for (int32_t i = 0; i < std::abs(result.exponent); ++i) scale *= 10;
+  if (result.exponent < 0) return static_cast<double>(result.mantissa) / scale;
+  int64_t value = 0;
+  if (!__builtin_mul_overflow(result.mantissa, static_cast<int64_t>(scale), &value)) return value;
+  return static_cast<double>(result.mantissa) * scale;
+}
+
+nlohmann::json app_json(const RunOutcome& outcome) {
+  nlohmann::json results = nlohmann::json::object();
+  for (const AppResult& r : outcome.app_results) results[r.name] = {{"value", app_result_value(r)}, {"unit", r.unit}};
+  return {{"results", std::move(results)},
+          {"results_dropped", outcome.app_results_dropped},
+          {"results_refused", outcome.app_results_refused}};
+}
+
+nlohmann::json configuration_json(const PlatformConfig& config) {
+  nlohmann::json cfg = nlohmann::json::object();
+  for (const auto& e : config.effective) {
+    nlohmann::json value;
+    std::visit([&](const auto& v) { value = v; }, e.typed);
+    cfg[e.key] = {{"value", std::move(value)}, {"unit", e.unit}};
+  }
+  cfg["files"] = {{"technology_table", config.tech_path}, {"ddr_preset", config.ddr_preset_path}, {"app", config.app_path}};
+  return cfg;
+}
+
 nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
                             const std::vector<const Reportable*>& modules) {
   nlohmann::json r;
@@ -29,9 +59,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
   r["schema_version"] = kReportSchemaVersion;
   r["scenario"] = config.scenario_path;
 
-  auto& cfg = r["configuration"];
-  for (const auto& e : config.effective) cfg[e.key] = {{"value", e.value}, {"unit", e.unit}};
-  cfg["files"] = {{"technology_table", config.tech_path}, {"ddr_preset", config.ddr_preset_path}, {"app", config.app_path}};
+  r["configuration"] = configuration_json(config);
 
   r["run"] = {{"simulated_time_ns", outcome.simulated_ns},
               {"wall_time_s", outcome.wall_seconds},
@@ -40,6 +68,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
               {"exit_code", outcome.software_exited ? nlohmann::json(outcome.exit_code) : nlohmann::json()},
               {"exit_status", outcome.exit_status}};
   r["software"] = {{"console", outcome.console}, {"console_dropped_bytes", outcome.console_dropped_bytes}};
+  r["app"] = app_json(outcome);
   // Lines guest-triggerable log sites left out (ip/common/log.h, DLVP_LOG_*_LIMITED), by site.
   nlohmann::json suppressed_sites = nlohmann::json::object();
   for (const auto& [site, count] : log::suppressed_by_site()) suppressed_sites[site] = count;

@@ -31,6 +31,9 @@ RunOutcome outcome_of(Soc& soc) {
   soc.ddr().finalize(end);
   outcome.console = soc.uart().transcript();
   outcome.console_dropped_bytes = soc.uart().transcript_dropped_bytes();
+  outcome.app_results = sysctl.app_results();
+  outcome.app_results_dropped = sysctl.app_results_dropped();
+  outcome.app_results_refused = sysctl.app_results_refused();
   return outcome;
 }
 

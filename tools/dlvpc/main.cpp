@@ -1,7 +1,7 @@
 // dlvpc: the dlvp model compiler (docs/dlvpc.md; LSTM models: docs/lstm.md, "dlvpc compile").
 //   dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SRC] [--calib-count N] [--input-scale S]
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
-//                 [--stream-weights] [--sequences N] [--quiet]
+//                 [--stream-weights] [--sequences N] [--float-predictions IDX OUT] [--quiet]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
@@ -10,6 +10,7 @@
 #include "platform/scenario.h"
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/float_predictions.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/dlvpc/option_number.h"
@@ -39,6 +40,8 @@ constexpr const char* kUsage =
     "  --calib-count N  images taken from an IDX file, 1..100000 (default 200)\n"
     "  --input-scale S  model input = pixel x S for IDX images, in (0, 1e6] (default 1/255)\n"
     "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
+    "  --float-predictions IDX OUT  also run the float model on every image of IDX (pixel x --input-scale)\n"
+    "                   and write its class per image to OUT (IDX1 ubyte, like a label file)\n"
     "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
     "  --density D      prune W, R (and the projection) to this fraction of weights, in (0, 1] (default 1: keep the model's)\n"
     "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
@@ -55,6 +58,7 @@ struct Args {
   std::string pruning = "balanced";
   bool dense = false, stream_weights = false;
   uint32_t sequences = 0;  // 0: the ONNX batch
+  std::string predict_images, predictions_out;  // --float-predictions (empty: none)
 };
 
 // The largest --input-scale: pixels (0..255) times it stay far inside float's range.
@@ -85,6 +89,10 @@ Args parse(int argc, char** argv) {
     else if (flag == "--input-scale") a.input_scale = static_cast<float>(real(0, kMaxInputScale));
     else if (flag == "--single-buffer") a.single_buffer = true;
     else if (flag == "--quiet") a.quiet = true;
+    else if (flag == "--float-predictions") {
+      a.predict_images = next();
+      a.predictions_out = next();
+    }
     else if (flag == "--density") a.density = real(0, 1);
     else if (flag == "--pruning") a.pruning = next();
     else if (flag == "--dense") a.dense = true;
@@ -103,9 +111,21 @@ std::string hardware_file(const std::string& hw) {
   return Scenario::data_dir() + "/hw/" + hw + ".yaml";
 }
 
+// --float-predictions: the float model (a FloatGraph or an LstmModel) on every image of the file.
+template <typename Model>
+void write_float_predictions(const Args& a, const Model& model) {
+  const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
+  const std::vector<uint8_t> classes = dlvpc::float_predictions(model, images, a.predict_images, a.input_scale);
+  dlvpc::write_predictions_file(a.predictions_out, classes);
+  if (!a.quiet)
+    std::printf("dlvpc: float model's class for %zu images of %s -> %s\n", classes.size(), a.predict_images.c_str(),
+                a.predictions_out.c_str());
+}
+
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
+  if (!a.predict_images.empty()) write_float_predictions(a, model);
   dlvpc::LstmCompileOptions options;
   options.hw = platform.lstm;
   options.density = a.density;
@@ -142,6 +162,7 @@ int compile_command(const Args& a) {
                                                platform.ddr_timing, platform.cnn);
 
   dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
+  if (!a.predict_images.empty()) write_float_predictions(a, graph);
   const auto calibration = dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, graph.input);
   const dlvpc::Compiled c = dlvpc::compile(std::move(graph), calibration, options);
 
