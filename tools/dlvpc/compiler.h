@@ -6,6 +6,7 @@
 #include "tools/builder/program.h"
 #include "tools/dlvpc/float_graph.h"
 #include "tools/dlvpc/quantizer.h"
+#include "tools/package/package_writer.h"
 
 #include <cstdint>
 #include <string>
@@ -21,6 +22,8 @@ struct CompileOptions {
   // The package carries the first calibration input and the output the reference model computes
   // for it (so run_package can check the SoC bit for bit) when the network has at most this many MACs.
   uint64_t test_data_max_macs = 300'000'000;
+  // Recorded in the package (its ddr_size_bytes and memory_bytes_per_second: set from the above).
+  package::Provenance provenance;
 };
 
 // What dlvpc prints per layer (and puts in its JSON report).
