@@ -71,6 +71,9 @@ std::string recompile_command(const package::PackageOrigin& origin, const std::s
 
 // What to do about a package that does not fit: the command, or what made it.
 std::string remedy(const PackageBinding& b) {
+  for (const ParameterDifference& d : b.differences)  // no compiler can target a missing engine
+    if (std::string_view(d.key) == "lstm.enabled")
+      return "it needs the sparse LSTM engine: run it on a platform with lstm.enabled: true";
   if (!b.recompile.empty()) return "recompile it for this hardware: " + b.recompile;
   const package::PackageOrigin& o = b.header.origin;
   const std::string made_by = utf8::printable(text_of(o.producer) + (o.options[0] ? " " + text_of(o.options) : ""));
@@ -209,7 +212,7 @@ void print_package_warnings(std::ostream& os, const nlohmann::json& report) {
         differ += (differ.empty() ? "" : "; ") + d["parameter"].get<std::string>() + " = " + d["package"].dump() +
                   ", here " + d["platform"].dump();
     os << "warning: package " << utf8::printable(p["file"].get<std::string>()) << " was compiled for other hardware ("
-       << differ << "): it runs, but these figures are not this hardware's best; "
+       << differ << "): it runs, but was tiled for other hardware: these figures may not be this hardware's best; "
        << utf8::printable(p["recompile"].get<std::string>()) << "\n";
   }
 }

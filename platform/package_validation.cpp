@@ -1,7 +1,6 @@
 #include "platform/package_validation.h"
 
 #include "ip/ifu/isa.h"
-#include "platform/hardware_binding.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -212,12 +211,7 @@ const char* validate_header(const PackageHeader& h, uint64_t available, Refusal*
   if (const char* p = check_windows(h, why)) return p;
   if (const char* p = check_formats(h, why)) return p;
   if (const char* p = check_origin(h.origin, why)) return p;
-  if (const char* p = check_tensors(h, why)) return p;
-  // After check_windows: the sum of the windows cannot overflow.
-  if (h.platform.ddr_size_bytes != 0 && ddr_bytes_needed(h) > h.platform.ddr_size_bytes)
-    return refuse(why, "platform.ddr_size_bytes %llu smaller than the package and its job's tensors (%llu bytes)",
-                  ull(h.platform.ddr_size_bytes), ull(ddr_bytes_needed(h)));
-  return nullptr;
+  return check_tensors(h, why);
 }
 
 const char* validate_layer(const PackageHeader& h, const LayerRecord& r, uint32_t index, Refusal* why) {

@@ -58,8 +58,8 @@ TEST(PackageBindingCli, FourPesRunWithAWarningAndTheDifferenceInTheReport) {
   const CliResult r = run_fashion(dir, "--set cnn.pes=4");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("warning: package " + kPackageFile + " was compiled for other hardware (cnn.pes = " +
-                          std::to_string(compiled_for().pes) + ", here 4): it runs, but these figures are not this "
-                          "hardware's best; recompile it for this hardware: dlvpc compile "),
+                          std::to_string(compiled_for().pes) + ", here 4): it runs, but was tiled for other hardware: these "
+                          "figures may not be this hardware's best; recompile it for this hardware: dlvpc compile "),
             std::string::npos)
       << r.output;
   const nlohmann::json p = the_package(read_report(dir));

@@ -136,8 +136,6 @@ TEST(PackageValidation, EveryHeaderFieldOutOfRangeIsRefusedByName) {
       {"test_expected_offset", [](PackageHeader& h) { h.test_expected_offset = 8; }, "test_expected_offset 0x8"},
       {"test_expected_size", [](PackageHeader& h) { h.test_expected_size = kNear64 - 1; },
        "test_expected_size 0xfffffffffffffffe outside"},
-      {"ddr size", [](PackageHeader& h) { h.platform.ddr_size_bytes = 64; },
-       "platform.ddr_size_bytes 64 smaller than the package and its job's tensors"},
       {"producer without NUL", [](PackageHeader& h) { std::memset(h.origin.producer, 'a', sizeof h.origin.producer); },
        "origin.producer without a NUL within its 32 bytes"},
       {"options without NUL", [](PackageHeader& h) { std::memset(h.origin.options, 'a', sizeof h.origin.options); },

@@ -284,7 +284,7 @@ TEST_F(PackageBindingTest, MorePesRunWithAWarningAndTheDifferenceInTheReport) {
   print_package_warnings(os, report);
   EXPECT_NE(os.str().find("warning: package x.dlvp was compiled for other hardware (cnn.pes = " +
                           std::to_string(CnnConfig{}.pes) + ", here " + std::to_string(pes) +
-                          "): it runs, but these figures are not this hardware's best"),
+                          "): it runs, but was tiled for other hardware: these figures may not be this hardware's best"),
             std::string::npos)
       << os.str();
   EXPECT_NE(os.str().find("--set cnn.pes=" + std::to_string(pes)), std::string::npos) << os.str();
