@@ -79,7 +79,6 @@ void write_package(Compiled& c, const CompileOptions& options) {
   formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
   package::Provenance provenance = options.provenance;
   provenance.platform.ddr_size_bytes = options.ddr_bytes;
-  provenance.platform.memory_bytes_per_second = static_cast<uint64_t>(std::llround(options.memory_bytes_per_second));
   c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats, provenance);
 }
 

@@ -22,7 +22,7 @@ struct CompileOptions {
   // The package carries the first calibration input and the output the reference model computes
   // for it (so run_package can check the SoC bit for bit) when the network has at most this many MACs.
   uint64_t test_data_max_macs = 300'000'000;
-  // Recorded in the package (its ddr_size_bytes and memory_bytes_per_second: set from the above).
+  // Recorded in the package (its ddr_size_bytes: set from the above).
   package::Provenance provenance;
 };
 

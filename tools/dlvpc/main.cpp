@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -173,8 +174,11 @@ int compile_command(const Args& a) {
   options.hw = platform.cnn;
   options.build.double_buffer = !a.single_buffer;
   options.ddr_bytes = platform.ddr.size_bytes;
-  options.memory_bytes_per_second = memory_path_bytes_per_second(platform);
+  options.memory_bytes_per_second = std::min(platform.bus.width_bytes * platform.bus.clock_mhz * 1e6,
+                                             platform.ddr_timing.peak_bandwidth_Bps() * platform.ddr.channels);
   options.provenance = provenance_of(a);
+  options.provenance.platform.memory_bytes_per_second =
+      static_cast<uint64_t>(std::llround(memory_path_bytes_per_second(platform)));
 
   dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
   const auto calibration = dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, graph.input);
