@@ -3,6 +3,7 @@
 #include "ip/common/log.h"
 #include "platform/exit_status.h"
 #include "platform/layer_report.h"
+#include "platform/package_binding.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -183,6 +184,7 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
     }
   }
   print_engine_layers(os, r);
+  print_package_warnings(os, r);
   if (r.contains("log") && number_or(r["log"], "suppressed") > 0) {
     std::snprintf(line, sizeof line, "log              %.0f repeated lines suppressed (report.json: log.suppressed_by_site)\n",
                   number_or(r["log"], "suppressed"));

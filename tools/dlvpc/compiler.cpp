@@ -88,7 +88,9 @@ void write_package(Compiled& c, const CompileOptions& options) {
   formats.output_frac_bits = c.model.output_frac();
   formats.input_zero_point = c.graph.input_zero_point;
   formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
-  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats);
+  package::Provenance provenance = options.provenance;
+  provenance.platform.ddr_size_bytes = options.ddr_bytes;
+  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats, provenance);
 }
 
 void check_fits_ddr(const Compiled& c, const CompileOptions& options) {

@@ -7,6 +7,7 @@
 #include "tools/dlvpc/float_graph.h"
 #include "tools/dlvpc/quantizer.h"
 #include "tools/dlvpc/schedule_predictor.h"
+#include "tools/package/package_writer.h"
 
 #include <cstdint>
 #include <optional>
@@ -25,6 +26,8 @@ struct CompileOptions {
   // The package carries the first calibration input and the output the reference model computes
   // for it (so run_package can check the SoC bit for bit) when the network has at most this many MACs.
   uint64_t test_data_max_macs = 300'000'000;
+  // Recorded in the package (its ddr_size_bytes: set from the above).
+  package::Provenance provenance;
 };
 
 // What dlvpc prints per layer (and puts in its JSON report).

@@ -1,11 +1,13 @@
 // dlvpc: the dlvp model compiler (docs/dlvpc.md; LSTM models: docs/lstm.md, "dlvpc compile").
 //   dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SRC] [--calib-count N] [--input-scale S]
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
-//                 [--stream-weights] [--sequences N] [--float-predictions IDX OUT] [--quiet]
+//                 [--stream-weights] [--sequences N] [--set KEY=VALUE]... [--float-predictions IDX OUT]
+//                 [--quiet]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
 #include "ip/common/config_error.h"
+#include "platform/package_binding.h"
 #include "platform/platform_config.h"
 #include "platform/scenario.h"
 #include "tools/dlvpc/calibration.h"
@@ -22,6 +24,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -42,6 +45,7 @@ constexpr const char* kUsage =
     "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
     "  --float-predictions IDX OUT  also run the float model on every image of IDX (pixel x --input-scale)\n"
     "                   and write its class per image to OUT (IDX1 ubyte, like a label file)\n"
+    "  --set KEY=VALUE  override a parameter of the hardware file, as dlvp run does (repeatable)\n"
     "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
     "  --density D      prune W, R (and the projection) to this fraction of weights, in (0, 1] (default 1: keep the model's)\n"
     "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
@@ -59,6 +63,8 @@ struct Args {
   bool dense = false, stream_weights = false;
   uint32_t sequences = 0;  // 0: the ONNX batch
   std::string predict_images, predictions_out;  // --float-predictions (empty: none)
+  std::vector<std::string> overrides;  // --set KEY=VALUE
+  std::string options;  // the options that shape the program, as shell words (recorded in the package)
 };
 
 // The largest --input-scale: pixels (0..255) times it stay far inside float's range.
@@ -74,29 +80,39 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) throw ConfigError("dlvpc: " + flag + " needs a value\n" + kUsage);
       return argv[++i];
     };
+    // An option that shapes the program, recorded for the command that recompiles the package.
+    const auto recorded = [&](const std::string& value) {
+      a.options += (a.options.empty() ? "" : " ") + flag + " " + shell_word(value);
+      return value;
+    };
     const auto integer = [&](uint64_t min, uint64_t max) {
-      const std::string text = next();
+      const std::string text = recorded(next());
       return dlvpc::parse_integer_option(flag + " " + text, text, min, max);
     };
     const auto real = [&](double min, double max) {
-      const std::string text = next();
+      const std::string text = recorded(next());
       return dlvpc::parse_real_option(flag + " " + text, text, min, max);
+    };
+    const auto recorded_flag = [&] {
+      a.options += (a.options.empty() ? "" : " ") + flag;
+      return true;
     };
     if (flag == "--hw") a.hw = next();
     else if (flag == "-o" || flag == "--out") a.out = next();
-    else if (flag == "--calib") a.calib = next();
+    else if (flag == "--set") a.overrides.push_back(next());
+    else if (flag == "--calib") a.calib = recorded(next());
     else if (flag == "--calib-count") a.calib_count = integer(1, dlvpc::kMaxCalibrationInputs);
     else if (flag == "--input-scale") a.input_scale = static_cast<float>(real(0, kMaxInputScale));
-    else if (flag == "--single-buffer") a.single_buffer = true;
+    else if (flag == "--single-buffer") a.single_buffer = recorded_flag();
     else if (flag == "--quiet") a.quiet = true;
     else if (flag == "--float-predictions") {
       a.predict_images = next();
       a.predictions_out = next();
     }
     else if (flag == "--density") a.density = real(0, 1);
-    else if (flag == "--pruning") a.pruning = next();
-    else if (flag == "--dense") a.dense = true;
-    else if (flag == "--stream-weights") a.stream_weights = true;
+    else if (flag == "--pruning") a.pruning = recorded(next());
+    else if (flag == "--dense") a.dense = recorded_flag();
+    else if (flag == "--stream-weights") a.stream_weights = recorded_flag();
     else if (flag == "--sequences") a.sequences = static_cast<uint32_t>(integer(1, dlvpc::kMaxSequences));
     else throw ConfigError("dlvpc: unknown option " + flag + "\n" + kUsage);
   }
@@ -120,6 +136,23 @@ void write_float_predictions(const Args& a, const Model& model) {
   if (!a.quiet)
     std::printf("dlvpc: float model's class for %zu images of %s -> %s\n", classes.size(), a.predict_images.c_str(),
                 a.predictions_out.c_str());
+// What the package records of its origin (its hardware values come from the compile options).
+package::Provenance provenance_of(const Args& a) {
+  package::Provenance p;
+  p.producer = "dlvpc";
+  p.model_file = a.model;
+  p.hardware_file = a.hw;
+  for (const std::string& o : a.overrides) p.hardware_overrides += (p.hardware_overrides.empty() ? "" : " ") + ("--set " + shell_word(o));
+  p.options = a.options;
+  return p;
+}
+
+// One line: the hardware the package was bound to, every parameter it recorded.
+void print_binding(const Args& a, const std::vector<uint8_t>& package) {
+  package::PackageHeader h;
+  std::memcpy(&h, package.data(), sizeof h);  // the writer read the package back: it is valid
+  std::printf("dlvpc: %s bound to %s%s%s: %s\n", a.out.c_str(), a.hw.c_str(), h.origin.hardware_overrides[0] ? " " : "",
+              h.origin.hardware_overrides, recorded_hardware_text(h).c_str());
 }
 
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
@@ -134,6 +167,7 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   options.stream_weights = a.stream_weights;
   options.sequences = a.sequences;
   options.ddr_bytes = platform.ddr.size_bytes;
+  options.provenance = provenance_of(a);
   dlvpc::check_lstm_fits(model, options);  // before the calibration inputs are read
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
   std::vector<std::vector<double>> calibration;
@@ -145,12 +179,13 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
     std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
                 a.hw.c_str(), calibration.size(), a.calib.c_str());
     std::fputs(dlvpc::format_lstm_report(c, options).c_str(), stdout);
+    print_binding(a, c.package);
   }
   return 0;
 }
 
 int compile_command(const Args& a) {
-  const Scenario scenario = Scenario::load(hardware_file(a.hw), {});
+  const Scenario scenario = Scenario::load(hardware_file(a.hw), a.overrides);
   const PlatformConfig platform = load_platform_config(scenario, "");
   const onnx::ModelProto proto = dlvpc::read_onnx_model(a.model);
   if (dlvpc::has_lstm_node(proto)) return compile_lstm_command(a, proto, platform);
@@ -160,6 +195,9 @@ int compile_command(const Args& a) {
   options.ddr_bytes = platform.ddr.size_bytes;
   options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
                                                platform.ddr_timing, platform.cnn);
+  options.provenance = provenance_of(a);
+  options.provenance.platform.memory_bytes_per_second =
+      static_cast<uint64_t>(std::llround(memory_path_bytes_per_second(platform)));
 
   dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
   if (!a.predict_images.empty()) write_float_predictions(a, graph);
@@ -175,6 +213,7 @@ int compile_command(const Args& a) {
                 static_cast<unsigned long long>(options.hw.weight_buffer_bytes),
                 static_cast<unsigned long long>(options.hw.output_buffer_bytes), calibration.size(), a.calib.c_str());
     std::fputs(dlvpc::format_report(c, options).c_str(), stdout);
+    print_binding(a, c.package);
   }
   return 0;
 }
