@@ -136,6 +136,8 @@ void write_float_predictions(const Args& a, const Model& model) {
   if (!a.quiet)
     std::printf("dlvpc: float model's class for %zu images of %s -> %s\n", classes.size(), a.predict_images.c_str(),
                 a.predictions_out.c_str());
+}
+
 // What the package records of its origin (its hardware values come from the compile options).
 package::Provenance provenance_of(const Args& a) {
   package::Provenance p;
