@@ -326,7 +326,9 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
   const uint64_t base = program["instr_base"].get<uint64_t>();
   nlohmann::json out;
   out["package"] = package ? package->file : "";
-  out["name"] = package ? std::filesystem::path(package->file).stem().string() : "program";
+  char unnamed[32];
+  std::snprintf(unnamed, sizeof unnamed, "program@0x%llx", static_cast<unsigned long long>(base));
+  out["name"] = package ? std::filesystem::path(package->file).stem().string() : std::string(unnamed);
   if (package && !package->problem.empty()) out["package_problem"] = package->problem;
   out["instr_base"] = base;
   const double jobs = number_or(program, "jobs_completed");
@@ -472,6 +474,10 @@ void print_package_heading(std::ostream& os, const nlohmann::json& pkg) {
 void print_layer_report(std::ostream& os, const nlohmann::json& a) {
   const std::string unit = a["energy_unit"];
   char line[1024];
+  if (a.contains("package_problems"))
+    for (const auto& problem : a["package_problems"])
+      os << "package refused by the report's reader (its layers unnamed): " << utf8::printable(problem.get<std::string>())
+         << "\n";
   for (const auto& pkg : a["packages"]) {
     print_package_heading(os, pkg);
     std::snprintf(line, sizeof line,
