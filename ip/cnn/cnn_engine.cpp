@@ -135,13 +135,7 @@ void CnnEngine::record(const isa::Instruction& instruction, uint32_t index, TagI
                        const cnn::InstructionTiming& t, const sc_time& start, const sc_time& end) {
   const uint32_t tag = instruction.header.tag;
   records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
-  LayerStats one;
-  one.tag = tag;
-  one.ledger_tag = ledger_tag;
-  one.instructions = 1;
-  one.timing = t;
-  layers_[ledger_tag].add(one);
-  completed_layers_.running(ledger_tag).add(one);
+  layers_.add(ledger_tag, tag, t);
   totals_ += t;
   ++instructions_;
   ++opcode_counts_[opcode_slot(instruction.header.opcode)];
@@ -243,7 +237,7 @@ void CnnEngine::report(nlohmann::json& out, double /*elapsed_ns*/) const {
   out["achieved_GOPS"] = totals_.cycles ? 2.0 * double(totals_.macs) * config_.clock_mhz * 1e-3 / double(totals_.cycles)
                                         : 0.0;
   nlohmann::json layers = nlohmann::json::array();
-  for (const auto& [tag, layer] : completed_layers_.completed()) layers.push_back(layer_report(layer));
+  for (const auto& [ledger_tag, layer] : layers_.completed()) layers.push_back(layer_report(layer));
   out["layers"] = layers;
 }
 

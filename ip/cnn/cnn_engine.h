@@ -38,7 +38,7 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   uint64_t buffer_size(isa::Buffer buffer) const override;
   isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
                          sc_core::sc_time& delay) override;
-  void end_job(bool completed) override { completed_layers_.end_job(completed); }
+  void end_job(bool completed) override { layers_.end_job(completed); }
   // Without an IFU (tests): the instruction's energy and figures go to the bare "layer<tag>".
   isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) {
     return execute(instruction, index, dlvp::layer_tag(ledger_, instruction.header.tag), delay);
@@ -65,23 +65,11 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   const std::vector<InstructionRecord>& instruction_records() const { return records_.kept(); }
   uint64_t instruction_records_not_kept() const { return records_.not_kept(); }
 
-  struct LayerStats {
-    uint32_t tag = 0;
-    TagId ledger_tag = kUntagged;
-    uint64_t instructions = 0;
-    cnn::InstructionTiming timing;  // summed over the layer's instructions
-    // A ledger tag several layers share (the overflow tag, energy_tag.h) is layer kOverflowLayer.
-    void add(const LayerStats& o) {
-      tag = instructions > 0 && tag != o.tag ? kOverflowLayer : o.tag;
-      ledger_tag = o.ledger_tag;
-      instructions += o.instructions;
-      timing += o.timing;
-    }
-  };
+  using LayerStats = EngineLayerStats<cnn::InstructionTiming>;
   // By ledger tag (a program's layer; the ledger bounds them, energy_tag.h): every instruction
   // executed, and those of completed jobs only (what the reports give, whole_job_stats.h).
-  const std::map<TagId, LayerStats>& layer_stats() const { return layers_; }
-  const std::map<TagId, LayerStats>& completed_layer_stats() const { return completed_layers_.completed(); }
+  const std::map<TagId, LayerStats>& layer_stats() const { return layers_.all(); }
+  const std::map<TagId, LayerStats>& completed_layer_stats() const { return layers_.completed(); }
   const cnn::InstructionTiming& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
   uint64_t rejected_instructions() const { return rejected_; }
@@ -119,8 +107,7 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   Counters counters_{};
 
   BoundedRecords<InstructionRecord> records_{kKeptInstructionRecords};
-  std::map<TagId, LayerStats> layers_;
-  WholeJobStats<LayerStats> completed_layers_;
+  EngineLayers<cnn::InstructionTiming> layers_;
   cnn::InstructionTiming totals_;
   std::array<uint64_t, 4> opcode_counts_{};  // CONV, FC, POOL, ELTWISE
   uint64_t instructions_ = 0, rejected_ = 0;

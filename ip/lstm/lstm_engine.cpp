@@ -221,13 +221,7 @@ void LstmEngine::record(const isa::Instruction& instruction, uint32_t index, Tag
   const uint32_t tag = instruction.header.tag;
   records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
   ++opcode_counts_[instruction.header.opcode == isa::kOpLstmSpmv ? 0 : 1];
-  LayerStats one;
-  one.tag = tag;
-  one.ledger_tag = ledger_tag;
-  one.instructions = 1;
-  one.timing = t;
-  layers_[ledger_tag].add(one);
-  completed_layers_.running(ledger_tag).add(one);
+  layers_.add(ledger_tag, tag, t);
   totals_ += t;
   ++instructions_;
   pmu_.cycles += t.cycles;
@@ -315,7 +309,7 @@ void LstmEngine::report(nlohmann::json& out, double /*elapsed_ns*/) const {
     out["instructions_by_opcode"][opcode_name(op)] = opcode_counts_[op == isa::kOpLstmSpmv ? 0 : 1];
   out["totals"] = timing_report(totals_);
   nlohmann::json layers = nlohmann::json::array();
-  for (const auto& [tag, layer] : completed_layers_.completed()) layers.push_back(layer_report(layer));
+  for (const auto& [ledger_tag, layer] : layers_.completed()) layers.push_back(layer_report(layer));
   out["layers"] = layers;
 }
 

@@ -41,7 +41,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   uint64_t buffer_size(isa::Buffer buffer) const override;
   isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
                          sc_core::sc_time& delay) override;
-  void end_job(bool completed) override { completed_layers_.end_job(completed); }
+  void end_job(bool completed) override { layers_.end_job(completed); }
   // Without an IFU (tests): the instruction's energy and figures go to the bare "layer<tag>".
   isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) {
     return execute(instruction, index, dlvp::layer_tag(ledger_, instruction.header.tag), delay);
@@ -62,23 +62,11 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   const std::vector<InstructionRecord>& instruction_records() const { return records_.kept(); }
   uint64_t instruction_records_not_kept() const { return records_.not_kept(); }
 
-  struct LayerStats {
-    uint32_t tag = 0;
-    TagId ledger_tag = kUntagged;
-    uint64_t instructions = 0;
-    lstm::LstmTiming timing;  // summed over the layer's instructions
-    // A ledger tag several layers share (the overflow tag, energy_tag.h) is layer kOverflowLayer.
-    void add(const LayerStats& o) {
-      tag = instructions > 0 && tag != o.tag ? kOverflowLayer : o.tag;
-      ledger_tag = o.ledger_tag;
-      instructions += o.instructions;
-      timing += o.timing;
-    }
-  };
+  using LayerStats = EngineLayerStats<lstm::LstmTiming>;
   // By ledger tag (a program's layer; the ledger bounds them, energy_tag.h): every instruction
   // executed, and those of completed jobs only (what the reports give, whole_job_stats.h).
-  const std::map<TagId, LayerStats>& layer_stats() const { return layers_; }
-  const std::map<TagId, LayerStats>& completed_layer_stats() const { return completed_layers_.completed(); }
+  const std::map<TagId, LayerStats>& layer_stats() const { return layers_.all(); }
+  const std::map<TagId, LayerStats>& completed_layer_stats() const { return layers_.completed(); }
   const lstm::LstmTiming& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
   uint64_t rejected_instructions() const { return rejected_; }
@@ -140,8 +128,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   uint64_t checked_generation_ = 0;  // the weight memory's write generation the verdicts hold for
 
   BoundedRecords<InstructionRecord> records_{kKeptInstructionRecords};
-  std::map<TagId, LayerStats> layers_;
-  WholeJobStats<LayerStats> completed_layers_;
+  EngineLayers<lstm::LstmTiming> layers_;
   lstm::LstmTiming totals_;
   std::array<uint64_t, 2> opcode_counts_{};  // LSTM_SPMV, LSTM_GATES
   BoundedRecords<StreamFaultRecord> stream_faults_{kKeptStreamFaults};
