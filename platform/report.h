@@ -12,7 +12,7 @@
 
 namespace dlvp {
 
-constexpr int kReportSchemaVersion = 3;
+constexpr int kReportSchemaVersion = 4;
 
 struct RunOutcome {
   double simulated_ns = 0;

@@ -34,7 +34,7 @@ TEST(DlvpCli, DmaSelftestPassesWithReportAndEnergy) {
   EXPECT_EQ(r.output.find("FAILED"), std::string::npos) << r.output;
   const auto report = read_report(dir);
   EXPECT_EQ(report["schema"], "dlvp-report");
-  EXPECT_EQ(report["schema_version"], 3);
+  EXPECT_EQ(report["schema_version"], 4);
   EXPECT_TRUE(report["run"]["software_exited"].get<bool>());
   EXPECT_GT(report["run"]["simulated_time_ns"].get<double>(), 0.0);
   // The DMA moved data through the DDR: reads and writes, with DRAM energy from its commands.
@@ -227,7 +227,8 @@ TEST(DlvpCli, FashionMnistClassifierRunsTheCompiledModelWithAPerLayerReport) {
   EXPECT_NE(r.output.find("latency per image"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("energy per image"), std::string::npos) << r.output;
   const auto report = read_report(dir);
-  const auto& a = report["accelerator"];
+  ASSERT_EQ(report["accelerator"]["packages"].size(), 1u);
+  const auto& a = report["accelerator"]["packages"][0];
   EXPECT_EQ(a["jobs"], 100);
   EXPECT_EQ(a["batch_size"], 1);
   ASSERT_GE(a["layers"].size(), 3u);
@@ -240,9 +241,10 @@ TEST(DlvpCli, FashionMnistClassifierRunsTheCompiledModelWithAPerLayerReport) {
   }
   EXPECT_DOUBLE_EQ(a["total"]["dram_read_bytes"].get<double>(), read);
   EXPECT_GT(a["per_inference"]["off_chip_bytes"].get<double>(), 0);
+  EXPECT_EQ(a["layers_time_ps_total"], a["job_time_ps_total"]) << "the layers add up to the job";
   const std::string csv = read_text(dir, "layers.csv");
-  EXPECT_EQ(csv.rfind("layer,name,kind,input,output,macs,cycles", 0), 0u) << csv;
-  EXPECT_NE(csv.find("\ntotal,"), std::string::npos) << csv;
+  EXPECT_EQ(csv.rfind("package,layer,name,kind,input,output,engine,bound,time_ns", 0), 0u) << csv;
+  EXPECT_NE(csv.find(",total,"), std::string::npos) << csv;
 }
 
 namespace {
@@ -263,7 +265,8 @@ TEST(DlvpCli, FashionLstmRunsSparseAndDenseWithTheSamePredictions) {
   EXPECT_NE(r.output.find("lstm on the LSTM engine: 8000 stream entries"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("lstm on the LSTM engine: 79872 stream entries"), std::string::npos) << r.output;
   const auto report = read_report(dir);
-  const auto& layers = report["accelerator"]["layers"];
+  ASSERT_EQ(report["accelerator"]["packages"].size(), 2u) << report["accelerator"].dump();  // sparse, dense
+  const auto& layers = report["accelerator"]["packages"][0]["layers"];
   ASSERT_EQ(layers.size(), 2u) << report["accelerator"].dump();
   EXPECT_EQ(layers[0]["name"], "lstm");
   EXPECT_EQ(layers[1]["name"], "classifier");

@@ -135,10 +135,10 @@ TEST(IfuLayerEnergy, EachLayersDramTrafficAndEnergyIsAttributedToItsTag) {
     const builder::LayerInfo& info = p.layers[i];
     const nlohmann::json& layer = report["layers"][i];
     ASSERT_EQ(layer["tag"].get<uint32_t>(), i);
-    const TagId tag = b.cnn->layer_stats().at(static_cast<uint32_t>(i)).ledger_tag;
+    const TagId tag = layer_tag(b.ledger, job.instr_base, static_cast<uint32_t>(i));
     layer_tags.push_back(tag);
-    EXPECT_EQ(l.tag_name(tag), "layer" + std::to_string(i));
-    EXPECT_EQ(tag, layer_tag(b.ledger, static_cast<uint32_t>(i))) << "the IFU and the engine share the tag";
+    EXPECT_EQ(l.tag_name(tag), "layer" + std::to_string(i) + "@0x80000000");
+    EXPECT_EQ(b.cnn->layer_stats().at(tag).tag, i) << "the IFU and the engine share the program's layer tag";
 
     // Requested bytes, not whole bursts: exactly what the builder's LOADs and STOREs move.
     ASSERT_GT(info.load_bytes, 0u);
