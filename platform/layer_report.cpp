@@ -136,50 +136,58 @@ void add_lstm_figures(const nlohmann::json& layer, double per, nlohmann::json& r
   row["pe_imbalance"] = number_or(load, "imbalance");
 }
 
-// The layer's energy and DRAM traffic: every ledger counter attributed to its tag over the
-// completed jobs (engine, buffers, DMA staging, bus beats, DDR commands and bursts), per inference.
-// Static energy per layer (a share of DRAM background and leakage) would join here.
+// The layer's energy and DRAM traffic, per inference: the dynamic energy of every ledger counter
+// attributed to its tag over the completed jobs (engine, buffers, DMA staging, bus beats, DDR
+// commands and bursts), plus its static share (the IFU's: each job's static energy shared among
+// its layers by their times), so that the layers of a package add up to its jobs' energy.
 void add_energy(const nlohmann::json& ifu_layer, const std::string& unit, double per, nlohmann::json& row) {
   row["dram_read_bytes"] = number_or(ifu_layer, "dram_read_bytes") / per;
   row["dram_write_bytes"] = number_or(ifu_layer, "dram_write_bytes") / per;
   nlohmann::json levels = nlohmann::json::object();
-  const nlohmann::json& by_level = ifu_layer.value("energy_by_level_" + unit, nlohmann::json::object());
+  const nlohmann::json& dynamic = ifu_layer.value("energy_by_level_" + unit, nlohmann::json::object());
+  const nlohmann::json& statics = ifu_layer.value("static_energy_by_level", nlohmann::json::object());
   for (int l = 0; l < kLevelCount; ++l) {
     const char* level = to_string(static_cast<Level>(l));
-    levels[level] = number_or(by_level, level) / per;
+    levels[level] = (number_or(dynamic, level) + number_or(statics, level)) / per;
   }
   row["energy_by_level"] = levels;
-  row["energy"] = number_or(ifu_layer, "energy_" + unit) / per;
+  row["dynamic_energy"] = number_or(ifu_layer, "energy_" + unit) / per;
+  row["static_energy"] = number_or(ifu_layer, "static_energy") / per;
+  row["energy"] = row["dynamic_energy"].get<double>() + row["static_energy"].get<double>();
 }
 
-// The busiest on-chip buffer's port utilization over `time_ns`: its 64-bit accesses x 8 B over
+// The busiest on-chip buffer's port utilization over `span_ns`: its 64-bit accesses x 8 B over
 // what its ports move in that time (clock x port width x ports).
-double buffer_port_utilization(const Platform& p, const nlohmann::json& ifu_layer, double time_ns, double per) {
+double buffer_port_utilization(const Platform& p, const nlohmann::json& ifu_layer, double span_ns, double per) {
   double most = 0;
   if (!ifu_layer.contains("buffer_accesses_64b")) return 0;
   for (const auto& [module, accesses] : ifu_layer["buffer_accesses_64b"].items()) {
     if (!p.modules->contains(module)) continue;
     const nlohmann::json& b = (*p.modules)[module];
-    const double capacity = time_ns * 1e-3 * number_or(b, "clock_MHz") * number_or(b, "port_width_bytes") * number_or(b, "ports");
+    const double capacity = span_ns * 1e-3 * number_or(b, "clock_MHz") * number_or(b, "port_width_bytes") * number_or(b, "ports");
     if (capacity > 0) most = std::max(most, accesses.get<double>() / per * 8.0 / capacity);
   }
   return most;
 }
 
-// The resource that bounds the layer (docs/report.md, "Bound"): the highest utilization over the
-// layer's time among the engine, DRAM, the system bus and the busiest buffer port; and roofline data.
+// The resource that bounds the layer (docs/report.md, "Bound"): the highest utilization among the
+// engine (busy over the layer's time) and the memory path — DRAM, the system bus, the busiest
+// buffer port — over the layer's span, where all of its transfers and buffer accesses lie (a
+// layer's loads run partly in the previous layer's time, so over its own time a port could seem
+// more than fully used); and roofline data.
 void add_bound(const Platform& p, const nlohmann::json& ifu_layer, double peak_gops, double per, nlohmann::json& row) {
   const double time_ns = row["time_ns"].get<double>();
+  const double span_ns = row["span_ns"].get<double>();
   const double dram_bytes = row["dram_read_bytes"].get<double>() + row["dram_write_bytes"].get<double>();
   const auto share = [&](double used, double capacity) { return capacity > 0 ? used / capacity : 0.0; };
   const std::vector<std::pair<const char*, double>> utilization = {
       {"engine", share(row["engine_busy_ns"].get<double>(), time_ns)},
-      {"dram", share(dram_bytes, time_ns * 1e-9 * p.dram_peak_Bps)},
+      {"dram", share(dram_bytes, span_ns * 1e-9 * p.dram_peak_Bps)},
       // A layer's LOAD/STORE traffic crosses the system bus once, between DDR and the DMA.
-      {"bus", share(dram_bytes, time_ns * 1e-9 * p.bus_Bps)},
+      {"bus", share(dram_bytes, span_ns * 1e-9 * p.bus_Bps)},
       // The CNN engine's buffers serve it through the ports they model; the LSTM engine's PEs and
       // element-wise unit have ports of their own, whose rate its timing models (engine busy).
-      {"buffer_port", row["engine"] == "cnn" ? buffer_port_utilization(p, ifu_layer, time_ns, per) : 0.0}};
+      {"buffer_port", row["engine"] == "cnn" ? buffer_port_utilization(p, ifu_layer, span_ns, per) : 0.0}};
   nlohmann::json by_resource = nlohmann::json::object();
   std::pair<const char*, double> bound{"engine", -1};
   for (const auto& u : utilization) {
@@ -250,7 +258,8 @@ std::string precision(const PlatformConfig& config, bool cnn, bool lstm) {
 nlohmann::json package_total(const nlohmann::json& rows, const Platform& p) {
   nlohmann::json total = {{"name", "total"}};
   for (const char* key : {"time_ns", "engine_busy_ns", "memory_stall_ns", "store_tail_ns", "other_ns", "span_ns",
-                          "overlapped_ns", "macs", "engine_busy_cycles", "dram_read_bytes", "dram_write_bytes", "energy"}) {
+                          "overlapped_ns", "macs", "engine_busy_cycles", "dram_read_bytes", "dram_write_bytes", "energy",
+                          "static_energy", "dynamic_energy"}) {
     double sum = 0;
     for (const auto& r : rows) sum += number_or(r, key);
     total[key] = sum;
@@ -362,8 +371,11 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
       {"macs", total["macs"]},
       {"engine_busy_cycles", total["engine_busy_cycles"]},
       {"layer_energy", total["energy"]},
-      {"note", "per image; layer energy = dynamic energy attributed to the layers (engine, buffers, DMA, bus, DRAM "
-               "commands); DRAM background and CPU activity are in the run's energy total"}};
+      {"layer_static_energy", total["static_energy"]},
+      {"layer_dynamic_energy", total["dynamic_energy"]},
+      {"note", "per image; layer energy = the dynamic energy attributed to the layers (engine, buffers, DMA, bus, "
+               "DRAM commands) + their share of the static energy during the jobs (by time); the CPU's activity "
+               "and the time between jobs are outside the layers (accelerator.energy_outside_layers)"}};
   return out;
 }
 
@@ -380,7 +392,7 @@ std::string csv_field(const std::string& text) {
 constexpr const char* kCsvNumbers[] = {
     "time_ns", "engine_busy_ns", "memory_stall_ns", "store_tail_ns", "other_ns", "span_ns", "overlapped_ns", "macs",
     "GOPS", "engine_busy_cycles", "mac_utilization", "mac_utilization_busy", "bound_utilization",
-    "ops_per_dram_byte", "attainable_GOPS", "dram_read_bytes", "dram_write_bytes"};
+    "ops_per_dram_byte", "attainable_GOPS", "dram_read_bytes", "dram_write_bytes", "static_energy", "dynamic_energy"};
 constexpr const char* kResources[] = {"engine_utilization", "dram_utilization", "bus_utilization",
                                       "buffer_port_utilization"};
 constexpr const char* kLstmColumns[] = {"nonzero_macs",   "dense_macs",   "pe_entries_min", "pe_entries_mean",
@@ -406,6 +418,12 @@ nlohmann::json build_layer_report(const PlatformConfig& config, const nlohmann::
   for (const auto& [index, m] : merged)
     list.push_back(package_report(config, p, index < packages.size() ? &packages[index] : nullptr, m, unit));
   out["packages"] = list;
+  // What the layers leave out of the run's energy: the CPU, the time between jobs, untagged traffic.
+  double in_layers = 0;
+  for (const auto& package : list) in_layers += number_or(package["total"], "energy") * number_or(package, "images");
+  const double total = number_or(report["energy"], "total");
+  out["energy_in_layers"] = in_layers;
+  out["energy_outside_layers"] = total - in_layers;
   nlohmann::json problems = nlohmann::json::array();
   for (const LoadedPackage& package : packages)
     if (!package.problem.empty()) problems.push_back(package.problem);
@@ -481,9 +499,9 @@ void print_layer_report(std::ostream& os, const nlohmann::json& a) {
   for (const auto& pkg : a["packages"]) {
     print_package_heading(os, pkg);
     std::snprintf(line, sizeof line,
-                  "  %-3s %-24s %-7s %-10s %10s %10s %10s %10s %10s %10s %11s %7s %-11s %5s %10s %10s %10s\n", "#",
-                  "layer", "kind", "output", "time us", "busy us", "stall us", "tail us", "other us", "overlap us",
-                  "MACs", "GOPS", "bound", "util%", "DRAM rd B", "DRAM wr B", "energy");
+                  "  %-3s %-24s %-7s %-10s %10s %10s %10s %10s %10s %10s %11s %7s %-11s %5s %10s %10s %10s %10s %10s\n",
+                  "#", "layer", "kind", "output", "time us", "busy us", "stall us", "tail us", "other us", "overlap us",
+                  "MACs", "GOPS", "bound", "util%", "DRAM rd B", "DRAM wr B", "static", "dynamic", "energy");
     os << line;
     const auto print = [&](const std::string& index, const nlohmann::json& r) {
       // Long names are cut between characters, marked: ONNX names end with what they are.
@@ -495,18 +513,24 @@ void print_layer_report(std::ostream& os, const nlohmann::json& a) {
         std::snprintf(utilization, sizeof utilization, "%.1f", 100.0 * number_or(r, "bound_utilization"));
       std::snprintf(line, sizeof line,
                     "  %-3s %s %-7s %-10s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %11.0f %7.2f %-11s %5s %10.0f "
-                    "%10.0f %10s\n",
+                    "%10.0f %10s %10s %10s\n",
                     index.c_str(), utf8::column(name, 24).c_str(), kind.c_str(), r.value("output", "").c_str(),
                     number_or(r, "time_ns") / 1e3, number_or(r, "engine_busy_ns") / 1e3,
                     number_or(r, "memory_stall_ns") / 1e3, number_or(r, "store_tail_ns") / 1e3,
                     number_or(r, "other_ns") / 1e3, number_or(r, "overlapped_ns") / 1e3, number_or(r, "macs"),
                     number_or(r, "GOPS"), r.value("bound", "").c_str(), utilization, number_or(r, "dram_read_bytes"),
-                    number_or(r, "dram_write_bytes"), format_energy(number_or(r, "energy"), unit).c_str());
+                    number_or(r, "dram_write_bytes"), format_energy(number_or(r, "static_energy"), unit).c_str(),
+                    format_energy(number_or(r, "dynamic_energy"), unit).c_str(),
+                    format_energy(number_or(r, "energy"), unit).c_str());
       os << line;
     };
     for (const auto& r : pkg["layers"]) print(std::to_string(r["tag"].get<uint32_t>()), r);
     print("", pkg["total"]);
   }
+  os << "energy of the run: " << format_energy(number_or(a, "energy_in_layers"), unit) << " in the layers above (all images) + "
+     << format_energy(number_or(a, "energy_outside_layers"), unit)
+     << " outside them (CPU, time between jobs, traffic of no layer) = "
+     << format_energy(number_or(a, "energy_in_layers") + number_or(a, "energy_outside_layers"), unit) << "\n";
 }
 
 }  // namespace dlvp

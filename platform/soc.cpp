@@ -31,6 +31,13 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   if (lstm_) ifu_->add_compute_engine(lstm_.get());
   // Lazily accounted DRAM figures (refresh, open-row time) are brought up to each snapshot.
   pmu_->set_before_snapshot([this](const sc_core::sc_time& t) { ddr_->finalize(t); });
+  ifu_->set_static_energy_probe([this, &ledger](const sc_core::sc_time& t) {
+    ddr_->finalize(t);
+    std::array<double, kLevelCount> by_level{};
+    const auto split = ledger.energy_split_by_level(t.to_seconds() * 1e9);
+    for (int l = 0; l < kLevelCount; ++l) by_level[l] = split[l].static_energy;
+    return by_level;
+  });
 
   // Initiators on the system bus (port order = binding order).
   cpu_->socket.bind(bus_->target_socket);

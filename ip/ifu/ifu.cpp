@@ -205,6 +205,7 @@ void Ifu::start_job() {
   job_.last_event = at;
   job_.dispatch = DispatchState::running;
   job_.instr_base = bank_.get(ifu::INSTR_BASE);
+  if (static_energy_probe_) job_.static_at_start = static_energy_probe_(at);
   job_.instr_count = static_cast<uint32_t>(bank_.get(ifu::INSTR_COUNT));
   for (uint32_t a = 0; a < isa::kArgCount; ++a)
     job_.args[a] = ifu::ArgWindow{bank_.get(ifu::arg_base_reg(a)), bank_.get(ifu::arg_size_reg(a))};
@@ -422,6 +423,11 @@ void Ifu::account_layers(bool failed, const sc_time& end) {
   const ifu::Picoseconds start_ps = picoseconds(job_.start), end_ps = picoseconds(end);
   ++program.jobs_completed;
   program.job_time += end_ps - start_ps;
+  std::array<double, kLevelCount> job_static{};
+  if (static_energy_probe_) {
+    const std::array<double, kLevelCount> at_end = static_energy_probe_(end);
+    for (int l = 0; l < kLevelCount; ++l) job_static[l] = at_end[l] - job_.static_at_start[l];
+  }
   for (const ifu::LayerTime& t : ifu::attribute_layers(start_ps, end_ps, job_.executed)) {
     const TagId tag = ledger_tag_of(t.layer);
     const auto [it, added] = program.position.emplace(tag, program.layers.size());
@@ -429,6 +435,8 @@ void Ifu::account_layers(bool failed, const sc_time& end) {
     LayerAccount& layer = program.layers[it->second];
     if (layer.layer != t.layer) layer.layer = kOverflowLayer;  // the overflow tag: several layers
     layer.time.add(t);
+    const double share = end_ps > start_ps ? double(t.time) / double(end_ps - start_ps) : 0.0;
+    for (int l = 0; l < kLevelCount; ++l) layer.static_energy[l] += job_static[l] * share;
   }
   job_.executed = {};
 }
@@ -457,6 +465,14 @@ void Ifu::report_programs(nlohmann::json& out) const {
                             {"compute_instructions", t.compute_instructions},
                             {"store_instructions", t.store_instructions}};
       report_tag(ledger_, l.ledger_tag, row);
+      nlohmann::json static_by_level = nlohmann::json::object();
+      double static_total = 0;
+      for (int level = 0; level < kLevelCount; ++level) {
+        static_by_level[to_string(static_cast<Level>(level))] = l.static_energy[level];
+        static_total += l.static_energy[level];
+      }
+      row["static_energy_by_level"] = static_by_level;
+      row["static_energy"] = static_total;
       layers.push_back(row);
     }
     programs.push_back({{"instr_base", base},

@@ -35,6 +35,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -91,6 +92,9 @@ class Ifu : public sc_core::sc_module, public Reportable {
     uint32_t layer = 0;            // Header.tag (kOverflowLayer when several share the overflow tag)
     TagId ledger_tag = kUntagged;  // "layer<tag>@0x<program>" (energy_tag.h)
     ifu::LayerTime time;           // summed over the program's completed jobs (picoseconds)
+    // Static energy (ledger unit) over the layer's time: each completed job's static energy, shared
+    // among its layers by their times (the static power averaged over the job).
+    std::array<double, kLevelCount> static_energy{};
   };
   struct ProgramAccount {
     uint64_t base = 0;  // INSTR_BASE; kOtherPrograms past kMaxPrograms
@@ -103,6 +107,12 @@ class Ifu : public sc_core::sc_module, public Reportable {
   static constexpr size_t kMaxPrograms = 256;
   static constexpr uint64_t kOtherPrograms = ~uint64_t{0};
   const std::map<uint64_t, ProgramAccount>& programs() const { return programs_; }
+
+  // Static energy per level (the ledger's unit) from time zero up to a time, with whatever modules
+  // account lazily brought up to it (the DDR's power states). The SoC sets it; without one the
+  // layers get no static share.
+  using StaticEnergyProbe = std::function<std::array<double, kLevelCount>(const sc_core::sc_time&)>;
+  void set_static_energy_probe(StaticEnergyProbe probe) { static_energy_probe_ = std::move(probe); }
 
   struct Stats {
     uint64_t jobs = 0;            // jobs finished (DONE or ERROR)
@@ -164,6 +174,7 @@ class Ifu : public sc_core::sc_module, public Reportable {
     uint64_t fetch_bytes = 0;
     std::vector<ifu::ExecutedInstruction> executed;  // for its layer times, up to layer_records
     bool executed_overflow = false;                  // more than layer_records: not attributed
+    std::array<double, kLevelCount> static_at_start{};  // the static energy probe at START
     std::map<uint32_t, TagId> ledger_tags;           // Header.tag -> ledger tag, up to kMaxLayerTags
   };
   // One fetch transaction's worth of instructions.
@@ -276,6 +287,7 @@ class Ifu : public sc_core::sc_module, public Reportable {
   ifu::IfuTrace trace_;
   Stats stats_;
   std::map<uint64_t, ProgramAccount> programs_;
+  StaticEnergyProbe static_energy_probe_;
 };
 
 }  // namespace dlvp

@@ -59,6 +59,24 @@ TEST(LayerTablesCli, SparseAndDenseEachGetATableWhoseLayersAddUpToTheJob) {
   EXPECT_NE(csv.find("\nfashion_lstm,0,lstm,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\nfashion_lstm_dense,0,lstm,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\nfashion_lstm_dense,total,"), std::string::npos) << csv;
+
+  // Energy: each layer = its dynamic energy + its share of the static energy during the jobs (the
+  // DRAM's standby); the packages' layers and what lies outside them add up to the run's total.
+  double in_layers = 0, layers_static = 0;
+  for (const auto& p : a["packages"]) {
+    const double images = p["images"].get<double>();
+    for (const auto& l : p["layers"]) {
+      EXPECT_DOUBLE_EQ(l["energy"].get<double>(), l["static_energy"].get<double>() + l["dynamic_energy"].get<double>());
+      EXPECT_GT(l["static_energy"].get<double>(), 0) << l.dump();
+      in_layers += l["energy"].get<double>() * images;
+      layers_static += l["static_energy"].get<double>() * images;
+    }
+  }
+  EXPECT_NEAR(in_layers, a["energy_in_layers"].get<double>(), 1e-9 * in_layers);
+  EXPECT_NEAR(a["energy_in_layers"].get<double>() + a["energy_outside_layers"].get<double>(),
+              report["energy"]["total"].get<double>(), 1e-9 * in_layers);
+  EXPECT_GT(a["energy_outside_layers"].get<double>(), 0) << "the CPU runs between the jobs";
+  EXPECT_LT(layers_static, report["energy"]["static"].get<double>()) << "static energy between jobs is outside";
 }
 
 TEST(LayerTablesCli, ARunCutByItsTimeLimitExcludesThePartialJob) {
