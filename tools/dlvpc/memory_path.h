@@ -1,10 +1,10 @@
 // dlvpc's timing of a LOAD/STORE (docs/dlvpc.md, "Predict"): the DMA's burst pipeline, the system
 // bus's port to the DDR, the DDR's command timing and the buffer bus's port to an engine buffer,
 // each derived from the hardware file's parameters, as the SoC's modules time them:
-//   - the DMA (DmaEngine::transfer): reads issued one DMA cycle apart, at most max_outstanding in
-//     flight, a read waits for the staging slot its data goes to (buffer_bytes / burst_bytes
-//     slots); each write follows its read's data; a job's bursts never cross burst_bytes of the
-//     source nor a row (BurstWalker);
+//   - the DMA (ip/dma/burst_pipeline.h, the function the DMA engine runs): reads issued one DMA
+//     cycle apart, at most max_outstanding in flight, a read waits for the staging slot its data
+//     goes to (buffer_bytes / burst_bytes slots); each write follows its read's data; a job's
+//     bursts never cross burst_bytes of the source nor a row (BurstWalker);
 //   - a bus port: arbitration_cycles + ceil(bytes / width_bytes) bus cycles of port time, booked in
 //     the first gap at or after the arrival; the data streams while the target works
 //     (completion = arbitration + the slower of target and data beats);
