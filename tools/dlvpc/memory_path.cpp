@@ -27,13 +27,6 @@ namespace {
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-uint32_t buffer_port_bytes(const CnnConfig& cnn, unsigned buffer) {
-  switch (buffer) {
-    case isa::kBufInput: return cnn.input_port_bytes;
-    case isa::kBufWeight: return cnn.weight_port_bytes;
-    default: return cnn.output_port_bytes;
-  }
-}
 
 }  // namespace
 
@@ -41,7 +34,6 @@ MemoryPath::MemoryPath(const MemoryHardware& hw)
     : hw_(hw),
       dma_period_(period_ps(hw.dma.clock_mhz)),
       bus_period_(period_ps(hw.bus.clock_mhz)),
-      buffer_period_(period_ps(hw.cnn.clock_mhz)),
       arbitration_(bus_period_ * hw.bus.arbitration_cycles),
       ledger_(TechTable{}),
       ddr_map_(hw_.ddr, hw_.ddr_timing),
@@ -52,7 +44,11 @@ MemoryPath::MemoryPath(const MemoryHardware& hw)
   const DdrPowerParams power = DdrPowerParams::from(hw_.ddr, hw_.ddr_timing);  // the SoC's power states too
   for (unsigned c = 0; c < hw_.ddr.channels; ++c)
     ddr_channels_.emplace_back(hw_.ddr_timing, c, hw_.ddr.ranks, power, ledger_, "dlvpc.ddr", ddr_stats_);
-  for (auto& ports : buffer_ports_free_) ports.assign(1, 0);  // the CNN buffers have one port each
+  for (auto& ports : buffer_ports_free_) ports.assign(1, 0);  // the engines' buffers have one DMA-side port each
+  buffer_port_bytes_ = {hw.cnn.input_port_bytes, hw.cnn.weight_port_bytes, hw.cnn.output_port_bytes,
+                        hw.lstm.buffer_port_bytes, hw.lstm.buffer_port_bytes};
+  const Picoseconds cnn_period = period_ps(hw.cnn.clock_mhz), lstm_period = period_ps(hw.lstm.clock_mhz);
+  buffer_period_ = {cnn_period, cnn_period, cnn_period, lstm_period, lstm_period};
 }
 
 MemoryPath::~MemoryPath() = default;
@@ -87,7 +83,7 @@ Picoseconds MemoryPath::buffer_access(unsigned buffer, uint64_t bytes, Picosecon
   const Picoseconds start = buffer_bus_ports_[buffer].book(arrival, arbitration_ + beats);
   std::vector<Picoseconds>& ports = buffer_ports_free_[buffer];
   auto port = std::min_element(ports.begin(), ports.end());
-  *port = std::max(arrival, *port) + buffer_period_ * ceil_div(bytes, buffer_port_bytes(hw_.cnn, buffer));
+  *port = std::max(arrival, *port) + buffer_period_[buffer] * ceil_div(bytes, buffer_port_bytes_[buffer]);
   return start + arbitration_ + std::max(*port - arrival, beats);
 }
 

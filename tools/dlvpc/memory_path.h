@@ -11,7 +11,8 @@
 //   - the DDR: the controller's front-end latency, then every DDR burst through the channel's own
 //     command timing model (ip/ddr/ddr_channel_model: open rows, tRCD/tRP/CL/CWL, tRRD/tFAW, tCCD,
 //     tWTR, refresh, data-bus turnaround) on the address map of the hardware's DDR configuration;
-//   - an engine buffer: one of its ports for ceil(bytes / port width) buffer cycles.
+//   - an engine buffer (CNN or LSTM): its DMA-side port for ceil(bytes / port width) cycles of the
+//     engine's clock.
 // Requests come in increasing time, as the predictor's event loop issues them.
 #pragma once
 #include "ip/bus/bus.h"
@@ -25,6 +26,7 @@
 #include "ip/dma/dma_descriptor.h"
 #include "ip/dma/dma_engine.h"
 #include "ip/ifu/layer_timeline.h"
+#include "ip/lstm/lstm_config.h"
 
 #include <array>
 #include <cstdint>
@@ -42,7 +44,8 @@ struct MemoryHardware {
   BusConfig bus;  // the system bus and the buffer bus (the platform builds both from it)
   DdrConfig ddr;
   DdrTiming ddr_timing;
-  CnnConfig cnn;  // the engine buffers' port widths and clock
+  CnnConfig cnn;    // the CNN buffers' port widths and clock
+  LstmConfig lstm;  // the LSTM buffers' port width and clock
 };
 
 // Clock period in integer picoseconds, rounded as the SoC's ClockDomain does.
@@ -79,7 +82,9 @@ class MemoryPath {
   Picoseconds bus_beats(uint64_t bytes) const;
 
   MemoryHardware hw_;
-  Picoseconds dma_period_, bus_period_, buffer_period_, arbitration_;
+  Picoseconds dma_period_, bus_period_, arbitration_;
+  std::array<Picoseconds, isa::kBufCount> buffer_period_{};
+  std::array<uint32_t, isa::kBufCount> buffer_port_bytes_{};
   EnergyLedger ledger_;  // the channel models count into it; nothing reads it
   DdrStats ddr_stats_;
   DdrAddressMap ddr_map_;
