@@ -18,7 +18,8 @@ constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // layers; 4: LSTM layers (the sparse LSTM engine's requirements, 16-bit tensors, sequences per job);
 // 5: the checksum covers the header too (layout unchanged), every field is range-checked;
 // 6: the rest of the hardware it was compiled for (DDR size, bandwidth, clocks) and where it came
-// from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md).
+// from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md);
+// optional sections: the compiler's predicted time per layer, the layers' whole names.
 constexpr uint32_t kVersion = 6;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
@@ -76,6 +77,23 @@ struct PackageOrigin {
   char options[kOptionsBytes];            // the tool's other options that shaped the program
 };
 
+// The compiler's prediction of one layer's share of a job (version 6, optional section; docs/ifu.md,
+// "Layer time"), in picoseconds: time = engine_busy + memory_stall + store_tail + other.
+struct LayerPrediction {
+  uint64_t time_ps, engine_busy_ps, memory_stall_ps, store_tail_ps, other_ps;
+};
+// A predicted job longer than this (about 13 days) is refused: sums of the fields cannot overflow.
+constexpr uint64_t kMaxPredictedPs = uint64_t{1} << 60;
+
+// A layer's whole name (version 6, optional section): LayerRecord::name keeps at most 31 bytes. The
+// section is LayerNameEntry[layer_count], then the names' bytes (UTF-8 without control characters,
+// no NUL), each entry's `offset` counted from the start of the section.
+struct LayerNameEntry {
+  uint32_t offset;
+  uint32_t bytes;
+};
+constexpr uint32_t kMaxLayerNameBytes = 1024;
+
 struct PackageHeader {
   char magic[8];
   uint32_t version;
@@ -117,6 +135,10 @@ struct PackageHeader {
   LstmRequirements lstm;
   PlatformRequirements platform;  // version 6
   PackageOrigin origin;           // version 6
+  // Optional sections (version 6; size 0: absent, as from tools that do not predict or name):
+  uint64_t prediction_offset, prediction_size;  // LayerPrediction[layer_count], by layer index
+  uint64_t predicted_job_ps;  // the predicted job, START to its end (= the layers' times summed)
+  uint64_t names_offset, names_size;  // LayerNameEntry[layer_count] and the names' bytes
 };
 
 enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };
@@ -152,6 +174,8 @@ struct LayerRecord {
 
 static_assert(sizeof(ArgWindow) == 24, "ArgWindow layout");
 static_assert(sizeof(LayerRecord) == 96, "LayerRecord layout");
+static_assert(sizeof(LayerPrediction) == 40, "LayerPrediction layout");
+static_assert(sizeof(LayerNameEntry) == 8, "LayerNameEntry layout");
 static_assert(sizeof(PackageOrigin) % 8 == 0, "PackageOrigin layout");
 static_assert(sizeof(PackageHeader) % 8 == 0, "PackageHeader layout");
 

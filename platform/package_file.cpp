@@ -15,6 +15,32 @@ namespace {
 // Reads `bytes` at `offset` of the package into `destination`; false when it cannot.
 using ReadAt = std::function<bool(uint64_t offset, void* destination, uint64_t bytes)>;
 
+// The optional sections (validate_header checked their sizes); returns "" or the reason.
+std::string read_layer_sections(const ReadAt& read, PackageContents& c) {
+  const PackageHeader& h = c.header;
+  Refusal why;
+  if (h.prediction_size != 0) {
+    c.predictions.resize(h.layer_count);
+    if (!read(h.prediction_offset, c.predictions.data(), h.prediction_size)) return "cannot read the prediction";
+    uint64_t time_so_far = 0;
+    for (uint32_t i = 0; i < h.layer_count; ++i)
+      if (validate_layer_prediction(h, c.predictions[i], i, &time_so_far, &why)) return why.text;
+  }
+  if (h.names_size != 0) {
+    std::vector<LayerNameEntry> entries(h.layer_count);
+    if (!entries.empty() && !read(h.names_offset, entries.data(), entries.size() * sizeof(LayerNameEntry)))
+      return "cannot read the layer names";
+    for (uint32_t i = 0; i < h.layer_count; ++i) {
+      if (validate_layer_name(h, entries[i], nullptr, i, &why)) return why.text;
+      std::string name(entries[i].bytes, '\0');
+      if (!read(h.names_offset + entries[i].offset, name.data(), name.size())) return "cannot read the layer names";
+      if (validate_layer_name(h, entries[i], name.data(), i, &why)) return why.text;
+      c.names.push_back(std::move(name));
+    }
+  }
+  return "";
+}
+
 // Fills `c` from the package; returns "" or the reason it is refused (without the source).
 std::string read_checked(const ReadAt& read, uint64_t size, PackageContents& c) {
   Refusal why;
@@ -35,7 +61,7 @@ std::string read_checked(const ReadAt& read, uint64_t size, PackageContents& c) 
     return "cannot read the layer table";
   for (uint32_t i = 0; i < c.header.layer_count; ++i)
     if (validate_layer(c.header, c.layers[i], i, &why)) return why.text;
-  return "";
+  return read_layer_sections(read, c);
 }
 
 }  // namespace
@@ -83,6 +109,11 @@ std::string layer_name(const LayerRecord& r) {
   const void* nul = std::memchr(r.name, 0, sizeof r.name);
   const size_t length = nul ? static_cast<size_t>(static_cast<const char*>(nul) - r.name) : sizeof r.name - 1;
   return utf8::valid(std::string_view(r.name, length));
+}
+
+std::string layer_name(const PackageContents& c, uint32_t index) {
+  if (index < c.names.size()) return c.names[index];  // validated UTF-8 text
+  return index < c.layers.size() ? layer_name(c.layers[index]) : "";
 }
 
 }  // namespace dlvp::package

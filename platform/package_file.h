@@ -14,6 +14,9 @@ namespace dlvp::package {
 struct PackageContents {
   PackageHeader header{};
   std::vector<LayerRecord> layers;  // layer_count records, each validated
+  // The optional sections (empty when the package has none), by layer index, validated.
+  std::vector<LayerPrediction> predictions;  // dlvpc's predicted time per layer
+  std::vector<std::string> names;            // whole names (UTF-8 text, at most kMaxLayerNameBytes)
 };
 
 // A package image in memory. Throws ConfigError "<source>: <reason>" when it is refused.
@@ -34,5 +37,8 @@ bool is_package_file(const std::string& path);
 // A layer's name as text: the bytes up to its NUL (at most 31), ill-formed UTF-8 replaced by U+FFFD,
 // so that any name is safe in JSON, CSV and on the console.
 std::string layer_name(const LayerRecord& r);
+// Layer `index`'s whole name when the package has the names section, else its record's name ("" past
+// the last layer).
+std::string layer_name(const PackageContents& c, uint32_t index);
 
 }  // namespace dlvp::package

@@ -167,19 +167,26 @@ size_t utf8_sequence(const unsigned char* text, size_t left) {
   return n;
 }
 
+// The first byte of `text` that is not part of UTF-8 text without control characters, or `length`.
+size_t first_non_text_byte(const unsigned char* text, size_t length) {
+  for (size_t i = 0; i < length;) {
+    const size_t n = utf8_sequence(text + i, length - i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return length;
+}
+
 // A text field of the origin: NUL-terminated within its `bytes`, UTF-8 without control characters.
 const char* check_text(const char* name, const char* field, size_t bytes, Refusal* why) {
   const void* nul = memchr(field, 0, bytes);
   if (nul == nullptr) return refuse(why, "origin.%s without a NUL within its %u bytes", name, unsigned(bytes));
   const auto* text = reinterpret_cast<const unsigned char*>(field);
   const size_t length = static_cast<size_t>(static_cast<const char*>(nul) - field);
-  for (size_t i = 0; i < length;) {
-    const size_t n = utf8_sequence(text + i, length - i);
-    if (n == 0)
-      return refuse(why, "origin.%s: byte %u (0x%02x) is not UTF-8 text (ill-formed or a control character)", name,
-                    unsigned(i), unsigned(text[i]));
-    i += n;
-  }
+  const size_t bad = first_non_text_byte(text, length);
+  if (bad < length)
+    return refuse(why, "origin.%s: byte %u (0x%02x) is not UTF-8 text (ill-formed or a control character)", name,
+                  unsigned(bad), unsigned(text[bad]));
   return nullptr;
 }
 
@@ -198,6 +205,29 @@ const char* check_origin(const PackageOrigin& o, Refusal* why) {
   return nullptr;
 }
 
+// The optional sections' places and sizes: the prediction holds one record per layer, the names
+// section one entry per layer and at most kMaxLayerNameBytes per name.
+const char* check_layer_sections(const PackageHeader& h, Refusal* why) {
+  const uint64_t records = uint64_t{sizeof(LayerPrediction)} * h.layer_count;
+  if (const char* p = check_section(h, "prediction", h.prediction_offset, h.prediction_size, records,
+                                    "layer_count x 40", why))
+    return p;
+  if (h.prediction_size == 0 && h.predicted_job_ps != 0)
+    return refuse(why, "predicted_job_ps %llu without a prediction section", ull(h.predicted_job_ps));
+  if (h.predicted_job_ps > kMaxPredictedPs)
+    return refuse(why, "predicted_job_ps %llu beyond the limit of %llu", ull(h.predicted_job_ps), ull(kMaxPredictedPs));
+  if (h.names_size == 0) return nullptr;
+  const uint64_t entries = uint64_t{sizeof(LayerNameEntry)} * h.layer_count;
+  const uint64_t most = entries + uint64_t{kMaxLayerNameBytes} * h.layer_count;
+  if (h.names_offset < h.header_bytes || !inside(h.names_offset, h.names_size, 0, h.total_bytes))
+    return refuse(why, "names_offset 0x%llx + names_size 0x%llx outside the package (header_bytes %u, total_bytes 0x%llx)",
+                  ull(h.names_offset), ull(h.names_size), unsigned(h.header_bytes), ull(h.total_bytes));
+  if (h.names_size < entries || h.names_size > most)
+    return refuse(why, "names_size %llu outside %llu..%llu (layer_count %u x 8 B of entries, names of at most %u B)",
+                  ull(h.names_size), ull(entries), ull(most), unsigned(h.layer_count), unsigned(kMaxLayerNameBytes));
+  return nullptr;
+}
+
 }  // namespace
 
 const char* validate_header(const PackageHeader& h, uint64_t available, Refusal* why) {
@@ -211,6 +241,7 @@ const char* validate_header(const PackageHeader& h, uint64_t available, Refusal*
   if (const char* p = check_windows(h, why)) return p;
   if (const char* p = check_formats(h, why)) return p;
   if (const char* p = check_origin(h.origin, why)) return p;
+  if (const char* p = check_layer_sections(h, why)) return p;
   return check_tensors(h, why);
 }
 
@@ -223,6 +254,51 @@ const char* validate_layer(const PackageHeader& h, const LayerRecord& r, uint32_
     return refuse(why, "layer %u: first_instruction %u + instruction_count %u beyond the package's %u instructions",
                   unsigned(index), unsigned(r.first_instruction), unsigned(r.instruction_count),
                   unsigned(h.instruction_count));
+  return nullptr;
+}
+
+const char* validate_layer_prediction(const PackageHeader& h, const LayerPrediction& p, uint32_t index,
+                                     uint64_t* time_so_far, Refusal* why) {
+  const struct {
+    const char* name;
+    uint64_t value;
+  } fields[] = {{"time_ps", p.time_ps},
+                {"engine_busy_ps", p.engine_busy_ps},
+                {"memory_stall_ps", p.memory_stall_ps},
+                {"store_tail_ps", p.store_tail_ps},
+                {"other_ps", p.other_ps}};
+  for (const auto& f : fields)
+    if (f.value > h.predicted_job_ps)
+      return refuse(why, "layer %u: predicted %s %llu beyond predicted_job_ps %llu", unsigned(index), f.name,
+                    ull(f.value), ull(h.predicted_job_ps));
+  // Each part is at most kMaxPredictedPs (validate_header): the sums cannot overflow.
+  const uint64_t parts = p.engine_busy_ps + p.memory_stall_ps + p.store_tail_ps + p.other_ps;
+  if (parts != p.time_ps)
+    return refuse(why, "layer %u: predicted time_ps %llu differs from the sum of its parts (%llu)", unsigned(index),
+                  ull(p.time_ps), ull(parts));
+  if (p.time_ps > h.predicted_job_ps - *time_so_far)
+    return refuse(why, "layer %u: the predicted layer times up to it exceed predicted_job_ps %llu", unsigned(index),
+                  ull(h.predicted_job_ps));
+  *time_so_far += p.time_ps;
+  if (index + 1 == h.layer_count && *time_so_far != h.predicted_job_ps)
+    return refuse(why, "the predicted layer times add up to %llu ps, not predicted_job_ps %llu", ull(*time_so_far),
+                  ull(h.predicted_job_ps));
+  return nullptr;
+}
+
+const char* validate_layer_name(const PackageHeader& h, const LayerNameEntry& e, const char* text, uint32_t index,
+                                Refusal* why) {
+  const uint64_t entries = uint64_t{sizeof(LayerNameEntry)} * h.layer_count;
+  if (e.bytes > kMaxLayerNameBytes || e.offset < entries || !inside(e.offset, e.bytes, 0, h.names_size))
+    return refuse(why, "layer %u: name at offset %u, %u bytes, outside the names' bytes [%llu, %llu) or longer than %u",
+                  unsigned(index), unsigned(e.offset), unsigned(e.bytes), ull(entries), ull(h.names_size),
+                  unsigned(kMaxLayerNameBytes));
+  if (text == nullptr) return nullptr;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text);
+  const size_t bad = first_non_text_byte(bytes, e.bytes);
+  if (bad < e.bytes)
+    return refuse(why, "layer %u: name byte %u (0x%02x) is not UTF-8 text (ill-formed or a control character)",
+                  unsigned(index), unsigned(bad), unsigned(bytes[bad]));
   return nullptr;
 }
 

@@ -34,4 +34,14 @@ const char* validate_header(const PackageHeader& h, uint64_t available_bytes, Re
 // instructions inside the package's, a known kind, a NUL within its name); else the reason.
 const char* validate_layer(const PackageHeader& h, const LayerRecord& r, uint32_t index, Refusal* why);
 
+// The optional sections (validate_header checked their places and sizes). Prediction record
+// `index` (called for every layer in order, `time_so_far` starting at 0): each time at most the
+// predicted job, the parts adding up to the layer's time, the layers' times to the job's.
+const char* validate_layer_prediction(const PackageHeader& h, const LayerPrediction& p, uint32_t index,
+                                      uint64_t* time_so_far, Refusal* why);
+// Name entry `index`: inside the names' bytes, at most kMaxLayerNameBytes; then (unless `text` is
+// nullptr) its e.bytes bytes at `text`: UTF-8 without control characters.
+const char* validate_layer_name(const PackageHeader& h, const LayerNameEntry& e, const char* text, uint32_t index,
+                                Refusal* why);
+
 }  // namespace dlvp::package

@@ -1,5 +1,7 @@
 #include "dma_engine.h"
 
+#include "burst_pipeline.h"
+
 #include "ip/common/config_error.h"
 #include "ip/common/log.h"
 #include "ip/common/soc_map.h"
@@ -277,77 +279,31 @@ void DmaEngine::channel_thread(unsigned channel) {
   }
 }
 
-// Reads are issued in order, each at max(previous read + 1 cycle, completion of the read
-// max_outstanding earlier, the write that frees its staging slot); each write follows as soon as
-// its data arrived, under the same window. Of the next read and the next write, the earlier is
-// issued first, so every target sees this channel's transactions in time order.
+// The burst pipeline's timing is dma::run_burst_pipeline (shared with dlvpc's prediction); this
+// moves the data through the channel's staging buffer and counts its energy.
 DmaEngine::TransferResult DmaEngine::transfer(Channel& c, const DmaDescriptor& d, const sc_time& start) {
-  struct Slot {
-    DmaBurst burst;
-    sc_time data_ready;  // read completion
-    sc_time freed;       // write completion
-  };
-  const uint32_t window = config_.max_outstanding;
   const uint32_t slots = static_cast<uint32_t>(c.staging.size() / config_.burst_bytes);
-  std::vector<sc_time> read_done(window), write_done(window);
-  std::vector<Slot> slot(slots);
-  BurstWalker walker(d, config_.burst_bytes);
-
-  TransferResult result;
-  result.end = start;
   const TagId tag = c.tag->tag;
-  uint64_t reads = 0, writes = 0;
-  sc_time next_read = start, next_write = start;
-  for (;;) {
-    const bool can_read = !walker.done() && reads - writes < slots;
-    const bool can_write = writes < reads;
-    if (!can_read && !can_write) break;
-    sc_time read_at = next_read;
-    if (reads >= window) read_at = std::max(read_at, read_done[reads % window]);
-    if (reads >= slots) read_at = std::max(read_at, slot[reads % slots].freed);
-    sc_time write_at = next_write;
-    if (can_write) {
-      write_at = std::max(write_at, slot[writes % slots].data_ready);
-      if (writes >= window) write_at = std::max(write_at, write_done[writes % window]);
+  TransferResult result;
+  const auto move = [&](const DmaBurst& b, bool read, uint32_t slot, const sc_time& at, sc_time& done) {
+    uint8_t* data = c.staging.data() + uint64_t{slot} * config_.burst_bytes;
+    if (!read) ledger_.count_tagged(staging_read_counter_, words_of(b.bytes), tag);
+    const bool ok = read ? issue(c, d.src_space, tlm::TLM_READ_COMMAND, b.src, data, b.bytes, at, done)
+                         : issue(c, d.dst_space, tlm::TLM_WRITE_COMMAND, b.dst, data, b.bytes, at, done);
+    if (!ok) {
+      DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": " << (read ? "read" : "write") << " of " << b.bytes
+                                               << " B at 0x" << std::hex << (read ? b.src : b.dst)
+                                               << " failed: " << c.trans.get_response_string());
+      return false;
     }
-
-    sc_time done;
-    if (can_read && (!can_write || read_at <= write_at)) {
-      Slot& s = slot[reads % slots];
-      s.burst = walker.next();
-      uint8_t* data = c.staging.data() + uint64_t{reads % slots} * config_.burst_bytes;
-      const bool ok = issue(c, d.src_space, tlm::TLM_READ_COMMAND, s.burst.src, data, s.burst.bytes, read_at, done);
-      result.end = std::max(result.end, done);
-      if (!ok) {
-        result.code = DmaErrorCode::bus_error;
-        DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": read of " << s.burst.bytes << " B at 0x" << std::hex
-                                                 << s.burst.src << " failed: " << c.trans.get_response_string());
-        break;
-      }
-      ledger_.count_tagged(staging_write_counter_, words_of(s.burst.bytes), tag);
-      s.data_ready = done;
-      read_done[reads % window] = done;
-      next_read = read_at + clock_.period;
-      ++reads;
-    } else {
-      Slot& s = slot[writes % slots];
-      uint8_t* data = c.staging.data() + uint64_t{writes % slots} * config_.burst_bytes;
-      ledger_.count_tagged(staging_read_counter_, words_of(s.burst.bytes), tag);
-      const bool ok = issue(c, d.dst_space, tlm::TLM_WRITE_COMMAND, s.burst.dst, data, s.burst.bytes, write_at, done);
-      result.end = std::max(result.end, done);
-      if (!ok) {
-        result.code = DmaErrorCode::bus_error;
-        DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": write of " << s.burst.bytes << " B at 0x" << std::hex
-                                                 << s.burst.dst << " failed: " << c.trans.get_response_string());
-        break;
-      }
-      s.freed = done;
-      write_done[writes % window] = done;
-      next_write = write_at + clock_.period;
-      result.bytes += s.burst.bytes;
-      ++writes;
-    }
-  }
+    if (read) ledger_.count_tagged(staging_write_counter_, words_of(b.bytes), tag);
+    else result.bytes += b.bytes;
+    return true;
+  };
+  const dma::BurstPipelineResult<sc_time> pipeline =
+      dma::run_burst_pipeline(d, config_.burst_bytes, config_.max_outstanding, slots, start, clock_.period, move);
+  result.end = pipeline.end;
+  if (!pipeline.ok) result.code = DmaErrorCode::bus_error;
   return result;
 }
 

@@ -93,11 +93,27 @@ const char* Accelerator::check_checksum(uint64_t address) {
   return nullptr;
 }
 
+// The layer records, then the optional sections the driver does not use (the prediction, the whole
+// names): checked all the same, so that every reader accepts and refuses the same packages.
 const char* Accelerator::check_layers() {
+  uint64_t predicted_so_far = 0;
   for (uint32_t i = 0; i < header_.layer_count; ++i) {
     package::LayerRecord record;
     hal::copy_from_soc(&record, package_ + header_.layers_offset + uint64_t{i} * sizeof record, sizeof record);
     if (package::validate_layer(header_, record, i, &refusal_)) return refusal_.text;
+    if (header_.prediction_size != 0) {
+      package::LayerPrediction p;
+      hal::copy_from_soc(&p, package_ + header_.prediction_offset + uint64_t{i} * sizeof p, sizeof p);
+      if (package::validate_layer_prediction(header_, p, i, &predicted_so_far, &refusal_)) return refusal_.text;
+    }
+    if (header_.names_size != 0) {
+      package::LayerNameEntry e;
+      hal::copy_from_soc(&e, package_ + header_.names_offset + uint64_t{i} * sizeof e, sizeof e);
+      if (package::validate_layer_name(header_, e, nullptr, i, &refusal_)) return refusal_.text;
+      char name[package::kMaxLayerNameBytes];
+      if (e.bytes != 0) hal::copy_from_soc(name, package_ + header_.names_offset + e.offset, e.bytes);
+      if (package::validate_layer_name(header_, e, name, i, &refusal_)) return refusal_.text;
+    }
   }
   return nullptr;
 }

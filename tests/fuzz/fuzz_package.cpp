@@ -1,7 +1,8 @@
 // Fuzz target: any bytes as a model package, through both of its readers.
 //  - The host-side reader (platform/package_file: the shared validation, the checksum, the layer
-//    records), then what the reports do with an accepted package: every layer name and the origin's
-//    texts into JSON, dumped; its recorded hardware compared with itself (no difference but a
+//    records, the optional prediction and whole-name sections), then what the reports do with an
+//    accepted package: every layer name (the record's and the whole one) and the origin's texts
+//    into JSON, dumped, and the prediction's times (adding up to the predicted job); its recorded hardware compared with itself (no difference but a
 //    recorded DDR too small for the package) and with another platform (platform/hardware_binding.h).
 //  - The driver (sw/driver/accel_driver) on a HostSoc whose DDR is exactly the input and whose
 //    engines are what the header asks for (so that only the package can be refused), then what the
@@ -36,6 +37,12 @@ std::string host_reader(const std::vector<uint8_t>& bytes) {
     const package::PackageContents c = package::read_package(bytes, "input");
     nlohmann::json names = nlohmann::json::array();
     for (const package::LayerRecord& r : c.layers) names.push_back(package::layer_name(r));
+    uint64_t predicted = 0;
+    for (uint32_t i = 0; i < c.header.layer_count; ++i) {
+      names.push_back(package::layer_name(c, i));
+      if (i < c.predictions.size()) predicted += c.predictions[i].time_ps;
+    }
+    if (!c.predictions.empty() && predicted != c.header.predicted_job_ps) std::abort();
     const package::PackageOrigin& o = c.header.origin;
     for (const char* text : {o.producer, o.model_file, o.hardware_file, o.hardware_overrides, o.options})
       names.push_back(text);

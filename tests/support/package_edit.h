@@ -61,6 +61,17 @@ std::vector<uint8_t> with_layer(std::vector<uint8_t> blob, uint32_t index, Edit 
   return blob;
 }
 
+// `blob` with the object of type T at byte `at` edited by `edit(T&)`, re-sealed (a section's record).
+template <class T, class Edit>
+std::vector<uint8_t> with_record_at(std::vector<uint8_t> blob, uint64_t at, Edit edit) {
+  T record;
+  std::memcpy(&record, blob.data() + at, sizeof record);
+  edit(record);
+  std::memcpy(blob.data() + at, &record, sizeof record);
+  reseal(blob);
+  return blob;
+}
+
 // A header edit and what the refusal it causes names (the field and its value).
 struct HeaderEdit {
   std::string refusal;
@@ -87,6 +98,8 @@ inline std::vector<HeaderEdit> fields_near_the_top() {
       {"args[0].size 0xffffffffffffffff", [](PackageHeader& h) { h.args[0].size = top; }},
       {"total_bytes 0xffffffffffffffff beyond", [](PackageHeader& h) { h.total_bytes = top; }},
       {"output tensor 255x", [](PackageHeader& h) { h.output_c = 0xff; }},
+      {"prediction_size 0xffffffffffffffff", [](PackageHeader& h) { h.prediction_size = top; }},
+      {"names_size 0xffffffffffffffff", [](PackageHeader& h) { h.names_size = top; }},
   };
 }
 

@@ -83,25 +83,37 @@ int run(const std::string& hw_path, const std::string& package_path, const std::
   std::memcpy(program.data(), bytes.data() + h.instructions_offset, program.size() * sizeof(dlvp::isa::Instruction));
   std::array<uint64_t, dlvp::isa::kArgCount> windows{};
   for (size_t a = 0; a < windows.size(); ++a) windows[a] = h.args[a].size;
+  dlvp::dlvpc::JobPlacement where = dlvp::dlvpc::driver_placement(program.size() * sizeof(dlvp::isa::Instruction), windows);
+  where.first_instruction = h.weight_load_instructions;  // every job but the first starts warm
+  const dlvp::package::ArgWindow& constants = h.args[0];  // builder::kArgConstants: validated inside the package
+  std::vector<uint8_t> constant_bytes;
+  if (constants.kind == dlvp::package::kArgInPackage)
+    constant_bytes.assign(bytes.begin() + constants.offset, bytes.begin() + constants.offset + constants.size);
   const dlvp::dlvpc::SchedulePrediction predicted = dlvp::dlvpc::predict_schedule(
       program,
-      dlvp::dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr, platform.ddr_timing, platform.cnn),
-      dlvp::dlvpc::driver_placement(program.size() * sizeof(dlvp::isa::Instruction), windows));
+      dlvp::dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr, platform.ddr_timing,
+                                     platform.cnn, platform.lstm),
+      where, constant_bytes);
 
   const std::map<uint64_t, MeasuredJob> jobs = read_trace(trace_path);
   if (jobs.empty()) throw ConfigError(trace_path + ": no job");
   std::map<uint32_t, LayerTime> measured;
   Picoseconds measured_job = 0;
-  for (const auto& [number, job] : jobs) {
+  // A package with resident weights loads them in its first job only: the warm jobs are compared.
+  std::map<uint64_t, MeasuredJob> warm = jobs;
+  if (h.weight_load_instructions > 0 && warm.size() > 1) warm.erase(warm.begin());
+  for (const auto& [number, job] : warm) {
     measured_job += job.end - job.start;
     for (const LayerTime& t : dlvp::ifu::attribute_layers(job.start, job.end, job.instructions)) measured[t.layer].add(t);
   }
-  const double n = double(jobs.size());
+  const double n = double(warm.size());
   std::printf("%-4s %-32s %12s %12s %8s %9s  %s\n", "tag", "layer", "predicted_us", "measured_us", "error_%", "share_%",
               "(predicted / measured busy, stall, tail, other us)");
   for (const LayerTime& p : predicted.layers) {
     const LayerTime m = measured.count(p.layer) ? measured.at(p.layer) : LayerTime{};
-    const std::string name = p.layer < contents.layers.size() ? dlvp::package::layer_name(contents.layers[p.layer]) : "?";
+    std::string name = "?";
+    for (uint32_t i = 0; i < contents.layers.size(); ++i)
+      if (contents.layers[i].tag == p.layer) name = dlvp::package::layer_name(contents, i);
     const double mt = double(m.time) / n;
     std::printf("%-4u %-32s %12.2f %12.2f %8.1f %9.1f  (%.1f/%.1f, %.1f/%.1f, %.1f/%.1f, %.1f/%.1f)\n", p.layer,
                 name.c_str(), p.time * 1e-6, mt * 1e-6, error_percent(double(p.time), mt), mt / (double(measured_job) / n) * 100,
@@ -110,7 +122,7 @@ int run(const std::string& hw_path, const std::string& package_path, const std::
   }
   const double mj = double(measured_job) / n;
   std::printf("job: predicted %.2f us, measured %.2f us (mean of %zu jobs), error %.1f %%\n", predicted.job * 1e-6,
-              mj * 1e-6, jobs.size(), error_percent(double(predicted.job), mj));
+              mj * 1e-6, warm.size(), error_percent(double(predicted.job), mj));
   return 0;
 }
 

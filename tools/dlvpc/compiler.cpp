@@ -90,7 +90,14 @@ void write_package(Compiled& c, const CompileOptions& options) {
   formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
   package::Provenance provenance = options.provenance;
   provenance.platform.ddr_size_bytes = options.ddr_bytes;
-  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats, provenance);
+  package::Prediction prediction;
+  if (c.schedule) {
+    std::vector<uint32_t> tags(c.program.layers.size());
+    for (uint32_t i = 0; i < tags.size(); ++i) tags[i] = i;  // the builder tags instructions with the layer index
+    prediction = package_prediction(*c.schedule, tags);
+  }
+  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats, provenance,
+                                     prediction);
 }
 
 void check_fits_ddr(const Compiled& c, const CompileOptions& options) {

@@ -1,5 +1,7 @@
 #include "tools/dlvpc/lstm_compiler.h"
 
+#include "tools/dlvpc/lstm_cycles.h"
+
 #include "ip/common/utf8.h"
 #include "tools/package/package_writer.h"
 
@@ -176,22 +178,6 @@ std::vector<package::LstmLayerInfo> layer_infos(const LstmCompiled& c) {
   return layers;
 }
 
-// The PEs' weight memories as the program's LOADs from the constants leave them.
-void replay_weight_load(const isa::Transfer& t, const builder::LstmProgram& program, std::vector<uint8_t>& weight) {
-  for (uint64_t plane = 0; plane < std::max<uint32_t>(t.planes, 1); ++plane)
-    for (uint64_t row = 0; row < t.rows; ++row) {
-      const uint64_t from = t.ddr_offset + plane * t.ddr_plane_stride + row * t.ddr_row_stride;
-      const uint64_t to = t.buffer_offset + plane * t.buffer_plane_stride + row * t.buffer_row_stride;
-      if (from + t.row_bytes > program.constants.size() || to + t.row_bytes > weight.size())
-        throw ConfigError("predict_lstm_cycles: a weight LOAD outside the constants or the weight memories");
-      std::memcpy(weight.data() + to, program.constants.data() + from, t.row_bytes);
-    }
-}
-
-}  // namespace
-
-namespace {
-
 // The outputs of the head (0 without one).
 uint32_t head_rows(const LstmModel& m) { return m.has_head ? static_cast<uint32_t>(head_op(m).output.elements()) : 0; }
 
@@ -248,29 +234,26 @@ void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
 }
 
 std::map<uint32_t, lstm::LstmTiming> predict_lstm_cycles(const builder::LstmProgram& program, const LstmConfig& hw) {
-  std::vector<uint8_t> weight(hw.pes * hw.weight_memory_bytes, 0);
-  lstm::EngineMemory memory;
-  memory.weight = weight.data();
-  memory.slice_bytes = hw.weight_memory_bytes;
-  memory.pes = hw.pes;
-  memory.accumulator_bits = hw.accumulator_bits;
+  const std::vector<lstm::LstmTiming> timings =
+      lstm_instruction_timings(program.instructions, program.constants, builder::kArgConstants, hw);
   std::map<uint32_t, lstm::LstmTiming> cycles;
-  for (size_t k = 0; k < program.instructions.size(); ++k) {
-    const isa::Instruction& in = program.instructions[k];
-    if (in.header.opcode == isa::kOpLoad && in.transfer.buffer == isa::kBufLstmWeight &&
-        in.transfer.arg == builder::kArgConstants) {
-      replay_weight_load(in.transfer, program, weight);
-    } else if (in.header.opcode == isa::kOpLstmSpmv) {
-      lstm::SpmvWork work;
-      lstm::StreamFault fault;
-      const lstm::Verdict verdict = lstm::check_spmv_streams(in.lstm_spmv, memory, work, fault);
-      if (!verdict.ok()) throw ConfigError("predict_lstm_cycles: instruction " + std::to_string(k) + ": " + verdict.reason);
-      cycles[in.header.tag] += lstm::spmv_timing(hw, work);
-    } else if (in.header.opcode == isa::kOpLstmGates) {
-      cycles[in.header.tag] += lstm::gates_timing(hw, in.lstm_gates.hidden, in.lstm_gates.channels);
-    }
-  }
+  for (size_t k = 0; k < timings.size(); ++k)
+    if (isa::is_lstm_opcode(program.instructions[k].header.opcode)) cycles[program.instructions[k].header.tag] += timings[k];
   return cycles;
+}
+
+std::optional<SchedulePrediction> predict_lstm_schedule(const builder::LstmProgram& program,
+                                                        const LstmCompileOptions& options) {
+  if (!options.schedule) return std::nullopt;
+  std::array<uint64_t, isa::kArgCount> windows{};
+  windows[builder::kArgConstants] = program.constants.size();
+  windows[builder::kArgInput] = program.input_bytes;
+  windows[builder::kArgOutput] = program.output_bytes;
+  ScheduleHardware hw = *options.schedule;
+  hw.memory.lstm = options.hw;
+  JobPlacement where = driver_placement(uint64_t{program.instructions.size()} * isa::kInstructionBytes, windows);
+  where.first_instruction = program.weight_load_instructions;
+  return predict_schedule(program.instructions, hw, where, program.constants);
 }
 
 std::vector<int16_t> lstm_job_input(const LstmCompiled& c, const std::vector<double>& onnx_input) {
@@ -355,12 +338,18 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   write_initial_states(c);
   describe_output(c);
   c.predicted = predict_lstm_cycles(c.program, options.hw);
+  c.schedule = predict_lstm_schedule(c.program, options);
 
   package::LstmPackageSpec spec;
   spec.program = &c.program;
   spec.layers = layer_infos(c);
   spec.hw = options.hw;
   spec.provenance = options.provenance;
+  if (c.schedule) {
+    std::vector<uint32_t> tags;
+    for (const package::LstmLayerInfo& layer : spec.layers) tags.push_back(layer.tag);
+    spec.prediction = package_prediction(*c.schedule, tags);
+  }
   spec.provenance.platform.ddr_size_bytes = options.ddr_bytes;
   spec.steps = m.seq_length;
   spec.sequences = c.sequences;
@@ -440,6 +429,18 @@ std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& 
                   static_cast<unsigned long long>(load.min), load.mean, static_cast<unsigned long long>(load.max),
                   load.imbalance(), t.effective_gops(options.hw.clock_mhz), t.dense_equivalent_gops(options.hw.clock_mhz));
     text += line;
+  }
+  if (c.schedule) {
+    std::snprintf(line, sizeof line, "  predicted job with its transfers (warm: weights resident): %.2f us\n",
+                  double(c.schedule->job) * 1e-6);
+    text += line;
+    for (const ifu::LayerTime& t : c.schedule->layers) {
+      std::snprintf(line, sizeof line,
+                    "    %s: time %.2f us = engine busy %.2f + memory stall %.2f + store tail %.2f + other %.2f\n",
+                    t.layer == kHeadTag ? "head" : "LSTM", t.time * 1e-6, t.engine_busy * 1e-6, t.memory_stall * 1e-6,
+                    t.store_tail * 1e-6, t.other * 1e-6);
+      text += line;
+    }
   }
   std::snprintf(line, sizeof line, "  package: %zu B; input int16 [%u steps][%u][%u] Q%d, output int16 [%u][%u] Q%d%s\n",
                 c.package.size(), c.model.seq_length, c.sequences, f.input_size, f.x_frac, c.sequences, c.output_size,

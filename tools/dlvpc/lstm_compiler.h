@@ -10,10 +10,12 @@
 #include "tools/builder/lstm_program.h"
 #include "tools/dlvpc/lstm_compress.h"
 #include "tools/dlvpc/lstm_import.h"
+#include "tools/dlvpc/schedule_predictor.h"
 #include "tools/package/package_writer.h"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,9 @@ struct LstmCompileOptions {
                                                       // over it take at most this (a DDR-sized job
                                                       // would double dlvpc's memory and the package)
   package::Provenance provenance;  // recorded in the package (ddr_size_bytes: set from ddr_bytes)
+  // The IFU, DMA, bus and DDR the job runs on (their LSTM engine: `hw`): the schedule prediction,
+  // recorded in the package. Without it only the engine's cycles are predicted.
+  std::optional<ScheduleHardware> schedule;
 };
 
 struct LstmCompiled {
@@ -59,14 +64,21 @@ struct LstmCompiled {
   int output_frac = 0;
   // The engine's cycles per job, by layer tag (predict_lstm_cycles).
   std::map<uint32_t, lstm::LstmTiming> predicted;
+  // The predicted job with its transfers (when LstmCompileOptions::schedule is given): a warm job,
+  // from the first instruction after the resident weights' LOADs, as the driver runs every job
+  // after the first.
+  std::optional<SchedulePrediction> schedule;
 };
 
-// What the engine will count for one job of `program`, by instruction tag: the program's weight
-// LOADs replayed in program order into an image of the PEs' memories, then every LSTM_SPMV's
-// streams walked and timed by the engine's own functions (lstm::check_spmv_streams,
-// lstm::spmv_timing, lstm::gates_timing). Compute cycles only: the DMA's LOADs and STOREs overlap
-// them or not (the SoC's job time tells). Throws ConfigError if a stream does not validate.
+// What the engine will count for one job of `program`, by instruction tag (lstm_cycles.h, summed):
+// the engine-only cycles, the per-PE load and the effective GOPS dlvpc's report prints. The job's
+// time with its transfers is the schedule prediction's (LstmCompiled::schedule).
 std::map<uint32_t, lstm::LstmTiming> predict_lstm_cycles(const builder::LstmProgram& program, const LstmConfig& hw);
+
+// The schedule prediction of a warm job of `program` (nullopt without options.schedule): the
+// driver's placement, the job from the first instruction after the resident weights' LOADs.
+std::optional<SchedulePrediction> predict_lstm_schedule(const builder::LstmProgram& program,
+                                                        const LstmCompileOptions& options);
 
 // What the model's sizes alone decide, checked before calibration allocates anything for its
 // sequences: the job's sequences (1..kMaxSequences), the vector buffer, the job's DDR windows

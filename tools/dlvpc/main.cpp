@@ -170,6 +170,8 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   options.sequences = a.sequences;
   options.ddr_bytes = platform.ddr.size_bytes;
   options.provenance = provenance_of(a);
+  options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
+                                               platform.ddr_timing, platform.cnn, platform.lstm);
   dlvpc::check_lstm_fits(model, options);  // before the calibration inputs are read
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
   std::vector<std::vector<double>> calibration;
@@ -196,7 +198,7 @@ int compile_command(const Args& a) {
   options.build.double_buffer = !a.single_buffer;
   options.ddr_bytes = platform.ddr.size_bytes;
   options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
-                                               platform.ddr_timing, platform.cnn);
+                                               platform.ddr_timing, platform.cnn, platform.lstm);
   options.provenance = provenance_of(a);
   options.provenance.platform.memory_bytes_per_second =
       static_cast<uint64_t>(std::llround(memory_path_bytes_per_second(platform)));

@@ -1,5 +1,7 @@
 #include "tools/dlvpc/memory_path.h"
 
+#include "ip/dma/burst_pipeline.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -25,13 +27,6 @@ namespace {
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-uint32_t buffer_port_bytes(const CnnConfig& cnn, unsigned buffer) {
-  switch (buffer) {
-    case isa::kBufInput: return cnn.input_port_bytes;
-    case isa::kBufWeight: return cnn.weight_port_bytes;
-    default: return cnn.output_port_bytes;
-  }
-}
 
 }  // namespace
 
@@ -39,7 +34,6 @@ MemoryPath::MemoryPath(const MemoryHardware& hw)
     : hw_(hw),
       dma_period_(period_ps(hw.dma.clock_mhz)),
       bus_period_(period_ps(hw.bus.clock_mhz)),
-      buffer_period_(period_ps(hw.cnn.clock_mhz)),
       arbitration_(bus_period_ * hw.bus.arbitration_cycles),
       ledger_(TechTable{}),
       ddr_map_(hw_.ddr, hw_.ddr_timing),
@@ -50,7 +44,11 @@ MemoryPath::MemoryPath(const MemoryHardware& hw)
   const DdrPowerParams power = DdrPowerParams::from(hw_.ddr, hw_.ddr_timing);  // the SoC's power states too
   for (unsigned c = 0; c < hw_.ddr.channels; ++c)
     ddr_channels_.emplace_back(hw_.ddr_timing, c, hw_.ddr.ranks, power, ledger_, "dlvpc.ddr", ddr_stats_);
-  for (auto& ports : buffer_ports_free_) ports.assign(1, 0);  // the CNN buffers have one port each
+  for (auto& ports : buffer_ports_free_) ports.assign(1, 0);  // the engines' buffers have one DMA-side port each
+  buffer_port_bytes_ = {hw.cnn.input_port_bytes, hw.cnn.weight_port_bytes, hw.cnn.output_port_bytes,
+                        hw.lstm.buffer_port_bytes, hw.lstm.buffer_port_bytes};
+  const Picoseconds cnn_period = period_ps(hw.cnn.clock_mhz), lstm_period = period_ps(hw.lstm.clock_mhz);
+  buffer_period_ = {cnn_period, cnn_period, cnn_period, lstm_period, lstm_period};
 }
 
 MemoryPath::~MemoryPath() = default;
@@ -85,54 +83,21 @@ Picoseconds MemoryPath::buffer_access(unsigned buffer, uint64_t bytes, Picosecon
   const Picoseconds start = buffer_bus_ports_[buffer].book(arrival, arbitration_ + beats);
   std::vector<Picoseconds>& ports = buffer_ports_free_[buffer];
   auto port = std::min_element(ports.begin(), ports.end());
-  *port = std::max(arrival, *port) + buffer_period_ * ceil_div(bytes, buffer_port_bytes(hw_.cnn, buffer));
+  *port = std::max(arrival, *port) + buffer_period_[buffer] * ceil_div(bytes, buffer_port_bytes_[buffer]);
   return start + arbitration_ + std::max(*port - arrival, beats);
 }
 
-// DmaEngine::transfer, burst by burst.
+// The DMA engine's burst pipeline (ip/dma/burst_pipeline.h) over this path's timing.
 Picoseconds MemoryPath::dma_job(unsigned channel, const DmaDescriptor& d, bool load, unsigned buffer, Picoseconds start) {
   start = std::max(start, channel_free_[channel]);
-  const uint32_t window = hw_.dma.max_outstanding;
-  const uint32_t slots = hw_.dma.buffer_bytes / hw_.dma.burst_bytes;
-  std::vector<Picoseconds> read_done(window), write_done(window), data_ready(slots), freed(slots);
-  std::vector<DmaBurst> burst(slots);
-  BurstWalker walker(d, hw_.dma.burst_bytes);
-  Picoseconds end = start, next_read = start, next_write = start;
-  uint64_t reads = 0, writes = 0;
-  auto read = [&](const DmaBurst& b, Picoseconds at) {
-    return load ? ddr_access(b.src, b.bytes, false, at) : buffer_access(buffer, b.bytes, at);
+  const auto issue = [&](const DmaBurst& b, bool read, uint32_t, Picoseconds at, Picoseconds& done) {
+    const bool ddr_side = read == load;  // a load reads the DDR, a store writes it
+    done = ddr_side ? ddr_access(read ? b.src : b.dst, b.bytes, !read, at) : buffer_access(buffer, b.bytes, at);
+    return true;
   };
-  auto write = [&](const DmaBurst& b, Picoseconds at) {
-    return load ? buffer_access(buffer, b.bytes, at) : ddr_access(b.dst, b.bytes, true, at);
-  };
-  for (;;) {
-    const bool can_read = !walker.done() && reads - writes < slots;
-    const bool can_write = writes < reads;
-    if (!can_read && !can_write) break;
-    Picoseconds read_at = next_read;
-    if (reads >= window) read_at = std::max(read_at, read_done[reads % window]);
-    if (reads >= slots) read_at = std::max(read_at, freed[reads % slots]);
-    Picoseconds write_at = next_write;
-    if (can_write) {
-      write_at = std::max(write_at, data_ready[writes % slots]);
-      if (writes >= window) write_at = std::max(write_at, write_done[writes % window]);
-    }
-    if (can_read && (!can_write || read_at <= write_at)) {
-      DmaBurst& b = burst[reads % slots];
-      b = walker.next();
-      const Picoseconds done = read(b, read_at);
-      data_ready[reads % slots] = read_done[reads % window] = done;
-      end = std::max(end, done);
-      next_read = read_at + dma_period_;
-      ++reads;
-    } else {
-      const Picoseconds done = write(burst[writes % slots], write_at);
-      freed[writes % slots] = write_done[writes % window] = done;
-      end = std::max(end, done);
-      next_write = write_at + dma_period_;
-      ++writes;
-    }
-  }
+  const Picoseconds end = dma::run_burst_pipeline(d, hw_.dma.burst_bytes, hw_.dma.max_outstanding,
+                                                  hw_.dma.buffer_bytes / hw_.dma.burst_bytes, start, dma_period_, issue)
+                              .end;
   channel_free_[channel] = end;
   return end;
 }

@@ -1,17 +1,18 @@
 // dlvpc's timing of a LOAD/STORE (docs/dlvpc.md, "Predict"): the DMA's burst pipeline, the system
 // bus's port to the DDR, the DDR's command timing and the buffer bus's port to an engine buffer,
 // each derived from the hardware file's parameters, as the SoC's modules time them:
-//   - the DMA (DmaEngine::transfer): reads issued one DMA cycle apart, at most max_outstanding in
-//     flight, a read waits for the staging slot its data goes to (buffer_bytes / burst_bytes
-//     slots); each write follows its read's data; a job's bursts never cross burst_bytes of the
-//     source nor a row (BurstWalker);
+//   - the DMA (ip/dma/burst_pipeline.h, the function the DMA engine runs): reads issued one DMA
+//     cycle apart, at most max_outstanding in flight, a read waits for the staging slot its data
+//     goes to (buffer_bytes / burst_bytes slots); each write follows its read's data; a job's
+//     bursts never cross burst_bytes of the source nor a row (BurstWalker);
 //   - a bus port: arbitration_cycles + ceil(bytes / width_bytes) bus cycles of port time, booked in
 //     the first gap at or after the arrival; the data streams while the target works
 //     (completion = arbitration + the slower of target and data beats);
 //   - the DDR: the controller's front-end latency, then every DDR burst through the channel's own
 //     command timing model (ip/ddr/ddr_channel_model: open rows, tRCD/tRP/CL/CWL, tRRD/tFAW, tCCD,
 //     tWTR, refresh, data-bus turnaround) on the address map of the hardware's DDR configuration;
-//   - an engine buffer: one of its ports for ceil(bytes / port width) buffer cycles.
+//   - an engine buffer (CNN or LSTM): its DMA-side port for ceil(bytes / port width) cycles of the
+//     engine's clock.
 // Requests come in increasing time, as the predictor's event loop issues them.
 #pragma once
 #include "ip/bus/bus.h"
@@ -25,6 +26,7 @@
 #include "ip/dma/dma_descriptor.h"
 #include "ip/dma/dma_engine.h"
 #include "ip/ifu/layer_timeline.h"
+#include "ip/lstm/lstm_config.h"
 
 #include <array>
 #include <cstdint>
@@ -42,7 +44,8 @@ struct MemoryHardware {
   BusConfig bus;  // the system bus and the buffer bus (the platform builds both from it)
   DdrConfig ddr;
   DdrTiming ddr_timing;
-  CnnConfig cnn;  // the engine buffers' port widths and clock
+  CnnConfig cnn;    // the CNN buffers' port widths and clock
+  LstmConfig lstm;  // the LSTM buffers' port width and clock
 };
 
 // Clock period in integer picoseconds, rounded as the SoC's ClockDomain does.
@@ -79,7 +82,9 @@ class MemoryPath {
   Picoseconds bus_beats(uint64_t bytes) const;
 
   MemoryHardware hw_;
-  Picoseconds dma_period_, bus_period_, buffer_period_, arbitration_;
+  Picoseconds dma_period_, bus_period_, arbitration_;
+  std::array<Picoseconds, isa::kBufCount> buffer_period_{};
+  std::array<uint32_t, isa::kBufCount> buffer_port_bytes_{};
   EnergyLedger ledger_;  // the channel models count into it; nothing reads it
   DdrStats ddr_stats_;
   DdrAddressMap ddr_map_;

@@ -5,6 +5,8 @@
 #include "ip/common/config_error.h"
 #include "ip/ifu/instruction_checks.h"
 #include "ip/ifu/transfer_plan.h"
+#include "tools/builder/program.h"
+#include "tools/dlvpc/lstm_cycles.h"
 
 #include <algorithm>
 #include <deque>
@@ -36,24 +38,34 @@ std::string describe(const isa::Instruction& in, uint32_t index) {
 // One replay of the IFU over a program.
 class Replay {
  public:
-  Replay(const std::vector<isa::Instruction>& program, const ScheduleHardware& hw, const JobPlacement& placement)
+  Replay(const std::vector<isa::Instruction>& program, const ScheduleHardware& hw, const JobPlacement& placement,
+         const std::vector<uint8_t>& constants)
       : program_(program),
         hw_(hw),
         placement_(placement),
         memory_(hw.memory),
         timing_(hw.memory.cnn),
         ifu_period_(period_ps(hw.ifu_clock_mhz)),
-        engine_period_(period_ps(hw.memory.cnn.clock_mhz)) {
+        cnn_period_(period_ps(hw.memory.cnn.clock_mhz)),
+        lstm_period_(period_ps(hw.memory.lstm.clock_mhz)),
+        next_(placement.first_instruction),
+        current_{placement.first_instruction, 0, 0} {
     if (hw.load_dma_channel >= hw.memory.dma.channels || hw.store_dma_channel >= hw.memory.dma.channels)
       throw ConfigError("dlvpc: the IFU's DMA channels are not among the DMA's " +
                         std::to_string(hw.memory.dma.channels));
     for (size_t a = 0; a < isa::kArgCount; ++a) windows_[a] = ifu::ArgWindow{placement.args[a], placement.arg_bytes[a]};
     const CnnConfig& cnn = hw.memory.cnn;
-    buffers_ = {cnn.input_buffer_bytes, cnn.weight_buffer_bytes, cnn.output_buffer_bytes, 0, 0};
+    const LstmConfig& lstm = hw.memory.lstm;
+    buffers_ = {cnn.input_buffer_bytes, cnn.weight_buffer_bytes, cnn.output_buffer_bytes,
+                lstm.enabled ? lstm.weight_buffer_bytes() : 0, lstm.enabled ? lstm.vector_buffer_bytes : 0};
     for (size_t q = 0; q < lanes_.size(); ++q) {
       lanes_[q].queue = static_cast<isa::Queue>(q);
       lanes_[q].free_slots.assign(hw.queue_depth, 0);
     }
+    const bool has_lstm = std::any_of(program.begin(), program.end(),
+                                      [](const isa::Instruction& in) { return isa::is_lstm_opcode(in.header.opcode); });
+    if (has_lstm && lstm.enabled)
+      lstm_timings_ = lstm_instruction_timings(program, constants, builder::kArgConstants, lstm);
   }
 
   SchedulePrediction run() {
@@ -166,8 +178,8 @@ class Replay {
   void check(const isa::Instruction& in, uint32_t index) const {
     const ifu::Verdict verdict = ifu::check_instruction(in, windows_, buffers_);
     if (!verdict.ok()) throw ConfigError("dlvpc: " + describe(in, index) + ": " + verdict.reason);
-    if (isa::is_lstm_opcode(in.header.opcode))
-      throw ConfigError("dlvpc: " + describe(in, index) + ": the schedule prediction times CNN programs only");
+    if (isa::is_lstm_opcode(in.header.opcode) && !hw_.memory.lstm.enabled)
+      throw ConfigError("dlvpc: " + describe(in, index) + ": the hardware has no sparse LSTM engine (lstm.enabled)");
     if (isa::is_cnn_opcode(in.header.opcode)) {
       cnn::BufferSet sizes;
       for (int b = 0; b < isa::kCnnBufCount; ++b) sizes.size[b] = buffers_[b];
@@ -198,8 +210,7 @@ class Replay {
     if (deps & isa::kPopPrev) tokens_[token_path(ifu::previous_queue(l.queue), l.queue)].pop_front();
     if (deps & isa::kPopNext) tokens_[token_path(ifu::next_queue(l.queue), l.queue)].pop_front();
     const Picoseconds start = at + ifu_period_ * count(deps, isa::kPopPrev, isa::kPopNext);
-    Picoseconds end = l.queue == isa::kQueueCompute ? start + engine_period_ * timing_.cost(in).timing.cycles
-                                                    : transfer(in.transfer, start);
+    Picoseconds end = l.queue == isa::kQueueCompute ? start + compute_time(in, e.index) : transfer(in.transfer, start);
     end += ifu_period_ * count(deps, isa::kPushPrev, isa::kPushNext);
     if (deps & isa::kPushPrev) tokens_[token_path(l.queue, ifu::previous_queue(l.queue))].push_back(end);
     if (deps & isa::kPushNext) tokens_[token_path(l.queue, ifu::next_queue(l.queue))].push_back(end);
@@ -207,6 +218,12 @@ class Replay {
     job_end_ = std::max(job_end_, end);
     l.free_at = end;
     l.head.reset();
+  }
+
+  // The engine's datapath time of a compute instruction, from the engine's own timing model.
+  Picoseconds compute_time(const isa::Instruction& in, uint32_t index) const {
+    if (isa::is_lstm_opcode(in.header.opcode)) return lstm_period_ * static_cast<Picoseconds>(lstm_timings_[index].cycles);
+    return cnn_period_ * static_cast<Picoseconds>(timing_.cost(in).timing.cycles);
   }
 
   // Ifu::run_transfer: its DMA jobs one after the other on the queue's channel.
@@ -223,25 +240,26 @@ class Replay {
   const JobPlacement& placement_;
   MemoryPath memory_;
   cnn::TimingModel timing_;
-  const Picoseconds ifu_period_, engine_period_;
+  const Picoseconds ifu_period_, cnn_period_, lstm_period_;
+  std::vector<lstm::LstmTiming> lstm_timings_;  // by instruction index (empty without LSTM opcodes)
   ifu::ArgWindows windows_{};
   ifu::BufferSizes buffers_{};
 
   std::array<Lane, 3> lanes_;
   std::array<std::deque<Picoseconds>, kTokenPaths> tokens_;  // push times of the tokens not yet popped
-  uint32_t next_ = 0;
+  uint32_t next_;
   bool decoded_ = false, end_decoded_ = false, prefetched_ = false;
   Picoseconds dispatcher_time_ = 0, job_end_ = 0;
-  FetchBurst current_, following_;
+  FetchBurst current_, following_;  // current_ starts empty at the job's first instruction
   std::vector<ifu::ExecutedInstruction> executed_;
 };
 
 }  // namespace
 
 ScheduleHardware schedule_hardware(const IfuConfig& ifu, const DmaConfig& dma, const BusConfig& bus, const DdrConfig& ddr,
-                                   const DdrTiming& ddr_timing, const CnnConfig& cnn) {
+                                   const DdrTiming& ddr_timing, const CnnConfig& cnn, const LstmConfig& lstm) {
   ScheduleHardware hw;
-  hw.memory = MemoryHardware{dma, bus, ddr, ddr_timing, cnn};
+  hw.memory = MemoryHardware{dma, bus, ddr, ddr_timing, cnn, lstm};
   hw.ifu_clock_mhz = ifu.clock_mhz;
   hw.fetch_burst_instructions = ifu.fetch_burst_instructions;
   hw.queue_depth = ifu.queue_depth;
@@ -263,8 +281,27 @@ JobPlacement driver_placement(uint64_t instruction_bytes, const std::array<uint6
 }
 
 SchedulePrediction predict_schedule(const std::vector<isa::Instruction>& program, const ScheduleHardware& hw,
-                                    const JobPlacement& placement) {
-  return Replay(program, hw, placement).run();
+                                    const JobPlacement& placement, const std::vector<uint8_t>& constants) {
+  if (placement.first_instruction >= program.size())
+    throw ConfigError("dlvpc: the job starts at instruction " + std::to_string(placement.first_instruction) + " of " +
+                      std::to_string(program.size()));
+  return Replay(program, hw, placement, constants).run();
+}
+
+package::Prediction package_prediction(const SchedulePrediction& p, const std::vector<uint32_t>& layer_tags) {
+  package::Prediction out;
+  out.job_ps = static_cast<uint64_t>(p.job);
+  out.layers.resize(layer_tags.size(), package::LayerPrediction{});
+  for (const ifu::LayerTime& t : p.layers) {
+    const auto at = std::find(layer_tags.begin(), layer_tags.end(), t.layer);
+    if (at == layer_tags.end())
+      throw ConfigError("dlvpc: instructions tagged " + std::to_string(t.layer) + " belong to no layer of the package");
+    out.layers[at - layer_tags.begin()] =
+        package::LayerPrediction{static_cast<uint64_t>(t.time), static_cast<uint64_t>(t.engine_busy),
+                                 static_cast<uint64_t>(t.memory_stall), static_cast<uint64_t>(t.store_tail),
+                                 static_cast<uint64_t>(t.other)};
+  }
+  return out;
 }
 
 }  // namespace dlvp::dlvpc

@@ -2,9 +2,10 @@
 // replayed through the IFU's rules (docs/ifu.md, "Timing") — instruction fetch in bursts with a
 // two-burst buffer, decode, dispatch in program order into three queues of queue_depth entries,
 // each queue taking its head, waiting for its tokens (one IFU cycle per pop), executing, pushing
-// (one cycle per push) — with each compute instruction timed by the CNN engine's timing model
-// (ip/cnn/cnn_timing, what the engine simulates) and each LOAD/STORE by the DMA + bus + DDR path
-// (memory_path.h). The predicted instruction times then go through ifu::attribute_layers, the
+// (one cycle per push) — with each compute instruction timed by its engine's timing model (the CNN
+// engine's ip/cnn/cnn_timing; the sparse LSTM engine's ip/lstm/lstm_timing over the streams the
+// program's weight LOADs leave in its memories, lstm_cycles.h: what the engines simulate) and each
+// LOAD/STORE by the DMA + bus + DDR path (memory_path.h). The predicted instruction times then go through ifu::attribute_layers, the
 // function the SoC applies to its measured times, so that a layer's predicted and measured time
 // mean the same thing.
 #pragma once
@@ -12,6 +13,7 @@
 #include "ip/ifu/isa.h"
 #include "ip/ifu/layer_timeline.h"
 #include "tools/dlvpc/memory_path.h"
+#include "tools/package/package_writer.h"
 
 #include <array>
 #include <cstdint>
@@ -30,14 +32,18 @@ struct ScheduleHardware {
 };
 
 // The same from the hardware file's sections.
+// `lstm` disabled: LSTM programs are refused.
 ScheduleHardware schedule_hardware(const IfuConfig& ifu, const DmaConfig& dma, const BusConfig& bus, const DdrConfig& ddr,
-                                   const DdrTiming& ddr_timing, const CnnConfig& cnn);
+                                   const DdrTiming& ddr_timing, const CnnConfig& cnn, const LstmConfig& lstm);
 
 // Where the job's data lies, as offsets from the DDR base.
 struct JobPlacement {
   uint64_t instructions = 0;                        // the instruction stream
   std::array<uint64_t, isa::kArgCount> args{};      // ARG_BASE[n] - DDR base
   std::array<uint64_t, isa::kArgCount> arg_bytes{}; // ARG_SIZE[n]: the IFU's decode checks
+  // Where the job starts (the driver's warm start skips a package's weight_load_instructions: the
+  // engine still holds the weights they load, and the prediction replays them all the same).
+  uint32_t first_instruction = 0;
 };
 
 // The driver's layout (sw/driver/accel_driver): the package (its instruction stream and constants)
@@ -52,10 +58,16 @@ struct SchedulePrediction {
   std::vector<ifu::LayerTime> layers;                  // attribute_layers(0, job, instructions)
 };
 
-// Every instruction is checked as the IFU and the CNN engine check it. Throws ConfigError naming
-// the instruction when one would stop the job (a failed check; an LSTM opcode, which this
-// prediction does not time), when the program has no END, or when it would deadlock on its tokens.
+// Every instruction is checked as the IFU and the engines check it. `constants` is the program's
+// in-package window (builder::kArgConstants): the LSTM engine's weight streams come from it. Throws
+// ConfigError naming the instruction when one would stop the job (a failed check, a malformed
+// stream, an LSTM opcode on hardware without the LSTM engine), when the program has no END, or when
+// it would deadlock on its tokens.
 SchedulePrediction predict_schedule(const std::vector<isa::Instruction>& program, const ScheduleHardware& hw,
-                                    const JobPlacement& placement);
+                                    const JobPlacement& placement, const std::vector<uint8_t>& constants = {});
+
+// The prediction as a package records it: one record per package layer, layer i gathering the
+// instructions tagged layer_tags[i] (a layer without instructions: zero).
+package::Prediction package_prediction(const SchedulePrediction& p, const std::vector<uint32_t>& layer_tags);
 
 }  // namespace dlvp::dlvpc

@@ -65,6 +65,41 @@ Assembly assemble(const std::vector<LayerRecord>& layers, const std::vector<uint
   return a;
 }
 
+// The names section: an entry per layer, then the names' bytes (each whole, at most
+// kMaxLayerNameBytes: a longer one keeps its tail, as LayerRecord::name does).
+std::vector<uint8_t> names_section(const std::vector<std::string>& names) {
+  std::vector<LayerNameEntry> entries(names.size());
+  std::string text;
+  const uint64_t table_bytes = names.size() * sizeof(LayerNameEntry);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string valid = utf8::printable(names[i]);
+    const std::string_view kept = utf8::tail(valid, kMaxLayerNameBytes);
+    entries[i] = LayerNameEntry{static_cast<uint32_t>(table_bytes + text.size()), static_cast<uint32_t>(kept.size())};
+    text += kept;
+  }
+  std::vector<uint8_t> section(table_bytes + text.size());
+  if (table_bytes) std::memcpy(section.data(), entries.data(), table_bytes);
+  if (!text.empty()) std::memcpy(section.data() + table_bytes, text.data(), text.size());
+  return section;
+}
+
+// The optional sections after the constants: the layers' whole names, the prediction (if any).
+void append_layer_sections(Assembly& a, const std::vector<std::string>& names, const Prediction& prediction) {
+  PackageHeader& h = a.h;
+  const std::vector<uint8_t> section = names_section(names);
+  if (!section.empty()) {
+    h.names_offset = append(a.blob, section.data(), section.size());
+    h.names_size = section.size();
+  }
+  if (prediction.layers.empty()) return;
+  if (prediction.layers.size() != names.size())
+    throw ConfigError("package writer: a prediction of " + std::to_string(prediction.layers.size()) + " layers for " +
+                      std::to_string(names.size()) + " layers");
+  h.prediction_offset = append(a.blob, prediction.layers.data(), prediction.layers.size() * sizeof(LayerPrediction));
+  h.prediction_size = prediction.layers.size() * sizeof(LayerPrediction);
+  h.predicted_job_ps = prediction.job_ps;
+}
+
 std::vector<uint8_t> finish(Assembly& a, const void* test_input, uint64_t test_input_bytes, const void* test_expected,
                             uint64_t test_expected_bytes) {
   PackageHeader& h = a.h;
@@ -124,11 +159,14 @@ void set_provenance(PackageHeader& h, const Provenance& p) {
 }  // namespace
 
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test,
-                                   const TensorFormats& formats, const Provenance& provenance) {
+                                   const TensorFormats& formats, const Provenance& provenance,
+                                   const Prediction& prediction) {
   std::vector<LayerRecord> layers(program.layers.size());
+  std::vector<std::string> names(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     const builder::LayerInfo& info = program.layers[i];
     LayerRecord& r = layers[i];
+    names[i] = info.name;
     set_name(r, info.name);
     r.kind = kind_of(info.kind);
     r.tag = static_cast<uint32_t>(i);
@@ -161,6 +199,7 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
   const builder::TensorShape& out = program.plan.output.shape;
   h.input_c = in.c, h.input_h = in.h, h.input_w = in.w;
   h.output_c = out.c, h.output_h = out.h, h.output_w = out.w;
+  append_layer_sections(a, names, prediction);
   return test ? finish(a, test->input.data(), test->input.size(), test->expected.data(), test->expected.size())
               : finish(a, nullptr, 0, nullptr, 0);
 }
@@ -168,9 +207,11 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
 std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec) {
   const builder::LstmProgram& program = *spec.program;
   std::vector<LayerRecord> layers(spec.layers.size());
+  std::vector<std::string> names(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     const LstmLayerInfo& info = spec.layers[i];
     LayerRecord& r = layers[i];
+    names[i] = info.name;
     set_name(r, info.name);
     r.kind = info.kind;
     r.tag = info.tag;
@@ -208,6 +249,7 @@ std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec) {
   h.output_c = spec.output_size, h.output_h = 1, h.output_w = 1;
   h.output_offset = spec.output_offset;
   h.weight_load_instructions = program.weight_load_instructions;
+  append_layer_sections(a, names, spec.prediction);
   return finish(a, spec.test_input.data(), spec.test_input.size(), spec.test_expected.data(),
                 spec.test_expected.size());
 }

@@ -34,8 +34,18 @@ struct Provenance {
   std::string producer, model_file, hardware_file, hardware_overrides, options;
 };
 
+// The compiler's prediction of a job (the optional prediction section): per layer index, or none
+// (`layers` empty). The writer checks it as every reader will (the parts add up to each layer's
+// time, the layers' times to the job's).
+struct Prediction {
+  uint64_t job_ps = 0;
+  std::vector<LayerPrediction> layers;
+};
+
+// Every package the writer makes carries its layers' whole names (the names section).
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test = nullptr,
-                                   const TensorFormats& formats = {}, const Provenance& provenance = {});
+                                   const TensorFormats& formats = {}, const Provenance& provenance = {},
+                                   const Prediction& prediction = {});
 
 // One layer of an LSTM package; the writer finds its instructions by tag.
 struct LstmLayerInfo {
@@ -58,6 +68,7 @@ struct LstmPackageSpec {
   TensorFormats formats;
   std::vector<uint8_t> test_input, test_expected;  // optional: the input window and the output window's bytes
   Provenance provenance;
+  Prediction prediction;  // by index of `layers`
 };
 
 std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec);

@@ -1,10 +1,13 @@
 // dlvpc's schedule prediction (tools/dlvpc/schedule_predictor, memory_path): hand-derivable
-// schedules whose figures come from the hardware parameters, and a builder program predicted
-// against the real IFU/DMA/bus/DDR/CNN engine bench of tests/unit/ifu.
+// schedules whose figures come from the hardware parameters, and a builder program and the shipped
+// LSTM classifier (sparse and dense) predicted against the real IFU/DMA/bus/DDR/CNN/LSTM engine
+// bench of tests/unit/ifu.
 #include "tests/unit/ifu/ifu_test_bench.h"
 
 #include "ip/cnn/cnn_timing.h"
+#include "ip/lstm/lstm_timing.h"
 #include "tools/builder/program.h"
+#include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/schedule_predictor.h"
 
 #include <gtest/gtest.h>
@@ -24,7 +27,7 @@ dlvpc::ScheduleHardware bench_hardware() {
   DdrConfig ddr;
   ddr.size_bytes = kDdrBytes;
   const DdrTiming timing = DdrTiming::load(std::string(DLVP_SOURCE_DIR) + "/scenarios/hw/ddr/ddr4-2400-x64.yaml");
-  return dlvpc::schedule_hardware(IfuConfig{}, DmaConfig{}, BusConfig{}, ddr, timing, CnnConfig{});
+  return dlvpc::schedule_hardware(IfuConfig{}, DmaConfig{}, BusConfig{}, ddr, timing, CnnConfig{}, LstmConfig{});
 }
 
 dlvpc::JobPlacement placement(uint64_t window_bytes) {
@@ -219,6 +222,33 @@ builder::Network small_network() {
 
 Picoseconds ps(const sc_core::sc_time& t) { return static_cast<Picoseconds>(std::llround(t.to_seconds() * 1e12)); }
 
+// A job as the driver places it (driver_placement), its constants (and input) preloaded, run on
+// the bench; its measured time and layers (ifu::attribute_layers over the IFU's trace).
+struct SocJob {
+  Picoseconds job = 0;
+  std::vector<ifu::LayerTime> layers;
+};
+
+SocJob run_on_bench(Bench& b, const std::vector<isa::Instruction>& program, const dlvpc::JobPlacement& where,
+                    const std::vector<uint8_t>& constants, const std::vector<uint8_t>& input = {}) {
+  JobSpec job;
+  job.program = program;
+  job.instr_base = kDdrBase + where.instructions;
+  for (size_t a = 0; a < isa::kArgCount; ++a) job.args[a] = {kDdrBase + where.args[a], where.arg_bytes[a]};
+  b.preload(job.args[builder::kArgConstants].base, constants);
+  if (!input.empty()) b.preload(job.args[builder::kArgInput].base, input);
+  JobResult r;
+  b.run([&](RegisterInitiator&) { r = b.run_job(job); });
+  EXPECT_EQ(r.status, ifu::kStatusDone) << "error " << r.error_code << " at " << r.error_index;
+  if (b.ifu->job_summaries().empty()) return {};
+  const ifu::JobSummary& s = b.ifu->job_summaries().at(0);
+  std::vector<ExecutedInstruction> measured;
+  for (const ifu::InstructionRecord& rec : b.ifu->trace())
+    if (rec.queue != isa::kQueueNone)
+      measured.push_back({rec.index, rec.tag, rec.queue, ps(rec.issue), ps(rec.start), ps(rec.end)});
+  return SocJob{ps(s.end) - ps(s.start), ifu::attribute_layers(ps(s.start), ps(s.end), measured)};
+}
+
 }  // namespace
 
 TEST(SchedulePredictor, SmallNetworkWithinTenPercentOfTheSoc) {
@@ -230,22 +260,9 @@ TEST(SchedulePredictor, SmallNetworkWithinTenPercentOfTheSoc) {
   std::copy(program.plan.window_bytes.begin(), program.plan.window_bytes.end(), windows.begin());
   windows[builder::kArgConstants] = program.constants.size();
   const dlvpc::JobPlacement where = dlvpc::driver_placement(program.instructions.size() * isa::kInstructionBytes, windows);
-  JobSpec job;
-  job.program = program.instructions;
-  job.instr_base = kDdrBase + where.instructions;
-  for (size_t a = 0; a < isa::kArgCount; ++a) job.args[a] = {kDdrBase + where.args[a], where.arg_bytes[a]};
-  b.preload(job.args[builder::kArgConstants].base, program.constants);
-  JobResult r;
-  b.run([&](RegisterInitiator&) { r = b.run_job(job); });
-  ASSERT_EQ(r.status, ifu::kStatusDone) << "error " << r.error_code << " at " << r.error_index;
-
-  const ifu::JobSummary& s = b.ifu->job_summaries().at(0);
-  std::vector<ExecutedInstruction> measured;
-  for (const ifu::InstructionRecord& rec : b.ifu->trace())
-    if (rec.queue != isa::kQueueNone)
-      measured.push_back({rec.index, rec.tag, rec.queue, ps(rec.issue), ps(rec.start), ps(rec.end)});
-  const std::vector<ifu::LayerTime> soc = ifu::attribute_layers(ps(s.start), ps(s.end), measured);
-  const Picoseconds soc_job = ps(s.end) - ps(s.start);
+  const SocJob measured = run_on_bench(b, program.instructions, where, program.constants);
+  const std::vector<ifu::LayerTime>& soc = measured.layers;
+  const Picoseconds soc_job = measured.job;
 
   const dlvpc::SchedulePrediction p = dlvpc::predict_schedule(program.instructions, bench_hardware(), where);
   std::printf("job: predicted %.2f us, measured %.2f us\n", p.job * 1e-6, soc_job * 1e-6);
@@ -260,3 +277,89 @@ TEST(SchedulePredictor, SmallNetworkWithinTenPercentOfTheSoc) {
     }
   }
 }
+
+// An LSTM program: a LOAD of the gate accumulators, one LSTM_GATES, a STORE of h. The GATES takes
+// the engine's element-wise time, ceil(hidden x channels / lanes) + latency cycles of its clock.
+TEST(SchedulePredictor, LstmGatesTakeTheElementwiseUnitsTime) {
+  const dlvpc::ScheduleHardware hw = bench_hardware();
+  const LstmConfig& lstm = hw.memory.lstm;
+  const Picoseconds ifu_cycle = dlvpc::period_ps(hw.ifu_clock_mhz);
+  constexpr uint32_t kHidden = 256;
+  isa::Instruction gates{};
+  isa::LstmGates& g = gates.lstm_gates;
+  g.header = {isa::kOpLstmGates, isa::kPopPrev | isa::kPushNext, 0, 0};
+  g.hidden = kHidden, g.channels = 1;
+  g.acc_offset = 0, g.c_offset = kHidden * 4 * 8, g.h_offset = g.c_offset + kHidden * 2;
+  isa::Instruction store = transfer(isa::kOpStore, 1, 0, isa::kBufLstmVector, kHidden * 2, isa::kPopPrev);
+  store.transfer.buffer_offset = g.h_offset;
+  const std::vector<isa::Instruction> program = {
+      transfer(isa::kOpLoad, 0, 0, isa::kBufLstmVector, kHidden * 4 * 8, isa::kPushNext), gates, store,
+      end_instruction()};
+  const dlvpc::SchedulePrediction p = dlvpc::predict_schedule(program, hw, placement(1 << 20));
+  const uint64_t cycles = (kHidden + lstm.elementwise_lanes - 1) / lstm.elementwise_lanes + lstm.elementwise_latency;
+  EXPECT_EQ(lstm::gates_timing(lstm, kHidden, 1).cycles, cycles);
+  const ExecutedInstruction &load = at(p, 0), &compute = at(p, 1), &drain = at(p, 2);
+  EXPECT_EQ(compute.start, load.end + ifu_cycle);
+  EXPECT_EQ(compute.end, compute.start + Picoseconds(cycles) * dlvpc::period_ps(lstm.clock_mhz) + ifu_cycle);
+  EXPECT_EQ(drain.start, compute.end + ifu_cycle);
+  EXPECT_EQ(p.job, drain.end);
+  ASSERT_EQ(p.layers.size(), 1u);
+  EXPECT_EQ(p.layers[0].engine_busy, compute.end - compute.start);
+  EXPECT_EQ(p.layers[0].memory_stall, load.end - load.start);
+  EXPECT_EQ(p.layers[0].store_tail, drain.end - drain.start);
+
+  dlvpc::ScheduleHardware without = hw;
+  without.memory.lstm.enabled = false;
+  EXPECT_THROW(dlvpc::predict_schedule(program, without, placement(1 << 20)), ConfigError);
+}
+
+// Against the SoC: the shipped Fashion-MNIST LSTM classifier (its own sparse weights, and the same
+// model in the engine's dense mode) compiled by dlvpc and run on the bench with the real engine.
+void expect_lstm_prediction_near_the_soc(bool dense) {
+  dlvpc::LstmCompileOptions options;
+  options.dense = dense;
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<double> pixel(0.0, 1.0);
+  std::vector<std::vector<double>> calibration(2, std::vector<double>(28 * 28));
+  for (auto& image : calibration)
+    for (double& v : image) v = pixel(gen);
+  const dlvpc::LstmCompiled c = dlvpc::compile_lstm(
+      dlvpc::import_onnx_lstm_file(std::string(DLVP_SOURCE_DIR) + "/scenarios/models/fashion_lstm.onnx"), calibration,
+      options);
+  ASSERT_FALSE(c.test_input.empty());
+  BenchOptions o;
+  o.lstm = options.hw;
+  Bench b(o);
+  std::array<uint64_t, isa::kArgCount> windows{};
+  windows[builder::kArgConstants] = c.program.constants.size();
+  windows[builder::kArgInput] = c.program.input_bytes;
+  windows[builder::kArgOutput] = c.program.output_bytes;
+  const dlvpc::JobPlacement where = dlvpc::driver_placement(c.program.instructions.size() * isa::kInstructionBytes, windows);
+  std::vector<uint8_t> input(c.test_input.size() * 2);
+  std::memcpy(input.data(), c.test_input.data(), input.size());
+  const SocJob measured = run_on_bench(b, c.program.instructions, where, c.program.constants, input);
+  const std::vector<ifu::LayerTime>& soc = measured.layers;
+  const Picoseconds soc_job = measured.job;
+  ASSERT_GT(soc_job, 0);
+
+  // The bench runs a cold job (from instruction 0, the weights' LOADs included).
+  const dlvpc::SchedulePrediction p =
+      dlvpc::predict_schedule(c.program.instructions, bench_hardware(), where, c.program.constants);
+  std::printf("%s LSTM job: predicted %.2f us, measured %.2f us\n", dense ? "dense" : "sparse", p.job * 1e-6,
+              soc_job * 1e-6);
+  EXPECT_NEAR(double(p.job), double(soc_job), 0.10 * double(soc_job));
+  ASSERT_EQ(p.layers.size(), soc.size());
+  for (size_t i = 0; i < soc.size(); ++i) {
+    SCOPED_TRACE("layer " + std::to_string(i));
+    EXPECT_EQ(p.layers[i].layer, soc[i].layer);
+    std::printf("layer %u: predicted %.2f us (busy %.2f), measured %.2f us (busy %.2f)\n", soc[i].layer,
+                p.layers[i].time * 1e-6, p.layers[i].engine_busy * 1e-6, soc[i].time * 1e-6, soc[i].engine_busy * 1e-6);
+    EXPECT_EQ(p.layers[i].engine_busy, soc[i].engine_busy) << "the engine's own timing model";
+    if (soc[i].time * 100 > soc_job) {
+      EXPECT_NEAR(double(p.layers[i].time), double(soc[i].time), 0.10 * double(soc[i].time));
+    }
+  }
+}
+
+TEST(SchedulePredictor, SparseLstmWithinTenPercentOfTheSoc) { expect_lstm_prediction_near_the_soc(false); }
+TEST(SchedulePredictor, DenseLstmWithinTenPercentOfTheSoc) { expect_lstm_prediction_near_the_soc(true); }

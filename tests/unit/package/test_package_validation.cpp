@@ -2,7 +2,8 @@
 // host-side reader (platform/package_file.h) on a package written by the package writer: every
 // header field out of range, with the checksum recomputed so that only the validation can catch
 // it, is refused with a reason naming the field; the checksum covers the header; layer records and
-// names are checked; the writer keeps a long name's tail whole (UTF-8).
+// names are checked; the writer keeps a long name's tail whole (UTF-8); the optional sections (the
+// prediction, the whole names) round-trip, may be absent, and every field of theirs is checked.
 #include "ip/common/config_error.h"
 #include "platform/package_file.h"
 #include "platform/package_validation.h"
@@ -91,6 +92,20 @@ struct Corruption {
   std::string expected;  // in the reason
 };
 
+// Each header edit of `good` is refused by validate_header with a reason containing the expected
+// text, and the host-side reader of the re-sealed image says the same.
+void expect_refusals(const std::vector<uint8_t>& good, const std::vector<Corruption>& cases) {
+  for (const Corruption& c : cases) {
+    PackageHeader h = header_of(good);
+    c.edit(h);
+    package::Refusal why;
+    const char* reason = package::validate_header(h, good.size(), &why);
+    ASSERT_NE(reason, nullptr) << c.name;
+    EXPECT_NE(std::string(reason).find(c.expected), std::string::npos) << c.name << ": " << reason;
+    EXPECT_EQ(refusal(with_header(good, c.edit)), "pkg: " + std::string(reason)) << c.name;
+  }
+}
+
 TEST(PackageValidation, EveryHeaderFieldOutOfRangeIsRefusedByName) {
   const std::vector<uint8_t> good = small_package();
   const PackageHeader g = header_of(good);
@@ -151,16 +166,7 @@ TEST(PackageValidation, EveryHeaderFieldOutOfRangeIsRefusedByName) {
       {"model_file truncated sequence", [](PackageHeader& h) { std::strcpy(h.origin.model_file, "\xF0\x9F\x98"); },
        "origin.model_file: byte 0 (0xf0)"},
   };
-  for (const Corruption& c : cases) {
-    PackageHeader h = g;
-    c.edit(h);
-    package::Refusal why;
-    const char* reason = package::validate_header(h, good.size(), &why);
-    ASSERT_NE(reason, nullptr) << c.name;
-    EXPECT_NE(std::string(reason).find(c.expected), std::string::npos) << c.name << ": " << reason;
-    // The host-side reader of the re-sealed image says the same.
-    EXPECT_EQ(refusal(with_header(good, c.edit)), "pkg: " + std::string(reason)) << c.name;
-  }
+  expect_refusals(good, cases);
 }
 
 TEST(PackageValidation, LayerRecordsAreChecked) {
@@ -238,6 +244,121 @@ TEST(PackageWriter, TheOriginIsRecordedWholeOrRefused) {
   package::Provenance control = p;
   control.options = "--calib a\tb";
   EXPECT_THROW(small_package("conv", control), ConfigError);
+}
+
+// A hand-made prediction of the one-layer package: its parts add up to the layer's time, the
+// layer's time to the job's.
+constexpr package::LayerPrediction kLayerPrediction{1000, 600, 250, 100, 50};
+
+std::vector<uint8_t> predicted_package(const std::string& layer_name = "conv") {
+  const CnnConfig hw;
+  const builder::Program program = builder::build(one_conv_network(layer_name), hw);
+  const package::TestData test{std::vector<int8_t>(4 * 8 * 8), std::vector<int8_t>(8 * 8 * 8)};
+  return package::write_package(program, hw, &test, {}, {}, package::Prediction{1000, {kLayerPrediction}});
+}
+
+TEST(PackageSections, ThePredictionAndTheWholeNameRoundTrip) {
+  const std::string name = "model/features/" + std::string(40, 'x') + "/conv_\xC3\xA9";
+  const package::PackageContents c = package::read_package(predicted_package(name), "pkg");
+  EXPECT_EQ(c.header.predicted_job_ps, 1000u);
+  ASSERT_EQ(c.predictions.size(), 1u);
+  const package::LayerPrediction& p = c.predictions[0];
+  EXPECT_EQ(p.time_ps, 1000u);
+  EXPECT_EQ(p.engine_busy_ps, 600u);
+  EXPECT_EQ(p.memory_stall_ps, 250u);
+  EXPECT_EQ(p.store_tail_ps, 100u);
+  EXPECT_EQ(p.other_ps, 50u);
+  ASSERT_EQ(c.names.size(), 1u);
+  EXPECT_EQ(package::layer_name(c, 0), name);
+  EXPECT_EQ(package::layer_name(c.layers[0]), name.substr(name.size() - 31)) << "the record keeps the tail";
+  EXPECT_EQ(package::layer_name(c, 1), "");
+}
+
+TEST(PackageSections, ANameBeyondTheLimitKeepsItsTailAndControlCharactersAreReplaced) {
+  const std::string name = std::string(2000, 'a') + "\x01tail";
+  const package::PackageContents c = package::read_package(predicted_package(name), "pkg");
+  const std::string whole = package::layer_name(c, 0);
+  EXPECT_EQ(whole.size(), size_t{package::kMaxLayerNameBytes});
+  EXPECT_EQ(whole.substr(whole.size() - 5), "?tail");
+}
+
+TEST(PackageSections, APackageWithoutTheSectionsIsAccepted) {
+  // What the older producers write (the conformance tool, make_cnn_selftest before the names).
+  const auto blob = with_header(predicted_package(), [](PackageHeader& h) {
+    h.prediction_offset = h.prediction_size = h.predicted_job_ps = 0;
+    h.names_offset = h.names_size = 0;
+  });
+  const package::PackageContents c = package::read_package(blob, "pkg");
+  EXPECT_TRUE(c.predictions.empty());
+  EXPECT_TRUE(c.names.empty());
+  EXPECT_EQ(package::layer_name(c, 0), "conv") << "the record's name";
+  // A package written without a prediction has the names only.
+  const package::PackageContents plain = package::read_package(small_package(), "pkg");
+  EXPECT_TRUE(plain.predictions.empty());
+  EXPECT_EQ(plain.header.predicted_job_ps, 0u);
+  EXPECT_EQ(plain.names, std::vector<std::string>{"conv"});
+}
+
+TEST(PackageSections, EveryHeaderFieldOfTheSectionsIsChecked) {
+  const std::vector<uint8_t> good = predicted_package();
+  const std::vector<Corruption> cases = {
+      {"prediction_size", [](PackageHeader& h) { h.prediction_size = 39; },
+       "prediction_size 39 differs from layer_count x 40 (40 bytes)"},
+      {"prediction_offset in header", [](PackageHeader& h) { h.prediction_offset = 8; }, "prediction_offset 0x8 + "},
+      {"prediction_offset beyond", [](PackageHeader& h) { h.prediction_offset = h.total_bytes - 8; }, "outside the package"},
+      {"predicted_job_ps alone", [](PackageHeader& h) { h.prediction_size = 0; },
+       "predicted_job_ps 1000 without a prediction section"},
+      {"predicted_job_ps huge", [](PackageHeader& h) { h.predicted_job_ps = package::kMaxPredictedPs + 1; },
+       "predicted_job_ps 1152921504606846977 beyond the limit"},
+      {"names_offset in header", [](PackageHeader& h) { h.names_offset = 8; }, "names_offset 0x8 + names_size"},
+      {"names_offset beyond", [](PackageHeader& h) { h.names_offset = h.total_bytes; }, "outside the package"},
+      {"names_size small", [](PackageHeader& h) { h.names_size = 7; }, "names_size 7 outside 8..1032"},
+      {"names_size large", [](PackageHeader& h) { h.names_offset = h.header_bytes, h.names_size = 1033; }, "names_size 1033 outside 8..1032"},
+  };
+  expect_refusals(good, cases);
+}
+
+TEST(PackageSections, EveryFieldOfAPredictionRecordIsChecked) {
+  const std::vector<uint8_t> good = predicted_package();
+  const uint64_t at = header_of(good).prediction_offset;
+  using Edit = std::function<void(package::LayerPrediction&)>;
+  const std::vector<std::pair<Edit, std::string>> cases = {
+      {[](auto& p) { p.time_ps = 1001; }, "layer 0: predicted time_ps 1001 beyond predicted_job_ps 1000"},
+      {[](auto& p) { p.engine_busy_ps = 2000; }, "layer 0: predicted engine_busy_ps 2000 beyond predicted_job_ps 1000"},
+      {[](auto& p) { p.memory_stall_ps = 1u << 20; }, "layer 0: predicted memory_stall_ps 1048576 beyond predicted_job_ps 1000"},
+      {[](auto& p) { p.store_tail_ps = ~uint64_t{0}; }, "layer 0: predicted store_tail_ps 18446744073709551615 beyond predicted_job_ps 1000"},
+      {[](auto& p) { p.other_ps = 1001; }, "layer 0: predicted other_ps 1001 beyond predicted_job_ps 1000"},
+      {[](auto& p) { p.other_ps = 51; }, "layer 0: predicted time_ps 1000 differs from the sum of its parts (1001)"},
+      {[](auto& p) { p.time_ps = 900, p.engine_busy_ps = 500; },
+       "the predicted layer times add up to 900 ps, not predicted_job_ps 1000"},
+  };
+  for (const auto& [edit, expected] : cases)
+    EXPECT_EQ(refusal(with_record_at<package::LayerPrediction>(good, at, edit)), "pkg: " + expected);
+}
+
+TEST(PackageSections, EveryFieldOfANameEntryAndItsBytesAreChecked) {
+  const std::vector<uint8_t> good = predicted_package("conv");
+  const PackageHeader h = header_of(good);
+  ASSERT_EQ(h.names_size, 12u) << "one entry and \"conv\"";
+  using Edit = std::function<void(package::LayerNameEntry&)>;
+  const std::string outside = "pkg: layer 0: name at offset ";
+  const std::vector<std::pair<Edit, std::string>> cases = {
+      {[](auto& e) { e.offset = 0; }, outside + "0, 4 bytes, outside the names' bytes [8, 12) or longer than 1024"},
+      {[](auto& e) { e.offset = 0xffffffff; }, outside + "4294967295, 4 bytes"},
+      {[](auto& e) { e.bytes = 5; }, outside + "8, 5 bytes"},
+      {[](auto& e) { e.bytes = 1025; }, outside + "8, 1025 bytes"},
+  };
+  for (const auto& [edit, expected] : cases)
+    EXPECT_EQ(refusal(with_record_at<package::LayerNameEntry>(good, h.names_offset, edit)).substr(0, expected.size()),
+              expected);
+  for (const auto& [byte, text] : {std::pair{uint8_t{0xFF}, "0xff"}, std::pair{uint8_t{'\n'}, "0x0a"},
+                                   std::pair{uint8_t{0}, "0x00"}}) {
+    std::vector<uint8_t> bad = good;
+    bad[h.names_offset + 8 + 2] = byte;
+    reseal(bad);
+    EXPECT_EQ(refusal(bad), "pkg: layer 0: name byte 2 (" + std::string(text) +
+                                ") is not UTF-8 text (ill-formed or a control character)");
+  }
 }
 
 }  // namespace
