@@ -24,6 +24,9 @@ struct LoadedPackage {
   uint64_t address = 0, bytes = 0;
   uint32_t images_per_job = 1;  // an LSTM package's sequences per job
   std::map<uint32_t, package::LayerRecord> by_tag;
+  std::map<uint32_t, std::string> name_by_tag;                   // whole names
+  std::map<uint32_t, package::LayerPrediction> predicted_by_tag;  // dlvpc's prediction, per job
+  uint64_t predicted_job_ps = 0;                                  // 0: the package has none
 };
 
 std::vector<LoadedPackage> loaded_packages(const PlatformConfig& config) {
@@ -39,7 +42,13 @@ std::vector<LoadedPackage> loaded_packages(const PlatformConfig& config) {
     const uint64_t file_bytes = std::filesystem::file_size(load.path, size_error);
     p.bytes = p.problem.empty() ? contents.header.total_bytes : size_error ? 0 : file_bytes;
     p.images_per_job = p.problem.empty() ? std::max<uint32_t>(1, contents.header.sequences) : 1;
-    for (const package::LayerRecord& r : contents.layers) p.by_tag[r.tag] = r;
+    for (uint32_t i = 0; i < contents.layers.size(); ++i) {
+      const package::LayerRecord& r = contents.layers[i];
+      p.by_tag[r.tag] = r;
+      p.name_by_tag[r.tag] = package::layer_name(contents, i);
+      if (i < contents.predictions.size()) p.predicted_by_tag[r.tag] = contents.predictions[i];
+    }
+    if (!contents.predictions.empty()) p.predicted_job_ps = contents.header.predicted_job_ps;
     packages.push_back(std::move(p));
   }
   return packages;
@@ -203,18 +212,54 @@ void add_bound(const Platform& p, const nlohmann::json& ifu_layer, double peak_g
   row["attainable_GOPS"] = dram_bytes > 0 ? std::min(peak_gops, ops / dram_bytes * p.dram_peak_Bps / 1e9) : peak_gops;
 }
 
+// The programs (INSTR_BASE) that ran from one package (a package may start its jobs at several
+// places: a first job that loads the weights, later ones that find them resident), merged into one:
+// jobs, times, traffic and energy summed per layer (by tag), each layer with its engine's figures.
+struct MergedProgram {
+  nlohmann::json program;  // the IFU's program object, layers summed by tag
+  std::map<uint32_t, std::pair<Engine, nlohmann::json>> engine;  // by layer tag
+  // The program most of the package's jobs ran (its steady state: an LSTM package's first job also
+  // loads the weights later jobs find resident, and dlvpc predicts the steady job).
+  nlohmann::json steady;
+};
+
+// The mean time of layer `tag` in one job of `program` (ns); 0 when it ran no job.
+double mean_layer_time_ns(const nlohmann::json& program, uint32_t tag) {
+  const double jobs = number_or(program, "jobs_completed");
+  if (jobs <= 0) return 0;
+  for (const auto& layer : program["layers"])
+    if (layer["tag"] == tag) return number_or(layer, "time_ns") / jobs;
+  return 0;
+}
+
+// dlvpc's prediction of the layer (the package's, per job) per image, next to the measured time;
+// the error against the steady-state program's mean (the job dlvpc predicts).
+void add_prediction(const LoadedPackage& package, const nlohmann::json& steady, uint32_t tag, nlohmann::json& row) {
+  const auto p = package.predicted_by_tag.find(tag);
+  if (p == package.predicted_by_tag.end()) return;
+  const double per_image_ns = 1e-3 / package.images_per_job;
+  const package::LayerPrediction& t = p->second;
+  row["predicted_time_ns"] = double(t.time_ps) * per_image_ns;
+  row["predicted_engine_busy_ns"] = double(t.engine_busy_ps) * per_image_ns;
+  row["predicted_memory_stall_ns"] = double(t.memory_stall_ps) * per_image_ns;
+  row["predicted_store_tail_ns"] = double(t.store_tail_ps) * per_image_ns;
+  row["predicted_other_ns"] = double(t.other_ps) * per_image_ns;
+  const double measured = mean_layer_time_ns(steady, tag);
+  if (measured > 0) row["prediction_error"] = double(t.time_ps) * 1e-3 / measured - 1.0;
+}
+
 const char* kTimeKeys[] = {"engine_busy_ns", "memory_stall_ns", "store_tail_ns", "other_ns", "span_ns", "overlapped_ns"};
 
 // One layer of a package, per inference (sums over the completed jobs / images).
-nlohmann::json layer_row(const Platform& p, const LoadedPackage* package, const nlohmann::json& ifu_layer,
-                         const std::map<uint32_t, std::pair<Engine, nlohmann::json>>& engines, const std::string& unit,
-                         double images) {
+nlohmann::json layer_row(const Platform& p, const LoadedPackage* package, const MergedProgram& merged,
+                         const nlohmann::json& ifu_layer, const std::string& unit, double images) {
+  const auto& engines = merged.engine;
   const uint32_t tag = static_cast<uint32_t>(number_or(ifu_layer, "tag"));
   nlohmann::json row;
   row["tag"] = tag;
   const package::LayerRecord* r = nullptr;
   if (package && package->by_tag.count(tag)) r = &package->by_tag.at(tag);
-  row["name"] = r ? package::layer_name(*r) : "layer" + std::to_string(tag);
+  row["name"] = r ? package->name_by_tag.at(tag) : "layer" + std::to_string(tag);
   row["kind"] = r ? kind_name(r->kind) : "";
   row["input"] = r ? shape(r->in_c, r->in_h, r->in_w) : "";
   row["output"] = r ? shape(r->out_c, r->out_h, r->out_w) : "";
@@ -239,7 +284,7 @@ nlohmann::json layer_row(const Platform& p, const LoadedPackage* package, const 
   }
   add_energy(ifu_layer, unit, images, row);
   add_bound(p, ifu_layer, e == Engine::kLstm ? p.lstm_peak_gops : p.cnn_peak_gops, images, row);
-  // dlvpc's predicted time per layer (from the package) would join here, next to time_ns.
+  if (package) add_prediction(*package, merged.steady, tag, row);
   return row;
 }
 
@@ -290,15 +335,9 @@ void finish_engine_figures(const Platform& p, Engine e, nlohmann::json& f) {
   }
 }
 
-// The programs (INSTR_BASE) that ran from one package (a package may start its jobs at several
-// places: a first job that loads the weights, later ones that find them resident), merged into one:
-// jobs, times, traffic and energy summed per layer (by tag), each layer with its engine's figures.
-struct MergedProgram {
-  nlohmann::json program;  // the IFU's program object, layers summed by tag
-  std::map<uint32_t, std::pair<Engine, nlohmann::json>> engine;  // by layer tag
-};
-
 void merge_program(const Platform& p, const nlohmann::json& program, MergedProgram& m) {
+  if (m.steady.is_null() || number_or(program, "jobs_completed") > number_or(m.steady, "jobs_completed"))
+    m.steady = program;
   if (m.program.is_null()) {
     m.program = program;
     m.program["layers"] = nlohmann::json::array();
@@ -350,12 +389,20 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
   nlohmann::json rows = nlohmann::json::array();
   bool cnn = false, lstm = false;
   for (const auto& layer : program["layers"]) {
-    rows.push_back(layer_row(p, package, layer, merged.engine, unit, images));
+    rows.push_back(layer_row(p, package, merged, layer, unit, images));
     cnn |= rows.back()["engine"] == "cnn";
     lstm |= rows.back()["engine"] == "lstm";
   }
   out["precision"] = precision(config, cnn, lstm);
   out["job_time_ns"] = jobs > 0 ? number_or(program, "job_time_ns") / jobs : 0.0;
+  if (package && package->predicted_job_ps > 0) {
+    out["predicted_job_time_ns"] = double(package->predicted_job_ps) * 1e-3;
+    const double steady_jobs = number_or(merged.steady, "jobs_completed");
+    out["steady_job_time_ns"] = steady_jobs > 0 ? number_or(merged.steady, "job_time_ns") / steady_jobs : 0.0;
+    if (out["steady_job_time_ns"].get<double>() > 0)
+      out["job_prediction_error"] =
+          out["predicted_job_time_ns"].get<double>() / out["steady_job_time_ns"].get<double>() - 1.0;
+  }
   out["job_time_ps_total"] = program["job_time_ps"];
   nlohmann::json total = package_total(rows, p);
   // The check the table shows: the layers' times (exact, in ps) add up to the jobs' time.
@@ -363,6 +410,10 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
   for (const auto& layer : program["layers"]) layers_ps += layer["time_ps"].get<int64_t>();
   out["layers_time_ps_total"] = layers_ps;
   out["layers"] = rows;
+  if (out.contains("predicted_job_time_ns")) {
+    total["predicted_time_ns"] = out["predicted_job_time_ns"].get<double>() / per_job;
+    if (out.contains("job_prediction_error")) total["prediction_error"] = out["job_prediction_error"];
+  }
   out["total"] = total;
   out["per_inference"] = {
       {"time_ns", number_or(program, "job_time_ns") / images},
@@ -392,7 +443,8 @@ std::string csv_field(const std::string& text) {
 constexpr const char* kCsvNumbers[] = {
     "time_ns", "engine_busy_ns", "memory_stall_ns", "store_tail_ns", "other_ns", "span_ns", "overlapped_ns", "macs",
     "GOPS", "engine_busy_cycles", "mac_utilization", "mac_utilization_busy", "bound_utilization",
-    "ops_per_dram_byte", "attainable_GOPS", "dram_read_bytes", "dram_write_bytes", "static_energy", "dynamic_energy"};
+    "ops_per_dram_byte", "attainable_GOPS", "dram_read_bytes", "dram_write_bytes", "static_energy", "dynamic_energy",
+    "predicted_time_ns", "prediction_error"};
 constexpr const char* kResources[] = {"engine_utilization", "dram_utilization", "bus_utilization",
                                       "buffer_port_utilization"};
 constexpr const char* kLstmColumns[] = {"nonzero_macs",   "dense_macs",   "pe_entries_min", "pe_entries_mean",
@@ -485,6 +537,12 @@ void print_package_heading(std::ostream& os, const nlohmann::json& pkg) {
                 jobs > 0 ? double(layers_ps) / jobs / 1e6 : 0.0, job_ps == layers_ps ? "exact" : "MISMATCH",
                 number_or(pkg["per_inference"], "GOPS"), number_or(pkg["per_inference"], "time_ns") / 1e3);
   os << line;
+  if (pkg.contains("predicted_job_time_ns")) {
+    std::snprintf(line, sizeof line, "  dlvpc predicted a job of %.3f us, the steady jobs took %.3f us (%+.1f %%; \"pred %%\" per layer)\n",
+                  pkg["predicted_job_time_ns"].get<double>() / 1e3, pkg["steady_job_time_ns"].get<double>() / 1e3,
+                  100.0 * pkg.value("job_prediction_error", 0.0));
+    os << line;
+  }
 }
 
 }  // namespace
@@ -499,8 +557,8 @@ void print_layer_report(std::ostream& os, const nlohmann::json& a) {
   for (const auto& pkg : a["packages"]) {
     print_package_heading(os, pkg);
     std::snprintf(line, sizeof line,
-                  "  %-3s %-24s %-7s %-10s %10s %10s %10s %10s %10s %10s %11s %7s %-11s %5s %10s %10s %10s %10s %10s\n",
-                  "#", "layer", "kind", "output", "time us", "busy us", "stall us", "tail us", "other us", "overlap us",
+                  "  %-3s %-24s %-11s %-10s %10s %8s %10s %10s %10s %10s %10s %11s %7s %-11s %5s %10s %10s %10s %10s %10s\n",
+                  "#", "layer", "kind", "output", "time us", "pred %", "busy us", "stall us", "tail us", "other us", "overlap us",
                   "MACs", "GOPS", "bound", "util%", "DRAM rd B", "DRAM wr B", "static", "dynamic", "energy");
     os << line;
     const auto print = [&](const std::string& index, const nlohmann::json& r) {
@@ -508,14 +566,18 @@ void print_layer_report(std::ostream& os, const nlohmann::json& a) {
       std::string name = r.value("name", "total");
       if (name.size() > 24) name = "~" + std::string(utf8::tail(name, 23));
       const std::string kind = r.value("kind", "").empty() ? r.value("engine", "") : r.value("kind", "");
+      // dlvpc's prediction against the measured time: +3.2 means predicted 3.2 % longer.
+      char predicted[16] = "-";
+      if (r.contains("prediction_error"))
+        std::snprintf(predicted, sizeof predicted, "%+.1f", 100.0 * number_or(r, "prediction_error"));
       char utilization[16] = "";
       if (r.contains("bound_utilization"))
         std::snprintf(utilization, sizeof utilization, "%.1f", 100.0 * number_or(r, "bound_utilization"));
       std::snprintf(line, sizeof line,
-                    "  %-3s %s %-7s %-10s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %11.0f %7.2f %-11s %5s %10.0f "
+                    "  %-3s %s %-11s %-10s %10.3f %8s %10.3f %10.3f %10.3f %10.3f %10.3f %11.0f %7.2f %-11s %5s %10.0f "
                     "%10.0f %10s %10s %10s\n",
                     index.c_str(), utf8::column(name, 24).c_str(), kind.c_str(), r.value("output", "").c_str(),
-                    number_or(r, "time_ns") / 1e3, number_or(r, "engine_busy_ns") / 1e3,
+                    number_or(r, "time_ns") / 1e3, predicted, number_or(r, "engine_busy_ns") / 1e3,
                     number_or(r, "memory_stall_ns") / 1e3, number_or(r, "store_tail_ns") / 1e3,
                     number_or(r, "other_ns") / 1e3, number_or(r, "overlapped_ns") / 1e3, number_or(r, "macs"),
                     number_or(r, "GOPS"), r.value("bound", "").c_str(), utilization, number_or(r, "dram_read_bytes"),
