@@ -31,6 +31,20 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   if (lstm_) ifu_->add_compute_engine(lstm_.get());
   // Lazily accounted DRAM figures (refresh, open-row time) are brought up to each snapshot.
   pmu_->set_before_snapshot([this](const sc_core::sc_time& t) { ddr_->finalize(t); });
+  pmu_->set_accelerator_time([this] {
+    AcceleratorTime t;
+    for (const auto& [base, program] : ifu_->programs()) {
+      t.jobs += program.jobs_completed;
+      t.job_ps += program.job_time;
+      for (const Ifu::LayerAccount& layer : program.layers) {
+        t.engine_busy_ps += layer.time.engine_busy;
+        t.memory_stall_ps += layer.time.memory_stall;
+        t.store_tail_ps += layer.time.store_tail;
+        t.other_ps += layer.time.other;
+      }
+    }
+    return t;
+  });
   ifu_->set_static_energy_probe([this, &ledger](const sc_core::sc_time& t) {
     ddr_->finalize(t);
     std::array<double, kLevelCount> by_level{};

@@ -3,6 +3,7 @@
 #include "ip/pmu/pmu_regs.h"
 #include "ip/common/soc_map.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dlvp {
@@ -34,6 +35,16 @@ void Pmu::snapshot(const sc_core::sc_time& at) {
     bank_.set(pmu::static_energy_reg(level), milli(energy[level].static_energy));
   }
   bank_.set(pmu::TIME_NS, static_cast<uint64_t>(std::llround(elapsed_ns)));
+  if (accelerator_time_) {
+    const AcceleratorTime t = accelerator_time_();
+    const auto ns = [](int64_t ps) { return static_cast<uint64_t>(std::max<int64_t>(0, ps) / 1000); };
+    bank_.set(pmu::ACCEL_JOBS, t.jobs);
+    bank_.set(pmu::ACCEL_JOB_TIME_NS, ns(t.job_ps));
+    bank_.set(pmu::ACCEL_ENGINE_BUSY_NS, ns(t.engine_busy_ps));
+    bank_.set(pmu::ACCEL_MEMORY_STALL_NS, ns(t.memory_stall_ps));
+    bank_.set(pmu::ACCEL_STORE_TAIL_NS, ns(t.store_tail_ps));
+    bank_.set(pmu::ACCEL_OTHER_NS, ns(t.other_ps));
+  }
   ++snapshots_;
 }
 

@@ -19,6 +19,13 @@ struct PmuConfig {
   static void bind(ParamBinder& b, PmuConfig& c) { RegisterTiming::bind(b, c.timing); }
 };
 
+// The accelerator's completed jobs and their time split as the per-layer reports split it
+// (docs/ifu.md, "Layer time"), in picoseconds; the SoC gives the PMU a source of them (the IFU).
+struct AcceleratorTime {
+  uint64_t jobs = 0;
+  int64_t job_ps = 0, engine_busy_ps = 0, memory_stall_ps = 0, store_tail_ps = 0, other_ps = 0;
+};
+
 class Pmu : public sc_core::sc_module, public Reportable {
  public:
   tlm_utils::simple_target_socket<Pmu> socket;
@@ -28,6 +35,9 @@ class Pmu : public sc_core::sc_module, public Reportable {
   // Called before a snapshot so that lazily accounted counters (DRAM refresh, open-row time) are
   // brought up to the snapshot time.
   void set_before_snapshot(std::function<void(const sc_core::sc_time&)> hook) { before_snapshot_ = std::move(hook); }
+
+  // Where ACCEL_* come from at a snapshot (none: they stay 0).
+  void set_accelerator_time(std::function<AcceleratorTime()> source) { accelerator_time_ = std::move(source); }
 
   std::string report_name() const override { return name(); }
   void report(nlohmann::json& out, double elapsed_ns) const override;
@@ -42,6 +52,7 @@ class Pmu : public sc_core::sc_module, public Reportable {
   RegisterBank bank_;
   sc_core::sc_time access_time_;
   std::function<void(const sc_core::sc_time&)> before_snapshot_;
+  std::function<AcceleratorTime()> accelerator_time_;
   RegisterAccessStats access_stats_;
   uint64_t snapshots_ = 0;
 };

@@ -9,7 +9,7 @@
 namespace dlvp::pmu {
 
 constexpr uint32_t kMagic = 0x504D5530;  // "PMU0"
-constexpr uint32_t kVersion = 0x00010001;  // 1.1: STATIC_ENERGY_* (static part of ENERGY_*)
+constexpr uint32_t kVersion = 0x00010002;  // 1.1: STATIC_ENERGY_*; 1.2: ACCEL_* (completed jobs' time split)
 
 // Levels in the order of the LEVEL_* registers (the energy ledger's Level order).
 enum LevelIndex : uint32_t { kDram = 0, kBuffer = 1, kArray = 2, kRf = 3, kMac = 4, kOther = 5, kLevels = 6 };
@@ -37,7 +37,13 @@ enum LevelIndex : uint32_t { kDram = 0, kBuffer = 1, kArray = 2, kRf = 3, kMac =
   REG(STATIC_ENERGY_ARRAY, 0x0b0, 8, 0, RO, "static part of ENERGY_ARRAY")                            \
   REG(STATIC_ENERGY_RF, 0x0b8, 8, 0, RO, "static part of ENERGY_RF")                                  \
   REG(STATIC_ENERGY_MAC, 0x0c0, 8, 0, RO, "static part of ENERGY_MAC")                                \
-  REG(STATIC_ENERGY_OTHER, 0x0c8, 8, 0, RO, "static part of ENERGY_OTHER (leakage)")
+  REG(STATIC_ENERGY_OTHER, 0x0c8, 8, 0, RO, "static part of ENERGY_OTHER (leakage)")                 \
+  REG(ACCEL_JOBS, 0x0d0, 8, 0, RO, "accelerator jobs completed (DONE) up to the snapshot")           \
+  REG(ACCEL_JOB_TIME_NS, 0x0d8, 8, 0, RO, "their time, START to DONE, ns: = the sum of the four below") \
+  REG(ACCEL_ENGINE_BUSY_NS, 0x0e0, 8, 0, RO, "of it: a compute engine executes (the layers' engine busy)") \
+  REG(ACCEL_MEMORY_STALL_NS, 0x0e8, 8, 0, RO, "of it: the engine waits for loads (memory stall)")   \
+  REG(ACCEL_STORE_TAIL_NS, 0x0f0, 8, 0, RO, "of it: the engine waits for stores to drain (store tail)") \
+  REG(ACCEL_OTHER_NS, 0x0f8, 8, 0, RO, "of it: nothing in flight (fetch, dispatch, handshakes)")
 
 enum Reg : uint32_t { DLVP_PMU_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 inline constexpr regs::RegDef kRegisters[] = {DLVP_PMU_REGISTERS(DLVP_REG_DEF_ENTRY)};

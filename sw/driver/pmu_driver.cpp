@@ -22,6 +22,12 @@ PmuSnapshot Pmu::snapshot() {
     s.static_milli[level] = hal::read64(base_ + dlvp::pmu::static_energy_reg(level));
   }
   s.normalized = hal::read32(base_ + dlvp::pmu::ENERGY_UNIT) != 0;
+  s.accel_jobs = hal::read64(base_ + dlvp::pmu::ACCEL_JOBS);
+  s.accel_job_ns = hal::read64(base_ + dlvp::pmu::ACCEL_JOB_TIME_NS);
+  s.accel_engine_busy_ns = hal::read64(base_ + dlvp::pmu::ACCEL_ENGINE_BUSY_NS);
+  s.accel_memory_stall_ns = hal::read64(base_ + dlvp::pmu::ACCEL_MEMORY_STALL_NS);
+  s.accel_store_tail_ns = hal::read64(base_ + dlvp::pmu::ACCEL_STORE_TAIL_NS);
+  s.accel_other_ns = hal::read64(base_ + dlvp::pmu::ACCEL_OTHER_NS);
   return s;
 }
 
@@ -67,6 +73,22 @@ void Pmu::print_energy(const PmuSnapshot& before, const PmuSnapshot& after, uint
   hal::console_printf("  dynamic");
   print_milli(total - total_static, divisor, unit);
   hal::console_printf("\n");
+}
+
+void Pmu::print_accelerator_time(const PmuSnapshot& before, const PmuSnapshot& after) {
+  const uint64_t jobs = after.accel_jobs - before.accel_jobs;
+  const uint64_t total = after.accel_job_ns - before.accel_job_ns;
+  const auto share = [&](const char* name, uint64_t ns) {
+    const uint64_t permille = total ? ns * 1000 / total : 0;
+    hal::console_printf(", %s %llu.%llu %%", name, static_cast<unsigned long long>(permille / 10),
+                        static_cast<unsigned long long>(permille % 10));
+  };
+  hal::console_printf("  %llu jobs, %llu ns", static_cast<unsigned long long>(jobs), static_cast<unsigned long long>(total));
+  share("engine busy", after.accel_engine_busy_ns - before.accel_engine_busy_ns);
+  share("memory stall", after.accel_memory_stall_ns - before.accel_memory_stall_ns);
+  share("store tail", after.accel_store_tail_ns - before.accel_store_tail_ns);
+  share("other", after.accel_other_ns - before.accel_other_ns);
+  hal::console_write("\n");
 }
 
 }  // namespace drv

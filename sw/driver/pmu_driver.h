@@ -12,6 +12,8 @@ struct PmuSnapshot {
   uint64_t energy_milli[dlvp::pmu::kLevels];  // thousandths of the unit: fJ, or milli-MAC
   uint64_t static_milli[dlvp::pmu::kLevels];  // the static part of energy_milli (standby, refresh, leakage)
   bool normalized;                             // energy unit is MAC (normalized table), not pJ
+  // The accelerator's completed jobs and their time (ns) split as the layer tables split it.
+  uint64_t accel_jobs, accel_job_ns, accel_engine_busy_ns, accel_memory_stall_ns, accel_store_tail_ns, accel_other_ns;
 
   uint64_t total_energy_milli() const {
     uint64_t sum = 0;
@@ -34,6 +36,9 @@ class Pmu {
   // snapshots, with units, then the static and dynamic totals; energy and events divided by `per`
   // (e.g. the number of images).
   static void print_energy(const PmuSnapshot& before, const PmuSnapshot& after, uint64_t per = 1);
+  // Prints the accelerator's job time between two snapshots and its parts (engine busy, memory
+  // stall, store tail, other) as shares.
+  static void print_accelerator_time(const PmuSnapshot& before, const PmuSnapshot& after);
 
  private:
   uint64_t base_ = 0;

@@ -1,4 +1,4 @@
-// dlvpc's pipeline (DESIGN.md section 7, docs/dlvpc.md): float graph + calibration inputs +
+// dlvpc's pipeline (docs/dlvpc.md): float graph + calibration inputs +
 // hardware -> quantized network -> program (tiles, schedule, memory plan) -> model package, with
 // a per-layer report of shapes, MACs, weights, tiles and the predicted layer time.
 #pragma once

@@ -323,6 +323,8 @@ Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, ui
                         ns(e.job_ticks - e.first_job_ticks) / (e.jobs > 1 ? e.jobs - 1 : 1));
   hal::console_printf("classify: throughput %llu images/s (simulated time)\n",
                       static_cast<ull>(e.elapsed_ticks ? d.count * hz / e.elapsed_ticks : 0));
+  hal::console_write("classify: accelerator time, read from the PMU (completed jobs; the layer tables' split):\n");
+  drv::Pmu::print_accelerator_time(before, after);
   hal::console_write("classify: energy per image, read from the PMU (level, energy, share, static, dynamic, events):\n");
   drv::Pmu::print_energy(before, after, d.count);
   report_evaluation(results, e, d, shape.sequences, after.normalized);

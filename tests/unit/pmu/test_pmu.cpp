@@ -22,12 +22,16 @@ TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
   dlvp::Pmu pmu("pmu", dlvp::PmuConfig{}, ledger);
   sc_core::sc_time hook_time;
   pmu.set_before_snapshot([&](const sc_core::sc_time& t) { hook_time = t; });
+  // The accelerator's time as the IFU would give it: 3 jobs, 10,000.999 ns split in four.
+  dlvp::AcceleratorTime accel{3, 10000999, 6000000, 3000999, 700000, 300000};
+  pmu.set_accelerator_time([&] { return accel; });
+  bool finished = false;
   RegisterInitiator cpu("cpu");
   cpu.socket.bind(pmu.socket);
   cpu.body = [&](RegisterInitiator& r) {
     EXPECT_EQ(r.read(dlvp::pmu::ID), dlvp::pmu::kMagic);
     EXPECT_EQ(r.read(dlvp::pmu::ENERGY_UNIT), 0u);
-    EXPECT_EQ(r.read(dlvp::pmu::VERSION), 0x00010001u);  // 1.1: the static energy registers
+    EXPECT_EQ(r.read(dlvp::pmu::VERSION), 0x00010002u);  // 1.2: the static energy and accelerator time registers
     ledger.count(mul, 1000);
     ledger.count(standby, 100);
     ledger.count(beat, 3);
@@ -47,10 +51,20 @@ TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
     EXPECT_EQ(r.read(dlvp::pmu::static_energy_reg(dlvp::pmu::kDram), 8), 1000000u + 400000u);
     EXPECT_EQ(r.read(dlvp::pmu::static_energy_reg(dlvp::pmu::kMac), 8), 0u);
     EXPECT_EQ(r.read(dlvp::pmu::static_energy_reg(dlvp::pmu::kOther), 8), 0u);
+    // The accelerator's jobs and time split, in ns (rounded down), latched at the snapshot.
+    accel.jobs = 4;  // after the snapshot: not latched
+    EXPECT_EQ(r.read(dlvp::pmu::ACCEL_JOBS, 8), 3u);
+    EXPECT_EQ(r.read(dlvp::pmu::ACCEL_JOB_TIME_NS, 8), 10000u);
+    EXPECT_EQ(r.read(dlvp::pmu::ACCEL_ENGINE_BUSY_NS, 8), 6000u);
+    EXPECT_EQ(r.read(dlvp::pmu::ACCEL_MEMORY_STALL_NS, 8), 3000u);
+    EXPECT_EQ(r.read(dlvp::pmu::ACCEL_STORE_TAIL_NS, 8), 700u);
+    EXPECT_EQ(r.read(dlvp::pmu::ACCEL_OTHER_NS, 8), 300u);
     EXPECT_EQ(r.write_status(dlvp::pmu::TIME_NS, 1, 8), tlm::TLM_COMMAND_ERROR_RESPONSE);
     EXPECT_EQ(r.read_status(0x200), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    finished = true;
   };
   sc_core::sc_start();
+  EXPECT_TRUE(finished) << "the test body stopped before its end";
 }
 
 }  // namespace
