@@ -61,9 +61,12 @@ void compare_platform(const PackageHeader& h, const HardwareAtHand& hw, Paramete
       add(out, "ddr.size_bytes", p.ddr_size_bytes, at.ddr_size_bytes, kBindInformational,
           "the package and its job's tensors fit (the size was only checked)");
   }
-  if (p.memory_bytes_per_second != 0 && at.memory_bytes_per_second != 0)
-    add(out, "memory_bytes_per_second", p.memory_bytes_per_second, at.memory_bytes_per_second, kBindInformational,
+  if (p.bus_bytes_per_second != 0 && at.bus_bytes_per_second != 0)
+    add(out, "bus.peak_bytes_per_second", p.bus_bytes_per_second, at.bus_bytes_per_second, kBindInformational,
         kPredictionOnly);
+  if (p.ddr_peak_bytes_per_second != 0 && at.ddr_peak_bytes_per_second != 0)
+    add(out, "ddr.peak_bytes_per_second", p.ddr_peak_bytes_per_second, at.ddr_peak_bytes_per_second,
+        kBindInformational, kPredictionOnly);
   if (h.hardware.pes != 0 && hw.has_cnn && p.cnn_clock_khz != 0 && at.cnn_clock_khz != 0)
     add(out, "cnn.clock_mhz", p.cnn_clock_khz, at.cnn_clock_khz, kBindInformational, kPredictionOnly, 1000);
   if (h.lstm.pes != 0 && hw.has_lstm && p.lstm_clock_khz != 0 && at.lstm_clock_khz != 0)

@@ -61,7 +61,8 @@ struct LstmRequirements {
 // prediction used. 0: not known to the tool that wrote the package (then not compared).
 struct PlatformRequirements {
   uint64_t ddr_size_bytes;           // the DDR the package and its tensors were checked against
-  uint64_t memory_bytes_per_second;  // the memory path's bandwidth the cycle prediction assumed
+  uint64_t bus_bytes_per_second;       // the system bus's peak (width x clock) of the cycle prediction
+  uint64_t ddr_peak_bytes_per_second;  // the DDR's peak (all channels) of the cycle prediction
   uint32_t cnn_clock_khz;            // the engines' clocks of the cycle prediction (0: engine unused)
   uint32_t lstm_clock_khz;
 };

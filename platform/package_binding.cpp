@@ -88,9 +88,12 @@ std::string difference_text(const std::string& file, const ParameterDifference& 
 
 }  // namespace
 
-double memory_path_bytes_per_second(const PlatformConfig& config) {
-  return std::min(config.bus.width_bytes * config.bus.clock_mhz * 1e6,
-                  config.ddr_timing.peak_bandwidth_Bps() * config.ddr.channels);
+double bus_peak_bytes_per_second(const PlatformConfig& config) {
+  return config.bus.width_bytes * config.bus.clock_mhz * 1e6;
+}
+
+double ddr_peak_bytes_per_second(const PlatformConfig& config) {
+  return config.ddr_timing.peak_bandwidth_Bps() * config.ddr.channels;
 }
 
 package::HardwareAtHand hardware_at_hand(const PlatformConfig& config) {
@@ -103,7 +106,8 @@ package::HardwareAtHand hardware_at_hand(const PlatformConfig& config) {
   hw.lstm = package::LstmRequirements{config.lstm.pes, config.lstm.accumulator_bits, config.lstm.weight_memory_bytes,
                                       config.lstm.vector_buffer_bytes};
   hw.platform.ddr_size_bytes = config.ddr.size_bytes;
-  hw.platform.memory_bytes_per_second = static_cast<uint64_t>(std::llround(memory_path_bytes_per_second(config)));
+  hw.platform.bus_bytes_per_second = static_cast<uint64_t>(std::llround(bus_peak_bytes_per_second(config)));
+  hw.platform.ddr_peak_bytes_per_second = static_cast<uint64_t>(std::llround(ddr_peak_bytes_per_second(config)));
   hw.platform.cnn_clock_khz = khz(cnn.clock_mhz);
   hw.platform.lstm_clock_khz = config.lstm.enabled ? khz(config.lstm.clock_mhz) : 0;
   return hw;

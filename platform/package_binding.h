@@ -18,7 +18,8 @@ namespace dlvp {
 
 // The memory path's sustainable bandwidth dlvpc's cycle prediction assumes: the bus or the DDR
 // channels' peak, whichever is lower (B/s).
-double memory_path_bytes_per_second(const PlatformConfig& config);
+double bus_peak_bytes_per_second(const PlatformConfig& config);
+double ddr_peak_bytes_per_second(const PlatformConfig& config);
 
 // The platform's hardware in a package's terms.
 package::HardwareAtHand hardware_at_hand(const PlatformConfig& config);

@@ -200,8 +200,10 @@ int compile_command(const Args& a) {
   options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
                                                platform.ddr_timing, platform.cnn, platform.lstm);
   options.provenance = provenance_of(a);
-  options.provenance.platform.memory_bytes_per_second =
-      static_cast<uint64_t>(std::llround(memory_path_bytes_per_second(platform)));
+  options.provenance.platform.bus_bytes_per_second =
+      static_cast<uint64_t>(std::llround(bus_peak_bytes_per_second(platform)));
+  options.provenance.platform.ddr_peak_bytes_per_second =
+      static_cast<uint64_t>(std::llround(ddr_peak_bytes_per_second(platform)));
 
   dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
   if (!a.predict_images.empty()) write_float_predictions(a, graph);

@@ -147,7 +147,8 @@ void set_text(char* field, size_t bytes, const std::string& text, const char* na
 
 void set_provenance(PackageHeader& h, const Provenance& p) {
   h.platform.ddr_size_bytes = p.platform.ddr_size_bytes;
-  h.platform.memory_bytes_per_second = p.platform.memory_bytes_per_second;
+  h.platform.bus_bytes_per_second = p.platform.bus_bytes_per_second;
+  h.platform.ddr_peak_bytes_per_second = p.platform.ddr_peak_bytes_per_second;
   PackageOrigin& o = h.origin;
   set_text(o.producer, sizeof o.producer, p.producer, "producer");
   set_text(o.model_file, sizeof o.model_file, p.model_file, "model file name");

@@ -30,7 +30,7 @@ struct TensorFormats {
 // (the writer adds the engines' clocks from their configurations) and where the package came from.
 // Texts longer than their fields (model_package.h) or with control characters are refused.
 struct Provenance {
-  PlatformRequirements platform{};  // ddr_size_bytes, memory_bytes_per_second (0: not used)
+  PlatformRequirements platform{};  // ddr_size_bytes, bus and DDR peaks (0: not used)
   std::string producer, model_file, hardware_file, hardware_overrides, options;
 };
 

@@ -106,7 +106,7 @@ TEST(PackageBindingCli, AFasterDdrRunsWithTheDifferencesOnlyListed) {
   bool bandwidth = false;
   for (const nlohmann::json& d : p["differences"]) {
     EXPECT_EQ(d["class"], "informational") << d;
-    if (d["parameter"] == "memory_bytes_per_second") {
+    if (d["parameter"] == "ddr.peak_bytes_per_second") {
       bandwidth = true;
       EXPECT_GT(d["platform"].get<double>(), d["package"].get<double>()) << d;
     }

@@ -220,7 +220,8 @@ TEST(PackageWriter, TheOriginIsRecordedWholeOrRefused) {
   p.hardware_overrides = "--set cnn.pes=4";
   p.options = "--calib random:2 --single-buffer";
   p.platform.ddr_size_bytes = 1 << 20;
-  p.platform.memory_bytes_per_second = 1'712'000'000;
+  p.platform.bus_bytes_per_second = 1'712'000'000;
+  p.platform.ddr_peak_bytes_per_second = 4'264'000'000;
   const package::PackageHeader h = header_of(small_package("conv", p));
   EXPECT_STREQ(h.origin.producer, "dlvpc");
   EXPECT_STREQ(h.origin.model_file, "models/x.onnx");
@@ -228,7 +229,8 @@ TEST(PackageWriter, TheOriginIsRecordedWholeOrRefused) {
   EXPECT_STREQ(h.origin.hardware_overrides, "--set cnn.pes=4");
   EXPECT_STREQ(h.origin.options, "--calib random:2 --single-buffer");
   EXPECT_EQ(h.platform.ddr_size_bytes, 1u << 20);
-  EXPECT_EQ(h.platform.memory_bytes_per_second, 1'712'000'000u);
+  EXPECT_EQ(h.platform.bus_bytes_per_second, 1'712'000'000u);
+  EXPECT_EQ(h.platform.ddr_peak_bytes_per_second, 4'264'000'000u);
   EXPECT_EQ(h.platform.cnn_clock_khz, 214'000u) << "the engine's clock, from its configuration";
   EXPECT_EQ(h.platform.lstm_clock_khz, 0u) << "a CNN package does not use the LSTM engine";
 

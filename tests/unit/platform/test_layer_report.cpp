@@ -139,6 +139,8 @@ TEST(LayerReport, CnnAndLstmLayersEachWithTheirEnginesFigures) {
   PlatformConfig config;  // no model package: the layers are named layer<tag>
   config.cnn = *options.cnn;
   config.lstm = *options.lstm;
+  config.ddr = b.ddr->config();  // the DRAM peak of the report comes from the configuration
+  config.ddr_timing = b.ddr->timing();
   RunOutcome outcome;
   outcome.simulated_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   const nlohmann::json report =

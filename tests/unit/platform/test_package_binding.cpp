@@ -37,7 +37,7 @@ PackageHeader cnn_header() {
   PackageHeader h{};
   h.hardware = {isa::kVersion, cnn.pes, cnn.convolvers, cnn.kernel, cnn.input_buffer_bytes, cnn.weight_buffer_bytes,
                 cnn.output_buffer_bytes, cnn.accumulator_bits, 0};
-  h.platform = {kDdrBytes, kBandwidth, static_cast<uint32_t>(std::lround(cnn.clock_mhz * 1000)), 0};
+  h.platform = {kDdrBytes, kBandwidth, kBandwidth * 2, static_cast<uint32_t>(std::lround(cnn.clock_mhz * 1000)), 0};
   h.total_bytes = 1 << 20;
   h.args[1] = {package::kArgInput, 0, 0, 4096};
   h.args[2] = {package::kArgOutput, 0, 0, 4096};
@@ -51,7 +51,7 @@ PackageHeader lstm_header() {
   PackageHeader h = cnn_header();
   h.hardware = {isa::kVersion, 0, 0, 0, 0, 0, 0, 0, 0};
   h.lstm = {lstm.pes, lstm.accumulator_bits, lstm.weight_memory_bytes, lstm.vector_buffer_bytes};
-  h.platform = {kDdrBytes, 0, 0, static_cast<uint32_t>(std::lround(lstm.clock_mhz * 1000))};
+  h.platform = {kDdrBytes, 0, 0, 0, static_cast<uint32_t>(std::lround(lstm.clock_mhz * 1000))};
   return h;
 }
 
@@ -89,7 +89,7 @@ TEST(HardwareBinding, TheRecordedHardwareMatchesItselfAndListsEveryParameter) {
   }
   package::ParameterList cnn;
   package::list_parameters(cnn_header(), same_as(cnn_header()), &cnn);
-  EXPECT_EQ(cnn.count, 10u) << "7 CNN engine parameters, DDR size, bandwidth, clock";
+  EXPECT_EQ(cnn.count, 11u) << "7 CNN engine parameters, DDR size, bus and DDR bandwidths, clock";
   package::ParameterList lstm;
   package::list_parameters(lstm_header(), same_as(lstm_header()), &lstm);
   EXPECT_EQ(lstm.count, 6u) << "4 LSTM engine parameters, DDR size, clock";
@@ -122,8 +122,10 @@ TEST(HardwareBinding, EveryCnnParameterIsClassifiedByWhatTheProgramDependsOn) {
        package::kBindInformational},
       {"faster clock", [&](HardwareAtHand& hw) { hw.platform.cnn_clock_khz = h.platform.cnn_clock_khz * 2; },
        "cnn.clock_mhz", package::kBindInformational},
-      {"faster memory", [&](HardwareAtHand& hw) { hw.platform.memory_bytes_per_second = kBandwidth * 10; },
-       "memory_bytes_per_second", package::kBindInformational},
+      {"faster DDR", [&](HardwareAtHand& hw) { hw.platform.ddr_peak_bytes_per_second = kBandwidth * 10; },
+       "ddr.peak_bytes_per_second", package::kBindInformational},
+      {"faster bus", [&](HardwareAtHand& hw) { hw.platform.bus_bytes_per_second = kBandwidth * 10; },
+       "bus.peak_bytes_per_second", package::kBindInformational},
       {"larger DDR", [&](HardwareAtHand& hw) { hw.platform.ddr_size_bytes = kDdrBytes * 4; }, "ddr.size_bytes",
        package::kBindInformational},
       {"smaller DDR that holds the job", [&](HardwareAtHand& hw) { hw.platform.ddr_size_bytes = kDdrBytes / 64; },
@@ -170,7 +172,8 @@ TEST(HardwareBinding, ValuesThePlatformDoesNotKnowOrThePackageDidNotUseAreNotCom
   package::compare_hardware(cnn_header(), hw, &list);
   EXPECT_EQ(list.count, 0u);
   PackageHeader generated = cnn_header();
-  generated.platform.ddr_size_bytes = generated.platform.memory_bytes_per_second = 0;  // a tool that read neither
+  generated.platform.ddr_size_bytes = generated.platform.bus_bytes_per_second = 0;  // a tool that read none
+  generated.platform.ddr_peak_bytes_per_second = 0;
   package::compare_hardware(generated, same_as(cnn_header()), &list);
   EXPECT_EQ(list.count, 0u);
 }
@@ -197,7 +200,8 @@ class PackageBindingTest : public ::testing::Test {
     const PlatformConfig board = config();
     package::Provenance p = origin;
     p.platform.ddr_size_bytes = board.ddr.size_bytes;
-    p.platform.memory_bytes_per_second = static_cast<uint64_t>(std::llround(memory_path_bytes_per_second(board)));
+    p.platform.bus_bytes_per_second = static_cast<uint64_t>(std::llround(bus_peak_bytes_per_second(board)));
+    p.platform.ddr_peak_bytes_per_second = static_cast<uint64_t>(std::llround(ddr_peak_bytes_per_second(board)));
     package::write_package_file((dir_ / "x.dlvp").string(),
                                 package::write_package(builder::build(test::one_conv_network(), board.cnn), board.cnn, nullptr, {}, p));
   }
@@ -300,9 +304,9 @@ TEST_F(PackageBindingTest, AFasterDdrIsOnlyListed) {
   for (const nlohmann::json& d : p["differences"]) EXPECT_EQ(d["class"], "informational") << d;
   bool bandwidth = false;
   for (const nlohmann::json& d : p["differences"])
-    if (d["parameter"] == "memory_bytes_per_second") {
+    if (d["parameter"] == "ddr.peak_bytes_per_second") {
       bandwidth = true;
-      EXPECT_EQ(d["platform"], std::llround(memory_path_bytes_per_second(faster)));
+      EXPECT_EQ(d["platform"], std::llround(ddr_peak_bytes_per_second(faster)));
     }
   EXPECT_TRUE(bandwidth) << p;
   std::ostringstream os;
@@ -337,7 +341,7 @@ TEST(PackageBinding, ThePlatformsHardwareAndTheRecordedText) {
   const std::string text = recorded_hardware_text(cnn_header());
   for (const char* key : {"cnn.input_buffer_bytes", "cnn.weight_buffer_bytes", "cnn.output_buffer_bytes",
                           "cnn.accumulator_bits", "cnn.pes", "cnn.convolvers", "cnn.kernel", "ddr.size_bytes",
-                          "memory_bytes_per_second", "cnn.clock_mhz = 214"})
+                          "bus.peak_bytes_per_second", "ddr.peak_bytes_per_second", "cnn.clock_mhz = 214"})
     EXPECT_NE(text.find(key), std::string::npos) << key << " in " << text;
 }
 
