@@ -92,31 +92,79 @@ DdrCycle DdrChannelModel::bus_constraint(unsigned rank, bool write) const {
 void DdrChannelModel::commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& p) {
   if (p.outcome == RowOutcome::conflict) close_row(rank, bank, p.pre, request.tag);
   if (p.act != kNever) open_row(request, bank, p.act);
+  column_command(rank, bank, request, p.cas, p.outcome);
+}
+
+DdrCycle DdrChannelModel::column_command(Rank& rank, Bank& bank, const BurstRequest& request, DdrCycle cas,
+                                         RowOutcome outcome) {
   const unsigned group = request.bank % t_.bank_groups;
-  rank.last_cas[group] = std::max(rank.last_cas[group], p.cas);
-  rank.last_cas_any = std::max(rank.last_cas_any, p.cas);
+  const DdrCycle data_end = cas + (request.write ? t_.CWL : t_.CL) + burst_cycles_;
+  rank.last_cas[group] = std::max(rank.last_cas[group], cas);
+  rank.last_cas_any = std::max(rank.last_cas_any, cas);
   const size_t stat = bank_stat_index(request.rank, request.bank);
   if (request.write) {
-    bank.pre_allowed = std::max(bank.pre_allowed, p.data_end + t_.tWR);
-    rank.last_write_end[group] = std::max(rank.last_write_end[group], p.data_end);
-    rank.last_write_end_any = std::max(rank.last_write_end_any, p.data_end);
+    bank.pre_allowed = std::max(bank.pre_allowed, data_end + t_.tWR);
+    rank.last_write_end[group] = std::max(rank.last_write_end[group], data_end);
+    rank.last_write_end_any = std::max(rank.last_write_end_any, data_end);
     ++stats_.write_bursts;
     ++stats_.bank_writes[stat];
     energy_.write_bursts(1, request.tag);
   } else {
-    bank.pre_allowed = std::max(bank.pre_allowed, p.cas + t_.tRTP);
+    bank.pre_allowed = std::max(bank.pre_allowed, cas + t_.tRTP);
     ++stats_.read_bursts;
     ++stats_.bank_reads[stat];
     energy_.read_bursts(1, request.tag);
   }
-  bus_free_ = std::max(bus_free_, p.data_end);
+  bus_free_ = std::max(bus_free_, data_end);
   bus_last_rank_ = request.rank;
   bus_last_write_ = request.write;
-  switch (p.outcome) {
+  switch (outcome) {
     case RowOutcome::hit: ++stats_.row_hits; break;
     case RowOutcome::empty: ++stats_.row_empties; break;
     case RowOutcome::conflict: ++stats_.row_conflicts; break;
   }
+  return data_end;
+}
+
+DdrCycle DdrChannelModel::earliest_activate(unsigned rank, unsigned bank) const {
+  const Rank& r = ranks_[rank];
+  return std::max(r.banks[bank].act_allowed, activate_constraint(r, bank % t_.bank_groups));
+}
+
+DdrCycle DdrChannelModel::earliest_column(unsigned rank, unsigned bank, bool write) const {
+  const Rank& r = ranks_[rank];
+  const DdrCycle cas = std::max(r.banks[bank].cas_allowed, column_constraint(r, bank % t_.bank_groups, write));
+  return std::max(cas, bus_constraint(rank, write) - (write ? t_.CWL : t_.CL));
+}
+
+void DdrChannelModel::precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag) {
+  Rank& r = ranks_[rank];
+  if (r.banks[bank].open) close_row(r, r.banks[bank], at, tag);
+}
+
+void DdrChannelModel::activate(const BurstRequest& request, DdrCycle at) {
+  open_row(request, ranks_[request.rank].banks[request.bank], at);
+}
+
+DdrCycle DdrChannelModel::column(const BurstRequest& request, DdrCycle at, RowOutcome outcome) {
+  Rank& rank = ranks_[request.rank];
+  return column_command(rank, rank.banks[request.bank], request, at, outcome);
+}
+
+bool DdrChannelModel::refresh_until(DdrCycle cycle) {
+  if (!refresh_ || cycle <= 0) return false;
+  const uint64_t epoch = uint64_t(cycle / DdrCycle(t_.tREFI));
+  bool applied = false;
+  for (Rank& rank : ranks_) {
+    if (epoch <= rank.refreshes) continue;
+    apply_refreshes(rank, epoch);
+    applied = true;
+  }
+  return applied;
+}
+
+DdrCycle DdrChannelModel::next_refresh(unsigned rank) const {
+  return refresh_ ? DdrCycle(ranks_[rank].refreshes + 1) * t_.tREFI : kNone;
 }
 
 void DdrChannelModel::open_row(const BurstRequest& request, Bank& bank, DdrCycle act) {
@@ -155,23 +203,33 @@ DdrCycle DdrChannelModel::respect_refresh(Rank& rank, DdrCycle ready) {
   const DdrCycle refi = t_.tREFI;
   const uint64_t epoch = uint64_t(std::max<DdrCycle>(ready, 0) / refi);
   if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
-  if (epoch >= 1) ready = std::max(ready, DdrCycle(epoch) * refi + t_.tRFC);
-  return ready;
+  if (epoch == 0) return ready;
+  // A later refresh may already be applied (requests out of time order): this one's end is then
+  // approximated without its precharge-all.
+  return std::max(ready, epoch == rank.refreshes ? rank.refresh_end : DdrCycle(epoch) * refi + t_.tRFC);
 }
 
-// Refreshes 1..epoch that have not been applied yet: the first of them closes the open rows
-// (its precharge-all is folded into tRFC); after the last the rank is busy until its end.
+// Refreshes 1..epoch that have not been applied yet. The first of them starts with a
+// precharge-all when rows are open: at its due time or when the last open bank may precharge,
+// then tRP before the refresh command; each closed bank counts one precharge. After the last
+// refresh the rank is busy until its end.
 void DdrChannelModel::apply_refreshes(Rank& rank, uint64_t epoch) {
   const DdrCycle refi = t_.tREFI;
   const DdrCycle first_start = DdrCycle(rank.refreshes + 1) * refi;
-  const DdrCycle last_end = DdrCycle(epoch) * refi + t_.tRFC;
+  DdrCycle precharge_all = first_start;
+  for (const Bank& bank : rank.banks)
+    if (bank.open) precharge_all = std::max(precharge_all, bank.pre_allowed);
+  const bool rows_open = rank.open_banks > 0;
+  const DdrCycle first_end = (rows_open ? precharge_all + t_.tRP : first_start) + t_.tRFC;
+  const DdrCycle last_end = std::max(first_end, DdrCycle(epoch) * refi + t_.tRFC);
   for (Bank& bank : rank.banks) {
-    if (bank.open) close_row(rank, bank, first_start, energy_.current_tag());  // the refresh's, no transaction's
+    if (bank.open) close_row(rank, bank, precharge_all, energy_.current_tag());  // the refresh's, no transaction's
     bank.act_allowed = std::max(bank.act_allowed, last_end);
   }
   energy_.refresh(epoch - rank.refreshes);
   stats_.refreshes += epoch - rank.refreshes;
   rank.refreshes = epoch;
+  rank.refresh_end = last_end;
 }
 
 void DdrChannelModel::auto_precharge(unsigned rank_index, unsigned bank_index, TagId tag) {

@@ -2,10 +2,11 @@
 // CAS, per rank the activate windows (tRRD, tFAW), column spacing (tCCD), write-to-read
 // turnaround (tWTR) and refresh, per channel the data bus busy-until reservation.
 //
-// Loosely timed: each burst is scheduled when it is presented, at the earliest cycle all
-// constraints allow, and its commands are committed at once. Requests are expected in roughly
-// increasing time; an earlier one is scheduled after what is already reserved (busy-until).
-// The command bus itself is not modeled (one command per cycle is rarely the limit at BL8).
+// Two ways to use it. access() schedules a whole burst when it is presented, at the earliest
+// cycle all constraints allow, and commits its commands at once (in-order service: an earlier
+// request is scheduled after what is already reserved, busy-until). The command-level interface
+// (earliest_* and precharge / activate / column) lets a scheduler (DdrScheduler) issue one
+// command at a time, in cycle order, choosing which request goes next.
 #pragma once
 #include "ddr_energy.h"
 #include "ddr_stats.h"
@@ -47,6 +48,25 @@ class DdrChannelModel {
                   const std::string& module, DdrStats& stats);
 
   BurstResult access(const BurstRequest& request);
+  // Command-level interface: the earliest cycle each command of a burst to (rank, bank) may issue
+  // given every command issued so far (refresh windows excluded by the caller: refresh_until).
+  RowOutcome row_outcome(unsigned rank, unsigned bank, uint64_t row) const {
+    const Bank& b = ranks_[rank].banks[bank];
+    return !b.open ? RowOutcome::empty : b.row == row ? RowOutcome::hit : RowOutcome::conflict;
+  }
+  DdrCycle earliest_precharge(unsigned rank, unsigned bank) const { return ranks_[rank].banks[bank].pre_allowed; }
+  DdrCycle earliest_activate(unsigned rank, unsigned bank) const;
+  DdrCycle earliest_column(unsigned rank, unsigned bank, bool write) const;
+  void precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag);
+  void activate(const BurstRequest& request, DdrCycle at);
+  // The column command of `request`'s burst; `outcome` is what its row needed. Returns data end.
+  DdrCycle column(const BurstRequest& request, DdrCycle at, RowOutcome outcome);
+  // Applies every refresh that starts at or before `cycle` (precharge-all, then tRFC); true if any.
+  bool refresh_until(DdrCycle cycle);
+  // Start of the next refresh of `rank` not yet applied (kNone without refresh).
+  DdrCycle next_refresh(unsigned rank) const;
+  static constexpr DdrCycle kNone = DdrCycle(1) << 62;
+
   // Closed-page policy: precharge the bank at the earliest legal cycle after its last access; the
   // precharge is attributed to `tag` (the transaction's).
   void auto_precharge(unsigned rank, unsigned bank, TagId tag);
@@ -76,6 +96,7 @@ class DdrChannelModel {
     unsigned open_banks = 0;
     DdrCycle active_since = 0;       // a row has been open since (valid while open_banks > 0)
     DdrCycle active_until = 0;       // end of the last accounted open interval
+    DdrCycle refresh_end = 0;        // end of the latest applied refresh (precharge-all + tRFC)
   };
   struct Plan {
     RowOutcome outcome = RowOutcome::hit;
@@ -86,6 +107,7 @@ class DdrChannelModel {
   Plan plan(const Rank& rank, const Bank& bank, const BurstRequest& request, DdrCycle ready) const;
   Plan plan_around_refreshes(Rank& rank, const Bank& bank, const BurstRequest& request);
   void commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& plan);
+  DdrCycle column_command(Rank& rank, Bank& bank, const BurstRequest& request, DdrCycle cas, RowOutcome outcome);
   DdrCycle activate_constraint(const Rank& rank, unsigned group) const;
   DdrCycle column_constraint(const Rank& rank, unsigned group, bool write) const;
   DdrCycle bus_constraint(unsigned rank, bool write) const;

@@ -18,11 +18,20 @@ struct DdrConfig {
   std::string address_mapping = "row_bank_col";  // row_bank_col | bank_row_col
   uint32_t controller_latency_cycles = 4;    // front-end (queue + scheduling) latency, DDR clock cycles
   bool refresh = true;
+  // Request scheduling (docs/ddr.md "Scheduling"): per channel, read and write queues of
+  // transactions; an initiator waits while its queue is full.
+  std::string scheduler = "frfcfs";          // fcfs | frfcfs
+  uint32_t read_queue_depth = 32;            // transactions per channel
+  uint32_t write_queue_depth = 32;
+  uint32_t write_high_watermark = 16;        // queued writes that start a write drain
+  uint32_t write_low_watermark = 4;          // a drain stops at this many (while reads wait)
+  uint32_t starvation_cap = 16;              // bursts of younger requests served before a request must go next
 
   static void bind(ParamBinder& binder, DdrConfig& config);
 
   bool closed_page() const { return page_policy == "closed"; }
   bool bank_interleaved() const { return address_mapping == "row_bank_col"; }
+  bool reorders() const { return scheduler == "frfcfs"; }
 };
 
 }  // namespace dlvp
