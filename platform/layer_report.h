@@ -1,10 +1,12 @@
-// The per-layer report of a run on the accelerator (docs/report.md, "Per-layer report"): the CNN
-// and the sparse LSTM engines' per-layer time and energy (every level, DRAM included, through the
-// layer's ledger tag) and DRAM traffic, each engine's own figures (the CNN engine's utilization;
-// the LSTM engine's PE load, effective and dense-equivalent GOPS), joined with the layer names,
-// shapes and MACs of the model package the scenario loaded, plus what the [Sze17] survey
-// (Section VIII) asks a report to state: batch size, precision, off-chip bytes and energy per
-// inference.
+// The per-layer report of a run on the accelerator (docs/report.md, "Per-layer report"): one table
+// per package (a program: the IFU's INSTR_BASE, mapped to the model package loaded at that DDR
+// range), over completed jobs only. Per layer: its time as attributed by the IFU (ip/ifu/
+// layer_timeline.h: engine busy, memory stall, store tail, other; span and overlap; the layers add
+// up to the job), its engine's figures (MACs, engine busy cycles, the CNN engine's MAC utilization,
+// the LSTM engine's PE load), DRAM traffic and energy per level through the layer's ledger tag, the
+// resource that bounds it and roofline data, joined with the layer names, shapes and MACs of the
+// package; per package what the [Sze17] survey (Section VIII) asks a report to state: batch size
+// (images per job), precision, off-chip bytes and energy per inference (= per image).
 #pragma once
 #include "platform/platform_config.h"
 
@@ -15,14 +17,13 @@
 
 namespace dlvp {
 
-// report["accelerator"] from a finished run's report; null when no compute engine ran a layer.
-// Layer names come from the first model package among software.load (unnamed: "layer<tag>").
+// report["accelerator"] from a finished run's report; null when the IFU ran no job.
 nlohmann::json build_layer_report(const PlatformConfig& config, const nlohmann::json& report);
 
-// layers.csv: one row per layer (in tag order, either engine), then a "total" row; energies in the
-// report's unit; a column of the other engine is empty.
+// layers.csv: per package, one row per layer (per-inference values, full precision), then the
+// package's "total" row; energies in the report's unit; a column of the other engine is empty.
 void write_layers_csv(std::ostream& os, const nlohmann::json& accelerator);
-// The readable table of the summary.
+// The readable tables of the summary, one per package.
 void print_layer_report(std::ostream& os, const nlohmann::json& accelerator);
 
 }  // namespace dlvp

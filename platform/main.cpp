@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 namespace {
 
@@ -124,7 +125,9 @@ int sc_main(int argc, char** argv) {
     usage(std::cerr);
     return exit_status::kBadInput;
   } catch (const dlvp::ConfigError& e) {
-    std::cerr << "dlvp: error: " << e.what() << "\n";
+    std::istringstream lines(e.what());  // a message of several lines (a refused package's) prefixes each
+    std::string line;
+    while (std::getline(lines, line)) std::cerr << "dlvp: error: " << line << "\n";
     return exit_status::kBadInput;
   } catch (const sc_core::sc_report& e) {
     std::cerr << "dlvp: internal error: SystemC: " << e.what() << "\n";

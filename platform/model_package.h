@@ -1,5 +1,5 @@
 // The model package: what the compiler/builder writes and the driver loads (docs/architecture.md
-// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 5.
+// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 6.
 //
 // A package is one contiguous, little-endian blob placed in DDR:
 //   PackageHeader | LayerRecord[layer_count] | instructions (64 B each) | sections ...
@@ -16,8 +16,10 @@ namespace dlvp::package {
 constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // 2: tensor formats and shapes in the header, shapes in LayerRecord; 3: input zero point, concat
 // layers; 4: LSTM layers (the sparse LSTM engine's requirements, 16-bit tensors, sequences per job);
-// 5: the checksum covers the header too (layout unchanged), every field is range-checked.
-constexpr uint32_t kVersion = 5;
+// 5: the checksum covers the header too (layout unchanged), every field is range-checked;
+// 6: the rest of the hardware it was compiled for (DDR size, bandwidth, clocks) and where it came
+// from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md).
+constexpr uint32_t kVersion = 6;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -52,6 +54,26 @@ struct LstmRequirements {
   uint32_t accumulator_bits;
   uint64_t weight_memory_bytes;  // per PE
   uint64_t vector_buffer_bytes;
+};
+
+// The rest of the hardware the compiler read (version 6): what only sized checks or the cycle
+// prediction used. 0: not known to the tool that wrote the package (then not compared).
+struct PlatformRequirements {
+  uint64_t ddr_size_bytes;           // the DDR the package and its tensors were checked against
+  uint64_t memory_bytes_per_second;  // the memory path's bandwidth the cycle prediction assumed
+  uint32_t cnn_clock_khz;            // the engines' clocks of the cycle prediction (0: engine unused)
+  uint32_t lstm_clock_khz;
+};
+
+// Where the package came from (version 6), so that a message can give the command that recompiles
+// it for other hardware. Each text is UTF-8 without control characters, NUL-terminated in its field.
+constexpr uint32_t kProducerBytes = 32, kFileNameBytes = 256, kOverridesBytes = 256, kOptionsBytes = 512;
+struct PackageOrigin {
+  char producer[kProducerBytes];          // the tool that wrote it ("dlvpc", "make_cnn_selftest")
+  char model_file[kFileNameBytes];        // the source model as the tool was given it ("": none)
+  char hardware_file[kFileNameBytes];     // the hardware file as given (--hw; "": the defaults)
+  char hardware_overrides[kOverridesBytes];  // the --set overrides applied to it, space-separated
+  char options[kOptionsBytes];            // the tool's other options that shaped the program
 };
 
 struct PackageHeader {
@@ -93,6 +115,8 @@ struct PackageHeader {
   // window also holds the last time step's state before it).
   uint64_t output_offset;
   LstmRequirements lstm;
+  PlatformRequirements platform;  // version 6
+  PackageOrigin origin;           // version 6
 };
 
 enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };
@@ -128,6 +152,7 @@ struct LayerRecord {
 
 static_assert(sizeof(ArgWindow) == 24, "ArgWindow layout");
 static_assert(sizeof(LayerRecord) == 96, "LayerRecord layout");
+static_assert(sizeof(PackageOrigin) % 8 == 0, "PackageOrigin layout");
 static_assert(sizeof(PackageHeader) % 8 == 0, "PackageHeader layout");
 
 // The package checksum: FNV-1a (32 bit) over the whole package, the checksum field's bytes taken as

@@ -150,6 +150,54 @@ const char* check_tensors(const PackageHeader& h, Refusal* why) {
                        why);
 }
 
+// Bytes after a well-formed UTF-8 sequence's lead byte at text[0], or 0 when ill-formed (Unicode
+// Table 3-7: no overlong forms, surrogates or code points above U+10FFFF) or a control character.
+size_t utf8_sequence(const unsigned char* text, size_t left) {
+  const unsigned char b = text[0];
+  if (b < 0x80) return b >= 0x20 && b != 0x7F ? 1 : 0;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (b >= 0xC2 && b <= 0xDF) n = 2;
+  else if (b >= 0xE0 && b <= 0xEF) n = 3, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+  else if (b >= 0xF0 && b <= 0xF4) n = 4, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+  if (n == 0 || n > left) return 0;
+  if (text[1] < lo || text[1] > hi) return 0;
+  for (size_t i = 2; i < n; ++i)
+    if (text[i] < 0x80 || text[i] > 0xBF) return 0;
+  return n;
+}
+
+// A text field of the origin: NUL-terminated within its `bytes`, UTF-8 without control characters.
+const char* check_text(const char* name, const char* field, size_t bytes, Refusal* why) {
+  const void* nul = memchr(field, 0, bytes);
+  if (nul == nullptr) return refuse(why, "origin.%s without a NUL within its %u bytes", name, unsigned(bytes));
+  const auto* text = reinterpret_cast<const unsigned char*>(field);
+  const size_t length = static_cast<size_t>(static_cast<const char*>(nul) - field);
+  for (size_t i = 0; i < length;) {
+    const size_t n = utf8_sequence(text + i, length - i);
+    if (n == 0)
+      return refuse(why, "origin.%s: byte %u (0x%02x) is not UTF-8 text (ill-formed or a control character)", name,
+                    unsigned(i), unsigned(text[i]));
+    i += n;
+  }
+  return nullptr;
+}
+
+const char* check_origin(const PackageOrigin& o, Refusal* why) {
+  const struct {
+    const char* name;
+    const char* field;
+    size_t bytes;
+  } texts[] = {{"producer", o.producer, sizeof o.producer},
+               {"model_file", o.model_file, sizeof o.model_file},
+               {"hardware_file", o.hardware_file, sizeof o.hardware_file},
+               {"hardware_overrides", o.hardware_overrides, sizeof o.hardware_overrides},
+               {"options", o.options, sizeof o.options}};
+  for (const auto& t : texts)
+    if (const char* p = check_text(t.name, t.field, t.bytes, why)) return p;
+  return nullptr;
+}
+
 }  // namespace
 
 const char* validate_header(const PackageHeader& h, uint64_t available, Refusal* why) {
@@ -162,6 +210,7 @@ const char* validate_header(const PackageHeader& h, uint64_t available, Refusal*
   if (const char* p = check_size_and_tables(h, available, why)) return p;
   if (const char* p = check_windows(h, why)) return p;
   if (const char* p = check_formats(h, why)) return p;
+  if (const char* p = check_origin(h.origin, why)) return p;
   return check_tensors(h, why);
 }
 

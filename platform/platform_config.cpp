@@ -132,6 +132,7 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   }
   top.finish();
 
+  if (!hw.empty()) c.hw_path = scenario.resolve_data_file("hw", hw, "hw");
   c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");
   c.ddr_preset_path = scenario.resolve_data_file("ddr.preset", c.ddr.preset, "hw/ddr");
   c.ddr_timing = DdrTiming::load(c.ddr_preset_path);

@@ -105,6 +105,7 @@ struct PlatformConfig {
   bool device_present(uint32_t device_id) const;
 
   std::string tech_path, ddr_preset_path, app_path;
+  std::string hw_path;  // the hardware file the scenario names ("" when none)
   std::vector<ParamBinder::Entry> effective;  // every parameter with its effective value
 };
 

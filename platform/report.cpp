@@ -3,9 +3,12 @@
 #include "ip/common/log.h"
 #include "platform/exit_status.h"
 #include "platform/layer_report.h"
+#include "platform/package_binding.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
+#include <variant>
 
 namespace dlvp {
 
@@ -22,6 +25,34 @@ std::string format_energy(double value, const std::string& unit) {
   return text;
 }
 
+nlohmann::json app_result_value(const AppResult& result) {
+  double scale = 1;  // 10^|exponent|, exact in a double up to 10^22
+  for (int32_t i = 0; i < std::abs(result.exponent); ++i) scale *= 10;
+  if (result.exponent < 0) return static_cast<double>(result.mantissa) / scale;
+  int64_t value = 0;
+  if (!__builtin_mul_overflow(result.mantissa, static_cast<int64_t>(scale), &value)) return value;
+  return static_cast<double>(result.mantissa) * scale;
+}
+
+nlohmann::json app_json(const RunOutcome& outcome) {
+  nlohmann::json results = nlohmann::json::object();
+  for (const AppResult& r : outcome.app_results) results[r.name] = {{"value", app_result_value(r)}, {"unit", r.unit}};
+  return {{"results", std::move(results)},
+          {"results_dropped", outcome.app_results_dropped},
+          {"results_refused", outcome.app_results_refused}};
+}
+
+nlohmann::json configuration_json(const PlatformConfig& config) {
+  nlohmann::json cfg = nlohmann::json::object();
+  for (const auto& e : config.effective) {
+    nlohmann::json value;
+    std::visit([&](const auto& v) { value = v; }, e.typed);
+    cfg[e.key] = {{"value", std::move(value)}, {"unit", e.unit}};
+  }
+  cfg["files"] = {{"technology_table", config.tech_path}, {"ddr_preset", config.ddr_preset_path}, {"app", config.app_path}};
+  return cfg;
+}
+
 nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
                             const std::vector<const Reportable*>& modules) {
   nlohmann::json r;
@@ -29,9 +60,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
   r["schema_version"] = kReportSchemaVersion;
   r["scenario"] = config.scenario_path;
 
-  auto& cfg = r["configuration"];
-  for (const auto& e : config.effective) cfg[e.key] = {{"value", e.value}, {"unit", e.unit}};
-  cfg["files"] = {{"technology_table", config.tech_path}, {"ddr_preset", config.ddr_preset_path}, {"app", config.app_path}};
+  r["configuration"] = configuration_json(config);
 
   r["run"] = {{"simulated_time_ns", outcome.simulated_ns},
               {"wall_time_s", outcome.wall_seconds},
@@ -40,6 +69,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
               {"exit_code", outcome.software_exited ? nlohmann::json(outcome.exit_code) : nlohmann::json()},
               {"exit_status", outcome.exit_status}};
   r["software"] = {{"console", outcome.console}, {"console_dropped_bytes", outcome.console_dropped_bytes}};
+  r["app"] = app_json(outcome);
   // Lines guest-triggerable log sites left out (ip/common/log.h, DLVP_LOG_*_LIMITED), by site.
   nlohmann::json suppressed_sites = nlohmann::json::object();
   for (const auto& [site, count] : log::suppressed_by_site()) suppressed_sites[site] = count;
@@ -56,13 +86,20 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
   auto& energy = r["energy"];
   energy["unit"] = ledger.unit();
   energy["technology_table"] = ledger.tech().name();
-  const auto levels = ledger.energy_by_level(outcome.simulated_ns);
-  double total = 0;
+  // Static energy (standby, power-down, self-refresh, refresh, leakage) apart from dynamic.
+  const auto levels = ledger.energy_split_by_level(outcome.simulated_ns);
+  EnergySplit total;
   for (int l = 0; l < kLevelCount; ++l) {
-    energy["by_level"][to_string(static_cast<Level>(l))] = levels[l];
-    total += levels[l];
+    const char* level = to_string(static_cast<Level>(l));
+    energy["by_level"][level] = levels[l].total();
+    energy["by_level_static"][level] = levels[l].static_energy;
+    energy["by_level_dynamic"][level] = levels[l].dynamic_energy;
+    total.static_energy += levels[l].static_energy;
+    total.dynamic_energy += levels[l].dynamic_energy;
   }
-  energy["total"] = total;
+  energy["total"] = total.total();
+  energy["static"] = total.static_energy;
+  energy["dynamic"] = total.dynamic_energy;
   energy["counters"] = nlohmann::json::array();
   for (CounterId id = 0; id < ledger.counter_count(); ++id) {
     const CounterSpec& s = ledger.spec(id);
@@ -74,6 +111,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
                                   {"count_unit", s.count_unit},
                                   {"unit_energy", s.unit_energy},
                                   {"energy", ledger.energy_of(id, outcome.simulated_ns)},
+                                  {"static", s.static_energy},
                                   {"source", s.source}});
   }
   return r;
@@ -89,31 +127,19 @@ double number_or(const nlohmann::json& j, const std::string& key, double fallbac
 
 namespace {
 
-// A compute engine's configuration, peak and per-layer table (modules reporting "peak_GOPS").
+// The CNN engine's configuration and peak (its throughput while busy: the end-to-end figure is in
+// each package's table), then the per-package layer tables (LSTM-only runs included).
 void print_engine_layers(std::ostream& os, const nlohmann::json& r) {
   char line[256];
-  const std::string unit = r["energy"]["unit"];
   for (const auto& [name, stats] : r["modules"].items()) {
     if (!stats.contains("peak_GOPS") || number_or(stats, "instructions") == 0) continue;
-    std::snprintf(line, sizeof line, "%-16s %d PEs x %d convolvers of %dx%d at %.0f MHz: peak %.1f GOPS; achieved %.1f GOPS, utilization %.1f %%\n",
+    std::snprintf(line, sizeof line, "%-16s %d PEs x %d convolvers of %dx%d at %.0f MHz: peak %.1f GOPS; %.1f GOPS while busy\n",
                   name.c_str(), int(number_or(stats, "pes")), int(number_or(stats, "convolvers")), int(number_or(stats, "kernel")),
                   int(number_or(stats, "kernel")), number_or(stats, "clock_MHz"), number_or(stats, "peak_GOPS"),
-                  number_or(stats, "achieved_GOPS"), 100.0 * number_or(stats, "utilization"));
+                  number_or(stats, "achieved_GOPS"));
     os << line;
-    if (r.contains("accelerator")) {  // named layers, DRAM traffic and energy per level
-      print_layer_report(os, r["accelerator"]);
-      continue;
-    }
-    os << "  per layer, summed over the run's jobs:\n";
-    os << "  layer  instr        MACs      cycles   time (us)  util %  energy\n";
-    for (const auto& layer : stats["layers"]) {
-      std::snprintf(line, sizeof line, "  %5d  %5d  %10.0f  %10.0f  %10.2f  %6.1f  %s\n", int(number_or(layer, "tag")),
-                    int(number_or(layer, "instructions")), number_or(layer, "macs"), number_or(layer, "cycles"),
-                    number_or(layer, "time_ns") / 1000.0, 100.0 * number_or(layer, "utilization"),
-                    format_energy(number_or(layer, "energy_" + unit), unit).c_str());
-      os << line;
-    }
   }
+  if (r.contains("accelerator")) print_layer_report(os, r["accelerator"]);
 }
 
 // "exit code 3", or "exit code 256 (0x100): exit status 120" for a code that does not pass through.
@@ -146,6 +172,7 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
     }
   }
   print_engine_layers(os, r);
+  print_package_warnings(os, r);
   if (r.contains("log") && number_or(r["log"], "suppressed") > 0) {
     std::snprintf(line, sizeof line, "log              %.0f repeated lines suppressed (report.json: log.suppressed_by_site)\n",
                   number_or(r["log"], "suppressed"));
@@ -153,13 +180,23 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
   }
   const auto& e = r["energy"];
   const std::string unit = e["unit"];
-  os << "energy (" << e["technology_table"].get<std::string>() << ")  total " << format_energy(e["total"], unit) << "\n";
+  const double total = e["total"].get<double>();
+  auto share = [total](double value) { return total > 0 ? 100.0 * value / total : 0.0; };
+  std::snprintf(line, sizeof line, "energy (%s)  total %s: static %s (%.1f %%), dynamic %s (%.1f %%)\n",
+                e["technology_table"].get<std::string>().c_str(), format_energy(total, unit).c_str(),
+                format_energy(number_or(e, "static"), unit).c_str(), share(number_or(e, "static")),
+                format_energy(number_or(e, "dynamic"), unit).c_str(), share(number_or(e, "dynamic")));
+  os << line;
+  auto of_level = [&e](const char* split, const std::string& level) {
+    return e.contains(split) ? number_or(e[split], level) : 0.0;
+  };
+  os << "  level           total   share          static         dynamic\n";
   for (int l = 0; l < kLevelCount; ++l) {  // the hierarchy's order, not the JSON object's
     const std::string level = to_string(static_cast<Level>(l));
-    const auto& value = e["by_level"][level];
-    const double total = e["total"].get<double>();
-    std::snprintf(line, sizeof line, "  %-8s %14s  %5.1f %%\n", level.c_str(), format_energy(value, unit).c_str(),
-                  total > 0 ? 100.0 * value.get<double>() / total : 0.0);
+    const double value = of_level("by_level", level);
+    std::snprintf(line, sizeof line, "  %-8s %12s  %5.1f %%  %14s  %14s\n", level.c_str(), format_energy(value, unit).c_str(),
+                  share(value), format_energy(of_level("by_level_static", level), unit).c_str(),
+                  format_energy(of_level("by_level_dynamic", level), unit).c_str());
     os << line;
   }
 }

@@ -12,7 +12,7 @@
 
 namespace dlvp {
 
-constexpr int kReportSchemaVersion = 2;
+constexpr int kReportSchemaVersion = 4;
 
 struct RunOutcome {
   double simulated_ns = 0;
@@ -23,8 +23,20 @@ struct RunOutcome {
   std::string end_reason;    // "software exit", "time limit", ...
   std::string console;       // the tail of what the software printed (uart.transcript_bytes)
   uint64_t console_dropped_bytes = 0;  // printed before that tail
+  // What the software reported through the system controller's RESULT_* registers.
+  std::vector<AppResult> app_results;
+  uint64_t app_results_dropped = 0, app_results_refused = 0;
 };
 
+// report.json's `app`: `results` {name: {"value": number, "unit": text}} in commit order of the
+// names, `results_dropped`, `results_refused`.
+nlohmann::json app_json(const RunOutcome& outcome);
+// An app result's value as JSON: an integer when it is one (exponent >= 0 and no overflow), else
+// mantissa x 10^exponent as the nearest double.
+nlohmann::json app_result_value(const AppResult& result);
+// report.json's `configuration`: every parameter's value with the type the parameter system gives
+// it (integers and addresses as numbers, reals, booleans, strings), its unit, and the files.
+nlohmann::json configuration_json(const PlatformConfig& config);
 nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
                             const std::vector<const Reportable*>& modules);
 // report.json's text. Strings a program controls (its console) may hold any bytes: invalid UTF-8

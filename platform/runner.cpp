@@ -3,6 +3,7 @@
 #include "platform/exit_status.h"
 #include "platform/layer_report.h"
 #include "platform/output_folder.h"
+#include "platform/package_binding.h"
 #include "platform/platform_config.h"
 #include "platform/report.h"
 #include "platform/scenario.h"
@@ -31,6 +32,9 @@ RunOutcome outcome_of(Soc& soc) {
   soc.ddr().finalize(end);
   outcome.console = soc.uart().transcript();
   outcome.console_dropped_bytes = soc.uart().transcript_dropped_bytes();
+  outcome.app_results = sysctl.app_results();
+  outcome.app_results_dropped = sysctl.app_results_dropped();
+  outcome.app_results_refused = sysctl.app_results_refused();
   return outcome;
 }
 
@@ -41,6 +45,9 @@ RunResult run_scenario(const RunRequest& request) {
   const auto wall_start = clock::now();
   const Scenario scenario = Scenario::load(request.scenario, request.overrides);
   const PlatformConfig config = load_platform_config(scenario, request.app_dir);
+  // Every package is bound to this platform before anything runs: one that cannot run here is bad input.
+  const std::vector<PackageBinding> packages = bind_packages(config);
+  refuse_unbindable(packages);
   OutputFolder out(request.out_dir);
 
   log::install_report_handler(out.path(OutputFolder::kDlvpLog));
@@ -59,6 +66,7 @@ RunResult run_scenario(const RunRequest& request) {
   RunOutcome outcome = outcome_of(soc);
   outcome.wall_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
   result.report = build_report(config, outcome, ledger, soc.reportables());
+  result.report["packages"] = packages_report(packages);
   if (nlohmann::json layers = build_layer_report(config, result.report); !layers.is_null()) {
     out.write(OutputFolder::kLayers, [&](std::ostream& os) { write_layers_csv(os, layers); });
     result.report["accelerator"] = std::move(layers);

@@ -59,6 +59,7 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
 
   wire_interrupts(config);
   loads_ = config.software.load;
+  sysctl_->set_guest_reader([this](uint64_t address, uint8_t* data, unsigned size) { return read_debug(address, data, size); });
   for (size_t i = 0; i < config.software.args.size(); ++i) sysctl_->set_boot_arg(static_cast<uint32_t>(i), config.software.args[i]);
 }
 
@@ -91,6 +92,12 @@ bool Soc::write_debug(uint64_t address, const uint8_t* data, size_t size) {
   tlm::tlm_generic_payload trans;
   setup_payload(trans, tlm::TLM_WRITE_COMMAND, address, const_cast<uint8_t*>(data), static_cast<unsigned>(size));
   return loader_socket_->transport_dbg(trans) == size;
+}
+
+unsigned Soc::read_debug(uint64_t address, uint8_t* data, unsigned size) {
+  tlm::tlm_generic_payload trans;
+  setup_payload(trans, tlm::TLM_READ_COMMAND, address, data, size);
+  return loader_socket_->transport_dbg(trans);
 }
 
 void Soc::load_file(const std::string& path, uint64_t address, const std::string& what) {

@@ -61,6 +61,7 @@ class Soc : public sc_core::sc_module {
   void start_of_simulation() override;  // places the ELF (iss mode) and software.load files in memory
   void build_cpu(const PlatformConfig& config, EnergyLedger& ledger);
   bool write_debug(uint64_t address, const uint8_t* data, size_t size);
+  unsigned read_debug(uint64_t address, uint8_t* data, unsigned size);
   void build_memory_map(const PlatformConfig& config);
   void wire_interrupts(const PlatformConfig& config);
   void build_local_space(const PlatformConfig& config, EnergyLedger& ledger);

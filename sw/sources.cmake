@@ -15,6 +15,7 @@ set(DLVP_SW_LIBRARY_SOURCES
   driver/accel_driver.cpp
   driver/soc_memory.cpp
   ../platform/package_validation.cpp
+  ../platform/hardware_binding.cpp
 )
 
 set(DLVP_SW_APPS dma_selftest cnn_selftest run_package classify cpu_bench)

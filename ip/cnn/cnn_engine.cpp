@@ -110,7 +110,8 @@ void CnnEngine::count_energy(TagId tag, const cnn::InstructionActivity& a) {
 // ---------------------------------------------------------------------------------------------
 // Execution
 
-isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t index, sc_time& delay) {
+isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
+                                  sc_time& delay) {
   const uint8_t opcode = instruction.header.opcode;
   const cnn::BufferSet set = buffer_set();
   const isa::ErrorCode code = handles(opcode) ? cnn::check(instruction, set) : isa::kErrUnknownOpcode;
@@ -124,7 +125,7 @@ isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t 
   cnn::execute(instruction, set, arith_);
   const cnn::InstructionCost cost = timing_.cost(instruction);
   const auto [start, end] = occupy_datapath(cost.timing.cycles, delay);
-  const TagId tag = layer_tag(instruction.header.tag);
+  const TagId tag = ledger_tag;
   count_energy(tag, cost.activity);
   record(instruction, index, tag, cost.timing, start, end);
   return isa::kErrNone;
@@ -134,11 +135,7 @@ void CnnEngine::record(const isa::Instruction& instruction, uint32_t index, TagI
                        const cnn::InstructionTiming& t, const sc_time& start, const sc_time& end) {
   const uint32_t tag = instruction.header.tag;
   records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
-  auto& [layer_key, layer] = bounded_entry(layers_, tag, kMaxLayerTags, kOverflowLayer);
-  layer.tag = layer_key;
-  layer.ledger_tag = ledger_tag;
-  ++layer.instructions;
-  layer.timing += t;
+  layers_.add(ledger_tag, tag, t);
   totals_ += t;
   ++instructions_;
   ++opcode_counts_[opcode_slot(instruction.header.opcode)];
@@ -240,7 +237,7 @@ void CnnEngine::report(nlohmann::json& out, double /*elapsed_ns*/) const {
   out["achieved_GOPS"] = totals_.cycles ? 2.0 * double(totals_.macs) * config_.clock_mhz * 1e-3 / double(totals_.cycles)
                                         : 0.0;
   nlohmann::json layers = nlohmann::json::array();
-  for (const auto& [tag, layer] : layers_) layers.push_back(layer_report(layer));
+  for (const auto& [ledger_tag, layer] : layers_.completed()) layers.push_back(layer_report(layer));
   out["layers"] = layers;
 }
 

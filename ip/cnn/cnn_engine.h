@@ -11,6 +11,7 @@
 #include "ip/common/engine_base.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/reportable.h"
+#include "ip/common/whole_job_stats.h"
 #include "ip/ifu/compute_engine_if.h"
 
 #include <systemc>
@@ -35,7 +36,13 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   bool handles(uint8_t opcode) const override { return isa::is_cnn_opcode(opcode); }
   uint64_t buffer_base(isa::Buffer buffer) const override;
   uint64_t buffer_size(isa::Buffer buffer) const override;
-  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) override;
+  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
+                         sc_core::sc_time& delay) override;
+  void end_job(bool completed) override { layers_.end_job(completed); }
+  // Without an IFU (tests): the instruction's energy and figures go to the bare "layer<tag>".
+  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) {
+    return execute(instruction, index, dlvp::layer_tag(ledger_, instruction.header.tag), delay);
+  }
 
   // The buffers (kBufInput, kBufWeight, kBufOutput); the platform binds each one's `socket` to
   // the DMA's local buffer bus.
@@ -58,14 +65,11 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   const std::vector<InstructionRecord>& instruction_records() const { return records_.kept(); }
   uint64_t instruction_records_not_kept() const { return records_.not_kept(); }
 
-  struct LayerStats {
-    uint32_t tag = 0;
-    TagId ledger_tag = kUntagged;
-    uint64_t instructions = 0;
-    cnn::InstructionTiming timing;  // summed over the layer's instructions
-  };
-  // By layer tag; at most kMaxLayerTags of them (energy_tag.h), later new tags under kOverflowLayer.
-  const std::map<uint32_t, LayerStats>& layer_stats() const { return layers_; }
+  using LayerStats = EngineLayerStats<cnn::InstructionTiming>;
+  // By ledger tag (a program's layer; the ledger bounds them, energy_tag.h): every instruction
+  // executed, and those of completed jobs only (what the reports give, whole_job_stats.h).
+  const std::map<TagId, LayerStats>& layer_stats() const { return layers_.all(); }
+  const std::map<TagId, LayerStats>& completed_layer_stats() const { return layers_.completed(); }
   const cnn::InstructionTiming& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
   uint64_t rejected_instructions() const { return rejected_; }
@@ -103,7 +107,7 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   Counters counters_{};
 
   BoundedRecords<InstructionRecord> records_{kKeptInstructionRecords};
-  std::map<uint32_t, LayerStats> layers_;
+  EngineLayers<cnn::InstructionTiming> layers_;
   cnn::InstructionTiming totals_;
   std::array<uint64_t, 4> opcode_counts_{};  // CONV, FC, POOL, ELTWISE
   uint64_t instructions_ = 0, rejected_ = 0;

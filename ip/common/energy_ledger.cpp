@@ -35,7 +35,7 @@ CounterId EnergyLedger::add_counter_from_table(const std::string& module, const 
 
 CounterId EnergyLedger::add_static(const std::string& module, const std::string& name, Level level, double power,
                                    std::string source) {
-  return add_counter(CounterSpec{module, name, level, Action::static_power, power, "ns", std::move(source)});
+  return add_counter(CounterSpec{module, name, level, Action::static_power, power, "ns", std::move(source), true});
 }
 
 TagId EnergyLedger::define_tag(const std::string& name) {
@@ -95,6 +95,22 @@ std::array<double, kLevelCount> EnergyLedger::energy_by_level(double elapsed_ns)
   return sum;
 }
 
+std::array<EnergySplit, kLevelCount> EnergyLedger::energy_split_by_level(double elapsed_ns) const {
+  std::array<EnergySplit, kLevelCount> split{};
+  for (CounterId id = 0; id < specs_.size(); ++id)
+    split[static_cast<int>(specs_[id].level)].add(specs_[id], energy_of(id, elapsed_ns));
+  return split;
+}
+
+EnergySplit EnergyLedger::energy_split(double elapsed_ns) const {
+  EnergySplit total;
+  for (const EnergySplit& level : energy_split_by_level(elapsed_ns)) {
+    total.static_energy += level.static_energy;
+    total.dynamic_energy += level.dynamic_energy;
+  }
+  return total;
+}
+
 double EnergyLedger::total_energy(double elapsed_ns) const {
   double total = 0;
   for (double e : energy_by_level(elapsed_ns)) total += e;
@@ -111,19 +127,60 @@ void EnergyLedger::reset_counts() {
   std::fill(counts_.begin(), counts_.end(), 0);
   std::fill(tag_counts_.begin(), tag_counts_.end(), 0);
   dram_traffic_.clear();
+  settled_ = excluded_ = TagTable{};
+}
+
+EnergyLedger::TagTable EnergyLedger::tag_table() const {
+  return TagTable{tag_counts_, tag_rows_, tag_columns_, dram_traffic_};
+}
+
+void EnergyLedger::end_job(bool completed) {
+  TagTable now = tag_table();
+  if (!completed) {  // excluded += now - settled, on now's (never smaller) dimensions
+    TagTable grown{std::vector<uint64_t>(now.counts.size(), 0), now.rows, now.columns,
+                   std::vector<DramTraffic>(now.dram.size())};
+    for (TagId t = 0; t < now.rows; ++t)
+      for (CounterId c = 0; c < now.columns; ++c)
+        grown.counts[size_t{t} * now.columns + c] = excluded_.at(t, c) + now.at(t, c) - settled_.at(t, c);
+    for (TagId t = 0; t < now.dram.size(); ++t) {
+      const DramTraffic before = t < settled_.dram.size() ? settled_.dram[t] : DramTraffic{};
+      const DramTraffic set_apart = t < excluded_.dram.size() ? excluded_.dram[t] : DramTraffic{};
+      grown.dram[t] = {set_apart.read_bytes + now.dram[t].read_bytes - before.read_bytes,
+                       set_apart.write_bytes + now.dram[t].write_bytes - before.write_bytes};
+    }
+    excluded_ = std::move(grown);
+  }
+  settled_ = std::move(now);
+}
+
+uint64_t EnergyLedger::completed_count_of(CounterId id, TagId tag) const {
+  return settled_.at(tag, id) - excluded_.at(tag, id);
+}
+
+DramTraffic EnergyLedger::completed_dram_traffic(TagId tag) const {
+  const DramTraffic settled = tag < settled_.dram.size() ? settled_.dram[tag] : DramTraffic{};
+  const DramTraffic excluded = tag < excluded_.dram.size() ? excluded_.dram[tag] : DramTraffic{};
+  return {settled.read_bytes - excluded.read_bytes, settled.write_bytes - excluded.write_bytes};
 }
 
 void report_tag(const EnergyLedger& ledger, TagId tag, nlohmann::json& out) {
   out["ledger_tag"] = ledger.tag_name(tag);
   // What the layer's LOAD/STOREs moved to and from DRAM (the DDR controller counts it per tag).
-  const DramTraffic dram = ledger.dram_traffic(tag);
+  const DramTraffic dram = ledger.completed_dram_traffic(tag);
   out["dram_read_bytes"] = dram.read_bytes;
   out["dram_write_bytes"] = dram.write_bytes;
   // Every counter attributed to the tag: the engine's and its buffers', and those of the layer's
   // DMA traffic (staging FIFO, bus beats, DDR commands and bursts), which carry the same tag.
   std::array<double, kLevelCount> by_level{};
-  for (CounterId id = 0; id < ledger.counter_count(); ++id)
-    by_level[static_cast<int>(ledger.spec(id).level)] += ledger.energy_of(id, tag);
+  nlohmann::json buffer_accesses = nlohmann::json::object();
+  for (CounterId id = 0; id < ledger.counter_count(); ++id) {
+    const CounterSpec& spec = ledger.spec(id);
+    by_level[static_cast<int>(spec.level)] += ledger.completed_energy_of(id, tag);
+    // The on-chip buffers' port traffic (their "64-bit access" counters), for the bound of a layer.
+    if (const uint64_t n = ledger.completed_count_of(id, tag); spec.level == Level::buffer && spec.count_unit == "64-bit access" && n)
+      buffer_accesses[spec.module] = buffer_accesses.value(spec.module, uint64_t{0}) + n;
+  }
+  out["buffer_accesses_64b"] = buffer_accesses;
   nlohmann::json levels;
   double total = 0;
   for (int l = 0; l < kLevelCount; ++l) {

@@ -41,6 +41,16 @@ struct CounterSpec {
   double unit_energy = 0;   // in the technology table's unit, per count
   std::string count_unit;   // what one count is: "burst", "64-bit access", "ns", ...
   std::string source;       // where unit_energy comes from (table entry or datasheet formula)
+  // Static energy is spent by time, not by work: background, standby, power-down, self-refresh,
+  // refresh, leakage. Everything else is dynamic. Reports and the PMU show the two apart.
+  bool static_energy = false;
+};
+
+// Energy split into its static and dynamic parts, in the ledger's unit.
+struct EnergySplit {
+  double static_energy = 0, dynamic_energy = 0;
+  double total() const { return static_energy + dynamic_energy; }
+  void add(const CounterSpec& spec, double energy) { (spec.static_energy ? static_energy : dynamic_energy) += energy; }
 };
 
 class EnergyLedger {
@@ -54,7 +64,7 @@ class EnergyLedger {
   // Convenience: unit energy taken from a technology table entry.
   CounterId add_counter_from_table(const std::string& module, const std::string& name, Level level,
                                    Action action, const std::string& table_key, double scale = 1.0);
-  // Static power (leakage, DRAM background): energy = power x simulated time. `power` is in
+  // Static power (leakage): energy = power x simulated time, static energy. `power` is in
   // table unit per ns (pJ/ns = mW for the 45 nm table).
   CounterId add_static(const std::string& module, const std::string& name, Level level, double power,
                        std::string source);
@@ -94,6 +104,11 @@ class EnergyLedger {
   double energy_of(CounterId id, TagId tag) const;  // dynamic energy of a tag (kUntagged: of no tag)
   std::array<double, kLevelCount> energy_by_level(double elapsed_ns) const;
   double total_energy(double elapsed_ns) const;
+  // Static and dynamic energy per level and in total, up to `elapsed_ns`. Counters of time that a
+  // module accounts lazily (the DDR's power states) must be brought up to that time first (the
+  // DDR controller's finalize). A span's static energy is the difference of two such totals.
+  std::array<EnergySplit, kLevelCount> energy_split_by_level(double elapsed_ns) const;
+  EnergySplit energy_split(double elapsed_ns) const;
   CounterId find(const std::string& module, const std::string& name) const;  // throws if absent
 
   // DRAM traffic per tag (kUntagged included), counted by the DDR controller for every
@@ -106,7 +121,30 @@ class EnergyLedger {
 
   void reset_counts();
 
+  // Whole jobs (docs/energy.md, "Whole jobs only"). Per-layer figures count only jobs the IFU
+  // completed: at each job's end the IFU calls end_job; a job that did not complete (failed) has its
+  // per-tag counts set apart, and what is counted after the last end_job (a job cut by the time
+  // limit) is not settled. The completed_* queries give the per-tag counts of completed jobs only;
+  // with no job ever ended they are zero. A copy of the per-tag table per job: O(tags x counters).
+  void end_job(bool completed);
+  uint64_t completed_count_of(CounterId id, TagId tag) const;
+  DramTraffic completed_dram_traffic(TagId tag) const;
+  double completed_energy_of(CounterId id, TagId tag) const {
+    return specs_.at(id).unit_energy * static_cast<double>(completed_count_of(id, tag));
+  }
+
  private:
+  // The per-tag counts (every counter, and DRAM traffic) at one moment, or summed over jobs.
+  struct TagTable {
+    std::vector<uint64_t> counts;  // [tag * columns + counter]
+    uint32_t rows = 0, columns = 0;
+    std::vector<DramTraffic> dram;  // [tag]
+    uint64_t at(TagId tag, CounterId id) const {
+      return tag < rows && id < columns ? counts[size_t{tag} * columns + id] : 0;
+    }
+  };
+  TagTable tag_table() const;
+
   // Tagged counts live in one row-major table, tag_rows_ x tag_columns_; the fast path is an
   // index check and an add, the table grows (rarely: a new tag or counter) out of line.
   void count_for_tag(CounterId id, uint64_t n, TagId tag) {
@@ -124,11 +162,15 @@ class EnergyLedger {
   uint32_t tag_rows_ = 0, tag_columns_ = 0;
   std::vector<DramTraffic> dram_traffic_;          // [tag], grown on demand
   TagId tag_ = kUntagged;
+  TagTable settled_;   // per-tag counts at the last end_job
+  TagTable excluded_;  // per-tag counts of the jobs that did not complete
+
 };
 
 // What a layer report gives for one tag (an engine layer): the tag's name, the DRAM bytes its
 // transfers moved, and every ledger counter's energy attributed to it, per level and in total (in
-// the ledger's unit). Shared by the engines' per-layer reports.
+// the ledger's unit), over the completed jobs (EnergyLedger::end_job). Shared by the engines' and
+// the IFU's per-layer reports.
 void report_tag(const EnergyLedger& ledger, TagId tag, nlohmann::json& out);
 
 }  // namespace dlvp

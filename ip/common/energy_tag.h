@@ -40,14 +40,14 @@ inline TagId energy_tag_of(const tlm::tlm_generic_payload& trans, const EnergyLe
 constexpr size_t kMaxLayerTags = 4096;
 constexpr uint32_t kOverflowLayer = 0xFFFFFFFF;
 
-// The ledger tag of layer `layer`: "layer<layer>". The IFU (for the DMA traffic of LOAD/STORE) and
-// the compute engines resolve it through here, so they share one tag.
+// The ledger tag of layer `layer`: "layer<layer>", or "layer<layer>@0x<program>" for the layer of
+// the program at `program` (the IFU's INSTR_BASE), so that two packages in one run keep their layers
+// apart. The IFU resolves it once per instruction and hands it to the compute engine and the DMA;
+// an engine used without an IFU resolves the bare "layer<layer>". Past kMaxLayerTags layer tags,
+// new ones are all counted as the program-less "layer<kOverflowLayer>".
 inline std::string layer_tag_name(uint32_t layer) { return "layer" + std::to_string(layer); }
-inline TagId layer_tag(EnergyLedger& ledger, uint32_t layer) {
-  const std::string name = layer_tag_name(layer);
-  if (const auto known = ledger.find_tag(name)) return *known;
-  const size_t named = ledger.tag_count() - 1;  // all but "untagged"
-  return ledger.tag_named(named < kMaxLayerTags ? name : layer_tag_name(kOverflowLayer));
-}
+std::string layer_tag_name(uint64_t program, uint32_t layer);
+TagId layer_tag(EnergyLedger& ledger, uint32_t layer);
+TagId layer_tag(EnergyLedger& ledger, uint64_t program, uint32_t layer);
 
 }  // namespace dlvp

@@ -28,9 +28,10 @@ void ParamBinder::fail(const char* name, const std::string& what) const {
 }
 
 void ParamBinder::record(const char* name, std::string type, std::string value, const char* unit,
-                         const char* description, std::string range) {
+                         const char* description, std::string range,
+                         std::variant<uint64_t, double, bool, std::string> typed) {
   entries_.push_back(Entry{key(name), std::move(type), std::move(value), unit ? unit : "",
-                           description ? description : "", std::move(range)});
+                           description ? description : "", std::move(range), std::move(typed)});
 }
 
 namespace {
@@ -63,7 +64,7 @@ void ParamBinder::integer(const char* name, uint64_t& field, const char* unit, c
     field = v;
   }
   record(name, "integer", hex_or_dec(field), unit, description,
-         "[" + hex_or_dec(min_value) + ", " + hex_or_dec(max_value) + "]");
+         "[" + hex_or_dec(min_value) + ", " + hex_or_dec(max_value) + "]", field);
 }
 
 void ParamBinder::integer(const char* name, uint32_t& field, const char* unit, const char* description,
@@ -95,7 +96,7 @@ void ParamBinder::real(const char* name, double& field, const char* unit, const 
   std::ostringstream value, range;
   value << field;
   range << "[" << min_value << ", " << max_value << "]";
-  record(name, "real", value.str(), unit, description, range.str());
+  record(name, "real", value.str(), unit, description, range.str(), field);
 }
 
 void ParamBinder::flag(const char* name, bool& field, const char* description) {
@@ -105,7 +106,7 @@ void ParamBinder::flag(const char* name, bool& field, const char* description) {
     else if (s == "false" || s == "off" || s == "no" || s == "0") field = false;
     else fail(name, "must be true or false, got '" + s + "'");
   }
-  record(name, "bool", field ? "true" : "false", "", description, "true|false");
+  record(name, "bool", field ? "true" : "false", "", description, "true|false", field);
 }
 
 void ParamBinder::text(const char* name, std::string& field, const char* description) {
@@ -113,7 +114,7 @@ void ParamBinder::text(const char* name, std::string& field, const char* descrip
     if (!node->IsScalar()) fail(name, "must be a string");
     field = node->Scalar();
   }
-  record(name, "string", field, "", description, "");
+  record(name, "string", field, "", description, "", field);
 }
 
 void ParamBinder::choice(const char* name, std::string& field, std::initializer_list<const char*> choices,
@@ -127,7 +128,7 @@ void ParamBinder::choice(const char* name, std::string& field, std::initializer_
     if (!ok) fail(name, "= '" + node->Scalar() + "' is not one of " + all);
     field = node->Scalar();
   }
-  record(name, "choice", field, "", description, all);
+  record(name, "choice", field, "", description, all, field);
 }
 
 YAML::Node ParamBinder::section(const char* name) {

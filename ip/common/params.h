@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace dlvp {
@@ -31,6 +32,9 @@ class ParamBinder {
     std::string unit;         // "" when dimensionless
     std::string description;
     std::string range;        // "[1, 16]" or "a|b|c" or ""
+    // The value as its type holds it (integer, real, bool; string and choice as text), for
+    // outputs that keep types (report.json).
+    std::variant<uint64_t, double, bool, std::string> typed;
   };
 
   // Loading: `section` is the module's YAML map (may be undefined: all defaults).
@@ -63,7 +67,7 @@ class ParamBinder {
   std::optional<YAML::Node> lookup(const char* name);
   [[noreturn]] void fail(const char* name, const std::string& what) const;
   void record(const char* name, std::string type, std::string value, const char* unit,
-              const char* description, std::string range);
+              const char* description, std::string range, std::variant<uint64_t, double, bool, std::string> typed);
 
   YAML::Node section_;
   bool loading_;

@@ -23,6 +23,11 @@ constexpr uint64_t kSysctlBase = 0x10000000;   // fixed: the one address softwar
 constexpr uint64_t kDdrBase = DLVP_SOC_DDR_BASE;  // DDR starts here (docs/architecture.md)
 // The RISC-V program's region from kDdrBase: image, data, heap, stack (sw/bsp/riscv/dlvp.ld.S).
 constexpr uint64_t kProgramRegionBytes = DLVP_PROGRAM_REGION_BYTES;
+// The native build has no program image in DDR: its HAL copies the strings it passes to devices by
+// address (app result names and units, sysctl_regs.h RESULT_*) into the program region's last
+// kNativeStagingBytes (hal::text_address). The RISC-V build passes its strings where they are.
+constexpr uint64_t kNativeStagingBytes = 256;
+constexpr uint64_t kNativeStagingBase = kDdrBase + kProgramRegionBytes - kNativeStagingBytes;
 constexpr uint32_t kRegisterWindowBytes = 0x1000;  // each block's register window: 4 KiB
 
 // Device identifiers in the system controller's device table.

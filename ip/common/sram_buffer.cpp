@@ -193,6 +193,7 @@ void SramBuffer::report(nlohmann::json& out, double elapsed_ns) const {
   out["size_bytes"] = config_.size_bytes;
   out["port_width_bytes"] = config_.port_width_bytes;
   out["ports"] = config_.ports;
+  out["clock_MHz"] = config_.clock_mhz;
   out["read_accesses"] = stats_.read_accesses;
   out["write_accesses"] = stats_.write_accesses;
   out["bytes_read"] = stats_.bytes_read;

@@ -4,16 +4,19 @@
 
 namespace dlvp {
 
-DdrChannelModel::DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks, bool refresh,
-                                 EnergyLedger& ledger, const std::string& module, DdrStats& stats)
+DdrChannelModel::DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks,
+                                 const DdrPowerParams& power, EnergyLedger& ledger, const std::string& module,
+                                 DdrStats& stats)
     : t_(timing),
       channel_(channel),
       ranks_count_(ranks),
-      refresh_(refresh),
+      refresh_(power.refresh),
       burst_cycles_(timing.burst_cycles()),
-      energy_(ledger, module, channel, ranks, timing),
+      energy_(ledger, module, channel, timing, power.slow_exit),
       stats_(stats),
       ranks_(ranks) {
+  power_.reserve(ranks);
+  for (unsigned r = 0; r < ranks; ++r) power_.emplace_back(power, r);
   for (Rank& rank : ranks_) {
     rank.banks.resize(t_.banks);
     rank.last_act.assign(t_.bank_groups, kNever);
@@ -22,12 +25,28 @@ DdrChannelModel::DdrChannelModel(const DdrTiming& timing, unsigned channel, unsi
   }
 }
 
-BurstResult DdrChannelModel::access(const BurstRequest& request) {
+BurstResult DdrChannelModel::access(const BurstRequest& arrived) {
+  // A rank in power-down or self-refresh is woken first; the exit latency delays this request.
+  BurstRequest request = arrived;
+  request.ready = std::max(request.ready, wake(arrived.rank, arrived.ready, arrived.write).command);
   Rank& rank = ranks_[request.rank];
   Bank& bank = rank.banks[request.bank];
   const Plan p = refresh_ ? plan_around_refreshes(rank, bank, request) : plan(rank, bank, request, request.ready);
   commit(rank, bank, request, p);
   return BurstResult{p.outcome, p.cas, p.data_end};
+}
+
+DdrWake DdrChannelModel::wake(unsigned rank_index, DdrCycle ready, bool write) {
+  const DdrWake woken = power_[rank_index].wake(ready, !write, *this, stats_.power);
+  Rank& rank = ranks_[rank_index];
+  rank.command_allowed = std::max(rank.command_allowed, woken.command);
+  rank.read_allowed = std::max(rank.read_allowed, woken.read);
+  return woken;
+}
+
+void DdrChannelModel::queue_burst(unsigned rank, DdrCycle ready, bool write) {
+  wake(rank, ready, write);
+  power_[rank].hold();
 }
 
 // Plans outside refresh windows: when the commands would run into a refresh, the rank refreshes
@@ -79,7 +98,8 @@ DdrCycle DdrChannelModel::activate_constraint(const Rank& rank, unsigned group) 
 DdrCycle DdrChannelModel::column_constraint(const Rank& rank, unsigned group, bool write) const {
   DdrCycle earliest = std::max(rank.last_cas[group] + t_.tCCD_L, rank.last_cas_any + t_.tCCD_S);
   if (!write)
-    earliest = std::max({earliest, rank.last_write_end[group] + t_.tWTR_L, rank.last_write_end_any + t_.tWTR_S});
+    earliest = std::max({earliest, rank.last_write_end[group] + t_.tWTR_L, rank.last_write_end_any + t_.tWTR_S,
+                         rank.read_allowed});
   return earliest;
 }
 
@@ -115,6 +135,7 @@ DdrCycle DdrChannelModel::column_command(Rank& rank, Bank& bank, const BurstRequ
     ++stats_.bank_reads[stat];
     energy_.read_bursts(1, request.tag);
   }
+  power_[request.rank].busy_until(data_end);
   bus_free_ = std::max(bus_free_, data_end);
   bus_last_rank_ = request.rank;
   bus_last_write_ = request.write;
@@ -128,36 +149,46 @@ DdrCycle DdrChannelModel::column_command(Rank& rank, Bank& bank, const BurstRequ
 
 DdrCycle DdrChannelModel::earliest_activate(unsigned rank, unsigned bank) const {
   const Rank& r = ranks_[rank];
-  return std::max(r.banks[bank].act_allowed, activate_constraint(r, bank % t_.bank_groups));
+  return std::max({r.banks[bank].act_allowed, activate_constraint(r, bank % t_.bank_groups), r.command_allowed});
 }
 
 DdrCycle DdrChannelModel::earliest_column(unsigned rank, unsigned bank, bool write) const {
   const Rank& r = ranks_[rank];
-  const DdrCycle cas = std::max(r.banks[bank].cas_allowed, column_constraint(r, bank % t_.bank_groups, write));
+  const DdrCycle cas = std::max(
+      {r.banks[bank].cas_allowed, column_constraint(r, bank % t_.bank_groups, write), r.command_allowed});
   return std::max(cas, bus_constraint(rank, write) - (write ? t_.CWL : t_.CL));
 }
 
+// Every command restarts the rank's idle timers.
 void DdrChannelModel::precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag) {
   Rank& r = ranks_[rank];
   if (r.banks[bank].open) close_row(r, r.banks[bank], at, tag);
+  power_[rank].busy_until(at + t_.tRP);
 }
 
 void DdrChannelModel::activate(const BurstRequest& request, DdrCycle at) {
   open_row(request, ranks_[request.rank].banks[request.bank], at);
+  power_[request.rank].busy_until(at + t_.tRCD);
 }
 
 DdrCycle DdrChannelModel::column(const BurstRequest& request, DdrCycle at, RowOutcome outcome) {
   Rank& rank = ranks_[request.rank];
-  return column_command(rank, rank.banks[request.bank], request, at, outcome);
+  const DdrCycle data_end = column_command(rank, rank.banks[request.bank], request, at, outcome);
+  power_[request.rank].release();  // queue_burst's hold
+  return data_end;
 }
 
+// A rank's power state comes first: in power-down its refreshes are issued around short wake-ups,
+// in self-refresh they are skipped (DdrRankPower::advance).
 bool DdrChannelModel::refresh_until(DdrCycle cycle) {
   if (!refresh_ || cycle <= 0) return false;
   const uint64_t epoch = uint64_t(cycle / DdrCycle(t_.tREFI));
   bool applied = false;
-  for (Rank& rank : ranks_) {
+  for (unsigned r = 0; r < ranks_count_; ++r) {
+    Rank& rank = ranks_[r];
     if (epoch <= rank.refreshes) continue;
-    apply_refreshes(rank, epoch);
+    power_[r].advance(cycle, *this, stats_.power);
+    if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
     applied = true;
   }
   return applied;
@@ -190,13 +221,61 @@ void DdrChannelModel::close_row(Rank& rank, Bank& bank, DdrCycle pre, TagId tag)
   bank.act_allowed = std::max(bank.act_allowed, pre + t_.tRP);
   energy_.precharge(tag);
   ++stats_.precharges;
-  if (rank.open_banks > 0 && --rank.open_banks == 0) add_active_time(rank, rank.active_since, pre);
+  if (rank.open_banks == 0 || --rank.open_banks > 0) return;
+  if (rank.active_paused) rank.active_paused = false;  // closed in active power-down: no standby time
+  else add_active_time(rank, rank.active_since, pre);
 }
 
 void DdrChannelModel::add_active_time(Rank& rank, DdrCycle from, DdrCycle to) {
   if (to <= from) return;
-  energy_.rank_active_ps(uint64_t(to - from) * t_.tCK_ps);
+  state_time(DdrPowerState::active_standby, from, to);
   rank.active_until = std::max(rank.active_until, to);
+}
+
+void DdrChannelModel::state_time(DdrPowerState state, DdrCycle from, DdrCycle to) {
+  if (to > from) add_state_ps(state, uint64_t(to - from) * t_.tCK_ps);
+}
+
+void DdrChannelModel::add_state_ps(DdrPowerState state, uint64_t ps) {
+  state_ps_[static_cast<int>(state)] += ps;
+  stats_.power.state_ps[static_cast<int>(state)] += ps;
+  energy_.state_time_ps(state, ps);
+}
+
+void DdrChannelModel::close_rows(unsigned rank_index, DdrCycle at) {
+  Rank& rank = ranks_[rank_index];
+  for (Bank& bank : rank.banks)
+    if (bank.open) close_row(rank, bank, std::max(at, bank.pre_allowed), energy_.current_tag());  // no transaction's
+}
+
+void DdrChannelModel::refreshes_until(unsigned rank_index, DdrCycle at) {
+  if (!refresh_ || at <= 0) return;
+  Rank& rank = ranks_[rank_index];
+  const uint64_t epoch = uint64_t(at / DdrCycle(t_.tREFI));
+  if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
+}
+
+void DdrChannelModel::skip_refreshes_until(unsigned rank_index, DdrCycle at) {
+  if (!refresh_ || at <= 0) return;
+  Rank& rank = ranks_[rank_index];
+  const uint64_t epoch = uint64_t(at / DdrCycle(t_.tREFI));
+  if (epoch <= rank.refreshes) return;
+  stats_.power.refreshes_skipped += epoch - rank.refreshes;
+  rank.refreshes = epoch;
+}
+
+void DdrChannelModel::pause_active_time(unsigned rank_index, DdrCycle at) {
+  Rank& rank = ranks_[rank_index];
+  if (rank.open_banks == 0 || rank.active_paused) return;
+  add_active_time(rank, rank.active_since, at);
+  rank.active_paused = true;
+}
+
+void DdrChannelModel::resume_active_time(unsigned rank_index, DdrCycle at) {
+  Rank& rank = ranks_[rank_index];
+  if (!rank.active_paused) return;
+  rank.active_paused = false;
+  rank.active_since = std::max(at, rank.active_until);
 }
 
 DdrCycle DdrChannelModel::respect_refresh(Rank& rank, DdrCycle ready) {
@@ -235,7 +314,9 @@ void DdrChannelModel::apply_refreshes(Rank& rank, uint64_t epoch) {
 void DdrChannelModel::auto_precharge(unsigned rank_index, unsigned bank_index, TagId tag) {
   Rank& rank = ranks_[rank_index];
   Bank& bank = rank.banks[bank_index];
-  if (bank.open) close_row(rank, bank, bank.pre_allowed, tag);
+  if (!bank.open) return;
+  close_row(rank, bank, bank.pre_allowed, tag);
+  power_[rank_index].busy_until(bank.pre_allowed + t_.tRP);
 }
 
 void DdrChannelModel::stream_row_hits(uint64_t bursts, bool write, TagId tag) {
@@ -250,16 +331,20 @@ void DdrChannelModel::stream_row_hits(uint64_t bursts, bool write, TagId tag) {
 }
 
 void DdrChannelModel::finalize(DdrCycle end) {
-  for (Rank& rank : ranks_) {
-    if (refresh_ && end > 0) {
-      const uint64_t epoch = uint64_t(end / DdrCycle(t_.tREFI));
-      if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
-    }
-    if (rank.open_banks > 0 && end > rank.active_since) {
+  for (unsigned r = 0; r < ranks_count_; ++r) {
+    Rank& rank = ranks_[r];
+    power_[r].advance(end, *this, stats_.power);
+    refreshes_until(r, end);
+    if (rank.open_banks > 0 && !rank.active_paused && end > rank.active_since) {
       add_active_time(rank, rank.active_since, end);
       rank.active_since = end;
     }
   }
+  // Precharge standby is the rest of the ranks' time: no row open, not in a low-power state.
+  uint64_t accounted_ps = 0;
+  for (int s = 0; s < kDdrPowerStates; ++s) accounted_ps += state_ps_[s];
+  const uint64_t total_ps = uint64_t(std::max<DdrCycle>(end, 0)) * t_.tCK_ps * ranks_count_;
+  if (total_ps > accounted_ps) add_state_ps(DdrPowerState::precharge_standby, total_ps - accounted_ps);
 }
 
 size_t DdrChannelModel::bank_stat_index(unsigned rank, unsigned bank) const {

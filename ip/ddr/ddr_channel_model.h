@@ -7,20 +7,22 @@
 // request is scheduled after what is already reserved, busy-until). The command-level interface
 // (earliest_* and precharge / activate / column) lets a scheduler (DdrScheduler) issue one
 // command at a time, in cycle order, choosing which request goes next.
+// Each rank's power-down and self-refresh are DdrRankPower's (ddr_power_state.h); the channel
+// applies what they need (precharge-all, refreshes issued or skipped) and keeps the state times.
 #pragma once
 #include "ddr_energy.h"
+#include "ddr_power_state.h"
 #include "ddr_stats.h"
 #include "ddr_timing.h"
 #include "ip/common/energy_ledger.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace dlvp {
-
-using DdrCycle = int64_t;  // DDR clock cycles since time zero
 
 enum class RowOutcome : uint8_t { hit, empty, conflict };
 
@@ -39,29 +41,36 @@ struct BurstResult {
   DdrCycle data_end = 0;  // cycle after the last data beat
 };
 
-class DdrChannelModel {
+class DdrChannelModel : private DdrRankOps {
  public:
   // Data-bus gap when the direction or the rank changes (JEDEC read-to-write spacing leaves 2 tCK).
   static constexpr DdrCycle kBusTurnaroundCycles = 2;
 
-  DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks, bool refresh, EnergyLedger& ledger,
-                  const std::string& module, DdrStats& stats);
+  DdrChannelModel(const DdrTiming& timing, unsigned channel, unsigned ranks, const DdrPowerParams& power,
+                  EnergyLedger& ledger, const std::string& module, DdrStats& stats);
 
   BurstResult access(const BurstRequest& request);
   // Command-level interface: the earliest cycle each command of a burst to (rank, bank) may issue
-  // given every command issued so far (refresh windows excluded by the caller: refresh_until).
+  // given every command issued so far, a rank's power-down or self-refresh exit included
+  // (refresh windows excluded by the caller: refresh_until).
+  // A burst for `rank` queued, ready at `ready`: wakes the rank (its commands wait for the exit
+  // latency) and keeps it out of low-power states until the burst's column command.
+  void queue_burst(unsigned rank, DdrCycle ready, bool write);
   RowOutcome row_outcome(unsigned rank, unsigned bank, uint64_t row) const {
     const Bank& b = ranks_[rank].banks[bank];
     return !b.open ? RowOutcome::empty : b.row == row ? RowOutcome::hit : RowOutcome::conflict;
   }
-  DdrCycle earliest_precharge(unsigned rank, unsigned bank) const { return ranks_[rank].banks[bank].pre_allowed; }
+  DdrCycle earliest_precharge(unsigned rank, unsigned bank) const {
+    return std::max(ranks_[rank].banks[bank].pre_allowed, ranks_[rank].command_allowed);
+  }
   DdrCycle earliest_activate(unsigned rank, unsigned bank) const;
   DdrCycle earliest_column(unsigned rank, unsigned bank, bool write) const;
   void precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag);
   void activate(const BurstRequest& request, DdrCycle at);
   // The column command of `request`'s burst; `outcome` is what its row needed. Returns data end.
   DdrCycle column(const BurstRequest& request, DdrCycle at, RowOutcome outcome);
-  // Applies every refresh that starts at or before `cycle` (precharge-all, then tRFC); true if any.
+  // Applies every refresh that starts at or before `cycle` (precharge-all, then tRFC) or skips it
+  // (a rank in self-refresh); true if any.
   bool refresh_until(DdrCycle cycle);
   // Start of the next refresh of `rank` not yet applied (kNone without refresh).
   DdrCycle next_refresh(unsigned rank) const;
@@ -72,7 +81,7 @@ class DdrChannelModel {
   void auto_precharge(unsigned rank, unsigned bank, TagId tag);
   // DMI traffic, reported after the fact: counted as row-hit bursts, no timing state changes.
   void stream_row_hits(uint64_t bursts, bool write, TagId tag);
-  // Brings refreshes and open-row time up to `end`; may be called again with a later end.
+  // Brings refreshes, power states and their times up to `end`; may be called again with a later end.
   void finalize(DdrCycle end);
 
  private:
@@ -97,6 +106,9 @@ class DdrChannelModel {
     DdrCycle active_since = 0;       // a row has been open since (valid while open_banks > 0)
     DdrCycle active_until = 0;       // end of the last accounted open interval
     DdrCycle refresh_end = 0;        // end of the latest applied refresh (precharge-all + tRFC)
+    bool active_paused = false;      // rows open in active power-down: not active standby
+    DdrCycle command_allowed = kNever;  // after a power-down or self-refresh exit (tXP, tXS)
+    DdrCycle read_allowed = kNever;  // after a power-down or self-refresh exit (tXPDLL, tXSDLL)
   };
   struct Plan {
     RowOutcome outcome = RowOutcome::hit;
@@ -107,6 +119,7 @@ class DdrChannelModel {
   Plan plan(const Rank& rank, const Bank& bank, const BurstRequest& request, DdrCycle ready) const;
   Plan plan_around_refreshes(Rank& rank, const Bank& bank, const BurstRequest& request);
   void commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& plan);
+  DdrWake wake(unsigned rank, DdrCycle ready, bool write);
   DdrCycle column_command(Rank& rank, Bank& bank, const BurstRequest& request, DdrCycle cas, RowOutcome outcome);
   DdrCycle activate_constraint(const Rank& rank, unsigned group) const;
   DdrCycle column_constraint(const Rank& rank, unsigned group, bool write) const;
@@ -116,7 +129,17 @@ class DdrChannelModel {
   void open_row(const BurstRequest& request, Bank& bank, DdrCycle act);
   void close_row(Rank& rank, Bank& bank, DdrCycle pre, TagId tag);
   void add_active_time(Rank& rank, DdrCycle from, DdrCycle to);
+  void add_state_ps(DdrPowerState state, uint64_t ps);
   size_t bank_stat_index(unsigned rank, unsigned bank) const;
+
+  // DdrRankOps: what the ranks' power states ask of the channel.
+  bool rows_open(unsigned rank) const override { return ranks_[rank].open_banks > 0; }
+  void close_rows(unsigned rank, DdrCycle at) override;
+  void refreshes_until(unsigned rank, DdrCycle at) override;
+  void skip_refreshes_until(unsigned rank, DdrCycle at) override;
+  void pause_active_time(unsigned rank, DdrCycle at) override;
+  void resume_active_time(unsigned rank, DdrCycle at) override;
+  void state_time(DdrPowerState state, DdrCycle from, DdrCycle to) override;
 
   const DdrTiming& t_;
   const unsigned channel_;
@@ -126,6 +149,8 @@ class DdrChannelModel {
   DdrEnergy energy_;
   DdrStats& stats_;
   std::vector<Rank> ranks_;
+  std::vector<DdrRankPower> power_;                          // per rank
+  std::array<uint64_t, kDdrPowerStates> state_ps_{};        // this channel's ranks, summed
   DdrCycle bus_free_ = kNever;
   unsigned bus_last_rank_ = 0;
   bool bus_last_write_ = false;

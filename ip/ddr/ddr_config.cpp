@@ -43,6 +43,16 @@ void DdrConfig::bind(ParamBinder& b, DdrConfig& c) {
   b.integer("starvation_cap", c.starvation_cap, "bursts",
             "a request that younger requests have bypassed this many times (one per burst served) goes next", 1,
             1000000);
+  b.choice("power_down", c.power_down, {"none", "precharge", "active_and_precharge"},
+           "idle rank: none stays in standby; precharge closes its rows and enters precharge power-down; "
+           "active_and_precharge enters active power-down with rows open, precharge power-down without");
+  b.integer("power_down_idle_cycles", c.power_down_idle_cycles, "cycles",
+            "idle DDR clocks before a rank enters power-down", 1, 1000000);
+  b.choice("power_down_exit", c.power_down_exit, {"fast", "slow"},
+           "precharge power-down with the DLL on (fast: tXP, IDD2P1) or off (slow: tXPDLL to a read, IDD2P0)");
+  b.flag("self_refresh", c.self_refresh, "an idle rank enters self-refresh after self_refresh_idle_ns");
+  b.integer("self_refresh_idle_ns", c.self_refresh_idle_ns, "ns", "idle time before a rank enters self-refresh",
+            1, uint64_t(10) * 1000 * 1000 * 1000);
   if (c.write_high_watermark > c.write_queue_depth)
     fail(b, "write_high_watermark", "= " + std::to_string(c.write_high_watermark) + " exceeds write_queue_depth " +
                                         std::to_string(c.write_queue_depth));

@@ -26,12 +26,19 @@ struct DdrConfig {
   uint32_t write_high_watermark = 16;        // queued writes that start a write drain
   uint32_t write_low_watermark = 4;          // a drain stops at this many (while reads wait)
   uint32_t starvation_cap = 16;              // bursts of younger requests served before a request must go next
+  // Low-power states of an idle rank (docs/ddr.md, "Power states").
+  std::string power_down = "active_and_precharge";  // none | precharge | active_and_precharge
+  uint32_t power_down_idle_cycles = 64;      // idle DDR clocks before power-down entry
+  std::string power_down_exit = "fast";      // fast (DLL on, tXP) | slow (DLL off, tXPDLL to reads)
+  bool self_refresh = true;
+  uint64_t self_refresh_idle_ns = 10000;     // idle time before self-refresh entry
 
   static void bind(ParamBinder& binder, DdrConfig& config);
 
   bool closed_page() const { return page_policy == "closed"; }
   bool bank_interleaved() const { return address_mapping == "row_bank_col"; }
   bool reorders() const { return scheduler == "frfcfs"; }
+  bool slow_exit() const { return power_down_exit == "slow"; }
 };
 
 }  // namespace dlvp

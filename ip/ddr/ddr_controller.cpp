@@ -57,9 +57,10 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
   stats_.bank_activates.assign(bank_count, 0);
   stats_.bank_reads.assign(bank_count, 0);
   stats_.bank_writes.assign(bank_count, 0);
+  const DdrPowerParams power = DdrPowerParams::from(config_, timing_);
   channels_.reserve(config_.channels);
   for (unsigned c = 0; c < config_.channels; ++c)
-    channels_.emplace_back(timing_, c, config_.ranks, config_.refresh, ledger, std::string(this->name()), stats_);
+    channels_.emplace_back(timing_, c, config_.ranks, power, ledger, std::string(this->name()), stats_);
   bursts_.resize(config_.channels);
   last_column_.resize(config_.channels);
   committed_.resize(config_.channels);
@@ -437,10 +438,43 @@ void DdrController::report(nlohmann::json& out, double elapsed_ns) const {
   out["max_write_queue"] = s.max_write_queue;
   out["backpressure_stalls"] = s.backpressure_stalls;
   out["backpressure_wait_ns"] = s.backpressure_wait_ns;
+  report_power(out);
   out["per_bank"] = {{"index", "(channel x ranks + rank) x banks + bank"},
                      {"activates", s.bank_activates},
                      {"reads", s.bank_reads},
                      {"writes", s.bank_writes}};
+}
+
+// Time and energy per power state (all ranks), refresh apart, and the low-power transitions.
+// Energies come from the ledger's counters (none in technology-table mode: times only).
+void DdrController::report_power(nlohmann::json& out) const {
+  const DdrPowerStats& p = stats_.power;
+  nlohmann::json& power = out["power"];
+  power["power_down"] = config_.power_down;
+  power["power_down_idle_cycles"] = config_.power_down_idle_cycles;
+  power["power_down_exit"] = config_.power_down_exit;
+  power["self_refresh"] = config_.self_refresh;
+  power["self_refresh_idle_ns"] = config_.self_refresh_idle_ns;
+  const std::string unit = ledger_.unit();
+  const bool current_model = !ledger_.tech().has(DdrEnergy::kTableEntry);
+  auto energy = [&](const std::string& counter) {
+    double sum = 0;
+    for (unsigned c = 0; c < config_.channels; ++c)
+      sum += ledger_.energy_of(ledger_.find(name(), "ch" + std::to_string(c) + "." + counter), 0.0);
+    return sum;
+  };
+  for (int s = 0; s < kDdrPowerStates; ++s) {
+    const std::string state = to_string(static_cast<DdrPowerState>(s));
+    power["time_ns"][state] = double(p.state_ps[s]) / 1000.0;
+    if (current_model) power["energy_" + unit][state] = energy(state);
+  }
+  if (current_model) power["energy_" + unit]["refresh"] = energy("refresh");
+  power["refreshes_skipped"] = p.refreshes_skipped;
+  power["power_down_entries"] = p.power_down_entries;
+  power["power_down_exits"] = p.power_down_exits;
+  power["self_refresh_entries"] = p.self_refresh_entries;
+  power["self_refresh_exits"] = p.self_refresh_exits;
+  power["exit_delay_ns"] = double(p.exit_delay_ps) / 1000.0;
 }
 
 }  // namespace dlvp

@@ -40,7 +40,8 @@ class DdrController : public sc_core::sc_module, public Reportable {
   // Throws ConfigError on an inconsistent configuration or when the host cannot reserve the memory.
   DdrController(sc_core::sc_module_name name, const DdrConfig& config, const DdrTiming& timing, EnergyLedger& ledger);
 
-  // Brings refresh counts and open-row time up to `end_time` (call before reporting; idempotent).
+  // Brings refresh counts, power states and their times up to `end_time` (call before reporting
+  // and before reading the ledger's DRAM counters; idempotent).
   void finalize(sc_core::sc_time end_time);
 
   const DdrStats& stats() const { return stats_; }
@@ -95,6 +96,7 @@ class DdrController : public sc_core::sc_module, public Reportable {
   void remember_bank(const DdrLocation& location);
   void record(bool write, uint64_t length, double read_latency_ns);
   sc_core::sc_time account_dmi(uint64_t address, uint64_t bytes, bool write, TagId tag);
+  void report_power(nlohmann::json& out) const;
 
   EnergyLedger& ledger_;  // commands and bursts per tag, DRAM traffic per tag
   const DdrConfig config_;

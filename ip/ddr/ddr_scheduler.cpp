@@ -38,6 +38,7 @@ DdrScheduler::Slot DdrScheduler::enqueue(const std::vector<DdrLocation>& bursts,
   e.ready = ready;
   e.tag = tag;
   e.bursts.assign(bursts.begin(), bursts.end());
+  for (const DdrLocation& b : bursts) channel_.queue_burst(b.rank, ready, write);
   e.next = 0;
   e.row_opened = e.row_closed = false;
   e.bypassed = 0;

@@ -1,5 +1,7 @@
 // Statistics of a DDR controller, kept for report.json and for tests.
 #pragma once
+#include "ddr_power_state.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -20,6 +22,7 @@ struct DdrStats {
   double backpressure_wait_ns = 0;         // their time until a place freed
   // Per bank, indexed [(channel * ranks + rank) * banks + bank].
   std::vector<uint64_t> bank_activates, bank_reads, bank_writes;
+  DdrPowerStats power;  // time per power state (all ranks), low-power entries and exits
 
   uint64_t bursts() const { return read_bursts + write_bursts; }
   double row_hit_rate() const {

@@ -42,6 +42,16 @@ void DdrTiming::bind(ParamBinder& b, DdrTiming& t) {
   };
   for (const CycleParam& p : cycle_params) b.integer(p.key, *p.field, "cycles", p.description, 1, 100000);
   b.integer("tREFI", t.tREFI, "cycles", "average refresh interval", 1, 10000000);
+  const CycleParam power_cycle_params[] = {
+      {"tCKE", &t.tCKE, "minimum time in power-down (CKE low)"},
+      {"tXP", &t.tXP, "power-down exit to the next command (DLL on)"},
+      {"tCKESR", &t.tCKESR, "minimum time in self-refresh"},
+      {"tXS", &t.tXS, "self-refresh exit to a command not needing the DLL"},
+      {"tXSDLL", &t.tXSDLL, "self-refresh exit to a read (DLL relock)"},
+  };
+  for (const CycleParam& p : power_cycle_params) b.integer(p.key, *p.field, "cycles", p.description, 1, 100000);
+  b.integer("tXPDLL", t.tXPDLL, "cycles",
+            "DLL-off precharge power-down exit to a read; 0: the device has no DLL-off power-down", 0, 100000);
   b.real("VDD", t.VDD, "V", "supply voltage", 0.5, 5.0);
   struct CurrentParam { const char* key; double* field; const char* description; };
   const CurrentParam current_params[] = {
@@ -51,6 +61,10 @@ void DdrTiming::bind(ParamBinder& b, DdrTiming& t) {
       {"IDD4R", &t.IDD4R, "burst read current"},
       {"IDD4W", &t.IDD4W, "burst write current"},
       {"IDD5", &t.IDD5, "burst refresh current"},
+      {"IDD2P0", &t.IDD2P0, "precharge power-down current, DLL off (slow exit); 0: the device has none"},
+      {"IDD2P1", &t.IDD2P1, "precharge power-down current, DLL on (fast exit)"},
+      {"IDD3P", &t.IDD3P, "active power-down current"},
+      {"IDD6", &t.IDD6, "self-refresh current"},
   };
   for (const CurrentParam& p : current_params) b.real(p.key, *p.field, "mA", p.description, 0.0, 10000.0);
 }
@@ -91,6 +105,12 @@ void check_consistency(const DdrTiming& t, const std::function<std::string(const
     if (current < t.IDD3N) fail(key, "must not be below IDD3N (the energy above standby would be negative)");
   if (t.IDD3N < t.IDD2N) fail("IDD3N", "must not be below IDD2N");
   if (t.IDD0 < t.IDD2N) fail("IDD0", "must not be below IDD2N");
+  // A low-power state draws less than the standby it replaces (else the energy saved is negative).
+  if (t.IDD2P1 > t.IDD2N) fail("IDD2P1", "must not be above IDD2N");
+  if (t.IDD2P0 > t.IDD2P1) fail("IDD2P0", "must not be above IDD2P1 (the DLL is off)");
+  if (t.IDD3P > t.IDD3N) fail("IDD3P", "must not be above IDD3N");
+  if (t.IDD6 > t.IDD2N) fail("IDD6", "must not be above IDD2N");
+  if ((t.IDD2P0 == 0) != (t.tXPDLL == 0)) fail("tXPDLL", "and IDD2P0 must both be 0 (no DLL-off power-down) or both be given");
   // A refresh interval must leave room for a full command sequence between refreshes.
   const uint64_t min_refi = uint64_t(t.tRFC) + 2 * (uint64_t(t.tRC) + t.tRP + t.tRCD + t.CL + t.CWL + t.tFAW + t.tWR);
   if (t.tREFI < min_refi) fail("tREFI", "must be at least " + std::to_string(min_refi) + " cycles (tRFC plus two activate cycles)");

@@ -11,6 +11,9 @@
 
 namespace dlvp {
 
+using DdrCycle = int64_t;                                // DDR clock cycles since time zero
+constexpr DdrCycle kNeverCycle = -(DdrCycle(1) << 40);  // before every cycle: no constraint
+
 struct DdrTiming {
   std::string name;               // preset name, as scenarios refer to it (ddr.preset)
 
@@ -31,9 +34,16 @@ struct DdrTiming {
   uint32_t CL = 0, CWL = 0, tRCD = 0, tRP = 0, tRAS = 0, tRC = 0, tFAW = 0, tWR = 0;
   uint32_t tWTR_L = 0, tWTR_S = 0, tRTP = 0, tRRD_L = 0, tRRD_S = 0, tCCD_L = 0, tCCD_S = 0;
   uint32_t tRFC = 0, tREFI = 0;
+  // Power-down and self-refresh: minimum residency (tCKE, tCKESR) and exit to the next command
+  // (tXP; tXPDLL to a read after a DLL-off power-down, 0 where the device has none; tXS; tXSDLL
+  // to a read after self-refresh, the DLL relock).
+  uint32_t tCKE = 0, tXP = 0, tXPDLL = 0, tCKESR = 0, tXS = 0, tXSDLL = 0;
 
   // Supply voltage (V) and datasheet currents per device (mA).
   double VDD = 0, IDD0 = 0, IDD2N = 0, IDD3N = 0, IDD4R = 0, IDD4W = 0, IDD5 = 0;
+  // Low-power states: precharge power-down with the DLL off (IDD2P0, slow exit; 0 where the
+  // device has none) and on (IDD2P1, fast exit), active power-down (IDD3P), self-refresh (IDD6).
+  double IDD2P0 = 0, IDD2P1 = 0, IDD3P = 0, IDD6 = 0;
 
   static void bind(ParamBinder& binder, DdrTiming& timing);
   // Loads a preset; every key is required. Throws ConfigError naming the file and the key.

@@ -1,10 +1,13 @@
 #include "ifu.h"
 
+#include "ip/common/bounded_records.h"
 #include "ip/common/config_error.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
 #include "ip/common/register_window.h"
 #include "ip/common/soc_map.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -21,6 +24,7 @@ constexpr uint32_t kMaxFetchBurst = 64;      // 64 x 64 B = 4 KiB per fetch tran
 constexpr uint32_t kMaxQueueDepth = 4096;
 constexpr uint32_t kMaxDecodeCycles = 1000;
 constexpr uint64_t kMaxTraceRecords = uint64_t{1} << 32;
+constexpr uint64_t kMaxLayerRecords = uint64_t{1} << 26;  // 64 M x 40 B: the most one job may hold
 // Optional technology-table entry for decoding one instruction; without it the IFU's own logic is
 // not counted rather than given an invented figure (its fetches are counted by the bus and DDR).
 constexpr const char* kDecodeEnergyKey = "ifu_decode";
@@ -38,6 +42,8 @@ const IfuConfig& checked(const IfuConfig& c, const DmaEngine& dma, const std::st
     fail("decode_cycles = " + std::to_string(c.decode_cycles) + " is out of range [0, 1000]");
   if (c.trace_records > kMaxTraceRecords)
     fail("trace_records = " + std::to_string(c.trace_records) + " is out of range [0, 2^32]");
+  if (c.layer_records > kMaxLayerRecords)
+    fail("layer_records = " + std::to_string(c.layer_records) + " is out of range [0, 2^26]");
   if (c.load_dma_channel >= dma.channels())
     fail("load_dma_channel = " + std::to_string(c.load_dma_channel) + " but " + dma.name() + " has " +
          std::to_string(dma.channels()) + " channel(s)");
@@ -46,6 +52,14 @@ const IfuConfig& checked(const IfuConfig& c, const DmaEngine& dma, const std::st
          std::to_string(dma.channels()) + " channel(s)");
   return c;
 }
+
+// Exact for any time resolution of at most 1 ps (the platform keeps SystemC's default of 1 ps).
+ifu::Picoseconds picoseconds(const sc_time& t) {
+  static const double resolution_ps = sc_core::sc_get_time_resolution().to_seconds() * 1e12;
+  return static_cast<ifu::Picoseconds>(static_cast<double>(t.value()) * resolution_ps + 0.5);
+}
+
+double nanoseconds(ifu::Picoseconds t) { return static_cast<double>(t) / 1000.0; }
 
 // Moves a quantum keeper's local time forward to absolute time `at` (never backward).
 void advance_to(tlm_utils::tlm_quantumkeeper& quantum, const sc_time& at) {
@@ -73,6 +87,10 @@ void IfuConfig::bind(ParamBinder& b, IfuConfig& c) {
   b.integer("trace_records", c.trace_records, "records",
             "instruction records and job summaries kept for the trace (beyond: counted, not kept)", uint64_t{0},
             kMaxTraceRecords);
+  b.integer("layer_records", c.layer_records, "instructions",
+            "executed instructions of one job kept to attribute its time to its layers (a longer job is left out "
+            "of the per-layer figures, counted)",
+            uint64_t{0}, kMaxLayerRecords);
 }
 
 Ifu::Ifu(sc_core::sc_module_name name, const IfuConfig& config, DmaEngine& dma, EnergyLedger& ledger)
@@ -342,6 +360,7 @@ void Ifu::post_result() {
     stats_.queues[l.queue].add(l.job_figures);
   }
   trace_.add_job(summary);
+  account_layers(failed, end);
   ++stats_.jobs;
   stats_.instructions_retired += job_.retired;
   stats_.busy += end - job_.start;
@@ -358,6 +377,105 @@ void Ifu::post_result() {
   job_.active = false;
   set_status_bits(failed ? ifu::kStatusError : ifu::kStatusDone, ifu::kStatusBusy);
   update_irq();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer time (docs/ifu.md, "Layer time")
+
+// The ledger tag of the running program's layer; resolved through the ledger once per layer and job.
+TagId Ifu::ledger_tag_of(uint32_t layer) {
+  if (const auto it = job_.ledger_tags.find(layer); it != job_.ledger_tags.end()) return it->second;
+  const TagId tag = layer_tag(ledger_, job_.instr_base, layer);
+  if (job_.ledger_tags.size() < kMaxLayerTags) job_.ledger_tags.emplace(layer, tag);
+  return tag;
+}
+
+void Ifu::record_executed(const Lane& l, const sc_time& start, const sc_time& end) {
+  if (job_.executed.size() >= config_.layer_records) {
+    job_.executed_overflow = true;
+    return;
+  }
+  job_.executed.push_back(ifu::ExecutedInstruction{l.head->index, l.head->instruction.header.tag, l.queue,
+                                                   picoseconds(l.head_taken), picoseconds(start), picoseconds(end)});
+}
+
+Ifu::ProgramAccount& Ifu::program_account(uint64_t base) {
+  auto& [key, account] = bounded_entry(programs_, base, kMaxPrograms, kOtherPrograms);
+  account.base = key;
+  return account;
+}
+
+// At the job's end: a completed job's time goes to its layers, and the ledger's and the engines'
+// per-layer figures of the job are kept; any other job is excluded from all of them.
+void Ifu::account_layers(bool failed, const sc_time& end) {
+  ProgramAccount& program = program_account(job_.instr_base);
+  const bool completed = !failed && !job_.executed_overflow;
+  ledger_.end_job(completed);
+  for (ComputeEngineIf* engine : engines_) engine->end_job(completed);
+  if (!completed) {
+    ++program.jobs_excluded[failed ? std::string("failed: ") + ifu::error_name(job_.error)
+                                   : "more than ifu.layer_records = " + std::to_string(config_.layer_records) +
+                                         " instructions"];
+    job_.executed = {};
+    return;
+  }
+  const ifu::Picoseconds start_ps = picoseconds(job_.start), end_ps = picoseconds(end);
+  ++program.jobs_completed;
+  program.job_time += end_ps - start_ps;
+  for (const ifu::LayerTime& t : ifu::attribute_layers(start_ps, end_ps, job_.executed)) {
+    const TagId tag = ledger_tag_of(t.layer);
+    const auto [it, added] = program.position.emplace(tag, program.layers.size());
+    if (added) program.layers.push_back(LayerAccount{t.layer, tag, {}});
+    LayerAccount& layer = program.layers[it->second];
+    if (layer.layer != t.layer) layer.layer = kOverflowLayer;  // the overflow tag: several layers
+    layer.time.add(t);
+  }
+  job_.executed = {};
+}
+
+void Ifu::report_programs(nlohmann::json& out) const {
+  nlohmann::json programs = nlohmann::json::array();
+  for (const auto& [base, p] : programs_) {
+    nlohmann::json excluded = nlohmann::json::object();
+    for (const auto& [reason, count] : p.jobs_excluded) excluded[reason] = count;
+    // A job still running when the run ended (the time limit) is excluded too.
+    if (job_.active && (job_.instr_base == base || (base == kOtherPrograms && !programs_.count(job_.instr_base))))
+      excluded["running at the end of the run"] = 1;
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerAccount& l : p.layers) {
+      const ifu::LayerTime& t = l.time;
+      nlohmann::json row = {{"tag", l.layer},
+                            {"time_ps", t.time},
+                            {"time_ns", nanoseconds(t.time)},
+                            {"engine_busy_ns", nanoseconds(t.engine_busy)},
+                            {"memory_stall_ns", nanoseconds(t.memory_stall)},
+                            {"store_tail_ns", nanoseconds(t.store_tail)},
+                            {"other_ns", nanoseconds(t.other)},
+                            {"span_ns", nanoseconds(t.span)},
+                            {"overlapped_ns", nanoseconds(t.overlapped)},
+                            {"load_instructions", t.load_instructions},
+                            {"compute_instructions", t.compute_instructions},
+                            {"store_instructions", t.store_instructions}};
+      report_tag(ledger_, l.ledger_tag, row);
+      layers.push_back(row);
+    }
+    programs.push_back({{"instr_base", base},
+                        {"jobs_completed", p.jobs_completed},
+                        {"job_time_ps", p.job_time},
+                        {"job_time_ns", nanoseconds(p.job_time)},
+                        {"jobs_excluded", excluded},
+                        {"layers", layers}});
+  }
+  // A job running at the end of a program never completed before.
+  if (job_.active && !programs_.count(job_.instr_base) && programs_.size() < kMaxPrograms)
+    programs.push_back({{"instr_base", job_.instr_base},
+                        {"jobs_completed", 0},
+                        {"job_time_ps", 0},
+                        {"job_time_ns", 0.0},
+                        {"jobs_excluded", {{"running at the end of the run", 1}}},
+                        {"layers", nlohmann::json::array()}});
+  out["layer_records"] = config_.layer_records;
+  out["programs"] = programs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,6 +657,7 @@ bool Ifu::dispatch(const isa::Instruction& instruction, uint32_t index) {
   entry.instruction = instruction;
   entry.index = index;
   entry.dispatched = at;
+  entry.ledger_tag = ledger_tag_of(instruction.header.tag);
   ifu::InstructionRecord r = record_of(instruction, index, at);
   r.outcome = ifu::Outcome::pending;
   entry.record = trace_.add(r);
@@ -629,6 +748,7 @@ void Ifu::finish_head(Lane& l, ifu::Outcome outcome, const sc_time& start) {
     r.end = end;
     r.outcome = outcome;
   }
+  record_executed(l, start, end);
   ++l.job_figures.instructions;
   l.job_figures.busy += end - start;
   note_time(end);
@@ -639,7 +759,7 @@ void Ifu::finish_head(Lane& l, ifu::Outcome outcome, const sc_time& start) {
 isa::ErrorCode Ifu::run_compute(Lane& l, const ifu::QueuedInstruction& entry, std::string& reason) {
   sc_time delay = l.quantum.get_local_time();
   // check() made sure at decode that an engine handles the opcode.
-  const isa::ErrorCode code = engine_for(entry.instruction.header.opcode)->execute(entry.instruction, entry.index, delay);
+  const isa::ErrorCode code = engine_for(entry.instruction.header.opcode)->execute(entry.instruction, entry.index, entry.ledger_tag, delay);
   if (code != isa::kErrNone) {
     reason = "the compute engine refused it";
     return code;
@@ -658,7 +778,7 @@ isa::ErrorCode Ifu::run_transfer(Lane& l, const isa::Transfer& transfer, std::st
       owner_of(static_cast<isa::Buffer>(transfer.buffer))->buffer_base(static_cast<isa::Buffer>(transfer.buffer)) +
       transfer.buffer_offset;
   l.transfer.emplace(transfer, ddr_address, buffer_address);
-  l.transfer_tag = layer_tag(ledger_, transfer.header.tag);
+  l.transfer_tag = l.head->ledger_tag;
   l.next_dma_job = 0;
   l.transfer_pending = true;
   l.transfer_result = DmaErrorCode::none;
@@ -770,6 +890,7 @@ void Ifu::report(nlohmann::json& out, double elapsed_ns) const {
   access_stats_.report(out);
   out["trace_records"] = trace_.records().size();
   out["trace_records_not_kept"] = trace_.records_not_kept();
+  report_programs(out);
 }
 
 }  // namespace dlvp

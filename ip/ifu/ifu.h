@@ -16,6 +16,7 @@
 #include "ifu_trace.h"
 #include "instruction_checks.h"
 #include "isa.h"
+#include "layer_timeline.h"
 #include "transfer_plan.h"
 
 #include "ip/common/energy_ledger.h"
@@ -53,6 +54,7 @@ struct IfuConfig {
   uint32_t load_dma_channel = 0;
   uint32_t store_dma_channel = 1;
   uint64_t trace_records = 1u << 20;      // instruction records (and job summaries) kept
+  uint64_t layer_records = 1u << 18;      // executed instructions of one job kept for its layer times
 
   // Scenario section `ifu`.
   static void bind(ParamBinder& b, IfuConfig& c);
@@ -80,6 +82,27 @@ class Ifu : public sc_core::sc_module, public Reportable {
   const std::vector<JobSummary>& job_summaries() const { return trace_.jobs(); }
   // Chrome/Perfetto JSON, one track per queue; ts/dur in us.
   void write_chrome_trace(std::ostream& out) const { trace_.write_chrome_trace(out, name()); }
+
+  // Per-layer time of completed jobs (docs/ifu.md, "Layer time"), per program: the job's
+  // INSTR_BASE, so that two packages in one run are two programs. Only whole jobs count: a job that
+  // failed, ran past `layer_records` instructions or was still running at the end is excluded and
+  // counted by reason.
+  struct LayerAccount {
+    uint32_t layer = 0;            // Header.tag (kOverflowLayer when several share the overflow tag)
+    TagId ledger_tag = kUntagged;  // "layer<tag>@0x<program>" (energy_tag.h)
+    ifu::LayerTime time;           // summed over the program's completed jobs (picoseconds)
+  };
+  struct ProgramAccount {
+    uint64_t base = 0;  // INSTR_BASE; kOtherPrograms past kMaxPrograms
+    uint64_t jobs_completed = 0;
+    ifu::Picoseconds job_time = 0;  // summed over the completed jobs; = the sum of the layers' times
+    std::map<std::string, uint64_t> jobs_excluded;  // by reason
+    std::vector<LayerAccount> layers;               // in the order of their first instruction
+    std::map<TagId, size_t> position;               // ledger tag -> index in layers
+  };
+  static constexpr size_t kMaxPrograms = 256;
+  static constexpr uint64_t kOtherPrograms = ~uint64_t{0};
+  const std::map<uint64_t, ProgramAccount>& programs() const { return programs_; }
 
   struct Stats {
     uint64_t jobs = 0;            // jobs finished (DONE or ERROR)
@@ -139,6 +162,9 @@ class Ifu : public sc_core::sc_module, public Reportable {
     sc_core::sc_time last_event;  // latest time anything of this job happened
     uint32_t retired = 0;
     uint64_t fetch_bytes = 0;
+    std::vector<ifu::ExecutedInstruction> executed;  // for its layer times, up to layer_records
+    bool executed_overflow = false;                  // more than layer_records: not attributed
+    std::map<uint32_t, TagId> ledger_tags;           // Header.tag -> ledger tag, up to kMaxLayerTags
   };
   // One fetch transaction's worth of instructions.
   struct FetchBurst {
@@ -174,6 +200,11 @@ class Ifu : public sc_core::sc_module, public Reportable {
   std::string describe_missing_tokens(isa::Queue queue, uint8_t deps) const;
   void schedule_result();
   void post_result();
+  TagId ledger_tag_of(uint32_t layer);
+  void record_executed(const Lane& lane, const sc_core::sc_time& start, const sc_core::sc_time& end);
+  void account_layers(bool failed, const sc_core::sc_time& end);
+  ProgramAccount& program_account(uint64_t base);
+  void report_programs(nlohmann::json& out) const;
   void note_time(const sc_core::sc_time& at);
 
   // Dispatcher: fetch, decode, check, dispatch.
@@ -244,6 +275,7 @@ class Ifu : public sc_core::sc_module, public Reportable {
 
   ifu::IfuTrace trace_;
   Stats stats_;
+  std::map<uint64_t, ProgramAccount> programs_;
 };
 
 }  // namespace dlvp

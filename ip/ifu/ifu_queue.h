@@ -7,6 +7,7 @@
 // time and the slot's); the queue thread takes the oldest entry (at the later of its own time and
 // the dispatch time). Neither needs to synchronize with the other for the times to be exact.
 #pragma once
+#include "ip/common/energy_ledger.h"
 #include "isa.h"
 
 #include "ip/common/bounded_records.h"
@@ -26,6 +27,7 @@ struct QueuedInstruction {
   uint32_t index = 0;              // program index
   sc_core::sc_time dispatched;     // absolute simulated time it entered the queue
   size_t record = kNoRecord;       // its trace record
+  TagId ledger_tag = kUntagged;    // its program's layer (energy_tag.h): the engine's and the DMA's tag
 };
 
 class InstructionQueue {

@@ -119,10 +119,11 @@ void LstmEngine::register_counters() {
 // ---------------------------------------------------------------------------------------------
 // Execution
 
-isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t index, sc_time& delay) {
+isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
+                                  sc_time& delay) {
   const uint8_t opcode = instruction.header.opcode;
   const lstm::EngineMemory m = memory();
-  const TagId tag = dlvp::layer_tag(ledger_, instruction.header.tag);
+  const TagId tag = ledger_tag;
   lstm::LstmTiming timing;
   if (opcode == isa::kOpLstmSpmv) {
     lstm::Verdict verdict = lstm::check_spmv_operands(instruction.lstm_spmv, m);
@@ -220,11 +221,7 @@ void LstmEngine::record(const isa::Instruction& instruction, uint32_t index, Tag
   const uint32_t tag = instruction.header.tag;
   records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
   ++opcode_counts_[instruction.header.opcode == isa::kOpLstmSpmv ? 0 : 1];
-  auto& [layer_key, layer] = bounded_entry(layers_, tag, kMaxLayerTags, kOverflowLayer);
-  layer.tag = layer_key;
-  layer.ledger_tag = ledger_tag;
-  ++layer.instructions;
-  layer.timing += t;
+  layers_.add(ledger_tag, tag, t);
   totals_ += t;
   ++instructions_;
   pmu_.cycles += t.cycles;
@@ -312,7 +309,7 @@ void LstmEngine::report(nlohmann::json& out, double /*elapsed_ns*/) const {
     out["instructions_by_opcode"][opcode_name(op)] = opcode_counts_[op == isa::kOpLstmSpmv ? 0 : 1];
   out["totals"] = timing_report(totals_);
   nlohmann::json layers = nlohmann::json::array();
-  for (const auto& [tag, layer] : layers_) layers.push_back(layer_report(layer));
+  for (const auto& [ledger_tag, layer] : layers_.completed()) layers.push_back(layer_report(layer));
   out["layers"] = layers;
 }
 

@@ -10,7 +10,9 @@
 
 #include "ip/common/bounded_records.h"
 #include "ip/common/engine_base.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/reportable.h"
+#include "ip/common/whole_job_stats.h"
 #include "ip/ifu/compute_engine_if.h"
 
 #include <systemc>
@@ -37,7 +39,13 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   bool handles(uint8_t opcode) const override { return isa::is_lstm_opcode(opcode); }
   uint64_t buffer_base(isa::Buffer buffer) const override;
   uint64_t buffer_size(isa::Buffer buffer) const override;
-  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) override;
+  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
+                         sc_core::sc_time& delay) override;
+  void end_job(bool completed) override { layers_.end_job(completed); }
+  // Without an IFU (tests): the instruction's energy and figures go to the bare "layer<tag>".
+  isa::ErrorCode execute(const isa::Instruction& instruction, uint32_t index, sc_core::sc_time& delay) {
+    return execute(instruction, index, dlvp::layer_tag(ledger_, instruction.header.tag), delay);
+  }
 
   // kBufLstmWeight or kBufLstmVector; the platform binds each one's `socket` to the DMA's local bus.
   SramBuffer& buffer(isa::Buffer buffer);
@@ -54,14 +62,11 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   const std::vector<InstructionRecord>& instruction_records() const { return records_.kept(); }
   uint64_t instruction_records_not_kept() const { return records_.not_kept(); }
 
-  struct LayerStats {
-    uint32_t tag = 0;
-    TagId ledger_tag = kUntagged;
-    uint64_t instructions = 0;
-    lstm::LstmTiming timing;  // summed over the layer's instructions
-  };
-  // By layer tag; at most kMaxLayerTags of them (energy_tag.h), later new tags under kOverflowLayer.
-  const std::map<uint32_t, LayerStats>& layer_stats() const { return layers_; }
+  using LayerStats = EngineLayerStats<lstm::LstmTiming>;
+  // By ledger tag (a program's layer; the ledger bounds them, energy_tag.h): every instruction
+  // executed, and those of completed jobs only (what the reports give, whole_job_stats.h).
+  const std::map<TagId, LayerStats>& layer_stats() const { return layers_.all(); }
+  const std::map<TagId, LayerStats>& completed_layer_stats() const { return layers_.completed(); }
   const lstm::LstmTiming& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
   uint64_t rejected_instructions() const { return rejected_; }
@@ -123,7 +128,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   uint64_t checked_generation_ = 0;  // the weight memory's write generation the verdicts hold for
 
   BoundedRecords<InstructionRecord> records_{kKeptInstructionRecords};
-  std::map<uint32_t, LayerStats> layers_;
+  EngineLayers<lstm::LstmTiming> layers_;
   lstm::LstmTiming totals_;
   std::array<uint64_t, 2> opcode_counts_{};  // LSTM_SPMV, LSTM_GATES
   BoundedRecords<StreamFaultRecord> stream_faults_{kKeptStreamFaults};

@@ -12,6 +12,8 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace dlvp {
@@ -22,8 +24,19 @@ struct SysctlConfig {
   static void bind(ParamBinder& b, SysctlConfig& c);
 };
 
+// One named result an app committed (sysctl_regs.h, RESULT_*): value = mantissa x 10^exponent.
+struct AppResult {
+  std::string name, unit;  // printable UTF-8; unit empty when the app gave none
+  int64_t mantissa = 0;
+  int32_t exponent = 0;
+};
+
 class Sysctl : public sc_core::sc_module, public Reportable {
  public:
+  // Reads guest memory without side effects or time (the platform's debug transport): returns the
+  // bytes read into `data`, at most `bytes`.
+  using GuestReader = std::function<unsigned(uint64_t address, uint8_t* data, unsigned bytes)>;
+
   struct Device {
     uint32_t id;    // soc::DeviceId
     uint64_t base;  // bytes
@@ -42,6 +55,13 @@ class Sysctl : public sc_core::sc_module, public Reportable {
   // Boot arguments software reads (BOOT_ARG0..7), set by the platform from `software.args`.
   void set_boot_arg(uint32_t index, uint64_t value);
 
+  // How RESULT_COMMIT reads names and units; without one every commit is refused (kResultBadName).
+  void set_guest_reader(GuestReader reader) { guest_reader_ = std::move(reader); }
+  // The results kept, in the order their names were first committed; and the commits left out.
+  const std::vector<AppResult>& app_results() const { return results_; }
+  uint64_t app_results_dropped() const { return results_dropped_; }  // new names beyond kMaxResults
+  uint64_t app_results_refused() const { return results_refused_; }  // bad name, unit or exponent
+
   bool exit_requested() const { return exit_requested_; }
   uint32_t exit_code() const { return exit_code_; }
   // Initiator-local time of the EXIT write.
@@ -54,6 +74,11 @@ class Sysctl : public sc_core::sc_module, public Reportable {
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   void on_exit(uint32_t code);
+  void on_result_commit();
+  uint32_t commit_result();  // sysctl::ResultStatus
+  // The NUL-terminated string at `address` when it lies in DDR and is printable UTF-8 of at most
+  // kResultTextMaxBytes bytes; false otherwise.
+  bool read_guest_text(uint64_t address, std::string* text) const;
   // The entry DEVICE_SELECT points at, or an empty one (id kDevNone) when out of range.
   Device selected() const;
 
@@ -64,6 +89,10 @@ class Sysctl : public sc_core::sc_module, public Reportable {
   bool exit_requested_ = false;
   uint32_t exit_code_ = 0;
   sc_core::sc_time exit_time_;
+
+  GuestReader guest_reader_;
+  std::vector<AppResult> results_;
+  uint64_t results_dropped_ = 0, results_refused_ = 0;
 
   RegisterAccessStats access_stats_;
   uint64_t ignored_exits_ = 0;

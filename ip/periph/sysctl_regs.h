@@ -14,13 +14,30 @@
 namespace dlvp::sysctl {
 
 constexpr uint32_t kMagic = 0x444C5650;    // ID register: "DLVP" in ASCII
-constexpr uint32_t kVersion = 0x00010001;  // VERSION register (1.1: BOOT_ARG4..7): major << 16 | minor of this map
+// VERSION register: major << 16 | minor of this map (1.1: BOOT_ARG4..7; 1.2: RESULT_*).
+constexpr uint32_t kVersion = 0x00010002;
 
 // EXIT: writing a value ends the simulation; the value is the program's exit code, which the
 // simulator reports (all 32 bits) and returns as its exit status when it is 0..119 (0 = success,
 // anything else = failure, as for a POSIX process; platform/exit_status.h).
 constexpr uint32_t kExitSuccess = 0;
 constexpr uint32_t kExitFailure = 1;
+
+// App results (report.json `app.results`, docs/report.md): software writes a result's name (and
+// optionally its unit) as the DDR address of a NUL-terminated string, its value as a decimal
+// mantissa and exponent, then writes RESULT_COMMIT. The platform reads the strings with the debug
+// transport, at most kResultTextMaxBytes each, and keeps at most kMaxResults names (committing a
+// name again replaces its value). RESULT_STATUS says what became of the last commit.
+constexpr uint32_t kResultTextMaxBytes = 64;  // a name's or a unit's bytes, its NUL excluded
+constexpr uint32_t kMaxResults = 256;
+constexpr int32_t kResultExponentMin = -18, kResultExponentMax = 18;
+enum ResultStatus : uint32_t {
+  kResultOk = 0,
+  kResultBadName = 1,      // not 1..64 bytes of printable UTF-8 in DDR before a NUL
+  kResultBadUnit = 2,      // likewise for a unit address other than 0 (empty allowed)
+  kResultBadExponent = 3,  // outside kResultExponentMin..kResultExponentMax
+  kResultFull = 4,         // a new name beyond kMaxResults: counted, not kept
+};
 
 // REG(name, offset, width in bytes, reset value, access, description)
 #define DLVP_SYSCTL_REGISTERS(REG)                                                                 \
@@ -41,7 +58,14 @@ constexpr uint32_t kExitFailure = 1;
   REG(BOOT_ARG4, 0x060, 8, 0, RO, "boot argument 4")                                               \
   REG(BOOT_ARG5, 0x068, 8, 0, RO, "boot argument 5")                                               \
   REG(BOOT_ARG6, 0x070, 8, 0, RO, "boot argument 6")                                               \
-  REG(BOOT_ARG7, 0x078, 8, 0, RO, "boot argument 7")
+  REG(BOOT_ARG7, 0x078, 8, 0, RO, "boot argument 7")                                               \
+  REG(RESULT_NAME, 0x080, 8, 0, RW, "app result: DDR address of its name (NUL-terminated printable UTF-8, 1..64 bytes)") \
+  REG(RESULT_UNIT, 0x088, 8, 0, RW, "app result: DDR address of its unit (NUL-terminated, 0..64 bytes); 0: none") \
+  REG(RESULT_VALUE, 0x090, 8, 0, RW, "app result: signed 64-bit decimal mantissa")                   \
+  REG(RESULT_EXPONENT, 0x098, 4, 0, RW, "app result: decimal exponent, int32 -18..18 (value = mantissa x 10^exponent)") \
+  REG(RESULT_COMMIT, 0x09c, 4, 0, WO, "write: record the result described by RESULT_NAME..RESULT_EXPONENT") \
+  REG(RESULT_STATUS, 0x0a0, 4, 0, RO, "outcome of the last commit (sysctl::ResultStatus)")          \
+  REG(RESULT_COUNT, 0x0a4, 4, 0, RO, "results kept")
 
 constexpr uint32_t kBootArgs = 8;
 constexpr uint32_t boot_arg_reg(uint32_t i) { return 0x040 + 8 * i; }

@@ -25,11 +25,13 @@ void Pmu::snapshot(const sc_core::sc_time& at) {
     // Events are accesses and operations; counters of time (static power, open-row ns) are not.
     if (s.action != Action::static_power && s.count_unit != "ns") events[static_cast<int>(s.level)] += ledger_.count_of(id);
   }
-  const auto energy = ledger_.energy_by_level(elapsed_ns);
+  const auto energy = ledger_.energy_split_by_level(elapsed_ns);
+  // Thousandths of the table unit (fJ for a pJ table) keep sub-pJ events visible in integers.
+  auto milli = [](double value) { return static_cast<uint64_t>(std::llround(value * 1000.0)); };
   for (uint32_t level = 0; level < kLevelCount; ++level) {
     bank_.set(pmu::events_reg(level), events[level]);
-    // Thousandths of the table unit (fJ for a pJ table) keep sub-pJ events visible in integers.
-    bank_.set(pmu::energy_reg(level), static_cast<uint64_t>(std::llround(energy[level] * 1000.0)));
+    bank_.set(pmu::energy_reg(level), milli(energy[level].total()));
+    bank_.set(pmu::static_energy_reg(level), milli(energy[level].static_energy));
   }
   bank_.set(pmu::TIME_NS, static_cast<uint64_t>(std::llround(elapsed_ns)));
   ++snapshots_;

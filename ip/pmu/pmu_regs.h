@@ -1,6 +1,6 @@
 // PMU register map (freestanding; shared with sw/). Software writes SNAPSHOT, then reads a
 // consistent set of figures latched at the simulated time of that write: the time, and per
-// memory-hierarchy level the number of counted events and their energy.
+// memory-hierarchy level the number of counted events, their energy and its static part.
 #pragma once
 #include "ip/common/regdef.h"
 
@@ -9,7 +9,7 @@
 namespace dlvp::pmu {
 
 constexpr uint32_t kMagic = 0x504D5530;  // "PMU0"
-constexpr uint32_t kVersion = 0x00010000;
+constexpr uint32_t kVersion = 0x00010001;  // 1.1: STATIC_ENERGY_* (static part of ENERGY_*)
 
 // Levels in the order of the LEVEL_* registers (the energy ledger's Level order).
 enum LevelIndex : uint32_t { kDram = 0, kBuffer = 1, kArray = 2, kRf = 3, kMac = 4, kOther = 5, kLevels = 6 };
@@ -26,17 +26,24 @@ enum LevelIndex : uint32_t { kDram = 0, kBuffer = 1, kArray = 2, kRf = 3, kMac =
   REG(EVENTS_RF, 0x038, 8, 0, RO, "register-file / accumulator accesses counted")                   \
   REG(EVENTS_MAC, 0x040, 8, 0, RO, "multiplies and adds counted")                                   \
   REG(EVENTS_OTHER, 0x048, 8, 0, RO, "bus beats and other events counted")                          \
-  REG(ENERGY_DRAM, 0x060, 8, 0, RO, "DRAM energy (incl. background) up to the snapshot, see ENERGY_UNIT") \
+  REG(ENERGY_DRAM, 0x060, 8, 0, RO, "DRAM energy, static included, up to the snapshot, see ENERGY_UNIT") \
   REG(ENERGY_BUFFER, 0x068, 8, 0, RO, "on-chip buffer energy")                                      \
   REG(ENERGY_ARRAY, 0x070, 8, 0, RO, "array energy")                                                \
   REG(ENERGY_RF, 0x078, 8, 0, RO, "register-file energy")                                           \
   REG(ENERGY_MAC, 0x080, 8, 0, RO, "arithmetic energy")                                             \
-  REG(ENERGY_OTHER, 0x088, 8, 0, RO, "bus, leakage and other energy")
+  REG(ENERGY_OTHER, 0x088, 8, 0, RO, "bus, leakage and other energy")                               \
+  REG(STATIC_ENERGY_DRAM, 0x0a0, 8, 0, RO, "static part of ENERGY_DRAM: standby, power-down, self-refresh, refresh") \
+  REG(STATIC_ENERGY_BUFFER, 0x0a8, 8, 0, RO, "static part of ENERGY_BUFFER (leakage)")                \
+  REG(STATIC_ENERGY_ARRAY, 0x0b0, 8, 0, RO, "static part of ENERGY_ARRAY")                            \
+  REG(STATIC_ENERGY_RF, 0x0b8, 8, 0, RO, "static part of ENERGY_RF")                                  \
+  REG(STATIC_ENERGY_MAC, 0x0c0, 8, 0, RO, "static part of ENERGY_MAC")                                \
+  REG(STATIC_ENERGY_OTHER, 0x0c8, 8, 0, RO, "static part of ENERGY_OTHER (leakage)")
 
 enum Reg : uint32_t { DLVP_PMU_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 inline constexpr regs::RegDef kRegisters[] = {DLVP_PMU_REGISTERS(DLVP_REG_DEF_ENTRY)};
 
 constexpr uint32_t events_reg(uint32_t level) { return EVENTS_DRAM + 8 * level; }
 constexpr uint32_t energy_reg(uint32_t level) { return ENERGY_DRAM + 8 * level; }
+constexpr uint32_t static_energy_reg(uint32_t level) { return STATIC_ENERGY_DRAM + 8 * level; }
 
 }  // namespace dlvp::pmu

@@ -102,25 +102,26 @@ const char* Accelerator::check_layers() {
   return nullptr;
 }
 
-// A package names what it needs of each engine (pes 0: not used).
-const char* Accelerator::check_engines() const {
-  const package::HardwareRequirements& hw = header_.hardware;
-  if (hw.pes != 0) {
-    if (!has_cnn()) return "package needs the CNN engine, which this SoC does not have";
-    if (hw.input_buffer_bytes > cnn_.input_buffer_bytes || hw.weight_buffer_bytes > cnn_.weight_buffer_bytes ||
-        hw.output_buffer_bytes > cnn_.output_buffer_bytes)
-      return "package needs larger on-chip buffers than this engine has";
-    if (hw.accumulator_bits != cnn_.accumulator_bits) return "package built for another accumulator width";
-  }
-  const package::LstmRequirements& lstm = header_.lstm;
-  if (lstm.pes != 0) {
-    if (!has_lstm()) return "package needs the sparse LSTM engine, which this SoC does not have";
-    if (lstm.pes != lstm_.pes) return "package's weight streams were encoded for another number of LSTM PEs";
-    if (lstm.accumulator_bits != lstm_.accumulator_bits) return "package built for another LSTM accumulator width";
-    if (lstm.weight_memory_bytes > lstm_.weight_memory_bytes || lstm.vector_buffer_bytes > lstm_.vector_buffer_bytes)
-      return "package needs larger LSTM weight memories or vector buffer than this engine has";
-  }
-  return nullptr;
+// A package names what it needs of each engine (pes 0: not used); the platform's classification
+// (platform/hardware_binding.h) names the first parameter it cannot run with and both values.
+const char* Accelerator::check_engines() {
+  if (header_.hardware.pes != 0 && !has_cnn()) return "package needs the CNN engine, which this SoC does not have";
+  if (header_.lstm.pes != 0 && !has_lstm())
+    return "package needs the sparse LSTM engine, which this SoC does not have";
+  package::HardwareAtHand hw;
+  hw.has_cnn = has_cnn(), hw.has_lstm = has_lstm();
+  hw.cnn = package::HardwareRequirements{isa::kVersion, cnn_.pes, cnn_.convolvers, cnn_.kernel,
+                                         cnn_.input_buffer_bytes, cnn_.weight_buffer_bytes, cnn_.output_buffer_bytes,
+                                         cnn_.accumulator_bits, 0};
+  hw.lstm = package::LstmRequirements{lstm_.pes, lstm_.accumulator_bits, lstm_.weight_memory_bytes,
+                                      lstm_.vector_buffer_bytes};
+  package::ParameterList differences;
+  package::compare_hardware(header_, hw, &differences);
+  const package::ParameterDifference* d = differences.first(package::kBindRefuse);
+  if (!d) return nullptr;
+  using ull = unsigned long long;
+  return refuse("package compiled for %s = %llu, this SoC has %llu: %s", d->key, ull(d->package_value),
+                ull(d->platform_value), d->reason);
 }
 
 package::LayerRecord Accelerator::layer(uint32_t index) const {

@@ -3,6 +3,7 @@
 // the IFU's argument windows, runs a job and sleeps until its DONE or ERROR interrupt.
 #pragma once
 #include "ip/ifu/isa.h"
+#include "platform/hardware_binding.h"
 #include "platform/model_package.h"
 #include "platform/package_validation.h"
 #include "sw/driver/intc_driver.h"
@@ -82,7 +83,7 @@ class Accelerator {
   const char* check_package(uint64_t address);
   const char* check_checksum(uint64_t address);
   const char* check_layers();
-  const char* check_engines() const;
+  const char* check_engines();
   const char* refuse(const char* format, ...) __attribute__((format(printf, 2, 3)));
 
   uint64_t ifu_ = 0, cnn_base_ = 0, lstm_base_ = 0;

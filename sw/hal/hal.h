@@ -57,6 +57,18 @@ Device require_device(uint32_t device_id);
 // both builds, so that both give the same outputs.
 uint64_t workspace_base();
 
+// Reports a named result to the platform (report.json `app.results`, docs/report.md): value =
+// mantissa x 10^exponent (exponent -18..18), `unit` "" or null for none. Names and units are
+// printable UTF-8 of at most dlvp::sysctl::kResultTextMaxBytes (64) bytes; reporting a name again
+// replaces its value. Returns the system controller's RESULT_STATUS (dlvp::sysctl::ResultStatus,
+// 0: kept); a refused result is logged by the platform, the program goes on.
+uint32_t report_result(const char* name, int64_t mantissa, int32_t exponent, const char* unit);
+
+// The SoC address of a NUL-terminated string passed to a device by address (`slot` 0 or 1: two
+// strings at once). RISC-V: the string itself. Native: a copy of its first 65 bytes in
+// soc::kNativeStagingBase (ip/common/soc_map.h). 0 for a null pointer.
+uint64_t text_address(const char* text, uint32_t slot);
+
 }  // namespace hal
 
 // Every app defines this; the HAL's start-up code calls it and exits with its return value.

@@ -62,6 +62,17 @@ Device require_device(uint32_t device_id) {
 
 uint64_t workspace_base() { return require_device(dlvp::soc::kDevDdr).base + dlvp::soc::kProgramRegionBytes; }
 
+uint32_t report_result(const char* name, int64_t mantissa, int32_t exponent, const char* unit) {
+  using namespace dlvp::sysctl;
+  const uint64_t sysctl_base = dlvp::soc::kSysctlBase;
+  write64(sysctl_base + RESULT_NAME, text_address(name, 0));
+  write64(sysctl_base + RESULT_UNIT, unit && *unit ? text_address(unit, 1) : 0);
+  write64(sysctl_base + RESULT_VALUE, static_cast<uint64_t>(mantissa));
+  write32(sysctl_base + RESULT_EXPONENT, static_cast<uint32_t>(exponent));
+  write32(sysctl_base + RESULT_COMMIT, 1);
+  return read32(sysctl_base + RESULT_STATUS);
+}
+
 void console_write(const char* text) {
   const uint64_t uart = uart_base();
   for (const char* c = text; *c; ++c) {

@@ -1,6 +1,8 @@
 // Fuzz target: any bytes as a model package, through both of its readers.
 //  - The host-side reader (platform/package_file: the shared validation, the checksum, the layer
-//    records), then what the reports do with an accepted package: every layer name into JSON, dumped.
+//    records), then what the reports do with an accepted package: every layer name and the origin's
+//    texts into JSON, dumped; its recorded hardware compared with itself (no difference but a
+//    recorded DDR too small for the package) and with another platform (platform/hardware_binding.h).
 //  - The driver (sw/driver/accel_driver) on a HostSoc whose DDR is exactly the input and whose
 //    engines are what the header asks for (so that only the package can be refused), then what the
 //    apps do with an accepted package: every layer record, the job tensors' placement.
@@ -9,6 +11,7 @@
 // is the only acceptable failure: another exception, a crash, a read outside the input (the HostSoc
 // aborts on the bus fault) or the driver accepting what the shared validation refuses is a bug.
 #include "ip/common/config_error.h"
+#include "platform/hardware_binding.h"
 #include "platform/package_file.h"
 #include "sw/driver/accel_driver.h"
 #include "tests/support/host_soc.h"
@@ -33,7 +36,19 @@ std::string host_reader(const std::vector<uint8_t>& bytes) {
     const package::PackageContents c = package::read_package(bytes, "input");
     nlohmann::json names = nlohmann::json::array();
     for (const package::LayerRecord& r : c.layers) names.push_back(package::layer_name(r));
+    const package::PackageOrigin& o = c.header.origin;
+    for (const char* text : {o.producer, o.model_file, o.hardware_file, o.hardware_overrides, o.options})
+      names.push_back(text);
     (void)names.dump();  // throws on ill-formed UTF-8
+    package::ParameterList list;
+    package::compare_hardware(c.header, package::recorded_hardware(c.header), &list);
+    // On its own recorded hardware a package differs at most by not fitting the DDR it records.
+    if (list.count > 1 || (list.count == 1 && std::strcmp(list.items[0].key, "ddr.size_bytes") != 0)) std::abort();
+    package::HardwareAtHand other;
+    other.has_cnn = other.has_lstm = true;
+    other.platform.ddr_size_bytes = 1;
+    package::compare_hardware(c.header, other, &list);
+    if (list.count > package::kMaxParameters) std::abort();
     return "";
   } catch (const ConfigError& e) {
     return e.what();

@@ -101,7 +101,9 @@ int sc_main(int argc, char** argv) {
     const builder::Program program = builder::build(net, cnn_config);
     const auto& first = std::get<builder::ConvLayer>(net.layers.front());
     const package::TestData test{zoo::random_tensor(uint64_t{first.in_c} * first.in_h * first.in_w, 3), {}};
-    const std::vector<uint8_t> blob = package::write_package(program, cnn_config, &test);
+    package::Provenance provenance;
+    provenance.producer = "bench_vgg16";
+    const std::vector<uint8_t> blob = package::write_package(program, cnn_config, &test, {}, provenance);
     const fs::path dir = fs::temp_directory_path() / "dlvp_bench_vgg16";
     fs::create_directories(dir);
     std::ofstream((dir / "vgg16.pkg").string(), std::ios::binary)

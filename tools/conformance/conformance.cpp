@@ -153,12 +153,16 @@ std::string soc_problem(const SocRun& run) {
   if (run.status == 4) return "SoC output differs from the reference model";
   if (run.status == 124) return "the SoC did not finish within the scenario's run.max_time_ms";
   if (run.status == 0) return "dlvp exited 0 but run_package did not compare the output";
-  std::string last;
+  // dlvp's own first error line gives the cause (a refused package's next line is the remedy).
+  std::string last, first_dlvp_error;
   std::istringstream lines(run.console);
-  for (std::string line; std::getline(lines, line);)
+  for (std::string line; std::getline(lines, line);) {
+    if (first_dlvp_error.empty() && line.rfind("dlvp: error:", 0) == 0) first_dlvp_error = line;
     if (line.find("run_package:") != std::string::npos || line.find("error") != std::string::npos) last = line;
+  }
+  const std::string& why = first_dlvp_error.empty() ? last : first_dlvp_error;
   const std::string status = run.status < 0 ? "dlvp was killed by a signal" : "dlvp exit " + std::to_string(run.status);
-  return last.empty() ? status : status + ": " + last;
+  return why.empty() ? status : status + ": " + why;
 }
 
 float max_abs(const std::vector<float>& v) {

@@ -43,8 +43,6 @@ CalibrationStats calibrate(const FloatGraph& graph, const std::vector<std::vecto
 
 std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& options) {
   const cnn::TimingModel timing(options.hw);
-  const double bytes_per_cycle =
-      options.memory_bytes_per_second > 0 ? options.memory_bytes_per_second / (options.hw.clock_mhz * 1e6) : 0;
   std::vector<LayerReport> reports;
   for (size_t i = 0; i < c.program.layers.size(); ++i) {
     const builder::LayerInfo& info = c.program.layers[i];
@@ -61,12 +59,25 @@ std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& 
     r.weight_frac = c.model.weight_frac[i];
     r.output_frac = c.model.op_frac[i];
     for (uint32_t k = info.first_instruction; k < info.end_instruction; ++k)
-      r.compute_cycles += timing.cost(c.program.instructions[k]).timing.cycles;
-    if (bytes_per_cycle > 0)
-      r.memory_cycles = static_cast<uint64_t>((info.load_bytes + info.store_bytes) / bytes_per_cycle);
+      r.engine_busy_cycles += timing.cost(c.program.instructions[k]).timing.cycles;
+    r.predicted.layer = static_cast<uint32_t>(i);
     reports.push_back(std::move(r));
   }
+  if (c.schedule)
+    for (const ifu::LayerTime& t : c.schedule->layers)
+      if (t.layer < reports.size()) reports[t.layer].predicted = t;  // instruction tags are layer indices
   return reports;
+}
+
+std::optional<SchedulePrediction> predict(const builder::Program& program, const CompileOptions& options) {
+  if (!options.schedule) return std::nullopt;
+  std::array<uint64_t, isa::kArgCount> windows{};
+  std::copy(program.plan.window_bytes.begin(), program.plan.window_bytes.end(), windows.begin());
+  windows[builder::kArgConstants] = program.constants.size();
+  ScheduleHardware hw = *options.schedule;
+  hw.memory.cnn = options.hw;
+  return predict_schedule(program.instructions, hw,
+                          driver_placement(uint64_t{program.instructions.size()} * isa::kInstructionBytes, windows));
 }
 
 // (Re)writes the package with the program, the tensor formats and the test data (if any).
@@ -77,7 +88,9 @@ void write_package(Compiled& c, const CompileOptions& options) {
   formats.output_frac_bits = c.model.output_frac();
   formats.input_zero_point = c.graph.input_zero_point;
   formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
-  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats);
+  package::Provenance provenance = options.provenance;
+  provenance.platform.ddr_size_bytes = options.ddr_bytes;
+  c.package = package::write_package(c.program, options.hw, c.test_input.empty() ? nullptr : &test, formats, provenance);
 }
 
 void check_fits_ddr(const Compiled& c, const CompileOptions& options) {
@@ -98,6 +111,7 @@ Compiled compile(FloatGraph graph, const std::vector<std::vector<float>>& calibr
   c.graph = std::move(graph);
   c.model = quantize(c.graph, calibrate(c.graph, calibration));
   c.program = builder::build(c.model.network, options.hw, options.build);
+  c.schedule = predict(c.program, options);
   if (c.graph.macs() <= options.test_data_max_macs) embed_test_sample(c, calibration.front(), options);
   else write_package(c, options);
   c.layers = layer_reports(c, options);
@@ -120,32 +134,40 @@ void embed_test_sample(Compiled& c, const std::vector<float>& sample, const Comp
 
 std::string format_report(const Compiled& c, const CompileOptions& options) {
   std::string out;
-  char line[512];
-  std::snprintf(line, sizeof line, "%-3s %-28s %-7s %-13s %-13s %13s %11s %6s %9s %12s  %s\n", "#", "layer", "kind",
-                "input", "output", "MACs", "weights", "tiles", "Q(i,w,o)", "pred.cycles", "fused ONNX nodes");
+  char line[640];
+  // The time columns carry the names of the SoC's layer report (docs/ifu.md, "Layer time").
+  std::snprintf(line, sizeof line, "%-3s %-28s %-7s %-13s %-13s %13s %11s %6s %9s %11s %14s %15s %13s %10s %7s  %s\n", "#",
+                "layer", "kind", "input", "output", "MACs", "weights", "tiles", "Q(i,w,o)", "time_ns", "engine_busy_ns",
+                "memory_stall_ns", "store_tail_ns", "other_ns", "gops", "fused ONNX nodes");
   out += line;
-  uint64_t macs = 0, weights = 0, cycles = 0, tiles = 0, dram = 0;
+  uint64_t macs = 0, weights = 0, busy_cycles = 0, tiles = 0, dram = 0;
+  auto ns = [](ifu::Picoseconds ps) { return double(ps) * 1e-3; };
   for (size_t i = 0; i < c.layers.size(); ++i) {
     const LayerReport& r = c.layers[i];
+    const ifu::LayerTime& t = r.predicted;
     char q[32];
     std::snprintf(q, sizeof q, "%d,%d,%d", r.input_frac, r.weight_frac, r.output_frac);
     // The name's column is cut between characters (a byte-wise %-28.28s could split one).
-    std::snprintf(line, sizeof line, "%-3zu %s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %12" PRIu64 "  %s\n",
-                  i, utf8::column(r.name, 28).c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(), r.macs,
-                  r.weights, r.tiles, q, r.predicted_cycles(), r.onnx_ops.c_str());
+    std::snprintf(line, sizeof line,
+                  "%-3zu %s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %11.1f %14.1f %15.1f %13.1f %10.1f %7.2f  %s\n", i,
+                  utf8::column(r.name, 28).c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(),
+                  r.macs, r.weights, r.tiles, q, ns(t.time), ns(t.engine_busy), ns(t.memory_stall), ns(t.store_tail),
+                  ns(t.other), r.gops(), r.onnx_ops.c_str());
     out += line;
-    macs += r.macs, weights += r.weights, cycles += r.predicted_cycles(), tiles += r.tiles;
+    macs += r.macs, weights += r.weights, busy_cycles += r.engine_busy_cycles, tiles += r.tiles;
     dram += r.load_bytes + r.store_bytes;
   }
-  const double seconds = cycles / (options.hw.clock_mhz * 1e6);
+  const double busy_seconds = busy_cycles / (options.hw.clock_mhz * 1e6);
+  const double job_seconds = c.schedule ? double(c.schedule->job) * 1e-12 : 0.0;
   std::snprintf(line, sizeof line,
                 "total: %zu layers, %.3f G MACs, %" PRIu64 " weights (%s int8), %" PRIu64 " tiles, %zu instructions\n"
-                "predicted: %" PRIu64 " engine cycles = %.3f ms at %.0f MHz (%.1f GOPS; peak %.1f GOPS), "
+                "predicted: job %.3f us (%.1f GOPS; peak %.1f GOPS), engine busy %" PRIu64 " cycles = %.3f us at %.0f MHz, "
                 "%s DRAM traffic per inference\n"
                 "package: %s (constants %s), scratch %s; input Q%d, output Q%d%s\n",
                 c.layers.size(), macs * 1e-9, weights, bytes_text(weights).c_str(), tiles, c.program.instructions.size(),
-                cycles, seconds * 1e3, options.hw.clock_mhz, seconds > 0 ? 2.0 * macs / seconds * 1e-9 : 0.0,
-                options.hw.peak_ops_per_second() * 1e-9, bytes_text(dram).c_str(), bytes_text(c.package.size()).c_str(),
+                job_seconds * 1e6, job_seconds > 0 ? 2.0 * macs / job_seconds * 1e-9 : 0.0,
+                options.hw.peak_ops_per_second() * 1e-9, busy_cycles, busy_seconds * 1e6, options.hw.clock_mhz,
+                bytes_text(dram).c_str(), bytes_text(c.package.size()).c_str(),
                 bytes_text(c.program.constants.size()).c_str(), bytes_text(c.scratch_bytes()).c_str(), c.model.input_frac,
                 c.model.output_frac(), c.graph.softmax_on_cpu ? ", softmax on the CPU" : "");
   out += line;

@@ -1,13 +1,16 @@
 // dlvpc's pipeline (DESIGN.md section 7, docs/dlvpc.md): float graph + calibration inputs +
 // hardware -> quantized network -> program (tiles, schedule, memory plan) -> model package, with
-// a per-layer report of shapes, MACs, weights, tiles and predicted cycles.
+// a per-layer report of shapes, MACs, weights, tiles and the predicted layer time.
 #pragma once
 #include "ip/cnn/cnn_config.h"
 #include "tools/builder/program.h"
 #include "tools/dlvpc/float_graph.h"
 #include "tools/dlvpc/quantizer.h"
+#include "tools/dlvpc/schedule_predictor.h"
+#include "tools/package/package_writer.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +20,14 @@ struct CompileOptions {
   CnnConfig hw;
   builder::BuildOptions build;
   uint64_t ddr_bytes = 0;               // DDR the package and its tensors must fit in (0: unchecked)
-  double memory_bytes_per_second = 0;   // sustainable DDR/bus bandwidth for the cycle prediction (0: ignore)
+  // The IFU, DMA, bus and DDR the job runs on (options.hw is its engine): the schedule prediction
+  // (schedule_predictor.h). Without it nothing is predicted but the engine's busy time.
+  std::optional<ScheduleHardware> schedule;
   // The package carries the first calibration input and the output the reference model computes
   // for it (so run_package can check the SoC bit for bit) when the network has at most this many MACs.
   uint64_t test_data_max_macs = 300'000'000;
+  // Recorded in the package (its ddr_size_bytes: set from the above).
+  package::Provenance provenance;
 };
 
 // What dlvpc prints per layer (and puts in its JSON report).
@@ -31,9 +38,10 @@ struct LayerReport {
   uint32_t tiles = 0, loads = 0, stores = 0;
   uint64_t load_bytes = 0, store_bytes = 0;
   int input_frac = 0, weight_frac = 0, output_frac = 0;
-  uint64_t compute_cycles = 0;   // the engine's timing model, summed over the layer's compute instructions
-  uint64_t memory_cycles = 0;    // the layer's LOAD/STORE bytes at the memory bandwidth, in engine cycles
-  uint64_t predicted_cycles() const { return compute_cycles > memory_cycles ? compute_cycles : memory_cycles; }
+  uint64_t engine_busy_cycles = 0;  // the engine's timing model, summed over the layer's compute instructions
+  ifu::LayerTime predicted;         // the layer's share of the predicted job (zero without a schedule)
+  // Operations (2 per MAC) per predicted layer time, in G/s (0 without a prediction).
+  double gops() const { return predicted.time > 0 ? 2.0 * double(macs) / double(predicted.time) * 1e3 : 0.0; }
 };
 
 struct Compiled {
@@ -42,6 +50,7 @@ struct Compiled {
   builder::Program program;
   std::vector<uint8_t> package;
   std::vector<LayerReport> layers;
+  std::optional<SchedulePrediction> schedule;  // when CompileOptions::schedule is given
   std::vector<int8_t> test_input, test_expected;  // empty when not embedded
   uint64_t scratch_bytes() const { return program.plan.window_bytes[builder::kArgScratch]; }
 };

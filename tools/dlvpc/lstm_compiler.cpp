@@ -360,6 +360,8 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   spec.program = &c.program;
   spec.layers = layer_infos(c);
   spec.hw = options.hw;
+  spec.provenance = options.provenance;
+  spec.provenance.platform.ddr_size_bytes = options.ddr_bytes;
   spec.steps = m.seq_length;
   spec.sequences = c.sequences;
   spec.input_size = c.lstm.fixed.input_size;

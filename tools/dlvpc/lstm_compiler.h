@@ -10,6 +10,7 @@
 #include "tools/builder/lstm_program.h"
 #include "tools/dlvpc/lstm_compress.h"
 #include "tools/dlvpc/lstm_import.h"
+#include "tools/package/package_writer.h"
 
 #include <cstdint>
 #include <map>
@@ -38,6 +39,7 @@ struct LstmCompileOptions {
   uint64_t test_data_max_bytes = uint64_t{64} << 20;  // when the job's windows and the reference run
                                                       // over it take at most this (a DDR-sized job
                                                       // would double dlvpc's memory and the package)
+  package::Provenance provenance;  // recorded in the package (ddr_size_bytes: set from ddr_bytes)
 };
 
 struct LstmCompiled {

@@ -1,15 +1,18 @@
 // dlvpc: the dlvp model compiler (docs/dlvpc.md; LSTM models: docs/lstm.md, "dlvpc compile").
 //   dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SRC] [--calib-count N] [--input-scale S]
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
-//                 [--stream-weights] [--sequences N] [--quiet]
+//                 [--stream-weights] [--sequences N] [--set KEY=VALUE]... [--float-predictions IDX OUT]
+//                 [--quiet]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
 #include "ip/common/config_error.h"
+#include "platform/package_binding.h"
 #include "platform/platform_config.h"
 #include "platform/scenario.h"
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/float_predictions.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/dlvpc/option_number.h"
@@ -21,6 +24,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -39,6 +43,9 @@ constexpr const char* kUsage =
     "  --calib-count N  images taken from an IDX file, 1..100000 (default 200)\n"
     "  --input-scale S  model input = pixel x S for IDX images, in (0, 1e6] (default 1/255)\n"
     "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
+    "  --float-predictions IDX OUT  also run the float model on every image of IDX (pixel x --input-scale)\n"
+    "                   and write its class per image to OUT (IDX1 ubyte, like a label file)\n"
+    "  --set KEY=VALUE  override a parameter of the hardware file, as dlvp run does (repeatable)\n"
     "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
     "  --density D      prune W, R (and the projection) to this fraction of weights, in (0, 1] (default 1: keep the model's)\n"
     "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
@@ -55,6 +62,9 @@ struct Args {
   std::string pruning = "balanced";
   bool dense = false, stream_weights = false;
   uint32_t sequences = 0;  // 0: the ONNX batch
+  std::string predict_images, predictions_out;  // --float-predictions (empty: none)
+  std::vector<std::string> overrides;  // --set KEY=VALUE
+  std::string options;  // the options that shape the program, as shell words (recorded in the package)
 };
 
 // The largest --input-scale: pixels (0..255) times it stay far inside float's range.
@@ -70,25 +80,39 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) throw ConfigError("dlvpc: " + flag + " needs a value\n" + kUsage);
       return argv[++i];
     };
+    // An option that shapes the program, recorded for the command that recompiles the package.
+    const auto recorded = [&](const std::string& value) {
+      a.options += (a.options.empty() ? "" : " ") + flag + " " + shell_word(value);
+      return value;
+    };
     const auto integer = [&](uint64_t min, uint64_t max) {
-      const std::string text = next();
+      const std::string text = recorded(next());
       return dlvpc::parse_integer_option(flag + " " + text, text, min, max);
     };
     const auto real = [&](double min, double max) {
-      const std::string text = next();
+      const std::string text = recorded(next());
       return dlvpc::parse_real_option(flag + " " + text, text, min, max);
+    };
+    const auto recorded_flag = [&] {
+      a.options += (a.options.empty() ? "" : " ") + flag;
+      return true;
     };
     if (flag == "--hw") a.hw = next();
     else if (flag == "-o" || flag == "--out") a.out = next();
-    else if (flag == "--calib") a.calib = next();
+    else if (flag == "--set") a.overrides.push_back(next());
+    else if (flag == "--calib") a.calib = recorded(next());
     else if (flag == "--calib-count") a.calib_count = integer(1, dlvpc::kMaxCalibrationInputs);
     else if (flag == "--input-scale") a.input_scale = static_cast<float>(real(0, kMaxInputScale));
-    else if (flag == "--single-buffer") a.single_buffer = true;
+    else if (flag == "--single-buffer") a.single_buffer = recorded_flag();
     else if (flag == "--quiet") a.quiet = true;
+    else if (flag == "--float-predictions") {
+      a.predict_images = next();
+      a.predictions_out = next();
+    }
     else if (flag == "--density") a.density = real(0, 1);
-    else if (flag == "--pruning") a.pruning = next();
-    else if (flag == "--dense") a.dense = true;
-    else if (flag == "--stream-weights") a.stream_weights = true;
+    else if (flag == "--pruning") a.pruning = recorded(next());
+    else if (flag == "--dense") a.dense = recorded_flag();
+    else if (flag == "--stream-weights") a.stream_weights = recorded_flag();
     else if (flag == "--sequences") a.sequences = static_cast<uint32_t>(integer(1, dlvpc::kMaxSequences));
     else throw ConfigError("dlvpc: unknown option " + flag + "\n" + kUsage);
   }
@@ -103,9 +127,40 @@ std::string hardware_file(const std::string& hw) {
   return Scenario::data_dir() + "/hw/" + hw + ".yaml";
 }
 
+// --float-predictions: the float model (a FloatGraph or an LstmModel) on every image of the file.
+template <typename Model>
+void write_float_predictions(const Args& a, const Model& model) {
+  const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
+  const std::vector<uint8_t> classes = dlvpc::float_predictions(model, images, a.predict_images, a.input_scale);
+  dlvpc::write_predictions_file(a.predictions_out, classes);
+  if (!a.quiet)
+    std::printf("dlvpc: float model's class for %zu images of %s -> %s\n", classes.size(), a.predict_images.c_str(),
+                a.predictions_out.c_str());
+}
+
+// What the package records of its origin (its hardware values come from the compile options).
+package::Provenance provenance_of(const Args& a) {
+  package::Provenance p;
+  p.producer = "dlvpc";
+  p.model_file = a.model;
+  p.hardware_file = a.hw;
+  for (const std::string& o : a.overrides) p.hardware_overrides += (p.hardware_overrides.empty() ? "" : " ") + ("--set " + shell_word(o));
+  p.options = a.options;
+  return p;
+}
+
+// One line: the hardware the package was bound to, every parameter it recorded.
+void print_binding(const Args& a, const std::vector<uint8_t>& package) {
+  package::PackageHeader h;
+  std::memcpy(&h, package.data(), sizeof h);  // the writer read the package back: it is valid
+  std::printf("dlvpc: %s bound to %s%s%s: %s\n", a.out.c_str(), a.hw.c_str(), h.origin.hardware_overrides[0] ? " " : "",
+              h.origin.hardware_overrides, recorded_hardware_text(h).c_str());
+}
+
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
+  if (!a.predict_images.empty()) write_float_predictions(a, model);
   dlvpc::LstmCompileOptions options;
   options.hw = platform.lstm;
   options.density = a.density;
@@ -114,6 +169,7 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   options.stream_weights = a.stream_weights;
   options.sequences = a.sequences;
   options.ddr_bytes = platform.ddr.size_bytes;
+  options.provenance = provenance_of(a);
   dlvpc::check_lstm_fits(model, options);  // before the calibration inputs are read
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
   std::vector<std::vector<double>> calibration;
@@ -125,12 +181,13 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
     std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
                 a.hw.c_str(), calibration.size(), a.calib.c_str());
     std::fputs(dlvpc::format_lstm_report(c, options).c_str(), stdout);
+    print_binding(a, c.package);
   }
   return 0;
 }
 
 int compile_command(const Args& a) {
-  const Scenario scenario = Scenario::load(hardware_file(a.hw), {});
+  const Scenario scenario = Scenario::load(hardware_file(a.hw), a.overrides);
   const PlatformConfig platform = load_platform_config(scenario, "");
   const onnx::ModelProto proto = dlvpc::read_onnx_model(a.model);
   if (dlvpc::has_lstm_node(proto)) return compile_lstm_command(a, proto, platform);
@@ -138,10 +195,14 @@ int compile_command(const Args& a) {
   options.hw = platform.cnn;
   options.build.double_buffer = !a.single_buffer;
   options.ddr_bytes = platform.ddr.size_bytes;
-  options.memory_bytes_per_second = std::min(platform.bus.width_bytes * platform.bus.clock_mhz * 1e6,
-                                             platform.ddr_timing.peak_bandwidth_Bps() * platform.ddr.channels);
+  options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
+                                               platform.ddr_timing, platform.cnn);
+  options.provenance = provenance_of(a);
+  options.provenance.platform.memory_bytes_per_second =
+      static_cast<uint64_t>(std::llround(memory_path_bytes_per_second(platform)));
 
   dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
+  if (!a.predict_images.empty()) write_float_predictions(a, graph);
   const auto calibration = dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, graph.input);
   const dlvpc::Compiled c = dlvpc::compile(std::move(graph), calibration, options);
 
@@ -154,6 +215,7 @@ int compile_command(const Args& a) {
                 static_cast<unsigned long long>(options.hw.weight_buffer_bytes),
                 static_cast<unsigned long long>(options.hw.output_buffer_bytes), calibration.size(), a.calib.c_str());
     std::fputs(dlvpc::format_report(c, options).c_str(), stdout);
+    print_binding(a, c.package);
   }
   return 0;
 }

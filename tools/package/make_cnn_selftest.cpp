@@ -128,7 +128,10 @@ int sc_main(int argc, char** argv) {
     const CnnConfig hw;
     const builder::Program program = builder::build(network, hw, options);
     const package::TestData test{input, expected};
-    const std::vector<uint8_t> blob = package::write_package(program, hw, &test);
+    package::Provenance provenance;  // built for the parameters' defaults, from no model file
+    provenance.producer = "make_cnn_selftest";
+    provenance.options = options.double_buffer ? "" : "--single-buffer";
+    const std::vector<uint8_t> blob = package::write_package(program, hw, &test, {}, provenance);
     package::write_package_file(argv[1], blob);
     std::printf("make_cnn_selftest: %s: %zu instructions, %zu B (%s buffering)\n", argv[1], program.instructions.size(),
                 blob.size(), options.double_buffer ? "double" : "single");

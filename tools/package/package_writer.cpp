@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -97,10 +98,33 @@ void set_formats(PackageHeader& h, const TensorFormats& formats) {
   h.input_zero_point = formats.input_zero_point;
 }
 
+uint32_t khz(double mhz) { return static_cast<uint32_t>(std::llround(mhz * 1000.0)); }
+
+// One text of the origin, whole or refused: a cut path would give a command that does not work.
+void set_text(char* field, size_t bytes, const std::string& text, const char* name) {
+  if (text.size() >= bytes)
+    throw ConfigError("package origin: the " + std::string(name) + " (" + std::to_string(text.size()) +
+                      " bytes) is longer than the " + std::to_string(bytes - 1) + " bytes a package records: " + text);
+  if (utf8::printable(text) != text)
+    throw ConfigError("package origin: the " + std::string(name) + " is not UTF-8 text without control characters");
+  std::memcpy(field, text.data(), text.size());
+}
+
+void set_provenance(PackageHeader& h, const Provenance& p) {
+  h.platform.ddr_size_bytes = p.platform.ddr_size_bytes;
+  h.platform.memory_bytes_per_second = p.platform.memory_bytes_per_second;
+  PackageOrigin& o = h.origin;
+  set_text(o.producer, sizeof o.producer, p.producer, "producer");
+  set_text(o.model_file, sizeof o.model_file, p.model_file, "model file name");
+  set_text(o.hardware_file, sizeof o.hardware_file, p.hardware_file, "hardware file name");
+  set_text(o.hardware_overrides, sizeof o.hardware_overrides, p.hardware_overrides, "hardware overrides");
+  set_text(o.options, sizeof o.options, p.options, "options");
+}
+
 }  // namespace
 
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test,
-                                   const TensorFormats& formats) {
+                                   const TensorFormats& formats, const Provenance& provenance) {
   std::vector<LayerRecord> layers(program.layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     const builder::LayerInfo& info = program.layers[i];
@@ -121,6 +145,8 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
   PackageHeader& h = a.h;
   h.hardware = HardwareRequirements{isa::kVersion, hw.pes, hw.convolvers, hw.kernel, hw.input_buffer_bytes,
                                     hw.weight_buffer_bytes, hw.output_buffer_bytes, hw.accumulator_bits, 0};
+  set_provenance(h, provenance);
+  h.platform.cnn_clock_khz = khz(hw.clock_mhz);
   const auto& window = program.plan.window_bytes;
   h.args[builder::kArgConstants] = ArgWindow{kArgInPackage, 0, a.constants_offset,
                                              std::max<uint64_t>(window[builder::kArgConstants], program.constants.size())};
@@ -168,6 +194,8 @@ std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec) {
   PackageHeader& h = a.h;
   h.lstm = LstmRequirements{spec.hw.pes, spec.hw.accumulator_bits, spec.hw.weight_memory_bytes,
                             spec.hw.vector_buffer_bytes};
+  set_provenance(h, spec.provenance);
+  h.platform.lstm_clock_khz = khz(spec.hw.clock_mhz);
   h.args[builder::kArgConstants] = ArgWindow{kArgInPackage, 0, a.constants_offset, program.constants.size()};
   h.args[builder::kArgInput] = ArgWindow{kArgInput, 0, 0, program.input_bytes};
   h.args[builder::kArgOutput] = ArgWindow{kArgOutput, 0, 0, program.output_bytes};

@@ -26,8 +26,16 @@ struct TensorFormats {
   int32_t input_zero_point = 0;                   // subtracted from the input before quantizing
 };
 
+// What a package records besides its program (version 6): the rest of the hardware the tool read
+// (the writer adds the engines' clocks from their configurations) and where the package came from.
+// Texts longer than their fields (model_package.h) or with control characters are refused.
+struct Provenance {
+  PlatformRequirements platform{};  // ddr_size_bytes, memory_bytes_per_second (0: not used)
+  std::string producer, model_file, hardware_file, hardware_overrides, options;
+};
+
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test = nullptr,
-                                   const TensorFormats& formats = {});
+                                   const TensorFormats& formats = {}, const Provenance& provenance = {});
 
 // One layer of an LSTM package; the writer finds its instructions by tag.
 struct LstmLayerInfo {
@@ -49,6 +57,7 @@ struct LstmPackageSpec {
   uint64_t output_offset = 0;  // the output tensor [sequences][output_size] in the output window
   TensorFormats formats;
   std::vector<uint8_t> test_input, test_expected;  // optional: the input window and the output window's bytes
+  Provenance provenance;
 };
 
 std::vector<uint8_t> write_lstm_package(const LstmPackageSpec& spec);

@@ -4,6 +4,9 @@
 
 #include "sw/hal/hal.h"
 
+#include "ip/common/soc_map.h"
+#include "ip/periph/sysctl_regs.h"
+
 #include <stdio.h>
 
 namespace {
@@ -54,6 +57,19 @@ void copy_from_soc(void* destination, uint64_t address, size_t bytes) {
 }
 
 void wait_for_interrupt() { g_ops->wait_for_interrupt(g_ops->context); }
+
+uint64_t text_address(const char* text, uint32_t slot) {
+  if (!text) return 0;
+  // The string and its NUL, or its first kResultTextMaxBytes + 1 bytes (which the platform refuses).
+  constexpr size_t kMax = dlvp::sysctl::kResultTextMaxBytes + 1;
+  static_assert(2 * kMax <= dlvp::soc::kNativeStagingBytes, "two strings fit the staging area");
+  size_t bytes = 0;
+  while (bytes < kMax && text[bytes]) ++bytes;
+  if (bytes < kMax) ++bytes;
+  const uint64_t address = dlvp::soc::kNativeStagingBase + (slot ? kMax : 0);
+  copy_to_soc(address, text, bytes);
+  return address;
+}
 
 }  // namespace hal
 

@@ -151,6 +151,8 @@ void copy_to_soc(uint64_t address, const void* source, size_t bytes) {
   memcpy(reinterpret_cast<void*>(static_cast<uintptr_t>(address)), source, bytes);
 }
 
+uint64_t text_address(const char* text, uint32_t) { return reinterpret_cast<uintptr_t>(text); }
+
 void copy_from_soc(void* destination, uint64_t address, size_t bytes) {
   check_range(address, bytes, false);
   memcpy(destination, reinterpret_cast<const void*>(static_cast<uintptr_t>(address)), bytes);

@@ -90,7 +90,7 @@ TEST(CpuModes, RunPackageGivesTheSameResult) {
 TEST(CpuModes, TheFilterKeepsResultsAndDropsMeasurements) {
   const std::vector<std::string> lines = {"  1-D copy completes without error   ok",
                                           "  1-D copy  262144 B in   325560 ns =    805.2 MB/s",
-                                          "classify: accuracy 91.22 % (9122 of 10000), float model 91.43 %",
+                                          "classify: accuracy 91.22 % (9122 of 10000), float model 91.43 % on the same 10000 images, agreement 95.20 %",
                                           "  dram  846647.449 nJ  99.1 %  (134992 events)",
                                           "  IFU cycles                            55168 cycles",
                                           "[    2255.359 us] warn  soc.dma: channel 0: job failed"};

@@ -105,9 +105,9 @@ TEST(PackageSafety, ClassifyRefusesAnOutputLargerThanItsWindow) {
 TEST(PackageSafety, AnOldVersionAndAnEditedHeaderAreRefused) {
   const std::vector<uint8_t> good = read_bytes(kSelftestPackage);
   const std::string dir = out_dir("package_safety_version");
-  CliResult r = run_with_package("conformance.yaml", with_header(good, [](PackageHeader& h) { h.version = 4; }), dir);
+  CliResult r = run_with_package("conformance.yaml", with_header(good, [](PackageHeader& h) { h.version = 5; }), dir);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_NE(r.output.find("run_package: package at 0x90000000 refused: unsupported package version 4 (expected 5)"),
+  EXPECT_NE(r.output.find("run_package: package at 0x90000000 refused: unsupported package version 5 (expected 6)"),
             std::string::npos)
       << r.output;
   // A header byte that only the checksum covers, changed without re-sealing.
@@ -161,24 +161,24 @@ TEST(PackageSafety, AnyLayerNameReachesReportJsonAndLayersCsvIntact) {
   const CliResult r = run_with_package("conformance.yaml", blob, dir);  // run_package prints no names
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json report = read_report(dir);
-  const nlohmann::json& layers = report["accelerator"]["layers"];
+  const nlohmann::json& layers = report["accelerator"]["packages"][0]["layers"];
   ASSERT_EQ(layers.size(), 3u) << report["accelerator"].dump();
   const std::vector<std::string> expected = {"conv\xEF\xBF\xBD\xEF\xBF\xBD(1)", "a,b \"quoted\"", "line\nbreak\r\nfc"};
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(layers[i]["name"], expected[i]);
-  EXPECT_FALSE(report["accelerator"].contains("package_problem"));
+  EXPECT_FALSE(report["accelerator"].contains("package_problems"));
 
   const auto rows = parse_rfc4180(read_text(dir, "layers.csv"));
   ASSERT_EQ(rows.size(), 5u) << read_text(dir, "layers.csv");  // header, 3 layers, total
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(rows[i + 1].size(), rows[0].size()) << i;
-    EXPECT_EQ(rows[i + 1][1], expected[i]);
+    EXPECT_EQ(rows[i + 1][2], expected[i]);
   }
 }
 
 TEST(PackageSafety, TheLayerReportNamesAPackageItsReaderRefuses) {
-  // The self-test runs its package, then a corrupt copy: the report's reader sees only the file
-  // listed in software.load. Listing a refused package there (and running the good one from a
-  // second load) gives unnamed layers and the reason.
+  // A refused package listed in software.load (its program never runs: the good one at another
+  // address does) is named with the reason; the layers of the program that ran are named from the
+  // package loaded where it runs.
   std::vector<uint8_t> bad = read_bytes(kSelftestPackage);
   bad[bad.size() - 1] ^= 1;  // checksum mismatch
   const std::string dir = out_dir("package_safety_report");
@@ -189,9 +189,11 @@ TEST(PackageSafety, TheLayerReportNamesAPackageItsReaderRefuses) {
                                "\", address: 0x90000000}]' --out " + dir);
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json a = read_report(dir)["accelerator"];
-  EXPECT_EQ(a["package_problem"], dir + "/bad.dlvp: checksum mismatch (corrupt or truncated package)") << a.dump();
-  EXPECT_EQ(a["layers"][0]["name"], "layer0");
-  EXPECT_NE(r.output.find("unnamed layers: " + dir + "/bad.dlvp: checksum mismatch"), std::string::npos) << r.output;
+  EXPECT_EQ(a["package_problems"][0], dir + "/bad.dlvp: checksum mismatch (corrupt or truncated package)") << a.dump();
+  // The self-test's package, then the corrupt program it runs to see the IFU refuse it.
+  ASSERT_GE(a["packages"].size(), 1u) << a.dump();
+  EXPECT_EQ(a["packages"][0]["name"], "cnn_selftest");
+  EXPECT_EQ(a["packages"][0]["layers"][0]["name"], "conv1") << "named from the good package";
 }
 
 }  // namespace

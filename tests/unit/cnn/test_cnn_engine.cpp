@@ -267,13 +267,15 @@ TEST(CnnEngine, ARunawayProgramKeepsBoundedRecordsAndLayers) {
   EXPECT_EQ(bench.engine.instructions(), kInstructions);
   EXPECT_EQ(bench.engine.instruction_records().size(), EngineBase::kKeptInstructionRecords);
   EXPECT_EQ(bench.engine.instruction_records_not_kept(), kExtra);
-  const auto& layers = bench.engine.layer_stats();
+  const auto& layers = bench.engine.layer_stats();  // by ledger tag
   ASSERT_EQ(layers.size(), kMaxLayerTags + 1);
-  ASSERT_EQ(layers.count(kOverflowLayer), 1u);
-  EXPECT_EQ(layers.at(kOverflowLayer).instructions, kInstructions - kMaxLayerTags);
-  EXPECT_EQ(layers.at(kMaxLayerTags - 1).instructions, 1u);
-  EXPECT_EQ(layers.at(kOverflowLayer).ledger_tag, bench.ledger.find_tag(layer_tag_name(kOverflowLayer)));
-  EXPECT_EQ(layers.at(kMaxLayerTags - 1).ledger_tag, bench.ledger.find_tag(layer_tag_name(kMaxLayerTags - 1)));
+  const TagId overflow = *bench.ledger.find_tag(layer_tag_name(kOverflowLayer));
+  const TagId last = *bench.ledger.find_tag(layer_tag_name(kMaxLayerTags - 1));
+  ASSERT_EQ(layers.count(overflow), 1u);
+  EXPECT_EQ(layers.at(overflow).instructions, kInstructions - kMaxLayerTags);
+  EXPECT_EQ(layers.at(overflow).tag, kOverflowLayer) << "several layers share the overflow tag";
+  EXPECT_EQ(layers.at(last).instructions, 1u);
+  EXPECT_EQ(layers.at(last).tag, kMaxLayerTags - 1);
   EXPECT_EQ(bench.ledger.tag_count(), kMaxLayerTags + 2);  // "untagged", the layers, the overflow
 }
 
@@ -428,7 +430,7 @@ TEST(CnnEngine, StatisticsPerLayerAndReport) {
   const cnn::TimingModel model{CnnConfig{}};
   const auto conv_t = model.cost(a).timing, pool_t = model.cost(pool).timing;
   ASSERT_EQ(e.layer_stats().size(), 2u);
-  const auto& layer2 = e.layer_stats().at(2);
+  const auto& layer2 = e.layer_stats().at(*bench.ledger.find_tag(layer_tag_name(2)));
   EXPECT_EQ(layer2.instructions, 2u);
   EXPECT_EQ(layer2.timing.cycles, conv_t.cycles + pool_t.cycles);
   EXPECT_EQ(layer2.timing.macs, conv_t.macs);
@@ -440,6 +442,9 @@ TEST(CnnEngine, StatisticsPerLayerAndReport) {
   EXPECT_GT(e.achieved_gops_busy(), 0.0);
   EXPECT_LE(e.achieved_gops_busy(), model.peak_gops() + 1e-9);
 
+  // The report's layers are those of completed jobs: this test is the IFU that ends the job.
+  bench.engine.end_job(true);
+  bench.ledger.end_job(true);
   nlohmann::json report;
   e.report(report, 1e6);
   EXPECT_DOUBLE_EQ(report["peak_GOPS"].get<double>(), model.peak_gops());
@@ -451,7 +456,7 @@ TEST(CnnEngine, StatisticsPerLayerAndReport) {
   EXPECT_EQ(l1["cycles"].get<uint64_t>(), conv_t.cycles);
   // The layer's energy is the sum of its tagged counts times the unit energies.
   const EnergyLedger& l = bench.ledger;
-  const TagId tag1 = e.layer_stats().at(1).ledger_tag;
+  const TagId tag1 = *bench.ledger.find_tag(layer_tag_name(1));
   double mac_energy = 0;
   for (CounterId id = 0; id < l.counter_count(); ++id)
     if (l.spec(id).level == Level::mac) mac_energy += l.spec(id).unit_energy * double(l.count_of(id, tag1));
@@ -479,7 +484,9 @@ TEST(CnnEngine, LayerReportHoldsTheLayersDramTrafficAndOtherModulesEnergy) {
   bench.script = [&](Bench& b) { EXPECT_EQ(b.execute(in, 0), isa::kErrNone); };
   run(bench);
   EXPECT_EQ(bench.engine.layer_tag(1), tag) << "the engine and the IFU share the layer's tag";
-  EXPECT_EQ(bench.engine.layer_stats().at(1).ledger_tag, tag);
+  EXPECT_EQ(bench.engine.layer_stats().at(tag).ledger_tag, tag);
+  bench.engine.end_job(true);  // as the IFU does at the job's end
+  l.end_job(true);
   nlohmann::json report;
   bench.engine.report(report, 1e6);
   ASSERT_EQ(report["layers"].size(), 1u);

@@ -6,6 +6,7 @@
 #include "ip/common/tech_table.h"
 #include "ip/common/tlm_util.h"
 #include "ip/ddr/ddr_controller.h"
+#include "tests/support/ddr_rig.h"
 
 #include <gtest/gtest.h>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -30,96 +31,10 @@ using sc_core::SC_US;
 
 namespace {
 
-DdrTiming preset(const std::string& name) {
-  return DdrTiming::load(std::string(DLVP_SOURCE_DIR) + "/scenarios/hw/ddr/" + name + ".yaml");
-}
-
-// A test initiator: runs `program` in a thread; helpers issue transactions at absolute times.
-class Initiator : public sc_core::sc_module {
- public:
-  tlm_utils::simple_initiator_socket<Initiator> socket;
-  struct Result {
-    tlm::tlm_response_status status;
-    sc_time done;  // absolute time the last data beat finished
-  };
-
-  SC_HAS_PROCESS(Initiator);
-  Initiator(sc_core::sc_module_name name, std::function<void(Initiator&)> program)
-      : sc_module(name), socket("socket"), program_(std::move(program)) {
-    SC_THREAD(run);
-  }
-
-  // One transaction presented at absolute time `at` (not before the current time).
-  Result access(tlm::tlm_command command, uint64_t address, unsigned char* data, unsigned length, sc_time at) {
-    tlm::tlm_generic_payload trans;
-    setup_payload(trans, command, address, data, length);
-    return transport(trans, at);
-  }
-  Result transport(tlm::tlm_generic_payload& trans, sc_time at) {
-    sc_time delay = at - sc_core::sc_time_stamp();
-    socket->b_transport(trans, delay);
-    return {trans.get_response_status(), sc_core::sc_time_stamp() + delay};
-  }
-
-  // Streams `length`-byte accesses at `addresses`, keeping up to `outstanding` in flight (as a
-  // DMA engine with that many outstanding requests), synchronizing every `quantum`. Returns the
-  // completion time of the last one.
-  sc_time stream(const std::vector<uint64_t>& addresses, unsigned length, bool write, unsigned outstanding,
-                 sc_time quantum = sc_time(1, SC_US)) {
-    std::vector<unsigned char> buffer(length, 0x5a);
-    std::deque<sc_time> in_flight;
-    sc_time issue = sc_core::sc_time_stamp(), last_done = issue;
-    for (const uint64_t address : addresses) {
-      if (in_flight.size() == outstanding) {
-        issue = std::max(issue, in_flight.front());
-        in_flight.pop_front();
-      }
-      if (issue - sc_core::sc_time_stamp() >= quantum) wait(issue - sc_core::sc_time_stamp());
-      const Result r = access(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, address, buffer.data(), length,
-                              issue);
-      EXPECT_EQ(r.status, tlm::TLM_OK_RESPONSE);
-      in_flight.push_back(r.done);
-      last_done = std::max(last_done, r.done);
-    }
-    return last_done;
-  }
-
- private:
-  void run() { program_(*this); }
-  std::function<void(Initiator&)> program_;
-};
-
-// One DDR controller with an initiator bound to it.
-struct Rig {
-  EnergyLedger ledger;
-  std::unique_ptr<DdrController> ddr;
-  std::unique_ptr<Initiator> cpu;
-
-  Rig(const DdrConfig& config, const DdrTiming& timing, std::function<void(Initiator&)> program,
-      TechTable table = TechTable{}, const char* name = "ddr")
-      : ledger(std::move(table)) {
-    ddr = std::make_unique<DdrController>(name, config, timing, ledger);
-    cpu = std::make_unique<Initiator>((std::string(name) + "_cpu").c_str(), std::move(program));
-    cpu->socket.bind(ddr->socket);
-  }
-  double energy(const std::string& counter, double elapsed_ns = 0) const {
-    return ledger.energy_of(ledger.find(ddr->name(), counter), elapsed_ns);
-  }
-  uint64_t count(const std::string& counter) const { return ledger.count_of(ledger.find(ddr->name(), counter)); }
-  // Looked up without EnergyLedger::find's exception: throwing after sc_start() upsets ASan's
-  // view of SystemC's coroutine stacks.
-  bool has(const std::string& counter) const {
-    for (CounterId id = 0; id < ledger.counter_count(); ++id)
-      if (ledger.spec(id).module == ddr->name() && ledger.spec(id).name == counter) return true;
-    return false;
-  }
-};
-
-std::vector<uint64_t> sequential(uint64_t start, uint64_t bytes, uint64_t step) {
-  std::vector<uint64_t> addresses;
-  for (uint64_t a = start; a < start + bytes; a += step) addresses.push_back(a);
-  return addresses;
-}
+using test::Initiator;
+using test::preset;
+using test::Rig;
+using test::sequential;
 
 double fraction_of_peak(uint64_t bytes, sc_time elapsed, double peak_Bps) {
   return double(bytes) / elapsed.to_seconds() / peak_Bps;
@@ -183,6 +98,7 @@ TEST(DdrController, RowHitEmptyAndConflictLatencies) {
   const DdrTiming t = preset("ddr4-2400-x64");
   DdrConfig config;
   config.refresh = false;
+  config.power_down = "none";  // accesses 1000 cycles apart: no power-down exit in the latencies
   const uint64_t front = config.controller_latency_cycles, burst = t.burst_length / t.data_rate;
   std::vector<sc_time> latency;
   Rig* rig_ptr = nullptr;
@@ -226,6 +142,7 @@ TEST(DdrController, ReadWriteTurnaroundsDelayTheSecondAccess) {
   const DdrTiming t = preset("ddr4-2400-x64");
   DdrConfig config;
   config.refresh = false;
+  config.power_down = "none";  // accesses 1000 cycles apart: no power-down exit in the latencies
   std::vector<sc_time> latency;
   Rig rig(config, t, [&](Initiator& cpu) {
     unsigned char data[64] = {};
@@ -268,6 +185,7 @@ TEST(DdrController, ClosedPageMakesTheRepeatAccessARowEmpty) {
   const DdrTiming t = preset("ddr4-2400-x64");
   DdrConfig config;
   config.refresh = false;
+  config.power_down = "none";  // accesses 1000 cycles apart: no power-down exit in the latencies
   config.page_policy = "closed";
   std::vector<sc_time> latency;
   Rig rig(config, t, [&](Initiator& cpu) {
@@ -289,6 +207,8 @@ TEST(DdrController, ClosedPageMakesTheRepeatAccessARowEmpty) {
 TEST(DdrController, EnergyIsCommandCountsTimesIddEnergies) {
   const DdrTiming t = preset("ddr4-2400-x64");
   DdrConfig config;
+  config.power_down = "none";  // standby throughout (test_ddr_power.cpp has the low-power states)
+  config.self_refresh = false;
   const uint64_t front = config.controller_latency_cycles;
   Rig* rig_ptr = nullptr;
   Rig rig(config, t, [&](Initiator& cpu) {
@@ -324,12 +244,19 @@ TEST(DdrController, EnergyIsCommandCountsTimesIddEnergies) {
   EXPECT_DOUBLE_EQ(rig.energy("ch0.read_burst"), 3 * e_rd);
   EXPECT_DOUBLE_EQ(rig.energy("ch0.write_burst"), 1 * e_wr);
   EXPECT_DOUBLE_EQ(rig.energy("ch0.refresh"), 0.0);
-  EXPECT_NEAR(rig.energy("ch0.background", elapsed_ns), t.VDD * t.IDD2N * devices * elapsed_ns, 1e-6);
-  // A row is open from the first ACT to the end, except during the conflict's tRP.
+  // A row is open (active standby) from the first ACT to the end, except during the conflict's
+  // tRP; the rest of the time is precharge standby. Both are static energy.
   const uint64_t open_cycles = end_cycle - front - t.tRP;
-  EXPECT_EQ(rig.count("ch0.active_background"), open_cycles * t.tCK_ps / 1000);
-  EXPECT_NEAR(rig.energy("ch0.active_background"),
-              t.VDD * (t.IDD3N - t.IDD2N) * devices * double(open_cycles * t.tCK_ps / 1000), 1e-6);
+  EXPECT_EQ(rig.count("ch0.active_standby"), open_cycles * t.tCK_ps / 1000);
+  EXPECT_NEAR(rig.energy("ch0.active_standby"), t.VDD * t.IDD3N * devices * double(open_cycles * t.tCK_ps / 1000), 1e-6);
+  EXPECT_EQ(rig.count("ch0.precharge_standby"), (end_cycle - open_cycles) * t.tCK_ps / 1000);
+  EXPECT_NEAR(rig.energy("ch0.precharge_standby"),
+              t.VDD * t.IDD2N * devices * double((end_cycle - open_cycles) * t.tCK_ps / 1000), 1e-6);
+  EXPECT_NEAR(elapsed_ns, double(end_cycle * t.tCK_ps) / 1000.0, 1e-6);
+  for (const char* name : {"active_standby", "precharge_standby", "refresh"})
+    EXPECT_TRUE(rig.ledger.spec(rig.ledger.find("ddr", std::string("ch0.") + name)).static_energy) << name;
+  for (const char* name : {"activate", "precharge", "read_burst", "write_burst"})
+    EXPECT_FALSE(rig.ledger.spec(rig.ledger.find("ddr", std::string("ch0.") + name)).static_energy) << name;
   EXPECT_NE(rig.ledger.spec(rig.ledger.find("ddr", "ch0.activate")).source.find("IDD0"), std::string::npos);
 
   // Three refresh intervals later: three refreshes; the first closed the row. Idempotent.
@@ -339,7 +266,7 @@ TEST(DdrController, EnergyIsCommandCountsTimesIddEnergies) {
   EXPECT_EQ(s.refreshes, 3u);
   EXPECT_DOUBLE_EQ(rig.energy("ch0.refresh"), 3 * e_ref);
   EXPECT_EQ(s.precharges, 2u);
-  EXPECT_EQ(rig.count("ch0.active_background"), (t.tREFI - front - t.tRP) * t.tCK_ps / 1000);
+  EXPECT_EQ(rig.count("ch0.active_standby"), (t.tREFI - front - t.tRP) * t.tCK_ps / 1000);
 }
 
 TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
@@ -347,6 +274,7 @@ TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
   DdrConfig open_page, closed_page;
   closed_page.page_policy = "closed";
   closed_page.refresh = false;
+  open_page.self_refresh = false;  // the refreshes below are the controller's
   TagId layer0 = kUntagged, layer1 = kUntagged, layer2 = kUntagged;
   DmiAccountant* accountant = nullptr;
   Rig* open_ptr = nullptr;
@@ -405,7 +333,7 @@ TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
   EXPECT_EQ(l.count_of(rd, kUntagged), 1u);
   EXPECT_EQ(l.count_of(wr, layer1), 1u);
   EXPECT_EQ(l.count_of(counter(open, "refresh")), 3u);
-  for (const char* time_driven : {"refresh", "active_background"})
+  for (const char* time_driven : {"refresh", "active_standby"})
     for (TagId tag : {layer0, layer1}) EXPECT_EQ(l.count_of(counter(open, time_driven), tag), 0u) << time_driven;
   // Bytes as requested, not rounded to bursts; DMI blocks included.
   EXPECT_EQ(l.dram_traffic(layer0).read_bytes, 40u + 4096u);
@@ -433,8 +361,9 @@ TEST(DdrController, TechnologyTableEntryReplacesTheCurrentModel) {
   EXPECT_EQ(rig.count("ch0.write_64b"), 2 * t.burst_bytes() / 8);  // whole bursts move on the bus
   EXPECT_DOUBLE_EQ(rig.energy("ch0.read_64b"), 200.0 * 512);
   EXPECT_FALSE(rig.has("ch0.activate"));
-  EXPECT_FALSE(rig.has("ch0.background"));
-  EXPECT_FALSE(rig.has("ch0.active_background"));
+  EXPECT_FALSE(rig.has("ch0.precharge_standby"));
+  EXPECT_FALSE(rig.has("ch0.active_standby"));
+  EXPECT_FALSE(rig.has("ch0.self_refresh"));
   EXPECT_EQ(rig.ledger.counter_count(), 2u);
 }
 

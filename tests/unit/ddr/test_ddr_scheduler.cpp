@@ -1,6 +1,7 @@
 // DDR request scheduling: FR-FCFS against in-order FCFS on random reads, a read/write mix, a
 // two-row ping-pong and a sequential stream; bounded queues with back-pressure; the refresh's
-// precharge-all. Every target derives from the preset's timing parameters.
+// precharge-all; power states on the queued path (exit latency, no entry while a request waits,
+// self-refresh skipping refreshes). Every target derives from the preset's timing parameters.
 #include "ip/common/energy_ledger.h"
 #include "ip/common/tlm_util.h"
 #include "ip/ddr/ddr_controller.h"
@@ -41,9 +42,11 @@ class Traffic : public sc_core::sc_module {
   sc_time start = sc_core::SC_ZERO_TIME, end = sc_core::SC_ZERO_TIME;
   uint64_t bytes = 0;
   sc_time max_latency = sc_core::SC_ZERO_TIME;
+  std::vector<sc_time> worker_end;  // per worker, when its last transaction finished
+  std::vector<uint64_t> worker_bytes;
 
   Traffic(sc_core::sc_module_name name, unsigned workers, Next next)
-      : sc_module(name), socket("socket"), next_(std::move(next)) {
+      : sc_module(name), socket("socket"), worker_end(workers), worker_bytes(workers), next_(std::move(next)) {
     for (unsigned w = 0; w < workers; ++w) sc_core::sc_spawn([this, w] { run(w); }, ("worker" + std::to_string(w)).c_str());
   }
 
@@ -63,6 +66,8 @@ class Traffic : public sc_core::sc_module {
       EXPECT_EQ(trans.get_response_status(), tlm::TLM_OK_RESPONSE);
       wait(delay);
       bytes += 64;
+      worker_bytes[worker] += 64;
+      worker_end[worker] = sc_core::sc_time_stamp();
       end = std::max(end, sc_core::sc_time_stamp());
       max_latency = std::max(max_latency, sc_core::sc_time_stamp() - issued);
     }
@@ -100,6 +105,22 @@ Traffic::Next counted(uint64_t requests, std::function<Request(uint64_t index)> 
 }
 
 double gbps(double fraction, double peak_Bps) { return fraction * peak_Bps / 1e9; }
+
+// Each worker's own list of requests, in order.
+Traffic::Next scripted(std::vector<std::vector<Request>> per_worker) {
+  auto lists = std::make_shared<std::vector<std::vector<Request>>>(std::move(per_worker));
+  auto next = std::make_shared<std::vector<size_t>>(lists->size(), 0);
+  return [=](unsigned worker, Request& r) {
+    if ((*next)[worker] == (*lists)[worker].size()) return false;
+    r = (*lists)[worker][(*next)[worker]++];
+    return true;
+  };
+}
+
+// Time at which a request must be presented for the controller to have it ready at `cycle`.
+sc_time presented_for(const DdrTiming& t, const DdrConfig& c, uint64_t cycle) {
+  return t.cycles(cycle - c.controller_latency_cycles);
+}
 
 }  // namespace
 
@@ -242,4 +263,95 @@ TEST(DdrScheduler, RefreshStartsWithThePrechargeAll) {
   EXPECT_EQ(ddr.stats().refreshes, 1u);
   EXPECT_EQ(ddr.stats().row_empties, 2u);  // the first read, and the first one after the refresh
   EXPECT_EQ(ddr.stats().row_hits, 1u);
+}
+
+// Two channels, one rank each, both in power-down. A read of channel 0 is served at once; a
+// write to channel 1 a cycle later meets it in flight and is queued: the queued write wakes its
+// rank and pays tXP before its column command (its row stayed open: active power-down), as a
+// single request does.
+TEST(DdrScheduler, QueuedRequestWakesItsRankAndPaysTheExitLatency) {
+  const DdrTiming t = preset("ddr4-2400-x64");
+  DdrConfig config;
+  config.channels = 2;
+  config.refresh = false;
+  config.self_refresh = false;
+  EnergyLedger ledger{TechTable{}};
+  DdrController ddr("ddr", config, t, ledger);
+  const uint64_t channel1 = config.channel_interleave_bytes, wake = 2000;
+  Traffic traffic("wake_traffic", 2,
+                  scripted({{Request{channel1, false, sc_time()}, Request{channel1, true, presented_for(t, config, wake + 1)}},
+                            {Request{0, false, presented_for(t, config, wake)}}}));
+  traffic.socket.bind(ddr.socket);
+  sc_core::sc_start();
+  const DdrStats& s = ddr.stats();
+  EXPECT_EQ(s.queued_transactions, 1u);
+  EXPECT_EQ(s.row_hits, 1u);  // the queued write
+  EXPECT_EQ(s.power.power_down_entries, 2u);
+  EXPECT_EQ(s.power.power_down_exits, 2u);
+  EXPECT_EQ(s.power.exit_delay_ps, 2 * uint64_t(t.tXP) * t.tCK_ps);
+  // The queued row hit: ready, tXP, CWL, the burst; the read of channel 0 needed an activate too.
+  EXPECT_EQ(traffic.worker_end[0], t.cycles(wake + 1 + t.tXP + t.CWL + t.burst_cycles()));
+  EXPECT_EQ(traffic.worker_end[1], t.cycles(wake + t.tXP + t.tRCD + t.CL + t.burst_cycles()));
+}
+
+// A read queued inside a refresh window waits tRFC (longer than the power-down threshold) for its
+// activate; a second read queued meanwhile finds the rank awake: no power-down entry while a
+// request waits, and neither read pays an exit latency (the refresh woke the rank).
+TEST(DdrScheduler, QueuedRequestKeepsItsRankOutOfPowerDown) {
+  const DdrTiming t = preset("ddr4-2400-x64");
+  DdrConfig config;
+  config.channels = 2;
+  config.self_refresh = false;
+  ASSERT_GT(t.tRFC, config.power_down_idle_cycles + 100u);
+  EnergyLedger ledger{TechTable{}};
+  DdrController ddr("ddr", config, t, ledger);
+  const uint64_t channel1 = config.channel_interleave_bytes, due = t.tREFI + 1;
+  Traffic traffic("held_traffic", 3,
+                  scripted({{Request{0, false, presented_for(t, config, due)}},
+                            {Request{channel1, false, presented_for(t, config, due + 1)}},
+                            {Request{channel1 + 64, false, presented_for(t, config, due + 1 + config.power_down_idle_cycles + 36)}}}));
+  traffic.socket.bind(ddr.socket);
+  sc_core::sc_start();
+  const DdrStats& s = ddr.stats();
+  EXPECT_EQ(s.queued_transactions, 2u);
+  EXPECT_EQ(s.power.power_down_entries, 2u);  // each rank once, idle from time zero
+  EXPECT_EQ(s.power.power_down_exits, 2u);
+  EXPECT_EQ(s.power.exit_delay_ps, 0u);
+  EXPECT_EQ(s.refreshes, 2u);
+  // The last read: after the refresh, an activate, then behind the first read's burst.
+  EXPECT_GE(traffic.end, t.cycles(t.tREFI + t.tRFC + t.tRCD + t.CL + t.burst_cycles()));
+}
+
+// Two ranks: rank 0 serves a stream of queued reads for five refresh intervals, rank 1 is idle
+// from the start. Rank 1 enters self-refresh after self_refresh_idle_ns and issues no refresh
+// from then on; rank 0 issues every one.
+TEST(DdrScheduler, IdleRankInSelfRefreshSkipsItsRefreshesWhileAnotherIsBusy) {
+  const DdrTiming t = preset("ddr4-2400-x64");
+  DdrConfig config;
+  config.ranks = 2;
+  EnergyLedger ledger{TechTable{}};
+  DdrController ddr("ddr", config, t, ledger);
+  const DdrAddressMap map(config, t);
+  const uint64_t stream_end = 5 * uint64_t(t.tREFI) + t.tREFI / 2;
+  const sc_time last_issue = t.cycles(stream_end);
+  auto sequence = std::make_shared<uint64_t>(0);
+  Traffic traffic("rank0_stream", 4, [=, &map](unsigned, Request& r) {
+    if (sc_core::sc_time_stamp() >= last_issue) return false;
+    DdrLocation l = map.decode((*sequence)++ * 64 % (uint64_t(1) << 30));
+    l.rank = 0;  // a sequential stream, folded into rank 0
+    r = Request{map.encode(l), false, sc_core::sc_time_stamp()};
+    return true;
+  });
+  traffic.socket.bind(ddr.socket);
+  sc_core::sc_start();
+  const uint64_t end = stream_end + 1000;
+  ddr.finalize(t.cycles(end));
+  const DdrStats& s = ddr.stats();
+  const uint64_t refreshes = end / t.tREFI;
+  const uint64_t self_refresh_entry = (config.self_refresh_idle_ns * 1000 + t.tCK_ps - 1) / t.tCK_ps;
+  const uint64_t rank1_issued = self_refresh_entry / t.tREFI;  // the refreshes due before its entry
+  EXPECT_GT(s.queued_transactions, 1000u);
+  EXPECT_EQ(s.power.self_refresh_entries, 1u);
+  EXPECT_EQ(s.power.refreshes_skipped, refreshes - rank1_issued);
+  EXPECT_EQ(s.refreshes, refreshes + rank1_issued);
 }

@@ -129,17 +129,20 @@ class FakeEngine : public ComputeEngineIf {
   struct Execution {
     uint32_t index;
     sc_time start, end;
+    TagId ledger_tag;
   };
   std::array<SramBuffer*, isa::kCnnBufCount> buffers{};
   sc_time time_per_instruction = sc_time(1, SC_US);
   std::map<uint32_t, isa::ErrorCode> refuse;  // program index -> error returned
   std::vector<Execution> executions;
+  std::vector<bool> job_ends;  // end_job's argument, per job
 
   bool handles(uint8_t opcode) const override { return isa::is_cnn_opcode(opcode); }
   uint64_t buffer_base(isa::Buffer b) const override { return b < isa::kCnnBufCount ? kBufferBase[b] : 0; }
   uint64_t buffer_size(isa::Buffer b) const override { return b < isa::kCnnBufCount ? buffers[b]->size() : 0; }
 
-  isa::ErrorCode execute(const isa::Instruction& in, uint32_t index, sc_time& delay) override {
+  void end_job(bool completed) override { job_ends.push_back(completed); }
+  isa::ErrorCode execute(const isa::Instruction& in, uint32_t index, TagId ledger_tag, sc_time& delay) override {
     if (auto it = refuse.find(index); it != refuse.end()) return it->second;
     const isa::Conv& c = in.conv;
     const uint64_t bytes = uint64_t{c.in_c} * c.in_h * c.in_w;
@@ -151,7 +154,7 @@ class FakeEngine : public ComputeEngineIf {
     output.count_writes(bytes);
     const sc_time start = sc_core::sc_time_stamp() + delay;
     delay += time_per_instruction;
-    executions.push_back({index, start, start + time_per_instruction});
+    executions.push_back({index, start, start + time_per_instruction, ledger_tag});
     return isa::kErrNone;
   }
 };

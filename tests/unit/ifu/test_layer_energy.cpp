@@ -4,7 +4,7 @@
 // bursts and commands, the system and local bus beats, the DMA's staging FIFO, the engine buffers'
 // DMA-side accesses — and reach the layer's entry of the engine's report (dram_read_bytes,
 // dram_write_bytes, energy_by_level). Only what no layer caused stays untagged here: the
-// instruction fetch, the CPU's register accesses, DDR refresh and open-row background.
+// instruction fetch, the CPU's register accesses, DDR refresh and power-state times.
 #include "ifu_test_bench.h"
 
 #include "ip/common/energy_tag.h"
@@ -93,10 +93,6 @@ std::vector<CounterId> counters_of(const EnergyLedger& l, const std::string& mod
   return ids;
 }
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 }  // namespace
 
 TEST(IfuLayerEnergy, EachLayersDramTrafficAndEnergyIsAttributedToItsTag) {
@@ -139,10 +135,10 @@ TEST(IfuLayerEnergy, EachLayersDramTrafficAndEnergyIsAttributedToItsTag) {
     const builder::LayerInfo& info = p.layers[i];
     const nlohmann::json& layer = report["layers"][i];
     ASSERT_EQ(layer["tag"].get<uint32_t>(), i);
-    const TagId tag = b.cnn->layer_stats().at(static_cast<uint32_t>(i)).ledger_tag;
+    const TagId tag = layer_tag(b.ledger, job.instr_base, static_cast<uint32_t>(i));
     layer_tags.push_back(tag);
-    EXPECT_EQ(l.tag_name(tag), "layer" + std::to_string(i));
-    EXPECT_EQ(tag, layer_tag(b.ledger, static_cast<uint32_t>(i))) << "the IFU and the engine share the tag";
+    EXPECT_EQ(l.tag_name(tag), "layer" + std::to_string(i) + "@0x80000000");
+    EXPECT_EQ(b.cnn->layer_stats().at(tag).tag, i) << "the IFU and the engine share the program's layer tag";
 
     // Requested bytes, not whole bursts: exactly what the builder's LOADs and STOREs move.
     ASSERT_GT(info.load_bytes, 0u);
@@ -188,16 +184,14 @@ TEST(IfuLayerEnergy, EachLayersDramTrafficAndEnergyIsAttributedToItsTag) {
 
   // The DDR energy the transactions caused (activates, precharges, bursts) is the layers' plus
   // the fetch's, the only other DDR initiator; no other tag exists to take a share. Refresh and the
-  // open-row background are time, not transactions: never a layer's.
+  // power-state times (static energy) are time, not transactions: never a layer's.
   EXPECT_EQ(l.tag_count(), 1 + layer_tags.size());
   double transaction_energy = 0, layers_energy = 0, fetch_energy = 0;
   for (CounterId id : ddr) {
     const CounterSpec& s = l.spec(id);
-    if (s.action == Action::static_power) continue;
     uint64_t in_layers = 0;
     for (TagId tag : layer_tags) in_layers += l.count_of(id, tag);
-    const bool time_driven = ends_with(s.name, ".refresh") || ends_with(s.name, ".active_background");
-    if (time_driven) {
+    if (s.static_energy) {
       EXPECT_EQ(in_layers, 0u) << s.name;
       continue;
     }

@@ -7,11 +7,13 @@
 #include "platform/package_file.h"
 #include "platform/package_validation.h"
 #include "tests/support/package_edit.h"
+#include "tests/support/small_network.h"
 #include "tools/builder/program.h"
 #include "tools/package/package_writer.h"
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -24,20 +26,11 @@ using package::PackageHeader;
 constexpr uint64_t kNear64 = std::numeric_limits<uint64_t>::max();
 
 // One 3x3 convolution, 4 -> 8 channels on 8 x 8, with (zero) test data.
-std::vector<uint8_t> small_package(const std::string& layer_name = "conv") {
-  builder::ConvLayer conv;
-  conv.name = layer_name;
-  conv.in_c = 4, conv.in_h = 8, conv.in_w = 8, conv.out_c = 8;
-  conv.kernel_h = conv.kernel_w = 3;
-  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
-  conv.weights.assign(size_t{8} * 4 * 9, 1);
-  conv.bias.assign(8, 0);
-  builder::Network net;
-  net.add(conv);
+std::vector<uint8_t> small_package(const std::string& layer_name = "conv", const package::Provenance& provenance = {}) {
   const CnnConfig hw;
-  const builder::Program program = builder::build(net, hw);
+  const builder::Program program = builder::build(one_conv_network(layer_name), hw);
   const package::TestData test{std::vector<int8_t>(4 * 8 * 8), std::vector<int8_t>(8 * 8 * 8)};
-  return package::write_package(program, hw, &test);
+  return package::write_package(program, hw, &test, {}, provenance);
 }
 
 // The host-side reader's refusal of `blob` ("" when it accepts it).
@@ -53,7 +46,7 @@ std::string refusal(const std::vector<uint8_t>& blob) {
 TEST(PackageValidation, TheWrittenPackageIsAcceptedWithItsLayers) {
   const std::vector<uint8_t> blob = small_package();
   const package::PackageContents c = package::read_package(blob, "pkg");
-  EXPECT_EQ(c.header.version, 5u);
+  EXPECT_EQ(c.header.version, 6u);
   ASSERT_EQ(c.layers.size(), 1u);
   EXPECT_EQ(package::layer_name(c.layers[0]), "conv");
   package::Refusal why;
@@ -79,8 +72,8 @@ TEST(PackageValidation, TheChecksumCoversTheHeader) {
 }
 
 TEST(PackageValidation, AnOldVersionIsRefusedByNumber) {
-  const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = 4; });
-  EXPECT_EQ(refusal(blob), "pkg: unsupported package version 4 (expected 5)");
+  const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = 5; });
+  EXPECT_EQ(refusal(blob), "pkg: unsupported package version 5 (expected 6)");
 }
 
 TEST(PackageValidation, ATruncatedPackageIsRefused) {
@@ -143,6 +136,20 @@ TEST(PackageValidation, EveryHeaderFieldOutOfRangeIsRefusedByName) {
       {"test_expected_offset", [](PackageHeader& h) { h.test_expected_offset = 8; }, "test_expected_offset 0x8"},
       {"test_expected_size", [](PackageHeader& h) { h.test_expected_size = kNear64 - 1; },
        "test_expected_size 0xfffffffffffffffe outside"},
+      {"producer without NUL", [](PackageHeader& h) { std::memset(h.origin.producer, 'a', sizeof h.origin.producer); },
+       "origin.producer without a NUL within its 32 bytes"},
+      {"options without NUL", [](PackageHeader& h) { std::memset(h.origin.options, 'a', sizeof h.origin.options); },
+       "origin.options without a NUL within its 512 bytes"},
+      {"model_file ill-formed", [](PackageHeader& h) { std::strcpy(h.origin.model_file, "m\xC3("); },
+       "origin.model_file: byte 1 (0xc3) is not UTF-8 text"},
+      {"hardware_file overlong", [](PackageHeader& h) { std::strcpy(h.origin.hardware_file, "\xC0\xAF"); },
+       "origin.hardware_file: byte 0 (0xc0)"},
+      {"hardware_overrides surrogate", [](PackageHeader& h) { std::strcpy(h.origin.hardware_overrides, "x\xED\xA0\x80"); },
+       "origin.hardware_overrides: byte 1 (0xed)"},
+      {"options control character", [](PackageHeader& h) { std::strcpy(h.origin.options, "--calib a\nb"); },
+       "origin.options: byte 9 (0x0a)"},
+      {"model_file truncated sequence", [](PackageHeader& h) { std::strcpy(h.origin.model_file, "\xF0\x9F\x98"); },
+       "origin.model_file: byte 0 (0xf0)"},
   };
   for (const Corruption& c : cases) {
     PackageHeader h = g;
@@ -190,6 +197,47 @@ TEST(PackageWriter, ALongNameKeepsItsTailCutAtACharacterBoundary) {
   // Ill-formed input names are made valid before they are cut.
   const package::PackageContents bad = package::read_package(small_package("a\xff" "b"), "pkg");
   EXPECT_EQ(std::string(bad.layers[0].name), "a\xEF\xBF\xBD" "b");
+}
+
+TEST(PackageValidation, OriginTextsInUtf8AreAccepted) {
+  const auto blob = with_header(small_package(), [](PackageHeader& h) {
+    std::strcpy(h.origin.model_file, "mod\xC3\xA8les/\xE2\x82\xAC/\xF0\x9F\x98\x80.onnx");  // 2-, 3- and 4-byte characters
+  });
+  EXPECT_EQ(refusal(blob), "");
+}
+
+TEST(PackageWriter, TheOriginIsRecordedWholeOrRefused) {
+  package::Provenance p;
+  p.producer = "dlvpc";
+  p.model_file = "models/x.onnx";
+  p.hardware_file = "zynq7020";
+  p.hardware_overrides = "--set cnn.pes=4";
+  p.options = "--calib random:2 --single-buffer";
+  p.platform.ddr_size_bytes = 1 << 20;
+  p.platform.memory_bytes_per_second = 1'712'000'000;
+  const package::PackageHeader h = header_of(small_package("conv", p));
+  EXPECT_STREQ(h.origin.producer, "dlvpc");
+  EXPECT_STREQ(h.origin.model_file, "models/x.onnx");
+  EXPECT_STREQ(h.origin.hardware_file, "zynq7020");
+  EXPECT_STREQ(h.origin.hardware_overrides, "--set cnn.pes=4");
+  EXPECT_STREQ(h.origin.options, "--calib random:2 --single-buffer");
+  EXPECT_EQ(h.platform.ddr_size_bytes, 1u << 20);
+  EXPECT_EQ(h.platform.memory_bytes_per_second, 1'712'000'000u);
+  EXPECT_EQ(h.platform.cnn_clock_khz, 214'000u) << "the engine's clock, from its configuration";
+  EXPECT_EQ(h.platform.lstm_clock_khz, 0u) << "a CNN package does not use the LSTM engine";
+
+  package::Provenance too_long = p;
+  too_long.model_file = std::string(package::kFileNameBytes, 'm');
+  try {
+    small_package("conv", too_long);
+    FAIL() << "a model file name longer than its field was recorded";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("model file name (256 bytes) is longer than the 255 bytes"), std::string::npos)
+        << e.what();
+  }
+  package::Provenance control = p;
+  control.options = "--calib a\tb";
+  EXPECT_THROW(small_package("conv", control), ConfigError);
 }
 
 }  // namespace

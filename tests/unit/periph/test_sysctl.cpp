@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <string>
 #include <vector>
 
 using namespace dlvp;
@@ -142,4 +144,103 @@ TEST(Sysctl, UnmappedOffsetsAndReadOnlyWritesGetErrorResponses) {
   nlohmann::json stats;
   bench.sysctl.report(stats, 0);
   EXPECT_EQ(stats["refused_accesses"], 8u);
+}
+
+namespace {
+
+// A system controller with 4 KiB of DDR the RESULT_* strings are read from.
+struct ResultBench : SysctlBench {
+  static constexpr uint64_t kDdrBytes = 4096;
+  std::vector<uint8_t> ddr = std::vector<uint8_t>(kDdrBytes, 'x');
+  unsigned reads_beyond_ddr = 0;
+  ResultBench() {
+    sysctl.add_device(soc::kDevDdr, soc::kDdrBase, kDdrBytes, soc::kNoIrq);
+    sysctl.set_guest_reader([this](uint64_t address, uint8_t* data, unsigned bytes) -> unsigned {
+      if (address < soc::kDdrBase || address - soc::kDdrBase + bytes > kDdrBytes) {
+        ++reads_beyond_ddr;
+        return 0;
+      }
+      std::memcpy(data, ddr.data() + (address - soc::kDdrBase), bytes);
+      return bytes;
+    });
+  }
+  // Places `text` and its NUL at DDR offset `offset`; returns its address.
+  uint64_t put(uint64_t offset, const std::string& text) {
+    std::memcpy(ddr.data() + offset, text.c_str(), text.size() + 1);
+    return soc::kDdrBase + offset;
+  }
+};
+
+uint64_t commit(test::RegisterInitiator& c, uint64_t name, uint64_t unit, int64_t mantissa, int32_t exponent) {
+  c.write(sysctl::RESULT_NAME, name, 8);
+  c.write(sysctl::RESULT_UNIT, unit, 8);
+  c.write(sysctl::RESULT_VALUE, static_cast<uint64_t>(mantissa), 8);
+  c.write(sysctl::RESULT_EXPONENT, static_cast<uint32_t>(exponent));
+  c.write(sysctl::RESULT_COMMIT, 1);
+  return c.read(sysctl::RESULT_STATUS);
+}
+
+}  // namespace
+
+TEST(Sysctl, AppResultsAreKeptWithTheirUnitAndARepeatedNameReplacesItsValue) {
+  ResultBench bench;
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    const uint64_t name = bench.put(0, "sparse.accuracy"), unit = bench.put(64, "ns");
+    EXPECT_EQ(commit(c, name, 0, 9266, -4), sysctl::kResultOk);
+    EXPECT_EQ(commit(c, bench.put(128, "latency_ns"), unit, -12345, 3), sysctl::kResultOk);
+    EXPECT_EQ(commit(c, name, 0, 9300, -4), sysctl::kResultOk);
+    const std::string longest(sysctl::kResultTextMaxBytes, 'n');
+    EXPECT_EQ(commit(c, bench.put(256, longest), 0, 1, 0), sysctl::kResultOk);
+    EXPECT_EQ(c.read(sysctl::RESULT_COUNT), 3u);
+  };
+  sc_core::sc_start();
+  const auto& r = bench.sysctl.app_results();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].name, "sparse.accuracy");
+  EXPECT_EQ(r[0].mantissa, 9300);
+  EXPECT_EQ(r[0].exponent, -4);
+  EXPECT_EQ(r[0].unit, "");
+  EXPECT_EQ(r[1].name, "latency_ns");
+  EXPECT_EQ(r[1].mantissa, -12345);
+  EXPECT_EQ(r[1].exponent, 3);
+  EXPECT_EQ(r[1].unit, "ns");
+  EXPECT_EQ(r[2].name.size(), sysctl::kResultTextMaxBytes);
+  EXPECT_EQ(bench.sysctl.app_results_refused(), 0u);
+}
+
+// Whatever the guest writes: nothing is read outside DDR or past the length limit, a bad string or
+// exponent is refused with its status, and the table holds at most kMaxResults names.
+TEST(Sysctl, BadResultNamesAreRefusedAndTheTableIsBounded) {
+  ResultBench bench;
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    const uint64_t good = bench.put(0, "ok");
+    for (const uint64_t address : {uint64_t{0}, uint64_t{soc::kSysctlBase}, soc::kDdrBase - 1,
+                                   soc::kDdrBase + ResultBench::kDdrBytes, ~uint64_t{0}})
+      EXPECT_EQ(commit(c, address, 0, 1, 0), sysctl::kResultBadName) << std::hex << address;
+    EXPECT_EQ(commit(c, bench.put(100, ""), 0, 1, 0), sysctl::kResultBadName) << "empty name";
+    EXPECT_EQ(commit(c, bench.put(200, "line\nbreak"), 0, 1, 0), sysctl::kResultBadName);
+    EXPECT_EQ(commit(c, bench.put(300, "bad\xff utf-8"), 0, 1, 0), sysctl::kResultBadName);
+    EXPECT_EQ(commit(c, bench.put(400, std::string(sysctl::kResultTextMaxBytes + 1, 'n')), 0, 1, 0),
+              sysctl::kResultBadName) << "65 bytes";
+    // No NUL before the end of DDR: the read stops there.
+    bench.ddr[ResultBench::kDdrBytes - 1] = 'z';
+    EXPECT_EQ(commit(c, soc::kDdrBase + ResultBench::kDdrBytes - 1, 0, 1, 0), sysctl::kResultBadName);
+    EXPECT_EQ(commit(c, good, soc::kDdrBase - 8, 1, 0), sysctl::kResultBadUnit);
+    EXPECT_EQ(commit(c, good, bench.put(500, "\x1b[2J"), 1, 0), sysctl::kResultBadUnit);
+    EXPECT_EQ(commit(c, good, 0, 1, sysctl::kResultExponentMax + 1), sysctl::kResultBadExponent);
+    EXPECT_EQ(commit(c, good, 0, 1, sysctl::kResultExponentMin - 1), sysctl::kResultBadExponent);
+    EXPECT_EQ(c.read(sysctl::RESULT_COUNT), 0u);
+    for (uint32_t i = 0; i < sysctl::kMaxResults + 40; ++i) {
+      const uint32_t status = commit(c, bench.put(1024, "r" + std::to_string(i)), 0, i, 0);
+      EXPECT_EQ(status, i < sysctl::kMaxResults ? sysctl::kResultOk : sysctl::kResultFull) << i;
+    }
+    EXPECT_EQ(commit(c, bench.put(1024, "r0"), 0, 7, 0), sysctl::kResultOk) << "a kept name still takes new values";
+    EXPECT_EQ(c.read(sysctl::RESULT_COUNT), sysctl::kMaxResults);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(bench.reads_beyond_ddr, 0u);
+  EXPECT_EQ(bench.sysctl.app_results().size(), sysctl::kMaxResults);
+  EXPECT_EQ(bench.sysctl.app_results()[0].mantissa, 7);
+  EXPECT_EQ(bench.sysctl.app_results_dropped(), 40u);
+  EXPECT_EQ(bench.sysctl.app_results_refused(), 14u);
 }

@@ -16,6 +16,9 @@ TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
   const auto beat = ledger.add_counter_from_table("bus", "beat", dlvp::Level::other, dlvp::Action::update, "bus_transfer_64b");
   const auto leak = ledger.add_static("ddr", "background", dlvp::Level::dram, 0.5, "test: 0.5 pJ/ns");
   (void)leak;
+  // A static counter of counted time (as the DDR's power-state counters are): 4 pJ per ns.
+  const auto standby = ledger.add_counter(dlvp::CounterSpec{"ddr", "standby", dlvp::Level::dram, dlvp::Action::update,
+                                                            4.0, "ns", "test: 4 pJ/ns", true});
   dlvp::Pmu pmu("pmu", dlvp::PmuConfig{}, ledger);
   sc_core::sc_time hook_time;
   pmu.set_before_snapshot([&](const sc_core::sc_time& t) { hook_time = t; });
@@ -24,7 +27,9 @@ TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
   cpu.body = [&](RegisterInitiator& r) {
     EXPECT_EQ(r.read(dlvp::pmu::ID), dlvp::pmu::kMagic);
     EXPECT_EQ(r.read(dlvp::pmu::ENERGY_UNIT), 0u);
+    EXPECT_EQ(r.read(dlvp::pmu::VERSION), 0x00010001u);  // 1.1: the static energy registers
     ledger.count(mul, 1000);
+    ledger.count(standby, 100);
     ledger.count(beat, 3);
     r.at(sc_core::sc_time(2, sc_core::SC_US));
     r.write(dlvp::pmu::SNAPSHOT, 1);
@@ -33,11 +38,15 @@ TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
     EXPECT_EQ(r.read(dlvp::pmu::TIME_NS, 8), 2000u);
     EXPECT_EQ(r.read(dlvp::pmu::events_reg(dlvp::pmu::kMac), 8), 1000u);
     EXPECT_EQ(r.read(dlvp::pmu::events_reg(dlvp::pmu::kOther), 8), 3u);
-    EXPECT_EQ(r.read(dlvp::pmu::events_reg(dlvp::pmu::kDram), 8), 0u);  // static power is not an event
-    // Energies in fJ: 1000 x 0.2 pJ, 3 x 10 pJ, 0.5 pJ/ns x 2000 ns.
+    EXPECT_EQ(r.read(dlvp::pmu::events_reg(dlvp::pmu::kDram), 8), 0u);  // time is not an event
+    // Energies in fJ: 1000 x 0.2 pJ, 3 x 10 pJ, 0.5 pJ/ns x 2000 ns + 100 ns x 4 pJ/ns.
     EXPECT_EQ(r.read(dlvp::pmu::energy_reg(dlvp::pmu::kMac), 8), 200000u);
     EXPECT_EQ(r.read(dlvp::pmu::energy_reg(dlvp::pmu::kOther), 8), 30000u);
-    EXPECT_EQ(r.read(dlvp::pmu::energy_reg(dlvp::pmu::kDram), 8), 1000000u);
+    EXPECT_EQ(r.read(dlvp::pmu::energy_reg(dlvp::pmu::kDram), 8), 1000000u + 400000u);
+    // The static part: all of the DRAM's here, none of the MACs' or the bus beats'.
+    EXPECT_EQ(r.read(dlvp::pmu::static_energy_reg(dlvp::pmu::kDram), 8), 1000000u + 400000u);
+    EXPECT_EQ(r.read(dlvp::pmu::static_energy_reg(dlvp::pmu::kMac), 8), 0u);
+    EXPECT_EQ(r.read(dlvp::pmu::static_energy_reg(dlvp::pmu::kOther), 8), 0u);
     EXPECT_EQ(r.write_status(dlvp::pmu::TIME_NS, 1, 8), tlm::TLM_COMMAND_ERROR_RESPONSE);
     EXPECT_EQ(r.read_status(0x200), tlm::TLM_ADDRESS_ERROR_RESPONSE);
   };

@@ -27,11 +27,13 @@ struct Rig {
   std::unique_ptr<HostSoc> soc;
   drv::Accelerator accel;
 
-  Rig(std::vector<uint8_t> package, uint64_t room) {
-    const PackageHeader h = header_of(package);
+  Rig(std::vector<uint8_t> package, uint64_t room) : Rig(package, room, header_of(package).hardware, header_of(package).lstm) {}
+  // Engines of the given geometry.
+  Rig(std::vector<uint8_t> package, uint64_t room, const package::HardwareRequirements& cnn,
+      const package::LstmRequirements& lstm) {
     package.resize(package.size() + room);
     soc = std::make_unique<HostSoc>(std::move(package));
-    soc->add_accelerator(h.hardware, h.lstm);
+    soc->add_accelerator(cnn, lstm);
     soc->attach();
     EXPECT_TRUE(accel.init(nullptr));
   }
@@ -62,6 +64,32 @@ TEST(AccelDriver, TheBuiltPackagesOpenAndTheirTensorsArePlacedInDdr) {
     ASSERT_NE(problem, nullptr);
     EXPECT_NE(std::string(problem).find("do not fit in DDR"), std::string::npos) << problem;
   }
+}
+
+TEST(AccelDriver, AnEngineThePackageCannotRunOnIsRefusedNamingTheParameterAndBothValues) {
+  // The platform's classification (platform/hardware_binding.h): the first refused parameter.
+  const std::vector<uint8_t> cnn = read_bytes(kSelftestPackage);
+  const PackageHeader c = header_of(cnn);
+  package::HardwareRequirements smaller = c.hardware;
+  smaller.weight_buffer_bytes /= 2;
+  EXPECT_EQ(Rig(cnn, 1 << 20, smaller, c.lstm).open(),
+            "package compiled for cnn.weight_buffer_bytes = " + std::to_string(c.hardware.weight_buffer_bytes) +
+                ", this SoC has " + std::to_string(smaller.weight_buffer_bytes) +
+                ": the program's tiles overrun a smaller memory");
+  package::HardwareRequirements more = c.hardware;
+  more.pes *= 2, more.input_buffer_bytes *= 2;
+  EXPECT_EQ(Rig(cnn, 1 << 20, more, c.lstm).open(), "") << "runs correctly (only the platform warns)";
+
+  const std::vector<uint8_t> lstm = read_bytes(kLstmPackage);
+  const PackageHeader l = header_of(lstm);
+  package::LstmRequirements fewer = l.lstm;
+  fewer.pes /= 2;
+  EXPECT_EQ(Rig(lstm, 1 << 20, l.hardware, fewer).open().rfind("package compiled for lstm.pes = " +
+                                                                 std::to_string(l.lstm.pes) + ", this SoC has " +
+                                                                 std::to_string(fewer.pes) + ": ", 0),
+            0u);
+  EXPECT_EQ(Rig(lstm, 1 << 20, c.hardware, package::LstmRequirements{}).open(),  // a SoC with only the CNN engine
+            "package needs the sparse LSTM engine, which this SoC does not have");
 }
 
 TEST(AccelDriver, HeaderFieldsNearTheTopOfTheAddressSpaceAreRefusedByName) {

@@ -1,0 +1,270 @@
+#include "tools/dlvpc/schedule_predictor.h"
+
+#include "ip/cnn/cnn_arith.h"
+#include "ip/cnn/cnn_timing.h"
+#include "ip/common/config_error.h"
+#include "ip/ifu/instruction_checks.h"
+#include "ip/ifu/transfer_plan.h"
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+
+namespace dlvp::dlvpc {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+uint64_t align_page(uint64_t x) { return (x + kPage - 1) / kPage * kPage; }
+
+// Token paths between neighbouring queues, as the IFU counts them.
+enum TokenPath { kLoadToCompute, kComputeToLoad, kComputeToStore, kStoreToCompute, kTokenPaths };
+
+int token_path(isa::Queue from, isa::Queue to) {
+  if (from == isa::kQueueLoad) return kLoadToCompute;
+  if (from == isa::kQueueStore) return kStoreToCompute;
+  return to == isa::kQueueLoad ? kComputeToLoad : kComputeToStore;
+}
+
+unsigned count(uint8_t deps, uint8_t a, uint8_t b) { return ((deps & a) ? 1u : 0u) + ((deps & b) ? 1u : 0u); }
+
+std::string describe(const isa::Instruction& in, uint32_t index) {
+  return std::string(ifu::opcode_name(in.header.opcode)) + " #" + std::to_string(index);
+}
+
+// One replay of the IFU over a program.
+class Replay {
+ public:
+  Replay(const std::vector<isa::Instruction>& program, const ScheduleHardware& hw, const JobPlacement& placement)
+      : program_(program),
+        hw_(hw),
+        placement_(placement),
+        memory_(hw.memory),
+        timing_(hw.memory.cnn),
+        ifu_period_(period_ps(hw.ifu_clock_mhz)),
+        engine_period_(period_ps(hw.memory.cnn.clock_mhz)) {
+    if (hw.load_dma_channel >= hw.memory.dma.channels || hw.store_dma_channel >= hw.memory.dma.channels)
+      throw ConfigError("dlvpc: the IFU's DMA channels are not among the DMA's " +
+                        std::to_string(hw.memory.dma.channels));
+    for (size_t a = 0; a < isa::kArgCount; ++a) windows_[a] = ifu::ArgWindow{placement.args[a], placement.arg_bytes[a]};
+    const CnnConfig& cnn = hw.memory.cnn;
+    buffers_ = {cnn.input_buffer_bytes, cnn.weight_buffer_bytes, cnn.output_buffer_bytes, 0, 0};
+    for (size_t q = 0; q < lanes_.size(); ++q) {
+      lanes_[q].queue = static_cast<isa::Queue>(q);
+      lanes_[q].free_slots.assign(hw.queue_depth, 0);
+    }
+  }
+
+  SchedulePrediction run() {
+    for (;;) {
+      take_heads();
+      std::optional<Picoseconds> best = dispatcher_ready();
+      int best_lane = -1;
+      for (int q = 0; q < 3; ++q)
+        if (const auto t = lane_ready(lanes_[q]); t && (!best || *t < *best)) best = t, best_lane = q;
+      if (!best) break;
+      memory_.forget_before(*best);
+      if (best_lane < 0) step_dispatcher(*best);
+      else execute(lanes_[best_lane], *best);
+    }
+    if (!end_decoded_) throw ConfigError("dlvpc: the program has no END");
+    for (const Lane& l : lanes_)
+      if (l.head) throw ConfigError("dlvpc: the program deadlocks: " + describe(program_[l.head->index], l.head->index) +
+                                    " waits for a token that never comes");
+    SchedulePrediction p;
+    p.job = job_end_;
+    std::sort(executed_.begin(), executed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+    p.instructions = std::move(executed_);
+    p.layers = ifu::attribute_layers(0, p.job, p.instructions);
+    return p;
+  }
+
+ private:
+  struct Entry {
+    uint32_t index = 0;
+    Picoseconds dispatched = 0;
+  };
+  struct Lane {
+    isa::Queue queue = isa::kQueueNone;
+    std::deque<Entry> fifo;
+    std::deque<Picoseconds> free_slots;  // when each free slot became free
+    std::optional<Entry> head;
+    Picoseconds taken = 0;    // the head's issue time
+    Picoseconds free_at = 0;  // end of the lane's last instruction
+  };
+  struct FetchBurst {
+    uint32_t first = 0, count = 0;
+    Picoseconds arrival = 0;
+  };
+
+  // A queue's thread takes its oldest entry as soon as it holds none (tokens or not), freeing a slot.
+  void take_heads() {
+    for (Lane& l : lanes_) {
+      if (l.head || l.fifo.empty()) continue;
+      l.head = l.fifo.front();
+      l.fifo.pop_front();
+      l.taken = std::max(l.free_at, l.head->dispatched);
+      l.free_slots.push_back(l.taken);
+    }
+  }
+
+  // When the dispatcher's next step happens: fetch + decode of the next instruction, or putting
+  // the decoded one into its queue once a slot is free.
+  std::optional<Picoseconds> dispatcher_ready() const {
+    if (end_decoded_) return std::nullopt;
+    if (!decoded_) return dispatcher_time_;
+    const Lane& target = lanes_[isa::queue_of(program_[next_].header.opcode)];
+    if (target.free_slots.empty()) return std::nullopt;
+    return std::max(dispatcher_time_, target.free_slots.front());
+  }
+
+  void step_dispatcher(Picoseconds at) {
+    if (decoded_) {
+      Lane& target = lanes_[isa::queue_of(program_[next_].header.opcode)];
+      target.free_slots.pop_front();
+      target.fifo.push_back(Entry{next_, at});
+      dispatcher_time_ = at;
+      decoded_ = false;
+      ++next_;
+      return;
+    }
+    if (next_ >= program_.size()) throw ConfigError("dlvpc: the program has no END");
+    fetch_for(next_);
+    dispatcher_time_ += ifu_period_ * hw_.decode_cycles;
+    const isa::Instruction& in = program_[next_];
+    check(in, next_);
+    if (in.header.opcode == isa::kOpEnd) {
+      end_decoded_ = true;
+      job_end_ = std::max(job_end_, dispatcher_time_);
+    } else {
+      decoded_ = true;
+    }
+  }
+
+  // Ifu::fetch_for: the burst holding `index` (prefetched, or fetched now), then the next one.
+  void fetch_for(uint32_t index) {
+    if (index < current_.first + current_.count) return;
+    if (prefetched_) current_ = following_;
+    else fetch(current_, index);
+    prefetched_ = false;
+    dispatcher_time_ = std::max(dispatcher_time_, current_.arrival);
+    const uint32_t next = current_.first + current_.count;
+    if (next < program_.size()) {
+      fetch(following_, next);
+      prefetched_ = true;
+    }
+  }
+
+  void fetch(FetchBurst& burst, uint32_t first) {
+    burst.first = first;
+    burst.count = static_cast<uint32_t>(std::min<uint64_t>(hw_.fetch_burst_instructions, program_.size() - first));
+    burst.arrival = memory_.ddr_access(placement_.instructions + uint64_t{first} * isa::kInstructionBytes,
+                                       uint64_t{burst.count} * isa::kInstructionBytes, false, dispatcher_time_);
+  }
+
+  void check(const isa::Instruction& in, uint32_t index) const {
+    const ifu::Verdict verdict = ifu::check_instruction(in, windows_, buffers_);
+    if (!verdict.ok()) throw ConfigError("dlvpc: " + describe(in, index) + ": " + verdict.reason);
+    if (isa::is_lstm_opcode(in.header.opcode))
+      throw ConfigError("dlvpc: " + describe(in, index) + ": the schedule prediction times CNN programs only");
+    if (isa::is_cnn_opcode(in.header.opcode)) {
+      cnn::BufferSet sizes;
+      for (int b = 0; b < isa::kCnnBufCount; ++b) sizes.size[b] = buffers_[b];
+      if (cnn::check(in, sizes) != isa::kErrNone)
+        throw ConfigError("dlvpc: " + describe(in, index) + ": the CNN engine would refuse it");
+    }
+  }
+
+  // When the lane's head can start (after its pops), if its tokens have been pushed.
+  std::optional<Picoseconds> lane_ready(const Lane& l) const {
+    if (!l.head) return std::nullopt;
+    const uint8_t deps = program_[l.head->index].header.deps;
+    Picoseconds at = l.taken;
+    for (const auto& [flag, from] : {std::pair{isa::kPopPrev, ifu::previous_queue(l.queue)},
+                                     std::pair{isa::kPopNext, ifu::next_queue(l.queue)}}) {
+      if (!(deps & flag)) continue;
+      const std::deque<Picoseconds>& tokens = tokens_[token_path(from, l.queue)];
+      if (tokens.empty()) return std::nullopt;
+      at = std::max(at, tokens.front());
+    }
+    return at;
+  }
+
+  void execute(Lane& l, Picoseconds at) {
+    const Entry e = *l.head;
+    const isa::Instruction& in = program_[e.index];
+    const uint8_t deps = in.header.deps;
+    if (deps & isa::kPopPrev) tokens_[token_path(ifu::previous_queue(l.queue), l.queue)].pop_front();
+    if (deps & isa::kPopNext) tokens_[token_path(ifu::next_queue(l.queue), l.queue)].pop_front();
+    const Picoseconds start = at + ifu_period_ * count(deps, isa::kPopPrev, isa::kPopNext);
+    Picoseconds end = l.queue == isa::kQueueCompute ? start + engine_period_ * timing_.cost(in).timing.cycles
+                                                    : transfer(in.transfer, start);
+    end += ifu_period_ * count(deps, isa::kPushPrev, isa::kPushNext);
+    if (deps & isa::kPushPrev) tokens_[token_path(l.queue, ifu::previous_queue(l.queue))].push_back(end);
+    if (deps & isa::kPushNext) tokens_[token_path(l.queue, ifu::next_queue(l.queue))].push_back(end);
+    executed_.push_back(ifu::ExecutedInstruction{e.index, in.header.tag, l.queue, l.taken, start, end});
+    job_end_ = std::max(job_end_, end);
+    l.free_at = end;
+    l.head.reset();
+  }
+
+  // Ifu::run_transfer: its DMA jobs one after the other on the queue's channel.
+  Picoseconds transfer(const isa::Transfer& t, Picoseconds start) {
+    const bool load = t.header.opcode == isa::kOpLoad;
+    const ifu::TransferPlan plan(t, placement_.args[t.arg] + t.ddr_offset, t.buffer_offset);
+    const unsigned channel = load ? hw_.load_dma_channel : hw_.store_dma_channel;
+    for (uint32_t j = 0; j < plan.jobs(); ++j) start = memory_.dma_job(channel, plan.job(j), load, t.buffer, start);
+    return start;
+  }
+
+  const std::vector<isa::Instruction>& program_;
+  const ScheduleHardware& hw_;
+  const JobPlacement& placement_;
+  MemoryPath memory_;
+  cnn::TimingModel timing_;
+  const Picoseconds ifu_period_, engine_period_;
+  ifu::ArgWindows windows_{};
+  ifu::BufferSizes buffers_{};
+
+  std::array<Lane, 3> lanes_;
+  std::array<std::deque<Picoseconds>, kTokenPaths> tokens_;  // push times of the tokens not yet popped
+  uint32_t next_ = 0;
+  bool decoded_ = false, end_decoded_ = false, prefetched_ = false;
+  Picoseconds dispatcher_time_ = 0, job_end_ = 0;
+  FetchBurst current_, following_;
+  std::vector<ifu::ExecutedInstruction> executed_;
+};
+
+}  // namespace
+
+ScheduleHardware schedule_hardware(const IfuConfig& ifu, const DmaConfig& dma, const BusConfig& bus, const DdrConfig& ddr,
+                                   const DdrTiming& ddr_timing, const CnnConfig& cnn) {
+  ScheduleHardware hw;
+  hw.memory = MemoryHardware{dma, bus, ddr, ddr_timing, cnn};
+  hw.ifu_clock_mhz = ifu.clock_mhz;
+  hw.fetch_burst_instructions = ifu.fetch_burst_instructions;
+  hw.queue_depth = ifu.queue_depth;
+  hw.decode_cycles = ifu.decode_cycles;
+  hw.load_dma_channel = ifu.load_dma_channel;
+  hw.store_dma_channel = ifu.store_dma_channel;
+  return hw;
+}
+
+JobPlacement driver_placement(uint64_t instruction_bytes, const std::array<uint64_t, isa::kArgCount>& window_bytes) {
+  JobPlacement p;
+  uint64_t at = align_page(instruction_bytes);
+  for (size_t a = 0; a < isa::kArgCount; ++a) {
+    p.args[a] = at;
+    p.arg_bytes[a] = window_bytes[a];
+    at = align_page(at + window_bytes[a]);
+  }
+  return p;
+}
+
+SchedulePrediction predict_schedule(const std::vector<isa::Instruction>& program, const ScheduleHardware& hw,
+                                    const JobPlacement& placement) {
+  return Replay(program, hw, placement).run();
+}
+
+}  // namespace dlvp::dlvpc
