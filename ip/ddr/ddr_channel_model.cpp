@@ -90,25 +90,6 @@ DdrChannelModel::Plan DdrChannelModel::plan(const Rank& rank, const Bank& bank, 
   return p;
 }
 
-DdrCycle DdrChannelModel::activate_constraint(const Rank& rank, unsigned group) const {
-  const DdrCycle oldest_of_four = rank.act_window[rank.act_window_next];
-  return std::max({rank.last_act[group] + t_.tRRD_L, rank.last_act_any + t_.tRRD_S, oldest_of_four + t_.tFAW});
-}
-
-DdrCycle DdrChannelModel::column_constraint(const Rank& rank, unsigned group, bool write) const {
-  DdrCycle earliest = std::max(rank.last_cas[group] + t_.tCCD_L, rank.last_cas_any + t_.tCCD_S);
-  if (!write)
-    earliest = std::max({earliest, rank.last_write_end[group] + t_.tWTR_L, rank.last_write_end_any + t_.tWTR_S,
-                         rank.read_allowed});
-  return earliest;
-}
-
-DdrCycle DdrChannelModel::bus_constraint(unsigned rank, bool write) const {
-  if (bus_free_ == kNever) return kNever;
-  const bool turnaround = write != bus_last_write_ || rank != bus_last_rank_;
-  return bus_free_ + (turnaround ? kBusTurnaroundCycles : 0);
-}
-
 void DdrChannelModel::commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& p) {
   if (p.outcome == RowOutcome::conflict) close_row(rank, bank, p.pre, request.tag);
   if (p.act != kNever) open_row(request, bank, p.act);
@@ -147,18 +128,6 @@ DdrCycle DdrChannelModel::column_command(Rank& rank, Bank& bank, const BurstRequ
   return data_end;
 }
 
-DdrCycle DdrChannelModel::earliest_activate(unsigned rank, unsigned bank) const {
-  const Rank& r = ranks_[rank];
-  return std::max({r.banks[bank].act_allowed, activate_constraint(r, bank % t_.bank_groups), r.command_allowed});
-}
-
-DdrCycle DdrChannelModel::earliest_column(unsigned rank, unsigned bank, bool write) const {
-  const Rank& r = ranks_[rank];
-  const DdrCycle cas = std::max(
-      {r.banks[bank].cas_allowed, column_constraint(r, bank % t_.bank_groups, write), r.command_allowed});
-  return std::max(cas, bus_constraint(rank, write) - (write ? t_.CWL : t_.CL));
-}
-
 // Every command restarts the rank's idle timers.
 void DdrChannelModel::precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag) {
   Rank& r = ranks_[rank];
@@ -181,21 +150,16 @@ DdrCycle DdrChannelModel::column(const BurstRequest& request, DdrCycle at, RowOu
 // A rank's power state comes first: in power-down its refreshes are issued around short wake-ups,
 // in self-refresh they are skipped (DdrRankPower::advance).
 bool DdrChannelModel::refresh_until(DdrCycle cycle) {
-  if (!refresh_ || cycle <= 0) return false;
-  const uint64_t epoch = uint64_t(cycle / DdrCycle(t_.tREFI));
   bool applied = false;
   for (unsigned r = 0; r < ranks_count_; ++r) {
+    if (cycle < next_refresh(r)) continue;  // also without refresh (kNone)
     Rank& rank = ranks_[r];
-    if (epoch <= rank.refreshes) continue;
+    const uint64_t epoch = uint64_t(cycle / DdrCycle(t_.tREFI));
     power_[r].advance(cycle, *this, stats_.power);
     if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
     applied = true;
   }
   return applied;
-}
-
-DdrCycle DdrChannelModel::next_refresh(unsigned rank) const {
-  return refresh_ ? DdrCycle(ranks_[rank].refreshes + 1) * t_.tREFI : kNone;
 }
 
 void DdrChannelModel::open_row(const BurstRequest& request, Bank& bank, DdrCycle act) {

@@ -60,11 +60,14 @@ class DdrChannelModel : private DdrRankOps {
     const Bank& b = ranks_[rank].banks[bank];
     return !b.open ? RowOutcome::empty : b.row == row ? RowOutcome::hit : RowOutcome::conflict;
   }
-  DdrCycle earliest_precharge(unsigned rank, unsigned bank) const {
-    return std::max(ranks_[rank].banks[bank].pre_allowed, ranks_[rank].command_allowed);
+  // The command a burst with this row outcome needs next (column, precharge or activate).
+  DdrCycle earliest(unsigned rank, unsigned bank, RowOutcome outcome, bool write) const {
+    return std::max(bank_limit(rank, bank, outcome), group_limit(rank, bank % t_.bank_groups, outcome, write));
   }
-  DdrCycle earliest_activate(unsigned rank, unsigned bank) const;
-  DdrCycle earliest_column(unsigned rank, unsigned bank, bool write) const;
+  // The same in two parts: the bank's own limit (it moves only with commands to the bank and
+  // with refreshes) and the limit shared by a bank group of a rank (it moves with every command).
+  DdrCycle bank_limit(unsigned rank, unsigned bank, RowOutcome outcome) const;
+  DdrCycle group_limit(unsigned rank, unsigned group, RowOutcome outcome, bool write) const;
   void precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag);
   void activate(const BurstRequest& request, DdrCycle at);
   // The column command of `request`'s burst; `outcome` is what its row needed. Returns data end.
@@ -73,7 +76,9 @@ class DdrChannelModel : private DdrRankOps {
   // (a rank in self-refresh); true if any.
   bool refresh_until(DdrCycle cycle);
   // Start of the next refresh of `rank` not yet applied (kNone without refresh).
-  DdrCycle next_refresh(unsigned rank) const;
+  DdrCycle next_refresh(unsigned rank) const {
+    return refresh_ ? DdrCycle(ranks_[rank].refreshes + 1) * t_.tREFI : kNone;
+  }
   static constexpr DdrCycle kNone = DdrCycle(1) << 62;
 
   // Closed-page policy: precharge the bank at the earliest legal cycle after its last access; the
@@ -155,5 +160,47 @@ class DdrChannelModel : private DdrRankOps {
   unsigned bus_last_rank_ = 0;
   bool bus_last_write_ = false;
 };
+
+// Inline: the scheduler asks these for every bank at every decision.
+inline DdrCycle DdrChannelModel::activate_constraint(const Rank& rank, unsigned group) const {
+  const DdrCycle oldest_of_four = rank.act_window[rank.act_window_next];
+  return std::max({rank.last_act[group] + t_.tRRD_L, rank.last_act_any + t_.tRRD_S, oldest_of_four + t_.tFAW});
+}
+
+inline DdrCycle DdrChannelModel::column_constraint(const Rank& rank, unsigned group, bool write) const {
+  DdrCycle earliest = std::max(rank.last_cas[group] + t_.tCCD_L, rank.last_cas_any + t_.tCCD_S);
+  if (!write)
+    earliest = std::max({earliest, rank.last_write_end[group] + t_.tWTR_L, rank.last_write_end_any + t_.tWTR_S,
+                         rank.read_allowed});
+  return earliest;
+}
+
+inline DdrCycle DdrChannelModel::bus_constraint(unsigned rank, bool write) const {
+  if (bus_free_ == kNever) return kNever;
+  const bool turnaround = write != bus_last_write_ || rank != bus_last_rank_;
+  return bus_free_ + (turnaround ? kBusTurnaroundCycles : 0);
+}
+
+inline DdrCycle DdrChannelModel::bank_limit(unsigned rank, unsigned bank, RowOutcome outcome) const {
+  const Bank& b = ranks_[rank].banks[bank];
+  switch (outcome) {
+    case RowOutcome::hit: return b.cas_allowed;
+    case RowOutcome::conflict: return b.pre_allowed;
+    case RowOutcome::empty: break;
+  }
+  return b.act_allowed;
+}
+
+inline DdrCycle DdrChannelModel::group_limit(unsigned rank, unsigned group, RowOutcome outcome, bool write) const {
+  const Rank& r = ranks_[rank];
+  switch (outcome) {
+    case RowOutcome::hit:
+      return std::max({column_constraint(r, group, write), r.command_allowed,
+                       bus_constraint(rank, write) - (write ? t_.CWL : t_.CL)});
+    case RowOutcome::conflict: return r.command_allowed;
+    case RowOutcome::empty: break;
+  }
+  return std::max(activate_constraint(r, group), r.command_allowed);
+}
 
 }  // namespace dlvp

@@ -52,7 +52,8 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
       timing_(timing),
       map_(config_, timing_),
       storage_(config_.size_bytes),
-      accountant_(*this) {
+      accountant_(*this),
+      data_latency_cycles_(std::min(timing_.CL, timing_.CWL) + timing_.burst_cycles()) {
   const size_t bank_count = size_t(config_.channels) * config_.ranks * timing_.banks;
   stats_.bank_activates.assign(bank_count, 0);
   stats_.bank_reads.assign(bank_count, 0);
@@ -152,6 +153,7 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   split(trans.get_address(), trans.get_data_length());
   const sc_core::sc_process_handle caller = sc_core::sc_get_current_process_handle();
   const bool may_wait = caller.proc_kind() == sc_core::SC_THREAD_PROC_ || caller.proc_kind() == sc_core::SC_CTHREAD_PROC_;
+  if (config_.reorders() && may_wait) run_schedulers();  // decisions due by now, made lazily
   const bool queue = config_.reorders() && may_wait && !served_at_once(caller.get_process_object(), ready);
   const auto [accepted, end] =
       queue ? serve_queued(caller.get_process_object(), write, tag, ready) : serve_at_once(caller.get_process_object(), write, tag, ready);
@@ -237,6 +239,9 @@ std::pair<DdrCycle, DdrCycle> DdrController::serve_at_once(const sc_core::sc_obj
     note_occupancy(write, in_flight(c, write, ready));
   }
   note_in_flight(caller, last_column);
+  // Its rows may have turned queued requests into row hits: their decisions are made again.
+  if (std::any_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return !s.idle(); }))
+    run_schedulers();
   return {ready, end};
 }
 
@@ -267,8 +272,11 @@ std::pair<DdrCycle, DdrCycle> DdrController::serve_queued(const sc_core::sc_obje
     ++stats_.backpressure_stalls;
     // Other transactions use bursts_ while this one waits.
     const Bursts mine = bursts_;
+    ++space_waiters_;
+    run_schedulers();  // from now on decisions are made when they are due: a place may free at any
     do sc_core::wait(queue_space_);
     while (!has_room(mine, write, now_cycle()));
+    --space_waiters_;
     bursts_ = mine;
     stats_.backpressure_wait_ns += (sc_core::sc_time_stamp() - stalled).to_seconds() * 1e9;
     ready = std::max(ready, now_cycle() + DdrCycle(config_.controller_latency_cycles));
@@ -298,7 +306,11 @@ std::pair<DdrCycle, DdrCycle> DdrController::serve_queued(const sc_core::sc_obje
 
 // Decides every command that no request still to come can change: a transaction presented now
 // is ready at the next clock edge plus the front-end latency at the earliest. Then sleeps until
-// the next decision is safe.
+// the next decisions are needed. A decision for cycle `next` is final from next - front + 1 on,
+// but its initiator needs it only by its data end, at least min(CL, CWL) + BL/2 after the column
+// command: the scheduler wakes then and decides all cycles up to then at once (its initiators
+// return with the rest of the delay). While an initiator waits for a queue place, which frees
+// at a decision, it wakes for each decision.
 void DdrController::run_schedulers() {
   const DdrCycle front = config_.controller_latency_cycles;
   const DdrCycle last = now_cycle() + front - 1;
@@ -308,7 +320,8 @@ void DdrController::run_schedulers() {
     next = std::min(next, schedulers_[c].next_decision());
   }
   if (next == DdrChannelModel::kNone) return;
-  const uint64_t wake_ps = uint64_t(next - front + 1) * timing_.tCK_ps, now_ps = to_ps(sc_core::sc_time_stamp());
+  const DdrCycle wake = space_waiters_ > 0 ? next - front + 1 : next + data_latency_cycles_;
+  const uint64_t wake_ps = uint64_t(wake) * timing_.tCK_ps, now_ps = to_ps(sc_core::sc_time_stamp());
   scheduler_wake_.notify(from_ps(wake_ps > now_ps ? wake_ps - now_ps : 0));
 }
 
@@ -402,6 +415,7 @@ sc_core::sc_time DdrController::account_dmi(uint64_t address, uint64_t bytes, bo
 void DdrController::finalize(sc_core::sc_time end_time) {
   const DdrCycle end = DdrCycle(to_ps(end_time) / timing_.tCK_ps);
   for (DdrChannelModel& channel : channels_) channel.finalize(end);
+  for (DdrScheduler& scheduler : schedulers_) scheduler.channel_changed();  // refreshes may have closed rows
 }
 
 void DdrController::report(nlohmann::json& out, double elapsed_ns) const {

@@ -123,6 +123,8 @@ class DdrController : public sc_core::sc_module, public Reportable {
   Bursts bursts_;                                             // per channel, the transaction at hand
   std::vector<DdrCycle> last_column_;                         // per channel, of the transaction at hand
   sc_core::sc_event scheduler_wake_, queue_space_;
+  unsigned space_waiters_ = 0;                                // initiators waiting for a queue place
+  const DdrCycle data_latency_cycles_;                        // column command to data end, at least
   // Initiators (processes) with transactions served at once in flight: until their last column.
   std::vector<std::pair<const sc_core::sc_object*, DdrCycle>> in_flight_by_initiator_;
 };

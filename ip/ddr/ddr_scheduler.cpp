@@ -19,19 +19,29 @@ DdrScheduler::DdrScheduler(DdrChannelModel& channel, const DdrConfig& config, co
       low_(config.write_low_watermark),
       starvation_cap_(config.starvation_cap),
       closed_page_(config.closed_page()),
-      banks_(timing.banks),
+      banks_per_rank_(timing.banks),
+      ranks_(config.ranks),
       entries_(kSlotsPerQueuePlace * (config.read_queue_depth + config.write_queue_depth)),
-      open_row_hit_(size_t(config.ranks) * timing.banks, 0) {}
-
-bool DdrScheduler::has_room(bool write) const {
-  if (queued(write) >= (write ? write_depth_ : read_depth_)) return false;
-  return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.reserved; });
+      banks_(size_t(config.ranks) * timing.banks),
+      groups_(timing.bank_groups),
+      gates_(size_t(config.ranks) * timing.bank_groups),
+      refreshes_(config.ranks) {
+  for (Slot s = Slot(entries_.size()); s > 0; --s) free_slots_.push_back(s - 1);
+  versions_.fill(1);  // a bank's version 0: never read
+  for (size_t i = 0; i < banks_.size(); ++i) {
+    Bank& bank = banks_[i];
+    bank.rank = unsigned(i / banks_per_rank_);
+    bank.bank = unsigned(i % banks_per_rank_);
+    bank.group = bank.bank % groups_;
+    bank.gate = bank.rank * groups_ + bank.group;
+  }
 }
 
 DdrScheduler::Slot DdrScheduler::enqueue(const std::vector<DdrLocation>& bursts, bool write, TagId tag,
                                          DdrCycle ready) {
-  const auto free = std::find_if(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.reserved; });
-  Entry& e = *free;  // the controller checked has_room()
+  const Slot slot = free_slots_.back();  // the controller checked has_room()
+  free_slots_.pop_back();
+  Entry& e = entries_[slot];
   e.queued = e.reserved = true;
   e.write = write;
   e.order = arrivals_++;
@@ -43,29 +53,52 @@ DdrScheduler::Slot DdrScheduler::enqueue(const std::vector<DdrLocation>& bursts,
   e.row_opened = e.row_closed = false;
   e.bypassed = 0;
   e.data_end = 0;
-  invalidate(e);
   queue_.push_back(&e);  // in arrival order
+  const bool plan_holds = plan_survives(e);
+  wait_in_bank(e);
+  if (plan_holds) planned_generation_ = generation_;
   ++(write ? writes_ : reads_);
   next_ = std::min(next_, std::max(ready, cursor_));
-  return Slot(free - entries_.begin());
+  return slot;
 }
 
-void DdrScheduler::release(Slot slot) { entries_[slot].reserved = false; }
+// A new request changes only its bank's candidate: the planned decision stands if it is of
+// another bank and the new request's command could not go before it (nor at its cycle, first).
+bool DdrScheduler::plan_survives(Entry& e) const {
+  if (!planned_.entry || planned_generation_ != generation_) return false;
+  const DdrLocation& b = e.burst();
+  const DdrLocation& p = planned_.entry->burst();
+  if (b.rank == p.rank && b.bank == p.bank) return false;
+  const Command command = command_of(e, std::max(e.ready, cursor_));
+  return command.at > planned_.at || (command.at == planned_.at && !better(command, planned_));
+}
 
+void DdrScheduler::release(Slot slot) {
+  entries_[slot].reserved = false;
+  free_slots_.push_back(slot);
+}
+
+// The transaction served at once may have opened or closed rows of the queued requests' banks.
 void DdrScheduler::bypass_all(uint64_t bursts) {
   for (Entry* e : queue_) {
     const bool was_starving = e->bypassed >= starvation_cap_;
     e->bypassed = unsigned(std::min<uint64_t>(e->bypassed + bursts, starvation_cap_));
     if (!was_starving && e->bypassed >= starvation_cap_) ++starving_;
   }
+  channel_changed();
+}
+
+void DdrScheduler::channel_changed() {
+  invalidate_all();
+  next_ = std::min(next_, cursor_);
 }
 
 void DdrScheduler::advance(DdrCycle last, const Done& done) {
   DdrCycle t = cursor_;
   while (!idle() && t <= last) {
-    const Choice choice = choose(t);
-    if (choice.entry) {
-      issue(choice, t, done);  // one command per cycle: the command bus
+    const Command command = choose(t);
+    if (command.entry) {
+      issue(command, t, done);  // one command per cycle: the command bus
       next_ = ++t;
       continue;
     }
@@ -87,120 +120,136 @@ bool DdrScheduler::use_writes() {
   const bool was = draining_writes_;
   if (!draining_writes_) draining_writes_ = writes_ >= high_ || (reads_ == 0 && writes_ > 0);
   else draining_writes_ = writes_ > 0 && (writes_ > low_ || reads_ == 0);
-  if (draining_writes_ != was) invalidate_all();  // the other direction's entries were not evaluated
+  if (draining_writes_ != was) invalidate_all();  // the candidates were of the other direction
   return draining_writes_;
 }
 
-void DdrScheduler::invalidate(Entry& e) {
-  const DdrLocation& b = e.burst();
-  e.outcome = channel_.row_outcome(b.rank, b.bank, b.row);
-  e.earliest = 0;
-}
-
-void DdrScheduler::invalidate_bank(const DdrLocation& bank) {
-  for (Entry* e : queue_)
-    if (e->burst().bank == bank.bank && e->burst().rank == bank.rank) invalidate(*e);
-}
-
 void DdrScheduler::invalidate_all() {
-  for (Entry* e : queue_) invalidate(*e);
+  for (Bank& bank : banks_) bank.stale = true;
+  for (uint64_t& version : versions_) ++version;
+  changed();
 }
 
-// The next command of `e`'s burst and the earliest cycle (at or after t) it may issue.
-void DdrScheduler::evaluate(Entry& e, DdrCycle t, bool protect_hits, bool writes) {
-  const DdrLocation& b = e.burst();
-  switch (e.outcome) {
-    case RowOutcome::hit:
-      e.kind = Kind::column;
-      e.earliest = std::max(t, channel_.earliest_column(b.rank, b.bank, e.write));
-      return;
-    case RowOutcome::conflict:
-      if (protect_hits && open_row_hit(b, t, writes)) {
-        e.kind = Kind::none;  // the hits go first; their column commands re-evaluate this bank
-        e.earliest = DdrChannelModel::kNone;
-        return;
-      }
-      e.kind = Kind::row;
-      e.earliest = std::max(t, channel_.earliest_precharge(b.rank, b.bank));
-      return;
-    case RowOutcome::empty: break;
+// The earliest cycle (at or after t) of the command a burst with this row outcome needs next.
+DdrCycle DdrScheduler::earliest(const DdrLocation& b, RowOutcome outcome, bool write, DdrCycle t) const {
+  const DdrCycle at = std::max(t, channel_.earliest(b.rank, b.bank, outcome, write));
+  return outcome == RowOutcome::empty ? activate_before_refresh(at, channel_.next_refresh(b.rank), t) : at;
+}
+
+// The limit shared by the bank's group for its candidate's command, read once per decision.
+DdrCycle DdrScheduler::gate_limit(const Bank& bank, bool writes) {
+  Gate& gate = gates_[bank.gate];
+  const size_t kind = size_t(bank.outcome);
+  if (gate.pass[kind] != pass_) {
+    gate.limit[kind] = channel_.group_limit(bank.rank, bank.group, bank.outcome, writes);
+    gate.pass[kind] = pass_;
   }
-  e.kind = Kind::row;
-  e.earliest = std::max(t, channel_.earliest_activate(b.rank, b.bank));
-  // An activate whose column command a refresh would cut waits for the refresh.
-  const DdrCycle refresh = channel_.next_refresh(b.rank);
-  if (e.earliest + activate_to_column_ >= refresh) e.earliest = std::max(t, refresh);
+  return gate.limit[kind];
 }
 
-// Candidates in priority order (queue_ is in arrival order): the first whose command may issue
-// at t wins, so most waiting requests are not evaluated again.
-DdrScheduler::Choice DdrScheduler::choose(DdrCycle t) {
+DdrScheduler::Command DdrScheduler::command_of(Entry& e, DdrCycle t) const {
+  const DdrLocation& b = e.burst();
+  const RowOutcome outcome = channel_.row_outcome(b.rank, b.bank, b.row);
+  return {&e, outcome == RowOutcome::hit ? Kind::column : Kind::row, earliest(b, outcome, e.write, t)};
+}
+
+// The bank's candidate at t: its oldest ready row hit, else its oldest ready request (a row that
+// ready requests still hit is not closed).
+void DdrScheduler::find_candidate(Bank& bank, DdrCycle t, bool writes) {
+  bank.entry = nullptr;
+  bank.next_ready = DdrChannelModel::kNone;
+  bank.stale = false;
+  for (Entry* e : bank.waiting[writes]) {
+    if (e->ready > t) {
+      bank.next_ready = std::min(bank.next_ready, e->ready);
+      continue;
+    }
+    const DdrLocation& b = e->burst();
+    const RowOutcome outcome = channel_.row_outcome(b.rank, b.bank, b.row);
+    if (outcome == RowOutcome::hit || !bank.entry) {
+      bank.entry = e;
+      bank.outcome = outcome;
+    }
+    if (outcome == RowOutcome::hit) break;
+  }
+  if (!bank.entry) return;
+  bank.limit = channel_.bank_limit(bank.rank, bank.bank, bank.outcome);
+  bank.version = 0;  // its `at` is read again
+}
+
+// Of the banks' candidates that may issue at t: a column command before a row command, then the
+// oldest. When none may, the same pass gives the next cycle one may (or a request becomes ready)
+// and the command that will go then.
+DdrScheduler::Command DdrScheduler::choose(DdrCycle t) {
   if (channel_.refresh_until(t)) invalidate_all();
   const bool writes = use_writes();
+  if (planned_.entry && planned_generation_ == generation_ && t <= planned_.at) {
+    if (t == planned_.at) return planned_;
+    next_ = planned_.at;  // nothing may issue before (the pass that planned it found so)
+    return Command{};
+  }
+  planned_ = Command{};
   if (starving_ > 0) {
     for (Entry* e : queue_) {
       if (e->bypassed < starvation_cap_) continue;
-      evaluate(*e, t, false, writes);  // the oldest starving request goes alone
-      next_ = e->earliest;
-      return e->earliest <= t ? Choice{e, e->kind} : Choice{};
+      const Command command = command_of(*e, t);  // the oldest starving request goes alone
+      next_ = command.at;
+      return command.at <= t ? command : Command{};
     }
   }
-  hits_known_ = false;
-  for (const bool columns : {true, false}) {
-    for (Entry* e : queue_) {
-      if (e->ready > t || e->write != writes || (e->outcome == RowOutcome::hit) != columns) continue;
-      if (e->earliest <= t) evaluate(*e, t, true, writes);
-      if (e->kind != Kind::none && e->earliest <= t) return Choice{e, e->kind};
+  ++pass_;
+  for (unsigned r = 0; r < ranks_; ++r) refreshes_[r] = channel_.next_refresh(r);
+  Command best, soonest;  // at t; after t, the earliest
+  DdrCycle next_ready = DdrChannelModel::kNone;
+  for (Bank& bank : banks_) {
+    if (bank.waiting[writes].empty()) continue;
+    if (bank.stale || bank.next_ready <= t) find_candidate(bank, t, writes);
+    next_ready = std::min(next_ready, bank.next_ready);
+    if (!bank.entry) continue;
+    const uint64_t version = versions_[size_t(bank.outcome)];
+    if (bank.version != version) {
+      bank.at = std::max(bank.limit, gate_limit(bank, writes));
+      bank.version = version;
+    }
+    DdrCycle at = std::max(t, bank.at);
+    if (bank.outcome == RowOutcome::empty) at = activate_before_refresh(at, refreshes_[bank.rank], t);
+    const Command command{bank.entry, bank.outcome == RowOutcome::hit ? Kind::column : Kind::row, at};
+    if (command.at <= t) {
+      if (better(command, best)) best = command;
+    } else if (command.at < soonest.at || (command.at == soonest.at && better(command, soonest))) {
+      soonest = command;
     }
   }
-  next_ = exact_next(t, writes);
-  return Choice{};
-}
-
-// The next cycle a queued request may issue a command. The cached earliest cycles are lower
-// bounds: the smallest is evaluated again until it holds.
-DdrCycle DdrScheduler::exact_next(DdrCycle t, bool writes) {
-  for (;;) {
-    DdrCycle next = DdrChannelModel::kNone;
-    for (const Entry* e : queue_)
-      next = std::min(next, e->ready > t ? e->ready : e->write == writes ? e->earliest : DdrChannelModel::kNone);
-    bool moved = false;
-    for (Entry* e : queue_) {
-      if (e->ready > t || e->write != writes || e->earliest != next) continue;
-      evaluate(*e, next, true, writes);
-      moved = moved || e->earliest != next;
-    }
-    if (!moved || next == DdrChannelModel::kNone) return next;
+  next_ = best.entry ? t : std::min(soonest.at, next_ready);
+  // The decision at next_ stands until something changes, unless a request becomes ready or a
+  // refresh falls due first.
+  const Command& plan = best.entry ? best : soonest;
+  const DdrCycle refresh = *std::min_element(refreshes_.begin(), refreshes_.end());
+  if (plan.entry && (best.entry || (soonest.at < next_ready && soonest.at < refresh))) {
+    planned_ = plan;
+    planned_generation_ = generation_;
   }
+  return best;
 }
 
-// Which banks' open rows the queued requests of the served direction still hit (computed once
-// per decision, when a row conflict asks).
-bool DdrScheduler::open_row_hit(const DdrLocation& bank, DdrCycle t, bool writes) {
-  if (!hits_known_) {
-    std::fill(open_row_hit_.begin(), open_row_hit_.end(), 0);
-    for (const Entry* e : queue_)
-      if (e->ready <= t && e->write == writes && e->outcome == RowOutcome::hit) open_row_hit_[bank_index(e->burst())] = 1;
-    hits_known_ = true;
-  }
-  return open_row_hit_[bank_index(bank)] != 0;
-}
-
-void DdrScheduler::issue(const Choice& choice, DdrCycle t, const Done& done) {
-  Entry& e = *choice.entry;
+void DdrScheduler::issue(const Command& command, DdrCycle t, const Done& done) {
+  Entry& e = *command.entry;
   const DdrLocation b = e.burst();
+  bank_of(b).stale = true;  // its row or its requests changed
+  changed();
   const BurstRequest request{t, b.rank, b.bank, b.row, e.write, e.tag};
-  if (choice.kind == Kind::row) {
-    if (e.outcome == RowOutcome::conflict) {
+  if (command.kind == Kind::row) {
+    if (channel_.row_outcome(b.rank, b.bank, b.row) == RowOutcome::conflict) {
       channel_.precharge(b.rank, b.bank, t, e.tag);
       e.row_closed = true;
     } else {
       channel_.activate(request, t);
       e.row_opened = true;
+      ++versions_[size_t(RowOutcome::empty)];
     }
-    invalidate_bank(b);
     return;
   }
+  ++versions_[size_t(RowOutcome::hit)];
   const RowOutcome outcome = e.row_closed ? RowOutcome::conflict : e.row_opened ? RowOutcome::empty : RowOutcome::hit;
   e.data_end = std::max(e.data_end, channel_.column(request, t, outcome));
   e.row_opened = e.row_closed = false;
@@ -208,9 +257,25 @@ void DdrScheduler::issue(const Choice& choice, DdrCycle t, const Done& done) {
     if (older == &e) break;  // arrival order
     if (older->ready <= t && ++older->bypassed == starvation_cap_) ++starving_;
   }
-  invalidate_bank(b);  // the column command moved the bank's precharge limit
+  leave_bank(e);
   if (++e.next == e.bursts.size()) finish(e, done);
-  else invalidate_bank(e.burst());
+  else wait_in_bank(e);
+}
+
+// Into its next burst's bank, in arrival order.
+void DdrScheduler::wait_in_bank(Entry& e) {
+  Bank& bank = bank_of(e.burst());
+  std::vector<Entry*>& waiting = bank.waiting[e.write];
+  waiting.insert(std::upper_bound(waiting.begin(), waiting.end(), &e,
+                                  [](const Entry* a, const Entry* b) { return a->order < b->order; }),
+                 &e);
+  bank.stale = true;
+  changed();
+}
+
+void DdrScheduler::leave_bank(Entry& e) {
+  std::vector<Entry*>& waiting = bank_of(e.burst()).waiting[e.write];
+  waiting.erase(std::find(waiting.begin(), waiting.end(), &e));
 }
 
 void DdrScheduler::finish(Entry& e, const Done& done) {
@@ -226,7 +291,8 @@ void DdrScheduler::finish(Entry& e, const Done& done) {
       });
       if (first) {
         channel_.auto_precharge(b.rank, b.bank, e.tag);
-        invalidate_bank(b);
+        bank_of(b).stale = true;
+        changed();
       }
     }
   }

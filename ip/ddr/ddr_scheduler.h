@@ -18,6 +18,7 @@
 #include "ddr_channel_model.h"
 #include "ddr_config.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -35,13 +36,16 @@ class DdrScheduler {
   // Requests waiting (queued, not yet served) in the read or write queue.
   unsigned queued(bool write) const { return write ? writes_ : reads_; }
   bool idle() const { return reads_ + writes_ == 0; }
-  bool has_room(bool write) const;
+  bool has_room(bool write) const { return queued(write) < (write ? write_depth_ : read_depth_) && !free_slots_.empty(); }
   // Queues a transaction whose bursts in this channel are `bursts` (in address order), ready at
   // `ready`. The slot stays reserved until release(slot), after the Done callback.
   Slot enqueue(const std::vector<DdrLocation>& bursts, bool write, TagId tag, DdrCycle ready);
   void release(Slot slot);
   // `bursts` served at once for another transaction bypassed every queued request.
   void bypass_all(uint64_t bursts);
+  // The channel's rows or timing changed outside the scheduler (a transaction served at once, a
+  // refresh or power state brought up to date for a report): every decision is made again.
+  void channel_changed();
   bool starving() const { return starving_ > 0; }
   size_t slots() const { return entries_.size(); }
   // Issues every command up to and including cycle `last` (requests ready later cannot change
@@ -63,45 +67,88 @@ class DdrScheduler {
     bool row_closed = false;     // this burst's request precharged another row (conflict)
     unsigned bypassed = 0;
     DdrCycle data_end = 0;
-    // Cached: `outcome` is refreshed whenever a command touches the burst's bank; `earliest`
-    // stays a lower bound until then (constraints only grow); 0 asks for a new evaluation.
-    RowOutcome outcome = RowOutcome::empty;
-    Kind kind = Kind::none;
-    DdrCycle earliest = 0;
     const DdrLocation& burst() const { return bursts[next]; }
   };
-  struct Choice {
+  // The command a request's burst needs next and the earliest cycle it may issue.
+  struct Command {
     Entry* entry = nullptr;
     Kind kind = Kind::none;
+    DdrCycle at = DdrChannelModel::kNone;
+  };
+  // Per bank and direction, the queued requests whose next burst is in the bank, in arrival
+  // order. Only the bank's candidate can issue: its oldest ready row hit (a column command), else
+  // its oldest ready request (precharge or activate). The candidate is kept until the bank's rows
+  // or requests change or a waiting request becomes ready; its cycle is read from the channel at
+  // each decision (a few comparisons), so a decision costs one pass over the banks.
+  struct Bank {
+    unsigned rank = 0, bank = 0, group = 0, gate = 0;  // gate: index of its (rank, group) in gates_
+    std::array<std::vector<Entry*>, 2> waiting;  // [write]
+    bool stale = true;                           // the candidate must be found again
+    Entry* entry = nullptr;                      // the candidate (none: no request ready)
+    RowOutcome outcome = RowOutcome::hit;        // of the candidate's row: column, precharge or activate
+    DdrCycle limit = 0;                          // the bank's own limit for that command
+    DdrCycle at = 0;                             // the command's cycle: max(limit, its group's limit)
+    uint64_t version = 0;                        // of the group limits `at` was read from
+    DdrCycle next_ready = DdrChannelModel::kNone;  // earliest ready cycle of a request not ready yet
+  };
+  // Per (rank, bank group), the group's limit for each command (by RowOutcome), and per rank the
+  // next refresh: read once per decision for all the banks.
+  struct Gate {
+    std::array<DdrCycle, 3> limit{};
+    std::array<uint64_t, 3> pass{};  // the decision the limit was read for
   };
 
-  Choice choose(DdrCycle t);
   bool use_writes();
-  void evaluate(Entry& e, DdrCycle t, bool protect_hits, bool writes);
-  bool open_row_hit(const DdrLocation& bank, DdrCycle t, bool writes);
-  DdrCycle exact_next(DdrCycle t, bool writes);
-  void invalidate(Entry& e);
-  void invalidate_bank(const DdrLocation& bank);
+  DdrCycle earliest(const DdrLocation& burst, RowOutcome outcome, bool write, DdrCycle t) const;
+  // An activate whose column command a refresh would cut waits for the refresh.
+  DdrCycle activate_before_refresh(DdrCycle at, DdrCycle refresh, DdrCycle t) const {
+    return at + activate_to_column_ >= refresh ? std::max(t, refresh) : at;
+  }
+  DdrCycle gate_limit(const Bank& bank, bool writes);
+  Command command_of(Entry& e, DdrCycle t) const;
+  void find_candidate(Bank& bank, DdrCycle t, bool writes);
+  Command choose(DdrCycle t);
+  static bool better(const Command& a, const Command& b) {  // a goes before b
+    return !b.entry || (a.kind == Kind::column && b.kind != Kind::column) ||
+           (a.kind == b.kind && a.entry->order < b.entry->order);
+  }
+  bool plan_survives(Entry& arriving) const;
   void invalidate_all();
-  void issue(const Choice& choice, DdrCycle t, const Done& done);
+  void changed() { ++generation_; }
+  void issue(const Command& command, DdrCycle t, const Done& done);
+  void wait_in_bank(Entry& e);
+  void leave_bank(Entry& e);
   void finish(Entry& e, const Done& done);
-  size_t bank_index(const DdrLocation& l) const { return size_t(l.rank) * banks_ + l.bank; }
+  Bank& bank_of(const DdrLocation& l) { return banks_[size_t(l.rank) * banks_per_rank_ + l.bank]; }
 
   DdrChannelModel& channel_;
   const DdrCycle activate_to_column_;   // tRCD: an activate that a refresh would cut is not issued
   const unsigned read_depth_, write_depth_, high_, low_, starvation_cap_;
   const bool closed_page_;
-  const unsigned banks_;
+  const unsigned banks_per_rank_, ranks_;
   std::vector<Entry> entries_;
+  std::vector<Slot> free_slots_;
   std::vector<Entry*> queue_;           // the queued entries, in arrival order
-  std::vector<uint8_t> open_row_hit_;  // per bank: a queued request of the served direction hits its open row
-  bool hits_known_ = false;            // open_row_hit_ is computed for the decision at hand
+  std::vector<Bank> banks_;             // rank x banks + bank
+  const unsigned groups_;
+  std::vector<Gate> gates_;             // rank x bank groups + group
+  std::vector<DdrCycle> refreshes_;     // per rank, the next refresh, read once per decision
+  uint64_t pass_ = 0;                   // decisions that read the channel
+  // Per command (by RowOutcome), counts the issued commands that move its group limits: a
+  // column command the column limits (tCCD, tWTR, the data bus), an activate the activate limits
+  // (tRRD, tFAW); a precharge moves only its bank's. A bank whose `at` was read at the current
+  // version keeps it.
+  std::array<uint64_t, 3> versions_{};
   unsigned starving_ = 0;              // queued requests bypassed starvation_cap times
   unsigned reads_ = 0, writes_ = 0;
   uint64_t arrivals_ = 0;
   bool draining_writes_ = false;
   DdrCycle cursor_ = 0;                 // every cycle before this one is decided
   DdrCycle next_ = DdrChannelModel::kNone;
+  // The command a decision found for next_ (when no request becomes ready and no refresh falls
+  // before): issued then without another pass, unless something changed (generation_).
+  Command planned_;
+  uint64_t generation_ = 0, planned_generation_ = 0;
 };
 
 }  // namespace dlvp
