@@ -49,6 +49,12 @@ void DdrChannelModel::queue_burst(unsigned rank, DdrCycle ready, bool write) {
   power_[rank].hold();
 }
 
+BurstResult DdrChannelModel::access_queued(const BurstRequest& request) {
+  const BurstResult result = access(request);
+  power_[request.rank].release();  // queue_burst's hold
+  return result;
+}
+
 // Plans outside refresh windows: when the commands would run into a refresh, the rank refreshes
 // first (closing its rows) and the burst is planned again after it.
 DdrChannelModel::Plan DdrChannelModel::plan_around_refreshes(Rank& rank, const Bank& bank,

@@ -56,6 +56,8 @@ class DdrChannelModel : private DdrRankOps {
   // A burst for `rank` queued, ready at `ready`: wakes the rank (its commands wait for the exit
   // latency) and keeps it out of low-power states until the burst's column command.
   void queue_burst(unsigned rank, DdrCycle ready, bool write);
+  // A burst queue_burst queued, served at once after all (in order, as access does).
+  BurstResult access_queued(const BurstRequest& request);
   RowOutcome row_outcome(unsigned rank, unsigned bank, uint64_t row) const {
     const Bank& b = ranks_[rank].banks[bank];
     return !b.open ? RowOutcome::empty : b.row == row ? RowOutcome::hit : RowOutcome::conflict;

@@ -148,12 +148,15 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   const TagId tag = energy_tag_of(trans, ledger_);
   const uint64_t tck = timing_.tCK_ps;
   const uint64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay);
+  const sc_core::sc_process_handle caller = sc_core::sc_get_current_process_handle();
+  const bool may_wait = caller.proc_kind() == sc_core::SC_THREAD_PROC_ || caller.proc_kind() == sc_core::SC_CTHREAD_PROC_;
+  if (config_.reorders() && may_wait) {
+    run_schedulers();  // decisions due by now, made lazily
+    wait_for_arrival(caller.get_process_object(), arrival_ps);
+  }
   // Commands issue on clock edges; the front end adds its latency once per transaction.
   const DdrCycle ready = DdrCycle((arrival_ps + tck - 1) / tck) + config_.controller_latency_cycles;
   split(trans.get_address(), trans.get_data_length());
-  const sc_core::sc_process_handle caller = sc_core::sc_get_current_process_handle();
-  const bool may_wait = caller.proc_kind() == sc_core::SC_THREAD_PROC_ || caller.proc_kind() == sc_core::SC_CTHREAD_PROC_;
-  if (config_.reorders() && may_wait) run_schedulers();  // decisions due by now, made lazily
   const bool queue = config_.reorders() && may_wait && !served_at_once(caller.get_process_object(), ready);
   const auto [accepted, end] =
       queue ? serve_queued(caller.get_process_object(), write, tag, ready) : serve_at_once(caller.get_process_object(), write, tag, ready);
@@ -177,10 +180,11 @@ void DdrController::split(uint64_t address, uint64_t length) {
 
 // With FR-FCFS, a transaction is served at once when no request is queued and no other
 // initiator's transaction is in flight (there is nothing to reorder it with), or when its own
-// initiator has transactions in flight and no queued request has reached the starvation cap: a
-// loosely-timed initiator that keeps several requests outstanding (a DMA channel) presents them
-// one b_transport at a time, in order, and made to wait for each it would lose them all. Its
-// bursts count as bypasses of the queued requests, so that they are not starved.
+// initiator has transactions in flight: a loosely-timed initiator that keeps several requests
+// outstanding (a DMA channel) presents them one b_transport at a time, in order, and made to
+// wait for each it would lose them all. Its bursts count as bypasses of the queued requests; a
+// queued request bypassed starvation_cap times is then served at once first, in order, so that
+// it is not starved and the initiator keeps its outstanding window.
 bool DdrController::served_at_once(const sc_core::sc_object* caller, DdrCycle ready) {
   bool others = false, own = false;
   for (size_t i = 0; i < in_flight_by_initiator_.size();) {
@@ -193,12 +197,29 @@ bool DdrController::served_at_once(const sc_core::sc_object* caller, DdrCycle re
     (initiator == caller ? own : others) = true;
     ++i;
   }
-  bool idle = true, starving = false;
-  for (const DdrScheduler& s : schedulers_) {
-    idle = idle && s.idle();
-    starving = starving || s.starving();
+  if (own) {
+    for (unsigned c = 0; c < schedulers_.size(); ++c) schedulers_[c].serve_starving_at_once(on_done_[c]);
+    return true;
   }
-  return own ? !starving : idle && !others;
+  return !others && std::all_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return s.idle(); });
+}
+
+// While other initiators have transactions in flight or queued, a transaction presented ahead of
+// the simulation time (temporal decoupling) waits until it arrives: the controller then sees the
+// initiators' transactions in time order, as the hardware does, instead of letting one that runs
+// ahead commit its whole quantum before another's earlier transactions. Its initiator keeps its
+// outstanding window: it presents the next one as soon as this one is accepted.
+void DdrController::wait_for_arrival(const sc_core::sc_object* caller, uint64_t arrival_ps) {
+  const uint64_t now_ps = to_ps(sc_core::sc_time_stamp());
+  if (arrival_ps <= now_ps) return;
+  const DdrCycle now = now_cycle();
+  const bool others =
+      std::any_of(in_flight_by_initiator_.begin(), in_flight_by_initiator_.end(),
+                  [&](const auto& entry) { return entry.first != caller && entry.second > now; }) ||
+      std::any_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return !s.idle(); });
+  if (!others) return;
+  sc_core::wait(from_ps(arrival_ps - now_ps));
+  run_schedulers();
 }
 
 void DdrController::note_in_flight(const sc_core::sc_object* caller, DdrCycle until) {

@@ -87,6 +87,7 @@ class DdrController : public sc_core::sc_module, public Reportable {
   // Through the FR-FCFS queues: waits for a place, then until the scheduler has served it.
   std::pair<DdrCycle, DdrCycle> serve_queued(const sc_core::sc_object* caller, bool write, TagId tag, DdrCycle ready);
   void note_in_flight(const sc_core::sc_object* caller, DdrCycle until);
+  void wait_for_arrival(const sc_core::sc_object* caller, uint64_t arrival_ps);
   DdrCycle schedule(bool write, TagId tag, DdrCycle ready);
   unsigned in_flight(unsigned channel, bool write, DdrCycle at);
   bool has_room(const Bursts& bursts, bool write, DdrCycle now);

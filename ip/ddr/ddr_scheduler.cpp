@@ -88,6 +88,20 @@ void DdrScheduler::bypass_all(uint64_t bursts) {
   channel_changed();
 }
 
+void DdrScheduler::serve_starving_at_once(const Done& done) {
+  while (starving_ > 0) {
+    Entry& e = **std::find_if(queue_.begin(), queue_.end(), [this](const Entry* q) { return q->bypassed >= starvation_cap_; });
+    leave_bank(e);
+    for (; e.next < e.bursts.size(); ++e.next) {
+      const DdrLocation& b = e.burst();
+      const BurstRequest request{e.ready, b.rank, b.bank, b.row, e.write, e.tag};
+      e.data_end = std::max(e.data_end, channel_.access_queued(request).data_end);
+    }
+    channel_changed();
+    finish(e, done);
+  }
+}
+
 void DdrScheduler::channel_changed() {
   invalidate_all();
   next_ = std::min(next_, cursor_);

@@ -46,7 +46,9 @@ class DdrScheduler {
   // The channel's rows or timing changed outside the scheduler (a transaction served at once, a
   // refresh or power state brought up to date for a report): every decision is made again.
   void channel_changed();
-  bool starving() const { return starving_ > 0; }
+  // Serves the starving requests at once, oldest first, in order after what is committed (when an
+  // initiator that keeps several transactions in flight would otherwise have to queue behind them).
+  void serve_starving_at_once(const Done& done);
   size_t slots() const { return entries_.size(); }
   // Issues every command up to and including cycle `last` (requests ready later cannot change
   // these decisions). Calls `done` for each transaction that finishes.
