@@ -370,12 +370,11 @@ TEST(DdrScheduler, IdleRankInSelfRefreshSkipsItsRefreshesWhileAnotherIsBusy) {
 }
 
 // Two initiators stream sequential 64-byte reads at once, each keeping 16 in flight (as two DMA
-// channels do), in different banks. Each keeps its window (with one read in flight each, the two
-// would reach 2 x 64 B per front + CL + BL/2, a third of peak): once a queued request of one has
-// been bypassed starvation_cap times it is served in order and its initiator streams on; and both
-// present their reads at their arrival times, so they share the data bus about equally. Served
-// in arrival order (a served-at-once stream is not reordered), together they keep the bus at
-// least 85 % busy.
+// channels do), in different banks, each synchronizing every 200 ns. Presented at their arrival
+// times, the two share the data bus equally and keep it nearly as busy as one stream alone
+// (presented a quantum at a time, the one that runs ahead takes most of it). With a 1 us quantum
+// the second stream's first read waits behind the 1 us the first one committed ahead, which
+// moves the streams into the same banks (row conflicts): 86 % together.
 TEST(DdrScheduler, TwoStreamsShareTheChannelFairlyAtFullBandwidth) {
   const DdrTiming t = preset("ddr4-2400-x64");
   const DdrConfig config;
@@ -383,6 +382,7 @@ TEST(DdrScheduler, TwoStreamsShareTheChannelFairlyAtFullBandwidth) {
   EnergyLedger ledger{TechTable{}};
   DdrController ddr("ddr", config, t, ledger);
   const unsigned length = 64, outstanding = 16;
+  const sc_time quantum(200, sc_core::SC_NS);
   const uint64_t bytes = uint64_t(2) << 20;
   // The second stream two banks on in every group, and two groups on: read in turns, the two
   // streams' bursts never follow each other in one bank group (tCCD_S apart, as one stream's).
@@ -395,7 +395,7 @@ TEST(DdrScheduler, TwoStreamsShareTheChannelFairlyAtFullBandwidth) {
   std::vector<std::unique_ptr<test::Initiator>> streams;
   for (int i = 0; i < 2; ++i) {
     streams.push_back(std::make_unique<test::Initiator>(("stream" + std::to_string(i)).c_str(), [&, i](test::Initiator& self) {
-      ends[i] = self.stream(test::sequential(starts[i], bytes, length), length, false, outstanding);
+      ends[i] = self.stream(test::sequential(starts[i], bytes, length), length, false, outstanding, quantum);
     }));
     streams.back()->socket.bind(join.in[i]);
   }
@@ -407,7 +407,7 @@ TEST(DdrScheduler, TwoStreamsShareTheChannelFairlyAtFullBandwidth) {
             << " GB/s, together " << together / 1e9 << " GB/s = " << together / peak * 100 << " % of peak; "
             << ddr.stats().queued_transactions << " queued\n";
   EXPECT_GE(std::min(each[0], each[1]), 0.9 * std::max(each[0], each[1]));
-  EXPECT_GE(together, 0.85 * peak);
+  EXPECT_GE(together, 0.9 * peak);
   EXPECT_LE(together, peak);
   EXPECT_GT(ddr.stats().queued_transactions, 0u);  // the second stream's first request met the first's in flight
 }
