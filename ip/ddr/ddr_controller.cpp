@@ -20,9 +20,22 @@ const sc_core::sc_time& one_ps() {
   return ps;
 }
 
-uint64_t to_ps(const sc_core::sc_time& t) { return static_cast<uint64_t>(std::llround(t / one_ps())); }
+// Time resolution ticks per ps (0 when the resolution is coarser than 1 ps): integer conversions
+// on the per-transaction path.
+uint64_t ticks_per_ps() {
+  static const uint64_t ticks = one_ps().value();
+  return ticks;
+}
 
-sc_core::sc_time from_ps(uint64_t ps) { return one_ps() * static_cast<double>(ps); }
+uint64_t to_ps(const sc_core::sc_time& t) {
+  const uint64_t ticks = ticks_per_ps();
+  return ticks ? (t.value() + ticks / 2) / ticks : static_cast<uint64_t>(std::llround(t / one_ps()));
+}
+
+sc_core::sc_time from_ps(uint64_t ps) {
+  const uint64_t ticks = ticks_per_ps();
+  return ticks ? sc_core::sc_time::from_value(ps * ticks) : one_ps() * static_cast<double>(ps);
+}
 
 // Rejects combinations that would make the model divide by zero; the binders' ranges already
 // exclude them for anything loaded from files, this guards structs filled in code.
@@ -53,7 +66,8 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
       map_(config_, timing_),
       storage_(config_.size_bytes),
       accountant_(*this),
-      data_latency_cycles_(std::min(timing_.CL, timing_.CWL) + timing_.burst_cycles()) {
+      data_latency_cycles_(std::min(timing_.CL, timing_.CWL) + timing_.burst_cycles()),
+      closed_page_(config_.closed_page()) {
   const size_t bank_count = size_t(config_.channels) * config_.ranks * timing_.banks;
   stats_.bank_activates.assign(bank_count, 0);
   stats_.bank_reads.assign(bank_count, 0);
@@ -150,14 +164,15 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   const uint64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay);
   const sc_core::sc_process_handle caller = sc_core::sc_get_current_process_handle();
   const bool may_wait = caller.proc_kind() == sc_core::SC_THREAD_PROC_ || caller.proc_kind() == sc_core::SC_CTHREAD_PROC_;
-  if (config_.reorders() && may_wait) {
+  const bool reorders = !schedulers_.empty();  // frfcfs (no string compare per transaction)
+  if (reorders && may_wait) {
     run_schedulers();  // decisions due by now, made lazily
     wait_for_arrival(caller.get_process_object(), arrival_ps);
   }
   // Commands issue on clock edges; the front end adds its latency once per transaction.
   const DdrCycle ready = DdrCycle((arrival_ps + tck - 1) / tck) + config_.controller_latency_cycles;
   split(trans.get_address(), trans.get_data_length());
-  const bool queue = config_.reorders() && may_wait && !served_at_once(caller.get_process_object(), ready);
+  const bool queue = reorders && may_wait && !served_at_once(caller.get_process_object(), ready);
   const auto [accepted, end] =
       queue ? serve_queued(caller.get_process_object(), write, tag, ready) : serve_at_once(caller.get_process_object(), write, tag, ready);
   const uint64_t now_ps = to_ps(sc_core::sc_time_stamp()), end_ps = uint64_t(end) * tck;
@@ -256,7 +271,7 @@ std::pair<DdrCycle, DdrCycle> DdrController::serve_at_once(const sc_core::sc_obj
     if (bursts_[c].empty()) continue;
     last_column = std::max(last_column, last_column_[c]);
     committed_[c][write].push_back(last_column_[c]);
-    if (config_.reorders()) schedulers_[c].bypass_all(bursts_[c].size());
+    if (!schedulers_.empty()) schedulers_[c].bypass_all(bursts_[c].size());
     note_occupancy(write, in_flight(c, write, ready));
   }
   note_in_flight(caller, last_column);
@@ -343,13 +358,15 @@ void DdrController::run_schedulers() {
   if (next == DdrChannelModel::kNone) return;
   const DdrCycle wake = space_waiters_ > 0 ? next - front + 1 : next + data_latency_cycles_;
   const uint64_t wake_ps = uint64_t(wake) * timing_.tCK_ps, now_ps = to_ps(sc_core::sc_time_stamp());
+  if (wake_pending_ps_ > now_ps && wake_ps >= wake_pending_ps_) return;  // it runs no later anyway
   scheduler_wake_.notify(from_ps(wake_ps > now_ps ? wake_ps - now_ps : 0));
+  wake_pending_ps_ = std::max(wake_ps, now_ps);
 }
 
 // Splits the transaction into bursts; they pipeline (each is scheduled from the same ready
 // cycle, so activates of later banks overlap earlier transfers). Returns the last data cycle.
 DdrCycle DdrController::schedule(bool write, TagId tag, DdrCycle ready) {
-  const bool closed_page = config_.closed_page();
+  const bool closed_page = closed_page_;
   DdrCycle end = ready;
   touched_banks_.clear();
   for (unsigned c = 0; c < channels_.size(); ++c) {

@@ -125,7 +125,9 @@ class DdrController : public sc_core::sc_module, public Reportable {
   std::vector<DdrCycle> last_column_;                         // per channel, of the transaction at hand
   sc_core::sc_event scheduler_wake_, queue_space_;
   unsigned space_waiters_ = 0;                                // initiators waiting for a queue place
+  uint64_t wake_pending_ps_ = 0;                              // scheduler_wake_ is notified for then
   const DdrCycle data_latency_cycles_;                        // column command to data end, at least
+  const bool closed_page_;
   // Initiators (processes) with transactions served at once in flight: until their last column.
   std::vector<std::pair<const sc_core::sc_object*, DdrCycle>> in_flight_by_initiator_;
 };

@@ -54,23 +54,39 @@ DdrScheduler::Slot DdrScheduler::enqueue(const std::vector<DdrLocation>& bursts,
   e.bypassed = 0;
   e.data_end = 0;
   queue_.push_back(&e);  // in arrival order
-  const bool plan_holds = plan_survives(e);
+  const bool planned = planned_.entry && planned_generation_ == generation_;
   wait_in_bank(e);
-  if (plan_holds) planned_generation_ = generation_;
   ++(write ? writes_ : reads_);
+  if (planned) replan(e);
   next_ = std::min(next_, std::max(ready, cursor_));
   return slot;
 }
 
-// A new request changes only its bank's candidate: the planned decision stands if it is of
-// another bank and the new request's command could not go before it (nor at its cycle, first).
-bool DdrScheduler::plan_survives(Entry& e) const {
-  if (!planned_.entry || planned_generation_ != generation_) return false;
-  const DdrLocation& b = e.burst();
-  const DdrLocation& p = planned_.entry->burst();
-  if (b.rank == p.rank && b.bank == p.bank) return false;
-  const Command command = command_of(e, std::max(e.ready, cursor_));
-  return command.at > planned_.at || (command.at == planned_.at && !better(command, planned_));
+// A new request changes only its bank's candidate: the planned decision stands, or becomes this
+// bank's command if that goes first. Decided again when the direction turns, when the bank held
+// the planned command (the next best elsewhere is not known) or when a request of the bank
+// becomes ready before the planned cycle.
+void DdrScheduler::replan(Entry& e) {
+  const bool writes = draining_writes_;
+  if (use_writes() != writes) return;
+  if (e.write != writes) {
+    planned_generation_ = generation_;
+    return;
+  }
+  Bank& bank = bank_of(e.burst());
+  if (&bank == &bank_of(planned_.entry->burst())) return;
+  const DdrCycle t = std::max(e.ready, cursor_);
+  find_candidate(bank, t, writes);
+  bank.stale = true;  // found for t, not for the decisions before
+  if (bank.entry) {
+    DdrCycle at = std::max({t, bank.limit, channel_.group_limit(bank.rank, bank.group, bank.outcome, writes)});
+    if (bank.outcome == RowOutcome::empty) at = activate_before_refresh(at, channel_.next_refresh(bank.rank), t);
+    const Command command{bank.entry, bank.outcome == RowOutcome::hit ? Kind::column : Kind::row, at};
+    if (command.at < planned_.at || (command.at == planned_.at && better(command, planned_))) planned_ = command;
+  }
+  if (planned_.at >= bank.next_ready) return;
+  planned_generation_ = generation_;
+  next_ = std::min(next_, planned_.at);
 }
 
 void DdrScheduler::release(Slot slot) {
@@ -195,7 +211,11 @@ void DdrScheduler::find_candidate(Bank& bank, DdrCycle t, bool writes) {
 // oldest. When none may, the same pass gives the next cycle one may (or a request becomes ready)
 // and the command that will go then.
 DdrScheduler::Command DdrScheduler::choose(DdrCycle t) {
-  if (channel_.refresh_until(t)) invalidate_all();
+  if (t >= refresh_due_) {  // refreshes only come later (a lower bound: a skipped one moves it on)
+    if (channel_.refresh_until(t)) invalidate_all();
+    refresh_due_ = DdrChannelModel::kNone;
+    for (unsigned r = 0; r < ranks_; ++r) refresh_due_ = std::min(refresh_due_, channel_.next_refresh(r));
+  }
   const bool writes = use_writes();
   if (planned_.entry && planned_generation_ == generation_ && t <= planned_.at) {
     if (t == planned_.at) return planned_;

@@ -114,7 +114,7 @@ class DdrScheduler {
     return !b.entry || (a.kind == Kind::column && b.kind != Kind::column) ||
            (a.kind == b.kind && a.entry->order < b.entry->order);
   }
-  bool plan_survives(Entry& arriving) const;
+  void replan(Entry& arriving);
   void invalidate_all();
   void changed() { ++generation_; }
   void issue(const Command& command, DdrCycle t, const Done& done);
@@ -136,6 +136,7 @@ class DdrScheduler {
   std::vector<Gate> gates_;             // rank x bank groups + group
   std::vector<DdrCycle> refreshes_;     // per rank, the next refresh, read once per decision
   uint64_t pass_ = 0;                   // decisions that read the channel
+  DdrCycle refresh_due_ = 0;            // no refresh is due before this cycle
   // Per command (by RowOutcome), counts the issued commands that move its group limits: a
   // column command the column limits (tCCD, tWTR, the data bus), an activate the activate limits
   // (tRRD, tFAW); a precharge moves only its bank's. A bank whose `at` was read at the current
