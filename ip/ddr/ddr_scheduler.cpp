@@ -42,7 +42,6 @@ DdrScheduler::Slot DdrScheduler::enqueue(const std::vector<DdrLocation>& bursts,
   const Slot slot = free_slots_.back();  // the controller checked has_room()
   free_slots_.pop_back();
   Entry& e = entries_[slot];
-  e.queued = e.reserved = true;
   e.write = write;
   e.order = arrivals_++;
   e.ready = ready;
@@ -89,10 +88,7 @@ void DdrScheduler::replan(Entry& e) {
   next_ = std::min(next_, planned_.at);
 }
 
-void DdrScheduler::release(Slot slot) {
-  entries_[slot].reserved = false;
-  free_slots_.push_back(slot);
-}
+void DdrScheduler::release(Slot slot) { free_slots_.push_back(slot); }
 
 // The transaction served at once may have opened or closed rows of the queued requests' banks.
 void DdrScheduler::bypass_all(uint64_t bursts) {
@@ -106,7 +102,8 @@ void DdrScheduler::bypass_all(uint64_t bursts) {
 
 void DdrScheduler::serve_starving_at_once(const Done& done) {
   while (starving_ > 0) {
-    Entry& e = **std::find_if(queue_.begin(), queue_.end(), [this](const Entry* q) { return q->bypassed >= starvation_cap_; });
+    Entry& e = **std::find_if(queue_.begin(), queue_.end(),
+                              [this](const Entry* q) { return q->bypassed >= starvation_cap_; });
     leave_bank(e);
     for (; e.next < e.bursts.size(); ++e.next) {
       const DdrLocation& b = e.burst();
@@ -313,7 +310,6 @@ void DdrScheduler::leave_bank(Entry& e) {
 }
 
 void DdrScheduler::finish(Entry& e, const Done& done) {
-  e.queued = false;
   queue_.erase(std::find(queue_.begin(), queue_.end(), &e));
   if (e.bypassed >= starvation_cap_) --starving_;
   --(e.write ? writes_ : reads_);

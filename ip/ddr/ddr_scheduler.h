@@ -36,7 +36,9 @@ class DdrScheduler {
   // Requests waiting (queued, not yet served) in the read or write queue.
   unsigned queued(bool write) const { return write ? writes_ : reads_; }
   bool idle() const { return reads_ + writes_ == 0; }
-  bool has_room(bool write) const { return queued(write) < (write ? write_depth_ : read_depth_) && !free_slots_.empty(); }
+  bool has_room(bool write) const {
+    return queued(write) < (write ? write_depth_ : read_depth_) && !free_slots_.empty();
+  }
   // Queues a transaction whose bursts in this channel are `bursts` (in address order), ready at
   // `ready`. The slot stays reserved until release(slot), after the Done callback.
   Slot enqueue(const std::vector<DdrLocation>& bursts, bool write, TagId tag, DdrCycle ready);
@@ -59,7 +61,7 @@ class DdrScheduler {
  private:
   enum class Kind : uint8_t { none, column, row };
   struct Entry {
-    bool queued = false, reserved = false, write = false;
+    bool write = false;
     uint64_t order = 0;          // arrival order
     DdrCycle ready = 0;
     TagId tag = kUntagged;
@@ -80,8 +82,8 @@ class DdrScheduler {
   // Per bank and direction, the queued requests whose next burst is in the bank, in arrival
   // order. Only the bank's candidate can issue: its oldest ready row hit (a column command), else
   // its oldest ready request (precharge or activate). The candidate is kept until the bank's rows
-  // or requests change or a waiting request becomes ready; its cycle is read from the channel at
-  // each decision (a few comparisons), so a decision costs one pass over the banks.
+  // or requests change or a waiting request becomes ready, its cycle until a command moves its
+  // group's limits (versions_), so a decision costs one pass over the banks.
   struct Bank {
     unsigned rank = 0, bank = 0, group = 0, gate = 0;  // gate: index of its (rank, group) in gates_
     std::array<std::vector<Entry*>, 2> waiting;  // [write]
@@ -93,8 +95,8 @@ class DdrScheduler {
     uint64_t version = 0;                        // of the group limits `at` was read from
     DdrCycle next_ready = DdrChannelModel::kNone;  // earliest ready cycle of a request not ready yet
   };
-  // Per (rank, bank group), the group's limit for each command (by RowOutcome), and per rank the
-  // next refresh: read once per decision for all the banks.
+  // Per (rank, bank group), the group's limit for each command (by RowOutcome): read at most once
+  // per decision for all its banks.
   struct Gate {
     std::array<DdrCycle, 3> limit{};
     std::array<uint64_t, 3> pass{};  // the decision the limit was read for

@@ -1,7 +1,8 @@
 // DDR request scheduling: FR-FCFS against in-order FCFS on random reads, a read/write mix, a
 // two-row ping-pong and a sequential stream; bounded queues with back-pressure; the refresh's
-// precharge-all; two streams sharing the channel fairly; power states on the queued path (exit latency, no entry while a request waits,
-// self-refresh skipping refreshes). Every target derives from the preset's timing parameters.
+// precharge-all; two streams sharing the channel fairly; power states on the queued path (exit
+// latency, no entry while a request waits, self-refresh skipping refreshes). Every target derives
+// from the preset's timing parameters.
 #include "ip/common/energy_ledger.h"
 #include "ip/common/tlm_util.h"
 #include "ip/ddr/ddr_controller.h"
@@ -291,9 +292,8 @@ TEST(DdrScheduler, QueuedRequestWakesItsRankAndPaysTheExitLatency) {
   EnergyLedger ledger{TechTable{}};
   DdrController ddr("ddr", config, t, ledger);
   const uint64_t channel1 = config.channel_interleave_bytes, wake = 2000;
-  Traffic traffic("wake_traffic", 2,
-                  scripted({{Request{channel1, false, sc_time()}, Request{channel1, true, presented_for(t, config, wake + 1)}},
-                            {Request{0, false, presented_for(t, config, wake)}}}));
+  const Request first{channel1, false, sc_time()}, queued{channel1, true, presented_for(t, config, wake + 1)};
+  Traffic traffic("wake_traffic", 2, scripted({{first, queued}, {Request{0, false, presented_for(t, config, wake)}}}));
   traffic.socket.bind(ddr.socket);
   sc_core::sc_start();
   const DdrStats& s = ddr.stats();
@@ -319,10 +319,11 @@ TEST(DdrScheduler, QueuedRequestKeepsItsRankOutOfPowerDown) {
   EnergyLedger ledger{TechTable{}};
   DdrController ddr("ddr", config, t, ledger);
   const uint64_t channel1 = config.channel_interleave_bytes, due = t.tREFI + 1;
+  const uint64_t later = due + 1 + config.power_down_idle_cycles + 36;  // past the power-down threshold
   Traffic traffic("held_traffic", 3,
                   scripted({{Request{0, false, presented_for(t, config, due)}},
                             {Request{channel1, false, presented_for(t, config, due + 1)}},
-                            {Request{channel1 + 64, false, presented_for(t, config, due + 1 + config.power_down_idle_cycles + 36)}}}));
+                            {Request{channel1 + 64, false, presented_for(t, config, later)}}}));
   traffic.socket.bind(ddr.socket);
   sc_core::sc_start();
   const DdrStats& s = ddr.stats();
@@ -394,9 +395,10 @@ TEST(DdrScheduler, TwoStreamsShareTheChannelFairlyAtFullBandwidth) {
   join.out.bind(ddr.socket);
   std::vector<std::unique_ptr<test::Initiator>> streams;
   for (int i = 0; i < 2; ++i) {
-    streams.push_back(std::make_unique<test::Initiator>(("stream" + std::to_string(i)).c_str(), [&, i](test::Initiator& self) {
+    auto program = [&, i](test::Initiator& self) {
       ends[i] = self.stream(test::sequential(starts[i], bytes, length), length, false, outstanding, quantum);
-    }));
+    };
+    streams.push_back(std::make_unique<test::Initiator>(("stream" + std::to_string(i)).c_str(), program));
     streams.back()->socket.bind(join.in[i]);
   }
   sc_core::sc_start();
