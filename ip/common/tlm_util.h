@@ -5,6 +5,7 @@
 
 #include <systemc>
 #include <tlm>
+#include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <cstdint>
 
@@ -42,6 +43,14 @@ inline void setup_payload(tlm::tlm_generic_payload& trans, tlm::tlm_command comm
 
 // True when the DMI region `dmi` holds all `length` bytes from `address` (overflow-safe: an address
 // and length from a guest may be anything). Initiators check this before touching the pointer.
+// After a b_transport, which a target may have spent waiting (the DDR controller's queues): the
+// quantum keeper's local time again points at the absolute time `issued`, or is zero when the
+// kernel has passed it, so that a later sync() does not wait that time twice.
+inline void keep_local_time_at(tlm_utils::tlm_quantumkeeper& quantum, const sc_core::sc_time& issued) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  quantum.set(issued > now ? issued - now : sc_core::SC_ZERO_TIME);
+}
+
 inline bool dmi_covers(const tlm::tlm_dmi& dmi, uint64_t address, uint64_t length) {
   return range_within_last(address, length, dmi.get_start_address(), dmi.get_end_address());
 }

@@ -213,6 +213,13 @@ sc_core::sc_time CpuIss::local_time() const {
 
 uint64_t CpuIss::cycles_of(const sc_core::sc_time& t) const { return (t.value() + period_ticks_ - 1) / period_ticks_; }
 
+// CPU cycles from `issued` to the completion a b_transport returned (`delay` from now: the
+// target may have waited).
+uint64_t CpuIss::elapsed_cycles(const sc_core::sc_time& issued, const sc_core::sc_time& delay) const {
+  const sc_core::sc_time done = sc_core::sc_time_stamp() + delay;
+  return done > issued ? cycles_of(done - issued) : 0;
+}
+
 void CpuIss::advance_clock_to_now() {
   const uint64_t now = cycles_of(sc_core::sc_time_stamp());
   if (now > hart_->cycles()) hart_->add_cycles(now - hart_->cycles());
@@ -263,10 +270,11 @@ bool CpuIss::transport(tlm::tlm_command command, uint32_t address, void* data, u
   const bool device = !in_ram(address);
   if (device) flush_energy();  // software may be about to read the energy counters (PMU)
   const sc_core::sc_time before = local_time();
+  const sc_core::sc_time issued = sc_core::sc_time_stamp() + before;
   sc_core::sc_time delay = before;
   setup_payload(trans_, command, address, static_cast<unsigned char*>(data), size);
   socket->b_transport(trans_, delay);
-  if (delay > before) hart_->add_cycles(cycles_of(delay - before));
+  hart_->add_cycles(elapsed_cycles(issued, delay));
   const bool ok = !trans_.is_response_error();
   if (ok && command == tlm::TLM_WRITE_COMMAND && size == 4 && address == platform_.exit_register) {
     uint32_t status;
@@ -307,9 +315,10 @@ uint64_t CpuIss::line_transfer(uint32_t address, unsigned bytes, bool write) {
   tlm::tlm_generic_payload t;
   setup_payload(t, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, address, line_buffer_.data(), bytes);
   const sc_core::sc_time before = local_time();
+  const sc_core::sc_time issued = sc_core::sc_time_stamp() + before;
   sc_core::sc_time delay = before;
   socket->b_transport(t, delay);
-  return delay > before ? cycles_of(delay - before) : 0;
+  return elapsed_cycles(issued, delay);
 }
 
 void CpuIss::request_dmi(uint64_t address) {

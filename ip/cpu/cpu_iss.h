@@ -91,6 +91,7 @@ class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
   void sleep();                        // WFI: waits for an interrupt line to change
   void advance_clock_to_now();
   uint64_t cycles_of(const sc_core::sc_time& t) const;
+  uint64_t elapsed_cycles(const sc_core::sc_time& issued, const sc_core::sc_time& delay) const;
 
   // rv32::Bus.
   bool read(uint32_t address, void* data, unsigned size) override;

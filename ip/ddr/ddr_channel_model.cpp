@@ -27,15 +27,32 @@ DdrChannelModel::DdrChannelModel(const DdrTiming& timing, unsigned channel, unsi
 
 BurstResult DdrChannelModel::access(const BurstRequest& arrived) {
   // A rank in power-down or self-refresh is woken first; the exit latency delays this request.
-  const DdrWake wake = power_[arrived.rank].wake(arrived.ready, !arrived.write, *this, stats_.power);
   BurstRequest request = arrived;
-  request.ready = std::max(request.ready, wake.command);
+  request.ready = std::max(request.ready, wake(arrived.rank, arrived.ready, arrived.write).command);
   Rank& rank = ranks_[request.rank];
-  rank.read_allowed = std::max(rank.read_allowed, wake.read);
   Bank& bank = rank.banks[request.bank];
   const Plan p = refresh_ ? plan_around_refreshes(rank, bank, request) : plan(rank, bank, request, request.ready);
   commit(rank, bank, request, p);
   return BurstResult{p.outcome, p.cas, p.data_end};
+}
+
+DdrWake DdrChannelModel::wake(unsigned rank_index, DdrCycle ready, bool write) {
+  const DdrWake woken = power_[rank_index].wake(ready, !write, *this, stats_.power);
+  Rank& rank = ranks_[rank_index];
+  rank.command_allowed = std::max(rank.command_allowed, woken.command);
+  rank.read_allowed = std::max(rank.read_allowed, woken.read);
+  return woken;
+}
+
+void DdrChannelModel::queue_burst(unsigned rank, DdrCycle ready, bool write) {
+  wake(rank, ready, write);
+  power_[rank].hold();
+}
+
+BurstResult DdrChannelModel::access_queued(const BurstRequest& request) {
+  const BurstResult result = access(request);
+  power_[request.rank].release();  // queue_burst's hold
+  return result;
 }
 
 // Plans outside refresh windows: when the commands would run into a refresh, the rank refreshes
@@ -79,54 +96,76 @@ DdrChannelModel::Plan DdrChannelModel::plan(const Rank& rank, const Bank& bank, 
   return p;
 }
 
-DdrCycle DdrChannelModel::activate_constraint(const Rank& rank, unsigned group) const {
-  const DdrCycle oldest_of_four = rank.act_window[rank.act_window_next];
-  return std::max({rank.last_act[group] + t_.tRRD_L, rank.last_act_any + t_.tRRD_S, oldest_of_four + t_.tFAW});
-}
-
-DdrCycle DdrChannelModel::column_constraint(const Rank& rank, unsigned group, bool write) const {
-  DdrCycle earliest = std::max(rank.last_cas[group] + t_.tCCD_L, rank.last_cas_any + t_.tCCD_S);
-  if (!write)
-    earliest = std::max({earliest, rank.last_write_end[group] + t_.tWTR_L, rank.last_write_end_any + t_.tWTR_S,
-                         rank.read_allowed});
-  return earliest;
-}
-
-DdrCycle DdrChannelModel::bus_constraint(unsigned rank, bool write) const {
-  if (bus_free_ == kNever) return kNever;
-  const bool turnaround = write != bus_last_write_ || rank != bus_last_rank_;
-  return bus_free_ + (turnaround ? kBusTurnaroundCycles : 0);
-}
-
 void DdrChannelModel::commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& p) {
   if (p.outcome == RowOutcome::conflict) close_row(rank, bank, p.pre, request.tag);
   if (p.act != kNever) open_row(request, bank, p.act);
+  column_command(rank, bank, request, p.cas, p.outcome);
+}
+
+DdrCycle DdrChannelModel::column_command(Rank& rank, Bank& bank, const BurstRequest& request, DdrCycle cas,
+                                         RowOutcome outcome) {
   const unsigned group = request.bank % t_.bank_groups;
-  rank.last_cas[group] = std::max(rank.last_cas[group], p.cas);
-  rank.last_cas_any = std::max(rank.last_cas_any, p.cas);
+  const DdrCycle data_end = cas + (request.write ? t_.CWL : t_.CL) + burst_cycles_;
+  rank.last_cas[group] = std::max(rank.last_cas[group], cas);
+  rank.last_cas_any = std::max(rank.last_cas_any, cas);
   const size_t stat = bank_stat_index(request.rank, request.bank);
   if (request.write) {
-    bank.pre_allowed = std::max(bank.pre_allowed, p.data_end + t_.tWR);
-    rank.last_write_end[group] = std::max(rank.last_write_end[group], p.data_end);
-    rank.last_write_end_any = std::max(rank.last_write_end_any, p.data_end);
+    bank.pre_allowed = std::max(bank.pre_allowed, data_end + t_.tWR);
+    rank.last_write_end[group] = std::max(rank.last_write_end[group], data_end);
+    rank.last_write_end_any = std::max(rank.last_write_end_any, data_end);
     ++stats_.write_bursts;
     ++stats_.bank_writes[stat];
     energy_.write_bursts(1, request.tag);
   } else {
-    bank.pre_allowed = std::max(bank.pre_allowed, p.cas + t_.tRTP);
+    bank.pre_allowed = std::max(bank.pre_allowed, cas + t_.tRTP);
     ++stats_.read_bursts;
     ++stats_.bank_reads[stat];
     energy_.read_bursts(1, request.tag);
   }
-  power_[request.rank].busy_until(p.data_end);
-  bus_free_ = std::max(bus_free_, p.data_end);
+  power_[request.rank].busy_until(data_end);
+  bus_free_ = std::max(bus_free_, data_end);
   bus_last_rank_ = request.rank;
   bus_last_write_ = request.write;
-  switch (p.outcome) {
+  switch (outcome) {
     case RowOutcome::hit: ++stats_.row_hits; break;
     case RowOutcome::empty: ++stats_.row_empties; break;
     case RowOutcome::conflict: ++stats_.row_conflicts; break;
   }
+  return data_end;
+}
+
+// Every command restarts the rank's idle timers.
+void DdrChannelModel::precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag) {
+  Rank& r = ranks_[rank];
+  if (r.banks[bank].open) close_row(r, r.banks[bank], at, tag);
+  power_[rank].busy_until(at + t_.tRP);
+}
+
+void DdrChannelModel::activate(const BurstRequest& request, DdrCycle at) {
+  open_row(request, ranks_[request.rank].banks[request.bank], at);
+  power_[request.rank].busy_until(at + t_.tRCD);
+}
+
+DdrCycle DdrChannelModel::column(const BurstRequest& request, DdrCycle at, RowOutcome outcome) {
+  Rank& rank = ranks_[request.rank];
+  const DdrCycle data_end = column_command(rank, rank.banks[request.bank], request, at, outcome);
+  power_[request.rank].release();  // queue_burst's hold
+  return data_end;
+}
+
+// A rank's power state comes first: in power-down its refreshes are issued around short wake-ups,
+// in self-refresh they are skipped (DdrRankPower::advance).
+bool DdrChannelModel::refresh_until(DdrCycle cycle) {
+  bool applied = false;
+  for (unsigned r = 0; r < ranks_count_; ++r) {
+    if (cycle < next_refresh(r)) continue;  // also without refresh (kNone)
+    Rank& rank = ranks_[r];
+    const uint64_t epoch = uint64_t(cycle / DdrCycle(t_.tREFI));
+    power_[r].advance(cycle, *this, stats_.power);
+    if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
+    applied = true;
+  }
+  return applied;
 }
 
 void DdrChannelModel::open_row(const BurstRequest& request, Bank& bank, DdrCycle act) {
@@ -213,23 +252,33 @@ DdrCycle DdrChannelModel::respect_refresh(Rank& rank, DdrCycle ready) {
   const DdrCycle refi = t_.tREFI;
   const uint64_t epoch = uint64_t(std::max<DdrCycle>(ready, 0) / refi);
   if (epoch > rank.refreshes) apply_refreshes(rank, epoch);
-  if (epoch >= 1) ready = std::max(ready, DdrCycle(epoch) * refi + t_.tRFC);
-  return ready;
+  if (epoch == 0) return ready;
+  // A later refresh may already be applied (requests out of time order): this one's end is then
+  // approximated without its precharge-all.
+  return std::max(ready, epoch == rank.refreshes ? rank.refresh_end : DdrCycle(epoch) * refi + t_.tRFC);
 }
 
-// Refreshes 1..epoch that have not been applied yet: the first of them closes the open rows
-// (its precharge-all is folded into tRFC); after the last the rank is busy until its end.
+// Refreshes 1..epoch that have not been applied yet. The first of them starts with a
+// precharge-all when rows are open: at its due time or when the last open bank may precharge,
+// then tRP before the refresh command; each closed bank counts one precharge. After the last
+// refresh the rank is busy until its end.
 void DdrChannelModel::apply_refreshes(Rank& rank, uint64_t epoch) {
   const DdrCycle refi = t_.tREFI;
   const DdrCycle first_start = DdrCycle(rank.refreshes + 1) * refi;
-  const DdrCycle last_end = DdrCycle(epoch) * refi + t_.tRFC;
+  DdrCycle precharge_all = first_start;
+  for (const Bank& bank : rank.banks)
+    if (bank.open) precharge_all = std::max(precharge_all, bank.pre_allowed);
+  const bool rows_open = rank.open_banks > 0;
+  const DdrCycle first_end = (rows_open ? precharge_all + t_.tRP : first_start) + t_.tRFC;
+  const DdrCycle last_end = std::max(first_end, DdrCycle(epoch) * refi + t_.tRFC);
   for (Bank& bank : rank.banks) {
-    if (bank.open) close_row(rank, bank, first_start, energy_.current_tag());  // the refresh's, no transaction's
+    if (bank.open) close_row(rank, bank, precharge_all, energy_.current_tag());  // the refresh's, no transaction's
     bank.act_allowed = std::max(bank.act_allowed, last_end);
   }
   energy_.refresh(epoch - rank.refreshes);
   stats_.refreshes += epoch - rank.refreshes;
   rank.refreshes = epoch;
+  rank.refresh_end = last_end;
 }
 
 void DdrChannelModel::auto_precharge(unsigned rank_index, unsigned bank_index, TagId tag) {

@@ -2,10 +2,11 @@
 // CAS, per rank the activate windows (tRRD, tFAW), column spacing (tCCD), write-to-read
 // turnaround (tWTR) and refresh, per channel the data bus busy-until reservation.
 //
-// Loosely timed: each burst is scheduled when it is presented, at the earliest cycle all
-// constraints allow, and its commands are committed at once. Requests are expected in roughly
-// increasing time; an earlier one is scheduled after what is already reserved (busy-until).
-// The command bus itself is not modeled (one command per cycle is rarely the limit at BL8).
+// Two ways to use it. access() schedules a whole burst when it is presented, at the earliest
+// cycle all constraints allow, and commits its commands at once (in-order service: an earlier
+// request is scheduled after what is already reserved, busy-until). The command-level interface
+// (earliest_* and precharge / activate / column) lets a scheduler (DdrScheduler) issue one
+// command at a time, in cycle order, choosing which request goes next.
 // Each rank's power-down and self-refresh are DdrRankPower's (ddr_power_state.h); the channel
 // applies what they need (precharge-all, refreshes issued or skipped) and keeps the state times.
 #pragma once
@@ -15,6 +16,7 @@
 #include "ddr_timing.h"
 #include "ip/common/energy_ledger.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -48,6 +50,39 @@ class DdrChannelModel : private DdrRankOps {
                   EnergyLedger& ledger, const std::string& module, DdrStats& stats);
 
   BurstResult access(const BurstRequest& request);
+  // Command-level interface: the earliest cycle each command of a burst to (rank, bank) may issue
+  // given every command issued so far, a rank's power-down or self-refresh exit included
+  // (refresh windows excluded by the caller: refresh_until).
+  // A burst for `rank` queued, ready at `ready`: wakes the rank (its commands wait for the exit
+  // latency) and keeps it out of low-power states until the burst's column command.
+  void queue_burst(unsigned rank, DdrCycle ready, bool write);
+  // A burst queue_burst queued, served at once after all (in order, as access does).
+  BurstResult access_queued(const BurstRequest& request);
+  RowOutcome row_outcome(unsigned rank, unsigned bank, uint64_t row) const {
+    const Bank& b = ranks_[rank].banks[bank];
+    return !b.open ? RowOutcome::empty : b.row == row ? RowOutcome::hit : RowOutcome::conflict;
+  }
+  // The command a burst with this row outcome needs next (column, precharge or activate).
+  DdrCycle earliest(unsigned rank, unsigned bank, RowOutcome outcome, bool write) const {
+    return std::max(bank_limit(rank, bank, outcome), group_limit(rank, bank % t_.bank_groups, outcome, write));
+  }
+  // The same in two parts: the bank's own limit (it moves only with commands to the bank and
+  // with refreshes) and the limit shared by a bank group of a rank (it moves with every command).
+  DdrCycle bank_limit(unsigned rank, unsigned bank, RowOutcome outcome) const;
+  DdrCycle group_limit(unsigned rank, unsigned group, RowOutcome outcome, bool write) const;
+  void precharge(unsigned rank, unsigned bank, DdrCycle at, TagId tag);
+  void activate(const BurstRequest& request, DdrCycle at);
+  // The column command of `request`'s burst; `outcome` is what its row needed. Returns data end.
+  DdrCycle column(const BurstRequest& request, DdrCycle at, RowOutcome outcome);
+  // Applies every refresh that starts at or before `cycle` (precharge-all, then tRFC) or skips it
+  // (a rank in self-refresh); true if any.
+  bool refresh_until(DdrCycle cycle);
+  // Start of the next refresh of `rank` not yet applied (kNone without refresh).
+  DdrCycle next_refresh(unsigned rank) const {
+    return refresh_ ? DdrCycle(ranks_[rank].refreshes + 1) * t_.tREFI : kNone;
+  }
+  static constexpr DdrCycle kNone = DdrCycle(1) << 62;
+
   // Closed-page policy: precharge the bank at the earliest legal cycle after its last access; the
   // precharge is attributed to `tag` (the transaction's).
   void auto_precharge(unsigned rank, unsigned bank, TagId tag);
@@ -77,7 +112,9 @@ class DdrChannelModel : private DdrRankOps {
     unsigned open_banks = 0;
     DdrCycle active_since = 0;       // a row has been open since (valid while open_banks > 0)
     DdrCycle active_until = 0;       // end of the last accounted open interval
+    DdrCycle refresh_end = 0;        // end of the latest applied refresh (precharge-all + tRFC)
     bool active_paused = false;      // rows open in active power-down: not active standby
+    DdrCycle command_allowed = kNever;  // after a power-down or self-refresh exit (tXP, tXS)
     DdrCycle read_allowed = kNever;  // after a power-down or self-refresh exit (tXPDLL, tXSDLL)
   };
   struct Plan {
@@ -89,6 +126,8 @@ class DdrChannelModel : private DdrRankOps {
   Plan plan(const Rank& rank, const Bank& bank, const BurstRequest& request, DdrCycle ready) const;
   Plan plan_around_refreshes(Rank& rank, const Bank& bank, const BurstRequest& request);
   void commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& plan);
+  DdrWake wake(unsigned rank, DdrCycle ready, bool write);
+  DdrCycle column_command(Rank& rank, Bank& bank, const BurstRequest& request, DdrCycle cas, RowOutcome outcome);
   DdrCycle activate_constraint(const Rank& rank, unsigned group) const;
   DdrCycle column_constraint(const Rank& rank, unsigned group, bool write) const;
   DdrCycle bus_constraint(unsigned rank, bool write) const;
@@ -123,5 +162,47 @@ class DdrChannelModel : private DdrRankOps {
   unsigned bus_last_rank_ = 0;
   bool bus_last_write_ = false;
 };
+
+// Inline: the scheduler asks these for every bank at every decision.
+inline DdrCycle DdrChannelModel::activate_constraint(const Rank& rank, unsigned group) const {
+  const DdrCycle oldest_of_four = rank.act_window[rank.act_window_next];
+  return std::max({rank.last_act[group] + t_.tRRD_L, rank.last_act_any + t_.tRRD_S, oldest_of_four + t_.tFAW});
+}
+
+inline DdrCycle DdrChannelModel::column_constraint(const Rank& rank, unsigned group, bool write) const {
+  DdrCycle earliest = std::max(rank.last_cas[group] + t_.tCCD_L, rank.last_cas_any + t_.tCCD_S);
+  if (!write)
+    earliest = std::max({earliest, rank.last_write_end[group] + t_.tWTR_L, rank.last_write_end_any + t_.tWTR_S,
+                         rank.read_allowed});
+  return earliest;
+}
+
+inline DdrCycle DdrChannelModel::bus_constraint(unsigned rank, bool write) const {
+  if (bus_free_ == kNever) return kNever;
+  const bool turnaround = write != bus_last_write_ || rank != bus_last_rank_;
+  return bus_free_ + (turnaround ? kBusTurnaroundCycles : 0);
+}
+
+inline DdrCycle DdrChannelModel::bank_limit(unsigned rank, unsigned bank, RowOutcome outcome) const {
+  const Bank& b = ranks_[rank].banks[bank];
+  switch (outcome) {
+    case RowOutcome::hit: return b.cas_allowed;
+    case RowOutcome::conflict: return b.pre_allowed;
+    case RowOutcome::empty: break;
+  }
+  return b.act_allowed;
+}
+
+inline DdrCycle DdrChannelModel::group_limit(unsigned rank, unsigned group, RowOutcome outcome, bool write) const {
+  const Rank& r = ranks_[rank];
+  switch (outcome) {
+    case RowOutcome::hit:
+      return std::max({column_constraint(r, group, write), r.command_allowed,
+                       bus_constraint(rank, write) - (write ? t_.CWL : t_.CL)});
+    case RowOutcome::conflict: return r.command_allowed;
+    case RowOutcome::empty: break;
+  }
+  return std::max(activate_constraint(r, group), r.command_allowed);
+}
 
 }  // namespace dlvp

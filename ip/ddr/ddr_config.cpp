@@ -28,7 +28,21 @@ void DdrConfig::bind(ParamBinder& b, DdrConfig& c) {
            "(bank groups interleaved per burst); bank_row_col fills one bank before the next");
   b.integer("controller_latency_cycles", c.controller_latency_cycles, "cycles",
             "controller front-end latency (queueing, scheduling) added once per transaction, in tCK", 0, 1000);
-  b.flag("refresh", c.refresh, "model refresh: every tREFI a rank is busy for tRFC and its rows close");
+  b.flag("refresh", c.refresh,
+         "model refresh: every tREFI a rank precharges its open rows (tRP) and is busy for tRFC");
+  b.choice("scheduler", c.scheduler, {"fcfs", "frfcfs"},
+           "fcfs: transactions in arrival order; frfcfs: row hits first, then oldest, reads and writes grouped");
+  b.integer("read_queue_depth", c.read_queue_depth, "transactions",
+            "read queue per channel; an initiator waits while it is full", 1, 256);
+  b.integer("write_queue_depth", c.write_queue_depth, "transactions",
+            "write queue per channel; an initiator waits while it is full", 1, 256);
+  b.integer("write_high_watermark", c.write_high_watermark, "transactions",
+            "queued writes at which the scheduler stops serving reads and drains writes", 1, 256);
+  b.integer("write_low_watermark", c.write_low_watermark, "transactions",
+            "a write drain ends at this many queued writes when reads are waiting", 0, 256);
+  b.integer("starvation_cap", c.starvation_cap, "bursts",
+            "a request that younger requests have bypassed this many times (one per burst served) goes next", 1,
+            1000000);
   b.choice("power_down", c.power_down, {"none", "precharge", "active_and_precharge"},
            "idle rank: none stays in standby; precharge closes its rows and enters precharge power-down; "
            "active_and_precharge enters active power-down with rows open, precharge power-down without");
@@ -39,6 +53,12 @@ void DdrConfig::bind(ParamBinder& b, DdrConfig& c) {
   b.flag("self_refresh", c.self_refresh, "an idle rank enters self-refresh after self_refresh_idle_ns");
   b.integer("self_refresh_idle_ns", c.self_refresh_idle_ns, "ns", "idle time before a rank enters self-refresh",
             1, uint64_t(10) * 1000 * 1000 * 1000);
+  if (c.write_high_watermark > c.write_queue_depth)
+    fail(b, "write_high_watermark", "= " + std::to_string(c.write_high_watermark) + " exceeds write_queue_depth " +
+                                        std::to_string(c.write_queue_depth));
+  if (c.write_low_watermark >= c.write_high_watermark)
+    fail(b, "write_low_watermark", "= " + std::to_string(c.write_low_watermark) +
+                                       " is not below write_high_watermark " + std::to_string(c.write_high_watermark));
 }
 
 }  // namespace dlvp

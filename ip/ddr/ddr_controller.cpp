@@ -20,9 +20,22 @@ const sc_core::sc_time& one_ps() {
   return ps;
 }
 
-uint64_t to_ps(const sc_core::sc_time& t) { return static_cast<uint64_t>(std::llround(t / one_ps())); }
+// Time resolution ticks per ps (0 when the resolution is coarser than 1 ps): integer conversions
+// on the per-transaction path.
+uint64_t ticks_per_ps() {
+  static const uint64_t ticks = one_ps().value();
+  return ticks;
+}
 
-sc_core::sc_time from_ps(uint64_t ps) { return one_ps() * static_cast<double>(ps); }
+uint64_t to_ps(const sc_core::sc_time& t) {
+  const uint64_t ticks = ticks_per_ps();
+  return ticks ? (t.value() + ticks / 2) / ticks : static_cast<uint64_t>(std::llround(t / one_ps()));
+}
+
+sc_core::sc_time from_ps(uint64_t ps) {
+  const uint64_t ticks = ticks_per_ps();
+  return ticks ? sc_core::sc_time::from_value(ps * ticks) : one_ps() * static_cast<double>(ps);
+}
 
 // Rejects combinations that would make the model divide by zero; the binders' ranges already
 // exclude them for anything loaded from files, this guards structs filled in code.
@@ -52,7 +65,9 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
       timing_(timing),
       map_(config_, timing_),
       storage_(config_.size_bytes),
-      accountant_(*this) {
+      accountant_(*this),
+      data_latency_cycles_(std::min(timing_.CL, timing_.CWL) + timing_.burst_cycles()),
+      closed_page_(config_.closed_page()) {
   const size_t bank_count = size_t(config_.channels) * config_.ranks * timing_.banks;
   stats_.bank_activates.assign(bank_count, 0);
   stats_.bank_reads.assign(bank_count, 0);
@@ -61,6 +76,27 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
   channels_.reserve(config_.channels);
   for (unsigned c = 0; c < config_.channels; ++c)
     channels_.emplace_back(timing_, c, config_.ranks, power, ledger, std::string(this->name()), stats_);
+  bursts_.resize(config_.channels);
+  last_column_.resize(config_.channels);
+  committed_.resize(config_.channels);
+  if (config_.reorders()) {
+    schedulers_.reserve(config_.channels);
+    slot_waits_.resize(config_.channels);
+    for (unsigned c = 0; c < config_.channels; ++c) {
+      schedulers_.emplace_back(channels_[c], config_, timing_);
+      for (size_t i = 0; i < schedulers_[c].slots(); ++i) slot_waits_[c].push_back(std::make_unique<SlotWait>());
+      on_done_.push_back([this, c](DdrScheduler::Slot slot, DdrCycle end) {
+        SlotWait& w = *slot_waits_[c][slot];
+        w.done = true;
+        w.end = end;
+        w.done_event.notify();
+        queue_space_.notify();
+      });
+    }
+    SC_METHOD(run_schedulers);
+    sensitive << scheduler_wake_;
+    dont_initialize();
+  }
   const uint64_t capacity = timing_.rank_bytes() * config_.ranks * config_.channels;
   if (config_.size_bytes > capacity)
     DLVP_LOG_INFO(this->name(), "size " << config_.size_bytes << " bytes exceeds the " << capacity
@@ -125,33 +161,221 @@ void DdrController::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_tim
   const bool write = trans.is_write();
   const TagId tag = energy_tag_of(trans, ledger_);
   const uint64_t tck = timing_.tCK_ps;
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  const uint64_t now_ps = to_ps(now);
-  const uint64_t arrival_ps = to_ps(now + delay);
+  const uint64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay);
+  const sc_core::sc_process_handle caller = sc_core::sc_get_current_process_handle();
+  const bool may_wait = caller.proc_kind() == sc_core::SC_THREAD_PROC_ || caller.proc_kind() == sc_core::SC_CTHREAD_PROC_;
+  const bool reorders = !schedulers_.empty();  // frfcfs (no string compare per transaction)
+  if (reorders && may_wait) {
+    run_schedulers();  // decisions due by now, made lazily
+    wait_for_arrival(caller.get_process_object(), arrival_ps);
+  }
   // Commands issue on clock edges; the front end adds its latency once per transaction.
   const DdrCycle ready = DdrCycle((arrival_ps + tck - 1) / tck) + config_.controller_latency_cycles;
-  const DdrCycle end = schedule(trans.get_address(), trans.get_data_length(), write, tag, ready);
-  const uint64_t end_ps = uint64_t(end) * tck;
-  delay = from_ps(end_ps - now_ps);
-  record(write, trans.get_data_length(), double(end_ps - arrival_ps) / 1000.0);
+  split(trans.get_address(), trans.get_data_length());
+  const bool queue = reorders && may_wait && !served_at_once(caller.get_process_object(), ready);
+  const auto [accepted, end] =
+      queue ? serve_queued(caller.get_process_object(), write, tag, ready) : serve_at_once(caller.get_process_object(), write, tag, ready);
+  const uint64_t now_ps = to_ps(sc_core::sc_time_stamp()), end_ps = uint64_t(end) * tck;
+  delay = from_ps(end_ps > now_ps ? end_ps - now_ps : 0);
+  const uint64_t accepted_ps = std::max(arrival_ps, uint64_t(accepted - config_.controller_latency_cycles) * tck);
+  record(write, trans.get_data_length(), double(end_ps - std::min(end_ps, accepted_ps)) / 1000.0);
   ledger_.count_dram_traffic(tag, trans.get_data_length(), write);
   trans.set_dmi_allowed(true);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-// Splits the transaction into bursts; they pipeline (each is scheduled from the same ready
-// cycle, so activates of later banks overlap earlier transfers). Returns the last data cycle.
-DdrCycle DdrController::schedule(uint64_t address, uint64_t length, bool write, TagId tag, DdrCycle ready) {
+void DdrController::split(uint64_t address, uint64_t length) {
+  for (std::vector<DdrLocation>& b : bursts_) b.clear();
   const uint64_t burst_bytes = timing_.burst_bytes();
-  const bool closed_page = config_.closed_page();
-  DdrCycle end = ready;
-  touched_banks_.clear();
   for (uint64_t burst = address / burst_bytes * burst_bytes; burst < address + length; burst += burst_bytes) {
     const DdrLocation loc = map_.decode(burst);
-    const BurstResult result =
-        channels_[loc.channel].access(BurstRequest{ready, loc.rank, loc.bank, loc.row, write, tag});
-    end = std::max(end, result.data_end);
-    if (closed_page) remember_bank(loc);
+    bursts_[loc.channel].push_back(loc);
+  }
+}
+
+// With FR-FCFS, a transaction is served at once when no request is queued and no other
+// initiator's transaction is in flight (there is nothing to reorder it with), or when its own
+// initiator has transactions in flight: a loosely-timed initiator that keeps several requests
+// outstanding (a DMA channel) presents them one b_transport at a time, in order, and made to
+// wait for each it would lose them all. Its bursts count as bypasses of the queued requests; a
+// queued request bypassed starvation_cap times is then served at once first, in order, so that
+// it is not starved and the initiator keeps its outstanding window.
+bool DdrController::served_at_once(const sc_core::sc_object* caller, DdrCycle ready) {
+  bool others = false, own = false;
+  for (size_t i = 0; i < in_flight_by_initiator_.size();) {
+    const auto [initiator, until] = in_flight_by_initiator_[i];
+    if (until <= ready) {
+      in_flight_by_initiator_[i] = in_flight_by_initiator_.back();
+      in_flight_by_initiator_.pop_back();
+      continue;
+    }
+    (initiator == caller ? own : others) = true;
+    ++i;
+  }
+  if (own) {
+    for (unsigned c = 0; c < schedulers_.size(); ++c) schedulers_[c].serve_starving_at_once(on_done_[c]);
+    return true;
+  }
+  return !others && std::all_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return s.idle(); });
+}
+
+// While other initiators have transactions in flight or queued, a transaction presented ahead of
+// the simulation time (temporal decoupling) waits until it arrives: the controller then sees the
+// initiators' transactions in time order, as the hardware does, instead of letting one that runs
+// ahead commit its whole quantum before another's earlier transactions. Its initiator keeps its
+// outstanding window: it presents the next one as soon as this one is accepted.
+void DdrController::wait_for_arrival(const sc_core::sc_object* caller, uint64_t arrival_ps) {
+  const uint64_t now_ps = to_ps(sc_core::sc_time_stamp());
+  if (arrival_ps <= now_ps) return;
+  const DdrCycle now = now_cycle();
+  const bool others =
+      std::any_of(in_flight_by_initiator_.begin(), in_flight_by_initiator_.end(),
+                  [&](const auto& entry) { return entry.first != caller && entry.second > now; }) ||
+      std::any_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return !s.idle(); });
+  if (!others) return;
+  sc_core::wait(from_ps(arrival_ps - now_ps));
+  run_schedulers();
+}
+
+void DdrController::note_in_flight(const sc_core::sc_object* caller, DdrCycle until) {
+  const auto mine = std::find_if(in_flight_by_initiator_.begin(), in_flight_by_initiator_.end(),
+                                 [caller](const auto& entry) { return entry.first == caller; });
+  if (mine == in_flight_by_initiator_.end()) in_flight_by_initiator_.emplace_back(caller, until);
+  else mine->second = std::max(mine->second, until);
+}
+
+// Transactions committed at once still hold a queue place until their last column command.
+unsigned DdrController::in_flight(unsigned channel, bool write, DdrCycle at) {
+  std::deque<DdrCycle>& committed = committed_[channel][write];
+  while (!committed.empty() && committed.front() <= at) committed.pop_front();
+  return unsigned(committed.size());
+}
+
+std::pair<DdrCycle, DdrCycle> DdrController::serve_at_once(const sc_core::sc_object* caller, bool write, TagId tag,
+                                                           DdrCycle ready) {
+  const DdrCycle requested = ready;
+  const uint32_t depth = write ? config_.write_queue_depth : config_.read_queue_depth;
+  for (unsigned c = 0; c < channels_.size(); ++c) {
+    if (bursts_[c].empty() || in_flight(c, write, ready) < depth) continue;
+    const std::deque<DdrCycle>& committed = committed_[c][write];
+    // Full: it enters when the transaction that frees a place has issued its last column command.
+    ready = std::max(ready, committed[committed.size() - depth] + DdrCycle(config_.controller_latency_cycles));
+  }
+  if (ready > requested) {
+    ++stats_.backpressure_stalls;
+    stats_.backpressure_wait_ns += double(uint64_t(ready - requested) * timing_.tCK_ps) / 1000.0;
+  }
+  const DdrCycle end = schedule(write, tag, ready);
+  DdrCycle last_column = 0;
+  for (unsigned c = 0; c < channels_.size(); ++c) {
+    if (bursts_[c].empty()) continue;
+    last_column = std::max(last_column, last_column_[c]);
+    committed_[c][write].push_back(last_column_[c]);
+    if (!schedulers_.empty()) schedulers_[c].bypass_all(bursts_[c].size());
+    note_occupancy(write, in_flight(c, write, ready));
+  }
+  note_in_flight(caller, last_column);
+  // Its rows may have turned queued requests into row hits: their decisions are made again.
+  if (std::any_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return !s.idle(); }))
+    run_schedulers();
+  return {ready, end};
+}
+
+DdrCycle DdrController::now_cycle() const {
+  const uint64_t tck = timing_.tCK_ps;
+  return DdrCycle((to_ps(sc_core::sc_time_stamp()) + tck - 1) / tck);
+}
+
+bool DdrController::has_room(const Bursts& bursts, bool write, DdrCycle now) {
+  const uint32_t depth = write ? config_.write_queue_depth : config_.read_queue_depth;
+  for (unsigned c = 0; c < channels_.size(); ++c) {
+    if (bursts[c].empty()) continue;
+    if (!schedulers_[c].has_room(write) || schedulers_[c].queued(write) + in_flight(c, write, now) >= depth)
+      return false;
+  }
+  return true;
+}
+
+void DdrController::note_occupancy(bool write, unsigned transactions) {
+  uint64_t& peak = write ? stats_.max_write_queue : stats_.max_read_queue;
+  peak = std::max<uint64_t>(peak, transactions);
+}
+
+std::pair<DdrCycle, DdrCycle> DdrController::serve_queued(const sc_core::sc_object* caller, bool write, TagId tag,
+                                                          DdrCycle ready) {
+  if (!has_room(bursts_, write, now_cycle())) {
+    const sc_core::sc_time stalled = sc_core::sc_time_stamp();
+    ++stats_.backpressure_stalls;
+    // Other transactions use bursts_ while this one waits.
+    const Bursts mine = bursts_;
+    ++space_waiters_;
+    run_schedulers();  // from now on decisions are made when they are due: a place may free at any
+    do sc_core::wait(queue_space_);
+    while (!has_room(mine, write, now_cycle()));
+    --space_waiters_;
+    bursts_ = mine;
+    stats_.backpressure_wait_ns += (sc_core::sc_time_stamp() - stalled).to_seconds() * 1e9;
+    ready = std::max(ready, now_cycle() + DdrCycle(config_.controller_latency_cycles));
+  }
+  ++stats_.queued_transactions;
+  std::array<std::pair<unsigned, DdrScheduler::Slot>, 4> slots{};
+  unsigned used = 0;
+  for (unsigned c = 0; c < channels_.size(); ++c) {
+    if (bursts_[c].empty()) continue;
+    const DdrScheduler::Slot slot = schedulers_[c].enqueue(bursts_[c], write, tag, ready);
+    slot_waits_[c][slot]->done = false;
+    slots[used++] = {c, slot};
+    note_occupancy(write, schedulers_[c].queued(write) + in_flight(c, write, ready));
+  }
+  run_schedulers();
+  DdrCycle end = ready;
+  for (unsigned i = 0; i < used; ++i) {
+    const auto [c, slot] = slots[i];
+    SlotWait& w = *slot_waits_[c][slot];
+    while (!w.done) sc_core::wait(w.done_event);
+    end = std::max(end, w.end);
+    schedulers_[c].release(slot);
+  }
+  note_in_flight(caller, end);  // its next request, presented before this one's data ends, goes at once
+  return {ready, end};
+}
+
+// Decides every command that no request still to come can change: a transaction presented now
+// is ready at the next clock edge plus the front-end latency at the earliest. Then sleeps until
+// the next decisions are needed. A decision for cycle `next` is final from next - front + 1 on,
+// but its initiator needs it only by its data end, at least min(CL, CWL) + BL/2 after the column
+// command: the scheduler wakes then and decides all cycles up to then at once (its initiators
+// return with the rest of the delay). While an initiator waits for a queue place, which frees
+// at a decision, it wakes for each decision.
+void DdrController::run_schedulers() {
+  const DdrCycle front = config_.controller_latency_cycles;
+  const DdrCycle last = now_cycle() + front - 1;
+  DdrCycle next = DdrChannelModel::kNone;
+  for (unsigned c = 0; c < schedulers_.size(); ++c) {
+    schedulers_[c].advance(last, on_done_[c]);
+    next = std::min(next, schedulers_[c].next_decision());
+  }
+  if (next == DdrChannelModel::kNone) return;
+  const DdrCycle wake = space_waiters_ > 0 ? next - front + 1 : next + data_latency_cycles_;
+  const uint64_t wake_ps = uint64_t(wake) * timing_.tCK_ps, now_ps = to_ps(sc_core::sc_time_stamp());
+  if (wake_pending_ps_ > now_ps && wake_ps >= wake_pending_ps_) return;  // it runs no later anyway
+  scheduler_wake_.notify(from_ps(wake_ps > now_ps ? wake_ps - now_ps : 0));
+  wake_pending_ps_ = std::max(wake_ps, now_ps);
+}
+
+// Splits the transaction into bursts; they pipeline (each is scheduled from the same ready
+// cycle, so activates of later banks overlap earlier transfers). Returns the last data cycle.
+DdrCycle DdrController::schedule(bool write, TagId tag, DdrCycle ready) {
+  const bool closed_page = closed_page_;
+  DdrCycle end = ready;
+  touched_banks_.clear();
+  for (unsigned c = 0; c < channels_.size(); ++c) {
+    for (const DdrLocation& loc : bursts_[c]) {
+      const BurstResult result = channels_[c].access(BurstRequest{ready, loc.rank, loc.bank, loc.row, write, tag});
+      end = std::max(end, result.data_end);
+      last_column_[c] = result.cas;
+      if (closed_page) remember_bank(loc);
+    }
   }
   for (const auto& [channel, bank] : touched_banks_)
     channels_[channel].auto_precharge(bank / timing_.banks, bank % timing_.banks, tag);
@@ -229,6 +453,7 @@ sc_core::sc_time DdrController::account_dmi(uint64_t address, uint64_t bytes, bo
 void DdrController::finalize(sc_core::sc_time end_time) {
   const DdrCycle end = DdrCycle(to_ps(end_time) / timing_.tCK_ps);
   for (DdrChannelModel& channel : channels_) channel.finalize(end);
+  for (DdrScheduler& scheduler : schedulers_) scheduler.channel_changed();  // refreshes may have closed rows
 }
 
 void DdrController::report(nlohmann::json& out, double elapsed_ns) const {
@@ -238,6 +463,7 @@ void DdrController::report(nlohmann::json& out, double elapsed_ns) const {
   out["channels"] = config_.channels;
   out["ranks"] = config_.ranks;
   out["page_policy"] = config_.page_policy;
+  out["scheduler"] = config_.scheduler;
   out["address_mapping"] = config_.address_mapping;
   out["peak_bandwidth_GBps"] = peak_bandwidth_Bps() / 1e9;
   out["bytes_read"] = s.bytes_read;
@@ -259,6 +485,11 @@ void DdrController::report(nlohmann::json& out, double elapsed_ns) const {
   out["dmi_bytes_read"] = s.dmi_bytes_read;
   out["dmi_bytes_written"] = s.dmi_bytes_written;
   out["error_responses"] = s.error_responses;
+  out["queued_transactions"] = s.queued_transactions;
+  out["max_read_queue"] = s.max_read_queue;
+  out["max_write_queue"] = s.max_write_queue;
+  out["backpressure_stalls"] = s.backpressure_stalls;
+  out["backpressure_wait_ns"] = s.backpressure_wait_ns;
   report_power(out);
   out["per_bank"] = {{"index", "(channel x ranks + rank) x banks + bank"},
                      {"activates", s.bank_activates},

@@ -45,10 +45,12 @@ DdrPowerParams DdrPowerParams::from(const DdrConfig& c, const DdrTiming& t) {
 void DdrRankPower::busy_until(DdrCycle end) { idle_since_ = std::max(idle_since_, end); }
 
 DdrCycle DdrRankPower::power_down_entry() const {
-  return p_.policy == DdrPowerDownPolicy::none ? kFar : idle_since_ + p_.power_down_idle;
+  return p_.policy == DdrPowerDownPolicy::none || held_ > 0 ? kFar : idle_since_ + p_.power_down_idle;
 }
 
-DdrCycle DdrRankPower::self_refresh_entry() const { return p_.self_refresh ? idle_since_ + p_.self_refresh_idle : kFar; }
+DdrCycle DdrRankPower::self_refresh_entry() const {
+  return p_.self_refresh && held_ == 0 ? idle_since_ + p_.self_refresh_idle : kFar;
+}
 
 void DdrRankPower::advance(DdrCycle t, DdrRankOps& ops, DdrPowerStats& stats) {
   for (;;) {

@@ -6,8 +6,9 @@
 // Lazy, like the rest of the channel model: nothing happens until a request (wake) or a report
 // (advance) asks for a later time; the state between is derived from when the rank went idle.
 // The rank's banks, refreshes and energy stay with the channel model, reached through
-// DdrRankOps. Refreshes do not restart the idle timers (they are the controller's, not a request);
-// in power-down each refresh wakes the rank for tXP + tRFC, in self-refresh none is issued.
+// DdrRankOps. Commands restart the idle timers (busy_until) and a queued request keeps the rank
+// awake (hold / release). Refreshes do not restart the idle timers (they are the controller's, not
+// a request); in power-down each refresh wakes the rank for tXP + tRFC, in self-refresh none is issued.
 #pragma once
 #include "ddr_config.h"
 #include "ddr_timing.h"
@@ -72,6 +73,10 @@ class DdrRankPower {
 
   // The rank's commands keep it busy until `end`: its idle timers restart there.
   void busy_until(DdrCycle end);
+  // A scheduler's queued burst for the rank: no low-power entry while one waits (hold) until its
+  // column command (release; busy_until restarts the timers there).
+  void hold() { ++held_; }
+  void release() { held_ -= held_ > 0; }
   // A request wants the rank at `ready`: the state is brought up to then and the rank woken.
   DdrWake wake(DdrCycle ready, bool read, DdrRankOps& ops, DdrPowerStats& stats);
   // Brings the state up to `t` without a request (before a report).
@@ -95,6 +100,7 @@ class DdrRankPower {
   DdrCycle entered_ = 0;       // (re-)entry of the current low-power state: minimum residency
   bool active_ = false;        // power-down with rows open
   DdrWake awake_;              // from the last exit, until the next entry
+  unsigned held_ = 0;          // queued bursts (hold / release)
 };
 
 }  // namespace dlvp

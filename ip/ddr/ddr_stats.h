@@ -15,7 +15,11 @@ struct DdrStats {
   uint64_t activates = 0, precharges = 0, refreshes = 0;
   uint64_t dmi_bytes_read = 0, dmi_bytes_written = 0;
   uint64_t error_responses = 0;
-  double read_latency_sum_ns = 0, max_read_latency_ns = 0;  // per read transaction, arrival to last data
+  double read_latency_sum_ns = 0, max_read_latency_ns = 0;  // per read transaction, acceptance to last data
+  uint64_t queued_transactions = 0;        // served through the FR-FCFS queues (the rest at once)
+  uint64_t max_read_queue = 0, max_write_queue = 0;  // peak transactions in a channel's queue
+  uint64_t backpressure_stalls = 0;        // transactions that found their queue full
+  double backpressure_wait_ns = 0;         // their time until a place freed
   // Per bank, indexed [(channel * ranks + rank) * banks + bank].
   std::vector<uint64_t> bank_activates, bank_reads, bank_writes;
   DdrPowerStats power;  // time per power state (all ranks), low-power entries and exits

@@ -323,6 +323,7 @@ bool DmaEngine::issue(Channel& c, int space, tlm::tlm_command command, uint64_t 
   if (space == dma::kLocalSpace) buffer_socket->b_transport(c.trans, delay);
   else mem_socket->b_transport(c.trans, delay);
   completion = sc_core::sc_time_stamp() + delay;
+  keep_local_time_at(c.quantum, now + c.quantum.get_local_time());
   if (burst_control_counter_) ledger_.count_tagged(*burst_control_counter_, 1, tag);
   if (c.quantum.need_sync()) c.quantum.sync();
   return c.trans.is_response_ok();

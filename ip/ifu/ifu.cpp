@@ -577,7 +577,9 @@ void Ifu::issue_fetch(FetchBurst& burst, uint32_t first) {
   burst.ok = false;
   if (addressable) {
     setup_payload(fetch_trans_, tlm::TLM_READ_COMMAND, address, burst.bytes.data(), static_cast<unsigned>(bytes));
+    const sc_time issued = sc_core::sc_time_stamp() + delay;
     fetch_socket->b_transport(fetch_trans_, delay);
+    keep_local_time_at(dispatcher_quantum_, issued);
     burst.ok = fetch_trans_.is_response_ok();
   }
   burst.arrival = sc_core::sc_time_stamp() + delay;

@@ -412,8 +412,9 @@ TEST(DdrController, AccessDuringRefreshWaitsForTrfc) {
     latency = cpu.access(tlm::TLM_READ_COMMAND, 0, data, 32, at).done - at;
   });
   sc_core::sc_start();
-  const uint64_t wait = std::max<uint64_t>(config.controller_latency_cycles, t.tRFC);
-  EXPECT_EQ(latency, t.cycles(wait + t.tRCD + t.CL + t.burst_cycles()));  // the refresh closed the row
+  // The refresh starts with a precharge-all (the row is open), then tRFC; it closed the row.
+  const uint64_t wait = std::max<uint64_t>(config.controller_latency_cycles, t.tRP + t.tRFC);
+  EXPECT_EQ(latency, t.cycles(wait + t.tRCD + t.CL + t.burst_cycles()));
   EXPECT_EQ(rig.ddr->stats().row_empties, 2u);
   EXPECT_EQ(rig.ddr->stats().refreshes, 1u);
 }
