@@ -19,6 +19,14 @@ class RegisterInitiator : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<RegisterInitiator> socket;
   sc_core::sc_time local = sc_core::SC_ZERO_TIME;  // how far this initiator runs ahead of the kernel
   std::function<void(RegisterInitiator&)> body;
+  bool finished = false;     // the body returned: a body that stopped half-way fails the test
+  bool must_finish = true;   // false for a test whose body the simulation's end cuts on purpose
+
+  ~RegisterInitiator() override {
+    if (body && must_finish) {
+      EXPECT_TRUE(finished) << name() << ": the test body did not run to its end";
+    }
+  }
 
   SC_HAS_PROCESS(RegisterInitiator);
   explicit RegisterInitiator(sc_core::sc_module_name name) : sc_module(name), socket("socket") { SC_THREAD(run); }
@@ -76,7 +84,9 @@ class RegisterInitiator : public sc_core::sc_module {
 
  private:
   void run() {
-    if (body) body(*this);
+    if (!body) return;
+    body(*this);
+    finished = true;
   }
 };
 
