@@ -14,9 +14,9 @@
 
 #include <cstring>
 #include <fstream>
-#include <optional>
 #include <map>
 #include <memory>
+#include <optional>
 
 using namespace dlvp;
 using sc_core::sc_time;
