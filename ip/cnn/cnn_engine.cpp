@@ -76,7 +76,7 @@ void CnnEngine::register_counters() {
   const double acc_words = std::ceil(double(config_.accumulator_bits) / kAccessBits);
   counters_.mul8 = ledger_.add_counter_from_table(module, "mul8", Level::mac, Action::compute, "int8_mul");
   counters_.add32 = ledger_.add_counter_from_table(module, "add32", Level::mac, Action::compute, "int32_add");
-  counters_.cmp8 = ledger_.add_counter_from_table(module, "cmp8", Level::mac, Action::compute, "int8_add");
+  counters_.cmp8 = ledger_.add_counter_from_table(module, "cmp8", Level::mac, Action::compute, "int8_compare");
   counters_.add16 = ledger_.add_counter_from_table(module, "add16", Level::mac, Action::compute, "int16_add");
   counters_.accumulator =
       ledger_.add_counter_from_table(module, "accumulator", Level::rf, Action::update, "rf_access_16b", acc_words);

@@ -32,6 +32,10 @@ TEST(TechTable, NormalizedTableKeepsTheHierarchy) {
   EXPECT_DOUBLE_EQ(t.energy("rf_access_16b") * 2, t.energy("array_transfer_16b"));
   EXPECT_DOUBLE_EQ(t.sram_access_64b(100000, false) / 4, 6.0 * t.energy("rf_access_16b"));
   EXPECT_DOUBLE_EQ(t.energy("dram_access_64b") / 4, 200.0 * t.energy("int8_mul"));
+  // A compare (max pooling) is no part of a MAC: it has an energy of its own, as in the pJ table.
+  const auto pj = dlvp::TechTable::load(DLVP_SOURCE_DIR "/scenarios/tech/horowitz-45nm.yaml");
+  EXPECT_GT(t.energy("int8_compare"), 0.0);
+  EXPECT_GT(pj.energy("int8_compare"), 0.0);
 }
 
 TEST(TechTable, ErrorsNameFileAndKey) {
