@@ -175,12 +175,15 @@ void Bus::b_transport(int port, tlm::tlm_generic_payload& trans, sc_time& delay)
   const Grant grant = reserve(port, target, sc_core::sc_time_stamp() + delay, moved_bytes(trans), trans.is_write(),
                               energy_tag_of(trans, ledger_));
   delay += grant.wait + grant.request;
-  const sc_time data_done = delay + grant.data;
+  // Absolute: a target may wait() (the FR-FCFS DDR controller does), after which `delay` counts
+  // from the new simulation time.
+  const sc_time data_done = sc_core::sc_time_stamp() + delay + grant.data;
   trans.set_address(address - region->base);
   initiator_socket[target]->b_transport(trans, delay);
   trans.set_address(address);
   // Cut-through: data streams over the bus while the target works, so the slower one sets the end.
-  delay = std::max(delay, data_done);
+  const sc_time now = sc_core::sc_time_stamp();
+  if (data_done > now + delay) delay = data_done - now;
   if (!trans.is_response_ok()) {
     ++targets_[target].errors;
     ++initiator_stats(port).errors;

@@ -49,6 +49,7 @@ class RecordingMemory : public sc_core::sc_module, public DmiAccountant {
   tlm_utils::simple_target_socket<RecordingMemory> socket;
   std::vector<uint8_t> storage;
   sc_core::sc_time latency;
+  bool synchronizes = false;  // b_transport waits out the initiator's local time first (TLM-2.0 allows it)
   uint64_t dmi_first = 0, dmi_last = 0;
   std::vector<Access> accesses;
   std::vector<uint64_t> debug_addresses;
@@ -82,6 +83,10 @@ class RecordingMemory : public sc_core::sc_module, public DmiAccountant {
     accesses.push_back({trans.get_command(), trans.get_address(), trans.get_data_length()});
     if (!in_range(trans)) return trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     copy(trans);
+    if (synchronizes) {
+      sc_core::wait(delay);
+      delay = sc_core::SC_ZERO_TIME;
+    }
     delay += latency;
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
   }

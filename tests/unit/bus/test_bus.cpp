@@ -508,6 +508,28 @@ TEST(Bus, SlowTargetOverlapsTheDataPhaseInsteadOfAddingToIt) {
   EXPECT_NEAR(ns(fast_delay), arbitration_ns + data_ns, 1e-3);
 }
 
+// A target may wait() in b_transport (the FR-FCFS DDR controller does when other initiators have
+// requests queued); the delay it returns then counts from the new simulation time, and the bus's
+// data phase must not be counted from the old one (it added the initiator's local time twice).
+TEST(Bus, TargetThatWaitsDoesNotCountTheInitiatorsLocalTimeTwice) {
+  const BusConfig config;
+  const unsigned length = 64;
+  const double data_ns = static_cast<double>(beats(config, length)) * period_ns(config);
+  const double arbitration_ns = config.arbitration_cycles * period_ns(config);
+  const sc_time local(500, SC_NS), fast(data_ns / 4, SC_NS);  // the memory is faster than the data phase
+  BusBench bench(config, {{"mem", kDdrBase, kDdrSize, fast}}, 1);
+  bench.memory(0).synchronizes = true;
+  double done_ns = 0;
+  bench.initiator(0).script = [&](ScriptedInitiator& cpu) {
+    std::vector<uint8_t> data(length);
+    sc_time delay = local;
+    EXPECT_EQ(cpu.access(tlm::TLM_READ_COMMAND, kDdrBase, data.data(), length, delay), tlm::TLM_OK_RESPONSE);
+    done_ns = ns(sc_core::sc_time_stamp() + delay);
+  };
+  sc_core::sc_start();
+  EXPECT_NEAR(done_ns, ns(local) + arbitration_ns + data_ns, 1e-3);
+}
+
 TEST(Bus, EnergyCountsOneTransferPerBeatScaledByWidth) {
   BusConfig config;
   config.width_bytes = 16;
