@@ -28,6 +28,7 @@ DdrScheduler::DdrScheduler(DdrChannelModel& channel, const DdrConfig& config, co
       refreshes_(config.ranks) {
   for (Slot s = Slot(entries_.size()); s > 0; --s) free_slots_.push_back(s - 1);
   versions_.fill(1);  // a bank's version 0: never read
+  for (std::vector<uint64_t>& words : occupied_) words.assign((banks_.size() + 63) / 64, 0);
   for (size_t i = 0; i < banks_.size(); ++i) {
     Bank& bank = banks_[i];
     bank.rank = unsigned(i / banks_per_rank_);
@@ -230,37 +231,46 @@ DdrScheduler::Command DdrScheduler::choose(DdrCycle t) {
   }
   ++pass_;
   for (unsigned r = 0; r < ranks_; ++r) refreshes_[r] = channel_.next_refresh(r);
-  Command best, soonest;  // at t; after t, the earliest
+  // The first command by (cycle, column before row, arrival order): at t, the one that goes;
+  // after t, the next that may. One key compare per bank (no branch on which case it is).
+  unsigned __int128 first = ~static_cast<unsigned __int128>(0);
+  Entry* first_entry = nullptr;
   DdrCycle next_ready = DdrChannelModel::kNone;
-  for (Bank& bank : banks_) {
-    if (bank.waiting[writes].empty()) continue;
-    if (bank.stale || bank.next_ready <= t) find_candidate(bank, t, writes);
-    next_ready = std::min(next_ready, bank.next_ready);
-    if (!bank.entry) continue;
-    const uint64_t version = versions_[size_t(bank.outcome)];
-    if (bank.version != version) {
-      bank.at = std::max(bank.limit, gate_limit(bank, writes));
-      bank.version = version;
-    }
-    DdrCycle at = std::max(t, bank.at);
-    if (bank.outcome == RowOutcome::empty) at = activate_before_refresh(at, refreshes_[bank.rank], t);
-    const Command command{bank.entry, bank.outcome == RowOutcome::hit ? Kind::column : Kind::row, at};
-    if (command.at <= t) {
-      if (better(command, best)) best = command;
-    } else if (command.at < soonest.at || (command.at == soonest.at && better(command, soonest))) {
-      soonest = command;
+  const std::vector<uint64_t>& occupied = occupied_[writes];
+  for (size_t w = 0; w < occupied.size(); ++w) {
+    for (uint64_t bits = occupied[w]; bits != 0; bits &= bits - 1) {
+      Bank& bank = banks_[w * 64 + size_t(__builtin_ctzll(bits))];
+      if (bank.stale || bank.next_ready <= t) find_candidate(bank, t, writes);
+      next_ready = std::min(next_ready, bank.next_ready);
+      if (!bank.entry) continue;
+      const uint64_t version = versions_[size_t(bank.outcome)];
+      if (bank.version != version) {
+        bank.at = std::max(bank.limit, gate_limit(bank, writes));
+        bank.version = version;
+      }
+      DdrCycle at = std::max(t, bank.at);
+      if (bank.outcome == RowOutcome::empty) at = activate_before_refresh(at, refreshes_[bank.rank], t);
+      const unsigned __int128 key = command_key(at, bank.outcome != RowOutcome::hit, bank.entry->order);
+      if (key < first) {
+        first = key;
+        first_entry = bank.entry;
+      }
     }
   }
-  next_ = best.entry ? t : std::min(soonest.at, next_ready);
+  Command plan;
+  if (first_entry) {
+    plan = Command{first_entry, uint64_t(first) >> 63 ? Kind::row : Kind::column, DdrCycle(first >> 64)};
+  }
+  const bool now = plan.entry && plan.at == t;
+  next_ = now ? t : std::min(plan.at, next_ready);
   // The decision at next_ stands until something changes, unless a request becomes ready or a
   // refresh falls due first.
-  const Command& plan = best.entry ? best : soonest;
   const DdrCycle refresh = *std::min_element(refreshes_.begin(), refreshes_.end());
-  if (plan.entry && (best.entry || (soonest.at < next_ready && soonest.at < refresh))) {
+  if (plan.entry && (now || (plan.at < next_ready && plan.at < refresh))) {
     planned_ = plan;
     planned_generation_ = generation_;
   }
-  return best;
+  return now ? plan : Command{};
 }
 
 void DdrScheduler::issue(const Command& command, DdrCycle t, const Done& done) {
@@ -297,6 +307,7 @@ void DdrScheduler::issue(const Command& command, DdrCycle t, const Done& done) {
 void DdrScheduler::wait_in_bank(Entry& e) {
   Bank& bank = bank_of(e.burst());
   std::vector<Entry*>& waiting = bank.waiting[e.write];
+  mark_occupied(size_t(&bank - banks_.data()), e.write, true);
   waiting.insert(std::upper_bound(waiting.begin(), waiting.end(), &e,
                                   [](const Entry* a, const Entry* b) { return a->order < b->order; }),
                  &e);
@@ -305,8 +316,10 @@ void DdrScheduler::wait_in_bank(Entry& e) {
 }
 
 void DdrScheduler::leave_bank(Entry& e) {
-  std::vector<Entry*>& waiting = bank_of(e.burst()).waiting[e.write];
+  Bank& bank = bank_of(e.burst());
+  std::vector<Entry*>& waiting = bank.waiting[e.write];
   waiting.erase(std::find(waiting.begin(), waiting.end(), &e));
+  if (waiting.empty()) mark_occupied(size_t(&bank - banks_.data()), e.write, false);
 }
 
 void DdrScheduler::finish(Entry& e, const Done& done) {

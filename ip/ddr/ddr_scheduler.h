@@ -116,12 +116,22 @@ class DdrScheduler {
     return !b.entry || (a.kind == Kind::column && b.kind != Kind::column) ||
            (a.kind == b.kind && a.entry->order < b.entry->order);
   }
+  // Orders commands as better() does, after their cycle: a row command after a column command,
+  // then the older request (arrival orders stay below 2^63).
+  static unsigned __int128 command_key(DdrCycle at, bool row, uint64_t order) {
+    return (static_cast<unsigned __int128>(uint64_t(at)) << 64) | (uint64_t(row) << 63) | order;
+  }
   void replan(Entry& arriving);
   void invalidate_all();
   void changed() { ++generation_; }
   void issue(const Command& command, DdrCycle t, const Done& done);
   void wait_in_bank(Entry& e);
   void leave_bank(Entry& e);
+  void mark_occupied(size_t bank, bool write, bool occupied) {
+    uint64_t& word = occupied_[write][bank / 64];
+    const uint64_t bit = uint64_t(1) << (bank % 64);
+    word = occupied ? word | bit : word & ~bit;
+  }
   void finish(Entry& e, const Done& done);
   Bank& bank_of(const DdrLocation& l) { return banks_[size_t(l.rank) * banks_per_rank_ + l.bank]; }
 
@@ -134,6 +144,9 @@ class DdrScheduler {
   std::vector<Slot> free_slots_;
   std::vector<Entry*> queue_;           // the queued entries, in arrival order
   std::vector<Bank> banks_;             // rank x banks + bank
+  // Per direction, a bit per bank with a waiting request (64 banks a word): a decision visits
+  // only those.
+  std::array<std::vector<uint64_t>, 2> occupied_;
   const unsigned groups_;
   std::vector<Gate> gates_;             // rank x bank groups + group
   std::vector<DdrCycle> refreshes_;     // per rank, the next refresh, read once per decision
