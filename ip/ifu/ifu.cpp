@@ -318,7 +318,7 @@ bool Ifu::deadlocked(uint32_t& blocked_index, std::string& why) const {
 std::string Ifu::describe_missing_tokens(isa::Queue queue, uint8_t deps) const {
   std::string from;
   auto missing = [&](isa::Queue neighbour) {
-    if (tokens_[token_path(neighbour, queue)] == 0) from += std::string(from.empty() ? " from " : " and ") + ifu::queue_name(neighbour);
+    if (tokens_[ifu::token_path(neighbour, queue)] == 0) from += std::string(from.empty() ? " from " : " and ") + ifu::queue_name(neighbour);
   };
   if (deps & isa::kPopPrev) missing(ifu::previous_queue(queue));
   if (deps & isa::kPopNext) missing(ifu::next_queue(queue));
@@ -738,7 +738,7 @@ void Ifu::execute_head(Lane& l) {
   consume_tokens(l.queue, deps);
   l.in_flight = true;
   l.job_figures.token_wait += lane_now(l) - l.head_taken;
-  l.quantum.inc(clock_.cycles(pops_of(deps)));  // pop handshakes
+  l.quantum.inc(clock_.cycles(ifu::pops_of(deps)));  // pop handshakes
   const sc_time start = lane_now(l);
 
   std::string reason;
@@ -832,38 +832,27 @@ void Ifu::on_dma_job_done(Lane& l, DmaErrorCode code) {
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-int Ifu::token_path(isa::Queue from, isa::Queue to) {
-  if (from == isa::kQueueLoad) return kLoadToCompute;
-  if (from == isa::kQueueStore) return kStoreToCompute;
-  return to == isa::kQueueLoad ? kComputeToLoad : kComputeToStore;
-}
-
-unsigned Ifu::pops_of(uint8_t deps) { return ((deps & isa::kPopPrev) ? 1u : 0u) + ((deps & isa::kPopNext) ? 1u : 0u); }
-unsigned Ifu::pushes_of(uint8_t deps) {
-  return ((deps & isa::kPushPrev) ? 1u : 0u) + ((deps & isa::kPushNext) ? 1u : 0u);
-}
-
 // Flags toward missing neighbours never get here: check_deps refused them at decode.
 bool Ifu::tokens_available(isa::Queue queue, uint8_t deps) const {
-  if ((deps & isa::kPopPrev) && tokens_[token_path(ifu::previous_queue(queue), queue)] == 0) return false;
-  if ((deps & isa::kPopNext) && tokens_[token_path(ifu::next_queue(queue), queue)] == 0) return false;
+  if ((deps & isa::kPopPrev) && tokens_[ifu::token_path(ifu::previous_queue(queue), queue)] == 0) return false;
+  if ((deps & isa::kPopNext) && tokens_[ifu::token_path(ifu::next_queue(queue), queue)] == 0) return false;
   return true;
 }
 
 void Ifu::consume_tokens(isa::Queue queue, uint8_t deps) {
-  if (deps & isa::kPopPrev) --tokens_[token_path(ifu::previous_queue(queue), queue)];
-  if (deps & isa::kPopNext) --tokens_[token_path(ifu::next_queue(queue), queue)];
+  if (deps & isa::kPopPrev) --tokens_[ifu::token_path(ifu::previous_queue(queue), queue)];
+  if (deps & isa::kPopNext) --tokens_[ifu::token_path(ifu::next_queue(queue), queue)];
 }
 
 // Each push is a one-cycle handshake. The thread synchronizes first, so the receiver (which is at
 // or behind SystemC time) sees the token exactly at the pusher's simulated time.
 void Ifu::push_tokens(Lane& l, uint8_t deps) {
-  const unsigned pushes = pushes_of(deps);
+  const unsigned pushes = ifu::pushes_of(deps);
   if (pushes == 0) return;
   l.quantum.inc(clock_.cycles(pushes));
   settle(l.quantum);
   auto send = [&](isa::Queue to) {
-    ++tokens_[token_path(l.queue, to)];
+    ++tokens_[ifu::token_path(l.queue, to)];
     lane(to).wake.notify(SC_ZERO_TIME);
   };
   if (deps & isa::kPushPrev) send(ifu::previous_queue(l.queue));

@@ -184,9 +184,6 @@ class Ifu : public sc_core::sc_module, public Reportable {
     sc_core::sc_time arrival;
     std::vector<uint8_t> bytes;
   };
-  // Directed token paths between neighbouring queues.
-  enum TokenPath { kLoadToCompute, kComputeToLoad, kComputeToStore, kStoreToCompute, kTokenPaths };
-
   // Registers.
   void build_registers();
   void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -247,9 +244,6 @@ class Ifu : public sc_core::sc_module, public Reportable {
   sc_core::sc_time lane_now(const Lane& lane) const { return sc_core::sc_time_stamp() + lane.quantum.get_local_time(); }
 
   // Tokens.
-  static int token_path(isa::Queue from, isa::Queue to);
-  static unsigned pops_of(uint8_t deps);
-  static unsigned pushes_of(uint8_t deps);
   bool tokens_available(isa::Queue queue, uint8_t deps) const;
   void consume_tokens(isa::Queue queue, uint8_t deps);
   void push_tokens(Lane& lane, uint8_t deps);
@@ -274,7 +268,7 @@ class Ifu : public sc_core::sc_module, public Reportable {
   Job job_;
   uint64_t jobs_started_ = 0;
   std::array<Lane, 3> lanes_;
-  std::array<uint64_t, kTokenPaths> tokens_{};
+  std::array<uint64_t, ifu::kTokenPaths> tokens_{};
 
   // Dispatcher state.
   sc_core::sc_event job_started_;

@@ -51,6 +51,15 @@ isa::Queue previous_queue(isa::Queue queue) {
   }
 }
 
+int token_path(isa::Queue from, isa::Queue to) {
+  if (from == isa::kQueueLoad) return kLoadToCompute;
+  if (from == isa::kQueueStore) return kStoreToCompute;
+  return to == isa::kQueueLoad ? kComputeToLoad : kComputeToStore;
+}
+
+unsigned pops_of(uint8_t deps) { return ((deps & isa::kPopPrev) ? 1u : 0u) + ((deps & isa::kPopNext) ? 1u : 0u); }
+unsigned pushes_of(uint8_t deps) { return ((deps & isa::kPushPrev) ? 1u : 0u) + ((deps & isa::kPushNext) ? 1u : 0u); }
+
 isa::Queue next_queue(isa::Queue queue) {
   switch (queue) {
     case isa::kQueueLoad: return isa::kQueueCompute;

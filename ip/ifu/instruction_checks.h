@@ -39,6 +39,13 @@ bool block_extent(uint32_t planes, uint32_t rows, uint32_t row_bytes, uint32_t r
 isa::Queue previous_queue(isa::Queue queue);
 isa::Queue next_queue(isa::Queue queue);
 
+// The four token paths between neighbouring queues, and the one a token from `from` to `to` takes.
+enum TokenPath { kLoadToCompute, kComputeToLoad, kComputeToStore, kStoreToCompute, kTokenPaths };
+int token_path(isa::Queue from, isa::Queue to);
+// Token handshakes of an instruction (one IFU cycle each): its pops, its pushes.
+unsigned pops_of(uint8_t deps);
+unsigned pushes_of(uint8_t deps);
+
 // Dependency flags: only the four defined bits, and none toward a neighbour that does not exist
 // (END belongs to no queue, so it may carry none). kErrBadDeps otherwise.
 Verdict check_deps(const isa::Header& header);

@@ -20,17 +20,6 @@ constexpr uint64_t kPage = 4096;
 
 uint64_t align_page(uint64_t x) { return (x + kPage - 1) / kPage * kPage; }
 
-// Token paths between neighbouring queues, as the IFU counts them.
-enum TokenPath { kLoadToCompute, kComputeToLoad, kComputeToStore, kStoreToCompute, kTokenPaths };
-
-int token_path(isa::Queue from, isa::Queue to) {
-  if (from == isa::kQueueLoad) return kLoadToCompute;
-  if (from == isa::kQueueStore) return kStoreToCompute;
-  return to == isa::kQueueLoad ? kComputeToLoad : kComputeToStore;
-}
-
-unsigned count(uint8_t deps, uint8_t a, uint8_t b) { return ((deps & a) ? 1u : 0u) + ((deps & b) ? 1u : 0u); }
-
 std::string describe(const isa::Instruction& in, uint32_t index) {
   return std::string(ifu::opcode_name(in.header.opcode)) + " #" + std::to_string(index);
 }
@@ -196,7 +185,7 @@ class Replay {
     for (const auto& [flag, from] : {std::pair{isa::kPopPrev, ifu::previous_queue(l.queue)},
                                      std::pair{isa::kPopNext, ifu::next_queue(l.queue)}}) {
       if (!(deps & flag)) continue;
-      const std::deque<Picoseconds>& tokens = tokens_[token_path(from, l.queue)];
+      const std::deque<Picoseconds>& tokens = tokens_[ifu::token_path(from, l.queue)];
       if (tokens.empty()) return std::nullopt;
       at = std::max(at, tokens.front());
     }
@@ -207,13 +196,13 @@ class Replay {
     const Entry e = *l.head;
     const isa::Instruction& in = program_[e.index];
     const uint8_t deps = in.header.deps;
-    if (deps & isa::kPopPrev) tokens_[token_path(ifu::previous_queue(l.queue), l.queue)].pop_front();
-    if (deps & isa::kPopNext) tokens_[token_path(ifu::next_queue(l.queue), l.queue)].pop_front();
-    const Picoseconds start = at + ifu_period_ * count(deps, isa::kPopPrev, isa::kPopNext);
+    if (deps & isa::kPopPrev) tokens_[ifu::token_path(ifu::previous_queue(l.queue), l.queue)].pop_front();
+    if (deps & isa::kPopNext) tokens_[ifu::token_path(ifu::next_queue(l.queue), l.queue)].pop_front();
+    const Picoseconds start = at + ifu_period_ * ifu::pops_of(deps);
     Picoseconds end = l.queue == isa::kQueueCompute ? start + compute_time(in, e.index) : transfer(in.transfer, start);
-    end += ifu_period_ * count(deps, isa::kPushPrev, isa::kPushNext);
-    if (deps & isa::kPushPrev) tokens_[token_path(l.queue, ifu::previous_queue(l.queue))].push_back(end);
-    if (deps & isa::kPushNext) tokens_[token_path(l.queue, ifu::next_queue(l.queue))].push_back(end);
+    end += ifu_period_ * ifu::pushes_of(deps);
+    if (deps & isa::kPushPrev) tokens_[ifu::token_path(l.queue, ifu::previous_queue(l.queue))].push_back(end);
+    if (deps & isa::kPushNext) tokens_[ifu::token_path(l.queue, ifu::next_queue(l.queue))].push_back(end);
     executed_.push_back(ifu::ExecutedInstruction{e.index, in.header.tag, l.queue, l.taken, start, end});
     job_end_ = std::max(job_end_, end);
     l.free_at = end;
@@ -246,7 +235,7 @@ class Replay {
   ifu::BufferSizes buffers_{};
 
   std::array<Lane, 3> lanes_;
-  std::array<std::deque<Picoseconds>, kTokenPaths> tokens_;  // push times of the tokens not yet popped
+  std::array<std::deque<Picoseconds>, ifu::kTokenPaths> tokens_;  // push times of the tokens not yet popped
   uint32_t next_;
   bool decoded_ = false, end_decoded_ = false, prefetched_ = false;
   Picoseconds dispatcher_time_ = 0, job_end_ = 0;
