@@ -217,7 +217,11 @@ struct ConvPassModel {
     const uint64_t weight_cycles =
         ceil_div(active_pes * (at.active_convolvers * piece.taps + bias), cfg.weight_port_bytes);
     const uint64_t weight_stall = minus_floor0(weight_cycles, prev_stream);
-    const uint64_t drain = at.first_of_instruction ? 0 : minus_floor0(depth, piece.first_window + weight_stall);
+    // The first window's pixels arrive at the input port's pace too: its sum can enter the
+    // accumulator no earlier than that, which hides that much of the previous pass's drain.
+    const uint64_t first_window_cycles =
+        std::max(piece.first_window, ceil_div(piece.first_window * at.active_convolvers, cfg.input_port_bytes));
+    const uint64_t drain = at.first_of_instruction ? 0 : minus_floor0(depth, first_window_cycles + weight_stall);
 
     t.busy_cycles += g.windows;
     t.fill_cycles += s - g.windows;
@@ -226,7 +230,7 @@ struct ConvPassModel {
     t.weight_stall_cycles += weight_stall;
     t.drain_cycles += drain;
     t.imbalance_pe_cycles += (cfg.pes - active_pes) * g.windows;
-    prev_stream = stream;
+    prev_stream = stream + drain;  // the next pass's weights load while this one waits for the drain too
   }
 
   // One output channel on each of `active_pes` PEs: every group, every piece.
@@ -292,11 +296,22 @@ InstructionCost TimingModel::conv_cost(const isa::Conv& c) const {
     t = model.step(g.last_step_pes, 0, true).timing;
   } else {
     const StepResult first = model.step(config_.pes, 0, true);
-    const StepResult middle = model.step(config_.pes, first.last_stream, false);
-    const StepResult last = model.step(g.last_step_pes, first.last_stream, false);
     t = first.timing;
-    t += scaled(middle.timing, g.steps - 2);
-    t += last.timing;
+    // A step's first weights load behind the previous step's last pass, whose length (with its
+    // drain wait) depends on its own weight wait: step by step until a step ends as the one before
+    // it (at most pipeline-depth steps: the length only grows, by at most the depth), then n copies.
+    uint64_t prev = first.last_stream, middle_steps = g.steps - 2;
+    while (middle_steps > 0) {
+      const StepResult middle = model.step(config_.pes, prev, false);
+      if (middle.last_stream == prev) {
+        t += scaled(middle.timing, middle_steps);
+        break;
+      }
+      t += middle.timing;
+      prev = middle.last_stream;
+      --middle_steps;
+    }
+    t += model.step(g.last_step_pes, prev, false).timing;
   }
   t.drain_cycles += model.depth;  // the last pass drains in full
   t.macs = g.shape.macs;
