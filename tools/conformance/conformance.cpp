@@ -6,6 +6,7 @@
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/package/package_writer.h"
+#include "tests/reference/network_reference.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <set>
 #include <sstream>
 #include <variant>
@@ -88,7 +90,7 @@ std::string short_reason(std::string message, const std::string& origin) {
 }
 
 std::string number_text(double v) {
-  if (v < 0) return "-";
+  if (v < 0 || std::isnan(v)) return "-";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
@@ -401,6 +403,88 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
   return error.back();
 }
 
+double float_tolerance(const std::vector<double>& expected, bool integer_output) {
+  if (integer_output) return 0.25;  // integers: the float graph's value must round to ONNX's
+  double largest = 0;
+  for (const double e : expected) largest = std::max(largest, std::fabs(e));
+  // float32 keeps about 7 digits; sums of thousands of products in another order lose a few more.
+  return 1e-6 + 1e-4 * largest;
+}
+
+namespace {
+
+// Op `i` of the graph in float on `inputs` (one per source, in op.inputs order).
+std::vector<float> float_layer(const dlvpc::FloatOp& op, const std::vector<const std::vector<float>*>& inputs) {
+  switch (op.kind) {
+    case dlvpc::OpKind::kAdd: {
+      std::vector<float> y(*inputs[0]);
+      for (size_t k = 0; k < y.size(); ++k) y[k] = op.relu ? std::max(0.0f, y[k] + (*inputs[1])[k]) : y[k] + (*inputs[1])[k];
+      return y;
+    }
+    case dlvpc::OpKind::kConcat: {
+      std::vector<float> y;
+      for (const std::vector<float>* slice : inputs) y.insert(y.end(), slice->begin(), slice->end());
+      return y;
+    }
+    default: {  // one input: the float executor on a graph of this op alone
+      dlvpc::FloatGraph one;
+      one.input = op.input;
+      dlvpc::FloatOp alone = op;
+      alone.inputs = {dlvpc::kGraphInput};
+      one.ops.push_back(std::move(alone));
+      return dlvpc::run_float(one, *inputs[0]).back();
+    }
+  }
+}
+
+}  // namespace
+
+LayerCheck check_layers(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
+                        const std::vector<int8_t>& quantized_input, uint32_t accumulator_bits) {
+  const std::vector<std::vector<int8_t>> outputs =
+      ref::run_network_layers(model.network, graph.input, quantized_input, accumulator_bits);
+  std::vector<std::vector<float>> dequantized(graph.ops.size());
+  const std::vector<float> input = dlvpc::dequantize(quantized_input, model.input_frac);
+  LayerCheck worst;
+  for (size_t i = 0; i < graph.ops.size() && i < outputs.size(); ++i) {
+    const dlvpc::FloatOp& op = graph.ops[i];
+    dequantized[i] = dlvpc::dequantize(outputs[i], model.op_frac[i]);
+    std::vector<const std::vector<float>*> sources;
+    for (const int s : op.inputs) sources.push_back(s == dlvpc::kGraphInput ? &input : &dequantized[s]);
+    const std::vector<float> y = float_layer(op, sources);
+    if (y.size() != dequantized[i].size())
+      throw ConfigError("layer " + std::to_string(i) + ": the float layer has " + std::to_string(y.size()) +
+                        " values, the quantized one " + std::to_string(dequantized[i].size()));
+    const int f_out = model.op_frac[i];
+    double bound = half_lsb(f_out);
+    if (op.kind == dlvpc::OpKind::kConv || op.kind == dlvpc::OpKind::kFc) {
+      const double taps = op.kind == dlvpc::OpKind::kConv ? double(op.input.c) * op.kernel_h * op.kernel_w
+                                                          : double(op.input.elements());
+      const int f_in = op.inputs[0] == dlvpc::kGraphInput ? model.input_frac : model.op_frac[op.inputs[0]];
+      const int f_w = model.weight_frac[i];
+      bound += taps * half_lsb(f_w) * max_abs(*sources[0]) + half_lsb(f_in + f_w - bias_shift_of(model.network.layers[i]));
+    }
+    const double lo = std::ldexp(-128.0, -f_out), hi = std::ldexp(127.0, -f_out);
+    const double slack = 1e-6 * (1.0 + max_abs(y));  // the float layer's own rounding
+    for (size_t k = 0; k < y.size(); ++k) {
+      const double error = std::fabs(double(dequantized[i][k]) - std::clamp(double(y[k]), lo, hi));
+      const double ratio = error / (bound + slack);
+      if (ratio > worst.ratio || worst.layer < 0) worst = {ratio, static_cast<int>(i), error, bound + slack};
+    }
+  }
+  return worst;
+}
+
+double sqnr_db(const std::vector<float>& got, const double* expected) {
+  double signal = 0, noise = 0;
+  for (size_t k = 0; k < got.size(); ++k) {
+    signal += expected[k] * expected[k];
+    noise += (got[k] - expected[k]) * (got[k] - expected[k]);
+  }
+  if (noise == 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(signal / noise);
+}
+
 CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
   const fs::path dir(test_dir);
   CaseResult r;
@@ -458,6 +542,11 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
     const fs::path work = fs::path(options.work_dir) / r.name;
     r.max_error = 0;
     r.atol = 0;
+    r.float_error = 0;
+    r.float_atol = 0;
+    r.layer_ratio = 0;
+    double signal = 0, noise = 0;  // SQNR over all samples
+    const bool one_layer = compiled.graph.ops.size() == 1;
     for (size_t n = 0; n < samples.size(); ++n) {
       if (n > 0) dlvpc::embed_test_sample(compiled, samples[n], compile_options);
       const fs::path dir = samples.size() == 1 ? work : work / ("sample_" + std::to_string(n));
@@ -469,27 +558,86 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
       if (!r.soc_checked)
         return conclude(r, Outcome::kFailed, (samples.size() > 1 ? "sample " + std::to_string(n) + ": " : "") + soc_problem(soc));
 
+      // 5a. dlvpc's float graph computes ONNX's function: within float32's reordering error.
+      const double* want = expected.values.data() + n * compiled.test_expected.size();
+      std::vector<double> expected_sample(want, want + compiled.test_expected.size());
+      std::vector<float> float_output = dlvpc::run_float(compiled.graph, samples[n]).back();
+      if (compiled.graph.softmax_on_cpu) float_output = dlvpc::softmax(float_output);
+      const double float_atol = float_tolerance(expected_sample, compiled.graph.integer_output);
+      r.float_atol = std::max(r.float_atol, float_atol);
+      for (size_t i = 0; i < float_output.size(); ++i) {
+        const double error = std::fabs(float_output[i] - want[i]);
+        r.float_error = std::max(r.float_error, error);
+        if (error > float_atol)
+          return conclude(r, Outcome::kFailed, "sample " + std::to_string(n) + " element " + std::to_string(i) +
+                                                   ": dlvpc's float graph differs from ONNX's output by " +
+                                                   number_text(error) + " (float32 tolerance " + number_text(float_atol) +
+                                                   "); ran " + layers_text(compiled));
+      }
+      // 5b. Every quantized layer within its own rounding of the float layer on its quantized inputs.
+      const LayerCheck layers = check_layers(compiled.graph, compiled.model,
+                                             dlvpc::quantize_input(compiled, samples[n]), compile_options.hw.accumulator_bits);
+      r.layer_ratio = std::max(r.layer_ratio, layers.ratio);
+      if (layers.ratio > 1.0)
+        return conclude(r, Outcome::kFailed, "sample " + std::to_string(n) + " layer " + std::to_string(layers.layer) +
+                                                 ": quantized error " + number_text(layers.error) +
+                                                 " exceeds its rounding bound " + number_text(layers.bound) + "; ran " +
+                                                 layers_text(compiled));
+      // 5c. The SoC's output against ONNX's: exactly for an integer output; within the worst-case
+      // rounding for one layer (sound there; chained through layers it is not a useful bound);
+      // reported as SQNR for any graph.
       std::vector<float> output = dlvpc::dequantize(compiled.test_expected, compiled.model.output_frac());
-      double atol = compiled.graph.integer_output ? 0.0 : output_tolerance(compiled.graph, compiled.model, samples[n]);
+      double atol = compiled.graph.integer_output ? 0.0 : one_layer ? output_tolerance(compiled.graph, compiled.model, samples[n]) : -1;
       if (compiled.graph.softmax_on_cpu) {
         // Logits off by at most e change each probability p by at most p (e^(2e) - 1) <= e^(2e) - 1.
         output = dlvpc::softmax(output);
-        atol = std::expm1(2 * atol);
+        if (atol > 0) atol = std::expm1(2 * atol);
       }
-      r.atol = std::max(r.atol, atol);
+      r.atol = atol < 0 ? -1 : std::max(r.atol, atol);
       for (size_t i = 0; i < output.size(); ++i) {
-        const double error = std::fabs(output[i] - expected.values[n * output.size() + i]);
+        const double error = std::fabs(output[i] - want[i]);
         r.max_error = std::max(r.max_error, error);
-        if (error > atol)
+        signal += want[i] * want[i];
+        noise += error * error;
+        if (atol >= 0 && error > atol)
           return conclude(r, Outcome::kFailed, "sample " + std::to_string(n) + " element " + std::to_string(i) +
                                                    ": error exceeds atol; ran " + layers_text(compiled));
       }
     }
+    r.sqnr_db = noise == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
     const std::string batch = samples.size() > 1 ? "batch " + std::to_string(samples.size()) + " as jobs; " : "";
     return conclude(r, Outcome::kPassed, batch + layers_text(compiled));
   } catch (const std::exception& e) {
     return conclude(r, Outcome::kFailed, e.what());
   }
+}
+
+void make_case(const std::string& model_path, const std::string& dir, uint32_t seed) {
+  const dlvpc::FloatGraph graph = dlvpc::import_onnx_file(model_path);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  std::vector<float> input(graph.input.elements());
+  for (float& x : input) x = uniform(rng);
+  std::vector<float> output = dlvpc::run_float(graph, input).back();
+  if (graph.softmax_on_cpu) output = dlvpc::softmax(output);
+  const fs::path data_set = fs::path(dir) / "test_data_set_0";
+  fs::create_directories(data_set);
+  fs::copy_file(model_path, fs::path(dir) / "model.onnx", fs::copy_options::overwrite_existing);
+  const auto write = [](const fs::path& path, const std::string& name, const std::vector<int64_t>& dims,
+                        const std::vector<float>& values) {
+    onnx::TensorProto t;
+    t.set_name(name);
+    t.set_data_type(onnx::TensorProto::FLOAT);
+    for (const int64_t d : dims) t.add_dims(d);
+    for (const float v : values) t.add_float_data(v);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!t.SerializeToOstream(&out) || !out.flush()) throw ConfigError(path.string() + ": cannot be written");
+  };
+  std::vector<int64_t> input_dims = graph.input_dims, output_dims = graph.output_dims;
+  if (!input_dims.empty()) input_dims[0] = 1;  // one sample
+  if (!output_dims.empty()) output_dims[0] = 1;
+  write(data_set / "input_0.pb", graph.input_name, input_dims, input);
+  write(data_set / "output_0.pb", graph.output_name, output_dims, output);
 }
 
 Summary summarize(const std::vector<CaseResult>& results) {
@@ -503,19 +651,22 @@ Summary summarize(const std::vector<CaseResult>& results) {
 }
 
 namespace {
-constexpr const char* kRowFormat = "%-54s %-11s %10s %10s  %s\n";
+constexpr const char* kRowFormat = "%-54s %-11s %10s %10s %8s %10s %8s  %s\n";
 }
 
 std::string table_header() {
   char line[256];
-  std::snprintf(line, sizeof line, kRowFormat, "test", "result", "max|err|", "atol", "note");
+  std::snprintf(line, sizeof line, kRowFormat, "test", "result", "max|err|", "atol", "SQNR dB", "float err", "layers", "note");
   return line;
 }
 
 std::string table_row(const CaseResult& r) {
   std::vector<char> line(r.name.size() + r.note.size() + 128);
+  char sqnr[32] = "-";
+  if (!std::isnan(r.sqnr_db)) std::snprintf(sqnr, sizeof sqnr, "%.1f", r.sqnr_db);
   std::snprintf(line.data(), line.size(), kRowFormat, r.name.c_str(), to_string(r.outcome), number_text(r.max_error).c_str(),
-                number_text(r.atol).c_str(), r.note.c_str());
+                number_text(r.atol).c_str(), sqnr, number_text(r.float_error).c_str(), number_text(r.layer_ratio).c_str(),
+                r.note.c_str());
   return line.data();
 }
 
@@ -536,10 +687,17 @@ std::string format_csv(const std::vector<CaseResult>& results) {
     std::snprintf(text, sizeof text, "%.9g", v);
     return std::string(text);
   };
-  std::string csv = "test,result,soc_checked,max_error,atol,note\n";
+  const auto sqnr = [](double v) {  // any sign; empty when not compared
+    if (std::isnan(v)) return std::string();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", v);
+    return std::string(text);
+  };
+  std::string csv = "test,result,soc_checked,max_error,atol,sqnr_db,float_error,float_atol,layer_ratio,note\n";
   for (const CaseResult& r : results) {
     csv += r.name + "," + to_string(r.outcome) + "," + (r.soc_checked ? "1" : "0") + "," + exact(r.max_error) + "," +
-           exact(r.atol) + "," + quoted(r.note) + "\n";
+           exact(r.atol) + "," + sqnr(r.sqnr_db) + "," + exact(r.float_error) +
+           "," + exact(r.float_atol) + "," + exact(r.layer_ratio) + "," + quoted(r.note) + "\n";
   }
   return csv;
 }

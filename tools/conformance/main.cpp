@@ -1,5 +1,6 @@
 // onnx_conformance: the ONNX backend node tests through dlvpc and the virtual SoC (docs/conformance.md).
-//   onnx_conformance [--dlvp PATH] [--data DIR] [--filter SUBSTR] [--csv FILE] [--scenario FILE] [--work DIR]
+//   onnx_conformance [--dlvp PATH] [--data DIR] [--filter SUBSTR] [--case DIR]... [--csv FILE] [--scenario FILE] [--work DIR]
+//   onnx_conformance --make-case MODEL.onnx DIR [--seed N]
 // Prints one row per selected test (passed / failed / unsupported, max |error|, atol, note) and a
 // summary. Exit 0 when no test failed (unsupported is not a failure), 1 otherwise, 2 on bad usage.
 #include "ip/common/config_error.h"
@@ -29,11 +30,17 @@ constexpr const char* kUsage =
     "  --filter SUBSTR  only the selected tests whose name contains SUBSTR\n"
     "  --csv FILE       also write the table as CSV\n"
     "  --scenario FILE  the run_package scenario (default: " DLVP_SOURCE_DIR "/scenarios/conformance.yaml)\n"
-    "  --work DIR       keep the packages and the runs' outputs in DIR (default: a temporary folder, removed)\n";
+    "  --work DIR       keep the packages and the runs' outputs in DIR (default: a temporary folder, removed)\n"
+    "  --case DIR       run this test folder (any name, e.g. one made by --make-case) instead of the node tests; repeatable\n"
+    "  --make-case MODEL.onnx DIR [--seed N]  write a test folder of a whole model: a uniform random input\n"
+    "                   (seed N, default 1) and dlvpc's float output for it (docs/conformance.md)\n";
 
 struct Args {
   std::string dlvp = DLVP_BINARY, data = ONNX_NODE_TESTS_DIR, filter, csv;
   std::string scenario = DLVP_SOURCE_DIR "/scenarios/conformance.yaml", work;
+  std::vector<std::string> cases;
+  std::string make_model, make_dir;
+  uint32_t seed = 1;
 };
 
 Args parse(int argc, char** argv) {
@@ -54,6 +61,17 @@ Args parse(int argc, char** argv) {
     else if (flag == "--csv") a.csv = next();
     else if (flag == "--scenario") a.scenario = next();
     else if (flag == "--work") a.work = next();
+    else if (flag == "--case") a.cases.push_back(next());
+    else if (flag == "--make-case") {
+      a.make_model = next();
+      a.make_dir = next();
+    } else if (flag == "--seed") {
+      const std::string text = next();
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(text.c_str(), &end, 10);
+      if (text.empty() || *end || v > 0xffffffffUL) throw ConfigError("onnx_conformance: --seed " + text + ": expected 0..4294967295");
+      a.seed = static_cast<uint32_t>(v);
+    }
     else throw ConfigError("onnx_conformance: unknown option " + flag + "\n" + kUsage);
   }
   if (access(a.dlvp.c_str(), X_OK) != 0) throw ConfigError("onnx_conformance: --dlvp " + a.dlvp + ": not an executable (is dlvp built?)");
@@ -73,7 +91,12 @@ std::string work_folder(const Args& a) {
 }
 
 int run(const Args& a) {
-  const std::vector<std::string> tests = conformance::list_tests(a.data, a.filter);
+  if (!a.make_model.empty()) {
+    conformance::make_case(a.make_model, a.make_dir, a.seed);
+    std::printf("onnx_conformance: %s: test folder of %s (seed %u)\n", a.make_dir.c_str(), a.make_model.c_str(), a.seed);
+    return 0;
+  }
+  const std::vector<std::string> tests = a.cases.empty() ? conformance::list_tests(a.data, a.filter) : a.cases;
   if (tests.empty())
     throw ConfigError("onnx_conformance: no selected node test in " + a.data +
                       (a.filter.empty() ? std::string() : " matches --filter " + a.filter));
