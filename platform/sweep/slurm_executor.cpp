@@ -20,7 +20,7 @@ namespace {
 constexpr const char* kWho = "sweep.slurm";
 // squeue is polled at growing intervals: quick for short arrays, light on a busy controller.
 constexpr auto kFirstPoll = std::chrono::milliseconds(250);
-constexpr auto kLongestPoll = std::chrono::seconds(5);
+constexpr auto kLongestPoll = std::chrono::seconds(2);
 // A controller that is restarting or overloaded fails a few queries; more in a row is an error.
 constexpr int kSqueueFailuresTolerated = 3;
 // The rows whose absence is named one by one in the warning; the rest are counted.

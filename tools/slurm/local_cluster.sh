@@ -10,14 +10,13 @@
 #
 # Exit status: 0 done; 1 a daemon did not come up (its log is printed); 2 usage; 77 the host cannot
 # run it (not root, or Slurm/munge not installed): the reason goes to stderr.
-# Ports: DLVP_SLURM_CTLD_PORT (default 26817) and DLVP_SLURM_D_PORT (26818), off Slurm's defaults
-# so that a real Slurm on the host is not disturbed.
+# Ports: slurmctld's and slurmd's are a pair in 20000..29999 picked from STATE_DIR's path, off
+# Slurm's defaults (a real Slurm on the host is not disturbed) and apart for two state folders (two
+# build trees testing at once); DLVP_SLURM_CTLD_PORT and DLVP_SLURM_D_PORT choose them instead.
 set -euo pipefail
 
 readonly ready_timeout_s=${DLVP_SLURM_READY_TIMEOUT_S:-60}
 readonly stop_timeout_s=20
-readonly ctld_port=${DLVP_SLURM_CTLD_PORT:-26817}
-readonly d_port=${DLVP_SLURM_D_PORT:-26818}
 readonly partition=debug
 
 usage() {
@@ -32,6 +31,9 @@ case "$command" in start|stop|env) ;; *) usage ;; esac
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
 conf=$state/slurm.conf
+path_hash=$(printf '%s' "$state" | cksum | cut -d ' ' -f 1)
+readonly ctld_port=${DLVP_SLURM_CTLD_PORT:-$((20000 + path_hash % 5000 * 2))}
+readonly d_port=${DLVP_SLURM_D_PORT:-$((ctld_port + 1))}
 
 unavailable() {
   echo "local_cluster: cannot run here: $*" >&2
@@ -47,8 +49,14 @@ check_host() {
   done
 }
 
+read_pid() {  # read_pid PIDFILE: the pid in the file, or nothing (a daemon removes its file as it ends)
+  cat "$1" 2>/dev/null || true
+}
+
 pid_alive() {  # pid_alive PIDFILE: the process named by the file runs
-  [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  local pid
+  pid=$(read_pid "$1")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
 write_config() {
@@ -57,8 +65,7 @@ write_config() {
   # slurmd -C describes this host (CPUs, sockets, cores, memory) in slurm.conf's own syntax.
   cpus_line=$(slurmd -C | head -n 1)
   mkdir -p "$state/munge" "$state/ctld" "$state/d" "$state/log"
-  chmod 0700 "$state/munge"
-  if [ ! -s "$state/munge/munge.key" ]; then
+    if [ ! -s "$state/munge/munge.key" ]; then
     dd if=/dev/urandom of="$state/munge/munge.key" bs=1024 count=1 status=none
   fi
   chmod 0400 "$state/munge/munge.key"
@@ -86,6 +93,9 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 PlugStackConfig=$state/plugstack.conf
 SchedulerType=sched/backfill
+# Scheduling passes every second (defaults: 30 s and 60 s): the second wave of a test's array
+# starts about 1 s after the first ends instead of 3-4 s.
+SchedulerParameters=bf_interval=1,sched_interval=1
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=none
@@ -105,6 +115,7 @@ fail_with_logs() {
     echo "---- $log (last 30 lines)" >&2
     tail -n 30 "$log" >&2
   done
+  stop  # nothing half-started is left running
   exit 1
 }
 
@@ -133,13 +144,18 @@ start() {
   fail_with_logs "node not idle after ${ready_timeout_s} s (sinfo: '${node_state:-no answer}')"
 }
 
-stop_daemon() {  # stop_daemon NAME PIDFILE: TERM, a bounded wait, then KILL
+send_term() {  # send_term PIDFILE: asks the daemon named by the file to stop
+  local pid
+  pid=$(read_pid "$1")
+  [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true
+}
+
+wait_gone() {  # wait_gone NAME PIDFILE: a bounded wait for the daemon to end, then KILL
   local name=$1 pidfile=$2 pid
-  pid_alive "$pidfile" || return 0
-  pid=$(cat "$pidfile")
-  kill -TERM "$pid" 2>/dev/null || true
+  pid=$(read_pid "$pidfile")
+  [ -n "$pid" ] || return 0
   local deadline=$((SECONDS + stop_timeout_s))
-  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then
     echo "local_cluster: $name ($pid) ignored TERM for ${stop_timeout_s} s; killing it" >&2
     kill -KILL "$pid" 2>/dev/null || true
@@ -148,10 +164,14 @@ stop_daemon() {  # stop_daemon NAME PIDFILE: TERM, a bounded wait, then KILL
 }
 
 stop() {
-  # slurmd first: its job steps end with it; munged last, the others authenticate through it.
-  stop_daemon slurmd "$state/slurmd.pid"
-  stop_daemon slurmctld "$state/slurmctld.pid"
-  stop_daemon munged "$state/munge/munged.pid"
+  # slurmd and slurmctld together (about 2 s each to save their state), munged after them: they
+  # authenticate through it while they stop.
+  send_term "$state/slurmd.pid"
+  send_term "$state/slurmctld.pid"
+  wait_gone slurmd "$state/slurmd.pid"
+  wait_gone slurmctld "$state/slurmctld.pid"
+  send_term "$state/munge/munged.pid"
+  wait_gone munged "$state/munge/munged.pid"
 }
 
 case "$command" in
