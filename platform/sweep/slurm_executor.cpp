@@ -1,6 +1,7 @@
 #include "platform/sweep/slurm_executor.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -27,6 +28,23 @@ constexpr int kSqueueFailuresTolerated = 3;
 constexpr std::size_t kMissingNamed = 10;
 
 [[noreturn]] void fail(const std::string& what) { throw ConfigError("slurm executor: " + what); }
+
+bool all_digits(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// The sbatch options the executor sets itself: given again, they would break the task-to-points
+// mapping or move the task logs.
+void refuse_executor_options(const std::vector<std::string>& sbatch_args) {
+  for (const std::string& arg : sbatch_args) {
+    for (const char* own : {"--array", "-a", "--chdir", "-D", "--output", "-o", "--wrap", "--parsable"}) {
+      const std::string option = own;
+      const bool is_option = arg == option || (option.size() > 2 && arg.rfind(option + "=", 0) == 0) ||
+                             (option.size() == 2 && arg.rfind(option, 0) == 0);
+      if (is_option) fail("sbatch option '" + arg + "' is the executor's own (it sets " + option + " itself)");
+    }
+  }
+}
 
 // Single-quoted for sh: any byte but the quote stands for itself.
 std::string shell_quote(const std::string& text) {
@@ -91,7 +109,7 @@ fs::path new_submission_dir(const fs::path& dir) {
     const std::string prefix = "submission-";
     if (name.rfind(prefix, 0) != 0) continue;
     const std::string number = name.substr(prefix.size());
-    if (!number.empty() && number.size() < 10 && std::all_of(number.begin(), number.end(), ::isdigit)) {
+    if (all_digits(number) && number.size() < 10) {
       highest = std::max<uint64_t>(highest, std::stoull(number));
     }
   }
@@ -142,7 +160,7 @@ std::string batch_script(const fs::path& dlvp_binary, const fs::path& dir, const
 std::string parse_job_id(const std::string& sbatch_out) {
   const std::string first = sbatch_out.substr(0, sbatch_out.find_first_of(";\n"));
   const std::string id = first.substr(0, first.find_last_not_of(" \r") + 1);
-  if (id.empty() || id.size() > 20 || !std::all_of(id.begin(), id.end(), ::isdigit)) {
+  if (!all_digits(id) || id.size() > 20) {
     fail("cannot read a job id in sbatch's answer '" + sbatch_out.substr(0, 200) + "'");
   }
   return id;
@@ -202,6 +220,7 @@ void run_on_slurm(const std::string& dlvp_binary, const std::string& dir, const 
                   const SlurmOptions& options) {
   const auto tasks = group_into_tasks(points, options.points_per_task);
   if (tasks.empty()) return;
+  refuse_executor_options(options.sbatch_args);
   // The tasks run in the submission folder, maybe on other hosts: every path they use is absolute.
   std::error_code ec;
   const fs::path binary = fs::absolute(dlvp_binary, ec);

@@ -14,6 +14,7 @@
 # Slurm's defaults (a real Slurm on the host is not disturbed) and apart for two state folders (two
 # build trees testing at once); DLVP_SLURM_CTLD_PORT and DLVP_SLURM_D_PORT choose them instead.
 set -euo pipefail
+PATH=$PATH:/usr/sbin  # the daemons, for a shell whose PATH lacks it
 
 readonly ready_timeout_s=${DLVP_SLURM_READY_TIMEOUT_S:-60}
 readonly stop_timeout_s=20
@@ -44,19 +45,16 @@ check_host() {
   [ "$(id -u)" -eq 0 ] || unavailable "needs root (slurmd runs jobs as their user; SlurmUser is root)"
   local tool
   for tool in munged slurmctld slurmd sinfo sbatch; do
-    command -v "$tool" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null 2>&1 ||
-      unavailable "$tool not found: install Debian's slurm-wlm and munge (tools/setup.sh)"
+    command -v "$tool" >/dev/null 2>&1 || unavailable "$tool not found: install Debian's slurm-wlm and munge (tools/setup.sh)"
   done
 }
 
-read_pid() {  # read_pid PIDFILE: the pid in the file, or nothing (a daemon removes its file as it ends)
-  cat "$1" 2>/dev/null || true
-}
-
-pid_alive() {  # pid_alive PIDFILE: the process named by the file runs
+# daemon_pid NAME PIDFILE: the pid in the file if that process is NAME, else nothing. A pid file
+# left by a killed run may name a pid reused since by another program, which is not ours to stop.
+daemon_pid() {
   local pid
-  pid=$(read_pid "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  pid=$(cat "$2" 2>/dev/null || true)
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = "$1" ] && echo "$pid" || true
 }
 
 write_config() {
@@ -121,12 +119,11 @@ fail_with_logs() {
 
 start() {
   check_host
-  if pid_alive "$state/slurmctld.pid" || pid_alive "$state/slurmd.pid" || pid_alive "$state/munge/munged.pid"; then
+  if [ -n "$(daemon_pid slurmctld "$state/slurmctld.pid")$(daemon_pid slurmd "$state/slurmd.pid")$(daemon_pid munged "$state/munge/munged.pid")" ]; then
     echo "local_cluster: already running from $state (stop it first)" >&2
     exit 1
   fi
   write_config
-  PATH=$PATH:/usr/sbin
   # --force: the state folder may sit below a world-writable /tmp, which munged otherwise refuses.
   munged --force --socket="$state/munge/munge.socket" --key-file="$state/munge/munge.key" \
     --pid-file="$state/munge/munged.pid" --seed-file="$state/munge/munged.seed" \
@@ -144,15 +141,8 @@ start() {
   fail_with_logs "node not idle after ${ready_timeout_s} s (sinfo: '${node_state:-no answer}')"
 }
 
-send_term() {  # send_term PIDFILE: asks the daemon named by the file to stop
-  local pid
-  pid=$(read_pid "$1")
-  [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true
-}
-
-wait_gone() {  # wait_gone NAME PIDFILE: a bounded wait for the daemon to end, then KILL
-  local name=$1 pidfile=$2 pid
-  pid=$(read_pid "$pidfile")
+wait_gone() {  # wait_gone NAME PID: a bounded wait for the daemon to end, then KILL
+  local name=$1 pid=$2
   [ -n "$pid" ] || return 0
   local deadline=$((SECONDS + stop_timeout_s))
   while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
@@ -160,18 +150,22 @@ wait_gone() {  # wait_gone NAME PIDFILE: a bounded wait for the daemon to end, t
     echo "local_cluster: $name ($pid) ignored TERM for ${stop_timeout_s} s; killing it" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$pidfile"
 }
 
 stop() {
   # slurmd and slurmctld together (about 2 s each to save their state), munged after them: they
   # authenticate through it while they stop.
-  send_term "$state/slurmd.pid"
-  send_term "$state/slurmctld.pid"
-  wait_gone slurmd "$state/slurmd.pid"
-  wait_gone slurmctld "$state/slurmctld.pid"
-  send_term "$state/munge/munged.pid"
-  wait_gone munged "$state/munge/munged.pid"
+  local slurmd_pid slurmctld_pid munged_pid
+  slurmd_pid=$(daemon_pid slurmd "$state/slurmd.pid")
+  slurmctld_pid=$(daemon_pid slurmctld "$state/slurmctld.pid")
+  munged_pid=$(daemon_pid munged "$state/munge/munged.pid")
+  [ -z "$slurmd_pid" ] || kill -TERM "$slurmd_pid" 2>/dev/null || true
+  [ -z "$slurmctld_pid" ] || kill -TERM "$slurmctld_pid" 2>/dev/null || true
+  wait_gone slurmd "$slurmd_pid"
+  wait_gone slurmctld "$slurmctld_pid"
+  [ -z "$munged_pid" ] || kill -TERM "$munged_pid" 2>/dev/null || true
+  wait_gone munged "$munged_pid"
+  rm -f "$state/slurmd.pid" "$state/slurmctld.pid" "$state/munge/munged.pid"
 }
 
 case "$command" in

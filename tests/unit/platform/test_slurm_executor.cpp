@@ -171,6 +171,17 @@ TEST_F(SlurmExecutorTest, SbatchRefusalCarriesItsMessage) {
   EXPECT_NE(message.find("Invalid job array specification"), std::string::npos) << message;
 }
 
+TEST_F(SlurmExecutorTest, TheExecutorsOwnSbatchOptionsAreRefused) {
+  for (const char* own : {"--array=0-9", "-a0-9", "--output=x.log", "-o", "--chdir=/tmp", "--wrap=true"}) {
+    SlurmOptions options;
+    options.sbatch_args = {"--qos=low", own};
+    const std::string message = run_expecting_error({0}, options);
+    EXPECT_NE(message.find(std::string("sbatch option '") + own + "' is the executor's own"), std::string::npos)
+        << message;
+  }
+  EXPECT_FALSE(fs::exists(bin_ + "/sbatch.args"));
+}
+
 TEST_F(SlurmExecutorTest, AnUnreadableJobIdIsAnError) {
   command("sbatch", "echo 'Submitted batch job'");
   const std::string message = run_expecting_error({0});
