@@ -47,6 +47,12 @@ check_host() {
   for tool in munged slurmctld slurmd sinfo sbatch; do
     command -v "$tool" >/dev/null 2>&1 || unavailable "$tool not found: install Debian's slurm-wlm and munge (tools/setup.sh)"
   done
+  # Not a reason to skip: a machine that should run the cluster but cannot is an error to fix.
+  if ! grep -qE '^[^ ]+ /sys/fs/cgroup(/[^ ]*)? (cgroup|cgroup2) ' /proc/mounts; then
+    echo "local_cluster: no cgroup file system under /sys/fs/cgroup: slurmd 22.05 needs one even" \
+      "without cgroup plugins (a chroot: bind-mount the host's /sys)" >&2
+    exit 1
+  fi
 }
 
 # daemon_pid NAME PIDFILE: the pid in the file if that process is NAME, else nothing. A pid file
@@ -103,6 +109,11 @@ $cpus_line NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=$partition Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
   : > "$state/plugstack.conf"
+  # slurmd 22.05 loads its cgroup plugin even with no cgroup consumer configured. Under cgroup v2
+  # that plugin asks systemd for a scope; without systemd it prepares the hierarchy itself.
+  cat > "$state/cgroup.conf" <<CONF
+IgnoreSystemdOnFailure=yes
+CONF
 }
 
 fail_with_logs() {
@@ -124,8 +135,9 @@ start() {
     exit 1
   fi
   write_config
-  # --force: the state folder may sit below a world-writable /tmp, which munged otherwise refuses.
-  munged --force --socket="$state/munge/munge.socket" --key-file="$state/munge/munge.key" \
+  # --force: the state folder may sit below a world-writable /tmp, which munged otherwise refuses;
+  # --origin: the node is 127.0.0.1 (the host name need not resolve).
+  munged --force --origin=127.0.0.1 --socket="$state/munge/munge.socket" --key-file="$state/munge/munge.key" \
     --pid-file="$state/munge/munged.pid" --seed-file="$state/munge/munged.seed" \
     --log-file="$state/log/munged.log" || fail_with_logs "munged did not start"
   export SLURM_CONF=$conf
