@@ -80,6 +80,10 @@ printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-secu
 cp /etc/resolv.conf "$base/etc/resolv.conf"
 # What the installer writes and minbase leaves out.
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$base/etc/hosts"
+# Packages start no services, as on the CI machines: munge's would otherwise start munged inside
+# the chroot at install and keep its mounts busy (the Slurm test starts its own daemons).
+printf '#!/bin/sh\nexit 101\n' > "$base/usr/sbin/policy-rc.d"
+chmod 755 "$base/usr/sbin/policy-rc.d"
 echo "fresh_check: base root ready in $(since "$t0")"
 
 status=0
