@@ -202,10 +202,11 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
   std::vector<std::vector<double>> calibration;
   inputs.for_each([&](uint64_t, const std::vector<float>& x) { calibration.emplace_back(x.begin(), x.end()); });
-  // The ranges are measured on the pruned model: its pruning is part of the key.
-  const CalibrationSlot slot(a, "lstm", inputs.digest(),
-                             "density=" + std::to_string(a.density) + " pruning=" + a.pruning +
-                                 " pes=" + std::to_string(options.hw.pes));
+  // The ranges are measured on the pruned model: its pruning is part of the key (the density
+  // exactly: %a prints every bit of it).
+  char pruning[96];
+  std::snprintf(pruning, sizeof pruning, "density=%a pruning=%s pes=%u", a.density, a.pruning.c_str(), options.hw.pes);
+  const CalibrationSlot slot(a, "lstm", inputs.digest(), pruning);
   if (slot.cache) options.calibrated = slot.cache->load_lstm(slot.key);
   const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
   slot.finish(a, options.calibrated.has_value(), dlvpc::encode_lstm(c.calibration));

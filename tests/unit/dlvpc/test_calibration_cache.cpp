@@ -268,6 +268,8 @@ TEST(DlvpcCalibCache, LstmPruningIsPartOfTheKey) {
   EXPECT_NE(dlvpc(base + " --density 0.5").find("computed"), std::string::npos);
   EXPECT_NE(dlvpc(base + " --density 0.25").find("computed"), std::string::npos);
   EXPECT_NE(dlvpc(base + " --density 0.5 --set lstm.pes=8").find("computed"), std::string::npos);
+  EXPECT_NE(dlvpc(base + " --density 0.1234567").find("computed"), std::string::npos);
+  EXPECT_NE(dlvpc(base + " --density 0.1234568").find("computed"), std::string::npos);  // every digit counts
   EXPECT_NE(dlvpc(base + " --density 0.5").find("from"), std::string::npos);
 }
 
