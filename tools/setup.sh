@@ -11,9 +11,10 @@ packages=(
   nlohmann-json3-dev      # report.json
   libgtest-dev libgmock-dev  # tests
   libgoogle-perftools-dev google-perftools  # profiling the simulator (libprofiler, google-pprof)
-  libdnnl-dev             # oneDNN: the speed yardstick of the CNN benchmark, float reference of dlvpc
+  libdnnl-dev             # oneDNN: the speed yardstick of the CNN benchmark, dlvpc's float pass
   ocl-icd-opencl-dev      # oneDNN's dnnl-config.cmake requires OpenCL; libdnnl-dev only recommends it
   libonnx-dev libprotobuf-dev  # dlvpc reads ONNX models through libonnx's protobuf classes
+  libssl-dev              # libcrypto's SHA-256: the keys of dlvpc's calibration cache
   libonnx-testdata        # ONNX backend node tests: the conformance suite of dlvpc
   dataset-fashion-mnist   # the classifier demo's data set
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf  # RISC-V build of sw/ (rv32imac, ilp32)

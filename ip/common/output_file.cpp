@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <utility>
@@ -55,11 +56,10 @@ class FdStreamBuf : public std::streambuf {
   char buffer_[64 * 1024];
 };
 
-}  // namespace
-
-std::string write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
-  const std::string partial = path + ".partial";
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+// Writes `partial` (opened with `flags`), then renames it over `path`.
+std::string write_and_rename(const std::string& partial, int flags, const std::string& path,
+                             const std::function<void(std::ostream&)>& write) {
+  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0666);
   if (fd < 0) return std::strerror(errno);
   int error = 0;
   try {
@@ -79,6 +79,18 @@ std::string write_file_atomically(const std::string& path, const std::function<v
   if (error == 0 && std::rename(partial.c_str(), path.c_str()) != 0) error = errno;
   if (error != 0) ::unlink(partial.c_str());
   return error == 0 ? std::string() : std::strerror(error);
+}
+
+}  // namespace
+
+std::string write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  return write_and_rename(path + ".partial", O_TRUNC, path, write);
+}
+
+std::string write_file_atomically_shared(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  static std::atomic<uint64_t> writes{0};
+  const std::string partial = path + ".partial." + std::to_string(::getpid()) + "." + std::to_string(writes++);
+  return write_and_rename(partial, O_EXCL, path, write);
 }
 
 StreamedFile::~StreamedFile() { close(); }

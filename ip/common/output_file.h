@@ -15,6 +15,11 @@ namespace dlvp {
 // success, else the reason ("No space left on device"). Exceptions from `write` propagate (the
 // partial file is removed).
 std::string write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
+// The same for a file other processes may be writing at the same time (a shared cache): the
+// partial file's name is unique to this process and call (`path`.partial.PID.N, created
+// exclusively), so no two writers ever share it; the last rename wins, and a reader of `path`
+// sees one writer's whole file.
+std::string write_file_atomically_shared(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 // An append-only file written while the simulation runs (a console log). Every write reaches the
 // OS at once (the log is complete even if the simulator is killed) and is checked: the first

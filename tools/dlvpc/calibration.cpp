@@ -2,6 +2,7 @@
 
 #include "tools/dlvpc/input_file.h"
 #include "tools/dlvpc/option_number.h"
+#include "tools/dlvpc/digest.h"
 
 #include <algorithm>
 #include <random>
@@ -79,37 +80,83 @@ IdxFile read_idx(const std::string& path, uint64_t max_items) {
   return idx;
 }
 
-std::vector<std::vector<float>> load_calibration(const std::string& source, uint64_t count, float scale,
-                                                 const builder::TensorShape& shape) {
-  std::vector<std::vector<float>> inputs;
-  const uint64_t elements = shape.elements();
+// The fixed seed of random:N (its inputs are the same on every compile).
+constexpr uint32_t kRandomSeed = 7;
+
+CalibrationInputs CalibrationInputs::open(const std::string& source, uint64_t count, float scale,
+                                          const builder::TensorShape& shape) {
+  CalibrationInputs in;
+  in.elements_ = shape.elements();
+  Sha256 sha;
   if (source.rfind("random:", 0) == 0) {
-    const uint64_t n = parse_integer_option("--calib " + source, source.substr(7), 1, kMaxCalibrationInputs);
-    require_calibration_fits(source, n, elements);
-    std::mt19937 rng(7);
-    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-    for (uint64_t i = 0; i < n; ++i) {
-      std::vector<float> x(elements);
-      for (float& v : x) v = uniform(rng);
-      inputs.push_back(std::move(x));
-    }
-    return inputs;
+    in.kind_ = Kind::kRandom;
+    in.count_ = parse_integer_option("--calib " + source, source.substr(7), 1, kMaxCalibrationInputs);
+    require_calibration_fits(source, in.count_, in.elements_);
+    in.digest_ = sha.add(std::string_view("random")).add(uint64_t{kRandomSeed}).add(in.count_).add(in.elements_).finish();
+    return in;
   }
   const InputFile file(source, "IDX file");
   const IdxHeader header = read_idx_header(file);
-  if (header.item_bytes() != elements)
+  if (header.item_bytes() != in.elements_)
     throw ConfigError(source + ": items have " + std::to_string(header.item_bytes()) + " elements, the model's input " +
                       std::to_string(shape.c) + "x" + std::to_string(shape.h) + "x" + std::to_string(shape.w) + " has " +
-                      std::to_string(elements));
-  const uint64_t n = std::min(count, header.items());
-  if (n == 0) throw ConfigError(source + ": offset 4: the header declares no items");
-  require_calibration_fits(source, n, elements);
-  const std::vector<uint8_t> pixels = file.read(header.body_offset, n * elements);
-  for (uint64_t i = 0; i < n; ++i) {
-    std::vector<float> x(elements);
-    for (uint64_t e = 0; e < elements; ++e) x[e] = pixels[i * elements + e] * scale;
-    inputs.push_back(std::move(x));
+                      std::to_string(in.elements_));
+  in.kind_ = Kind::kIdx;
+  in.count_ = std::min(count, header.items());
+  if (in.count_ == 0) throw ConfigError(source + ": offset 4: the header declares no items");
+  require_calibration_fits(source, in.count_, in.elements_);
+  in.scale_ = scale;
+  in.pixels_ = file.read(header.body_offset, in.count_ * in.elements_);
+  sha.add(std::string_view("idx")).add(in.count_).add(in.elements_).add(double{scale});
+  in.digest_ = sha.add(in.pixels_.data(), in.pixels_.size()).finish();
+  return in;
+}
+
+CalibrationInputs CalibrationInputs::of(std::vector<std::vector<float>> inputs) {
+  CalibrationInputs in;
+  in.count_ = inputs.size();
+  in.elements_ = inputs.empty() ? 0 : inputs.front().size();
+  Sha256 sha;
+  sha.add(std::string_view("floats")).add(in.count_);
+  for (const std::vector<float>& x : inputs) sha.add(uint64_t{x.size()}).add(x.data(), x.size() * sizeof(float));
+  in.digest_ = sha.finish();
+  in.floats_ = std::move(inputs);
+  return in;
+}
+
+void CalibrationInputs::for_first(uint64_t n, const std::function<void(uint64_t, const std::vector<float>&)>& visit) const {
+  if (kind_ == Kind::kFloats) {
+    for (uint64_t i = 0; i < n; ++i) visit(i, floats_[i]);
+    return;
   }
+  std::mt19937 rng(kRandomSeed);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  std::vector<float> x(elements_);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (kind_ == Kind::kRandom)
+      for (float& v : x) v = uniform(rng);
+    else
+      for (uint64_t e = 0; e < elements_; ++e) x[e] = pixels_[i * elements_ + e] * scale_;
+    visit(i, x);
+  }
+}
+
+void CalibrationInputs::for_each(const std::function<void(uint64_t, const std::vector<float>&)>& visit) const {
+  for_first(count_, visit);
+}
+
+std::vector<float> CalibrationInputs::first() const {
+  std::vector<float> x;
+  for_first(std::min<uint64_t>(count_, 1), [&](uint64_t, const std::vector<float>& input) { x = input; });
+  return x;
+}
+
+std::vector<std::vector<float>> load_calibration(const std::string& source, uint64_t count, float scale,
+                                                 const builder::TensorShape& shape) {
+  std::vector<std::vector<float>> inputs;
+  CalibrationInputs::open(source, count, scale, shape).for_each([&](uint64_t, const std::vector<float>& x) {
+    inputs.push_back(x);
+  });
   return inputs;
 }
 

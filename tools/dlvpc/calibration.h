@@ -6,8 +6,10 @@
 #pragma once
 #include "ip/common/config_error.h"
 #include "tools/builder/network.h"
+#include "tools/dlvpc/digest.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,36 @@ IdxHeader read_idx_header(const InputFile& file);
 // The header and the first `max_items` items of an IDX file (all by default). Throws ConfigError
 // naming the file as read_idx_header does, and for a path that is not a regular file.
 IdxFile read_idx(const std::string& path, uint64_t max_items = UINT64_MAX);
+
+// The calibration inputs of a compile, produced one at a time: what is held is the IDX file's
+// pixel bytes (count x elements), never every input as floats at once (random inputs are generated
+// again on every pass). The digest says what the inputs are made of (the cache key's part).
+class CalibrationInputs {
+ public:
+  // A --calib source, checked as load_calibration says.
+  static CalibrationInputs open(const std::string& source, uint64_t count, float scale, const builder::TensorShape& shape);
+  // Inputs already in memory (the library's callers: tests, the conformance runner).
+  static CalibrationInputs of(std::vector<std::vector<float>> inputs);
+
+  uint64_t size() const { return count_; }
+  // visit(index, input) for every input in order.
+  void for_each(const std::function<void(uint64_t, const std::vector<float>&)>& visit) const;
+  std::vector<float> first() const;
+  // SHA-256 of the inputs' content: the IDX bytes read and the scale, the random seed and count,
+  // or the floats given.
+  const Digest& digest() const { return digest_; }
+
+ private:
+  void for_first(uint64_t n, const std::function<void(uint64_t, const std::vector<float>&)>& visit) const;
+
+  enum class Kind { kIdx, kRandom, kFloats };
+  Kind kind_ = Kind::kFloats;
+  uint64_t count_ = 0, elements_ = 0;
+  float scale_ = 1;
+  std::vector<uint8_t> pixels_;              // kIdx
+  std::vector<std::vector<float>> floats_;   // kFloats
+  Digest digest_{};
+};
 
 // A calibration source: "random:N" (N uniform tensors in [0, 1), fixed seed) or the path of an IDX
 // image file, whose first `count` items become inputs x = pixel x `scale`. Every input must have

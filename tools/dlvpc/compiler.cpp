@@ -1,5 +1,7 @@
 #include "tools/dlvpc/compiler.h"
 
+#include "tools/dlvpc/float_pass.h"
+
 #include "ip/cnn/cnn_timing.h"
 #include "ip/common/utf8.h"
 #include "tests/reference/network_reference.h"
@@ -23,22 +25,6 @@ std::string bytes_text(uint64_t bytes) {
   else if (bytes >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
   else std::snprintf(buf, sizeof buf, "%" PRIu64 " B", bytes);
   return buf;
-}
-
-CalibrationStats calibrate(const FloatGraph& graph, const std::vector<std::vector<float>>& inputs) {
-  CalibrationStats stats;
-  for (size_t n = 0; n < inputs.size(); ++n) {
-    const std::vector<std::vector<float>> outputs = run_float(graph, inputs[n]);
-    // Finite weights can still overflow float (1e30 x 1e30): no radix point holds an infinity.
-    for (size_t i = 0; i < outputs.size(); ++i)
-      for (const float v : outputs[i])
-        if (!std::isfinite(v))
-          throw QuantizeError("dlvpc: layer " + std::to_string(i) + " '" + graph.ops[i].name + "' (" + graph.ops[i].onnx_ops +
-                              "): the float model's result is " + (std::isnan(v) ? "NaN" : "infinite") +
-                              " on calibration input " + std::to_string(n) + " (weights too large for float)");
-    stats.add(centered_input(graph, inputs[n]), outputs);
-  }
-  return stats;
 }
 
 std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& options) {
@@ -112,14 +98,40 @@ void check_fits_ddr(const Compiled& c, const CompileOptions& options) {
 
 }  // namespace
 
+CalibrationStats calibrate(const FloatGraph& graph, const CalibrationInputs& inputs) {
+  CalibrationStats stats;
+  stats.ops.resize(graph.ops.size());
+  FloatPass pass(graph);
+  inputs.for_each([&](uint64_t n, const std::vector<float>& input) {
+    pass.run(input, [&](size_t i, const std::vector<float>& output) {
+      // Finite weights can still overflow float (1e30 x 1e30): no radix point holds an infinity.
+      for (const float v : output)
+        if (!std::isfinite(v))
+          throw QuantizeError("dlvpc: layer " + std::to_string(i) + " '" + graph.ops[i].name + "' (" + graph.ops[i].onnx_ops +
+                              "): the float model's result is " + (std::isnan(v) ? "NaN" : "infinite") +
+                              " on calibration input " + std::to_string(n) + " (weights too large for float)");
+      stats.ops[i].add(output);
+    });
+    stats.input.add(centered_input(graph, input));
+    ++stats.samples;
+  });
+  return stats;
+}
+
 Compiled compile(FloatGraph graph, const std::vector<std::vector<float>>& calibration, const CompileOptions& options) {
   if (calibration.empty()) throw ConfigError("dlvpc: no calibration inputs");
+  const CalibrationStats stats = calibrate(graph, CalibrationInputs::of(calibration));
+  return compile(std::move(graph), stats, calibration.front(), options);
+}
+
+Compiled compile(FloatGraph graph, const CalibrationStats& stats, const std::vector<float>& first_input,
+                 const CompileOptions& options) {
   Compiled c;
   c.graph = std::move(graph);
-  c.model = quantize(c.graph, calibrate(c.graph, calibration));
+  c.model = quantize(c.graph, stats);
   c.program = builder::build(c.model.network, options.hw, options.build);
   c.schedule = predict(c.program, options);
-  if (c.graph.macs() <= options.test_data_max_macs) embed_test_sample(c, calibration.front(), options);
+  if (c.graph.macs() <= options.test_data_max_macs) embed_test_sample(c, first_input, options);
   else write_package(c, options);
   c.layers = layer_reports(c, options);
   check_fits_ddr(c, options);

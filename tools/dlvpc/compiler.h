@@ -3,6 +3,7 @@
 // a per-layer report of shapes, MACs, weights, tiles and the predicted layer time.
 #pragma once
 #include "ip/cnn/cnn_config.h"
+#include "tools/dlvpc/calibration.h"
 #include "tools/builder/program.h"
 #include "tools/dlvpc/float_graph.h"
 #include "tools/dlvpc/quantizer.h"
@@ -55,6 +56,16 @@ struct Compiled {
   uint64_t scratch_bytes() const { return program.plan.window_bytes[builder::kArgScratch]; }
 };
 
+// The calibration statistics: the float pass (float_pass.h) over every input, one at a time.
+// Throws QuantizeError naming the layer and the input when a result is not finite.
+CalibrationStats calibrate(const FloatGraph& graph, const CalibrationInputs& inputs);
+
+// Compiles with the statistics given (calibrate's, or the calibration cache's); `first_input` (the
+// first calibration input) becomes the package's test input when the network is small enough.
+Compiled compile(FloatGraph graph, const CalibrationStats& stats, const std::vector<float>& first_input,
+                 const CompileOptions& options);
+
+// Calibrates on `calibration`, then compiles as above.
 // Throws ConfigError subclasses (QuantizeError, builder::BuildError, or ConfigError for a model that
 // does not fit the DDR) with messages naming the layer or the sizes at fault.
 Compiled compile(FloatGraph graph, const std::vector<std::vector<float>>& calibration, const CompileOptions& options);

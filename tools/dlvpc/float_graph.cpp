@@ -132,15 +132,20 @@ std::vector<float> fully_connected(const FloatOp& op, const std::vector<float>& 
   return y;
 }
 
-std::vector<float> execute(const FloatOp& op, const std::vector<const std::vector<float>*>& in) {
+}  // namespace
+
+std::vector<float> finish_conv(const FloatOp& op, std::vector<float> sums) {
+  if (op.relu) relu(sums);
+  if (op.pool_size)
+    return pool(sums, {op.output.c, op.conv_h(), op.conv_w()}, op.pool_size, op.pool_stride, 0, 0, 0, 0, false);
+  return sums;
+}
+
+std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector<float>*>& in) {
   std::vector<float> y;
   switch (op.kind) {
     case OpKind::kConv:
-      y = convolve(op, *in[0]);
-      if (op.relu) relu(y);
-      if (op.pool_size)
-        y = pool(y, {op.output.c, op.conv_h(), op.conv_w()}, op.pool_size, op.pool_stride, 0, 0, 0, 0, false);
-      return y;
+      return finish_conv(op, convolve(op, *in[0]));
     case OpKind::kFc:
       y = fully_connected(op, *in[0]);
       break;
@@ -160,8 +165,6 @@ std::vector<float> execute(const FloatOp& op, const std::vector<const std::vecto
   return y;
 }
 
-}  // namespace
-
 std::vector<float> centered_input(const FloatGraph& graph, const std::vector<float>& onnx_input) {
   std::vector<float> x = onnx_input;
   if (graph.input_zero_point != 0)
@@ -176,7 +179,7 @@ std::vector<std::vector<float>> run_float(const FloatGraph& graph, const std::ve
   for (const FloatOp& op : graph.ops) {
     std::vector<const std::vector<float>*> in;
     for (const int source : op.inputs) in.push_back(source == kGraphInput ? &input : &outs[source]);
-    outs.push_back(execute(op, in));
+    outs.push_back(run_op(op, in));
   }
   return outs;
 }

@@ -68,6 +68,12 @@ std::vector<float> centered_input(const FloatGraph& graph, const std::vector<flo
 // one is the graph's output, before the CPU's softmax).
 std::vector<std::vector<float>> run_float(const FloatGraph& graph, const std::vector<float>& input);
 
+// One op on its inputs' outputs with the reference loops (run_float's step).
+std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector<float>*>& inputs);
+// What follows a convolution's sums (bias included, [out_c][conv_h][conv_w]): its ReLU and fused
+// pooling.
+std::vector<float> finish_conv(const FloatOp& op, std::vector<float> sums);
+
 // Softmax over a vector (what the CPU applies after the accelerator when softmax_on_cpu).
 std::vector<float> softmax(const std::vector<float>& logits);
 

@@ -61,10 +61,8 @@ std::vector<double> linear_float(const FloatOp& op, const std::vector<double>& x
   return y;
 }
 
-// The head quantized like the projection: 12-bit weights, products at acc_frac = w + input frac
-// (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range.
-lstm_ref::FixedLinear quantize_head(const FloatOp& op, const lstm_ref::FloatLstm& lstm, const lstm_ref::FixedLstm& fixed,
-                                    const std::vector<std::vector<double>>& sequences, const std::string& node) {
+// The range of the head's output over the calibration sequences (the float LSTM, then the head).
+Range head_output_range(const FloatOp& op, const lstm_ref::FloatLstm& lstm, const std::vector<std::vector<double>>& sequences) {
   Range out;
   for (const std::vector<double>& x : sequences) {
     const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x);
@@ -72,6 +70,13 @@ lstm_ref::FixedLinear quantize_head(const FloatOp& op, const lstm_ref::FloatLstm
     const std::vector<double> last(run.y.end() - n, run.y.end());
     out.add(linear_float(op, last));
   }
+  return out;
+}
+
+// The head quantized like the projection: 12-bit weights, products at acc_frac = w + input frac
+// (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range.
+lstm_ref::FixedLinear quantize_head(const FloatOp& op, const lstm_ref::FixedLstm& fixed, const Range& out,
+                                    const std::string& node) {
   lstm_ref::FixedLinear head;
   const uint32_t outputs = static_cast<uint32_t>(op.output.elements()), inputs = static_cast<uint32_t>(op.input.elements());
   double max_abs = 0;
@@ -315,14 +320,17 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   compress.prune.pes = options.hw.pes;
   compress.quantize.accumulator_bits = options.hw.accumulator_bits;
   compress.store_zeros = options.dense;
-  c.lstm = compress_lstm(m.layer, sequences, compress);
+  const std::optional<LstmCalibration>& cached = options.calibrated;
+  c.lstm = compress_lstm(m.layer, sequences, compress, cached ? &cached->ranges : nullptr);
+  c.calibration.ranges = c.lstm.ranges;
 
   builder::LstmHead head;
   if (m.has_head) {
     const FloatOp& op = head_op(m);
     c.has_head = true;
     c.head_name = op.name;
-    c.head = quantize_head(op, c.lstm.pruned, c.lstm.fixed, sequences, where(m));
+    c.calibration.head = cached ? cached->head : head_output_range(op, c.lstm.pruned, sequences);
+    c.head = quantize_head(op, c.lstm.fixed, c.calibration.head, where(m));
     c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
     head.layer = &c.head;
     head.sparse = &c.head_sparse;

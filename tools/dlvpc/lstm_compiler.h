@@ -27,6 +27,13 @@ constexpr uint32_t kMaxSequences = builder::kMaxLstmChannels;
 // (about projection + 10 x hidden values per step): at most 2^27 values (1 GiB).
 constexpr uint64_t kMaxLstmRunValues = uint64_t{1} << 27;
 
+// What the LSTM path's float runs measure (the calibration cache's payload): the LSTM's tensor
+// ranges and the range of the head's output (0..0 without a head).
+struct LstmCalibration {
+  LstmRanges ranges;
+  Range head;
+};
+
 struct LstmCompileOptions {
   LstmConfig hw;
   // Pruning applied by dlvpc (density 1: keep every non-zero weight of the model, which is what an
@@ -45,11 +52,14 @@ struct LstmCompileOptions {
   // The IFU, DMA, bus and DDR the job runs on (their LSTM engine: `hw`): the schedule prediction,
   // recorded in the package. Without it only the engine's cycles are predicted.
   std::optional<ScheduleHardware> schedule;
+  // The calibration cache's ranges of this model, pruning and calibration input: no float runs.
+  std::optional<LstmCalibration> calibrated;
 };
 
 struct LstmCompiled {
   LstmModel model;
   CompressedLstm lstm;                // pruned, calibrated, quantized, encoded
+  LstmCalibration calibration;        // the ranges used (computed, or LstmCompileOptions::calibrated)
   bool has_head = false;
   std::string head_name;              // the head's ONNX node(s)
   lstm_ref::FixedLinear head;         // quantized head

@@ -214,10 +214,10 @@ std::string format_report(const CompressionReport& report) {
 }
 
 CompressedLstm compress_lstm(const lstm_ref::FloatLstm& model, const std::vector<std::vector<double>>& calibration,
-                             const CompressOptions& options) {
+                             const CompressOptions& options, const LstmRanges* ranges) {
   CompressedLstm c;
   c.pruned = prune_lstm(model, options.prune);
-  c.ranges = calibrate_lstm(c.pruned, calibration);
+  c.ranges = ranges ? *ranges : calibrate_lstm(c.pruned, calibration);
   c.fixed = quantize_lstm(c.pruned, c.ranges, options.quantize);
   c.sparse = encode_lstm(c.fixed, options.prune.pes, options.store_zeros);
   c.report = compression_report(c.sparse, options.prune.mode, options.prune.density);

@@ -94,9 +94,11 @@ struct CompressedLstm {
   CompressionReport report;
 };
 
-// Prune, calibrate on `calibration` ([T][I] sequences, from zero states), quantize, encode.
+// Prune, calibrate on `calibration` ([T][I] sequences, from zero states), quantize, encode. With
+// `ranges` (the calibration cache's, of the same pruned model and sequences) the float runs are
+// skipped.
 CompressedLstm compress_lstm(const lstm_ref::FloatLstm& model, const std::vector<std::vector<double>>& calibration,
-                             const CompressOptions& options);
+                             const CompressOptions& options, const LstmRanges* ranges = nullptr);
 
 // The reports of both pruning modes (load-balanced first, then global) with the other options
 // unchanged: what load-balance-aware pruning buys.

@@ -2,7 +2,7 @@
 //   dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SRC] [--calib-count N] [--input-scale S]
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
 //                 [--stream-weights] [--sequences N] [--set KEY=VALUE]... [--float-predictions IDX OUT]
-//                 [--quiet]
+//                 [--calib-cache DIR] [--quiet]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
@@ -11,6 +11,7 @@
 #include "platform/platform_config.h"
 #include "platform/scenario.h"
 #include "tools/dlvpc/calibration.h"
+#include "tools/dlvpc/calibration_cache.h"
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/float_predictions.h"
 #include "tools/dlvpc/lstm_compiler.h"
@@ -37,12 +38,14 @@ using namespace dlvp;
 
 constexpr const char* kUsage =
     "usage: dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SOURCE] [--calib-count N]\n"
-    "                     [--input-scale S] [--single-buffer] [--quiet]\n"
+    "                     [--input-scale S] [--single-buffer] [--calib-cache DIR] [--quiet]\n"
     "  --hw HW          hardware file (scenarios/hw/NAME.yaml or a bare NAME)\n"
     "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N, N 1..100000 (default random:4)\n"
     "  --calib-count N  images taken from an IDX file, 1..100000 (default 200)\n"
     "  --input-scale S  model input = pixel x S for IDX images, in (0, 1e6] (default 1/255)\n"
     "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
+    "  --calib-cache DIR  keep the calibration statistics in DIR, keyed by the model's and the calibration\n"
+    "                   data's content: later compiles of the same model and data skip the float pass\n"
     "  --float-predictions IDX OUT  also run the float model on every image of IDX (pixel x --input-scale)\n"
     "                   and write its class per image to OUT (IDX1 ubyte, like a label file)\n"
     "  --set KEY=VALUE  override a parameter of the hardware file, as dlvp run does (repeatable)\n"
@@ -63,6 +66,7 @@ struct Args {
   bool dense = false, stream_weights = false;
   uint32_t sequences = 0;  // 0: the ONNX batch
   std::string predict_images, predictions_out;  // --float-predictions (empty: none)
+  std::string calib_cache;  // --calib-cache DIR (empty: none; the compile is then a pure function of its inputs)
   std::vector<std::string> overrides;  // --set KEY=VALUE
   std::string options;  // the options that shape the program, as shell words (recorded in the package)
 };
@@ -105,6 +109,7 @@ Args parse(int argc, char** argv) {
     else if (flag == "--input-scale") a.input_scale = static_cast<float>(real(0, kMaxInputScale));
     else if (flag == "--single-buffer") a.single_buffer = recorded_flag();
     else if (flag == "--quiet") a.quiet = true;
+    else if (flag == "--calib-cache") a.calib_cache = next();
     else if (flag == "--float-predictions") {
       a.predict_images = next();
       a.predictions_out = next();
@@ -157,6 +162,26 @@ void print_binding(const Args& a, const std::vector<uint8_t>& package) {
               h.origin.hardware_overrides, recorded_hardware_text(h).c_str());
 }
 
+// --calib-cache: the cache file of this model's statistics on these calibration inputs (no cache
+// without the option).
+struct CalibrationSlot {
+  std::optional<dlvpc::CalibrationCache> cache;
+  dlvpc::Digest key{};
+
+  CalibrationSlot(const Args& a, std::string_view path_kind, const dlvpc::Digest& inputs, std::string_view options = {}) {
+    if (a.calib_cache.empty()) return;
+    cache.emplace(a.calib_cache);
+    key = dlvpc::calibration_key(path_kind, dlvpc::file_digest(a.model, "model file"), inputs, options);
+  }
+  // Stores what was computed (on a miss) and says where the statistics came from.
+  void finish(const Args& a, bool hit, const std::vector<uint8_t>& computed) const {
+    if (!cache) return;
+    if (!hit) cache->store(key, computed);
+    if (!a.quiet)
+      std::printf("dlvpc: calibration statistics %s %s\n", hit ? "from" : "computed, cached in", cache->file_of(key).c_str());
+  }
+};
+
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
@@ -174,10 +199,17 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
                                                platform.ddr_timing, platform.cnn, platform.lstm);
   dlvpc::check_lstm_fits(model, options);  // before the calibration inputs are read
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
+  const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
   std::vector<std::vector<double>> calibration;
-  for (const std::vector<float>& x : dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, shape))
-    calibration.emplace_back(x.begin(), x.end());
+  inputs.for_each([&](uint64_t, const std::vector<float>& x) { calibration.emplace_back(x.begin(), x.end()); });
+  // The ranges are measured on the pruned model: its pruning is part of the key (the density
+  // exactly: %a prints every bit of it).
+  char pruning[96];
+  std::snprintf(pruning, sizeof pruning, "density=%a pruning=%s pes=%u", a.density, a.pruning.c_str(), options.hw.pes);
+  const CalibrationSlot slot(a, "lstm", inputs.digest(), pruning);
+  if (slot.cache) options.calibrated = slot.cache->load_lstm(slot.key);
   const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
+  slot.finish(a, options.calibrated.has_value(), dlvpc::encode_lstm(c.calibration));
   package::write_package_file(a.out, c.package);
   if (!a.quiet) {
     std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
@@ -207,17 +239,24 @@ int compile_command(const Args& a) {
 
   dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
   if (!a.predict_images.empty()) write_float_predictions(a, graph);
-  const auto calibration = dlvpc::load_calibration(a.calib, a.calib_count, a.input_scale, graph.input);
-  const dlvpc::Compiled c = dlvpc::compile(std::move(graph), calibration, options);
+  const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, graph.input);
+  const CalibrationSlot slot(a, "cnn", inputs.digest());
+  std::optional<dlvpc::CalibrationStats> stats;
+  if (slot.cache) stats = slot.cache->load_stats(slot.key, graph.ops.size());
+  const bool hit = stats.has_value();
+  if (!hit) stats = dlvpc::calibrate(graph, inputs);
+  slot.finish(a, hit, dlvpc::encode_stats(*stats));
+  const dlvpc::Compiled c = dlvpc::compile(std::move(graph), *stats, inputs.first(), options);
 
   package::write_package_file(a.out, c.package);
   if (!a.quiet) {
     std::printf("dlvpc: %s -> %s for %s (%u PEs x %u convolvers %ux%u @ %.0f MHz; buffers %llu/%llu/%llu B), "
-                "calibrated on %zu inputs (%s)\n",
+                "calibrated on %llu inputs (%s)\n",
                 a.model.c_str(), a.out.c_str(), a.hw.c_str(), options.hw.pes, options.hw.convolvers, options.hw.kernel,
                 options.hw.kernel, options.hw.clock_mhz, static_cast<unsigned long long>(options.hw.input_buffer_bytes),
                 static_cast<unsigned long long>(options.hw.weight_buffer_bytes),
-                static_cast<unsigned long long>(options.hw.output_buffer_bytes), calibration.size(), a.calib.c_str());
+                static_cast<unsigned long long>(options.hw.output_buffer_bytes),
+                static_cast<unsigned long long>(inputs.size()), a.calib.c_str());
     std::fputs(dlvpc::format_report(c, options).c_str(), stdout);
     print_binding(a, c.package);
   }
