@@ -1,5 +1,6 @@
 // dlvp — the command-line front end: `dlvp run SCENARIO [--set key=value]... [--out DIR]`.
 #include "ip/common/log.h"
+#include "ip/common/yaml_file.h"
 #include "platform/child_process.h"
 #include "platform/exit_status.h"
 #include "platform/platform_config.h"
@@ -57,13 +58,6 @@ int list_params() {
   return 0;
 }
 
-// A YAML single-quoted scalar: --set values are parsed as YAML, file names stay strings.
-std::string yaml_string(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  return quoted + "'";
-}
-
 struct RunArgs {
   std::string scenario;
   std::vector<std::string> overrides;
@@ -83,7 +77,7 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
     else if (a.rfind("--set=", 0) == 0) args.overrides.push_back(a.substr(6));
     else if (a == "--out") args.out_dir = value("a directory");
     else if (a == "--trace") args.trace = true;
-    else if (a == "--signature") args.overrides.push_back("cpu.signature_file=" + yaml_string(value("a file")));
+    else if (a == "--signature") args.overrides.push_back("cpu.signature_file=" + dlvp::yaml_single_quoted(value("a file")));
     else if (a == "--gdb") {
       args.overrides.push_back("cpu.mode=iss");
       args.overrides.push_back("cpu.gdb_port=" + value("a port"));

@@ -126,10 +126,29 @@ bool is_parameter(const std::string& key) {
   return keys.count(key) > 0;
 }
 
-// A key a --set may name: a parameter, the hardware file, or anything under software (lists).
+// dlvpc's options a point may vary (`model.density` -> `--density`): they shape the package.
+constexpr const char* kModelKeys[] = {"model.density", "model.pruning", "model.sequences"};
+
+bool is_model_key(const std::string& key) { return key.rfind("model.", 0) == 0; }
+
+// A key a --set may name (a parameter, the hardware file, anything under software: lists), or one
+// of dlvpc's options.
 void check_key(const Reader& r, const YAML::Node& at, const std::string& section, const std::string& key) {
   if (key == "hw" || key.rfind("software.", 0) == 0 || is_parameter(key)) return;
+  if (is_model_key(key)) {
+    if (std::none_of(std::begin(kModelKeys), std::end(kModelKeys), [&](const char* k) { return key == k; }))
+      r.fail(at, section + "." + key, "is not a dlvpc option a point may vary (model.density, model.pruning, model.sequences)");
+    return;
+  }
   r.fail(at, section + "." + key, "is not a parameter ('dlvp params' lists them)");
+}
+
+// A `set` value: a scalar as it is, a list or map as YAML flow text (`--set` parses it as YAML).
+std::string set_value(const YAML::Node& value) {
+  if (value.IsScalar()) return value.Scalar();
+  YAML::Emitter out;
+  out << YAML::Flow << value;
+  return out.c_str();
 }
 
 // One axis: the keys it sets (one, or several for a group) and its choices (a value per key).
@@ -393,9 +412,26 @@ std::string file_hash(const std::string& path, const std::string& key) {
 std::vector<std::string> Plan::overrides(size_t index) const {
   std::vector<std::string> sets;
   if (!hardware.empty()) sets.push_back("hw=" + hardware);
-  sets.insert(sets.end(), fixed.begin(), fixed.end());
-  for (size_t a = 0; a < axes.size(); ++a) sets.push_back(axes[a] + "=" + points.at(index)[a]);
+  for (const std::string& f : fixed)
+    if (!is_model_key(f)) sets.push_back(f);
+  for (size_t a = 0; a < axes.size(); ++a)
+    if (!is_model_key(axes[a])) sets.push_back(axes[a] + "=" + points.at(index)[a]);
+  // The entries the point's package and predictions replace: the scenario's files need not exist.
+  if (has_model) {
+    sets.push_back("software.load[" + std::to_string(model.load) + "].file=" + yaml_single_quoted(model.onnx));
+    if (!model.predictions_images.empty())
+      sets.push_back("software.load[" + std::to_string(model.predictions_load) + "].file=" + yaml_single_quoted(model.predictions_images));
+  }
   return sets;
+}
+
+std::vector<std::string> Plan::model_options(size_t index) const {
+  std::vector<std::string> options;
+  for (const std::string& f : fixed)
+    if (is_model_key(f)) options.insert(options.end(), {"--" + f.substr(6, f.find('=') - 6), f.substr(f.find('=') + 1)});
+  for (size_t a = 0; a < axes.size(); ++a)
+    if (is_model_key(axes[a])) options.insert(options.end(), {"--" + axes[a].substr(6), points.at(index)[a]});
+  return options;
 }
 
 Plan load_plan(const std::string& sweep_file, const std::string& app_dir) {
@@ -419,7 +455,8 @@ Plan load_plan(const std::string& sweep_file, const std::string& app_dir) {
     for (const auto& kv : set) {
       const std::string key = kv.first.Scalar();
       check_key(r, kv.first, "set", key);
-      plan.fixed.push_back(key + "=" + r.scalar(kv.second, "set." + key));
+      if (!kv.second.IsScalar() && !kv.second.IsSequence() && !kv.second.IsMap()) r.fail(kv.second, "set." + key, "has no value");
+      plan.fixed.push_back(key + "=" + set_value(kv.second));
     }
   }
   if (root["combine"]) {
@@ -428,6 +465,8 @@ Plan load_plan(const std::string& sweep_file, const std::string& app_dir) {
   }
   expand(r, root["axes"], plan, root["axes"] ? read_axes(r, root["axes"]) : std::vector<Axis>{});
   if (root["model"]) read_model(r, root["model"], plan);
+  for (const std::string& key : plan.axes)
+    if (is_model_key(key) && !plan.has_model) r.fail(root["axes"], "axes." + key, "varies a dlvpc option, but the sweep has no 'model'");
   for (const CostFigure& f : estimate_cost(load_platform_config(Scenario::load(plan.scenario, plan.overrides(0)), app_dir)))
     plan.cost_columns.push_back(f.name);
   if (root["constraints"]) read_constraints(r, root["constraints"], plan);

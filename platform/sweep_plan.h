@@ -56,8 +56,11 @@ struct Plan {
   std::vector<std::string> cost_columns;  // estimate_cost's figures for this build, in its order
 
   // Every --set of point `index` (the base hardware as `hw=...`, then the fixed ones, then the
-  // axes), without the compiled package's.
+  // axes), without dlvpc's options (`model.*` keys); with a model, its load entries name the ONNX
+  // and images files until the point's package and predictions replace them.
   std::vector<std::string> overrides(size_t index) const;
+  // The dlvpc options of point `index` from `model.*` keys: {"--density", "0.1", ...}.
+  std::vector<std::string> model_options(size_t index) const;
 };
 
 // The files of a sweep's output folder (docs/explore.md, "The output folder").

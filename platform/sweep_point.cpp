@@ -2,6 +2,7 @@
 
 #include "ip/common/config_error.h"
 #include "ip/common/output_file.h"
+#include "ip/common/yaml_file.h"
 #include "platform/child_process.h"
 #include "platform/cost_model.h"
 #include "platform/exit_status.h"
@@ -46,12 +47,13 @@ std::string hex(uint64_t h) {
 // hardware parameters a package records as shaping its program (those whose difference refuses it
 // or makes it suboptimal, platform/hardware_binding.h). Others (DDR type, clocks, bus) only feed
 // dlvpc's prediction: points that differ only in them share one package.
-std::string package_key(const Plan& plan, const PlatformConfig& config) {
+std::string package_key(const Plan& plan, size_t index, const PlatformConfig& config) {
   const package::HardwareAtHand hw = hardware_at_hand(config);
   std::ostringstream text;
   for (const auto& [file, hash] : plan.model.input_hashes)
     if (file != plan.model.predictions_images) text << hash << ';';
   for (const std::string& o : plan.model.options) text << o << '\x1f';
+  for (const std::string& o : plan.model_options(index)) text << o << '\x1f';
   text << "cnn " << hw.cnn.pes << ' ' << hw.cnn.convolvers << ' ' << hw.cnn.kernel << ' ' << hw.cnn.input_buffer_bytes << ' '
        << hw.cnn.weight_buffer_bytes << ' ' << hw.cnn.output_buffer_bytes << ' ' << hw.cnn.accumulator_bits << "; lstm "
        << hw.has_lstm << ' ' << hw.lstm.pes << ' ' << hw.lstm.accumulator_bits << ' ' << hw.lstm.weight_memory_bytes << ' '
@@ -59,7 +61,8 @@ std::string package_key(const Plan& plan, const PlatformConfig& config) {
   return hex(std::hash<std::string>{}(text.str()));
 }
 
-// The float predictions depend on the model, the images and the input scale (an option) only.
+// The float predictions depend on the model, the images and the input scale (an option) only:
+// dlvpc runs the float model before it prunes (model.density).
 std::string predictions_key(const Plan& plan) {
   std::ostringstream text;
   for (const auto& [file, hash] : plan.model.input_hashes) text << hash << ';';
@@ -99,12 +102,14 @@ std::string last_lines(const std::string& path, size_t count) {
 
 // Runs dlvpc for `config` into temporary files renamed into place when it succeeded, so a
 // concurrent point never reads a half-written package.
-void compile(const Plan& plan, const PlatformConfig& config, const std::string& package_out,
+void compile(const Plan& plan, size_t point, const PlatformConfig& config, const std::string& package_out,
              const std::string& predictions_out, const std::string& log) {
   const std::string tmp = "." + std::to_string(::getpid()) + ".partial";
   std::vector<std::string> argv = {executable_dir() + "/dlvpc", "compile", plan.model.onnx, "--hw", config.hw_path};
   for (const std::string& set : hardware_overrides_of(config)) argv.insert(argv.end(), {"--set", set});
   argv.insert(argv.end(), plan.model.options.begin(), plan.model.options.end());
+  const std::vector<std::string> point_options = plan.model_options(point);
+  argv.insert(argv.end(), point_options.begin(), point_options.end());
   argv.insert(argv.end(), {"-o", package_out + tmp});
   if (!predictions_out.empty()) argv.insert(argv.end(), {"--float-predictions", plan.model.predictions_images, predictions_out + tmp});
   const ChildEnd end = wait_child(start_child(argv, log));
@@ -118,23 +123,17 @@ void compile(const Plan& plan, const PlatformConfig& config, const std::string& 
   if (!predictions_out.empty()) fs::rename(predictions_out + tmp, predictions_out);
 }
 
-std::string yaml_quoted(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  return quoted + "'";
-}
-
 // The --set that place the point's package (and float predictions) in software.load. Compiles
 // them unless a point with the same key did; the lowest-index point with that key gives the
 // hardware compiled for, so the package is the same whichever point gets there first.
 std::vector<std::string> package_overrides(const Plan& plan, const SweepFolder& folder, size_t index,
                                            const PlatformConfig& config, const std::string& app_dir) {
-  const std::string key = package_key(plan, config);
+  const std::string key = package_key(plan, index, config);
   size_t first = index;
   PlatformConfig compile_for = config;
   for (size_t j = 0; j < index; ++j) {
     PlatformConfig other = config_of(plan, j, app_dir);
-    if (package_key(plan, other) == key) {
+    if (package_key(plan, j, other) == key) {
       first = j;
       compile_for = std::move(other);
       break;
@@ -154,13 +153,13 @@ std::vector<std::string> package_overrides(const Plan& plan, const SweepFolder& 
     FileLock package_lock(package + ".lock");
     if (!fs::exists(package) || need_predictions) {
       std::cout << "sweep-point: compiling for point " << first << "'s hardware (package " << key << ")\n";
-      compile(plan, compile_for, fs::exists(package) ? package + ".again" : package, need_predictions ? predictions : "", log);
+      compile(plan, first, compile_for, fs::exists(package) ? package + ".again" : package, need_predictions ? predictions : "", log);
       fs::remove(package + ".again");
     }
   }
-  std::vector<std::string> sets = {"software.load[" + std::to_string(plan.model.load) + "].file=" + yaml_quoted(package)};
+  std::vector<std::string> sets = {"software.load[" + std::to_string(plan.model.load) + "].file=" + yaml_single_quoted(package)};
   if (predict)
-    sets.push_back("software.load[" + std::to_string(plan.model.predictions_load) + "].file=" + yaml_quoted(predictions));
+    sets.push_back("software.load[" + std::to_string(plan.model.predictions_load) + "].file=" + yaml_single_quoted(predictions));
   return sets;
 }
 
