@@ -163,7 +163,10 @@ size_t ResultsDatabase::collect(std::ostream& warnings) {
   std::vector<size_t> found;
   for (const auto& entry : fs::directory_iterator(folder_.rows(), ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.path().extension() != ".json" || name.find_first_not_of("0123456789") != name.size() - 5 || name.size() > 15) continue;
+    // "<digits>.json" only (a temporary .partial file of a row being written is not a row).
+    if (name.size() <= 5 || name.size() > 15 || entry.path().extension() != ".json" ||
+        name.find_first_not_of("0123456789") != name.size() - 5)
+      continue;
     const size_t point = std::stoull(name.substr(0, name.size() - 5));
     if (point < plan_.points.size() && !done.count(point)) found.push_back(point);
   }
