@@ -1,9 +1,13 @@
 // dlvp — the command-line front end: `dlvp run SCENARIO [--set key=value]... [--out DIR]`.
 #include "ip/common/log.h"
+#include "ip/common/yaml_file.h"
+#include "platform/child_process.h"
 #include "platform/exit_status.h"
 #include "platform/platform_config.h"
 #include "platform/report.h"
 #include "platform/runner.h"
+#include "platform/sweep_executor.h"
+#include "platform/sweep_point.h"
 
 #include <systemc>
 
@@ -31,6 +35,12 @@ void usage(std::ostream& os) {
         "      exit status (docs/scenarios.md):\n"
         "        0..119 the software's exit code; 120 the software's code was above 119 (see report.json run.exit_code)\n"
         "        121 an output file could not be written; 122 bad input; 123 internal error; 124 run.max_time_ms ran out\n"
+        "  dlvp sweep SWEEP.yaml [--out DIR] [--jobs N] [--executor local|slurm] [--partition P] [--time T]\n"
+        "             [--sbatch-option X]... [--points-per-task K]\n"
+        "      design-space exploration (docs/explore.md): every point of the sweep compiled and run, one row each in\n"
+        "      DIR/results.sqlite and DIR/results.csv (DIR defaults to out/sweep-<sweep>), the Pareto front printed;\n"
+        "      the same command on the same DIR continues an interrupted sweep; --jobs defaults to the cores\n"
+        "  dlvp sweep DIR --collect   merge DIR/rows/ into the database and print the front\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
 }
@@ -46,13 +56,6 @@ int list_params() {
               << "    " << e.description << "\n";
   }
   return 0;
-}
-
-// A YAML single-quoted scalar: --set values are parsed as YAML, file names stay strings.
-std::string yaml_string(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  return quoted + "'";
 }
 
 struct RunArgs {
@@ -74,7 +77,7 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
     else if (a.rfind("--set=", 0) == 0) args.overrides.push_back(a.substr(6));
     else if (a == "--out") args.out_dir = value("a directory");
     else if (a == "--trace") args.trace = true;
-    else if (a == "--signature") args.overrides.push_back("cpu.signature_file=" + yaml_string(value("a file")));
+    else if (a == "--signature") args.overrides.push_back("cpu.signature_file=" + dlvp::yaml_single_quoted(value("a file")));
     else if (a == "--gdb") {
       args.overrides.push_back("cpu.mode=iss");
       args.overrides.push_back("cpu.gdb_port=" + value("a port"));
@@ -116,6 +119,17 @@ int sc_main(int argc, char** argv) {
   const std::string command = argv[1];
   try {
     if (command == "params") return list_params();
+    if (command == "sweep") {
+      const dlvp::sweep::SweepOptions options = dlvp::sweep::parse_sweep_args(argc, argv, 2);
+      return dlvp::sweep::run_sweep(options, dlvp::executable_dir() + "/dlvp", app_dir());
+    }
+    if (command == "sweep-point") {  // hidden: one point of a sweep, run by the executors
+      if (argc != 4) throw dlvp::ConfigError("usage: dlvp sweep-point DIR INDEX");
+      const std::string index = argv[3];
+      if (index.empty() || index.size() > 9 || index.find_first_not_of("0123456789") != std::string::npos)
+        throw dlvp::ConfigError("sweep-point: '" + index + "' is not a point index");
+      return dlvp::sweep::run_point(argv[2], std::stoul(index), app_dir());
+    }
     if (command == "run") {
       RunArgs args;
       parse_run_args(argc, argv, args);

@@ -45,19 +45,10 @@ bool is_hardware_key(const std::string& key) {
   return false;
 }
 
-// " --set key=value" for every hardware parameter where the platform differs from its hardware file
-// alone (or from the defaults when the scenario names none): the rest of the platform.
+// " --set key=value" for every hardware override (hardware_overrides_of).
 std::string hardware_overrides(const PlatformConfig& config) {
-  std::vector<ParamBinder::Entry> base = describe_platform_params();
-  if (!config.hw_path.empty()) base = load_platform_config(Scenario::load(config.hw_path, {}), "").effective;
-  std::map<std::string, std::string> base_values;
-  for (const ParamBinder::Entry& e : base) base_values[e.key] = e.value;
   std::string sets;
-  for (const ParamBinder::Entry& e : config.effective) {
-    const auto b = base_values.find(e.key);
-    if (is_hardware_key(e.key) && (b == base_values.end() || b->second != e.value))
-      sets += " --set " + shell_word(e.key + "=" + e.value);
-  }
+  for (const std::string& assignment : hardware_overrides_of(config)) sets += " --set " + shell_word(assignment);
   return sets;
 }
 
@@ -131,6 +122,19 @@ std::string shell_word(const std::string& text) {
   std::string quoted = "'";
   for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
+}
+
+std::vector<std::string> hardware_overrides_of(const PlatformConfig& config) {
+  std::vector<ParamBinder::Entry> base = describe_platform_params();
+  if (!config.hw_path.empty()) base = load_platform_config(Scenario::load(config.hw_path, {}), "").effective;
+  std::map<std::string, std::string> base_values;
+  for (const ParamBinder::Entry& e : base) base_values[e.key] = e.value;
+  std::vector<std::string> sets;
+  for (const ParamBinder::Entry& e : config.effective) {
+    const auto b = base_values.find(e.key);
+    if (is_hardware_key(e.key) && (b == base_values.end() || b->second != e.value)) sets.push_back(e.key + "=" + e.value);
+  }
+  return sets;
 }
 
 bool PackageBinding::has(BindingClass binding) const {

@@ -30,6 +30,11 @@ std::string recorded_hardware_text(const package::PackageHeader& h);
 // `text` as one word of a POSIX shell: unchanged when it needs no quoting, else single-quoted.
 std::string shell_word(const std::string& text);
 
+// "key=value" for every hardware parameter (the sections dlvpc reads: cnn, lstm, ddr, bus) where the
+// platform differs from its hardware file alone (or from the defaults when the scenario names
+// none): with `--hw config.hw_path`, what makes dlvpc compile for exactly this platform.
+std::vector<std::string> hardware_overrides_of(const PlatformConfig& config);
+
 struct PackageBinding {
   std::string file;                                   // as software.load names it
   package::PackageHeader header{};                    // validated

@@ -140,8 +140,7 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
     MemoryLoad& entry = c.software.load[i];
     const std::string key = "software.load[" + std::to_string(i) + "].file";
     if (entry.file.rfind("@build/", 0) == 0) {
-      const auto build_dir = std::filesystem::path(app_dir).parent_path().parent_path();
-      entry.path = (build_dir / entry.file.substr(7)).string();
+      entry.path = build_file_path(app_dir, entry.file);
       if (const std::string problem = file_problem(entry.path); !problem.empty())
         throw ConfigError(scenario.origin(key) + ": key '" + key + "' names " + entry.path + ", which " + problem +
                           (problem == "does not exist" ? " (is it built?)" : ""));
@@ -161,6 +160,12 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
     c.app_path = candidate.string();
   }
   return c;
+}
+
+std::string build_file_path(const std::string& app_dir, const std::string& file) {
+  if (file.rfind("@build/", 0) != 0) return file;
+  const auto build_dir = std::filesystem::path(app_dir).parent_path().parent_path();
+  return (build_dir / file.substr(7)).string();
 }
 
 std::vector<ParamBinder::Entry> describe_platform_params() {

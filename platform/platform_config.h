@@ -111,6 +111,9 @@ struct PlatformConfig {
 
 // `app_dir` is where native apps are built (the build's sw/apps); empty: resolve no software.
 PlatformConfig load_platform_config(const Scenario& scenario, const std::string& app_dir);
+// A file named "@build/<path>" (a file the build makes) as a path in the build folder, which holds
+// `app_dir` as sw/apps; any other name unchanged.
+std::string build_file_path(const std::string& app_dir, const std::string& file);
 // All parameters with defaults, units and descriptions (for `dlvp params`).
 std::vector<ParamBinder::Entry> describe_platform_params();
 

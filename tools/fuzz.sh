@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(instruction scenario lstm_instruction package elf_loader onnx_import calibration)
+[ ${#targets[@]} -gt 0 ] || targets=(instruction scenario sweep_plan lstm_instruction package elf_loader onnx_import calibration)
 
 cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j2 --target "${targets[@]/#/fuzz_}"

@@ -9,6 +9,7 @@ packages=(
   libsystemc-dev          # SystemC 2.3.4 with TLM-2.0 (built as C++17)
   libyaml-cpp-dev         # scenarios, presets, technology tables
   nlohmann-json3-dev      # report.json
+  libsqlite3-dev          # dlvp sweep's results database
   libgtest-dev libgmock-dev  # tests
   libgoogle-perftools-dev google-perftools  # profiling the simulator (libprofiler, google-pprof)
   libdnnl-dev             # oneDNN: the speed yardstick of the CNN benchmark, dlvpc's float pass

@@ -168,4 +168,10 @@ std::string yaml_origin(const std::string& path, const YAML::Node& node) {
   return mark.is_null() ? path : path + ":" + std::to_string(mark.line + 1);
 }
 
+std::string yaml_single_quoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return quoted + "'";
+}
+
 }  // namespace dlvp

@@ -27,6 +27,9 @@ YAML::Node parse_yaml_value(const std::string& text, const std::string& origin);
 // file", "cannot be read: <reason>"; "" when it is a readable regular file. Never throws.
 std::string file_problem(const std::string& path);
 
+// `text` as a YAML single-quoted scalar (a --set value that stays a string: a file name).
+std::string yaml_single_quoted(const std::string& text);
+
 // "path:line" of a node, or "path" when the node has no position.
 std::string yaml_origin(const std::string& path, const YAML::Node& node);
 
