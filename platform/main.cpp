@@ -1,13 +1,13 @@
 // dlvp — the command-line front end: `dlvp run SCENARIO [--set key=value]... [--out DIR]`.
 #include "ip/common/log.h"
 #include "ip/common/yaml_file.h"
-#include "platform/child_process.h"
+#include "platform/sweep/child_process.h"
 #include "platform/exit_status.h"
 #include "platform/platform_config.h"
 #include "platform/report.h"
 #include "platform/runner.h"
-#include "platform/sweep_executor.h"
-#include "platform/sweep_point.h"
+#include "platform/sweep/sweep_executor.h"
+#include "platform/sweep/sweep_point.h"
 
 #include <systemc>
 

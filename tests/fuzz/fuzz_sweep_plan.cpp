@@ -3,7 +3,7 @@
 // the shipped scenarios, hardware and models). A ConfigError with a message is the only acceptable
 // failure; a plan that loads must survive plan.json unchanged.
 #include "ip/common/config_error.h"
-#include "platform/sweep_plan.h"
+#include "platform/sweep/sweep_plan.h"
 
 #include <unistd.h>
 

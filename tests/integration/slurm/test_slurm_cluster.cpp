@@ -7,6 +7,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "ip/common/config_error.h"
 #include "platform/sweep/slurm_executor.h"
@@ -86,6 +89,36 @@ TEST_F(SlurmClusterTest, RunsEveryPointOnceAndAResubmissionOnlyTheMissingOnes) {
   EXPECT_EQ(runs, (std::map<uint64_t, int>{{2, 1}, {7, 1}}));
   for (uint64_t i = 0; i < kPoints; ++i) EXPECT_TRUE(test::row_exists(sweep_, i)) << i;
   EXPECT_EQ(test::read_text(sweep_ + "/slurm/submission-2", "tasks.txt"), "2 7\n");
+}
+
+// The same sweep file on both executors: `dlvp sweep --executor slurm` (real dlvp points on the
+// cluster, collected when the array ends) gives the rows the local executor gives, wall time apart.
+TEST_F(SlurmClusterTest, TheSameSweepOnSlurmAndLocallyGivesTheSameRows) {
+  const std::string file = root_ + "/four.yaml";
+  std::ofstream(file) << "scenario: " DLVP_SOURCE_DIR "/scenarios/cnn_selftest.yaml\n"
+                         "axes:\n  cnn.pes: [1, 2]\n  ddr.preset: [ddr3-1066-x32, ddr4-2400-x64]\n"
+                         "objectives: {latency_ns: min, energy_per_inference: min}\n";
+  const std::string local = root_ + "/local", slurm = root_ + "/slurm";
+  const test::CliResult a = test::run_dlvp("sweep " + file + " --out " + local + " --jobs 2");
+  ASSERT_EQ(a.status, 0) << a.output;
+  const test::CliResult b =
+      test::run_dlvp("sweep " + file + " --out " + slurm + " --executor slurm --partition debug --points-per-task 3");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_NE(b.output.find("4 to run as a Slurm array of 3 points per task"), std::string::npos) << b.output;
+  for (size_t point = 0; point < 4; ++point) {
+    nlohmann::json ra = test::read_json(local + "/rows", (std::to_string(point) + ".json").c_str());
+    nlohmann::json rb = test::read_json(slurm + "/rows", (std::to_string(point) + ".json").c_str());
+    ra.erase("wall_time_s");
+    rb.erase("wall_time_s");
+    EXPECT_EQ(ra, rb) << "point " << point;
+    EXPECT_EQ(rb["status"], "ok") << "point " << point;
+  }
+  EXPECT_TRUE(fs::exists(slurm + "/results.sqlite"));
+  // Rerun: nothing is missing, nothing is submitted.
+  const test::CliResult c = test::run_dlvp("sweep " + file + " --out " + slurm + " --executor slurm --partition debug");
+  ASSERT_EQ(c.status, 0) << c.output;
+  EXPECT_NE(c.output.find("0 to run"), std::string::npos) << c.output;
+  EXPECT_FALSE(fs::exists(slurm + "/slurm/submission-2"));
 }
 
 TEST_F(SlurmClusterTest, AMissingPartitionIsNamedWithTheClustersOwn) {

@@ -2,7 +2,7 @@
 // zip: the i-th value of each), ranges (linear by count or step, log), group axes, and every
 // refusal naming the file and the key at fault.
 #include "ip/common/config_error.h"
-#include "platform/sweep_plan.h"
+#include "platform/sweep/sweep_plan.h"
 
 #include <gtest/gtest.h>
 

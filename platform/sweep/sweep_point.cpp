@@ -1,9 +1,9 @@
-#include "platform/sweep_point.h"
+#include "platform/sweep/sweep_point.h"
 
 #include "ip/common/config_error.h"
 #include "ip/common/output_file.h"
 #include "ip/common/yaml_file.h"
-#include "platform/child_process.h"
+#include "platform/sweep/child_process.h"
 #include "platform/cost_model.h"
 #include "platform/exit_status.h"
 #include "platform/package_binding.h"
@@ -11,7 +11,7 @@
 #include "platform/report.h"
 #include "platform/runner.h"
 #include "platform/scenario.h"
-#include "platform/sweep_row.h"
+#include "platform/sweep/sweep_row.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

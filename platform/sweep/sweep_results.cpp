@@ -1,8 +1,8 @@
-#include "platform/sweep_results.h"
+#include "platform/sweep/sweep_results.h"
 
 #include "ip/common/config_error.h"
 #include "ip/common/output_file.h"
-#include "platform/sweep_row.h"
+#include "platform/sweep/sweep_row.h"
 
 #include <sqlite3.h>
 

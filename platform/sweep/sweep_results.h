@@ -2,7 +2,7 @@
 // column per field and `point` as its primary key (a point is present at most once), written as
 // each point finishes; DIR/results.csv rewritten from it; the Pareto front marked and printed.
 #pragma once
-#include "platform/sweep_plan.h"
+#include "platform/sweep/sweep_plan.h"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 // hardware (or take the package a point with the same shaping hardware compiled), run the
 // scenario in DIR/points/<INDEX>/, and write the row to DIR/rows/<INDEX>.json, whole or not at all.
 #pragma once
-#include "platform/sweep_plan.h"
+#include "platform/sweep/sweep_plan.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "platform/sweep_row.h"
+#include "platform/sweep/sweep_row.h"
 
 namespace dlvp::sweep {
 namespace {

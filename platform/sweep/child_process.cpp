@@ -1,4 +1,4 @@
-#include "platform/child_process.h"
+#include "platform/sweep/child_process.h"
 
 #include "ip/common/config_error.h"
 

@@ -1,19 +1,13 @@
 // `dlvp sweep`: plan the points, write DIR/plan.json, collect what an earlier run left, run the
 // missing points with an executor, and collect the results (docs/explore.md).
 #pragma once
+#include "platform/sweep/slurm_executor.h"
+
 #include <cstddef>
 #include <string>
 #include <vector>
 
 namespace dlvp::sweep {
-
-// The Slurm executor's options (its implementation is run_on_slurm, docs/explore.md).
-struct SlurmOptions {
-  std::string partition;                    // --partition ("": the cluster's default)
-  std::string time;                         // --time per array task ("": the partition's default)
-  std::vector<std::string> sbatch_options;  // --sbatch-option X, passed to sbatch as given
-  size_t points_per_task = 1;               // --points-per-task K
-};
 
 struct SweepOptions {
   std::string sweep_file;  // SWEEP.yaml (empty with --collect)
@@ -21,7 +15,7 @@ struct SweepOptions {
   bool collect = false;    // `dlvp sweep DIR --collect`
   unsigned jobs = 0;       // --jobs N (0: the machine's cores)
   std::string executor = "local";
-  SlurmOptions slurm;
+  SlurmOptions slurm;      // --partition, --time, --sbatch-option, --points-per-task
 };
 
 // Parses argv[first..]; throws ConfigError naming the option at fault.

@@ -1,7 +1,7 @@
 // One sweep point's row (docs/explore.md, "Results"): its columns, and the figures taken from the
 // point's report.json (docs/report.md), never from console text.
 #pragma once
-#include "platform/sweep_plan.h"
+#include "platform/sweep/sweep_plan.h"
 
 #include <nlohmann/json.hpp>
 

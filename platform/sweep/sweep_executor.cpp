@@ -1,11 +1,11 @@
-#include "platform/sweep_executor.h"
+#include "platform/sweep/sweep_executor.h"
 
 #include "ip/common/config_error.h"
 #include "ip/common/output_file.h"
-#include "platform/child_process.h"
+#include "platform/sweep/child_process.h"
 #include "platform/exit_status.h"
-#include "platform/sweep_point.h"
-#include "platform/sweep_results.h"
+#include "platform/sweep/sweep_point.h"
+#include "platform/sweep/sweep_results.h"
 
 #include <unistd.h>
 
@@ -141,9 +141,9 @@ SweepOptions parse_sweep_args(int argc, char** argv, int first) {
       o.executor = value("local or slurm");
       if (o.executor != "local" && o.executor != "slurm") throw ConfigError("--executor " + o.executor + ": expected local or slurm");
     } else if (a == "--partition") o.slurm.partition = value("a partition");
-    else if (a == "--time") o.slurm.time = value("a time limit");
-    else if (a == "--sbatch-option") o.slurm.sbatch_options.push_back(value("an sbatch option"));
-    else if (a == "--points-per-task") o.slurm.points_per_task = parse_count(a, value("a number"), 1000000);
+    else if (a == "--time") o.slurm.time_limit = value("a time limit");
+    else if (a == "--sbatch-option") o.slurm.sbatch_args.push_back(value("an sbatch option"));
+    else if (a == "--points-per-task") o.slurm.points_per_task = static_cast<uint32_t>(parse_count(a, value("a number"), 1000000));
     else if (!a.empty() && a[0] == '-') throw ConfigError("unknown option " + a);
     else if (positional.empty()) positional = a;
     else throw ConfigError("more than one sweep given: " + positional + " and " + a);
@@ -170,10 +170,17 @@ int run_sweep(const SweepOptions& options, const std::string& dlvp_binary, const
     std::vector<size_t> missing;
     for (size_t i = 0; i < plan.points.size(); ++i)
       if (!done.count(i)) missing.push_back(i);
-    if (options.executor == "slurm") throw ConfigError("the Slurm executor is not in this build");
-    std::cout << "sweep: " << plan.points.size() << " points, " << missing.size() << " to run, " << options.jobs
-              << " worker" << (options.jobs == 1 ? "" : "s") << ", output in " << folder.dir << "\n" << std::flush;
-    run_local(plan, folder, db, missing, options.jobs, dlvp_binary);
+    if (options.executor == "slurm") {
+      std::cout << "sweep: " << plan.points.size() << " points, " << missing.size() << " to run as a Slurm array of "
+                << options.slurm.points_per_task << " point" << (options.slurm.points_per_task == 1 ? "" : "s")
+                << " per task, output in " << folder.dir << "\n" << std::flush;
+      if (!missing.empty()) run_on_slurm(dlvp_binary, folder.dir, {missing.begin(), missing.end()}, options.slurm);
+      db.collect(std::cerr);  // the rows the array's tasks wrote
+    } else {
+      std::cout << "sweep: " << plan.points.size() << " points, " << missing.size() << " to run, " << options.jobs
+                << " worker" << (options.jobs == 1 ? "" : "s") << ", output in " << folder.dir << "\n" << std::flush;
+      run_local(plan, folder, db, missing, options.jobs, dlvp_binary);
+    }
   }
   const std::string error = db.finish(std::cout);
   if (!error.empty()) {

@@ -1,11 +1,11 @@
-#include "platform/sweep_plan.h"
+#include "platform/sweep/sweep_plan.h"
 
 #include "ip/common/config_error.h"
 #include "ip/common/yaml_file.h"
 #include "platform/cost_model.h"
 #include "platform/platform_config.h"
 #include "platform/scenario.h"
-#include "platform/sweep_row.h"
+#include "platform/sweep/sweep_row.h"
 
 #include <algorithm>
 #include <cmath>
