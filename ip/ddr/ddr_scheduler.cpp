@@ -164,17 +164,6 @@ DdrCycle DdrScheduler::earliest(const DdrLocation& b, RowOutcome outcome, bool w
   return outcome == RowOutcome::empty ? activate_before_refresh(at, channel_.next_refresh(b.rank), t) : at;
 }
 
-// The limit shared by the bank's group for its candidate's command, read once per decision.
-DdrCycle DdrScheduler::gate_limit(const Bank& bank, bool writes) {
-  Gate& gate = gates_[bank.gate];
-  const size_t kind = size_t(bank.outcome);
-  if (gate.pass[kind] != pass_) {
-    gate.limit[kind] = channel_.group_limit(bank.rank, bank.group, bank.outcome, writes);
-    gate.pass[kind] = pass_;
-  }
-  return gate.limit[kind];
-}
-
 DdrScheduler::Command DdrScheduler::command_of(Entry& e, DdrCycle t) const {
   const DdrLocation& b = e.burst();
   const RowOutcome outcome = channel_.row_outcome(b.rank, b.bank, b.row);
@@ -187,13 +176,13 @@ void DdrScheduler::find_candidate(Bank& bank, DdrCycle t, bool writes) {
   bank.entry = nullptr;
   bank.next_ready = DdrChannelModel::kNone;
   bank.stale = false;
+  const DdrChannelModel::OpenRow open = channel_.open_row_of(bank.rank, bank.bank);  // the requests' bank
   for (Entry* e : bank.waiting[writes]) {
     if (e->ready > t) {
       bank.next_ready = std::min(bank.next_ready, e->ready);
       continue;
     }
-    const DdrLocation& b = e->burst();
-    const RowOutcome outcome = channel_.row_outcome(b.rank, b.bank, b.row);
+    const RowOutcome outcome = open.outcome(e->burst().row);
     if (outcome == RowOutcome::hit || !bank.entry) {
       bank.entry = e;
       bank.outcome = outcome;
@@ -202,6 +191,7 @@ void DdrScheduler::find_candidate(Bank& bank, DdrCycle t, bool writes) {
   }
   if (!bank.entry) return;
   bank.limit = channel_.bank_limit(bank.rank, bank.bank, bank.outcome);
+  bank.rank_key = rank_key(bank.outcome != RowOutcome::hit, bank.entry->order);
   bank.version = 0;  // its `at` is read again
 }
 
@@ -237,20 +227,21 @@ DdrScheduler::Command DdrScheduler::choose(DdrCycle t) {
   Entry* first_entry = nullptr;
   DdrCycle next_ready = DdrChannelModel::kNone;
   const std::vector<uint64_t>& occupied = occupied_[writes];
+  const std::array<uint64_t, 3> versions = versions_;  // a local copy: the compiler keeps it in registers
   for (size_t w = 0; w < occupied.size(); ++w) {
     for (uint64_t bits = occupied[w]; bits != 0; bits &= bits - 1) {
       Bank& bank = banks_[w * 64 + size_t(__builtin_ctzll(bits))];
       if (bank.stale || bank.next_ready <= t) find_candidate(bank, t, writes);
       next_ready = std::min(next_ready, bank.next_ready);
       if (!bank.entry) continue;
-      const uint64_t version = versions_[size_t(bank.outcome)];
+      const uint64_t version = versions[size_t(bank.outcome)];
       if (bank.version != version) {
         bank.at = std::max(bank.limit, gate_limit(bank, writes));
         bank.version = version;
       }
       DdrCycle at = std::max(t, bank.at);
       if (bank.outcome == RowOutcome::empty) at = activate_before_refresh(at, refreshes_[bank.rank], t);
-      const unsigned __int128 key = command_key(at, bank.outcome != RowOutcome::hit, bank.entry->order);
+      const unsigned __int128 key = command_key(at, bank.rank_key);
       if (key < first) {
         first = key;
         first_entry = bank.entry;
