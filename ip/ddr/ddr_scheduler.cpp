@@ -144,7 +144,7 @@ void DdrScheduler::advance(DdrCycle last, const Done& done) {
 
 // Reads are served until the writes reach the high watermark or no read is queued; a drain
 // runs down to the low watermark while reads wait, to empty otherwise.
-bool DdrScheduler::use_writes() {
+bool DdrScheduler::update_direction() {
   const bool was = draining_writes_;
   if (!draining_writes_) draining_writes_ = writes_ >= high_ || (reads_ == 0 && writes_ > 0);
   else draining_writes_ = writes_ > 0 && (writes_ > low_ || reads_ == 0);
@@ -177,14 +177,14 @@ void DdrScheduler::find_candidate(Bank& bank, DdrCycle t, bool writes) {
   bank.next_ready = DdrChannelModel::kNone;
   bank.stale = false;
   const DdrChannelModel::OpenRow open = channel_.open_row_of(bank.rank, bank.bank);  // the requests' bank
-  for (Entry* e : bank.waiting[writes]) {
-    if (e->ready > t) {
-      bank.next_ready = std::min(bank.next_ready, e->ready);
+  for (const Waiting& w : bank.waiting[writes]) {
+    if (w.ready > t) {
+      bank.next_ready = std::min(bank.next_ready, w.ready);
       continue;
     }
-    const RowOutcome outcome = open.outcome(e->burst().row);
+    const RowOutcome outcome = open.outcome(w.row);
     if (outcome == RowOutcome::hit || !bank.entry) {
-      bank.entry = e;
+      bank.entry = w.entry;
       bank.outcome = outcome;
     }
     if (outcome == RowOutcome::hit) break;
@@ -297,19 +297,19 @@ void DdrScheduler::issue(const Command& command, DdrCycle t, const Done& done) {
 // Into its next burst's bank, in arrival order.
 void DdrScheduler::wait_in_bank(Entry& e) {
   Bank& bank = bank_of(e.burst());
-  std::vector<Entry*>& waiting = bank.waiting[e.write];
+  std::vector<Waiting>& waiting = bank.waiting[e.write];
   mark_occupied(size_t(&bank - banks_.data()), e.write, true);
-  waiting.insert(std::upper_bound(waiting.begin(), waiting.end(), &e,
-                                  [](const Entry* a, const Entry* b) { return a->order < b->order; }),
-                 &e);
+  const auto later = std::upper_bound(waiting.begin(), waiting.end(), e.order,
+                                      [](uint64_t order, const Waiting& w) { return order < w.order; });
+  waiting.insert(later, Waiting{&e, e.order, e.ready, e.burst().row});
   bank.stale = true;
   changed();
 }
 
 void DdrScheduler::leave_bank(Entry& e) {
   Bank& bank = bank_of(e.burst());
-  std::vector<Entry*>& waiting = bank.waiting[e.write];
-  waiting.erase(std::find(waiting.begin(), waiting.end(), &e));
+  std::vector<Waiting>& waiting = bank.waiting[e.write];
+  waiting.erase(std::find_if(waiting.begin(), waiting.end(), [&e](const Waiting& w) { return w.entry == &e; }));
   if (waiting.empty()) mark_occupied(size_t(&bank - banks_.data()), e.write, false);
 }
 

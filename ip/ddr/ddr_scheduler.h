@@ -84,9 +84,17 @@ class DdrScheduler {
   // its oldest ready request (precharge or activate). The candidate is kept until the bank's rows
   // or requests change or a waiting request becomes ready, its cycle until a command moves its
   // group's limits (versions_), so a decision costs one pass over the banks.
+  // A request waiting in a bank: what the candidate search reads, kept in the bank's list (not
+  // read through the entry).
+  struct Waiting {
+    Entry* entry = nullptr;
+    uint64_t order = 0;  // the entry's
+    DdrCycle ready = 0;  // the entry's
+    uint64_t row = 0;    // of its burst in this bank
+  };
   struct Bank {
     unsigned rank = 0, bank = 0, group = 0, gate = 0;  // gate: index of its (rank, group) in gates_
-    std::array<std::vector<Entry*>, 2> waiting;  // [write]
+    std::array<std::vector<Waiting>, 2> waiting;  // [write], in arrival order
     bool stale = true;                           // the candidate must be found again
     Entry* entry = nullptr;                      // the candidate (none: no request ready)
     RowOutcome outcome = RowOutcome::hit;        // of the candidate's row: column, precharge or activate
@@ -103,7 +111,10 @@ class DdrScheduler {
     std::array<uint64_t, 3> pass{};  // the decision the limit was read for
   };
 
-  bool use_writes();
+  // Whether writes are served (the direction decided again). Inline while no write is queued or
+  // draining: asked at every decision.
+  bool use_writes() { return writes_ == 0 && !draining_writes_ && high_ > 0 ? false : update_direction(); }
+  bool update_direction();
   DdrCycle earliest(const DdrLocation& burst, RowOutcome outcome, bool write, DdrCycle t) const;
   // An activate whose column command a refresh would cut waits for the refresh.
   DdrCycle activate_before_refresh(DdrCycle at, DdrCycle refresh, DdrCycle t) const {
