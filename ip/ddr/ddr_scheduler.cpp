@@ -234,18 +234,13 @@ DdrScheduler::Command DdrScheduler::choose(DdrCycle t) {
       if (bank.stale || bank.next_ready <= t) find_candidate(bank, t, writes);
       next_ready = std::min(next_ready, bank.next_ready);
       if (!bank.entry) continue;
-      const bool activates = bank.outcome == RowOutcome::empty;
       const uint64_t version = versions[size_t(bank.outcome)];
       if (bank.version != version) {
-        // Its own limit bounds its cycle from below: a bank that cannot come first is not read.
-        DdrCycle bound = std::max(t, bank.limit);
-        if (activates) bound = activate_before_refresh(bound, refreshes_[bank.rank], t);  // monotonic in the cycle
-        if (command_key(bound, bank.rank_key) > first) continue;
         bank.at = std::max(bank.limit, gate_limit(bank, writes));
         bank.version = version;
       }
       DdrCycle at = std::max(t, bank.at);
-      if (activates) at = activate_before_refresh(at, refreshes_[bank.rank], t);
+      if (bank.outcome == RowOutcome::empty) at = activate_before_refresh(at, refreshes_[bank.rank], t);
       const unsigned __int128 key = command_key(at, bank.rank_key);
       if (key < first) {
         first = key;
