@@ -58,9 +58,18 @@ class DdrChannelModel : private DdrRankOps {
   void queue_burst(unsigned rank, DdrCycle ready, bool write);
   // A burst queue_burst queued, served at once after all (in order, as access does).
   BurstResult access_queued(const BurstRequest& request);
-  RowOutcome row_outcome(unsigned rank, unsigned bank, uint64_t row) const {
+  RowOutcome row_outcome(unsigned rank, unsigned bank, uint64_t row) const { return open_row_of(rank, bank).outcome(row); }
+  // The bank's open row, to compare with several requests' rows.
+  struct OpenRow {
+    bool open = false;
+    uint64_t row = 0;
+    RowOutcome outcome(uint64_t of) const {
+      return !open ? RowOutcome::empty : row == of ? RowOutcome::hit : RowOutcome::conflict;
+    }
+  };
+  OpenRow open_row_of(unsigned rank, unsigned bank) const {
     const Bank& b = ranks_[rank].banks[bank];
-    return !b.open ? RowOutcome::empty : b.row == row ? RowOutcome::hit : RowOutcome::conflict;
+    return {b.open, b.row};
   }
   // The command a burst with this row outcome needs next (column, precharge or activate).
   DdrCycle earliest(unsigned rank, unsigned bank, RowOutcome outcome, bool write) const {

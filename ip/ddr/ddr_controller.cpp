@@ -90,7 +90,7 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
         w.done = true;
         w.end = end;
         w.done_event.notify();
-        queue_space_.notify();
+        if (space_waiters_ > 0) queue_space_.notify();  // a place freed
       });
     }
     SC_METHOD(run_schedulers);

@@ -144,7 +144,7 @@ void DdrScheduler::advance(DdrCycle last, const Done& done) {
 
 // Reads are served until the writes reach the high watermark or no read is queued; a drain
 // runs down to the low watermark while reads wait, to empty otherwise.
-bool DdrScheduler::use_writes() {
+bool DdrScheduler::update_direction() {
   const bool was = draining_writes_;
   if (!draining_writes_) draining_writes_ = writes_ >= high_ || (reads_ == 0 && writes_ > 0);
   else draining_writes_ = writes_ > 0 && (writes_ > low_ || reads_ == 0);
@@ -164,17 +164,6 @@ DdrCycle DdrScheduler::earliest(const DdrLocation& b, RowOutcome outcome, bool w
   return outcome == RowOutcome::empty ? activate_before_refresh(at, channel_.next_refresh(b.rank), t) : at;
 }
 
-// The limit shared by the bank's group for its candidate's command, read once per decision.
-DdrCycle DdrScheduler::gate_limit(const Bank& bank, bool writes) {
-  Gate& gate = gates_[bank.gate];
-  const size_t kind = size_t(bank.outcome);
-  if (gate.pass[kind] != pass_) {
-    gate.limit[kind] = channel_.group_limit(bank.rank, bank.group, bank.outcome, writes);
-    gate.pass[kind] = pass_;
-  }
-  return gate.limit[kind];
-}
-
 DdrScheduler::Command DdrScheduler::command_of(Entry& e, DdrCycle t) const {
   const DdrLocation& b = e.burst();
   const RowOutcome outcome = channel_.row_outcome(b.rank, b.bank, b.row);
@@ -187,21 +176,22 @@ void DdrScheduler::find_candidate(Bank& bank, DdrCycle t, bool writes) {
   bank.entry = nullptr;
   bank.next_ready = DdrChannelModel::kNone;
   bank.stale = false;
-  for (Entry* e : bank.waiting[writes]) {
-    if (e->ready > t) {
-      bank.next_ready = std::min(bank.next_ready, e->ready);
+  const DdrChannelModel::OpenRow open = channel_.open_row_of(bank.rank, bank.bank);  // the requests' bank
+  for (const Waiting& w : bank.waiting[writes]) {
+    if (w.ready > t) {
+      bank.next_ready = std::min(bank.next_ready, w.ready);
       continue;
     }
-    const DdrLocation& b = e->burst();
-    const RowOutcome outcome = channel_.row_outcome(b.rank, b.bank, b.row);
+    const RowOutcome outcome = open.outcome(w.row);
     if (outcome == RowOutcome::hit || !bank.entry) {
-      bank.entry = e;
+      bank.entry = w.entry;
       bank.outcome = outcome;
     }
     if (outcome == RowOutcome::hit) break;
   }
   if (!bank.entry) return;
   bank.limit = channel_.bank_limit(bank.rank, bank.bank, bank.outcome);
+  bank.rank_key = rank_key(bank.outcome != RowOutcome::hit, bank.entry->order);
   bank.version = 0;  // its `at` is read again
 }
 
@@ -237,20 +227,21 @@ DdrScheduler::Command DdrScheduler::choose(DdrCycle t) {
   Entry* first_entry = nullptr;
   DdrCycle next_ready = DdrChannelModel::kNone;
   const std::vector<uint64_t>& occupied = occupied_[writes];
+  const std::array<uint64_t, 3> versions = versions_;  // a local copy: the compiler keeps it in registers
   for (size_t w = 0; w < occupied.size(); ++w) {
     for (uint64_t bits = occupied[w]; bits != 0; bits &= bits - 1) {
       Bank& bank = banks_[w * 64 + size_t(__builtin_ctzll(bits))];
       if (bank.stale || bank.next_ready <= t) find_candidate(bank, t, writes);
       next_ready = std::min(next_ready, bank.next_ready);
       if (!bank.entry) continue;
-      const uint64_t version = versions_[size_t(bank.outcome)];
+      const uint64_t version = versions[size_t(bank.outcome)];
       if (bank.version != version) {
         bank.at = std::max(bank.limit, gate_limit(bank, writes));
         bank.version = version;
       }
       DdrCycle at = std::max(t, bank.at);
       if (bank.outcome == RowOutcome::empty) at = activate_before_refresh(at, refreshes_[bank.rank], t);
-      const unsigned __int128 key = command_key(at, bank.outcome != RowOutcome::hit, bank.entry->order);
+      const unsigned __int128 key = command_key(at, bank.rank_key);
       if (key < first) {
         first = key;
         first_entry = bank.entry;
@@ -306,19 +297,19 @@ void DdrScheduler::issue(const Command& command, DdrCycle t, const Done& done) {
 // Into its next burst's bank, in arrival order.
 void DdrScheduler::wait_in_bank(Entry& e) {
   Bank& bank = bank_of(e.burst());
-  std::vector<Entry*>& waiting = bank.waiting[e.write];
+  std::vector<Waiting>& waiting = bank.waiting[e.write];
   mark_occupied(size_t(&bank - banks_.data()), e.write, true);
-  waiting.insert(std::upper_bound(waiting.begin(), waiting.end(), &e,
-                                  [](const Entry* a, const Entry* b) { return a->order < b->order; }),
-                 &e);
+  const auto later = std::upper_bound(waiting.begin(), waiting.end(), e.order,
+                                      [](uint64_t order, const Waiting& w) { return order < w.order; });
+  waiting.insert(later, Waiting{&e, e.order, e.ready, e.burst().row});
   bank.stale = true;
   changed();
 }
 
 void DdrScheduler::leave_bank(Entry& e) {
   Bank& bank = bank_of(e.burst());
-  std::vector<Entry*>& waiting = bank.waiting[e.write];
-  waiting.erase(std::find(waiting.begin(), waiting.end(), &e));
+  std::vector<Waiting>& waiting = bank.waiting[e.write];
+  waiting.erase(std::find_if(waiting.begin(), waiting.end(), [&e](const Waiting& w) { return w.entry == &e; }));
   if (waiting.empty()) mark_occupied(size_t(&bank - banks_.data()), e.write, false);
 }
 

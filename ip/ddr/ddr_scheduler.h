@@ -84,14 +84,23 @@ class DdrScheduler {
   // its oldest ready request (precharge or activate). The candidate is kept until the bank's rows
   // or requests change or a waiting request becomes ready, its cycle until a command moves its
   // group's limits (versions_), so a decision costs one pass over the banks.
+  // A request waiting in a bank: what the candidate search reads, kept in the bank's list (not
+  // read through the entry).
+  struct Waiting {
+    Entry* entry = nullptr;
+    uint64_t order = 0;  // the entry's
+    DdrCycle ready = 0;  // the entry's
+    uint64_t row = 0;    // of its burst in this bank
+  };
   struct Bank {
     unsigned rank = 0, bank = 0, group = 0, gate = 0;  // gate: index of its (rank, group) in gates_
-    std::array<std::vector<Entry*>, 2> waiting;  // [write]
+    std::array<std::vector<Waiting>, 2> waiting;  // [write], in arrival order
     bool stale = true;                           // the candidate must be found again
     Entry* entry = nullptr;                      // the candidate (none: no request ready)
     RowOutcome outcome = RowOutcome::hit;        // of the candidate's row: column, precharge or activate
     DdrCycle limit = 0;                          // the bank's own limit for that command
     DdrCycle at = 0;                             // the command's cycle: max(limit, its group's limit)
+    uint64_t rank_key = 0;                       // of its command after the cycle: see command_key
     uint64_t version = 0;                        // of the group limits `at` was read from
     DdrCycle next_ready = DdrChannelModel::kNone;  // earliest ready cycle of a request not ready yet
   };
@@ -102,13 +111,26 @@ class DdrScheduler {
     std::array<uint64_t, 3> pass{};  // the decision the limit was read for
   };
 
-  bool use_writes();
+  // Whether writes are served (the direction decided again). Inline while no write is queued or
+  // draining: asked at every decision.
+  bool use_writes() { return writes_ == 0 && !draining_writes_ && high_ > 0 ? false : update_direction(); }
+  bool update_direction();
   DdrCycle earliest(const DdrLocation& burst, RowOutcome outcome, bool write, DdrCycle t) const;
   // An activate whose column command a refresh would cut waits for the refresh.
   DdrCycle activate_before_refresh(DdrCycle at, DdrCycle refresh, DdrCycle t) const {
     return at + activate_to_column_ >= refresh ? std::max(t, refresh) : at;
   }
-  DdrCycle gate_limit(const Bank& bank, bool writes);
+  // The limit shared by the bank's group for its candidate's command, read once per decision
+  // (inline: the pass over the banks asks it for each bank whose limits moved).
+  DdrCycle gate_limit(const Bank& bank, bool writes) {
+    Gate& gate = gates_[bank.gate];
+    const size_t kind = size_t(bank.outcome);
+    if (gate.pass[kind] != pass_) {
+      gate.limit[kind] = channel_.group_limit(bank.rank, bank.group, bank.outcome, writes);
+      gate.pass[kind] = pass_;
+    }
+    return gate.limit[kind];
+  }
   Command command_of(Entry& e, DdrCycle t) const;
   void find_candidate(Bank& bank, DdrCycle t, bool writes);
   Command choose(DdrCycle t);
@@ -117,9 +139,11 @@ class DdrScheduler {
            (a.kind == b.kind && a.entry->order < b.entry->order);
   }
   // Orders commands as better() does, after their cycle: a row command after a column command,
-  // then the older request (arrival orders stay below 2^63).
-  static unsigned __int128 command_key(DdrCycle at, bool row, uint64_t order) {
-    return (static_cast<unsigned __int128>(uint64_t(at)) << 64) | (uint64_t(row) << 63) | order;
+  // then the older request (arrival orders stay below 2^63). The part after the cycle is kept
+  // with the bank's candidate.
+  static uint64_t rank_key(bool row, uint64_t order) { return (uint64_t(row) << 63) | order; }
+  static unsigned __int128 command_key(DdrCycle at, uint64_t rank_key) {
+    return (static_cast<unsigned __int128>(uint64_t(at)) << 64) | rank_key;
   }
   void replan(Entry& arriving);
   void invalidate_all();
