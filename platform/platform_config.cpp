@@ -3,6 +3,7 @@
 #include "ip/periph/sysctl_regs.h"
 #include "ip/common/yaml_file.h"
 #include "ip/common/soc_map.h"
+#include "platform/fpga_device.h"
 
 #include <filesystem>
 #include <functional>
@@ -35,6 +36,7 @@ std::vector<Section> sections(PlatformConfig& c) {
       {"ifu", [&](ParamBinder& b) { IfuConfig::bind(b, c.ifu); }},
       {"cnn", [&](ParamBinder& b) { CnnConfig::bind(b, c.cnn); }},
       {"lstm", [&](ParamBinder& b) { LstmConfig::bind(b, c.lstm); }},
+      {"cost", [&](ParamBinder& b) { CostConfig::bind(b, c.cost); }},
   };
 }
 
@@ -135,6 +137,8 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   if (!hw.empty()) c.hw_path = scenario.resolve_data_file("hw", hw, "hw");
   c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");
   c.ddr_preset_path = scenario.resolve_data_file("ddr.preset", c.ddr.preset, "hw/ddr");
+  c.fpga_device_path = scenario.resolve_data_file("cost.fpga_device", c.cost.fpga_device, "devices");
+  FpgaDevice::load(c.fpga_device_path);  // a malformed device file is an error now, not at report time
   c.ddr_timing = DdrTiming::load(c.ddr_preset_path);
   for (size_t i = 0; i < c.software.load.size(); ++i) {
     MemoryLoad& entry = c.software.load[i];
