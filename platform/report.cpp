@@ -184,17 +184,20 @@ void print_cost(std::ostream& os, const nlohmann::json& cost) {
   const auto& d = cost["device"];
   auto figure = [&f](const char* name) { return f.contains(name) ? number_or(f[name], "value") : 0.0; };
   char line[256];
-  os << "cost (" << d["name"].get<std::string>() << ")";
+  std::snprintf(line, sizeof line, "%-16s", ("cost (" + d["name"].get<std::string>() + ")").c_str());
+  os << line;
   const struct {
     const char *label, *used, *capacity, *utilization;
   } resources[] = {{"DSP", "fpga.dsp", "dsp_slices", "fpga.dsp_utilization"},
                    {"BRAM36", "fpga.bram36", "bram36", "fpga.bram36_utilization"},
                    {"LUT", "fpga.lut", "luts", "fpga.lut_utilization"},
                    {"FF", "fpga.ff", "flip_flops", "fpga.ff_utilization"}};
+  const char* separator = " ";
   for (const auto& res : resources) {
-    std::snprintf(line, sizeof line, " %s %.6g/%.0f (%.1f %%)", res.label, figure(res.used), number_or(d, res.capacity),
-                  100.0 * figure(res.utilization));
+    std::snprintf(line, sizeof line, "%s%s %.6g/%.0f (%.1f %%)", separator, res.label, figure(res.used),
+                  number_or(d, res.capacity), 100.0 * figure(res.utilization));
     os << line;
+    separator = ", ";
   }
   os << (figure("fpga.fits") == 1 ? ": fits\n" : ": DOES NOT FIT\n");
   if (!f.contains("asic.area_mm2")) {
