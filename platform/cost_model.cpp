@@ -332,8 +332,10 @@ struct Builder {
     // The accelerator's interconnect: the DMA (system and buffer sides) and the IFU as masters, the
     // register windows and the buffers as targets. The host, DDR controller and peripherals are
     // the SoC's hard blocks on the boards modelled (docs/cost.md) and are not counted.
-    const uint32_t targets = 3 + 1 + (config.lstm.enabled ? 1u : 0u) + 3 + (config.lstm.enabled ? 2u : 0u) +
-                             (config.scratchpad.size_bytes > 0 ? 1u : 0u);
+    const bool lstm = config.lstm.enabled, pad = config.scratchpad.size_bytes > 0;
+    const uint32_t windows = 4 + (lstm ? 1u : 0u);             // IFU, DMA, PMU, CNN (+ LSTM) registers
+    const uint32_t buffers = 3 + (lstm ? 2u : 0u) + (pad ? 1u : 0u);  // CNN's three, LSTM's two, scratchpad
+    const uint32_t targets = windows + buffers;
     Inventory bus = make("interconnect");
     bus.mux(beat_bits, targets);
     bus.mux(beat_bits, 3);            // masters onto the system port

@@ -194,8 +194,9 @@ void print_cost(std::ostream& os, const nlohmann::json& cost) {
                    {"FF", "fpga.ff", "flip_flops", "fpga.ff_utilization"}};
   const char* separator = " ";
   for (const auto& res : resources) {
-    std::snprintf(line, sizeof line, "%s%s %.6g/%.0f (%.1f %%)", separator, res.label, figure(res.used),
-                  number_or(d, res.capacity), 100.0 * figure(res.utilization));
+    const double used = figure(res.used);  // whole, or a half block of RAM
+    std::snprintf(line, sizeof line, "%s%s %.*f/%.0f (%.1f %%)", separator, res.label, used == std::floor(used) ? 0 : 1,
+                  used, number_or(d, res.capacity), 100.0 * figure(res.utilization));
     os << line;
     separator = ", ";
   }

@@ -104,7 +104,7 @@ TEST(CostModel, AsicAreaIsLogicPlusSramTimesTheOverheadAndLeakageFollowsThem) {
   EXPECT_EQ(normalized.at("fpga.dsp"), base.at("fpga.dsp"));
 }
 
-TEST(CostModel, ABadDeviceFileIsAnErrorNamingTheFileAndTheKey) {
+TEST(CostModel, BadDeviceFilesAndAreaDataAreErrorsWhenTheConfigurationLoads) {
   const auto dir = std::filesystem::temp_directory_path() / "dlvp_cost_model_test";
   std::filesystem::create_directories(dir);
   const auto file = dir / "bad.yaml";
@@ -116,6 +116,17 @@ TEST(CostModel, ABadDeviceFileIsAnErrorNamingTheFileAndTheKey) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("'luts'"), std::string::npos) << e.what();
+  }
+  // A technology table whose area section lacks a coefficient the model needs.
+  const auto tech = dir / "tech.yaml";
+  std::ofstream(tech) << "name: t\nunit: pJ\nentries: {}\narea:\n  nand2: {value: 1, unit: um2, source: s}\n"
+                         "sram_area: {source: s, points: [{bytes: 8, um2_per_byte: 1}]}\n";
+  try {
+    config_of("zynq7020", {"energy.tech=" + tech.string()});
+    FAIL() << "an incomplete area section was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(tech.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("area entry"), std::string::npos) << e.what();
   }
   std::filesystem::remove_all(dir);
 }
