@@ -3,6 +3,7 @@
 #include "ip/periph/sysctl_regs.h"
 #include "ip/common/yaml_file.h"
 #include "ip/common/soc_map.h"
+#include "platform/cost_model.h"
 
 #include <filesystem>
 #include <functional>
@@ -35,6 +36,7 @@ std::vector<Section> sections(PlatformConfig& c) {
       {"ifu", [&](ParamBinder& b) { IfuConfig::bind(b, c.ifu); }},
       {"cnn", [&](ParamBinder& b) { CnnConfig::bind(b, c.cnn); }},
       {"lstm", [&](ParamBinder& b) { LstmConfig::bind(b, c.lstm); }},
+      {"cost", [&](ParamBinder& b) { CostConfig::bind(b, c.cost); }},
   };
 }
 
@@ -135,6 +137,9 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   if (!hw.empty()) c.hw_path = scenario.resolve_data_file("hw", hw, "hw");
   c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");
   c.ddr_preset_path = scenario.resolve_data_file("ddr.preset", c.ddr.preset, "hw/ddr");
+  c.fpga_device_path = scenario.resolve_data_file("cost.fpga_device", c.cost.fpga_device, "devices");
+  // A malformed device file or area section is an error now, not when the report is written.
+  estimate_structure(c);
   c.ddr_timing = DdrTiming::load(c.ddr_preset_path);
   for (size_t i = 0; i < c.software.load.size(); ++i) {
     MemoryLoad& entry = c.software.load[i];

@@ -16,6 +16,7 @@
 #include "ip/periph/timer.h"
 #include "ip/periph/uart.h"
 #include "ip/pmu/pmu.h"
+#include "platform/cost_config.h"
 #include "platform/scenario.h"
 
 #include <string>
@@ -100,11 +101,13 @@ struct PlatformConfig {
   IfuConfig ifu;
   CnnConfig cnn;
   LstmConfig lstm;
+  CostConfig cost;
 
   // A block the configuration leaves out (lstm.enabled false) has no register window.
   bool device_present(uint32_t device_id) const;
 
   std::string tech_path, ddr_preset_path, app_path;
+  std::string fpga_device_path;  // cost.fpga_device resolved (scenarios/devices/)
   std::string hw_path;  // the hardware file the scenario names ("" when none)
   std::vector<ParamBinder::Entry> effective;  // every parameter with its effective value
 };

@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "ip/common/log.h"
+#include "platform/cost_model.h"
 #include "platform/exit_status.h"
 #include "platform/layer_report.h"
 #include "platform/package_binding.h"
@@ -53,6 +54,29 @@ nlohmann::json configuration_json(const PlatformConfig& config) {
   return cfg;
 }
 
+nlohmann::json cost_json(const PlatformConfig& config) {
+  const CostEstimate e = estimate_structure(config);
+  const FpgaDevice& d = e.device;
+  nlohmann::json j;
+  j["device"] = {{"name", d.name},       {"family", d.family},         {"luts", d.luts},
+                 {"flip_flops", d.flip_flops}, {"bram36", d.bram36}, {"dsp_slices", d.dsp_slices},
+                 {"file", d.path},       {"source", d.source}};
+  j["technology_table"] = e.technology;
+  j["figures"] = nlohmann::json::object();
+  for (const CostFigure& f : cost_figures(e))
+    j["figures"][f.name] = {{"value", f.value}, {"unit", f.unit}, {"description", f.description}};
+  j["components"] = nlohmann::json::array();
+  for (const CostComponent& c : e.components)
+    j["components"].push_back({{"name", c.name},
+                               {"dsp", c.dsp},
+                               {"bram36", c.bram36},
+                               {"lut", c.lut},
+                               {"ff", c.ff},
+                               {"gates", c.gates},
+                               {"sram_bytes", c.sram_bytes}});
+  return j;
+}
+
 nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
                             const std::vector<const Reportable*>& modules) {
   nlohmann::json r;
@@ -70,6 +94,7 @@ nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outc
               {"exit_status", outcome.exit_status}};
   r["software"] = {{"console", outcome.console}, {"console_dropped_bytes", outcome.console_dropped_bytes}};
   r["app"] = app_json(outcome);
+  if (!config.fpga_device_path.empty()) r["cost"] = cost_json(config);
   // Lines guest-triggerable log sites left out (ip/common/log.h, DLVP_LOG_*_LIMITED), by site.
   nlohmann::json suppressed_sites = nlohmann::json::object();
   for (const auto& [site, count] : log::suppressed_by_site()) suppressed_sites[site] = count;
@@ -153,6 +178,40 @@ std::string describe_exit(const nlohmann::json& run) {
   return text;
 }
 
+// The cost block: each FPGA resource used / available, the fit, the ASIC area and leakage.
+void print_cost(std::ostream& os, const nlohmann::json& cost) {
+  const auto& f = cost["figures"];
+  const auto& d = cost["device"];
+  auto figure = [&f](const char* name) { return f.contains(name) ? number_or(f[name], "value") : 0.0; };
+  char line[256];
+  std::snprintf(line, sizeof line, "%-16s", ("cost (" + d["name"].get<std::string>() + ")").c_str());
+  os << line;
+  const struct {
+    const char *label, *used, *capacity, *utilization;
+  } resources[] = {{"DSP", "fpga.dsp", "dsp_slices", "fpga.dsp_utilization"},
+                   {"BRAM36", "fpga.bram36", "bram36", "fpga.bram36_utilization"},
+                   {"LUT", "fpga.lut", "luts", "fpga.lut_utilization"},
+                   {"FF", "fpga.ff", "flip_flops", "fpga.ff_utilization"}};
+  const char* separator = " ";
+  for (const auto& res : resources) {
+    const double used = figure(res.used);  // whole, or a half block of RAM
+    std::snprintf(line, sizeof line, "%s%s %.*f/%.0f (%.1f %%)", separator, res.label, used == std::floor(used) ? 0 : 1,
+                  used, number_or(d, res.capacity), 100.0 * figure(res.utilization));
+    os << line;
+    separator = ", ";
+  }
+  os << (figure("fpga.fits") == 1 ? ": fits\n" : ": DOES NOT FIT\n");
+  if (!f.contains("asic.area_mm2")) {
+    os << "  ASIC: technology table '" << cost["technology_table"].get<std::string>() << "' has no area data\n";
+    return;
+  }
+  std::snprintf(line, sizeof line,
+                "  ASIC at %.0f nm: %.3f mm2 (logic %.3f + SRAM %.3f, x overhead), %.0f gates, %.1f KB SRAM, leakage %.2f mW\n",
+                figure("asic.node_nm"), figure("asic.area_mm2"), figure("asic.logic_mm2"), figure("asic.sram_mm2"),
+                figure("asic.gates"), figure("asic.sram_kb"), figure("asic.leakage_mw"));
+  os << line;
+}
+
 }  // namespace
 
 void print_summary(std::ostream& os, const nlohmann::json& r) {
@@ -178,6 +237,7 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
                   number_or(r["log"], "suppressed"));
     os << line;
   }
+  if (r.contains("cost")) print_cost(os, r["cost"]);
   const auto& e = r["energy"];
   const std::string unit = e["unit"];
   const double total = e["total"].get<double>();

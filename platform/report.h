@@ -12,7 +12,7 @@
 
 namespace dlvp {
 
-constexpr int kReportSchemaVersion = 4;
+constexpr int kReportSchemaVersion = 5;
 
 struct RunOutcome {
   double simulated_ns = 0;
@@ -37,6 +37,9 @@ nlohmann::json app_result_value(const AppResult& result);
 // report.json's `configuration`: every parameter's value with the type the parameter system gives
 // it (integers and addresses as numbers, reals, booleans, strings), its unit, and the files.
 nlohmann::json configuration_json(const PlatformConfig& config);
+// report.json's `cost`: the device, every cost figure with its unit and description, and the
+// figures per block (docs/report.md, docs/cost.md).
+nlohmann::json cost_json(const PlatformConfig& config);
 nlohmann::json build_report(const PlatformConfig& config, const RunOutcome& outcome, const EnergyLedger& ledger,
                             const std::vector<const Reportable*>& modules);
 // report.json's text. Strings a program controls (its console) may hold any bytes: invalid UTF-8

@@ -18,6 +18,12 @@ class TechTable {
     std::string per;       // what one count is: "operation", "64-bit access", "mW" for static power
     std::string source;
   };
+  // An area or leakage coefficient (section `area`, docs/cost.md): value in `unit`, and its source.
+  struct AreaEntry {
+    double value = 0;
+    std::string unit;
+    std::string source;
+  };
   struct SramPoint {
     uint64_t bytes = 0;    // array size
     double read = 0;       // energy of one 64-bit read, in unit()
@@ -44,10 +50,24 @@ class TechTable {
 
   const std::map<std::string, Entry>& entries() const { return entries_; }
 
+  // Area data (optional sections `area` and `sram_area`): a table without them gives no ASIC cost.
+  bool has_area() const { return !area_.empty() && !sram_area_.empty(); }
+  // Throws ConfigError naming the table and the key when missing.
+  const AreaEntry& area(const std::string& key) const;
+  // Area of one byte of an SRAM macro of `macro_bytes` (um^2), interpolated like sram_access_64b.
+  double sram_um2_per_byte(uint64_t macro_bytes) const;
+  const std::string& sram_area_source() const { return sram_area_source_; }
+
  private:
-  std::string name_, unit_, path_, description_, sram_source_;
+  struct SramAreaPoint {
+    uint64_t bytes = 0;
+    double um2_per_byte = 0;
+  };
+  std::string name_, unit_, path_, description_, sram_source_, sram_area_source_;
   std::map<std::string, Entry> entries_;
   std::vector<SramPoint> sram_;  // sorted by size
+  std::map<std::string, AreaEntry> area_;
+  std::vector<SramAreaPoint> sram_area_;  // sorted by size
 };
 
 }  // namespace dlvp

@@ -34,7 +34,7 @@ TEST(DlvpCli, DmaSelftestPassesWithReportAndEnergy) {
   EXPECT_EQ(r.output.find("FAILED"), std::string::npos) << r.output;
   const auto report = read_report(dir);
   EXPECT_EQ(report["schema"], "dlvp-report");
-  EXPECT_EQ(report["schema_version"], 4);
+  EXPECT_EQ(report["schema_version"], 5);
   EXPECT_TRUE(report["run"]["software_exited"].get<bool>());
   EXPECT_GT(report["run"]["simulated_time_ns"].get<double>(), 0.0);
   // The DMA moved data through the DDR: reads and writes, with DRAM energy from its commands.

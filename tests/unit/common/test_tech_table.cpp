@@ -66,4 +66,32 @@ TEST(TechTable, ErrorsNameFileAndKey) {
   }
 }
 
+// The area section (docs/cost.md): every coefficient with a unit and a source; SRAM area per byte
+// interpolated in log2(macro size) like the access energies; area without sram_area is refused.
+TEST(TechTable, AreaDataHasSourcesAndInterpolates) {
+  const auto t = dlvp::TechTable::load(DLVP_SOURCE_DIR "/scenarios/tech/horowitz-45nm.yaml");
+  ASSERT_TRUE(t.has_area());
+  EXPECT_EQ(t.area("node_nm").value, 45.0);
+  EXPECT_FALSE(t.area("nand2").source.empty());
+  EXPECT_DOUBLE_EQ(t.sram_um2_per_byte(8192), 6.15);
+  EXPECT_DOUBLE_EQ(t.sram_um2_per_byte(16384), (6.15 + 5.03) / 2);
+  EXPECT_DOUBLE_EQ(t.sram_um2_per_byte(64ull << 20), 3.95);  // clamped above the table
+  EXPECT_FALSE(dlvp::TechTable::load(DLVP_SOURCE_DIR "/scenarios/tech/normalized-eyeriss.yaml").has_area());
+  const auto half = write_temp("t4.yaml", "name: x\nunit: pJ\nentries: {}\narea:\n  nand2: {value: 1, unit: um2, source: s}\n");
+  try {
+    dlvp::TechTable::load(half);
+    FAIL();
+  } catch (const dlvp::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("sram_area"), std::string::npos) << e.what();
+  }
+  const auto no_source = write_temp("t5.yaml", "name: x\nunit: pJ\nentries: {}\narea:\n  nand2: {value: 1, unit: um2}\n"
+                                               "sram_area: {source: s, points: [{bytes: 8, um2_per_byte: 1}]}\n");
+  try {
+    dlvp::TechTable::load(no_source);
+    FAIL();
+  } catch (const dlvp::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'nand2'"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
