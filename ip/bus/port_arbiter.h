@@ -5,14 +5,15 @@
 // kernel happens to run first books the whole quantum and the others queue behind it: whoever ran
 // first would take all the bandwidth. A round-robin arbiter interleaves instead, so:
 //   - share wait: the initiators that have not yet booked up to this arrival (they run later in
-//     the quantum) are expected to use, in the rest of the window, what they used in the previous
+//     the quantum; not those known to have run past it on another port) are expected to use, in the rest of the window, what they used in the previous
 //     window less what they already booked in this one: a port rate R. With d this initiator's own
 //     demand (its port time over the time it was not waiting), when d + R > 1 the port is
 //     oversubscribed and this transaction is stretched to the room left, occupancy x (1/(1-R) -
-//     1/d), at most one transaction of each of them (round robin). The late runners' transactions
+//     1/d), at most one turn of each of them (round robin). The late runners' transactions
 //     then fit into the gaps so left;
-//   - queue wait, from the calendar, is bounded by one transaction of each other initiator active
-//     within the window (round robin again): nobody waits for a quantum of someone else's traffic.
+//   - queue wait, from the calendar, is bounded by one turn of each other initiator active within
+//     the window (round robin again): nobody waits for a quantum of someone else's traffic. A turn
+//     is one transaction, or one single access of a DMI block;
 //   - time order: a transaction is placed among the bookings of transactions that arrived no later
 //     than it. One that arrived later but was booked first (its initiator ran further ahead) is
 //     pushed back behind it in the calendar: its initiator already has its time, but whoever comes
