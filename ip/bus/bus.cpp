@@ -97,6 +97,7 @@ Bus::Bus(sc_core::sc_module_name name, const BusConfig& config, const MemoryMap&
   transfer_counter_ = ledger_.add_counter_from_table(this->name(), "transfer", Level::other, Action::update,
                                                      "bus_transfer_64b", config_.width_bytes / 8.0);
   arbiters_.resize(std::max<size_t>(map_.size(), 1));
+  for (PortArbiter& arbiter : arbiters_) arbiter.share_progress(&progress_);
   targets_.resize(map_.size());
 
   target_socket.register_b_transport(this, &Bus::b_transport);
@@ -150,10 +151,15 @@ Bus::PortStatistics& Bus::initiator_stats(size_t port) {
 }
 
 Bus::Grant Bus::reserve(size_t initiator, size_t target, const sc_time& arrival, uint64_t bytes, bool write,
-                        TagId tag) {
+                        TagId tag, bool dmi_block) {
   const uint64_t beats = (bytes + config_.width_bytes - 1) / config_.width_bytes;
   const sc_time data = clock_.cycles(beats);
-  const Grant grant{arbiters_[target].book(initiator, arrival, arbitration_time_ + data), arbitration_time_, data};
+  // A DMI block stands for a run of single accesses (the latency get_direct_mem_ptr adds): a
+  // round-robin arbiter could grant others between any two of them.
+  const sc_time turn = arbitration_time_ + (dmi_block ? clock_.period : data);
+  progress_.note(initiator, arrival);
+  const Grant grant{arbiters_[target].book(initiator, arrival, arbitration_time_ + data, turn), arbitration_time_,
+                    data};
 
   for (PortStatistics* s : {&targets_[target], &initiator_stats(initiator)}) {
     ++s->transactions;
@@ -173,7 +179,7 @@ void Bus::b_transport(int port, tlm::tlm_generic_payload& trans, sc_time& delay)
   if (!region) return reject(port, trans, delay);
 
   const Grant grant = reserve(port, target, sc_core::sc_time_stamp() + delay, moved_bytes(trans), trans.is_write(),
-                              energy_tag_of(trans, ledger_));
+                              energy_tag_of(trans, ledger_), false);
   delay += grant.wait + grant.request;
   // Absolute: a target may wait() (the FR-FCFS DDR controller does), after which `delay` counts
   // from the new simulation time.
@@ -291,7 +297,7 @@ DmiAccountant* Bus::dmi_path(size_t initiator, size_t target, DmiAccountant* mem
 sc_time Bus::account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write, TagId tag,
                          const sc_time& memory_time) {
   const sc_time arrival = std::max(sc_core::sc_time_stamp(), arbiters_[target].last_end(initiator));
-  const Grant grant = reserve(initiator, target, arrival, bytes, write, tag);
+  const Grant grant = reserve(initiator, target, arrival, bytes, write, tag, true);
   return grant.wait + grant.request + std::max(memory_time, grant.data);
 }
 

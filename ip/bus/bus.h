@@ -100,7 +100,7 @@ class Bus : public sc_core::sc_module, public Reportable {
   // already resolved: energy_tag_of / tag_or_current). Shared by b_transport and DMI accounting so
   // both paths are timed and counted alike.
   Grant reserve(size_t initiator, size_t target, const sc_core::sc_time& arrival, uint64_t bytes, bool write,
-                TagId tag);
+                TagId tag, bool dmi_block);
   sc_core::sc_time account_dmi(size_t initiator, size_t target, uint64_t bytes, bool write, TagId tag,
                                const sc_core::sc_time& memory_time);
   PortStatistics& initiator_stats(size_t port);
@@ -112,6 +112,7 @@ class Bus : public sc_core::sc_module, public Reportable {
   sc_core::sc_time arbitration_time_;
   CounterId transfer_counter_;
 
+  InitiatorProgress progress_;          // how far each initiator has run, for the arbiters
   std::vector<PortArbiter> arbiters_;  // per target port: busy-until and fair sharing
   std::vector<PortStatistics> targets_;
   std::vector<PortStatistics> initiators_;

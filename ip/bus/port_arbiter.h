@@ -5,24 +5,40 @@
 // kernel happens to run first books the whole quantum and the others queue behind it: whoever ran
 // first would take all the bandwidth. A round-robin arbiter interleaves instead, so:
 //   - share wait: the initiators that have not yet booked up to this arrival (they run later in
-//     the quantum) are expected to use, in the rest of the window, what they used in the previous
+//     the quantum; not those known to have run past it on another port) are expected to use, in the rest of the window, what they used in the previous
 //     window less what they already booked in this one: a port rate R. With d this initiator's own
 //     demand (its port time over the time it was not waiting), when d + R > 1 the port is
 //     oversubscribed and this transaction is stretched to the room left, occupancy x (1/(1-R) -
-//     1/d), at most one transaction of each of them (round robin). The late runners' transactions
+//     1/d), at most one turn of each of them (round robin). The late runners' transactions
 //     then fit into the gaps so left;
-//   - queue wait, from the calendar, is bounded by one transaction of each other initiator active
-//     within the window (round robin again): nobody waits for a quantum of someone else's traffic.
+//   - queue wait, from the calendar, is bounded by one turn of each other initiator active within
+//     the window (round robin again): nobody waits for a quantum of someone else's traffic. A turn
+//     is one transaction, or one single access of a DMI block;
+//   - time order: a transaction is placed among the bookings of transactions that arrived no later
+//     than it. One that arrived later but was booked first (its initiator ran further ahead) is
+//     pushed back behind it in the calendar: its initiator already has its time, but whoever comes
+//     next finds the port busy for both, so the port's time is not handed out twice.
 // Two saturating initiators settle at half the port each; light traffic costs a stream about its
 // own occupancy; streams that fit together do not slow each other; a lone initiator never waits.
 #pragma once
 #include <systemc>
 
 #include <cstdint>
-#include <map>
 #include <vector>
 
 namespace dlvp {
+
+// How far each initiator is known to have run: its latest arrival on any port of the bus. An LT
+// initiator presents its transactions in its own time order, so one that has reached time t has
+// booked everything it does before t, on every port. One per bus, shared by its port arbiters.
+class InitiatorProgress {
+ public:
+  void note(size_t initiator, const sc_core::sc_time& arrival);
+  sc_core::sc_time reached(size_t initiator) const;
+
+ private:
+  std::vector<sc_core::sc_time> reached_;
+};
 
 class PortArbiter {
  public:
@@ -31,10 +47,18 @@ class PortArbiter {
   explicit PortArbiter(sc_core::sc_time window = sc_core::sc_time(1, sc_core::SC_US));
   void set_window(const sc_core::sc_time& window);
   const sc_core::sc_time& window() const { return window_; }
+  // The bus's record of its initiators' progress; without one, only this port's bookings count.
+  void share_progress(const InitiatorProgress* progress) { progress_ = progress; }
 
   // Books `occupancy` of port time for `initiator`'s transaction arriving at `arrival` (absolute
-  // simulated time) and returns how long it waits before it starts.
-  sc_core::sc_time book(size_t initiator, const sc_core::sc_time& arrival, const sc_core::sc_time& occupancy);
+  // simulated time) and returns how long it waits before it starts. `turn`: the longest it holds
+  // the port before the arbiter may grant another initiator; the occupancy for one transaction, a
+  // single beat's for a DMI block, which stands for a run of the initiator's own accesses.
+  sc_core::sc_time book(size_t initiator, const sc_core::sc_time& arrival, const sc_core::sc_time& occupancy,
+                        const sc_core::sc_time& turn);
+  sc_core::sc_time book(size_t initiator, const sc_core::sc_time& arrival, const sc_core::sc_time& occupancy) {
+    return book(initiator, arrival, occupancy, occupancy);
+  }
 
   // End of the last booked interval.
   sc_core::sc_time busy_until() const;
@@ -50,7 +74,7 @@ class PortArbiter {
   // One initiator's recent use of the port.
   struct Lane {
     sc_core::sc_time last_end;        // end of its latest transaction
-    sc_core::sc_time last_occupancy;  // occupancy of its latest transaction (zero: never used)
+    sc_core::sc_time last_turn;       // turn of its latest transaction (zero: never used)
     uint64_t window_index = 0;        // the window `current` belongs to
     WindowStats current, previous;    // `previous`: the window just before `current`
   };
@@ -58,23 +82,34 @@ class PortArbiter {
   Lane& lane(size_t initiator);
   uint64_t window_of(const sc_core::sc_time& t) const;
   WindowStats stats_before(const Lane& lane, uint64_t window) const;
-  double expected_rate(const Lane& other, const sc_core::sc_time& arrival, uint64_t window) const;
+  bool has_run_past(size_t initiator, const sc_core::sc_time& arrival) const;
+  double expected_rate(size_t other, const sc_core::sc_time& arrival, uint64_t window) const;
   double demand_before(const Lane& lane, uint64_t window) const;
   sc_core::sc_time share_wait(size_t initiator, const sc_core::sc_time& arrival,
                               const sc_core::sc_time& occupancy) const;
-  sc_core::sc_time queue_wait(size_t initiator, const sc_core::sc_time& from, const sc_core::sc_time& occupancy) const;
+  sc_core::sc_time queue_wait(size_t initiator, const sc_core::sc_time& arrival, const sc_core::sc_time& from,
+                              const sc_core::sc_time& occupancy) const;
   sc_core::sc_time round_robin_bound(size_t initiator, const sc_core::sc_time& from) const;
   void record(Lane& lane, const sc_core::sc_time& start, const sc_core::sc_time& occupancy,
-              const sc_core::sc_time& wait);
+              const sc_core::sc_time& turn, const sc_core::sc_time& wait);
 
-  // The calendar, in time-resolution units: disjoint intervals [start, end) keyed by start.
-  uint64_t first_fit(uint64_t from, uint64_t length) const;
-  void book_interval(uint64_t start, uint64_t end);
+  // One booked transaction, in time-resolution units: it occupies [start, end) and arrived at
+  // `arrival`.
+  struct Booking {
+    uint64_t start, end, arrival;
+  };
+  // The calendar: bookings sorted by start. They may overlap where the round-robin bound cut a
+  // wait short (and behind a transaction that took a later arrival's place).
+  uint64_t first_fit(uint64_t from, uint64_t length, uint64_t arrival) const;
+  std::vector<Booking>::const_iterator first_reaching(uint64_t time) const;
+  void book_interval(const Booking& booking);
   void forget_before(uint64_t now);
 
   sc_core::sc_time window_;
-  std::map<uint64_t, uint64_t> booked_;
+  std::vector<Booking> booked_;
+  uint64_t longest_ = 0;  // longest booking in the calendar: how far back one can reach
   std::vector<Lane> lanes_;
+  const InitiatorProgress* progress_ = nullptr;
 };
 
 }  // namespace dlvp

@@ -470,6 +470,65 @@ TEST(Bus, LightTrafficSlowsAStreamByAboutItsOwnOccupancy) {
   EXPECT_LE(ns(bench.bus->initiator_statistics(1).wait), dma_count * occupancy_ns(config, kStreamLength) + 1e-3);
 }
 
+namespace {
+
+// End times (absolute) of two initiators' 512-B writes presented at time 0 with local times
+// `first_arrival` (presented first) and `second_arrival` (one delta later), and of the first
+// initiator's next write, presented after them at the end it was told (still at time 0).
+struct OrderedEnds {
+  sc_time first, second, first_next;
+};
+OrderedEnds present_in_call_order(const BusConfig& config, const sc_time& first_arrival, const sc_time& second_arrival) {
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(1, sc_core::SC_US));
+  BusBench bench(config, two_memories(), 2);
+  std::vector<uint8_t> data(512, 0x5a);
+  OrderedEnds ends;
+  bench.initiator(0).script = [&](ScriptedInitiator& a) {
+    sc_time delay = first_arrival;
+    a.access(tlm::TLM_WRITE_COMMAND, kDdrBase, data.data(), 512, delay);
+    ends.first = delay;
+    for (int delta = 0; delta < 2; ++delta) sc_core::wait(SC_ZERO_TIME);  // after the second presented
+    a.access(tlm::TLM_WRITE_COMMAND, kDdrBase, data.data(), 512, delay);
+    ends.first_next = delay;
+  };
+  bench.initiator(1).script = [&](ScriptedInitiator& b) {
+    sc_core::wait(SC_ZERO_TIME);  // presents after the first, in the same time step
+    sc_time delay = second_arrival;
+    b.access(tlm::TLM_WRITE_COMMAND, kDdrBase + 0x1000, data.data(), 512, delay);
+    ends.second = delay;
+  };
+  sc_core::sc_start();
+  return ends;
+}
+
+}  // namespace
+
+// Initiator 0 runs further ahead and books its write (local time 200 ns) before initiator 1
+// presents one with local time 100 ns: the port serves them in time order, as an arbiter seeing
+// both requests would. Initiator 0 already has its time, but its next write finds the port busy
+// for all three, back to back.
+TEST(Bus, InitiatorsRunningAheadAreServedInTheOrderOfTheirLocalTimes) {
+  const BusConfig config;
+  const sc_time occupancy(occupancy_ns(config, 512), SC_NS);
+  const sc_time early(100, SC_NS), late(200, SC_NS);
+  const OrderedEnds ends = present_in_call_order(config, late, early);
+  EXPECT_EQ(ends.second, early + occupancy) << "the earlier request waits for nobody";
+  EXPECT_EQ(ends.first, late + occupancy) << "its time was given when it was booked";
+  EXPECT_EQ(ends.first_next, early + 3 * occupancy) << "the port's time is not given twice";
+}
+
+// The same two writes presented in time order: the later one queues behind the earlier one, so
+// the rule above is not "ignore what others booked".
+TEST(Bus, ALaterRequestStillQueuesBehindAnEarlierOne) {
+  const BusConfig config;
+  const sc_time occupancy(occupancy_ns(config, 512), SC_NS);
+  const sc_time early(100, SC_NS), late(200, SC_NS);
+  const OrderedEnds ends = present_in_call_order(config, early, late);
+  EXPECT_EQ(ends.first, early + occupancy);
+  EXPECT_EQ(ends.second, early + 2 * occupancy);
+  EXPECT_EQ(ends.first_next, early + 3 * occupancy);
+}
+
 TEST(Bus, TwoInitiatorsOnDifferentTargetsDoNotSlowEachOther) {
   const BusConfig config;
   tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(1, sc_core::SC_US));

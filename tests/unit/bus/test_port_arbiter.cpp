@@ -69,3 +69,54 @@ TEST(BusPortArbiter, AnInitiatorRunningAheadLeavesRoomForOneThatUsedThePortBefor
   // Initiator 1, running late, finds that room instead of queueing behind the whole run ahead.
   EXPECT_LE(port.book(1, next[1], kOccupancy), kOccupancy);
 }
+
+// Initiator 0 ran ahead and booked its transaction at 100 ns before initiator 1 presented one
+// that arrived at 95 ns: the arbiter grants in request order, so initiator 1 goes first and the
+// port time of both stays booked (initiator 0's next transaction finds the port busy behind them).
+TEST(BusPortArbiter, AnEarlierArrivalBookedLaterIsServedFirst) {
+  PortArbiter port(kWindow);
+  EXPECT_EQ(port.book(0, sc_time(100, SC_NS), kOccupancy), SC_ZERO_TIME);  // [100, 110)
+  EXPECT_EQ(port.book(1, sc_time(95, SC_NS), kOccupancy), SC_ZERO_TIME);   // [95, 105), before it
+  EXPECT_EQ(port.busy_until(), sc_time(115, SC_NS)) << "the later arrival is pushed behind, not dropped";
+  EXPECT_EQ(port.book(0, sc_time(110, SC_NS), kOccupancy), sc_time(5, SC_NS));
+}
+
+// The counterpart, so that the rule above is not "ignore the others": a request that arrived after
+// one already booked still queues behind it.
+TEST(BusPortArbiter, ALaterArrivalStillQueuesBehindAnEarlierBooking) {
+  PortArbiter port(kWindow);
+  EXPECT_EQ(port.book(0, sc_time(100, SC_NS), kOccupancy), SC_ZERO_TIME);   // [100, 110)
+  EXPECT_EQ(port.book(1, sc_time(105, SC_NS), kOccupancy), sc_time(5, SC_NS));  // [110, 120)
+  EXPECT_EQ(port.busy_until(), sc_time(120, SC_NS));
+}
+
+// A DMI block is one booking but a run of single accesses on the bus: whoever arrives during it
+// waits for one such access (round robin), not for the whole block.
+TEST(BusPortArbiter, ADmiBlockHoldsOthersForOneTurnOnly) {
+  PortArbiter port(kWindow);
+  const sc_time block(900, SC_NS), turn(10, SC_NS);
+  EXPECT_EQ(port.book(0, SC_ZERO_TIME, block, turn), SC_ZERO_TIME);
+  EXPECT_EQ(port.book(1, SC_ZERO_TIME, kOccupancy), turn);
+  // The same block booked as one transaction holds the other for all of it.
+  PortArbiter whole(kWindow);
+  whole.book(0, SC_ZERO_TIME, block);
+  EXPECT_EQ(whole.book(1, SC_ZERO_TIME, kOccupancy), block);
+}
+
+// Initiator 0 used half the port in window 0. In window 1 it is known (from another port of the
+// bus) to have run past initiator 1's arrival without booking here: it is not a late runner, so
+// initiator 1 leaves no room for it. Without that knowledge it does (the test above).
+TEST(BusPortArbiter, AnInitiatorKnownToHaveRunPastGetsNoRoom) {
+  dlvp::InitiatorProgress progress;
+  PortArbiter port(kWindow);
+  port.share_progress(&progress);
+  sc_time next[2];
+  while (next[0] < kWindow) {
+    for (size_t i = 0; i < 2; ++i) next[i] += port.book(i, next[i], kOccupancy) + kOccupancy;
+  }
+  PortArbiter unaware = port;
+  unaware.share_progress(nullptr);
+  EXPECT_GT(unaware.book(1, next[1], kOccupancy), SC_ZERO_TIME) << "room for initiator 0's expected traffic";
+  progress.note(0, next[1] + kOccupancy);
+  EXPECT_EQ(port.book(1, next[1], kOccupancy), SC_ZERO_TIME);
+}
