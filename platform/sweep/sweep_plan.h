@@ -72,6 +72,7 @@ struct SweepFolder {
   std::string row(size_t point) const { return rows() + "/" + std::to_string(point) + ".json"; }
   std::string point_dir(size_t point) const { return dir + "/points/" + std::to_string(point); }
   std::string packages() const { return dir + "/packages"; }
+  std::string calibration_cache() const { return dir + "/calib-cache"; }  // dlvpc --calib-cache
   std::string database() const { return dir + "/results.sqlite"; }
   std::string csv() const { return dir + "/results.csv"; }
 };

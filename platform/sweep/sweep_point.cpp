@@ -102,10 +102,13 @@ std::string last_lines(const std::string& path, size_t count) {
 
 // Runs dlvpc for `config` into temporary files renamed into place when it succeeded, so a
 // concurrent point never reads a half-written package.
+// The float calibration does not depend on the hardware: dlvpc computes it once per model and
+// calibration data and finds it in the sweep's cache for every other point.
 void compile(const Plan& plan, size_t point, const PlatformConfig& config, const std::string& package_out,
-             const std::string& predictions_out, const std::string& log) {
+             const std::string& predictions_out, const std::string& calibration_cache, const std::string& log) {
   const std::string tmp = "." + std::to_string(::getpid()) + ".partial";
-  std::vector<std::string> argv = {executable_dir() + "/dlvpc", "compile", plan.model.onnx, "--hw", config.hw_path};
+  std::vector<std::string> argv = {executable_dir() + "/dlvpc", "compile", plan.model.onnx, "--hw", config.hw_path,
+                                   "--calib-cache", calibration_cache};
   for (const std::string& set : hardware_overrides_of(config)) argv.insert(argv.end(), {"--set", set});
   argv.insert(argv.end(), plan.model.options.begin(), plan.model.options.end());
   const std::vector<std::string> point_options = plan.model_options(point);
@@ -153,7 +156,8 @@ std::vector<std::string> package_overrides(const Plan& plan, const SweepFolder& 
     FileLock package_lock(package + ".lock");
     if (!fs::exists(package) || need_predictions) {
       std::cout << "sweep-point: compiling for point " << first << "'s hardware (package " << key << ")\n";
-      compile(plan, first, compile_for, fs::exists(package) ? package + ".again" : package, need_predictions ? predictions : "", log);
+      compile(plan, first, compile_for, fs::exists(package) ? package + ".again" : package, need_predictions ? predictions : "",
+              folder.calibration_cache(), log);
       fs::remove(package + ".again");
     }
   }
