@@ -12,6 +12,9 @@ namespace {
 // TensorProto.raw_data.
 constexpr uint64_t kModelGraph = 7, kGraphInitializer = 5, kTensorRawData = 9;
 constexpr uint64_t kWindowBytes = 1 << 16;
+// A rewritten message's length: a varint padded to 5 bytes (protobuf reads it like a minimal one,
+// and it holds any length below the 2 GiB file limit), written once the message is.
+constexpr size_t kLengthBytes = 5;
 
 // Rewrites the model's bytes without the large raw_data payloads, recording where each lies. Each
 // message it walks is checked field by field against its bounds; anything else (groups, a field
@@ -33,13 +36,13 @@ class Splitter {
     for (uint64_t pos = begin; pos < end;) {
       const uint64_t field = pos;
       uint64_t tag = 0, value = 0;
-      if (!varint(pos, end, tag) || tag > UINT32_MAX || (tag >> 3) == 0) return false;
+      if (!varint(pos, end, tag, kTagBytes) || tag > UINT32_MAX || (tag >> 3) == 0) return false;
       switch (tag & 7) {
-        case 0: if (!varint(pos, end, value)) return false; break;
+        case 0: if (!varint(pos, end, value, kValueBytes)) return false; break;
         case 1: if (end - pos < 8) return false; pos += 8; break;
         case 5: if (end - pos < 4) return false; pos += 4; break;
         case 2: {
-          if (!varint(pos, end, value) || value > end - pos) return false;
+          if (!varint(pos, end, value, kTagBytes) || value > end - pos) return false;
           const uint64_t payload = pos;
           pos += value;
           const uint64_t number = tag >> 3;
@@ -71,13 +74,16 @@ class Splitter {
     return true;
   }
 
-  // A length-delimited field whose payload [begin, end) is a message of `level`, rewritten.
+  // A length-delimited field whose payload [begin, end) is a message of `level`, rewritten in
+  // place (no copy of the graph beside the skeleton).
   bool nested(Level level, uint64_t tag, uint64_t begin, uint64_t end, std::string& out, FilePayload* raw) {
-    std::string inner;
-    if (!message(level, begin, end, inner, raw)) return false;
     put_varint(tag, out);
-    put_varint(inner.size(), out);
-    out += inner;
+    const size_t length_at = out.size();
+    out.append(kLengthBytes, '\0');
+    if (!message(level, begin, end, out, raw)) return false;
+    uint64_t length = out.size() - length_at - kLengthBytes;
+    for (size_t i = 0; i < kLengthBytes; ++i, length >>= 7)
+      out[length_at + i] = static_cast<char>((length & 0x7f) | (i + 1 < kLengthBytes ? 0x80 : 0));
     return true;
   }
 
@@ -86,9 +92,12 @@ class Splitter {
     out += static_cast<char>(value);
   }
 
-  bool varint(uint64_t& pos, uint64_t end, uint64_t& value) {
+  // At most `bytes` bytes: tags and lengths are 32-bit varints of up to 5 (longer ones protobuf
+  // refuses, and the split must not rewrite them into ones it accepts), values up to 10.
+  static constexpr int kTagBytes = 5, kValueBytes = 10;
+  bool varint(uint64_t& pos, uint64_t end, uint64_t& value, int bytes) {
     value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
+    for (int shift = 0; shift < 7 * bytes; shift += 7) {
       if (pos >= end) return false;
       const uint8_t byte = at(pos++);
       value |= uint64_t{byte & 0x7fu} << shift;

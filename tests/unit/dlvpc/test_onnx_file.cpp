@@ -45,6 +45,19 @@ TEST(OnnxFile, LeavesLargePayloadsInTheFileAndPutsThemBack) {
   EXPECT_EQ(std::move(file).full_model().SerializeAsString(), bytes);
 }
 
+TEST(OnnxFile, ShippedModelsLeaveEveryLargePayloadInTheFile) {
+  for (const char* name : {"fashion_cnn.onnx", "fashion_lstm.onnx"}) {
+    const std::string path = std::string(DLVP_SOURCE_DIR) + "/scenarios/models/" + name;
+    const onnx::ModelProto whole = read_onnx_model(path);
+    int large = 0;
+    for (const onnx::TensorProto& t : whole.graph().initializer()) large += t.raw_data().size() >= kLeftInFileBytes;
+    EXPECT_GT(large, 0) << name;
+    OnnxFile file(path);
+    EXPECT_EQ(payloads_of(file), large) << name;
+    EXPECT_EQ(std::move(file).full_model().SerializeAsString(), whole.SerializeAsString()) << name;
+  }
+}
+
 TEST(OnnxFile, ImportsTheGraphTheWholeModelGives) {
   const onnx::ModelProto model = test::residual_block(2);
   const OnnxFile file(write_file("residual.onnx", model.SerializeAsString()));
