@@ -2,7 +2,9 @@
 // model (docs/dlvpc.md, "Import"): the SHA-256 of each package compiled here is the one main's
 // dlvpc wrote for the same command before the bounded-memory import (commit ba4a3c6). The shipped
 // Fashion CNN and LSTM, and small graphs that exercise BatchNormalization folding, residual adds,
-// concatenations and a Gemm's alpha.
+// concatenations and a Gemm's alpha. A change meant to change packages (the schedule prediction
+// they record, the package format, the quantizer) changes these digests: the failure prints the
+// new ones; take them only after checking that the difference is the intended one.
 #include "tests/support/dlvp_cli.h"
 #include "tests/support/onnx_test_models.h"
 #include "tools/dlvpc/digest.h"
