@@ -1,13 +1,17 @@
-// Fuzz target: any bytes as an ONNX model file, parsed and imported as `dlvpc compile` does (the
-// LSTM path when the graph has an LSTM node), then — when the graph is small enough to be quick —
-// calibrated, quantized, built and packaged. A ConfigError naming the problem is the only acceptable
+// Fuzz target: any bytes as an ONNX model file, read and imported as `dlvpc compile` does (OnnxFile,
+// the LSTM path when the graph has an LSTM node), then — when the graph is small enough to be quick —
+// calibrated, quantized, built and packaged. OnnxFile must give what parsing the whole bytes gives:
+// the same model once its payloads are back, or the same refusal; a difference is a bug (a trap). A ConfigError naming the problem is the only acceptable
 // failure: any other exception, a crash or an allocation beyond libFuzzer's -rss_limit_mb (2 GiB;
 // the importer's limits, docs/dlvpc.md "Limits", keep far below it) is a bug.
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/lstm_compiler.h"
+#include "tools/dlvpc/onnx_file.h"
 #include "tools/dlvpc/onnx_import.h"
 
 #include <onnx/onnx_pb.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <string>
@@ -54,14 +58,43 @@ void compile_lstm_model(LstmModel model) {
   (void)compile_lstm(std::move(model), {input}, options);
 }
 
+// The model serialized, or "error: " and the refusal.
+template <typename Read>
+std::string outcome(Read&& read) {
+  try {
+    return read().SerializeAsString();
+  } catch (const dlvp::ConfigError& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+// The bytes as a file (an anonymous regular file, /proc/self/fd/N).
+struct MemoryFile {
+  int fd = memfd_create("fuzz.onnx", MFD_CLOEXEC);
+  explicit MemoryFile(const std::string& bytes) {
+    for (size_t done = 0; fd >= 0 && done < bytes.size();) {
+      const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) __builtin_trap();
+      done += static_cast<size_t>(n);
+    }
+  }
+  ~MemoryFile() { close(fd); }
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd); }
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
+  const MemoryFile file(bytes);
+  if (file.fd < 0) __builtin_trap();
+  const std::string path = file.path();
+  if (outcome([&] { return OnnxFile(path).full_model(); }) != outcome([&] { return parse_onnx_model(bytes, path); }))
+    __builtin_trap();
   try {
-    const onnx::ModelProto model = parse_onnx_model(bytes, "fuzz.onnx");
-    if (has_lstm_node(model)) compile_lstm_model(import_onnx_lstm(model, "fuzz.onnx"));
-    else compile_cnn(import_onnx(model, "fuzz.onnx"));
+    const OnnxFile model(path);
+    if (has_lstm_node(model.model())) compile_lstm_model(import_onnx_lstm(OnnxFile(path).full_model(), path));
+    else compile_cnn(import_onnx(model));
   } catch (const dlvp::ConfigError&) {
     // The expected way to refuse bad input.
   }

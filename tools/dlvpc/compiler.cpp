@@ -128,7 +128,7 @@ Compiled compile(FloatGraph graph, const CalibrationStats& stats, const std::vec
                  const CompileOptions& options) {
   Compiled c;
   c.graph = std::move(graph);
-  c.model = quantize(c.graph, stats);
+  c.model = options.release_float_weights ? quantize_releasing_weights(c.graph, stats) : quantize(c.graph, stats);
   c.program = builder::build(c.model.network, options.hw, options.build);
   c.schedule = predict(c.program, options);
   if (c.graph.macs() <= options.test_data_max_macs) embed_test_sample(c, first_input, options);

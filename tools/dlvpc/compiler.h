@@ -27,6 +27,9 @@ struct CompileOptions {
   // The package carries the first calibration input and the output the reference model computes
   // for it (so run_package can check the SoC bit for bit) when the network has at most this many MACs.
   uint64_t test_data_max_macs = 300'000'000;
+  // Free each layer's float weights once it is quantized (Compiled::graph then has none): what the
+  // dlvpc command does; a caller that runs the float model afterwards keeps them.
+  bool release_float_weights = false;
   // Recorded in the package (its ddr_size_bytes: set from the above).
   package::Provenance provenance;
 };

@@ -39,7 +39,7 @@ void InputFile::require_within(uint64_t offset, uint64_t count) const {
                       " bytes lie beyond the end of the " + what_ + " (" + std::to_string(size_) + " bytes)");
 }
 
-void InputFile::read_into(char* out, uint64_t offset, uint64_t count) const {
+void InputFile::read_all(char* out, uint64_t offset, uint64_t count) const {
   for (uint64_t done = 0; done < count;) {
     const ssize_t n = ::pread(fd_, out + done, count - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
@@ -53,15 +53,20 @@ void InputFile::read_into(char* out, uint64_t offset, uint64_t count) const {
 std::vector<uint8_t> InputFile::read(uint64_t offset, uint64_t count) const {
   require_within(offset, count);  // before allocating
   std::vector<uint8_t> bytes(count);
-  read_into(reinterpret_cast<char*>(bytes.data()), offset, count);
+  read_all(reinterpret_cast<char*>(bytes.data()), offset, count);
   return bytes;
 }
 
 std::string InputFile::read_text(uint64_t offset, uint64_t count) const {
   require_within(offset, count);
   std::string bytes(count, '\0');
-  read_into(bytes.data(), offset, count);
+  read_all(bytes.data(), offset, count);
   return bytes;
+}
+
+void InputFile::read_into(void* out, uint64_t offset, uint64_t count) const {
+  require_within(offset, count);
+  read_all(static_cast<char*>(out), offset, count);
 }
 
 }  // namespace dlvp::dlvpc

@@ -26,10 +26,12 @@ class InputFile {
   // when the file cannot deliver them (it shrank, or a read error).
   std::vector<uint8_t> read(uint64_t offset, uint64_t count) const;
   std::string read_text(uint64_t offset, uint64_t count) const;
+  // The same into memory the caller sized (`count` bytes at `out`).
+  void read_into(void* out, uint64_t offset, uint64_t count) const;
 
  private:
   void require_within(uint64_t offset, uint64_t count) const;
-  void read_into(char* out, uint64_t offset, uint64_t count) const;
+  void read_all(char* out, uint64_t offset, uint64_t count) const;
 
   std::string path_, what_;
   int fd_ = -1;

@@ -15,6 +15,7 @@
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/float_predictions.h"
 #include "tools/dlvpc/lstm_compiler.h"
+#include "tools/dlvpc/onnx_file.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/dlvpc/option_number.h"
 #include "tools/package/package_writer.h"
@@ -30,6 +31,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
 namespace {
@@ -223,11 +225,12 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
 int compile_command(const Args& a) {
   const Scenario scenario = Scenario::load(hardware_file(a.hw), a.overrides);
   const PlatformConfig platform = load_platform_config(scenario, "");
-  const onnx::ModelProto proto = dlvpc::read_onnx_model(a.model);
-  if (dlvpc::has_lstm_node(proto)) return compile_lstm_command(a, proto, platform);
+  std::optional<dlvpc::OnnxFile> file(std::in_place, a.model);
+  if (dlvpc::has_lstm_node(file->model())) return compile_lstm_command(a, std::move(*file).full_model(), platform);
   dlvpc::CompileOptions options;
   options.hw = platform.cnn;
   options.build.double_buffer = !a.single_buffer;
+  options.release_float_weights = true;
   options.ddr_bytes = platform.ddr.size_bytes;
   options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
                                                platform.ddr_timing, platform.cnn, platform.lstm);
@@ -237,7 +240,8 @@ int compile_command(const Args& a) {
   options.provenance.platform.ddr_peak_bytes_per_second =
       static_cast<uint64_t>(std::llround(ddr_peak_bytes_per_second(platform)));
 
-  dlvpc::FloatGraph graph = dlvpc::import_onnx(proto, a.model);
+  dlvpc::FloatGraph graph = dlvpc::import_onnx(*file);
+  file.reset();  // the parsed model is not needed past the import
   if (!a.predict_images.empty()) write_float_predictions(a, graph);
   const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, graph.input);
   const CalibrationSlot slot(a, "cnn", inputs.digest());

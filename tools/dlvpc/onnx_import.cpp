@@ -2,6 +2,7 @@
 
 #include "ip/common/utf8.h"
 #include "tools/dlvpc/input_file.h"
+#include "tools/dlvpc/onnx_file.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -9,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <set>
 
 namespace dlvp::dlvpc {
@@ -43,11 +46,18 @@ std::string value_text(double value) {
   return text;
 }
 
-int64_t first_non_finite(const std::vector<double>& values) {
+namespace {
+
+template <typename T>
+int64_t first_non_finite_of(const std::vector<T>& values) {
   for (size_t i = 0; i < values.size(); ++i)
     if (!std::isfinite(values[i])) return static_cast<int64_t>(i);
   return -1;
 }
+
+}  // namespace
+
+int64_t first_non_finite(const std::vector<double>& values) { return first_non_finite_of(values); }
 
 std::string reshape_target(const std::vector<double>& shape, const std::vector<int64_t>& dims, bool allow_zero,
                            std::vector<int64_t>& out) {
@@ -94,18 +104,61 @@ const std::vector<std::string>& supported_operators() {
 
 namespace {
 
+// A tensor's raw_data: in its TensorProto, or left in the model file (onnx_file.h).
+class RawData {
+ public:
+  RawData(const onnx::TensorProto& t, const OnnxFile* file = nullptr, const FilePayload* payload = nullptr)
+      : in_proto_(t.raw_data()), file_(file), payload_(payload) {}
+  uint64_t size() const { return payload_ ? payload_->bytes : in_proto_.size(); }
+  void read(void* out) const {
+    if (payload_) file_->read(*payload_, out);
+    else std::memcpy(out, in_proto_.data(), in_proto_.size());
+  }
+  // The bytes where they are: in the TensorProto, or read from the file into `scratch`.
+  const char* bytes(std::vector<char>& scratch) const {
+    if (!payload_) return in_proto_.data();
+    scratch.resize(payload_->bytes);
+    read(scratch.data());
+    return scratch.data();
+  }
+
+ private:
+  const std::string& in_proto_;
+  const OnnxFile* file_;
+  const FilePayload* payload_;
+};
+
+// A constant as the importer holds it: a float32 tensor as floats (weights move into their op
+// with no double copy), other element types as doubles (exact for every type dlvpc reads). A
+// float32 tensor's doubles are made when a reader asks for them (biases, shapes,
+// BatchNormalization's parameters: small).
+struct Constant {
+  std::vector<int64_t> dims;
+  bool float32 = false;
+  std::vector<float> floats;                   // float32
+  mutable std::optional<ConstTensor> doubles;  // other types; float32 ones on the first tensor()
+  const ConstTensor& tensor() const {
+    if (!doubles) doubles = ConstTensor{dims, std::vector<double>(floats.begin(), floats.end())};
+    return *doubles;
+  }
+};
+
+Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const std::string& origin, bool float32_as_floats);
+void check_finite(const onnx::TensorProto& t, const Constant& c, const std::string& origin);
+void check_constant_total(const onnx::GraphProto& graph, const std::string& origin);
+
 // What a value name stands for while the nodes are walked.
 struct Value {
   bool constant = false;
-  ConstTensor data;           // constant
-  int op = kGraphInput;       // tensor: the producing op (kGraphInput: the graph input)
-  std::vector<int64_t> dims;  // ONNX shape (both kinds)
+  std::shared_ptr<Constant> data;  // constant (shared by the names Identity and Dropout give it)
+  int op = kGraphInput;            // tensor: the producing op (kGraphInput: the graph input)
+  std::vector<int64_t> dims;       // ONNX shape (both kinds)
 };
 
 class Importer {
  public:
-  Importer(const onnx::ModelProto& model, std::string origin, const ImportOptions& options)
-      : model_(model), origin_(std::move(origin)), options_(options) {}
+  Importer(const onnx::ModelProto& model, std::string origin, const ImportOptions& options, const OnnxFile* file = nullptr)
+      : model_(model), origin_(std::move(origin)), options_(options), file_(file) {}
 
   FloatGraph run();
 
@@ -121,7 +174,14 @@ class Importer {
 
   void add_graph_input(const onnx::ValueInfoProto& input);
   const Value& value(const onnx::NodeProto& node, int index) const;
-  const ConstTensor& constant_input(const onnx::NodeProto& node, int index, const char* role) const;
+  const Constant& constant(const onnx::NodeProto& node, int index, const char* role) const;
+  const ConstTensor& constant_input(const onnx::NodeProto& node, int index, const char* role) const {
+    return constant(node, index, role).tensor();
+  }
+  // A Conv's or Gemm's weights as floats: a float32 constant's moved out when this node is its only
+  // reader (the graph then holds the model's weights once), else copied; other element types
+  // converted from their doubles.
+  std::vector<float> weight_floats(const onnx::NodeProto& node, int index);
   const Value& tensor_input(const onnx::NodeProto& node, int index) const;
   void define(const onnx::NodeProto& node, Value v) { values_[node.output(0)] = std::move(v); }
   // The node's output is the same op's result under a new name (a fused or data-free node): the
@@ -166,6 +226,7 @@ class Importer {
   const onnx::ModelProto& model_;
   std::string origin_;
   const ImportOptions& options_;
+  const OnnxFile* file_;  // the initializers' payloads left in the file (nullptr: all in model_)
   FloatGraph graph_;
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;  // consumers of each value name (graph outputs count)
@@ -223,12 +284,20 @@ const Value& Importer::value(const onnx::NodeProto& node, int index) const {
   return it->second;
 }
 
-const ConstTensor& Importer::constant_input(const onnx::NodeProto& node, int index, const char* role) const {
+const Constant& Importer::constant(const onnx::NodeProto& node, int index, const char* role) const {
   const Value& v = value(node, index);
   if (!v.constant)
     fail(node, std::string(role) + " '" + node.input(index) +
                    "' is computed at run time; the accelerator needs it as a constant (an initializer)");
-  return v.data;
+  return *v.data;
+}
+
+std::vector<float> Importer::weight_floats(const onnx::NodeProto& node, int index) {
+  Value& v = values_.at(node.input(index));  // constant() found it
+  Constant& c = *v.data;
+  if (!c.float32) return {c.tensor().values.begin(), c.tensor().values.end()};
+  if (uses_[node.input(index)] == 1 && v.data.use_count() == 1) return std::move(c.floats);
+  return c.floats;
 }
 
 const Value& Importer::tensor_input(const onnx::NodeProto& node, int index) const {
@@ -352,7 +421,7 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
   allow_attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
   const Value& x = tensor_input(node, 0);
   const TensorShape in = image_shape(node, x);
-  const ConstTensor& w = constant_input(node, 1, "weight");
+  const Constant& w = constant(node, 1, "weight");
   if (w.dims.size() != 4) fail(node, "weight has shape " + dims_text(w.dims) + "; expected [M,C,kH,kW]");
   if (integer) integer_input_zero_point(node, x, 2);
   if (int_attr(node, "group", 1) != 1)
@@ -388,9 +457,9 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
   if (op.output.h == 0 || op.output.w == 0) fail(node, "the kernel does not fit the padded input");
   if (integer) {
     const int64_t per_output = w.dims[1] * w.dims[2] * w.dims[3];
-    op.weights = integer_weights(node, w, 3, w.dims[0], per_output, per_output, 1);
+    op.weights = integer_weights(node, w.tensor(), 3, w.dims[0], per_output, per_output, 1);
   } else {
-    op.weights.assign(w.values.begin(), w.values.end());
+    op.weights = weight_floats(node, 1);
   }
   op.bias.assign(op.output.c, 0.0f);
   if (!integer && node.input_size() > 2 && !node.input(2).empty()) {
@@ -410,7 +479,7 @@ void Importer::gemm(const onnx::NodeProto& node, bool matmul, bool integer) {
   const int64_t n_in = element_count(a.dims) / (a.dims.size() >= 2 ? batch_ : 1);
   if (integer) integer_input_zero_point(node, a, 2);
   if (!matmul && int_attr(node, "transA", 0) != 0) fail(node, "transA = 1 is not supported (the input is a row)");
-  const ConstTensor& b = constant_input(node, 1, "weight");
+  const Constant& b = constant(node, 1, "weight");
   if (b.dims.size() != 2) fail(node, "weight has shape " + dims_text(b.dims) + "; expected a matrix");
   const bool trans_b = !matmul && int_attr(node, "transB", 0) != 0;
   const int64_t k = trans_b ? b.dims[1] : b.dims[0], n_out = trans_b ? b.dims[0] : b.dims[1];
@@ -423,14 +492,17 @@ void Importer::gemm(const onnx::NodeProto& node, bool matmul, bool integer) {
   op.input = {static_cast<uint32_t>(n_in), 1, 1};
   if (a.op != kGraphInput) op.input = graph_.ops[a.op].output;
   op.output = {static_cast<uint32_t>(n_out), 1, 1};
-  if (integer) {
-    op.weights = integer_weights(node, b, 3, n_out, n_in, 1, n_out);
-  } else {
+  // [n_out][n_in] from B ([n_in][n_out], or [n_out][n_in] when transposed) times alpha, in double.
+  const auto scaled = [&](const auto& values) {
     op.weights.resize(static_cast<size_t>(n_out * n_in));
     for (int64_t o = 0; o < n_out; ++o)
       for (int64_t i = 0; i < n_in; ++i)
-        op.weights[o * n_in + i] = static_cast<float>(alpha * (trans_b ? b.values[o * n_in + i] : b.values[i * n_out + o]));
-  }
+        op.weights[o * n_in + i] = static_cast<float>(alpha * (trans_b ? values[o * n_in + i] : values[i * n_out + o]));
+  };
+  if (integer) op.weights = integer_weights(node, b.tensor(), 3, n_out, n_in, 1, n_out);
+  else if (!b.float32) scaled(b.tensor().values);
+  else if (trans_b && alpha == 1.0) op.weights = weight_floats(node, 1);  // alpha x float is the float
+  else scaled(weight_floats(node, 1));
   op.bias.assign(n_out, 0.0f);
   if (!matmul && node.input_size() > 2 && !node.input(2).empty()) {
     const ConstTensor& c = constant_input(node, 2, "bias");
@@ -676,7 +748,7 @@ void Importer::add(const onnx::NodeProto& node) {
   }
   // A constant addend folds into the producer's bias when it is one value per channel.
   const Value& t = a.constant ? b : a;
-  const ConstTensor& c = (a.constant ? a : b).data;
+  const ConstTensor& c = (a.constant ? a : b).data->tensor();
   FloatOp* p = fusable_producer(node.input(a.constant ? 1 : 0), t);
   if (!p || (p->kind != OpKind::kConv && p->kind != OpKind::kFc) || p->relu || p->pool_size)
     fail(node, "adds a constant; dlvpc folds a constant only into the bias of a Conv or Gemm it alone follows");
@@ -742,17 +814,23 @@ void Importer::check_folded_weights() const {
 FloatGraph Importer::run() {
   check_versions(model_, origin_);
   const onnx::GraphProto& g = model_.graph();
-  for (auto& [name, tensor] : decode_initializers(g, origin_)) {
+  check_constant_total(g, origin_);
+  for (int i = 0; i < g.initializer_size(); ++i) {
+    const onnx::TensorProto& t = g.initializer(i);
     Value v;
     v.constant = true;
-    v.dims = tensor.dims;
-    v.data = std::move(tensor);
-    values_[name] = std::move(v);
+    v.data = std::make_shared<Constant>(
+        decode_constant(t, RawData(t, file_, file_ ? file_->payload(i) : nullptr), origin_, true));
+    check_finite(t, *v.data, origin_);
+    v.dims = v.data->dims;
+    values_[t.name()] = std::move(v);
   }
   for (const auto& [name, tensor] : options_.bindings) {
     Value v;
     v.constant = true;
-    v.data = tensor;
+    v.data = std::make_shared<Constant>();
+    v.data->dims = tensor.dims;
+    v.data->doubles = tensor;
     v.dims = tensor.dims;
     values_[name] = v;
   }
@@ -820,29 +898,26 @@ namespace {
 
 // Little-endian reads of raw_data.
 template <typename T>
-std::vector<double> raw_values(const std::string& raw, size_t count) {
+std::vector<double> raw_values(const char* raw, size_t count) {
   std::vector<double> out(count);
   for (size_t i = 0; i < count; ++i) {
     T v;
-    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+    std::memcpy(&v, raw + i * sizeof(T), sizeof(T));
     out[i] = static_cast<double>(v);
   }
   return out;
 }
 
-}  // namespace
-
-ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& origin) {
+Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const std::string& origin, bool float32_as_floats) {
   const auto fail = [&](const std::string& what) -> void {
     throw ImportError(utf8::printable(origin + ": tensor '" + t.name() + "' " + what));
   };
-  ConstTensor c;
+  Constant c;
   c.dims.assign(t.dims().begin(), t.dims().end());
   if (const std::string problem = shape_problem(c.dims); !problem.empty()) fail(dims_text(c.dims) + " " + problem);
   const size_t n = static_cast<size_t>(element_count(c.dims));
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     fail("keeps its data in an external file; dlvpc reads self-contained models");
-  const std::string& raw = t.raw_data();
   size_t width = 0;
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT: width = 4; break;
@@ -852,41 +927,64 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& origin)
     case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: width = 1; break;
     default: fail("has element type " + std::to_string(t.data_type()) + " (supported: float, double, int64, int32, int8, uint8)");
   }
-  if (!raw.empty()) {
+  const auto check_count = [&](size_t values) {
+    if (values != n)
+      fail("has " + std::to_string(values) + " values, its shape " + dims_text(c.dims) + " needs " + std::to_string(n));
+  };
+  c.float32 = float32_as_floats && t.data_type() == onnx::TensorProto::FLOAT;
+  if (raw.size() != 0) {
     if (raw.size() != n * width)
       fail("has " + std::to_string(raw.size()) + " bytes of raw data, its shape " + dims_text(c.dims) + " needs " +
            std::to_string(n * width));
+    if (c.float32) {
+      c.floats.resize(n);
+      raw.read(c.floats.data());  // little-endian, as raw_values reads it
+      return c;
+    }
+    std::vector<char> scratch;
+    const char* bytes = raw.bytes(scratch);
+    std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}}).values;
     switch (t.data_type()) {
-      case onnx::TensorProto::FLOAT: c.values = raw_values<float>(raw, n); break;
-      case onnx::TensorProto::DOUBLE: c.values = raw_values<double>(raw, n); break;
-      case onnx::TensorProto::INT64: c.values = raw_values<int64_t>(raw, n); break;
-      case onnx::TensorProto::INT32: c.values = raw_values<int32_t>(raw, n); break;
-      case onnx::TensorProto::INT8: c.values = raw_values<int8_t>(raw, n); break;
-      default: c.values = raw_values<uint8_t>(raw, n); break;
+      case onnx::TensorProto::FLOAT: values = raw_values<float>(bytes, n); break;
+      case onnx::TensorProto::DOUBLE: values = raw_values<double>(bytes, n); break;
+      case onnx::TensorProto::INT64: values = raw_values<int64_t>(bytes, n); break;
+      case onnx::TensorProto::INT32: values = raw_values<int32_t>(bytes, n); break;
+      case onnx::TensorProto::INT8: values = raw_values<int8_t>(bytes, n); break;
+      default: values = raw_values<uint8_t>(bytes, n); break;
     }
     return c;
   }
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: c.values.assign(t.float_data().begin(), t.float_data().end()); break;
-    case onnx::TensorProto::DOUBLE: c.values.assign(t.double_data().begin(), t.double_data().end()); break;
-    case onnx::TensorProto::INT64: c.values.assign(t.int64_data().begin(), t.int64_data().end()); break;
-    default: c.values.assign(t.int32_data().begin(), t.int32_data().end()); break;  // int32, int8, uint8
+  if (c.float32) {
+    c.floats.assign(t.float_data().begin(), t.float_data().end());
+    check_count(c.floats.size());
+    return c;
   }
-  if (c.values.size() != n)
-    fail("has " + std::to_string(c.values.size()) + " values, its shape " + dims_text(c.dims) + " needs " + std::to_string(n));
+  std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}}).values;
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: values.assign(t.float_data().begin(), t.float_data().end()); break;
+    case onnx::TensorProto::DOUBLE: values.assign(t.double_data().begin(), t.double_data().end()); break;
+    case onnx::TensorProto::INT64: values.assign(t.int64_data().begin(), t.int64_data().end()); break;
+    default: values.assign(t.int32_data().begin(), t.int32_data().end()); break;  // int32, int8, uint8
+  }
+  check_count(values.size());
   return c;
 }
 
-ConstTensor decode_initializer(const onnx::TensorProto& t, const std::string& origin) {
-  ConstTensor c = decode_tensor(t, origin);
-  if (const int64_t bad = first_non_finite(c.values); bad >= 0)
-    throw ImportError(utf8::printable(origin + ": initializer '" + t.name() + "' " + dims_text(c.dims) + " holds " +
-                                     (std::isnan(c.values[bad]) ? "NaN" : "an infinity") + " at index " +
+template <typename T>
+void check_finite_values(const onnx::TensorProto& t, const std::vector<T>& values, const std::string& origin) {
+  if (const int64_t bad = first_non_finite_of(values); bad >= 0)
+    throw ImportError(utf8::printable(origin + ": initializer '" + t.name() + "' " +
+                                     dims_text({t.dims().begin(), t.dims().end()}) + " holds " +
+                                     (std::isnan(values[bad]) ? "NaN" : "an infinity") + " at index " +
                                      std::to_string(bad) + " (the first; dlvpc quantizes finite weights only)"));
-  return c;
 }
 
-std::map<std::string, ConstTensor> decode_initializers(const onnx::GraphProto& graph, const std::string& origin) {
+void check_finite(const onnx::TensorProto& t, const Constant& c, const std::string& origin) {
+  if (c.float32) check_finite_values(t, c.floats, origin);
+  else check_finite_values(t, c.doubles->values, origin);
+}
+
+void check_constant_total(const onnx::GraphProto& graph, const std::string& origin) {
   uint64_t total = 0;  // all counted before any is decoded
   for (const onnx::TensorProto& t : graph.initializer()) {
     const std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
@@ -896,6 +994,22 @@ std::map<std::string, ConstTensor> decode_initializers(const onnx::GraphProto& g
                                        " elements, more than " + std::to_string(kMaxConstantElements) +
                                        " (dlvpc's limit for a model's constants)"));
   }
+}
+
+}  // namespace
+
+ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& origin) {
+  return std::move(*decode_constant(t, RawData(t), origin, false).doubles);
+}
+
+ConstTensor decode_initializer(const onnx::TensorProto& t, const std::string& origin) {
+  ConstTensor c = decode_tensor(t, origin);
+  check_finite_values(t, c.values, origin);
+  return c;
+}
+
+std::map<std::string, ConstTensor> decode_initializers(const onnx::GraphProto& graph, const std::string& origin) {
+  check_constant_total(graph, origin);
   std::map<std::string, ConstTensor> out;
   for (const onnx::TensorProto& t : graph.initializer()) out[t.name()] = decode_initializer(t, origin);
   return out;
@@ -916,6 +1030,15 @@ FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin,
   return Importer(model, origin, options).run();
 }
 
+FloatGraph import_onnx(const OnnxFile& file, const ImportOptions& options) {
+  return Importer(file.model(), file.path(), options, &file).run();
+}
+
+void check_parsed_model(const onnx::ModelProto& model, const std::string& origin) {
+  check_versions(model, origin);
+  if (!model.has_graph() || model.graph().node_size() == 0) throw ImportError(origin + ": the model has no graph nodes");
+}
+
 onnx::ModelProto parse_onnx_model(const std::string& bytes, const std::string& origin) {
   if (bytes.size() > kMaxModelFileBytes)
     throw ImportError(origin + ": " + std::to_string(bytes.size()) + " bytes; dlvpc reads ONNX models up to " +
@@ -924,27 +1047,14 @@ onnx::ModelProto parse_onnx_model(const std::string& bytes, const std::string& o
   if (bytes.empty() || !model.ParseFromString(bytes))
     throw ImportError(origin + ": not a valid ONNX model (" + std::to_string(bytes.size()) +
                       " bytes that do not parse as an onnx.ModelProto: truncated or corrupt?)");
-  check_versions(model, origin);
-  if (!model.has_graph() || model.graph().node_size() == 0) throw ImportError(origin + ": the model has no graph nodes");
+  check_parsed_model(model, origin);
   return model;
 }
 
-onnx::ModelProto read_onnx_model(const std::string& path) {
-  try {
-    const InputFile file(path, "model file");
-    if (file.size() > kMaxModelFileBytes)
-      throw ImportError(path + ": " + std::to_string(file.size()) + " bytes; dlvpc reads ONNX models up to " +
-                        std::to_string(kMaxModelFileBytes) + " bytes (protobuf's 2 GiB limit)");
-    return parse_onnx_model(file.read_text(0, file.size()), path);
-  } catch (const ImportError&) {
-    throw;
-  } catch (const ConfigError& e) {
-    throw ImportError(e.what());  // the file's own problems are the import's
-  }
-}
+onnx::ModelProto read_onnx_model(const std::string& path) { return OnnxFile(path).full_model(); }
 
 FloatGraph import_onnx_file(const std::string& path, const ImportOptions& options) {
-  return import_onnx(read_onnx_model(path), path, options);
+  return import_onnx(OnnxFile(path), options);
 }
 
 }  // namespace dlvp::dlvpc

@@ -20,6 +20,8 @@ class TensorProto;
 
 namespace dlvp::dlvpc {
 
+class OnnxFile;
+
 class ImportError : public ConfigError {
  public:
   using ConfigError::ConfigError;
@@ -73,11 +75,16 @@ onnx::ModelProto read_onnx_model(const std::string& path);
 onnx::ModelProto parse_onnx_model(const std::string& bytes, const std::string& origin);
 // Throws ImportError "<origin>: ir_version 99 ..." / "... operator set 99 ..." naming what dlvpc supports.
 void check_versions(const onnx::ModelProto& model, const std::string& origin);
+// What parse_onnx_model checks once the bytes parsed: the versions, and that the graph has nodes.
+void check_parsed_model(const onnx::ModelProto& model, const std::string& origin);
 
 // Reads and imports a model file. Throws ImportError naming the file (and node) for an unreadable
 // or truncated file, dynamic shapes and unsupported operators or attributes.
 FloatGraph import_onnx_file(const std::string& path, const ImportOptions& options = {});
 FloatGraph import_onnx(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options = {});
+// The same for a file read in bounded memory (onnx_file.h): the initializers left in the file are
+// read from it, float32 ones straight into the weights.
+FloatGraph import_onnx(const OnnxFile& file, const ImportOptions& options = {});
 
 // "[1,3,224,224]": an ONNX shape in messages.
 std::string dims_text(const std::vector<int64_t>& dims);

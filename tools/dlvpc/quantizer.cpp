@@ -19,8 +19,9 @@ int8_t to_int8(double scaled) {
 
 class LayerQuantizer {
  public:
-  LayerQuantizer(const FloatGraph& graph, const CalibrationStats& stats, QuantizedModel& model)
-      : graph_(graph), stats_(stats), model_(model) {}
+  // `release`: the graph whose ops' float weights are freed once quantized (nullptr: kept).
+  LayerQuantizer(const FloatGraph& graph, const CalibrationStats& stats, QuantizedModel& model, FloatGraph* release)
+      : graph_(graph), stats_(stats), model_(model), release_(release) {}
 
   void run();
 
@@ -54,6 +55,7 @@ class LayerQuantizer {
   const FloatGraph& graph_;
   const CalibrationStats& stats_;
   QuantizedModel& model_;
+  FloatGraph* release_;
 };
 
 template <typename Layer>
@@ -77,6 +79,7 @@ void LayerQuantizer::weights_and_bias(size_t index, Layer& layer) {
     layer.bias[i] = static_cast<int32_t>(std::clamp(std::floor(op.bias[i] * bscale + 0.5), -2147483648.0, 2147483647.0));
   layer.output_shift = acc_frac - model_.op_frac[index];
   require_shift(index, layer.output_shift, -31, 31, "output shift");
+  if (release_) std::vector<float>().swap(release_->ops[index].weights);
 }
 
 void LayerQuantizer::lower_radix_point(int source, int frac) {
@@ -217,12 +220,22 @@ int frac_for(const ValueRange& range) {
   return std::min(largest_frac(range.hi, 127.0), largest_frac(-static_cast<double>(range.lo), 128.0));
 }
 
-QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats) {
+namespace {
+
+QuantizedModel quantize_graph(const FloatGraph& graph, const CalibrationStats& stats, FloatGraph* release) {
   if (stats.samples == 0 || stats.ops.size() != graph.ops.size())
     throw QuantizeError("dlvpc: no calibration statistics for this graph");
   QuantizedModel model;
-  LayerQuantizer(graph, stats, model).run();
+  LayerQuantizer(graph, stats, model, release).run();
   return model;
+}
+
+}  // namespace
+
+QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats) { return quantize_graph(graph, stats, nullptr); }
+
+QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats) {
+  return quantize_graph(graph, stats, &graph);
 }
 
 std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac) {

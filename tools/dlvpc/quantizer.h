@@ -49,6 +49,9 @@ int frac_for(const ValueRange& range);
 
 // Throws QuantizeError naming the layer when a shift falls outside the ISA's ranges.
 QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats);
+// The same, freeing each op's float weights once its int8 weights are made (the graph keeps its
+// structure and biases): a model's weights are then held about once at any time, not float + int8.
+QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats);
 
 // q = clamp(floor(x x 2^frac + 1/2), -128, 127), and back.
 std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac);
