@@ -419,10 +419,21 @@ std::vector<CostFigure> cost_figures(const CostEstimate& e) {
   put("asic.sram_mm2", sram_mm2, "mm2", "SRAM macro area, by macro size");
   put("asic.area_mm2", (logic_mm2 + sram_mm2) * e.asic_overhead, "mm2",
       "logic + SRAM x cost.asic_overhead, at " + std::to_string(int(e.node_nm)) + " nm (" + e.technology + ")");
-  put("asic.leakage_mw", (total.gates * e.leakage_gate_nw * 1e-6) + sram_kb * e.leakage_sram_uw_per_kb * 1e-3, "mW",
-      "leakage power: gates x per-gate + SRAM KB x per-KB leakage");
+  double leakage_mw = 0;
+  for (const BlockLeakage& b : leakage_by_block(e)) leakage_mw += b.logic_mw + b.sram_mw;
+  put("asic.leakage_mw", leakage_mw, "mW", "leakage power: gates x per-gate + SRAM KB x per-KB leakage");
   put("asic.node_nm", e.node_nm, "nm", "technology node of the area data");
   return f;
+}
+
+std::vector<BlockLeakage> leakage_by_block(const CostEstimate& e) {
+  std::vector<BlockLeakage> out;
+  if (!e.has_area) return out;
+  for (const CostComponent& c : e.components) {
+    // nW per gate -> mW; uW per KB -> mW.
+    out.push_back({c.name, c.gates * e.leakage_gate_nw * 1e-6, double(c.sram_bytes) / 1024.0 * e.leakage_sram_uw_per_kb * 1e-3});
+  }
+  return out;
 }
 
 std::vector<CostFigure> estimate_cost(const PlatformConfig& config) { return cost_figures(estimate_structure(config)); }

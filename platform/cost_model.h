@@ -42,6 +42,16 @@ struct CostEstimate {
   double asic_overhead = 1, nand2_um2 = 0, leakage_gate_nw = 0, leakage_sram_uw_per_kb = 0;
 };
 
+// Leakage power of one block on an ASIC at the technology table's node, logic and SRAM apart.
+struct BlockLeakage {
+  std::string name;  // the CostComponent's
+  double logic_mw = 0, sram_mw = 0;
+};
+// Per block, with the technology table's leakage coefficients (`asic.leakage_mw` is their sum);
+// empty when the table has no area data. The SoC charges them as static energy over simulated
+// time (docs/energy.md, "Leakage").
+std::vector<BlockLeakage> leakage_by_block(const CostEstimate& estimate);
+
 // The structural estimate of the configuration (reads the device file and the technology table).
 // Throws ConfigError when either is malformed or the configuration names no device file.
 CostEstimate estimate_structure(const PlatformConfig& config);

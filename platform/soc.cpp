@@ -1,5 +1,6 @@
 #include "soc.h"
 
+#include "platform/cost_model.h"
 #include "ip/periph/sysctl_regs.h"
 #include "ip/common/soc_map.h"
 
@@ -29,6 +30,7 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   ifu_ = std::make_unique<Ifu>("ifu", config.ifu, *dma_, ledger);
   ifu_->add_compute_engine(cnn_.get());
   if (lstm_) ifu_->add_compute_engine(lstm_.get());
+  add_leakage(config, ledger);
   // Lazily accounted DRAM figures (refresh, open-row time) are brought up to each snapshot.
   pmu_->set_before_snapshot([this](const sc_core::sc_time& t) { ddr_->finalize(t); });
   pmu_->set_accelerator_time([this] {
@@ -183,6 +185,22 @@ const MemoryMap& Soc::build_buffer_map(const PlatformConfig& config) {
     buffer_map_.add("lstm_vector", lstm_->buffer_base(isa::kBufLstmVector), lstm_->buffer_size(isa::kBufLstmVector));
   }
   return buffer_map_;
+}
+
+// Leakage of the accelerator's blocks (the cost model's gates and SRAM at the technology table's
+// node, its leakage coefficients): static power charged over the whole simulated time, logic at
+// level "other", SRAM at "buffer" (docs/energy.md, "Leakage"). No block is power-gated.
+void Soc::add_leakage(const PlatformConfig& config, EnergyLedger& ledger) {
+  if (ledger.unit() != "pJ") return;  // a normalized table (energy in MACs) has no power to charge
+  const CostEstimate estimate = estimate_structure(config);
+  const std::string coefficients = estimate.technology + " area.leakage_gate " + std::to_string(estimate.leakage_gate_nw) +
+                                   " nW per gate, area.leakage_sram " + std::to_string(estimate.leakage_sram_uw_per_kb) +
+                                   " uW per KB (estimates: docs/cost.md)";
+  for (const BlockLeakage& b : leakage_by_block(estimate)) {
+    // mW = pJ per ns, the unit add_static takes with a pJ table.
+    if (b.logic_mw > 0) ledger.add_static("leakage." + b.name, "logic", Level::other, b.logic_mw, "cost model: " + coefficients);
+    if (b.sram_mw > 0) ledger.add_static("leakage." + b.name, "sram", Level::buffer, b.sram_mw, "cost model: " + coefficients);
+  }
 }
 
 void Soc::build_memory_map(const PlatformConfig& config) {

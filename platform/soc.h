@@ -63,6 +63,7 @@ class Soc : public sc_core::sc_module {
   bool write_debug(uint64_t address, const uint8_t* data, size_t size);
   unsigned read_debug(uint64_t address, uint8_t* data, unsigned size);
   void build_memory_map(const PlatformConfig& config);
+  void add_leakage(const PlatformConfig& config, EnergyLedger& ledger);
   void wire_interrupts(const PlatformConfig& config);
   void build_local_space(const PlatformConfig& config, EnergyLedger& ledger);
   void add_local_buffer(SramBuffer& buffer, uint64_t base);
