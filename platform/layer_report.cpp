@@ -167,16 +167,33 @@ void add_energy(const nlohmann::json& ifu_layer, const std::string& unit, double
   row["energy"] = row["dynamic_energy"].get<double>() + row["static_energy"].get<double>();
 }
 
-// The busiest on-chip buffer's port utilization over `span_ns`: its 64-bit accesses x 8 B over
-// what its ports move in that time (clock x port width x ports).
-double buffer_port_utilization(const Platform& p, const nlohmann::json& ifu_layer, double span_ns, double per) {
-  double most = 0;
-  if (!ifu_layer.contains("buffer_accesses_64b")) return 0;
-  for (const auto& [module, accesses] : ifu_layer["buffer_accesses_64b"].items()) {
+// The busiest on-chip buffer port over `span_ns`: the buffer, its side and the utilization.
+struct BufferPortUse {
+  std::string buffer, side;
+  double utilization = 0;
+};
+
+// What a buffer's side can move in `span_ns` (B): the socket's ports (clock x port width x ports,
+// the module's own keys) or the owning engine's datapath port (its "datapath" keys); 0 when the
+// buffer does not report the port.
+double port_capacity_bytes(const nlohmann::json& buffer, const std::string& side, double span_ns) {
+  const nlohmann::json& port = side == "datapath" ? buffer.value("datapath", nlohmann::json::object()) : buffer;
+  const double ports = side == "datapath" ? 1.0 : number_or(buffer, "ports");
+  return span_ns * 1e-3 * number_or(port, "clock_MHz") * number_or(port, "port_width_bytes") * ports;
+}
+
+// Each buffer's sides apart: its 64-bit accesses under the layer's tag on one side x 8 B over what
+// that side's port moves in the span. The DMA's fills and the engine's reads use different ports.
+BufferPortUse busiest_buffer_port(const Platform& p, const nlohmann::json& ifu_layer, double span_ns, double per) {
+  BufferPortUse most;
+  if (!ifu_layer.contains("buffer_accesses_64b")) return most;
+  for (const auto& [module, sides] : ifu_layer["buffer_accesses_64b"].items()) {
     if (!p.modules->contains(module)) continue;
-    const nlohmann::json& b = (*p.modules)[module];
-    const double capacity = span_ns * 1e-3 * number_or(b, "clock_MHz") * number_or(b, "port_width_bytes") * number_or(b, "ports");
-    if (capacity > 0) most = std::max(most, accesses.get<double>() / per * 8.0 / capacity);
+    for (const auto& [side, accesses] : sides.items()) {
+      const double capacity = port_capacity_bytes((*p.modules)[module], side, span_ns);
+      const double utilization = capacity > 0 ? accesses.get<double>() / per * 8.0 / capacity : 0.0;
+      if (utilization > most.utilization) most = {module, side, utilization};
+    }
   }
   return most;
 }
@@ -191,14 +208,16 @@ void add_bound(const Platform& p, const nlohmann::json& ifu_layer, double peak_g
   const double span_ns = row["span_ns"].get<double>();
   const double dram_bytes = row["dram_read_bytes"].get<double>() + row["dram_write_bytes"].get<double>();
   const auto share = [&](double used, double capacity) { return capacity > 0 ? used / capacity : 0.0; };
+  // The CNN engine's buffers serve it through the ports they model; the LSTM engine's PEs and
+  // element-wise unit have ports of their own, whose rate its timing models (engine busy).
+  const BufferPortUse port = row["engine"] == "cnn" ? busiest_buffer_port(p, ifu_layer, span_ns, per) : BufferPortUse{};
+  if (!port.buffer.empty()) row["buffer_port"] = {{"buffer", port.buffer}, {"side", port.side}};
   const std::vector<std::pair<const char*, double>> utilization = {
       {"engine", share(row["engine_busy_ns"].get<double>(), time_ns)},
       {"dram", share(dram_bytes, span_ns * 1e-9 * p.dram_peak_Bps)},
       // A layer's LOAD/STORE traffic crosses the system bus once, between DDR and the DMA.
       {"bus", share(dram_bytes, span_ns * 1e-9 * p.bus_Bps)},
-      // The CNN engine's buffers serve it through the ports they model; the LSTM engine's PEs and
-      // element-wise unit have ports of their own, whose rate its timing models (engine busy).
-      {"buffer_port", row["engine"] == "cnn" ? buffer_port_utilization(p, ifu_layer, span_ns, per) : 0.0}};
+      {"buffer_port", port.utilization}};
   nlohmann::json by_resource = nlohmann::json::object();
   std::pair<const char*, double> bound{"engine", -1};
   for (const auto& u : utilization) {
@@ -494,7 +513,7 @@ void write_layers_csv(std::ostream& os, const nlohmann::json& a) {
   for (int l = 0; l < kLevelCount; ++l) os << ",energy_" << to_string(static_cast<Level>(l)) << "_" << unit;
   os << ",energy_" << unit;
   for (const char* column : kLstmColumns) os << "," << column;
-  os << "\n";
+  os << ",busiest_buffer,busiest_buffer_side\n";
   const auto cell = [&](const nlohmann::json& r, const char* key) {
     os << ",";
     if (r.contains(key) && r[key].is_number()) os << r[key].get<double>();
@@ -511,7 +530,8 @@ void write_layers_csv(std::ostream& os, const nlohmann::json& a) {
       for (int l = 0; l < kLevelCount; ++l) cell(r.value("energy_by_level", none), to_string(static_cast<Level>(l)));
       cell(r, "energy");
       for (const char* column : kLstmColumns) cell(r, column);
-      os << "\n";
+      const nlohmann::json port = r.value("buffer_port", none);
+      os << "," << csv_field(port.value("buffer", "")) << "," << csv_field(port.value("side", "")) << "\n";
     };
     for (const auto& r : package["layers"]) row(std::to_string(r["tag"].get<uint32_t>()), r);
     row("total", package["total"]);
@@ -559,7 +579,7 @@ void print_layer_report(std::ostream& os, const nlohmann::json& a) {
   for (const auto& pkg : a["packages"]) {
     print_package_heading(os, pkg);
     std::snprintf(line, sizeof line,
-                  "  %-3s %-24s %-11s %-10s %10s %8s %10s %10s %10s %10s %10s %11s %7s %-11s %5s %10s %10s %10s %10s %10s\n",
+                  "  %-3s %-24s %-11s %-10s %10s %8s %10s %10s %10s %10s %10s %11s %7s %-12s %5s %10s %10s %10s %10s %10s\n",
                   "#", "layer", "kind", "output", "time us", "pred %", "busy us", "stall us", "tail us", "other us", "overlap us",
                   "MACs", "GOPS", "bound", "util%", "DRAM rd B", "DRAM wr B", "static", "dynamic", "energy");
     os << line;
@@ -572,17 +592,20 @@ void print_layer_report(std::ostream& os, const nlohmann::json& a) {
       char predicted[16] = "-";
       if (r.contains("prediction_error"))
         std::snprintf(predicted, sizeof predicted, "%+.1f", 100.0 * number_or(r, "prediction_error"));
+      // A buffer port bound names its side: the DMA's socket or the engine's datapath port.
+      std::string bound = r.value("bound", "");
+      if (bound == "buffer_port" && r.contains("buffer_port")) bound = "buf:" + r["buffer_port"].value("side", "");
       char utilization[16] = "";
       if (r.contains("bound_utilization"))
         std::snprintf(utilization, sizeof utilization, "%.1f", 100.0 * number_or(r, "bound_utilization"));
       std::snprintf(line, sizeof line,
-                    "  %-3s %s %-11s %-10s %10.3f %8s %10.3f %10.3f %10.3f %10.3f %10.3f %11.0f %7.2f %-11s %5s %10.0f "
+                    "  %-3s %s %-11s %-10s %10.3f %8s %10.3f %10.3f %10.3f %10.3f %10.3f %11.0f %7.2f %-12s %5s %10.0f "
                     "%10.0f %10s %10s %10s\n",
                     index.c_str(), utf8::column(name, 24).c_str(), kind.c_str(), r.value("output", "").c_str(),
                     number_or(r, "time_ns") / 1e3, predicted, number_or(r, "engine_busy_ns") / 1e3,
                     number_or(r, "memory_stall_ns") / 1e3, number_or(r, "store_tail_ns") / 1e3,
                     number_or(r, "other_ns") / 1e3, number_or(r, "overlapped_ns") / 1e3, number_or(r, "macs"),
-                    number_or(r, "GOPS"), r.value("bound", "").c_str(), utilization, number_or(r, "dram_read_bytes"),
+                    number_or(r, "GOPS"), bound.c_str(), utilization, number_or(r, "dram_read_bytes"),
                     number_or(r, "dram_write_bytes"), format_energy(number_or(r, "static_energy"), unit).c_str(),
                     format_energy(number_or(r, "dynamic_energy"), unit).c_str(),
                     format_energy(number_or(r, "energy"), unit).c_str());

@@ -42,7 +42,8 @@ CnnEngine::CnnEngine(sc_core::sc_module_name name, const CnnConfig& config, Ener
     c.port_width_bytes = ports[b];
     c.clock_mhz = config_.clock_mhz;
     c.ports = 1;  // the DMA side of a dual-port array; the datapath has its own port (docs/cnn.md)
-    add_buffer(kBufferNames[b], c);  // buffer b is the b-th added: input, weight, output
+    // buffer b is the b-th added: input, weight, output
+    add_buffer(kBufferNames[b], c).set_datapath_port(DatapathPort{ports[b], config_.clock_mhz});
   }
   register_counters();
   build_registers();

@@ -76,7 +76,8 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   double utilization() const;       // MACs / (cycles x multipliers)
   double achieved_gops_busy() const;  // 2 x MACs over the busy time
 
-  // Energy counters of the engine (the buffers have their own "read"/"write").
+  // Energy counters of the engine (the buffers have their own: "datapath.read"/"datapath.write" for
+  // what the engine moves, "read"/"write" for the DMA's side).
   struct Counters {
     CounterId mul8, add32, cmp8, add16, accumulator, line_buffer, broadcast;
   };

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace dlvp {
@@ -172,13 +173,13 @@ void report_tag(const EnergyLedger& ledger, TagId tag, nlohmann::json& out) {
   // Every counter attributed to the tag: the engine's and its buffers', and those of the layer's
   // DMA traffic (staging FIFO, bus beats, DDR commands and bursts), which carry the same tag.
   std::array<double, kLevelCount> by_level{};
-  nlohmann::json buffer_accesses = nlohmann::json::object();
+  std::map<std::string, std::map<std::string, uint64_t>> buffer_accesses;  // by module, side
   for (CounterId id = 0; id < ledger.counter_count(); ++id) {
     const CounterSpec& spec = ledger.spec(id);
     by_level[static_cast<int>(spec.level)] += ledger.completed_energy_of(id, tag);
-    // The on-chip buffers' port traffic (their "64-bit access" counters), for the bound of a layer.
-    if (const uint64_t n = ledger.completed_count_of(id, tag); spec.level == Level::buffer && spec.count_unit == "64-bit access" && n)
-      buffer_accesses[spec.module] = buffer_accesses.value(spec.module, uint64_t{0}) + n;
+    // The on-chip buffers' 64-bit accesses by side (socket, datapath), for the bound of a layer.
+    if (const uint64_t n = ledger.completed_count_of(id, tag); !spec.buffer_side.empty() && n)
+      buffer_accesses[spec.module][spec.buffer_side] += n;
   }
   out["buffer_accesses_64b"] = buffer_accesses;
   nlohmann::json levels;

@@ -44,6 +44,9 @@ struct CounterSpec {
   // Static energy is spent by time, not by work: background, standby, power-down, self-refresh,
   // refresh, leakage. Everything else is dynamic. Reports and the PMU show the two apart.
   bool static_energy = false;
+  // An on-chip buffer's access counter: the side of the array it counts ("socket", "datapath";
+  // sram_buffer.h), so that per-layer reports set each side against its own port. Empty otherwise.
+  std::string buffer_side = {};
 };
 
 // Energy split into its static and dynamic parts, in the ledger's unit.

@@ -53,30 +53,40 @@ SramBuffer::SramBuffer(sc_core::sc_module_name name, const SramBufferConfig& con
       storage_(config.size_bytes, 0),
       port_free_at_(config.ports, sc_core::SC_ZERO_TIME) {
   const TechTable& tech = ledger.tech();
-  read_counter_ = ledger.add_counter(CounterSpec{this->name(), "read", level, Action::read,
-                                                 tech.sram_access_64b(config.size_bytes, false), "64-bit access",
-                                                 energy_source(tech, config.size_bytes, false)});
-  write_counter_ = ledger.add_counter(CounterSpec{this->name(), "write", level, Action::write,
-                                                  tech.sram_access_64b(config.size_bytes, true), "64-bit access",
-                                                  energy_source(tech, config.size_bytes, true)});
+  // The same array either way: the same unit energies on both sides.
+  for (const Side side : {Side::socket, Side::datapath}) {
+    const std::string prefix = side == Side::datapath ? "datapath." : "";
+    const char* side_name = side == Side::datapath ? "datapath" : "socket";
+    const int s = static_cast<int>(side);
+    read_counter_[s] = ledger.add_counter(CounterSpec{this->name(), prefix + "read", level, Action::read,
+                                                      tech.sram_access_64b(config.size_bytes, false), "64-bit access",
+                                                      energy_source(tech, config.size_bytes, false), false, side_name});
+    write_counter_[s] = ledger.add_counter(CounterSpec{this->name(), prefix + "write", level, Action::write,
+                                                       tech.sram_access_64b(config.size_bytes, true), "64-bit access",
+                                                       energy_source(tech, config.size_bytes, true), false, side_name});
+  }
   socket.register_b_transport(this, &SramBuffer::b_transport);
   socket.register_transport_dbg(this, &SramBuffer::transport_dbg);
   socket.register_get_direct_mem_ptr(this, &SramBuffer::get_direct_mem_ptr);
 }
 
-void SramBuffer::count_access(bool write, uint64_t bytes, TagId tag) {
+void SramBuffer::count_access(Side side, bool write, uint64_t bytes, TagId tag) {
   const uint64_t words = words_of(bytes);
+  const bool datapath = side == Side::datapath;
   if (write) {
     ++write_generation_;
     ++stats_.write_accesses;
     stats_.bytes_written += bytes;
     stats_.words_written += words;
+    if (datapath) stats_.datapath_bytes_written += bytes;
   } else {
     ++stats_.read_accesses;
     stats_.bytes_read += bytes;
     stats_.words_read += words;
+    if (datapath) stats_.datapath_bytes_read += bytes;
   }
-  ledger_.count_tagged(write ? write_counter_ : read_counter_, words, ledger_.tag_or_current(tag));
+  const int s = static_cast<int>(side);
+  ledger_.count_tagged(write ? write_counter_[s] : read_counter_[s], words, ledger_.tag_or_current(tag));
 }
 
 sc_core::sc_time SramBuffer::access_time(uint64_t bytes) const {
@@ -137,7 +147,7 @@ void SramBuffer::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& 
     return;
   }
   copy(trans);
-  count_access(trans.is_write(), length, energy_tag_of(trans, ledger_));
+  count_access(Side::socket, trans.is_write(), length, energy_tag_of(trans, ledger_));
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   delay = reserve_port(now + delay, length) - now;
   trans.set_dmi_allowed(true);
@@ -179,13 +189,13 @@ bool SramBuffer::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dm
 }
 
 sc_core::sc_time SramBuffer::account(uint64_t /*address*/, uint64_t bytes, bool write, TagId tag) {
-  count_access(write, bytes, tag);
+  count_access(Side::socket, write, bytes, tag);
   return access_time(bytes);
 }
 
 sc_core::sc_time SramBuffer::account_at(const sc_core::sc_time& arrival, uint64_t /*address*/, uint64_t bytes,
                                         bool write, TagId tag) {
-  count_access(write, bytes, tag);
+  count_access(Side::socket, write, bytes, tag);
   return reserve_port(arrival, bytes);
 }
 
@@ -201,10 +211,21 @@ void SramBuffer::report(nlohmann::json& out, double elapsed_ns) const {
   out["words_read_64b"] = stats_.words_read;
   out["words_written_64b"] = stats_.words_written;
   out["port_wait_ns"] = stats_.port_wait.to_seconds() * 1e9;
-  // Share of the ports' capacity the traffic used (fast-path traffic included).
-  const double capacity_bytes = elapsed_ns * 1e-3 * config_.clock_mhz * config_.port_width_bytes * config_.ports;
-  out["port_utilization"] =
-      capacity_bytes > 0 ? double(stats_.bytes_read + stats_.bytes_written) / capacity_bytes : 0.0;
+  // Each side's share of its own port's capacity: the socket's ports, the owner's datapath port.
+  const uint64_t datapath_bytes = stats_.datapath_bytes_read + stats_.datapath_bytes_written;
+  const auto share = [&](double bytes, double mhz, double bytes_per_cycle) {
+    const double capacity = elapsed_ns * 1e-3 * mhz * bytes_per_cycle;
+    return capacity > 0 ? bytes / capacity : 0.0;
+  };
+  out["port_utilization"] = share(double(stats_.bytes_read + stats_.bytes_written - datapath_bytes), config_.clock_mhz,
+                                  double(config_.port_width_bytes) * config_.ports);
+  nlohmann::json& datapath = out["datapath"];
+  datapath["bytes_read"] = stats_.datapath_bytes_read;
+  datapath["bytes_written"] = stats_.datapath_bytes_written;
+  if (datapath_port_.width_bytes == 0) return;
+  datapath["port_width_bytes"] = datapath_port_.width_bytes;
+  datapath["clock_MHz"] = datapath_port_.clock_mhz;
+  datapath["port_utilization"] = share(double(datapath_bytes), datapath_port_.clock_mhz, datapath_port_.width_bytes);
 }
 
 }  // namespace dlvp

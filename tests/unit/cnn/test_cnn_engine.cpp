@@ -383,10 +383,10 @@ TEST(CnnEngine, EnergyCountsFollowTheirFormulasAndTheLayerTag) {
     return l.find(bench.engine.buffer(b).name(), what);
   };
   const std::vector<std::pair<CounterId, uint64_t>> buffer_words{
-      {buffer_counter(isa::kBufInput, "read"), words(steps * 20 * real)},
-      {buffer_counter(isa::kBufWeight, "read"), words(5 * 20 * 9 + 4 * 5)},
-      {buffer_counter(isa::kBufOutput, "read"), words(4 * 5 * windows * (groups - 1))},
-      {buffer_counter(isa::kBufOutput, "write"), words(4 * 5 * windows * (groups - 1) + 5 * pooled)},
+      {buffer_counter(isa::kBufInput, "datapath.read"), words(steps * 20 * real)},
+      {buffer_counter(isa::kBufWeight, "datapath.read"), words(5 * 20 * 9 + 4 * 5)},
+      {buffer_counter(isa::kBufOutput, "datapath.read"), words(4 * 5 * windows * (groups - 1))},
+      {buffer_counter(isa::kBufOutput, "datapath.write"), words(4 * 5 * windows * (groups - 1) + 5 * pooled)},
   };
   for (const auto& [id, count] : buffer_words) {
     EXPECT_EQ(l.count_of(id), count) << l.spec(id).module << "." << l.spec(id).name;

@@ -157,26 +157,59 @@ TEST(SramBuffer, EnergyCountsSixtyFourBitWordsAtTheArraySize) {
   Rig rig(config_of(size, 8, 1));
   rig.access(tlm::TLM_WRITE_COMMAND, 0, 64);   // 8 words
   rig.access(tlm::TLM_READ_COMMAND, 0, 12);    // 2 words (rounded up)
-  rig.sram->count_reads(100);                  // fast-path use: 13 words
+  rig.sram->count_reads(100);                  // the owner's datapath: 13 words
   rig.sram->count_writes(8);                   // 1 word
+  // Each side of the array counted apart, at the same unit energy.
   const CounterId rd = rig.ledger.find("sram", "read"), wr = rig.ledger.find("sram", "write");
-  EXPECT_EQ(rig.ledger.count_of(rd), 2u + 13u);
-  EXPECT_EQ(rig.ledger.count_of(wr), 8u + 1u);
+  const CounterId dp_rd = rig.ledger.find("sram", "datapath.read"), dp_wr = rig.ledger.find("sram", "datapath.write");
+  EXPECT_EQ(rig.ledger.count_of(rd), 2u);
+  EXPECT_EQ(rig.ledger.count_of(wr), 8u);
+  EXPECT_EQ(rig.ledger.count_of(dp_rd), 13u);
+  EXPECT_EQ(rig.ledger.count_of(dp_wr), 1u);
   EXPECT_EQ(rig.ledger.spec(rd).level, Level::buffer);
+  EXPECT_EQ(rig.ledger.spec(dp_wr).level, Level::buffer);
+  EXPECT_EQ(rig.ledger.spec(rd).buffer_side, "socket");
+  EXPECT_EQ(rig.ledger.spec(dp_rd).buffer_side, "datapath");
   const TechTable& tech = rig.ledger.tech();
-  EXPECT_DOUBLE_EQ(rig.ledger.energy_of(rd, 0.0), 15 * tech.sram_access_64b(size, false));
-  EXPECT_DOUBLE_EQ(rig.ledger.energy_of(wr, 0.0), 9 * tech.sram_access_64b(size, true));
+  EXPECT_DOUBLE_EQ(rig.ledger.energy_of(rd, 0.0) + rig.ledger.energy_of(dp_rd, 0.0), 15 * tech.sram_access_64b(size, false));
+  EXPECT_DOUBLE_EQ(rig.ledger.energy_of(wr, 0.0) + rig.ledger.energy_of(dp_wr, 0.0), 9 * tech.sram_access_64b(size, true));
+  EXPECT_EQ(rig.ledger.spec(dp_rd).unit_energy, rig.ledger.spec(rd).unit_energy);
+  EXPECT_EQ(rig.ledger.spec(dp_wr).unit_energy, rig.ledger.spec(wr).unit_energy);
   // 64 KiB lies between the 8 KiB and 1 MiB points: the unit energy is interpolated, not an end.
   EXPECT_GT(rig.ledger.spec(rd).unit_energy, 10.0);
   EXPECT_LT(rig.ledger.spec(rd).unit_energy, 100.0);
   EXPECT_NE(rig.ledger.spec(rd).source.find("sram_access_64b"), std::string::npos);
   EXPECT_EQ(rig.sram->stats().bytes_read, 112u);
   EXPECT_EQ(rig.sram->stats().bytes_written, 72u);
+  EXPECT_EQ(rig.sram->stats().datapath_bytes_read, 100u);
+  EXPECT_EQ(rig.sram->stats().datapath_bytes_written, 8u);
 
   nlohmann::json j;
   rig.sram->report(j, 1000.0);
   EXPECT_EQ(j["bytes_read"], 112u);
   EXPECT_EQ(j["write_accesses"], 2u);
+  EXPECT_EQ(j["datapath"]["bytes_read"], 100u);
+  EXPECT_FALSE(j["datapath"].contains("port_utilization")) << "no datapath port given: no capacity to set it against";
+}
+
+TEST(SramBuffer, EachSideIsSetAgainstItsOwnPort) {
+  const uint32_t width = 8;
+  const double clock_mhz = 200.0;
+  Rig rig(config_of(8192, width, 1));
+  const DatapathPort datapath{32, 100.0};
+  rig.sram->set_datapath_port(datapath);
+  const unsigned socket_bytes = 1024;
+  const uint64_t datapath_bytes = 4096;
+  rig.access(tlm::TLM_WRITE_COMMAND, 0, socket_bytes);
+  rig.sram->count_reads(datapath_bytes);
+  const double elapsed_ns = 2000.0;
+  nlohmann::json j;
+  rig.sram->report(j, elapsed_ns);
+  EXPECT_DOUBLE_EQ(j["port_utilization"].get<double>(), socket_bytes / (elapsed_ns * 1e-3 * clock_mhz * width));
+  EXPECT_DOUBLE_EQ(j["datapath"]["port_utilization"].get<double>(),
+                   datapath_bytes / (elapsed_ns * 1e-3 * datapath.clock_mhz * datapath.width_bytes));
+  EXPECT_EQ(j["datapath"]["port_width_bytes"], datapath.width_bytes);
+  EXPECT_EQ(j["datapath"]["clock_MHz"], datapath.clock_mhz);
 }
 
 TEST(SramBuffer, CountsGoToThePayloadsTagOrTheAccountantsOrTheCallersTag) {
@@ -192,9 +225,12 @@ TEST(SramBuffer, CountsGoToThePayloadsTagOrTheAccountantsOrTheCallersTag) {
   rig.sram->count_writes(16, layer);                          // fast path with an explicit tag
   rig.sram->count_reads(32);                                  // fast path: the current tag
   l.set_tag(kUntagged);
-  EXPECT_EQ(l.count_of(wr, layer), 8u + 2u);
+  const CounterId dp_rd = l.find("sram", "datapath.read"), dp_wr = l.find("sram", "datapath.write");
+  EXPECT_EQ(l.count_of(wr, layer), 8u);
+  EXPECT_EQ(l.count_of(dp_wr, layer), 2u);
   EXPECT_EQ(l.count_of(rd, layer), 3u);
-  EXPECT_EQ(l.count_of(rd, job), 1u + 4u);
+  EXPECT_EQ(l.count_of(rd, job), 1u);
+  EXPECT_EQ(l.count_of(dp_rd, job), 4u);
   EXPECT_EQ(l.count_of(rd, kUntagged), 2u);
 
   // DMI blocks reported through the accountant go to the tag it is given.
@@ -208,7 +244,7 @@ TEST(SramBuffer, CountsGoToThePayloadsTagOrTheAccountantsOrTheCallersTag) {
   ASSERT_NE(ext.accountant, nullptr);
   ext.accountant->account(0, 64, true, layer);
   ext.accountant->account(0, 64, false);
-  EXPECT_EQ(l.count_of(wr, layer), 10u + 8u);
+  EXPECT_EQ(l.count_of(wr, layer), 8u + 8u);
   EXPECT_EQ(l.count_of(rd, kUntagged), 2u + 8u);
 }
 

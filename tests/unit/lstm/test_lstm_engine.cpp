@@ -1325,7 +1325,7 @@ TEST(LstmEngine, EnergyAndFiguresGoToTheLayerTag) {
   EXPECT_EQ(ledger.count_of(e.counters().lut_read, tag), 3u * 2 * 16 * 10);
   EXPECT_GT(ledger.count_of(e.counters().broadcast, tag), 0u);
   EXPECT_GT(ledger.count_of(e.counters().pointer_read, tag), 0u);
-  for (const char* name : {"read", "write"})
+  for (const char* name : {"datapath.read", "datapath.write"})
     EXPECT_GT(ledger.count_of(ledger.find(std::string(e.name()) + ".vector_buffer", name), tag), 0u) << name;
   // The layer's LOADs (weights, constants, inputs) and STOREs moved DRAM bytes under its tag.
   EXPECT_GE(ledger.dram_traffic(tag).read_bytes, p.input_bytes);

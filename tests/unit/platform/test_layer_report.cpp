@@ -52,16 +52,16 @@ JobSpec job_of(const std::vector<isa::Instruction>& program, const std::array<ui
   return job;
 }
 
-// One 3x3 convolution, 8 -> 16 channels on 16 x 16.
-builder::Program conv_program(const CnnConfig& hw) {
+// One 3x3 convolution, `in_c` -> `out_c` channels on `size` x `size` (8 -> 16 on 16 x 16 by default).
+builder::Program conv_program(const CnnConfig& hw, uint32_t in_c = 8, uint32_t out_c = 16, uint32_t size = 16) {
   builder::ConvLayer conv;
   conv.name = "conv";
-  conv.in_c = 8, conv.in_h = 16, conv.in_w = 16, conv.out_c = 16;
+  conv.in_c = in_c, conv.in_h = size, conv.in_w = size, conv.out_c = out_c;
   conv.kernel_h = conv.kernel_w = 3;
   conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
   conv.output_shift = 6;
-  conv.weights.assign(size_t{16} * 8 * 9, 1);
-  conv.bias.assign(16, 0);
+  conv.weights.assign(size_t{out_c} * in_c * 9, 1);
+  conv.bias.assign(out_c, 0);
   builder::Network net;
   net.add(conv);
   return builder::build(net, hw);
@@ -249,6 +249,86 @@ TEST(LayerReport, CnnAndLstmLayersEachWithTheirEnginesFigures) {
   const std::string line = table.substr(at, table.find('\n', at) - at);
   EXPECT_NE(line.find(" lstm "), std::string::npos) << line;
   std::printf("%s\n%s", csv.str().c_str(), table.c_str());
+}
+
+// A layer whose datapath keeps the input buffer's port busy (a port narrower than the convolvers'
+// demand) while the DMA fills the next tile through the buffer's socket: each side is set against
+// its own port, neither above 100 %, and the bound names the datapath side. Energy is the same
+// however the sides are split: the buffers' counters add up to their level's energy.
+TEST(LayerReport, BufferPortSidesEachAgainstTheirOwnPort) {
+  BenchOptions options;
+  CnnConfig hw;
+  hw.input_port_bytes = 4;           // 16 convolvers want 16 B per cycle: the input port bounds the engine
+  hw.input_buffer_bytes = 16 * 1024;  // several tiles, the next loaded while one computes
+  options.cnn = hw;
+  Bench b(options);
+  const builder::Program conv = conv_program(hw, 16, 16, 48);
+  const JobSpec job = job_of(conv.instructions, conv.plan.window_bytes);
+  b.run([&](RegisterInitiator&) {
+    b.write_memory(job.args[builder::kArgConstants].base, conv.constants.data(), conv.constants.size());
+    const JobResult r = b.run_job(job);
+    EXPECT_EQ(r.status & (ifu::kStatusDone | ifu::kStatusError), ifu::kStatusDone) << "error " << r.error_code;
+    b.acknowledge();
+  });
+  PlatformConfig config;
+  config.cnn = hw;
+  config.ddr = b.ddr->config();
+  config.ddr_timing = b.ddr->timing();
+  RunOutcome outcome;
+  outcome.simulated_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  const nlohmann::json report =
+      build_report(config, outcome, b.ledger,
+                   {b.cnn.get(), b.ifu.get(), b.ddr.get(), &b.cnn->buffer(isa::kBufInput),
+                    &b.cnn->buffer(isa::kBufWeight), &b.cnn->buffer(isa::kBufOutput)});
+  const nlohmann::json a = build_layer_report(config, report);
+  ASSERT_TRUE(a.is_object());
+  const nlohmann::json& row = a["packages"][0]["layers"][0];
+  const nlohmann::json& ifu_layer = report["modules"][b.ifu->name()]["programs"][0]["layers"][0];
+  const double span_ns = row["span_ns"].get<double>();
+  const std::string input = b.cnn->buffer(isa::kBufInput).name();
+  ASSERT_TRUE(ifu_layer["buffer_accesses_64b"].contains(input)) << ifu_layer.dump();
+  const nlohmann::json& sides = ifu_layer["buffer_accesses_64b"][input];
+  // Each side's capacity from the configuration: the DMA's socket (SramBufferConfig: one port of
+  // input_port_bytes at the engine clock) and the datapath's input port.
+  const double one_port_bytes = span_ns * 1e-3 * hw.clock_mhz * hw.input_port_bytes;
+  const double datapath = sides["datapath"].get<double>() * 8 / one_port_bytes;
+  const double socket = sides["socket"].get<double>() * 8 / one_port_bytes;
+  std::printf("input buffer over the layer's span: datapath %.4f, socket %.4f, both over one port %.4f\n", datapath,
+              socket, datapath + socket);
+  EXPECT_GT(socket, 0.0) << "the DMA filled the buffer during the layer";
+  EXPECT_LE(datapath, 1.0);
+  EXPECT_LE(socket, 1.0);
+  // The engine is bound by its input port: while it is busy the port moves about its width a cycle.
+  const double busy_port_bytes = row["engine_busy_ns"].get<double>() * 1e-3 * hw.clock_mhz * hw.input_port_bytes;
+  std::printf("datapath over the engine's busy time %.4f\n", sides["datapath"].get<double>() * 8 / busy_port_bytes);
+  EXPECT_GT(sides["datapath"].get<double>() * 8 / busy_port_bytes, 0.9);
+  EXPECT_GT(datapath + socket, 1.0) << "both sides over one port's capacity would pass 100 %";
+  EXPECT_DOUBLE_EQ(row["utilization_by_resource"]["buffer_port_utilization"].get<double>(), datapath);
+  EXPECT_LE(row["bound_utilization"].get<double>(), 1.0);
+  EXPECT_EQ(row["buffer_port"]["buffer"], input);
+  EXPECT_EQ(row["buffer_port"]["side"], "datapath");
+  EXPECT_EQ(report["modules"][input]["datapath"]["port_width_bytes"], hw.input_port_bytes);
+
+  // The buffers' counters of both sides add up to the buffer level's energy; the sides share a unit energy.
+  const EnergyLedger& l = b.ledger;
+  double buffers = 0;
+  for (CounterId id = 0; id < l.counter_count(); ++id) {
+    const CounterSpec& spec = l.spec(id);
+    if (spec.level == Level::buffer) buffers += l.energy_of(id, outcome.simulated_ns);
+    if (spec.buffer_side == "datapath") {
+      const CounterId socket_side = l.find(spec.module, spec.name.substr(std::string("datapath.").size()));
+      EXPECT_EQ(spec.unit_energy, l.spec(socket_side).unit_energy) << spec.module << "." << spec.name;
+    }
+  }
+  EXPECT_DOUBLE_EQ(report["energy"]["by_level"]["buffer"].get<double>(), buffers);
+
+  // layers.csv and the table name the buffer and the side.
+  std::ostringstream csv;
+  write_layers_csv(csv, a);
+  const auto rows = parse_csv(csv.str());
+  const auto& conv_row = rows.at("program@0x80000000/0");
+  EXPECT_EQ(conv_row.at("busiest_buffer"), input);
+  EXPECT_EQ(conv_row.at("busiest_buffer_side"), "datapath");
 }
 
 }  // namespace
