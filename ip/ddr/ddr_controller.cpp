@@ -219,22 +219,37 @@ bool DdrController::served_at_once(const sc_core::sc_object* caller, DdrCycle re
   return !others && std::all_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return s.idle(); });
 }
 
-// While other initiators have transactions in flight or queued, a transaction presented ahead of
-// the simulation time (temporal decoupling) waits until it arrives: the controller then sees the
-// initiators' transactions in time order, as the hardware does, instead of letting one that runs
-// ahead commit its whole quantum before another's earlier transactions. Its initiator keeps its
-// outstanding window: it presents the next one as soon as this one is accepted.
+// While another initiator may still present an earlier request (it has a transaction in flight
+// or queued, or has not yet presented one at or after this arrival), a transaction presented
+// ahead of the simulation time (temporal decoupling) waits until it arrives: the controller then
+// sees the initiators' transactions in time order, as the hardware does, instead of committing
+// one that runs ahead (served at once: its timing is fixed when presented) before another's
+// earlier transaction presented after it. An initiator presents its own transactions in its time
+// order, so one that has presented at or after this arrival has nothing earlier to come. Its
+// initiator keeps its outstanding window: it presents the next one as soon as this one returns.
 void DdrController::wait_for_arrival(const sc_core::sc_object* caller, uint64_t arrival_ps) {
+  InitiatorProgress& mine = progress_of(caller);
+  mine.reached_ps = std::max(mine.reached_ps, arrival_ps);
   const uint64_t now_ps = to_ps(sc_core::sc_time_stamp());
   if (arrival_ps <= now_ps) return;
   const DdrCycle now = now_cycle();
   const bool others =
+      std::any_of(progress_.begin(), progress_.end(),
+                  [&](const InitiatorProgress& p) {
+                    return p.initiator != caller && p.reached_ps < arrival_ps;
+                  }) ||
       std::any_of(in_flight_by_initiator_.begin(), in_flight_by_initiator_.end(),
                   [&](const auto& entry) { return entry.first != caller && entry.second > now; }) ||
       std::any_of(schedulers_.begin(), schedulers_.end(), [](const DdrScheduler& s) { return !s.idle(); });
   if (!others) return;
   sc_core::wait(from_ps(arrival_ps - now_ps));
   run_schedulers();
+}
+
+DdrController::InitiatorProgress& DdrController::progress_of(const sc_core::sc_object* initiator) {
+  const auto found = std::find_if(progress_.begin(), progress_.end(),
+                                  [initiator](const InitiatorProgress& p) { return p.initiator == initiator; });
+  return found != progress_.end() ? *found : progress_.emplace_back(InitiatorProgress{initiator});
 }
 
 void DdrController::note_in_flight(const sc_core::sc_object* caller, DdrCycle until) {

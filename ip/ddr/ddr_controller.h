@@ -66,6 +66,12 @@ class DdrController : public sc_core::sc_module, public Reportable {
    private:
     DdrController& owner_;
   };
+  // How far an initiator (process) has run, as this controller has seen it: the latest arrival
+  // it presented. One not yet at a transaction's arrival may still present an earlier one.
+  struct InitiatorProgress {
+    const sc_core::sc_object* initiator = nullptr;
+    uint64_t reached_ps = 0;
+  };
   struct Check {
     tlm::tlm_response_status status = tlm::TLM_OK_RESPONSE;
     const char* reason = "";
@@ -88,6 +94,7 @@ class DdrController : public sc_core::sc_module, public Reportable {
   std::pair<DdrCycle, DdrCycle> serve_queued(const sc_core::sc_object* caller, bool write, TagId tag, DdrCycle ready);
   void note_in_flight(const sc_core::sc_object* caller, DdrCycle until);
   void wait_for_arrival(const sc_core::sc_object* caller, uint64_t arrival_ps);
+  InitiatorProgress& progress_of(const sc_core::sc_object* initiator);
   DdrCycle schedule(bool write, TagId tag, DdrCycle ready);
   unsigned in_flight(unsigned channel, bool write, DdrCycle at);
   bool has_room(const Bursts& bursts, bool write, DdrCycle now);
@@ -130,6 +137,7 @@ class DdrController : public sc_core::sc_module, public Reportable {
   const bool closed_page_;
   // Initiators (processes) with transactions served at once in flight: until their last column.
   std::vector<std::pair<const sc_core::sc_object*, DdrCycle>> in_flight_by_initiator_;
+  std::vector<InitiatorProgress> progress_;  // initiators that presented transactions from a thread
 };
 
 }  // namespace dlvp
