@@ -21,7 +21,7 @@ TEST(OutputFolder, RemovesWhatAnEarlierRunLeftAndNothingElse) {
   fs::create_symlink(target, dir + "/uart.log");
   std::ofstream(dir + "/mine.txt") << "mine";
 
-  dlvp::OutputFolder out(dir);
+  dlvp::OutputFolder out(dir, "s.yaml", false);
   for (const char* file : {"report.json", "layers.csv", "dlvp.log", "uart.log.partial", "uart.log"})
     EXPECT_FALSE(fs::exists(fs::symlink_status(dir + "/" + file))) << file;
   EXPECT_TRUE(fs::is_directory(dir + "/trace.json"));
@@ -38,18 +38,18 @@ TEST(OutputFolder, RemovesWhatAnEarlierRunLeftAndNothingElse) {
 
 TEST(OutputFolder, CreatesTheFolderOrRefusesAFile) {
   const std::string nested = testing::TempDir() + "a/b/c";
-  dlvp::OutputFolder out(nested);
+  dlvp::OutputFolder out(nested, "s.yaml", false);
   EXPECT_TRUE(fs::is_directory(nested));
   const std::string file = testing::TempDir() + "plain_file";
   std::ofstream(file) << "x";
   try {
-    dlvp::OutputFolder refused(file);
+    dlvp::OutputFolder refused(file, "s.yaml", false);
     FAIL() << "a file is taken as the output folder";
   } catch (const dlvp::ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), "--out " + file + ": is a file; the output folder must be a directory");
   }
   try {
-    dlvp::OutputFolder refused(file + "/below");
+    dlvp::OutputFolder refused(file + "/below", "s.yaml", false);
     FAIL() << "a folder below a file is created";
   } catch (const dlvp::ConfigError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("--out " + file + "/below: cannot create the output folder: ", 0), 0u) << e.what();
