@@ -49,6 +49,7 @@ void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
   const sc_time limit(config.run.max_time_ms, SC_MS);
   const sc_time interval(config.report.power_interval_ns, SC_NS);
   ProgressLine progress(std::cerr, show_progress);
+  soc.uart().set_before_echo([&progress] { progress.clear(); });  // the program's lines on lines of their own
   for (bool started = false; sc_get_status() != SC_STOPPED && sc_time_stamp() < limit; started = true) {
     // Nothing left to happen: the time runs out at once, as one sc_start would have let it.
     const bool idle = started && !sc_pending_activity();
@@ -64,6 +65,7 @@ void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
       return std::string(text);
     });
   }
+  soc.uart().set_before_echo(nullptr);
 }
 
 }  // namespace

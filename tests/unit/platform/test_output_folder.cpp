@@ -56,4 +56,32 @@ TEST(OutputFolder, CreatesTheFolderOrRefusesAFile) {
   }
 }
 
+TEST(OutputFolder, RecordsItsScenarioAndRefusesAnotherUnlessForced) {
+  const std::string dir = testing::TempDir() + "owned";
+  fs::remove_all(dir);
+  const std::string first = fs::absolute(testing::TempDir() + "first.yaml").lexically_normal().string();
+  const std::string second = fs::absolute(testing::TempDir() + "second.yaml").lexically_normal().string();
+  {
+    dlvp::OutputFolder out(dir, first, false);
+    EXPECT_TRUE(out.write(dlvp::OutputFolder::kReport, [](std::ostream& os) { os << "first"; }));
+  }
+  dlvp::OutputFolder again(dir, testing::TempDir() + "./first.yaml", false);  // the same file, spelled otherwise
+  EXPECT_FALSE(fs::exists(dir + "/report.json")) << "a run of the same scenario clears the earlier one's files";
+  EXPECT_TRUE(again.write(dlvp::OutputFolder::kReport, [](std::ostream& os) { os << "first"; }));
+  try {
+    dlvp::OutputFolder refused(dir, second, false);
+    FAIL() << "the folder of another scenario is taken without --force";
+  } catch (const dlvp::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "--out " + dir + ": holds the output of " + first + ", not of " + second +
+                                         "; give another --out, or --force to replace that run's files");
+  }
+  EXPECT_TRUE(fs::exists(dir + "/report.json")) << "a refused run removes nothing";
+  dlvp::OutputFolder forced(dir, second, true);
+  EXPECT_FALSE(fs::exists(dir + "/report.json"));
+  std::ifstream owner(dir + "/" + dlvp::OutputFolder::kOwner);
+  std::string recorded;
+  std::getline(owner, recorded);
+  EXPECT_EQ(recorded, second);
+}
+
 }  // namespace
