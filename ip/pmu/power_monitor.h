@@ -1,4 +1,4 @@
-// Power over time (docs/pmu.md, "Power"): the energy ledger's totals per level, static and dynamic,
+// Power over time (docs/energy.md, "Power over time"): the energy ledger's totals per level, static and dynamic,
 // sampled at the end of every span of simulated time the simulation is advanced by (the runner
 // advances it report.power_interval_ns at a time, so no SystemC process wakes per sample). From the
 // samples: the average and peak power per level and in total, and a bounded series for report.json.

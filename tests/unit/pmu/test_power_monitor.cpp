@@ -1,4 +1,4 @@
-// Power over time (docs/pmu.md, "Power"): span averages from the ledger's totals, the peak over whole
+// Power over time (docs/energy.md, "Power over time"): span averages from the ledger's totals, the peak over whole
 // intervals only, the series bounded by pairwise merging that keeps every joule.
 #include "ip/pmu/power_monitor.h"
 
