@@ -43,13 +43,18 @@ RunOutcome outcome_of(Soc& soc) {
 
 // Simulates up to the time limit or the software's exit, report.power_interval_ns at a time: power
 // is sampled between the slices, so no SystemC process wakes per sample, and the progress line is
-// redrawn there. The slices change no result (the kernel runs the same events in the same order).
+// redrawn there. The slices are not neutral to the last digit (docs/energy.md, "Power over time").
 void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
   using namespace sc_core;
   const sc_time limit(config.run.max_time_ms, SC_MS);
   const sc_time interval(config.report.power_interval_ns, SC_NS);
   ProgressLine progress(std::cerr, show_progress);
-  soc.uart().set_before_echo([&progress] { progress.clear(); });  // the program's lines on lines of their own
+  // The program's lines on lines of their own; the hook goes before the line does, even on a throw.
+  struct EchoHook {
+    Uart& uart;
+    ~EchoHook() { uart.set_before_echo(nullptr); }
+  } hook{soc.uart()};
+  soc.uart().set_before_echo([&progress] { progress.clear(); });
   for (bool started = false; sc_get_status() != SC_STOPPED && sc_time_stamp() < limit; started = true) {
     // Nothing left to happen: the time runs out at once, as one sc_start would have let it.
     const bool idle = started && !sc_pending_activity();
@@ -65,7 +70,6 @@ void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
       return std::string(text);
     });
   }
-  soc.uart().set_before_echo(nullptr);
 }
 
 }  // namespace
