@@ -4,6 +4,7 @@
 #include "platform/sweep/child_process.h"
 #include "platform/exit_status.h"
 #include "platform/platform_config.h"
+#include "platform/progress_line.h"
 #include "platform/report.h"
 #include "platform/runner.h"
 #include "platform/sweep/sweep_executor.h"
@@ -23,10 +24,11 @@ namespace exit_status = dlvp::exit_status;
 
 void usage(std::ostream& os) {
   os << "usage:\n"
-        "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--log error|warn|info|debug|trace] [--trace]\n"
-        "           [--signature FILE] [--gdb PORT]\n"
+        "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--force] [--log error|warn|info|debug|trace]\n"
+        "           [--trace] [--signature FILE] [--gdb PORT]\n"
         "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>;\n"
-        "      those files of an earlier run there are removed first);\n"
+        "      those files of an earlier run there are removed first); a DIR that holds the run of another\n"
+        "      scenario is refused (status 122) unless --force is given\n"
         "      --trace also writes DIR/trace.json (per-instruction timeline, chrome://tracing or Perfetto)\n"
         "      --signature FILE (cpu.mode: iss) writes the words between the ELF's begin_signature and\n"
         "      end_signature to FILE, one per line in hex (the RISC-V compliance convention)\n"
@@ -64,6 +66,7 @@ struct RunArgs {
   std::string out_dir;
   dlvp::log::Level log_level = dlvp::log::Level::warn;
   bool trace = false;
+  bool force = false;
 };
 
 bool parse_run_args(int argc, char** argv, RunArgs& args) {
@@ -77,6 +80,7 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
     else if (a.rfind("--set=", 0) == 0) args.overrides.push_back(a.substr(6));
     else if (a == "--out") args.out_dir = value("a directory");
     else if (a == "--trace") args.trace = true;
+    else if (a == "--force") args.force = true;
     else if (a == "--signature") args.overrides.push_back("cpu.signature_file=" + dlvp::yaml_single_quoted(value("a file")));
     else if (a == "--gdb") {
       args.overrides.push_back("cpu.mode=iss");
@@ -97,6 +101,8 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
 
 int run(const RunArgs& args) {
   dlvp::RunRequest request{args.scenario, args.overrides, args.out_dir, app_dir(), args.log_level, args.trace};
+  request.progress = dlvp::ProgressLine::stderr_is_terminal();
+  request.force = args.force;
   const dlvp::RunResult result = dlvp::run_scenario(request);
   dlvp::print_summary(std::cout, result.report);
   if (!result.report_path.empty()) std::cout << "report: " << result.report_path << "\n";

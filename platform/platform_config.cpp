@@ -21,6 +21,7 @@ std::vector<Section> sections(PlatformConfig& c) {
   return {
       {"software", [&](ParamBinder& b) { SoftwareConfig::bind(b, c.software); }},
       {"run", [&](ParamBinder& b) { RunConfig::bind(b, c.run); }},
+      {"report", [&](ParamBinder& b) { ReportConfig::bind(b, c.report); }},
       {"energy", [&](ParamBinder& b) { EnergyConfig::bind(b, c.energy); }},
       {"map", [&](ParamBinder& b) { c.map.bind(b); }},
       {"cpu", [&](ParamBinder& b) { CpuConfig::bind(b, c.cpu); }},
@@ -133,6 +134,11 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
     c.effective.insert(c.effective.end(), b.entries().begin(), b.entries().end());
   }
   top.finish();
+  // Initiators run up to a quantum ahead of the sample time, so a shorter interval shows their lead.
+  if (c.report.power_interval_ns < c.run.quantum_ns)
+    throw ConfigError(scenario.origin("report.power_interval_ns") + ": key 'report.power_interval_ns' (" +
+                      std::to_string(c.report.power_interval_ns) + " ns) must not be below run.quantum_ns (" +
+                      std::to_string(c.run.quantum_ns) + " ns)");
 
   if (!hw.empty()) c.hw_path = scenario.resolve_data_file("hw", hw, "hw");
   c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");

@@ -48,6 +48,17 @@ struct RunConfig {
   }
 };
 
+// What a run reports beyond its totals.
+struct ReportConfig {
+  double power_interval_ns = 100000.0;  // 100 us: ~500 samples for the Fashion CNN, ~4000 for VGG-16
+  static void bind(ParamBinder& b, ReportConfig& c) {
+    b.real("power_interval_ns", c.power_interval_ns, "ns",
+           "power is sampled every this much simulated time (report.json power, PMU *_POWER_*); peak power is the "
+           "highest average over one interval, so it depends on it; not below run.quantum_ns",
+           1.0, 1e12);
+  }
+};
+
 struct EnergyConfig {
   std::string tech = "horowitz-45nm";
   static void bind(ParamBinder& b, EnergyConfig& c) {
@@ -85,6 +96,7 @@ struct PlatformConfig {
   std::string scenario_path;
   SoftwareConfig software;
   RunConfig run;
+  ReportConfig report;
   EnergyConfig energy;
   MemoryMapConfig map;
   CpuConfig cpu;

@@ -26,6 +26,19 @@ std::string format_energy(double value, const std::string& unit) {
   return text;
 }
 
+std::string format_power(double value, const std::string& unit) {
+  char text[64];
+  if (unit != "W") {
+    std::snprintf(text, sizeof text, "%.4g %s", value, unit.c_str());
+    return text;
+  }
+  static const char* prefixes[] = {"W", "mW", "uW", "nW"};
+  int i = 0;
+  while (value != 0 && std::fabs(value) < 1.0 && i < 3) value *= 1000.0, ++i;
+  std::snprintf(text, sizeof text, "%.4g %s", value, prefixes[i]);
+  return text;
+}
+
 nlohmann::json app_result_value(const AppResult& result) {
   double scale = 1;  // 10^|exponent|, exact in a double up to 10^22
   for (int32_t i = 0; i < std::abs(result.exponent); ++i) scale *= 10;
@@ -214,6 +227,24 @@ void print_cost(std::ostream& os, const nlohmann::json& cost) {
 
 }  // namespace
 
+void print_power(std::ostream& os, const nlohmann::json& p) {
+  char line[256];
+  const std::string unit = p.value("unit", std::string("W"));
+  const auto& average = p["average"];
+  const auto& peak = p["peak"];
+  std::snprintf(line, sizeof line, "power            average %s, peak %s (highest %.6g ns average of %.0f samples: a shorter interval shows higher peaks)\n",
+                format_power(number_or(average, "total"), unit).c_str(), format_power(number_or(peak, "total"), unit).c_str(),
+                number_or(p, "interval_ns"), number_or(p, "samples"));
+  os << line;
+  os << "  level         average            peak\n";
+  for (int l = 0; l < kLevelCount; ++l) {
+    const std::string level = to_string(static_cast<Level>(l));
+    std::snprintf(line, sizeof line, "  %-8s %12s  %14s\n", level.c_str(), format_power(number_or(average["by_level"], level), unit).c_str(),
+                  format_power(number_or(peak["by_level"], level), unit).c_str());
+    os << line;
+  }
+}
+
 void print_summary(std::ostream& os, const nlohmann::json& r) {
   char line[256];
   const auto& run = r["run"];
@@ -259,6 +290,7 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
                   format_energy(of_level("by_level_dynamic", level), unit).c_str());
     os << line;
   }
+  if (r.contains("power")) print_power(os, r["power"]);
 }
 
 }  // namespace dlvp

@@ -12,7 +12,7 @@
 
 namespace dlvp {
 
-constexpr int kReportSchemaVersion = 5;
+constexpr int kReportSchemaVersion = 6;  // 6: power
 
 struct RunOutcome {
   double simulated_ns = 0;
@@ -49,6 +49,8 @@ void print_summary(std::ostream& os, const nlohmann::json& report);
 
 // Formats an energy in the ledger's unit with an SI prefix when the unit is pJ ("1.23 uJ").
 std::string format_energy(double value, const std::string& unit);
+// Formats a power with an SI prefix when the unit is W ("12.3 mW").
+std::string format_power(double value, const std::string& unit);
 // A number of a report object, or `fallback` when the key is absent or not a number.
 double number_or(const nlohmann::json& j, const std::string& key, double fallback = 0);
 

@@ -5,6 +5,7 @@
 #include "platform/output_folder.h"
 #include "platform/package_binding.h"
 #include "platform/platform_config.h"
+#include "platform/progress_line.h"
 #include "platform/report.h"
 #include "platform/scenario.h"
 #include "platform/soc.h"
@@ -13,6 +14,8 @@
 #include <tlm>
 
 #include <chrono>
+#include <cstdio>
+#include <iostream>
 
 namespace dlvp {
 
@@ -38,6 +41,37 @@ RunOutcome outcome_of(Soc& soc) {
   return outcome;
 }
 
+// Simulates up to the time limit or the software's exit, report.power_interval_ns at a time: power
+// is sampled between the slices, so no SystemC process wakes per sample, and the progress line is
+// redrawn there. The slices are not neutral to the last digit (docs/energy.md, "Power over time").
+void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
+  using namespace sc_core;
+  const sc_time limit(config.run.max_time_ms, SC_MS);
+  const sc_time interval(config.report.power_interval_ns, SC_NS);
+  ProgressLine progress(std::cerr, show_progress);
+  // The program's lines on lines of their own; the hook goes before the line does, even on a throw.
+  struct EchoHook {
+    Uart& uart;
+    ~EchoHook() { uart.set_before_echo(nullptr); }
+  } hook{soc.uart()};
+  soc.uart().set_before_echo([&progress] { progress.clear(); });
+  for (bool started = false; sc_get_status() != SC_STOPPED && sc_time_stamp() < limit; started = true) {
+    // Nothing left to happen: the time runs out at once, as one sc_start would have let it.
+    const bool idle = started && !sc_pending_activity();
+    sc_start(idle ? limit - sc_time_stamp() : std::min(interval, limit - sc_time_stamp()));
+    const Sysctl& sysctl = soc.sysctl();
+    soc.sample_power(sysctl.exit_requested() ? std::min(sysctl.exit_time(), sc_time_stamp()) : sc_time_stamp());
+    progress.update([&] {
+      char text[160];
+      uint64_t jobs = 0;
+      for (const auto& entry : soc.ifu().programs()) jobs += entry.second.jobs_completed;
+      std::snprintf(text, sizeof text, "dlvp run: simulated %.3f of %.3f ms, %llu accelerator jobs done",
+                    sc_time_stamp().to_seconds() * 1e3, config.run.max_time_ms, static_cast<unsigned long long>(jobs));
+      return std::string(text);
+    });
+  }
+}
+
 }  // namespace
 
 RunResult run_scenario(const RunRequest& request) {
@@ -48,7 +82,7 @@ RunResult run_scenario(const RunRequest& request) {
   // Every package is bound to this platform before anything runs: one that cannot run here is bad input.
   const std::vector<PackageBinding> packages = bind_packages(config);
   refuse_unbindable(packages);
-  OutputFolder out(request.out_dir);
+  OutputFolder out(request.out_dir, request.scenario, request.force);
 
   log::install_report_handler(out.path(OutputFolder::kDlvpLog));
   log::set_threshold(request.log_level);
@@ -60,13 +94,15 @@ RunResult run_scenario(const RunRequest& request) {
 
   RunResult result;
   const auto simulate_start = clock::now();
-  sc_core::sc_start(sc_core::sc_time(config.run.max_time_ms, sc_core::SC_MS));
+  simulate(soc, config, request.progress);
   result.simulate_seconds = std::chrono::duration<double>(clock::now() - simulate_start).count();
 
   RunOutcome outcome = outcome_of(soc);
+  soc.sample_power(sc_core::sc_time(outcome.simulated_ns, sc_core::SC_NS));  // the last, partial span
   outcome.wall_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
   result.report = build_report(config, outcome, ledger, soc.reportables());
   result.report["packages"] = packages_report(packages);
+  soc.power().report(result.report["power"]);
   if (nlohmann::json layers = build_layer_report(config, result.report); !layers.is_null()) {
     out.write(OutputFolder::kLayers, [&](std::ostream& os) { write_layers_csv(os, layers); });
     result.report["accelerator"] = std::move(layers);

@@ -14,7 +14,10 @@
 namespace dlvp {
 
 Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedger& ledger)
-    : sc_module(name), map_("memory map of " + config.scenario_path), buffer_map_("local buffer space") {
+    : sc_module(name),
+      map_("memory map of " + config.scenario_path),
+      buffer_map_("local buffer space"),
+      power_(ledger, config.report.power_interval_ns) {
   build_memory_map(config);
   bus_ = std::make_unique<Bus>("bus", config.bus, map_, ledger);
   build_cpu(config, ledger);
@@ -33,6 +36,7 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
   add_leakage(config, ledger);
   // Lazily accounted DRAM figures (refresh, open-row time) are brought up to each snapshot.
   pmu_->set_before_snapshot([this](const sc_core::sc_time& t) { ddr_->finalize(t); });
+  pmu_->set_power_monitor(&power_);
   pmu_->set_accelerator_time([this] {
     AcceleratorTime t;
     for (const auto& [base, program] : ifu_->programs()) {
@@ -227,6 +231,11 @@ void Soc::wire_interrupts(const PlatformConfig& config) {
     if (slot->id == soc::kDevDma) dma_->irq.bind(*source_irqs_[slot->irq]);
     if (slot->id == soc::kDevIfu) ifu_->irq.bind(*source_irqs_[slot->irq]);
   }
+}
+
+void Soc::sample_power(const sc_core::sc_time& t) {
+  ddr_->finalize(t);  // the DRAM's power states are accounted lazily
+  power_.sample(t.to_seconds() * 1e9);
 }
 
 std::vector<const Reportable*> Soc::reportables() const {

@@ -21,6 +21,7 @@
 #include "ip/periph/timer.h"
 #include "ip/periph/uart.h"
 #include "ip/pmu/pmu.h"
+#include "ip/pmu/power_monitor.h"
 #include "platform/platform_config.h"
 
 #include <systemc>
@@ -52,6 +53,9 @@ class Soc : public sc_core::sc_module {
   Ifu& ifu() { return *ifu_; }
   CnnEngine& cnn() { return *cnn_; }
   LstmEngine* lstm() { return lstm_.get(); }  // null when lstm.enabled is false
+  const PowerMonitor& power() const { return power_; }
+  // Samples power at `t` (the runner calls it every report.power_interval_ns of simulated time).
+  void sample_power(const sc_core::sc_time& t);
 
   // Where the engines' buffers start in the DMA's local space (the scratchpad is at 0).
   static constexpr uint64_t kCnnLocalBase = 0x01000000;
@@ -85,6 +89,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<Sysctl> sysctl_;
   std::unique_ptr<SramBuffer> scratchpad_;
   std::unique_ptr<Pmu> pmu_;
+  PowerMonitor power_;
   std::unique_ptr<CnnEngine> cnn_;
   std::unique_ptr<LstmEngine> lstm_;
   std::unique_ptr<Ifu> ifu_;

@@ -114,6 +114,7 @@ void Uart::emit_line(const std::string& line) {
   ++lines_;
   if (config_.echo && echoed_bytes_ <= config_.log_max_bytes) {
     echoed_bytes_ += line.size() + 1;
+    if (before_echo_) before_echo_();
     if (echoed_bytes_ <= config_.log_max_bytes) std::cout << line << '\n' << std::flush;
     else std::cout << cut_note() << std::flush;
   }

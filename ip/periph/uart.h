@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 
 namespace dlvp {
@@ -47,6 +48,8 @@ class Uart : public sc_core::sc_module, public Reportable {
   // starts. A file that cannot be opened or written is not an error of the simulation: it is
   // recorded in log_error() and the run goes on.
   void set_log_path(const std::string& path);
+  // Called before a line is echoed on stdout (the run's progress line erases itself there).
+  void set_before_echo(std::function<void()> hook) { before_echo_ = std::move(hook); }
   // "" or why the log file is incomplete (the OS's reason for the first failed open or write).
   const std::string& log_error() const { return log_.error(); }
   // The last `transcript_bytes` characters written (complete lines and the partial line alike),
@@ -78,6 +81,7 @@ class Uart : public sc_core::sc_module, public Reportable {
   uint64_t transcript_kept() const { return std::min<uint64_t>(transcript_.size(), config_.transcript_bytes); }
 
   UartConfig config_;
+  std::function<void()> before_echo_;
   RegisterBank bank_;
   sc_core::sc_time char_time_;      // 10 bit times; zero when baud_rate is 0
   sc_core::sc_time access_time_;    // initiator's local time of the access being served

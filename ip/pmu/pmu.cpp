@@ -35,6 +35,7 @@ void Pmu::snapshot(const sc_core::sc_time& at) {
     bank_.set(pmu::static_energy_reg(level), milli(energy[level].static_energy));
   }
   bank_.set(pmu::TIME_NS, static_cast<uint64_t>(std::llround(elapsed_ns)));
+  snapshot_power(energy, elapsed_ns);
   if (accelerator_time_) {
     const AcceleratorTime t = accelerator_time_();
     const auto ns = [](int64_t ps) { return static_cast<uint64_t>(std::max<int64_t>(0, ps) / 1000); };
@@ -46,6 +47,23 @@ void Pmu::snapshot(const sc_core::sc_time& at) {
     bank_.set(pmu::ACCEL_OTHER_NS, ns(t.other_ps));
   }
   ++snapshots_;
+}
+
+void Pmu::snapshot_power(const std::array<EnergySplit, kLevelCount>& energy, double elapsed_ns) {
+  // Thousandths of the table unit per ns (fJ/ns = uW for a pJ table), as the energies.
+  auto milli = [](double value) { return static_cast<uint64_t>(std::llround(std::max(0.0, value) * 1000.0)); };
+  double total = 0;
+  for (uint32_t level = 0; level < kLevelCount; ++level) {
+    const double average = elapsed_ns > 0 ? energy[level].total() / elapsed_ns : 0;
+    total += average;
+    bank_.set(pmu::avg_power_reg(level), milli(average));
+  }
+  bank_.set(pmu::AVG_POWER_TOTAL, milli(total));
+  if (!power_) return;
+  bank_.set(pmu::POWER_INTERVAL_NS, static_cast<uint64_t>(std::llround(power_->interval_ns())));
+  bank_.set(pmu::POWER_SAMPLES, power_->samples());
+  for (uint32_t level = 0; level < kLevelCount; ++level) bank_.set(pmu::peak_power_reg(level), milli(power_->peak().level[level]));
+  bank_.set(pmu::PEAK_POWER_TOTAL, milli(power_->peak().total));
 }
 
 void Pmu::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {

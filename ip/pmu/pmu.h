@@ -5,6 +5,7 @@
 #include "ip/common/register_bank.h"
 #include "ip/common/register_window.h"
 #include "ip/common/reportable.h"
+#include "ip/pmu/power_monitor.h"
 
 #include <systemc>
 #include <tlm>
@@ -39,6 +40,9 @@ class Pmu : public sc_core::sc_module, public Reportable {
   // Where ACCEL_* come from at a snapshot (none: they stay 0).
   void set_accelerator_time(std::function<AcceleratorTime()> source) { accelerator_time_ = std::move(source); }
 
+  // Where PEAK_POWER_* and POWER_SAMPLES come from (none: they stay 0).
+  void set_power_monitor(const PowerMonitor* power) { power_ = power; }
+
   std::string report_name() const override { return name(); }
   void report(nlohmann::json& out, double elapsed_ns) const override;
 
@@ -46,6 +50,7 @@ class Pmu : public sc_core::sc_module, public Reportable {
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   void snapshot(const sc_core::sc_time& at);
+  void snapshot_power(const std::array<EnergySplit, kLevelCount>& energy, double elapsed_ns);
 
   PmuConfig config_;
   const EnergyLedger& ledger_;
@@ -53,6 +58,7 @@ class Pmu : public sc_core::sc_module, public Reportable {
   sc_core::sc_time access_time_;
   std::function<void(const sc_core::sc_time&)> before_snapshot_;
   std::function<AcceleratorTime()> accelerator_time_;
+  const PowerMonitor* power_ = nullptr;
   RegisterAccessStats access_stats_;
   uint64_t snapshots_ = 0;
 };

@@ -28,6 +28,12 @@ PmuSnapshot Pmu::snapshot() {
   s.accel_memory_stall_ns = hal::read64(base_ + dlvp::pmu::ACCEL_MEMORY_STALL_NS);
   s.accel_store_tail_ns = hal::read64(base_ + dlvp::pmu::ACCEL_STORE_TAIL_NS);
   s.accel_other_ns = hal::read64(base_ + dlvp::pmu::ACCEL_OTHER_NS);
+  s.power_interval_ns = hal::read64(base_ + dlvp::pmu::POWER_INTERVAL_NS);
+  s.power_samples = hal::read64(base_ + dlvp::pmu::POWER_SAMPLES);
+  for (uint32_t level = 0; level <= dlvp::pmu::kLevels; ++level) {  // [kLevels]: the TOTAL registers
+    s.average_power_milli[level] = hal::read64(base_ + dlvp::pmu::avg_power_reg(level));
+    s.peak_power_milli[level] = hal::read64(base_ + dlvp::pmu::peak_power_reg(level));
+  }
   return s;
 }
 
@@ -73,6 +79,21 @@ void Pmu::print_energy(const PmuSnapshot& before, const PmuSnapshot& after, uint
   hal::console_printf("  dynamic");
   print_milli(total - total_static, divisor, unit);
   hal::console_printf("\n");
+}
+
+void Pmu::print_power(const PmuSnapshot& s) {
+  // uW -> mW (pJ table), or milli-MAC/ns -> MAC/us, with three decimals.
+  const char* unit = s.normalized ? "MAC/us" : "mW";
+  hal::console_printf("  power over %llu ns, peak of %llu-ns intervals (%llu samples):\n",
+                      static_cast<unsigned long long>(s.time_ns), static_cast<unsigned long long>(s.power_interval_ns),
+                      static_cast<unsigned long long>(s.power_samples));
+  for (uint32_t level = 0; level <= dlvp::pmu::kLevels; ++level) {
+    hal::console_printf("  %-7s average", level < dlvp::pmu::kLevels ? level_name(level) : "total");
+    print_milli(s.average_power_milli[level], 1000, unit);
+    hal::console_printf("  peak");
+    print_milli(s.peak_power_milli[level], 1000, unit);
+    hal::console_write("\n");
+  }
 }
 
 void Pmu::print_accelerator_time(const PmuSnapshot& before, const PmuSnapshot& after) {

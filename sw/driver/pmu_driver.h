@@ -14,6 +14,12 @@ struct PmuSnapshot {
   bool normalized;                             // energy unit is MAC (normalized table), not pJ
   // The accelerator's completed jobs and their time (ns) split as the layer tables split it.
   uint64_t accel_jobs, accel_job_ns, accel_engine_busy_ns, accel_memory_stall_ns, accel_store_tail_ns, accel_other_ns;
+  // Power from time 0 to the snapshot, thousandths of the unit per ns (uW, or milli-MAC/ns); per
+  // level, then the total at [kLevels]. The peak is the highest average over one interval of
+  // power_interval_ns (a shorter interval shows higher peaks).
+  uint64_t power_interval_ns, power_samples;
+  uint64_t average_power_milli[dlvp::pmu::kLevels + 1];
+  uint64_t peak_power_milli[dlvp::pmu::kLevels + 1];
 
   uint64_t total_energy_milli() const {
     uint64_t sum = 0;
@@ -39,6 +45,8 @@ class Pmu {
   // Prints the accelerator's job time between two snapshots and its parts (engine busy, memory
   // stall, store tail, other) as shares.
   static void print_accelerator_time(const PmuSnapshot& before, const PmuSnapshot& after);
+  // Prints "level: average peak" lines of a snapshot (mW, or MAC/us), with the interval of the peak.
+  static void print_power(const PmuSnapshot& s);
 
  private:
   uint64_t base_ = 0;

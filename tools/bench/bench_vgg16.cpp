@@ -150,6 +150,13 @@ int sc_main(int argc, char** argv) {
                 format_energy(report["energy"]["by_level"]["array"], unit).c_str(),
                 format_energy(report["energy"]["by_level"]["rf"], unit).c_str(),
                 format_energy(report["energy"]["by_level"]["mac"], unit).c_str());
+    const auto& power = report["power"];
+    const std::string power_unit = power["unit"];
+    std::printf("power over %.0f ns intervals: average %s, peak %s (dram average %s, peak %s)\n",
+                power["interval_ns"].get<double>(), format_power(power["average"]["total"], power_unit).c_str(),
+                format_power(power["peak"]["total"], power_unit).c_str(),
+                format_power(power["average"]["by_level"]["dram"], power_unit).c_str(),
+                format_power(power["peak"]["by_level"]["dram"], power_unit).c_str());
     std::printf("wall time of the simulation: %.3f s = %.2f G MACs per wall second (bit-exact, timed, with energy)\n",
                 run.simulate_seconds, macs / run.simulate_seconds / 1e9);
     std::printf("oneDNN int8 convolution, same layers, this machine: %.4f s (%.1f G MACs/s)\n", onednn_s,

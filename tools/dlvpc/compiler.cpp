@@ -98,7 +98,8 @@ void check_fits_ddr(const Compiled& c, const CompileOptions& options) {
 
 }  // namespace
 
-CalibrationStats calibrate(const FloatGraph& graph, const CalibrationInputs& inputs) {
+CalibrationStats calibrate(const FloatGraph& graph, const CalibrationInputs& inputs,
+                           const std::function<void(uint64_t done)>& on_input) {
   CalibrationStats stats;
   stats.ops.resize(graph.ops.size());
   FloatPass pass(graph);
@@ -114,6 +115,7 @@ CalibrationStats calibrate(const FloatGraph& graph, const CalibrationInputs& inp
     });
     stats.input.add(centered_input(graph, input));
     ++stats.samples;
+    if (on_input) on_input(stats.samples);
   });
   return stats;
 }

@@ -11,6 +11,7 @@
 #include "tools/package/package_writer.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,8 +61,10 @@ struct Compiled {
 };
 
 // The calibration statistics: the float pass (float_pass.h) over every input, one at a time.
-// Throws QuantizeError naming the layer and the input when a result is not finite.
-CalibrationStats calibrate(const FloatGraph& graph, const CalibrationInputs& inputs);
+// Throws QuantizeError naming the layer and the input when a result is not finite. `on_input` (if
+// given) is called after each input with the number done (dlvpc's progress line).
+CalibrationStats calibrate(const FloatGraph& graph, const CalibrationInputs& inputs,
+                           const std::function<void(uint64_t done)>& on_input = {});
 
 // Compiles with the statistics given (calibrate's, or the calibration cache's); `first_input` (the
 // first calibration input) becomes the package's test input when the network is small enough.

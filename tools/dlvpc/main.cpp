@@ -9,6 +9,7 @@
 #include "ip/common/config_error.h"
 #include "platform/package_binding.h"
 #include "platform/platform_config.h"
+#include "platform/progress_line.h"
 #include "platform/scenario.h"
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/calibration_cache.h"
@@ -248,7 +249,15 @@ int compile_command(const Args& a) {
   std::optional<dlvpc::CalibrationStats> stats;
   if (slot.cache) stats = slot.cache->load_stats(slot.key, graph.ops.size());
   const bool hit = stats.has_value();
-  if (!hit) stats = dlvpc::calibrate(graph, inputs);
+  if (!hit) {
+    dlvp::ProgressLine progress(std::cerr, !a.quiet && dlvp::ProgressLine::stderr_is_terminal());
+    stats = dlvpc::calibrate(graph, inputs, [&](uint64_t done) {
+      progress.update([&] {
+        return "dlvpc: calibration image " + std::to_string(done) + " of " + std::to_string(inputs.size()) + " (" +
+               std::to_string(graph.ops.size()) + " layers)";
+      });
+    });
+  }
   slot.finish(a, hit, dlvpc::encode_stats(*stats));
   const dlvpc::Compiled c = dlvpc::compile(std::move(graph), *stats, inputs.first(), options);
 

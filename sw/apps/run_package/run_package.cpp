@@ -46,6 +46,7 @@ int app_main() {
   hal::console_printf("run_package: %llu us per job (timer)\n", static_cast<unsigned long long>(us));
   hal::console_write("energy, read from the PMU:\n");
   drv::Pmu::print_energy(before, after);
+  drv::Pmu::print_power(after);
   if (h.test_expected_size) {
     const bool exact = drv::soc_differences(output, package + h.test_expected_offset, h.test_expected_size) == 0;
     hal::console_printf("run_package: output %s the expected output\n", exact ? "matches" : "DIFFERS FROM");

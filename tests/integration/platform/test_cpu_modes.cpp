@@ -41,7 +41,7 @@ Run run_app(const std::string& scenario, const std::string& mode, const std::str
 // The lines that state results, not measurements.
 std::vector<std::string> functional(const std::vector<std::string>& lines) {
   // (a ratio of two measurements, "6.09x", is a measurement too)
-  static const std::regex measured(R"([0-9.]+ ?(ns|us|ms|MB/s|GB/s|pJ|nJ|uJ|mJ|images/s|events|cycles|x)\b)");
+  static const std::regex measured(R"([0-9.]+ ?(ns|us|ms|MB/s|GB/s|pJ|nJ|uJ|mJ|mW|MAC/us|images/s|events|cycles|x)\b)");
   std::vector<std::string> kept;
   for (const std::string& line : lines)
     if (!line.empty() && line[0] != '[' && !std::regex_search(line, measured)) kept.push_back(line);

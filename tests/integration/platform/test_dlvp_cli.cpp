@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -34,7 +35,7 @@ TEST(DlvpCli, DmaSelftestPassesWithReportAndEnergy) {
   EXPECT_EQ(r.output.find("FAILED"), std::string::npos) << r.output;
   const auto report = read_report(dir);
   EXPECT_EQ(report["schema"], "dlvp-report");
-  EXPECT_EQ(report["schema_version"], 5);
+  EXPECT_EQ(report["schema_version"], 6);
   EXPECT_TRUE(report["run"]["software_exited"].get<bool>());
   EXPECT_GT(report["run"]["simulated_time_ns"].get<double>(), 0.0);
   // The DMA moved data through the DDR: reads and writes, with DRAM energy from its commands.
@@ -152,6 +153,72 @@ TEST(DlvpCli, CnnSelftestIsExactWithLayersEnergyAndOverlap) {
   EXPECT_EQ(overlapping_loads(single), 0);
   EXPECT_GT(read_report(single_dir)["modules"]["soc.ifu"]["busy_time_ns"].get<double>(),
             report["modules"]["soc.ifu"]["busy_time_ns"].get<double>());
+}
+
+// report.json's power on a run of the conformance scenario (run_package on the CNN self-test's
+// package), sampled every `interval_ns`.
+nlohmann::json power_of_run(const std::string& name, double interval_ns, std::string* console = nullptr) {
+  const auto dir = out_dir(name);
+  const auto r = run_dlvp("run " + std::string(DLVP_SOURCE_DIR) + "/scenarios/conformance.yaml --set report.power_interval_ns=" +
+                          std::to_string(interval_ns) + " --out " + dir);
+  EXPECT_EQ(r.status, 0) << r.output;
+  if (console) *console = r.output;
+  return read_report(dir);
+}
+
+TEST(DlvpCli, PowerIsAveragedAndPeakedPerLevelAndReadByTheSoftware) {
+  const double interval = 2000;  // ns: two quanta
+  std::string console;
+  const auto report = power_of_run("power", interval, &console);
+  const auto& power = report["power"];
+  const auto& energy = report["energy"];
+  const double simulated = report["run"]["simulated_time_ns"].get<double>();
+  ASSERT_EQ(power["unit"], "W");
+  EXPECT_EQ(power["interval_ns"].get<double>(), interval);
+  EXPECT_GE(power["samples"].get<double>(), std::floor(simulated / interval));
+  // The average is the run's energy (pJ) over its time (ns): mW, per level and in total.
+  EXPECT_NEAR(power["average"]["total"].get<double>(), energy["total"].get<double>() / simulated * 1e-3,
+              1e-9 * power["average"]["total"].get<double>());
+  for (const char* level : {"dram", "buffer", "array", "rf", "mac", "other"}) {
+    EXPECT_NEAR(power["average"]["by_level"][level].get<double>(), energy["by_level"][level].get<double>() / simulated * 1e-3,
+                1e-9 * power["average"]["total"].get<double>())
+        << level;
+    EXPECT_GT(power["peak"]["by_level"][level].get<double>(), 0.0) << level;
+  }
+  EXPECT_GT(power["peak"]["total"].get<double>(), power["average"]["total"].get<double>());
+  // The series ends at the end of the run and its power x time is the run's energy.
+  const auto& series = power["series"];
+  EXPECT_DOUBLE_EQ(series["end_ns"].back().get<double>(), simulated);
+  double series_pj = 0, previous = 0;
+  for (size_t p = 0; p < series["end_ns"].size(); ++p) {
+    const double end = series["end_ns"][p].get<double>();
+    for (const char* part : {"static_by_level", "dynamic_by_level"})
+      for (const auto& [level, column] : series[part].items()) series_pj += column[p].get<double>() * 1e3 * (end - previous);
+    previous = end;
+  }
+  EXPECT_NEAR(series_pj, energy["total"].get<double>(), 1e-6 * series_pj);
+  EXPECT_NE(console.find("power            average"), std::string::npos) << console;
+
+  // Read by the software from the PMU after its job (run_package): the peak of the intervals up
+  // to that snapshot, which cannot exceed the run's.
+  const auto line = console.find("  total   average");
+  ASSERT_NE(line, std::string::npos) << console;
+  const double pmu_peak_mw = std::stod(console.substr(console.find("peak", line) + 4));
+  EXPECT_GT(pmu_peak_mw, 0.0);
+  EXPECT_LE(pmu_peak_mw, power["peak"]["total"].get<double>() * 1e3 * (1 + 1e-6) + 1e-3) << console;
+
+  // Peak power depends on the interval: the highest of eight intervals' average is at least their
+  // average (the coarse intervals are unions of the fine ones).
+  const auto coarse = power_of_run("power_coarse", 8 * interval)["power"];
+  EXPECT_LE(coarse["peak"]["total"].get<double>(), power["peak"]["total"].get<double>() * (1 + 1e-6));
+  EXPECT_LT(coarse["series"]["end_ns"].size(), series["end_ns"].size());
+}
+
+TEST(DlvpCli, APowerIntervalBelowTheQuantumIsRefused) {
+  const auto r = run_dlvp("run " + kSelftest + " --set report.power_interval_ns=10 --out " + out_dir("power_interval"));
+  EXPECT_EQ(r.status, dlvp::exit_status::kBadInput) << r.output;
+  EXPECT_NE(r.output.find("report.power_interval_ns"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("run.quantum_ns"), std::string::npos) << r.output;
 }
 
 TEST(DlvpCli, UnknownScenarioKeyNamesKeyAndFile) {

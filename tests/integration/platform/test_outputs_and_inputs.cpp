@@ -371,6 +371,31 @@ TEST(OutputFolder, FilesOfAnEarlierRunAreRemovedAndFoldersInTheWayReported) {
   EXPECT_EQ(read_text(dir, "notes.txt"), "mine") << "only dlvp's own files are removed";
 }
 
+TEST(OutputFolder, AFolderOfAnotherScenarioIsRefusedUnlessForced) {
+  const auto dir = out_dir("owned");
+  const std::string cnn = std::string(DLVP_SOURCE_DIR) + "/scenarios/cnn_selftest.yaml";
+  ASSERT_EQ(run_dlvp("run " + kSelftest + " --trace --out " + dir).status, 0);
+  ASSERT_TRUE(fs::exists(dir + "/trace.json"));
+  const std::string before = read_text(dir, "report.json");
+
+  const auto refused = run_dlvp("run " + cnn + " --out " + dir);
+  expect_no_signal(refused);
+  EXPECT_EQ(refused.status, exit_status::kBadInput) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "dlvp: error: --out " + dir + ": holds the output of " + kSelftest + ", not of " + cnn))
+      << refused.output;
+  EXPECT_TRUE(contains(refused.output, "--force")) << refused.output;
+  EXPECT_EQ(read_text(dir, "report.json"), before) << "the earlier run's files are untouched";
+  EXPECT_TRUE(fs::exists(dir + "/trace.json"));
+
+  const auto forced = run_dlvp("run " + cnn + " --force --out " + dir);
+  ASSERT_EQ(forced.status, 0) << forced.output;
+  EXPECT_EQ(read_report(dir)["scenario"], cnn);
+  EXPECT_FALSE(fs::exists(dir + "/trace.json")) << "the replaced run's trace does not survive";
+  // Now the folder is the CNN self-test's: its runs go on, the DMA self-test's are refused.
+  EXPECT_EQ(run_dlvp("run " + cnn + " --out " + dir).status, 0);
+  EXPECT_EQ(run_dlvp("run " + kSelftest + " --out " + dir).status, exit_status::kBadInput);
+}
+
 TEST(OutputFolder, AFileInsteadOfAFolderIsBadInput) {
   const auto dir = out_dir("out_is_a_file");
   fs::create_directories(dir);
@@ -380,4 +405,24 @@ TEST(OutputFolder, AFileInsteadOfAFolderIsBadInput) {
   EXPECT_EQ(r.status, exit_status::kBadInput) << r.output;
   EXPECT_TRUE(contains(r.output, "dlvp: error: --out " + dir + "/file: is a file")) << r.output;
   EXPECT_EQ(read_text(dir, "file"), "x");
+}
+
+// --- 7. Progress ------------------------------------------------------------------------------
+
+// A run of about 3 s of wall time: 1500 Fashion-MNIST images.
+const std::string kLongRun = "run " + kFashion + " --set 'software.args[3]=1500' --out ";
+
+TEST(Progress, ALongRunShowsProgressOnATerminalOnly) {
+  // Captured (a pipe): no progress text, no carriage return.
+  const auto piped = run_dlvp(kLongRun + out_dir("progress_pipe"));
+  ASSERT_EQ(piped.status, 0) << piped.output;
+  EXPECT_FALSE(contains(piped.output, "dlvp run: simulated")) << piped.output;
+  EXPECT_FALSE(contains(piped.output, "\r")) << "a carriage return in captured output";
+  // On a terminal (script(1) gives the run a pseudo-terminal): the line, then erased.
+  const auto tty = dlvp::test::run_command("script", "-qec \"" + std::string(DLVP_BINARY) + " " + kLongRun +
+                                                         out_dir("progress_tty") + "\" /dev/null");
+  ASSERT_EQ(tty.status, 0) << tty.output;
+  EXPECT_TRUE(contains(tty.output, "\rdlvp run: simulated ")) << tty.output;
+  EXPECT_TRUE(contains(tty.output, " accelerator jobs done, wall ")) << tty.output;
+  EXPECT_TRUE(contains(tty.output, "\r\033[K")) << "the line is erased";
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace {
 
 using dlvp::test::RegisterInitiator;
@@ -31,7 +33,7 @@ TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
   cpu.body = [&](RegisterInitiator& r) {
     EXPECT_EQ(r.read(dlvp::pmu::ID), dlvp::pmu::kMagic);
     EXPECT_EQ(r.read(dlvp::pmu::ENERGY_UNIT), 0u);
-    EXPECT_EQ(r.read(dlvp::pmu::VERSION), 0x00010002u);  // 1.2: the static energy and accelerator time registers
+    EXPECT_EQ(r.read(dlvp::pmu::VERSION), 0x00010003u);  // 1.3: the power registers
     ledger.count(mul, 1000);
     ledger.count(standby, 100);
     ledger.count(beat, 3);
@@ -61,6 +63,41 @@ TEST(Pmu, SnapshotLatchesPerLevelEventsAndEnergyAtTheAccessTime) {
     EXPECT_EQ(r.read(dlvp::pmu::ACCEL_OTHER_NS, 8), 300u);
     EXPECT_EQ(r.write_status(dlvp::pmu::TIME_NS, 1, 8), tlm::TLM_COMMAND_ERROR_RESPONSE);
     EXPECT_EQ(r.read_status(0x200), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    finished = true;
+  };
+  sc_core::sc_start();
+  EXPECT_TRUE(finished) << "the test body stopped before its end";
+}
+
+TEST(Pmu, SnapshotLatchesAverageAndPeakPower) {
+  dlvp::EnergyLedger ledger(table45());
+  const auto mul = ledger.add_counter_from_table("pe", "mul", dlvp::Level::mac, dlvp::Action::compute, "int8_mul");
+  const double leak = 0.5;  // pJ/ns
+  ledger.add_static("ddr", "background", dlvp::Level::dram, leak, "test: 0.5 pJ/ns");
+  const double mul_pj = ledger.spec(mul).unit_energy;
+  const double interval_ns = 500;
+  dlvp::PowerMonitor power(ledger, interval_ns);
+  dlvp::Pmu pmu("pmu", dlvp::PmuConfig{}, ledger);
+  pmu.set_power_monitor(&power);
+  const auto milli = [](double value) { return static_cast<uint64_t>(std::llround(value * 1000)); };
+  bool finished = false;
+  RegisterInitiator cpu("cpu");
+  cpu.socket.bind(pmu.socket);
+  cpu.body = [&](RegisterInitiator& r) {
+    ledger.count(mul, 10000);
+    power.sample(interval_ns);  // the busy interval
+    power.sample(2 * interval_ns);
+    r.at(sc_core::sc_time(2 * interval_ns, sc_core::SC_NS));
+    r.write(dlvp::pmu::SNAPSHOT, 1);
+    EXPECT_EQ(r.read(dlvp::pmu::POWER_INTERVAL_NS, 8), 500u);
+    EXPECT_EQ(r.read(dlvp::pmu::POWER_SAMPLES, 8), 2u);
+    // In fJ/ns (uW): the average over the 1000 ns, the peak of the busy interval.
+    EXPECT_EQ(r.read(dlvp::pmu::avg_power_reg(dlvp::pmu::kMac), 8), milli(10000 * mul_pj / (2 * interval_ns)));
+    EXPECT_EQ(r.read(dlvp::pmu::avg_power_reg(dlvp::pmu::kDram), 8), milli(leak));
+    EXPECT_EQ(r.read(dlvp::pmu::AVG_POWER_TOTAL, 8), milli(10000 * mul_pj / (2 * interval_ns) + leak));
+    EXPECT_EQ(r.read(dlvp::pmu::peak_power_reg(dlvp::pmu::kMac), 8), milli(10000 * mul_pj / interval_ns));
+    EXPECT_EQ(r.read(dlvp::pmu::peak_power_reg(dlvp::pmu::kDram), 8), milli(leak));
+    EXPECT_EQ(r.read(dlvp::pmu::PEAK_POWER_TOTAL, 8), milli(10000 * mul_pj / interval_ns + leak));
     finished = true;
   };
   sc_core::sc_start();
