@@ -51,11 +51,14 @@ struct RunConfig {
 // What a run reports beyond its totals.
 struct ReportConfig {
   double power_interval_ns = 100000.0;  // 100 us: ~500 samples for the Fashion CNN, ~4000 for VGG-16
+  double progress_after_s = 2.0;         // short runs stay quiet
   static void bind(ParamBinder& b, ReportConfig& c) {
     b.real("power_interval_ns", c.power_interval_ns, "ns",
            "power is sampled every this much simulated time (report.json power, PMU *_POWER_*); peak power is the "
            "highest average over one interval, so it depends on it; not below run.quantum_ns",
            1.0, 1e12);
+    b.real("progress_after_s", c.progress_after_s, "s",
+           "wall time after which a run shows its progress line (only when stderr is a terminal)", 0.0, 1e6);
   }
 };
 

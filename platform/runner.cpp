@@ -48,7 +48,7 @@ void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
   using namespace sc_core;
   const sc_time limit(config.run.max_time_ms, SC_MS);
   const sc_time interval(config.report.power_interval_ns, SC_NS);
-  ProgressLine progress(std::cerr, show_progress);
+  ProgressLine progress(std::cerr, show_progress, config.report.progress_after_s);
   // The program's lines on lines of their own; the hook goes before the line does, even on a throw.
   struct EchoHook {
     Uart& uart;
