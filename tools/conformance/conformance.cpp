@@ -475,16 +475,6 @@ LayerCheck check_layers(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
   return worst;
 }
 
-double sqnr_db(const std::vector<float>& got, const double* expected) {
-  double signal = 0, noise = 0;
-  for (size_t k = 0; k < got.size(); ++k) {
-    signal += expected[k] * expected[k];
-    noise += (got[k] - expected[k]) * (got[k] - expected[k]);
-  }
-  if (noise == 0) return std::numeric_limits<double>::infinity();
-  return 10.0 * std::log10(signal / noise);
-}
-
 CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
   const fs::path dir(test_dir);
   CaseResult r;

@@ -97,8 +97,6 @@ struct LayerCheck {
 LayerCheck check_layers(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
                         const std::vector<int8_t>& quantized_input, uint32_t accumulator_bits);
 
-// 10 log10(sum expected^2 / sum (got - expected)^2); infinity for equal vectors.
-double sqnr_db(const std::vector<float>& got, const double* expected);
 
 struct Summary {
   int passed = 0, failed = 0, unsupported = 0;
