@@ -17,6 +17,11 @@ DdrStorage::DdrStorage(uint64_t bytes) : size_(bytes) {
                       ": cannot reserve that much host address space for the DDR contents (mmap: " +
                       std::strerror(errno) + ")");
   data_ = static_cast<unsigned char*>(p);
+  // Huge pages where the host offers them (transparent huge pages in madvise mode): one page
+  // fault and one TLB entry per 2 MiB instead of per 4 KiB, which guest traffic spread over the
+  // whole DDR otherwise spends most of its host time on. Advice only: without it the DDR works
+  // the same.
+  madvise(p, bytes, MADV_HUGEPAGE);
 }
 
 DdrStorage::~DdrStorage() {
