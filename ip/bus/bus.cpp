@@ -47,8 +47,6 @@ class Bus::DmiPath final : public DmiAccountant {
 
 namespace {
 
-constexpr uint64_t kMinimumWindowCycles = 256;  // shortest arbiter history, in bus cycles
-
 // Bytes of the address range a payload touches: a streaming width below the length repeats the
 // same addresses (a FIFO register), so only that many bytes must be mapped.
 uint64_t touched_bytes(const tlm::tlm_generic_payload& trans) {
@@ -112,7 +110,7 @@ void Bus::start_of_simulation() {
   // The arbiters' history windows must be whole quanta, so that every initiator has run through
   // the previous window when another looks at it, and long enough to smooth per-transaction steps.
   const sc_time quantum = tlm_utils::tlm_quantumkeeper::get_global_quantum();
-  const sc_time shortest = clock_.cycles(kMinimumWindowCycles);
+  const sc_time shortest = clock_.cycles(PortArbiter::kMinimumWindowCycles);
   const sc_time window = quantum == sc_core::SC_ZERO_TIME
                              ? shortest
                              : quantum * std::ceil(shortest.to_seconds() / quantum.to_seconds());

@@ -41,7 +41,8 @@ sc_time PortArbiter::last_end(size_t initiator) const {
 }
 
 sc_time PortArbiter::book(size_t initiator, const sc_time& arrival, const sc_time& occupancy, const sc_time& turn) {
-  forget_before(sc_core::sc_time_stamp().value());  // no initiator arrives before the present
+  // No initiator arrives before the present (a time-ordered caller says when itself).
+  if (!time_ordered_) forget_before_units(sc_core::sc_time_stamp().value());
   lane(initiator);  // grow first: the waits below read all lanes
   // Room for the predicted traffic of late runners first, then the first gap in the calendar.
   const sc_time shared = share_wait(initiator, arrival, occupancy);
@@ -73,6 +74,7 @@ double PortArbiter::expected_rate(size_t initiator, const sc_time& arrival, uint
 }
 
 sc_time PortArbiter::share_wait(size_t initiator, const sc_time& arrival, const sc_time& occupancy) const {
+  if (time_ordered_) return SC_ZERO_TIME;
   const uint64_t window = window_of(arrival);
   double predicted = 0;
   for (size_t j = 0; j < lanes_.size(); ++j)
@@ -100,6 +102,9 @@ sc_time PortArbiter::queue_wait(size_t initiator, const sc_time& arrival, const 
                                 const sc_time& occupancy) const {
   const uint64_t fit = first_fit(from.value(), occupancy.value(), arrival.value());
   if (fit == from.value()) return SC_ZERO_TIME;
+  // In time order the calendar holds only earlier requests, each already answered: served first
+  // come, first served (what the SoC's figures agree with, docs/dlvpc.md "Predict").
+  if (time_ordered_) return sc_time::from_value(fit - from.value());
   return std::min(sc_time::from_value(fit - from.value()), round_robin_bound(initiator, from));
 }
 
@@ -161,7 +166,7 @@ void PortArbiter::book_interval(const Booking& booking) {
   if (moved) std::sort(booked_.begin(), booked_.end(), [](const Booking& a, const Booking& b) { return a.start < b.start; });
 }
 
-void PortArbiter::forget_before(uint64_t now) {
+void PortArbiter::forget_before_units(uint64_t now) {
   // Sorted by start: only bookings that started before now can have ended.
   const auto started = std::lower_bound(booked_.begin(), booked_.end(), now,
                                         [](const Booking& b, uint64_t t) { return b.start < t; });

@@ -42,6 +42,9 @@ class InitiatorProgress {
 
 class PortArbiter {
  public:
+  // Shortest statistics window, in bus cycles: long enough to smooth per-transaction steps.
+  static constexpr uint64_t kMinimumWindowCycles = 256;
+
   // `window`: the statistics period; whole quanta, so that every initiator has run through the
   // previous window when another one looks at it.
   explicit PortArbiter(sc_core::sc_time window = sc_core::sc_time(1, sc_core::SC_US));
@@ -49,6 +52,15 @@ class PortArbiter {
   const sc_core::sc_time& window() const { return window_; }
   // The bus's record of its initiators' progress; without one, only this port's bookings count.
   void share_progress(const InitiatorProgress* progress) { progress_ = progress; }
+  // For a caller that presents every initiator's transactions in global time order (dlvpc's
+  // replay of a job, outside a simulation): nobody runs late, so no room is left for anyone; the
+  // requests already booked all arrived earlier and are served first (no round-robin cut, which
+  // would overlap bookings whose times were already given out); the caller says when the past can
+  // be forgotten (forget_before).
+  void set_time_ordered(bool ordered) { time_ordered_ = ordered; }
+  // Forgets the bookings that ended by `now`: no transaction arrives earlier any more. book()
+  // does this itself at the simulation time.
+  void forget_before(const sc_core::sc_time& now) { forget_before_units(now.value()); }
 
   // Books `occupancy` of port time for `initiator`'s transaction arriving at `arrival` (absolute
   // simulated time) and returns how long it waits before it starts. `turn`: the longest it holds
@@ -103,13 +115,14 @@ class PortArbiter {
   uint64_t first_fit(uint64_t from, uint64_t length, uint64_t arrival) const;
   std::vector<Booking>::const_iterator first_reaching(uint64_t time) const;
   void book_interval(const Booking& booking);
-  void forget_before(uint64_t now);
+  void forget_before_units(uint64_t now);  // in time-resolution units
 
   sc_core::sc_time window_;
   std::vector<Booking> booked_;
   uint64_t longest_ = 0;  // longest booking in the calendar: how far back one can reach
   std::vector<Lane> lanes_;
   const InitiatorProgress* progress_ = nullptr;
+  bool time_ordered_ = false;
 };
 
 }  // namespace dlvp

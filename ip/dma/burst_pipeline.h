@@ -22,58 +22,97 @@ struct BurstPipelineResult {
 // its data arrived, under the same window. Of the next read and the next write, the earlier is
 // issued first, so every target sees the channel's transactions in time order.
 //
-// `issue(burst, read, slot, at, done)` performs one transaction of `burst` (the read of its source
-// when `read`, else the write of its destination) issued at `at`, through staging slot `slot`
-// (< staging_slots), sets its completion in `done` and returns false when it failed.
-template <typename Time, typename Issue>
-BurstPipelineResult<Time> run_burst_pipeline(const DmaDescriptor& d, uint32_t burst_bytes, uint32_t max_outstanding,
-                                             uint32_t staging_slots, Time start, Time cycle, Issue&& issue) {
+// One transaction per step(), so that a caller replaying several channels (dlvpc) can interleave
+// their transactions in time order; run_burst_pipeline() below runs a whole job.
+template <typename Time>
+class BurstPipeline {
+ public:
+  BurstPipeline(const DmaDescriptor& d, uint32_t burst_bytes, uint32_t max_outstanding, uint32_t staging_slots,
+                Time start, Time cycle)
+      : window_(max_outstanding), slots_(staging_slots), cycle_(cycle), read_done_(window_), write_done_(window_),
+        slot_(slots_), walker_(d, burst_bytes), next_read_(start), next_write_(start), result_{start, true} {
+    plan();
+  }
+
+  // True when every transaction has been issued (or one failed).
+  bool done() const { return !pending_; }
+  // When the next transaction is issued (meaningful while !done()).
+  Time next_at() const { return at_; }
+  const BurstPipelineResult<Time>& result() const { return result_; }
+
+  // Issues the next transaction: `issue(burst, read, slot, at, done)` performs one transaction of
+  // `burst` (the read of its source when `read`, else the write of its destination) issued at
+  // `at`, through staging slot `slot` (< staging_slots), sets its completion in `done` and
+  // returns false when it failed.
+  template <typename Issue>
+  void step(Issue&& issue) {
+    const uint32_t index = static_cast<uint32_t>((read_ ? reads_ : writes_) % slots_);
+    Slot& s = slot_[index];
+    if (read_) s.burst = walker_.next();
+    Time done = at_;
+    const bool ok = issue(static_cast<const DmaBurst&>(s.burst), read_, index, at_, done);
+    result_.end = std::max(result_.end, done);
+    if (!ok) {
+      result_.ok = false;
+      pending_ = false;
+      return;
+    }
+    if (read_) {
+      s.data_ready = read_done_[reads_ % window_] = done;
+      next_read_ = at_ + cycle_;
+      ++reads_;
+    } else {
+      s.freed = write_done_[writes_ % window_] = done;
+      next_write_ = at_ + cycle_;
+      ++writes_;
+    }
+    plan();
+  }
+
+ private:
   struct Slot {
     DmaBurst burst;
     Time data_ready{};  // read completion
     Time freed{};       // write completion
   };
-  const uint32_t window = max_outstanding, slots = staging_slots;
-  std::vector<Time> read_done(window), write_done(window);
-  std::vector<Slot> slot(slots);
-  BurstWalker walker(d, burst_bytes);
-  BurstPipelineResult<Time> result{start, true};
-  uint64_t reads = 0, writes = 0;
-  Time next_read = start, next_write = start;
-  for (;;) {
-    const bool can_read = !walker.done() && reads - writes < slots;
-    const bool can_write = writes < reads;
-    if (!can_read && !can_write) break;
-    Time read_at = next_read;
-    if (reads >= window) read_at = std::max(read_at, read_done[reads % window]);
-    if (reads >= slots) read_at = std::max(read_at, slot[reads % slots].freed);
-    Time write_at = next_write;
+
+  // Decides the next transaction (read or write) and its issue time.
+  void plan() {
+    const bool can_read = !walker_.done() && reads_ - writes_ < slots_;
+    const bool can_write = writes_ < reads_;
+    pending_ = can_read || can_write;
+    if (!pending_) return;
+    Time read_at = next_read_;
+    if (reads_ >= window_) read_at = std::max(read_at, read_done_[reads_ % window_]);
+    if (reads_ >= slots_) read_at = std::max(read_at, slot_[reads_ % slots_].freed);
+    Time write_at = next_write_;
     if (can_write) {
-      write_at = std::max(write_at, slot[writes % slots].data_ready);
-      if (writes >= window) write_at = std::max(write_at, write_done[writes % window]);
+      write_at = std::max(write_at, slot_[writes_ % slots_].data_ready);
+      if (writes_ >= window_) write_at = std::max(write_at, write_done_[writes_ % window_]);
     }
-    const bool read = can_read && (!can_write || read_at <= write_at);
-    const uint32_t index = static_cast<uint32_t>((read ? reads : writes) % slots);
-    Slot& s = slot[index];
-    if (read) s.burst = walker.next();
-    Time done = read ? read_at : write_at;
-    const bool ok = issue(static_cast<const DmaBurst&>(s.burst), read, index, read ? read_at : write_at, done);
-    result.end = std::max(result.end, done);
-    if (!ok) {
-      result.ok = false;
-      break;
-    }
-    if (read) {
-      s.data_ready = read_done[reads % window] = done;
-      next_read = read_at + cycle;
-      ++reads;
-    } else {
-      s.freed = write_done[writes % window] = done;
-      next_write = write_at + cycle;
-      ++writes;
-    }
+    read_ = can_read && (!can_write || read_at <= write_at);
+    at_ = read_ ? read_at : write_at;
   }
-  return result;
+
+  uint32_t window_, slots_;
+  Time cycle_;
+  std::vector<Time> read_done_, write_done_;
+  std::vector<Slot> slot_;
+  BurstWalker walker_;
+  uint64_t reads_ = 0, writes_ = 0;
+  Time next_read_, next_write_;
+  BurstPipelineResult<Time> result_;
+  bool pending_ = false, read_ = false;
+  Time at_{};
+};
+
+// A whole job's transactions, one after the other (see BurstPipeline::step for `issue`).
+template <typename Time, typename Issue>
+BurstPipelineResult<Time> run_burst_pipeline(const DmaDescriptor& d, uint32_t burst_bytes, uint32_t max_outstanding,
+                                             uint32_t staging_slots, Time start, Time cycle, Issue&& issue) {
+  BurstPipeline<Time> pipeline(d, burst_bytes, max_outstanding, staging_slots, start, cycle);
+  while (!pipeline.done()) pipeline.step(issue);
+  return pipeline.result();
 }
 
 }  // namespace dlvp::dma

@@ -1,6 +1,6 @@
 #include "tools/dlvpc/memory_path.h"
 
-#include "ip/dma/burst_pipeline.h"
+#include "ip/common/config_error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,24 +9,11 @@ namespace dlvp::dlvpc {
 
 Picoseconds period_ps(double mhz) { return static_cast<Picoseconds>(std::llround(1e6 / mhz)); }
 
-Picoseconds PortCalendar::book(Picoseconds arrival, Picoseconds length) {
-  Picoseconds start = arrival;
-  // The interval that may overlap `start` begins at or before it; later ones are walked in order.
-  auto it = booked_.upper_bound(start);
-  if (it != booked_.begin() && std::prev(it)->second > start) start = std::prev(it)->second;
-  for (; it != booked_.end() && it->first < start + length; ++it) start = std::max(start, it->second);
-  booked_.emplace(start, start + length);
-  return start;
-}
-
-void PortCalendar::forget_before(Picoseconds now) {
-  while (!booked_.empty() && booked_.begin()->second <= now) booked_.erase(booked_.begin());
-}
-
 namespace {
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
+sc_core::sc_time to_sc_time(Picoseconds t) { return sc_core::sc_time::from_value(static_cast<uint64_t>(t)); }
 
 }  // namespace
 
@@ -38,6 +25,16 @@ MemoryPath::MemoryPath(const MemoryHardware& hw)
       ledger_(TechTable{}),
       ddr_map_(hw_.ddr, hw_.ddr_timing),
       channel_free_(hw.dma.channels, 0) {
+  // The arbiters count in time-resolution units: SystemC's default of 1 ps, which dlvpc keeps.
+  if (sc_core::sc_get_time_resolution() != sc_core::sc_time(1, sc_core::SC_PS))
+    throw ConfigError("dlvpc: the SystemC time resolution is not 1 ps");
+  const sc_core::sc_time window = to_sc_time(bus_period_ * static_cast<Picoseconds>(PortArbiter::kMinimumWindowCycles));
+  const auto replayed = [&window](PortArbiter& port) {
+    port.set_window(window);
+    port.set_time_ordered(true);
+  };
+  replayed(ddr_port_);
+  for (PortArbiter& port : buffer_bus_ports_) replayed(port);
   ddr_stats_.bank_activates.assign(size_t{hw_.ddr.channels} * hw_.ddr.ranks * hw_.ddr_timing.banks, 0);
   ddr_stats_.bank_reads = ddr_stats_.bank_writes = ddr_stats_.bank_activates;
   ddr_channels_.reserve(hw_.ddr.channels);
@@ -58,9 +55,11 @@ Picoseconds MemoryPath::bus_beats(uint64_t bytes) const { return bus_period_ * c
 // Bus::b_transport then DdrController::b_transport: the port is booked for arbitration + beats;
 // the controller sees the request after the arbitration, on the next clock edge plus its
 // front-end latency; the bursts of the transaction pipeline from that cycle.
-Picoseconds MemoryPath::ddr_access(uint64_t ddr_offset, uint64_t bytes, bool write, Picoseconds arrival) {
+Picoseconds MemoryPath::ddr_access(size_t initiator, uint64_t ddr_offset, uint64_t bytes, bool write,
+                                   Picoseconds arrival) {
   const Picoseconds beats = bus_beats(bytes);
-  const Picoseconds at_target = ddr_port_.book(arrival, arbitration_ + beats) + arbitration_;
+  const Picoseconds wait = ddr_port_.book(initiator, to_sc_time(arrival), to_sc_time(arbitration_ + beats)).value();
+  const Picoseconds at_target = arrival + wait + arbitration_;
   const DdrTiming& t = hw_.ddr_timing;
   const auto tck = static_cast<Picoseconds>(t.tCK_ps);
   const DdrCycle ready = (at_target + tck - 1) / tck + hw_.ddr.controller_latency_cycles;
@@ -77,34 +76,49 @@ Picoseconds MemoryPath::ddr_access(uint64_t ddr_offset, uint64_t bytes, bool wri
   return std::max(end * tck, at_target + beats);
 }
 
+Picoseconds MemoryPath::fetch(uint64_t ddr_offset, uint64_t bytes, Picoseconds arrival) {
+  return ddr_access(fetch_initiator(), ddr_offset, bytes, false, arrival);
+}
+
 // The buffer bus's port to the buffer, and one of the buffer's ports (SramBuffer::account_at).
-Picoseconds MemoryPath::buffer_access(unsigned buffer, uint64_t bytes, Picoseconds arrival) {
+Picoseconds MemoryPath::buffer_access(size_t initiator, unsigned buffer, uint64_t bytes, Picoseconds arrival) {
   const Picoseconds beats = bus_beats(bytes);
-  const Picoseconds start = buffer_bus_ports_[buffer].book(arrival, arbitration_ + beats);
+  const Picoseconds wait =
+      buffer_bus_ports_[buffer].book(initiator, to_sc_time(arrival), to_sc_time(arbitration_ + beats)).value();
   std::vector<Picoseconds>& ports = buffer_ports_free_[buffer];
   auto port = std::min_element(ports.begin(), ports.end());
   *port = std::max(arrival, *port) + buffer_period_[buffer] * ceil_div(bytes, buffer_port_bytes_[buffer]);
-  return start + arbitration_ + std::max(*port - arrival, beats);
+  return arrival + wait + arbitration_ + std::max(*port - arrival, beats);
+}
+
+DmaJobReplay MemoryPath::start_dma_job(unsigned channel, const DmaDescriptor& d, bool load, unsigned buffer,
+                                       Picoseconds start) const {
+  return DmaJobReplay{channel, load, buffer,
+                      dma::BurstPipeline<Picoseconds>(d, hw_.dma.burst_bytes, hw_.dma.max_outstanding,
+                                                      hw_.dma.buffer_bytes / hw_.dma.burst_bytes,
+                                                      std::max(start, channel_free_[channel]), dma_period_)};
 }
 
 // The DMA engine's burst pipeline (ip/dma/burst_pipeline.h) over this path's timing.
-Picoseconds MemoryPath::dma_job(unsigned channel, const DmaDescriptor& d, bool load, unsigned buffer, Picoseconds start) {
-  start = std::max(start, channel_free_[channel]);
-  const auto issue = [&](const DmaBurst& b, bool read, uint32_t, Picoseconds at, Picoseconds& done) {
-    const bool ddr_side = read == load;  // a load reads the DDR, a store writes it
-    done = ddr_side ? ddr_access(read ? b.src : b.dst, b.bytes, !read, at) : buffer_access(buffer, b.bytes, at);
+void MemoryPath::issue_next(DmaJobReplay& job) {
+  job.pipeline.step([&](const DmaBurst& b, bool read, uint32_t, Picoseconds at, Picoseconds& done) {
+    const bool ddr_side = read == job.load;  // a load reads the DDR, a store writes it
+    done = ddr_side ? ddr_access(job.channel, read ? b.src : b.dst, b.bytes, !read, at)
+                    : buffer_access(job.channel, job.buffer, b.bytes, at);
     return true;
-  };
-  const Picoseconds end = dma::run_burst_pipeline(d, hw_.dma.burst_bytes, hw_.dma.max_outstanding,
-                                                  hw_.dma.buffer_bytes / hw_.dma.burst_bytes, start, dma_period_, issue)
-                              .end;
-  channel_free_[channel] = end;
-  return end;
+  });
+  if (job.pipeline.done()) channel_free_[job.channel] = std::max(channel_free_[job.channel], job.pipeline.result().end);
+}
+
+Picoseconds MemoryPath::dma_job(unsigned channel, const DmaDescriptor& d, bool load, unsigned buffer, Picoseconds start) {
+  DmaJobReplay job = start_dma_job(channel, d, load, buffer, start);
+  while (!job.pipeline.done()) issue_next(job);
+  return job.pipeline.result().end;
 }
 
 void MemoryPath::forget_before(Picoseconds now) {
-  ddr_port_.forget_before(now);
-  for (PortCalendar& port : buffer_bus_ports_) port.forget_before(now);
+  ddr_port_.forget_before(to_sc_time(now));
+  for (PortArbiter& port : buffer_bus_ports_) port.forget_before(to_sc_time(now));
 }
 
 }  // namespace dlvp::dlvpc

@@ -61,12 +61,16 @@ class Replay {
     for (;;) {
       take_heads();
       std::optional<Picoseconds> best = dispatcher_ready();
-      int best_lane = -1;
+      int best_lane = -1, best_transfer = -1;
       for (int q = 0; q < 3; ++q)
         if (const auto t = lane_ready(lanes_[q]); t && (!best || *t < *best)) best = t, best_lane = q;
+      for (int q = 0; q < 3; ++q)
+        if (const auto t = transfer_ready(lanes_[q]); t && (!best || *t < *best))
+          best = t, best_lane = -1, best_transfer = q;
       if (!best) break;
       memory_.forget_before(*best);
-      if (best_lane < 0) step_dispatcher(*best);
+      if (best_transfer >= 0) step_transfer(lanes_[best_transfer]);
+      else if (best_lane < 0) step_dispatcher(*best);
       else execute(lanes_[best_lane], *best);
     }
     if (!end_decoded_) throw ConfigError("dlvpc: the program has no END");
@@ -86,8 +90,17 @@ class Replay {
     uint32_t index = 0;
     Picoseconds dispatched = 0;
   };
+  // A LOAD or STORE in progress: its DMA jobs one after the other on the queue's channel, each
+  // transaction issued by the event loop in time order with the other queue's and the fetches.
+  struct Transfer {
+    ifu::TransferPlan plan;
+    uint32_t next_job;   // the job after the one replayed
+    DmaJobReplay job;
+    Picoseconds start;   // the instruction's start (after its pops)
+  };
   struct Lane {
     isa::Queue queue = isa::kQueueNone;
+    std::optional<Transfer> transfer;
     std::deque<Entry> fifo;
     std::deque<Picoseconds> free_slots;  // when each free slot became free
     std::optional<Entry> head;
@@ -160,8 +173,8 @@ class Replay {
   void fetch(FetchBurst& burst, uint32_t first) {
     burst.first = first;
     burst.count = static_cast<uint32_t>(std::min<uint64_t>(hw_.fetch_burst_instructions, program_.size() - first));
-    burst.arrival = memory_.ddr_access(placement_.instructions + uint64_t{first} * isa::kInstructionBytes,
-                                       uint64_t{burst.count} * isa::kInstructionBytes, false, dispatcher_time_);
+    burst.arrival = memory_.fetch(placement_.instructions + uint64_t{first} * isa::kInstructionBytes,
+                                  uint64_t{burst.count} * isa::kInstructionBytes, dispatcher_time_);
   }
 
   void check(const isa::Instruction& in, uint32_t index) const {
@@ -179,7 +192,8 @@ class Replay {
 
   // When the lane's head can start (after its pops), if its tokens have been pushed.
   std::optional<Picoseconds> lane_ready(const Lane& l) const {
-    if (!l.head) return std::nullopt;
+    if (!l.head || l.transfer) return std::nullopt;
+    if (channel_busy(program_[l.head->index])) return std::nullopt;  // until the other queue's transfer ends
     const uint8_t deps = program_[l.head->index].header.deps;
     Picoseconds at = l.taken;
     for (const auto& [flag, from] : {std::pair{isa::kPopPrev, ifu::previous_queue(l.queue)},
@@ -199,7 +213,63 @@ class Replay {
     if (deps & isa::kPopPrev) tokens_[ifu::token_path(ifu::previous_queue(l.queue), l.queue)].pop_front();
     if (deps & isa::kPopNext) tokens_[ifu::token_path(ifu::next_queue(l.queue), l.queue)].pop_front();
     const Picoseconds start = at + ifu_period_ * ifu::pops_of(deps);
-    Picoseconds end = l.queue == isa::kQueueCompute ? start + compute_time(in, e.index) : transfer(in.transfer, start);
+    if (l.queue == isa::kQueueCompute) finish(l, start, start + compute_time(in, e.index));
+    else start_transfer(l, in.transfer, start);
+  }
+
+  unsigned channel_of(const isa::Instruction& in) const {
+    return in.header.opcode == isa::kOpLoad ? hw_.load_dma_channel : hw_.store_dma_channel;
+  }
+
+  // A LOAD or STORE whose DMA channel runs the other queue's transfer (both queues on one channel).
+  bool channel_busy(const isa::Instruction& in) const {
+    if (isa::queue_of(in.header.opcode) == isa::kQueueCompute) return false;
+    return std::any_of(lanes_.begin(), lanes_.end(),
+                       [&](const Lane& l) { return l.transfer && l.transfer->job.channel == channel_of(in); });
+  }
+
+  // When the lane's transfer issues its next DMA transaction.
+  std::optional<Picoseconds> transfer_ready(const Lane& l) const {
+    if (!l.transfer) return std::nullopt;
+    return l.transfer->job.pipeline.next_at();
+  }
+
+  // Ifu::run_transfer: its DMA jobs one after the other on the queue's channel.
+  void start_transfer(Lane& l, const isa::Transfer& t, Picoseconds start) {
+    const bool load = t.header.opcode == isa::kOpLoad;
+    const ifu::TransferPlan plan(t, placement_.args[t.arg] + t.ddr_offset, t.buffer_offset);
+    l.transfer.emplace(
+        Transfer{plan, 1, memory_.start_dma_job(channel_of(program_[l.head->index]), plan.job(0), load, t.buffer, start), start});
+    settle_transfer(l);
+  }
+
+  void step_transfer(Lane& l) {
+    memory_.issue_next(l.transfer->job);
+    settle_transfer(l);
+  }
+
+  // Moves on to the transfer's next DMA job once one has issued everything, and finishes the
+  // instruction after its last.
+  void settle_transfer(Lane& l) {
+    Transfer& t = *l.transfer;
+    while (t.job.pipeline.done()) {
+      const Picoseconds end = t.job.pipeline.result().end;
+      if (t.next_job == t.plan.jobs()) {
+        const Picoseconds start = t.start;
+        l.transfer.reset();
+        finish(l, start, end);
+        return;
+      }
+      const DmaJobReplay& job = t.job;
+      t.job = memory_.start_dma_job(job.channel, t.plan.job(t.next_job++), job.load, job.buffer, end);
+    }
+  }
+
+  // The head instruction ran from `start` to `end` (before its pushes).
+  void finish(Lane& l, Picoseconds start, Picoseconds end) {
+    const Entry e = *l.head;
+    const isa::Instruction& in = program_[e.index];
+    const uint8_t deps = in.header.deps;
     end += ifu_period_ * ifu::pushes_of(deps);
     if (deps & isa::kPushPrev) tokens_[ifu::token_path(l.queue, ifu::previous_queue(l.queue))].push_back(end);
     if (deps & isa::kPushNext) tokens_[ifu::token_path(l.queue, ifu::next_queue(l.queue))].push_back(end);
@@ -213,15 +283,6 @@ class Replay {
   Picoseconds compute_time(const isa::Instruction& in, uint32_t index) const {
     if (isa::is_lstm_opcode(in.header.opcode)) return lstm_period_ * static_cast<Picoseconds>(lstm_timings_[index].cycles);
     return cnn_period_ * static_cast<Picoseconds>(timing_.cost(in).timing.cycles);
-  }
-
-  // Ifu::run_transfer: its DMA jobs one after the other on the queue's channel.
-  Picoseconds transfer(const isa::Transfer& t, Picoseconds start) {
-    const bool load = t.header.opcode == isa::kOpLoad;
-    const ifu::TransferPlan plan(t, placement_.args[t.arg] + t.ddr_offset, t.buffer_offset);
-    const unsigned channel = load ? hw_.load_dma_channel : hw_.store_dma_channel;
-    for (uint32_t j = 0; j < plan.jobs(); ++j) start = memory_.dma_job(channel, plan.job(j), load, t.buffer, start);
-    return start;
   }
 
   const std::vector<isa::Instruction>& program_;
