@@ -9,6 +9,7 @@ set(DLVP_SW_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics)
 # the host's readers). Each target adds its HAL backend.
 set(DLVP_SW_LIBRARY_SOURCES
   hal/hal_common.cpp
+  hal/hal_interrupts.cpp
   driver/dma_driver.cpp
   driver/intc_driver.cpp
   driver/pmu_driver.cpp
@@ -18,9 +19,10 @@ set(DLVP_SW_LIBRARY_SOURCES
   ../platform/hardware_binding.cpp
 )
 
-set(DLVP_SW_APPS dma_selftest cnn_selftest run_package classify cpu_bench)
+set(DLVP_SW_APPS dma_selftest cnn_selftest run_package classify cpu_bench overlap)
 set(DLVP_SW_APP_dma_selftest apps/dma_selftest/dma_selftest.cpp)
 set(DLVP_SW_APP_cnn_selftest apps/cnn_selftest/cnn_selftest.cpp)
 set(DLVP_SW_APP_run_package apps/run_package/run_package.cpp)
-set(DLVP_SW_APP_classify apps/classify/classify.cpp)
+set(DLVP_SW_APP_classify apps/classify/classify.cpp apps/common/image_input.cpp)
+set(DLVP_SW_APP_overlap apps/overlap/overlap.cpp apps/common/image_input.cpp)
 set(DLVP_SW_APP_cpu_bench apps/cpu_bench/cpu_bench.cpp apps/cpu_bench/kernels.cpp apps/cpu_bench/bench_host.cpp)

@@ -27,7 +27,8 @@ CpuNative::~CpuNative() {
 
 void CpuNative::run() {
   quantum_.reset();
-  const dlvp_host_ops ops{DLVP_HOST_ABI_VERSION, this, &op_read, &op_write, &op_wait_for_interrupt, &op_spend_cycles};
+  const dlvp_host_ops ops{DLVP_HOST_ABI_VERSION, this, &op_read, &op_write, &op_wait_for_interrupt, &op_spend_cycles,
+                          &op_pending_interrupts};
   DLVP_LOG_INFO(name(), "starting native app " << app_path_);
   app_return_code_ = entry_(&ops);
   // Reached only if the app returned without the system controller ending the simulation.
@@ -101,13 +102,15 @@ void CpuNative::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end
   if (dmi_.valid && start <= dmi_.dmi.get_end_address() && end >= dmi_.dmi.get_start_address()) dmi_.valid = false;
 }
 
-void CpuNative::wait_for_interrupt() {
+void CpuNative::wait_for_interrupt(uint32_t lines) {
   ++stats_.wfi_calls;
   quantum_.inc(clock_.cycles(1));
   quantum_.sync();  // the CPU sleeps at its own local time, then waits in global time
-  if (irq_external.read() || irq_timer.read()) return;
+  const bool external = lines & DLVP_IRQ_EXTERNAL, timer = lines & DLVP_IRQ_TIMER;
+  if ((external && irq_external.read()) || (timer && irq_timer.read()) || !(external || timer)) return;
   const sc_core::sc_time start = sc_core::sc_time_stamp();
-  wait(irq_external.posedge_event() | irq_timer.posedge_event());
+  if (external && timer) wait(irq_external.posedge_event() | irq_timer.posedge_event());
+  else wait(external ? irq_external.posedge_event() : irq_timer.posedge_event());
   stats_.wfi_time += sc_core::sc_time_stamp() - start;
 }
 
@@ -124,7 +127,16 @@ dlvp_access_status CpuNative::op_write(void* ctx, uint64_t address, const void* 
   return static_cast<CpuNative*>(ctx)->access(tlm::TLM_WRITE_COMMAND, address,
                                               const_cast<unsigned char*>(static_cast<const unsigned char*>(data)), length);
 }
-void CpuNative::op_wait_for_interrupt(void* ctx) { static_cast<CpuNative*>(ctx)->wait_for_interrupt(); }
+void CpuNative::op_wait_for_interrupt(void* ctx, uint32_t lines) {
+  static_cast<CpuNative*>(ctx)->wait_for_interrupt(lines);
+}
+
+// The lines as of the thread's last synchronization: within a quantum of local time the app sees
+// an interrupt at its next sync at the latest (docs/cpu.md, "Native mode").
+uint32_t CpuNative::op_pending_interrupts(void* ctx) {
+  const auto* cpu = static_cast<CpuNative*>(ctx);
+  return (cpu->irq_external.read() ? DLVP_IRQ_EXTERNAL : 0u) | (cpu->irq_timer.read() ? DLVP_IRQ_TIMER : 0u);
+}
 void CpuNative::op_spend_cycles(void* ctx, uint64_t cycles) { static_cast<CpuNative*>(ctx)->spend_cycles(cycles); }
 
 void CpuNative::report(nlohmann::json& out, double elapsed_ns) const {

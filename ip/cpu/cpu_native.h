@@ -44,13 +44,14 @@ class CpuNative : public CpuHost {
   bool try_dmi(tlm::tlm_command command, uint64_t address, unsigned char* data, size_t length);
   void request_dmi(uint64_t address);
   void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
-  void wait_for_interrupt();
+  void wait_for_interrupt(uint32_t lines);
   void spend_cycles(uint64_t cycles);
 
   static dlvp_access_status op_read(void* ctx, uint64_t address, void* data, size_t length);
   static dlvp_access_status op_write(void* ctx, uint64_t address, const void* data, size_t length);
-  static void op_wait_for_interrupt(void* ctx);
+  static void op_wait_for_interrupt(void* ctx, uint32_t lines);
   static void op_spend_cycles(void* ctx, uint64_t cycles);
+  static uint32_t op_pending_interrupts(void* ctx);
 
   CpuConfig config_;
   ClockDomain clock_;

@@ -193,7 +193,12 @@ int start_accelerator_app(const char* app, Intc& intc, Accelerator& accel, Pmu& 
 }
 
 JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
-  if (!header_open_) return JobResult{kErrNoPackage, 0, 0, 0, false};
+  if (!start(input, output, scratch)) return JobResult{kErrNoPackage, 0, 0, 0, false};
+  return wait();
+}
+
+bool Accelerator::start(uint64_t input, uint64_t output, uint64_t scratch) {
+  if (!header_open_) return false;
   for (uint32_t a = 0; a < package::kArgCount; ++a) {
     const package::ArgWindow& w = header_.args[a];
     uint64_t base = 0;
@@ -212,11 +217,22 @@ JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
   const uint32_t skip = warm ? header_.weight_load_instructions : 0;
   hal::write64(ifu_ + ifu::INSTR_BASE, package_ + header_.instructions_offset + uint64_t{skip} * isa::kInstructionBytes);
   hal::write32(ifu_ + ifu::INSTR_COUNT, header_.instruction_count - skip);
-  const uint64_t start = hal::timer_ticks();
+  job_warm_ = warm;
+  job_start_ticks_ = hal::timer_ticks();
   hal::write32(ifu_ + ifu::CTRL, ifu::kCtrlStart | ifu::kCtrlDoneIrqEnable | ifu::kCtrlErrorIrqEnable);
-  while (!(hal::read32(ifu_ + ifu::STATUS) & (ifu::kStatusDone | ifu::kStatusError))) intc_->wait_for(irq_);
+  return true;
+}
+
+bool Accelerator::busy() const {
+  return !(hal::read32(ifu_ + ifu::STATUS) & (ifu::kStatusDone | ifu::kStatusError));
+}
+
+JobResult Accelerator::wait() {
+  const bool warm = job_warm_;
+  const uint32_t skip = warm ? header_.weight_load_instructions : 0;
+  while (busy()) intc_->wait_for(irq_);
   JobResult r{};
-  r.ticks = hal::timer_ticks() - start;
+  r.ticks = hal::timer_ticks() - job_start_ticks_;
   const uint32_t status = hal::read32(ifu_ + ifu::STATUS);
   r.error = (status & ifu::kStatusError) ? hal::read32(ifu_ + ifu::ERROR_CODE) : isa::kErrNone;
   r.error_index = hal::read32(ifu_ + ifu::ERROR_INDEX) + skip;

@@ -69,6 +69,12 @@ class Accelerator {
   // engine: warm start); the driver assumes it is the engines' only user. Without an open package:
   // error kErrNoPackage, nothing started.
   JobResult run(uint64_t input, uint64_t output, uint64_t scratch);
+  // run() in two halves, so that the CPU works while the job runs: start() programs and starts the
+  // job (false: no package open), wait() sleeps until its DONE or ERROR interrupt and returns its
+  // result (its `ticks` from the start). busy(): the job has not ended yet.
+  bool start(uint64_t input, uint64_t output, uint64_t scratch);
+  JobResult wait();
+  bool busy() const;
   // Bytes the caller must provide at `output` and `scratch`.
   uint64_t window_size(uint32_t kind) const;
   // Input, output and scratch windows one after the other from `free`; with `use_test_input` the
@@ -97,6 +103,8 @@ class Accelerator {
   // The package whose weights the engine holds (address and checksum; 0: none known).
   uint64_t warm_package_ = 0;
   uint32_t warm_checksum_ = 0;
+  bool job_warm_ = false;          // the started job skips the weight loads
+  uint64_t job_start_ticks_ = 0;
   dlvp::package::PackageHeader header_{};
   dlvp::package::Refusal refusal_{};
 };

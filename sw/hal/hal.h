@@ -24,8 +24,47 @@ bool probe_write32(uint64_t address, uint32_t value);
 void copy_to_soc(uint64_t address, const void* source, size_t bytes);
 void copy_from_soc(void* destination, uint64_t address, size_t bytes);
 
-// Sleeps until an interrupt is pending at the CPU (external or timer).
+// Software compute time the code just spent, in CPU cycles: natively, where host code runs in zero
+// simulated time, they pass on the CPU's clock (the app's own estimate); on RISC-V nothing (the
+// ISS times the instructions it ran).
+void spend_cycles(uint64_t cycles);
+
+// Sleeps until an interrupt is pending at the CPU: the external one, or the timer's while a timer
+// handler is attached. When interrupts are enabled, its handler has run when this returns.
 void wait_for_interrupt();
+
+// Interrupts (docs/software.md, "Interrupts"). Each source of the interrupt controller (a
+// device's `irq` in the device table) may have a handler. When the CPU takes the external
+// interrupt, the HAL claims a source, runs its handler, completes the source, and repeats while
+// one is pending. Interrupts are enabled from the start of app_main; handlers run with them
+// disabled (no nesting). On RISC-V the core takes them between two instructions (vectored
+// mtvec); natively the HAL takes them between two of its operations.
+using InterruptHandler = void (*)(uint32_t source, void* context);
+// Registers `handler` for `source` (1..31) and enables the source at the interrupt controller; a
+// null handler disables the source. False (nothing changed): no interrupt controller, or a source
+// out of range.
+bool attach_interrupt(uint32_t source, InterruptHandler handler, void* context);
+// Disables (`masked`) or enables `source` at the interrupt controller, its handler kept. Device
+// interrupt lines are levels: a handler that leaves the device's cause to the code it wakes
+// masks its source, and that code unmasks it once the device is served.
+void mask_interrupt(uint32_t source, bool masked);
+// The timer's handler (null: none, and the timer interrupt stays masked). It must move MTIMECMP
+// on, or the interrupt is taken again at once.
+void attach_timer_interrupt(void (*handler)(void* context), void* context);
+// The CPU's global interrupt enable (mstatus.MIE on RISC-V); returns the previous state.
+bool set_interrupts_enabled(bool enabled);
+// Sleeps until `condition(context)` holds. The condition is checked with interrupts disabled and
+// the CPU sleeps until one is pending (waking without taking it); interrupts are then enabled
+// so that its handler runs, and the condition is checked again. An interrupt arriving between a
+// check and the sleep is therefore never missed.
+void wait_until(bool (*condition)(void* context), void* context);
+// External interrupts taken so far: claimed sources with a handler, and without one (completed
+// and dropped).
+struct InterruptCounts {
+  uint32_t handled;
+  uint32_t unhandled;
+};
+InterruptCounts interrupt_counts();
 
 // Console (the UART), the timer, and the end of the program (through the system controller).
 void console_write(const char* text);

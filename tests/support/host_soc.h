@@ -27,7 +27,7 @@ class HostSoc {
   explicit HostSoc(std::vector<uint8_t> ddr) : ddr_(std::move(ddr)) {
     devices_.push_back({soc::kDevDdr, soc::kDdrBase, ddr_.size(), soc::kNoIrq});
     ops_ = {DLVP_HOST_ABI_VERSION, this, &HostSoc::read, &HostSoc::write, &HostSoc::wait_for_interrupt,
-            &HostSoc::spend_cycles};
+            &HostSoc::spend_cycles, &HostSoc::pending_interrupts};
   }
   HostSoc(const HostSoc&) = delete;
   HostSoc& operator=(const HostSoc&) = delete;
@@ -132,11 +132,12 @@ class HostSoc {
     return 0;
   }
 
-  static void wait_for_interrupt(void*) {
+  static void wait_for_interrupt(void*, uint32_t) {
     std::fprintf(stderr, "HostSoc: the program waits for an interrupt, which never comes here\n");
     std::abort();
   }
   static void spend_cycles(void*, uint64_t) {}
+  static uint32_t pending_interrupts(void*) { return 0; }  // no device raises one here
 
   std::vector<uint8_t> ddr_;
   std::vector<Device> devices_;

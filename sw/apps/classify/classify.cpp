@@ -17,6 +17,7 @@
 // these images and this model, 3 the model does not fit the data or a job failed.
 // The model's input is pixel / 255 (tools/train); the CPU quantizes it to the package's input
 // format with a 256-entry table.
+#include "sw/apps/common/image_input.h"
 #include "sw/driver/accel_driver.h"
 #include "sw/driver/intc_driver.h"
 #include "sw/driver/pmu_driver.h"
@@ -28,55 +29,13 @@
 
 namespace {
 
+using app::Idx;
+using app::input_table;
+using app::read_idx;
 using ull = unsigned long long;
 
 uint64_t max_of(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-// An IDX header in DDR: 00 00 08 rank, then rank big-endian uint32 dimensions.
-struct Idx {
-  uint32_t rank = 0;
-  uint32_t dims[4] = {};
-  uint64_t data = 0;  // address of the first element
-  uint64_t item_bytes() const {
-    uint64_t n = 1;
-    for (uint32_t i = 1; i < rank; ++i) n *= dims[i];
-    return n;
-  }
-  uint64_t end() const { return data + dims[0] * item_bytes(); }
-};
-
-// Reads the IDX header at `address`; false unless it is one and header and data lie in DDR.
-bool read_idx(uint64_t address, const drv::Accelerator& accel, Idx* idx) {
-  const uint64_t ddr_end = accel.ddr_end();
-  uint8_t head[4 + 16];
-  if (address < accel.ddr_base() || address > ddr_end || ddr_end - address < 4) return false;
-  hal::copy_from_soc(head, address, 4);
-  if (head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] == 0 || head[3] > 4) return false;
-  idx->rank = head[3];
-  if (ddr_end - address < 4 + 4 * idx->rank) return false;
-  hal::copy_from_soc(head + 4, address + 4, 4 * idx->rank);
-  uint64_t bytes = 1;  // of the data, bounded by DDR at every step (no overflow)
-  const uint64_t room = ddr_end - address - 4 - 4 * idx->rank;
-  for (uint32_t i = 0; i < idx->rank; ++i) {
-    const uint8_t* d = head + 4 + 4 * i;
-    idx->dims[i] = uint32_t{d[0]} << 24 | uint32_t{d[1]} << 16 | uint32_t{d[2]} << 8 | d[3];
-    if (idx->dims[i] == 0 || bytes > room / idx->dims[i]) return false;
-    bytes *= idx->dims[i];
-  }
-  idx->data = address + 4 + 4 * idx->rank;
-  return true;
-}
-
-// q = floor(pixel / 255 x 2^frac + 1/2), saturated to the element's range: the compiler's rounding.
-void input_table(int32_t frac, int32_t max_q, int16_t table[256]) {
-  for (uint32_t p = 0; p < 256; ++p) {
-    uint64_t numerator = 2 * p, denominator = 510;
-    if (frac >= 0) numerator <<= frac;
-    else denominator <<= -frac;
-    const uint64_t q = (numerator + denominator / 2) / denominator;
-    table[p] = static_cast<int16_t>(q > uint64_t(max_q) ? max_q : q);
-  }
-}
 
 // Element `index` of a tensor of int8 or int16 values.
 int32_t element(const uint8_t* bytes, uint32_t element_bytes, uint64_t index) {

@@ -2,9 +2,10 @@
 //
 // The program is loaded in place (every section's load address is its run address, dlvp.ld.S),
 // so there is no .data to copy: _start sets gp, sp, tp and mtvec, clears .tbss and .bss, and
-// hands over to dlvp_bsp_start (runtime.cpp: constructors, app_main, hal::exit). Interrupts stay
-// globally disabled (mstatus.MIE = 0) for the whole run: the HAL sleeps with wfi, which wakes on a
-// pending and enabled interrupt without taking it, so the only traps are exceptions.
+// hands over to dlvp_bsp_start (runtime.cpp: constructors, interrupts enabled, app_main,
+// hal::exit). mtvec is vectored (docs/software.md, "Interrupts"): exceptions and the timer
+// interrupt enter dlvp_trap_entry, the external interrupt (the interrupt controller) its own
+// entry, which goes straight to the HAL's dispatcher.
 #include "sw/bsp/riscv/csr.h"
 
   .section .text.start, "ax", @progbits
@@ -17,8 +18,9 @@ _start:
   .option pop
   la sp, __stack_top
   la tp, __tls_base  // the image's own .tdata/.tbss is the one thread's TLS block (picolibc's errno)
-  la t0, dlvp_trap_entry
-  csrw mtvec, t0  // direct mode: every trap enters dlvp_trap_entry
+  la t0, dlvp_trap_vectors
+  ori t0, t0, 1  // vectored mode: an interrupt with cause n enters base + 4 n
+  csrw mtvec, t0
   csrw mie, zero
   csrci mstatus, DLVP_MSTATUS_MIE
   // .tbss and .bss: [__zero_start, __bss_end), both 16-byte aligned.
@@ -39,16 +41,10 @@ _start:
   j 3b
   .size _start, . - _start
 
-// Trap entry: saves the registers a C++ function may clobber, calls
-// dlvp_trap_handler(mcause, mepc, mtval) (sw/hal/riscv/hal_riscv.cpp), which either ends the
-// program or returns the pc to resume at (a skipped probe access), and returns there with mret.
-// The frame lives on the interrupted code's stack: there is one hart and no user mode.
-  .section .text.trap, "ax", @progbits
-  .balign 4  // mtvec's base must be 4-byte aligned
-  .globl dlvp_trap_entry
-  .type dlvp_trap_entry, @function
-dlvp_trap_entry:
-  addi sp, sp, -64  // 16 words: the stack stays 16-byte aligned
+// The registers a C++ function may clobber, saved on the interrupted code's stack (one hart, no
+// user mode); 16 words keep the stack 16-byte aligned.
+.macro save_caller_saved
+  addi sp, sp, -64
   sw ra, 0(sp)
   sw t0, 4(sp)
   sw t1, 8(sp)
@@ -65,11 +61,9 @@ dlvp_trap_entry:
   sw t4, 52(sp)
   sw t5, 56(sp)
   sw t6, 60(sp)
-  csrr a0, mcause
-  csrr a1, mepc
-  csrr a2, mtval
-  call dlvp_trap_handler
-  csrw mepc, a0
+.endm
+
+.macro restore_caller_saved
   lw ra, 0(sp)
   lw t0, 4(sp)
   lw t1, 8(sp)
@@ -87,8 +81,54 @@ dlvp_trap_entry:
   lw t5, 56(sp)
   lw t6, 60(sp)
   addi sp, sp, 64
+.endm
+
+// The vector table: entry 0 takes every exception, entry n the interrupt with cause n. Machine
+// external (11) has its own entry; the timer (7) and anything unexpected go through the general
+// handler, which knows what to do with them.
+  .section .text.trap, "ax", @progbits
+  .balign 64  // mtvec's base must be 4-byte aligned; a line of its own
+  .globl dlvp_trap_vectors
+  .type dlvp_trap_vectors, @function
+  .option push
+  .option norvc  // each entry one 4-byte jump
+dlvp_trap_vectors:
+  .rept 11
+  j dlvp_trap_entry  // 0: exceptions; 1-10: other interrupts (7: the timer)
+  .endr
+  j dlvp_external_entry  // 11: machine external interrupt
+  .rept 4
+  j dlvp_trap_entry  // causes 12-15
+  .endr
+  .option pop
+  .size dlvp_trap_vectors, . - dlvp_trap_vectors
+
+// Trap entry: calls dlvp_trap_handler(mcause, mepc, mtval) (sw/hal/riscv/hal_riscv.cpp), which
+// either ends the program or returns the pc to resume at (the interrupted one, or past a skipped
+// probe access), and returns there with mret.
+  .globl dlvp_trap_entry
+  .type dlvp_trap_entry, @function
+dlvp_trap_entry:
+  save_caller_saved
+  csrr a0, mcause
+  csrr a1, mepc
+  csrr a2, mtval
+  call dlvp_trap_handler
+  csrw mepc, a0
+  restore_caller_saved
   mret
   .size dlvp_trap_entry, . - dlvp_trap_entry
+
+// The external interrupt: the HAL claims, serves and completes the pending sources; the
+// interrupted code resumes where it was (mepc unchanged).
+  .globl dlvp_external_entry
+  .type dlvp_external_entry, @function
+dlvp_external_entry:
+  save_caller_saved
+  call dlvp_external_interrupt
+  restore_caller_saved
+  mret
+  .size dlvp_external_entry, . - dlvp_external_entry
 
 // The compliance and bare-simulator convention: a write of a non-zero value to `tohost` ends the
 // run (1 = pass, (value >> 1) = failing test number). dlvp apps end through the system

@@ -10,6 +10,8 @@
 #define DLVP_MIE_MEIE (1 << 11)
 // mcause: exception codes (interrupts have bit 31 set)
 #define DLVP_MCAUSE_INTERRUPT 0x80000000u
+#define DLVP_IRQ_CAUSE_TIMER 7
+#define DLVP_IRQ_CAUSE_EXTERNAL 11
 #define DLVP_CAUSE_FETCH_MISALIGNED 0
 #define DLVP_CAUSE_FETCH_ACCESS 1
 #define DLVP_CAUSE_ILLEGAL_INSTRUCTION 2
@@ -36,6 +38,14 @@ inline uint32_t read_minstreth() {
   return v;
 }
 inline void set_mie(uint32_t bits) { asm volatile("csrs mie, %0" ::"r"(bits)); }
+inline void clear_mie(uint32_t bits) { asm volatile("csrc mie, %0" ::"r"(bits)); }
+// Sets or clears mstatus.MIE; returns whether it was set. "memory": no access moves across it.
+inline bool set_global_interrupts(bool enabled) {
+  uint32_t previous;
+  if (enabled) asm volatile("csrrsi %0, mstatus, %1" : "=r"(previous) : "i"(DLVP_MSTATUS_MIE) : "memory");
+  else asm volatile("csrrci %0, mstatus, %1" : "=r"(previous) : "i"(DLVP_MSTATUS_MIE) : "memory");
+  return previous & DLVP_MSTATUS_MIE;
+}
 
 // Instructions retired so far (minstreth:minstret, read hi-lo-hi so that a carry between the
 // two reads cannot tear the value).

@@ -4,7 +4,9 @@
 // Static constructors run; static destructors never do (the program ends by writing the system
 // controller's EXIT register, there is nothing to return to), so __cxa_atexit records nothing.
 // Thread-safe static guards (__cxa_guard_*) are not needed: sw/ builds with -fno-threadsafe-statics.
+#include "sw/bsp/riscv/csr.h"
 #include "sw/hal/hal.h"
+#include "sw/hal/hal_interrupts.h"
 
 #include <stdlib.h>
 
@@ -32,6 +34,9 @@ extern void (*const __init_array_end[])();
 // Called by crt0's _start once sp, gp, tp and .bss are set up.
 [[noreturn]] void dlvp_bsp_start() {
   for (void (*const* f)() = __init_array_start; f != __init_array_end; ++f) (*f)();
+  hal::detail::init_interrupts();
+  riscv::set_mie(DLVP_MIE_MEIE);
+  hal::set_interrupts_enabled(true);
   hal::exit(app_main());
 }
 

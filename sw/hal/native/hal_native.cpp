@@ -3,6 +3,7 @@
 #include "sw/hal/native/hal_native.h"
 
 #include "sw/hal/hal.h"
+#include "sw/hal/hal_interrupts.h"
 
 #include "ip/common/soc_map.h"
 #include "ip/periph/sysctl_regs.h"
@@ -12,6 +13,20 @@
 namespace {
 
 const dlvp_host_ops* g_ops = nullptr;
+bool g_interrupts_enabled = false;  // mstatus.MIE's counterpart
+
+// Takes the interrupts pending now, as a core does between two instructions: here between two HAL
+// operations (docs/software.md, "Interrupts"). Handlers run with interrupts disabled.
+void take_interrupts() {
+  if (!g_interrupts_enabled) return;
+  const uint32_t lines = g_ops->pending_interrupts(g_ops->context);
+  const bool timer = (lines & DLVP_IRQ_TIMER) && hal::detail::timer_attached();
+  if (!(lines & DLVP_IRQ_EXTERNAL) && !timer) return;
+  g_interrupts_enabled = false;
+  if (lines & DLVP_IRQ_EXTERNAL) hal::detail::dispatch_external();
+  if (timer) hal::detail::dispatch_timer();
+  g_interrupts_enabled = true;
+}
 
 [[noreturn]] void bus_fault(uint64_t address, bool write) {
   char line[96];
@@ -25,12 +40,14 @@ template <typename T>
 T read_value(uint64_t address) {
   T value = 0;
   if (g_ops->read(g_ops->context, address, &value, sizeof value) != 0) bus_fault(address, false);
+  take_interrupts();
   return value;
 }
 
 template <typename T>
 void write_value(uint64_t address, T value) {
   if (g_ops->write(g_ops->context, address, &value, sizeof value) != 0) bus_fault(address, true);
+  take_interrupts();
 }
 
 }  // namespace
@@ -43,20 +60,41 @@ uint64_t read64(uint64_t address) { return read_value<uint64_t>(address); }
 void write64(uint64_t address, uint64_t value) { write_value(address, value); }
 
 bool probe_read32(uint64_t address, uint32_t* value) {
-  return g_ops->read(g_ops->context, address, value, sizeof *value) == 0;
+  const bool ok = g_ops->read(g_ops->context, address, value, sizeof *value) == 0;
+  take_interrupts();
+  return ok;
 }
 bool probe_write32(uint64_t address, uint32_t value) {
-  return g_ops->write(g_ops->context, address, &value, sizeof value) == 0;
+  const bool ok = g_ops->write(g_ops->context, address, &value, sizeof value) == 0;
+  take_interrupts();
+  return ok;
 }
 
 void copy_to_soc(uint64_t address, const void* source, size_t bytes) {
   if (g_ops->write(g_ops->context, address, source, bytes) != 0) bus_fault(address, true);
+  take_interrupts();
 }
 void copy_from_soc(void* destination, uint64_t address, size_t bytes) {
   if (g_ops->read(g_ops->context, address, destination, bytes) != 0) bus_fault(address, false);
+  take_interrupts();
 }
 
-void wait_for_interrupt() { g_ops->wait_for_interrupt(g_ops->context); }
+void wait_for_interrupt() {
+  g_ops->wait_for_interrupt(g_ops->context, DLVP_IRQ_EXTERNAL | (detail::timer_attached() ? DLVP_IRQ_TIMER : 0u));
+  take_interrupts();
+}
+
+void spend_cycles(uint64_t cycles) {
+  g_ops->spend_cycles(g_ops->context, cycles);
+  take_interrupts();
+}
+
+bool set_interrupts_enabled(bool enabled) {
+  const bool previous = g_interrupts_enabled;
+  g_interrupts_enabled = enabled;
+  if (enabled && !previous) take_interrupts();  // as setting mstatus.MIE with one pending
+  return previous;
+}
 
 uint64_t text_address(const char* text, uint32_t slot) {
   if (!text) return 0;
@@ -76,5 +114,10 @@ uint64_t text_address(const char* text, uint32_t slot) {
 namespace hal::native {
 
 void attach(const dlvp_host_ops* ops) { g_ops = ops; }
+
+void start_interrupts() {
+  hal::detail::init_interrupts();
+  hal::set_interrupts_enabled(true);
+}
 
 }  // namespace hal::native

@@ -8,5 +8,7 @@
 namespace hal::native {
 
 void attach(const dlvp_host_ops* ops);
+// Enables interrupts (after attach, before app_main), as the RISC-V start-up does.
+void start_interrupts();
 
 }  // namespace hal::native

@@ -6,6 +6,7 @@
 extern "C" int dlvp_native_entry(const dlvp_host_ops* ops) {
   if (!ops || ops->abi_version != DLVP_HOST_ABI_VERSION) return 0x7F;
   hal::native::attach(ops);
+  hal::native::start_interrupts();
   const int code = app_main();
   hal::exit(code);
 }

@@ -8,6 +8,7 @@
 #include "ip/common/range_check.h"
 #include "sw/bsp/riscv/csr.h"
 #include "sw/hal/hal.h"
+#include "sw/hal/hal_interrupts.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -93,8 +94,20 @@ uint32_t instruction_bytes(uint32_t pc) {
 
 }  // namespace
 
+// Called by crt0's external-interrupt entry (vector 11).
+extern "C" void dlvp_external_interrupt() { hal::detail::dispatch_external(); }
+
 // Called by crt0's trap entry; returns the pc to resume at.
 extern "C" uint32_t dlvp_trap_handler(uint32_t mcause, uint32_t mepc, uint32_t mtval) {
+  if (mcause == (DLVP_MCAUSE_INTERRUPT | DLVP_IRQ_CAUSE_TIMER)) {
+    if (hal::detail::timer_attached()) hal::detail::dispatch_timer();
+    else riscv::clear_mie(DLVP_MIE_MTIE);  // detached since the wait that unmasked it
+    return mepc;
+  }
+  if (mcause == (DLVP_MCAUSE_INTERRUPT | DLVP_IRQ_CAUSE_EXTERNAL)) {  // direct mode (a debugger reset mtvec)
+    hal::detail::dispatch_external();
+    return mepc;
+  }
   const bool access_fault = mcause == DLVP_CAUSE_LOAD_ACCESS || mcause == DLVP_CAUSE_STORE_ACCESS;
   if (access_fault && g_probe.active) {
     g_probe.faulted = true;
@@ -158,11 +171,18 @@ void copy_from_soc(void* destination, uint64_t address, size_t bytes) {
   memcpy(destination, reinterpret_cast<const void*>(static_cast<uintptr_t>(address)), bytes);
 }
 
-// mstatus.MIE stays 0: wfi wakes on a pending enabled interrupt without trapping, and the caller
-// (the interrupt controller driver) polls the devices.
+// wfi wakes on a pending interrupt enabled in mie whatever mstatus.MIE; with MIE set the core
+// then takes it (the handler runs before wfi's successor), with MIE clear the caller
+// (wait_until) enables interrupts when it is ready to.
 void wait_for_interrupt() {
-  riscv::set_mie(DLVP_MIE_MEIE | DLVP_MIE_MTIE);
+  if (hal::detail::timer_attached()) riscv::set_mie(DLVP_MIE_MTIE);
+  else riscv::clear_mie(DLVP_MIE_MTIE);
+  riscv::set_mie(DLVP_MIE_MEIE);
   asm volatile("wfi" ::: "memory");
 }
+
+bool set_interrupts_enabled(bool enabled) { return riscv::set_global_interrupts(enabled); }
+
+void spend_cycles(uint64_t) {}
 
 }  // namespace hal
