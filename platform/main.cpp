@@ -24,11 +24,13 @@ namespace exit_status = dlvp::exit_status;
 
 void usage(std::ostream& os) {
   os << "usage:\n"
-        "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--force] [--log error|warn|info|debug|trace]\n"
+        "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--force] [--log LEVEL,CATEGORY,...]\n"
         "           [--trace] [--signature FILE] [--gdb PORT]\n"
         "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>;\n"
         "      those files of an earlier run there are removed first); a DIR that holds the run of another\n"
         "      scenario is refused (status 122) unless --force is given\n"
+        "      --log takes a level (error, warn (default), info, debug, trace) and categories: mmio (every\n"
+        "      device register access), irq (every interrupt raised, claimed, completed), e.g. --log mmio,irq\n"
         "      --trace also writes DIR/trace.json (per-instruction timeline, chrome://tracing or Perfetto)\n"
         "      --signature FILE (cpu.mode: iss) writes the words between the ELF's begin_signature and\n"
         "      end_signature to FILE, one per line in hex (the RISC-V compliance convention)\n"
@@ -65,6 +67,7 @@ struct RunArgs {
   std::vector<std::string> overrides;
   std::string out_dir;
   dlvp::log::Level log_level = dlvp::log::Level::warn;
+  dlvp::log::Categories log_categories;
   bool trace = false;
   bool force = false;
 };
@@ -87,9 +90,10 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
       args.overrides.push_back("cpu.gdb_port=" + value("a port"));
     }
     else if (a == "--log") {
-      const std::string level = value("a level");
-      if (!dlvp::log::parse_level(level, args.log_level))
-        throw dlvp::ConfigError("--log " + level + ": expected error, warn, info, debug or trace");
+      const std::string words = value("a level or category");
+      if (!dlvp::log::parse_option(words, args.log_level, args.log_categories))
+        throw dlvp::ConfigError("--log " + words + ": expected a comma-separated list of a level (error, warn, info, "
+                                "debug, trace) and categories (mmio, irq)");
     } else if (!a.empty() && a[0] == '-') throw dlvp::ConfigError("unknown option " + a);
     else if (args.scenario.empty()) args.scenario = a;
     else throw dlvp::ConfigError("more than one scenario given: " + args.scenario + " and " + a);
@@ -100,7 +104,7 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
 }
 
 int run(const RunArgs& args) {
-  dlvp::RunRequest request{args.scenario, args.overrides, args.out_dir, app_dir(), args.log_level, args.trace};
+  dlvp::RunRequest request{args.scenario, args.overrides, args.out_dir, app_dir(), args.log_level, args.log_categories, args.trace};
   request.progress = dlvp::ProgressLine::stderr_is_terminal();
   request.force = args.force;
   const dlvp::RunResult result = dlvp::run_scenario(request);

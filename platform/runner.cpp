@@ -86,6 +86,8 @@ RunResult run_scenario(const RunRequest& request) {
 
   log::install_report_handler(out.path(OutputFolder::kDlvpLog));
   log::set_threshold(request.log_level);
+  trace::LogLines trace_lines;
+  const trace::Scope trace_scope(trace_lines, request.log_categories.mmio, request.log_categories.irq);
   EnergyLedger ledger(TechTable::load(config.tech_path));
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(config.run.quantum_ns, sc_core::SC_NS));
 

@@ -18,6 +18,7 @@ struct RunRequest {
   std::string out_dir;
   std::string app_dir;                  // where native apps are built
   log::Level log_level = log::Level::warn;
+  log::Categories log_categories;       // --log mmio,irq
   bool trace = false;
   bool progress = false;
   bool force = false;     // --force: take an output folder that holds another scenario's run  // a progress line on stderr (the CLI: when stderr is a terminal)

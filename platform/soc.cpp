@@ -228,6 +228,7 @@ void Soc::wire_interrupts(const PlatformConfig& config) {
     if (slot->irq >= source_irqs_.size())
       throw ConfigError(config.scenario_path + ": key 'intc.sources' is too small for the " + slot->key +
                         " interrupt (source " + std::to_string(slot->irq) + ")");
+    intc_->set_source_name(slot->irq, slot->key);
     if (slot->id == soc::kDevDma) dma_->irq.bind(*source_irqs_[slot->irq]);
     if (slot->id == soc::kDevIfu) ifu_->irq.bind(*source_irqs_[slot->irq]);
   }

@@ -21,6 +21,7 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf  # RISC-V build of sw/ (rv32imac, ilp32)
   qemu-system-misc        # qemu-system-riscv32: the speed yardstick of the ISS benchmark
   gdb-multiarch           # the scripted gdb session against the ISS's GDB server
+  libxml2-utils           # xmllint: the CMSIS-SVD description checked against its schema
   # The single-node Slurm of the Slurm executor's test (tools/slurm/local_cluster.sh): daemons,
   # client commands and the plugins it configures all come by Depends (slurm-wlm-plugins, only
   # recommended, holds none of them).

@@ -3,6 +3,7 @@
 #include "ip/common/config_error.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
+#include "ip/common/soc_trace.h"
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
@@ -183,7 +184,8 @@ void Bus::b_transport(int port, tlm::tlm_generic_payload& trans, sc_time& delay)
   // from the new simulation time.
   const sc_time data_done = sc_core::sc_time_stamp() + delay + grant.data;
   trans.set_address(address - region->base);
-  initiator_socket[target]->b_transport(trans, delay);
+  if (trace::register_accesses_traced()) forward_named(port, target, trans, delay);
+  else initiator_socket[target]->b_transport(trans, delay);
   trans.set_address(address);
   // Cut-through: data streams over the bus while the target works, so the slower one sets the end.
   const sc_time now = sc_core::sc_time_stamp();
@@ -192,6 +194,17 @@ void Bus::b_transport(int port, tlm::tlm_generic_payload& trans, sc_time& delay)
     ++targets_[target].errors;
     ++initiator_stats(port).errors;
   }
+}
+
+// Forwards with the initiator's name attached, for the register-access trace (soc_trace.h). A name
+// already attached (a bus in front of this one) is the original initiator's and stays.
+void Bus::forward_named(int port, size_t target, tlm::tlm_generic_payload& trans, sc_time& delay) {
+  if (trans.get_extension<trace::InitiatorExtension>()) return initiator_socket[target]->b_transport(trans, delay);
+  trace::InitiatorExtension named;
+  named.name = initiator_name(port);
+  trans.set_extension(&named);
+  initiator_socket[target]->b_transport(trans, delay);
+  trans.clear_extension(&named);
 }
 
 void Bus::reject(int port, tlm::tlm_generic_payload& trans, sc_time& delay) {

@@ -92,6 +92,7 @@ class Bus : public sc_core::sc_module, public Reportable {
   void invalidate_direct_mem_ptr(int port, sc_dt::uint64 start, sc_dt::uint64 end);
 
   void reject(int port, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  void forward_named(int port, size_t target, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   bool deny_dmi(uint64_t address, tlm::tlm_dmi& dmi) const;
   bool clip_dmi_to_region(const MemoryMap::Region& region, tlm::tlm_dmi& dmi) const;
   DmiAccountant* dmi_path(size_t initiator, size_t target, DmiAccountant* memory);

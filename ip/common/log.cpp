@@ -88,6 +88,19 @@ bool parse_level(const std::string& text, Level& out) {
   return false;
 }
 
+bool parse_option(const std::string& text, Level& level, Categories& categories) {
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    const std::string word = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (word == "mmio") categories.mmio = true;
+    else if (word == "irq") categories.irq = true;
+    else if (!parse_level(word, level)) return false;
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
 void install_report_handler(const std::string& mirror_path) {
   sc_core::sc_report_handler::set_handler(handler);
   sc_core::sc_report_handler::set_verbosity_level(sc_core::SC_DEBUG);
@@ -124,7 +137,7 @@ void LimitedSite::suppress(Level level, const std::string& who) {
   ++g_suppressed;
   if (suppressed_++ > 0) return;
   g_suppressing_sites.push_back(this);
-  log::emit(level, who, "further lines from " + where() + " are suppressed (" + std::to_string(kLinesPerSite) +
+  log::emit(level, who, "further lines from " + where() + " are suppressed (" + std::to_string(limit_) +
                             " shown); report.json counts them in log.suppressed");
 }
 

@@ -17,6 +17,17 @@ void set_threshold(Level level);
 // Parses "error|warn|info|debug|trace"; returns false on anything else.
 bool parse_level(const std::string& text, Level& out);
 
+// Per-event records a run may ask for whatever the level (dlvp run --log mmio,irq): every device
+// register access, every interrupt raised, claimed and completed (ip/common/soc_trace.h).
+struct Categories {
+  bool mmio = false;
+  bool irq = false;
+  bool any() const { return mmio || irq; }
+};
+// A comma-separated list of at most one level and any categories ("debug", "mmio,irq",
+// "info,mmio"); adds to `level` and `categories`. False on an unknown or empty word.
+bool parse_option(const std::string& text, Level& level, Categories& categories);
+
 // Installs dlvp's report handler (format: "[   1.234 us] warn  top.ddr: message").
 // Also mirrors every line to `mirror_path` when it is not empty.
 void install_report_handler(const std::string& mirror_path = "");
@@ -40,10 +51,11 @@ constexpr unsigned long kLinesPerSite = 20;
 
 class LimitedSite {
  public:
-  // `where` is "file:line" of the call site (a string literal: the site is static).
-  explicit LimitedSite(const char* where) : where_(where) {}
+  // `where` is "file:line" of the call site, or what the site prints (a string literal: the site
+  // is static); `limit` the lines it shows.
+  explicit LimitedSite(const char* where, unsigned long limit = kLinesPerSite) : where_(where), limit_(limit) {}
   // True while the site is under its limit: the caller formats the line and calls show().
-  bool shows_next() const { return shown_ < kLinesPerSite; }
+  bool shows_next() const { return shown_ < limit_; }
   void show(Level level, const std::string& who, const std::string& message);
   // A line past the limit: counted; the first one is replaced by a notice naming the site.
   void suppress(Level level, const std::string& who);
@@ -53,6 +65,7 @@ class LimitedSite {
 
  private:
   const char* where_;
+  unsigned long limit_;
   unsigned long shown_ = 0, suppressed_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "range_check.h"
+#include "soc_trace.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -127,6 +128,8 @@ void RegisterBank::do_write(tlm::tlm_generic_payload& trans, bool run_hooks) {
 
 void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const auto status = check(trans, false);
+  const bool traced = trace::register_accesses_traced();
+  const sc_core::sc_time time = traced ? sc_core::sc_time_stamp() + delay : sc_core::SC_ZERO_TIME;
   trans.set_dmi_allowed(false);
   if (status != tlm::TLM_OK_RESPONSE) {
     DLVP_LOG_WARN_LIMITED(owner_, (trans.is_write() ? "write" : "read") << " of " << trans.get_data_length()
@@ -134,12 +137,33 @@ void RegisterBank::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
                               << " refused: " << (status == tlm::TLM_ADDRESS_ERROR_RESPONSE   ? "unmapped register"
                                   : status == tlm::TLM_COMMAND_ERROR_RESPONSE ? "read-only register"
                                                                               : "malformed access"));
+    if (traced) trace_access(trans, time, status);
     trans.set_response_status(status);
     return;
   }
-  if (trans.is_read()) do_read(trans, true);
-  else if (trans.is_write()) do_write(trans, true);
+  // A write is reported before it acts (its hooks may raise an interrupt, whose line then follows),
+  // a read after (with the value read).
+  if (trans.is_write()) {
+    if (traced) trace_access(trans, time, status);
+    do_write(trans, true);
+  } else if (trans.is_read()) {
+    do_read(trans, true);
+    if (traced) trace_access(trans, time, status);
+  }
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void RegisterBank::trace_access(const tlm::tlm_generic_payload& trans, const sc_core::sc_time& time,
+                                tlm::tlm_response_status status) const {
+  const bool ok = status == tlm::TLM_OK_RESPONSE;
+  const auto offset = static_cast<uint32_t>(trans.get_address());
+  const auto size = static_cast<uint32_t>(trans.get_data_length());
+  uint64_t value = 0;
+  if (ok)
+    for (uint32_t i = 0; i < std::min<uint32_t>(size, 8); ++i) value |= uint64_t{trans.get_data_ptr()[i]} << (8 * i);
+  const Entry* entry = offset < entry_of_byte_.size() ? entry_at(offset) : nullptr;
+  trace::emit(trace::RegisterAccess{time, trace::initiator_of(trans), owner_, entry ? &entry->def : nullptr, offset,
+                                    size, trans.is_write(), value, status});
 }
 
 unsigned int RegisterBank::transport_dbg(tlm::tlm_generic_payload& trans) {

@@ -80,6 +80,8 @@ class RegisterBank {
   tlm::tlm_response_status check(const tlm::tlm_generic_payload& trans, bool debug) const;
   void do_read(tlm::tlm_generic_payload& trans, bool run_hooks);
   void do_write(tlm::tlm_generic_payload& trans, bool run_hooks);
+  void trace_access(const tlm::tlm_generic_payload& trans, const sc_core::sc_time& time,
+                    tlm::tlm_response_status status) const;
 
   std::string owner_;
   std::vector<Entry> entries_;

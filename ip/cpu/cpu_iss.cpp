@@ -111,7 +111,8 @@ bool CpuIss::handle(rv32::Stop stop) {
   switch (stop) {
     case rv32::Stop::budget: sync(); return true;
     case rv32::Stop::wfi: sleep(); return true;
-    case rv32::Stop::step: return true;
+    case rv32::Stop::step:
+    case rv32::Stop::watchpoint: return true;  // gdb is told by its run loop
     case rv32::Stop::tohost: {
       const uint32_t value = hart_->tohost_value();
       tohost_ = value;
@@ -138,19 +139,20 @@ bool CpuIss::handle(rv32::Stop stop) {
 void CpuIss::run_under_gdb() {
   gdb_->accept();
   wall_start_ = std::chrono::steady_clock::now();  // host_seconds leaves out the wait for gdb
-  std::optional<int> signal;  // none at first: gdb asks why the hart is stopped
+  std::optional<gdb::StopReason> stopped;  // none at first: gdb asks why the hart is stopped
   for (;;) {
-    switch (gdb_->serve(signal)) {
+    switch (gdb_->serve(stopped)) {
       case gdb::GdbServer::Resume::step: {
         const rv32::Stop stop = hart_->step();
         if (!handle(stop)) return;
         if (hart_->cycles() >= hart_->budget_end()) sync();
-        signal = gdb::kSigTrap;
+        stopped = gdb::StopReason{};
+        if (stop == rv32::Stop::watchpoint) stopped->watch = hart_->watch_hit();
         break;
       }
       case gdb::GdbServer::Resume::go:
-        signal = continue_under_gdb();
-        if (!signal) return;
+        stopped = continue_under_gdb();
+        if (!stopped) return;
         break;
       case gdb::GdbServer::Resume::detach:
         DLVP_LOG_INFO(name(), "gdb detached: the program runs on");
@@ -166,20 +168,25 @@ void CpuIss::run_under_gdb() {
 }
 
 // Without breakpoints the hart runs at full speed (Hart::run, a quantum at a time); with some,
-// it steps, looking at the pc before every instruction. Either way Ctrl-C is looked for every
-// kGdbPollQuanta quanta.
-std::optional<int> CpuIss::continue_under_gdb() {
+// it steps, looking at the pc before every instruction. Watchpoints stop either (the hart checks
+// them on its memory paths). Ctrl-C is looked for every kGdbPollQuanta quanta.
+std::optional<gdb::StopReason> CpuIss::continue_under_gdb() {
   bool leaving = true;  // the instruction gdb continues from runs even if it has a breakpoint
   for (uint32_t quanta = 1;; ++quanta) {
+    std::optional<rv32::Stop> stop;
     if (gdb_->has_breakpoints()) {
-      const std::optional<rv32::Stop> stop = run_to_breakpoint(leaving);
-      if (!stop) return gdb::kSigTrap;
-      if (!handle(*stop)) return std::nullopt;
+      stop = run_to_breakpoint(leaving);
+      if (!stop) return gdb::StopReason{};
     } else {
       leaving = false;
-      if (!handle(hart_->run())) return std::nullopt;
+      stop = hart_->run();
     }
-    if (quanta % kGdbPollQuanta == 0 && gdb_->interrupt_requested()) return gdb::kSigInt;
+    if (!handle(*stop)) return std::nullopt;
+    if (*stop == rv32::Stop::watchpoint) {
+      if (hart_->cycles() >= hart_->budget_end()) sync();
+      return gdb::StopReason{gdb::kSigTrap, hart_->watch_hit()};
+    }
+    if (quanta % kGdbPollQuanta == 0 && gdb_->interrupt_requested()) return gdb::StopReason{gdb::kSigInt, {}};
   }
 }
 

@@ -77,7 +77,8 @@ class CpuIss : public CpuHost, private rv32::Bus, private gdb::DebugMemory {
   // Under gdb (cpu.gdb_port): gdb decides when the hart runs; while it is stopped, this thread
   // blocks in the socket and simulated time stands still.
   void run_under_gdb();
-  std::optional<int> continue_under_gdb();  // runs until a breakpoint or Ctrl-C (the signal), or the end
+  // Runs until a breakpoint, a watchpoint or Ctrl-C (why it stopped), or the end (nothing).
+  std::optional<gdb::StopReason> continue_under_gdb();
   std::optional<rv32::Stop> run_to_breakpoint(bool& leaving);  // one quantum, instruction by instruction
   // gdb::DebugMemory: the platform's debug transport.
   bool debug_read(uint32_t address, uint8_t* data, uint32_t size) override;

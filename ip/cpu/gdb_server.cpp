@@ -125,6 +125,7 @@ void GdbServer::close_connection() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   breakpoints_.clear();
+  hart_.clear_watchpoints();  // the program runs on at full speed without the debugger
 }
 
 void GdbServer::send_raw(const std::string& bytes) {
@@ -164,10 +165,10 @@ bool GdbServer::receive(bool block) {
   return true;
 }
 
-GdbServer::Resume GdbServer::serve(std::optional<int> signal) {
-  if (signal) {
-    last_signal_ = *signal;
-    send_packet(stop_reply());
+GdbServer::Resume GdbServer::serve(std::optional<StopReason> stop) {
+  if (stop) {
+    last_stop_ = *stop;
+    send_packet(stop_reply(last_stop_));
   }
   for (;;) {
     while (events_.empty())
@@ -226,9 +227,16 @@ void GdbServer::terminated(int signal) {
 
 // --- packets --------------------------------------------------------------------------------
 
-std::string GdbServer::stop_reply() const {
-  char reply[8];
-  std::snprintf(reply, sizeof reply, "S%02x", last_signal_ & 0xFF);
+// After a watchpoint the T form names it by kind and address: gdb then knows which triggered.
+std::string GdbServer::stop_reply(const StopReason& stop) {
+  char reply[40];
+  if (!stop.watch) {
+    std::snprintf(reply, sizeof reply, "S%02x", stop.signal & 0xFF);
+    return reply;
+  }
+  const rv32::WatchHit& hit = *stop.watch;
+  const char* kind = hit.kind == rv32::WatchKind::write ? "watch" : hit.kind == rv32::WatchKind::read ? "rwatch" : "awatch";
+  std::snprintf(reply, sizeof reply, "T%02x%s:%x;", stop.signal & 0xFF, kind, hit.address);
   return reply;
 }
 
@@ -236,7 +244,7 @@ std::string GdbServer::handle(const std::string& packet, std::optional<Resume>* 
   if (packet.empty()) return "";
   const std::string args = packet.substr(1);
   switch (packet[0]) {
-    case '?': return stop_reply();
+    case '?': return stop_reply(last_stop_);
     case 'g': return read_registers();
     case 'G': return write_registers(args);
     case 'p': return read_register(args);
@@ -351,13 +359,24 @@ std::string GdbServer::write_register(const std::string& args) {
   return kOk;
 }
 
+// As the protocol allows, the reply may be shorter than asked: the bytes up to the first one
+// that cannot be read (an unmapped address or register offset). E01 only when the first cannot.
 std::string GdbServer::read_memory(const std::string& args) {
   uint32_t address = 0, length = 0;
   if (!parse_range(args, address, length)) return kError;
   length = std::min(length, kPacketSize / 2 - 8);  // a shorter reply is allowed: gdb asks for the rest
   std::vector<uint8_t> data(length);
-  if (length && !memory_.debug_read(address, data.data(), length)) return kError;
-  return to_hex(data.data(), length);
+  if (length == 0 || memory_.debug_read(address, data.data(), length)) return to_hex(data.data(), length);
+  // The readable prefix, by bisection (a prefix of a readable range is readable).
+  uint32_t readable = 0, unreadable = length;
+  while (unreadable - readable > 1) {
+    const uint32_t middle = readable + (unreadable - readable) / 2;
+    if (memory_.debug_read(address, data.data(), middle)) readable = middle;
+    else unreadable = middle;
+  }
+  if (readable == 0) return kError;
+  memory_.debug_read(address, data.data(), readable);
+  return to_hex(data.data(), readable);
 }
 
 // M addr,length:hex and X addr,length:binary (the packet layer has already unescaped X's data).
@@ -378,16 +397,27 @@ std::string GdbServer::write_memory(const std::string& args, bool binary) {
 }
 
 // Z0/Z1 (software and hardware breakpoints are the same to the simulator: a set of addresses);
-// watchpoints (Z2-Z4) are not supported: the empty reply.
+// Z2/Z3/Z4 (write, read, access watchpoints: `kind` is the watched length in bytes) go to the
+// hart. Inserting a watchpoint beyond the hart's limit is an error (gdb says it cannot insert it);
+// removing one that is not there is fine (gdb may remove twice).
 std::string GdbServer::breakpoint(const std::string& packet) {
-  if (packet.size() < 2 || (packet[1] != '0' && packet[1] != '1')) return "";
+  if (packet.size() < 2 || packet[1] < '0' || packet[1] > '4') return "";
   uint32_t address = 0, kind = 0;
   const std::string rest = packet.size() > 3 && packet[2] == ',' ? packet.substr(3) : "";
   const std::string range = rest.substr(0, rest.find(';'));  // conditions after ';' are ignored
   if (!parse_range(range, address, kind)) return kError;
-  if (packet[0] == 'Z') breakpoints_.insert(address);
-  else breakpoints_.erase(address);
-  return kOk;
+  const bool insert = packet[0] == 'Z';
+  if (packet[1] <= '1') {
+    if (insert) breakpoints_.insert(address);
+    else breakpoints_.erase(address);
+    return kOk;
+  }
+  const rv32::Watchpoint watchpoint{static_cast<rv32::WatchKind>(packet[1] - '0'), address, kind};
+  if (!insert) {
+    hart_.remove_watchpoint(watchpoint);
+    return kOk;
+  }
+  return hart_.add_watchpoint(watchpoint) ? kOk : kError;
 }
 
 }  // namespace dlvp::gdb

@@ -1,6 +1,6 @@
 // A GDB remote-serial-protocol server for the RV32 hart (cpu.gdb_port; docs/cpu.md, "Debugging
-// with gdb"): registers, memory, software breakpoints, single step, continue, Ctrl-C, kill and
-// detach over one loopback TCP connection (127.0.0.1 only).
+// with gdb"): registers, memory, breakpoints, watchpoints (write, read, access), single step,
+// continue, Ctrl-C, kill and detach over one loopback TCP connection (127.0.0.1 only).
 //
 // The server does not run the hart: it answers gdb's requests while the hart is stopped and tells
 // the CPU host (cpu_iss) how to resume — step one instruction, continue, detach or kill. The host
@@ -24,6 +24,12 @@ namespace dlvp::gdb {
 constexpr int kSigInt = 2;   // Ctrl-C
 constexpr int kSigTrap = 5;  // breakpoint, step, attach
 constexpr int kSigAlrm = 14; // the simulation ended without an exit status (run.max_time_ms)
+
+// Why the hart stopped, for the stop reply: a signal, and the watchpoint that stopped it if any.
+struct StopReason {
+  int signal = kSigTrap;
+  std::optional<rv32::WatchHit> watch;
+};
 
 // The memory as a debugger sees it (the platform's debug transport): false if any byte of the
 // range is not there.
@@ -49,9 +55,9 @@ class GdbServer {
   uint16_t port() const { return port_; }
   // Blocks until gdb connects (prints "gdb: waiting on 127.0.0.1:PORT" to stderr first).
   void accept();
-  // Reports a stop (a stop reply with `signal`; none before gdb's first request), then answers
-  // gdb's packets until one resumes the hart. A lost connection counts as a detach.
-  Resume serve(std::optional<int> signal);
+  // Reports a stop (a stop reply; none before gdb's first request), then answers gdb's packets
+  // until one resumes the hart. A lost connection counts as a detach.
+  Resume serve(std::optional<StopReason> stop);
   // Ctrl-C received since the hart was resumed (a non-blocking look at the socket).
   bool interrupt_requested();
   // The program has ended: W<status> (exited) or X<signal> (terminated); the connection closes.
@@ -66,6 +72,8 @@ class GdbServer {
   // the answer is the one to send before resuming, possibly none: `no_reply`).
   std::string handle(const std::string& packet, std::optional<Resume>* resume);
   static const std::string& no_reply();
+  // S<signal>, or T<signal>watch:<address>; (rwatch, awatch) after a watchpoint.
+  static std::string stop_reply(const StopReason& stop);
 
  private:
   std::string read_registers() const;
@@ -76,7 +84,6 @@ class GdbServer {
   std::string write_memory(const std::string& args, bool binary);
   std::string breakpoint(const std::string& packet);
   std::string query(const std::string& packet);
-  std::string stop_reply() const;
 
   // Socket.
   void send_packet(const std::string& payload);
@@ -87,7 +94,7 @@ class GdbServer {
   rv32::Hart& hart_;
   DebugMemory& memory_;
   std::unordered_set<uint32_t> breakpoints_;
-  int last_signal_ = kSigTrap;
+  StopReason last_stop_;
   bool ack_mode_ = true;
   bool interrupted_ = false;
   std::string last_packet_;  // framed, for a resend after '-'

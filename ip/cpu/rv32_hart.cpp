@@ -42,6 +42,7 @@ void Hart::reset(uint32_t pc) {
 void Hart::set_ram_pointer(uint8_t* ram) {
   ram_ = ram;
   dmi_limit_ = ram ? ram_size_ : 0;
+  inline_limit_ = watch_loads_ ? 0 : dmi_limit_;
 }
 
 void Hart::set_interrupt_lines(bool external, bool timer) {
@@ -89,7 +90,7 @@ Stop Hart::step() { return execute<true>(); }
     fetch_line = fetch_line_;       \
     page = page_;                   \
     ram = ram_;                     \
-    dmi_limit = dmi_limit_;         \
+    inline_limit = inline_limit_;   \
     ialign_mask = ialign_mask_;     \
   } while (0)
 #define DLVP_FETCH_AND_DISPATCH                          \
@@ -134,14 +135,18 @@ Stop Hart::step() { return execute<true>(); }
   do {                                                                                               \
     const uint32_t address_ = x_[d->rs1] + d->imm, offset_ = address_ - ram_base;                    \
     type value_;                                                                                     \
-    if (!(address_ & (sizeof(type) - 1)) && offset_ < dmi_limit &&                                   \
+    if (!(address_ & (sizeof(type) - 1)) && offset_ < inline_limit &&                                \
         dcache_.hits_most_recent(address_ >> line_shift, false)) {                                   \
       std::memcpy(&value_, ram + offset_, sizeof(type));                                             \
       ++stats_.loads;                                                                                \
     } else {                                                                                         \
-      bool ok_;                                                                                      \
-      DLVP_OUT_OF_LINE(ok_ = load_any(address_, &value_, sizeof(type), pc));                         \
-      if (!ok_) DLVP_RAISE;                                                                          \
+      Access result_;                                                                                \
+      DLVP_OUT_OF_LINE(result_ = load_any(address_, &value_, sizeof(type), pc));                     \
+      if (result_ == Access::trap) DLVP_RAISE;                                                       \
+      if (result_ == Access::watch) {                                                                \
+        x_[d->rd] = convert(value_);                                                                 \
+        DLVP_STOP_AFTER(d->length, Stop::watchpoint);                                                \
+      }                                                                                              \
     }                                                                                                \
     x_[d->rd] = convert(value_);                                                                     \
     DLVP_NEXT(d->length);                                                                            \
@@ -151,7 +156,7 @@ Stop Hart::step() { return execute<true>(); }
     const uint32_t address_ = x_[d->rs1] + d->imm, offset_ = address_ - ram_base;                    \
     const uint32_t length_ = d->length; /* the store may overwrite *d */                            \
     const type value_ = static_cast<type>(x_[d->rs2]);                                               \
-    if (!(address_ & (sizeof(type) - 1)) && offset_ < dmi_limit && !page_flags[offset_ >> kPageShift] && \
+    if (!(address_ & (sizeof(type) - 1)) && offset_ < inline_limit && !page_flags[offset_ >> kPageShift] && \
         dcache_.hits_most_recent(address_ >> line_shift, true)) {                                    \
       std::memcpy(ram + offset_, &value_, sizeof(type));                                             \
       ++stats_.stores;                                                                               \
@@ -162,15 +167,20 @@ Stop Hart::step() { return execute<true>(); }
     }                                                                                                \
     DLVP_NEXT(length_);                                                                              \
   } while (0)
-#define DLVP_STORE_RESULT(result, length)        \
-  do {                                           \
-    if ((result) != Access::ok) {                \
-      if ((result) == Access::trap) DLVP_RAISE;  \
-      pc += (length);                            \
-      ++instret;                                 \
-      stop = Stop::tohost;                       \
-      goto out;                                  \
-    }                                            \
+// The instruction retired, and the run stops after it (a tohost write, a watchpoint).
+#define DLVP_STOP_AFTER(length, why) \
+  do {                               \
+    pc += (length);                  \
+    ++instret;                       \
+    stop = (why);                    \
+    goto out;                        \
+  } while (0)
+#define DLVP_STORE_RESULT(result, length)                                                  \
+  do {                                                                                     \
+    if ((result) != Access::ok) {                                                          \
+      if ((result) == Access::trap) DLVP_RAISE;                                            \
+      DLVP_STOP_AFTER(length, (result) == Access::tohost ? Stop::tohost : Stop::watchpoint); \
+    }                                                                                      \
   } while (0)
 // LR/SC and AMOs are out of line (they are rare); the entry is copied: the store may overwrite it.
 #define DLVP_ATOMIC                                         \
@@ -200,7 +210,7 @@ Stop Hart::execute() {
   uint32_t fetch_line = fetch_line_;
   Decoded* page = page_;
   uint8_t* ram = ram_;
-  uint32_t dmi_limit = dmi_limit_, ialign_mask = ialign_mask_;
+  uint32_t inline_limit = inline_limit_, ialign_mask = ialign_mask_;
   const uint32_t ram_base = ram_base_, branch_penalty = branch_penalty_;
   const unsigned line_shift = line_shift_, lines_per_page_shift = kPageShift - line_shift_;
   const uint8_t* const page_flags = page_flags_.data();
@@ -410,6 +420,7 @@ out:
 #undef DLVP_LOAD
 #undef DLVP_STORE
 #undef DLVP_STORE_RESULT
+#undef DLVP_STOP_AFTER
 #undef DLVP_ATOMIC
 
 template Stop Hart::execute<false>();
@@ -566,22 +577,24 @@ void Hart::dcache_access(uint32_t address, bool write) {
 
 // Every load the interpreter does not finish inline: misaligned (trap), L1 misses, RAM without
 // DMI and devices (through the bus; a bus error is an access fault).
-bool Hart::load_any(uint32_t address, void* value, unsigned size, uint32_t pc) {
+Hart::Access Hart::load_any(uint32_t address, void* value, unsigned size, uint32_t pc) {
   if (address & (size - 1)) {
     exception(kLoadMisaligned, address, pc);
-    return false;
+    return Access::trap;
   }
   const uint32_t offset = address - ram_base_;
   if (offset < dmi_limit_) {
     dcache_access(address, false);
     ++stats_.loads;
     std::memcpy(value, ram_ + offset, size);
-    return true;
+  } else {
+    ++stats_.uncached_loads;
+    if (!bus_.read(address, value, size)) {
+      exception(kLoadAccessFault, address, pc);
+      return Access::trap;
+    }
   }
-  ++stats_.uncached_loads;
-  if (bus_.read(address, value, size)) return true;
-  exception(kLoadAccessFault, address, pc);
-  return false;
+  return watch_loads_ && watched(address, size, false) ? Access::watch : Access::ok;
 }
 
 Hart::Access Hart::store_any(uint32_t address, const void* value, unsigned size, uint32_t pc) {
@@ -601,8 +614,10 @@ Hart::Access Hart::store_any(uint32_t address, const void* value, unsigned size,
       return Access::trap;
     }
   }
-  if (offset < ram_size_ && page_flags_[offset >> kPageShift]) return after_ram_store(offset, size);
-  return Access::ok;
+  Access result = Access::ok;
+  if (offset < ram_size_ && page_flags_[offset >> kPageShift]) result = after_ram_store(offset, size);
+  if (result == Access::ok && watch_stores_ && watched(address, size, true)) result = Access::watch;
+  return result;
 }
 
 // A store to a page holding decoded code or the tohost word.
@@ -615,7 +630,7 @@ Hart::Access Hart::after_ram_store(uint32_t offset, unsigned size) {
     else bus_.peek(ram_base_ + tohost_offset_, &value, 4);
     if (value != 0) {
       tohost_value_ = value;
-      return Access::stop;
+      return Access::tohost;
     }
   }
   return Access::ok;
@@ -647,12 +662,13 @@ Hart::Access Hart::atomic(const Decoded& d, uint32_t pc) {
     return Access::ok;
   }
   uint32_t old = 0;
-  if (!load_any(address, &old, 4, pc)) return Access::trap;
+  const Access loaded = load_any(address, &old, 4, pc);
+  if (loaded == Access::trap) return loaded;
   if (is_lr) {
     reservation_ = address;
     reserved_ = true;
     x_[d.rd] = old;
-    return Access::ok;
+    return loaded;
   }
   uint32_t value = operand;
   switch (d.op) {
@@ -668,7 +684,59 @@ Hart::Access Hart::atomic(const Decoded& d, uint32_t pc) {
   }
   const Access result = store_any(address, &value, 4, pc);
   if (result != Access::trap) x_[d.rd] = old;
-  return result;
+  return result == Access::ok ? loaded : result;  // a watched load stops after the store too
+}
+
+// --- watchpoints ----------------------------------------------------------------------------
+
+bool Hart::add_watchpoint(const Watchpoint& w) {
+  if (watchpoints_.size() >= kMaxWatchpoints || w.length == 0) return false;
+  watchpoints_.push_back(w);
+  update_watch_state();
+  return true;
+}
+
+bool Hart::remove_watchpoint(const Watchpoint& w) {
+  const auto it = std::find(watchpoints_.begin(), watchpoints_.end(), w);
+  if (it == watchpoints_.end()) return false;
+  watchpoints_.erase(it);
+  update_watch_state();
+  return true;
+}
+
+void Hart::clear_watchpoints() {
+  watchpoints_.clear();
+  update_watch_state();
+}
+
+// Which accesses must leave the inline paths: all of them while a load may hit (read, access),
+// and stores to the RAM pages of write and access watchpoints (the inline store checks page_flags_).
+void Hart::update_watch_state() {
+  watch_loads_ = watch_stores_ = false;
+  for (uint8_t& flags : page_flags_) flags &= static_cast<uint8_t>(~kDataWatchPage);
+  for (const Watchpoint& w : watchpoints_) {
+    watch_loads_ |= w.kind != WatchKind::write;
+    if (w.kind == WatchKind::read) continue;
+    watch_stores_ = true;
+    // The RAM pages the range covers (it may start below RAM or run past its end).
+    const uint64_t begin = std::max<uint64_t>(w.address, ram_base_);
+    const uint64_t end = std::min<uint64_t>(uint64_t{w.address} + w.length, uint64_t{ram_base_} + ram_size_);
+    for (uint64_t at = begin; at < end; at = ((at >> kPageShift) + 1) << kPageShift)
+      page_flags_[(at - ram_base_) >> kPageShift] |= kDataWatchPage;
+  }
+  inline_limit_ = watch_loads_ ? 0 : dmi_limit_;
+}
+
+bool Hart::watched(uint32_t address, unsigned size, bool write) {
+  const uint64_t begin = address, end = begin + size;
+  for (const Watchpoint& w : watchpoints_) {
+    if (w.kind == (write ? WatchKind::read : WatchKind::write)) continue;
+    if (begin < uint64_t{w.address} + w.length && w.address < end) {
+      watch_hit_ = WatchHit{w.kind, std::max(address, w.address)};
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace dlvp::rv32

@@ -62,11 +62,25 @@ struct HartConfig {
 };
 
 enum class Stop {
-  budget,  // the cycle budget is used up (a quantum boundary)
-  wfi,     // WFI with no interrupt pending and enabled in mie: sleep until one is
-  tohost,  // a non-zero value was written to the tohost word
-  halted,  // trap loop: the hart cannot make progress (halt_reason())
-  step,    // step(): one instruction done
+  budget,      // the cycle budget is used up (a quantum boundary)
+  wfi,         // WFI with no interrupt pending and enabled in mie: sleep until one is
+  tohost,      // a non-zero value was written to the tohost word
+  halted,      // trap loop: the hart cannot make progress (halt_reason())
+  step,        // step(): one instruction done
+  watchpoint,  // a load or store touched a watched range (watch_hit()); the instruction has retired
+};
+
+// A debugger's data watchpoint (gdb's Z2, Z3, Z4): a store, a load, or either touching any byte
+// of [address, address + length).
+enum class WatchKind : uint8_t { write = 2, read = 3, access = 4 };
+struct Watchpoint {
+  WatchKind kind;
+  uint32_t address, length;
+  bool operator==(const Watchpoint& o) const { return kind == o.kind && address == o.address && length == o.length; }
+};
+struct WatchHit {
+  WatchKind kind;
+  uint32_t address;  // the first watched byte the access touched
 };
 
 class Hart {
@@ -108,6 +122,17 @@ class Hart {
   bool interrupt_waiting() const { return (mip_ & mie_) != 0; }
   bool interrupt_ready() const { return (mstatus_ & kMstatusMie) && (mip_ & mie_); }
 
+  // Data watchpoints (a debugger's): the run stops after the load or store that touches one
+  // (Stop::watchpoint). With none set the interpreter's inline memory paths are unchanged; with
+  // write watchpoints, stores to their pages leave the inline path (page_flags_); with read or
+  // access watchpoints, every load and store does (inline_limit_ = 0). False when kMaxWatchpoints
+  // are set already (add) or no such watchpoint exists (remove).
+  static constexpr size_t kMaxWatchpoints = 16;
+  bool add_watchpoint(const Watchpoint& w);
+  bool remove_watchpoint(const Watchpoint& w);
+  void clear_watchpoints();
+  const WatchHit& watch_hit() const { return watch_hit_; }
+
   // Compliance: stores of a non-zero word to `address` stop the run (Stop::tohost).
   void watch_tohost(uint32_t address);
   uint32_t tohost_value() const { return tohost_value_; }
@@ -133,13 +158,14 @@ class Hart {
   const HartConfig& config() const { return config_; }
 
  private:
-  enum class Access { ok, trap, stop };
+  enum class Access { ok, trap, tohost, watch };
   static constexpr uint32_t kPageShift = 12;
   static constexpr uint32_t kPageBytes = 1u << kPageShift;
   static constexpr uint32_t kEntriesPerPage = kPageBytes / 2;
   static constexpr uint32_t kNoLine = ~0u;
   static constexpr uint8_t kCodePage = 1;   // page_flags_: the page holds decoded instructions
   static constexpr uint8_t kWatchPage = 2;  // the page holds the tohost word
+  static constexpr uint8_t kDataWatchPage = 4;  // the page holds bytes a write or access watchpoint covers
 
   template <bool kSingleStep>
   Stop execute();
@@ -155,10 +181,12 @@ class Hart {
 
   // Data memory: the interpreter does the common case inline, these the rest.
   void dcache_access(uint32_t address, bool write);
-  bool load_any(uint32_t address, void* value, unsigned size, uint32_t pc);
+  Access load_any(uint32_t address, void* value, unsigned size, uint32_t pc);
   Access store_any(uint32_t address, const void* value, unsigned size, uint32_t pc);
   Access after_ram_store(uint32_t ram_offset, unsigned size);
   Access atomic(const Decoded& d, uint32_t pc);
+  bool watched(uint32_t address, unsigned size, bool write);  // sets watch_hit_
+  void update_watch_state();
 
   // Traps and CSRs (rv32_csr.cpp).
   void exception(uint32_t cause, uint32_t tval, uint32_t epc);
@@ -191,8 +219,10 @@ class Hart {
   uint64_t cycles_ = 0, budget_end_ = 0, instret_ = 0;
   uint32_t branch_penalty_;
 
-  // Memory. RAM offsets below dmi_limit_ are reached through ram_ (0 without DMI).
-  uint32_t ram_base_, ram_size_, dmi_limit_ = 0;
+  // Memory. RAM offsets below dmi_limit_ are reached through ram_ (0 without DMI); the interpreter's
+  // inline loads and stores take those below inline_limit_ (dmi_limit_, or 0 to send all to
+  // load_any / store_any while read or access watchpoints are set).
+  uint32_t ram_base_, ram_size_, dmi_limit_ = 0, inline_limit_ = 0;
   uint8_t* ram_ = nullptr;
   std::vector<std::unique_ptr<Decoded[]>> pages_;  // per RAM page, allocated on first fetch
   std::vector<uint32_t> allocated_pages_;
@@ -201,6 +231,11 @@ class Hart {
   uint32_t fetch_line_ = kNoLine;
   unsigned line_shift_;
   Cache icache_, dcache_;
+
+  // Watchpoints.
+  std::vector<Watchpoint> watchpoints_;
+  bool watch_loads_ = false, watch_stores_ = false;
+  WatchHit watch_hit_{WatchKind::write, 0};
 
   // Compliance and trap-loop detection.
   uint32_t tohost_offset_ = ~0u, tohost_value_ = 0;

@@ -27,6 +27,7 @@ Intc::Intc(sc_core::sc_module_name name, const IntcConfig& config)
   const uint32_t all = config_.sources == 32 ? ~0u : (1u << config_.sources) - 1;
   valid_mask_ = all & ~1u;
   claims_by_source_.assign(config_.sources, 0);
+  source_names_.assign(config_.sources, "unwired");
 
   socket.register_b_transport(this, &Intc::b_transport);
   socket.register_transport_dbg(this, &Intc::transport_dbg);
@@ -52,17 +53,27 @@ void Intc::before_end_of_elaboration() {
     if (line.bind_count() == 0) line.bind(tie_low_);
 }
 
+void Intc::set_source_name(uint32_t source, std::string name) {
+  if (source < source_names_.size()) source_names_[source] = std::move(name);
+}
+
+void Intc::note_irq(uint32_t source, trace::IrqEvent event, const sc_core::sc_time& time) const {
+  trace::emit(trace::Interrupt{time, name(), source, source_names_[source], event});
+}
+
 uint32_t Intc::enabled() const { return static_cast<uint32_t>(bank_.get(intc::ENABLE)) & valid_mask_; }
 
-void Intc::latch_levels() {
+void Intc::latch_levels(const sc_core::sc_time& now) {
   for (uint32_t s = 1; s < config_.sources; ++s) {
     const uint32_t bit = 1u << s;
-    if (irq_in[s].read() && !(in_service_ & bit)) pending_ |= bit;
+    if (!irq_in[s].read() || (in_service_ & bit) || (pending_ & bit)) continue;
+    pending_ |= bit;
+    if (trace::interrupts_traced()) note_irq(s, trace::IrqEvent::raised, now);
   }
 }
 
 void Intc::evaluate() {
-  latch_levels();
+  latch_levels(sc_core::sc_time_stamp());
   const bool level = claimable() != 0;
   if (level && !irq_out.read()) ++irq_assertions_;
   irq_out.write(level);
@@ -79,6 +90,7 @@ uint64_t Intc::claim() {
   pending_ &= ~(1u << id);
   in_service_ |= 1u << id;
   ++claims_by_source_[id];
+  if (trace::interrupts_traced()) note_irq(id, trace::IrqEvent::claimed, access_time_);
   state_changed_.notify(sc_core::SC_ZERO_TIME);
   return id;
 }
@@ -92,11 +104,13 @@ void Intc::complete(uint64_t id) {
   }
   ++completions_;
   in_service_ &= ~(1u << id);
-  latch_levels();  // a line still high is pending again at once, visible to the next claim
+  if (trace::interrupts_traced()) note_irq(static_cast<uint32_t>(id), trace::IrqEvent::completed, access_time_);
+  latch_levels(access_time_);  // a line still high is pending again at once, visible to the next claim
   state_changed_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Intc::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  access_time_ = sc_core::sc_time_stamp() + delay;
   bank_.b_transport(trans, delay);
   delay += config_.timing.access_delay();
   access_stats_.count(trans);

@@ -6,6 +6,7 @@
 #include "ip/common/params.h"
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
+#include "ip/common/soc_trace.h"
 #include "ip/common/register_window.h"
 
 #include <systemc>
@@ -13,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace dlvp {
@@ -35,6 +37,9 @@ class Intc : public sc_core::sc_module, public Reportable {
   SC_HAS_PROCESS(Intc);
   Intc(sc_core::sc_module_name name, const IntcConfig& config);
 
+  // The device wired to `source`, named in the interrupt trace (soc_trace.h).
+  void set_source_name(uint32_t source, std::string name);
+
   uint32_t pending() const { return pending_; }
   uint32_t in_service() const { return in_service_; }
   const IntcConfig& config() const { return config_; }
@@ -49,7 +54,8 @@ class Intc : public sc_core::sc_module, public Reportable {
 
   // Gateway: latch high lines of sources not in service, then drive irq_out.
   void evaluate();
-  void latch_levels();
+  void latch_levels(const sc_core::sc_time& now);
+  void note_irq(uint32_t source, trace::IrqEvent event, const sc_core::sc_time& time) const;
   uint32_t claimable() const { return pending_ & enabled(); }
   uint32_t enabled() const;
   uint64_t claim();
@@ -61,6 +67,8 @@ class Intc : public sc_core::sc_module, public Reportable {
   uint32_t pending_ = 0;
   uint32_t in_service_ = 0;
   bool debug_access_ = false;          // debug reads of CLAIM must not claim
+  sc_core::sc_time access_time_;       // of the register access under way (claims, completions)
+  std::vector<std::string> source_names_;
   sc_core::sc_event state_changed_;    // registers changed irq_out's inputs
   sc_core::sc_signal<bool> tie_low_;   // drives unbound irq_in lines
 

@@ -1,5 +1,7 @@
 #include "timer.h"
 
+#include "ip/common/soc_trace.h"
+
 #include "ip/common/soc_map.h"
 
 #include <cmath>
@@ -56,7 +58,10 @@ std::optional<sc_core::sc_time> Timer::time_of_tick(uint64_t ticks) const {
 void Timer::update_irq() {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   const bool level = ticks_at(now) >= mtimecmp();
-  if (level && !irq.read()) ++interrupts_raised_;
+  if (level && !irq.read()) {
+    ++interrupts_raised_;
+    if (trace::interrupts_traced()) trace::emit(trace::Interrupt{now, name(), 0, "timer line, mip.MTIP", trace::IrqEvent::raised});
+  }
   irq.write(level);
   if (level) return;
   if (const auto when = time_of_tick(mtimecmp())) compare_event_.notify(*when - now);

@@ -185,3 +185,57 @@ TEST(GdbSession, DetachLetsTheProgramRunToItsEnd) {
   EXPECT_NE(dlvp_output.find("software exit, exit code 0"), std::string::npos);
   EXPECT_EQ(status, 0);
 }
+
+// A write watchpoint on a guest variable stops right after each store that changes it (gdb shows
+// old and new values, the pc after the store); a read watchpoint on another stops at its load.
+// Deleting them lets the program run to its end.
+TEST(GdbSession, WatchpointsStopOnTheGuestsAccesses) {
+  int status = -1;
+  std::string dlvp_output;
+  const std::string output = debug_session("watch", {
+      "watch total",
+      "continue",
+      "continue",
+      "delete",
+      "rwatch calls",
+      "continue",
+      "delete",
+      "continue",
+  }, status, dlvp_output);
+  SCOPED_TRACE("gdb output:\n" + output + "\ndlvp output:\n" + dlvp_output);
+  EXPECT_NE(output.find("Hardware watchpoint 1: total"), std::string::npos);
+  // total += step for steps 1 and 2: 0 -> 1 -> 3, each stop in accumulate after line 7's store.
+  EXPECT_TRUE(std::regex_search(output, std::regex(R"(Old value = 0\nNew value = 1\n.*in accumulate \(step=1\))")));
+  EXPECT_TRUE(std::regex_search(output, std::regex(R"(Old value = 1\nNew value = 3\n.*in accumulate \(step=2\))")));
+  // The second call's line 8 (calls = calls + 1) reads calls: 1, from the first call.
+  EXPECT_TRUE(std::regex_search(output, std::regex(R"(Hardware read watchpoint 2: calls\n\nValue = 1\n.*accumulate \(step=2\))")));
+  EXPECT_NE(output.find("exited normally"), std::string::npos);
+  EXPECT_EQ(status, 0);
+}
+
+// Device registers through the debugger: a read running into unmapped offsets shows what is
+// mapped, then gdb's error, and the session goes on; a write to a read-only register is refused
+// and changes nothing, one to a read/write register takes effect. The interrupt controller's
+// window (default map, intc_regs.h): PENDING 0x0 (RO), ENABLE 0x4 (RW), CLAIM 0x8, SOURCES 0xc
+// (RO, = intc.sources, 16 by default), IN_SERVICE 0x10 (RO), nothing from 0x14.
+TEST(GdbSession, DeviceRegistersKeepTheirAccessRights) {
+  int status = -1;
+  std::string dlvp_output;
+  const std::string output = debug_session("registers", {
+      "x/8wx 0x10003000",
+      "set {int}0x1000300c = 5",
+      "print/x *(int*)0x1000300c",
+      "set {int}0x10003004 = 6",
+      "print/x *(int*)0x10003004",
+      "continue",
+  }, status, dlvp_output);
+  SCOPED_TRACE("gdb output:\n" + output + "\ndlvp output:\n" + dlvp_output);
+  EXPECT_TRUE(std::regex_search(
+      output, std::regex(R"(0x10003000:\s+0x00000000\s+0x00000000\s+0x00000000\s+0x00000010\s*\n)"
+                         R"(0x10003010:\s+0x00000000\s+Cannot access memory at address 0x10003014)")));
+  EXPECT_NE(output.find("Cannot access memory at address 0x1000300c"), std::string::npos);
+  EXPECT_NE(output.find("$1 = 0x10\n"), std::string::npos);  // SOURCES unchanged
+  EXPECT_NE(output.find("$2 = 0x6\n"), std::string::npos);   // ENABLE written
+  EXPECT_NE(output.find("exited normally"), std::string::npos);
+  EXPECT_EQ(status, 0);
+}

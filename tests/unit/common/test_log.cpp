@@ -1,6 +1,7 @@
 // Logging: guest-triggerable lines are limited per call site (the first kLinesPerSite shown, one
 // notice, the rest counted), and a mirror file that cannot be written is reported, never ignored.
 #include "ip/common/log.h"
+#include "ip/common/soc_trace.h"
 
 #include <gtest/gtest.h>
 
@@ -75,4 +76,50 @@ TEST(Log, MirrorThatCannotBeWrittenIsReported) {
   EXPECT_EQ(log::mirror_write_failures(), 0u);
   log::install_report_handler();  // no mirror: nothing can fail
   EXPECT_FALSE(log::mirror_failed());
+}
+
+TEST(Log, OptionsTakeALevelAndCategories) {
+  log::Level level = log::Level::warn;
+  log::Categories categories;
+  EXPECT_TRUE(log::parse_option("mmio", level, categories));
+  EXPECT_TRUE(categories.mmio && !categories.irq && level == log::Level::warn);
+  EXPECT_TRUE(log::parse_option("debug,irq", level, categories));
+  EXPECT_TRUE(categories.mmio && categories.irq && level == log::Level::debug);
+  for (const char* bad : {"", "mmio,", "verbose", "irq,,info", "MMIO"}) {
+    log::Categories c;
+    EXPECT_FALSE(log::parse_option(bad, level, c)) << bad;
+  }
+}
+
+// --log mmio: one line per register access while under trace::LogLines::kLinesPerKind, then one
+// notice and counts, like any guest-triggerable line; none without the sink.
+TEST(Log, RegisterAccessLinesAreLimited) {
+  const std::string mirror = testing::TempDir() + "/mmio.log";
+  log::install_report_handler(mirror);
+  const regs::RegDef reg{"CTRL", 0x20, 4, 0, regs::Access::RW, "control"};
+  auto access = [&](uint64_t value) {
+    return trace::RegisterAccess{sc_core::sc_time(1.5, sc_core::SC_US), "cpu", "top.block", &reg, 0x20, 4, true, value,
+                                 tlm::TLM_OK_RESPONSE};
+  };
+  trace::emit(access(7));  // no sink yet
+  EXPECT_FALSE(trace::register_accesses_traced());
+  const unsigned long suppressed = log::suppressed_count();
+  constexpr unsigned long kExtra = 3;
+  {
+    trace::LogLines lines;
+    const trace::Scope scope(lines, true, false);
+    EXPECT_TRUE(trace::register_accesses_traced());
+    EXPECT_FALSE(trace::interrupts_traced());
+    testing::internal::CaptureStderr();
+    for (unsigned long i = 0; i < trace::LogLines::kLinesPerKind + kExtra; ++i) trace::emit(access(i));
+    testing::internal::GetCapturedStderr();
+  }
+  EXPECT_FALSE(trace::register_accesses_traced());
+  EXPECT_EQ(log::suppressed_count() - suppressed, kExtra);
+  ASSERT_FALSE(log::mirror_failed());
+  const std::string text = read_file(mirror);
+  EXPECT_EQ(count_of(text, "top.block: mmio cpu write CTRL (+0x020, 4 B) = 0x"), trace::LogLines::kLinesPerKind);
+  EXPECT_NE(text.find("mmio cpu write CTRL (+0x020, 4 B) = 0x2a at 1.500 us\n"), std::string::npos);
+  EXPECT_EQ(count_of(text, "= 0x7 at"), 1u);  // the event before the sink was not logged
+  EXPECT_EQ(count_of(text, "further lines from mmio trace are suppressed (50000 shown)"), 1u);
 }

@@ -167,7 +167,8 @@ TEST(GdbCommands, MemoryReadsAndWritesAndBadAddresses) {
   EXPECT_EQ(f.ask("X80000104,0:"), "OK");     // gdb's probe for X
   EXPECT_EQ(f.ask("m0,4"), "E01");            // nothing there
   EXPECT_EQ(f.ask("M0,4:01020304"), "E01");
-  EXPECT_EQ(f.ask("m800ffffe,4"), "E01");     // runs off the end of RAM
+  EXPECT_EQ(f.ask("m800ffffe,4"), "0000");    // runs off the end of RAM: the readable part
+  EXPECT_EQ(f.ask("m80100000,4"), "E01");     // starts past it
   EXPECT_EQ(f.ask("m80000000"), "E01");
   EXPECT_EQ(f.ask("M80000100,4:0102"), "E01");
   EXPECT_EQ(f.ask("M80000100,2:zzzz"), "E01");
@@ -203,7 +204,6 @@ TEST(GdbCommands, BreakpointsResumeAndQueries) {
   EXPECT_TRUE(f.server.breakpoint_at(0x80000020));
   EXPECT_EQ(f.ask("z0,80000010,4"), "OK");
   EXPECT_FALSE(f.server.breakpoint_at(0x80000010));
-  EXPECT_EQ(f.ask("Z2,80000010,4"), "");  // watchpoints: unsupported
   EXPECT_EQ(f.ask("Z0,zz,4"), "E01");
   EXPECT_EQ(f.ask("Z0"), "E01");
 
@@ -244,6 +244,41 @@ TEST(GdbCommands, BreakpointsResumeAndQueries) {
   EXPECT_EQ(f.ask("QStartNoAckMode"), "OK");
 }
 
+TEST(GdbCommands, WatchpointsGoToTheHartAndStopRepliesNameThem) {
+  Fixture f;
+  // lui a0,0x80000; addi a0,a0,0x100; li a1,5; lw a2,0(a0); sw a1,0(a0); j .
+  const uint32_t program[] = {0x80000537, 0x10050513, 0x00500593, 0x00052603, 0x00b52023, 0x0000006f};
+  std::memcpy(f.machine.ram.data(), program, sizeof program);
+  f.machine.hart.reset(0x80000000);
+  f.machine.hart.set_budget_end(1000);
+  EXPECT_EQ(f.ask("Z2,80000100,4"), "OK");
+  EXPECT_EQ(f.machine.hart.run(), rv32::Stop::watchpoint);
+  EXPECT_EQ(f.machine.hart.pc(), 0x80000014u);  // after the store
+  EXPECT_EQ(gdb::GdbServer::stop_reply({gdb::kSigTrap, f.machine.hart.watch_hit()}), "T05watch:80000100;");
+  EXPECT_EQ(f.ask("z2,80000100,4"), "OK");
+  EXPECT_EQ(f.ask("z2,80000100,4"), "OK");  // gdb may remove twice
+
+  f.machine.hart.reset(0x80000000);
+  EXPECT_EQ(f.ask("Z3,80000102,1"), "OK");  // a byte inside the word the load reads
+  EXPECT_EQ(f.machine.hart.run(), rv32::Stop::watchpoint);
+  EXPECT_EQ(f.machine.hart.pc(), 0x80000010u);  // after the load
+  EXPECT_EQ(gdb::GdbServer::stop_reply({gdb::kSigTrap, f.machine.hart.watch_hit()}), "T05rwatch:80000102;");
+  EXPECT_EQ(f.ask("z3,80000102,1"), "OK");
+
+  f.machine.hart.reset(0x80000000);
+  EXPECT_EQ(f.ask("Z4,800000fe,4"), "OK");  // overlaps the word's first two bytes
+  EXPECT_EQ(f.machine.hart.run(), rv32::Stop::watchpoint);
+  EXPECT_EQ(gdb::GdbServer::stop_reply({gdb::kSigTrap, f.machine.hart.watch_hit()}), "T05awatch:80000100;");
+  EXPECT_EQ(f.machine.hart.run(), rv32::Stop::watchpoint);  // and again at the store
+  EXPECT_EQ(f.machine.hart.pc(), 0x80000014u);
+
+  EXPECT_EQ(f.ask("Z2,80000100,0"), "E01");  // nothing to watch
+  for (size_t i = 1; i < rv32::Hart::kMaxWatchpoints; ++i) EXPECT_EQ(f.ask("Z2,80000200,4"), "OK");
+  EXPECT_EQ(f.ask("Z2,80000300,4"), "E01");  // beyond the hart's limit: gdb says it cannot insert it
+  EXPECT_EQ(f.ask("Z5,80000300,4"), "");     // no such type
+  EXPECT_EQ(gdb::GdbServer::stop_reply({gdb::kSigInt, {}}), "S02");
+}
+
 // A whole session over TCP, with a client that speaks the protocol by hand.
 TEST(GdbServerSocket, SessionWithAcksStepsCtrlCAndKill) {
   HartMachine machine;
@@ -259,18 +294,18 @@ TEST(GdbServerSocket, SessionWithAcksStepsCtrlCAndKill) {
   std::vector<Resume> resumes;
   std::thread host([&] {  // what cpu_iss does: serve, step, report the stop
     server.accept();
-    std::optional<int> signal;
+    std::optional<gdb::StopReason> stop;
     for (;;) {
-      const Resume r = server.serve(signal);
+      const Resume r = server.serve(stop);
       resumes.push_back(r);
       if (r == Resume::go) {  // runs until Ctrl-C
         while (!server.interrupt_requested()) machine.hart.step();
-        signal = gdb::kSigInt;
+        stop = gdb::StopReason{gdb::kSigInt, {}};
         continue;
       }
       if (r != Resume::step) return;
       machine.hart.step();
-      signal = gdb::kSigTrap;
+      stop = gdb::StopReason{};
     }
   });
 

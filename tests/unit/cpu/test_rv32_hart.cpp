@@ -143,3 +143,40 @@ TEST(Rv32Hart, CompiledKernelsRun) {
   EXPECT_NE(m.word_at(m.symbol("main_result")), 0xffffffffu);  // the sort check passed
   EXPECT_GT(m.word_at(m.symbol("bench_instructions")), 1000000u);
 }
+
+// Watchpoints stop the run right after the access, on the inline (DMI) and bus paths alike;
+// stores elsewhere on a watched page do not stop it; without watchpoints the program runs through.
+TEST(Watchpoints, StopAfterTheAccessOnEveryMemoryPath) {
+  // lui a0,0x80000; addi a0,a0,0x100; li a1,5; sw a1,8(a0); lw a2,0(a0); sw a1,0(a0); j .
+  const uint32_t program[] = {0x80000537, 0x10050513, 0x00500593, 0x00b52423, 0x00052603, 0x00b52023, 0x0000006f};
+  for (const bool dmi : {true, false}) {
+    SCOPED_TRACE(dmi ? "DMI" : "bus");
+    HartMachine m(HartMachine::default_config(), dmi);
+    std::memcpy(m.ram.data(), program, sizeof program);
+    auto run_from_start = [&] {
+      m.hart.reset(0x80000000);
+      m.hart.set_budget_end(m.hart.cycles() + 2000);
+      return m.hart.run();
+    };
+    EXPECT_EQ(run_from_start(), rv32::Stop::budget);  // none set: to the final loop
+    const rv32::Watchpoint write{rv32::WatchKind::write, 0x80000100, 4};
+    ASSERT_TRUE(m.hart.add_watchpoint(write));
+    const uint64_t retired = m.hart.instructions();
+    EXPECT_EQ(run_from_start(), rv32::Stop::watchpoint);
+    EXPECT_EQ(m.hart.pc(), 0x80000018u);  // the store to +8 went by; stopped after the one to +0
+    EXPECT_EQ(m.word_at(0x80000100), 5u);
+    EXPECT_EQ(m.hart.watch_hit().kind, rv32::WatchKind::write);
+    EXPECT_EQ(m.hart.watch_hit().address, 0x80000100u);
+    EXPECT_EQ(m.hart.instructions() - retired, 6u);  // the store retired
+
+    const rv32::Watchpoint read{rv32::WatchKind::read, 0x80000100, 4};
+    ASSERT_TRUE(m.hart.remove_watchpoint(write));
+    EXPECT_FALSE(m.hart.remove_watchpoint(write));
+    ASSERT_TRUE(m.hart.add_watchpoint(read));
+    EXPECT_EQ(run_from_start(), rv32::Stop::watchpoint);
+    EXPECT_EQ(m.hart.pc(), 0x80000014u);
+    EXPECT_EQ(m.hart.reg(12), 5u);  // the load completed
+    m.hart.clear_watchpoints();
+    EXPECT_EQ(run_from_start(), rv32::Stop::budget);
+  }
+}
