@@ -78,6 +78,14 @@ debootstrap --variant=minbase bookworm "$base" "$mirror" >>"$log" 2>&1 \
 printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\n' \
   "$mirror" "$mirror" "${mirror%/debian}/debian-security" > "$base/etc/apt/sources.list"
 cp /etc/resolv.conf "$base/etc/resolv.conf"
+# The network a machine of this workplace has: its TLS egress proxy's CA, which the host trusts
+# (/usr/local/share/ca-certificates; the ca-certificates package folds them into the bundle when
+# setup.sh installs it) and names to Node.js (NODE_EXTRA_CA_CERTS, passed on below). Nothing of
+# the project's.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$base/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$base/usr/local/share/ca-certificates/"
+fi
 # What the installer writes and minbase leaves out.
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$base/etc/hosts"
 # Packages start no services, as on the CI machines: munge's would otherwise start munged inside
@@ -100,6 +108,7 @@ for i in "${!commands[@]}"; do
   t0=$(now)
   if chroot "$machine" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+       ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} \
        /bin/bash -c "cd /root/dlvp && $cmd" >>"$log" 2>&1; then
     echo "fresh_check: command $n passed in $(since "$t0")"
   else
