@@ -19,6 +19,7 @@ struct RunRequest {
   std::string app_dir;                  // where native apps are built
   log::Level log_level = log::Level::warn;
   bool trace = false;
+  bool html = false;  // --html: also report.html
   bool progress = false;
   bool force = false;     // --force: take an output folder that holds another scenario's run  // a progress line on stderr (the CLI: when stderr is a terminal)
 };
