@@ -9,6 +9,7 @@
 //                                             to 4 significant digits, as "173.4 us" for 1.734e-4
 //                         --rows ID=N         the table #ID has N body rows
 //                         --charts N          the page has at least N charts
+//   --screenshot PAGE=PNG: after the checks, a picture of the whole page at half scale (docs/img)
 // Prints one line per page (load time, charts and their SVG element counts); exit status 0 when
 // every check passed, 1 otherwise.
 'use strict';
@@ -48,7 +49,7 @@ function shownValue(text) {
 
 async function checkPage(browser, page, screenshot) {
   const problems = [];
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: screenshot ? 0.5 : 1 });
   const tab = await context.newPage();
   tab.on('console', (m) => { if (m.type() === 'error') problems.push('console error: ' + m.text()); });
   tab.on('pageerror', (e) => problems.push('uncaught exception: ' + e.message));
@@ -90,7 +91,7 @@ async function checkPage(browser, page, screenshot) {
     const n = await tab.evaluate((id) => { const t = document.getElementById(id); return t ? t.querySelectorAll('tbody tr').length : -1; }, r.id);
     if (n !== r.n) problems.push(`table #${r.id} has ${n} rows, expected ${r.n}`);
   }
-  if (screenshot) await tab.screenshot({ path: screenshot, fullPage: false });
+  if (screenshot) await tab.screenshot({ path: screenshot, fullPage: true });
   await context.close();
   console.log(`${page.file}: loaded and built in ${loadMs} ms; charts: ` +
               charts.map((c) => `${c.id} (${c.shapes} shapes)`).join(', '));

@@ -68,6 +68,8 @@ const dlvp = {
     const node = dlvp.el('div', { class: tall ? 'chart tall' : 'chart', id: id });
     parent.appendChild(node);
     const chart = echarts.init(node, null, { renderer: 'svg' });
+    // Legends above the plot, clear of the axis names below it.
+    if (option.legend) option.legend = Object.assign({ top: 0, type: 'scroll' }, option.legend);
     chart.setOption(Object.assign({ animation: false }, option));
     window.dlvpPage.charts[id] = chart;
     window.addEventListener('resize', () => chart.resize());
@@ -87,7 +89,10 @@ const dlvp = {
         const tr = dlvp.el('tr', onRowClick ? { class: 'clickable' } : {});
         for (const c of columns) {
           const raw = c.value(row);
-          tr.appendChild(dlvp.el('td', c.num ? { class: 'num' } : {}, c.text ? c.text(row) : String(raw ?? '')));
+          const text = c.text ? c.text(row) : String(raw ?? '');
+          const attrs = c.num ? { class: 'num' } : {};
+          if (text.length > 40) attrs.title = text;  // a cell shows 320 px of it
+          tr.appendChild(dlvp.el('td', attrs, text));
         }
         if (onRowClick) tr.addEventListener('click', () => {
           for (const other of body.querySelectorAll('tr.selected')) other.classList.remove('selected');

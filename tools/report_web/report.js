@@ -127,8 +127,8 @@ function layerCharts(page, report) {
       xAxis: { type: 'category', data: labels, axisLabel: { rotate: 35, interval: 0, width: 160, overflow: 'truncate' } },
       yAxis: { type: 'value', name: unit },
       series: LEVELS.map((level) => ({ name: level, type: 'bar', stack: 'level', data: p.layers.map((l) => (l.energy_by_level || {})[level] || 0) }))
-        .concat([{ name: 'static', type: 'bar', stack: 'kind', data: p.layers.map((l) => l.static_energy) },
-                 { name: 'dynamic', type: 'bar', stack: 'kind', data: p.layers.map((l) => l.dynamic_energy) }]),
+        .concat([{ name: 'static', type: 'bar', stack: 'kind', itemStyle: { color: '#555' }, data: p.layers.map((l) => l.static_energy) },
+                 { name: 'dynamic', type: 'bar', stack: 'kind', itemStyle: { color: '#bbb' }, data: p.layers.map((l) => l.dynamic_energy) }]),
     });
   });
 }
@@ -164,8 +164,9 @@ function roofline(page, report) {
       : i.seriesName },
     legend: {},
     grid: { left: 70, right: 30, bottom: 50 },
-    xAxis: { type: 'log', name: 'ops per DRAM byte', nameLocation: 'middle', nameGap: 28, min: xMin, max: xMax },
-    yAxis: { type: 'log', name: 'GOPS' },
+    xAxis: { type: 'log', name: 'ops per DRAM byte', nameLocation: 'middle', nameGap: 28, min: xMin, max: xMax,
+             axisLabel: { formatter: (v) => dlvp.digits(v) } },
+    yAxis: { type: 'log', name: 'GOPS', axisLabel: { formatter: (v) => dlvp.digits(v) } },
     series: roofSeries.concat(engines.map((engine) => ({
       name: `${engine} layers`, type: 'scatter', symbolSize: 9, data: points.filter((q) => q.engine === engine) }))),
   }, true);
@@ -191,7 +192,8 @@ function powerOverTime(page, report) {
     tooltip: { trigger: 'axis', valueFormatter: (v) => dlvp.power(v, power.unit) },
     legend: {},
     grid: { left: 70, right: 60, bottom: 50 },
-    xAxis: { type: 'value', name: 'ms', nameLocation: 'middle', nameGap: 28, max: s.end_ns[s.end_ns.length - 1] / 1e6 },
+    xAxis: { type: 'value', name: 'ms', nameLocation: 'middle', nameGap: 28, max: s.end_ns[s.end_ns.length - 1] / 1e6,
+             axisLabel: { formatter: (v) => dlvp.digits(v) } },
     yAxis: { type: 'value', name: power.unit },
     dataZoom: [{ type: 'inside' }],
     series,
@@ -223,11 +225,17 @@ function timeline(page, report) {
     value: [0, (j.start_ns - first) / 1e3, (j.end_ns - first) / 1e3, -1],
     name: `job ${j.job} (${j.result})`, itemStyle: { color: '#999' },
   })));
+  // At first the first three jobs in view, or the shown instructions of a longer job; the slider
+  // shows the rest.
+  const lastEnd = Math.max(...t.instructions.map((i) => i.end_ns));
+  const thirdJobEnd = t.jobs.length ? t.jobs[Math.min(t.jobs.length, 3) - 1].end_ns : lastEnd;
+  const viewEnd = (Math.min(lastEnd, thirdJobEnd) - first) / 1e3;
   dlvp.chart(page, 'timeline', {
     tooltip: { formatter: (i) => `${i.data.name}<br>${dlvp.time(i.data.value[1] * 1e3)} .. ${dlvp.time(i.data.value[2] * 1e3)}` },
     grid: { left: 80, right: 30, bottom: 60 },
-    dataZoom: [{ type: 'slider', filterMode: 'weakFilter' }, { type: 'inside', filterMode: 'weakFilter' }],
-    xAxis: { type: 'value', name: 'us', nameLocation: 'middle', nameGap: 28 },
+    dataZoom: [{ type: 'slider', filterMode: 'weakFilter', startValue: 0, endValue: viewEnd },
+               { type: 'inside', filterMode: 'weakFilter', startValue: 0, endValue: viewEnd }],
+    xAxis: { type: 'value', name: 'us', nameLocation: 'middle', nameGap: 28, axisLabel: { formatter: (v) => dlvp.digits(v) } },
     yAxis: { type: 'category', data: rows, inverse: true },
     series: [{
       type: 'custom', name: 'instructions', encode: { x: [1, 2], y: 0 }, data,

@@ -36,7 +36,7 @@ dlvp.start('sweep', (page, data) => {
   const y = selector('y', columns, pick(columns, ['energy_per_inference'], 1));
   const colour = selector('colour', columns, pick(columns, data.axes.concat(['throughput_per_s']), 2));
   dlvp.section(page, 'Points', 'Pareto front (the sweep\'s objectives, among points that are ok and meet the constraints): ' +
-    'the larger outlined points joined by a line. A click on a point shows its configuration.');
+    'the larger outlined points. A click on a point shows its configuration.');
   page.appendChild(dlvp.el('div', { class: 'controls' }, [x.label, y.label, colour.label]));
   const chartBox = dlvp.el('div');
   page.appendChild(chartBox);
@@ -47,7 +47,9 @@ dlvp.start('sweep', (page, data) => {
   const show = (row) => {
     const lines = [`point ${row.point}: ${row.status}` + (row.error ? ` (${row.error})` : '')];
     lines.push('', 'dlvp run ' + data.scenario + ' ' + row.configuration.map((s) => '--set ' + s).join(' '), '');
-    for (const c of data.columns) if (c.name !== 'point') lines.push(`${c.name} = ${row[c.name] ?? ''}`);
+    for (const c of data.columns) {
+      if (c.name !== 'point' && row[c.name] !== null && row[c.name] !== '') lines.push(`${c.name} = ${row[c.name]}`);
+    }
     details.textContent = lines.join('\n');
   };
 
@@ -57,12 +59,13 @@ dlvp.start('sweep', (page, data) => {
     const usable = data.rows.filter((r) => typeof r[cx] === 'number' && typeof r[cy] === 'number');
     const point = (r) => ({ value: [r[cx], r[cy], r[cc]], row: r });
     const values = usable.map((r) => r[cc]).filter((v) => typeof v === 'number');
-    const front = usable.filter((r) => r.pareto === 1).sort((a, b) => a[cx] - b[cx]);
+    // The front is on all the sweep's objectives, so in two of them its points need not form a line.
+    const front = usable.filter((r) => r.pareto === 1);
     chart.setOption({
       tooltip: { trigger: 'item', formatter: (i) => i.data.row
         ? `point ${i.data.row.point}<br>${cx} = ${dlvp.digits(i.data.value[0])}<br>${cy} = ${dlvp.digits(i.data.value[1])}<br>${cc} = ${i.data.value[2] ?? '-'}`
         : '' },
-      legend: { data: ['points', 'Pareto front'] },
+      legend: { top: 0, data: ['points', 'Pareto front'] },
       grid: { left: 90, right: 110, bottom: 60 },
       xAxis: { type: 'value', name: cx, nameLocation: 'middle', nameGap: 30, scale: true },
       yAxis: { type: 'value', name: cy, scale: true },
@@ -73,8 +76,6 @@ dlvp.start('sweep', (page, data) => {
         { name: 'points', type: 'scatter', symbolSize: 9, data: usable.filter((r) => r.pareto !== 1).map(point) },
         { name: 'Pareto front', type: 'scatter', symbolSize: 15, itemStyle: { borderColor: '#000', borderWidth: 2 },
           data: front.map(point), z: 3 },
-        { name: 'front line', type: 'line', symbol: 'none', lineStyle: { color: '#000', type: 'dashed' }, silent: true,
-          data: front.map((r) => [r[cx], r[cy]]), z: 2 },
       ],
     }, { replaceMerge: ['series', 'visualMap'] });
   };
