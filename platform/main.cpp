@@ -3,6 +3,8 @@
 #include "ip/common/yaml_file.h"
 #include "platform/sweep/child_process.h"
 #include "platform/exit_status.h"
+#include "platform/html_page.h"
+#include "platform/output_folder.h"
 #include "platform/platform_config.h"
 #include "platform/progress_line.h"
 #include "platform/report.h"
@@ -25,13 +27,14 @@ namespace exit_status = dlvp::exit_status;
 void usage(std::ostream& os) {
   os << "usage:\n"
         "  dlvp run SCENARIO.yaml [--set key=value]... [--out DIR] [--force] [--log LEVEL,CATEGORY,...]\n"
-        "           [--trace] [--signature FILE] [--gdb PORT]\n"
+        "           [--trace] [--html] [--signature FILE] [--gdb PORT]\n"
         "      simulate; writes DIR/report.json, DIR/uart.log, DIR/dlvp.log (DIR defaults to out/<scenario>;\n"
         "      those files of an earlier run there are removed first); a DIR that holds the run of another\n"
         "      scenario is refused (status 122) unless --force is given\n"
         "      --log takes a level (error, warn (default), info, debug, trace) and categories: mmio (every\n"
         "      device register access), irq (every interrupt raised, claimed, completed), e.g. --log mmio,irq\n"
         "      --trace also writes DIR/trace.json (per-instruction timeline, chrome://tracing or Perfetto)\n"
+        "      --html also writes DIR/report.html (charts of report.json; one file that opens offline)\n"
         "      --signature FILE (cpu.mode: iss) writes the words between the ELF's begin_signature and\n"
         "      end_signature to FILE, one per line in hex (the RISC-V compliance convention)\n"
         "      --gdb PORT (implies cpu.mode: iss) waits for gdb on 127.0.0.1:PORT before the first instruction\n"
@@ -45,6 +48,7 @@ void usage(std::ostream& os) {
         "      DIR/results.sqlite and DIR/results.csv (DIR defaults to out/sweep-<sweep>), the Pareto front printed;\n"
         "      the same command on the same DIR continues an interrupted sweep; --jobs defaults to the cores\n"
         "  dlvp sweep DIR --collect   merge DIR/rows/ into the database and print the front\n"
+        "  dlvp report DIR    write DIR/report.html from the report.json of a run's output folder DIR\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
 }
@@ -69,6 +73,7 @@ struct RunArgs {
   dlvp::log::Level log_level = dlvp::log::Level::warn;
   dlvp::log::Categories log_categories;
   bool trace = false;
+  bool html = false;
   bool force = false;
 };
 
@@ -83,6 +88,7 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
     else if (a.rfind("--set=", 0) == 0) args.overrides.push_back(a.substr(6));
     else if (a == "--out") args.out_dir = value("a directory");
     else if (a == "--trace") args.trace = true;
+    else if (a == "--html") args.html = true;
     else if (a == "--force") args.force = true;
     else if (a == "--signature") args.overrides.push_back("cpu.signature_file=" + dlvp::yaml_single_quoted(value("a file")));
     else if (a == "--gdb") {
@@ -103,10 +109,22 @@ bool parse_run_args(int argc, char** argv, RunArgs& args) {
   return true;
 }
 
+int write_report_page(int argc, char** argv) {
+  if (argc != 3) throw dlvp::ConfigError("usage: dlvp report DIR (the output folder of a run)");
+  const std::string error = dlvp::write_report_html_of_folder(argv[2]);
+  if (!error.empty()) {
+    std::cerr << "dlvp: error: " << error << "\n";
+    return exit_status::kOutputWriteFailed;
+  }
+  std::cout << "report: " << argv[2] << "/" << dlvp::OutputFolder::kReportHtml << "\n";
+  return 0;
+}
+
 int run(const RunArgs& args) {
   dlvp::RunRequest request{args.scenario, args.overrides, args.out_dir, app_dir(), args.log_level, args.log_categories, args.trace};
   request.progress = dlvp::ProgressLine::stderr_is_terminal();
   request.force = args.force;
+  request.html = args.html;
   const dlvp::RunResult result = dlvp::run_scenario(request);
   dlvp::print_summary(std::cout, result.report);
   if (!result.report_path.empty()) std::cout << "report: " << result.report_path << "\n";
@@ -129,6 +147,7 @@ int sc_main(int argc, char** argv) {
   const std::string command = argv[1];
   try {
     if (command == "params") return list_params();
+    if (command == "report") return write_report_page(argc, argv);
     if (command == "sweep") {
       const dlvp::sweep::SweepOptions options = dlvp::sweep::parse_sweep_args(argc, argv, 2);
       return dlvp::sweep::run_sweep(options, dlvp::executable_dir() + "/dlvp", app_dir());

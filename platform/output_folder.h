@@ -18,6 +18,7 @@ class OutputFolder {
   static constexpr const char* kTrace = "trace.json";
   static constexpr const char* kUartLog = "uart.log";
   static constexpr const char* kDlvpLog = "dlvp.log";
+  static constexpr const char* kReportHtml = "report.html";
   // The scenario whose run the folder holds: its absolute path, one line.
   static constexpr const char* kOwner = ".dlvp-scenario";
   // Every file a run may write, in the folder.

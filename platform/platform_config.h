@@ -52,6 +52,7 @@ struct RunConfig {
 struct ReportConfig {
   double power_interval_ns = 100000.0;  // 100 us: ~500 samples for the Fashion CNN, ~4000 for VGG-16
   double progress_after_s = 2.0;         // short runs stay quiet
+  uint64_t timeline_instructions = 500;  // the job timeline of report.json: ~100 KB of it at most
   static void bind(ParamBinder& b, ReportConfig& c) {
     b.real("power_interval_ns", c.power_interval_ns, "ns",
            "power is sampled every this much simulated time (report.json power, PMU *_POWER_*); peak power is the "
@@ -59,6 +60,10 @@ struct ReportConfig {
            1.0, 1e12);
     b.real("progress_after_s", c.progress_after_s, "s",
            "wall time after which a run shows its progress line (only when stderr is a terminal)", 0.0, 1e6);
+    b.integer("timeline_instructions", c.timeline_instructions, "instructions",
+              "the first executed accelerator instructions report.json's job timeline (accelerator.timeline) and "
+              "report.html show; the rest are counted",
+              uint64_t{0}, uint64_t{1000000});
   }
 };
 

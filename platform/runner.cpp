@@ -1,6 +1,8 @@
 #include "runner.h"
 
 #include "platform/exit_status.h"
+#include "platform/html_page.h"
+#include "platform/job_timeline.h"
 #include "platform/layer_report.h"
 #include "platform/output_folder.h"
 #include "platform/package_binding.h"
@@ -108,6 +110,8 @@ RunResult run_scenario(const RunRequest& request) {
   if (nlohmann::json layers = build_layer_report(config, result.report); !layers.is_null()) {
     out.write(OutputFolder::kLayers, [&](std::ostream& os) { write_layers_csv(os, layers); });
     result.report["accelerator"] = std::move(layers);
+    result.report["accelerator"]["timeline"] =
+        build_job_timeline(soc.ifu().trace(), soc.ifu().job_summaries(), config.report.timeline_instructions);
   }
   if (request.trace) out.write(OutputFolder::kTrace, [&](std::ostream& os) { soc.ifu().write_chrome_trace(os); });
   if (!soc.uart().log_error().empty()) out.record_failure(out.path(OutputFolder::kUartLog), soc.uart().log_error());
@@ -115,8 +119,12 @@ RunResult run_scenario(const RunRequest& request) {
   if (const CpuIss* iss = soc.iss(); iss && iss->signature_write_failed())
     out.record_failure(config.cpu.signature_file, "the compliance signature could not be written");
 
-  // report.json last, so that its exit_status counts every other output's failure.
+  // report.json last, so that its exit_status counts every other output's failure; report.html just
+  // before it, from the same data (its status as it stands then).
   if (!out.failures().empty()) result.report["run"]["exit_status"] = exit_status::kOutputWriteFailed;
+  if (request.html &&
+      !out.write(OutputFolder::kReportHtml, [&](std::ostream& os) { write_report_html(os, result.report); }))
+    result.report["run"]["exit_status"] = exit_status::kOutputWriteFailed;
   if (out.write(OutputFolder::kReport, [&](std::ostream& os) { write_report_json(os, result.report); }))
     result.report_path = out.path(OutputFolder::kReport);
   result.output_errors = out.failures();

@@ -20,6 +20,7 @@ struct RunRequest {
   log::Level log_level = log::Level::warn;
   log::Categories log_categories;       // --log mmio,irq
   bool trace = false;
+  bool html = false;  // --html: also report.html
   bool progress = false;
   bool force = false;     // --force: take an output folder that holds another scenario's run  // a progress line on stderr (the CLI: when stderr is a terminal)
 };

@@ -26,7 +26,12 @@ packages=(
   # client commands and the plugins it configures all come by Depends (slurm-wlm-plugins, only
   # recommended, holds none of them).
   slurm-wlm munge
+  # The HTML pages (tools/report_web): npm installs the charting library the build inlines and the
+  # browser driver of their test; chromium loads the pages in that test.
+  nodejs chromium
 )
+# Debian's nodejs comes without npm; NodeSource's nodejs bundles it (and conflicts with Debian's npm).
+command -v npm >/dev/null || packages+=(npm)
 
 # --fuzz: also clang and its libFuzzer/sanitizer runtimes, for the `fuzz` preset's long runs.
 if [ "${1:-}" = "--fuzz" ]; then
@@ -39,11 +44,18 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "setup: installing ${missing[*]}"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The npm packages at the exact versions of package-lock.json (no install scripts: none is needed,
+# and playwright-core's would not download a browser anyway; chromium comes from Debian).
+web="$(dirname "$0")/report_web"
+if ! (cd "$web" && npm ls --omit=optional >/dev/null 2>&1); then
+  echo "setup: npm ci in $web"
+  (cd "$web" && npm ci --ignore-scripts --no-audit --no-fund)
+fi

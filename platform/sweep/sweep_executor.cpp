@@ -182,12 +182,9 @@ int run_sweep(const SweepOptions& options, const std::string& dlvp_binary, const
       run_local(plan, folder, db, missing, options.jobs, dlvp_binary);
     }
   }
-  const std::string error = db.finish(std::cout);
-  if (!error.empty()) {
-    std::cerr << "dlvp: error: " << error << "\n";
-    return exit_status::kOutputWriteFailed;
-  }
-  return 0;
+  const std::vector<std::string> errors = db.finish(std::cout);
+  for (const std::string& error : errors) std::cerr << "dlvp: error: " << error << "\n";
+  return errors.empty() ? 0 : exit_status::kOutputWriteFailed;
 }
 
 }  // namespace dlvp::sweep

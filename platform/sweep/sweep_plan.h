@@ -75,6 +75,7 @@ struct SweepFolder {
   std::string calibration_cache() const { return dir + "/calib-cache"; }  // dlvpc --calib-cache
   std::string database() const { return dir + "/results.sqlite"; }
   std::string csv() const { return dir + "/results.csv"; }
+  std::string html() const { return dir + "/sweep.html"; }
 };
 
 // Reads and checks a sweep file: every error names the file and key (ConfigError). `app_dir` is

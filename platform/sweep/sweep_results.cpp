@@ -2,6 +2,7 @@
 
 #include "ip/common/config_error.h"
 #include "ip/common/output_file.h"
+#include "platform/html_page.h"
 #include "platform/sweep/sweep_row.h"
 
 #include <sqlite3.h>
@@ -187,7 +188,42 @@ size_t ResultsDatabase::collect(std::ostream& warnings) {
   return added;
 }
 
-std::string ResultsDatabase::finish(std::ostream& os) {
+nlohmann::json ResultsDatabase::page_data() const {
+  nlohmann::json columns = nlohmann::json::array();
+  for (const ColumnSpec& c : table_columns(plan_)) columns.push_back({{"name", c.name}, {"description", c.description}});
+  nlohmann::json rows = nlohmann::json::array();
+  Statement s(db_, "SELECT * FROM points ORDER BY point");
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    nlohmann::json row = nlohmann::json::object();
+    for (int i = 0; i < sqlite3_column_count(s.get()); ++i) {
+      const char* name = sqlite3_column_name(s.get(), i);
+      switch (sqlite3_column_type(s.get(), i)) {
+        case SQLITE_INTEGER: row[name] = sqlite3_column_int64(s.get(), i); break;
+        case SQLITE_FLOAT: row[name] = sqlite3_column_double(s.get(), i); break;
+        case SQLITE_NULL: row[name] = nullptr; break;
+        default: row[name] = cell(s.get(), i, true);
+      }
+    }
+    const nlohmann::json& point = row["point"];
+    nlohmann::json configuration = nlohmann::json::array();
+    if (point.is_number_integer() && point.get<int64_t>() >= 0 && point.get<uint64_t>() < plan_.points.size()) {
+      const size_t index = point.get<size_t>();
+      configuration = plan_.overrides(index);
+      for (const std::string& option : plan_.model_options(index)) configuration.push_back(option);
+    }
+    row["configuration"] = std::move(configuration);
+    rows.push_back(std::move(row));
+  }
+  nlohmann::json objectives = nlohmann::json::array();
+  for (const Objective& o : plan_.objectives) objectives.push_back({{"column", o.column}, {"maximize", o.maximize}});
+  nlohmann::json constraints = nlohmann::json::array();
+  for (const Constraint& c : plan_.constraints) constraints.push_back(c.text);
+  return {{"sweep_file", plan_.sweep_file}, {"scenario", plan_.scenario}, {"hardware", plan_.hardware},
+          {"points_planned", plan_.points.size()}, {"axes", plan_.axes}, {"fixed", plan_.fixed},
+          {"objectives", objectives}, {"constraints", constraints}, {"columns", columns}, {"rows", rows}};
+}
+
+std::vector<std::string> ResultsDatabase::finish(std::ostream& os) {
   // The front: ok points meeting every constraint, non-dominated on the objectives.
   std::vector<Candidate> candidates;
   if (!plan_.objectives.empty()) {
@@ -260,7 +296,13 @@ std::string ResultsDatabase::finish(std::ostream& os) {
     }
     print_table(os, table);
   }
-  return csv_error.empty() ? "" : "cannot write " + folder_.csv() + ": " + csv_error;
+  const std::string html_error = write_file_atomically(folder_.html(), [&](std::ostream& out) {
+    write_html_page(out, "dlvp sweep: " + fs::path(plan_.sweep_file).filename().string(), "sweep", page_data());
+  });
+  std::vector<std::string> errors;
+  if (!csv_error.empty()) errors.push_back("cannot write " + folder_.csv() + ": " + csv_error);
+  if (!html_error.empty()) errors.push_back("cannot write " + folder_.html() + ": " + html_error);
+  return errors;
 }
 
 }  // namespace dlvp::sweep

@@ -9,6 +9,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <vector>
 
 struct sqlite3;
 
@@ -31,11 +32,15 @@ class ResultsDatabase {
   // that does not parse is reported on `warnings` and skipped (its point runs again).
   size_t collect(std::ostream& warnings);
   // Marks the Pareto front (pareto = 1, others 0; null without objectives), rewrites DIR/results.csv
-  // and prints the front as a table on `os`. Returns "" or "cannot write <csv>: reason".
-  std::string finish(std::ostream& os);
+  // and DIR/sweep.html and prints the front as a table on `os`. Returns "cannot write <file>:
+  // reason" for each file that could not be written.
+  std::vector<std::string> finish(std::ostream& os);
 
  private:
   void exec(const std::string& sql) const;
+  // sweep.html's data: the plan (axes, objectives, constraints, each point's --set list) and every
+  // row of the table, typed as SQLite holds it.
+  nlohmann::json page_data() const;
 
   SweepFolder folder_;
   const Plan& plan_;

@@ -1,0 +1,227 @@
+// report.html and sweep.html (docs/report.md, "HTML pages"): `dlvp run --html` and `dlvp report DIR`
+// write a page whose embedded data is the run's report.json, with no external URL; bad report.json
+// files are refused naming the file; a page that cannot be written is status 121; the job timeline
+// is bounded; `dlvp sweep` writes sweep.html with every row of its table. Then headless Chromium
+// loads a run's page and a sweep's (tools/report_web/check_pages.js): no console error or failed
+// request, every chart drew, and the shown figures equal report.json's.
+#include "platform/exit_status.h"
+#include "tests/support/dlvp_cli.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace dlvp::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kFashion = std::string(DLVP_SOURCE_DIR) + "/scenarios/fashion_mnist.yaml";
+const std::string kSelftest = std::string(DLVP_SOURCE_DIR) + "/scenarios/cnn_selftest.yaml";
+const std::string kChromium = "/usr/bin/chromium";
+// 60 images: two power samples' worth of jobs and more than one timeline window, in well under a second.
+const std::string kFashionArgs = " --set 'software.args[3]=60'";
+
+// The JSON a page embeds (<script type="application/json" id="dlvp-data">).
+nlohmann::json page_data(const std::string& html) {
+  const std::string open = "<script type=\"application/json\" id=\"dlvp-data\">";
+  const size_t begin = html.find(open);
+  const size_t end = html.find("</script>", begin);
+  if (begin == std::string::npos || end == std::string::npos) return nullptr;
+  return nlohmann::json::parse(html.substr(begin + open.size(), end - begin - open.size()));
+}
+
+// A page loads nothing: its markup outside the inlined scripts has no src or href attribute and no
+// <link>, and every script is inline (the browser test also fails on any request).
+void expect_self_contained(const std::string& html) {
+  std::string markup;
+  size_t scripts = 0;
+  for (size_t at = 0;;) {
+    const size_t open = html.find("<script", at);
+    markup += html.substr(at, open == std::string::npos ? std::string::npos : html.find('>', open) + 1 - at);
+    if (open == std::string::npos) break;
+    ++scripts;
+    at = html.find("</script>", open);
+    ASSERT_NE(at, std::string::npos);
+  }
+  EXPECT_EQ(scripts, 4u);  // the data, the library, the shared script and the page's
+  EXPECT_EQ(markup.find("src="), std::string::npos);
+  EXPECT_EQ(markup.find("href="), std::string::npos);
+  EXPECT_EQ(markup.find("<link"), std::string::npos);
+  EXPECT_NE(html.find("Licensed to the Apache Software Foundation"), std::string::npos);  // the library, inlined
+}
+
+std::string run_fashion_html(const std::string& name) {
+  const std::string dir = out_dir(name);
+  const CliResult r = run_dlvp("run " + kFashion + kFashionArgs + " --html --out " + dir);
+  EXPECT_EQ(r.status, 0) << r.output;
+  return dir;
+}
+
+TEST(HtmlPages, RunWritesASelfContainedPageOfItsReport) {
+  const std::string dir = run_fashion_html("html_run");
+  const std::string html = read_text(dir, "report.html");
+  ASSERT_FALSE(html.empty());
+  expect_self_contained(html);
+  EXPECT_EQ(page_data(html), read_report(dir));
+}
+
+TEST(HtmlPages, ReportCommandWritesThePageOfAnExistingFolder) {
+  const std::string dir = out_dir("html_report_command");
+  ASSERT_EQ(run_dlvp("run " + kFashion + kFashionArgs + " --out " + dir).status, 0);
+  EXPECT_FALSE(fs::exists(dir + "/report.html"));  // only on request
+  const CliResult r = run_dlvp("report " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(dir + "/report.html"), std::string::npos) << r.output;
+  EXPECT_EQ(page_data(read_text(dir, "report.html")), read_report(dir));
+
+  // A later run without --html leaves no stale page beside its report.
+  ASSERT_EQ(run_dlvp("run " + kFashion + kFashionArgs + " --out " + dir).status, 0);
+  EXPECT_FALSE(fs::exists(dir + "/report.html"));
+}
+
+TEST(HtmlPages, ReportCommandRefusesWhatIsNoReportNamingTheFile) {
+  const std::string dir = out_dir("html_bad_reports");
+  fs::create_directories(dir);
+  const std::string file = dir + "/report.json";
+  auto refused = [&](const std::string& content, const std::string& says) {
+    if (content.empty()) fs::remove(file);
+    else std::ofstream(file) << content;
+    const CliResult r = run_dlvp("report " + dir);
+    EXPECT_EQ(r.status, exit_status::kBadInput) << r.output;
+    EXPECT_NE(r.output.find(file), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir + "/report.html"));
+  };
+  refused("", "cannot be read");
+  refused("{\"schema\": \"dlvp-report\", ", "not JSON at offset 26");  // its end
+  refused("[1, 2]", "not a dlvp report");
+  refused("{\"schema\": \"dlvp-sweep\"}", "not a dlvp report");
+  refused("{\"schema\": \"dlvp-report\", \"schema_version\": 99}", "schema_version 99");
+  refused("{\"schema\": \"dlvp-report\", \"schema_version\": \"6\"}", "schema_version \"6\"");
+  EXPECT_EQ(run_dlvp("report").status, exit_status::kBadInput);
+}
+
+TEST(HtmlPages, APageThatCannotBeWrittenIsAnOutputFailure) {
+  const std::string dir = out_dir("html_unwritable");
+  ASSERT_EQ(run_dlvp("run " + kFashion + kFashionArgs + " --out " + dir).status, 0);
+  fs::create_directories(dir + "/report.html/in_the_way");  // a folder where the page goes
+  const CliResult report = run_dlvp("report " + dir);
+  EXPECT_EQ(report.status, exit_status::kOutputWriteFailed) << report.output;
+  EXPECT_NE(report.output.find("cannot write " + dir + "/report.html"), std::string::npos) << report.output;
+
+  // The run removes its own files first, but leaves a folder in the way alone.
+  const CliResult run = run_dlvp("run " + kFashion + kFashionArgs + " --html --out " + dir);
+  EXPECT_EQ(run.status, exit_status::kOutputWriteFailed) << run.output;
+  EXPECT_NE(run.output.find("cannot write " + dir + "/report.html"), std::string::npos) << run.output;
+  EXPECT_EQ(read_report(dir)["run"]["exit_status"], exit_status::kOutputWriteFailed);
+}
+
+TEST(HtmlPages, TheJobTimelineIsBoundedAndCountsTheRest) {
+  const std::string dir = out_dir("html_timeline");
+  ASSERT_EQ(run_dlvp("run " + kFashion + kFashionArgs + " --set report.timeline_instructions=40 --out " + dir).status, 0);
+  const nlohmann::json report = read_report(dir);
+  const nlohmann::json& timeline = report["accelerator"]["timeline"];
+  ASSERT_EQ(timeline["instructions"].size(), 40u);
+  // Every job completed, so every instruction the IFU's trace kept executed in a queue but each
+  // job's END (decoded, never queued): shown + not shown.
+  const uint64_t jobs = report["accelerator"]["packages"][0]["jobs"].get<uint64_t>();
+  EXPECT_EQ(timeline["instructions"].size() + timeline["instructions_not_shown"].get<uint64_t>(),
+            report["modules"]["soc.ifu"]["trace_records"].get<uint64_t>() - jobs);
+  double previous_job_end = 0;
+  for (const nlohmann::json& job : timeline["jobs"]) {
+    EXPECT_EQ(job["result"], "done");
+    EXPECT_GE(job["start_ns"].get<double>(), previous_job_end);
+    previous_job_end = job["end_ns"].get<double>();
+  }
+  for (const nlohmann::json& i : timeline["instructions"]) {
+    EXPECT_LE(i["start_ns"].get<double>(), i["end_ns"].get<double>());
+    EXPECT_TRUE(i["queue"] == "load" || i["queue"] == "compute" || i["queue"] == "store") << i;
+    EXPECT_LE(i["job"].get<uint64_t>(), timeline["jobs"].back()["job"].get<uint64_t>());
+  }
+  // Each shown instruction lies in its job.
+  for (const nlohmann::json& i : timeline["instructions"]) {
+    const nlohmann::json& job = timeline["jobs"][i["job"].get<size_t>()];
+    EXPECT_GE(i["start_ns"].get<double>(), job["start_ns"].get<double>());
+    EXPECT_LE(i["end_ns"].get<double>(), job["end_ns"].get<double>());
+  }
+}
+
+// The cnn self-test on 1 and 2 PEs: two points.
+std::string two_point_sweep(const std::string& dir) {
+  const std::string file = dir + ".yaml";
+  std::ofstream(file) << "scenario: " << kSelftest
+                      << "\naxes:\n  cnn.pes: [1, 2]\nobjectives: {latency_ns: min, energy_per_inference: min}\n";
+  const CliResult r = run_dlvp("sweep " + file + " --out " + dir + " --jobs 2");
+  EXPECT_EQ(r.status, 0) << r.output;
+  return dir;
+}
+
+TEST(HtmlPages, SweepWritesItsPageWithEveryRowAndConfiguration) {
+  const std::string dir = two_point_sweep(out_dir("html_sweep"));
+  const std::string html = read_text(dir, "sweep.html");
+  expect_self_contained(html);
+  const nlohmann::json data = page_data(html);
+  ASSERT_EQ(data["rows"].size(), 2u);
+  EXPECT_EQ(data["axes"], nlohmann::json::array({"cnn.pes"}));
+  EXPECT_EQ(data["objectives"][0]["column"], "latency_ns");
+  size_t front = 0;
+  for (size_t p = 0; p < 2; ++p) {
+    const nlohmann::json& row = data["rows"][p];
+    const nlohmann::json point_row = read_json(dir + "/rows", (std::to_string(p) + ".json").c_str());
+    EXPECT_EQ(row["point"], p);
+    EXPECT_EQ(row["latency_ns"], point_row["latency_ns"]);
+    EXPECT_EQ(row["energy_per_inference"], point_row["energy_per_inference"]);
+    const nlohmann::json& configuration = row["configuration"];
+    EXPECT_NE(std::find(configuration.begin(), configuration.end(), "cnn.pes=" + std::to_string(p + 1)), configuration.end())
+        << configuration;
+    front += row["pareto"].get<int>();
+  }
+  EXPECT_GE(front, 1u);
+}
+
+// What the report page must show, from report.json: the accelerator's time per image (one package
+// here), the software's energy per inference and accuracy, and the average and peak power.
+std::string report_figures(const nlohmann::json& report) {
+  const nlohmann::json& package = report["accelerator"]["packages"][0];
+  const nlohmann::json& results = report["app"]["results"];
+  std::ostringstream args;
+  args.precision(17);
+  args << " --charts 5 --figure fig-latency=" << package["per_inference"]["time_ns"].get<double>() * 1e-9
+       << " --figure fig-energy-per-inference=" << results["energy_per_inference"]["value"].get<double>() * 1e-12
+       << " --figure fig-energy-total=" << report["energy"]["total"].get<double>() * 1e-12
+       << " --figure fig-accuracy=" << results["accuracy"]["value"].get<double>()
+       << " --figure fig-power-average=" << report["power"]["average"]["total"].get<double>()
+       << " --figure fig-power-peak=" << report["power"]["peak"]["total"].get<double>()
+       << " --rows parameters=" << report["configuration"].size() - 1;  // all but `files`
+  return args.str();
+}
+
+CliResult check_pages(const std::string& args) {
+  return run_command(std::string(DLVP_NODE), std::string(DLVP_SOURCE_DIR) + "/tools/report_web/check_pages.js" + args);
+}
+
+TEST(HtmlPages, HeadlessChromiumShowsEveryChartAndTheReportsFigures) {
+  if (access(kChromium.c_str(), X_OK) != 0) GTEST_SKIP() << kChromium << " is absent (tools/setup.sh installs it)";
+  ASSERT_TRUE(fs::path(DLVP_NODE).is_absolute()) << "node was not found at configure time (tools/setup.sh installs it)";
+  const std::string run = run_fashion_html("html_browser_run");
+  const std::string sweep = two_point_sweep(out_dir("html_browser_sweep"));
+  const CliResult r = check_pages(" " + run + "/report.html" + report_figures(read_report(run)) + " " + sweep +
+                                  "/sweep.html --charts 1 --rows points=2");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("check_pages: all pages passed"), std::string::npos) << r.output;
+  std::cout << r.output;
+
+  // The checker fails on a figure the page does not show.
+  const CliResult wrong = check_pages(" " + run + "/report.html --figure fig-latency=1e-3");
+  EXPECT_EQ(wrong.status, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("FAIL: #fig-latency shows"), std::string::npos) << wrong.output;
+}
+
+}  // namespace
+}  // namespace dlvp::test
