@@ -52,6 +52,7 @@ struct RunConfig {
 struct ReportConfig {
   double power_interval_ns = 100000.0;  // 100 us: ~500 samples for the Fashion CNN, ~4000 for VGG-16
   double progress_after_s = 2.0;         // short runs stay quiet
+  uint64_t trace_max_events = 1000000;   // trace.json: a few hundred MB at most
   static void bind(ParamBinder& b, ReportConfig& c) {
     b.real("power_interval_ns", c.power_interval_ns, "ns",
            "power is sampled every this much simulated time (report.json power, PMU *_POWER_*); peak power is the "
@@ -59,6 +60,10 @@ struct ReportConfig {
            1.0, 1e12);
     b.real("progress_after_s", c.progress_after_s, "s",
            "wall time after which a run shows its progress line (only when stderr is a terminal)", 0.0, 1e6);
+    b.integer("trace_max_events", c.trace_max_events, "",
+              "trace.json (--trace) keeps the events that begin before the time of the N-th earliest one and says "
+              "so in its otherData and the summary when it leaves any out",
+              1, uint64_t{1} << 32);
   }
 };
 
