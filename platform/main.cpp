@@ -6,6 +6,7 @@
 #include "platform/platform_config.h"
 #include "platform/progress_line.h"
 #include "platform/report.h"
+#include "platform/run_diff.h"
 #include "platform/runner.h"
 #include "platform/sweep/sweep_executor.h"
 #include "platform/sweep/sweep_point.h"
@@ -44,6 +45,9 @@ void usage(std::ostream& os) {
         "      DIR/results.sqlite and DIR/results.csv (DIR defaults to out/sweep-<sweep>), the Pareto front printed;\n"
         "      the same command on the same DIR continues an interrupted sweep; --jobs defaults to the cores\n"
         "  dlvp sweep DIR --collect   merge DIR/rows/ into the database and print the front\n"
+        "  dlvp diff RUN_A RUN_B [--json]\n"
+        "      compare two output folders' report.json: configuration differences, latency, throughput, energy\n"
+        "      per level (static/dynamic), accuracy, power, and per-layer deltas, largest first (docs/report.md)\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
 }
@@ -126,6 +130,7 @@ int sc_main(int argc, char** argv) {
   const std::string command = argv[1];
   try {
     if (command == "params") return list_params();
+    if (command == "diff") return dlvp::diff_command(argc, argv, 2);
     if (command == "sweep") {
       const dlvp::sweep::SweepOptions options = dlvp::sweep::parse_sweep_args(argc, argv, 2);
       return dlvp::sweep::run_sweep(options, dlvp::executable_dir() + "/dlvp", app_dir());
