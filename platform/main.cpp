@@ -1,10 +1,10 @@
 // dlvp — the command-line front end: `dlvp run SCENARIO [--set key=value]... [--out DIR]`.
 #include "ip/common/log.h"
+#include "ip/common/progress_line.h"
 #include "ip/common/yaml_file.h"
 #include "platform/sweep/child_process.h"
 #include "platform/exit_status.h"
 #include "platform/platform_config.h"
-#include "platform/progress_line.h"
 #include "platform/report.h"
 #include "platform/run_diff.h"
 #include "platform/runner.h"

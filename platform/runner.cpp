@@ -1,11 +1,11 @@
 #include "runner.h"
 
+#include "ip/common/progress_line.h"
 #include "platform/exit_status.h"
 #include "platform/layer_report.h"
 #include "platform/output_folder.h"
 #include "platform/package_binding.h"
 #include "platform/platform_config.h"
-#include "platform/progress_line.h"
 #include "platform/report.h"
 #include "platform/run_trace.h"
 #include "platform/scenario.h"
