@@ -195,12 +195,13 @@ nlohmann::json RunTrace::write(std::ostream& out, const LayerNames& names, const
 
 std::string trace_summary_line(const nlohmann::json& report) {
   if (!report.contains("trace")) return "";
-  const nlohmann::json& t = report["trace"];
+  const nlohmann::json& t = report.at("trace");
   std::string line = "trace  " + std::to_string(t.value("events", uint64_t{0})) + " events in trace.json";
-  if (!t["cut_off_us"].is_null()) {
+  const nlohmann::json cut_off = t.value("cut_off_us", nlohmann::json());
+  if (cut_off.is_number()) {
     char text[200];
     std::snprintf(text, sizeof text, "; CUT at %.3f us: %llu later events left out (report.trace_max_events = %llu)",
-                  t["cut_off_us"].get<double>(), static_cast<unsigned long long>(t.value("events_left_out", uint64_t{0})),
+                  cut_off.get<double>(), static_cast<unsigned long long>(t.value("events_left_out", uint64_t{0})),
                   static_cast<unsigned long long>(t.value("max_events", uint64_t{0})));
     line += text;
   }
