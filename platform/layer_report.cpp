@@ -1,6 +1,7 @@
 #include "platform/layer_report.h"
 
 #include "ip/common/energy_ledger.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/utf8.h"
 #include "platform/package_file.h"
 #include "platform/report.h"
@@ -15,7 +16,6 @@
 #include <vector>
 
 namespace dlvp {
-namespace {
 
 // A model package among software.load: where it lies in DDR and its layer records by tag. A package
 // the host-side reader refuses gives no records and the reason.
@@ -28,6 +28,8 @@ struct LoadedPackage {
   std::map<uint32_t, package::LayerPrediction> predicted_by_tag;  // dlvpc's prediction, per job
   uint64_t predicted_job_ps = 0;                                  // 0: the package has none
 };
+
+namespace {
 
 std::vector<LoadedPackage> loaded_packages(const PlatformConfig& config) {
   std::vector<LoadedPackage> packages;
@@ -62,6 +64,21 @@ const LoadedPackage* package_at(const std::vector<LoadedPackage>& packages, uint
     if (base >= p.address && base - p.address < p.bytes) found = &p;
   return found;
 }
+
+}  // namespace
+
+LayerNames::LayerNames(const PlatformConfig& config) : packages_(loaded_packages(config)) {}
+LayerNames::~LayerNames() = default;
+
+std::string LayerNames::name(uint64_t instr_base, uint32_t tag) const {
+  if (const LoadedPackage* package = package_at(packages_, instr_base)) {
+    const auto it = package->name_by_tag.find(tag);
+    if (it != package->name_by_tag.end()) return it->second;
+  }
+  return layer_tag_name(tag);
+}
+
+namespace {
 
 std::string shape(uint32_t c, uint32_t h, uint32_t w) {
   return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);

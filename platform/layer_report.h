@@ -12,10 +12,28 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace dlvp {
+
+struct LoadedPackage;
+
+// Layer names of the model packages among software.load, by program (the IFU's INSTR_BASE: the
+// package loaded last over that address) and Header.tag, as the layer report names them.
+class LayerNames {
+ public:
+  explicit LayerNames(const PlatformConfig& config);
+  ~LayerNames();
+  // The package's name of the layer; "layer<tag>" when the program lies in no package or the
+  // package has no such layer (or was refused).
+  std::string name(uint64_t instr_base, uint32_t tag) const;
+
+ private:
+  std::vector<LoadedPackage> packages_;
+};
 
 // report["accelerator"] from a finished run's report; null when the IFU ran no job.
 nlohmann::json build_layer_report(const PlatformConfig& config, const nlohmann::json& report);

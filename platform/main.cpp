@@ -1,13 +1,14 @@
 // dlvp — the command-line front end: `dlvp run SCENARIO [--set key=value]... [--out DIR]`.
 #include "ip/common/log.h"
+#include "ip/common/progress_line.h"
 #include "ip/common/yaml_file.h"
 #include "platform/sweep/child_process.h"
 #include "platform/exit_status.h"
 #include "platform/html_page.h"
 #include "platform/output_folder.h"
 #include "platform/platform_config.h"
-#include "platform/progress_line.h"
 #include "platform/report.h"
+#include "platform/run_diff.h"
 #include "platform/runner.h"
 #include "platform/sweep/sweep_executor.h"
 #include "platform/sweep/sweep_point.h"
@@ -33,7 +34,8 @@ void usage(std::ostream& os) {
         "      scenario is refused (status 122) unless --force is given\n"
         "      --log takes a level (error, warn (default), info, debug, trace) and categories: mmio (every\n"
         "      device register access), irq (every interrupt raised, claimed, completed), e.g. --log mmio,irq\n"
-        "      --trace also writes DIR/trace.json (per-instruction timeline, chrome://tracing or Perfetto)\n"
+        "      --trace also writes DIR/trace.json (chrome://tracing or Perfetto: IFU queues, engines and DMA named by\n"
+        "      layer; power, DDR bandwidth and bus utilization counters; at most report.trace_max_events events)\n"
         "      --html also writes DIR/report.html (charts of report.json; one file that opens offline)\n"
         "      --signature FILE (cpu.mode: iss) writes the words between the ELF's begin_signature and\n"
         "      end_signature to FILE, one per line in hex (the RISC-V compliance convention)\n"
@@ -49,6 +51,9 @@ void usage(std::ostream& os) {
         "      the same command on the same DIR continues an interrupted sweep; --jobs defaults to the cores\n"
         "  dlvp sweep DIR --collect   merge DIR/rows/ into the database and print the front\n"
         "  dlvp report DIR    write DIR/report.html from the report.json of a run's output folder DIR\n"
+        "  dlvp diff RUN_A RUN_B [--json]\n"
+        "      compare two output folders' report.json: configuration differences, latency, throughput, energy\n"
+        "      per level (static/dynamic), accuracy, power, and per-layer deltas, largest first (docs/report.md)\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
 }
@@ -148,6 +153,7 @@ int sc_main(int argc, char** argv) {
   try {
     if (command == "params") return list_params();
     if (command == "report") return write_report_page(argc, argv);
+    if (command == "diff") return dlvp::diff_command(argc, argv, 2);
     if (command == "sweep") {
       const dlvp::sweep::SweepOptions options = dlvp::sweep::parse_sweep_args(argc, argv, 2);
       return dlvp::sweep::run_sweep(options, dlvp::executable_dir() + "/dlvp", app_dir());

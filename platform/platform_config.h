@@ -53,6 +53,7 @@ struct ReportConfig {
   double power_interval_ns = 100000.0;  // 100 us: ~500 samples for the Fashion CNN, ~4000 for VGG-16
   double progress_after_s = 2.0;         // short runs stay quiet
   uint64_t timeline_instructions = 500;  // the job timeline of report.json: ~100 KB of it at most
+  uint64_t trace_max_events = 1000000;   // trace.json: a few hundred MB at most
   static void bind(ParamBinder& b, ReportConfig& c) {
     b.real("power_interval_ns", c.power_interval_ns, "ns",
            "power is sampled every this much simulated time (report.json power, PMU *_POWER_*); peak power is the "
@@ -64,6 +65,10 @@ struct ReportConfig {
               "the first executed accelerator instructions report.json's job timeline (accelerator.timeline) and "
               "report.html show; the rest are counted",
               uint64_t{0}, uint64_t{1000000});
+    b.integer("trace_max_events", c.trace_max_events, "",
+              "trace.json (--trace) keeps the events that begin before the time of the N-th earliest one and says "
+              "so in its otherData and the summary when it leaves any out",
+              1, uint64_t{1} << 32);
   }
 };
 

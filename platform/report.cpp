@@ -5,6 +5,7 @@
 #include "platform/exit_status.h"
 #include "platform/layer_report.h"
 #include "platform/package_binding.h"
+#include "platform/run_trace.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -291,6 +292,7 @@ void print_summary(std::ostream& os, const nlohmann::json& r) {
     os << line;
   }
   if (r.contains("power")) print_power(os, r["power"]);
+  if (const std::string trace = trace_summary_line(r); !trace.empty()) os << trace << "\n";
 }
 
 }  // namespace dlvp

@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include "ip/common/progress_line.h"
 #include "platform/exit_status.h"
 #include "platform/html_page.h"
 #include "platform/job_timeline.h"
@@ -7,8 +8,8 @@
 #include "platform/output_folder.h"
 #include "platform/package_binding.h"
 #include "platform/platform_config.h"
-#include "platform/progress_line.h"
 #include "platform/report.h"
+#include "platform/run_trace.h"
 #include "platform/scenario.h"
 #include "platform/soc.h"
 
@@ -16,6 +17,7 @@
 #include <tlm>
 
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <iostream>
 
@@ -45,8 +47,9 @@ RunOutcome outcome_of(Soc& soc) {
 
 // Simulates up to the time limit or the software's exit, report.power_interval_ns at a time: power
 // is sampled between the slices, so no SystemC process wakes per sample, and the progress line is
-// redrawn there. The slices are not neutral to the last digit (docs/energy.md, "Power over time").
-void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
+// redrawn there; the trace's counters (when asked for) are sampled with it. The slices are not
+// neutral to the last digit (docs/energy.md, "Power over time").
+void simulate(Soc& soc, const PlatformConfig& config, bool show_progress, RunTrace* trace) {
   using namespace sc_core;
   const sc_time limit(config.run.max_time_ms, SC_MS);
   const sc_time interval(config.report.power_interval_ns, SC_NS);
@@ -62,7 +65,9 @@ void simulate(Soc& soc, const PlatformConfig& config, bool show_progress) {
     const bool idle = started && !sc_pending_activity();
     sc_start(idle ? limit - sc_time_stamp() : std::min(interval, limit - sc_time_stamp()));
     const Sysctl& sysctl = soc.sysctl();
-    soc.sample_power(sysctl.exit_requested() ? std::min(sysctl.exit_time(), sc_time_stamp()) : sc_time_stamp());
+    const sc_time sampled = sysctl.exit_requested() ? std::min(sysctl.exit_time(), sc_time_stamp()) : sc_time_stamp();
+    soc.sample_power(sampled);
+    if (trace) trace->sample(sampled);
     progress.update([&] {
       char text[160];
       uint64_t jobs = 0;
@@ -97,12 +102,16 @@ RunResult run_scenario(const RunRequest& request) {
   soc.uart().set_log_path(out.path(OutputFolder::kUartLog));
 
   RunResult result;
+  std::unique_ptr<RunTrace> trace;
+  if (request.trace) trace = std::make_unique<RunTrace>(soc, ledger, config.report.trace_max_events);
   const auto simulate_start = clock::now();
-  simulate(soc, config, request.progress);
+  simulate(soc, config, request.progress, trace.get());
   result.simulate_seconds = std::chrono::duration<double>(clock::now() - simulate_start).count();
 
   RunOutcome outcome = outcome_of(soc);
-  soc.sample_power(sc_core::sc_time(outcome.simulated_ns, sc_core::SC_NS));  // the last, partial span
+  const sc_core::sc_time end(outcome.simulated_ns, sc_core::SC_NS);
+  soc.sample_power(end);  // the last, partial span
+  if (trace) trace->sample(end);
   outcome.wall_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
   result.report = build_report(config, outcome, ledger, soc.reportables());
   result.report["packages"] = packages_report(packages);
@@ -113,7 +122,10 @@ RunResult run_scenario(const RunRequest& request) {
     result.report["accelerator"]["timeline"] =
         build_job_timeline(soc.ifu().trace(), soc.ifu().job_summaries(), config.report.timeline_instructions);
   }
-  if (request.trace) out.write(OutputFolder::kTrace, [&](std::ostream& os) { soc.ifu().write_chrome_trace(os); });
+  if (trace)
+    out.write(OutputFolder::kTrace, [&](std::ostream& os) {
+      result.report["trace"] = trace->write(os, LayerNames(config), request.scenario);
+    });
   if (!soc.uart().log_error().empty()) out.record_failure(out.path(OutputFolder::kUartLog), soc.uart().log_error());
   if (log::mirror_failed()) out.record_failure(out.path(OutputFolder::kDlvpLog), "a log line could not be written");
   if (const CpuIss* iss = soc.iss(); iss && iss->signature_write_failed())

@@ -135,7 +135,7 @@ isa::ErrorCode CnnEngine::execute(const isa::Instruction& instruction, uint32_t 
 void CnnEngine::record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
                        const cnn::InstructionTiming& t, const sc_time& start, const sc_time& end) {
   const uint32_t tag = instruction.header.tag;
-  records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
+  records_.add(InstructionRecord{index, instruction.header.opcode, tag, ledger_tag, start, end, t});
   layers_.add(ledger_tag, tag, t);
   totals_ += t;
   ++instructions_;

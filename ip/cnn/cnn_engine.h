@@ -58,6 +58,7 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
     uint32_t index = 0;  // program index
     uint8_t opcode = 0;
     uint32_t tag = 0;    // layer tag (Header.tag)
+    TagId ledger_tag = kUntagged;  // the layer of its program (energy_tag.h)
     sc_core::sc_time start, end;
     cnn::InstructionTiming timing;  // cycles, busy/stall split, MACs, utilization
   };

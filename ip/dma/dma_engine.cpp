@@ -379,6 +379,7 @@ void DmaEngine::finish(Channel& c, const Job& job, const TransferResult& result,
   c.stats.bytes_moved += result.bytes;
   c.stats.busy_time += result.end - start;
   const bool failed = result.code != DmaErrorCode::none;
+  job_records_.add(JobRecord{c.index, start, result.end, result.bytes, job.from_registers, failed, job.tag});
   if (failed) {
     ++c.stats.errors;
     DLVP_LOG_WARN_LIMITED(name(), "channel " << c.index << ": job failed (" << dma::to_string(result.code) << ") after "
@@ -418,6 +419,7 @@ void DmaEngine::report(nlohmann::json& out, double elapsed_ns) const {
   out["errors"] = errors;
   out["average_bandwidth_GBps"] = elapsed_ns > 0 ? static_cast<double>(bytes) / elapsed_ns : 0.0;
   out["channels"] = per_channel;
+  out["job_records_not_kept"] = job_records_.not_kept();
 }
 
 }  // namespace dlvp

@@ -10,6 +10,7 @@
 #include "dma_descriptor.h"
 #include "dma_regs.h"
 
+#include "ip/common/bounded_records.h"
 #include "ip/common/energy_ledger.h"
 #include "ip/common/energy_tag.h"
 #include "ip/common/params.h"
@@ -80,6 +81,20 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
   };
   unsigned channels() const { return config_.channels; }
   const ChannelStats& channel_stats(unsigned channel) const;
+
+  // One job a channel finished (for the trace, docs/report.md "trace.json").
+  struct JobRecord {
+    unsigned channel = 0;
+    sc_core::sc_time start, end;
+    uint64_t bytes = 0;
+    bool from_registers = false;  // software's job, else the IFU's (submit())
+    bool failed = false;
+    TagId tag = kUntagged;
+  };
+  // The first kKeptJobRecords finished jobs; the rest are counted.
+  static constexpr uint64_t kKeptJobRecords = uint64_t{1} << 16;
+  const std::vector<JobRecord>& job_records() const { return job_records_.kept(); }
+  uint64_t job_records_not_kept() const { return job_records_.not_kept(); }
   const DmaConfig& config() const { return config_; }
   RegisterBank& registers() { return bank_; }
 
@@ -153,6 +168,7 @@ class DmaEngine : public sc_core::sc_module, public Reportable {
   std::vector<std::unique_ptr<Channel>> channels_;
   std::vector<LocalDmiRegion> local_dmi_;       // granted regions of the local buffer space
   std::vector<std::pair<uint64_t, uint64_t>> local_dmi_refused_;  // ranges where DMI was refused
+  BoundedRecords<JobRecord> job_records_{kKeptJobRecords};
   sc_core::sc_event irq_changed_;
   sc_core::sc_time register_access_offset_;  // the accessing initiator's local time, for START
 };

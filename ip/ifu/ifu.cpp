@@ -349,6 +349,7 @@ void Ifu::post_result() {
 
   JobSummary summary;
   summary.job = job_.number;
+  summary.instr_base = job_.instr_base;
   summary.start = job_.start;
   summary.end = end;
   summary.cycles = cycles;
@@ -637,6 +638,7 @@ ifu::Verdict Ifu::check(const isa::Instruction& instruction) const {
 ifu::InstructionRecord Ifu::record_of(const isa::Instruction& instruction, uint32_t index, const sc_time& at) const {
   ifu::InstructionRecord r;
   r.job = job_.number;
+  r.instr_base = job_.instr_base;
   r.index = index;
   r.opcode = instruction.header.opcode;
   r.queue = isa::queue_of(instruction.header.opcode);

@@ -81,7 +81,8 @@ class Ifu : public sc_core::sc_module, public Reportable {
   // Per-instruction trace (bounded by trace_records) and per-job summaries.
   const std::vector<InstructionRecord>& trace() const { return trace_.records(); }
   const std::vector<JobSummary>& job_summaries() const { return trace_.jobs(); }
-  // Chrome/Perfetto JSON, one track per queue; ts/dur in us.
+  const ifu::IfuTrace& instruction_trace() const { return trace_; }
+  // Chrome/Perfetto JSON of the IFU alone, one track per queue; ts/dur in us.
   void write_chrome_trace(std::ostream& out) const { trace_.write_chrome_trace(out, name()); }
 
   // Per-layer time of completed jobs (docs/ifu.md, "Layer time"), per program: the job's

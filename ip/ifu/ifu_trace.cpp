@@ -3,36 +3,17 @@
 #include "ifu_queue.h"
 #include "instruction_checks.h"
 
+#include "ip/common/energy_tag.h"
+
 #include <nlohmann/json.hpp>
+
+#include <limits>
 
 namespace dlvp::ifu {
 
 namespace {
 
-constexpr int kProcessId = 1;
-constexpr int kJobTrack = 3;  // tracks 0..2 are the queues (isa::Queue)
-
 double microseconds(const sc_core::sc_time& t) { return t.to_seconds() * 1e6; }
-
-nlohmann::json track_name(int track, const std::string& name) {
-  return {{"name", "thread_name"}, {"ph", "M"}, {"pid", kProcessId}, {"tid", track}, {"args", {{"name", name}}}};
-}
-
-nlohmann::json slice(const std::string& name, const char* category, int track, const sc_core::sc_time& begin,
-                     const sc_core::sc_time& end) {
-  return {{"name", name},
-          {"cat", category},
-          {"ph", "X"},
-          {"pid", kProcessId},
-          {"tid", track},
-          {"ts", microseconds(begin)},
-          {"dur", microseconds(end - begin)}};
-}
-
-void write_event(std::ostream& out, const nlohmann::json& event, bool& first) {
-  out << (first ? "\n" : ",\n") << event.dump();
-  first = false;
-}
 
 }  // namespace
 
@@ -53,36 +34,46 @@ void QueueFigures::add(const QueueFigures& other) {
   dispatch_stall += other.dispatch_stall;
 }
 
-// Written event by event so that a long trace is never held twice in memory.
-void IfuTrace::write_chrome_trace(std::ostream& out, const std::string& process_name) const {
-  bool first = true;
-  out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
-  write_event(out, {{"name", "process_name"}, {"ph", "M"}, {"pid", kProcessId}, {"args", {{"name", process_name}}}},
-              first);
+void IfuTrace::add_tracks(ChromeTrace& trace, int pid, const LayerNamer& layer_name) const {
   for (int q = isa::kQueueLoad; q <= isa::kQueueStore; ++q)
-    write_event(out, track_name(q, std::string(queue_name(static_cast<isa::Queue>(q))) + " queue"), first);
-  write_event(out, track_name(kJobTrack, "jobs"), first);
-
+    trace.thread_name(pid, q, std::string("IFU ") + queue_name(static_cast<isa::Queue>(q)) + " queue");
+  trace.thread_name(pid, kJobTrack, "IFU jobs");
   for (const InstructionRecord& r : records_.kept()) {
     if (r.queue == isa::kQueueNone || r.outcome == Outcome::dropped || r.outcome == Outcome::pending) continue;
-    const std::string name = std::string(opcode_name(r.opcode)) + " #" + std::to_string(r.index);
-    if (r.start > r.issue) write_event(out, slice("wait tokens: " + name, "token_wait", r.queue, r.issue, r.start), first);
-    nlohmann::json event = slice(name, queue_name(r.queue), r.queue, r.start, r.end);
-    event["args"] = {{"job", r.job},
-                     {"index", r.index},
-                     {"tag", r.tag},
-                     {"dispatch_us", microseconds(r.dispatch)},
-                     {"token_wait_us", microseconds(r.token_wait())},
-                     {"outcome", to_string(r.outcome)}};
-    write_event(out, event, first);
+    const std::string layer = layer_name(r.instr_base, r.tag);
+    const std::string name = std::string(opcode_name(r.opcode)) + " " + layer;
+    const auto args = [&] {
+      return nlohmann::json{{"layer", layer},
+                            {"tag", r.tag},
+                            {"job", r.job},
+                            {"index", r.index},
+                            {"dispatch_us", microseconds(r.dispatch)},
+                            {"token_wait_us", microseconds(r.token_wait())},
+                            {"outcome", to_string(r.outcome)}};
+    };
+    if (r.start > r.issue)
+      trace.slice("wait tokens: " + name, "token_wait", pid, r.queue, microseconds(r.issue), microseconds(r.start),
+                  [&] { return nlohmann::json{{"layer", layer}, {"index", r.index}}; });
+    trace.slice(name, queue_name(r.queue), pid, r.queue, microseconds(r.start), microseconds(r.end), args);
   }
   for (const JobSummary& j : jobs_.kept()) {
     const std::string result = j.error == isa::kErrNone ? "done" : std::string("error: ") + error_name(j.error);
-    nlohmann::json event = slice("job " + std::to_string(j.job) + " (" + result + ")", "job", kJobTrack, j.start, j.end);
-    event["args"] = {{"cycles", j.cycles}, {"instructions_retired", j.instructions_retired}, {"error_index", j.error_index}};
-    write_event(out, event, first);
+    trace.slice("job " + std::to_string(j.job) + " (" + result + ")", "job", pid, kJobTrack, microseconds(j.start),
+                microseconds(j.end), [&] {
+                  return nlohmann::json{{"instr_base", j.instr_base},
+                                        {"cycles", j.cycles},
+                                        {"instructions_retired", j.instructions_retired},
+                                        {"error_index", j.error_index}};
+                });
   }
-  out << "\n]}\n";
+}
+
+void IfuTrace::write_chrome_trace(std::ostream& out, const std::string& process_name) const {
+  ChromeTrace trace(out, std::numeric_limits<double>::infinity());
+  trace.begin(nlohmann::json::object());
+  trace.process_name(1, process_name);
+  add_tracks(trace, 1, [](uint64_t, uint32_t tag) { return layer_tag_name(tag); });
+  trace.end();
 }
 
 }  // namespace dlvp::ifu

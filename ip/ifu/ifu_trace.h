@@ -1,17 +1,19 @@
-// The IFU's per-instruction trace and per-job summaries, and their export as a Chrome/Perfetto
-// trace (JSON "traceEvents", one track per queue). Bounded: beyond `capacity` records (and job
+// The IFU's per-instruction trace and per-job summaries, and their tracks in a Chrome/Perfetto
+// trace (ip/common/chrome_trace.h: one track per queue, one for jobs). Bounded: beyond `capacity` records (and job
 // summaries) nothing more is kept and the overflow is counted, so a guest that runs jobs forever
 // cannot exhaust the host's memory.
 #pragma once
 #include "isa.h"
 
 #include "ip/common/bounded_records.h"
+#include "ip/common/chrome_trace.h"
 
 #include <systemc>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -28,6 +30,7 @@ const char* to_string(Outcome outcome);
 
 struct InstructionRecord {
   uint64_t job = 0;      // job number (0 = first START)
+  uint64_t instr_base = 0;  // the job's INSTR_BASE: which program (package) the tag belongs to
   uint32_t index = 0;    // program index
   uint8_t opcode = 0;
   isa::Queue queue = isa::kQueueNone;
@@ -53,6 +56,7 @@ struct QueueFigures {
 
 struct JobSummary {
   uint64_t job = 0;
+  uint64_t instr_base = 0;
   sc_core::sc_time start, end;  // START write .. DONE/ERROR
   uint64_t cycles = 0;          // IFU cycles, the CYCLES register
   uint32_t instructions_retired = 0;
@@ -75,8 +79,16 @@ class IfuTrace {
   void add_job(const JobSummary& summary) { jobs_.add(summary); }
   const std::vector<JobSummary>& jobs() const { return jobs_.kept(); }
 
-  // Chrome/Perfetto JSON: one track per queue (token waits and executions), one for jobs;
-  // ts and dur in microseconds.
+  // Track ids (tid) in a trace: the queues by isa::Queue, then the jobs.
+  static constexpr int kJobTrack = 3;
+  static constexpr int kTrackCount = 4;
+  // The name of layer `tag` of the program at `instr_base`.
+  using LayerNamer = std::function<std::string(uint64_t instr_base, uint32_t tag)>;
+
+  // The tracks of process `pid`: per queue its instructions ("CONV <layer>") and their token waits,
+  // and the jobs; names from `layer_name`.
+  void add_tracks(ChromeTrace& trace, int pid, const LayerNamer& layer_name) const;
+  // A trace of these tracks alone, layers named by tag ("layer3"); ts and dur in microseconds.
   void write_chrome_trace(std::ostream& out, const std::string& process_name) const;
 
  private:

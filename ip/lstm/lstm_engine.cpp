@@ -219,7 +219,7 @@ lstm::LstmTiming LstmEngine::run_gates(const isa::LstmGates& g, TagId tag) {
 void LstmEngine::record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
                         const lstm::LstmTiming& t, const sc_time& start, const sc_time& end) {
   const uint32_t tag = instruction.header.tag;
-  records_.add(InstructionRecord{index, instruction.header.opcode, tag, start, end, t});
+  records_.add(InstructionRecord{index, instruction.header.opcode, tag, ledger_tag, start, end, t});
   ++opcode_counts_[instruction.header.opcode == isa::kOpLstmSpmv ? 0 : 1];
   layers_.add(ledger_tag, tag, t);
   totals_ += t;

@@ -55,6 +55,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
     uint32_t index = 0;  // program index
     uint8_t opcode = 0;
     uint32_t tag = 0;    // layer tag (Header.tag)
+    TagId ledger_tag = kUntagged;  // the layer of its program (energy_tag.h)
     sc_core::sc_time start, end;
     lstm::LstmTiming timing;
   };

@@ -25,6 +25,7 @@ void PowerMonitor::sample(double now_ns) {
     peak_.total = std::max(peak_.total, power.total);
   }
   store(span);
+  last_span_ = power;
   last_ns_ = now_ns;
   last_energy_ = energy;
   ++samples_;
@@ -66,11 +67,13 @@ LevelPower PowerMonitor::average() const {
   return power;
 }
 
+// pJ per ns is mW; another table's unit stays per ns.
+std::string PowerMonitor::power_unit() const { return ledger_.unit() == "pJ" ? "W" : ledger_.unit() + "/ns"; }
+double PowerMonitor::power_scale() const { return ledger_.unit() == "pJ" ? 1e-3 : 1.0; }
+
 void PowerMonitor::report(nlohmann::json& out) const {
-  // pJ per ns is mW; another table's unit stays per ns.
-  const bool watts = ledger_.unit() == "pJ";
-  const double scale = watts ? 1e-3 : 1.0;
-  const std::string unit = watts ? "W" : ledger_.unit() + "/ns";
+  const double scale = power_scale();
+  const std::string unit = power_unit();
   const auto levels = [&](const LevelPower& p) {
     nlohmann::json j;
     for (int l = 0; l < kLevelCount; ++l) j["by_level"][to_string(static_cast<Level>(l))] = p.level[l] * scale;

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace dlvp {
@@ -41,6 +42,12 @@ class PowerMonitor {
   LevelPower average() const;
   // The highest span average seen (whole intervals only); level peaks may fall in different spans.
   const LevelPower& peak() const { return peak_; }
+  // The power over the span the last sample closed (its start: the sample before).
+  const LevelPower& last_span() const { return last_span_; }
+
+  // Reports give power in W for a pJ ledger (scale 1e-3 from pJ/ns), else in the ledger's unit per ns.
+  std::string power_unit() const;
+  double power_scale() const;
 
   // report.json's `power` (docs/report.md): averages, peaks and the series, in W for a pJ ledger
   // (else the ledger's unit per ns).
@@ -58,7 +65,7 @@ class PowerMonitor {
   double last_ns_ = 0;
   std::array<EnergySplit, kLevelCount> last_energy_{};
   uint64_t samples_ = 0;
-  LevelPower peak_;
+  LevelPower peak_, last_span_;
   std::vector<Span> series_;
   Span pending_;            // raw spans summed until they make one stored point
   uint64_t pending_spans_ = 0, spans_per_point_ = 1;

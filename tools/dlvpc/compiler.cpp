@@ -130,14 +130,33 @@ Compiled compile(FloatGraph graph, const CalibrationStats& stats, const std::vec
                  const CompileOptions& options) {
   Compiled c;
   c.graph = std::move(graph);
-  c.model = options.release_float_weights ? quantize_releasing_weights(c.graph, stats) : quantize(c.graph, stats);
+  const size_t layers = c.graph.ops.size();
+  const auto step = [&](const char* name) {
+    if (options.on_progress) options.on_progress({name, 0, layers, false});
+  };
+  const LayerDone quantized = [&](size_t done) {
+    if (options.on_progress) options.on_progress({"quantizing", done, layers, true});
+  };
+  c.model = options.release_float_weights ? quantize_releasing_weights(c.graph, stats, quantized)
+                                          : quantize(c.graph, stats, quantized);
+  step("building the program");
   c.program = builder::build(c.model.network, options.hw, options.build);
+  step("predicting the schedule");
   c.schedule = predict(c.program, options);
-  if (c.graph.macs() <= options.test_data_max_macs) embed_test_sample(c, first_input, options);
+  const bool embed = c.graph.macs() <= options.test_data_max_macs;
+  step(embed ? "running the test sample on the reference model" : "writing the package");
+  if (embed) embed_test_sample(c, first_input, options);
   else write_package(c, options);
+  step("reporting");
   c.layers = layer_reports(c, options);
   check_fits_ddr(c, options);
   return c;
+}
+
+std::string progress_text(const CompileProgress& p) {
+  if (p.per_layer)
+    return std::string("dlvpc: ") + p.step + " layer " + std::to_string(p.done) + " of " + std::to_string(p.layers);
+  return std::string("dlvpc: ") + p.step + " (" + std::to_string(p.layers) + " layers)";
 }
 
 std::vector<int8_t> quantize_input(const Compiled& c, const std::vector<float>& sample) {

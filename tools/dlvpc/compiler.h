@@ -18,6 +18,15 @@
 
 namespace dlvp::dlvpc {
 
+// Where a compilation is: a step of compile() and, for the per-layer ones, the layers done.
+struct CompileProgress {
+  const char* step = "";  // "quantizing", "building the program", ...
+  size_t done = 0, layers = 0;
+  bool per_layer = false;  // `done` counts layers (else the step is only begun)
+};
+// The progress line's text: "dlvpc: quantizing layer 5 of 21", "dlvpc: predicting the schedule (21 layers)".
+std::string progress_text(const CompileProgress& progress);
+
 struct CompileOptions {
   CnnConfig hw;
   builder::BuildOptions build;
@@ -33,6 +42,8 @@ struct CompileOptions {
   bool release_float_weights = false;
   // Recorded in the package (its ddr_size_bytes: set from the above).
   package::Provenance provenance;
+  // Called as compile() goes (dlvpc's progress line); may be empty.
+  std::function<void(const CompileProgress&)> on_progress;
 };
 
 // What dlvpc prints per layer (and puts in its JSON report).

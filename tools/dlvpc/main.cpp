@@ -2,14 +2,14 @@
 //   dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SRC] [--calib-count N] [--input-scale S]
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
 //                 [--stream-weights] [--sequences N] [--set KEY=VALUE]... [--float-predictions IDX OUT]
-//                 [--calib-cache DIR] [--quiet]
+//                 [--calib-cache DIR] [--quiet] [--progress-after S]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
 #include "ip/common/config_error.h"
+#include "ip/common/progress_line.h"
 #include "platform/package_binding.h"
 #include "platform/platform_config.h"
-#include "platform/progress_line.h"
 #include "platform/scenario.h"
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/calibration_cache.h"
@@ -41,7 +41,7 @@ using namespace dlvp;
 
 constexpr const char* kUsage =
     "usage: dlvpc compile MODEL.onnx --hw HW -o OUT.dlvp [--calib SOURCE] [--calib-count N]\n"
-    "                     [--input-scale S] [--single-buffer] [--calib-cache DIR] [--quiet]\n"
+    "                     [--input-scale S] [--single-buffer] [--calib-cache DIR] [--quiet] [--progress-after S]\n"
     "  --hw HW          hardware file (scenarios/hw/NAME.yaml or a bare NAME)\n"
     "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N, N 1..100000 (default random:4)\n"
     "  --calib-count N  images taken from an IDX file, 1..100000 (default 200)\n"
@@ -52,6 +52,8 @@ constexpr const char* kUsage =
     "  --float-predictions IDX OUT  also run the float model on every image of IDX (pixel x --input-scale)\n"
     "                   and write its class per image to OUT (IDX1 ubyte, like a label file)\n"
     "  --set KEY=VALUE  override a parameter of the hardware file, as dlvp run does (repeatable)\n"
+    "  --progress-after S  on a terminal, show the calibration images and layers done after S s of wall time\n"
+    "                   (default 2; 0: at once); nothing when stderr is not a terminal\n"
     "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
     "  --density D      prune W, R (and the projection) to this fraction of weights, in (0, 1] (default 1: keep the model's)\n"
     "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
@@ -64,6 +66,7 @@ struct Args {
   uint64_t calib_count = 200;
   float input_scale = 1.0f / 255.0f;
   bool single_buffer = false, quiet = false;
+  double progress_after_s = 2.0;  // --progress-after
   double density = 1.0;
   std::string pruning = "balanced";
   bool dense = false, stream_weights = false;
@@ -112,6 +115,10 @@ Args parse(int argc, char** argv) {
     else if (flag == "--input-scale") a.input_scale = static_cast<float>(real(0, kMaxInputScale));
     else if (flag == "--single-buffer") a.single_buffer = recorded_flag();
     else if (flag == "--quiet") a.quiet = true;
+    else if (flag == "--progress-after") {
+      const std::string text = next();
+      a.progress_after_s = dlvpc::parse_real_option(flag + " " + text, text, 0, 1e6, true);
+    }
     else if (flag == "--calib-cache") a.calib_cache = next();
     else if (flag == "--float-predictions") {
       a.predict_images = next();
@@ -249,17 +256,22 @@ int compile_command(const Args& a) {
   std::optional<dlvpc::CalibrationStats> stats;
   if (slot.cache) stats = slot.cache->load_stats(slot.key, graph.ops.size());
   const bool hit = stats.has_value();
+  // One line from the calibration to the package; it is erased before the report is printed.
+  std::optional<dlvp::ProgressLine> progress;
+  progress.emplace(std::cerr, !a.quiet && dlvp::ProgressLine::stderr_is_terminal(), a.progress_after_s);
   if (!hit) {
-    dlvp::ProgressLine progress(std::cerr, !a.quiet && dlvp::ProgressLine::stderr_is_terminal());
     stats = dlvpc::calibrate(graph, inputs, [&](uint64_t done) {
-      progress.update([&] {
+      progress->update([&] {
         return "dlvpc: calibration image " + std::to_string(done) + " of " + std::to_string(inputs.size()) + " (" +
                std::to_string(graph.ops.size()) + " layers)";
       });
     });
   }
+  progress->clear();  // slot.finish may print a line
   slot.finish(a, hit, dlvpc::encode_stats(*stats));
+  options.on_progress = [&](const dlvpc::CompileProgress& p) { progress->update([&] { return dlvpc::progress_text(p); }); };
   const dlvpc::Compiled c = dlvpc::compile(std::move(graph), *stats, inputs.first(), options);
+  progress.reset();
 
   package::write_package_file(a.out, c.package);
   if (!a.quiet) {

@@ -20,8 +20,9 @@ int8_t to_int8(double scaled) {
 class LayerQuantizer {
  public:
   // `release`: the graph whose ops' float weights are freed once quantized (nullptr: kept).
-  LayerQuantizer(const FloatGraph& graph, const CalibrationStats& stats, QuantizedModel& model, FloatGraph* release)
-      : graph_(graph), stats_(stats), model_(model), release_(release) {}
+  LayerQuantizer(const FloatGraph& graph, const CalibrationStats& stats, QuantizedModel& model, FloatGraph* release,
+                 const LayerDone& on_layer)
+      : graph_(graph), stats_(stats), model_(model), release_(release), on_layer_(on_layer) {}
 
   void run();
 
@@ -56,6 +57,7 @@ class LayerQuantizer {
   const CalibrationStats& stats_;
   QuantizedModel& model_;
   FloatGraph* release_;
+  const LayerDone& on_layer_;
 };
 
 template <typename Layer>
@@ -180,6 +182,7 @@ void LayerQuantizer::run() {
         break;
       }
     }
+    if (on_layer_) on_layer_(i + 1);
   }
 }
 
@@ -222,20 +225,23 @@ int frac_for(const ValueRange& range) {
 
 namespace {
 
-QuantizedModel quantize_graph(const FloatGraph& graph, const CalibrationStats& stats, FloatGraph* release) {
+QuantizedModel quantize_graph(const FloatGraph& graph, const CalibrationStats& stats, FloatGraph* release,
+                              const LayerDone& on_layer) {
   if (stats.samples == 0 || stats.ops.size() != graph.ops.size())
     throw QuantizeError("dlvpc: no calibration statistics for this graph");
   QuantizedModel model;
-  LayerQuantizer(graph, stats, model, release).run();
+  LayerQuantizer(graph, stats, model, release, on_layer).run();
   return model;
 }
 
 }  // namespace
 
-QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats) { return quantize_graph(graph, stats, nullptr); }
+QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer) {
+  return quantize_graph(graph, stats, nullptr, on_layer);
+}
 
-QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats) {
-  return quantize_graph(graph, stats, &graph);
+QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer) {
+  return quantize_graph(graph, stats, &graph, on_layer);
 }
 
 std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac) {

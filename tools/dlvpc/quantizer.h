@@ -8,7 +8,9 @@
 #include "tools/builder/network.h"
 #include "tools/dlvpc/float_graph.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace dlvp::dlvpc {
@@ -47,11 +49,15 @@ int frac_for(float max_abs);
 // integer data in [-128, 127] keeps radix point 0 and stays exact). For activations.
 int frac_for(const ValueRange& range);
 
+// Called with the number of layers quantized so far, after each (dlvpc's progress line).
+using LayerDone = std::function<void(size_t done)>;
+
 // Throws QuantizeError naming the layer when a shift falls outside the ISA's ranges.
-QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats);
+QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer = {});
 // The same, freeing each op's float weights once its int8 weights are made (the graph keeps its
 // structure and biases): a model's weights are then held about once at any time, not float + int8.
-QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats);
+QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats,
+                                          const LayerDone& on_layer = {});
 
 // q = clamp(floor(x x 2^frac + 1/2), -128, 127), and back.
 std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac);

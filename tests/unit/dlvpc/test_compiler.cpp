@@ -122,6 +122,28 @@ TEST(Dlvpc, ConcatenatedBranchesShareOneRadixPointAndCompileBitExact) {
     EXPECT_LT(relative_error(run_compiled(c, options.hw, x), run_float(c.graph, x).back()), 0.1);
 }
 
+// dlvpc's progress line: every layer quantized, then each later step once, in order.
+TEST(Dlvpc, CompileReportsItsProgressLayerByLayerThenStepByStep) {
+  CompileOptions options = small_hw();
+  std::vector<std::string> seen;
+  options.on_progress = [&](const CompileProgress& p) { seen.push_back(progress_text(p)); };
+  FloatGraph g = import_onnx(residual_block(5), "residual");
+  ASSERT_EQ(g.ops.size(), 7u);
+  compile(g, random_inputs(g.input, 2, 6), options);
+  std::vector<std::string> want;
+  for (int i = 1; i <= 7; ++i) want.push_back("dlvpc: quantizing layer " + std::to_string(i) + " of 7");
+  for (const char* step : {"building the program", "predicting the schedule",
+                           "running the test sample on the reference model", "reporting"})
+    want.push_back(std::string("dlvpc: ") + step + " (7 layers)");
+  EXPECT_EQ(seen, want);
+  // A network above test_data_max_macs is written without the reference run.
+  seen.clear();
+  options.test_data_max_macs = 0;
+  compile(import_onnx(residual_block(5), "residual"), random_inputs(g.input, 2, 6), options);
+  ASSERT_EQ(seen.size(), want.size());
+  EXPECT_EQ(seen[9], "dlvpc: writing the package (7 layers)");
+}
+
 TEST(Dlvpc, ABatchOfNCompilesOneSamplePerJob) {
   const FloatGraph g = import_onnx(inception_block(9, 4), "inception");
   EXPECT_EQ(g.batch, 4u);

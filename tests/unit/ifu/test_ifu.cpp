@@ -668,7 +668,7 @@ TEST(IfuTrace, ChromeTraceIsValidJsonWithOneTrackPerQueue) {
     EXPECT_GE(e["dur"].get<double>(), 0.0);
     ++slices_per_track[e["tid"].get<int>()];
   }
-  EXPECT_EQ(track_names, (std::set<std::string>{"load queue", "compute queue", "store queue", "jobs"}));
+  EXPECT_EQ(track_names, (std::set<std::string>{"IFU load queue", "IFU compute queue", "IFU store queue", "IFU jobs"}));
   EXPECT_EQ(slices_per_track[isa::kQueueLoad], static_cast<int>(tiles));
   EXPECT_EQ(slices_per_track[isa::kQueueCompute], static_cast<int>(tiles));
   EXPECT_EQ(slices_per_track[isa::kQueueStore], static_cast<int>(tiles));

@@ -1,5 +1,5 @@
 // The progress line: drawn only when enabled and due, redrawn in place, erased at the end.
-#include "platform/progress_line.h"
+#include "ip/common/progress_line.h"
 
 #include <gtest/gtest.h>
 
