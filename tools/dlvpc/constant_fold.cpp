@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <set>
 
@@ -74,10 +75,11 @@ class Folder {
   std::vector<int64_t> integers(const ConstTensor& t, const char* role) {
     std::vector<int64_t> out;
     for (const double v : t.values) {
-      // int64's range: torch writes INT64_MIN and INT64_MAX for open slice ends.
-      if (v != std::floor(v) || !(v >= -std::ldexp(1.0, 63) && v < std::ldexp(1.0, 63)))
+      // int64's range: torch writes INT64_MIN and INT64_MAX for open slice ends (INT64_MAX reads as
+      // the double 2^63).
+      if (v != std::floor(v) || !(v >= -std::ldexp(1.0, 63) && v <= std::ldexp(1.0, 63)))
         fail(std::string(role) + " holds " + value_text(v) + ", not an int64");
-      out.push_back(static_cast<int64_t>(v));
+      out.push_back(v == std::ldexp(1.0, 63) ? INT64_MAX : static_cast<int64_t>(v));
     }
     return out;
   }
@@ -431,6 +433,31 @@ bool can_fold(const std::string& op_type, const std::vector<FoldInput>& inputs) 
 
 std::string fold_node(const onnx::NodeProto& node, const std::vector<FoldInput>& inputs, std::vector<ConstTensor>& outputs) {
   return Folder(node, inputs).run(outputs);
+}
+
+std::string try_fold(const onnx::NodeProto& node, const std::function<std::optional<FoldInput>(const std::string&)>& input_of,
+                     uint64_t& folded_elements, std::vector<ConstTensor>& outputs, bool& folded) {
+  folded = false;
+  std::vector<FoldInput> inputs;
+  for (const auto& name : node.input()) {
+    if (name.empty()) {
+      inputs.emplace_back();
+      continue;
+    }
+    std::optional<FoldInput> in = input_of(name);
+    if (!in) return "";
+    inputs.push_back(std::move(*in));
+  }
+  if (!can_fold(node.op_type(), inputs)) return "";
+  if (std::string why = fold_node(node, inputs, outputs); !why.empty()) return why;
+  for (const ConstTensor& t : outputs) {
+    folded_elements += t.values.size();
+    if (folded_elements > kMaxConstantElements)
+      return "the constants folded up to here hold " + std::to_string(folded_elements) + " elements, more than " +
+             std::to_string(kMaxConstantElements) + " (dlvpc's limit for a model's constants)";
+  }
+  folded = true;
+  return "";
 }
 
 }  // namespace dlvp::dlvpc

@@ -6,6 +6,8 @@
 #pragma once
 #include "tools/dlvpc/onnx_import.h"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +42,12 @@ bool can_fold(const std::string& op_type, const std::vector<FoldInput>& inputs);
 // "" and fills `outputs` (one per node output), or the reason it cannot. Every result is bounded by
 // kMaxTensorElements (checked before it is allocated).
 std::string fold_node(const onnx::NodeProto& node, const std::vector<FoldInput>& inputs, std::vector<ConstTensor>& outputs);
+
+// An importer's step: folds `node` when can_fold allows, its inputs given by `input_of` (nullopt for a
+// name it does not know: not folded). Returns the reason it cannot ("" when folded or not one to
+// fold; `folded` says which), the results in `outputs`, counted into `folded_elements`, which may
+// not exceed kMaxConstantElements (a model's constants).
+std::string try_fold(const onnx::NodeProto& node, const std::function<std::optional<FoldInput>(const std::string&)>& input_of,
+                     uint64_t& folded_elements, std::vector<ConstTensor>& outputs, bool& folded);
 
 }  // namespace dlvp::dlvpc

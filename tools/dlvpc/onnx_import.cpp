@@ -1095,25 +1095,17 @@ void Importer::import_node(const onnx::NodeProto& node) {
 }
 
 bool Importer::fold(const onnx::NodeProto& node) {
-  std::vector<FoldInput> inputs;
-  for (const auto& name : node.input()) {
-    FoldInput in;
-    if (!name.empty()) {
-      const auto it = values_.find(name);
-      if (it == values_.end()) return false;  // the node's handler names the missing input
-      if (it->second.constant) in.value = &it->second.data->tensor();
-      else in.computed = true, in.dims = it->second.dims;
-    }
-    inputs.push_back(std::move(in));
-  }
-  if (!can_fold(node.op_type(), inputs)) return false;
+  const auto input_of = [&](const std::string& name) -> std::optional<FoldInput> {
+    const auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;  // the node's handler names the missing input
+    if (it->second.constant) return FoldInput{&it->second.data->tensor(), false, {}};
+    return FoldInput{nullptr, true, it->second.dims};
+  };
   std::vector<ConstTensor> outputs;
-  if (const std::string why = fold_node(node, inputs, outputs); !why.empty()) fail(node, why);
+  bool folded = false;
+  if (const std::string why = try_fold(node, input_of, folded_elements_, outputs, folded); !why.empty()) fail(node, why);
+  if (!folded) return false;
   for (size_t i = 0; i < outputs.size() && static_cast<int>(i) < node.output_size(); ++i) {
-    folded_elements_ += outputs[i].values.size();
-    if (folded_elements_ > kMaxConstantElements)
-      fail(node, "the constants folded up to here hold " + std::to_string(folded_elements_) + " elements, more than " +
-                     std::to_string(kMaxConstantElements) + " (dlvpc's limit for a model's constants)");
     Value v;
     v.constant = true;
     v.data = std::make_shared<Constant>();
