@@ -161,8 +161,11 @@ struct Value {
   std::string pad_node;
 };
 
-// Refusals listed in one error, at most this many (the count of the others follows).
+// Refusals listed in one error: at most this many lines (nodes with the same operator and reason
+// share one, naming kNamesPerRefusal of them), the count of the others after them.
 constexpr size_t kMaxListedRefusals = 32;
+constexpr size_t kNamesPerRefusal = 3;
+constexpr const char* kUnsupportedOperator = "operator not supported by dlvpc";
 
 class Importer {
  public:
@@ -175,6 +178,7 @@ class Importer {
   // Names in messages come from the file: utf8::printable keeps them one valid line.
   [[noreturn]] void fail(const std::string& what) const { throw ImportError(utf8::printable(origin_ + ": " + what)); }
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& what) const {
+    last_refusal_ = Refusal{node_name(node), utf8::printable(node.op_type()), utf8::printable(what)};
     fail("node '" + node_name(node) + "' (" + node.op_type() + "): " + what);
   }
   std::string node_name(const onnx::NodeProto& node) const {
@@ -219,6 +223,8 @@ class Importer {
   void check_folded_weights() const;
 
   void conv(const onnx::NodeProto& node, bool integer);
+  // What a Conv needs no shapes for (also checked on a Conv reading a refused value).
+  void check_conv_attributes(const onnx::NodeProto& node) const;
   void gemm(const onnx::NodeProto& node, bool matmul, bool integer);
   void concat(const onnx::NodeProto& node);
   void quantized_linear(const onnx::NodeProto& node);
@@ -262,7 +268,12 @@ class Importer {
   uint64_t activation_elements_ = 0; // one sample's op outputs so far (kMaxActivationElements)
   uint64_t synthesized_weights_ = 0; // weights made by the importer (kMaxSynthesizedWeights)
   uint64_t folded_elements_ = 0;     // constants made by folding (kMaxConstantElements)
-  std::vector<std::string> refusals_;  // each refused node's message, without the origin
+  // A refused node: its name and operator, and why (printable).
+  struct Refusal {
+    std::string node, op, reason;
+  };
+  std::vector<Refusal> refusals_;
+  mutable std::optional<Refusal> last_refusal_;  // what fail(node, ...) threw last
   int node_index_ = 0;
 };
 
@@ -463,11 +474,7 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
   const Constant& w = constant(node, 1, "weight");
   if (w.dims.size() != 4) fail(node, "weight has shape " + dims_text(w.dims) + "; expected [M,C,kH,kW]");
   if (integer) integer_input_zero_point(node, x, 2);
-  if (int_attr(node, "group", 1) != 1)
-    fail(node, "group " + std::to_string(int_attr(node, "group", 1)) +
-                   ": grouped and depthwise convolutions are not supported by the CNN engine's instruction");
-  for (const int64_t d : ints_attr(node, "dilations"))
-    if (d != 1) fail(node, "dilation " + std::to_string(d) + " is not supported (the convolvers slide dense windows)");
+  check_conv_attributes(node);
   if (w.dims[1] != in.c)
     fail(node, "weight " + dims_text(w.dims) + " expects " + std::to_string(w.dims[1]) + " input channels, input has " +
                    std::to_string(in.c));
@@ -517,6 +524,14 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
     op.bias.assign(b.values.begin(), b.values.end());
   }
   add_op(std::move(op), node, batched({w.dims[0], op.conv_h(), op.conv_w()}));
+}
+
+void Importer::check_conv_attributes(const onnx::NodeProto& node) const {
+  if (int_attr(node, "group", 1) != 1)
+    fail(node, "group " + std::to_string(int_attr(node, "group", 1)) +
+                   ": grouped and depthwise convolutions are not supported by the CNN engine's instruction");
+  for (const int64_t d : ints_attr(node, "dilations"))
+    if (d != 1) fail(node, "dilation " + std::to_string(d) + " is not supported (the convolvers slide dense windows)");
 }
 
 void Importer::gemm(const onnx::NodeProto& node, bool matmul, bool integer) {
@@ -1039,21 +1054,21 @@ void Importer::import_node(const onnx::NodeProto& node) {
   if (node.output_size() == 0 || node.output(0).empty()) fail(node, "has no output");
   const std::string& op = node.op_type();
   const auto known = [&] {
+    // Shape arithmetic on a refused value (Shape, Cast, ConstantOfShape) would fold had its
+    // producer been accepted: not a blocker of its own.
     return std::count(supported_operators().begin(), supported_operators().end(), op) || op == "QLinearConv" ||
-           op == "QLinearMatMul" || op == "Shape";
+           op == "QLinearMatMul" || op == "Shape" || op == "Cast" || op == "ConstantOfShape";
   };
-  const auto unsupported = [&] {
-    std::string list;
-    for (const auto& s : supported_operators()) list += (list.empty() ? "" : ", ") + s;
-    fail(node, "operator not supported by dlvpc (supported: " + list +
-                   "; and, on constant inputs, folded: Constant, Shape, Gather, Cast, Expand, ConstantOfShape, Slice, Transpose)");
-  };
+  const auto unsupported = [&] { fail(node, kUnsupportedOperator); };
+  const std::string on_constants_only =
+      "operator " + op + " on a tensor computed at run time is not supported (dlvpc evaluates it on constants only)";
   // A node reading a refused value: its operator is still checked, its shapes cannot be.
   for (const auto& in : node.input()) {
     const auto it = values_.find(in);
     if (it != values_.end() && it->second.refused) {
-      if (!known() && is_foldable(op)) fail(node, "operator " + op + " on a tensor computed at run time is not supported (dlvpc evaluates it on constants only)");
+      if (!known() && is_foldable(op)) fail(node, on_constants_only);
       if (!known()) unsupported();
+      if (op == "Conv" || op == "ConvInteger") check_conv_attributes(node);  // needs no shape
       mark_refused(node);
       return;
     }
@@ -1090,7 +1105,7 @@ void Importer::import_node(const onnx::NodeProto& node) {
     if (node.output_size() > 1 && !node.output(1).empty()) fail(node, "the mask output is not supported");
     alias(node, value(node, 0));
   } else if (op == "Softmax") softmax(node);
-  else if (is_foldable(op)) fail(node, "computes on a tensor at run time; dlvpc folds " + op + " only on constants");
+  else if (is_foldable(op)) fail(node, on_constants_only);
   else unsupported();
 }
 
@@ -1125,13 +1140,45 @@ void Importer::mark_refused(const onnx::NodeProto& node) {
   }
 }
 
+// The operators in a message: those import_onnx maps, and those it folds on constants.
+std::string supported_text() {
+  std::string list;
+  for (const auto& s : supported_operators()) list += (list.empty() ? "" : ", ") + s;
+  return "supported: " + list + "; on constant inputs, folded: Constant, Shape, Gather, Cast, Expand, ConstantOfShape, "
+         "Slice, Transpose, Add, Sub, Mul";
+}
+
 void Importer::fail_with_refusals() const {
-  if (refusals_.size() == 1) fail(refusals_[0]);
+  const auto line = [](const Refusal& r) {
+    return r.reason == kUnsupportedOperator ? r.reason + " (" + supported_text() + ")" : r.reason;
+  };
+  if (refusals_.size() == 1) {
+    const Refusal& r = refusals_[0];
+    fail(r.node.empty() ? r.reason : "node '" + r.node + "' (" + r.op + "): " + line(r));
+  }
+  // Nodes with the same operator and reason share a line, in the order they were met.
+  std::vector<std::pair<const Refusal*, std::vector<std::string>>> groups;
+  for (const Refusal& r : refusals_) {
+    const auto same = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
+      return g.first->op == r.op && g.first->reason == r.reason;
+    });
+    if (same == groups.end()) groups.push_back({&r, {r.node}});
+    else same->second.push_back(r.node);
+  }
   std::string text = utf8::printable(origin_) + ": " + std::to_string(refusals_.size()) +
                      " nodes are not supported (nodes reading a refused node's result are checked for their operator only):";
-  for (size_t i = 0; i < refusals_.size() && i < kMaxListedRefusals; ++i) text += "\n  " + refusals_[i];
-  if (refusals_.size() > kMaxListedRefusals)
-    text += "\n  ... and " + std::to_string(refusals_.size() - kMaxListedRefusals) + " more";
+  bool unsupported = false;
+  for (size_t i = 0; i < groups.size() && i < kMaxListedRefusals; ++i) {
+    const auto& [r, names] = groups[i];
+    text += "\n  node" + std::string(names.size() > 1 ? "s" : "");
+    for (size_t k = 0; k < names.size() && k < kNamesPerRefusal; ++k) text += (k ? ", '" : " '") + names[k] + "'";
+    if (names.size() > kNamesPerRefusal) text += " and " + std::to_string(names.size() - kNamesPerRefusal) + " more";
+    text += r->node.empty() ? ": " + r->reason : " (" + r->op + "): " + r->reason;
+    unsupported = unsupported || r->reason == kUnsupportedOperator;
+  }
+  if (groups.size() > kMaxListedRefusals)
+    text += "\n  ... and " + std::to_string(groups.size() - kMaxListedRefusals) + " more kinds of refusal";
+  if (unsupported) text += "\n  (" + supported_text() + ")";
   throw ImportError(text);
 }
 
@@ -1174,7 +1221,9 @@ FloatGraph Importer::run() {
     } catch (const ImportError& e) {
       const std::string prefix = utf8::printable(origin_ + ": ");
       const std::string what = e.what();
-      refusals_.push_back(what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what);
+      refusals_.push_back(last_refusal_ ? *last_refusal_
+                                        : Refusal{"", "", what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what});
+      last_refusal_.reset();
       mark_refused(node);
     }
     ++node_index_;
