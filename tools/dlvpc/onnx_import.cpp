@@ -99,7 +99,7 @@ const std::vector<std::string>& supported_operators() {
   static const std::vector<std::string> ops = {
       "Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
       "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Dropout", "Identity", "Pad",
-      "Softmax", "ConvInteger", "MatMulInteger"};
+      "ReduceMean", "Softmax", "ConvInteger", "MatMulInteger"};
   return ops;
 }
 
@@ -246,6 +246,8 @@ class Importer {
   [[noreturn]] void fail_with_refusals() const;
   void relu(const onnx::NodeProto& node);
   void pad(const onnx::NodeProto& node);
+  // ReduceMean over height and width (torch's x.mean([2, 3])): a global average pooling.
+  void reduce_mean(const onnx::NodeProto& node);
   void pool(const onnx::NodeProto& node, bool average, bool global);
   void batch_norm(const onnx::NodeProto& node);
   void add(const onnx::NodeProto& node);
@@ -875,6 +877,20 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
   }
 }
 
+void Importer::reduce_mean(const onnx::NodeProto& node) {
+  allow_attributes(node, {"axes", "keepdims"});
+  const Value& x = tensor_input(node, 0);
+  std::vector<int64_t> axes = ints_attr(node, "axes");
+  for (int64_t& a : axes) a += a < 0 ? static_cast<int64_t>(x.dims.size()) : 0;
+  std::sort(axes.begin(), axes.end());
+  if (x.dims.size() != 4 || axes != std::vector<int64_t>{2, 3})
+    fail(node, "mean over axes " + dims_text(ints_attr(node, "axes")) + " of " + dims_text(x.dims) +
+                   "; dlvpc maps a mean over height and width (axes 2, 3) of an image, a global average pooling");
+  const std::vector<int64_t> flat = {x.dims[0], x.dims[1]};
+  pool(node, true, true);
+  if (int_attr(node, "keepdims", 1) == 0) values_[node.output(0)].dims = flat;
+}
+
 void Importer::pad(const onnx::NodeProto& node) {
   allow_attributes(node, {"mode", "pads", "value"});
   const std::string mode = string_attr(node, "mode", "constant");
@@ -1095,6 +1111,7 @@ void Importer::import_node(const onnx::NodeProto& node) {
   else if (op == "AveragePool") pool(node, true, false);
   else if (op == "GlobalAveragePool") pool(node, true, true);
   else if (op == "GlobalMaxPool") pool(node, false, true);
+  else if (op == "ReduceMean") reduce_mean(node);
   else if (op == "BatchNormalization") batch_norm(node);
   else if (op == "Add") add(node);
   else if (op == "Flatten") reshape(node, true);

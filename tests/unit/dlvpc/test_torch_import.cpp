@@ -314,6 +314,28 @@ TEST(PoolImport, LargeWindowsSplitIntoEngineWindowsThatComputeTheSame) {
   }
 }
 
+TEST(PoolImport, AMeanOverHeightAndWidthIsAGlobalAveragePooling) {
+  // torch's x.mean([2, 3]) (MNASNet, ShuffleNetV2): ReduceMean axes [2, 3], keepdims 0, then a Gemm.
+  const auto mean = [](std::vector<int64_t> axes) {
+    return pool_graph(6, true, [axes](auto& g, auto x) {
+      onnx::NodeProto& n = add_node(g, "ReduceMean", {x}, "mean");
+      set_ints(n, "axes", axes);
+      set_int(n, "keepdims", 0);
+      return std::string("mean");
+    });
+  };
+  const FloatGraph g = import_onnx(mean({-1, 2}), "m");
+  ASSERT_EQ(g.ops.size(), 2u);
+  EXPECT_EQ(g.ops[1].kind, OpKind::kPool);
+  EXPECT_TRUE(g.ops[1].average);
+  EXPECT_EQ(g.ops[1].pool_size, 6u);
+  EXPECT_EQ(g.output_dims, (std::vector<int64_t>{1, 3}));
+  const std::string e = test::import_error(mean({1}));
+  EXPECT_NE(e.find("node 'mean' (ReduceMean): mean over axes [1] of [1,3,6,6]; dlvpc maps a mean over height and width"),
+            std::string::npos)
+      << e;
+}
+
 // ---- the constant folder ------------------------------------------------------------------
 
 std::vector<ConstTensor> fold(const onnx::NodeProto& node, const std::vector<ConstTensor>& inputs, std::string* why = nullptr) {
