@@ -8,7 +8,8 @@ CI has no torch: the folders it writes are committed, and the tests (tests/unit/
 test_torch_forms.cpp) read them. Each case is a folder in the ONNX backend test layout the
 conformance runner reads (docs/conformance.md): model.onnx (opset 13, random weights, tiny
 shapes) and test_data_set_0/{input_0.pb, output_0.pb}, torch's own output for a random input.
-The weights and inputs come from a fixed seed, so a rerun writes the same files.
+The weights and inputs come from seeds derived from each case's name, so a rerun writes the same
+files and a new case changes no other.
 
 The cases (docs/dlvpc.md, "Forms torch emits"):
 - cnn_*: Constant/Shape/Gather/Unsqueeze/Concat reshape targets, the Pad torch puts before every
@@ -18,11 +19,12 @@ The cases (docs/dlvpc.md, "Forms torch emits"):
 - lstm_*: nn.LSTM with batch_first True and False, with and without explicit zero states, heads
   on out[:, -1], out[-1] and h_n[-1], a Softmax at the end.
 - refuse_*: models dlvpc refuses, with the reasons the tests expect (three unsupported nodes
-  listed in one error; a head on every LSTM step).
+  listed in one error; a head on every LSTM step; stacked and bidirectional LSTMs; a GRU).
 """
 
 import argparse
 import os
+import zlib
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -101,17 +103,22 @@ class ThreeRefusals(nn.Module):
 
 
 class LstmHead(nn.Module):
-    """nn.LSTM and a Linear head on the last step: out[:, -1] / out[-1], or h_n[-1]."""
+    """nn.LSTM (or nn.GRU) and a Linear head on the last step: out[:, -1] / out[-1], or h_n[-1]."""
 
-    def __init__(self, batch_first, zero_states, read="out", softmax=False, every_step=False):
+    def __init__(self, batch_first, zero_states, read="out", softmax=False, every_step=False, layers=1,
+                 bidirectional=False, gru=False):
         super().__init__()
         self.batch_first, self.zero_states, self.read = batch_first, zero_states, read
         self.softmax, self.every_step = softmax, every_step
-        self.lstm = nn.LSTM(4, 8, batch_first=batch_first)
-        self.fc = nn.Linear(8, 3)
+        rnn = nn.GRU if gru else nn.LSTM
+        self.lstm = rnn(4, 8, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
+        self.gru = gru
+        self.fc = nn.Linear(16 if bidirectional else 8, 3)
 
     def forward(self, x):
-        if self.zero_states:
+        if self.gru:
+            out, h_n = self.lstm(x)
+        elif self.zero_states:
             batch = x.shape[0] if self.batch_first else x.shape[1]
             h0 = torch.zeros(1, batch, 8)
             c0 = torch.zeros(1, batch, 8)
@@ -140,6 +147,9 @@ def cases():
         "lstm_h_n": (LstmHead(True, False, read="h_n"), (1, 6, 4)),
         "refuse_three_nodes": (ThreeRefusals(), (1, 1, 6, 6)),
         "refuse_lstm_every_step": (LstmHead(True, False, every_step=True), (1, 5, 4)),
+        "refuse_lstm_stacked": (LstmHead(True, False, layers=2), (1, 5, 4)),
+        "refuse_lstm_bidirectional": (LstmHead(True, False, bidirectional=True), (1, 5, 4)),
+        "refuse_gru": (LstmHead(True, False, gru=True), (1, 5, 4)),
     }
 
 
@@ -152,7 +162,8 @@ def export(name, module, shape, out_dir):
     folder = os.path.join(out_dir, name)
     os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
     module.eval()
-    x = torch.rand(*shape)
+    # The input from the case's own seed: adding a case changes no other case's files.
+    x = torch.rand(*shape, generator=torch.Generator().manual_seed(zlib.crc32(name.encode())))
     with torch.no_grad():
         y = module(x)
     model_path = os.path.join(folder, "model.onnx")
@@ -168,9 +179,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="tests/data/torch_forms", help="folder for the case folders")
     args = parser.parse_args()
-    torch.manual_seed(2026)
     torch.set_num_threads(1)
     for name, (module, shape) in cases().items():
+        torch.manual_seed(zlib.crc32(name.encode()))  # the weights, likewise
+        module.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)
         export(name, module, shape, args.out)
 
 

@@ -172,6 +172,18 @@ TEST(TorchForms, AHeadOnEveryLstmStepIsRefusedNamingIt) {
       << e;
 }
 
+TEST(TorchForms, StackedBidirectionalAndGruAreRefusedByName) {
+  const auto lstm_error = [](const std::string& name) {
+    return test::error_of([&] { import_onnx_lstm_file(kForms + name + "/model.onnx"); });
+  };
+  const std::string stacked = lstm_error("refuse_lstm_stacked");
+  EXPECT_NE(stacked.find("(LSTM): a second LSTM: stacked LSTMs are not supported"), std::string::npos) << stacked;
+  const std::string bidirectional = lstm_error("refuse_lstm_bidirectional");
+  EXPECT_NE(bidirectional.find("(LSTM): direction 'bidirectional' is not supported"), std::string::npos) << bidirectional;
+  const std::string gru = test::error_of([] { import_form("refuse_gru"); });
+  EXPECT_NE(gru.find("node '/lstm/GRU' (GRU): operator not supported by dlvpc"), std::string::npos) << gru;
+}
+
 // ---- hand-made graphs ---------------------------------------------------------------------
 
 onnx::NodeProto& add_node(onnx::GraphProto& g, const std::string& op, const std::vector<std::string>& inputs,
