@@ -165,6 +165,7 @@ struct Value {
 // share one, naming kNamesPerRefusal of them), the count of the others after them.
 constexpr size_t kMaxListedRefusals = 32;
 constexpr size_t kNamesPerRefusal = 3;
+constexpr size_t kMaxListedBytes = 400;  // each name and reason in the list, cut between characters
 constexpr const char* kUnsupportedOperator = "operator not supported by dlvpc";
 
 class Importer {
@@ -1188,9 +1189,11 @@ void Importer::fail_with_refusals() const {
   for (size_t i = 0; i < groups.size() && i < kMaxListedRefusals; ++i) {
     const auto& [r, names] = groups[i];
     text += "\n  node" + std::string(names.size() > 1 ? "s" : "");
-    for (size_t k = 0; k < names.size() && k < kNamesPerRefusal; ++k) text += (k ? ", '" : " '") + names[k] + "'";
+    for (size_t k = 0; k < names.size() && k < kNamesPerRefusal; ++k)
+      text += (k ? ", '" : " '") + utf8::prefix(names[k], kMaxListedBytes) + "'";
     if (names.size() > kNamesPerRefusal) text += " and " + std::to_string(names.size() - kNamesPerRefusal) + " more";
-    text += r->node.empty() ? ": " + r->reason : " (" + r->op + "): " + r->reason;
+    const std::string reason = utf8::prefix(r->reason, kMaxListedBytes);
+    text += r->node.empty() ? ": " + reason : " (" + utf8::prefix(r->op, kMaxListedBytes) + "): " + reason;
     unsupported = unsupported || r->reason == kUnsupportedOperator;
   }
   if (groups.size() > kMaxListedRefusals)
