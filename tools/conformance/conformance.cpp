@@ -239,6 +239,47 @@ LstmOutputValues lstm_output(const dlvpc::LstmCompiled& c, const std::vector<dou
   return out;
 }
 
+// An LSTM with a classifier head (a whole model, docs/conformance.md, "LSTM"): the float LSTM and
+// head (dlvpc's float model) against the expected output within float32's reordering error, and
+// the SoC's output (the package's embedded test, bit-exact with the reference) against it,
+// reported as max_error and SQNR without a derived bound (atol negative), as for deeper graphs.
+CaseResult& check_lstm_head(CaseResult& r, const dlvpc::LstmCompiled& c, const std::vector<double>& x,
+                            const TestTensor& expected) {
+  const dlvpc::LstmModel& m = c.model;
+  const uint32_t outputs = c.head.outputs();
+  if (expected.values.size() != uint64_t{m.batch} * outputs)
+    return conclude(r, Outcome::kFailed, "the head has " + std::to_string(m.batch) + " x " + std::to_string(outputs) +
+                                             " outputs, output_0 " + std::to_string(expected.values.size()));
+  r.max_error = 0;
+  r.float_error = 0;
+  r.float_atol = float_tolerance(expected.values, false);
+  double signal = 0, noise = 0;
+  for (uint32_t b = 0; b < m.batch; ++b) {
+    const lstm_ref::FloatRun run = lstm_ref::run_float(m.layer, m.sequence(x, b), m.initial_h_of(b), m.initial_c_of(b));
+    std::vector<float> out = dlvpc::run_float(m.head, std::vector<float>(run.y.end() - m.layer.output_size(), run.y.end())).back();
+    if (m.head.softmax_on_cpu) out = dlvpc::softmax(out);
+    std::vector<double> soc(outputs);
+    for (uint32_t k = 0; k < outputs; ++k)
+      soc[k] = lstm_ref::dequantize(get16(c.test_expected, c.output_offset + 2 * (uint64_t{b} * outputs + k)), c.output_frac);
+    if (m.head.softmax_on_cpu) {
+      const std::vector<float> p = dlvpc::softmax(std::vector<float>(soc.begin(), soc.end()));
+      soc.assign(p.begin(), p.end());
+    }
+    for (uint32_t k = 0; k < outputs; ++k) {
+      const double want = expected.values[uint64_t{b} * outputs + k];
+      r.float_error = std::max(r.float_error, std::fabs(out[k] - want));
+      r.max_error = std::max(r.max_error, std::fabs(soc[k] - want));
+      signal += want * want, noise += (soc[k] - want) * (soc[k] - want);
+    }
+  }
+  r.sqnr_db = noise == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
+  if (r.float_error > r.float_atol)
+    return conclude(r, Outcome::kFailed, "dlvpc's float LSTM and head differ from the expected output by " +
+                                             number_text(r.float_error) + " (float32 tolerance " + number_text(r.float_atol) + ")");
+  return conclude(r, Outcome::kPassed, "LSTM -> head '" + c.head_name + "'" + (m.head.softmax_on_cpu ? " + softmax on the CPU" : "") +
+                                           " on the LSTM engine, " + std::to_string(c.sequences) + (c.sequences == 1 ? " sequence" : " sequences") + " per job");
+}
+
 // An LSTM node test (docs/conformance.md, "LSTM"): compiled for the sparse LSTM engine with the
 // batch as the job's sequences, run once on the SoC (bit-exact with the reference model), and every
 // ONNX output compared within the fixed-point format's derived bound.
@@ -251,7 +292,6 @@ CaseResult& run_lstm_test(CaseResult& r, const onnx::ModelProto& model, const st
   } catch (const dlvpc::ImportError& e) {
     return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
   }
-  if (lstm.has_head) return conclude(r, Outcome::kUnsupported, "an LSTM with a classifier head (not a node test)");
   const std::vector<dlvpc::LstmModel::GraphOutput> outputs = lstm.outputs;
   dlvpc::LstmCompiled c;
   try {
@@ -268,6 +308,7 @@ CaseResult& run_lstm_test(CaseResult& r, const onnx::ModelProto& model, const st
   r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
   if (!r.soc_checked) return conclude(r, Outcome::kFailed, soc_problem(soc));
 
+  if (c.has_head) return check_lstm_head(r, c, inputs[0].values, read_tensor((data_set / "output_0.pb").string()));
   r.max_error = 0;
   r.atol = 0;
   std::string ran;

@@ -2,6 +2,7 @@
 
 #include "ip/common/utf8.h"
 #include "tools/builder/lstm_program.h"
+#include "tools/dlvpc/constant_fold.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -17,7 +18,7 @@ const char* to_string(LstmOutput output) {
 }
 
 std::vector<double> LstmModel::sequence(const std::vector<double>& x, uint32_t b) const {
-  return lstm_ref::onnx_sequence(x, seq_length, batch, layer.input_size, layout, b);
+  return lstm_ref::onnx_sequence(x, seq_length, batch, layer.input_size, input_layout, b);
 }
 
 namespace {
@@ -51,18 +52,44 @@ class LstmImporter {
   void read_attributes(int index);
   void read_weights(int index);
   void read_states(int index);
-  // Squeeze / Reshape / Flatten / Identity applied to `dims` (fails if it is none of them).
-  std::vector<int64_t> reshaped(int index, const std::vector<int64_t>& dims) const;
-  void read_tail(int lstm_index);
+  // A view of an LSTM output: its shape and what each axis is ('T' steps, 'D' directions, 'B'
+  // batch, 'H' hidden, '1' an inserted axis). `steps`: it still holds every step of Y.
+  struct View {
+    std::vector<int64_t> dims;
+    std::string axes;
+    bool cell = false;  // Y_c
+    bool steps() const { return axes.find('T') != std::string::npos && dims[axes.find('T')] > 1; }
+    // Its elements in [batch][hidden] order: the axes of more than one element are B, H in order.
+    bool hidden_order() const;
+    // hidden_order, as a matrix [batch, hidden] (or a vector when the batch is 1).
+    bool batch_rows() const { return hidden_order() && dims.size() <= 2; }
+  };
+  // Folds the node when its inputs are constants or known shapes; false when it is not one to fold.
+  bool fold(int index);
+  // A node before the LSTM: folded, or the batch_first Transpose of the graph input.
+  void read_before(int index);
+  // A node after the LSTM reading a view: the view it makes (Squeeze, Unsqueeze, Transpose, Gather
+  // or Slice of the last step, Reshape, Flatten, Identity), or false when it starts the head.
+  bool apply_view(int index, const View& in, View& out) const;
+  void read_after(int lstm_index);
+  void read_outputs_without_head();
+  void import_head(int lstm_index, int first, const std::string& input, const View& view);
 
   const onnx::ModelProto& model_;
   const onnx::GraphProto& graph_;
   std::string origin_;
   const ImportOptions& options_;
   std::map<std::string, ConstTensor> constants_;
+  std::map<std::string, std::vector<int64_t>> data_;  // the graph input and its transposes: their shapes
+  std::set<std::string> transposed_;                  // those that are the input batch_first-transposed
+  std::map<std::string, View> views_;                 // the LSTM's outputs and their views
+  std::set<int> consumed_;                            // nodes folded or read as views (not the head's)
+  uint64_t folded_elements_ = 0;                      // constants made by folding (kMaxConstantElements)
   LstmModel m_;
   std::string y_, y_h_, y_c_;  // the LSTM's output names (empty: not produced)
 };
+
+
 
 const ConstTensor* LstmImporter::constant_input(int index, int slot, const char* role) const {
   const onnx::NodeProto& node = graph_.node(index);
@@ -157,10 +184,13 @@ void LstmImporter::read_weights(int index) {
 }
 
 void LstmImporter::read_states(int index) {
-  const std::vector<int64_t>& d = m_.input_dims;
   const onnx::NodeProto& node = graph_.node(index);
-  if (node.input_size() == 0 || node.input(0) != m_.input_name)
-    fail(index, "X '" + (node.input_size() ? node.input(0) : "") + "' is not the graph input '" + m_.input_name + "'");
+  const auto x = node.input_size() ? data_.find(node.input(0)) : data_.end();
+  if (x == data_.end())
+    fail(index, "X '" + (node.input_size() ? node.input(0) : "") + "' is not the graph input '" + m_.input_name +
+                    "' (or its batch_first Transpose)");
+  const std::vector<int64_t>& d = x->second;
+  m_.input_layout = transposed_.count(node.input(0)) ? 1 - m_.layout : m_.layout;
   if (d.size() != 3) fail(index, "X " + dims_text(d) + " is not a 3-D sequence tensor");
   // Before anything is allocated for the sequences: the engine's step count.
   const int64_t steps = m_.layout == 0 ? d[0] : d[1];
@@ -189,109 +219,267 @@ void LstmImporter::read_states(int index) {
   state(6, "initial_c", m_.initial_c);
 }
 
-std::vector<int64_t> LstmImporter::reshaped(int index, const std::vector<int64_t>& dims) const {
+bool LstmImporter::fold(int index) {
+  const onnx::NodeProto& node = graph_.node(index);
+  const auto input_of = [&](const std::string& name) -> std::optional<FoldInput> {
+    if (const auto c = constants_.find(name); c != constants_.end()) return FoldInput{&c->second, false, {}};
+    if (const auto d = data_.find(name); d != data_.end()) return FoldInput{nullptr, true, d->second};
+    if (const auto v = views_.find(name); v != views_.end()) return FoldInput{nullptr, true, v->second.dims};
+    return std::nullopt;
+  };
+  std::vector<ConstTensor> outputs;
+  bool folded = false;
+  if (const std::string why = try_fold(node, input_of, folded_elements_, outputs, folded); !why.empty()) fail(index, why);
+  if (!folded) return false;
+  for (size_t k = 0; k < outputs.size() && static_cast<int>(k) < node.output_size(); ++k)
+    constants_[node.output(static_cast<int>(k))] = std::move(outputs[k]);
+  consumed_.insert(index);
+  return true;
+}
+
+std::vector<int64_t> perm_attr(const onnx::NodeProto& node, size_t rank) {
+  for (const auto& a : node.attribute())
+    if (a.name() == "perm") return {a.ints().begin(), a.ints().end()};
+  std::vector<int64_t> reverse;
+  for (size_t i = rank; i-- > 0;) reverse.push_back(static_cast<int64_t>(i));
+  return reverse;
+}
+
+void LstmImporter::read_before(int index) {
+  if (fold(index)) return;
   const onnx::NodeProto& node = graph_.node(index);
   const std::string& op = node.op_type();
-  const int64_t rank = static_cast<int64_t>(dims.size());
+  const auto x = node.input_size() ? data_.find(node.input(0)) : data_.end();
+  if (x != data_.end() && node.output_size() > 0 && (op == "Identity" || op == "Transpose")) {
+    std::vector<int64_t> dims = x->second;
+    bool transposed = transposed_.count(node.input(0)) > 0;
+    if (op == "Transpose") {
+      const std::vector<int64_t> perm = perm_attr(node, dims.size());
+      if (perm != std::vector<int64_t>{1, 0, 2})
+        fail(index, "transposes X " + dims_text(dims) + " with perm " + dims_text(perm) +
+                        "; before an LSTM only [1,0,2] (batch_first) is supported");
+      std::swap(dims[0], dims[1]);
+      transposed = !transposed;
+    }
+    data_[node.output(0)] = dims;
+    if (transposed) transposed_.insert(node.output(0));
+    consumed_.insert(index);
+    return;
+  }
+  fail(index, "comes before the LSTM and is neither a constant subgraph (folded) nor the batch_first Transpose [1,0,2] "
+              "of the input; the LSTM must read the graph input");
+}
+
+bool LstmImporter::View::hidden_order() const {
+  std::string order;
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (dims[i] != 1) order += axes[i];
+  return !cell && (order == "BH" || order == "H" || order == "B" || order.empty());
+}
+
+bool LstmImporter::apply_view(int index, const View& in, View& out) const {
+  const onnx::NodeProto& node = graph_.node(index);
+  const std::string& op = node.op_type();
+  const auto rank = static_cast<int64_t>(in.dims.size());
+  out = in;
+  if (op == "Identity") return true;
+  if (op == "Squeeze" || op == "Unsqueeze") {
+    const std::vector<double> axes = squeeze_axes(node, constant_input(index, 1, "axes"));
+    if (const std::string why = squeeze_dims(in.dims, axes, op == "Unsqueeze", out.dims); !why.empty()) fail(index, why);
+    // The labels follow the axes: an inserted axis is '1', a removed one drops its label.
+    out.axes.clear();
+    if (op == "Unsqueeze") {
+      std::string labels = in.axes;
+      std::vector<int64_t> at;
+      for (const double a : axes) at.push_back(a < 0 ? static_cast<int64_t>(a) + rank + static_cast<int64_t>(axes.size()) : static_cast<int64_t>(a));
+      std::sort(at.begin(), at.end());
+      for (const int64_t a : at) labels.insert(labels.begin() + a, '1');
+      out.axes = labels;
+    } else {
+      std::set<int64_t> listed;
+      for (const double a : axes) listed.insert(a < 0 ? static_cast<int64_t>(a) + rank : static_cast<int64_t>(a));
+      for (int64_t i = 0; i < rank; ++i)
+        if (listed.empty() ? in.dims[i] != 1 : !listed.count(i)) out.axes += in.axes[i];
+    }
+    return true;
+  }
+  if (op == "Transpose") {
+    const std::vector<int64_t> perm = perm_attr(node, in.dims.size());
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t i = 0; i < rank; ++i)
+      if (static_cast<int64_t>(sorted.size()) != rank || sorted[i] != i) fail(index, "perm " + dims_text(perm) + " is not a permutation");
+    for (int64_t i = 0; i < rank; ++i) out.dims[i] = in.dims[perm[i]], out.axes[i] = in.axes[perm[i]];
+    return true;
+  }
   const auto int_attr = [&](const char* name, int64_t fallback) {
     for (const auto& a : node.attribute())
       if (a.name() == name) return a.i();
     return fallback;
   };
-  if (op == "Identity") return dims;
-  if (op == "Flatten") {
-    int64_t axis = int_attr("axis", 1);
+  const auto last_step_only = [&](const std::string& what) {
+    fail(index, what + " of the LSTM's output " + dims_text(in.dims) + "; dlvpc takes the last step of Y only (out[:, -1])");
+  };
+  if (op == "Gather") {
+    int64_t axis = int_attr("axis", 0);
+    if (axis < -rank || axis >= rank) fail(index, "axis " + std::to_string(axis) + " is outside the rank " + std::to_string(rank));
     if (axis < 0) axis += rank;
-    if (axis < 0 || axis > rank) fail(index, "axis out of range");
-    const int64_t outer = element_count({dims.begin(), dims.begin() + axis});
-    return {outer, element_count(dims) / std::max<int64_t>(outer, 1)};
-  }
-  if (op == "Squeeze") {
-    std::vector<int64_t> axes;
-    for (const auto& a : node.attribute())
-      if (a.name() == "axes") axes.assign(a.ints().begin(), a.ints().end());
-    if (const ConstTensor* t = constant_input(index, 1, "axes"))
-      for (const double v : t->values) {
-        if (!(v >= -rank && v < rank)) fail(index, "axis " + value_text(v) + " is outside the rank " + std::to_string(rank));
-        axes.push_back(static_cast<int64_t>(v));
-      }
-    std::set<int64_t> drop;
-    for (int64_t a : axes) {
-      if (a < -rank || a >= rank) fail(index, "axis " + std::to_string(a) + " is outside the rank " + std::to_string(rank));
-      drop.insert(a < 0 ? a + rank : a);
+    const ConstTensor* indices = constant_input(index, 1, "indices");
+    if (!indices || indices->values.size() != 1) fail(index, "gathers several indices; dlvpc takes one step");
+    const int64_t n = in.dims[axis];
+    auto i = static_cast<int64_t>(indices->values[0]);
+    if (i < 0) i += n;
+    if (i != n - 1 || (n > 1 && in.axes[axis] != 'T')) last_step_only("reads index " + value_text(indices->values[0]) + " of axis " + std::to_string(axis));
+    if (indices->dims.empty()) {
+      out.dims.erase(out.dims.begin() + axis);
+      out.axes.erase(out.axes.begin() + axis);
+    } else {
+      out.dims[axis] = 1;
     }
-    std::vector<int64_t> out;
-    for (int64_t i = 0; i < rank; ++i)
-      if (axes.empty() ? dims[i] != 1 : !drop.count(i)) out.push_back(dims[i]);
-    return out;
+    return true;
   }
-  if (op == "Reshape") {
-    const ConstTensor* shape = constant_input(index, 1, "shape");
-    if (!shape) fail(index, "the target shape is missing");
-    std::vector<int64_t> out;
-    const std::string problem = reshape_target(shape->values, dims, int_attr("allowzero", 0) != 0, out);
-    if (!problem.empty()) fail(index, problem);
-    return out;
+  if (op == "Slice") {
+    const ConstTensor* starts = constant_input(index, 1, "starts");
+    const ConstTensor* ends = constant_input(index, 2, "ends");
+    const ConstTensor* axes = constant_input(index, 3, "axes");
+    const ConstTensor* steps = constant_input(index, 4, "steps");
+    if (!starts || !ends || starts->values.size() != ends->values.size()) fail(index, "starts and ends are missing or differ in length");
+    for (size_t k = 0; k < starts->values.size(); ++k) {
+      const double a = axes ? axes->values.at(k) : static_cast<double>(k);
+      if (!(a >= -rank && a < rank)) fail(index, "axis " + value_text(a) + " is outside the rank " + std::to_string(rank));
+      const int64_t axis = a < 0 ? static_cast<int64_t>(a) + rank : static_cast<int64_t>(a);
+      const double n = static_cast<double>(in.dims[axis]);
+      double start = starts->values[k], end = ends->values[k];
+      if (start < 0) start += n;
+      if (end < 0) end += n;
+      if (steps && steps->values.at(k) != 1) fail(index, "slices with step " + value_text(steps->values[k]) + "; dlvpc takes step 1");
+      if (start <= 0 && end >= n) continue;  // the whole axis
+      if (in.axes[axis] != 'T' || start != n - 1 || end < n) last_step_only("slices [" + value_text(starts->values[k]) + ", " + value_text(ends->values[k]) + ") of axis " + std::to_string(axis));
+      out.dims[axis] = 1;
+    }
+    return true;
   }
-  fail(index, "is not a Squeeze, Reshape, Flatten or Identity");
+  if (op == "Reshape" || op == "Flatten") {
+    if (in.steps() || in.cell) return false;  // the head's own (refused by import_head)
+    std::vector<int64_t> dims;
+    if (op == "Flatten") {
+      int64_t axis = int_attr("axis", 1);
+      if (axis < 0) axis += rank;
+      if (axis < 0 || axis > rank) fail(index, "axis out of range");
+      const int64_t outer = element_count({in.dims.begin(), in.dims.begin() + axis});
+      dims = {outer, element_count(in.dims) / std::max<int64_t>(outer, 1)};
+    } else {
+      const ConstTensor* shape = constant_input(index, 1, "shape");
+      if (!shape) fail(index, "the target shape is missing");
+      if (const std::string why = reshape_target(shape->values, in.dims, int_attr("allowzero", 0) != 0, dims); !why.empty()) fail(index, why);
+    }
+    // The axes of more than one element keep their order and sizes: they keep their labels.
+    std::vector<size_t> kept;
+    for (size_t i = 0; i < in.dims.size(); ++i)
+      if (in.dims[i] != 1) kept.push_back(i);
+    out.dims = dims;
+    out.axes.clear();
+    size_t next = 0;
+    for (const int64_t d : dims) {
+      if (d == 1) {
+        out.axes += '1';
+      } else if (next < kept.size() && in.dims[kept[next]] == d) {
+        out.axes += in.axes[kept[next++]];
+      } else {
+        fail(index, "reshapes the LSTM's output " + dims_text(in.dims) + " to " + dims_text(dims) +
+                        ", which mixes its batch and hidden axes");
+      }
+    }
+    return true;
+  }
+  return false;
 }
 
-void LstmImporter::read_tail(int lstm_index) {
-  const int n = graph_.node_size();
-  const uint32_t B = m_.batch, H = m_.layer.hidden_size;
-  for (int i = lstm_index + 1; i < n; ++i)
-    for (const auto& in : graph_.node(i).input())
-      if (!in.empty() && (in == y_ || in == y_c_))
-        fail(i, "reads the LSTM's " + std::string(in == y_ ? "Y" : "Y_c") +
-                    "; a head may only read Y_h (the last step's hidden state)");
-  // Leading reshapes of Y_h to [batch, hidden].
-  std::string current = y_h_;
-  std::vector<int64_t> dims = m_.layout == 0 ? std::vector<int64_t>{1, B, H} : std::vector<int64_t>{B, 1, H};
-  int i = lstm_index + 1;
-  const std::set<std::string> reshapes = {"Squeeze", "Reshape", "Flatten", "Identity"};
-  const auto reads_current = [&](int k) {
-    const onnx::NodeProto& node = graph_.node(k);
-    return node.input_size() > 0 && node.output_size() > 0 && node.input(0) == current;
-  };
-  for (; i < n && reshapes.count(graph_.node(i).op_type()) && !current.empty() && reads_current(i); ++i) {
-    dims = reshaped(i, dims);
-    current = graph_.node(i).output(0);
+void LstmImporter::read_after(int lstm_index) {
+  const int64_t B = m_.batch, T = m_.seq_length, H = m_.layer.hidden_size;
+  const View y = m_.layout == 0 ? View{{T, 1, B, H}, "TDBH"} : View{{B, T, 1, H}, "BTDH"};
+  const View last = m_.layout == 0 ? View{{1, B, H}, "DBH"} : View{{B, 1, H}, "BDH"};
+  if (!y_.empty()) views_[y_] = y;
+  if (!y_h_.empty()) views_[y_h_] = last;
+  if (!y_c_.empty()) {
+    views_[y_c_] = last;
+    views_[y_c_].cell = true;
   }
-  const auto is_lstm_output = [&](const std::string& name) {
-    return !name.empty() && (name == y_ || name == y_h_ || name == y_c_ || name == current);
-  };
-  if (i == n) {  // no head: the graph outputs are the LSTM's
-    for (const auto& out : graph_.output()) {
-      if (!is_lstm_output(out.name())) fail("graph output '" + out.name() + "' is not produced by the LSTM");
-      const LstmOutput what = out.name() == y_ ? LstmOutput::kY : out.name() == y_c_ ? LstmOutput::kYc : LstmOutput::kYh;
-      m_.outputs.push_back({out.name(), what});
+  for (int i = lstm_index + 1; i < graph_.node_size(); ++i) {
+    const onnx::NodeProto& node = graph_.node(i);
+    if (fold(i)) continue;
+    for (int k = 1; k < node.input_size(); ++k)
+      if (views_.count(node.input(k)))
+        fail(i, "reads the LSTM's output '" + node.input(k) + "' as its input " + std::to_string(k) +
+                    "; a head reads the last hidden state as its data input");
+    const auto v = node.input_size() ? views_.find(node.input(0)) : views_.end();
+    if (v == views_.end()) continue;  // the head's, or a node import_head refuses
+    View out;
+    if (node.output_size() > 0 && apply_view(i, v->second, out)) {
+      views_[node.output(0)] = out;
+      consumed_.insert(i);
+      continue;
     }
+    import_head(lstm_index, i, node.input(0), v->second);
     return;
   }
-  if (current.empty()) fail(i, "follows an LSTM whose Y_h is not produced; a head reads Y_h");
+  read_outputs_without_head();
+}
+
+void LstmImporter::read_outputs_without_head() {
+  for (const auto& out : graph_.output()) {
+    const auto v = views_.find(out.name());
+    if (v == views_.end()) fail("graph output '" + out.name() + "' is not produced by the LSTM");
+    LstmOutput what = LstmOutput::kYh;
+    if (out.name() == y_) what = LstmOutput::kY;
+    else if (out.name() == y_c_) what = LstmOutput::kYc;
+    else if (!v->second.hidden_order())
+      fail("graph output '" + out.name() + "' " + dims_text(v->second.dims) +
+           " is a view of the LSTM's outputs other than Y, Y_h, Y_c or the last step reshaped");
+    m_.outputs.push_back({out.name(), what});
+  }
+}
+
+void LstmImporter::import_head(int lstm_index, int first, const std::string& input, const View& view) {
+  if (view.cell) fail(first, "reads the LSTM's Y_c; a head reads the hidden state (Y_h, or the last step of Y)");
+  if (view.steps())
+    fail(first, "reads every step of the LSTM's Y " + dims_text(view.dims) + ": a head on every step is not supported "
+                "(the LSTM program runs its head once, on the last hidden state); take the last step (out[:, -1]) or h_n");
+  if (!view.batch_rows())
+    fail(first, "the head reads the LSTM's output as " + dims_text(view.dims) + "; bring it to [batch, hidden] = [" +
+                    std::to_string(m_.batch) + "," + std::to_string(m_.layer.hidden_size) +
+                    "] first (Squeeze of the directions axis)");
   for (const auto& out : graph_.output())
-    if (is_lstm_output(out.name()))
+    if (views_.count(out.name()))
       fail("graph output '" + out.name() + "' is an LSTM output next to the head's; dlvpc compiles one output");
-  const bool batch_rows = (dims.size() == 2 && dims[0] == B && dims[1] == H) ||
-                          (B == 1 && element_count(dims) == H && dims.size() <= 2);
-  if (!batch_rows)
-    fail(i, "the head reads Y_h as " + dims_text(dims) + "; reshape it to [batch, hidden] = [" + std::to_string(B) + "," +
-                std::to_string(H) + "] first (Squeeze of the directions axis)");
-  // The head as a graph of its own whose input is Y_h: import_onnx's operators, fusions and checks.
+  // The head as a graph of its own whose input is the last hidden state: import_onnx's operators,
+  // fusions and checks; the constants folded here are bound as its inputs.
   onnx::ModelProto head;
   head.set_ir_version(model_.ir_version());
   *head.mutable_opset_import() = model_.opset_import();
   onnx::GraphProto& g = *head.mutable_graph();
   g.set_name(graph_.name() + "_head");
   *g.mutable_initializer() = graph_.initializer();
-  onnx::ValueInfoProto& input = *g.add_input();
-  input.set_name(current);
-  auto& type = *input.mutable_type()->mutable_tensor_type();
+  onnx::ValueInfoProto& in = *g.add_input();
+  in.set_name(input);
+  auto& type = *in.mutable_type()->mutable_tensor_type();
   type.set_elem_type(onnx::TensorProto::FLOAT);
-  for (const int64_t d : dims) type.mutable_shape()->add_dim()->set_dim_value(d);
-  for (int k = i; k < n; ++k) *g.add_node() = graph_.node(k);
+  for (const int64_t d : view.dims) type.mutable_shape()->add_dim()->set_dim_value(d);
+  ImportOptions options = options_;
+  std::set<std::string> initializers;
+  for (const auto& t : graph_.initializer()) initializers.insert(t.name());
+  for (int k = lstm_index + 1; k < graph_.node_size(); ++k) {
+    if (consumed_.count(k)) continue;
+    const onnx::NodeProto& node = graph_.node(k);
+    for (const auto& name : node.input()) {
+      if (name != input && views_.count(name))
+        fail(k, "reads the LSTM's output '" + name + "' besides the head's input '" + input + "'; dlvpc compiles one head");
+      if (const auto c = constants_.find(name); c != constants_.end() && !initializers.count(name)) options.bindings[name] = c->second;
+    }
+    *g.add_node() = node;
+  }
   *g.mutable_output() = graph_.output();
-  m_.head = import_onnx(head, origin_, options_);
+  m_.head = import_onnx(head, origin_, options);
   m_.has_head = true;
 }
 
@@ -300,14 +488,15 @@ LstmModel LstmImporter::run() {
   constants_ = decode_initializers(graph_, origin_);
   for (const auto& [name, tensor] : options_.bindings) constants_[name] = tensor;
   read_data_input();
+  data_[m_.input_name] = m_.input_dims;
   int lstm_index = -1;
   for (int i = 0; i < graph_.node_size(); ++i) {
     if (graph_.node(i).op_type() != "LSTM") continue;
-    if (lstm_index >= 0) fail(i, "a second LSTM; dlvpc's LSTM import takes one layer");
+    if (lstm_index >= 0) fail(i, "a second LSTM: stacked LSTMs are not supported (dlvpc's LSTM import takes one layer)");
     lstm_index = i;
   }
   if (lstm_index < 0) fail("the graph has no LSTM node");
-  if (lstm_index > 0) fail(0, "comes before the LSTM; the LSTM must read the graph input directly");
+  for (int i = 0; i < lstm_index; ++i) read_before(i);
   const onnx::NodeProto& node = graph_.node(lstm_index);
   if (!node.domain().empty() && node.domain() != "ai.onnx") fail(lstm_index, "operator domain '" + node.domain() + "'");
   m_.origin = origin_;
@@ -317,7 +506,7 @@ LstmModel LstmImporter::run() {
   read_states(lstm_index);
   const auto output = [&](int k) { return k < node.output_size() ? node.output(k) : std::string(); };
   y_ = output(0), y_h_ = output(1), y_c_ = output(2);
-  read_tail(lstm_index);
+  read_after(lstm_index);
   return std::move(m_);
 }
 

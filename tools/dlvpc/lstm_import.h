@@ -1,15 +1,18 @@
 // ONNX LSTM -> dlvpc's LSTM model (docs/lstm.md, "Import"). A second entry point next to
 // import_onnx (which handles the CNN operators): graphs made of one LSTM node reading the graph
-// input, optionally followed by a classifier head on its last hidden state Y_h — reshaped to
-// [batch, hidden] by a Squeeze, Reshape or Flatten — written with operators import_onnx knows
-// (Gemm, Relu, Softmax, ...), which import_onnx imports as a FloatGraph of its own.
+// input (or its batch_first Transpose), optionally followed by a classifier head on its last
+// hidden state — Y_h, or the last step of Y (out[:, -1]), brought to [batch, hidden] by Squeeze,
+// Unsqueeze, Transpose, Gather or Slice of the last step, Reshape or Flatten — written with
+// operators import_onnx knows (Gemm, MatMul, Relu, Softmax, ...), which import_onnx imports as a
+// FloatGraph of its own. Constant subgraphs anywhere (torch's zero states: Shape, Gather,
+// Unsqueeze, Concat, Expand, ConstantOfShape) are folded first (constant_fold.h).
 //
 // Supported: forward direction, the default activations (Sigmoid, Tanh, Tanh; stating them is
 // fine), layout 0 and 1, bias B, peepholes P, constant initial_h / initial_c, sequence_lens only
 // when every sequence has the full length. Refused, with an ImportError naming the node and the
 // reason: reverse or bidirectional, other activations, activation_alpha / beta, clip,
-// input_forget = 1, other sequence lengths, non-constant weights or states, other nodes before the
-// LSTM, a second LSTM, a head that reads Y or Y_c.
+// input_forget = 1, other sequence lengths, non-constant weights or states, other computations
+// before the LSTM, stacked LSTMs, a head that reads Y_c, other steps of Y or every step of Y.
 #pragma once
 #include "tests/reference/lstm_reference.h"
 #include "tools/dlvpc/onnx_import.h"
@@ -30,6 +33,8 @@ struct LstmModel {
   std::vector<int64_t> input_dims;
   uint32_t seq_length = 0, batch = 0;
   int layout = 0;               // ONNX's layout attribute
+  int input_layout = 0;         // how the graph input holds X: 0 [T,B,I], 1 [B,T,I] (layout, swapped
+                                // by a batch_first Transpose before the LSTM)
   std::vector<double> initial_h, initial_c;  // [batch][hidden]; empty: zeros
 
   // Without a head: the graph outputs, each one of the LSTM's outputs.

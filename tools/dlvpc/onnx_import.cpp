@@ -1,6 +1,7 @@
 #include "tools/dlvpc/onnx_import.h"
 
 #include "ip/common/utf8.h"
+#include "tools/dlvpc/constant_fold.h"
 #include "tools/dlvpc/input_file.h"
 #include "tools/dlvpc/onnx_file.h"
 
@@ -97,8 +98,8 @@ std::string reshape_target(const std::vector<double>& shape, const std::vector<i
 const std::vector<std::string>& supported_operators() {
   static const std::vector<std::string> ops = {
       "Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Dropout", "Identity", "Softmax", "ConvInteger",
-      "MatMulInteger"};
+      "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Dropout", "Identity", "Pad",
+      "ReduceMean", "Softmax", "ConvInteger", "MatMulInteger"};
   return ops;
 }
 
@@ -150,10 +151,22 @@ void check_constant_total(const onnx::GraphProto& graph, const std::string& orig
 // What a value name stands for while the nodes are walked.
 struct Value {
   bool constant = false;
+  bool refused = false;            // made by a node dlvpc refused, or computed from one
   std::shared_ptr<Constant> data;  // constant (shared by the names Identity and Dropout give it)
   int op = kGraphInput;            // tensor: the producing op (kGraphInput: the graph input)
-  std::vector<int64_t> dims;       // ONNX shape (both kinds)
+  std::vector<int64_t> dims;       // ONNX shape (both kinds; with a pending Pad, the padded shape)
+  // A zero Pad not yet folded (top, left, bottom, right): the Conv or pooling reading this value
+  // takes it into its own padding; pad_node names the Pad ("" when none).
+  uint32_t pad[4] = {0, 0, 0, 0};
+  std::string pad_node;
 };
+
+// Refusals listed in one error: at most this many lines (nodes with the same operator and reason
+// share one, naming kNamesPerRefusal of them), the count of the others after them.
+constexpr size_t kMaxListedRefusals = 32;
+constexpr size_t kNamesPerRefusal = 3;
+constexpr size_t kMaxListedBytes = 400;  // each name and reason in the list, cut between characters
+constexpr const char* kUnsupportedOperator = "operator not supported by dlvpc";
 
 class Importer {
  public:
@@ -166,6 +179,7 @@ class Importer {
   // Names in messages come from the file: utf8::printable keeps them one valid line.
   [[noreturn]] void fail(const std::string& what) const { throw ImportError(utf8::printable(origin_ + ": " + what)); }
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& what) const {
+    last_refusal_ = Refusal{node_name(node), utf8::printable(node.op_type()), utf8::printable(what)};
     fail("node '" + node_name(node) + "' (" + node.op_type() + "): " + what);
   }
   std::string node_name(const onnx::NodeProto& node) const {
@@ -198,13 +212,20 @@ class Importer {
   std::string string_attr(const onnx::NodeProto& node, const char* name, const std::string& fallback) const;
   void allow_attributes(const onnx::NodeProto& node, const std::set<std::string>& known) const;
   TensorShape image_shape(const onnx::NodeProto& node, const Value& v) const;
+  // image_shape without a pending Pad's borders.
+  TensorShape unpadded_shape(const onnx::NodeProto& node, const Value& v) const;
   // The op producing `v` when this node may modify it in place (sole consumer of its output).
   FloatOp* fusable_producer(const std::string& name, const Value& v);
   int add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims);
+  // add_op's checks and bookkeeping for an op with `uses` readers, defining no value name (an
+  // intermediate piece of a split node).
+  int push_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims, int uses);
   // Every op's weights and bias are finite (folding divides by variances and scales by attributes).
   void check_folded_weights() const;
 
   void conv(const onnx::NodeProto& node, bool integer);
+  // What a Conv needs no shapes for (also checked on a Conv reading a refused value).
+  void check_conv_attributes(const onnx::NodeProto& node) const;
   void gemm(const onnx::NodeProto& node, bool matmul, bool integer);
   void concat(const onnx::NodeProto& node);
   void quantized_linear(const onnx::NodeProto& node);
@@ -216,11 +237,25 @@ class Importer {
   // The shape of one sample of a tensor (its ONNX dims without the batch).
   TensorShape sample_shape(const Value& v) const;
   std::vector<int64_t> batched(std::vector<int64_t> sample_dims) const;
+  void import_node(const onnx::NodeProto& node);
+  // Evaluates the node when its inputs are constants (constant_fold.h); false when it is not one
+  // to fold.
+  bool fold(const onnx::NodeProto& node);
+  // Every output of a refused node (or of one reading a refused value) becomes refused.
+  void mark_refused(const onnx::NodeProto& node);
+  // The one error listing every refusal (each "node '<name>' (<op>): <reason>").
+  [[noreturn]] void fail_with_refusals() const;
   void relu(const onnx::NodeProto& node);
+  void pad(const onnx::NodeProto& node);
+  // ReduceMean over height and width (torch's x.mean([2, 3])): a global average pooling.
+  void reduce_mean(const onnx::NodeProto& node);
   void pool(const onnx::NodeProto& node, bool average, bool global);
   void batch_norm(const onnx::NodeProto& node);
   void add(const onnx::NodeProto& node);
   void reshape(const onnx::NodeProto& node, bool flatten);
+  void squeeze(const onnx::NodeProto& node, bool unsqueeze);
+  // The node's output is `x` with the shape `dims` (no data moves): refused when it mixes samples.
+  void alias_reshaped(const onnx::NodeProto& node, const Value& x, const std::vector<int64_t>& dims);
   void softmax(const onnx::NodeProto& node);
 
   const onnx::ModelProto& model_;
@@ -235,6 +270,13 @@ class Importer {
   int64_t batch_ = 1;                // dims[0] of the graph input: every tensor's batch
   uint64_t activation_elements_ = 0; // one sample's op outputs so far (kMaxActivationElements)
   uint64_t synthesized_weights_ = 0; // weights made by the importer (kMaxSynthesizedWeights)
+  uint64_t folded_elements_ = 0;     // constants made by folding (kMaxConstantElements)
+  // A refused node: its name and operator, and why (printable).
+  struct Refusal {
+    std::string node, op, reason;
+  };
+  std::vector<Refusal> refusals_;
+  mutable std::optional<Refusal> last_refusal_;  // what fail(node, ...) threw last
   int node_index_ = 0;
 };
 
@@ -359,6 +401,13 @@ TensorShape Importer::image_shape(const onnx::NodeProto& node, const Value& v) c
   return {static_cast<uint32_t>(v.dims[1]), static_cast<uint32_t>(v.dims[2]), static_cast<uint32_t>(v.dims[3])};
 }
 
+TensorShape Importer::unpadded_shape(const onnx::NodeProto& node, const Value& v) const {
+  TensorShape in = image_shape(node, v);
+  in.h -= v.pad[0] + v.pad[2];
+  in.w -= v.pad[1] + v.pad[3];
+  return in;
+}
+
 TensorShape Importer::sample_shape(const Value& v) const {
   return v.op == kGraphInput ? graph_.input : graph_.ops[v.op].output;
 }
@@ -376,6 +425,14 @@ FloatOp* Importer::fusable_producer(const std::string& name, const Value& v) {
 }
 
 int Importer::add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims) {
+  Value v;
+  v.op = push_op(std::move(op), node, dims, uses_[node.output(0)]);
+  v.dims = dims;
+  define(node, v);
+  return v.op;
+}
+
+int Importer::push_op(FloatOp op, const onnx::NodeProto& node, const std::vector<int64_t>& dims, int uses) {
   // Before the op is kept: its shape must be a tensor's, and the float calibration holds every
   // op's result at once.
   if (const std::string problem = shape_problem(dims); !problem.empty()) fail(node, "result " + dims_text(dims) + " " + problem);
@@ -385,16 +442,12 @@ int Importer::add_op(FloatOp op, const onnx::NodeProto& node, const std::vector<
   if (activation_elements_ > kMaxActivationElements)
     fail(node, "the activations up to here hold " + std::to_string(activation_elements_) + " values per sample, more than " +
                    std::to_string(kMaxActivationElements) + " (dlvpc's limit for the float calibration)");
-  op.name = node_name(node);
+  if (op.name.empty()) op.name = node_name(node);
   if (op.onnx_ops.empty()) op.onnx_ops = node.op_type();
   graph_.ops.push_back(std::move(op));
-  op_uses_.push_back(uses_[node.output(0)]);
+  op_uses_.push_back(uses);
   concat_of_.push_back(-1);
-  Value v;
-  v.op = static_cast<int>(graph_.ops.size()) - 1;
-  v.dims = dims;
-  define(node, v);
-  return v.op;
+  return static_cast<int>(graph_.ops.size()) - 1;
 }
 
 // Pads [top, left, bottom, right] from ONNX pads [x1_begin, x2_begin, x1_end, x2_end] or auto_pad.
@@ -420,15 +473,11 @@ struct Window {
 void Importer::conv(const onnx::NodeProto& node, bool integer) {
   allow_attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
   const Value& x = tensor_input(node, 0);
-  const TensorShape in = image_shape(node, x);
+  const TensorShape in = unpadded_shape(node, x);
   const Constant& w = constant(node, 1, "weight");
   if (w.dims.size() != 4) fail(node, "weight has shape " + dims_text(w.dims) + "; expected [M,C,kH,kW]");
   if (integer) integer_input_zero_point(node, x, 2);
-  if (int_attr(node, "group", 1) != 1)
-    fail(node, "group " + std::to_string(int_attr(node, "group", 1)) +
-                   ": grouped and depthwise convolutions are not supported by the CNN engine's instruction");
-  for (const int64_t d : ints_attr(node, "dilations"))
-    if (d != 1) fail(node, "dilation " + std::to_string(d) + " is not supported (the convolvers slide dense windows)");
+  check_conv_attributes(node);
   if (w.dims[1] != in.c)
     fail(node, "weight " + dims_text(w.dims) + " expects " + std::to_string(w.dims[1]) + " input channels, input has " +
                    std::to_string(in.c));
@@ -453,6 +502,16 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
   } else if (auto_pad != "VALID") {
     fail(node, "auto_pad '" + auto_pad + "' is not supported");
   }
+  if (!x.pad_node.empty()) {
+    if (auto_pad != "NOTSET") fail(node, "auto_pad '" + auto_pad + "' after Pad '" + x.pad_node + "' is not supported");
+    op.pad_top += x.pad[0], op.pad_left += x.pad[1], op.pad_bottom += x.pad[2], op.pad_right += x.pad[3];
+    if (op.pad_top >= op.kernel_h || op.pad_bottom >= op.kernel_h || op.pad_left >= op.kernel_w || op.pad_right >= op.kernel_w)
+      fail(node, "with Pad '" + x.pad_node + "' folded in its padding [" + std::to_string(op.pad_top) + "," +
+                     std::to_string(op.pad_left) + "," + std::to_string(op.pad_bottom) + "," + std::to_string(op.pad_right) +
+                     "] is not less than the kernel " + std::to_string(op.kernel_h) + "x" + std::to_string(op.kernel_w) +
+                     " (the engine's padding limit)");
+    op.onnx_ops = "Pad+" + node.op_type();
+  }
   op.output = {static_cast<uint32_t>(w.dims[0]), op.conv_h(), op.conv_w()};
   if (op.output.h == 0 || op.output.w == 0) fail(node, "the kernel does not fit the padded input");
   if (integer) {
@@ -468,6 +527,14 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
     op.bias.assign(b.values.begin(), b.values.end());
   }
   add_op(std::move(op), node, batched({w.dims[0], op.conv_h(), op.conv_w()}));
+}
+
+void Importer::check_conv_attributes(const onnx::NodeProto& node) const {
+  if (int_attr(node, "group", 1) != 1)
+    fail(node, "group " + std::to_string(int_attr(node, "group", 1)) +
+                   ": grouped and depthwise convolutions are not supported by the CNN engine's instruction");
+  for (const int64_t d : ints_attr(node, "dilations"))
+    if (d != 1) fail(node, "dilation " + std::to_string(d) + " is not supported (the convolvers slide dense windows)");
 }
 
 void Importer::gemm(const onnx::NodeProto& node, bool matmul, bool integer) {
@@ -626,15 +693,103 @@ void Importer::relu(const onnx::NodeProto& node) {
   add_op(std::move(op), node, x.dims);
 }
 
+// One POOL the engine runs: a square window of at most kMaxPoolWindow, one stride, padding less
+// than the window (docs/isa.md, "Field ranges").
+struct PoolStage {
+  uint32_t size = 1, stride = 1;
+  uint32_t pads[4] = {0, 0, 0, 0};  // top, left, bottom, right
+};
+constexpr uint32_t kMaxPoolWindow = 15;
+
+// The largest divisor of both a and b in 2..kMaxPoolWindow (0: none).
+uint32_t common_window(uint32_t a, uint32_t b) {
+  for (uint32_t k = kMaxPoolWindow; k >= 2; --k)
+    if (a % k == 0 && b % k == 0) return k;
+  return 0;
+}
+
+// Global pooling over h x w as engine-sized stages, exactly: while the map is larger than a window,
+// windows that divide it (for a maximum, any windows: padding never wins); then one window over
+// what is left, the shorter side padded (an average counts the non-padding elements only). Empty,
+// with `why`, when an average cannot be split into equal windows.
+std::vector<PoolStage> global_pool_stages(uint32_t h, uint32_t w, bool average, std::string& why) {
+  std::vector<PoolStage> stages;
+  while (std::max(h, w) > kMaxPoolWindow) {
+    PoolStage s;
+    s.size = s.stride = common_window(h, w);
+    if (s.size == 0) {
+      if (average) {
+        why = "global average pooling over " + std::to_string(h) + "x" + std::to_string(w) +
+              ": the engine's POOL windows are at most 15x15 and no size 2..15 divides both sides, so it cannot be "
+              "split into averages of equal windows";
+        return {};
+      }
+      s.size = s.stride = kMaxPoolWindow;
+    }
+    s.pads[2] = (h + s.size - 1) / s.size * s.size - h;
+    s.pads[3] = (w + s.size - 1) / s.size * s.size - w;
+    h = (h + s.size - 1) / s.size, w = (w + s.size - 1) / s.size;
+    stages.push_back(s);
+  }
+  PoolStage last;  // one window: its stride is never applied (1, as packages have always had it)
+  last.size = std::max(h, w);
+  last.pads[2] = last.size - h, last.pads[3] = last.size - w;
+  stages.push_back(last);
+  return stages;
+}
+
+// A regular window of `size` and `stride` with `pads`: itself when the engine takes it; a window
+// larger than 15 that tiles the map (stride = size, no padding) as a chain of windows whose sizes
+// multiply to it. Empty, with `why`, otherwise.
+std::vector<PoolStage> window_pool_stages(uint32_t size, uint32_t stride, const uint32_t pads[4], std::string& why) {
+  PoolStage s;
+  s.size = size, s.stride = stride;
+  std::copy(pads, pads + 4, s.pads);
+  if (size <= kMaxPoolWindow && stride <= kMaxPoolWindow) {
+    for (int i = 0; i < 4; ++i)
+      if (pads[i] >= size) {
+        why = "padding " + std::to_string(pads[i]) + " is not less than the window " + std::to_string(size) +
+              " (the engine's padding limit)";
+        return {};
+      }
+    return {s};
+  }
+  std::vector<PoolStage> stages;
+  uint32_t rest = size;
+  while (stride == size && !pads[0] && !pads[1] && !pads[2] && !pads[3] && rest > 1) {
+    uint32_t k = std::min(rest, kMaxPoolWindow);
+    while (rest % k) --k;
+    if (k == 1) break;
+    PoolStage piece;
+    piece.size = piece.stride = k;
+    stages.push_back(piece);
+    rest /= k;
+  }
+  if (rest == 1) return stages;
+  why = "window " + std::to_string(size) + " stride " + std::to_string(stride) +
+        ": the engine's POOL takes windows and strides up to 15; a larger one splits exactly only when its stride "
+        "equals it, it has no padding and it is a product of sizes up to 15";
+  return {};
+}
+
 void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
   if (!global) allow_attributes(node, {"kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad", "dilations", "storage_order", "auto_pad"});
   if (node.output_size() > 1 && !node.output(1).empty()) fail(node, "the Indices output is not supported");
   const Value& x = tensor_input(node, 0);
-  const TensorShape in = image_shape(node, x);
+  const TensorShape in = unpadded_shape(node, x);
+  const bool after_pad = !x.pad_node.empty();
+  if (after_pad && average)
+    fail(node, "averages over the zeros of Pad '" + x.pad_node + "' (what torch's AvgPool2d with count_include_pad "
+               "exports): the engine's POOL averages over the non-padding elements only, so border windows would "
+               "differ; exact only as a depthwise convolution of 1/k^2 weights, which the engine lacks");
+  if (after_pad && (x.op == kGraphInput || !graph_.ops[x.op].relu))
+    fail(node, "takes the maximum over the zeros of Pad '" + x.pad_node + "', which win where the input is negative; "
+               "the engine's max pooling never picks padding, so the Pad folds only after a ReLU");
   Window win;
+  std::vector<PoolStage> stages;
+  std::string why;
   if (global) {
-    if (in.h != in.w) fail(node, "global pooling over " + std::to_string(in.h) + "x" + std::to_string(in.w) + ": the engine pools square windows");
-    win.kernel_h = win.kernel_w = in.h;
+    stages = global_pool_stages(in.h, in.w, average, why);
   } else {
     const std::vector<uint32_t> k = window_attr(node, "kernel_shape", 2, 1);
     if (k.empty()) fail(node, "kernel_shape is missing (2-D pooling needs 2 values)");
@@ -650,41 +805,127 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
     } else if (auto_pad != "NOTSET" && auto_pad != "VALID") {
       fail(node, "auto_pad '" + auto_pad + "' is not supported");
     }
-    if (int_attr(node, "ceil_mode", 0) != 0) fail(node, "ceil_mode = 1 is not supported (the engine drops partial windows)");
+    for (int i = 0; i < 4; ++i) win.pads[i] += x.pad[i];
     for (const int64_t d : ints_attr(node, "dilations"))
       if (d != 1) fail(node, "dilated pooling is not supported");
+    if (int_attr(node, "ceil_mode", 0) != 0) {
+      // The partial windows at the end: more padding at the bottom and right, which a maximum never
+      // picks and an average does not count (ONNX's semantics for count_include_pad = 0).
+      const auto extend = [&](uint32_t size, uint32_t before, uint32_t& after, uint32_t window, uint32_t stride, const char* axis) {
+        const int64_t span = int64_t{size} + before + after - window;
+        if (span < 0) return;
+        const int64_t out = (span + stride - 1) / stride + 1;
+        if ((out - 1) * stride >= int64_t{size} + before)
+          fail(node, std::string("ceil_mode = 1 makes a last window along ") + axis +
+                         " that holds only padding (torch drops it, ONNX 1.12 keeps it): ambiguous, refused");
+        after += static_cast<uint32_t>((out - 1) * stride + window - (int64_t{size} + before + after));
+      };
+      extend(in.h, win.pads[0], win.pads[2], win.kernel_h, win.stride_h, "the height");
+      extend(in.w, win.pads[1], win.pads[3], win.kernel_w, win.stride_w, "the width");
+    }
     const bool padded = win.pads[0] || win.pads[1] || win.pads[2] || win.pads[3];
     if (average && padded && int_attr(node, "count_include_pad", 0) != 0)
-      fail(node, "count_include_pad = 1 is not supported (the engine averages over the non-padding elements)");
+      fail(node, "count_include_pad = 1 with padding: the engine's POOL averages over the non-padding elements only; "
+                 "exact only as a depthwise convolution of 1/k^2 weights, which the engine lacks");
+    // A window over the whole map (what torch's adaptive pooling to 1x1 exports): global pooling.
+    if (!padded && win.kernel_h == in.h && win.kernel_w == in.w) stages = global_pool_stages(in.h, in.w, average, why);
+    else if (win.kernel_h != win.kernel_w || win.stride_h != win.stride_w)
+      fail(node, "window " + std::to_string(win.kernel_h) + "x" + std::to_string(win.kernel_w) + " stride " +
+                     std::to_string(win.stride_h) + "x" + std::to_string(win.stride_w) +
+                     ": the engine pools square windows with one stride");
+    else stages = window_pool_stages(win.kernel_h, win.stride_h, win.pads, why);
   }
-  if (win.kernel_h != win.kernel_w || win.stride_h != win.stride_w)
-    fail(node, "window " + std::to_string(win.kernel_h) + "x" + std::to_string(win.kernel_w) + " stride " +
-                   std::to_string(win.stride_h) + "x" + std::to_string(win.stride_w) +
-                   ": the engine pools square windows with one stride");
-  const uint32_t size = win.kernel_h, stride = win.stride_h;
-  const uint32_t oh = builder::sweep_length(in.h, win.pads[0], win.pads[2], size, stride);
-  const uint32_t ow = builder::sweep_length(in.w, win.pads[1], win.pads[3], size, stride);
-  if (oh == 0 || ow == 0) fail(node, "the pooling window does not fit the input");
-  const std::vector<int64_t> out_dims = batched({in.c, oh, ow});
-  const bool padded = win.pads[0] || win.pads[1] || win.pads[2] || win.pads[3];
-  if (FloatOp* p = fusable_producer(node.input(0), x); p && !average && !padded && p->kind == OpKind::kConv && !p->pool_size) {
-    p->pool_size = size, p->pool_stride = stride;
-    p->output = {in.c, oh, ow};
+  if (stages.empty()) fail(node, why);
+  // Each stage's result shape, checked before any op is kept.
+  std::vector<TensorShape> shapes;
+  TensorShape shape = in;
+  for (const PoolStage& s : stages) {
+    shape.h = builder::sweep_length(shape.h, s.pads[0], s.pads[2], s.size, s.stride);
+    shape.w = builder::sweep_length(shape.w, s.pads[1], s.pads[3], s.size, s.stride);
+    if (shape.h == 0 || shape.w == 0) fail(node, "the pooling window does not fit the input");
+    shapes.push_back(shape);
+  }
+  const std::vector<int64_t> out_dims = batched({in.c, shape.h, shape.w});
+  const PoolStage& first = stages[0];
+  const bool padded = first.pads[0] || first.pads[1] || first.pads[2] || first.pads[3];
+  if (FloatOp* p = fusable_producer(node.input(0), x);
+      p && stages.size() == 1 && !average && !padded && !after_pad && p->kind == OpKind::kConv && !p->pool_size) {
+    p->pool_size = first.size, p->pool_stride = first.stride;
+    p->output = {in.c, shape.h, shape.w};
     p->onnx_ops += "+" + node.op_type();
     Value v = x;
     v.dims = out_dims;
     alias(node, v);
     return;
   }
-  FloatOp op;
-  op.kind = OpKind::kPool;
-  op.inputs = {x.op};
-  op.input = in;
-  op.output = {in.c, oh, ow};
-  op.pool_size = size, op.pool_stride = stride;
-  op.pad_top = win.pads[0], op.pad_left = win.pads[1], op.pad_bottom = win.pads[2], op.pad_right = win.pads[3];
-  op.average = average;
-  add_op(std::move(op), node, out_dims);
+  int source = x.op;
+  TensorShape source_shape = in;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const PoolStage& s = stages[i];
+    FloatOp op;
+    op.kind = OpKind::kPool;
+    op.inputs = {source};
+    op.input = source_shape;
+    op.output = shapes[i];
+    op.pool_size = s.size, op.pool_stride = s.stride;
+    op.pad_top = s.pads[0], op.pad_left = s.pads[1], op.pad_bottom = s.pads[2], op.pad_right = s.pads[3];
+    op.average = average;
+    if (stages.size() > 1) op.name = node_name(node) + "/" + std::to_string(i + 1);
+    if (after_pad) op.onnx_ops = "Pad+" + node.op_type();
+    if (i + 1 < stages.size()) source = push_op(std::move(op), node, batched({in.c, shapes[i].h, shapes[i].w}), 1);
+    else add_op(std::move(op), node, out_dims);
+    source_shape = shapes[i];
+  }
+}
+
+void Importer::reduce_mean(const onnx::NodeProto& node) {
+  allow_attributes(node, {"axes", "keepdims"});
+  const Value& x = tensor_input(node, 0);
+  std::vector<int64_t> axes = ints_attr(node, "axes");
+  for (int64_t& a : axes) a += a < 0 ? static_cast<int64_t>(x.dims.size()) : 0;
+  std::sort(axes.begin(), axes.end());
+  if (x.dims.size() != 4 || axes != std::vector<int64_t>{2, 3})
+    fail(node, "mean over axes " + dims_text(ints_attr(node, "axes")) + " of " + dims_text(x.dims) +
+                   "; dlvpc maps a mean over height and width (axes 2, 3) of an image, a global average pooling");
+  const std::vector<int64_t> flat = {x.dims[0], x.dims[1]};
+  pool(node, true, true);
+  if (int_attr(node, "keepdims", 1) == 0) values_[node.output(0)].dims = flat;
+}
+
+void Importer::pad(const onnx::NodeProto& node) {
+  allow_attributes(node, {"mode", "pads", "value"});
+  const std::string mode = string_attr(node, "mode", "constant");
+  if (mode != "constant")
+    fail(node, "mode '" + mode + "': only zero padding folds into the padding of the next Conv or pooling");
+  const Value& x = tensor_input(node, 0);
+  std::vector<double> pads;
+  if (node.input_size() > 1 && !node.input(1).empty()) pads = constant_input(node, 1, "pads").values;
+  else
+    for (const int64_t v : ints_attr(node, "pads")) pads.push_back(static_cast<double>(v));
+  double value = float_attr(node, "value", 0.0f);
+  if (node.input_size() > 2 && !node.input(2).empty()) {
+    const ConstTensor& c = constant_input(node, 2, "constant_value");
+    if (c.values.size() != 1) fail(node, "constant_value " + dims_text(c.dims) + " is not one value");
+    value = c.values[0];
+  }
+  if (value != 0)
+    fail(node, "pads with " + value_text(value) + "; only zero padding folds into the next Conv or pooling");
+  const size_t rank = x.dims.size();
+  if (pads.size() != 2 * rank) fail(node, "pads has " + std::to_string(pads.size()) + " values, the input's rank is " + std::to_string(rank));
+  if (rank != 4) fail(node, "pads a tensor of rank " + std::to_string(rank) + "; dlvpc folds Pad on 2-D images [N,C,H,W]");
+  if (pads[0] || pads[1] || pads[4] || pads[5]) fail(node, "pads the batch or channel axis; only height and width fold");
+  Value v = x;
+  const double order[4] = {pads[2], pads[3], pads[6], pads[7]};  // top, left, bottom, right
+  for (int i = 0; i < 4; ++i) {
+    if (!(order[i] >= 0 && order[i] <= kMaxWindowAttribute) || order[i] != std::floor(order[i]))
+      fail(node, "pads " + dims_text({pads.begin(), pads.end()}) + ": a spatial pad " + value_text(order[i]) +
+                     " is not in 0.." + std::to_string(kMaxWindowAttribute) + " (negative pads crop)");
+    v.pad[i] += static_cast<uint32_t>(order[i]);
+  }
+  v.dims[2] += static_cast<int64_t>(order[0] + order[2]);
+  v.dims[3] += static_cast<int64_t>(order[1] + order[3]);
+  if (v.pad[0] || v.pad[1] || v.pad[2] || v.pad[3]) v.pad_node = node_name(node);
+  alias(node, v);  // all zero (torch's AvgPool2d emits such a Pad): the tensor itself
 }
 
 void Importer::batch_norm(const onnx::NodeProto& node) {
@@ -762,7 +1003,7 @@ void Importer::add(const onnx::NodeProto& node) {
 
 void Importer::reshape(const onnx::NodeProto& node, bool flatten) {
   const Value& x = value(node, 0);
-  if (x.constant) fail(node, "reshapes a constant; constant folding is not supported");
+  if (x.constant) fail(node, "reshapes a constant by a shape computed at run time");
   const int64_t total = element_count(x.dims);
   std::vector<int64_t> dims;
   if (flatten) {
@@ -776,6 +1017,10 @@ void Importer::reshape(const onnx::NodeProto& node, bool flatten) {
         reshape_target(constant_input(node, 1, "shape").values, x.dims, int_attr(node, "allowzero", 0) != 0, dims);
     if (!problem.empty()) fail(node, problem);
   }
+  alias_reshaped(node, x, dims);
+}
+
+void Importer::alias_reshaped(const onnx::NodeProto& node, const Value& x, const std::vector<int64_t>& dims) {
   if (dims.size() >= 2 && dims[0] != batch_)
     fail(node, "result " + dims_text(dims) + " mixes samples: its first dimension is not the batch " + std::to_string(batch_));
   if (dims.size() < 2 && batch_ != 1)
@@ -783,6 +1028,16 @@ void Importer::reshape(const onnx::NodeProto& node, bool flatten) {
   Value v = x;
   v.dims = dims;
   alias(node, v);
+}
+
+void Importer::squeeze(const onnx::NodeProto& node, bool unsqueeze) {
+  const Value& x = tensor_input(node, 0);
+  const bool given = node.input_size() > 1 && !node.input(1).empty();
+  std::vector<int64_t> dims;
+  const std::string why =
+      squeeze_dims(x.dims, squeeze_axes(node, given ? &constant_input(node, 1, "axes") : nullptr), unsqueeze, dims);
+  if (!why.empty()) fail(node, why);
+  alias_reshaped(node, x, dims);
 }
 
 void Importer::softmax(const onnx::NodeProto& node) {
@@ -809,6 +1064,142 @@ void Importer::check_folded_weights() const {
              std::to_string(bad - values->begin()) + " is " + (std::isnan(*bad) ? "NaN" : "infinite") +
              " once folded (alpha, beta, epsilon or a BatchNormalization's variance and scale make it so)");
     }
+}
+
+void Importer::import_node(const onnx::NodeProto& node) {
+  if (!node.domain().empty() && node.domain() != "ai.onnx") fail(node, "operator domain '" + node.domain() + "' is not supported");
+  if (node.output_size() == 0 || node.output(0).empty()) fail(node, "has no output");
+  const std::string& op = node.op_type();
+  const auto known = [&] {
+    // Shape arithmetic on a refused value (Shape, Cast, ConstantOfShape) would fold had its
+    // producer been accepted: not a blocker of its own.
+    return std::count(supported_operators().begin(), supported_operators().end(), op) || op == "QLinearConv" ||
+           op == "QLinearMatMul" || op == "Shape" || op == "Cast" || op == "ConstantOfShape";
+  };
+  const auto unsupported = [&] { fail(node, kUnsupportedOperator); };
+  const std::string on_constants_only =
+      "operator " + op + " on a tensor computed at run time is not supported (dlvpc evaluates it on constants only)";
+  // A node reading a refused value: its operator is still checked, its shapes cannot be.
+  for (const auto& in : node.input()) {
+    const auto it = values_.find(in);
+    if (it != values_.end() && it->second.refused) {
+      if (!known() && is_foldable(op)) fail(node, on_constants_only);
+      if (!known()) unsupported();
+      if (op == "Conv" || op == "ConvInteger") check_conv_attributes(node);  // needs no shape
+      mark_refused(node);
+      return;
+    }
+  }
+  if (fold(node)) return;
+  const bool folds_pad = op == "Conv" || op == "ConvInteger" || op == "MaxPool" || op == "AveragePool" ||
+                         op == "GlobalMaxPool" || op == "GlobalAveragePool" || op == "Pad";
+  for (const auto& in : node.input()) {
+    const auto it = values_.find(in);
+    if (!folds_pad && it != values_.end() && !it->second.pad_node.empty())
+      fail(node, "reads '" + in + "', the output of Pad '" + it->second.pad_node +
+                     "'; dlvpc folds a zero Pad only into the padding of the Conv or pooling that reads it");
+  }
+  if (op == "Conv") conv(node, false);
+  else if (op == "ConvInteger") conv(node, true);
+  else if (op == "Gemm") gemm(node, false, false);
+  else if (op == "MatMul") gemm(node, true, false);
+  else if (op == "MatMulInteger") gemm(node, true, true);
+  else if (op == "QLinearConv" || op == "QLinearMatMul") quantized_linear(node);
+  else if (op == "Concat") concat(node);
+  else if (op == "Relu") relu(node);
+  else if (op == "Pad") pad(node);
+  else if (op == "MaxPool") pool(node, false, false);
+  else if (op == "AveragePool") pool(node, true, false);
+  else if (op == "GlobalAveragePool") pool(node, true, true);
+  else if (op == "GlobalMaxPool") pool(node, false, true);
+  else if (op == "ReduceMean") reduce_mean(node);
+  else if (op == "BatchNormalization") batch_norm(node);
+  else if (op == "Add") add(node);
+  else if (op == "Flatten") reshape(node, true);
+  else if (op == "Reshape") reshape(node, false);
+  else if (op == "Squeeze") squeeze(node, false);
+  else if (op == "Unsqueeze") squeeze(node, true);
+  else if (op == "Dropout" || op == "Identity") {
+    if (node.output_size() > 1 && !node.output(1).empty()) fail(node, "the mask output is not supported");
+    alias(node, value(node, 0));
+  } else if (op == "Softmax") softmax(node);
+  else if (is_foldable(op)) fail(node, on_constants_only);
+  else unsupported();
+}
+
+bool Importer::fold(const onnx::NodeProto& node) {
+  const auto input_of = [&](const std::string& name) -> std::optional<FoldInput> {
+    const auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;  // the node's handler names the missing input
+    if (it->second.constant) return FoldInput{&it->second.data->tensor(), false, {}};
+    return FoldInput{nullptr, true, it->second.dims};
+  };
+  std::vector<ConstTensor> outputs;
+  bool folded = false;
+  if (const std::string why = try_fold(node, input_of, folded_elements_, outputs, folded); !why.empty()) fail(node, why);
+  if (!folded) return false;
+  for (size_t i = 0; i < outputs.size() && static_cast<int>(i) < node.output_size(); ++i) {
+    Value v;
+    v.constant = true;
+    v.data = std::make_shared<Constant>();
+    v.data->dims = v.dims = outputs[i].dims;
+    v.data->doubles = std::move(outputs[i]);
+    values_[node.output(static_cast<int>(i))] = std::move(v);
+  }
+  return true;
+}
+
+void Importer::mark_refused(const onnx::NodeProto& node) {
+  for (const auto& out : node.output()) {
+    if (out.empty()) continue;
+    Value v;
+    v.refused = true;
+    values_[out] = v;
+  }
+}
+
+// The operators in a message: those import_onnx maps, and those it folds on constants.
+std::string supported_text() {
+  std::string list;
+  for (const auto& s : supported_operators()) list += (list.empty() ? "" : ", ") + s;
+  return "supported: " + list + "; on constant inputs, folded: Constant, Shape, Gather, Cast, Expand, ConstantOfShape, "
+         "Slice, Transpose, Add, Sub, Mul";
+}
+
+void Importer::fail_with_refusals() const {
+  const auto line = [](const Refusal& r) {
+    return r.reason == kUnsupportedOperator ? r.reason + " (" + supported_text() + ")" : r.reason;
+  };
+  if (refusals_.size() == 1) {
+    const Refusal& r = refusals_[0];
+    fail(r.node.empty() ? r.reason : "node '" + r.node + "' (" + r.op + "): " + line(r));
+  }
+  // Nodes with the same operator and reason share a line, in the order they were met.
+  std::vector<std::pair<const Refusal*, std::vector<std::string>>> groups;
+  for (const Refusal& r : refusals_) {
+    const auto same = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
+      return g.first->op == r.op && g.first->reason == r.reason;
+    });
+    if (same == groups.end()) groups.push_back({&r, {r.node}});
+    else same->second.push_back(r.node);
+  }
+  std::string text = utf8::printable(origin_) + ": " + std::to_string(refusals_.size()) +
+                     " nodes are not supported (nodes reading a refused node's result are checked for their operator only):";
+  bool unsupported = false;
+  for (size_t i = 0; i < groups.size() && i < kMaxListedRefusals; ++i) {
+    const auto& [r, names] = groups[i];
+    text += "\n  node" + std::string(names.size() > 1 ? "s" : "");
+    for (size_t k = 0; k < names.size() && k < kNamesPerRefusal; ++k)
+      text += (k ? ", '" : " '") + utf8::prefix(names[k], kMaxListedBytes) + "'";
+    if (names.size() > kNamesPerRefusal) text += " and " + std::to_string(names.size() - kNamesPerRefusal) + " more";
+    const std::string reason = utf8::prefix(r->reason, kMaxListedBytes);
+    text += r->node.empty() ? ": " + reason : " (" + utf8::prefix(r->op, kMaxListedBytes) + "): " + reason;
+    unsupported = unsupported || r->reason == kUnsupportedOperator;
+  }
+  if (groups.size() > kMaxListedRefusals)
+    text += "\n  ... and " + std::to_string(groups.size() - kMaxListedRefusals) + " more kinds of refusal";
+  if (unsupported) text += "\n  (" + supported_text() + ")";
+  throw ImportError(text);
 }
 
 FloatGraph Importer::run() {
@@ -843,38 +1234,21 @@ FloatGraph Importer::run() {
     for (const auto& in : node.input()) ++uses_[in];
   for (const auto& out : g.output()) ++uses_[out.name()];
 
+  // Every node is looked at: a refused one is listed with the others in one error at the end.
   for (const auto& node : g.node()) {
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
-      fail(node, "operator domain '" + node.domain() + "' is not supported");
-    if (node.output_size() == 0 || node.output(0).empty()) fail(node, "has no output");
-    const std::string& op = node.op_type();
-    if (op == "Conv") conv(node, false);
-    else if (op == "ConvInteger") conv(node, true);
-    else if (op == "Gemm") gemm(node, false, false);
-    else if (op == "MatMul") gemm(node, true, false);
-    else if (op == "MatMulInteger") gemm(node, true, true);
-    else if (op == "QLinearConv" || op == "QLinearMatMul") quantized_linear(node);
-    else if (op == "Concat") concat(node);
-    else if (op == "Relu") relu(node);
-    else if (op == "MaxPool") pool(node, false, false);
-    else if (op == "AveragePool") pool(node, true, false);
-    else if (op == "GlobalAveragePool") pool(node, true, true);
-    else if (op == "GlobalMaxPool") pool(node, false, true);
-    else if (op == "BatchNormalization") batch_norm(node);
-    else if (op == "Add") add(node);
-    else if (op == "Flatten") reshape(node, true);
-    else if (op == "Reshape") reshape(node, false);
-    else if (op == "Dropout" || op == "Identity") {
-      if (node.output_size() > 1 && !node.output(1).empty()) fail(node, "the mask output is not supported");
-      alias(node, value(node, 0));
-    } else if (op == "Softmax") softmax(node);
-    else {
-      std::string list;
-      for (const auto& s : supported_operators()) list += (list.empty() ? "" : ", ") + s;
-      fail(node, "operator not supported by dlvpc (supported: " + list + ")");
+    try {
+      import_node(node);
+    } catch (const ImportError& e) {
+      const std::string prefix = utf8::printable(origin_ + ": ");
+      const std::string what = e.what();
+      refusals_.push_back(last_refusal_ ? *last_refusal_
+                                        : Refusal{"", "", what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what});
+      last_refusal_.reset();
+      mark_refused(node);
     }
     ++node_index_;
   }
+  if (!refusals_.empty()) fail_with_refusals();
   const auto out = values_.find(g.output(0).name());
   if (out == values_.end()) fail("graph output '" + g.output(0).name() + "' is never produced");
   if (out->second.constant || out->second.op == kGraphInput)

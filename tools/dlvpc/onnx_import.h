@@ -1,9 +1,11 @@
 // ONNX -> dlvpc's float graph (docs/dlvpc.md, "Import"). Reads the protobuf through Debian's
-// libonnx, folds BatchNormalization and constant bias adds into the preceding Conv/Gemm, fuses
-// ReLU and max pooling into their producer where the engine's pipeline does the same (conv -> ReLU
-// -> max pool), drops Flatten/Reshape/Dropout/Identity (they move no data in [c][h][w] order) and
-// leaves a final Softmax to the CPU. Anything the accelerator cannot express is refused with an
-// ImportError naming the node, its operator and the reason.
+// libonnx, evaluates constant subgraphs (constant_fold.h), folds BatchNormalization and constant
+// bias adds into the preceding Conv/Gemm and zero Pads into the padding of the Conv or pooling
+// after them, fuses ReLU and max pooling into their producer where the engine's pipeline does the
+// same (conv -> ReLU -> max pool), splits pooling windows larger than the engine's into stages,
+// drops Flatten/Reshape/Squeeze/Unsqueeze/Dropout/Identity (they move no data in [c][h][w] order)
+// and leaves a final Softmax to the CPU. Anything the accelerator cannot express is refused with
+// one ImportError naming every refused node, its operator and the reason.
 #pragma once
 #include "ip/common/config_error.h"
 #include "tools/dlvpc/float_graph.h"

@@ -24,7 +24,7 @@ const std::string kData = ONNX_NODE_TESTS_DIR;
 const std::string kScenario = std::string(DLVP_SOURCE_DIR) + "/scenarios/conformance.yaml";
 
 // What the suite gives today; a change that makes a test unsupported (or fail) lowers it.
-constexpr int kMinimumPasses = 47;
+constexpr int kMinimumPasses = 49;
 
 conformance::RunOptions options(const std::string& name, const std::string& scenario = kScenario) {
   conformance::RunOptions o;
@@ -103,6 +103,33 @@ TEST(OnnxConformance, LstmNodeTestsRunOnTheLstmEngineWithinTheFixedPointBound) {
     EXPECT_LT(r.atol, 2e-3) << r.name << ": the derived bound stays within a few 16-bit LSBs of the gates";
     EXPECT_NE(r.note.find("LSTM engine"), std::string::npos) << r.note;
   }
+}
+
+// The forms torch.onnx.export emits (tests/data/torch_forms: torch 1.13's exports and torch's own
+// outputs, tools/onnx_zoo/export_torch_forms.py): each compiles, runs bit-exact on the SoC, and
+// dlvpc's float model computes torch's function; the refuse_* cases are refused with a reason.
+TEST(OnnxConformance, TorchExportedFormsRunBitExactOnTheSoc) {
+  const std::string forms = std::string(DLVP_SOURCE_DIR) + "/tests/data/torch_forms";
+  const auto o = options("torch_forms");
+  int passed = 0;
+  for (const auto& entry : fs::directory_iterator(forms)) {
+    const std::string name = entry.path().filename().string();
+    const conformance::CaseResult r = conformance::run_test(entry.path().string(), o);
+    if (name.rfind("refuse_", 0) == 0) {
+      EXPECT_STREQ(conformance::to_string(r.outcome), "unsupported") << conformance::table_row(r);
+      continue;
+    }
+    EXPECT_STREQ(conformance::to_string(r.outcome), "passed") << conformance::table_row(r);
+    EXPECT_TRUE(r.soc_checked) << name;
+    EXPECT_LE(r.float_error, r.float_atol) << name;
+    if (name.rfind("cnn_", 0) == 0) {
+      EXPECT_GE(r.layer_ratio, 0) << name;
+      EXPECT_LE(r.layer_ratio, 1.0) << name;
+    }
+    EXPECT_GT(r.sqnr_db, 30.0) << name << ": the 8- and 16-bit outputs stay close to torch's";
+    passed += r.outcome == Outcome::kPassed;
+  }
+  EXPECT_EQ(passed, 8) << "3 CNN and 5 LSTM forms";
 }
 
 TEST(OnnxConformance, ABatchRunsAsOneJobPerSample) {

@@ -326,7 +326,7 @@ TEST(LstmImport, RefusesWhatTheEngineCannotRun) {
                    mm.add_output("logits");
                    g.mutable_output(0)->set_name("logits");
                  }),
-                 "node 'head' (MatMul): reads the LSTM's Y; a head may only read Y_h");
+                 "node 'head' (MatMul): reads every step of the LSTM's Y [3,1,1,4]: a head on every step is not supported");
   // A head on [1, batch, hidden] with batch 2 would mix the sequences.
   expect_refused(lstm_graph(2, [](auto& g, auto&) {
                    add_initializer(g, "G", {kH, 2}, random_values(kH * 2, 3));
@@ -338,7 +338,7 @@ TEST(LstmImport, RefusesWhatTheEngineCannotRun) {
                    mm.add_output("logits");
                    g.mutable_output(0)->set_name("logits");
                  }),
-                 "node 'head' (MatMul): the head reads Y_h as [1,2,4]; reshape it to [batch, hidden]");
+                 "node 'head' (MatMul): the head reads the LSTM's output as [1,2,4]; bring it to [batch, hidden]");
 }
 
 // LSTM -> Y_h -> Squeeze(axes 0) -> Gemm(+bias) -> Softmax: the head is import_onnx's graph on

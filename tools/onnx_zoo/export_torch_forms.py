@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Export the ONNX forms torch.onnx.export emits for CNNs and LSTMs, as small test cases for dlvpc.
+
+Run by hand from the repository root with Debian's Python (python3-torch 1.13, python3-onnx):
+    /usr/bin/python3 tools/onnx_zoo/export_torch_forms.py [--out tests/data/torch_forms]
+
+CI has no torch: the folders it writes are committed, and the tests (tests/unit/dlvpc/
+test_torch_forms.cpp) read them. Each case is a folder in the ONNX backend test layout the
+conformance runner reads (docs/conformance.md): model.onnx (opset 13, random weights, tiny
+shapes) and test_data_set_0/{input_0.pb, output_0.pb}, torch's own output for a random input.
+The weights and inputs come from seeds derived from each case's name, so a rerun writes the same
+files and a new case changes no other.
+
+The cases (docs/dlvpc.md, "Forms torch emits"):
+- cnn_*: Constant/Shape/Gather/Unsqueeze/Concat reshape targets, the Pad torch puts before every
+  AvgPool2d, MaxPool ceil_mode, AvgPool2d ceil_mode without count_include_pad, F.pad folded into
+  a Conv and a MaxPool, global pooling over maps larger than the engine's 15x15 window and
+  non-square maps, batch 2.
+- lstm_*: nn.LSTM with batch_first True and False, with and without explicit zero states, heads
+  on out[:, -1], out[-1] and h_n[-1], a Softmax at the end.
+- refuse_*: models dlvpc refuses, with the reasons the tests expect (three unsupported nodes
+  listed in one error; a head on every LSTM step; stacked and bidirectional LSTMs; a GRU).
+"""
+
+import argparse
+import os
+import zlib
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import onnx  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
+from torch import nn  # noqa: E402
+
+
+class PoolForms(nn.Module):
+    """Conv+ReLU, MaxPool ceil_mode, AvgPool2d (Pad+AveragePool), reshape(x.shape[0], -1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.pool1 = nn.MaxPool2d(2, 2, ceil_mode=True)
+        self.conv2 = nn.Conv2d(4, 6, 3)
+        self.pool2 = nn.AvgPool2d(2)
+        self.pool3 = nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(6 * 2 * 2, 5)
+
+    def forward(self, x):
+        x = self.pool1(torch.relu(self.conv1(x)))
+        x = self.pool2(torch.relu(self.conv2(x)))
+        x = self.pool3(x)
+        x = x.reshape(x.shape[0], -1)
+        return self.fc(x)
+
+
+class PadForms(nn.Module):
+    """F.pad folded into a Conv and, after a ReLU, into a MaxPool; Flatten; a Softmax at the end."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=(0, 1))
+        self.fc = nn.Linear(4 * 4 * 4, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.conv1(F.pad(x, (1, 1, 1, 1))))
+        x = F.max_pool2d(F.pad(x, (0, 1, 0, 1)), 2)
+        x = torch.relu(self.conv2(F.pad(x, (0, 0, 1, 1))))
+        return torch.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+
+class GlobalForms(nn.Module):
+    """Global average pooling over 20x20 (split), global max over a non-square map, x.view(x.size(0), -1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.side = nn.Conv2d(3, 4, 3, stride=(1, 2), padding=1)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        a = F.adaptive_avg_pool2d(torch.relu(self.conv(x)), 1)
+        b = F.adaptive_max_pool2d(self.side(x), 1)
+        x = torch.cat([a, b], 1)
+        return self.fc(x.view(x.size(0), -1))
+
+
+class ThreeRefusals(nn.Module):
+    """A Sigmoid, a count_include_pad average (Pad+AveragePool) and a Mul: one error lists all three."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 6 * 6, 3)
+
+    def forward(self, x):
+        a = torch.sigmoid(self.conv1(x))
+        b = F.avg_pool2d(torch.relu(self.conv2(x)), 3, 1, 1)
+        return self.fc(torch.flatten(a * b, 1))
+
+
+class LstmHead(nn.Module):
+    """nn.LSTM (or nn.GRU) and a Linear head on the last step: out[:, -1] / out[-1], or h_n[-1]."""
+
+    def __init__(self, batch_first, zero_states, read="out", softmax=False, every_step=False, layers=1,
+                 bidirectional=False, gru=False):
+        super().__init__()
+        self.batch_first, self.zero_states, self.read = batch_first, zero_states, read
+        self.softmax, self.every_step = softmax, every_step
+        rnn = nn.GRU if gru else nn.LSTM
+        self.lstm = rnn(4, 8, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
+        self.gru = gru
+        self.fc = nn.Linear(16 if bidirectional else 8, 3)
+
+    def forward(self, x):
+        if self.gru:
+            out, h_n = self.lstm(x)
+        elif self.zero_states:
+            batch = x.shape[0] if self.batch_first else x.shape[1]
+            h0 = torch.zeros(1, batch, 8)
+            c0 = torch.zeros(1, batch, 8)
+            out, (h_n, _) = self.lstm(x, (h0, c0))
+        else:
+            out, (h_n, _) = self.lstm(x)
+        if self.every_step:
+            y = self.fc(out)
+        elif self.read == "h_n":
+            y = self.fc(h_n[-1])
+        else:
+            y = self.fc(out[:, -1] if self.batch_first else out[-1])
+        return torch.softmax(y, dim=-1) if self.softmax else y
+
+
+def cases():
+    # name: (module, input shape)
+    return {
+        "cnn_pool_forms": (PoolForms(), (1, 1, 11, 11)),
+        "cnn_pad_forms": (PadForms(), (2, 2, 8, 8)),
+        "cnn_global_forms": (GlobalForms(), (1, 3, 20, 20)),
+        "lstm_batch_first": (LstmHead(True, False), (2, 5, 4)),
+        "lstm_batch_first_zero_states": (LstmHead(True, True, softmax=True), (2, 5, 4)),
+        "lstm_seq_first": (LstmHead(False, False), (5, 2, 4)),
+        "lstm_seq_first_zero_states": (LstmHead(False, True), (5, 1, 4)),
+        "lstm_h_n": (LstmHead(True, False, read="h_n"), (1, 6, 4)),
+        "refuse_three_nodes": (ThreeRefusals(), (1, 1, 6, 6)),
+        "refuse_lstm_every_step": (LstmHead(True, False, every_step=True), (1, 5, 4)),
+        "refuse_lstm_stacked": (LstmHead(True, False, layers=2), (1, 5, 4)),
+        "refuse_lstm_bidirectional": (LstmHead(True, False, bidirectional=True), (1, 5, 4)),
+        "refuse_gru": (LstmHead(True, False, gru=True), (1, 5, 4)),
+    }
+
+
+def save_tensor(array, path):
+    with open(path, "wb") as f:
+        f.write(numpy_helper.from_array(array).SerializeToString())
+
+
+def export(name, module, shape, out_dir):
+    folder = os.path.join(out_dir, name)
+    os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
+    module.eval()
+    # The input from the case's own seed: adding a case changes no other case's files.
+    x = torch.rand(*shape, generator=torch.Generator().manual_seed(zlib.crc32(name.encode())))
+    with torch.no_grad():
+        y = module(x)
+    model_path = os.path.join(folder, "model.onnx")
+    torch.onnx.export(module, x, model_path, opset_version=13, input_names=["input"], output_names=["output"])
+    onnx.checker.check_model(onnx.load(model_path))
+    save_tensor(x.numpy(), os.path.join(folder, "test_data_set_0", "input_0.pb"))
+    save_tensor(y.numpy(), os.path.join(folder, "test_data_set_0", "output_0.pb"))
+    ops = [n.op_type for n in onnx.load(model_path).graph.node]
+    print(f"{name}: {os.path.getsize(model_path)} B, {len(ops)} nodes: {' '.join(ops)}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="tests/data/torch_forms", help="folder for the case folders")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    for name, (module, shape) in cases().items():
+        torch.manual_seed(zlib.crc32(name.encode()))  # the weights, likewise
+        module.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)
+        export(name, module, shape, args.out)
+
+
+if __name__ == "__main__":
+    main()
