@@ -313,10 +313,14 @@ bool CpuIss::peek(uint32_t address, void* data, unsigned size) {
 }
 
 // A cache line between the L1 and RAM. With DMI, the memory's accountant books its time and
-// energy (bus and DDR) in one call; without, it is a real transaction (a write-back writes back
+// energy (bus and DDR) in one call, at the hart's time; without, it is a real transaction (a write-back writes back
 // what memory holds: the caches keep no data).
 uint64_t CpuIss::line_transfer(uint32_t address, unsigned bytes, bool write) {
-  if (accountant_) return cycles_of(accountant_->account(address - accountant_offset_, bytes, write));
+  if (accountant_) {
+    // At the hart's own time: the DDR opens rows and wakes ranks then (docs/ddr.md, "DMI").
+    const sc_core::sc_time issued = sc_core::sc_time_stamp() + local_time();
+    return cycles_of(accountant_->account_at(issued, address - accountant_offset_, bytes, write) - issued);
+  }
   line_buffer_.resize(bytes);
   if (write && !peek(address, line_buffer_.data(), bytes)) return 0;
   tlm::tlm_generic_payload t;

@@ -80,7 +80,10 @@ bool CpuNative::try_dmi(tlm::tlm_command command, uint64_t address, unsigned cha
   else std::memcpy(data, memory, length);
   stats_.dmi_bytes += length;
   // The memory accounts the bytes (energy, statistics) and says how long they took.
-  if (dmi_.accountant) quantum_.inc(dmi_.accountant->account(address - dmi_.accountant_offset, length, write));
+  if (dmi_.accountant) {
+    const sc_core::sc_time issued = sc_core::sc_time_stamp() + quantum_.get_local_time();
+    quantum_.inc(dmi_.accountant->account_at(issued, address - dmi_.accountant_offset, length, write) - issued);
+  }
   else quantum_.inc(write ? dmi_.dmi.get_write_latency() : dmi_.dmi.get_read_latency());
   if (quantum_.need_sync()) quantum_.sync();
   return true;

@@ -105,14 +105,24 @@ void DdrChannelModel::commit(Rank& rank, Bank& bank, const BurstRequest& request
 DdrCycle DdrChannelModel::column_command(Rank& rank, Bank& bank, const BurstRequest& request, DdrCycle cas,
                                          RowOutcome outcome) {
   const unsigned group = request.bank % t_.bank_groups;
-  const DdrCycle data_end = cas + (request.write ? t_.CWL : t_.CL) + burst_cycles_;
+  const DdrCycle data_end = count_burst(bank, request, cas, outcome);
   rank.last_cas[group] = std::max(rank.last_cas[group], cas);
   rank.last_cas_any = std::max(rank.last_cas_any, cas);
+  if (request.write) {
+    rank.last_write_end[group] = std::max(rank.last_write_end[group], data_end);
+    rank.last_write_end_any = std::max(rank.last_write_end_any, data_end);
+  }
+  bus_free_ = std::max(bus_free_, data_end);
+  bus_last_rank_ = request.rank;
+  bus_last_write_ = request.write;
+  return data_end;
+}
+
+DdrCycle DdrChannelModel::count_burst(Bank& bank, const BurstRequest& request, DdrCycle cas, RowOutcome outcome) {
+  const DdrCycle data_end = cas + (request.write ? t_.CWL : t_.CL) + burst_cycles_;
   const size_t stat = bank_stat_index(request.rank, request.bank);
   if (request.write) {
     bank.pre_allowed = std::max(bank.pre_allowed, data_end + t_.tWR);
-    rank.last_write_end[group] = std::max(rank.last_write_end[group], data_end);
-    rank.last_write_end_any = std::max(rank.last_write_end_any, data_end);
     ++stats_.write_bursts;
     ++stats_.bank_writes[stat];
     energy_.write_bursts(1, request.tag);
@@ -123,9 +133,6 @@ DdrCycle DdrChannelModel::column_command(Rank& rank, Bank& bank, const BurstRequ
     energy_.read_bursts(1, request.tag);
   }
   power_[request.rank].busy_until(data_end);
-  bus_free_ = std::max(bus_free_, data_end);
-  bus_last_rank_ = request.rank;
-  bus_last_write_ = request.write;
   switch (outcome) {
     case RowOutcome::hit: ++stats_.row_hits; break;
     case RowOutcome::empty: ++stats_.row_empties; break;
@@ -289,15 +296,34 @@ void DdrChannelModel::auto_precharge(unsigned rank_index, unsigned bank_index, T
   power_[rank_index].busy_until(bank.pre_allowed + t_.tRP);
 }
 
-void DdrChannelModel::stream_row_hits(uint64_t bursts, bool write, TagId tag) {
-  stats_.row_hits += bursts;
-  if (write) {
-    stats_.write_bursts += bursts;
-    energy_.write_bursts(bursts, tag);
-  } else {
-    stats_.read_bursts += bursts;
-    energy_.read_bursts(bursts, tag);
+// The same commands a transaction at `request.ready` would need, at the earliest cycles the bank
+// and the rank allow, without the data bus: the DMI initiator's memcpy has moved the data already.
+DdrChannelModel::DmiWait DdrChannelModel::dmi_burst(const BurstRequest& request) {
+  const DdrWake woken = wake(request.rank, request.ready, request.write);
+  const DdrCycle awake = std::max(request.ready, request.write ? woken.command : woken.read);
+  Rank& rank = ranks_[request.rank];
+  const DdrCycle ready = refresh_ ? respect_refresh(rank, std::max(request.ready, woken.command))
+                                  : std::max(request.ready, woken.command);
+  Bank& bank = rank.banks[request.bank];
+  const RowOutcome outcome = OpenRow{bank.open, bank.row}.outcome(request.row);
+  DmiWait wait{awake - request.ready, 0};
+  DdrCycle cas = std::max(ready, bank.cas_allowed);
+  if (outcome != RowOutcome::hit) {
+    DdrCycle act_ready = ready;
+    if (outcome == RowOutcome::conflict) {
+      const DdrCycle pre = std::max(ready, bank.pre_allowed);
+      close_row(rank, bank, pre, request.tag);
+      act_ready = pre + t_.tRP;
+      wait.row += t_.tRP;
+    }
+    const DdrCycle act =
+        std::max({act_ready, bank.act_allowed, activate_constraint(rank, request.bank % t_.bank_groups)});
+    open_row(request, bank, act);
+    cas = act + t_.tRCD;
+    wait.row += t_.tRCD;
   }
+  count_burst(bank, request, cas, outcome);
+  return wait;
 }
 
 void DdrChannelModel::finalize(DdrCycle end) {

@@ -95,8 +95,16 @@ class DdrChannelModel : private DdrRankOps {
   // Closed-page policy: precharge the bank at the earliest legal cycle after its last access; the
   // precharge is attributed to `tag` (the transaction's).
   void auto_precharge(unsigned rank, unsigned bank, TagId tag);
-  // DMI traffic, reported after the fact: counted as row-hit bursts, no timing state changes.
-  void stream_row_hits(uint64_t bursts, bool write, TagId tag);
+  // A DMI burst (docs/ddr.md, "DMI") presented at `request.ready`: its rank is woken and its
+  // refreshes applied, its row opened as a transaction's would be (precharge of a conflict,
+  // activate: counted with their energy under request.tag, the bank's timing limits moved), the
+  // burst counted; the data bus and the column spacing are not reserved. Returns what the access
+  // itself waited before its column command: a low-power exit, and tRP / tRCD by its row outcome.
+  struct DmiWait {
+    DdrCycle wake = 0;  // power-down or self-refresh exit (the same for every burst of one wake-up)
+    DdrCycle row = 0;   // 0 on a hit, tRCD on an empty bank, tRP + tRCD on a conflict
+  };
+  DmiWait dmi_burst(const BurstRequest& request);
   // Brings refreshes, power states and their times up to `end`; may be called again with a later end.
   void finalize(DdrCycle end);
 
@@ -137,6 +145,9 @@ class DdrChannelModel : private DdrRankOps {
   void commit(Rank& rank, Bank& bank, const BurstRequest& request, const Plan& plan);
   DdrWake wake(unsigned rank, DdrCycle ready, bool write);
   DdrCycle column_command(Rank& rank, Bank& bank, const BurstRequest& request, DdrCycle cas, RowOutcome outcome);
+  // The bank's and the rank's side of a column command (precharge limit, statistics, energy, idle
+  // timer): shared by transactions and DMI bursts. Returns the data end.
+  DdrCycle count_burst(Bank& bank, const BurstRequest& request, DdrCycle cas, RowOutcome outcome);
   DdrCycle activate_constraint(const Rank& rank, unsigned group) const;
   DdrCycle column_constraint(const Rank& rank, unsigned group, bool write) const;
   DdrCycle bus_constraint(unsigned rank, bool write) const;

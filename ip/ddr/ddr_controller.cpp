@@ -77,6 +77,7 @@ DdrController::DdrController(sc_core::sc_module_name name, const DdrConfig& conf
   for (unsigned c = 0; c < config_.channels; ++c)
     channels_.emplace_back(timing_, c, config_.ranks, power, ledger, std::string(this->name()), stats_);
   bursts_.resize(config_.channels);
+  dmi_busy_.resize(config_.channels);
   last_column_.resize(config_.channels);
   committed_.resize(config_.channels);
   if (config_.reorders()) {
@@ -445,24 +446,41 @@ bool DdrController::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm
   return true;
 }
 
-// DMI traffic is modeled as row-hit streaming: whole bursts at peak bandwidth on each channel,
-// plus one CAS latency. It does not reserve the data bus (the accountant is told no time).
-sc_core::sc_time DdrController::account_dmi(uint64_t address, uint64_t bytes, bool write, TagId tag) {
+// DMI traffic goes through the banks' row state at its arrival (docs/ddr.md, "DMI"): each burst
+// wakes its rank and opens its row as a transaction would, counted with its commands' energy. The returned time is the slowest channel's: its bursts at peak bandwidth, the
+// row commands each burst waited for (tRP, tRCD) and a low-power exit, plus one CAS latency. The
+// data bus is not reserved.
+sc_core::sc_time DdrController::account_dmi(const sc_core::sc_time& arrival, uint64_t address, uint64_t bytes,
+                                           bool write, TagId tag) {
   if (bytes == 0) return sc_core::SC_ZERO_TIME;
   tag = ledger_.tag_or_current(tag);
+  address %= storage_.size();
   const uint64_t burst_bytes = timing_.burst_bytes();
-  const std::vector<uint64_t> per_channel = map_.bytes_per_channel(address % storage_.size(), bytes);
-  uint64_t slowest_channel_bursts = 0;
-  for (unsigned c = 0; c < per_channel.size(); ++c) {
-    const uint64_t bursts = (per_channel[c] + burst_bytes - 1) / burst_bytes;
-    if (bursts) channels_[c].stream_row_hits(bursts, write, tag);
-    slowest_channel_bursts = std::max(slowest_channel_bursts, bursts);
+  const uint64_t tck = timing_.tCK_ps;
+  const DdrCycle now = DdrCycle((to_ps(arrival) + tck - 1) / tck);
+  std::fill(dmi_busy_.begin(), dmi_busy_.end(), DmiBusy{});
+  touched_banks_.clear();
+  for (uint64_t burst = address / burst_bytes * burst_bytes; burst < address + bytes; burst += burst_bytes) {
+    const DdrLocation loc = map_.decode(burst);
+    const DdrChannelModel::DmiWait waited =
+        channels_[loc.channel].dmi_burst(BurstRequest{now, loc.rank, loc.bank, loc.row, write, tag});
+    DmiBusy& busy = dmi_busy_[loc.channel];
+    busy.wake = std::max(busy.wake, waited.wake);
+    busy.cycles += timing_.burst_cycles() + waited.row;
+    if (closed_page_) remember_bank(loc);
+  }
+  for (const auto& [channel, bank] : touched_banks_)
+    channels_[channel].auto_precharge(bank / timing_.banks, bank % timing_.banks, tag);
+  DdrCycle slowest = 0;
+  for (unsigned c = 0; c < channels_.size(); ++c) {
+    slowest = std::max(slowest, dmi_busy_[c].wake + dmi_busy_[c].cycles);
+    // A scheduler with requests queued decides from the banks' state, which has changed.
+    if (!schedulers_.empty() && dmi_busy_[c].cycles && !schedulers_[c].idle()) schedulers_[c].channel_changed();
   }
   (write ? stats_.bytes_written : stats_.bytes_read) += bytes;
   (write ? stats_.dmi_bytes_written : stats_.dmi_bytes_read) += bytes;
   ledger_.count_dram_traffic(tag, bytes, write);
-  const uint64_t latency = write ? timing_.CWL : timing_.CL;
-  return timing_.cycles(slowest_channel_bursts * timing_.burst_cycles() + latency);
+  return timing_.cycles(slowest + (write ? timing_.CWL : timing_.CL));
 }
 
 void DdrController::finalize(sc_core::sc_time end_time) {

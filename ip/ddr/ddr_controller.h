@@ -55,12 +55,17 @@ class DdrController : public sc_core::sc_module, public Reportable {
   void report(nlohmann::json& out, double elapsed_ns) const override;
 
  private:
-  // Given to DMI initiators: their bulk accesses count as row-hit bursts at peak bandwidth.
+  // Given to DMI initiators: their accesses go through the banks' row state (account_dmi).
   class Accountant : public DmiAccountant {
    public:
     explicit Accountant(DdrController& owner) : owner_(owner) {}
+    // Without an arrival, the block arrives at the current simulated time.
     sc_core::sc_time account(uint64_t address, uint64_t bytes, bool write, TagId tag) override {
-      return owner_.account_dmi(address, bytes, write, tag);
+      return owner_.account_dmi(sc_core::sc_time_stamp(), address, bytes, write, tag);
+    }
+    sc_core::sc_time account_at(const sc_core::sc_time& arrival, uint64_t address, uint64_t bytes, bool write,
+                                TagId tag) override {
+      return arrival + owner_.account_dmi(arrival, address, bytes, write, tag);
     }
 
    private:
@@ -103,7 +108,7 @@ class DdrController : public sc_core::sc_module, public Reportable {
   DdrCycle now_cycle() const;
   void remember_bank(const DdrLocation& location);
   void record(bool write, uint64_t length, double read_latency_ns);
-  sc_core::sc_time account_dmi(uint64_t address, uint64_t bytes, bool write, TagId tag);
+  sc_core::sc_time account_dmi(const sc_core::sc_time& arrival, uint64_t address, uint64_t bytes, bool write, TagId tag);
   void report_power(nlohmann::json& out) const;
 
   EnergyLedger& ledger_;  // commands and bursts per tag, DRAM traffic per tag
@@ -115,6 +120,11 @@ class DdrController : public sc_core::sc_module, public Reportable {
   std::vector<DdrChannelModel> channels_;
   Accountant accountant_;
   std::vector<std::pair<unsigned, unsigned>> touched_banks_;  // closed page: (channel, rank x banks + bank)
+  // Per channel, what the DMI block at hand waited for and occupied (account_dmi).
+  struct DmiBusy {
+    DdrCycle wake = 0, cycles = 0;
+  };
+  std::vector<DmiBusy> dmi_busy_;
 
   // A queued transaction's result, per channel and scheduler slot.
   struct SlotWait {

@@ -25,9 +25,13 @@ constexpr uint32_t kMaxQueueDepth = 4096;
 constexpr uint32_t kMaxDecodeCycles = 1000;
 constexpr uint64_t kMaxTraceRecords = uint64_t{1} << 32;
 constexpr uint64_t kMaxLayerRecords = uint64_t{1} << 26;  // 64 M x 40 B: the most one job may hold
-// Optional technology-table entry for decoding one instruction; without it the IFU's own logic is
-// not counted rather than given an invented figure (its fetches are counted by the bus and DDR).
+// Technology-table entries of the IFU's energy (docs/ifu.md, "Energy"). A table without one leaves
+// that activity uncounted rather than given an invented figure.
 constexpr const char* kDecodeEnergyKey = "ifu_decode";
+constexpr const char* kRegisterFileEnergyKey = "rf_access_16b";
+// The fetch buffer and the queues hold whole instructions: one write or read of an instruction is
+// this many 16-bit register-file accesses.
+constexpr uint64_t kWordsPerInstruction = isa::kInstructionBytes * 8 / 16;
 
 // An IFU is often built from code rather than a scenario, so the constructor checks again.
 const IfuConfig& checked(const IfuConfig& c, const DmaEngine& dma, const std::string& module) {
@@ -104,9 +108,7 @@ Ifu::Ifu(sc_core::sc_module_name name, const IfuConfig& config, DmaEngine& dma, 
       ledger_(ledger),
       bank_(this->name(), soc::kRegisterWindowBytes),
       trace_(config.trace_records) {
-  if (ledger.tech().has(kDecodeEnergyKey))
-    decode_counter_ =
-        ledger.add_counter_from_table(this->name(), "decode", Level::other, Action::update, kDecodeEnergyKey);
+  register_energy_counters();
   build_registers();
   reg_socket.register_b_transport(this, &Ifu::reg_b_transport);
   reg_socket.register_transport_dbg(this, &Ifu::reg_transport_dbg);
@@ -128,6 +130,24 @@ Ifu::Ifu(sc_core::sc_module_name name, const IfuConfig& config, DmaEngine& dma, 
   SC_METHOD(post_result);
   sensitive << result_due_;
   dont_initialize();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Energy
+
+// Level other, like the rest of the accelerator's control (docs/energy.md): the fetch buffer's
+// writes (an arriving burst) and reads (the decoder), the decode, the queues' writes (dispatch) and
+// reads (a queue thread takes its next instruction).
+void Ifu::register_energy_counters() {
+  auto add = [this](const char* counter, Action action, const char* key) -> std::optional<CounterId> {
+    if (!ledger_.tech().has(key)) return std::nullopt;
+    return ledger_.add_counter_from_table(name(), counter, Level::other, action, key);
+  };
+  counters_.fetch_buffer_write = add("fetch_buffer.write", Action::write, kRegisterFileEnergyKey);
+  counters_.fetch_buffer_read = add("fetch_buffer.read", Action::read, kRegisterFileEnergyKey);
+  counters_.decode = add("decode", Action::update, kDecodeEnergyKey);
+  counters_.queue_write = add("queue.write", Action::write, kRegisterFileEnergyKey);
+  counters_.queue_read = add("queue.read", Action::read, kRegisterFileEnergyKey);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,9 +547,13 @@ void Ifu::run_dispatch() {
     }
     dispatcher_quantum_.inc(clock_.cycles(config_.decode_cycles));
     ++stats_.instructions_decoded;
-    if (decode_counter_) ledger_.count(*decode_counter_);
     const isa::Instruction instruction = instruction_at(index);
     const ifu::Verdict verdict = check(instruction);
+    // The decoder's read and the decode are the instruction's layer's (END and a refused one: no layer's).
+    const bool executes = verdict.ok() && instruction.header.opcode != isa::kOpEnd;
+    const TagId tag = executes ? ledger_tag_of(instruction.header.tag) : kUntagged;
+    count_energy(counters_.fetch_buffer_read, kWordsPerInstruction, tag);
+    count_energy(counters_.decode, 1, tag);
     if (!verdict.ok()) {
       trace_decode_failure(instruction, index);
       raise(verdict.code, index, std::string(ifu::opcode_name(instruction.header.opcode)) + ": " + verdict.reason,
@@ -540,7 +564,7 @@ void Ifu::run_dispatch() {
       dispatch_end(instruction, index);
       return;
     }
-    if (!dispatch(instruction, index)) return;
+    if (!dispatch(instruction, index, tag)) return;
     if (dispatcher_quantum_.need_sync()) dispatcher_quantum_.sync();
   }
 }
@@ -588,6 +612,9 @@ void Ifu::issue_fetch(FetchBurst& burst, uint32_t first) {
   if (burst.ok) {
     stats_.fetch_bytes += bytes;
     job_.fetch_bytes += bytes;
+    // Into the fetch buffer: the fetch's, like its bus beats and DDR bursts (no layer's: a burst
+    // holds instructions of several layers, and past END of none).
+    count_energy(counters_.fetch_buffer_write, uint64_t{burst.count} * kWordsPerInstruction, kUntagged);
   } else {
     ++stats_.fetch_errors;
     // Debug only: a prefetch past END may fail harmlessly; the job's error is logged if it matters.
@@ -663,7 +690,7 @@ void Ifu::dispatch_end(const isa::Instruction& instruction, uint32_t index) {
 
 // Puts the instruction into its queue, waiting for a free slot if the queue is full. False when
 // the job stopped meanwhile.
-bool Ifu::dispatch(const isa::Instruction& instruction, uint32_t index) {
+bool Ifu::dispatch(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag) {
   Lane& target = lane(isa::queue_of(instruction.header.opcode));
   const sc_time wanted = dispatcher_now();
   if (!wait_for_slot(target)) return false;
@@ -675,11 +702,12 @@ bool Ifu::dispatch(const isa::Instruction& instruction, uint32_t index) {
   entry.instruction = instruction;
   entry.index = index;
   entry.dispatched = at;
-  entry.ledger_tag = ledger_tag_of(instruction.header.tag);
+  entry.ledger_tag = ledger_tag;
   ifu::InstructionRecord r = record_of(instruction, index, at);
   r.outcome = ifu::Outcome::pending;
   entry.record = trace_.add(r);
   target.fifo.push(entry);
+  count_energy(counters_.queue_write, kWordsPerInstruction, ledger_tag);
   target.wake.notify(SC_ZERO_TIME);
   return true;
 }
@@ -730,6 +758,7 @@ void Ifu::take_head(Lane& l) {
   advance_to(l.quantum, at);
   l.head = l.fifo.take(at);
   l.head_taken = at;
+  count_energy(counters_.queue_read, kWordsPerInstruction, l.head->ledger_tag);
   if (l.head->record != ifu::kNoRecord) trace_.at(l.head->record).issue = at;
   dispatcher_wake_.notify(SC_ZERO_TIME);  // a slot is free
 }

@@ -185,6 +185,12 @@ class Ifu : public sc_core::sc_module, public Reportable {
     sc_core::sc_time arrival;
     std::vector<uint8_t> bytes;
   };
+  // Energy: counts under `tag` (kUntagged: the ledger's current tag).
+  void register_energy_counters();
+  void count_energy(const std::optional<CounterId>& counter, uint64_t n, TagId tag) {
+    if (counter) ledger_.count_tagged(*counter, n, ledger_.tag_or_current(tag));
+  }
+
   // Registers.
   void build_registers();
   void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -226,7 +232,7 @@ class Ifu : public sc_core::sc_module, public Reportable {
   ifu::InstructionRecord record_of(const isa::Instruction& instruction, uint32_t index, const sc_core::sc_time& at) const;
   void trace_decode_failure(const isa::Instruction& instruction, uint32_t index);
   void dispatch_end(const isa::Instruction& instruction, uint32_t index);
-  bool dispatch(const isa::Instruction& instruction, uint32_t index);
+  bool dispatch(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag);
   bool wait_for_slot(Lane& target);
   sc_core::sc_time dispatcher_now() const { return sc_core::sc_time_stamp() + dispatcher_quantum_.get_local_time(); }
 
@@ -258,7 +264,12 @@ class Ifu : public sc_core::sc_module, public Reportable {
   ClockDomain clock_;
   DmaEngine& dma_;
   EnergyLedger& ledger_;
-  std::optional<CounterId> decode_counter_;
+  // Energy of the IFU's own activity (docs/ifu.md, "Energy"); each counter is registered when the
+  // technology table has its entry.
+  struct EnergyCounters {
+    std::optional<CounterId> fetch_buffer_write, fetch_buffer_read, decode, queue_write, queue_read;
+  };
+  EnergyCounters counters_;
   std::vector<ComputeEngineIf*> engines_;
   RegisterBank bank_;
   RegisterAccessStats access_stats_;

@@ -152,11 +152,18 @@ double measure(const Figure& f, const CommandOutput& out, const Folders& folders
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(path + ": " + e.what());
   }
+  // A key may hold dots itself (module names: modules.soc.ddr.activates): segments are joined
+  // until the object has the key.
   std::istringstream keys(f.json_path);
-  for (std::string key; std::getline(keys, key, '.');) {
-    if (!node.is_object() || !node.contains(key)) throw ConfigError(path + ": no '" + f.json_path + "'");
-    node = node[key];
+  std::string key;
+  for (std::string segment; std::getline(keys, segment, '.');) {
+    key += key.empty() ? segment : "." + segment;
+    if (!node.is_object()) break;
+    if (!node.contains(key)) continue;
+    node = nlohmann::json(node[key]);
+    key.clear();
   }
+  if (!key.empty()) throw ConfigError(path + ": no '" + f.json_path + "'");
   if (!node.is_number()) throw ConfigError(path + ": '" + f.json_path + "' is not a number");
   return node.get<double>() * f.scale;
 }

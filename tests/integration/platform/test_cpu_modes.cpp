@@ -3,7 +3,10 @@
 // apps' console lines are compared after dropping what legitimately differs: measured times,
 // rates and energies (the ISS charges time for every instruction; native code runs in zero time)
 // and the simulator's own time-stamped log lines.
+#include "tests/support/dlvp_cli.h"
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <regex>
@@ -98,3 +101,32 @@ TEST(CpuModes, TheFilterKeepsResultsAndDropsMeasurements) {
 }
 
 }  // namespace
+
+// The ISS's line fills and write-backs reach the DDR through DMI; they open and close rows like any
+// transaction (docs/ddr.md, "DMI"), and the commands are counted with their energy.
+TEST(CpuModes, CpuBenchOnTheIssOpensAndClosesDramRows) {
+  const std::string dir = dlvp::test::out_dir("cpu_bench_dram");
+  const auto r = dlvp::test::run_dlvp("run " + std::string(DLVP_SOURCE_DIR) +
+                                      "/scenarios/cpu_bench.yaml --set software.args=[1] --out " + dir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json report = dlvp::test::read_report(dir);
+  const nlohmann::json& ddr = report["modules"]["soc.ddr"];
+  const uint64_t bursts = ddr["read_bursts"].get<uint64_t>() + ddr["write_bursts"].get<uint64_t>();
+  EXPECT_EQ(ddr["dmi_bytes_read"], ddr["bytes_read"]) << "every DRAM byte of this app goes through DMI";
+  EXPECT_GT(bursts, 0u);
+  EXPECT_EQ(ddr["row_hits"].get<uint64_t>() + ddr["row_empties"].get<uint64_t>() + ddr["row_conflicts"].get<uint64_t>(),
+            bursts)
+      << "every burst has a row outcome";
+  EXPECT_GT(ddr["activates"].get<uint64_t>(), 0u);
+  EXPECT_GT(ddr["precharges"].get<uint64_t>(), 0u);
+  EXPECT_LT(ddr["activates"].get<uint64_t>(), bursts) << "lines of an open row are row hits";
+  uint64_t activate_count = 0;
+  double activate_energy = 0;
+  for (const auto& c : report["energy"]["counters"])
+    if (c["module"] == "soc.ddr" && c["name"].get<std::string>().find(".activate") != std::string::npos) {
+      activate_count += c["count"].get<uint64_t>();
+      activate_energy += c["energy"].get<double>();
+    }
+  EXPECT_EQ(activate_count, ddr["activates"].get<uint64_t>());
+  EXPECT_GT(activate_energy, 0);
+}

@@ -13,9 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <string>
 #include <utility>
 #include <vector>
-#include <string>
 
 namespace {
 
@@ -309,6 +310,24 @@ TEST(DlvpCli, FashionMnistClassifierRunsTheCompiledModelWithAPerLayerReport) {
   EXPECT_DOUBLE_EQ(a["total"]["dram_read_bytes"].get<double>(), read);
   EXPECT_GT(a["per_inference"]["off_chip_bytes"].get<double>(), 0);
   EXPECT_EQ(a["layers_time_ps_total"], a["job_time_ps_total"]) << "the layers add up to the job";
+  // The IFU's fetch buffer, decode and queues count energy (docs/ifu.md, "Energy"), at level other;
+  // with every other counter they add up to the total.
+  const auto& ifu = report["modules"]["soc.ifu"];
+  std::set<std::string> ifu_counters;
+  double sum = 0;
+  for (const auto& c : report["energy"]["counters"]) {
+    sum += c["energy"].get<double>();
+    if (c["module"] != "soc.ifu") continue;
+    ifu_counters.insert(c["name"].get<std::string>());
+    EXPECT_EQ(c["level"], "other") << c.dump();
+    EXPECT_GT(c["energy"].get<double>(), 0) << c.dump();
+    if (c["name"] == "decode") {
+      EXPECT_EQ(c["count"], ifu["instructions_decoded"]) << c.dump();
+    }
+  }
+  EXPECT_EQ(ifu_counters, (std::set<std::string>{"fetch_buffer.write", "fetch_buffer.read", "decode", "queue.write",
+                                                 "queue.read"}));
+  EXPECT_NEAR(sum, report["energy"]["total"].get<double>(), 1e-9 * sum);
   const std::string csv = read_text(dir, "layers.csv");
   EXPECT_EQ(csv.rfind("package,layer,name,kind,input,output,engine,bound,time_ns", 0), 0u) << csv;
   EXPECT_NE(csv.find(",total,"), std::string::npos) << csv;

@@ -21,6 +21,7 @@
 #include <iostream>
 #include <memory>
 #include <random>
+#include <set>
 #include <vector>
 
 using namespace dlvp;
@@ -38,6 +39,27 @@ using test::sequential;
 
 double fraction_of_peak(uint64_t bytes, sc_time elapsed, double peak_Bps) {
   return double(bytes) / elapsed.to_seconds() / peak_Bps;
+}
+
+// The DDR controller's DMI accountant, asked for by a thread of the rig.
+DmiAccountant* dmi_accountant(Initiator& cpu) {
+  tlm::tlm_generic_payload request;
+  setup_payload(request, tlm::TLM_READ_COMMAND, 0, nullptr, 0);
+  DmiAccountingExtension extension;
+  request.set_extension(&extension);
+  tlm::tlm_dmi dmi;
+  EXPECT_TRUE(cpu.socket->get_direct_mem_ptr(request, dmi));
+  request.clear_extension(&extension);
+  return extension.accountant;
+}
+
+// The rank stays awake and its rows stay as DMI leaves them: no power-down, no refresh.
+DdrConfig awake_without_refresh() {
+  DdrConfig config;
+  config.power_down = "none";
+  config.self_refresh = false;
+  config.refresh = false;
+  return config;
 }
 
 }  // namespace
@@ -277,6 +299,7 @@ TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
   open_page.self_refresh = false;  // the refreshes below are the controller's
   TagId layer0 = kUntagged, layer1 = kUntagged, layer2 = kUntagged;
   DmiAccountant* accountant = nullptr;
+  uint64_t other_row = 0;
   Rig* open_ptr = nullptr;
   auto tagged = [](Initiator& cpu, tlm::tlm_command command, uint64_t address, unsigned length, TagId tag,
                    sc_time at) {
@@ -292,18 +315,11 @@ TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
     unsigned char data[64] = {};
     DdrLocation conflict = open_ptr->ddr->address_map().decode(0);
     conflict.row += 1;
-    const uint64_t other_row = open_ptr->ddr->address_map().encode(conflict);
+    other_row = open_ptr->ddr->address_map().encode(conflict);
     tagged(cpu, tlm::TLM_READ_COMMAND, 0, 40, layer0, t.cycles(0));                // empty: ACT + burst, 40 B
     cpu.access(tlm::TLM_READ_COMMAND, 0, data, 64, t.cycles(1000));                 // hit, untagged
     tagged(cpu, tlm::TLM_WRITE_COMMAND, other_row, 64, layer1, t.cycles(2000));    // conflict: PRE + ACT + burst
-    tlm::tlm_generic_payload request;
-    setup_payload(request, tlm::TLM_READ_COMMAND, 0, nullptr, 0);
-    DmiAccountingExtension extension;
-    request.set_extension(&extension);
-    tlm::tlm_dmi dmi;
-    EXPECT_TRUE(cpu.socket->get_direct_mem_ptr(request, dmi));
-    request.clear_extension(&extension);
-    accountant = extension.accountant;
+    accountant = dmi_accountant(cpu);
   }, TechTable{}, "ddr_open");
   open_ptr = &open;
   Rig closed(closed_page, t, [&](Initiator& cpu) {
@@ -314,7 +330,7 @@ TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
   layer2 = closed.ledger.tag_named("layer2");
   sc_core::sc_start();
   ASSERT_NE(accountant, nullptr);
-  accountant->account(8192, 4096, false, layer0);  // DMI: 64 row-hit bursts of layer0
+  accountant->account(other_row, 64, false, layer0);  // DMI: a row hit of layer0 in the row layer1 opened
   open.ddr->finalize(t.cycles(3 * uint64_t(t.tREFI) + 10));  // three refreshes; the first closes the row
 
   const EnergyLedger& l = open.ledger;
@@ -323,7 +339,7 @@ TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
   };
   const CounterId act = counter(open, "activate"), pre = counter(open, "precharge");
   const CounterId rd = counter(open, "read_burst"), wr = counter(open, "write_burst");
-  const uint64_t dmi_bursts = 4096 / t.burst_bytes();
+  const uint64_t dmi_bursts = 1;
   EXPECT_EQ(l.count_of(act, layer0), 1u);
   EXPECT_EQ(l.count_of(act, layer1), 1u);
   EXPECT_EQ(l.count_of(act, kUntagged), 0u);
@@ -336,7 +352,7 @@ TEST(DdrController, CommandsBurstsAndBytesGoToTheTransactionsEnergyTag) {
   for (const char* time_driven : {"refresh", "active_standby"})
     for (TagId tag : {layer0, layer1}) EXPECT_EQ(l.count_of(counter(open, time_driven), tag), 0u) << time_driven;
   // Bytes as requested, not rounded to bursts; DMI blocks included.
-  EXPECT_EQ(l.dram_traffic(layer0).read_bytes, 40u + 4096u);
+  EXPECT_EQ(l.dram_traffic(layer0).read_bytes, 40u + 64u);
   EXPECT_EQ(l.dram_traffic(layer0).write_bytes, 0u);
   EXPECT_EQ(l.dram_traffic(layer1).write_bytes, 64u);
   EXPECT_EQ(l.dram_traffic(kUntagged).read_bytes, 64u);
@@ -560,34 +576,101 @@ TEST(DdrController, WrittenBytesReadBackThroughTransportDmiAndDebug) {
   EXPECT_EQ(rig.ddr->stats().bursts(), expected_bursts);
 }
 
-TEST(DdrController, DmiAccountantCountsRowHitBurstsAtPeak) {
+TEST(DdrController, DmiLineFillsGoThroughTheBanksRowState) {
   const DdrTiming t = preset("ddr4-2400-x64");
-  DdrConfig config;
   DmiAccountant* accountant = nullptr;
-  Rig rig(config, t, [&](Initiator& cpu) {
-    tlm::tlm_generic_payload request;
-    setup_payload(request, tlm::TLM_READ_COMMAND, 0, nullptr, 0);
-    DmiAccountingExtension extension;
-    request.set_extension(&extension);
-    tlm::tlm_dmi dmi;
-    EXPECT_TRUE(cpu.socket->get_direct_mem_ptr(request, dmi));
-    request.clear_extension(&extension);
-    accountant = extension.accountant;
-  });
+  Rig rig(awake_without_refresh(), t, [&](Initiator& cpu) { accountant = dmi_accountant(cpu); });
   sc_core::sc_start();
   ASSERT_NE(accountant, nullptr);
-  const uint64_t bursts = 4096 / t.burst_bytes();
-  EXPECT_EQ(accountant->account(0, 4096, false), t.cycles(bursts * t.burst_cycles() + t.CL));
-  EXPECT_EQ(accountant->account(8192, 4096, true), t.cycles(bursts * t.burst_cycles() + t.CWL));
+  const DdrAddressMap& map = rig.ddr->address_map();
+  ASSERT_EQ(t.burst_bytes(), 64u) << "one cache line = one burst below";
+  auto line = [&](unsigned bank, uint64_t row, uint64_t burst_in_row) {
+    return map.encode(DdrLocation{0, 0, bank, row, burst_in_row * t.burst_length});
+  };
+  const sc_time gap = t.cycles(t.tRC + t.tFAW);  // every bank limit has passed between two lines
+  sc_time at = sc_core::sc_time_stamp();
+  auto fill = [&](uint64_t address, bool write) {
+    at += gap;
+    return accountant->account_at(at, address, 64, write) - at;
+  };
+  const sc_time burst = t.cycles(t.burst_cycles()), read_cas = t.cycles(t.CL);
+
+  // Sequential lines of one row of bank 2: one activate, the rest row hits.
+  const uint64_t lines = 16;
+  ASSERT_LE(lines, t.bursts_per_row());
+  EXPECT_EQ(fill(line(2, 5, 0), false), t.cycles(t.tRCD) + burst + read_cas) << "the row is opened first";
+  for (uint64_t i = 1; i < lines; ++i) EXPECT_EQ(fill(line(2, 5, i), false), burst + read_cas) << "row hit " << i;
   const DdrStats& s = rig.ddr->stats();
-  EXPECT_EQ(s.dmi_bytes_read, 4096u);
-  EXPECT_EQ(s.dmi_bytes_written, 4096u);
-  EXPECT_EQ(s.bytes_read, 4096u);
-  EXPECT_EQ(s.read_bursts, bursts);
-  EXPECT_EQ(s.write_bursts, bursts);
-  EXPECT_EQ(s.row_hits, 2 * bursts);
-  EXPECT_EQ(s.activates, 0u);
-  EXPECT_EQ(rig.count("ch0.read_burst"), bursts);
+  EXPECT_EQ(s.activates, 1u);
+  EXPECT_EQ(s.precharges, 0u);
+  EXPECT_EQ(s.row_empties, 1u);
+  EXPECT_EQ(s.row_hits, lines - 1);
+
+  // Two rows of bank 3 alternately: every line precharges the other row and activates its own.
+  for (uint64_t i = 0; i < lines; ++i) {
+    const sc_time taken = fill(line(3, 7 + i % 2, i), i % 2 == 1);
+    const sc_time cas = t.cycles(i % 2 ? t.CWL : t.CL);
+    const sc_time row = t.cycles(i == 0 ? t.tRCD : t.tRP + t.tRCD);  // the first finds the bank closed
+    EXPECT_EQ(taken, row + burst + cas) << "line " << i;
+  }
+  EXPECT_EQ(s.activates, 1 + lines);
+  EXPECT_EQ(s.precharges, lines - 1);
+  EXPECT_EQ(s.row_conflicts, lines - 1);
+  EXPECT_EQ(s.row_empties, 2u);
+  EXPECT_EQ(s.read_bursts, lines + lines / 2);
+  EXPECT_EQ(s.write_bursts, lines / 2);
+  const size_t bank3 = 3;  // channel 0, rank 0
+  EXPECT_EQ(s.bank_activates[bank3], lines);
+  EXPECT_EQ(s.bank_reads[bank3] + s.bank_writes[bank3], lines);
+  // The commands are counted with their energy like a transaction's.
+  EXPECT_EQ(rig.count("ch0.activate"), s.activates);
+  EXPECT_EQ(rig.count("ch0.precharge"), s.precharges);
+  EXPECT_EQ(rig.count("ch0.read_burst"), s.read_bursts);
+  EXPECT_EQ(s.dmi_bytes_read, 64 * (lines + lines / 2));
+  EXPECT_EQ(s.bytes_written, 64 * (lines / 2));
+
+  // A block of several bursts in banks no line above touched: its bursts at peak bandwidth, each
+  // row it opens adding its tRCD.
+  const uint64_t block = 4096, bursts = block / t.burst_bytes();
+  const uint64_t base = map.encode(DdrLocation{0, 0, 4, 64, 0});
+  std::set<std::pair<unsigned, uint64_t>> rows;  // the block's (bank, row)
+  for (uint64_t b = 0; b < bursts; ++b) {
+    const DdrLocation loc = map.decode(base + b * t.burst_bytes());
+    EXPECT_GT(loc.bank, 3u) << "a bank the lines above left closed";
+    rows.emplace(loc.bank, loc.row);
+  }
+  const uint64_t activates_before = s.activates;
+  at += gap;
+  EXPECT_EQ(accountant->account_at(at, base, block, false) - at,
+            t.cycles(bursts * t.burst_cycles() + rows.size() * t.tRCD + t.CL));
+  EXPECT_EQ(s.activates - activates_before, rows.size());
+}
+
+TEST(DdrController, DmiAccessesWakeTheRankAndFollowThePagePolicy) {
+  const DdrTiming t = preset("ddr4-2400-x64");
+  // Self-refresh after 1 us idle: a line read at 50 us wakes the rank and waits tXSDLL.
+  DdrConfig sleepy;
+  sleepy.self_refresh_idle_ns = 1000;
+  // Closed page: every line opens its row and closes it again.
+  DdrConfig closed = awake_without_refresh();
+  closed.page_policy = "closed";
+  DmiAccountant* accountant = nullptr;
+  DmiAccountant* closed_accountant = nullptr;
+  Rig rig(sleepy, t, [&](Initiator& cpu) { accountant = dmi_accountant(cpu); });
+  Rig closed_rig(closed, t, [&](Initiator& cpu) { closed_accountant = dmi_accountant(cpu); }, TechTable{},
+                 "ddr_closed");
+  sc_core::sc_start();
+  ASSERT_NE(accountant, nullptr);
+  ASSERT_NE(closed_accountant, nullptr);
+
+  const sc_time at = sc_time(50, SC_US);
+  EXPECT_EQ(accountant->account_at(at, 0, 64, false) - at, t.cycles(t.tXSDLL + t.tRCD + t.burst_cycles() + t.CL));
+  EXPECT_EQ(rig.ddr->stats().power.self_refresh_exits, 1u);
+  EXPECT_EQ(rig.ddr->stats().activates, 1u);
+
+  for (uint64_t i = 0; i < 4; ++i) closed_accountant->account_at(sc_time(double(i + 1), SC_US), 64 * i, 64, false);
+  EXPECT_EQ(closed_rig.ddr->stats().activates, 4u);
+  EXPECT_EQ(closed_rig.ddr->stats().precharges, 4u);
 }
 
 TEST(DdrController, LargeDdrCostsOnlyTheTouchedPages) {

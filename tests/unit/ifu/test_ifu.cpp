@@ -6,6 +6,7 @@
 #include "ifu_test_bench.h"
 
 #include "ip/common/config_error.h"
+#include "ip/common/energy_tag.h"
 #include "ip/common/log.h"
 #include "ip/ifu/instruction_checks.h"
 #include "ip/ifu/transfer_plan.h"
@@ -753,27 +754,63 @@ TEST(IfuConfig, ConstructorRefusesADmaChannelTheDmaDoesNotHave) {
 // ---------------------------------------------------------------------------------------------
 // Energy
 
-TEST(IfuEnergy, DecodeIsCountedOnlyWhenTheTechnologyTableHasAnEntry) {
-  // The shipped table has no IFU figure: nothing is registered rather than a figure invented.
-  {
-    EnergyLedger ledger(test_tech());
-    for (CounterId id = 0; id < ledger.counter_count(); ++id) EXPECT_NE(ledger.spec(id).module, "ifu");
-  }
-  // A table with an entry: one count per decoded instruction.
-  std::ifstream in(std::string(DLVP_SOURCE_DIR) + "/scenarios/tech/horowitz-45nm.yaml");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string marker = "entries:\n";
-  text.insert(text.find(marker) + marker.size(), "  ifu_decode: {energy: 1.5, per: instruction, source: test figure}\n");
-  const std::string path = testing::TempDir() + "ifu_tech.yaml";
-  std::ofstream(path) << text;
-  BenchOptions o;
-  o.tech_path = path;
-  Bench b(o);
+TEST(IfuEnergy, FetchDecodeAndQueuesCountTheTechnologyTablesEnergyPerInstruction) {
+  Bench b;
+  const JobSpec job = copy_job(256);
   JobResult r;
-  b.run([&](RegisterInitiator&) { r = b.run_job(copy_job(256)); });
+  b.run([&](RegisterInitiator&) { r = b.run_job(job); });
   ASSERT_EQ(r.status, ifu::kStatusDone);
-  const CounterId decode = b.ledger.find(b.ifu->name(), "decode");
-  EXPECT_EQ(b.ledger.count_of(decode), b.ifu->stats().instructions_decoded);
-  EXPECT_EQ(b.ledger.spec(decode).level, Level::other);
-  EXPECT_DOUBLE_EQ(b.ledger.energy_of(decode, 0.0), 1.5 * 4);
+  const uint64_t instructions = job.program.size();  // LOAD, CONV, STORE, END: one fetch burst
+  const uint64_t queued = instructions - 1;            // END is decoded, not queued
+  ASSERT_EQ(b.ifu->stats().instructions_decoded, instructions);
+  // An instruction is 512 bits: 32 accesses of the table's 16-bit register-file entry.
+  const uint64_t words = isa::kInstructionBytes * 8 / 16;
+  const TechTable& tech = b.ledger.tech();
+  const double rf = tech.energy("rf_access_16b"), decode = tech.energy("ifu_decode");
+  ASSERT_GT(rf, 0);
+  ASSERT_GT(decode, 0);
+  struct Expected {
+    const char* counter;
+    uint64_t count;
+    double unit;
+  };
+  double ifu_energy = 0;
+  for (const Expected& e : {Expected{"fetch_buffer.write", instructions * words, rf},
+                            Expected{"fetch_buffer.read", instructions * words, rf},
+                            Expected{"decode", instructions, decode}, Expected{"queue.write", queued * words, rf},
+                            Expected{"queue.read", queued * words, rf}}) {
+    SCOPED_TRACE(e.counter);
+    const CounterId id = b.ledger.find(b.ifu->name(), e.counter);
+    EXPECT_EQ(b.ledger.count_of(id), e.count);
+    EXPECT_EQ(b.ledger.spec(id).level, Level::other);
+    EXPECT_FALSE(b.ledger.spec(id).static_energy);
+    EXPECT_DOUBLE_EQ(b.ledger.energy_of(id, 0.0), double(e.count) * e.unit);
+    ifu_energy += b.ledger.energy_of(id, 0.0);
+  }
+  EXPECT_DOUBLE_EQ(ifu_energy, double(instructions) * (2 * words * rf + decode) + double(queued) * 2 * words * rf);
+
+  // The decoder's read, the decode and the queues' accesses of the three executed instructions are
+  // their layer's; the fetch (the fetch buffer's write) and END's decode are no layer's.
+  const TagId layer = layer_tag(b.ledger, job.instr_base, 0);
+  EXPECT_EQ(b.ledger.completed_count_of(b.ledger.find(b.ifu->name(), "decode"), layer), queued);
+  EXPECT_EQ(b.ledger.completed_count_of(b.ledger.find(b.ifu->name(), "queue.read"), layer), queued * words);
+  EXPECT_EQ(b.ledger.completed_count_of(b.ledger.find(b.ifu->name(), "fetch_buffer.read"), layer), queued * words);
+  EXPECT_EQ(b.ledger.count_of(b.ledger.find(b.ifu->name(), "fetch_buffer.write"), layer), 0u);
+  EXPECT_EQ(b.ledger.count_of(b.ledger.find(b.ifu->name(), "decode"), kUntagged), 1u);
+}
+
+TEST(IfuEnergy, ATableWithoutTheEntriesCountsNothingOfTheIfu) {
+  // No invented figure: without ifu_decode and rf_access_16b the IFU registers no counter.
+  std::ifstream in(std::string(DLVP_SOURCE_DIR) + "/scenarios/tech/horowitz-45nm.yaml");
+  std::string text;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("  ifu_decode:") != 0 && line.find("  rf_access_16b:") != 0) text += line + "\n";
+  const std::string path = testing::TempDir() + "ifu_tech_without_entries.yaml";
+  std::ofstream(path) << text;
+  EnergyLedger ledger(test_tech(path));
+  ASSERT_FALSE(ledger.tech().has("ifu_decode"));
+  ASSERT_FALSE(ledger.tech().has("rf_access_16b"));
+  DmaEngine dma("dma", DmaConfig{}, ledger);
+  Ifu ifu("ifu", IfuConfig{}, dma, ledger);
+  for (CounterId id = 0; id < ledger.counter_count(); ++id) EXPECT_NE(ledger.spec(id).module, "ifu");
 }

@@ -117,6 +117,7 @@ TEST(IfuLayerEnergy, EachLayersDramTrafficAndEnergyIsAttributedToItsTag) {
 
   const std::vector<CounterId> ddr = counters_of(l, b.ddr->name());
   const std::vector<CounterId> dma = counters_of(l, b.dma->name());
+  const std::vector<CounterId> ifu = counters_of(l, b.ifu->name());
   const CounterId system_beats = b.system_bus->transfer_counter(), local_beats = b.local_bus->transfer_counter();
   auto ddr_counter = [&](const std::string& name) { return l.find(b.ddr->name(), "ch0." + name); };
   const CounterId read_bursts = ddr_counter("read_burst"), write_bursts = ddr_counter("write_burst");
@@ -162,7 +163,9 @@ TEST(IfuLayerEnergy, EachLayersDramTrafficAndEnergyIsAttributedToItsTag) {
     EXPECT_GT(l.energy_of(system_beats, tag), 0.0);
     EXPECT_GT(energy_of(dma, tag), 0.0) << "staging FIFO";
     EXPECT_DOUBLE_EQ(levels["dram"].get<double>(), dram);
-    EXPECT_DOUBLE_EQ(levels["other"].get<double>(), bus);
+    EXPECT_DOUBLE_EQ(levels["other"].get<double>(), bus + energy_of(ifu, tag))
+        << "the IFU's decode and queue accesses of the layer's instructions are the layer's";
+    EXPECT_GT(energy_of(ifu, tag), 0.0);
     EXPECT_GT(levels["buffer"].get<double>(), energy_of(dma, tag)) << "staging FIFO and engine buffers";
     std::printf("layer %zu %-6s LOAD %6llu B, STORE %6llu B: dram %8.1f nJ, bus %6.1f nJ, buffer %6.1f nJ, "
                 "total %8.1f nJ\n",
