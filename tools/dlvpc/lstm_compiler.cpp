@@ -306,7 +306,7 @@ std::vector<uint8_t> lstm_expected_output(const LstmCompiled& c, const std::vect
   return window;
 }
 
-void quantize_lstm(LstmCompiled& c, const std::vector<std::vector<double>>& calibration, const LstmCompileOptions& options) {
+void prepare_lstm_weights(LstmCompiled& c, const std::vector<std::vector<double>>& calibration, const LstmCompileOptions& options) {
   const LstmModel& m = c.model;
   const std::vector<std::vector<double>> sequences = calibration_sequences(m, calibration);
   CompressOptions compress;
@@ -358,7 +358,7 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
     throw ConfigError(where(m) + ": initial states are given per batch entry; sequences per job (" +
                       std::to_string(c.sequences) + ") must be a multiple of the batch (" + std::to_string(m.batch) + ")");
 
-  quantize_lstm(c, calibration, options);
+  prepare_lstm_weights(c, calibration, options);
   builder::LstmHead head;
   if (c.has_head) {
     head.layer = &c.head;

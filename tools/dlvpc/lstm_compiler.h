@@ -106,8 +106,8 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
 // The model pruned (options.density, options.pruning), calibrated on the ONNX inputs `calibration`
 // (or options.calibrated's ranges), quantized and encoded, with its head: fills c.lstm,
 // c.calibration, c.has_head, c.head_name, c.head and c.head_sparse (c.model set). compile_lstm's
-// first step; the pruning estimate (lstm_estimate.h) also quantizes the unpruned model with it.
-void quantize_lstm(LstmCompiled& c, const std::vector<std::vector<double>>& calibration, const LstmCompileOptions& options);
+// first step; the pruning estimate (lstm_estimate.h) also prepares the unpruned model with it.
+void prepare_lstm_weights(LstmCompiled& c, const std::vector<std::vector<double>>& calibration, const LstmCompileOptions& options);
 // One sequence ([T][I], batch entry b's initial state) through the float model as imported (no
 // pruning): the head's output, or the LSTM's last output (y, = h without a projection).
 std::vector<double> lstm_float_output(const LstmModel& model, const std::vector<double>& sequence, uint32_t b);

@@ -56,7 +56,7 @@ PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<s
     LstmCompileOptions keep = options;
     keep.density = 1.0;
     keep.calibrated.reset();
-    quantize_lstm(unpruned, calibration, keep);
+    prepare_lstm_weights(unpruned, calibration, keep);
   }
   for (size_t i = 0; i < held_back.size(); ++i) {
     const int label = labels.empty() ? -1 : labels[i];
