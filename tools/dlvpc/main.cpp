@@ -282,11 +282,12 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   if (slot.cache) options.calibrated = slot.cache->load_lstm(slot.key);
   const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
   slot.finish(a, options.calibrated.has_value(), dlvpc::encode_lstm(c.calibration));
-  package::write_package_file(a.out, c.package);
+  // Before the package is written: a refused --labels leaves no package behind (exit 2).
   const HeldBack held_back = held_back_inputs(a, shape.elements());
   std::optional<dlvpc::PruneEstimate> estimate;
   if (!held_back.inputs.empty())
     estimate = dlvpc::estimate_pruning(c, calibration, held_back.inputs, held_back.labels, options, a.prune_warn_pct);
+  package::write_package_file(a.out, c.package);
   if (!a.quiet) {
     std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
                 a.hw.c_str(), calibration.size(), a.calib.c_str());
