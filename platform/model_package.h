@@ -206,4 +206,23 @@ inline void seal(uint8_t* package, uint64_t bytes) {
   memcpy(package + kChecksumOffset, &sum, sizeof sum);
 }
 
+// Whether the compiler pruned the model's weights: dlvpc's `--density D` with D below 1, as the
+// origin's options record it (the value as given; "1", "1." and "1.0..." keep the weights). The
+// float model's predictions (dlvpc --float-predictions) are then of the model before that pruning,
+// another model than the package's (classify labels them so).
+inline bool pruned_by_compiler(const PackageOrigin& origin) {
+  static constexpr char kFlag[] = "--density ";
+  constexpr uint32_t kFlagBytes = sizeof kFlag - 1;
+  for (uint32_t at = 0; at + kFlagBytes < kOptionsBytes && origin.options[at]; ++at) {
+    if (memcmp(origin.options + at, kFlag, kFlagBytes) != 0 || (at > 0 && origin.options[at - 1] != ' ')) continue;
+    uint32_t v = at + kFlagBytes;
+    if (v >= kOptionsBytes || origin.options[v] != '1') return true;
+    ++v;
+    if (v < kOptionsBytes && origin.options[v] == '.')
+      for (++v; v < kOptionsBytes && origin.options[v] == '0';) ++v;
+    return v < kOptionsBytes && origin.options[v] != ' ' && origin.options[v] != 0;
+  }
+  return false;
+}
+
 }  // namespace dlvp::package

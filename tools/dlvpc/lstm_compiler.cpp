@@ -110,14 +110,19 @@ void put16(std::vector<uint8_t>& bytes, uint64_t at, int16_t v) {
 // Sequence s of the job takes ONNX batch entry s mod batch.
 uint32_t batch_entry(const LstmCompiled& c, uint32_t s) { return s % c.model.batch; }
 
-std::vector<lstm_ref::FixedState> initial_states(const LstmCompiled& c) {
+// ONNX batch entry b's initial state, quantized.
+lstm_ref::FixedState initial_state(const LstmCompiled& c, uint32_t b) {
   const lstm_ref::FixedLstm& f = c.lstm.fixed;
-  std::vector<lstm_ref::FixedState> states(c.sequences);
-  for (uint32_t s = 0; s < c.sequences; ++s) {
-    const std::vector<double> h = c.model.initial_h_of(batch_entry(c, s)), cell = c.model.initial_c_of(batch_entry(c, s));
-    states[s].recurrent = h.empty() ? std::vector<int16_t>(f.recurrent_size(), 0) : lstm_ref::quantize16(h, f.recurrent_frac());
-    states[s].c = cell.empty() ? std::vector<int16_t>(f.hidden_size, 0) : lstm_ref::quantize16(cell, f.c_frac);
-  }
+  const std::vector<double> h = c.model.initial_h_of(b), cell = c.model.initial_c_of(b);
+  lstm_ref::FixedState state;
+  state.recurrent = h.empty() ? std::vector<int16_t>(f.recurrent_size(), 0) : lstm_ref::quantize16(h, f.recurrent_frac());
+  state.c = cell.empty() ? std::vector<int16_t>(f.hidden_size, 0) : lstm_ref::quantize16(cell, f.c_frac);
+  return state;
+}
+
+std::vector<lstm_ref::FixedState> initial_states(const LstmCompiled& c) {
+  std::vector<lstm_ref::FixedState> states;
+  for (uint32_t s = 0; s < c.sequences; ++s) states.push_back(initial_state(c, batch_entry(c, s)));
   return states;
 }
 
@@ -301,6 +306,46 @@ std::vector<uint8_t> lstm_expected_output(const LstmCompiled& c, const std::vect
   return window;
 }
 
+void prepare_lstm_weights(LstmCompiled& c, const std::vector<std::vector<double>>& calibration, const LstmCompileOptions& options) {
+  const LstmModel& m = c.model;
+  const std::vector<std::vector<double>> sequences = calibration_sequences(m, calibration);
+  CompressOptions compress;
+  compress.prune.density = options.density;
+  compress.prune.mode = options.pruning;
+  compress.prune.pes = options.hw.pes;
+  compress.quantize.accumulator_bits = options.hw.accumulator_bits;
+  compress.store_zeros = options.dense;
+  const std::optional<LstmCalibration>& cached = options.calibrated;
+  c.lstm = compress_lstm(m.layer, sequences, compress, cached ? &cached->ranges : nullptr);
+  c.calibration.ranges = c.lstm.ranges;
+  if (!m.has_head) return;
+  const FloatOp& op = head_op(m);
+  c.has_head = true;
+  c.head_name = op.name;
+  c.calibration.head = cached ? cached->head : head_output_range(op, c.lstm.pruned, sequences);
+  c.head = quantize_head(op, c.lstm.fixed, c.calibration.head, where(m));
+  c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
+}
+
+std::vector<double> lstm_float_output(const LstmModel& m, const std::vector<double>& sequence, uint32_t b) {
+  const lstm_ref::FloatRun run = lstm_ref::run_float(m.layer, sequence, m.initial_h_of(b), m.initial_c_of(b));
+  const uint32_t n = m.layer.output_size();
+  const std::vector<double> last(run.y.end() - n, run.y.end());
+  return m.has_head ? linear_float(head_op(m), last) : last;
+}
+
+std::vector<double> lstm_quantized_output(const LstmCompiled& c, const std::vector<double>& sequence, uint32_t b) {
+  const lstm_ref::FixedLstm& f = c.lstm.fixed;
+  const lstm_ref::FixedState initial = initial_state(c, b);
+  const lstm_ref::FixedRun run = lstm_ref::run_fixed(f, &c.lstm.sparse, lstm_ref::quantize16(sequence, f.x_frac), &initial);
+  std::vector<int16_t> out = run.last.recurrent;
+  int frac = f.recurrent_frac();
+  if (c.has_head) out = lstm_ref::run_linear(c.head, &c.head_sparse, run.last.recurrent), frac = c.head.output_frac;
+  std::vector<double> values;
+  for (const int16_t q : out) values.push_back(std::ldexp(static_cast<double>(q), -frac));
+  return values;
+}
+
 LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
                           const LstmCompileOptions& options) {
   if (calibration.empty()) throw ConfigError(where(model) + ": no calibration input");
@@ -313,25 +358,9 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
     throw ConfigError(where(m) + ": initial states are given per batch entry; sequences per job (" +
                       std::to_string(c.sequences) + ") must be a multiple of the batch (" + std::to_string(m.batch) + ")");
 
-  const std::vector<std::vector<double>> sequences = calibration_sequences(m, calibration);
-  CompressOptions compress;
-  compress.prune.density = options.density;
-  compress.prune.mode = options.pruning;
-  compress.prune.pes = options.hw.pes;
-  compress.quantize.accumulator_bits = options.hw.accumulator_bits;
-  compress.store_zeros = options.dense;
-  const std::optional<LstmCalibration>& cached = options.calibrated;
-  c.lstm = compress_lstm(m.layer, sequences, compress, cached ? &cached->ranges : nullptr);
-  c.calibration.ranges = c.lstm.ranges;
-
+  prepare_lstm_weights(c, calibration, options);
   builder::LstmHead head;
-  if (m.has_head) {
-    const FloatOp& op = head_op(m);
-    c.has_head = true;
-    c.head_name = op.name;
-    c.calibration.head = cached ? cached->head : head_output_range(op, c.lstm.pruned, sequences);
-    c.head = quantize_head(op, c.lstm.fixed, c.calibration.head, where(m));
-    c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
+  if (c.has_head) {
     head.layer = &c.head;
     head.sparse = &c.head_sparse;
   }

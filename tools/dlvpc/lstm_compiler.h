@@ -103,6 +103,18 @@ void check_lstm_fits(const LstmModel& model, const LstmCompileOptions& options);
 LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
                           const LstmCompileOptions& options);
 
+// The model pruned (options.density, options.pruning), calibrated on the ONNX inputs `calibration`
+// (or options.calibrated's ranges), quantized and encoded, with its head: fills c.lstm,
+// c.calibration, c.has_head, c.head_name, c.head and c.head_sparse (c.model set). compile_lstm's
+// first step; the pruning estimate (lstm_estimate.h) also prepares the unpruned model with it.
+void prepare_lstm_weights(LstmCompiled& c, const std::vector<std::vector<double>>& calibration, const LstmCompileOptions& options);
+// One sequence ([T][I], batch entry b's initial state) through the float model as imported (no
+// pruning): the head's output, or the LSTM's last output (y, = h without a projection).
+std::vector<double> lstm_float_output(const LstmModel& model, const std::vector<double>& sequence, uint32_t b);
+// The same through the quantized model (the reference model, bit-exact with the engine), the
+// int16 result as real values.
+std::vector<double> lstm_quantized_output(const LstmCompiled& compiled, const std::vector<double>& sequence, uint32_t b);
+
 // The compiled package's input window for ONNX input tensors, one per sequence (X as the ONNX
 // model takes it, sequence b of X for the job's sequence b), quantized to the LSTM's input format.
 std::vector<int16_t> lstm_job_input(const LstmCompiled& compiled, const std::vector<double>& onnx_input);

@@ -3,6 +3,7 @@
 //                 [--single-buffer] [--density D] [--pruning balanced|global] [--dense]
 //                 [--stream-weights] [--sequences N] [--set KEY=VALUE]... [--float-predictions IDX OUT]
 //                 [--calib-cache DIR] [--quiet] [--progress-after S]
+//                 [--estimate-count N] [--labels IDX] [--prune-warn-pct P]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
@@ -16,6 +17,7 @@
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/float_predictions.h"
 #include "tools/dlvpc/lstm_compiler.h"
+#include "tools/dlvpc/lstm_estimate.h"
 #include "tools/dlvpc/onnx_file.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/dlvpc/option_number.h"
@@ -59,7 +61,12 @@ constexpr const char* kUsage =
     "  --pruning MODE   balanced (every PE keeps the same number of weights, default) or global\n"
     "  --dense          the engine's dense mode: every weight stored and multiplied, zeros included\n"
     "  --stream-weights stream the weights from DDR every step even when they fit on chip\n"
-    "  --sequences N    sequences per job, run together, 1..65535 (default: the ONNX batch)\n";
+    "  --sequences N    sequences per job, run together, 1..65535 (default: the ONNX batch)\n"
+    "  --estimate-count N  held-back images (the N after the --calib-count ones of the IDX file, 0..100000,\n"
+    "                   default 200) on which the compiled model is compared with the float model\n"
+    "  --labels IDX     the --calib file's labels (IDX1): the estimate also gives accuracies\n"
+    "  --prune-warn-pct P  warn when pruning loses more than P points of top-1 agreement with the float\n"
+    "                   model, in [0, 100] (default 2)\n";
 
 struct Args {
   std::string model, hw, out, calib = "random:4";
@@ -71,6 +78,9 @@ struct Args {
   std::string pruning = "balanced";
   bool dense = false, stream_weights = false;
   uint32_t sequences = 0;  // 0: the ONNX batch
+  uint64_t estimate_count = 200;  // held-back images of an LSTM compile (0: no estimate)
+  std::string labels;             // --labels: the --calib file's labels (empty: none)
+  double prune_warn_pct = 2.0;
   std::string predict_images, predictions_out;  // --float-predictions (empty: none)
   std::string calib_cache;  // --calib-cache DIR (empty: none; the compile is then a pure function of its inputs)
   std::vector<std::string> overrides;  // --set KEY=VALUE
@@ -129,6 +139,14 @@ Args parse(int argc, char** argv) {
     else if (flag == "--dense") a.dense = recorded_flag();
     else if (flag == "--stream-weights") a.stream_weights = recorded_flag();
     else if (flag == "--sequences") a.sequences = static_cast<uint32_t>(integer(1, dlvpc::kMaxSequences));
+    else if (flag == "--estimate-count" || flag == "--prune-warn-pct") {  // not recorded: they shape no program
+      const std::string text = next();
+      if (flag == "--estimate-count")
+        a.estimate_count = dlvpc::parse_integer_option(flag + " " + text, text, 0, dlvpc::kMaxCalibrationInputs);
+      else
+        a.prune_warn_pct = dlvpc::parse_real_option(flag + " " + text, text, 0, 100, true);
+    }
+    else if (flag == "--labels") a.labels = next();
     else throw ConfigError("dlvpc: unknown option " + flag + "\n" + kUsage);
   }
   if (a.hw.empty() || a.out.empty()) throw ConfigError(std::string("dlvpc: --hw and -o are required\n") + kUsage);
@@ -192,6 +210,50 @@ struct CalibrationSlot {
   }
 };
 
+// The estimate's held-back inputs: the --estimate-count images after the --calib-count ones of the
+// --calib IDX file (never the ones that set the ranges), with their labels from --labels.
+struct HeldBack {
+  std::vector<std::vector<double>> inputs;
+  std::vector<uint8_t> labels;
+  std::string what;  // which images, or why there are none
+};
+
+HeldBack held_back_inputs(const Args& a, uint64_t elements) {
+  HeldBack h;
+  if (a.calib.rfind("random:", 0) == 0) {
+    h.what = "random calibration inputs hold no data to compare on (--calib IDX)";
+    return h;
+  }
+  if (a.estimate_count == 0) {
+    h.what = "--estimate-count 0";
+    return h;
+  }
+  if (a.estimate_count * elements > dlvpc::kMaxCalibrationValues)
+    throw ConfigError("dlvpc: --estimate-count " + std::to_string(a.estimate_count) + ": " +
+                      std::to_string(a.estimate_count * elements) + " values, more than " +
+                      std::to_string(dlvpc::kMaxCalibrationValues));
+  const dlvpc::IdxFile images = dlvpc::read_idx(a.calib, a.calib_count + a.estimate_count);
+  const uint64_t first = std::min(a.calib_count, images.items()), count = images.items() - first;
+  char what[256];
+  std::snprintf(what, sizeof what, "images %llu..%llu of %s, after the %llu calibration images",
+                static_cast<unsigned long long>(first), static_cast<unsigned long long>(first + count - 1),
+                a.calib.c_str(), static_cast<unsigned long long>(first));
+  h.what = count ? what : a.calib + " holds no image after the calibration ones";
+  for (uint64_t i = first; i < first + count; ++i) {
+    const uint8_t* pixels = images.data.data() + i * elements;
+    std::vector<double>& x = h.inputs.emplace_back(elements);
+    for (uint64_t k = 0; k < elements; ++k) x[k] = double{pixels[k] * a.input_scale};
+  }
+  if (a.labels.empty() || count == 0) return h;
+  const dlvpc::IdxFile labels = dlvpc::read_idx(a.labels, first + count);
+  if (labels.header.dims.size() != 1 || labels.items() < first + count)
+    throw ConfigError(a.labels + ": not a label file (IDX1) holding the " + std::to_string(first + count) +
+                      " labels of the calibration and held-back images");
+  h.labels.assign(labels.data.begin() + static_cast<std::ptrdiff_t>(first), labels.data.end());
+  h.what += ", labels from " + a.labels;
+  return h;
+}
+
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
@@ -220,13 +282,21 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   if (slot.cache) options.calibrated = slot.cache->load_lstm(slot.key);
   const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
   slot.finish(a, options.calibrated.has_value(), dlvpc::encode_lstm(c.calibration));
+  // Before the package is written: a refused --labels leaves no package behind (exit 2).
+  const HeldBack held_back = held_back_inputs(a, shape.elements());
+  std::optional<dlvpc::PruneEstimate> estimate;
+  if (!held_back.inputs.empty())
+    estimate = dlvpc::estimate_pruning(c, calibration, held_back.inputs, held_back.labels, options, a.prune_warn_pct);
   package::write_package_file(a.out, c.package);
   if (!a.quiet) {
     std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
                 a.hw.c_str(), calibration.size(), a.calib.c_str());
     std::fputs(dlvpc::format_lstm_report(c, options).c_str(), stdout);
+    if (estimate) std::fputs(dlvpc::format_estimate(*estimate, held_back.what).c_str(), stdout);
+    else std::printf("  no accuracy estimate: %s\n", held_back.what.c_str());
     print_binding(a, c.package);
   }
+  if (estimate && estimate->warns()) std::fprintf(stderr, "%s\n", dlvpc::estimate_warning(*estimate).c_str());
   return 0;
 }
 

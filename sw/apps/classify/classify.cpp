@@ -266,7 +266,9 @@ Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, ui
   print_percent("accuracy ", e.correct, d.count);
   hal::console_printf(" (%llu of %llu)", static_cast<ull>(e.correct), static_cast<ull>(d.count));
   if (d.float_classes.rank) {
-    print_percent(", float model ", e.float_correct, d.count);
+    // A model dlvpc pruned (--density) is not the float model of the predictions file: say which it is.
+    print_percent(dlvp::package::pruned_by_compiler(h.origin) ? ", float model before dlvpc's pruning " : ", float model ",
+                  e.float_correct, d.count);
     hal::console_printf(" on the same %llu images", static_cast<ull>(d.count));
     print_percent(", agreement ", e.agree, d.count);
   }

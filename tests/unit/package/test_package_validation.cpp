@@ -365,3 +365,32 @@ TEST(PackageSections, EveryFieldOfANameEntryAndItsBytesAreChecked) {
 
 }  // namespace
 }  // namespace dlvp::test
+
+// classify's label of the float figure: dlvpc's `--density D` below 1 in the recorded options.
+namespace dlvp::test {
+namespace {
+
+bool pruned_with(const char* options) {
+  package::PackageOrigin origin{};
+  std::strncpy(origin.options, options, sizeof origin.options - 1);
+  return package::pruned_by_compiler(origin);
+}
+
+TEST(PackageOrigin, PrunedByTheCompilerOnlyWithADensityBelowOne) {
+  EXPECT_FALSE(pruned_with(""));
+  EXPECT_FALSE(pruned_with("--calib train.idx --calib-count 500"));
+  EXPECT_FALSE(pruned_with("--density 1"));
+  EXPECT_FALSE(pruned_with("--density 1.000 --dense"));
+  EXPECT_FALSE(pruned_with("--calib x--density 0.1"));  // not the option: part of another word
+  EXPECT_TRUE(pruned_with("--density 0.1"));
+  EXPECT_TRUE(pruned_with("--calib x --density .25 --pruning global"));
+  EXPECT_TRUE(pruned_with("--density 1e-1"));
+  // The last byte of a full options field: the flag without its value is never read past the end.
+  package::PackageOrigin full{};
+  std::memset(full.options, 'x', sizeof full.options);
+  std::memcpy(full.options + sizeof full.options - 10, "--density ", 10);
+  EXPECT_FALSE(package::pruned_by_compiler(full));
+}
+
+}  // namespace
+}  // namespace dlvp::test

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Prune a user's ONNX LSTM to a target density with retraining, for dlvp's sparse LSTM engine.
+
+    /usr/bin/python3 tools/train/prune_retrain.py MODEL.onnx --data DATA -o PRUNED.onnx --density 0.1
+
+MODEL.onnx: a model dlvpc compiles (docs/lstm.md): one forward LSTM node whose W, R (and B)
+are initializers, and a classifier head on its last step, a Gemm or MatMul (+ Add) with constant
+weights; what is around them (torch's Transposes, Squeezes, zero states, Softmax) is kept as it is.
+The LSTM and the head are trained in PyTorch and their initializers written back into a copy of
+the graph, so the output is the same graph with new weights.
+
+DATA (docs/lstm.md, "Prune and retrain"): `fashion-mnist` (Debian's files: each image is 28 steps
+of its 28 pixel rows, pixel / 255), or an .npz file with x_train [N, T, I] float32, y_train [N]
+integer classes, x_test, y_test (the same for the test split): one sequence per row, its label.
+
+Gradual magnitude pruning (Zhu and Gupta's cubic schedule): `--steps` pruning steps from the
+model's density to `--density`, each followed by `--epochs-per-step` epochs of retraining with the
+pruned weights held at zero (the training loop of train_fashion_lstm.py, fashion_data.train_epochs).
+Load-balanced by default as the engine stores rows (row r -> PE r mod --pes, each PE the same count).
+Prints the float test accuracy of the model as given, after --dense-epochs of dense training (if
+any), pruned once to --density without retraining, and pruned with retraining.
+"""
+
+import argparse
+import copy
+import os
+import sys
+
+from fashion_data import (DEFAULT_DATA_DIR, THREADS, accuracy_percent, load_split,  # sets OMP_WAIT_POLICY
+                          train_epochs)
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import torch  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
+from torch import nn  # noqa: E402
+from train_fashion_lstm import apply_masks, density_of, per_pe_nonzeros, prune_masks  # noqa: E402
+
+BATCH_SIZE = 128
+LEARNING_RATE = 1e-3
+# ONNX's gate blocks (i, o, f, c) in PyTorch's order (i, f, g, o), and back.
+ONNX_TO_TORCH_GATES = [0, 2, 3, 1]
+TORCH_TO_ONNX_GATES = [0, 3, 1, 2]
+
+
+def fail(message):
+    sys.exit(f"prune_retrain: {message}")
+
+
+def reorder_gates(weight, cells, order):
+    blocks = weight.reshape(4, cells, *weight.shape[1:])
+    return blocks[order].reshape(weight.shape)
+
+
+class OnnxLstmModel:
+    """The LSTM node and the head of an ONNX model: their initializers' names and values."""
+
+    def __init__(self, path):
+        self.path = path
+        self.model = onnx.load(path)
+        graph = self.model.graph
+        self.init = {t.name: t for t in graph.initializer}
+        lstms = [n for n in graph.node if n.op_type == "LSTM"]
+        if len(lstms) != 1:
+            fail(f"{path}: {len(lstms)} LSTM nodes; one is supported")
+        self.lstm = lstms[0]
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in self.lstm.attribute}
+        if attrs.get("direction", b"forward") not in (b"forward", "forward"):
+            fail(f"{path}: node '{self.lstm.name}': only a forward LSTM is supported")
+        self.cells = int(attrs["hidden_size"])
+        names = list(self.lstm.input) + [""] * 4
+        self.w_name, self.r_name, self.b_name = names[1], names[2], names[3]
+        for role, name in (("W", self.w_name), ("R", self.r_name)):
+            if name not in self.init:
+                fail(f"{path}: node '{self.lstm.name}': {role} ('{name}') is not an initializer")
+        if self.b_name and self.b_name not in self.init:
+            fail(f"{path}: node '{self.lstm.name}': B ('{self.b_name}') is not an initializer")
+        self.head = self.find_head(graph)
+
+    def array(self, name):
+        return numpy_helper.to_array(self.init[name]).astype(np.float32)
+
+    def find_head(self, graph):
+        """(weight name, transposed, bias name): the Gemm, or MatMul then Add, with constant weights."""
+        for node in graph.node:
+            if node.op_type == "Gemm" and len(node.input) >= 2 and node.input[1] in self.init:
+                attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+                if attrs.get("alpha", 1.0) != 1.0 or attrs.get("beta", 1.0) != 1.0 or attrs.get("transA", 0):
+                    fail(f"{self.path}: head '{node.name}': alpha, beta 1 and transA 0 are supported")
+                bias = node.input[2] if len(node.input) > 2 and node.input[2] in self.init else ""
+                return node.input[1], bool(attrs.get("transB", 0)), bias
+            if node.op_type == "MatMul" and node.input[1] in self.init:
+                adds = [n for n in graph.node if n.op_type == "Add" and node.output[0] in n.input]
+                bias = next((i for a in adds for i in a.input if i in self.init), "")
+                return node.input[1], False, bias
+        fail(f"{self.path}: no Gemm or MatMul head with constant weights after the LSTM")
+
+    def to_torch(self):
+        w, r = self.array(self.w_name)[0], self.array(self.r_name)[0]
+        inputs = w.shape[1]
+        b = self.array(self.b_name)[0] if self.b_name else np.zeros(8 * self.cells, np.float32)
+        head_w_name, transposed, head_b_name = self.head
+        head_w = self.array(head_w_name)
+        head_w = head_w if transposed else head_w.T  # [classes, cells]
+        head_b = self.array(head_b_name).reshape(-1) if head_b_name else np.zeros(head_w.shape[0], np.float32)
+        model = SequenceClassifier(inputs, self.cells, head_w.shape[0])
+        with torch.no_grad():
+            lstm = model.lstm
+            lstm.weight_ih_l0.copy_(torch.from_numpy(reorder_gates(w, self.cells, ONNX_TO_TORCH_GATES)))
+            lstm.weight_hh_l0.copy_(torch.from_numpy(reorder_gates(r, self.cells, ONNX_TO_TORCH_GATES)))
+            lstm.bias_ih_l0.copy_(torch.from_numpy(reorder_gates(b[:4 * self.cells], self.cells, ONNX_TO_TORCH_GATES)))
+            lstm.bias_hh_l0.copy_(torch.from_numpy(reorder_gates(b[4 * self.cells:], self.cells, ONNX_TO_TORCH_GATES)))
+            model.classifier.weight.copy_(torch.from_numpy(np.ascontiguousarray(head_w)))
+            model.classifier.bias.copy_(torch.from_numpy(head_b))
+        return model
+
+    def save(self, model, path):
+        """A copy of the graph with the trained weights in the LSTM's and the head's initializers."""
+        out = copy.deepcopy(self.model)
+        lstm = model.lstm
+        values = {
+            self.w_name: reorder_gates(lstm.weight_ih_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)[None],
+            self.r_name: reorder_gates(lstm.weight_hh_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)[None],
+        }
+        if self.b_name:
+            values[self.b_name] = np.concatenate(
+                [reorder_gates(lstm.bias_ih_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES),
+                 reorder_gates(lstm.bias_hh_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)])[None]
+        head_w_name, transposed, head_b_name = self.head
+        head_w = model.classifier.weight.detach().numpy()
+        values[head_w_name] = head_w if transposed else head_w.T
+        if head_b_name:
+            values[head_b_name] = model.classifier.bias.detach().numpy().reshape(self.init[head_b_name].dims)
+        for tensor in out.graph.initializer:
+            if tensor.name in values:
+                tensor.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(values[tensor.name], np.float32), tensor.name))
+        onnx.checker.check_model(out)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        onnx.save(out, path)
+
+
+class SequenceClassifier(nn.Module):
+    """Sequences [N, T, I] -> logits: LSTM (time-major inside), its last hidden state, a Linear head."""
+
+    def __init__(self, inputs, cells, classes):
+        super().__init__()
+        self.lstm = nn.LSTM(inputs, cells)
+        self.classifier = nn.Linear(cells, classes)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x.transpose(0, 1))
+        return self.classifier(h[-1])
+
+
+def check_written(path, model, sequences):
+    """The written ONNX weights, read back as the input was read, give the trained model's logits
+    (within 1e-4): the write is the read's inverse (gate order, transposes). That the read follows
+    ONNX's LSTM is checked by dlvpc: its float model of the written file (docs/lstm.md)."""
+    back = OnnxLstmModel(path).to_torch()
+    model.eval()
+    with torch.no_grad():
+        error = float((back(sequences) - model(sequences)).abs().max())
+    if error > 1e-4:
+        fail(f"{path}: the written model differs from the trained one by {error:g}")
+
+
+def load_data(spec, train_count):
+    if spec == "fashion-mnist":
+        train_x, train_y = load_split(DEFAULT_DATA_DIR, "train")
+        test_x, test_y = load_split(DEFAULT_DATA_DIR, "t10k")
+        train_x, test_x = train_x[:, 0], test_x[:, 0]  # [N, 28 steps, 28 pixels]
+    else:
+        if not os.path.isfile(spec):
+            fail(f"data file not found: {spec}")
+        arrays = np.load(spec)
+        for key in ("x_train", "y_train", "x_test", "y_test"):
+            if key not in arrays:
+                fail(f"{spec}: no array '{key}' (expected x_train, y_train, x_test, y_test)")
+        train_x, test_x = (torch.from_numpy(arrays[k].astype(np.float32)) for k in ("x_train", "x_test"))
+        train_y, test_y = (torch.from_numpy(arrays[k].astype(np.int64)) for k in ("y_train", "y_test"))
+        for x, y, split in ((train_x, train_y, "train"), (test_x, test_y, "test")):
+            if x.dim() != 3 or y.dim() != 1 or len(x) != len(y):
+                fail(f"{spec}: x_{split} must be [N, T, I] and y_{split} [N], got {list(x.shape)} and {list(y.shape)}")
+    if train_count:
+        train_x, train_y = train_x[:train_count], train_y[:train_count]
+    return train_x, train_y, test_x, test_y
+
+
+def cubic_schedule(start, final, steps):
+    """Zhu and Gupta's gradual pruning: d_k = final + (start - final) (1 - k / steps)^3, k = 1..steps."""
+    return [final + (start - final) * (1 - k / steps) ** 3 for k in range(1, steps + 1)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model")
+    parser.add_argument("-o", "--out", required=True, help="the pruned and retrained ONNX model")
+    parser.add_argument("--data", default="fashion-mnist", help="fashion-mnist or an .npz file (see above)")
+    parser.add_argument("--density", type=float, required=True, help="fraction of [W | R]'s weights kept, in (0, 1]")
+    parser.add_argument("--steps", type=int, default=3, help="pruning steps (default 3)")
+    parser.add_argument("--epochs-per-step", type=int, default=1, help="retraining epochs after each step (default 1)")
+    parser.add_argument("--dense-epochs", type=int, default=0, help="dense training before pruning (default 0)")
+    parser.add_argument("--dense-out", help="also write the model after dense training")
+    parser.add_argument("--train-count", type=int, default=0, help="use the first N training rows only (0: all)")
+    parser.add_argument("--pruning", choices=("balanced", "global"), default="balanced")
+    parser.add_argument("--pes", type=int, default=32, help="PEs the rows are interleaved across (lstm.pes)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if not 0 < args.density <= 1 or args.steps < 1 or args.epochs_per_step < 1 or args.pes < 1 or args.dense_epochs < 0:
+        parser.error("--density in (0, 1]; --steps, --epochs-per-step, --pes >= 1; --dense-epochs >= 0")
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(THREADS)
+    data = load_data(args.data, args.train_count)
+    test_x, test_y = data[2], data[3]
+    source = OnnxLstmModel(args.model)
+    model = source.to_torch()
+    print(f"{args.model}: LSTM '{source.lstm.name}' {model.lstm.input_size} -> {source.cells} cells, "
+          f"{model.classifier.out_features} classes; {len(data[0])} training rows, {len(test_x)} test rows", flush=True)
+    print(f"as given: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%", flush=True)
+    generator = torch.Generator().manual_seed(args.seed)
+    if args.dense_epochs:
+        train_epochs(model, data, args.dense_epochs, generator, LEARNING_RATE, BATCH_SIZE, indent="  ")
+        print(f"dense: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%", flush=True)
+        if args.dense_out:
+            source.save(model, args.dense_out)
+            print(f"wrote {args.dense_out}")
+    balanced = args.pruning == "balanced"
+
+    one_shot = copy.deepcopy(model)
+    apply_masks(one_shot, prune_masks(one_shot, args.density, args.pes, balanced))
+    print(f"pruned once to {100 * args.density:.1f}% without retraining: float test accuracy "
+          f"{accuracy_percent(one_shot, test_x, test_y):.2f}%", flush=True)
+
+    nonzero, total = density_of(model)
+    for density in cubic_schedule(nonzero / total, args.density, args.steps):
+        masks = prune_masks(model, density, args.pes, balanced)
+        apply_masks(model, masks)
+        print(f"pruning to {100 * density:.1f}% (before retraining: {accuracy_percent(model, test_x, test_y):.2f}%)",
+              flush=True)
+        train_epochs(model, data, args.epochs_per_step, generator, LEARNING_RATE / 2, BATCH_SIZE,
+                     lambda: apply_masks(model, masks), indent="  ")
+    source.save(model, args.out)
+    check_written(args.out, model, test_x[:8])
+    nonzero, total = density_of(model)
+    per_pe = per_pe_nonzeros(model, args.pes)
+    print(f"pruned and retrained: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%, "
+          f"{nonzero}/{total} non-zero ({100.0 * nonzero / total:.2f}%), per PE {min(per_pe)}..{max(per_pe)}; "
+          f"wrote {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
