@@ -31,4 +31,8 @@ foreach(mode native iss)
     message(FATAL_ERROR "the example (${mode}) did not pass:\n${output}")
   endif()
   message(STATUS "${mode}: ${CMAKE_MATCH_0}")
+  # The console input (example.yaml's uart.input, input.txt) echoed back.
+  if(NOT output MATCHES "input line 1: hello from uart.input\nsdk example: input line 2: second line\nsdk example: 2 input lines")
+    message(FATAL_ERROR "the example (${mode}) did not echo its console input:\n${output}")
+  endif()
 endforeach()

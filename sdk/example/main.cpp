@@ -1,6 +1,7 @@
 // An app built out of tree against the installed SDK (docs/software.md, "Your own app"): it fills
 // a buffer in DDR, copies it with the DMA (waiting for the completion interrupt), checks the copy,
-// times it with the timer, and reports the throughput to the platform.
+// times it with the timer, and reports the throughput to the platform; then it echoes the console
+// input (the scenario's uart.input) line by line.
 #include "ip/common/soc_map.h"
 #include "sw/driver/dma_driver.h"
 #include "sw/driver/intc_driver.h"
@@ -46,5 +47,12 @@ int app_main() {
   hal::console_printf("sdk example: PASS: %u bytes copied by the DMA in %llu ns\n", static_cast<unsigned>(kBytes),
                       static_cast<unsigned long long>(ns));
   if (ns > 0) hal::report_result("sdk_example.dma_bytes_per_us", kBytes * 1000ll / static_cast<int64_t>(ns), 0, "B/us");
+
+  char line[80];
+  uint32_t lines = 0;
+  for (size_t n = hal::console_read(line, sizeof line); n > 0; n = hal::console_read(line, sizeof line))
+    hal::console_printf("sdk example: input line %u: %s%s", static_cast<unsigned>(++lines), line,
+                        line[n - 1] == '\n' ? "" : "\n");
+  hal::console_printf("sdk example: %u input lines\n", static_cast<unsigned>(lines));
   return 0;
 }
