@@ -144,6 +144,8 @@ PlatformConfig load_platform_config(const Scenario& scenario, const std::string&
   c.tech_path = scenario.resolve_data_file("energy.tech", c.energy.tech, "tech");
   c.ddr_preset_path = scenario.resolve_data_file("ddr.preset", c.ddr.preset, "hw/ddr");
   c.fpga_device_path = scenario.resolve_data_file("cost.fpga_device", c.cost.fpga_device, "devices");
+  if (c.uart.input != "none" && c.uart.input != "stdin")
+    c.uart.input = scenario.resolve_data_file("uart.input", c.uart.input, "data");
   // A malformed device file or area section is an error now, not when the report is written.
   estimate_structure(c);
   c.ddr_timing = DdrTiming::load(c.ddr_preset_path);

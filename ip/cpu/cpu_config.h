@@ -20,6 +20,7 @@ struct CpuConfig {
   uint32_t mul_cycles = 3;
   uint32_t div_cycles = 34;
   uint32_t l1_hit_cycles = 1;
+  std::string misaligned = "trap";    // misaligned loads/stores: trap, or emulate in two parts
   // ISS L1 caches (tags only): the Cortex-A9's 32 KiB, 4-way, 32-byte lines by default.
   uint32_t l1_line_bytes = 32;
   uint32_t l1i_size_bytes = 32 * 1024;
@@ -43,6 +44,9 @@ struct CpuConfig {
     b.integer("mul_cycles", c.mul_cycles, "cycles", "iss: MUL/MULH/MULHSU/MULHU", 1, 100);
     b.integer("div_cycles", c.div_cycles, "cycles", "iss: DIV/DIVU/REM/REMU", 1, 200);
     b.integer("l1_hit_cycles", c.l1_hit_cycles, "cycles", "iss: load or store that hits in the L1 D-cache (issue included)", 1, 50);
+    b.choice("misaligned", c.misaligned, {"trap", "emulate"},
+             "iss: a misaligned load or store traps (mcause 4/6), or is done in two aligned parts costing one more "
+             "L1 access (RAM only; devices give an access fault)");
     b.integer("l1_line_bytes", c.l1_line_bytes, "B", "iss: L1 line size (power of two)", 8, 4096);
     b.integer("l1i_size_bytes", c.l1i_size_bytes, "B", "iss: L1 instruction cache size (power of two)", 64, 1u << 24);
     b.integer("l1i_ways", c.l1i_ways, "", "iss: L1 instruction cache associativity (power of two)", 1, 64);

@@ -29,6 +29,7 @@ rv32::HartConfig hart_config(const CpuConfig& c, uint64_t ram_base, uint64_t ram
   h.cycles.mul = c.mul_cycles;
   h.cycles.div = c.div_cycles;
   h.cycles.memory = c.l1_hit_cycles;
+  h.emulate_misaligned = c.misaligned == "emulate";
   h.icache = rv32::CacheGeometry{c.l1i_size_bytes, c.l1i_ways, c.l1_line_bytes};
   h.dcache = rv32::CacheGeometry{c.l1d_size_bytes, c.l1d_ways, c.l1_line_bytes};
   h.period_ps = static_cast<uint64_t>(std::llround(clock.period.to_seconds() * 1e12));
@@ -428,6 +429,7 @@ void CpuIss::report(nlohmann::json& out, double elapsed_ns) const {
   out["host_mips"] = wall_seconds_ > 0 ? static_cast<double>(instructions) / wall_seconds_ / 1e6 : 0.0;
   out["loads"] = s.loads;
   out["stores"] = s.stores;
+  out["misaligned_emulated"] = s.misaligned_emulated;
   out["device_reads"] = stats_.device_reads;
   out["device_writes"] = stats_.device_writes;
   out["ram_bus_accesses"] = stats_.ram_bus_accesses;  // loads and stores to RAM without DMI

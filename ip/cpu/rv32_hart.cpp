@@ -579,6 +579,7 @@ void Hart::dcache_access(uint32_t address, bool write) {
 // DMI and devices (through the bus; a bus error is an access fault).
 Hart::Access Hart::load_any(uint32_t address, void* value, unsigned size, uint32_t pc) {
   if (address & (size - 1)) {
+    if (config_.emulate_misaligned) return misaligned_access(address, value, size, false, pc);
     exception(kLoadMisaligned, address, pc);
     return Access::trap;
   }
@@ -599,6 +600,7 @@ Hart::Access Hart::load_any(uint32_t address, void* value, unsigned size, uint32
 
 Hart::Access Hart::store_any(uint32_t address, const void* value, unsigned size, uint32_t pc) {
   if (address & (size - 1)) {
+    if (config_.emulate_misaligned) return misaligned_access(address, const_cast<void*>(value), size, true, pc);
     exception(kStoreMisaligned, address, pc);
     return Access::trap;
   }
@@ -618,6 +620,55 @@ Hart::Access Hart::store_any(uint32_t address, const void* value, unsigned size,
   if (offset < ram_size_ && page_flags_[offset >> kPageShift]) result = after_ram_store(offset, size);
   if (result == Access::ok && watch_stores_ && watched(address, size, true)) result = Access::watch;
   return result;
+}
+
+// cpu.misaligned: emulate. A misaligned load or store to RAM is done as two accesses, one on each
+// side of the naturally aligned boundary it crosses, each through the L1 like an aligned access;
+// the second costs one more L1 access. Device registers take aligned accesses only: an access
+// fault (mtval: the address). So is a second part beyond RAM (mtval: its first byte); a store then
+// writes neither part. The value is read from (written to) `value` only as a whole.
+Hart::Access Hart::misaligned_access(uint32_t address, void* value, unsigned size, bool write, uint32_t pc) {
+  const uint32_t offset = address - ram_base_;
+  const unsigned first = size - (address & (size - 1));  // bytes up to the boundary
+  const uint32_t fault = write ? kStoreAccessFault : kLoadAccessFault;
+  if (offset >= ram_size_ || ram_size_ - offset < size) {
+    exception(fault, offset >= ram_size_ ? address : address + first, pc);
+    return Access::trap;
+  }
+  uint8_t* bytes = static_cast<uint8_t*>(value);
+  ram_part(address, bytes, first, write);
+  ram_part(address + first, bytes + first, size - first, write);
+  cycles_ += config_.cycles.memory;
+  ++stats_.misaligned_emulated;
+  Access result = Access::ok;
+  if (write) {  // both parts invalidate decoded code; the first that stops the run decides
+    for (const uint32_t part : {offset, offset + first}) {
+      if (!page_flags_[part >> kPageShift]) continue;
+      const Access after = after_ram_store(part, part == offset ? first : size - first);
+      if (result == Access::ok) result = after;
+    }
+  }
+  const bool watching = write ? watch_stores_ : watch_loads_;
+  if (result == Access::ok && watching && watched(address, size, write)) result = Access::watch;
+  return result;
+}
+
+// One part of a misaligned access, inside RAM and inside one aligned word.
+void Hart::ram_part(uint32_t address, uint8_t* bytes, unsigned size, bool write) {
+  const uint32_t offset = address - ram_base_;
+  if (offset < dmi_limit_) {
+    dcache_access(address, write);
+    ++(write ? stats_.stores : stats_.loads);
+    if (write) std::memcpy(ram_ + offset, bytes, size);
+    else std::memcpy(bytes, ram_ + offset, size);
+    return;
+  }
+  // RAM without DMI: byte accesses, each aligned (RAM answers them all).
+  for (unsigned i = 0; i < size; ++i) {
+    ++(write ? stats_.uncached_stores : stats_.uncached_loads);
+    if (write) bus_.write(address + i, bytes + i, 1);
+    else bus_.read(address + i, bytes + i, 1);
+  }
 }
 
 // A store to a page holding decoded code or the tohost word.

@@ -52,6 +52,9 @@ struct HartConfig {
   uint64_t period_ps = 1000;        // CPU clock period, for the time CSR
   uint64_t timer_hz = 100000000;    // tick rate of the time CSR (the platform timer's MTIME)
   uint32_t hart_id = 0;
+  // Misaligned loads and stores to RAM done in two aligned parts (docs/cpu.md, "Misaligned
+  // accesses") instead of trapping (cpu.misaligned).
+  bool emulate_misaligned = false;
   // A hart that cannot make progress halts (Stop::halted): more than trap_loop_limit traps in a
   // row without an instruction retiring, or more than trap_storm_limit traps in a row, each within
   // trap_storm_window instructions of the one before and with no mret between (a handler that
@@ -91,6 +94,7 @@ class Hart {
     uint64_t exceptions[16] = {}, interrupts[16] = {}; // by cause
     uint64_t decoded = 0, invalidated = 0, fence_i = 0, wfi = 0;
     uint64_t icache_fills = 0, dcache_fills = 0, dcache_write_backs = 0;
+    uint64_t misaligned_emulated = 0;  // loads and stores done in two parts (emulate_misaligned)
   };
   struct TrapRecord {
     uint32_t cause = 0, epc = 0, tval = 0;
@@ -184,6 +188,8 @@ class Hart {
   Access load_any(uint32_t address, void* value, unsigned size, uint32_t pc);
   Access store_any(uint32_t address, const void* value, unsigned size, uint32_t pc);
   Access after_ram_store(uint32_t ram_offset, unsigned size);
+  Access misaligned_access(uint32_t address, void* value, unsigned size, bool write, uint32_t pc);
+  void ram_part(uint32_t address, uint8_t* bytes, unsigned size, bool write);
   Access atomic(const Decoded& d, uint32_t pc);
   bool watched(uint32_t address, unsigned size, bool write);  // sets watch_hit_
   void update_watch_state();

@@ -4,7 +4,13 @@
 #include "ip/periph/uart_regs.h"
 #include "ip/common/soc_map.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 namespace dlvp {
@@ -19,6 +25,11 @@ void UartConfig::bind(ParamBinder& b, UartConfig& c) {
   b.integer("log_max_bytes", c.log_max_bytes, "B",
             "program output written to uart.log and echoed on stdout; past it one line says the rest was cut", 0,
             ~uint64_t{0});
+  b.text("input", c.input,
+         "the receiver's source: none (RXDATA stays empty), stdin, or a file (relative to the scenario), "
+         "delivered at baud_rate with the sender waiting while the RX FIFO is full");
+  b.integer("rx_fifo_depth", c.rx_fifo_depth, "characters",
+            "received characters held until software reads RXDATA (the input is read no further ahead)", 1u, 65536u);
   RegisterTiming::bind(b, c.timing);
 }
 
@@ -29,13 +40,28 @@ constexpr double kBitsPerCharacter = 10.0;  // start bit, 8 data bits, stop bit
 Uart::Uart(sc_core::sc_module_name name, const UartConfig& config)
     : sc_module(name), socket("socket"), config_(config), bank_(this->name(), soc::kRegisterWindowBytes) {
   if (config_.tx_fifo_depth == 0) throw ConfigError(std::string(this->name()) + ": tx_fifo_depth must be at least 1");
+  if (config_.rx_fifo_depth == 0) throw ConfigError(std::string(this->name()) + ": rx_fifo_depth must be at least 1");
+  if (config_.input == "stdin") {
+    input_fd_ = STDIN_FILENO;
+  } else if (config_.input != "none" && !config_.input.empty()) {
+    input_fd_ = ::open(config_.input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (input_fd_ < 0)
+      throw ConfigError(std::string(this->name()) + ": cannot open the input file " + config_.input + " (uart.input): " +
+                        std::strerror(errno));
+    input_owned_ = true;
+  }
   if (config_.baud_rate > 0) char_time_ = sc_core::sc_time(kBitsPerCharacter / config_.baud_rate, sc_core::SC_SEC);
   socket.register_b_transport(this, &Uart::b_transport);
   socket.register_transport_dbg(this, &Uart::transport_dbg);
   bank_.add_all(uart::kRegisters);
   bank_.on_write(uart::TXDATA, [this](uint64_t, uint64_t value) { on_txdata(value); });
   bank_.on_read(uart::STATUS, [this](uint64_t) { return status(); });
+  bank_.on_read(uart::RXDATA, [this](uint64_t) { return on_rxdata(); });
   bank_.on_read(uart::TX_DROPPED, [this](uint64_t) { return dropped_ & 0xffffffffu; });
+}
+
+Uart::~Uart() {
+  if (input_owned_ && input_fd_ >= 0) ::close(input_fd_);
 }
 
 void Uart::set_log_path(const std::string& path) { log_.open(path, config_.log_max_bytes, cut_note()); }
@@ -55,14 +81,62 @@ void Uart::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
 
 unsigned int Uart::transport_dbg(tlm::tlm_generic_payload& trans) {
   access_time_ = sc_core::sc_time_stamp();
-  return bank_.transport_dbg(trans);  // debug writes run no hooks: nothing is transmitted
+  debug_access_ = true;
+  const unsigned int bytes = bank_.transport_dbg(trans);  // debug writes run no hooks: nothing is transmitted
+  debug_access_ = false;
+  return bytes;
 }
 
-uint64_t Uart::status() const {
+uint64_t Uart::status() {
   uint64_t bits = 0;
   if (config_.baud_rate == 0 || fifo_occupancy(access_time_) < config_.tx_fifo_depth) bits |= uart::kStatusTxReady;
   if (access_time_ >= tx_idle_at_) bits |= uart::kStatusTxEmpty;
-  return bits;  // kStatusRxValid never: there is no input source
+  receive_until(access_time_);
+  if (!rx_fifo_.empty() && rx_fifo_.front().arrival <= access_time_) bits |= uart::kStatusRxValid;
+  if (rx_fifo_.empty() && input_fd_ < 0) bits |= uart::kStatusRxEnded;
+  return bits;
+}
+
+int Uart::next_input_byte() {
+  if (input_fd_ < 0) return -1;
+  // Only what the source has now: an interactive stdin is not waited for (the character arrives
+  // later in simulated time); a file is always ready.
+  pollfd ready{input_fd_, POLLIN, 0};
+  if (::poll(&ready, 1, 0) == 0) return -1;
+  unsigned char c = 0;
+  ssize_t got = 0;
+  do got = ::read(input_fd_, &c, 1);
+  while (got < 0 && errno == EINTR);
+  if (got == 1) return c;
+  if (got < 0) DLVP_LOG_WARN(name(), "reading uart.input " << config_.input << " failed: " << std::strerror(errno)
+                                     << "; the input ends here");
+  if (input_owned_) ::close(input_fd_);
+  input_fd_ = -1;
+  return -1;
+}
+
+void Uart::receive_until(const sc_core::sc_time& t) {
+  // The sender starts a character when the line is free and the RX FIFO has room for it.
+  while (rx_fifo_.size() < config_.rx_fifo_depth) {
+    const sc_core::sc_time arrival = rx_line_free_ + char_time_;
+    if (arrival > t) return;
+    const int c = next_input_byte();
+    if (c < 0) return;
+    rx_fifo_.push_back({static_cast<uint8_t>(c), arrival});
+    rx_line_free_ = arrival;
+  }
+}
+
+uint64_t Uart::on_rxdata() {
+  receive_until(access_time_);
+  if (rx_fifo_.empty() || rx_fifo_.front().arrival > access_time_) return uart::kRxEmpty;
+  const uint8_t c = rx_fifo_.front().character;
+  if (debug_access_) return c;
+  // A full FIFO held the sender back since its last character: it resumes now.
+  if (rx_fifo_.size() == config_.rx_fifo_depth) rx_line_free_ = std::max(rx_line_free_, access_time_);
+  rx_fifo_.pop_front();
+  ++received_;
+  return c;
 }
 
 uint32_t Uart::fifo_occupancy(const sc_core::sc_time& t) const {
@@ -133,6 +207,7 @@ void Uart::report(nlohmann::json& out, double elapsed_ns) const {
   out["characters"] = characters_;
   out["lines"] = lines_;
   out["characters_dropped"] = dropped_;
+  out["characters_received"] = received_;
   out["baud_rate_bps"] = config_.baud_rate;
   if (config_.baud_rate > 0 && elapsed_ns > 0) {
     const double busy_ns = static_cast<double>(characters_) * char_time_.to_seconds() * 1e9;

@@ -3,8 +3,9 @@
 // `transcript_bytes` written are kept as a transcript. Nothing a program prints grows without
 // bound: the log and the echo stop at `log_max_bytes`, a line is cut every kMaxLineBytes. With a
 // baud rate, every character occupies the line for 10 bit times (start, 8 data, stop): STATUS
-// shows the transmitter busy and a full TX FIFO drops characters. There is no input source: the
-// receiver always reads empty.
+// shows the transmitter busy and a full TX FIFO drops characters. The receiver reads the scenario's
+// input (uart.input: a file, stdin, or none) one character at a time as the line delivers it,
+// holding at most rx_fifo_depth characters: the sender waits while the RX FIFO is full.
 #pragma once
 #include "ip/common/output_file.h"
 #include "ip/common/params.h"
@@ -30,6 +31,8 @@ struct UartConfig {
   bool echo = true;             // print complete lines on stdout
   uint64_t transcript_bytes = 64 * 1024;   // the console's tail kept for the report
   uint64_t log_max_bytes = 64ull << 20;    // bytes of lines written to the log (and echoed), then cut
+  std::string input = "none";   // receiver's source: "none", "stdin" or a file (resolved by the platform)
+  uint32_t rx_fifo_depth = 16;  // received characters held until software reads them
   RegisterTiming timing;
 
   static void bind(ParamBinder& b, UartConfig& c);
@@ -40,6 +43,9 @@ class Uart : public sc_core::sc_module, public Reportable {
   tlm_utils::simple_target_socket<Uart> socket;
 
   Uart(sc_core::sc_module_name name, const UartConfig& config);
+  ~Uart() override;
+  Uart(const Uart&) = delete;
+  Uart& operator=(const Uart&) = delete;
 
   // A line longer than this is emitted in pieces of this size.
   static constexpr size_t kMaxLineBytes = 4096;
@@ -60,6 +66,7 @@ class Uart : public sc_core::sc_module, public Reportable {
   void flush();
 
   uint64_t characters_dropped() const { return dropped_; }
+  uint64_t characters_received() const { return received_; }
   const UartConfig& config() const { return config_; }
 
   std::string report_name() const override { return name(); }
@@ -71,7 +78,11 @@ class Uart : public sc_core::sc_module, public Reportable {
   void end_of_simulation() override;
 
   void on_txdata(uint64_t value);
-  uint64_t status() const;
+  uint64_t status();
+  // Receiver: the input's characters that the line has delivered by `t` enter the RX FIFO.
+  void receive_until(const sc_core::sc_time& t);
+  int next_input_byte();  // 0..255, or -1: nothing available now (kRxEnded once the input ended)
+  uint64_t on_rxdata();
   // Baud-rate model: characters whose transmission starts after `t` are still in the FIFO.
   uint32_t fifo_occupancy(const sc_core::sc_time& t) const;
   bool accept_character(const sc_core::sc_time& t);
@@ -92,10 +103,21 @@ class Uart : public sc_core::sc_module, public Reportable {
   StreamedFile log_;
   uint64_t echoed_bytes_ = 0;       // bytes of lines printed on stdout
 
+  struct Received {
+    uint8_t character;
+    sc_core::sc_time arrival;  // when its stop bit has been received
+  };
+  int input_fd_ = -1;               // -1: no input (none, or ended)
+  bool input_owned_ = false;        // a file opened here (stdin is not closed)
+  std::deque<Received> rx_fifo_;    // at most rx_fifo_depth
+  sc_core::sc_time rx_line_free_;   // when the sender may start the next character
+  bool debug_access_ = false;       // a debugger's read: RXDATA shows, does not take
+
   RegisterAccessStats access_stats_;
   uint64_t characters_ = 0;
   uint64_t lines_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t received_ = 0;           // characters software took from RXDATA
 };
 
 }  // namespace dlvp

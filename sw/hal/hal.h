@@ -69,6 +69,13 @@ InterruptCounts interrupt_counts();
 // Console (the UART), the timer, and the end of the program (through the system controller).
 void console_write(const char* text);
 void console_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+// Console input (the UART's receiver, fed by the scenario's uart.input): waits for the next
+// received character and returns it (0..255), or -1 once the input has ended (or there is none).
+// It polls the UART: the wait passes simulated time.
+int console_getc();
+// Reads characters into `buffer` up to and including a newline, until the input ends or
+// `size` - 1 are read, and NUL-terminates them; returns how many were read (0: the input ended).
+size_t console_read(char* buffer, size_t size);
 uint64_t timer_ticks();
 uint64_t timer_frequency_hz();
 [[noreturn]] void exit(int code);

@@ -82,6 +82,32 @@ void console_write(const char* text) {
   }
 }
 
+int console_getc() {
+  const uint64_t uart = uart_base();
+  for (;;) {
+    const uint32_t status = read32(uart + dlvp::uart::STATUS);
+    if (status & dlvp::uart::kStatusRxValid) {
+      const uint32_t data = read32(uart + dlvp::uart::RXDATA);
+      if (!(data & dlvp::uart::kRxEmpty)) return static_cast<int>(data & dlvp::uart::kRxDataMask);
+    } else if (status & dlvp::uart::kStatusRxEnded) {
+      return -1;
+    }
+  }
+}
+
+size_t console_read(char* buffer, size_t size) {
+  if (!buffer || size == 0) return 0;
+  size_t count = 0;
+  while (count + 1 < size) {
+    const int c = console_getc();
+    if (c < 0) break;
+    buffer[count++] = static_cast<char>(c);
+    if (c == '\n') break;
+  }
+  buffer[count] = '\0';
+  return count;
+}
+
 void console_printf(const char* format, ...) {
   char line[512];
   va_list args;

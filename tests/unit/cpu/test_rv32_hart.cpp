@@ -27,6 +27,41 @@ TEST(Rv32Programs, SlowPathsWithoutDmi) {
   }
 }
 
+// cpu.misaligned: the same program checks the trap (default) and the emulation, with and without
+// DMI; emulated, a misaligned load hitting in the L1 costs one more L1 access than an aligned one.
+TEST(Rv32Programs, MisalignedAccessesTrapByDefault) {
+  for (const bool dmi : {true, false}) {
+    SCOPED_TRACE(dmi ? "DMI" : "no DMI");
+    HartMachine m(HartMachine::default_config(), dmi);
+    m.expect_passes("misaligned");
+    EXPECT_EQ(m.hart.stats().misaligned_emulated, 0u);
+    EXPECT_EQ(m.hart.stats().exceptions[rv32::kLoadMisaligned], 11u);  // 9 loads, RAM end, device
+    EXPECT_EQ(m.hart.stats().exceptions[rv32::kStoreMisaligned], 6u);  // 5 stores, RAM end
+  }
+}
+
+TEST(Rv32Programs, MisalignedAccessesEmulated) {
+  rv32::HartConfig config = HartMachine::default_config();
+  config.emulate_misaligned = true;
+  config.cycles.memory = 3;
+  for (const bool dmi : {true, false}) {
+    SCOPED_TRACE(dmi ? "DMI" : "no DMI");
+    HartMachine m(config, dmi);
+    m.load(program_path("misaligned"));
+    const uint32_t one = 1;
+    std::memcpy(&m.ram[m.symbol("emulating") - HartMachine::kRamBase], &one, 4);
+    ASSERT_EQ(m.run(), rv32::Stop::tohost) << m.hart.halt_reason();
+    EXPECT_EQ(m.hart.tohost_value(), 1u) << "test case " << (m.hart.tohost_value() >> 1) << " failed";
+    EXPECT_EQ(m.hart.stats().exceptions[rv32::kLoadMisaligned] + m.hart.stats().exceptions[rv32::kStoreMisaligned], 0u);
+    EXPECT_EQ(m.hart.stats().exceptions[rv32::kLoadAccessFault], 2u);   // RAM end, device
+    EXPECT_EQ(m.hart.stats().exceptions[rv32::kStoreAccessFault], 1u);  // RAM end
+    EXPECT_EQ(m.hart.stats().misaligned_emulated, 9u + 5u + 2u);  // loads, stores, the timed load twice
+    if (dmi) {
+      EXPECT_EQ(m.word_at(m.symbol("extra_cycles")), config.cycles.memory);
+    }
+  }
+}
+
 TEST(Rv32Programs, SelfModifyingCodeInvalidatesTheDecodeCache) {
   HartMachine m;
   m.expect_passes("smc");

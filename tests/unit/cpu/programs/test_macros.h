@@ -95,13 +95,18 @@ tests_begin:
 
 // Exactly one trap happened, with this mcause, mepc = s10 and mtval = s11.
 .macro CHECK_TRAP_REGS cause
+  li t2, \cause
+  CHECK_TRAP_CAUSE_IN t2
+.endm
+
+// Same, with mcause in register `reg` (not t0 or t1).
+.macro CHECK_TRAP_CAUSE_IN reg
   la t1, trap_record
   lw t0, 12(t1)
-  li t2, 1
-  bne t0, t2, fail
+  addi t0, t0, -1
+  bnez t0, fail
   lw t0, 0(t1)
-  li t2, \cause
-  bne t0, t2, fail
+  bne t0, \reg, fail
   lw t0, 4(t1)
   bne t0, s10, fail
   lw t0, 8(t1)
