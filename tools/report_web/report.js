@@ -1,5 +1,5 @@
 // report.html: a run's report.json (docs/report.md) as a page: summary, per-layer time and energy,
-// roofline, power over time, job timeline and the parameters.
+// roofline, power over time, job timeline, DDR bandwidth over time and the parameters.
 'use strict';
 
 const LEVELS = ['dram', 'buffer', 'array', 'rf', 'mac', 'other'];
@@ -172,6 +172,15 @@ function roofline(page, report) {
   }, true);
 }
 
+// A series over time as step points in ms: each point's value from its span's start (the previous
+// end, the first from 0), and a last point at the run's end, so the last span is drawn too and the
+// area under the steps is the series' integral.
+function stepPoints(endNs, values) {
+  const points = endNs.map((end, i) => [i ? endNs[i - 1] / 1e6 : 0, values[i]]);
+  if (endNs.length) points.push([endNs[endNs.length - 1] / 1e6, values[values.length - 1]]);
+  return points;
+}
+
 function powerOverTime(page, report) {
   const power = report.power;
   if (!power || !power.series || !power.series.end_ns || !power.series.end_ns.length) return;
@@ -184,7 +193,7 @@ function powerOverTime(page, report) {
   const at = (byLevel, level, i) => ((byLevel || {})[level] || [])[i] || 0;
   const series = levels.map((level) => ({
     name: level, type: 'line', stack: 'power', step: 'end', symbol: 'none', areaStyle: {}, lineStyle: { width: 0.5 },
-    data: s.end_ns.map((end, i) => [i ? s.end_ns[i - 1] / 1e6 : 0, at(s.static_by_level, level, i) + at(s.dynamic_by_level, level, i)]),
+    data: stepPoints(s.end_ns, s.end_ns.map((end, i) => at(s.static_by_level, level, i) + at(s.dynamic_by_level, level, i))),
   }));
   series[0].markLine = { symbol: 'none', lineStyle: { type: 'dashed', color: '#333' }, label: { formatter: '{b}' },
                          data: [{ name: 'average', yAxis: power.average.total }, { name: 'peak', yAxis: power.peak.total }] };
@@ -252,6 +261,37 @@ function timeline(page, report) {
   });
 }
 
+// The DDR's read and write bandwidth over the run (report.json `ddr_bandwidth`), on the power
+// series' points, stacked: the top is the DDR's whole traffic, against its peak bandwidth.
+function ddrBandwidth(page, report) {
+  const ddr = report.ddr_bandwidth;
+  if (!ddr || !ddr.series || !ddr.series.end_ns || !ddr.series.end_ns.length) return;
+  const s = ddr.series;
+  const peak = ((report.modules || {})['soc.ddr'] || {}).peak_bandwidth_GBps;
+  dlvp.section(page, 'DDR bandwidth over time (GB/s)',
+    `Bytes the DDR controller read and wrote, averaged over each point's span (${dlvp.time(s.point_interval_ns)}; ` +
+    `sampled every ${dlvp.time(ddr.interval_ns)}), stacked; ${dlvp.digits(ddr.bytes_read)} B read, ` +
+    `${dlvp.digits(ddr.bytes_written)} B written in the run` +
+    (Number.isFinite(peak) ? `; the dashed line is the DDR's peak bandwidth, ${dlvp.digits(peak)} GB/s.` : '.'));
+  const series = [['read', '#5470c6'], ['write', '#ee6666']].map(([key, color]) => ({
+    name: key, type: 'line', stack: 'bandwidth', step: 'end', symbol: 'none', areaStyle: {}, itemStyle: { color },
+    lineStyle: { width: 0.5 }, data: stepPoints(s.end_ns, s[key]),
+  }));
+  if (Number.isFinite(peak))
+    series[0].markLine = { symbol: 'none', lineStyle: { type: 'dashed', color: '#333' }, label: { formatter: 'peak' },
+                           data: [{ yAxis: peak }] };
+  dlvp.chart(page, 'ddr-bandwidth', {
+    tooltip: { trigger: 'axis', valueFormatter: (v) => dlvp.digits(v) + ' GB/s' },
+    legend: {},
+    grid: { left: 70, right: 60, bottom: 50 },
+    xAxis: { type: 'value', name: 'ms', nameLocation: 'middle', nameGap: 28, max: s.end_ns[s.end_ns.length - 1] / 1e6,
+             axisLabel: { formatter: (v) => dlvp.digits(v) } },
+    yAxis: { type: 'value', name: 'GB/s' },
+    dataZoom: [{ type: 'inside' }],
+    series,
+  });
+}
+
 function parameters(page, report) {
   const entries = Object.entries(report.configuration || {}).filter(([key, v]) => key !== 'files' && v && 'value' in v);
   dlvp.section(page, `Parameters (${entries.length})`, 'Every parameter of the run (dlvp params describes each).');
@@ -278,5 +318,6 @@ dlvp.start('report', (page, report) => {
   roofline(page, report);
   powerOverTime(page, report);
   timeline(page, report);
+  ddrBandwidth(page, report);
   parameters(page, report);
 });

@@ -72,6 +72,40 @@ TEST(HtmlPages, RunWritesASelfContainedPageOfItsReport) {
   EXPECT_EQ(page_data(html), read_report(dir));
 }
 
+// The step integral of a report.json series (`end_ns` and the values of each point's span).
+double integral(const nlohmann::json& end_ns, const nlohmann::json& values) {
+  double sum = 0, start = 0;
+  for (size_t p = 0; p < end_ns.size(); ++p) {
+    sum += values[p].get<double>() * (end_ns[p].get<double>() - start);
+    start = end_ns[p].get<double>();
+  }
+  return sum;
+}
+
+TEST(HtmlPages, DdrBandwidthIsASeriesOnThePowerSeriesPointsHoldingEveryByte) {
+  const std::string dir = out_dir("html_ddr_bandwidth");
+  // A short interval: more than 1,024 spans, so the series merges its points as the power's does.
+  ASSERT_EQ(run_dlvp("run " + kFashion + kFashionArgs + " --set report.power_interval_ns=2000 --out " + dir).status, 0);
+  const nlohmann::json report = read_report(dir);
+  const nlohmann::json& ddr = report["ddr_bandwidth"];
+  const nlohmann::json& stats = report["modules"]["soc.ddr"];
+  EXPECT_EQ(ddr["unit"], "GB/s");
+  EXPECT_EQ(ddr["interval_ns"], 2000.0);
+  EXPECT_EQ(ddr["bytes_read"], stats["bytes_read"]);
+  EXPECT_EQ(ddr["bytes_written"], stats["bytes_written"]);
+  EXPECT_EQ(ddr["samples"], report["power"]["samples"]);
+  ASSERT_GT(ddr["samples"].get<uint64_t>(), 1024u);
+  const nlohmann::json& series = ddr["series"];
+  EXPECT_EQ(series["end_ns"], report["power"]["series"]["end_ns"]);
+  EXPECT_GT(series["point_interval_ns"].get<double>(), 2000.0);
+  // GB/s = bytes per ns: over time, the bytes the DDR controller counted.
+  const double read = stats["bytes_read"].get<double>(), written = stats["bytes_written"].get<double>();
+  ASSERT_GT(read, 0);
+  ASSERT_GT(written, 0);
+  EXPECT_NEAR(integral(series["end_ns"], series["read"]), read, 1e-9 * read);
+  EXPECT_NEAR(integral(series["end_ns"], series["write"]), written, 1e-9 * written);
+}
+
 TEST(HtmlPages, ReportCommandWritesThePageOfAnExistingFolder) {
   const std::string dir = out_dir("html_report_command");
   ASSERT_EQ(run_dlvp("run " + kFashion + kFashionArgs + " --out " + dir).status, 0);
@@ -237,13 +271,18 @@ std::string report_figures(const nlohmann::json& report) {
   const nlohmann::json& results = report["app"]["results"];
   std::ostringstream args;
   args.precision(17);
-  args << " --charts 5 --figure fig-latency=" << package["per_inference"]["time_ns"].get<double>() * 1e-9
+  args << " --charts 6 --figure fig-latency=" << package["per_inference"]["time_ns"].get<double>() * 1e-9
        << " --figure fig-energy-per-inference=" << results["energy_per_inference"]["value"].get<double>() * 1e-12
        << " --figure fig-energy-total=" << report["energy"]["total"].get<double>() * 1e-12
        << " --figure fig-accuracy=" << results["accuracy"]["value"].get<double>()
        << " --figure fig-power-average=" << report["power"]["average"]["total"].get<double>()
        << " --figure fig-power-peak=" << report["power"]["peak"]["total"].get<double>()
-       << " --rows parameters=" << report["configuration"].size() - 1;  // all but `files`
+       << " --rows parameters=" << report["configuration"].size() - 1  // all but `files`
+       // The DDR bandwidth chart (GB/s over ms) holds every byte (1e6 B per GB/s x ms), the power
+       // chart every joule of the DRAM level (1e9 pJ per W x ms).
+       << " --integral ddr-bandwidth:read=" << report["modules"]["soc.ddr"]["bytes_read"].get<double>() * 1e-6
+       << " --integral ddr-bandwidth:write=" << report["modules"]["soc.ddr"]["bytes_written"].get<double>() * 1e-6
+       << " --integral power:dram=" << report["energy"]["by_level"]["dram"].get<double>() * 1e-9;
   return args.str();
 }
 
