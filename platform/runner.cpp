@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <cstdio>
 #include <iostream>
 
@@ -117,15 +118,21 @@ RunResult run_scenario(const RunRequest& request) {
   result.report["packages"] = packages_report(packages);
   soc.power().report(result.report["power"]);
   soc.ddr_bandwidth().report(result.report["ddr_bandwidth"]);
+  std::optional<LayerNames> layer_names;  // the packages read again only when the timeline or the trace names layers
+  const auto names = [&]() -> const LayerNames& {
+    if (!layer_names) layer_names.emplace(config);
+    return *layer_names;
+  };
   if (nlohmann::json layers = build_layer_report(config, result.report); !layers.is_null()) {
     out.write(OutputFolder::kLayers, [&](std::ostream& os) { write_layers_csv(os, layers); });
     result.report["accelerator"] = std::move(layers);
     result.report["accelerator"]["timeline"] =
-        build_job_timeline(soc.ifu().trace(), soc.ifu().job_summaries(), config.report.timeline_instructions);
+        build_job_timeline(soc.ifu().trace(), soc.ifu().job_summaries(), config.report.timeline_instructions,
+                           [&](uint64_t base) { return names().package_name(base); });
   }
   if (trace)
     out.write(OutputFolder::kTrace, [&](std::ostream& os) {
-      result.report["trace"] = trace->write(os, LayerNames(config), request.scenario);
+      result.report["trace"] = trace->write(os, names(), request.scenario);
     });
   if (!soc.uart().log_error().empty()) out.record_failure(out.path(OutputFolder::kUartLog), soc.uart().log_error());
   if (log::mirror_failed()) out.record_failure(out.path(OutputFolder::kDlvpLog), "a log line could not be written");

@@ -209,55 +209,67 @@ function powerOverTime(page, report) {
   });
 }
 
+// Layer names of the timeline: per job its package's (the layer table the job's program belongs
+// to, `package` of the timeline's jobs), by tag; "package: layer" when the run has several.
+function timelineLayerNames(report, t) {
+  const byPackage = new Map(packages(report).map((p) => [p.name, new Map(p.layers.map((l) => [l.tag, l.name]))]));
+  const packageOfJob = new Map(t.jobs.map((j) => [j.job, j.package]));
+  const several = new Set(t.jobs.map((j) => j.package)).size > 1 || packages(report).length > 1;
+  return (job, tag) => {
+    const pkg = packageOfJob.get(job);
+    const name = ((byPackage.get(pkg) || new Map()).get(tag)) || 'layer' + tag;
+    return several && pkg !== undefined ? `${pkg}: ${name}` : name;
+  };
+}
+
 function timeline(page, report) {
   const t = (report.accelerator || {}).timeline;
   if (!t || !t.instructions.length) return;
-  // Layer names from the package when the run has one; with several, a tag may name different layers.
-  const only = packages(report).length === 1 ? packages(report)[0] : null;
-  const names = new Map(only ? only.layers.map((l) => [l.tag, l.name]) : []);
-  const layerName = (tag) => names.get(tag) || 'layer ' + tag;
+  const layerName = timelineLayerNames(report, t);
   const queues = ['load', 'compute', 'store'];
-  const tags = [...new Set(t.instructions.map((i) => i.tag))];
   const palette = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
-  const color = (tag) => palette[tags.indexOf(tag) % palette.length];
   const first = Math.min(...t.instructions.map((i) => i.start_ns), ...t.jobs.map((j) => j.start_ns));
   dlvp.section(page, 'Job timeline',
-    `What the IFU's load, compute and store queues executed, coloured by layer, for the first ` +
-    `${t.instructions.length} instructions of the run (jobs ${t.jobs.map((j) => j.job).join(', ')}; ` +
-    `${t.instructions_not_shown} more not shown, report.timeline_instructions); time from ${dlvp.time(first)}.` +
-    (only ? '' : ' Layers by tag: the run has several packages.'));
+    `What the IFU's load, compute and store queues executed, coloured by layer (named from each job's package), ` +
+    `for the first ${t.instructions.length} instructions of the run (jobs ${t.jobs.map((j) => j.job).join(', ')}; ` +
+    `${t.instructions_not_shown} more not shown, report.timeline_instructions); time from ${dlvp.time(first)}.`);
   const rows = ['jobs'].concat(queues);
-  const data = t.instructions.map((i) => ({
-    value: [rows.indexOf(i.queue), (i.start_ns - first) / 1e3, (i.end_ns - first) / 1e3, i.tag],
-    name: `${i.opcode}, ${layerName(i.tag)} (job ${i.job})`, itemStyle: { color: color(i.tag) },
-  })).concat(t.jobs.map((j) => ({
-    value: [0, (j.start_ns - first) / 1e3, (j.end_ns - first) / 1e3, -1],
-    name: `job ${j.job} (${j.result})`, itemStyle: { color: '#999' },
-  })));
+  // One series per layer (the legend names them), in order of first appearance.
+  const layers = new Map();
+  for (const i of t.instructions) {
+    const name = layerName(i.job, i.tag);
+    if (!layers.has(name)) layers.set(name, []);
+    layers.get(name).push({ value: [rows.indexOf(i.queue), (i.start_ns - first) / 1e3, (i.end_ns - first) / 1e3],
+                            name: `${i.opcode}, ${name} (job ${i.job})` });
+  }
+  const jobs = t.jobs.map((j) => ({ value: [0, (j.start_ns - first) / 1e3, (j.end_ns - first) / 1e3],
+                                    name: `job ${j.job}` + (j.package ? ` of ${j.package}` : '') + ` (${j.result})` }));
   // At first the first three jobs in view, or the shown instructions of a longer job; the slider
   // shows the rest.
   const lastEnd = Math.max(...t.instructions.map((i) => i.end_ns));
   const thirdJobEnd = t.jobs.length ? t.jobs[Math.min(t.jobs.length, 3) - 1].end_ns : lastEnd;
   const viewEnd = (Math.min(lastEnd, thirdJobEnd) - first) / 1e3;
+  const renderItem = (params, api) => {
+    const start = api.coord([api.value(1), api.value(0)]);
+    const end = api.coord([api.value(2), api.value(0)]);
+    const height = api.size([0, 1])[1] * 0.6;
+    const shape = echarts.graphic.clipRectByRect(
+      { x: start[0], y: start[1] - height / 2, width: Math.max(end[0] - start[0], 0.5), height },
+      { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height });
+    return shape && { type: 'rect', shape, style: api.style() };
+  };
+  const series = [{ type: 'custom', name: 'jobs', encode: { x: [1, 2], y: 0 }, data: jobs, renderItem, itemStyle: { color: '#999' } }]
+    .concat([...layers].map(([name, data], index) => ({
+      type: 'custom', name, encode: { x: [1, 2], y: 0 }, data, renderItem, itemStyle: { color: palette[index % palette.length] } })));
   dlvp.chart(page, 'timeline', {
     tooltip: { formatter: (i) => `${i.data.name}<br>${dlvp.time(i.data.value[1] * 1e3)} .. ${dlvp.time(i.data.value[2] * 1e3)}` },
-    grid: { left: 80, right: 30, bottom: 60 },
+    legend: { data: [...layers.keys()] },
+    grid: { left: 80, right: 30, top: 40, bottom: 60 },
     dataZoom: [{ type: 'slider', filterMode: 'weakFilter', startValue: 0, endValue: viewEnd },
                { type: 'inside', filterMode: 'weakFilter', startValue: 0, endValue: viewEnd }],
     xAxis: { type: 'value', name: 'us', nameLocation: 'middle', nameGap: 28, axisLabel: { formatter: (v) => dlvp.digits(v) } },
     yAxis: { type: 'category', data: rows, inverse: true },
-    series: [{
-      type: 'custom', name: 'instructions', encode: { x: [1, 2], y: 0 }, data,
-      renderItem: (params, api) => {
-        const start = api.coord([api.value(1), api.value(0)]);
-        const end = api.coord([api.value(2), api.value(0)]);
-        const height = api.size([0, 1])[1] * 0.6;
-        const shape = echarts.graphic.clipRectByRect(
-          { x: start[0], y: start[1] - height / 2, width: Math.max(end[0] - start[0], 0.5), height },
-          { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height });
-        return shape && { type: 'rect', shape, style: api.style() };
-      },
-    }],
+    series,
   });
 }
 

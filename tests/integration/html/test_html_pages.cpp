@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace dlvp::test {
@@ -187,6 +188,36 @@ TEST(HtmlPages, TheJobTimelineIsBoundedAndCountsTheRest) {
   }
 }
 
+// The sparse LSTM demo (a sparse and a dense package) on 10 images, every instruction in the
+// timeline: the jobs of both packages.
+const std::string kLstm = std::string(DLVP_SOURCE_DIR) + "/scenarios/fashion_lstm.yaml";
+std::string run_lstm_html(const std::string& name) {
+  const std::string dir = out_dir(name);
+  const CliResult r = run_dlvp("run " + kLstm + " --set 'software.args[3]=10' --set report.timeline_instructions=5000 --html --out " + dir);
+  EXPECT_EQ(r.status, 0) << r.output;
+  return dir;
+}
+
+TEST(HtmlPages, TimelineJobsNameTheirPackageWithSeveralPackages) {
+  const nlohmann::json report = read_report(run_lstm_html("html_lstm_timeline"));
+  const nlohmann::json& accelerator = report["accelerator"];
+  ASSERT_EQ(accelerator["packages"].size(), 2u);
+  const nlohmann::json& timeline = accelerator["timeline"];
+  EXPECT_EQ(timeline["instructions_not_shown"], 0u);
+  std::map<std::string, uint64_t> jobs_of;
+  for (const nlohmann::json& job : timeline["jobs"]) ++jobs_of[job["package"].get<std::string>()];
+  // Each package's jobs, under its table's name; its first program is one of them.
+  for (const nlohmann::json& package : accelerator["packages"]) {
+    const std::string name = package["name"];
+    EXPECT_EQ(jobs_of[name], package["jobs"].get<uint64_t>()) << name;
+    bool first_program = false;
+    for (const nlohmann::json& job : timeline["jobs"])
+      first_program |= job["package"] == name && job["instr_base"] == package["instr_base"];
+    EXPECT_TRUE(first_program) << name;
+  }
+  EXPECT_EQ(jobs_of.size(), 2u);
+}
+
 // The cnn self-test on 1 and 2 PEs: two points.
 std::string two_point_sweep(const std::string& dir) {
   const std::string file = dir + ".yaml";
@@ -277,6 +308,7 @@ std::string report_figures(const nlohmann::json& report) {
        << " --figure fig-accuracy=" << results["accuracy"]["value"].get<double>()
        << " --figure fig-power-average=" << report["power"]["average"]["total"].get<double>()
        << " --figure fig-power-peak=" << report["power"]["peak"]["total"].get<double>()
+       << " --series 'timeline=" << package["layers"][0]["name"].get<std::string>() << "'"  // one package: names alone
        << " --rows parameters=" << report["configuration"].size() - 1  // all but `files`
        // The DDR bandwidth chart (GB/s over ms) holds every byte (1e6 B per GB/s x ms), the power
        // chart every joule of the DRAM level (1e9 pJ per W x ms).
@@ -333,8 +365,15 @@ TEST(HtmlPages, HeadlessChromiumShowsEveryChartAndTheReportsFigures) {
   // Energy and power by level, the relative changes, and the layers' time and energy (DDR4 moves
   // no DRAM byte: that chart is left out, saying so).
   const std::string diff_checks = " --charts 5" + diff_figures(diff_json_of(a, b));
+  // With two packages, the timeline names each layer "package: layer" (one series per layer).
+  const std::string lstm = run_lstm_html("html_browser_lstm");
+  std::string timeline_checks;
+  for (const nlohmann::json& package : read_report(lstm)["accelerator"]["packages"])
+    for (const nlohmann::json& layer : package["layers"])
+      timeline_checks += " --series 'timeline=" + package["name"].get<std::string>() + ": " + layer["name"].get<std::string>() + "'";
   const CliResult r = check_pages(" " + run + "/report.html" + report_figures(read_report(run)) + " " + sweep +
-                                  "/sweep.html --charts 1 --rows points=2 " + b + "/diff.html" + diff_checks);
+                                  "/sweep.html --charts 1 --rows points=2 " + b + "/diff.html" + diff_checks + " " +
+                                  lstm + "/report.html --charts 8" + timeline_checks);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("check_pages: all pages passed"), std::string::npos) << r.output;
   std::cout << r.output;
