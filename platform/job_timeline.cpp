@@ -17,7 +17,8 @@ bool executed(const ifu::InstructionRecord& r) {
 }  // namespace
 
 nlohmann::json build_job_timeline(const std::vector<ifu::InstructionRecord>& records,
-                                  const std::vector<ifu::JobSummary>& jobs, uint64_t limit) {
+                                  const std::vector<ifu::JobSummary>& jobs, uint64_t limit,
+                                  const std::function<std::string(uint64_t)>& package_of) {
   nlohmann::json instructions = nlohmann::json::array();
   std::set<uint64_t> shown_jobs;
   uint64_t not_shown = 0;
@@ -39,6 +40,8 @@ nlohmann::json build_job_timeline(const std::vector<ifu::InstructionRecord>& rec
   for (const ifu::JobSummary& j : jobs) {
     if (!shown_jobs.count(j.job)) continue;
     job_list.push_back({{"job", j.job},
+                        {"instr_base", j.instr_base},
+                        {"package", package_of(j.instr_base)},
                         {"start_ns", nanoseconds(j.start)},
                         {"end_ns", nanoseconds(j.end)},
                         {"result", j.error == isa::kErrNone ? std::string("done") : ifu::error_name(j.error)}});

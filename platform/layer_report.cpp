@@ -65,9 +65,22 @@ const LoadedPackage* package_at(const std::vector<LoadedPackage>& packages, uint
   return found;
 }
 
+// The name of a package's layer table: its file's stem, or the program's address when it lies in
+// no package.
+std::string package_table_name(const LoadedPackage* package, uint64_t base) {
+  if (package) return std::filesystem::path(package->file).stem().string();
+  char unnamed[32];
+  std::snprintf(unnamed, sizeof unnamed, "program@0x%llx", static_cast<unsigned long long>(base));
+  return unnamed;
+}
+
 }  // namespace
 
 LayerNames::LayerNames(const PlatformConfig& config) : packages_(loaded_packages(config)) {}
+
+std::string LayerNames::package_name(uint64_t instr_base) const {
+  return package_table_name(package_at(packages_, instr_base), instr_base);
+}
 LayerNames::~LayerNames() = default;
 
 std::string LayerNames::name(uint64_t instr_base, uint32_t tag) const {
@@ -412,9 +425,7 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
   const uint64_t base = program["instr_base"].get<uint64_t>();
   nlohmann::json out;
   out["package"] = package ? package->file : "";
-  char unnamed[32];
-  std::snprintf(unnamed, sizeof unnamed, "program@0x%llx", static_cast<unsigned long long>(base));
-  out["name"] = package ? std::filesystem::path(package->file).stem().string() : std::string(unnamed);
+  out["name"] = package_table_name(package, base);
   if (package && !package->problem.empty()) out["package_problem"] = package->problem;
   out["instr_base"] = base;
   const double jobs = number_or(program, "jobs_completed");

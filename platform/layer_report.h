@@ -30,6 +30,9 @@ class LayerNames {
   // The package's name of the layer; "layer<tag>" when the program lies in no package or the
   // package has no such layer (or was refused).
   std::string name(uint64_t instr_base, uint32_t tag) const;
+  // The name of the layer table (accelerator.packages[].name) that holds the program's jobs: the
+  // package file's stem, or "program@0x<base>" for a program in no package.
+  std::string package_name(uint64_t instr_base) const;
 
  private:
   std::vector<LoadedPackage> packages_;

@@ -51,9 +51,10 @@ void usage(std::ostream& os) {
         "      the same command on the same DIR continues an interrupted sweep; --jobs defaults to the cores\n"
         "  dlvp sweep DIR --collect   merge DIR/rows/ into the database and print the front\n"
         "  dlvp report DIR    write DIR/report.html from the report.json of a run's output folder DIR\n"
-        "  dlvp diff RUN_A RUN_B [--json]\n"
+        "  dlvp diff RUN_A RUN_B [--json | --html [--out FILE]]\n"
         "      compare two output folders' report.json: configuration differences, latency, throughput, energy\n"
-        "      per level (static/dynamic), accuracy, power, and per-layer deltas, largest first (docs/report.md)\n"
+        "      per level (static/dynamic), accuracy, power, and per-layer deltas, largest first (docs/report.md);\n"
+        "      --html writes the comparison as a page, RUN_B/diff.html unless --out FILE names another\n"
         "  dlvp params        list every scenario parameter with its default, unit and description\n"
         "  dlvp --help\n";
 }

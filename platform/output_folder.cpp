@@ -10,7 +10,7 @@ namespace dlvp {
 namespace fs = std::filesystem;
 
 const std::vector<const char*>& OutputFolder::files() {
-  static const std::vector<const char*> all = {kReport, kLayers, kTrace, kUartLog, kDlvpLog, kReportHtml};
+  static const std::vector<const char*> all = {kReport, kLayers, kTrace, kUartLog, kDlvpLog, kReportHtml, kDiffHtml};
   return all;
 }
 

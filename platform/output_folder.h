@@ -19,6 +19,8 @@ class OutputFolder {
   static constexpr const char* kUartLog = "uart.log";
   static constexpr const char* kDlvpLog = "dlvp.log";
   static constexpr const char* kReportHtml = "report.html";
+  // Written by `dlvp diff A B --html` into B: a later run there removes it with the rest.
+  static constexpr const char* kDiffHtml = "diff.html";
   // The scenario whose run the folder holds: its absolute path, one line.
   static constexpr const char* kOwner = ".dlvp-scenario";
   // Every file a run may write, in the folder.

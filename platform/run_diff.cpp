@@ -2,7 +2,11 @@
 
 #include "ip/common/config_error.h"
 #include "ip/common/energy_ledger.h"
+#include "ip/common/output_file.h"
 #include "ip/common/utf8.h"
+#include "platform/exit_status.h"
+#include "platform/html_page.h"
+#include "platform/output_folder.h"
 #include "platform/report.h"
 
 #include <algorithm>
@@ -387,19 +391,40 @@ void print_diff(std::ostream& os, const RunDiff& diff) {
 
 int diff_command(int argc, char** argv, int first) {
   std::vector<std::string> runs;
-  bool json = false;
+  bool json = false, html = false;
+  std::string page;  // --out FILE
   for (int i = first; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--json") json = true;
-    else if (!a.empty() && a[0] == '-') throw ConfigError("dlvp diff: unknown option " + a);
+    else if (a == "--html") html = true;
+    else if (a == "--out") {
+      if (i + 1 >= argc) throw ConfigError("dlvp diff: --out needs a file");
+      page = argv[++i];
+    } else if (!a.empty() && a[0] == '-') throw ConfigError("dlvp diff: unknown option " + a);
     else runs.push_back(a);
   }
-  if (runs.size() != 2) throw ConfigError("usage: dlvp diff RUN_A RUN_B [--json]");
+  if (runs.size() != 2 || (json && html) || (!page.empty() && !html))
+    throw ConfigError("usage: dlvp diff RUN_A RUN_B [--json | --html [--out FILE]]");
   const RunDiff diff = diff_runs(runs[0], runs[1]);
-  if (json) std::cout << diff_json(diff).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  else print_diff(std::cout, diff);
+  if (html) {
+    if (page.empty()) page = (fs::path(runs[1]) / OutputFolder::kDiffHtml).string();
+    const std::string error = write_file_atomically(page, [&](std::ostream& os) { write_diff_html(os, diff); });
+    if (!error.empty()) {
+      std::cerr << "dlvp: error: cannot write " << page << ": " << error << "\n";
+      return exit_status::kOutputWriteFailed;
+    }
+    std::cout << "diff: " << page << "\n";
+  } else if (json) {
+    std::cout << diff_json(diff).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    print_diff(std::cout, diff);
+  }
   std::cout << std::flush;
   return 0;
+}
+
+void write_diff_html(std::ostream& os, const RunDiff& diff) {
+  write_html_page(os, "dlvp diff: " + diff.run_a + " vs " + diff.run_b, "diff", diff_json(diff));
 }
 
 }  // namespace dlvp

@@ -1,6 +1,6 @@
 // `dlvp diff RUN_A RUN_B` (docs/report.md, "Comparing two runs"): two output folders' report.json
-// side by side. diff_runs computes a RunDiff (the data); renderers present it: text (the default)
-// and JSON (--json); another page (HTML) renders the same struct.
+// side by side. diff_runs computes a RunDiff (the data); renderers present it: text (the default),
+// JSON (--json) and a page (--html: the JSON in the page kind `diff`, tools/report_web/diff.js).
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -55,9 +55,12 @@ RunDiff diff_runs(const std::string& run_a, const std::string& run_b);
 
 nlohmann::json diff_json(const RunDiff& diff);
 void print_diff(std::ostream& os, const RunDiff& diff);
+// diff.html: the page `diff` showing diff_json(diff).
+void write_diff_html(std::ostream& os, const RunDiff& diff);
 
-// The `dlvp diff` command: arguments from argv[first] on (RUN_A RUN_B [--json]); returns the exit
-// status. Throws ConfigError on bad arguments or input.
+// The `dlvp diff` command: arguments from argv[first] on (RUN_A RUN_B [--json | --html [--out
+// FILE]]; the page goes to RUN_B/diff.html by default); returns the exit status: 121 when the page
+// cannot be written. Throws ConfigError on bad arguments or input.
 int diff_command(int argc, char** argv, int first);
 
 }  // namespace dlvp

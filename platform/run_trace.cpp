@@ -50,7 +50,7 @@ void RunTrace::sample(const sc_core::sc_time& t) {
   s.end_ns = now_ns;
   const PowerMonitor& power = soc_.power();
   for (int l = 0; l < kLevelCount; ++l) s.power[l] = power.last_span().level[l] * power.power_scale();
-  const DdrStats& ddr = soc_.ddr().stats();
+  const DdrBandwidthMonitor::Span& ddr = soc_.ddr_bandwidth().last_span();
   s.ddr_read_bytes = ddr.bytes_read;
   s.ddr_written_bytes = ddr.bytes_written;
   samples_.push_back(s);
@@ -114,7 +114,6 @@ void RunTrace::add_counters(ChromeTrace& trace) const {
   double start_ns = 0;
   for (size_t i = 0; i < samples_.size(); ++i) {
     const Sample& s = samples_[i];
-    const Sample previous = i > 0 ? samples_[i - 1] : Sample{};
     const double span_ns = s.end_ns - start_ns, ts = start_ns / 1e3;
     trace.counter(power_name, kProcess, ts, [&] {
       nlohmann::json values;
@@ -122,8 +121,7 @@ void RunTrace::add_counters(ChromeTrace& trace) const {
       return values;
     });
     trace.counter("DDR bandwidth (GB/s)", kProcess, ts, [&] {  // bytes per ns = GB/s
-      return nlohmann::json{{"read", double(s.ddr_read_bytes - previous.ddr_read_bytes) / span_ns},
-                            {"write", double(s.ddr_written_bytes - previous.ddr_written_bytes) / span_ns}};
+      return nlohmann::json{{"read", double(s.ddr_read_bytes) / span_ns}, {"write", double(s.ddr_written_bytes) / span_ns}};
     });
     if (!busy_ports.empty())
       trace.counter("bus utilization", kProcess, ts, [&] {

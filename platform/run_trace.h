@@ -23,7 +23,7 @@ class RunTrace {
  public:
   RunTrace(Soc& soc, const EnergyLedger& ledger, uint64_t max_events);
 
-  // After Soc::sample_power(t): the counters over the span since the previous sample. Samples
+  // After Soc::sample_over_time(t): the counters over the span since the previous sample. Samples
   // beyond what the event cap could ever write are counted, not kept.
   void sample(const sc_core::sc_time& t);
 
@@ -32,7 +32,7 @@ class RunTrace {
   nlohmann::json write(std::ostream& out, const LayerNames& names, const std::string& scenario) const;
 
  private:
-  // Cumulative figures at the end of a span (power: over the span, in the report's unit).
+  // The figures of a span (power in the report's unit, the DDR's bytes) and its end.
   struct Sample {
     double end_ns = 0;
     std::array<double, kLevelCount> power{};

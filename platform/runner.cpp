@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <cstdio>
 #include <iostream>
 
@@ -46,7 +47,7 @@ RunOutcome outcome_of(Soc& soc) {
 }
 
 // Simulates up to the time limit or the software's exit, report.power_interval_ns at a time: power
-// is sampled between the slices, so no SystemC process wakes per sample, and the progress line is
+// and DDR bandwidth are sampled between the slices, so no SystemC process wakes per sample, and the progress line is
 // redrawn there; the trace's counters (when asked for) are sampled with it. The slices are not
 // neutral to the last digit (docs/energy.md, "Power over time").
 void simulate(Soc& soc, const PlatformConfig& config, bool show_progress, RunTrace* trace) {
@@ -66,7 +67,7 @@ void simulate(Soc& soc, const PlatformConfig& config, bool show_progress, RunTra
     sc_start(idle ? limit - sc_time_stamp() : std::min(interval, limit - sc_time_stamp()));
     const Sysctl& sysctl = soc.sysctl();
     const sc_time sampled = sysctl.exit_requested() ? std::min(sysctl.exit_time(), sc_time_stamp()) : sc_time_stamp();
-    soc.sample_power(sampled);
+    soc.sample_over_time(sampled);
     if (trace) trace->sample(sampled);
     progress.update([&] {
       char text[160];
@@ -110,21 +111,28 @@ RunResult run_scenario(const RunRequest& request) {
 
   RunOutcome outcome = outcome_of(soc);
   const sc_core::sc_time end(outcome.simulated_ns, sc_core::SC_NS);
-  soc.sample_power(end);  // the last, partial span
+  soc.sample_over_time(end);  // the last, partial span
   if (trace) trace->sample(end);
   outcome.wall_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
   result.report = build_report(config, outcome, ledger, soc.reportables());
   result.report["packages"] = packages_report(packages);
   soc.power().report(result.report["power"]);
+  soc.ddr_bandwidth().report(result.report["ddr_bandwidth"]);
+  std::optional<LayerNames> layer_names;  // the packages read again only when the timeline or the trace names layers
+  const auto names = [&]() -> const LayerNames& {
+    if (!layer_names) layer_names.emplace(config);
+    return *layer_names;
+  };
   if (nlohmann::json layers = build_layer_report(config, result.report); !layers.is_null()) {
     out.write(OutputFolder::kLayers, [&](std::ostream& os) { write_layers_csv(os, layers); });
     result.report["accelerator"] = std::move(layers);
     result.report["accelerator"]["timeline"] =
-        build_job_timeline(soc.ifu().trace(), soc.ifu().job_summaries(), config.report.timeline_instructions);
+        build_job_timeline(soc.ifu().trace(), soc.ifu().job_summaries(), config.report.timeline_instructions,
+                           [&](uint64_t base) { return names().package_name(base); });
   }
   if (trace)
     out.write(OutputFolder::kTrace, [&](std::ostream& os) {
-      result.report["trace"] = trace->write(os, LayerNames(config), request.scenario);
+      result.report["trace"] = trace->write(os, names(), request.scenario);
     });
   if (!soc.uart().log_error().empty()) out.record_failure(out.path(OutputFolder::kUartLog), soc.uart().log_error());
   if (log::mirror_failed()) out.record_failure(out.path(OutputFolder::kDlvpLog), "a log line could not be written");

@@ -17,7 +17,8 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
     : sc_module(name),
       map_("memory map of " + config.scenario_path),
       buffer_map_("local buffer space"),
-      power_(ledger, config.report.power_interval_ns) {
+      power_(ledger, config.report.power_interval_ns),
+      ddr_bandwidth_(config.report.power_interval_ns) {
   build_memory_map(config);
   bus_ = std::make_unique<Bus>("bus", config.bus, map_, ledger);
   build_cpu(config, ledger);
@@ -234,9 +235,11 @@ void Soc::wire_interrupts(const PlatformConfig& config) {
   }
 }
 
-void Soc::sample_power(const sc_core::sc_time& t) {
+void Soc::sample_over_time(const sc_core::sc_time& t) {
   ddr_->finalize(t);  // the DRAM's power states are accounted lazily
-  power_.sample(t.to_seconds() * 1e9);
+  const double now_ns = t.to_seconds() * 1e9;
+  power_.sample(now_ns);
+  ddr_bandwidth_.sample(now_ns, ddr_->stats().bytes_read, ddr_->stats().bytes_written);
 }
 
 std::vector<const Reportable*> Soc::reportables() const {

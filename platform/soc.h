@@ -21,6 +21,7 @@
 #include "ip/periph/timer.h"
 #include "ip/periph/uart.h"
 #include "ip/pmu/pmu.h"
+#include "ip/pmu/ddr_bandwidth_monitor.h"
 #include "ip/pmu/power_monitor.h"
 #include "platform/platform_config.h"
 
@@ -54,8 +55,10 @@ class Soc : public sc_core::sc_module {
   CnnEngine& cnn() { return *cnn_; }
   LstmEngine* lstm() { return lstm_.get(); }  // null when lstm.enabled is false
   const PowerMonitor& power() const { return power_; }
-  // Samples power at `t` (the runner calls it every report.power_interval_ns of simulated time).
-  void sample_power(const sc_core::sc_time& t);
+  const DdrBandwidthMonitor& ddr_bandwidth() const { return ddr_bandwidth_; }
+  // Samples power and DDR bandwidth at `t` (the runner calls it every report.power_interval_ns of
+  // simulated time).
+  void sample_over_time(const sc_core::sc_time& t);
 
   // Where the engines' buffers start in the DMA's local space (the scratchpad is at 0).
   static constexpr uint64_t kCnnLocalBase = 0x01000000;
@@ -90,6 +93,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<SramBuffer> scratchpad_;
   std::unique_ptr<Pmu> pmu_;
   PowerMonitor power_;
+  DdrBandwidthMonitor ddr_bandwidth_;
   std::unique_ptr<CnnEngine> cnn_;
   std::unique_ptr<LstmEngine> lstm_;
   std::unique_ptr<Ifu> ifu_;

@@ -6,6 +6,7 @@
 // higher peaks.
 #pragma once
 #include "ip/common/energy_ledger.h"
+#include "ip/common/span_series.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -26,7 +27,7 @@ class PowerMonitor {
  public:
   // The series keeps at most this many points: when full, neighbours are merged pairwise (their
   // energy summed), so it holds kMaxSeries / 2 to kMaxSeries points, each spanning 2^k intervals.
-  static constexpr size_t kMaxSeries = 1024;
+  static constexpr size_t kMaxSeries = SpanSeries::kMaxPoints;
 
   PowerMonitor(const EnergyLedger& ledger, double interval_ns);
 
@@ -54,21 +55,13 @@ class PowerMonitor {
   void report(nlohmann::json& out) const;
 
  private:
-  struct Span {
-    double end_ns = 0, duration_ns = 0;
-    std::array<EnergySplit, kLevelCount> energy{};
-  };
-  void store(const Span& span);
-
   const EnergyLedger& ledger_;
   double interval_ns_;
   double last_ns_ = 0;
   std::array<EnergySplit, kLevelCount> last_energy_{};
   uint64_t samples_ = 0;
   LevelPower peak_, last_span_;
-  std::vector<Span> series_;
-  Span pending_;            // raw spans summed until they make one stored point
-  uint64_t pending_spans_ = 0, spans_per_point_ = 1;
+  SpanSeries series_;  // per span: each level's static energy, then its dynamic energy
 };
 
 }  // namespace dlvp

@@ -7,6 +7,12 @@
 // Usage: node check_pages.js [--chromium PATH] [--screenshot PAGE=PNG]... PAGE.html [CHECK]... [PAGE.html [CHECK]...]
 //   CHECK after its page: --figure ID=VALUE   the element #ID shows VALUE (in base units: s, J, W, ...)
 //                                             to 4 significant digits, as "173.4 us" for 1.734e-4
+//                         --number ID=VALUE   the element #ID begins with VALUE to 4 significant
+//                                             digits, whatever unit follows ("1.5e+6 B", "12.3 GOPS")
+//                         --integral CHART:SERIES=VALUE  the step integral of that line series of
+//                                             the chart (each point's y held until the next point's
+//                                             x) is VALUE, in the chart's units, to 1e-9 relative
+//                         --series CHART=NAME the chart has a series named NAME
 //                         --rows ID=N         the table #ID has N body rows
 //                         --charts N          the page has at least N charts
 //   --screenshot PAGE=PNG: after the checks, a picture of the whole page at half scale (docs/img)
@@ -27,20 +33,39 @@ function parseArgs(argv) {
     const current = () => { if (!options.pages.length) throw new Error(a + ' before any page'); return options.pages[options.pages.length - 1]; };
     if (a === '--chromium') options.chromium = next();
     else if (a === '--screenshot') { const [page, png] = next().split('='); options.screenshots[path.resolve(page)] = png; }
-    else if (a === '--figure') { const [id, value] = next().split('='); current().figures.push({ id, value: Number(value) }); }
+    else if (a === '--figure' || a === '--number') {
+      const [id, value] = splitLast(next());
+      current().figures.push({ id, value: Number(value), numberOnly: a === '--number' });
+    } else if (a === '--integral') {
+      const [target, value] = splitLast(next());
+      const [chart, series] = splitFirst(target, ':');
+      current().integrals.push({ chart, series, value: Number(value) });
+    } else if (a === '--series') { const [chart, name] = splitFirst(next(), '='); current().series.push({ chart, name }); }
     else if (a === '--rows') { const [id, n] = next().split('='); current().rows.push({ id, n: Number(n) }); }
     else if (a === '--charts') current().minCharts = Number(next());
     else if (a.startsWith('--')) throw new Error('unknown option ' + a);
-    else options.pages.push({ file: path.resolve(a), figures: [], rows: [], minCharts: 1 });
+    else options.pages.push({ file: path.resolve(a), figures: [], rows: [], integrals: [], series: [], minCharts: 1 });
   }
   return options;
 }
 
+// "a=b=c" -> ["a=b", "c"]: an id may hold '=', a value never does.
+function splitLast(text) {
+  const at = text.lastIndexOf('=');
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+}
+// "chart=a name=x" -> ["chart", "a name=x"]: a chart id holds neither ':' nor '=', a name may.
+function splitFirst(text, separator) {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+}
+
 // "173.4 us" -> 1.734e-4; "92.67 %" -> 0.9267; "5723 inferences/s" -> 5723.
-function shownValue(text) {
-  const m = /^\s*(-?[0-9.]+(?:e[-+]?[0-9]+)?)\s*(.*)$/.exec(text);
+function shownValue(text, numberOnly) {
+  const m = /^\s*([-+]?[0-9.]+(?:e[-+]?[0-9]+)?)\s*(.*)$/.exec(text);
   if (!m) return NaN;
   const number = Number(m[1]);
+  if (numberOnly) return number;
   const unit = m[2].trim();
   if (unit === '%') return number / 100;
   const prefix = unit.length > 1 && unit[0] in PREFIX && !/^(inferences|ops)/.test(unit) ? unit[0] : '';
@@ -79,13 +104,36 @@ async function checkPage(browser, page, screenshot) {
     if (c.shapes < 10 || c.width < 100 || c.height < 100)
       problems.push(`chart ${c.id} looks empty: ${c.shapes} shapes, ${c.width}x${c.height} px`);
   }
-  for (const f of page.figures) {
-    const text = await tab.evaluate((id) => { const e = document.getElementById(id); return e ? e.textContent : null; }, f.id);
-    if (text === null) { problems.push(`no element #${f.id}`); continue; }
-    const shown = shownValue(text);
+  const texts = await tab.evaluate((ids) => ids.map((id) => { const e = document.getElementById(id); return e ? e.textContent : null; }),
+                                  page.figures.map((f) => f.id));
+  page.figures.forEach((f, i) => {
+    const text = texts[i];
+    if (text === null) { problems.push(`no element #${f.id}`); return; }
+    const shown = shownValue(text, f.numberOnly);
     // 4 significant digits shown: within 5e-4 relative, and a little for binary rounding.
     if (!(Math.abs(shown - f.value) <= 5.01e-4 * Math.abs(f.value)))
       problems.push(`#${f.id} shows "${text}" (${shown}), expected ${f.value}`);
+  });
+  for (const g of page.integrals) {
+    const integral = await tab.evaluate(([chart, name]) => {
+      const c = (window.dlvpPage.charts || {})[chart];
+      const series = c ? c.getOption().series.find((s) => s.name === name) : null;
+      if (!series) return null;
+      let sum = 0;
+      for (let i = 0; i + 1 < series.data.length; ++i) sum += series.data[i][1] * (series.data[i + 1][0] - series.data[i][0]);
+      return sum;
+    }, [g.chart, g.series]);
+    if (integral === null) problems.push(`no series "${g.series}" in chart ${g.chart}`);
+    else if (!(Math.abs(integral - g.value) <= 1e-9 * Math.abs(g.value)))
+      problems.push(`the integral of ${g.chart}:${g.series} is ${integral}, expected ${g.value}`);
+  }
+  for (const n of page.series) {
+    const names = await tab.evaluate((chart) => {
+      const c = (window.dlvpPage.charts || {})[chart];
+      return c ? c.getOption().series.map((s) => s.name) : null;
+    }, n.chart);
+    if (names === null) problems.push(`no chart ${n.chart}`);
+    else if (!names.includes(n.name)) problems.push(`chart ${n.chart} has no series "${n.name}" (it has: ${names.join(', ')})`);
   }
   for (const r of page.rows) {
     const n = await tab.evaluate((id) => { const t = document.getElementById(id); return t ? t.querySelectorAll('tbody tr').length : -1; }, r.id);

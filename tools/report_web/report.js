@@ -1,5 +1,5 @@
 // report.html: a run's report.json (docs/report.md) as a page: summary, per-layer time and energy,
-// roofline, power over time, job timeline and the parameters.
+// roofline, power over time, job timeline, DDR bandwidth over time and the parameters.
 'use strict';
 
 const LEVELS = ['dram', 'buffer', 'array', 'rf', 'mac', 'other'];
@@ -172,6 +172,15 @@ function roofline(page, report) {
   }, true);
 }
 
+// A series over time as step points in ms: each point's value from its span's start (the previous
+// end, the first from 0), and a last point at the run's end, so the last span is drawn too and the
+// area under the steps is the series' integral.
+function stepPoints(endNs, values) {
+  const points = endNs.map((end, i) => [i ? endNs[i - 1] / 1e6 : 0, values[i]]);
+  if (endNs.length) points.push([endNs[endNs.length - 1] / 1e6, values[values.length - 1]]);
+  return points;
+}
+
 function powerOverTime(page, report) {
   const power = report.power;
   if (!power || !power.series || !power.series.end_ns || !power.series.end_ns.length) return;
@@ -184,7 +193,7 @@ function powerOverTime(page, report) {
   const at = (byLevel, level, i) => ((byLevel || {})[level] || [])[i] || 0;
   const series = levels.map((level) => ({
     name: level, type: 'line', stack: 'power', step: 'end', symbol: 'none', areaStyle: {}, lineStyle: { width: 0.5 },
-    data: s.end_ns.map((end, i) => [i ? s.end_ns[i - 1] / 1e6 : 0, at(s.static_by_level, level, i) + at(s.dynamic_by_level, level, i)]),
+    data: stepPoints(s.end_ns, s.end_ns.map((end, i) => at(s.static_by_level, level, i) + at(s.dynamic_by_level, level, i))),
   }));
   series[0].markLine = { symbol: 'none', lineStyle: { type: 'dashed', color: '#333' }, label: { formatter: '{b}' },
                          data: [{ name: 'average', yAxis: power.average.total }, { name: 'peak', yAxis: power.peak.total }] };
@@ -200,55 +209,98 @@ function powerOverTime(page, report) {
   });
 }
 
+// Layer names of the timeline: per job its package's (the layer table the job's program belongs
+// to, `package` of the timeline's jobs), by tag; "package: layer" when the run has several.
+function timelineLayerNames(report, t) {
+  const byPackage = new Map(packages(report).map((p) => [p.name, new Map(p.layers.map((l) => [l.tag, l.name]))]));
+  const packageOfJob = new Map(t.jobs.map((j) => [j.job, j.package]));
+  const several = new Set(t.jobs.map((j) => j.package)).size > 1 || packages(report).length > 1;
+  return (job, tag) => {
+    const pkg = packageOfJob.get(job);
+    const name = ((byPackage.get(pkg) || new Map()).get(tag)) || 'layer' + tag;
+    return several && pkg !== undefined ? `${pkg}: ${name}` : name;
+  };
+}
+
 function timeline(page, report) {
   const t = (report.accelerator || {}).timeline;
   if (!t || !t.instructions.length) return;
-  // Layer names from the package when the run has one; with several, a tag may name different layers.
-  const only = packages(report).length === 1 ? packages(report)[0] : null;
-  const names = new Map(only ? only.layers.map((l) => [l.tag, l.name]) : []);
-  const layerName = (tag) => names.get(tag) || 'layer ' + tag;
+  const layerName = timelineLayerNames(report, t);
   const queues = ['load', 'compute', 'store'];
-  const tags = [...new Set(t.instructions.map((i) => i.tag))];
   const palette = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
-  const color = (tag) => palette[tags.indexOf(tag) % palette.length];
   const first = Math.min(...t.instructions.map((i) => i.start_ns), ...t.jobs.map((j) => j.start_ns));
   dlvp.section(page, 'Job timeline',
-    `What the IFU's load, compute and store queues executed, coloured by layer, for the first ` +
-    `${t.instructions.length} instructions of the run (jobs ${t.jobs.map((j) => j.job).join(', ')}; ` +
-    `${t.instructions_not_shown} more not shown, report.timeline_instructions); time from ${dlvp.time(first)}.` +
-    (only ? '' : ' Layers by tag: the run has several packages.'));
+    `What the IFU's load, compute and store queues executed, coloured by layer (named from each job's package), ` +
+    `for the first ${t.instructions.length} instructions of the run (jobs ${t.jobs.map((j) => j.job).join(', ')}; ` +
+    `${t.instructions_not_shown} more not shown, report.timeline_instructions); time from ${dlvp.time(first)}.`);
   const rows = ['jobs'].concat(queues);
-  const data = t.instructions.map((i) => ({
-    value: [rows.indexOf(i.queue), (i.start_ns - first) / 1e3, (i.end_ns - first) / 1e3, i.tag],
-    name: `${i.opcode}, ${layerName(i.tag)} (job ${i.job})`, itemStyle: { color: color(i.tag) },
-  })).concat(t.jobs.map((j) => ({
-    value: [0, (j.start_ns - first) / 1e3, (j.end_ns - first) / 1e3, -1],
-    name: `job ${j.job} (${j.result})`, itemStyle: { color: '#999' },
-  })));
+  // One series per layer (the legend names them), in order of first appearance.
+  const layers = new Map();
+  for (const i of t.instructions) {
+    const name = layerName(i.job, i.tag);
+    if (!layers.has(name)) layers.set(name, []);
+    layers.get(name).push({ value: [rows.indexOf(i.queue), (i.start_ns - first) / 1e3, (i.end_ns - first) / 1e3],
+                            name: `${i.opcode}, ${name} (job ${i.job})` });
+  }
+  const jobs = t.jobs.map((j) => ({ value: [0, (j.start_ns - first) / 1e3, (j.end_ns - first) / 1e3],
+                                    name: `job ${j.job}` + (j.package ? ` of ${j.package}` : '') + ` (${j.result})` }));
   // At first the first three jobs in view, or the shown instructions of a longer job; the slider
   // shows the rest.
   const lastEnd = Math.max(...t.instructions.map((i) => i.end_ns));
   const thirdJobEnd = t.jobs.length ? t.jobs[Math.min(t.jobs.length, 3) - 1].end_ns : lastEnd;
   const viewEnd = (Math.min(lastEnd, thirdJobEnd) - first) / 1e3;
+  const renderItem = (params, api) => {
+    const start = api.coord([api.value(1), api.value(0)]);
+    const end = api.coord([api.value(2), api.value(0)]);
+    const height = api.size([0, 1])[1] * 0.6;
+    const shape = echarts.graphic.clipRectByRect(
+      { x: start[0], y: start[1] - height / 2, width: Math.max(end[0] - start[0], 0.5), height },
+      { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height });
+    return shape && { type: 'rect', shape, style: api.style() };
+  };
+  const series = [{ type: 'custom', name: 'jobs', encode: { x: [1, 2], y: 0 }, data: jobs, renderItem, itemStyle: { color: '#999' } }]
+    .concat([...layers].map(([name, data], index) => ({
+      type: 'custom', name, encode: { x: [1, 2], y: 0 }, data, renderItem, itemStyle: { color: palette[index % palette.length] } })));
   dlvp.chart(page, 'timeline', {
     tooltip: { formatter: (i) => `${i.data.name}<br>${dlvp.time(i.data.value[1] * 1e3)} .. ${dlvp.time(i.data.value[2] * 1e3)}` },
-    grid: { left: 80, right: 30, bottom: 60 },
+    legend: { data: [...layers.keys()] },
+    grid: { left: 80, right: 30, top: 40, bottom: 60 },
     dataZoom: [{ type: 'slider', filterMode: 'weakFilter', startValue: 0, endValue: viewEnd },
                { type: 'inside', filterMode: 'weakFilter', startValue: 0, endValue: viewEnd }],
     xAxis: { type: 'value', name: 'us', nameLocation: 'middle', nameGap: 28, axisLabel: { formatter: (v) => dlvp.digits(v) } },
     yAxis: { type: 'category', data: rows, inverse: true },
-    series: [{
-      type: 'custom', name: 'instructions', encode: { x: [1, 2], y: 0 }, data,
-      renderItem: (params, api) => {
-        const start = api.coord([api.value(1), api.value(0)]);
-        const end = api.coord([api.value(2), api.value(0)]);
-        const height = api.size([0, 1])[1] * 0.6;
-        const shape = echarts.graphic.clipRectByRect(
-          { x: start[0], y: start[1] - height / 2, width: Math.max(end[0] - start[0], 0.5), height },
-          { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height });
-        return shape && { type: 'rect', shape, style: api.style() };
-      },
-    }],
+    series,
+  });
+}
+
+// The DDR's read and write bandwidth over the run (report.json `ddr_bandwidth`), on the power
+// series' points, stacked: the top is the DDR's whole traffic, against its peak bandwidth.
+function ddrBandwidth(page, report) {
+  const ddr = report.ddr_bandwidth;
+  if (!ddr || !ddr.series || !ddr.series.end_ns || !ddr.series.end_ns.length) return;
+  const s = ddr.series;
+  const peak = ((report.modules || {})['soc.ddr'] || {}).peak_bandwidth_GBps;
+  dlvp.section(page, 'DDR bandwidth over time (GB/s)',
+    `Bytes the DDR controller read and wrote, averaged over each point's span (${dlvp.time(s.point_interval_ns)}; ` +
+    `sampled every ${dlvp.time(ddr.interval_ns)}), stacked; ${dlvp.digits(ddr.bytes_read)} B read, ` +
+    `${dlvp.digits(ddr.bytes_written)} B written in the run` +
+    (Number.isFinite(peak) ? `; the dashed line is the DDR's peak bandwidth, ${dlvp.digits(peak)} GB/s.` : '.'));
+  const series = [['read', '#5470c6'], ['write', '#ee6666']].map(([key, color]) => ({
+    name: key, type: 'line', stack: 'bandwidth', step: 'end', symbol: 'none', areaStyle: {}, itemStyle: { color },
+    lineStyle: { width: 0.5 }, data: stepPoints(s.end_ns, s[key]),
+  }));
+  if (Number.isFinite(peak))
+    series[0].markLine = { symbol: 'none', lineStyle: { type: 'dashed', color: '#333' }, label: { formatter: 'peak' },
+                           data: [{ yAxis: peak }] };
+  dlvp.chart(page, 'ddr-bandwidth', {
+    tooltip: { trigger: 'axis', valueFormatter: (v) => dlvp.digits(v) + ' GB/s' },
+    legend: {},
+    grid: { left: 70, right: 60, bottom: 50 },
+    xAxis: { type: 'value', name: 'ms', nameLocation: 'middle', nameGap: 28, max: s.end_ns[s.end_ns.length - 1] / 1e6,
+             axisLabel: { formatter: (v) => dlvp.digits(v) } },
+    yAxis: { type: 'value', name: 'GB/s' },
+    dataZoom: [{ type: 'inside' }],
+    series,
   });
 }
 
@@ -278,5 +330,6 @@ dlvp.start('report', (page, report) => {
   roofline(page, report);
   powerOverTime(page, report);
   timeline(page, report);
+  ddrBandwidth(page, report);
   parameters(page, report);
 });
