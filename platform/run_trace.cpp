@@ -4,6 +4,7 @@
 #include "ip/common/energy_tag.h"
 #include "ip/ifu/instruction_checks.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -18,6 +19,9 @@ constexpr int kProcess = 1;
 constexpr int kCnnTrack = ifu::IfuTrace::kTrackCount;
 constexpr int kLstmTrack = kCnnTrack + 1;
 constexpr int kFirstDmaTrack = kLstmTrack + 1;
+// Software's tracks, after any number of DMA channels.
+constexpr int kRegisterTrack = 100;
+constexpr int kInterruptTrack = 101;
 
 double microseconds(const sc_core::sc_time& t) { return t.to_seconds() * 1e6; }
 
@@ -156,14 +160,57 @@ void RunTrace::add_events(ChromeTrace& trace, const LayerNames& names, const std
     return names.name(base, tag);
   });
   add_engine_and_dma_tracks(trace, names);
+  add_software_tracks(trace);
   add_counters(trace);
+}
+
+void RunTrace::register_access(const trace::RegisterAccess& a) {
+  if (register_accesses_.size() >= max_events_) {
+    ++register_accesses_not_kept_;
+    return;
+  }
+  char value[32];
+  std::snprintf(value, sizeof value, " = 0x%llx", static_cast<unsigned long long>(a.value));
+  register_accesses_.push_back(
+      {a.time.to_seconds() * 1e6, std::string(a.initiator) + (a.write ? " write " : " read ") +
+                                      (a.reg ? a.reg->name : "unmapped") + " (" + std::string(a.block) + ")" +
+                                      (a.status == tlm::TLM_OK_RESPONSE ? value : " refused")});
+}
+
+void RunTrace::interrupt(const trace::Interrupt& i) {
+  if (interrupts_.size() >= max_events_) {
+    ++interrupts_not_kept_;
+    return;
+  }
+  interrupts_.push_back({i.time.to_seconds() * 1e6, std::string(trace::to_string(i.event)) + " " +
+                                                         std::to_string(i.source) + " (" +
+                                                         std::string(i.source_name) + ")"});
+}
+
+void RunTrace::add_software_tracks(ChromeTrace& trace) const {
+  const auto track = [&](int tid, const char* name, const char* category, const std::vector<SoftwareEvent>& events) {
+    if (events.empty()) return;
+    trace.thread_name(kProcess, tid, name);
+    // Initiators report at their own local times (temporal decoupling): a track is in time order.
+    std::vector<const SoftwareEvent*> ordered;
+    ordered.reserve(events.size());
+    for (const SoftwareEvent& e : events) ordered.push_back(&e);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const SoftwareEvent* a, const SoftwareEvent* b) { return a->time_us < b->time_us; });
+    for (const SoftwareEvent* e : ordered)
+      trace.slice(e->name, category, kProcess, tid, e->time_us, e->time_us, [] { return nlohmann::json::object(); });
+  };
+  track(kRegisterTrack, "register accesses", "mmio", register_accesses_);
+  track(kInterruptTrack, "interrupts", "irq", interrupts_);
 }
 
 nlohmann::json RunTrace::records_not_kept() const {
   nlohmann::json not_kept = {{"ifu_instructions", soc_.ifu().instruction_trace().records_not_kept()},
                              {"cnn_instructions", soc_.cnn().instruction_records_not_kept()},
                              {"dma_jobs", soc_.dma().job_records_not_kept()},
-                             {"counter_samples", samples_not_kept_}};
+                             {"counter_samples", samples_not_kept_},
+                             {"register_accesses", register_accesses_not_kept_},
+                             {"interrupts", interrupts_not_kept_}};
   if (const LstmEngine* lstm = soc_.lstm()) not_kept["lstm_instructions"] = lstm->instruction_records_not_kept();
   return not_kept;
 }

@@ -105,6 +105,8 @@ RunResult run_scenario(const RunRequest& request) {
   RunResult result;
   std::unique_ptr<RunTrace> trace;
   if (request.trace) trace = std::make_unique<RunTrace>(soc, ledger, config.report.trace_max_events);
+  std::optional<trace::Scope> software_events;  // register accesses and interrupts as trace tracks
+  if (trace) software_events.emplace(*trace, true, true);
   const auto simulate_start = clock::now();
   simulate(soc, config, request.progress, trace.get());
   result.simulate_seconds = std::chrono::duration<double>(clock::now() - simulate_start).count();

@@ -69,7 +69,7 @@ TEST(TraceCli, FashionCnnTraceFollowsTheFormatWithLayerNamesAndCounters) {
   std::map<std::string, int> tid_of;
   for (const auto& [tid, name] : names) tid_of[name] = tid;
   for (const char* track : {"IFU load queue", "IFU compute queue", "IFU store queue", "IFU jobs", "CNN engine",
-                            "DMA channel 0", "DMA channel 1"}) {
+                            "DMA channel 0", "DMA channel 1", "register accesses", "interrupts"}) {
     ASSERT_TRUE(tid_of.count(track)) << track;
     EXPECT_FALSE((slices[{1, tid_of[track]}].empty())) << track;
   }
