@@ -2,6 +2,7 @@
 
 #include "ip/common/config_error.h"
 #include "ip/common/output_file.h"
+#include "platform/markup_text.h"
 #include "platform/output_folder.h"
 #include "platform/report.h"
 #include "tools/report_web/web_assets.h"
@@ -18,20 +19,6 @@ std::string_view required_asset(const std::string& name) {
   const std::string_view text = web::asset(name.c_str());
   if (text.empty()) throw std::logic_error("no embedded web asset '" + name + "'");
   return text;
-}
-
-std::string html_escaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // JSON that can stand inside a <script> element: '<' only occurs inside strings, where \u003c is the
@@ -52,7 +39,7 @@ std::string script_safe_json(const nlohmann::json& data) {
 void write_html_page(std::ostream& os, const std::string& title, const std::string& kind, const nlohmann::json& data) {
   const std::string_view page_script = required_asset(kind + ".js");
   os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-     << "<meta name=\"generator\" content=\"dlvp\">\n<title>" << html_escaped(title) << "</title>\n<style>\n"
+     << "<meta name=\"generator\" content=\"dlvp\">\n<title>" << markup_escaped(title) << "</title>\n<style>\n"
      << required_asset("page.css") << "</style>\n</head>\n<body>\n<main id=\"page\"></main>\n"
      << "<script type=\"application/json\" id=\"dlvp-data\">" << script_safe_json(data) << "</script>\n"
      << "<script>\n" << required_asset("echarts.min.js") << "\n</script>\n"

@@ -11,6 +11,7 @@
 #include "ip/periph/timer_regs.h"
 #include "ip/periph/uart_regs.h"
 #include "ip/pmu/pmu_regs.h"
+#include "platform/markup_text.h"
 #include "platform/platform_config.h"
 
 #include <cstdio>
@@ -57,20 +58,6 @@ std::string hex(uint64_t value) {
   return text;
 }
 
-// XML element text: the three characters it reserves (quotes need no escape outside attributes).
-std::string xml(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string upper(const char* text) {
   std::string out = text;
   for (char& c : out)
@@ -90,7 +77,7 @@ void write_register(std::ostream& os, const regs::RegDef& r, const std::string& 
   os << "        <register>\n";
   if (dim) os << "          <dim>" << dim << "</dim>\n          <dimIncrement>" << hex(increment) << "</dimIncrement>\n";
   os << "          <name>" << name << "</name>\n";
-  os << "          <description>" << xml(r.description) << "</description>\n";
+  os << "          <description>" << markup_escaped(r.description) << "</description>\n";
   os << "          <addressOffset>" << hex(offset) << "</addressOffset>\n";
   os << "          <size>" << 8 * unsigned{r.width_bytes} << "</size>\n";
   write_access(os, r.access, "          ");
@@ -121,7 +108,7 @@ void write_svd(std::ostream& os, const SvdOptions& options) {
       if (b.id == slot.id) block = &b;
     if (!block) throw std::logic_error(std::string("svd: no register table for block ") + slot.key);
     os << "    <peripheral>\n      <name>" << upper(slot.key) << "</name>\n";
-    os << "      <description>" << xml(block->description) << "</description>\n";
+    os << "      <description>" << markup_escaped(block->description) << "</description>\n";
     os << "      <baseAddress>" << hex(slot.default_base) << "</baseAddress>\n";
     os << "      <addressBlock>\n        <offset>0x0</offset>\n        <size>" << hex(soc::kRegisterWindowBytes)
        << "</size>\n        <usage>registers</usage>\n      </addressBlock>\n";
