@@ -384,5 +384,34 @@ TEST(HtmlPages, HeadlessChromiumShowsEveryChartAndTheReportsFigures) {
   EXPECT_NE(wrong.output.find("FAIL: #fig-latency shows"), std::string::npos) << wrong.output;
 }
 
+// trace.json in Chromium's trace viewer (tools/report_web/check_trace.js: DevTools' Performance panel
+// engine, chrome://tracing's successor): every track by its name, every slice by its name.
+TEST(HtmlPages, ChromiumsTraceViewerReadsEverySliceOfTheTrace) {
+  if (access(kChromium.c_str(), X_OK) != 0) GTEST_SKIP() << kChromium << " is absent (tools/setup.sh installs it)";
+  ASSERT_TRUE(fs::path(DLVP_NODE).is_absolute()) << "node was not found at configure time (tools/setup.sh installs it)";
+  const std::string dir = out_dir("html_trace_viewer");
+  ASSERT_EQ(run_dlvp("run " + kFashion + kFashionArgs + " --trace --out " + dir).status, 0);
+  const std::string checker = std::string(DLVP_SOURCE_DIR) + "/tools/report_web/check_trace.js";
+  const CliResult r = run_command(std::string(DLVP_NODE), checker + " " + dir + "/trace.json");
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (const char* track : {"IFU compute queue", "CNN engine", "DMA channel 0", "register accesses", "interrupts"})
+    EXPECT_NE(r.output.find(std::string("  ") + track + ": "), std::string::npos) << track << "\n" << r.output;
+  EXPECT_NE(r.output.find("check_trace: DevTools read all"), std::string::npos) << r.output;
+  std::cout << r.output;
+
+  // The checker fails on a slice the viewer could not place (a negative duration).
+  nlohmann::json trace = read_json(dir, "trace.json");
+  for (nlohmann::json& e : trace["traceEvents"])
+    if (e["ph"] == "X") {
+      e["dur"] = -1;
+      break;
+    }
+  const std::string broken = dir + "/broken_trace.json";
+  std::ofstream(broken) << trace.dump();
+  const CliResult wrong = run_command(std::string(DLVP_NODE), checker + " " + broken);
+  EXPECT_EQ(wrong.status, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("1 slices without a valid start or duration"), std::string::npos) << wrong.output;
+}
+
 }  // namespace
 }  // namespace dlvp::test
