@@ -852,7 +852,7 @@ isa::Instruction random_instruction(Rng& rng, const std::array<uint64_t, isa::kB
   isa::Instruction i;
   for (auto& byte : i.bytes) byte = static_cast<uint8_t>(rng.bits());
   i.header.opcode = rng.one_of<uint8_t>({isa::kOpConv, isa::kOpFc, isa::kOpPool, isa::kOpEltwise});
-  if (rng.chance(80)) i.header.flags &= 0x1f;  // else undefined flag bits too
+  if (rng.chance(80)) i.header.flags &= 0x1f | isa::kFlagClip | isa::kFlagTable;  // else undefined flag bits too
   FieldPicker f(rng, rng.one_of({0, 0, 2, 5, 15, 40}));
   switch (i.header.opcode) {
     case isa::kOpConv: random_conv_fields(f, i.conv, sizes); break;
