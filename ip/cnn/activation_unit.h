@@ -10,7 +10,7 @@
 
 namespace dlvp::cnn {
 
-constexpr uint32_t kActivationTableBytes = 256;
+using isa::kActivationTableBytes;
 
 // The activation fields of one instruction.
 struct ActivationFields {

@@ -80,6 +80,7 @@ constexpr uint16_t kFlagPeephole = 1u << 6;   // LSTM_GATES: add the peephole te
 // and Mul"). Clip first, then the table.
 constexpr uint16_t kFlagClip = 1u << 7;   // y = clamp(y, clip_min, clip_max)
 constexpr uint16_t kFlagTable = 1u << 8;  // y = table[y + 128], int8 [256] at table_offset (weight buffer)
+constexpr uint32_t kActivationTableBytes = 256;  // kFlagTable's table: int8 [256]
 
 struct Header {
   uint8_t opcode;
