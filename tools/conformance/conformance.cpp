@@ -396,6 +396,28 @@ std::vector<std::string> list_tests(const std::string& data_dir, const std::stri
   return tests;
 }
 
+// ACT: an op's bound through its activation unit. A table rounds the op's value at its
+// pre-activation radix point instead of the output's, then maps it by f (error times f's largest
+// slope) and rounds at the output; a clip moves nothing by more than the clip's own rounding.
+double through_activation(const dlvpc::FloatOp& op, const builder::Layer& layer, const dlvpc::QuantizedModel& model,
+                          size_t index, double error, int in_frac) {
+  if (op.activation.none()) return error;
+  const double output_rounding = half_lsb(model.op_frac[index]);
+  if (!op.activation.needs_table()) return error + output_rounding;
+  const int pre = std::visit(
+      [&](const auto& l) -> int {
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<L, builder::ConvLayer> || std::is_same_v<L, builder::FcLayer>)
+          return in_frac + model.weight_frac[index] - l.output_shift;
+        else if constexpr (std::is_same_v<L, builder::EltwiseLayer>)
+          return in_frac - l.output_shift;
+        else
+          return model.op_frac[index];
+      },
+      layer);
+  return dlvpc::activation_slope(op.activation) * (error - output_rounding + half_lsb(pre)) + output_rounding;
+}
+
 double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
                         const std::vector<float>& input) {
   const std::vector<std::vector<float>> outputs = dlvpc::run_float(graph, input);
@@ -432,14 +454,23 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         error[i] = error_of(source) + output_rounding;
         break;
       case dlvpc::OpKind::kAdd:
-        error[i] = error_of(source) + error_of(op.inputs[1]) + output_rounding;
+        error[i] = (error_of(source) + error_of(op.inputs[1])) * (op.mean ? 0.5 : 1.0) + output_rounding;
         break;
+      case dlvpc::OpKind::kMul: {  // |a'b' - ab| <= |a| e_b + |b'| e_a
+        const double e_a = error_of(source), e_b = error_of(op.inputs[1]);
+        error[i] = largest(source) * e_b + (largest(op.inputs[1]) + e_b) * e_a + output_rounding;
+        break;
+      }
       case dlvpc::OpKind::kConcat:
         // Slices keep their producers' values: the largest of their errors.
         error[i] = 0;
         for (const int s : op.inputs) error[i] = std::max(error[i], error_of(s));
         break;
     }
+    int in_frac = frac_of(source);  // where the op's sum is before its output shift
+    if (op.kind == dlvpc::OpKind::kAdd) in_frac = std::max(frac_of(source), frac_of(op.inputs[1])) + (op.mean ? 1 : 0);
+    if (op.kind == dlvpc::OpKind::kMul) in_frac = frac_of(source) + frac_of(op.inputs[1]);
+    error[i] = through_activation(op, model.network.layers[i], model, i, error[i], in_frac);
   }
   return error.back();
 }
@@ -457,11 +488,8 @@ namespace {
 // Op `i` of the graph in float on `inputs` (one per source, in op.inputs order).
 std::vector<float> float_layer(const dlvpc::FloatOp& op, const std::vector<const std::vector<float>*>& inputs) {
   switch (op.kind) {
-    case dlvpc::OpKind::kAdd: {
-      std::vector<float> y(*inputs[0]);
-      for (size_t k = 0; k < y.size(); ++k) y[k] = op.relu ? std::max(0.0f, y[k] + (*inputs[1])[k]) : y[k] + (*inputs[1])[k];
-      return y;
-    }
+    case dlvpc::OpKind::kAdd:
+    case dlvpc::OpKind::kMul: return dlvpc::run_op(op, inputs);
     case dlvpc::OpKind::kConcat: {
       std::vector<float> y;
       for (const std::vector<float>* slice : inputs) y.insert(y.end(), slice->begin(), slice->end());
