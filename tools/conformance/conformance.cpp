@@ -371,7 +371,10 @@ bool is_selected(const std::string& name) {
       "test_conv*", "test_basic_conv*", "test_convinteger*", "test_basic_convinteger", "test_qlinearconv",
       "test_gemm*", "test_matmul*", "test_matmulinteger", "test_qlinearmatmul*", "test_relu", "test_maxpool*",
       "test_averagepool*", "test_globalaveragepool*", "test_globalmaxpool*", "test_add*", "test_batchnorm*",
-      "test_flatten*", "test_reshape*", "test_softmax*", "test_lstm*"};
+      "test_flatten*", "test_reshape*", "test_softmax*", "test_lstm*",
+      // ACT: the activation unit and ELTWISE Mul (ISA version 3)
+      "test_clip*", "test_sigmoid*", "test_hardsigmoid*", "test_hardswish*", "test_leakyrelu*", "test_tanh*",
+      "test_mul*"};
   const std::string expanded = "_expanded";
   if (name.size() >= expanded.size() && name.compare(name.size() - expanded.size(), expanded.size(), expanded) == 0)
     return false;
@@ -415,7 +418,17 @@ double through_activation(const dlvpc::FloatOp& op, const builder::Layer& layer,
           return model.op_frac[index];
       },
       layer);
-  return dlvpc::activation_slope(op.activation) * (error - output_rounding + half_lsb(pre)) + output_rounding;
+  return dlvpc::activation_slope(op.activation) * (error - output_rounding + half_lsb(pre)) + output_rounding +
+         dlvpc::activation_tail(op.activation, pre);
+}
+
+// Where op i's sum is before its output shift: the input's radix point (Conv, Fc: plus the
+// weights', added in through_activation), an Add's common one (+1 for a mean), a Mul's product.
+int sum_frac(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model) {
+  const auto frac_of = [&](int source) { return source == dlvpc::kGraphInput ? model.input_frac : model.op_frac[source]; };
+  if (op.kind == dlvpc::OpKind::kAdd) return std::max(frac_of(op.inputs[0]), frac_of(op.inputs[1])) + (op.mean ? 1 : 0);
+  if (op.kind == dlvpc::OpKind::kMul) return frac_of(op.inputs[0]) + frac_of(op.inputs[1]);
+  return frac_of(op.inputs[0]);
 }
 
 double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
@@ -467,10 +480,7 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         for (const int s : op.inputs) error[i] = std::max(error[i], error_of(s));
         break;
     }
-    int in_frac = frac_of(source);  // where the op's sum is before its output shift
-    if (op.kind == dlvpc::OpKind::kAdd) in_frac = std::max(frac_of(source), frac_of(op.inputs[1])) + (op.mean ? 1 : 0);
-    if (op.kind == dlvpc::OpKind::kMul) in_frac = frac_of(source) + frac_of(op.inputs[1]);
-    error[i] = through_activation(op, model.network.layers[i], model, i, error[i], in_frac);
+    error[i] = through_activation(op, model.network.layers[i], model, i, error[i], sum_frac(op, model));
   }
   return error.back();
 }
@@ -533,6 +543,7 @@ LayerCheck check_layers(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
       const int f_w = model.weight_frac[i];
       bound += taps * half_lsb(f_w) * max_abs(*sources[0]) + half_lsb(f_in + f_w - bias_shift_of(model.network.layers[i]));
     }
+    bound = through_activation(op, model.network.layers[i], model, i, bound, sum_frac(op, model));
     const double lo = std::ldexp(-128.0, -f_out), hi = std::ldexp(127.0, -f_out);
     const double slack = 1e-6 * (1.0 + max_abs(y));  // the float layer's own rounding
     for (size_t k = 0; k < y.size(); ++k) {

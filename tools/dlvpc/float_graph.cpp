@@ -160,12 +160,14 @@ std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector
       y = pool(*in[0], op.input, op.pool_size, op.pool_stride, op.pad_top, op.pad_left, op.pad_bottom, op.pad_right,
                op.average);
       break;
-    case OpKind::kAdd:
+    case OpKind::kAdd: {
       y = *in[0];
-      for (size_t i = 0; i < y.size(); ++i) y[i] += (*in[1])[i];
+      const uint64_t run = op.channel_broadcast ? uint64_t{op.input.h} * op.input.w : 1;
+      for (size_t i = 0; i < y.size(); ++i) y[i] += (*in[1])[i / run];
       if (op.mean)
         for (float& v : y) v *= 0.5f;
       break;
+    }
     case OpKind::kConcat:
       for (const std::vector<float>* slice : in) y.insert(y.end(), slice->begin(), slice->end());
       return y;

@@ -80,6 +80,16 @@ double activation_slope(const ActivationFn& f) {
   }
 }
 
+double activation_tail(const ActivationFn& f, int in_frac) {
+  const double lo = std::ldexp(-128.0, -in_frac), hi = std::ldexp(127.0, -in_frac);
+  switch (f.kind) {
+    case ActivationKind::kSigmoid: return std::max(sigmoid(lo), 1.0 - sigmoid(hi));
+    case ActivationKind::kTanh: return std::max(1.0 + std::tanh(lo), 1.0 - std::tanh(hi));
+    case ActivationKind::kSilu: return std::fabs(lo * sigmoid(lo));  // below lo silu lies in (silu(lo), 0)
+    default: return 0.0;
+  }
+}
+
 std::string parse_activation(const onnx::NodeProto& node, const std::function<const ConstTensor*(int)>& constant_at,
                              ActivationFn& f) {
   const std::string& op = node.op_type();

@@ -51,6 +51,9 @@ ActivationFn gated(const ActivationFn& gate);
 const char* activation_name(ActivationKind kind);
 // The largest |f'(x)| (how much f can grow an input's error).
 double activation_slope(const ActivationFn& f);
+// How far a saturating f still moves beyond the input range [-128, 127] x 2^-in_frac of its
+// table (table_input_frac cuts sigmoid, tanh and SiLU where they stop changing): 0 for the others.
+double activation_tail(const ActivationFn& f, int in_frac);
 
 // The radix point of a table's int8 input, from the calibrated range [lo, hi] of the function's
 // OUTPUT: the input range that produced it, through the function's inverse (docs/dlvpc.md).

@@ -267,6 +267,9 @@ class Importer {
   bool fuse_activation(const onnx::NodeProto& node, FloatOp* p, const ActivationFn& f);
   void mul(const onnx::NodeProto& node);
   void mul_by_constant(const onnx::NodeProto& node, int constant_index);
+  // Add or Mul of two computed tensors, equal or the second one value per channel of the first
+  // ([N,C,1,1]: ELTWISE with channel broadcast).
+  void eltwise_op(const onnx::NodeProto& node, OpKind kind, const Value& a, const Value& b);
 
   const onnx::ModelProto& model_;
   std::string origin_;
@@ -687,7 +690,9 @@ void Importer::quantized_linear(const onnx::NodeProto& node) {
 
 void Importer::relu(const onnx::NodeProto& node) {
   const Value& x = tensor_input(node, 0);
-  if (FloatOp* p = fusable_producer(node.input(0), x); p && !p->relu && p->kind != OpKind::kConcat) {
+  // (Not after an activation: the engine's ReLU comes before its activation unit.)
+  if (FloatOp* p = fusable_producer(node.input(0), x);
+      p && !p->relu && p->kind != OpKind::kConcat && p->activation.none()) {
     // Conv -> max pool -> ReLU equals conv -> ReLU -> max pool (both monotonic): the engine's order.
     p->relu = true;
     p->onnx_ops += "+Relu";
@@ -988,8 +993,7 @@ void Importer::add(const onnx::NodeProto& node) {
   const Value& a = value(node, 0);
   const Value& b = value(node, 1);
   if (!a.constant && !b.constant) {
-    if (a.dims != b.dims)
-      fail(node, "operands " + dims_text(a.dims) + " and " + dims_text(b.dims) + " differ; the engine adds equal shapes");
+    if (a.dims != b.dims) return eltwise_op(node, OpKind::kAdd, a, b);  // ACT
     if (a.op == kGraphInput && b.op == kGraphInput) fail(node, "adds the graph input to itself; nothing for the accelerator");
     FloatOp op;
     op.kind = OpKind::kAdd;
@@ -1115,6 +1119,23 @@ void Importer::activation(const onnx::NodeProto& node) {
   add_op(std::move(op), node, x.dims);
 }
 
+void Importer::eltwise_op(const onnx::NodeProto& node, OpKind kind, const Value& a, const Value& b) {
+  const bool b_first = element_count(b.dims) > element_count(a.dims);  // the full tensor first
+  const Value& big = b_first ? b : a;
+  const Value& small = b_first ? a : b;
+  const bool per_channel = big.dims.size() == 4 && small.dims.size() == 4 && small.dims[0] == big.dims[0] &&
+                           small.dims[1] == big.dims[1] && small.dims[2] == 1 && small.dims[3] == 1;
+  if (big.dims != small.dims && !per_channel)
+    fail(node, "operands " + dims_text(a.dims) + " and " + dims_text(b.dims) +
+                   " differ; the engine takes equal shapes or a tensor and one value per channel ([N,C,1,1])");
+  FloatOp op;
+  op.kind = kind;
+  op.inputs = {big.op, small.op};
+  op.channel_broadcast = big.dims != small.dims;
+  op.input = op.output = big.op == kGraphInput ? graph_.input : graph_.ops[big.op].output;
+  add_op(std::move(op), node, big.dims);
+}
+
 void Importer::mul(const onnx::NodeProto& node) {
   for (int g = 0; g < 2; ++g) {  // the Mul of a fused x * gate(x): x's producer already made it
     const auto it = gates_.find(node.input(g));
@@ -1128,21 +1149,7 @@ void Importer::mul(const onnx::NodeProto& node) {
   const Value& b = value(node, 1);
   if (a.constant != b.constant) return mul_by_constant(node, a.constant ? 0 : 1);
   if (a.constant) fail(node, "multiplies two constants at run time");
-  // The full tensor first; the other equal or one value per channel ([N,C,1,1]).
-  const bool b_first = element_count(b.dims) > element_count(a.dims);
-  const Value& big = b_first ? b : a;
-  const Value& small = b_first ? a : b;
-  const bool per_channel = big.dims.size() == 4 && small.dims.size() == 4 && small.dims[0] == big.dims[0] &&
-                           small.dims[1] == big.dims[1] && small.dims[2] == 1 && small.dims[3] == 1;
-  if (big.dims != small.dims && !per_channel)
-    fail(node, "operands " + dims_text(a.dims) + " and " + dims_text(b.dims) +
-                   " differ; the engine multiplies equal shapes or a tensor by one value per channel ([N,C,1,1])");
-  FloatOp op;
-  op.kind = OpKind::kMul;
-  op.inputs = {big.op, small.op};
-  op.channel_broadcast = big.dims != small.dims;
-  op.input = op.output = big.op == kGraphInput ? graph_.input : graph_.ops[big.op].output;
-  add_op(std::move(op), node, big.dims);
+  eltwise_op(node, OpKind::kMul, a, b);
 }
 
 // x * k with k one value or one per channel: exact in the Conv's or Gemm's weights and bias when x

@@ -179,6 +179,7 @@ void LayerQuantizer::run() {
         l.a_shift = common - fa, l.b_shift = common - fb;
         require_shift(i, std::max(l.a_shift, l.b_shift), 0, 15, "operand alignment shift");
         l.output_shift = common + (op.mean ? 1 : 0) - pre_activation_frac(i);
+        l.channel_broadcast = op.channel_broadcast;
         require_shift(i, l.output_shift, -31, 31, "output shift");
         l.relu = op.relu;
         l.activation = activation(i);

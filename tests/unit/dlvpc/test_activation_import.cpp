@@ -195,6 +195,20 @@ TEST(DlvpcActivation, StandaloneActivationsMulAndAConstantScale) {
   EXPECT_LT(compiled_error(n.model(), 30), 0.08);
 }
 
+TEST(DlvpcActivation, AddOfAPerChannelTensorBroadcastsOverTheMap) {
+  Net n(6);
+  const std::string x = n.input("x", {1, 4, 6, 6});
+  const std::string a = n.conv(x, 4, 5, 3);
+  const std::string s = n.conv(n.node("GlobalAveragePool", {a}), 5, 5, 1);
+  n.output(n.node("Add", {s, a}), {1, 5, 6, 6});
+  const FloatGraph g = import_onnx(n.model(), "add");
+  ASSERT_EQ(g.ops.size(), 4u);
+  EXPECT_EQ(g.ops[3].kind, OpKind::kAdd);
+  EXPECT_TRUE(g.ops[3].channel_broadcast);
+  EXPECT_EQ(g.ops[3].inputs, (std::vector<int>{0, 2})) << "the full tensor first";
+  EXPECT_LT(compiled_error(n.model(), 40), 0.06);
+}
+
 TEST(DlvpcActivation, RefusalsNameTheNodeAndTheReason) {
   Net n(4);
   const std::string x = n.input("x", {1, 2, 4, 4});
