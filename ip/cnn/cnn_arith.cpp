@@ -3,6 +3,7 @@
 #include "ip/cnn/cnn_arith.h"
 #include "ip/cnn/simd.h"
 
+#include "ip/cnn/activation_unit.h"
 #include "ip/cnn/conv_kernel.h"
 #include "ip/cnn/output_kernel.h"
 #include "ip/cnn/parallel_kernel.h"
@@ -46,6 +47,11 @@ bool fits(const BufferSet& b, isa::Buffer buf, uint64_t offset, uint64_t bytes) 
 }
 
 bool output_shift_ok(int shift) { return shift >= -31 && shift <= 31; }
+
+// The activation unit of CONV and FC runs only in the output stage (AccLast).
+ErrorCode check_output_activation(uint16_t flags, const ActivationFields& a, const BufferSet& b) {
+  return (flags & isa::kFlagAccLast) ? check_activation(a, b.size[isa::kBufWeight]) : isa::kErrNone;
+}
 bool bias_shift_ok(int shift) { return shift >= 0 && shift <= 31; }
 
 // Output size of a sliding window; 0 when the window does not fit or the stride is 0.
@@ -83,6 +89,8 @@ ErrorCode check_conv(const isa::Conv& c, const BufferSet& b) {
     if (c.pool_size < 1 || c.pool_size > out_min || c.pool_stride < 1 || c.pool_stride > out_min)
       return isa::kErrBadField;
   }
+  if (const ErrorCode e = check_output_activation(c.header.flags, activation_fields(c), b); e != isa::kErrNone)
+    return e;
   if (!fits(b, isa::kBufInput, c.input_offset, uint64_t{c.in_c} * c.in_h * c.in_w)) return isa::kErrBufferOverrun;
   if (!fits(b, isa::kBufWeight, c.weight_offset, uint64_t{c.out_c} * c.in_c * c.kernel_h * c.kernel_w))
     return isa::kErrBufferOverrun;
@@ -93,6 +101,8 @@ ErrorCode check_conv(const isa::Conv& c, const BufferSet& b) {
 ErrorCode check_fc(const isa::Fc& f, const BufferSet& b) {
   if (f.n_in == 0 || f.n_out == 0) return isa::kErrBadField;
   if (!bias_shift_ok(f.bias_shift) || !output_shift_ok(f.output_shift)) return isa::kErrBadField;
+  if (const ErrorCode e = check_output_activation(f.header.flags, activation_fields(f), b); e != isa::kErrNone)
+    return e;
   if (!fits(b, isa::kBufInput, f.input_offset, f.n_in)) return isa::kErrBufferOverrun;
   if (!fits(b, isa::kBufWeight, f.weight_offset, uint64_t{f.n_out} * f.n_in)) return isa::kErrBufferOverrun;
   return check_acc_buffers(b, f.header.flags, f.n_out, f.n_out, f.bias_offset, f.psum_offset, f.output_offset,
@@ -115,10 +125,14 @@ ErrorCode check_pool(const isa::Pool& p, const BufferSet& b) {
 
 ErrorCode check_eltwise(const isa::Eltwise& e, const BufferSet& b) {
   if (e.count == 0 || e.a_shift > 15 || e.b_shift > 15 || !output_shift_ok(e.output_shift)) return isa::kErrBadField;
-  if (!fits(b, isa::kBufInput, e.a_offset, e.count) || !fits(b, isa::kBufInput, e.b_offset, e.count) ||
+  if (e.op > isa::kEltwiseMul || (e.op == isa::kEltwiseMul && (e.a_shift != 0 || e.b_shift != 0)))
+    return isa::kErrBadField;
+  const ActivationFields act = activation_fields(e);
+  if (act.clip() && act.clip_min > act.clip_max) return isa::kErrBadField;
+  if (!fits(b, isa::kBufInput, e.a_offset, e.count) || !fits(b, isa::kBufInput, e.b_offset, eltwise_b_count(e)) ||
       !fits(b, isa::kBufOutput, e.output_offset, e.count))
     return isa::kErrBufferOverrun;
-  return isa::kErrNone;
+  return check_activation(act, b.size[isa::kBufWeight]);
 }
 
 // ---- CONV and FC output stage ---------------------------------------------------------------
@@ -204,8 +218,8 @@ struct ConvOutputs {
 // The output stage of CONV channels [oc_begin, oc_end); `sums` hold channel oc at oc - sums_first.
 template <typename T>
 void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumView<T> sums, uint32_t sums_first,
-                          const AccStart& start, const kernels::OutputRow& stage, const ConvOutputs& to,
-                          uint32_t oc_begin, uint32_t oc_end) {
+                          const AccStart& start, const kernels::OutputRow& stage, const ActivationUnit& act,
+                          const ConvOutputs& to, uint32_t oc_begin, uint32_t oc_end) {
   const kernels::KernelIsa isa = kernels::active_kernel_isa();
   thread_local std::vector<int8_t> map;
   const bool pool = c.header.flags & isa::kFlagPool;
@@ -219,6 +233,7 @@ void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumVi
       uint8_t* psum_out = to.out ? nullptr : to.psum + 4 * pixel;
       int8_t* y = !to.out ? nullptr : pool ? map.data() + uint64_t{oy} * s.out_w : to.out + pixel;
       finish_sums(isa, stage, sum, start.psum_at(pixel), base, s.out_w, psum_out, y);
+      if (y) act.apply(y, s.out_w);
     }
     if (to.out && pool)
       max_pool_map(map.data(), s.out_w, c.pool_size, c.pool_stride, s.pool_h, s.pool_w,
@@ -229,14 +244,15 @@ void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumVi
 // Channels [oc_begin, oc_end) are independent: large outputs are finished on the kernel threads.
 template <typename T>
 void finish_conv(const isa::Conv& c, const ConvShape& s, kernels::SumView<T> sums, const AccStart& start,
-                 const kernels::OutputRow& stage, const ConvOutputs& to, uint32_t oc_begin, uint32_t oc_end) {
+                 const kernels::OutputRow& stage, const ActivationUnit& act, const ConvOutputs& to, uint32_t oc_begin,
+                 uint32_t oc_end) {
   const uint32_t channels = oc_end - oc_begin;
   const uint64_t outputs = uint64_t{channels} * s.out_h * s.out_w;
   const uint32_t parts = outputs >= kParallelOutputs ? kernels::kernel_threads() : 1;
   kernels::parallel_for(parts, [&](uint32_t part) {
     const auto first = static_cast<uint32_t>(oc_begin + uint64_t{channels} * part / parts);
     const auto last = static_cast<uint32_t>(oc_begin + uint64_t{channels} * (part + 1) / parts);
-    finish_conv_channels(c, s, sums, oc_begin, start, stage, to, first, last);
+    finish_conv_channels(c, s, sums, oc_begin, start, stage, act, to, first, last);
   });
 }
 
@@ -262,6 +278,8 @@ void execute_conv(const isa::Conv& c, const BufferSet& b, const ArithConfig& con
                    : b.data[isa::kBufOutput] + c.psum_offset;
   const AccStart start = acc_start(b, flags, c.bias_offset, c.bias_shift, psum_in);
   const kernels::OutputRow stage = output_row(config, c.output_shift, flags);
+  // The unit exists only in the output stage (its fields were checked only with AccLast).
+  const ActivationUnit act(last ? activation_fields(c) : ActivationFields{}, b.data[isa::kBufWeight]);
   ConvOutputs to;
   if (last)
     to.out = reinterpret_cast<int8_t*>(b.data[isa::kBufOutput] + c.output_offset);
@@ -275,9 +293,9 @@ void execute_conv(const isa::Conv& c, const BufferSet& b, const ArithConfig& con
     const uint32_t oc1 = std::min<uint32_t>(c.out_c, oc0 + sc.conv.channel_chunk());
     sc.conv.compute(weights, oc0, oc1);
     if (sc.conv.wide())
-      finish_conv(c, s, sc.conv.wide_sums(), start, stage, to, oc0, oc1);
+      finish_conv(c, s, sc.conv.wide_sums(), start, stage, act, to, oc0, oc1);
     else
-      finish_conv(c, s, sc.conv.narrow_sums(), start, stage, to, oc0, oc1);
+      finish_conv(c, s, sc.conv.narrow_sums(), start, stage, act, to, oc0, oc1);
   }
 }
 
@@ -300,6 +318,7 @@ void execute_fc(const isa::Fc& f, const BufferSet& b, const ArithConfig& config)
   for (uint32_t o = 0; o < f.n_out; ++o)
     kernels::finish_row_wide(stage, sc.fc_sums.data() + o, start.psum_at(o), start.base(o), 1,
                              last ? nullptr : psum_out + 4 * o, last ? out + o : nullptr);
+  if (last) ActivationUnit(activation_fields(f), b.data[isa::kBufWeight]).apply(out, f.n_out);
 }
 
 // ---- POOL and ELTWISE -----------------------------------------------------------------------
@@ -347,12 +366,16 @@ void execute_eltwise(const isa::Eltwise& e, const BufferSet& b) {
   const int8_t* a = reinterpret_cast<const int8_t*>(b.data[isa::kBufInput] + e.a_offset);
   const int8_t* bb = reinterpret_cast<const int8_t*>(b.data[isa::kBufInput] + e.b_offset);
   int8_t* out = reinterpret_cast<int8_t*>(b.data[isa::kBufOutput] + e.output_offset);
-  const bool relu = e.header.flags & isa::kFlagRelu;
+  const ActivationUnit act(activation_fields(e), b.data[isa::kBufWeight]);
+  const bool relu = e.header.flags & isa::kFlagRelu, mul = e.op == isa::kEltwiseMul;
+  const uint32_t run = std::max<uint32_t>(e.broadcast, 1);
   for (uint32_t i = 0; i < e.count; ++i) {
-    const int64_t sum = int64_t{a[i]} * (int64_t{1} << e.a_shift) + int64_t{bb[i]} * (int64_t{1} << e.b_shift);
-    const int8_t v = sat8(round_shift(sum, e.output_shift));
+    const int64_t x = a[i], w = bb[i / run];
+    const int64_t v64 = mul ? x * w : x * (int64_t{1} << e.a_shift) + w * (int64_t{1} << e.b_shift);
+    const int8_t v = sat8(round_shift(v64, e.output_shift));
     out[i] = relu && v < 0 ? 0 : v;
   }
+  act.apply(out, e.count);
 }
 
 }  // namespace
@@ -369,6 +392,11 @@ ConvShape conv_shape(const isa::Conv& c) {
   }
   s.macs = uint64_t{c.out_c} * s.out_h * s.out_w * c.in_c * c.kernel_h * c.kernel_w;
   return s;
+}
+
+uint64_t eltwise_b_count(const isa::Eltwise& e) {
+  const uint32_t run = std::max<uint32_t>(e.broadcast, 1);
+  return (uint64_t{e.count} + run - 1) / run;
 }
 
 PoolShape pool_shape(const isa::Pool& p) {

@@ -30,6 +30,8 @@ struct PoolShape {
   uint32_t out_h = 0, out_w = 0;
 };
 PoolShape pool_shape(const isa::Pool& p);
+// Elements of ELTWISE's b operand: ceil(count / max(broadcast, 1)) (version 3).
+uint64_t eltwise_b_count(const isa::Eltwise& e);
 
 // Checks every field range and every buffer access of a compute instruction (CONV, FC, POOL,
 // ELTWISE) against `buffers.size`; returns isa::kErrNone, kErrBadField or kErrBufferOverrun.

@@ -85,6 +85,10 @@ void CnnEngine::register_counters() {
                                                          "array_transfer_16b", kByteOfHalfword);
   counters_.broadcast = ledger_.add_counter_from_table(module, "broadcast", Level::array, Action::update,
                                                        "array_transfer_16b", kByteOfHalfword);
+  // The activation unit's 256 x 8-bit LUT register file (its fill and its reads), as the LSTM
+  // engine's tables: register-file accesses, 8 bits at half the table's 16-bit access.
+  counters_.lut = ledger_.add_counter_from_table(module, "activation_lut", Level::rf, Action::update,
+                                                 "rf_access_16b", kByteOfHalfword);
 }
 
 TagId CnnEngine::layer_tag(uint32_t tag) { return dlvp::layer_tag(ledger_, tag); }
@@ -97,6 +101,7 @@ void CnnEngine::count_energy(TagId tag, const cnn::InstructionActivity& a) {
   ledger_.count_tagged(counters_.accumulator, a.accumulator_accesses, tag);
   ledger_.count_tagged(counters_.line_buffer, a.line_buffer_transfers, tag);
   ledger_.count_tagged(counters_.broadcast, a.broadcast_transfers, tag);
+  ledger_.count_tagged(counters_.lut, a.lut_accesses, tag);
   if (a.input_bytes_read) buffer_at(isa::kBufInput).count_reads(a.input_bytes_read, tag);
   if (a.weight_bytes_read) buffer_at(isa::kBufWeight).count_reads(a.weight_bytes_read, tag);
   if (a.output_bytes_read) buffer_at(isa::kBufOutput).count_reads(a.output_bytes_read, tag);
@@ -105,7 +110,7 @@ void CnnEngine::count_energy(TagId tag, const cnn::InstructionActivity& a) {
   pmu_.buffer_read += a.input_bytes_read + a.weight_bytes_read + a.output_bytes_read;
   pmu_.buffer_write += a.output_bytes_written;
   pmu_.array += a.line_buffer_transfers + a.broadcast_transfers;
-  pmu_.rf += a.accumulator_accesses;
+  pmu_.rf += a.accumulator_accesses + a.lut_accesses;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ class CnnEngine : public EngineBase, public ComputeEngineIf, public Reportable {
   // Energy counters of the engine (the buffers have their own: "datapath.read"/"datapath.write" for
   // what the engine moves, "read"/"write" for the DMA's side).
   struct Counters {
-    CounterId mul8, add32, cmp8, add16, accumulator, line_buffer, broadcast;
+    CounterId mul8, add32, cmp8, add16, accumulator, line_buffer, broadcast, lut;
   };
   const Counters& counters() const { return counters_; }
 

@@ -2,6 +2,7 @@
 // in docs/cnn.md ("Timing", "Energy counters").
 #include "ip/cnn/cnn_timing.h"
 
+#include "ip/cnn/activation_unit.h"
 #include "ip/cnn/cnn_arith.h"
 #include "ip/common/config_error.h"
 
@@ -162,6 +163,14 @@ uint32_t TimingModel::pipeline_depth(bool acc_last, bool pool) const {
          (pool ? 1 : 0);
 }
 
+uint32_t TimingModel::activation_stages(uint16_t flags) {
+  return ((flags & isa::kFlagClip) ? 1 : 0) + ((flags & isa::kFlagTable) ? 1 : 0);
+}
+
+uint64_t TimingModel::table_load_cycles(uint16_t flags) const {
+  return (flags & isa::kFlagTable) ? ceil_div(kActivationTableBytes, config_.weight_port_bytes) : 0;
+}
+
 InstructionCost TimingModel::cost(const isa::Instruction& in) const {
   // Empty shapes never pass cnn::check; they cost nothing rather than wrapping counts around.
   switch (in.header.opcode) {
@@ -253,6 +262,16 @@ struct ConvPassModel {
   }
 };
 
+// The activation unit's work on `results` int8 outputs: two compares per clip, the LUT's fill
+// through the weight port and one LUT read per result; its table load delays the first result.
+void add_activation(uint16_t flags, uint64_t results, uint64_t table_cycles, InstructionCost& cost) {
+  if (flags & isa::kFlagClip) cost.activity.cmp8 += 2 * results;
+  if (!(flags & isa::kFlagTable)) return;
+  cost.activity.lut_accesses += kActivationTableBytes + results;
+  cost.activity.weight_bytes_read += kActivationTableBytes;
+  cost.timing.weight_stall_cycles += table_cycles;
+}
+
 // n copies of a step, summed by doubling (an instruction may have thousands of steps).
 InstructionTiming scaled(const InstructionTiming& t, uint64_t n) {
   InstructionTiming sum, power = t;
@@ -289,7 +308,8 @@ InstructionActivity conv_activity(const isa::Conv& c, const ConvGeometry& g, con
 
 InstructionCost TimingModel::conv_cost(const isa::Conv& c) const {
   const ConvGeometry g = conv_geometry(c, config_);
-  const ConvPassModel model{config_, g, pipeline_depth(g.acc_last, g.pool)};
+  const uint32_t act_stages = g.acc_last ? activation_stages(c.header.flags) : 0;
+  const ConvPassModel model{config_, g, pipeline_depth(g.acc_last, g.pool) + act_stages};
   InstructionCost cost;
   InstructionTiming& t = cost.timing;
   if (g.steps == 1) {
@@ -316,8 +336,10 @@ InstructionCost TimingModel::conv_cost(const isa::Conv& c) const {
   t.drain_cycles += model.depth;  // the last pass drains in full
   t.macs = g.shape.macs;
   t.pe_imbalance = double(g.steps * config_.pes - c.out_c) / double(g.steps * config_.pes);
-  finish(t);
   cost.activity = conv_activity(c, g, config_);
+  if (g.acc_last)
+    add_activation(c.header.flags, uint64_t{c.out_c} * g.windows, table_load_cycles(c.header.flags), cost);
+  finish(t);
   return cost;
 }
 
@@ -352,10 +374,9 @@ InstructionCost TimingModel::fc_cost(const isa::Fc& f) const {
   InstructionTiming& t = cost.timing;
   t = scaled(step(config_.pes), steps - 1);
   t += step(last_pes);
-  t.drain_cycles = pipeline_depth(acc_last, false);
+  t.drain_cycles = pipeline_depth(acc_last, false) + (acc_last ? activation_stages(f.header.flags) : 0);
   t.macs = uint64_t{f.n_in} * f.n_out;
   t.pe_imbalance = double(steps * config_.pes - f.n_out) / double(steps * config_.pes);
-  finish(t);
 
   InstructionActivity& a = cost.activity;
   a.mul8 = a.add32 = t.macs;
@@ -365,6 +386,8 @@ InstructionCost TimingModel::fc_cost(const isa::Fc& f) const {
   a.weight_bytes_read = t.macs + (acc_first ? kBiasBytes * f.n_out : 0);
   a.output_bytes_read = acc_first ? 0 : kPsumBytes * f.n_out;
   a.output_bytes_written = (acc_last ? 1 : kPsumBytes) * uint64_t{f.n_out};
+  if (acc_last) add_activation(f.header.flags, f.n_out, table_load_cycles(f.header.flags), cost);
+  finish(t);
   return cost;
 }
 
@@ -401,20 +424,26 @@ InstructionCost TimingModel::pool_cost(const isa::Pool& p) const {
   return cost;
 }
 
-// Reads a and b through the input port, writes y through the output port; an add stage and a
-// round/saturate stage drain at the end.
+// Reads a and b through the input port (b once per broadcast run: a b element is held while its
+// run of a streams), writes y through the output port; an add (or multiply) stage, a
+// round/saturate stage and the activation unit's stages drain at the end.
 InstructionCost TimingModel::eltwise_cost(const isa::Eltwise& e) const {
   constexpr uint64_t kEltwiseStages = 2;
+  const bool mul = e.op == isa::kEltwiseMul;
+  const uint64_t b_count = eltwise_b_count(e);
   InstructionCost cost;
   InstructionTiming& t = cost.timing;
-  t.postprocess_cycles = std::max(ceil_div(2 * uint64_t{e.count}, config_.input_port_bytes),
+  t.postprocess_cycles = std::max(ceil_div(uint64_t{e.count} + b_count, config_.input_port_bytes),
                                   ceil_div(e.count, config_.output_port_bytes));
-  t.drain_cycles = kEltwiseStages;
-  finish(t);
+  t.drain_cycles = kEltwiseStages + activation_stages(e.header.flags);
   InstructionActivity& a = cost.activity;
-  a.add32 = uint64_t{e.count} * (e.output_shift > 0 ? 2 : 1);  // the sum, plus the rounding add
-  a.input_bytes_read = 2 * uint64_t{e.count};
+  const uint64_t rounding = e.output_shift > 0 ? e.count : 0;  // the rounding add
+  if (mul) a.mul8 = e.count;
+  a.add32 = (mul ? 0 : uint64_t{e.count}) + rounding;  // the sum, plus the rounding add
+  a.input_bytes_read = uint64_t{e.count} + b_count;
   a.output_bytes_written = e.count;
+  add_activation(e.header.flags, e.count, table_load_cycles(e.header.flags), cost);
+  finish(t);
   return cost;
 }
 

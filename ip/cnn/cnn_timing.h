@@ -47,6 +47,7 @@ struct InstructionActivity {
   uint64_t weight_bytes_read = 0;      // weights and biases
   uint64_t output_bytes_read = 0;      // partial sums (and a POOL source in the output buffer)
   uint64_t output_bytes_written = 0;   // partial sums and int8 results
+  uint64_t lut_accesses = 0;           // 8-bit activation LUT writes (its fill) + reads (one per result)
 };
 
 struct InstructionCost {
@@ -73,6 +74,11 @@ class TimingModel {
   // tree ceil(log2(K^2)) + adder tree ceil(log2(C)) + 1 accumulator stage, + 1 output stage
   // (round, saturate, ReLU) with AccLast, + 1 with pooling.
   uint32_t pipeline_depth(bool acc_last, bool pool) const;
+  // Version 3's activation unit in the output stage: one pipeline stage per unit (clip, table).
+  static uint32_t activation_stages(uint16_t flags);
+  // Cycles to read the 256-byte table into the LUT through the weight port (kFlagTable), once per
+  // instruction before its first result.
+  uint64_t table_load_cycles(uint16_t flags) const;
 
  private:
   InstructionCost conv_cost(const isa::Conv& c) const;

@@ -1,7 +1,8 @@
-// The dlvp accelerator instruction set, version 2 (docs/isa.md). One header shared by the models
+// The dlvp accelerator instruction set, version 3 (docs/isa.md). One header shared by the models
 // (ip/ifu, ip/cnn, ip/lstm), the bare-metal software (sw/) and the tools (builder, compiler).
 // Version 2 adds the sparse LSTM engine (LSTM_SPMV, LSTM_GATES, its two buffers, kErrBadStream);
-// every version-1 instruction keeps its encoding and meaning.
+// every version-1 instruction keeps its encoding and meaning. Version 3 keeps every version-2
+// encoding and meaning; its new fields are 0 in older programs and mean "off".
 // Freestanding: only <stdint.h>. Little-endian, fixed 64-byte instructions.
 //
 // A job is a stream of instructions in DDR. The IFU fetches them in order and dispatches each to
@@ -11,11 +12,12 @@
 // load <-> compute <-> store. An instruction may wait for a token from a neighbour (POP) before it
 // starts and send one (PUSH) when it has finished.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 namespace dlvp::isa {
 
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr uint32_t kInstructionBytes = 64;
 constexpr uint32_t kArgCount = 8;  // job argument registers (DDR windows)
 
@@ -73,6 +75,12 @@ constexpr uint16_t kFlagAvgPool = 1u << 4;   // Pool: average instead of max
 // (the accumulators leave as the 16-bit output y, else they are written back); and:
 constexpr uint16_t kFlagNoBias = 1u << 5;     // LSTM_SPMV with AccFirst: start from 0 instead of a bias
 constexpr uint16_t kFlagPeephole = 1u << 6;   // LSTM_GATES: add the peephole terms
+// Version 3, activations (ACT): the output-stage activation unit of CONV and FC (with AccLast) and
+// of ELTWISE, after sat8 and ReLU and before CONV's pooling (docs/isa.md "Version 3: activations
+// and Mul"). Clip first, then the table.
+constexpr uint16_t kFlagClip = 1u << 7;   // y = clamp(y, clip_min, clip_max)
+constexpr uint16_t kFlagTable = 1u << 8;  // y = table[y + 128], int8 [256] at table_offset (weight buffer)
+constexpr uint32_t kActivationTableBytes = 256;  // kFlagTable's table: int8 [256]
 
 struct Header {
   uint8_t opcode;
@@ -120,7 +128,11 @@ struct Conv {
   int8_t bias_shift;    // 0..31: bias is shifted left into the accumulator's radix point
   int8_t output_shift;  // -31..31: right shift with rounding (negative: left shift)
   uint8_t pool_size, pool_stride;
-  uint8_t reserved[16];
+  uint8_t reserved_dw[2];  // bytes 48-49: version 3's groups (DW)
+  // Version 3, activations (ACT): kFlagClip bounds and kFlagTable's table (weight buffer).
+  int8_t clip_min, clip_max;
+  uint32_t table_offset;
+  uint8_t reserved[8];
 };
 
 // FC: out[o] = sum_i in[i] * w[o][i]. input int8 [n_in] (input buffer), weights int8 [n_out][n_in]
@@ -135,7 +147,10 @@ struct Fc {
   uint32_t psum_offset;
   uint32_t output_offset;
   int8_t bias_shift, output_shift;
-  uint8_t reserved[26];
+  // Version 3, activations (ACT): kFlagClip bounds and kFlagTable's table (weight buffer).
+  int8_t clip_min, clip_max;
+  uint32_t table_offset;
+  uint8_t reserved[20];
 };
 
 // POOL: int8 [c][in_h][in_w] from `source` buffer at input_offset -> int8 [c][out_h][out_w] at
@@ -153,15 +168,25 @@ struct Pool {
   uint8_t reserved[32];
 };
 
-// ELTWISE: y[i] = sat8(round_shift((a[i] << a_shift) + (b[i] << b_shift), output_shift)), ReLU
-// with kFlagRelu. a, b int8 [count] in the input buffer; y int8 [count] in the output buffer.
+// ELTWISE: with j = i / max(broadcast, 1) (version 3),
+//   add: y[i] = sat8(round_shift((a[i] << a_shift) + (b[j] << b_shift), output_shift))
+//   mul: y[i] = sat8(round_shift(a[i] x b[j], output_shift))      (a_shift = b_shift = 0)
+// then ReLU with kFlagRelu, then the activation unit (kFlagClip, kFlagTable). a int8 [count] and
+// b int8 [ceil(count / max(broadcast, 1))] in the input buffer; y int8 [count] in the output buffer.
+enum EltwiseOp : uint8_t { kEltwiseAdd = 0, kEltwiseMul = 1 };
 struct Eltwise {
   Header header;
   uint32_t a_offset, b_offset, output_offset;
   uint32_t count;
   uint8_t a_shift, b_shift;  // 0..15
   int8_t output_shift;
-  uint8_t reserved[37];
+  // Version 3, activations and Mul (ACT).
+  uint8_t op;  // EltwiseOp
+  int8_t clip_min, clip_max;
+  uint8_t reserved0[2];
+  uint32_t table_offset;  // kFlagTable's table in the weight buffer
+  uint32_t broadcast;     // b[j] serves `broadcast` consecutive a[i] (0 or 1: elementwise)
+  uint8_t reserved[24];
 };
 
 // LSTM_SPMV: acc[c][r] += sum over the chunk's columns j of W[r][first_col + j] x
@@ -237,6 +262,12 @@ static_assert(sizeof(Eltwise) == kInstructionBytes, "ELTWISE layout");
 static_assert(sizeof(LstmSpmv) == kInstructionBytes, "LSTM_SPMV layout");
 static_assert(sizeof(LstmGates) == kInstructionBytes, "LSTM_GATES layout");
 static_assert(sizeof(Instruction) == kInstructionBytes, "instruction size");
+// Version 3's activation fields sit where the shared allocation puts them (docs/isa.md).
+static_assert(offsetof(Conv, clip_min) == 50 && offsetof(Conv, table_offset) == 52, "CONV v3 layout");
+static_assert(offsetof(Fc, clip_min) == 38 && offsetof(Fc, table_offset) == 40, "FC v3 layout");
+static_assert(offsetof(Eltwise, op) == 27 && offsetof(Eltwise, clip_min) == 28 &&
+                  offsetof(Eltwise, table_offset) == 32 && offsetof(Eltwise, broadcast) == 36,
+              "ELTWISE v3 layout");
 
 // Why a job stopped (IFU ERROR_CODE).
 enum ErrorCode : uint32_t {

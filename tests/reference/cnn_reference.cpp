@@ -35,6 +35,16 @@ int64_t sat_acc(int64_t v, uint32_t accumulator_bits) {
   return std::clamp(v, min, max);
 }
 
+int8_t activate(const Activation& a, int8_t y) {
+  if (a.clip) {
+    if (a.clip_min > a.clip_max) throw std::invalid_argument("activation: clip_min > clip_max");
+    y = static_cast<int8_t>(std::clamp<int>(y, a.clip_min, a.clip_max));
+  }
+  if (a.table.empty()) return y;
+  if (a.table.size() != 256) throw std::invalid_argument("activation: the table has not 256 entries");
+  return a.table[static_cast<size_t>(int{y} + 128)];
+}
+
 int64_t average_half_up(int64_t sum, int64_t n) {
   if (n < 1) throw std::invalid_argument("average_half_up: no elements");
   return floor_div(2 * sum + n, 2 * n);
@@ -105,6 +115,17 @@ ByteView view(const Buffers& b, isa::Buffer which) {
   return ByteView(b.data[which], b.size[which], kNames[which]);
 }
 
+// The activation unit of an instruction (its table read from the weight buffer).
+template <typename T>
+Activation activation_of(const T& i, const Buffers& b) {
+  Activation a;
+  a.clip = i.header.flags & isa::kFlagClip;
+  a.clip_min = i.clip_min;
+  a.clip_max = i.clip_max;
+  if (i.header.flags & isa::kFlagTable) a.table = view(b, isa::kBufWeight).read_i8_block(i.table_offset, 256);
+  return a;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checks
 
@@ -135,7 +156,23 @@ uint32_t pooled_length(uint32_t in, uint32_t size, uint32_t stride) {
   return (in - size) / stride + 1;
 }
 
+// Version 3: the activation unit's fields, where the instruction uses them (CONV and FC: AccLast).
+template <typename T>
+bool clip_ok(const T& i, bool used) {
+  return !used || !(i.header.flags & isa::kFlagClip) || i.clip_min <= i.clip_max;
+}
+template <typename T>
+bool table_fits(const T& i, bool used, const Buffers& b) {
+  return !used || !(i.header.flags & isa::kFlagTable) || region_fits(i.table_offset, 256, b.size[isa::kBufWeight]);
+}
+
+uint64_t eltwise_b_elements(const isa::Eltwise& e) {
+  const uint64_t run = e.broadcast == 0 ? 1 : e.broadcast;
+  return (e.count + run - 1) / run;
+}
+
 bool conv_fields_ok(const isa::Conv& c) {
+  if (!clip_ok(c, c.header.flags & isa::kFlagAccLast)) return false;
   if (c.in_h < 1 || c.in_w < 1 || c.in_c < 1 || c.out_c < 1) return false;
   if (!kernel_ok(c.kernel_h) || !kernel_ok(c.kernel_w) || !stride_ok(c.stride_h) || !stride_ok(c.stride_w)) return false;
   if (c.pad_top >= c.kernel_h || c.pad_bottom >= c.kernel_h || c.pad_left >= c.kernel_w || c.pad_right >= c.kernel_w)
@@ -164,11 +201,13 @@ isa::ErrorCode check_conv(const isa::Conv& c, const Buffers& b) {
   if (first) ok = ok && region_fits(c.bias_offset, 4 * uint64_t{c.out_c}, b.size[isa::kBufWeight]);
   if (!first || !last) ok = ok && region_fits(c.psum_offset, psum_bytes, b.size[isa::kBufOutput]);
   if (last) ok = ok && region_fits(c.output_offset, out_bytes, b.size[isa::kBufOutput]);
+  ok = ok && table_fits(c, last, b);
   return ok ? isa::kErrNone : isa::kErrBufferOverrun;
 }
 
 isa::ErrorCode check_fc(const isa::Fc& f, const Buffers& b) {
-  if (f.n_in < 1 || f.n_out < 1 || !bias_shift_ok(f.bias_shift) || !output_shift_ok(f.output_shift))
+  if (f.n_in < 1 || f.n_out < 1 || !bias_shift_ok(f.bias_shift) || !output_shift_ok(f.output_shift) ||
+      !clip_ok(f, f.header.flags & isa::kFlagAccLast))
     return isa::kErrBadField;
   const bool first = f.header.flags & isa::kFlagAccFirst;
   const bool last = f.header.flags & isa::kFlagAccLast;
@@ -177,6 +216,7 @@ isa::ErrorCode check_fc(const isa::Fc& f, const Buffers& b) {
   if (first) ok = ok && region_fits(f.bias_offset, 4 * uint64_t{f.n_out}, b.size[isa::kBufWeight]);
   if (!first || !last) ok = ok && region_fits(f.psum_offset, 4 * uint64_t{f.n_out}, b.size[isa::kBufOutput]);
   if (last) ok = ok && region_fits(f.output_offset, f.n_out, b.size[isa::kBufOutput]);
+  ok = ok && table_fits(f, last, b);
   return ok ? isa::kErrNone : isa::kErrBufferOverrun;
 }
 
@@ -194,9 +234,10 @@ isa::ErrorCode check_pool(const isa::Pool& p, const Buffers& b) {
 
 isa::ErrorCode check_eltwise(const isa::Eltwise& e, const Buffers& b) {
   if (e.count < 1 || e.a_shift > 15 || e.b_shift > 15 || !output_shift_ok(e.output_shift)) return isa::kErrBadField;
+  if (e.op > 1 || (e.op == 1 && (e.a_shift != 0 || e.b_shift != 0)) || !clip_ok(e, true)) return isa::kErrBadField;
   const bool ok = region_fits(e.a_offset, e.count, b.size[isa::kBufInput]) &&
-                  region_fits(e.b_offset, e.count, b.size[isa::kBufInput]) &&
-                  region_fits(e.output_offset, e.count, b.size[isa::kBufOutput]);
+                  region_fits(e.b_offset, eltwise_b_elements(e), b.size[isa::kBufInput]) &&
+                  region_fits(e.output_offset, e.count, b.size[isa::kBufOutput]) && table_fits(e, true, b);
   return ok ? isa::kErrNone : isa::kErrBufferOverrun;
 }
 
@@ -230,7 +271,8 @@ void validate(const ConvLayer& l) {
 std::vector<int8_t> finish_conv(const ConvLayer& l, const std::vector<int64_t>& acc) {
   const uint32_t oh = l.out_h(), ow = l.out_w();
   std::vector<int8_t> y(acc.size());
-  for (size_t i = 0; i < acc.size(); ++i) y[i] = relu8(sat8(round_shift(acc[i], l.output_shift)), l.relu);
+  for (size_t i = 0; i < acc.size(); ++i)
+    y[i] = activate(l.activation, relu8(sat8(round_shift(acc[i], l.output_shift)), l.relu));
   if (!l.pool) return y;
   const uint32_t ph = l.result_h(), pw = l.result_w();
   std::vector<int8_t> pooled(uint64_t{l.out_c} * ph * pw);
@@ -332,7 +374,8 @@ isa::ErrorCode execute_compute(const isa::Instruction& instruction, const Buffer
 
 void conv(const isa::Conv& c, const Buffers& buffers, uint32_t accumulator_bits) {
   require_accumulator_bits(accumulator_bits);
-  const ConvLayer layer = layer_of(c, accumulator_bits);
+  ConvLayer layer = layer_of(c, accumulator_bits);
+  if (c.header.flags & isa::kFlagAccLast) layer.activation = activation_of(c, buffers);
   const ByteView in = view(buffers, isa::kBufInput), wt = view(buffers, isa::kBufWeight);
   const ByteView out = view(buffers, isa::kBufOutput);
   const uint64_t pixels = uint64_t{layer.out_h()} * layer.out_w();
@@ -368,8 +411,10 @@ void fc(const isa::Fc& f, const Buffers& buffers, uint32_t accumulator_bits) {
     return;
   }
   const bool relu = f.header.flags & isa::kFlagRelu;
+  const Activation activation = activation_of(f, buffers);
   std::vector<int8_t> y(f.n_out);
-  for (uint32_t o = 0; o < f.n_out; ++o) y[o] = relu8(sat8(round_shift(acc[o], f.output_shift)), relu);
+  for (uint32_t o = 0; o < f.n_out; ++o)
+    y[o] = activate(activation, relu8(sat8(round_shift(acc[o], f.output_shift)), relu));
   out.write_i8_block(f.output_offset, y);
 }
 
@@ -390,7 +435,11 @@ void eltwise(const isa::Eltwise& e, const Buffers& buffers) {
   EltwiseLayer layer;
   layer.a_shift = e.a_shift, layer.b_shift = e.b_shift, layer.output_shift = e.output_shift;
   layer.relu = e.header.flags & isa::kFlagRelu;
-  const std::vector<int8_t> y = eltwise_add(layer, in.read_i8_block(e.a_offset, e.count), in.read_i8_block(e.b_offset, e.count));
+  layer.mul = e.op == 1;
+  layer.broadcast = e.broadcast == 0 ? 1 : e.broadcast;
+  layer.activation = activation_of(e, buffers);
+  const std::vector<int8_t> y =
+      eltwise_add(layer, in.read_i8_block(e.a_offset, e.count), in.read_i8_block(e.b_offset, eltwise_b_elements(e)));
   view(buffers, isa::kBufOutput).write_i8_block(e.output_offset, y);
 }
 
@@ -447,7 +496,7 @@ std::vector<int8_t> fully_connected(const FcLayer& l, const std::vector<int8_t>&
   for (uint32_t o = 0; o < l.n_out; ++o) {
     int64_t sum = shift_left(bias[o], l.bias_shift);
     for (uint32_t i = 0; i < l.n_in; ++i) sum += int64_t{input[i]} * weights[uint64_t{o} * l.n_in + i];
-    y[o] = relu8(sat8(round_shift(sat_acc(sum, l.accumulator_bits), l.output_shift)), l.relu);
+    y[o] = activate(l.activation, relu8(sat8(round_shift(sat_acc(sum, l.accumulator_bits), l.output_shift)), l.relu));
   }
   return y;
 }
@@ -481,13 +530,16 @@ std::vector<int8_t> pool2d(const PoolLayer& l, const std::vector<int8_t>& input)
 }
 
 std::vector<int8_t> eltwise_add(const EltwiseLayer& l, const std::vector<int8_t>& a, const std::vector<int8_t>& b) {
-  require(a.size() == b.size(), "eltwise: operands differ in size");
+  require(l.broadcast >= 1, "eltwise: broadcast 0");
+  require(b.size() == (a.size() + l.broadcast - 1) / l.broadcast, "eltwise: b does not match a and broadcast");
+  require(!l.mul || (l.a_shift == 0 && l.b_shift == 0), "eltwise: mul with input shifts");
   require(l.a_shift >= 0 && l.a_shift <= 15 && l.b_shift >= 0 && l.b_shift <= 15, "eltwise: input shift outside 0..15");
   require(l.output_shift >= -31 && l.output_shift <= 31, "eltwise: output shift outside -31..31");
   std::vector<int8_t> y(a.size());
   for (size_t i = 0; i < a.size(); ++i) {
-    const int64_t sum = shift_left(a[i], l.a_shift) + shift_left(b[i], l.b_shift);
-    y[i] = relu8(sat8(round_shift(sum, l.output_shift)), l.relu);
+    const int64_t bj = b[i / l.broadcast];
+    const int64_t v = l.mul ? int64_t{a[i]} * bj : shift_left(a[i], l.a_shift) + shift_left(bj, l.b_shift);
+    y[i] = activate(l.activation, relu8(sat8(round_shift(v, l.output_shift)), l.relu));
   }
   return y;
 }

@@ -73,6 +73,16 @@ struct PoolDims {
 PoolDims pool_dims(const isa::Pool& instruction);
 
 // ---------------------------------------------------------------------------------------------
+// The output stage's activation unit (version 3): after sat8 and ReLU, clip to [clip_min,
+// clip_max], then y = table[y + 128].
+struct Activation {
+  bool clip = false;
+  int clip_min = -128, clip_max = 127;
+  std::vector<int8_t> table;  // 256 entries, or empty: no table
+};
+int8_t activate(const Activation& activation, int8_t y);
+
+// ---------------------------------------------------------------------------------------------
 // Whole layers on full tensors (row-major, the same layouts as the instructions). Each throws
 // std::invalid_argument when a tensor's size does not match its shape or the shape is impossible.
 
@@ -86,6 +96,7 @@ struct ConvLayer {
   bool pool = false;  // max pooling after ReLU, windows entirely inside the map
   uint32_t pool_size = 2, pool_stride = 2;
   uint32_t accumulator_bits = 32;
+  Activation activation;  // before pooling
 
   uint32_t out_h() const;  // convolution output (0 if the kernel does not fit)
   uint32_t out_w() const;
@@ -108,6 +119,7 @@ struct FcLayer {
   int bias_shift = 0, output_shift = 0;
   bool relu = false;
   uint32_t accumulator_bits = 32;
+  Activation activation;
 };
 // input [n_in], weights [n_out][n_in], bias [n_out] -> int8 [n_out].
 std::vector<int8_t> fully_connected(const FcLayer& layer, const std::vector<int8_t>& input,
@@ -129,8 +141,12 @@ std::vector<int8_t> pool2d(const PoolLayer& layer, const std::vector<int8_t>& in
 struct EltwiseLayer {
   int a_shift = 0, b_shift = 0, output_shift = 0;
   bool relu = false;
+  bool mul = false;        // version 3: a[i] x b[j] instead of the shifted sum
+  uint32_t broadcast = 1;  // version 3: j = i / broadcast; b holds ceil(a.size() / broadcast)
+  Activation activation;
 };
-// y[i] = sat8(round_shift((a[i] << a_shift) + (b[i] << b_shift), output_shift)), then ReLU.
+// With j = i / broadcast: y[i] = sat8(round_shift((a[i] << a_shift) + (b[j] << b_shift),
+// output_shift)) (mul: a[i] x b[j]), then ReLU, then the activation.
 std::vector<int8_t> eltwise_add(const EltwiseLayer& layer, const std::vector<int8_t>& a,
                                 const std::vector<int8_t>& b);
 

@@ -11,6 +11,12 @@ namespace {
 
 using builder::TensorShape;
 
+Activation activation_of(const builder::Activation& a) {
+  Activation r;
+  r.clip = a.clip, r.clip_min = a.clip_min, r.clip_max = a.clip_max, r.table = a.table;
+  return r;
+}
+
 std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8_t>& x, uint32_t accumulator_bits) {
   ConvLayer r;
   r.in_c = c.in_c, r.in_h = c.in_h, r.in_w = c.in_w, r.out_c = c.out_c;
@@ -19,6 +25,7 @@ std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8
   r.bias_shift = c.bias_shift, r.output_shift = c.output_shift, r.relu = c.relu;
   r.pool = c.pooled(), r.pool_size = c.pool_size, r.pool_stride = c.pool_stride;
   r.accumulator_bits = accumulator_bits;
+  r.activation = activation_of(c.activation);
   return conv2d(r, x, c.weights, c.bias);
 }
 
@@ -26,6 +33,7 @@ std::vector<int8_t> run_fc(const builder::FcLayer& f, const std::vector<int8_t>&
   FcLayer r;
   r.n_in = f.n_in, r.n_out = f.n_out, r.bias_shift = f.bias_shift, r.output_shift = f.output_shift;
   r.relu = f.relu, r.accumulator_bits = accumulator_bits;
+  r.activation = activation_of(f.activation);
   return fully_connected(r, x, f.weights, f.bias);
 }
 
@@ -84,6 +92,9 @@ std::vector<std::vector<int8_t>> run_network_layers(const builder::Network& net,
       const auto& e = std::get<builder::EltwiseLayer>(layer);
       EltwiseLayer r;
       r.a_shift = e.a_shift, r.b_shift = e.b_shift, r.output_shift = e.output_shift, r.relu = e.relu;
+      r.mul = e.op == builder::EltwiseOp::kMul;
+      r.broadcast = e.channel_broadcast ? shape.h * shape.w : 1;
+      r.activation = activation_of(e.activation);
       outs.push_back(eltwise_add(r, *x, *operand(e.other, i).first));
       shapes.push_back(shape);
     }

@@ -30,6 +30,19 @@ uint32_t sweep_length(uint32_t in, uint32_t pad_before, uint32_t pad_after, uint
 constexpr int kPreviousLayer = -2;  // LayerBase::input: the output of the layer just before
 constexpr int kNetworkInput = -1;   // LayerBase::input / EltwiseLayer::other: the network input
 
+// Version 3's output-stage activation unit (ACT; docs/isa.md "Version 3: activations and Mul"):
+// after the int8 result's ReLU (and before a CONV's pooling), clip to [clip_min, clip_max], then
+// y = table[y + 128].
+struct Activation {
+  bool clip = false;
+  int clip_min = -128, clip_max = 127;
+  std::vector<int8_t> table;  // empty (none) or 256 entries
+
+  bool active() const { return clip || !table.empty(); }
+};
+
+enum class EltwiseOp { kAdd, kMul };  // ACT: ELTWISE's op
+
 // What every layer has: a name for messages and reports, and where its (first) input comes from.
 struct LayerBase {
   std::string name;
@@ -47,6 +60,7 @@ struct ConvLayer : LayerBase {
   int output_shift = 0;                     // -31..31: round_shift of the accumulator to int8
   std::vector<int8_t> weights;              // [out_c][in_c][kernel_h][kernel_w]
   std::vector<int32_t> bias;                // [out_c]
+  Activation activation;                    // ACT: after ReLU, before pooling
 
   bool pooled() const { return pool_size != 0; }
   uint32_t conv_h() const { return sweep_length(in_h, pad_top, pad_bottom, kernel_h, stride_h); }
@@ -62,6 +76,7 @@ struct FcLayer : LayerBase {
   int bias_shift = 0, output_shift = 0;
   std::vector<int8_t> weights;  // [n_out][n_in]
   std::vector<int32_t> bias;    // [n_out]
+  Activation activation;        // ACT: after ReLU
 };
 
 enum class PoolKind { kMax, kAverage };
@@ -76,11 +91,17 @@ struct PoolLayer : LayerBase {
 
 // y = sat8(round_shift((a << a_shift) + (b << b_shift), output_shift)), optional ReLU, where a is
 // the previous layer's output and b the output of layer `other` (-1: the network input).
+// Mul (ACT): y = sat8(round_shift(a x b, output_shift)) (shifts 0). With channel_broadcast b is
+// [c][1][1]: one value per channel of a, applied to all h x w elements of the channel.
 struct EltwiseLayer : LayerBase {
   int other = -1;
   int a_shift = 0, b_shift = 0;  // 0..15
   int output_shift = 0;          // -31..31
   bool relu = false;
+  // ACT
+  EltwiseOp op = EltwiseOp::kAdd;
+  bool channel_broadcast = false;
+  Activation activation;
 };
 
 // Channel concatenation of earlier layers' outputs (ONNX Concat on the channel axis). It emits no

@@ -60,6 +60,15 @@ class LayerCheck {
   const Layer& layer_;
 };
 
+void check_activation(const Activation& a, const LayerCheck& c) {
+  if (a.clip) {
+    c.require_range(a.clip_min, -128, 127, "clip_min");
+    c.require_range(a.clip_max, a.clip_min, 127, "clip_max");
+  }
+  c.require(a.table.empty() || a.table.size() == isa::kActivationTableBytes,
+            "has an activation table of " + std::to_string(a.table.size()) + " entries, expected 0 or 256");
+}
+
 TensorShape check_conv(const ConvLayer& l, const TensorShape& in, const LayerCheck& c) {
   c.require(in == TensorShape{l.in_c, l.in_h, l.in_w},
             "declares input " + shape_text({l.in_c, l.in_h, l.in_w}) + " but its input is " + shape_text(in));
@@ -87,6 +96,7 @@ TensorShape check_conv(const ConvLayer& l, const TensorShape& in, const LayerChe
                                              std::to_string(weights) + " (out_c x in_c x kernel_h x kernel_w)");
   c.require(l.bias.size() == l.out_c,
             "has " + std::to_string(l.bias.size()) + " biases, expected " + std::to_string(l.out_c));
+  check_activation(l.activation, c);
   return {l.out_c, l.result_h(), l.result_w()};
 }
 
@@ -102,6 +112,7 @@ TensorShape check_fc(const FcLayer& l, const TensorShape& in, const LayerCheck& 
             "has " + std::to_string(l.weights.size()) + " weights, expected " + std::to_string(weights));
   c.require(l.bias.size() == l.n_out,
             "has " + std::to_string(l.bias.size()) + " biases, expected " + std::to_string(l.n_out));
+  check_activation(l.activation, c);
   return {l.n_out, 1, 1};
 }
 
@@ -128,10 +139,15 @@ TensorShape check_eltwise(const EltwiseLayer& l, uint32_t index, const TensorSha
                           const LayerCheck& c) {
   c.require(l.other >= -1 && l.other < static_cast<int>(index),
             "other operand " + std::to_string(l.other) + " must name an earlier layer (or -1, the network input)");
-  c.require(other == in, "operands differ in shape: " + shape_text(in) + " and " + shape_text(other));
-  c.require_range(l.a_shift, 0, 15, "a_shift");
-  c.require_range(l.b_shift, 0, 15, "b_shift");
+  if (l.channel_broadcast)
+    c.require(other == TensorShape{in.c, 1, 1}, "a channel broadcast operand must be " + shape_text({in.c, 1, 1}) +
+                                                    " for " + shape_text(in) + ", not " + shape_text(other));
+  else
+    c.require(other == in, "operands differ in shape: " + shape_text(in) + " and " + shape_text(other));
+  c.require_range(l.a_shift, 0, l.op == EltwiseOp::kMul ? 0 : 15, "a_shift");
+  c.require_range(l.b_shift, 0, l.op == EltwiseOp::kMul ? 0 : 15, "b_shift");
   c.require_range(l.output_shift, -31, 31, "output_shift");
+  check_activation(l.activation, c);
   return in;
 }
 
@@ -211,6 +227,27 @@ Blob append_weight_tile(std::vector<uint8_t>& blob, const std::vector<int8_t>& w
   return b;
 }
 
+// A layer's activation table after a weight tile (or alone); its offset from the tile's start.
+uint64_t append_table(std::vector<uint8_t>& blob, uint64_t tile_start, const std::vector<int8_t>& table) {
+  blob.resize(align_up(blob.size(), kBufferAlign), 0);
+  const uint64_t at = blob.size() - tile_start;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(table.data());
+  blob.insert(blob.end(), bytes, bytes + table.size());
+  return at;
+}
+
+// The activation unit's flags and fields of an instruction whose table is at `table_offset`.
+uint16_t activation_flags(const Activation& a) {
+  return (a.clip ? isa::kFlagClip : 0) | (a.table.empty() ? 0 : isa::kFlagTable);
+}
+template <typename I>
+void set_activation(I& i, const Activation& a, uint64_t table_offset) {
+  i.header.flags |= activation_flags(a);
+  i.clip_min = static_cast<int8_t>(a.clip ? a.clip_min : 0);
+  i.clip_max = static_cast<int8_t>(a.clip ? a.clip_max : 0);
+  i.table_offset = a.table.empty() ? 0 : static_cast<uint32_t>(table_offset);
+}
+
 // `planes` blocks of `plane_bytes` contiguous bytes, `ddr_plane_stride` apart in DDR and packed in
 // the buffer; one plane when they are also packed in DDR.
 isa::Transfer make_transfer(isa::Buffer buffer, uint8_t arg, uint64_t buffer_offset, uint64_t ddr_offset,
@@ -269,6 +306,15 @@ class LayerEmitter {
     return w.ref;
   }
 
+  // The activation table appended to the tile of an output stage's pass (it is resident with the
+  // weights the pass reads); its offset in the tile.
+  uint64_t last_pass_table(Blob& blob, const Activation& a, bool last_pass) {
+    if (!last_pass || a.table.empty()) return 0;
+    const uint64_t at = append_table(constants_, blob.offset, a.table);
+    blob.bytes = constants_.size() - blob.offset;
+    return at;
+  }
+
   Scheduler& sched_;
   std::vector<uint8_t>& constants_;
   LayerInfo& info_;
@@ -313,12 +359,14 @@ void LayerEmitter::conv(const ConvLayer& l, const TensorPlacement& in, const Ten
                         const BandedTiling& plan) {
   const Tiling& t = plan.tiling;
   std::vector<Blob> blobs;  // weight tile (group g, pass k) at g * passes + k
+  std::vector<uint64_t> table_at;  // the activation table's offset in each tile (its last pass)
   for (uint32_t g = 0; g < t.groups; ++g)
     for (uint32_t k = 0; k < t.passes; ++k) {
       const uint32_t o0 = g * t.group_size, i0 = k * t.pass_channels;
       blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.in_c, l.kernel_h * l.kernel_w, o0,
                                          std::min(t.group_size, l.out_c - o0), i0,
                                          std::min(t.pass_channels, l.in_c - i0), k == 0));
+      table_at.push_back(last_pass_table(blobs.back(), l.activation, k + 1 == t.passes));
     }
   const uint32_t result_h = l.result_h(), result_w = l.result_w();
 
@@ -336,8 +384,10 @@ void LayerEmitter::conv(const ConvLayer& l, const TensorPlacement& in, const Ten
         load(x.ref, make_transfer(isa::kBufInput, in.arg, x.base,
                                   in.offset + (uint64_t{i0} * l.in_h + band.in_first) * l.in_w, ins,
                                   uint64_t{band.in_rows} * l.in_w, uint64_t{l.in_h} * l.in_w));
-      compute(conv_instruction(l, band, outs, ins, k, t.passes, x.base, sched_.slot_base(w), o.base, psum_bytes),
-              {x.ref, w}, o.ref.slot, k == 0);
+      isa::Instruction i =
+          conv_instruction(l, band, outs, ins, k, t.passes, x.base, sched_.slot_base(w), o.base, psum_bytes);
+      if (k + 1 == t.passes) set_activation(i.conv, l.activation, sched_.slot_base(w) + table_at[g * t.passes + k]);
+      compute(i, {x.ref, w}, o.ref.slot, k == 0);
     }
     store(o.ref.slot, make_transfer(isa::kBufOutput, out.arg, o.base + psum_bytes,
                                     out.offset + (uint64_t{o0} * result_h + band.first) * result_w, outs,
@@ -357,12 +407,14 @@ void LayerEmitter::conv(const ConvLayer& l, const TensorPlacement& in, const Ten
 void LayerEmitter::fc(const FcLayer& l, const TensorPlacement& in, const TensorPlacement& out, const FcTiling& plan) {
   const Tiling& t = plan.tiling;
   std::vector<Blob> blobs;
+  std::vector<uint64_t> table_at;
   for (uint32_t g = 0; g < t.groups; ++g)
     for (uint32_t k = 0; k < t.passes; ++k) {
       const uint32_t o0 = g * t.group_size, i0 = k * t.pass_channels;
       blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.n_in, 1, o0,
                                          std::min(t.group_size, l.n_out - o0), i0,
                                          std::min(t.pass_channels, l.n_in - i0), k == 0));
+      table_at.push_back(last_pass_table(blobs.back(), l.activation, k + 1 == t.passes));
     }
   const uint64_t psum_bytes = t.passes > 1 ? align_up(4 * uint64_t{t.group_size}, kBufferAlign) : 0;
   Scheduler::Acquired o;
@@ -391,6 +443,7 @@ void LayerEmitter::fc(const FcLayer& l, const TensorPlacement& in, const TensorP
       f.psum_offset = static_cast<uint32_t>(o.base);
       f.output_offset = static_cast<uint32_t>(o.base + psum_bytes + uint64_t{g - chunk_first} * t.group_size);
       f.bias_shift = static_cast<int8_t>(l.bias_shift), f.output_shift = static_cast<int8_t>(l.output_shift);
+      if (last) set_activation(f, l.activation, f.weight_offset + table_at[g * t.passes + k]);
       compute(i, {x.ref, w}, o.ref.slot, chunk_start && k == 0);
     }
     if ((g + 1) % plan.groups_per_store == 0 || g + 1 == t.groups) {
@@ -430,15 +483,36 @@ void LayerEmitter::pool(const PoolLayer& l, const TensorPlacement& in, const Ten
   }
 }
 
+// The element range [first, end) of an ELTWISE chunk starting at `first`: at most `size` elements,
+// and with a channel broadcast of `run` elements per b value either whole runs (first is a run's
+// start) or a piece of one run, so that b[j] of the chunk is b[first / run + i / run].
+uint64_t eltwise_chunk_end(uint64_t first, uint64_t size, uint64_t elements, uint64_t run) {
+  if (run <= 1) return std::min(first + size, elements);
+  if (size >= run) return std::min(first + size / run * run, elements);
+  return std::min({first + size, (first / run + 1) * run, elements});
+}
+
 void LayerEmitter::eltwise(const EltwiseLayer& l, const TensorPlacement& a, const TensorPlacement& b,
                            const TensorPlacement& out, const Tiling& t) {
   const uint64_t elements = a.shape.elements();
   const uint64_t b_offset = align_up(t.group_size, kBufferAlign);
-  for (uint32_t chunk = 0; chunk < t.groups; ++chunk) {
-    const uint64_t e0 = uint64_t{chunk} * t.group_size, n = std::min<uint64_t>(t.group_size, elements - e0);
+  const uint64_t run = l.channel_broadcast ? uint64_t{a.shape.h} * a.shape.w : 1;
+  // The activation table sits alone in a weight slot for the whole layer.
+  Blob table;
+  if (!l.activation.table.empty()) {
+    table.offset = align_up(constants_.size(), kDdrAlign);
+    constants_.resize(table.offset, 0);
+    append_table(constants_, table.offset, l.activation.table);
+    table.bytes = constants_.size() - table.offset;
+  }
+  uint32_t chunk = 0;
+  for (uint64_t e0 = 0; e0 < elements; ++chunk) {
+    const uint64_t e1 = eltwise_chunk_end(e0, t.group_size, elements, run), n = e1 - e0;
+    const uint64_t b0 = e0 / run, nb = (e1 - 1) / run - b0 + 1;
     const Scheduler::Acquired x = sched_.acquire(isa::kBufInput, {index_, chunk, 0});
     load(x.ref, make_transfer(isa::kBufInput, a.arg, x.base, a.offset + e0, 1, n, n));
-    load(x.ref, make_transfer(isa::kBufInput, b.arg, x.base + b_offset, b.offset + e0, 1, n, n));
+    load(x.ref, make_transfer(isa::kBufInput, b.arg, x.base + b_offset, b.offset + b0, 1, nb, nb));
+    const SlotRef w = table.bytes ? weights(0, 0, table) : SlotRef{};
     const Scheduler::Acquired o = sched_.acquire_output();
     isa::Instruction i = compute_header(isa::kOpEltwise, l.relu ? isa::kFlagRelu : 0);
     isa::Eltwise& e = i.eltwise;
@@ -447,9 +521,17 @@ void LayerEmitter::eltwise(const EltwiseLayer& l, const TensorPlacement& a, cons
     e.count = static_cast<uint32_t>(n);
     e.a_shift = static_cast<uint8_t>(l.a_shift), e.b_shift = static_cast<uint8_t>(l.b_shift);
     e.output_shift = static_cast<int8_t>(l.output_shift);
-    compute(i, {x.ref}, o.ref.slot, true);
+    e.op = l.op == EltwiseOp::kMul ? isa::kEltwiseMul : isa::kEltwiseAdd;
+    e.broadcast = static_cast<uint32_t>(run);
+    set_activation(e, l.activation, table.bytes ? sched_.slot_base(w) : 0);
+    if (table.bytes)
+      compute(i, {x.ref, w}, o.ref.slot, true);
+    else
+      compute(i, {x.ref}, o.ref.slot, true);
     store(o.ref.slot, make_transfer(isa::kBufOutput, out.arg, o.base, out.offset + e0, 1, n, n));
+    e0 = e1;
   }
+  info_.tiling.groups = chunk;  // broadcast runs may cut more chunks than the tiler's count
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +544,12 @@ TileBudget budget_of(const std::array<BufferSlots, isa::kCnnBufCount>& slots, co
   b.slots = slots[isa::kBufInput].count;
   b.channel_align = hw.convolvers;
   b.group_align = hw.pes;
+  return b;
+}
+
+// A layer with an activation table keeps it after its last pass's weights and bias (aligned).
+TileBudget budget_with_table(TileBudget b, const Activation& a) {
+  if (!a.table.empty()) b.weight -= std::min<uint64_t>(b.weight, kBufferAlign + isa::kActivationTableBytes);
   return b;
 }
 
@@ -597,7 +685,7 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
     LayerEmitter emit(sched, program.constants, info, i);
     std::string why;
     if (const auto* conv = std::get_if<ConvLayer>(&layer)) {
-      const auto plan = choose_conv_tiling(conv_problem(*conv), budget, why);
+      const auto plan = choose_conv_tiling(conv_problem(*conv), budget_with_table(budget, conv->activation), why);
       if (!plan) check.fail("cannot be tiled: " + why);
       info.tiling = plan->tiling;
       info.macs = uint64_t{conv->out_c} * conv->conv_h() * conv->conv_w() * conv->in_c * conv->kernel_h * conv->kernel_w;
@@ -605,7 +693,7 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
       info.bias_bytes = 4 * conv->bias.size();
       emit.conv(*conv, in, out, *plan);
     } else if (const auto* fc = std::get_if<FcLayer>(&layer)) {
-      const auto plan = choose_fc_tiling(fc->n_in, fc->n_out, budget, why);
+      const auto plan = choose_fc_tiling(fc->n_in, fc->n_out, budget_with_table(budget, fc->activation), why);
       if (!plan) check.fail("cannot be tiled: " + why);
       info.tiling = plan->tiling;
       info.macs = uint64_t{fc->n_in} * fc->n_out;

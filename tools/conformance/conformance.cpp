@@ -371,7 +371,10 @@ bool is_selected(const std::string& name) {
       "test_conv*", "test_basic_conv*", "test_convinteger*", "test_basic_convinteger", "test_qlinearconv",
       "test_gemm*", "test_matmul*", "test_matmulinteger", "test_qlinearmatmul*", "test_relu", "test_maxpool*",
       "test_averagepool*", "test_globalaveragepool*", "test_globalmaxpool*", "test_add*", "test_batchnorm*",
-      "test_flatten*", "test_reshape*", "test_softmax*", "test_lstm*"};
+      "test_flatten*", "test_reshape*", "test_softmax*", "test_lstm*",
+      // ACT: the activation unit and ELTWISE Mul (ISA version 3)
+      "test_clip*", "test_sigmoid*", "test_hardsigmoid*", "test_hardswish*", "test_leakyrelu*", "test_tanh*",
+      "test_mul*"};
   const std::string expanded = "_expanded";
   if (name.size() >= expanded.size() && name.compare(name.size() - expanded.size(), expanded.size(), expanded) == 0)
     return false;
@@ -394,6 +397,38 @@ std::vector<std::string> list_tests(const std::string& data_dir, const std::stri
   }
   std::sort(tests.begin(), tests.end());
   return tests;
+}
+
+// ACT: an op's bound through its activation unit. A table rounds the op's value at its
+// pre-activation radix point instead of the output's, then maps it by f (error times f's largest
+// slope) and rounds at the output; a clip moves nothing by more than the clip's own rounding.
+double through_activation(const dlvpc::FloatOp& op, const builder::Layer& layer, const dlvpc::QuantizedModel& model,
+                          size_t index, double error, int in_frac) {
+  if (op.activation.none()) return error;
+  const double output_rounding = half_lsb(model.op_frac[index]);
+  if (!op.activation.needs_table()) return error + output_rounding;
+  const int pre = std::visit(
+      [&](const auto& l) -> int {
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<L, builder::ConvLayer> || std::is_same_v<L, builder::FcLayer>)
+          return in_frac + model.weight_frac[index] - l.output_shift;
+        else if constexpr (std::is_same_v<L, builder::EltwiseLayer>)
+          return in_frac - l.output_shift;
+        else
+          return model.op_frac[index];
+      },
+      layer);
+  return dlvpc::activation_slope(op.activation) * (error - output_rounding + half_lsb(pre)) + output_rounding +
+         dlvpc::activation_tail(op.activation, pre);
+}
+
+// Where op i's sum is before its output shift: the input's radix point (Conv, Fc: plus the
+// weights', added in through_activation), an Add's common one (+1 for a mean), a Mul's product.
+int sum_frac(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model) {
+  const auto frac_of = [&](int source) { return source == dlvpc::kGraphInput ? model.input_frac : model.op_frac[source]; };
+  if (op.kind == dlvpc::OpKind::kAdd) return std::max(frac_of(op.inputs[0]), frac_of(op.inputs[1])) + (op.mean ? 1 : 0);
+  if (op.kind == dlvpc::OpKind::kMul) return frac_of(op.inputs[0]) + frac_of(op.inputs[1]);
+  return frac_of(op.inputs[0]);
 }
 
 double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
@@ -432,14 +467,20 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         error[i] = error_of(source) + output_rounding;
         break;
       case dlvpc::OpKind::kAdd:
-        error[i] = error_of(source) + error_of(op.inputs[1]) + output_rounding;
+        error[i] = (error_of(source) + error_of(op.inputs[1])) * (op.mean ? 0.5 : 1.0) + output_rounding;
         break;
+      case dlvpc::OpKind::kMul: {  // |a'b' - ab| <= |a| e_b + |b'| e_a
+        const double e_a = error_of(source), e_b = error_of(op.inputs[1]);
+        error[i] = largest(source) * e_b + (largest(op.inputs[1]) + e_b) * e_a + output_rounding;
+        break;
+      }
       case dlvpc::OpKind::kConcat:
         // Slices keep their producers' values: the largest of their errors.
         error[i] = 0;
         for (const int s : op.inputs) error[i] = std::max(error[i], error_of(s));
         break;
     }
+    error[i] = through_activation(op, model.network.layers[i], model, i, error[i], sum_frac(op, model));
   }
   return error.back();
 }
@@ -457,11 +498,8 @@ namespace {
 // Op `i` of the graph in float on `inputs` (one per source, in op.inputs order).
 std::vector<float> float_layer(const dlvpc::FloatOp& op, const std::vector<const std::vector<float>*>& inputs) {
   switch (op.kind) {
-    case dlvpc::OpKind::kAdd: {
-      std::vector<float> y(*inputs[0]);
-      for (size_t k = 0; k < y.size(); ++k) y[k] = op.relu ? std::max(0.0f, y[k] + (*inputs[1])[k]) : y[k] + (*inputs[1])[k];
-      return y;
-    }
+    case dlvpc::OpKind::kAdd:
+    case dlvpc::OpKind::kMul: return dlvpc::run_op(op, inputs);
     case dlvpc::OpKind::kConcat: {
       std::vector<float> y;
       for (const std::vector<float>* slice : inputs) y.insert(y.end(), slice->begin(), slice->end());
@@ -505,6 +543,7 @@ LayerCheck check_layers(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
       const int f_w = model.weight_frac[i];
       bound += taps * half_lsb(f_w) * max_abs(*sources[0]) + half_lsb(f_in + f_w - bias_shift_of(model.network.layers[i]));
     }
+    bound = through_activation(op, model.network.layers[i], model, i, bound, sum_frac(op, model));
     const double lo = std::ldexp(-128.0, -f_out), hi = std::ldexp(127.0, -f_out);
     const double slack = 1e-6 * (1.0 + max_abs(y));  // the float layer's own rounding
     for (size_t k = 0; k < y.size(); ++k) {

@@ -13,6 +13,7 @@ const char* to_string(OpKind kind) {
     case OpKind::kFc: return "fc";
     case OpKind::kPool: return "pool";
     case OpKind::kAdd: return "add";
+    case OpKind::kMul: return "mul";
     default: return "concat";
   }
 }
@@ -134,8 +135,14 @@ std::vector<float> fully_connected(const FloatOp& op, const std::vector<float>& 
 
 }  // namespace
 
+void activate(const FloatOp& op, std::vector<float>& v) {
+  if (op.activation.none()) return;
+  for (float& x : v) x = static_cast<float>(op.activation(x));
+}
+
 std::vector<float> finish_conv(const FloatOp& op, std::vector<float> sums) {
   if (op.relu) relu(sums);
+  activate(op, sums);
   if (op.pool_size)
     return pool(sums, {op.output.c, op.conv_h(), op.conv_w()}, op.pool_size, op.pool_stride, 0, 0, 0, 0, false);
   return sums;
@@ -153,15 +160,26 @@ std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector
       y = pool(*in[0], op.input, op.pool_size, op.pool_stride, op.pad_top, op.pad_left, op.pad_bottom, op.pad_right,
                op.average);
       break;
-    case OpKind::kAdd:
+    case OpKind::kAdd: {
       y = *in[0];
-      for (size_t i = 0; i < y.size(); ++i) y[i] += (*in[1])[i];
+      const uint64_t run = op.channel_broadcast ? uint64_t{op.input.h} * op.input.w : 1;
+      for (size_t i = 0; i < y.size(); ++i) y[i] += (*in[1])[i / run];
+      if (op.mean)
+        for (float& v : y) v *= 0.5f;
       break;
+    }
     case OpKind::kConcat:
       for (const std::vector<float>* slice : in) y.insert(y.end(), slice->begin(), slice->end());
       return y;
+    case OpKind::kMul: {
+      y = *in[0];
+      const uint64_t run = op.channel_broadcast ? uint64_t{op.input.h} * op.input.w : 1;
+      for (size_t i = 0; i < y.size(); ++i) y[i] *= (*in[1])[i / run];
+      break;
+    }
   }
   if (op.relu) relu(y);
+  activate(op, y);
   return y;
 }
 

@@ -8,6 +8,7 @@
 // sample each.
 #pragma once
 #include "tools/builder/network.h"
+#include "tools/dlvpc/import_activation.h"
 
 #include <cstdint>
 #include <string>
@@ -17,7 +18,7 @@ namespace dlvp::dlvpc {
 
 using builder::TensorShape;
 
-enum class OpKind { kConv, kFc, kPool, kAdd, kConcat };
+enum class OpKind { kConv, kFc, kPool, kAdd, kConcat, kMul /* ACT */ };
 const char* to_string(OpKind kind);
 
 constexpr int kGraphInput = -1;  // FloatOp::inputs: the graph input
@@ -39,6 +40,11 @@ struct FloatOp {
   uint32_t pool_size = 0, pool_stride = 0;
   bool average = false;  // Pool: average over the non-padding elements, else max
   bool relu = false;     // ReLU on the result (Conv: before the fused pooling)
+  // ACT: the activation unit after the ReLU (Conv, Fc, Add, Mul; Conv: before the pooling), and
+  // Mul's operand b: one value per channel of a ([c][1][1]) or the same shape as a.
+  ActivationFn activation;
+  bool channel_broadcast = false;
+  bool mean = false;  // Add (ACT): (a + b) / 2; a standalone activation is the mean of x and x
 
   uint64_t macs() const;
   uint32_t conv_h() const { return builder::sweep_length(input.h, pad_top, pad_bottom, kernel_h, stride_h); }
@@ -73,6 +79,8 @@ std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector
 // What follows a convolution's sums (bias included, [out_c][conv_h][conv_w]): its ReLU and fused
 // pooling.
 std::vector<float> finish_conv(const FloatOp& op, std::vector<float> sums);
+// The op's activation unit (ACT) on its values after the ReLU.
+void activate(const FloatOp& op, std::vector<float>& values);
 
 // Softmax over a vector (what the CPU applies after the accelerator when softmax_on_cpu).
 std::vector<float> softmax(const std::vector<float>& logits);

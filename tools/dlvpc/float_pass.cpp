@@ -128,6 +128,7 @@ struct FloatPass::Impl {
     if (status != dnnl::status::success) throw std::runtime_error("oneDNN sgemm failed on layer '" + op.name + "'");
     if (op.relu)
       for (float& v : y) v = std::max(v, 0.0f);
+    activate(op, y);
     return y;
   }
 };

@@ -99,7 +99,9 @@ const std::vector<std::string>& supported_operators() {
   static const std::vector<std::string> ops = {
       "Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
       "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Dropout", "Identity", "Pad",
-      "ReduceMean", "Softmax", "ConvInteger", "MatMulInteger"};
+      "ReduceMean", "Softmax", "ConvInteger", "MatMulInteger",
+      // ACT (import_activation.h)
+      "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Mul"};
   return ops;
 }
 
@@ -257,6 +259,17 @@ class Importer {
   // The node's output is `x` with the shape `dims` (no data moves): refused when it mixes samples.
   void alias_reshaped(const onnx::NodeProto& node, const Value& x, const std::vector<int64_t>& dims);
   void softmax(const onnx::NodeProto& node);
+  // ACT (import_activation.h): an activation fused into its producer's output stage, or x * gate(x)
+  // into x's producer, or standalone; Mul of two tensors (one may be per channel) or by a
+  // per-channel constant folded into a Conv/Gemm.
+  void activation(const onnx::NodeProto& node);
+  const onnx::NodeProto* gating_mul(const onnx::NodeProto& gate) const;
+  bool fuse_activation(const onnx::NodeProto& node, FloatOp* p, const ActivationFn& f);
+  void mul(const onnx::NodeProto& node);
+  void mul_by_constant(const onnx::NodeProto& node, int constant_index);
+  // Add or Mul of two computed tensors, equal or the second one value per channel of the first
+  // ([N,C,1,1]: ELTWISE with channel broadcast).
+  void eltwise_op(const onnx::NodeProto& node, OpKind kind, const Value& a, const Value& b);
 
   const onnx::ModelProto& model_;
   std::string origin_;
@@ -271,6 +284,7 @@ class Importer {
   uint64_t activation_elements_ = 0; // one sample's op outputs so far (kMaxActivationElements)
   uint64_t synthesized_weights_ = 0; // weights made by the importer (kMaxSynthesizedWeights)
   uint64_t folded_elements_ = 0;     // constants made by folding (kMaxConstantElements)
+  std::map<std::string, std::string> gates_;  // ACT: a fused gate's output -> the tensor it gates
   // A refused node: its name and operator, and why (printable).
   struct Refusal {
     std::string node, op, reason;
@@ -676,7 +690,9 @@ void Importer::quantized_linear(const onnx::NodeProto& node) {
 
 void Importer::relu(const onnx::NodeProto& node) {
   const Value& x = tensor_input(node, 0);
-  if (FloatOp* p = fusable_producer(node.input(0), x); p && !p->relu && p->kind != OpKind::kConcat) {
+  // (Not after an activation: the engine's ReLU comes before its activation unit.)
+  if (FloatOp* p = fusable_producer(node.input(0), x);
+      p && !p->relu && p->kind != OpKind::kConcat && p->activation.none()) {
     // Conv -> max pool -> ReLU equals conv -> ReLU -> max pool (both monotonic): the engine's order.
     p->relu = true;
     p->onnx_ops += "+Relu";
@@ -977,8 +993,7 @@ void Importer::add(const onnx::NodeProto& node) {
   const Value& a = value(node, 0);
   const Value& b = value(node, 1);
   if (!a.constant && !b.constant) {
-    if (a.dims != b.dims)
-      fail(node, "operands " + dims_text(a.dims) + " and " + dims_text(b.dims) + " differ; the engine adds equal shapes");
+    if (a.dims != b.dims) return eltwise_op(node, OpKind::kAdd, a, b);  // ACT
     if (a.op == kGraphInput && b.op == kGraphInput) fail(node, "adds the graph input to itself; nothing for the accelerator");
     FloatOp op;
     op.kind = OpKind::kAdd;
@@ -1038,6 +1053,125 @@ void Importer::squeeze(const onnx::NodeProto& node, bool unsqueeze) {
       squeeze_dims(x.dims, squeeze_axes(node, given ? &constant_input(node, 1, "axes") : nullptr), unsqueeze, dims);
   if (!why.empty()) fail(node, why);
   alias_reshaped(node, x, dims);
+}
+
+// ---- ACT: activations and Mul (import_activation.h, docs/dlvpc.md "Activations") ----
+
+// Whether `p` takes activation f in its output stage: a Conv, Gemm, Add or Mul without one, whose
+// pooling (if any) commutes with f (max pooling does with a non-decreasing f).
+bool Importer::fuse_activation(const onnx::NodeProto& node, FloatOp* p, const ActivationFn& f) {
+  if (!p || !p->activation.none() || p->kind == OpKind::kPool || p->kind == OpKind::kConcat) return false;
+  const bool monotonic = f.kind != ActivationKind::kSilu && f.kind != ActivationKind::kHardSwish &&
+                         f.kind != ActivationKind::kGatedHardSigmoid;
+  if (p->pool_size && !monotonic) return false;
+  p->activation = f;
+  p->onnx_ops += "+" + node.op_type();
+  return true;
+}
+
+// The Mul making x * gate(x) of a Sigmoid/HardSigmoid node: it reads x and the gate's output,
+// which nothing else reads, and x is read by these two only.
+const onnx::NodeProto* Importer::gating_mul(const onnx::NodeProto& gate) const {
+  const std::string& x = gate.input(0);
+  const std::string& s = gate.output(0);
+  const auto used = [&](const std::string& name) { const auto it = uses_.find(name); return it == uses_.end() ? 0 : it->second; };
+  if (used(s) != 1 || used(x) != 2) return nullptr;
+  for (const auto& n : model_.graph().node())
+    if (n.op_type() == "Mul" && n.input_size() == 2 &&
+        ((n.input(0) == x && n.input(1) == s) || (n.input(0) == s && n.input(1) == x)))
+      return &n;
+  return nullptr;
+}
+
+void Importer::activation(const onnx::NodeProto& node) {
+  const std::string& type = node.op_type();
+  allow_attributes(node, type == "Clip" ? std::set<std::string>{"min", "max"}
+                         : type == "LeakyRelu" ? std::set<std::string>{"alpha"}
+                         : type == "HardSigmoid" ? std::set<std::string>{"alpha", "beta"}
+                                                 : std::set<std::string>{});
+  const Value& x = tensor_input(node, 0);
+  ActivationFn f;
+  const std::string why = parse_activation(
+      node, [&](int i) { const Value& v = value(node, i); return v.constant ? &v.data->tensor() : nullptr; }, f);
+  if (!why.empty()) fail(node, why);
+  if (x.op != kGraphInput && !x.constant) {
+    FloatOp* p = &graph_.ops[x.op];
+    // x * gate(x): the gate and the Mul become one function in x's producer (x read by both only).
+    if (const ActivationFn g = gated(f); !g.none() && gating_mul(node) && op_uses_[x.op] == 2 &&
+                                          fuse_activation(node, p, g)) {
+      p->onnx_ops += "+Mul";
+      gates_[node.output(0)] = node.input(0);
+      alias(node, x);
+      return;
+    }
+    if (fuse_activation(node, fusable_producer(node.input(0), x), f)) {
+      alias(node, x);
+      return;
+    }
+  }
+  // On its own: ELTWISE's (x + x) / 2 = x exactly, then the unit (docs/isa.md).
+  FloatOp op;
+  op.kind = OpKind::kAdd;
+  op.mean = true;
+  op.inputs = {x.op, x.op};
+  op.input = op.output = x.op == kGraphInput ? graph_.input : graph_.ops[x.op].output;
+  op.activation = f;
+  add_op(std::move(op), node, x.dims);
+}
+
+void Importer::eltwise_op(const onnx::NodeProto& node, OpKind kind, const Value& a, const Value& b) {
+  const bool b_first = element_count(b.dims) > element_count(a.dims);  // the full tensor first
+  const Value& big = b_first ? b : a;
+  const Value& small = b_first ? a : b;
+  const bool per_channel = big.dims.size() == 4 && small.dims.size() == 4 && small.dims[0] == big.dims[0] &&
+                           small.dims[1] == big.dims[1] && small.dims[2] == 1 && small.dims[3] == 1;
+  if (big.dims != small.dims && !per_channel)
+    fail(node, "operands " + dims_text(a.dims) + " and " + dims_text(b.dims) +
+                   " differ; the engine takes equal shapes or a tensor and one value per channel ([N,C,1,1])");
+  FloatOp op;
+  op.kind = kind;
+  op.inputs = {big.op, small.op};
+  op.channel_broadcast = big.dims != small.dims;
+  op.input = op.output = big.op == kGraphInput ? graph_.input : graph_.ops[big.op].output;
+  add_op(std::move(op), node, big.dims);
+}
+
+void Importer::mul(const onnx::NodeProto& node) {
+  for (int g = 0; g < 2; ++g) {  // the Mul of a fused x * gate(x): x's producer already made it
+    const auto it = gates_.find(node.input(g));
+    if (it == gates_.end() || node.input(1 - g) != it->second) continue;
+    const Value& x = value(node, 1 - g);
+    --op_uses_[x.op];  // it read x twice (directly and through the gate)
+    alias(node, x);
+    return;
+  }
+  const Value& a = value(node, 0);
+  const Value& b = value(node, 1);
+  if (a.constant != b.constant) return mul_by_constant(node, a.constant ? 0 : 1);
+  if (a.constant) fail(node, "multiplies two constants at run time");
+  eltwise_op(node, OpKind::kMul, a, b);
+}
+
+// x * k with k one value or one per channel: exact in the Conv's or Gemm's weights and bias when x
+// is its output alone (no ReLU, pooling or activation in between).
+void Importer::mul_by_constant(const onnx::NodeProto& node, int constant_index) {
+  const Value& t = value(node, 1 - constant_index);
+  const ConstTensor& c = value(node, constant_index).data->tensor();
+  FloatOp* p = fusable_producer(node.input(1 - constant_index), t);
+  if (!p || (p->kind != OpKind::kConv && p->kind != OpKind::kFc) || p->relu || p->pool_size || !p->activation.none())
+    fail(node, "multiplies by a constant; dlvpc folds a per-channel constant only into the weights of a Conv or "
+               "Gemm it alone follows (no ReLU, pooling or activation between)");
+  const int64_t count = element_count(c.dims);
+  if (count != 1 && count != p->output.c)
+    fail(node, "constant " + dims_text(c.dims) + " is not one value per channel; only a channel scale can be folded");
+  const uint64_t per_output = p->weights.size() / std::max<uint32_t>(p->output.c, 1);
+  for (uint32_t o = 0; o < p->output.c; ++o) {
+    const float k = static_cast<float>(c.values[count == 1 ? 0 : o]);
+    for (uint64_t i = 0; i < per_output; ++i) p->weights[o * per_output + i] *= k;
+    if (!p->bias.empty()) p->bias[o] *= k;
+  }
+  p->onnx_ops += "+Mul";
+  alias(node, t);
 }
 
 void Importer::softmax(const onnx::NodeProto& node) {
@@ -1107,6 +1241,8 @@ void Importer::import_node(const onnx::NodeProto& node) {
   else if (op == "QLinearConv" || op == "QLinearMatMul") quantized_linear(node);
   else if (op == "Concat") concat(node);
   else if (op == "Relu") relu(node);
+  else if (is_activation_operator(op)) activation(node);
+  else if (op == "Mul") mul(node);
   else if (op == "Pad") pad(node);
   else if (op == "MaxPool") pool(node, false, false);
   else if (op == "AveragePool") pool(node, true, false);

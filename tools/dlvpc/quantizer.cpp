@@ -1,5 +1,7 @@
 #include "tools/dlvpc/quantizer.h"
 
+#include "tools/dlvpc/import_activation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -44,6 +46,16 @@ class LayerQuantizer {
     b.input = source == kGraphInput ? builder::kNetworkInput : source;
     return b;
   }
+  // ACT: the radix point of op `index`'s values before its activation unit: a table's input, from
+  // the calibrated output range through the function's inverse; else the op's output radix point.
+  int pre_activation_frac(size_t index) const {
+    const FloatOp& op = graph_.ops[index];
+    if (!op.activation.needs_table()) return model_.op_frac[index];
+    return table_input_frac(op.activation, stats_.ops[index].lo, stats_.ops[index].hi);
+  }
+  builder::Activation activation(size_t index) const {
+    return quantize_activation(graph_.ops[index].activation, pre_activation_frac(index), model_.op_frac[index]);
+  }
   // Weights at their radix point and the bias at the accumulator's; sets bias_shift/output_shift.
   template <typename Layer>
   void weights_and_bias(size_t index, Layer& layer);
@@ -79,8 +91,9 @@ void LayerQuantizer::weights_and_bias(size_t index, Layer& layer) {
   const double bscale = std::ldexp(1.0, acc_frac - bias_shift);
   for (size_t i = 0; i < op.bias.size(); ++i)
     layer.bias[i] = static_cast<int32_t>(std::clamp(std::floor(op.bias[i] * bscale + 0.5), -2147483648.0, 2147483647.0));
-  layer.output_shift = acc_frac - model_.op_frac[index];
+  layer.output_shift = acc_frac - pre_activation_frac(index);
   require_shift(index, layer.output_shift, -31, 31, "output shift");
+  layer.activation = activation(index);
   if (release_) std::vector<float>().swap(release_->ops[index].weights);
 }
 
@@ -165,9 +178,24 @@ void LayerQuantizer::run() {
         const int fa = input_frac(op.inputs[0]), fb = input_frac(op.inputs[1]), common = std::max(fa, fb);
         l.a_shift = common - fa, l.b_shift = common - fb;
         require_shift(i, std::max(l.a_shift, l.b_shift), 0, 15, "operand alignment shift");
-        l.output_shift = common - model_.op_frac[i];
+        l.output_shift = common + (op.mean ? 1 : 0) - pre_activation_frac(i);
+        l.channel_broadcast = op.channel_broadcast;
         require_shift(i, l.output_shift, -31, 31, "output shift");
         l.relu = op.relu;
+        l.activation = activation(i);
+        model_.network.add(std::move(l));
+        break;
+      }
+      case OpKind::kMul: {  // ACT: a x b at fa + fb fractional bits, shifted to the output's
+        builder::EltwiseLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
+        l.other = op.inputs[1] == kGraphInput ? builder::kNetworkInput : op.inputs[1];
+        l.op = builder::EltwiseOp::kMul;
+        l.channel_broadcast = op.channel_broadcast;
+        l.output_shift = input_frac(op.inputs[0]) + input_frac(op.inputs[1]) - pre_activation_frac(i);
+        require_shift(i, l.output_shift, -31, 31, "output shift");
+        l.relu = op.relu;
+        l.activation = activation(i);
         model_.network.add(std::move(l));
         break;
       }

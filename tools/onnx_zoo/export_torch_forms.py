@@ -88,7 +88,8 @@ class GlobalForms(nn.Module):
 
 
 class ThreeRefusals(nn.Module):
-    """A Sigmoid, a count_include_pad average (Pad+AveragePool) and a Mul: one error lists all three."""
+    """A Softplus, a count_include_pad average (Pad+AveragePool) and a Sub of computed tensors: one
+    error lists all three (Sigmoid and Mul, its first two, map since ISA version 3's activations)."""
 
     def __init__(self):
         super().__init__()
@@ -97,9 +98,9 @@ class ThreeRefusals(nn.Module):
         self.fc = nn.Linear(4 * 6 * 6, 3)
 
     def forward(self, x):
-        a = torch.sigmoid(self.conv1(x))
+        a = F.softplus(self.conv1(x))
         b = F.avg_pool2d(torch.relu(self.conv2(x)), 3, 1, 1)
-        return self.fc(torch.flatten(a * b, 1))
+        return self.fc(torch.flatten(a - b, 1))
 
 
 class LstmHead(nn.Module):

@@ -792,6 +792,13 @@ class FieldPicker {
 
 uint32_t small_kernel(Rng& rng) { return rng.chance(75) ? rng.urange(1, 5) : rng.urange(6, 15); }
 
+// Version 3's activation unit: clip bounds in order, a table in the weight buffer.
+template <typename I>
+void random_activation_fields(FieldPicker& f, I& i, const std::array<uint64_t, isa::kBufCount>& sizes) {
+  f.set(i.clip_min, -128, 0), f.set(i.clip_max, i.clip_min, 127);
+  f.place(i.table_offset, isa::kActivationTableBytes, sizes[1]);
+}
+
 void random_conv_fields(FieldPicker& f, isa::Conv& c, const std::array<uint64_t, isa::kBufCount>& sizes) {
   Rng& rng = f.rng();
   const uint32_t kh = small_kernel(rng), kw = small_kernel(rng);
@@ -813,6 +820,7 @@ void random_conv_fields(FieldPicker& f, isa::Conv& c, const std::array<uint64_t,
   f.place(c.bias_offset, 4 * uint64_t{c.out_c}, sizes[1]);
   f.place(c.psum_offset, 4 * uint64_t{c.out_c} * d.out_h * d.out_w, sizes[2]);
   f.place(c.output_offset, uint64_t{c.out_c} * pooled.pool_h * pooled.pool_w, sizes[2]);
+  random_activation_fields(f, c, sizes);
 }
 
 void random_fc_fields(FieldPicker& f, isa::Fc& c, const std::array<uint64_t, isa::kBufCount>& sizes) {
@@ -822,6 +830,7 @@ void random_fc_fields(FieldPicker& f, isa::Fc& c, const std::array<uint64_t, isa
   f.place(c.bias_offset, 4 * uint64_t{c.n_out}, sizes[1]);
   f.place(c.psum_offset, 4 * uint64_t{c.n_out}, sizes[2]);
   f.place(c.output_offset, c.n_out, sizes[2]);
+  random_activation_fields(f, c, sizes);
 }
 
 void random_pool_fields(FieldPicker& f, isa::Pool& p, const std::array<uint64_t, isa::kBufCount>& sizes) {
@@ -841,9 +850,12 @@ void random_pool_fields(FieldPicker& f, isa::Pool& p, const std::array<uint64_t,
 }
 
 void random_eltwise_fields(FieldPicker& f, isa::Eltwise& e, const std::array<uint64_t, isa::kBufCount>& sizes) {
-  f.set(e.count, 1, 600), f.set(e.a_shift, 0, 15), f.set(e.b_shift, 0, 15), f.set(e.output_shift, -31, 31);
-  f.place(e.a_offset, e.count, sizes[0]), f.place(e.b_offset, e.count, sizes[0]);
+  f.set(e.count, 1, 600), f.set(e.op, isa::kEltwiseAdd, isa::kEltwiseMul), f.set(e.broadcast, 0, 40);
+  const int max_shift = e.op == isa::kEltwiseMul ? 0 : 15;  // Mul takes no operand shifts
+  f.set(e.a_shift, 0, max_shift), f.set(e.b_shift, 0, max_shift), f.set(e.output_shift, -31, 31);
+  f.place(e.a_offset, e.count, sizes[0]), f.place(e.b_offset, cnn::eltwise_b_count(e), sizes[0]);
   f.place(e.output_offset, e.count, sizes[2]);
+  random_activation_fields(f, e, sizes);
 }
 
 // Random bytes, a compute opcode, and fields drawn by a picker whose invalid rate varies per
@@ -852,7 +864,7 @@ isa::Instruction random_instruction(Rng& rng, const std::array<uint64_t, isa::kB
   isa::Instruction i;
   for (auto& byte : i.bytes) byte = static_cast<uint8_t>(rng.bits());
   i.header.opcode = rng.one_of<uint8_t>({isa::kOpConv, isa::kOpFc, isa::kOpPool, isa::kOpEltwise});
-  if (rng.chance(80)) i.header.flags &= 0x1f;  // else undefined flag bits too
+  if (rng.chance(80)) i.header.flags &= 0x1f | isa::kFlagClip | isa::kFlagTable;  // else undefined flag bits too
   FieldPicker f(rng, rng.one_of({0, 0, 2, 5, 15, 40}));
   switch (i.header.opcode) {
     case isa::kOpConv: random_conv_fields(f, i.conv, sizes); break;
