@@ -25,6 +25,16 @@ inline BenchOptions lstm_bench(uint32_t pes, uint32_t accumulator_bits = lstm::k
   return o;
 }
 
+// ESE's engine (32 PEs) fed from DDR4-2400 x64 through a 600 MHz x 32 B system bus and DMA
+// (scenarios/hw/ddr4-2400.yaml): the memory side that can stream ESE's weights (docs/lstm.md).
+inline BenchOptions ddr4_bench() {
+  BenchOptions o = lstm_bench(32);
+  o.ddr_preset = "ddr4-2400-x64";
+  o.bus.clock_mhz = 600, o.bus.width_bytes = 32;
+  o.dma.clock_mhz = 600, o.dma.burst_bytes = 256, o.dma.max_outstanding = 16, o.dma.buffer_bytes = 8192;
+  return o;
+}
+
 // The job of an LSTM program: constants, input and output windows as the builders lay them out.
 inline JobSpec lstm_job(const std::vector<isa::Instruction>& program) {
   JobSpec job;

@@ -915,14 +915,6 @@ TEST(LstmStreaming, EseConfigurationFromDdr3) {
 }
 
 // scenarios/hw/ddr4-2400.yaml: DDR4-2400 x64, bus 600 MHz x 32 B, DMA 600 MHz, 256 B bursts.
-BenchOptions ddr4_bench() {
-  BenchOptions o = lstm_bench(32);
-  o.ddr_preset = "ddr4-2400-x64";
-  o.bus.clock_mhz = 600, o.bus.width_bytes = 32;
-  o.dma.clock_mhz = 600, o.dma.burst_bytes = 256, o.dma.max_outstanding = 16, o.dma.buffer_bytes = 8192;
-  return o;
-}
-
 TEST(LstmStreaming, EseConfigurationFromDdr4) { ese_streaming("DDR4-2400 x64", ddr4_bench()); }
 
 TEST(LstmStreaming, EseConfigurationFromDdr4WithA64ByteBufferPort) {

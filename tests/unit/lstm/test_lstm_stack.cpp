@@ -14,7 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <tuple>
@@ -321,6 +323,72 @@ TEST(LstmStackProgramBuilder, RefusesWhatDoesNotChainOrFit) {
     EXPECT_NE(std::string(e.what()).find("vector buffer needs"), std::string::npos) << e.what();
   }
   EXPECT_THROW(builder::build_lstm_stack_program({}, hw, o), builder::BuildError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ESE's speech LSTM as two stacked layers (docs/lstm.md, "Stacked and bidirectional LSTMs: the ESE
+// stack"): 153 -> 1024 cells -> 512 projection, then 512 -> 1024 -> 512, random weights pruned to
+// 10 % load-balanced over 32 PEs, both layers' weights streamed from DDR every step (as ESE does:
+// together they do not fit 32 x 32 KiB). A frame is one step of both layers; its time is each
+// layer's steady-state step (between the LSTM_GATES of consecutive steps) summed.
+void ese_stack(const char* memory, const BenchOptions& options) {
+  constexpr uint32_t kSteps = 4;
+  std::mt19937 rng(12);
+  std::vector<FloatStackLevel> levels = {{{lstm_test::random_lstm(rng, 153, 1024, 512, false, 0.1), false}},
+                                         {{lstm_test::random_lstm(rng, 512, 1024, 512, false, 0.1), false}}};
+  const auto seqs = lstm_test::random_sequences(rng, 1, kSteps, 153);
+  dlvpc::CompressOptions co;
+  co.prune.density = 0.1;
+  co.prune.pes = 32;
+  const CompressedStack c = dlvpc::compress_lstm_stack(levels, seqs, co);
+  Stack s;
+  s.c = c;
+  s.inputs = {lstm_ref::quantize16(seqs[0], c.levels[0][0].fixed.x_frac)};
+  s.steps = kSteps, s.channels = 1;
+  Bench b(options);
+  LstmStackOptions o;
+  o.steps = kSteps, o.tag = 1;
+  const LstmStackProgram p = builder::build_lstm_stack_program(s.c.program_levels(), *options.lstm, o);
+  EXPECT_TRUE(p.program.streamed);  // chosen: two layers' 2.4 MB do not fit 1 MiB of weight memory
+  b.run([&](RegisterInitiator&) { run_and_compare(b, s, p, {}, memory); });
+  // Each layer's steady-state step: between its LSTM_GATES of steps 1 and 2 (step 0 also waits for
+  // its first chunk).
+  std::map<uint32_t, std::vector<sc_time>> gates;
+  for (const auto& [index, rec] : b.records_of_job(0))
+    if (p.program.instructions[index].header.opcode == isa::kOpLstmGates)
+      gates[p.program.instructions[index].header.tag].push_back(rec.end);
+  double frame_us = 0;
+  for (const auto& [tag, ends] : gates) {
+    ASSERT_EQ(ends.size(), kSteps);
+    const double step_us = (ends[2] - ends[1]).to_seconds() * 1e6;
+    const LstmEngine::LayerStats* stats = nullptr;
+    for (const auto& [ledger_tag, layer] : b.lstm->layer_stats())
+      if (layer.tag == tag) stats = &layer;
+    ASSERT_NE(stats, nullptr);
+    const DramTraffic t = b.ledger.dram_traffic(stats->ledger_tag);
+    std::printf("ESE stack from %s, layer %u: %.1f us/step, %llu DRAM B/step, %llu entries/step, %llu engine "
+                "cycles/step\n",
+                memory, tag, step_us, static_cast<unsigned long long>((t.read_bytes + t.write_bytes) / kSteps),
+                static_cast<unsigned long long>(stats->timing.entries / kSteps),
+                static_cast<unsigned long long>(stats->timing.cycles / kSteps));
+    frame_us += step_us;
+    // Every step brings its entries (2 B each) through the LSTM buffers' port: the step cannot be
+    // shorter than that transfer.
+    const double entry_bytes = 2.0 * stats->timing.entries / kSteps;
+    EXPECT_GT(t.read_bytes / kSteps, entry_bytes);
+    EXPECT_GE(step_us, entry_bytes / (options.lstm->buffer_port_bytes * options.lstm->clock_mhz)) << tag;
+  }
+  std::printf("ESE stack from %s: %.1f us per frame (2 layers), %llu weight B per frame\n", memory, frame_us,
+              static_cast<unsigned long long>(p.program.weight_bytes_per_step));
+  std::fflush(stdout);
+}
+
+TEST(LstmStackTiming, EseTwoLayersFromDdr4) { ese_stack("DDR4-2400 x64", ddr4_bench()); }
+
+TEST(LstmStackTiming, EseTwoLayersFromDdr4WithA64ByteBufferPort) {
+  BenchOptions o = ddr4_bench();
+  o.lstm->buffer_port_bytes = 64;
+  ese_stack("DDR4-2400 x64, 64 B LSTM buffer port", o);
 }
 
 }  // namespace
