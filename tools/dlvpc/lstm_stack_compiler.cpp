@@ -165,6 +165,19 @@ LstmStackCompiled compile_lstm_stack(LstmStackModel model, const std::vector<std
   if (c.sequences < 1 || c.sequences > kMaxSequences)
     throw ConfigError(where(m) + ": " + std::to_string(c.sequences) + " sequences per job; the engine runs 1.." +
                       std::to_string(kMaxSequences));
+  // Before calibration allocates anything: each layer as check_lstm_fits checks one (the stack needs
+  // at least what each layer alone needs), and the float stack's runs of one sequence together.
+  uint64_t run_values = 0;
+  for (const auto& level : m.levels)
+    for (const LstmModel& layer : level) {
+      LstmCompileOptions one = options;
+      one.sequences = c.sequences;
+      check_lstm_fits(layer, one);
+      run_values += uint64_t{layer.seq_length} * (layer.layer.recurrent_size() + 10 * uint64_t{layer.layer.hidden_size});
+    }
+  if (run_values > kMaxLstmRunValues)
+    throw ConfigError(where(m) + ": the float calibration of the stack keeps " + std::to_string(run_values) +
+                      " values per sequence, more than dlvpc's " + std::to_string(kMaxLstmRunValues));
   const FloatOp& op = head_op(m);
   std::vector<std::vector<double>> sequences;
   for (const std::vector<double>& x : calibration)

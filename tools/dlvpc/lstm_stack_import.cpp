@@ -285,6 +285,9 @@ LstmStackModel StackImporter::run() {
     directions_.push_back(direction == "bidirectional" ? 2 : 1);
   }
   if (lstm_.empty()) fail("the graph has no LSTM node");
+  if (lstm_.size() > kMaxLstmStackLevels)
+    fail(lstm_.back(), "the " + std::to_string(lstm_.size()) + "th LSTM node; dlvpc stacks at most " +
+                           std::to_string(kMaxLstmStackLevels) + " (each layer is imported on a graph of its own)");
   fold_constants();
   LstmStackModel s;
   s.origin = origin_;

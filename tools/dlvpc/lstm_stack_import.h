@@ -16,10 +16,14 @@
 #pragma once
 #include "tools/dlvpc/lstm_import.h"
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace dlvp::dlvpc {
+
+// LSTM nodes in a stack (each is imported on a graph of its own, initializers included): at most.
+constexpr size_t kMaxLstmStackLevels = 16;
 
 struct LstmStackModel {
   std::string origin;

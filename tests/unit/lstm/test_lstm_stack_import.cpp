@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -168,6 +169,21 @@ TEST(LstmStackImport, RefusalsNameTheNodeAndTheReason) {
     EXPECT_NE(std::string(e.what()).find("(LSTM): clip is not supported"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(dlvpc::needs_lstm_stack(clipped));
+  // More LSTM nodes than kMaxLstmStackLevels: refused before any layer is imported.
+  onnx::ModelProto deep = m;
+  onnx::NodeProto lstm;
+  for (const auto& node : deep.graph().node())
+    if (node.op_type() == "LSTM") lstm = node;
+  while (deep.graph().node_size() < 200 && static_cast<size_t>(std::count_if(
+             deep.graph().node().begin(), deep.graph().node().end(),
+             [](const onnx::NodeProto& n) { return n.op_type() == "LSTM"; })) <= dlvpc::kMaxLstmStackLevels)
+    *deep.mutable_graph()->add_node() = lstm;
+  try {
+    dlvpc::import_onnx_lstm_stack(deep, "deep.onnx");
+    ADD_FAILURE() << "a stack of more than " << dlvpc::kMaxLstmStackLevels << " LSTM nodes was accepted";
+  } catch (const dlvpc::ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find("the 17th LSTM node; dlvpc stacks at most 16"), std::string::npos) << e.what();
+  }
   // torch's h_n of a stack concatenates every layer's Y_h: h_n[-1] reads it through a Concat.
   try {
     dlvpc::import_onnx_lstm_stack_file(kStacks + "stacked_h_n/model.onnx");
