@@ -41,8 +41,9 @@ TEST(LstmStackSoc, TorchStacksCompileAndRunBitExactOnTheSoc) {
       EXPECT_GT(layers[k]["engine_busy_cycles"].get<double>(), 0) << f.name;
       EXPECT_GT(layers[k]["energy"].get<double>(), 0) << f.name;
     }
-    if (f.layers == 2 && std::string(f.name).find("bidirectional") != std::string::npos)
+    if (f.layers == 2 && std::string(f.name).find("bidirectional") != std::string::npos) {
       EXPECT_NE(layers[1]["name"].get<std::string>().find("(reverse)"), std::string::npos) << f.name;
+    }
   }
 }
 
