@@ -1,8 +1,8 @@
 #include "tools/builder/lstm_program.h"
 
+#include "tools/builder/lstm_program_parts.h"
+
 #include <algorithm>
-#include <array>
-#include <initializer_list>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -10,186 +10,7 @@
 namespace dlvp::builder {
 namespace {
 
-constexpr uint64_t kVectorAlign = 8;  // regions of the vector buffer: int64 accumulators need 8
-constexpr uint64_t kValueBytes = 2, kBiasBytes = 4, kAccBytes = 8;
-
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
-[[noreturn]] void fail(const std::string& why) { throw BuildError("LSTM program: " + why); }
-
-// One LSTM_SPMV's column range of a matrix and where its PE images live.
-struct Chunk {
-  uint32_t first_col = 0, cols = 0;
-  uint32_t weight_offset = 0;  // in each PE's weight memory
-  uint32_t bytes = 0;          // per PE (the largest PE image, a multiple of 4)
-  uint64_t ddr_offset = 0;     // in the constants: pes rows of `bytes`
-};
-
-// Cuts matrices into column chunks and lays out the constants blob.
-class Layout {
- public:
-  Layout(const LstmConfig& hw, std::vector<uint8_t>& constants) : hw_(hw), constants_(constants) {}
-
-  // Places `data` (bytes) in the constants at a kDdrAlign boundary; returns its offset.
-  uint64_t add(const void* data, uint64_t bytes) {
-    const uint64_t at = reserve(bytes);
-    if (bytes) std::memcpy(constants_.data() + at, data, bytes);
-    return at;
-  }
-  uint64_t reserve(uint64_t bytes) {
-    const uint64_t at = align_up(constants_.size(), kDdrAlign);
-    constants_.resize(at + bytes, 0);
-    return at;
-  }
-
-  // Cuts `m` into column chunks of at most `max_cols` columns (0: no limit) whose largest PE image
-  // takes at most `budget` bytes (0: no limit): as many columns per chunk as fit, so streaming
-  // issues as few LOADs and SPMVs as the memory allows. Weight and DDR offsets are left to place().
-  std::vector<Chunk> cut(const lstm_ref::CscMatrix& m, uint32_t max_cols, uint64_t budget, const char* name) const {
-    if (m.pes != hw_.pes || m.streams.size() != hw_.pes)
-      fail(std::string(name) + " is encoded for " + std::to_string(m.pes) + " PEs, the engine has " +
-           std::to_string(hw_.pes));
-    for (uint32_t p = 0; p < m.pes; ++p) check_stream(m, p, name);
-    const uint32_t limit = max_cols ? max_cols : m.cols;
-    std::vector<Chunk> chunks;
-    for (uint32_t a = 0; a < m.cols;) {
-      Chunk c;
-      c.first_col = a;
-      while (a + c.cols < m.cols && c.cols < limit) {
-        const uint32_t bytes = image_bytes(m, a, c.cols + 1);
-        if (budget && bytes > budget) break;
-        c.bytes = bytes;
-        ++c.cols;
-      }
-      if (c.cols == 0)
-        fail(std::string(name) + "'s column " + std::to_string(a) + " needs " + std::to_string(image_bytes(m, a, 1)) +
-             " B per PE, more than half of the " + std::to_string(hw_.weight_memory_bytes) +
-             " B weight memory a streamed chunk may use");
-      a += c.cols;
-      chunks.push_back(c);
-    }
-    return chunks;
-  }
-
-  // Writes each PE's image of each chunk (the range's pointers, then its entries) into the
-  // constants: one row of `bytes` per PE, so one 2-D LOAD brings a chunk to all PEs.
-  void place(const lstm_ref::CscMatrix& m, std::vector<Chunk>& chunks) {
-    for (Chunk& c : chunks) {
-      c.ddr_offset = reserve(uint64_t{c.bytes} * hw_.pes);
-      for (uint32_t p = 0; p < hw_.pes; ++p)
-        write_image(m.streams[p], c.first_col, c.cols, c.ddr_offset + uint64_t{p} * c.bytes);
-    }
-  }
-
- private:
-  // The builder copies streams by their pointers: it refuses one the engine would refuse.
-  static void check_stream(const lstm_ref::CscMatrix& m, uint32_t pe, const char* name) {
-    lstm::StreamCheck check;
-    try {
-      check = lstm::validate_stream(m.view(pe));
-    } catch (const std::invalid_argument& e) {
-      fail(std::string(name) + ": " + e.what());
-    }
-    if (!check.ok())
-      fail(std::string(name) + ": PE " + std::to_string(pe) + "'s stream: " + lstm::to_string(check.error) +
-           " (index " + std::to_string(check.index) + ")");
-  }
-  // The largest PE image of columns [first, first + cols).
-  static uint32_t image_bytes(const lstm_ref::CscMatrix& m, uint32_t first, uint32_t cols) {
-    uint64_t bytes = 0;
-    for (const lstm_ref::CscStream& s : m.streams)
-      bytes = std::max(bytes, lstm::stream_image_bytes(cols, s.pointers[first + cols] - s.pointers[first]));
-    return static_cast<uint32_t>(bytes);
-  }
-  void write_image(const lstm_ref::CscStream& s, uint32_t first, uint32_t cols, uint64_t at) {
-    std::memcpy(constants_.data() + at, s.pointers.data() + first, (uint64_t{cols} + 1) * lstm::kPointerBytes);
-    const uint32_t begin = s.pointers[first], end = s.pointers[first + cols];
-    if (end > begin)
-      std::memcpy(constants_.data() + at + (uint64_t{cols} + 1) * lstm::kPointerBytes, s.entries.data() + begin,
-                  uint64_t{end - begin} * lstm::kEntryBytes);
-  }
-
-  const LstmConfig& hw_;
-  std::vector<uint8_t>& constants_;
-};
-
-// Appends instructions and derives their tokens (as the CNN's scheduler.h does): an instruction
-// names the earlier instructions of the neighbouring queues it must follow; it pops a token from
-// each such queue unless an earlier POP of its queue already covers that instruction, and the
-// matching PUSH goes on the instruction waited for. Tokens are counters matched in order, so every
-// PUSH has its POP, each POP's token is pushed earlier in program order (no deadlock at any queue
-// depth), and the queues' in-order execution makes waiting for one instruction wait for all
-// earlier ones of its queue.
-class TokenedProgram {
- public:
-  static constexpr int64_t kNone = -1;
-
-  explicit TokenedProgram(std::vector<isa::Instruction>& out) : out_(out) {}
-
-  // Appends `in` after the instructions (program indices; kNone skips) in `after`; returns its index.
-  int64_t append(isa::Instruction in, std::initializer_list<int64_t> after = {}) {
-    const int q = isa::queue_of(in.header.opcode);
-    std::array<int64_t, 3> latest = {kNone, kNone, kNone};  // per queue: the latest instruction waited for
-    for (const int64_t index : after) {
-      if (index == kNone) continue;
-      const int from = isa::queue_of(out_[static_cast<size_t>(index)].header.opcode);
-      if (from == q) continue;  // in-order queue
-      if (q == isa::kQueueNone || (from != q - 1 && from != q + 1))
-        fail("internal: a dependency between queues that are not neighbours");
-      latest[from] = std::max(latest[from], index);
-    }
-    for (int from = 0; from < 3; ++from) {
-      if (latest[from] == kNone) continue;
-      int64_t& covered = covered_[from][q];
-      const int64_t needed = seq_[static_cast<size_t>(latest[from])];
-      if (needed <= covered) continue;  // an earlier POP of this queue waited for it or a later one
-      covered = needed;
-      in.header.deps |= from < q ? isa::kPopPrev : isa::kPopNext;
-      out_[static_cast<size_t>(latest[from])].header.deps |= from < q ? isa::kPushNext : isa::kPushPrev;
-    }
-    out_.push_back(in);
-    seq_.push_back(q < 3 ? count_[q]++ : 0);
-    return static_cast<int64_t>(out_.size() - 1);
-  }
-
- private:
-  std::vector<isa::Instruction>& out_;
-  std::vector<int64_t> seq_;          // each instruction's position in its queue
-  std::array<int64_t, 3> count_{};    // instructions per queue so far
-  int64_t covered_[3][3] = {{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}};  // [from][to]
-};
-
-isa::Instruction blank(uint8_t opcode, uint8_t deps, uint32_t tag) {
-  isa::Instruction in;
-  std::memset(&in, 0, sizeof in);
-  in.header.opcode = opcode;
-  in.header.deps = deps;
-  in.header.tag = tag;
-  return in;
-}
-
-// A 2-D block: rows x row_bytes, both sides with their own row stride.
-isa::Instruction transfer(uint8_t opcode, uint8_t deps, uint32_t tag, isa::Buffer buffer, uint64_t buffer_offset,
-                          uint8_t arg, uint64_t ddr_offset, uint32_t rows, uint64_t row_bytes, uint64_t ddr_stride,
-                          uint64_t buffer_stride) {
-  isa::Instruction in = blank(opcode, deps, tag);
-  isa::Transfer& t = in.transfer;
-  t.buffer = buffer;
-  t.arg = arg;
-  t.buffer_offset = static_cast<uint32_t>(buffer_offset);
-  t.ddr_offset = ddr_offset;
-  t.planes = 1;
-  t.rows = rows;
-  t.row_bytes = static_cast<uint32_t>(row_bytes);
-  t.ddr_row_stride = static_cast<uint32_t>(ddr_stride);
-  t.buffer_row_stride = static_cast<uint32_t>(buffer_stride);
-  return in;
-}
-
-isa::Instruction linear(uint8_t opcode, uint8_t deps, uint32_t tag, uint64_t buffer_offset, uint8_t arg,
-                        uint64_t ddr_offset, uint64_t bytes) {
-  return transfer(opcode, deps, tag, isa::kBufLstmVector, buffer_offset, arg, ddr_offset, 1, bytes, bytes, bytes);
-}
+using namespace lstm_parts;
 
 // The vector buffer's regions.
 struct VectorPlan {
@@ -229,94 +50,21 @@ LstmVectorSizes vector_sizes(const lstm_ref::FixedLstm& m, const lstm_ref::Fixed
   return n;
 }
 
-// One matrix's pass of a time step: its chunks and how its LSTM_SPMVs read and write.
-struct MatrixPass {
-  std::vector<Chunk> chunks;
-  uint32_t rows = 0;
-  uint64_t input = 0;
-  uint32_t input_stride = 0;
-  int product_shift = 0, output_shift = 0;
-  uint16_t first_flags = 0, last_flags = 0;  // on the first / last chunk
-  uint64_t bias = 0, output = 0;             // vector buffer regions (AccFirst with a bias, AccLast)
-  uint32_t tag = 0;
-};
-
 // The instruction fields of LSTM_SPMV and LSTM_GATES; the caller orders them.
 class InstructionMaker {
  public:
   InstructionMaker(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o, const VectorPlan& v) : m_(m), o_(o), v_(v) {}
 
   isa::Instruction spmv(const MatrixPass& pass, size_t k, uint32_t weight_offset) const {
-    const Chunk& c = pass.chunks[k];
-    const bool first = k == 0, last = k + 1 == pass.chunks.size();
-    isa::Instruction in = blank(isa::kOpLstmSpmv, 0, pass.tag);
-    isa::LstmSpmv& s = in.lstm_spmv;
-    s.header.flags = static_cast<uint16_t>((first ? pass.first_flags : 0) | (last ? pass.last_flags : 0));
-    s.weight_offset = weight_offset;
-    s.chunk_bytes = c.bytes;
-    s.rows = pass.rows;
-    s.first_col = static_cast<uint16_t>(c.first_col);
-    s.cols = static_cast<uint16_t>(c.cols);
-    s.input_offset = static_cast<uint32_t>(pass.input);
-    s.input_stride = pass.input_stride;
-    s.acc_offset = static_cast<uint32_t>(v_.acc);
-    s.bias_offset = static_cast<uint32_t>(pass.bias);
-    s.output_offset = static_cast<uint32_t>(pass.output);
-    s.channels = static_cast<uint16_t>(o_.channels);
-    s.product_shift = static_cast<uint8_t>(pass.product_shift);
-    s.output_shift = static_cast<int8_t>(pass.output_shift);
-    return in;
+    return spmv_instruction(pass, k, weight_offset, v_.acc, o_.channels);
   }
-
-  isa::Instruction gates() const {
-    isa::Instruction in = blank(isa::kOpLstmGates, 0, o_.tag);
-    isa::LstmGates& g = in.lstm_gates;
-    g.header.flags = m_.peephole.empty() ? 0 : isa::kFlagPeephole;
-    g.acc_offset = static_cast<uint32_t>(v_.acc);
-    g.c_offset = static_cast<uint32_t>(v_.c);
-    g.h_offset = static_cast<uint32_t>(v_.h);
-    g.peephole_offset = static_cast<uint32_t>(v_.peephole);
-    g.hidden = m_.hidden_size;
-    g.channels = static_cast<uint16_t>(o_.channels);
-    g.gate_frac = static_cast<int8_t>(m_.gate_frac);
-    g.c_frac = static_cast<int8_t>(m_.c_frac);
-    g.h_frac = static_cast<int8_t>(m_.h_frac);
-    g.peephole_frac = static_cast<int8_t>(m_.peephole_frac);
-    return in;
-  }
+  isa::Instruction gates() const { return gates_instruction(m_, o_.tag, v_.acc, v_.c, v_.h, v_.peephole, o_.channels); }
 
  private:
   const lstm_ref::FixedLstm& m_;
   const LstmProgramOptions& o_;
   const VectorPlan& v_;
 };
-
-void check_head(const lstm_ref::FixedLstm& m, const LstmHead& head) {
-  if (!head.layer) return;
-  if (!head.sparse) fail("the head has no encoding");
-  try {
-    head.layer->check();
-  } catch (const std::invalid_argument& e) {
-    fail(std::string("the head: ") + e.what());
-  }
-  if (head.layer->inputs() != m.output_size() || head.layer->input_frac != m.output_frac())
-    fail("the head reads " + std::to_string(head.layer->inputs()) + " values at radix point " +
-         std::to_string(head.layer->input_frac) + ", the LSTM's output has " + std::to_string(m.output_size()) +
-         " at " + std::to_string(m.output_frac()));
-  if (head.sparse->rows != head.layer->outputs() || head.sparse->cols != head.layer->inputs())
-    fail("the head's encoding does not match its matrix");
-}
-
-void check_fits_isa(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o) {
-  if (o.steps == 0 || o.steps > kMaxLstmSteps || o.channels == 0 || o.channels > kMaxLstmChannels)
-    fail(std::to_string(o.steps) + " steps and " + std::to_string(o.channels) + " channels: both must lie in 1.." +
-         std::to_string(kMaxLstmSteps));
-  for (const int frac : {m.gate_frac, m.c_frac, m.h_frac, m.peephole_frac})
-    if (frac < INT8_MIN || frac > INT8_MAX) fail("a radix point does not fit the instruction's 8-bit field");
-  const int output_shift = m.projection_acc_frac() - m.y_frac;
-  if (m.projection_size && (output_shift < -31 || output_shift > 62))
-    fail("the projection's output shift " + std::to_string(output_shift) + " is outside -31..62");
-}
 
 }  // namespace
 
@@ -330,8 +78,7 @@ namespace {
 
 uint64_t chunk_bytes(const std::vector<MatrixPass>& passes) {
   uint64_t bytes = 0;
-  for (const MatrixPass& pass : passes)
-    for (const Chunk& c : pass.chunks) bytes += c.bytes;
+  for (const MatrixPass& pass : passes) bytes += lstm_parts::chunk_bytes(pass.chunks);
   return bytes;
 }
 
@@ -343,18 +90,8 @@ uint64_t lstm_vector_buffer_bytes(const LstmVectorSizes& sizes, uint32_t channel
 
 LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::SparseLstm& sparse, const LstmConfig& hw,
                                const LstmProgramOptions& o, const LstmHead& head) {
-  try {
-    m.check();
-  } catch (const std::invalid_argument& e) {
-    fail(e.what());
-  }
-  check_fits_isa(m, o);
-  check_head(m, head);
-  // The engine saturates at its own width: a model quantized for another would not be bit-exact.
-  for (const uint32_t bits : {m.accumulator_bits, head.layer ? head.layer->accumulator_bits : hw.accumulator_bits})
-    if (bits != hw.accumulator_bits)
-      fail("quantized for " + std::to_string(bits) + "-bit accumulators, the engine has " +
-           std::to_string(hw.accumulator_bits));
+  check_layer(m, o.steps, o.channels, hw.accumulator_bits);
+  check_head(head, m.output_size(), m.output_frac(), hw.accumulator_bits);
   const uint32_t H = m.hidden_size, I = m.input_size, Rn = m.recurrent_size(), P = m.projection_size;
   const uint32_t T = o.steps, ch = o.channels, tag = o.tag;
   const bool projection = P != 0;
@@ -425,9 +162,7 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   constexpr Index kNone = TokenedProgram::kNone;
   TokenedProgram prog(p.instructions);
   auto load_chunk = [&](const MatrixPass& pass, const Chunk& c, uint32_t weight_offset, Index after) {
-    return prog.append(transfer(isa::kOpLoad, 0, pass.tag, isa::kBufLstmWeight, weight_offset, kArgConstants,
-                                c.ddr_offset, hw.pes, c.bytes, c.bytes, hw.weight_memory_bytes),
-                       {after});
+    return prog.append(chunk_load(hw, pass.tag, c, weight_offset), {after});
   };
   // Set-up: resident chunks (one 2-D LOAD each: a row per PE), biases, peepholes, initial state.
   if (!p.streamed)

@@ -23,42 +23,13 @@ std::string where(const LstmModel& m) {
   return (m.origin.empty() ? "" : m.origin + ": ") + "node '" + m.node + "' (LSTM)";
 }
 
-// One Gemm (a kFc op without ReLU), optionally followed by the CPU's Softmax: what one LSTM_SPMV
-// from the bias can compute after the last step.
-const FloatOp& head_op(const LstmModel& m) {
-  const FloatGraph& g = m.head;
-  const auto refuse = [&](const FloatOp& op, const std::string& why) {
-    throw ImportError(where(m) + ": the classifier head's '" + op.name + "' (" + op.onnx_ops + "): " + why);
-  };
-  if (g.ops.empty()) throw ImportError(where(m) + ": the classifier head computes nothing the engine can run");
-  for (size_t i = 1; i < g.ops.size(); ++i)
-    refuse(g.ops[i], "the LSTM engine runs one fully connected layer after the last step, not a second layer");
-  const FloatOp& op = g.ops[0];
-  if (op.kind != OpKind::kFc) refuse(op, "only a fully connected layer (Gemm / MatMul) can follow the LSTM");
-  if (op.relu) refuse(op, "the LSTM engine's output has no ReLU");
-  if (op.input.elements() != m.layer.output_size())
-    refuse(op, "reads " + std::to_string(op.input.elements()) + " values, the LSTM's state has " +
-                   std::to_string(m.layer.output_size()));
-  return op;
-}
+const FloatOp& head_op(const LstmModel& m) { return lstm_head_op(m.head, m.layer.output_size(), where(m)); }
 
 std::vector<std::vector<double>> calibration_sequences(const LstmModel& m, const std::vector<std::vector<double>>& inputs) {
   std::vector<std::vector<double>> sequences;
   for (const std::vector<double>& x : inputs)
     for (uint32_t b = 0; b < m.batch; ++b) sequences.push_back(m.sequence(x, b));
   return sequences;
-}
-
-// y = W x + b in float (the head's calibration).
-std::vector<double> linear_float(const FloatOp& op, const std::vector<double>& x) {
-  const uint64_t outputs = op.output.elements(), inputs = op.input.elements();
-  std::vector<double> y(outputs, 0.0);
-  for (uint64_t n = 0; n < outputs; ++n) {
-    double sum = op.bias.empty() ? 0.0 : op.bias[n];
-    for (uint64_t k = 0; k < inputs; ++k) sum += double{op.weights[n * inputs + k]} * x[k];
-    y[n] = sum;
-  }
-  return y;
 }
 
 // The range of the head's output over the calibration sequences (the float LSTM, then the head).
@@ -68,38 +39,9 @@ Range head_output_range(const FloatOp& op, const lstm_ref::FloatLstm& lstm, cons
     const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x);
     const uint32_t n = lstm.output_size();
     const std::vector<double> last(run.y.end() - n, run.y.end());
-    out.add(linear_float(op, last));
+    out.add(lstm_head_float(op, last));
   }
   return out;
-}
-
-// The head quantized like the projection: 12-bit weights, products at acc_frac = w + input frac
-// (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range.
-lstm_ref::FixedLinear quantize_head(const FloatOp& op, const lstm_ref::FixedLstm& fixed, const Range& out,
-                                    const std::string& node) {
-  lstm_ref::FixedLinear head;
-  const uint32_t outputs = static_cast<uint32_t>(op.output.elements()), inputs = static_cast<uint32_t>(op.input.elements());
-  double max_abs = 0;
-  for (const float w : op.weights) max_abs = std::max(max_abs, std::fabs(double{w}));
-  const std::vector<double> weights(op.weights.begin(), op.weights.end());
-  head.matrix = quantize_matrix(weights, outputs, inputs, weight_frac(max_abs));
-  head.input_frac = fixed.output_frac();
-  head.acc_frac = head.matrix.frac + head.input_frac;
-  head.output_frac = activation_frac(out);
-  head.accumulator_bits = fixed.accumulator_bits;
-  for (const float b : op.bias) {
-    const double q = std::floor(std::ldexp(double{b}, head.acc_frac) + 0.5);
-    if (std::fabs(q) > 2147483647.0)
-      throw QuantizeError(node + ": the head's bias " + std::to_string(b) + " does not fit 32 bits at radix point " +
-                          std::to_string(head.acc_frac));
-    head.bias.push_back(static_cast<int32_t>(q));
-  }
-  try {
-    head.check();
-  } catch (const std::invalid_argument& e) {
-    throw QuantizeError(node + ": " + e.what());
-  }
-  return head;
 }
 
 void put16(std::vector<uint8_t>& bytes, uint64_t at, int16_t v) {
@@ -213,6 +155,65 @@ std::string most_sequences(uint32_t sequences, uint64_t capacity, Bytes bytes) {
 
 }  // namespace
 
+// One Gemm (a kFc op without ReLU), optionally followed by the CPU's Softmax: what one LSTM_SPMV
+// from the bias can compute after the last step.
+const FloatOp& lstm_head_op(const FloatGraph& g, uint32_t inputs, const std::string& where) {
+  const auto refuse = [&](const FloatOp& op, const std::string& why) {
+    throw ImportError(where + ": the classifier head's '" + op.name + "' (" + op.onnx_ops + "): " + why);
+  };
+  if (g.ops.empty()) throw ImportError(where + ": the classifier head computes nothing the engine can run");
+  for (size_t i = 1; i < g.ops.size(); ++i)
+    refuse(g.ops[i], "the LSTM engine runs one fully connected layer after the last step, not a second layer");
+  const FloatOp& op = g.ops[0];
+  if (op.kind != OpKind::kFc) refuse(op, "only a fully connected layer (Gemm / MatMul) can follow the LSTM");
+  if (op.relu) refuse(op, "the LSTM engine's output has no ReLU");
+  if (op.input.elements() != inputs)
+    refuse(op, "reads " + std::to_string(op.input.elements()) + " values, the LSTM's state has " +
+                   std::to_string(inputs));
+  return op;
+}
+
+// y = W x + b in float (the head's calibration).
+std::vector<double> lstm_head_float(const FloatOp& op, const std::vector<double>& x) {
+  const uint64_t outputs = op.output.elements(), inputs = op.input.elements();
+  std::vector<double> y(outputs, 0.0);
+  for (uint64_t n = 0; n < outputs; ++n) {
+    double sum = op.bias.empty() ? 0.0 : op.bias[n];
+    for (uint64_t k = 0; k < inputs; ++k) sum += double{op.weights[n * inputs + k]} * x[k];
+    y[n] = sum;
+  }
+  return y;
+}
+
+// The head quantized like the projection: 12-bit weights, products at acc_frac = w + input frac
+// (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range.
+lstm_ref::FixedLinear quantize_lstm_head(const FloatOp& op, int input_frac, uint32_t accumulator_bits, const Range& out,
+                                         const std::string& node) {
+  lstm_ref::FixedLinear head;
+  const uint32_t outputs = static_cast<uint32_t>(op.output.elements()), inputs = static_cast<uint32_t>(op.input.elements());
+  double max_abs = 0;
+  for (const float w : op.weights) max_abs = std::max(max_abs, std::fabs(double{w}));
+  const std::vector<double> weights(op.weights.begin(), op.weights.end());
+  head.matrix = quantize_matrix(weights, outputs, inputs, weight_frac(max_abs));
+  head.input_frac = input_frac;
+  head.acc_frac = head.matrix.frac + head.input_frac;
+  head.output_frac = activation_frac(out);
+  head.accumulator_bits = accumulator_bits;
+  for (const float b : op.bias) {
+    const double q = std::floor(std::ldexp(double{b}, head.acc_frac) + 0.5);
+    if (std::fabs(q) > 2147483647.0)
+      throw QuantizeError(node + ": the head's bias " + std::to_string(b) + " does not fit 32 bits at radix point " +
+                          std::to_string(head.acc_frac));
+    head.bias.push_back(static_cast<int32_t>(q));
+  }
+  try {
+    head.check();
+  } catch (const std::invalid_argument& e) {
+    throw QuantizeError(node + ": " + e.what());
+  }
+  return head;
+}
+
 void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
   const lstm_ref::FloatLstm& l = m.layer;
   const uint32_t sequences = options.sequences ? options.sequences : m.batch;
@@ -323,7 +324,7 @@ void prepare_lstm_weights(LstmCompiled& c, const std::vector<std::vector<double>
   c.has_head = true;
   c.head_name = op.name;
   c.calibration.head = cached ? cached->head : head_output_range(op, c.lstm.pruned, sequences);
-  c.head = quantize_head(op, c.lstm.fixed, c.calibration.head, where(m));
+  c.head = quantize_lstm_head(op, c.lstm.fixed.output_frac(), c.lstm.fixed.accumulator_bits, c.calibration.head, where(m));
   c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
 }
 
@@ -331,7 +332,7 @@ std::vector<double> lstm_float_output(const LstmModel& m, const std::vector<doub
   const lstm_ref::FloatRun run = lstm_ref::run_float(m.layer, sequence, m.initial_h_of(b), m.initial_c_of(b));
   const uint32_t n = m.layer.output_size();
   const std::vector<double> last(run.y.end() - n, run.y.end());
-  return m.has_head ? linear_float(head_op(m), last) : last;
+  return m.has_head ? lstm_head_float(head_op(m), last) : last;
 }
 
 std::vector<double> lstm_quantized_output(const LstmCompiled& c, const std::vector<double>& sequence, uint32_t b) {

@@ -121,6 +121,18 @@ std::vector<int16_t> lstm_job_input(const LstmCompiled& compiled, const std::vec
 // The output window the reference model computes for a job input (bit-exact with the engine).
 std::vector<uint8_t> lstm_expected_output(const LstmCompiled& compiled, const std::vector<int16_t>& job_input);
 
+// The classifier head the engine runs after the last step: the graph's one fully connected layer
+// (a Gemm / MatMul without ReLU, optionally followed by the CPU's Softmax) reading `inputs` values.
+// Throws ImportError "<where>: the classifier head's ..." otherwise.
+const FloatOp& lstm_head_op(const FloatGraph& head, uint32_t inputs, const std::string& where);
+// y = W x + b in float.
+std::vector<double> lstm_head_float(const FloatOp& op, const std::vector<double>& x);
+// The head quantized like the projection: 12-bit weights, products at acc_frac = weights' + input_frac
+// (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range
+// `out`. Throws QuantizeError naming `node`.
+lstm_ref::FixedLinear quantize_lstm_head(const FloatOp& op, int input_frac, uint32_t accumulator_bits, const Range& out,
+                                         const std::string& node);
+
 // What `dlvpc compile` prints: the engine, the layer, density before / after padding, non-zeros
 // per PE (min / mean / max, imbalance), bytes, resident or streamed, and the head.
 std::string format_lstm_report(const LstmCompiled& compiled, const LstmCompileOptions& options);

@@ -3,6 +3,7 @@
 #include "ip/common/utf8.h"
 #include "tools/builder/lstm_program.h"
 #include "tools/dlvpc/constant_fold.h"
+#include "tools/dlvpc/onnx_subgraph.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -42,10 +43,7 @@ class LstmImporter {
     const onnx::NodeProto& node = graph_.node(index);
     fail("node '" + node_name(index) + "' (" + node.op_type() + "): " + what);
   }
-  std::string node_name(int index) const {
-    const onnx::NodeProto& node = graph_.node(index);
-    return utf8::printable(node.name().empty() ? node.op_type() + "#" + std::to_string(index) : node.name());
-  }
+  std::string node_name(int index) const { return node_label(graph_, index); }
   // The constant input `slot` of node `index` (nullptr when absent or empty).
   const ConstTensor* constant_input(int index, int slot, const char* role) const;
   void read_data_input();
@@ -454,17 +452,9 @@ void LstmImporter::import_head(int lstm_index, int first, const std::string& inp
       fail("graph output '" + out.name() + "' is an LSTM output next to the head's; dlvpc compiles one output");
   // The head as a graph of its own whose input is the last hidden state: import_onnx's operators,
   // fusions and checks; the constants folded here are bound as its inputs.
-  onnx::ModelProto head;
-  head.set_ir_version(model_.ir_version());
-  *head.mutable_opset_import() = model_.opset_import();
+  onnx::ModelProto head = graph_part(model_, graph_.name() + "_head");
   onnx::GraphProto& g = *head.mutable_graph();
-  g.set_name(graph_.name() + "_head");
-  *g.mutable_initializer() = graph_.initializer();
-  onnx::ValueInfoProto& in = *g.add_input();
-  in.set_name(input);
-  auto& type = *in.mutable_type()->mutable_tensor_type();
-  type.set_elem_type(onnx::TensorProto::FLOAT);
-  for (const int64_t d : view.dims) type.mutable_shape()->add_dim()->set_dim_value(d);
+  add_float_input(g, input, view.dims);
   ImportOptions options = options_;
   std::set<std::string> initializers;
   for (const auto& t : graph_.initializer()) initializers.insert(t.name());

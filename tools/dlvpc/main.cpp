@@ -17,6 +17,7 @@
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/float_predictions.h"
 #include "tools/dlvpc/lstm_compiler.h"
+#include "tools/dlvpc/lstm_stack_compiler.h"
 #include "tools/dlvpc/lstm_estimate.h"
 #include "tools/dlvpc/onnx_file.h"
 #include "tools/dlvpc/onnx_import.h"
@@ -300,10 +301,42 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   return 0;
 }
 
+// A stacked or bidirectional LSTM (docs/lstm.md, "Stacked and bidirectional LSTMs"): the same options
+// as compile_lstm_command; no calibration cache, pruning estimate or float predictions yet.
+int compile_lstm_stack_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
+  if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
+  dlvpc::LstmStackModel model = dlvpc::import_onnx_lstm_stack(proto, a.model);
+  dlvpc::LstmCompileOptions options;
+  options.hw = platform.lstm;
+  options.density = a.density;
+  options.pruning = a.pruning == "global" ? dlvpc::Pruning::kGlobal : dlvpc::Pruning::kBalanced;
+  options.dense = a.dense;
+  options.stream_weights = a.stream_weights;
+  options.sequences = a.sequences;
+  options.ddr_bytes = platform.ddr.size_bytes;
+  options.provenance = provenance_of(a);
+  options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
+                                               platform.ddr_timing, platform.cnn, platform.lstm);
+  builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.levels[0][0].input_dims))};
+  const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
+  std::vector<std::vector<double>> calibration;
+  inputs.for_each([&](uint64_t, const std::vector<float>& x) { calibration.emplace_back(x.begin(), x.end()); });
+  const dlvpc::LstmStackCompiled c = dlvpc::compile_lstm_stack(std::move(model), calibration, options);
+  package::write_package_file(a.out, c.package);
+  if (!a.quiet) {
+    std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
+                a.hw.c_str(), calibration.size(), a.calib.c_str());
+    std::fputs(dlvpc::format_lstm_stack_report(c, options).c_str(), stdout);
+    print_binding(a, c.package);
+  }
+  return 0;
+}
+
 int compile_command(const Args& a) {
   const Scenario scenario = Scenario::load(hardware_file(a.hw), a.overrides);
   const PlatformConfig platform = load_platform_config(scenario, "");
   std::optional<dlvpc::OnnxFile> file(std::in_place, a.model);
+  if (dlvpc::needs_lstm_stack(file->model())) return compile_lstm_stack_command(a, std::move(*file).full_model(), platform);
   if (dlvpc::has_lstm_node(file->model())) return compile_lstm_command(a, std::move(*file).full_model(), platform);
   dlvpc::CompileOptions options;
   options.hw = platform.cnn;

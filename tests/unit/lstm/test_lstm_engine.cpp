@@ -6,6 +6,8 @@
 #include "ip/lstm/lstm_timing.h"
 #include "tests/unit/builder/schedule_checker.h"
 #include "tests/unit/ifu/ifu_test_bench.h"
+#include "tests/unit/lstm/lstm_bench_util.h"
+#include "tests/unit/lstm/lstm_race_check.h"
 #include "tests/unit/lstm/lstm_test_util.h"
 #include "tools/builder/lstm_program.h"
 #include "tools/dlvpc/lstm_compiler.h"
@@ -31,18 +33,6 @@ using dlvpc::CompressOptions;
 using dlvpc::Pruning;
 using lstm_ref::FixedRun;
 using lstm_ref::FixedState;
-
-constexpr uint64_t kConstantsWindow = kDdrBase + 0x400000;
-constexpr uint64_t kConstantsBytes = 0x800000;
-
-BenchOptions lstm_bench(uint32_t pes, uint32_t accumulator_bits = lstm::kDefaultAccumulatorBits) {
-  BenchOptions o;
-  LstmConfig c;
-  c.pes = pes;
-  c.accumulator_bits = accumulator_bits;
-  o.lstm = c;
-  return o;
-}
 
 // A compressed random layer, its quantized input sequences and (optionally) initial states.
 struct Layer {
@@ -131,26 +121,7 @@ uint64_t entry_count(const lstm_ref::CscMatrix& m) {
   return n;
 }
 
-std::vector<uint8_t> bytes_of(const std::vector<int16_t>& v) {
-  std::vector<uint8_t> b(v.size() * 2);
-  std::memcpy(b.data(), v.data(), b.size());
-  return b;
-}
-std::vector<int16_t> int16_of(const std::vector<uint8_t>& b) {
-  std::vector<int16_t> v(b.size() / 2);
-  std::memcpy(v.data(), b.data(), v.size() * 2);
-  return v;
-}
-
-JobSpec job_of(const LstmProgram& p) {
-  JobSpec job;
-  job.program = p.instructions;
-  job.args = {};
-  job.args[builder::kArgConstants] = {kConstantsWindow, kConstantsBytes};
-  job.args[builder::kArgInput] = {kInputWindow, kWindowBytes};
-  job.args[builder::kArgOutput] = {kOutputWindow, kWindowBytes};
-  return job;
-}
+JobSpec job_of(const LstmProgram& p) { return lstm_job(p.instructions); }
 
 // The constants with the initial state written in.
 std::vector<uint8_t> constants_of(const LstmProgram& p, const Layer& l) {
@@ -672,64 +643,6 @@ TEST(LstmProgramBuilder, RefusesWhatDoesNotFitTheEngine) {
 // ---------------------------------------------------------------------------------------------
 // Weight streaming from DDR (docs/lstm.md, "Engine: weight streaming")
 
-// The buffer bytes an LSTM instruction reads and writes (docs/isa.md, version 2), in the schedule
-// checker's spaces; LOAD / STORE as the checker sees them.
-std::vector<builder::check::Range> lstm_accesses(const isa::Instruction& in, const LstmConfig& hw) {
-  using builder::check::Range;
-  std::vector<Range> r;
-  auto vec = [&](uint64_t offset, uint64_t bytes, bool write) {
-    r.push_back({isa::kBufLstmVector, offset, offset + bytes, write});
-  };
-  const uint16_t flags = in.header.flags;
-  if (in.header.opcode == isa::kOpLstmSpmv) {
-    const isa::LstmSpmv& s = in.lstm_spmv;
-    for (uint64_t pe = 0; pe < hw.pes; ++pe) {
-      const uint64_t at = pe * hw.weight_memory_bytes + s.weight_offset;
-      r.push_back({isa::kBufLstmWeight, at, at + s.chunk_bytes, false});
-    }
-    vec(s.input_offset, 2ull * s.channels * s.input_stride, false);
-    const uint64_t accs = uint64_t{s.channels} * s.rows;
-    if (!(flags & isa::kFlagAccFirst)) vec(s.acc_offset, 8 * accs, false);
-    else if (!(flags & isa::kFlagNoBias)) vec(s.bias_offset, 4ull * s.rows, false);
-    if (flags & isa::kFlagAccLast) vec(s.output_offset, 2 * accs, true);
-    else vec(s.acc_offset, 8 * accs, true);
-  } else if (in.header.opcode == isa::kOpLstmGates) {
-    const isa::LstmGates& g = in.lstm_gates;
-    const uint64_t cells = uint64_t{g.channels} * g.hidden;
-    vec(g.acc_offset, 32 * cells, false);
-    vec(g.c_offset, 2 * cells, true);
-    vec(g.h_offset, 2 * cells, true);
-    if (flags & isa::kFlagPeephole) vec(g.peephole_offset, 6ull * g.hidden, false);
-  } else if (in.header.opcode == isa::kOpLoad || in.header.opcode == isa::kOpStore) {
-    // The checker's DDR rows; the buffer side row by row (a chunk LOAD's rows are the PEs' slices,
-    // one weight memory apart: the contiguous extent would cover the other half of every PE).
-    for (const Range& a : builder::check::accesses(in))
-      if (a.space >= builder::check::kDdrSpace) r.push_back(a);
-    const isa::Transfer& t = in.transfer;
-    for (uint64_t plane = 0; plane < t.planes; ++plane)
-      for (uint64_t row = 0; row < t.rows; ++row) {
-        const uint64_t at = t.buffer_offset + plane * t.buffer_plane_stride + row * t.buffer_row_stride;
-        r.push_back({t.buffer, at, at + t.row_bytes, in.header.opcode == isa::kOpLoad});
-      }
-  }
-  return r;
-}
-
-// The first pair of instructions of different queues touching the same bytes (one writing) that
-// the tokens and the in-order queues leave unordered; empty when there is none.
-std::string first_lstm_race(const std::vector<isa::Instruction>& program, const LstmConfig& hw) {
-  const builder::check::HappensBefore hb(program);
-  std::vector<std::vector<builder::check::Range>> acc;
-  for (const isa::Instruction& in : program) acc.push_back(lstm_accesses(in, hw));
-  for (size_t b = 0; b < program.size(); ++b)
-    for (size_t a = 0; a < b; ++a)
-      if (hb.queue(a) != hb.queue(b) && !hb.ordered(a, b) && builder::check::conflict(acc[a], acc[b]))
-        return "instructions " + std::to_string(a) + " (opcode " + std::to_string(program[a].header.opcode) + ", deps " +
-               std::to_string(program[a].header.deps) + ") and " + std::to_string(b) + " (opcode " +
-               std::to_string(program[b].header.opcode) + ", deps " + std::to_string(program[b].header.deps) + ") race";
-  return {};
-}
-
 // From the IFU's trace of a job: every LOAD into the weight memories started after every earlier
 // SPMV reading those bytes had finished, and every SPMV started after the LOAD of its chunk ended.
 std::string first_weight_overwrite(const Bench& b, uint64_t job, const std::vector<isa::Instruction>& program,
@@ -1002,14 +915,6 @@ TEST(LstmStreaming, EseConfigurationFromDdr3) {
 }
 
 // scenarios/hw/ddr4-2400.yaml: DDR4-2400 x64, bus 600 MHz x 32 B, DMA 600 MHz, 256 B bursts.
-BenchOptions ddr4_bench() {
-  BenchOptions o = lstm_bench(32);
-  o.ddr_preset = "ddr4-2400-x64";
-  o.bus.clock_mhz = 600, o.bus.width_bytes = 32;
-  o.dma.clock_mhz = 600, o.dma.burst_bytes = 256, o.dma.max_outstanding = 16, o.dma.buffer_bytes = 8192;
-  return o;
-}
-
 TEST(LstmStreaming, EseConfigurationFromDdr4) { ese_streaming("DDR4-2400 x64", ddr4_bench()); }
 
 TEST(LstmStreaming, EseConfigurationFromDdr4WithA64ByteBufferPort) {
