@@ -52,29 +52,34 @@ int64_t floor_int(double y) {
 
 double real_of(int32_t q, int32_t frac_bits) { return q * pow2(-frac_bits); }
 
+// Indices fit 32 bits (a tensor is at most kMaxCpuTensorBytes): RV32 multiplies them in one instruction.
 void transpose(const StageRecord& s, const uint8_t* in, uint8_t* out) {
-  const Dims id = dims_of(s.inputs[0]), od = dims_of(s.output);
-  const uint32_t eb = s.output.element_bytes;
-  uint32_t at[3];  // the input coordinate of the output element
+  const Dims od = dims_of(s.output);
+  const uint32_t input_stride[3] = {s.inputs[0].h * s.inputs[0].w, s.inputs[0].w, 1};
+  // The input's step along each output axis.
+  const uint32_t step0 = input_stride[s.params[0]], step1 = input_stride[s.params[1]], step2 = input_stride[s.params[2]];
+  const bool bytes = s.output.element_bytes == 1;
+  uint32_t o = 0;
   for (uint32_t a = 0; a < od.d[0]; ++a)
-    for (uint32_t b = 0; b < od.d[1]; ++b)
-      for (uint32_t c = 0; c < od.d[2]; ++c) {
-        at[s.params[0]] = a, at[s.params[1]] = b, at[s.params[2]] = c;
-        copy_element(in, id.index(at[0], at[1], at[2]), out, od.index(a, b, c), eb);
+    for (uint32_t b = 0; b < od.d[1]; ++b) {
+      uint32_t i = a * step0 + b * step1;
+      for (uint32_t c = 0; c < od.d[2]; ++c, ++o, i += step2) {
+        if (bytes) out[o] = in[i];
+        else out[2 * o] = in[2 * i], out[2 * o + 1] = in[2 * i + 1];
       }
+    }
 }
 
-// The lines along `axis`: each starts at `first` (the other two coordinates) and steps by `stride`.
+// The lines along `axis`: line (o, i) starts at o x length x stride + i and steps by `stride`.
 struct Lines {
-  uint32_t outer, inner, length;
-  uint64_t stride;
-  uint64_t first(uint32_t o, uint32_t i) const { return (uint64_t{o} * length * stride) + i; }
+  uint32_t outer, inner, length, stride;
+  uint32_t first(uint32_t o, uint32_t i) const { return o * length * stride + i; }
 };
 
 Lines lines_along(const Dims& d, uint32_t axis) {
-  const uint64_t inner = axis == 0 ? uint64_t{d.d[1]} * d.d[2] : axis == 1 ? d.d[2] : 1;
-  const uint64_t outer = d.count() / (inner * d.d[axis]);
-  return Lines{static_cast<uint32_t>(outer), static_cast<uint32_t>(inner), d.d[axis], inner};
+  const uint32_t inner = axis == 0 ? d.d[1] * d.d[2] : axis == 1 ? d.d[2] : 1;
+  const uint32_t outer = static_cast<uint32_t>(d.count() / (uint64_t{inner} * d.d[axis]));
+  return Lines{outer, inner, d.d[axis], inner};
 }
 
 // exp((q - max) x step) for a softmax: int8 inputs have at most 256 differences, each computed once
@@ -102,7 +107,7 @@ void softmax(const StageRecord& s, const uint8_t* in, uint8_t* out) {
   ExpOfDifference exp_of(pow2(-ti.frac_bits), ti.element_bytes);
   for (uint32_t o = 0; o < l.outer; ++o)
     for (uint32_t i = 0; i < l.inner; ++i) {
-      const uint64_t first = l.first(o, i);
+      const uint32_t first = l.first(o, i);
       int32_t most = load(in, first, ti.element_bytes);
       for (uint32_t k = 1; k < l.length; ++k) {
         const int32_t q = load(in, first + k * l.stride, ti.element_bytes);
@@ -228,7 +233,9 @@ int32_t to_fixed(double real, int32_t frac_bits, uint32_t element_bytes) {
   const double y = real * pow2(frac_bits) + 0.5;
   if (y >= most) return most;
   if (y < least) return least;
-  return static_cast<int32_t>(floor_int(y));
+  int32_t t = static_cast<int32_t>(y);  // toward zero; floor for y < 0 below
+  if (t > y) --t;
+  return t;
 }
 
 void run(const StageRecord& s, const uint8_t* const inputs[2], uint8_t* output) {
