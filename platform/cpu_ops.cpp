@@ -57,7 +57,8 @@ void transpose(const StageRecord& s, const uint8_t* in, uint8_t* out) {
   const Dims od = dims_of(s.output);
   const uint32_t input_stride[3] = {s.inputs[0].h * s.inputs[0].w, s.inputs[0].w, 1};
   // The input's step along each output axis.
-  const uint32_t step0 = input_stride[s.params[0]], step1 = input_stride[s.params[1]], step2 = input_stride[s.params[2]];
+  const uint32_t step0 = input_stride[s.params[0]], step1 = input_stride[s.params[1]];
+  const uint32_t step2 = input_stride[s.params[2]];
   const bool bytes = s.output.element_bytes == 1;
   uint32_t o = 0;
   for (uint32_t a = 0; a < od.d[0]; ++a)

@@ -290,7 +290,8 @@ const char* check_cpu_operation(const StageRecord& s, uint32_t index, Refusal* w
       return nullptr;
     }
     case cpu::kOpSoftmax:
-      if (s.params[0] > 2) return refuse(why, "stage %u: softmax axis %u (expected 0..2)", unsigned(index), unsigned(s.params[0]));
+      if (s.params[0] > 2)
+        return refuse(why, "stage %u: softmax axis %u (expected 0..2)", unsigned(index), unsigned(s.params[0]));
       break;
     case cpu::kOpResizeNearest:
       if (out.c != in.c)

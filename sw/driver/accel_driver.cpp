@@ -284,11 +284,19 @@ void Accelerator::run_cpu_stage(const package::StageRecord& s) {
 }
 
 // Runs the CPU stages from next_stage_ up to the next accelerator stage, which it starts; false when
-// the job's stages have all run.
+// the job's stages have all run or one changed since open_package (a job may write into the package:
+// each record is checked again before it is used, error kErrStageChanged).
 bool Accelerator::run_cpu_stages(JobResult* r) {
   while (next_stage_ < header_.stage_count) {
     const uint32_t index = next_stage_++;
     const package::StageRecord s = stage(index);
+    // (a CPU stage where open_package saw none has no memory for its tensors)
+    const bool without_memory = s.kind == package::kStageCpu && !stage_memory_;
+    if (package::validate_stage(header_, s, index, nullptr, &refusal_) || without_memory) {
+      r->error = kErrStageChanged;
+      r->error_index = index;
+      return false;
+    }
     if (s.kind == package::kStageAccelerator) {
       start_instructions(s.first_instruction, s.instruction_count);
       return true;

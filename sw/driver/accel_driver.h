@@ -43,6 +43,9 @@ struct JobTensors {
 
 // run()'s error when no package is open (open_package has not accepted a header).
 constexpr uint32_t kErrNoPackage = 0xFFFFFFFFu;
+// A staged job's error when a stage record no longer passes its checks (a job wrote into the
+// package after open_package): the job ends there, `error_index` is the stage's index.
+constexpr uint32_t kErrStageChanged = 0xFFFFFFFEu;
 
 class Accelerator {
  public:
