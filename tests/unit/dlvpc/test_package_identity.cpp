@@ -55,23 +55,23 @@ const std::string kSource = DLVP_SOURCE_DIR;
 
 TEST(PackageIdentity, ShippedFashionCnn) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_cnn.onnx", "--calib random:4"),
-            "ff8ccf380b094cca6ea0d7346aa3a7284c54e75cb7191b05fb8fa08187350d9d");
+            "9507408dd6fbd8673f0325d8e334f1371a3e407fefd45030796efc18f827ebe7");
 }
 
 TEST(PackageIdentity, ShippedFashionLstmDenseAndPruned) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:4"),
-            "80fcd86eca68a19501d63bcaaaa8c2ee3092bceedd56bb4cf223eb383fc6d1b9");
+            "9a75326c0278ef62a61b0fa78b35d1aa2f8303e13bd44a9ddb172f431cb6db0c");
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:2 --density 0.25"),
-            "7e51cf533fc97de7bc317fa6d5088e752e09463918245f03fb7081e62887c247");
+            "f2b9b1f73661773dc9b1af42ad0924a0eff904089ac1a3aad69b411115f0d167");
 }
 
 TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
   EXPECT_EQ(compile_digest(written(test::small_cnn(5), "small_cnn"), "model.onnx", "--calib random:3"),
-            "095d9e1a8063a7c14ca443b82826e0d61660301351e7356cfceaed210f34af84");
+            "53e72ce0c7ce5ccba310fe0f88e6a9cee5f64232852f1735a40a13290d08b0e0");
   EXPECT_EQ(compile_digest(written(test::residual_block(6), "residual"), "model.onnx", "--calib random:3"),
-            "ddebc15bdf6471b65d2fd69915dbbed9e8fb2fbabb046f0ef17fe28063274d35");
+            "b0286c4e9317ed9018bb0955798a9b7becdfa734fce9183716899216cae00d54");
   EXPECT_EQ(compile_digest(written(test::inception_block(7), "inception"), "model.onnx", "--calib random:3"),
-            "deefa80e4e143d3667e660f3d39774c4c4f2df6c381898c3640b61dc01d4c46d");
+            "c183bb422426d9618833c5d88f215ab4ba797fe5ffea6286e3e9f63bda91767d");
   onnx::ModelProto scaled = test::small_cnn(8);
   for (onnx::NodeProto& node : *scaled.mutable_graph()->mutable_node())
     if (node.op_type() == "Gemm") {
@@ -81,7 +81,7 @@ TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
       alpha->set_f(0.3f);
     }
   EXPECT_EQ(compile_digest(written(scaled, "gemm_alpha"), "model.onnx", "--calib random:3"),
-            "39758917e10906d6332eb5f145926bc76c24c568169bca15a04083d669e39254");
+            "fb6b712c537a58c35410f7884713b59610e74d11807514072fe535d79a555306");
 }
 
 }  // namespace
