@@ -19,8 +19,9 @@ constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // 5: the checksum covers the header too (layout unchanged), every field is range-checked;
 // 6: the rest of the hardware it was compiled for (DDR size, bandwidth, clocks) and where it came
 // from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md);
-// optional sections: the compiler's predicted time per layer, the layers' whole names.
-constexpr uint32_t kVersion = 6;
+// optional sections: the compiler's predicted time per layer, the layers' whole names;
+// 7: CPU stages (a job as accelerator jobs and CPU operations in order, docs/cpu_ops.md).
+constexpr uint32_t kVersion = 7;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -140,6 +141,11 @@ struct PackageHeader {
   uint64_t prediction_offset, prediction_size;  // LayerPrediction[layer_count], by layer index
   uint64_t predicted_job_ps;  // the predicted job, START to its end (= the layers' times summed)
   uint64_t names_offset, names_size;  // LayerNameEntry[layer_count] and the names' bytes
+  // CPU stages (version 7, area CPU): the job as StageRecord[stage_count], run in order;
+  // stage_count 0 (stages_offset 0): the job is the whole instruction stream on the accelerator.
+  uint64_t stages_offset;
+  uint32_t stage_count;
+  uint32_t reserved_cpu;
 };
 
 enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };
@@ -154,7 +160,8 @@ enum LayerKind : uint32_t {
   kLayerEltwise = 4,
   kLayerConcat = 5,
   kLayerLstm = 6,
-  kLayerLstmLinear = 7
+  kLayerLstmLinear = 7,
+  kLayerCpu = 8,  // cpu (area CPU): an operation the host CPU runs between accelerator jobs (a CPU stage)
 };
 
 struct LayerRecord {
@@ -173,6 +180,37 @@ struct LayerRecord {
   uint32_t entries;
 };
 
+// A job's stages (version 7): accelerator jobs (a range of the instruction stream, ending with END)
+// and CPU operations (platform/cpu_ops.h, docs/cpu_ops.md) on tensors in the argument windows.
+enum StageKind : uint32_t { kStageAccelerator = 1, kStageCpu = 2 };
+
+// A CPU operation's tensor: `c` x `h` x `w` elements (row-major, [c][h][w]) of `element_bytes`
+// (1: int8, 2: int16 little-endian) at `offset` in argument window `window`, in dynamic fixed point
+// (real = q x 2^-frac_bits). The shape is the operation's view: a reshape costs nothing.
+struct CpuTensor {
+  uint32_t window;
+  uint32_t element_bytes;
+  uint64_t offset;
+  uint32_t c, h, w;
+  int32_t frac_bits;
+};
+
+struct StageRecord {
+  uint32_t kind;   // StageKind
+  uint32_t layer;  // kStageCpu: its LayerRecord (kind cpu), which the reports show
+  uint32_t first_instruction, instruction_count;  // kStageAccelerator: its instructions
+  uint32_t op;          // kStageCpu: cpu::Op (platform/cpu_ops.h)
+  uint32_t params[3];   // the operation's parameters (cpu_ops.h)
+  CpuTensor inputs[2];  // the operation's inputs (unused ones zero)
+  CpuTensor output;
+};
+// The largest tensor a CPU stage reads or writes: the driver holds each in its own memory.
+constexpr uint64_t kMaxCpuTensorBytes = uint64_t{1} << 19;
+// The CPU tensors' radix points: the compilers' range, so that no shift of an int16 overflows.
+constexpr int32_t kMaxCpuFracBits = 24;
+
+static_assert(sizeof(CpuTensor) == 32, "CpuTensor layout");
+static_assert(sizeof(StageRecord) == 128, "StageRecord layout");
 static_assert(sizeof(ArgWindow) == 24, "ArgWindow layout");
 static_assert(sizeof(LayerRecord) == 96, "LayerRecord layout");
 static_assert(sizeof(LayerPrediction) == 40, "LayerPrediction layout");

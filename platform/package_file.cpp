@@ -61,6 +61,14 @@ std::string read_checked(const ReadAt& read, uint64_t size, PackageContents& c) 
     return "cannot read the layer table";
   for (uint32_t i = 0; i < c.header.layer_count; ++i)
     if (validate_layer(c.header, c.layers[i], i, &why)) return why.text;
+  c.stages.resize(c.header.stage_count);
+  if (!c.stages.empty() && !read(c.header.stages_offset, c.stages.data(), c.stages.size() * sizeof(StageRecord)))
+    return "cannot read the stage table";
+  for (uint32_t i = 0; i < c.header.stage_count; ++i) {
+    const StageRecord& s = c.stages[i];
+    const LayerRecord* layer = s.kind == kStageCpu && s.layer < c.layers.size() ? &c.layers[s.layer] : nullptr;
+    if (validate_stage(c.header, s, i, layer, &why)) return why.text;
+  }
   return read_layer_sections(read, c);
 }
 

@@ -14,6 +14,7 @@ namespace dlvp::package {
 struct PackageContents {
   PackageHeader header{};
   std::vector<LayerRecord> layers;  // layer_count records, each validated
+  std::vector<StageRecord> stages;  // stage_count records (version 7), each validated
   // The optional sections (empty when the package has none), by layer index, validated.
   std::vector<LayerPrediction> predictions;  // dlvpc's predicted time per layer
   std::vector<std::string> names;            // whole names (UTF-8 text, at most kMaxLayerNameBytes)

@@ -1,6 +1,7 @@
 #include "platform/package_validation.h"
 
 #include "ip/ifu/isa.h"
+#include "platform/cpu_ops.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,7 +89,11 @@ const char* check_size_and_tables(const PackageHeader& h, uint64_t available, Re
   if (h.weight_load_instructions > h.instruction_count)
     return refuse(why, "weight_load_instructions %u beyond instruction_count %u", unsigned(h.weight_load_instructions),
                   unsigned(h.instruction_count));
-  return nullptr;
+  if (h.stage_count == 0) {
+    if (h.stages_offset != 0) return refuse(why, "stages_offset 0x%llx without stages", ull(h.stages_offset));
+    return nullptr;
+  }
+  return check_table(h, "stages_offset", h.stages_offset, "stage_count", h.stage_count, sizeof(StageRecord), why);
 }
 
 const char* check_windows(const PackageHeader& h, Refusal* why) {
@@ -228,6 +233,108 @@ const char* check_layer_sections(const PackageHeader& h, Refusal* why) {
   return nullptr;
 }
 
+// A CPU stage's tensor: a used window, int8 or int16, no dimension 0, at most kMaxCpuTensorBytes,
+// inside its window, its radix point within kMaxCpuFracBits; an output only in a job's own memory.
+const char* check_cpu_tensor(const PackageHeader& h, const CpuTensor& t, uint32_t index, const char* name, bool output,
+                             Refusal* why) {
+  if (t.window >= kArgCount || h.args[t.window].kind == kArgUnused)
+    return refuse(why, "stage %u: %s.window %u is not a window the package uses", unsigned(index), name,
+                  unsigned(t.window));
+  const uint32_t kind = h.args[t.window].kind;
+  if (output && kind != kArgOutput && kind != kArgScratch)
+    return refuse(why, "stage %u: %s.window %u is not an output or scratch window (kind %u)", unsigned(index), name,
+                  unsigned(t.window), unsigned(kind));
+  if (t.element_bytes != 1 && t.element_bytes != 2)
+    return refuse(why, "stage %u: %s.element_bytes %u (expected 1 or 2)", unsigned(index), name,
+                  unsigned(t.element_bytes));
+  const uint64_t factors[] = {t.c, t.h, t.w, t.element_bytes};
+  uint64_t bytes = 0;
+  if (!product_at_most(factors, 4, kMaxCpuTensorBytes, &bytes) || bytes == 0)
+    return refuse(why, "stage %u: %s %ux%ux%u x %u-byte elements: a dimension 0 or more than %llu bytes",
+                  unsigned(index), name, unsigned(t.c), unsigned(t.h), unsigned(t.w), unsigned(t.element_bytes),
+                  ull(kMaxCpuTensorBytes));
+  if (!inside(t.offset, bytes, 0, h.args[t.window].size))
+    return refuse(why, "stage %u: %s.offset 0x%llx + %llu bytes beyond window %u (args[%u].size %llu)",
+                  unsigned(index), name, ull(t.offset), ull(bytes), unsigned(t.window), unsigned(t.window),
+                  ull(h.args[t.window].size));
+  if (t.frac_bits < -kMaxCpuFracBits || t.frac_bits > kMaxCpuFracBits)
+    return refuse(why, "stage %u: %s.frac_bits %d outside -%d..%d", unsigned(index), name, int(t.frac_bits),
+                  int(kMaxCpuFracBits), int(kMaxCpuFracBits));
+  return nullptr;
+}
+
+bool same_shape(const CpuTensor& a, const CpuTensor& b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
+bool same_format(const CpuTensor& a, const CpuTensor& b) {
+  return a.element_bytes == b.element_bytes && a.frac_bits == b.frac_bits;
+}
+
+// The operation's parameters and how its output's shape follows from its inputs'.
+const char* check_cpu_operation(const StageRecord& s, uint32_t index, Refusal* why) {
+  const CpuTensor &in = s.inputs[0], &b = s.inputs[1], &out = s.output;
+  const uint32_t idim[3] = {in.c, in.h, in.w}, odim[3] = {out.c, out.h, out.w};
+  const char* op = cpu::op_name(s.op);
+  const bool moves_data = s.op == cpu::kOpTranspose || s.op == cpu::kOpResizeNearest || s.op == cpu::kOpReduceMax;
+  if (moves_data && !same_format(in, out))
+    return refuse(why, "stage %u: %s output format (%u-byte, frac %d) differs from its input's (%u-byte, frac %d)",
+                  unsigned(index), op, unsigned(out.element_bytes), int(out.frac_bits), unsigned(in.element_bytes),
+                  int(in.frac_bits));
+  switch (s.op) {
+    case cpu::kOpTranspose: {
+      const uint32_t* p = s.params;
+      if (p[0] > 2 || p[1] > 2 || p[2] > 2 || p[0] == p[1] || p[0] == p[2] || p[1] == p[2])
+        return refuse(why, "stage %u: transpose params %u %u %u are not a permutation of 0 1 2", unsigned(index),
+                      unsigned(p[0]), unsigned(p[1]), unsigned(p[2]));
+      if (odim[0] != idim[p[0]] || odim[1] != idim[p[1]] || odim[2] != idim[p[2]])
+        return refuse(why, "stage %u: transpose output %ux%ux%u is not its input %ux%ux%u permuted", unsigned(index),
+                      unsigned(out.c), unsigned(out.h), unsigned(out.w), unsigned(in.c), unsigned(in.h), unsigned(in.w));
+      return nullptr;
+    }
+    case cpu::kOpSoftmax:
+      if (s.params[0] > 2)
+        return refuse(why, "stage %u: softmax axis %u (expected 0..2)", unsigned(index), unsigned(s.params[0]));
+      break;
+    case cpu::kOpResizeNearest:
+      if (out.c != in.c)
+        return refuse(why, "stage %u: resize_nearest output channels %u differ from its input's %u", unsigned(index),
+                      unsigned(out.c), unsigned(in.c));
+      return nullptr;
+    case cpu::kOpReduceMean:
+    case cpu::kOpReduceMax:
+      if (s.params[0] == 0 || s.params[0] > 7)
+        return refuse(why, "stage %u: %s axes mask %u (expected 1..7)", unsigned(index), op, unsigned(s.params[0]));
+      for (uint32_t a = 0; a < 3; ++a)
+        if (odim[a] != ((s.params[0] >> a) & 1 ? 1 : idim[a]))
+          return refuse(why, "stage %u: %s output %ux%ux%u does not keep the reduced axes as 1", unsigned(index), op,
+                        unsigned(out.c), unsigned(out.h), unsigned(out.w));
+      return nullptr;
+    case cpu::kOpArithmetic:
+      if (s.params[0] > cpu::kDiv)
+        return refuse(why, "stage %u: arithmetic op %u unknown", unsigned(index), unsigned(s.params[0]));
+      if ((b.c != 1 && b.c != in.c) || (b.h != 1 && b.h != in.h) || (b.w != 1 && b.w != in.w))
+        return refuse(why, "stage %u: arithmetic operand %ux%ux%u does not broadcast over %ux%ux%u", unsigned(index),
+                      unsigned(b.c), unsigned(b.h), unsigned(b.w), unsigned(in.c), unsigned(in.h), unsigned(in.w));
+      break;
+    default: break;
+  }
+  if (!same_shape(in, out))
+    return refuse(why, "stage %u: %s output %ux%ux%u differs from its input %ux%ux%u", unsigned(index), op,
+                  unsigned(out.c), unsigned(out.h), unsigned(out.w), unsigned(in.c), unsigned(in.h), unsigned(in.w));
+  return nullptr;
+}
+
+const char* check_cpu_stage(const PackageHeader& h, const StageRecord& s, uint32_t index, Refusal* why) {
+  const uint32_t inputs = cpu::input_count(s.op);
+  if (inputs == 0) return refuse(why, "stage %u: op %u unknown", unsigned(index), unsigned(s.op));
+  if (s.layer >= h.layer_count)
+    return refuse(why, "stage %u: layer %u beyond layer_count %u", unsigned(index), unsigned(s.layer),
+                  unsigned(h.layer_count));
+  static const char* const kInputNames[] = {"inputs[0]", "inputs[1]"};
+  for (uint32_t i = 0; i < inputs; ++i)
+    if (const char* p = check_cpu_tensor(h, s.inputs[i], index, kInputNames[i], false, why)) return p;
+  if (const char* p = check_cpu_tensor(h, s.output, index, "output", true, why)) return p;
+  return check_cpu_operation(s, index, why);
+}
+
 }  // namespace
 
 const char* validate_header(const PackageHeader& h, uint64_t available, Refusal* why) {
@@ -248,12 +355,29 @@ const char* validate_header(const PackageHeader& h, uint64_t available, Refusal*
 const char* validate_layer(const PackageHeader& h, const LayerRecord& r, uint32_t index, Refusal* why) {
   if (memchr(r.name, 0, sizeof r.name) == nullptr)
     return refuse(why, "layer %u: name without a NUL within its %u bytes", unsigned(index), unsigned(sizeof r.name));
-  if (r.kind < kLayerConv || r.kind > kLayerLstmLinear)
+  if (r.kind < kLayerConv || r.kind > kLayerCpu)
     return refuse(why, "layer %u: kind %u unknown", unsigned(index), unsigned(r.kind));
   if (uint64_t{r.first_instruction} + r.instruction_count > h.instruction_count)
     return refuse(why, "layer %u: first_instruction %u + instruction_count %u beyond the package's %u instructions",
                   unsigned(index), unsigned(r.first_instruction), unsigned(r.instruction_count),
                   unsigned(h.instruction_count));
+  return nullptr;
+}
+
+const char* validate_stage(const PackageHeader& h, const StageRecord& s, uint32_t index, const LayerRecord* layer,
+                           Refusal* why) {
+  if (s.kind == kStageAccelerator) {
+    if (s.instruction_count == 0 || uint64_t{s.first_instruction} + s.instruction_count > h.instruction_count)
+      return refuse(why, "stage %u: first_instruction %u + instruction_count %u: none, or beyond the package's %u "
+                    "instructions", unsigned(index), unsigned(s.first_instruction), unsigned(s.instruction_count),
+                    unsigned(h.instruction_count));
+    return nullptr;
+  }
+  if (s.kind != kStageCpu) return refuse(why, "stage %u: kind %u unknown", unsigned(index), unsigned(s.kind));
+  if (const char* p = check_cpu_stage(h, s, index, why)) return p;
+  if (layer && layer->kind != kLayerCpu)
+    return refuse(why, "stage %u: layer %u is of kind %u, not cpu", unsigned(index), unsigned(s.layer),
+                  unsigned(layer->kind));
   return nullptr;
 }
 

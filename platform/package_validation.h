@@ -34,6 +34,13 @@ const char* validate_header(const PackageHeader& h, uint64_t available_bytes, Re
 // instructions inside the package's, a known kind, a NUL within its name); else the reason.
 const char* validate_layer(const PackageHeader& h, const LayerRecord& r, uint32_t index, Refusal* why);
 
+// Stage record `index` (version 7): an accelerator stage's instructions inside the package's; a
+// CPU stage's known operation, its tensors inside their windows (an output only in an output or
+// scratch window), their shapes and formats as the operation needs (docs/cpu_ops.md), its layer
+// below layer_count; then (unless `layer` is nullptr) that its layer record, `layer`, is of kind cpu.
+const char* validate_stage(const PackageHeader& h, const StageRecord& s, uint32_t index, const LayerRecord* layer,
+                           Refusal* why);
+
 // The optional sections (validate_header checked their places and sizes). Prediction record
 // `index` (called for every layer in order, `time_so_far` starting at 0): each time at most the
 // predicted job, the parts adding up to the layer's time, the layers' times to the job's.

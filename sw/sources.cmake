@@ -2,8 +2,9 @@
 # RISC-V ELFs (sw/bsp/riscv/CMakeLists.txt). Paths are relative to sw/. An app is a folder in
 # apps/ listed here with its sources; both builds make it (<build>/sw/apps/<app>.so and .elf).
 
-# Freestanding C++17: no exceptions, no RTTI, no thread-safe static guards (no libsupc++).
-set(DLVP_SW_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics)
+# Freestanding C++17: no exceptions, no RTTI, no thread-safe static guards (no libsupc++); no fused
+# multiply-adds, so that the CPU operations (platform/cpu_ops.cpp) give the same bytes natively.
+set(DLVP_SW_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics -ffp-contract=off)
 
 # HAL parts common to both targets, the drivers, and the model package's validation (shared with
 # the host's readers). Each target adds its HAL backend.
@@ -16,6 +17,7 @@ set(DLVP_SW_LIBRARY_SOURCES
   driver/accel_driver.cpp
   driver/soc_memory.cpp
   ../platform/package_validation.cpp
+  ../platform/cpu_ops.cpp
   ../platform/hardware_binding.cpp
 )
 

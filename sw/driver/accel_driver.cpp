@@ -4,15 +4,19 @@
 #include "ip/ifu/ifu_regs.h"
 #include "ip/lstm/lstm_regs.h"
 #include "ip/common/soc_map.h"
+#include "platform/cpu_ops.h"
 #include "sw/hal/hal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 namespace drv {
 
 using namespace dlvp;
+
+Accelerator::~Accelerator() { free(stage_memory_); }
 
 bool Accelerator::init(Intc* intc) {
   hal::Device ifu, cnn, lstm, ddr;
@@ -74,6 +78,7 @@ const char* Accelerator::check_package(uint64_t address) {
     return problem;
   }
   const char* problem = check_layers();
+  if (!problem) problem = check_stages();
   if (!problem) problem = check_engines();
   header_open_ = problem == nullptr;
   return problem;
@@ -114,6 +119,29 @@ const char* Accelerator::check_layers() {
       if (e.bytes != 0) hal::copy_from_soc(name, package_ + header_.names_offset + e.offset, e.bytes);
       if (package::validate_layer_name(header_, e, name, i, &refusal_)) return refusal_.text;
     }
+  }
+  return nullptr;
+}
+
+package::StageRecord Accelerator::stage(uint32_t index) const {
+  package::StageRecord s;
+  hal::copy_from_soc(&s, package_ + header_.stages_offset + uint64_t{index} * sizeof s, sizeof s);
+  return s;
+}
+
+// The stages (version 7), each with the layer record a CPU stage names; a package with CPU stages
+// needs the memory for their tensors (taken from the heap once, kept for later packages).
+const char* Accelerator::check_stages() {
+  for (uint32_t i = 0; i < header_.stage_count; ++i) {
+    const package::StageRecord s = stage(i);
+    if (package::validate_stage(header_, s, i, nullptr, &refusal_)) return refusal_.text;
+    if (s.kind != package::kStageCpu) continue;
+    package::LayerRecord layer;
+    hal::copy_from_soc(&layer, package_ + header_.layers_offset + uint64_t{s.layer} * sizeof layer, sizeof layer);
+    if (package::validate_stage(header_, s, i, &layer, &refusal_)) return refusal_.text;
+    if (!stage_memory_) stage_memory_ = static_cast<uint8_t*>(malloc(kStageMemoryBytes));
+    if (!stage_memory_)
+      return refuse("no memory for the CPU stages' tensors (%u bytes)", unsigned(kStageMemoryBytes));
   }
   return nullptr;
 }
@@ -193,7 +221,7 @@ int start_accelerator_app(const char* app, Intc& intc, Accelerator& accel, Pmu& 
 }
 
 JobResult Accelerator::run(uint64_t input, uint64_t output, uint64_t scratch) {
-  if (!start(input, output, scratch)) return JobResult{kErrNoPackage, 0, 0, 0, false};
+  if (!start(input, output, scratch)) return JobResult{kErrNoPackage, 0, 0, 0, false, 0};
   return wait();
 }
 
@@ -209,39 +237,109 @@ bool Accelerator::start(uint64_t input, uint64_t output, uint64_t scratch) {
       case package::kArgScratch: base = scratch; break;
       default: break;
     }
+    job_windows_[a] = base;
     hal::write64(ifu_ + ifu::arg_base_reg(a), base);
     hal::write64(ifu_ + ifu::arg_size_reg(a), w.kind == package::kArgUnused ? 0 : w.size);
+  }
+  job_ = JobResult{};
+  job_start_ticks_ = hal::timer_ticks();
+  next_stage_ = 0;
+  if (header_.stage_count != 0) {
+    job_warm_ = false;
+    run_cpu_stages(&job_);
+    return true;
   }
   const bool warm = header_.weight_load_instructions != 0 && warm_package_ == package_ &&
                     warm_checksum_ == header_.checksum && header_.weight_load_instructions < header_.instruction_count;
   const uint32_t skip = warm ? header_.weight_load_instructions : 0;
-  hal::write64(ifu_ + ifu::INSTR_BASE, package_ + header_.instructions_offset + uint64_t{skip} * isa::kInstructionBytes);
-  hal::write32(ifu_ + ifu::INSTR_COUNT, header_.instruction_count - skip);
   job_warm_ = warm;
-  job_start_ticks_ = hal::timer_ticks();
-  hal::write32(ifu_ + ifu::CTRL, ifu::kCtrlStart | ifu::kCtrlDoneIrqEnable | ifu::kCtrlErrorIrqEnable);
+  start_instructions(skip, header_.instruction_count - skip);
   return true;
+}
+
+void Accelerator::start_instructions(uint32_t first, uint32_t count) {
+  hal::write64(ifu_ + ifu::INSTR_BASE, package_ + header_.instructions_offset + uint64_t{first} * isa::kInstructionBytes);
+  hal::write32(ifu_ + ifu::INSTR_COUNT, count);
+  stage_first_ = first;
+  accelerator_running_ = true;
+  stage_start_ticks_ = hal::timer_ticks();
+  hal::write32(ifu_ + ifu::CTRL, ifu::kCtrlStart | ifu::kCtrlDoneIrqEnable | ifu::kCtrlErrorIrqEnable);
+}
+
+namespace {
+
+uint64_t tensor_bytes(const package::CpuTensor& t) { return uint64_t{t.c} * t.h * t.w * t.element_bytes; }
+
+}  // namespace
+
+// The stage was validated (open_package): its tensors lie inside their windows and fit the buffers.
+void Accelerator::run_cpu_stage(const package::StageRecord& s) {
+  uint8_t* const in[2] = {stage_memory_, stage_memory_ + package::kMaxCpuTensorBytes};
+  uint8_t* const out = stage_memory_ + 2 * package::kMaxCpuTensorBytes;
+  for (uint32_t i = 0; i < cpu::input_count(s.op); ++i)
+    hal::copy_from_soc(in[i], job_windows_[s.inputs[i].window] + s.inputs[i].offset, tensor_bytes(s.inputs[i]));
+  const uint8_t* const inputs[2] = {in[0], in[1]};
+  cpu::run(s, inputs, out);
+  hal::copy_to_soc(job_windows_[s.output.window] + s.output.offset, out, tensor_bytes(s.output));
+}
+
+// Runs the CPU stages from next_stage_ up to the next accelerator stage, which it starts; false when
+// the job's stages have all run or one changed since open_package (a job may write into the package:
+// each record is checked again before it is used, error kErrStageChanged).
+bool Accelerator::run_cpu_stages(JobResult* r) {
+  while (next_stage_ < header_.stage_count) {
+    const uint32_t index = next_stage_++;
+    const package::StageRecord s = stage(index);
+    // (a CPU stage where open_package saw none has no memory for its tensors)
+    const bool without_memory = s.kind == package::kStageCpu && !stage_memory_;
+    if (package::validate_stage(header_, s, index, nullptr, &refusal_) || without_memory) {
+      r->error = kErrStageChanged;
+      r->error_index = index;
+      return false;
+    }
+    if (s.kind == package::kStageAccelerator) {
+      start_instructions(s.first_instruction, s.instruction_count);
+      return true;
+    }
+    const uint64_t began = hal::timer_ticks();
+    run_cpu_stage(s);
+    const uint64_t ticks = hal::timer_ticks() - began;
+    r->cpu_ticks += ticks;
+    if (observer_) observer_(index, s, ticks, observer_context_);
+  }
+  return false;
 }
 
 bool Accelerator::busy() const {
   return !(hal::read32(ifu_ + ifu::STATUS) & (ifu::kStatusDone | ifu::kStatusError));
 }
 
-JobResult Accelerator::wait() {
-  const bool warm = job_warm_;
-  const uint32_t skip = warm ? header_.weight_load_instructions : 0;
+// Sleeps until the running accelerator stage ends; returns its error (isa::kErrNone: done).
+uint32_t Accelerator::finish_instructions(JobResult* r) {
   while (busy()) intc_->wait_for(irq_);
-  JobResult r{};
-  r.ticks = hal::timer_ticks() - job_start_ticks_;
+  accelerator_running_ = false;
   const uint32_t status = hal::read32(ifu_ + ifu::STATUS);
-  r.error = (status & ifu::kStatusError) ? hal::read32(ifu_ + ifu::ERROR_CODE) : isa::kErrNone;
-  r.error_index = hal::read32(ifu_ + ifu::ERROR_INDEX) + skip;
-  r.warm = warm;
-  // Only a package that ran to the end leaves its weights in the engine.
-  warm_package_ = r.ok() && header_.weight_load_instructions ? package_ : 0;
-  warm_checksum_ = header_.checksum;
-  r.ifu_cycles = hal::read64(ifu_ + ifu::CYCLES);
+  const uint32_t error = (status & ifu::kStatusError) ? hal::read32(ifu_ + ifu::ERROR_CODE) : isa::kErrNone;
+  r->error = error;
+  r->error_index = hal::read32(ifu_ + ifu::ERROR_INDEX) + stage_first_;
+  r->ifu_cycles += hal::read64(ifu_ + ifu::CYCLES);
   hal::write32(ifu_ + ifu::STATUS, ifu::kStatusDone | ifu::kStatusError);  // W1C: drops the interrupt
+  if (observer_ && header_.stage_count != 0) {
+    const package::StageRecord s = stage(next_stage_ - 1);
+    observer_(next_stage_ - 1, s, hal::timer_ticks() - stage_start_ticks_, observer_context_);
+  }
+  return error;
+}
+
+JobResult Accelerator::wait() {
+  JobResult& r = job_;
+  while (accelerator_running_ && finish_instructions(&r) == isa::kErrNone && run_cpu_stages(&r)) {
+  }
+  r.ticks = hal::timer_ticks() - job_start_ticks_;
+  r.warm = job_warm_;
+  // Only a package that ran to the end leaves its weights in the engine.
+  warm_package_ = r.ok() && header_.weight_load_instructions && header_.stage_count == 0 ? package_ : 0;
+  warm_checksum_ = header_.checksum;
   return r;
 }
 

@@ -28,10 +28,11 @@ struct LstmInfo {
 
 struct JobResult {
   uint32_t error;        // isa::ErrorCode
-  uint32_t error_index;  // faulting instruction
-  uint64_t ifu_cycles;   // IFU cycles from START to the end
+  uint32_t error_index;  // faulting instruction (of the package's stream)
+  uint64_t ifu_cycles;   // IFU cycles from START to the end (a staged job: its accelerator stages')
   uint64_t ticks;        // timer ticks the job took, as software saw it
   bool warm;             // started after the package's weight loads
+  uint64_t cpu_ticks;    // timer ticks of its CPU stages (version 7; 0 without)
   bool ok() const { return error == dlvp::isa::kErrNone; }
 };
 
@@ -42,9 +43,16 @@ struct JobTensors {
 
 // run()'s error when no package is open (open_package has not accepted a header).
 constexpr uint32_t kErrNoPackage = 0xFFFFFFFFu;
+// A staged job's error when a stage record no longer passes its checks (a job wrote into the
+// package after open_package): the job ends there, `error_index` is the stage's index.
+constexpr uint32_t kErrStageChanged = 0xFFFFFFFEu;
 
 class Accelerator {
  public:
+  Accelerator() = default;
+  Accelerator(const Accelerator&) = delete;
+  Accelerator& operator=(const Accelerator&) = delete;
+  ~Accelerator();
   bool init(Intc* intc);  // false when the SoC has no DDR, no IFU (of this ISA version) or no engine
   bool has_cnn() const { return cnn_base_ != 0; }
   bool has_lstm() const { return lstm_base_ != 0; }
@@ -67,14 +75,21 @@ class Accelerator {
   // scratch); in-package windows point into the package. When the previous job ran this same
   // package successfully, it starts after the package's weight loads (the weights are still in the
   // engine: warm start); the driver assumes it is the engines' only user. Without an open package:
-  // error kErrNoPackage, nothing started.
+  // error kErrNoPackage, nothing started. A package with stages (version 7) runs them in order:
+  // each accelerator stage as a job of its instructions, each CPU stage (platform/cpu_ops.h) on
+  // this CPU; an accelerator error ends the job (no warm start for staged packages).
   JobResult run(uint64_t input, uint64_t output, uint64_t scratch);
   // run() in two halves, so that the CPU works while the job runs: start() programs and starts the
   // job (false: no package open), wait() sleeps until its DONE or ERROR interrupt and returns its
-  // result (its `ticks` from the start). busy(): the job has not ended yet.
+  // result (its `ticks` from the start). busy(): the job has not ended yet. A staged job runs its
+  // CPU stages before its first accelerator stage in start(), the rest in wait().
   bool start(uint64_t input, uint64_t output, uint64_t scratch);
   JobResult wait();
   bool busy() const;
+  // Called after each stage of a staged job with the stage's index, record and timer ticks
+  // (null: none); how apps report CPU stages.
+  using StageObserver = void (*)(uint32_t index, const dlvp::package::StageRecord& stage, uint64_t ticks, void* context);
+  void set_stage_observer(StageObserver observer, void* context) { observer_ = observer, observer_context_ = context; }
   // Bytes the caller must provide at `output` and `scratch`.
   uint64_t window_size(uint32_t kind) const;
   // Input, output and scratch windows one after the other from `free`; with `use_test_input` the
@@ -90,6 +105,12 @@ class Accelerator {
   const char* check_checksum(uint64_t address);
   const char* check_layers();
   const char* check_engines();
+  const char* check_stages();
+  dlvp::package::StageRecord stage(uint32_t index) const;
+  void start_instructions(uint32_t first, uint32_t count);
+  uint32_t finish_instructions(JobResult* r);
+  bool run_cpu_stages(JobResult* r);
+  void run_cpu_stage(const dlvp::package::StageRecord& s);
   const char* refuse(const char* format, ...) __attribute__((format(printf, 2, 3)));
 
   uint64_t ifu_ = 0, cnn_base_ = 0, lstm_base_ = 0;
@@ -105,6 +126,19 @@ class Accelerator {
   uint32_t warm_checksum_ = 0;
   bool job_warm_ = false;          // the started job skips the weight loads
   uint64_t job_start_ticks_ = 0;
+  // A staged job: the windows' addresses, the next stage, when the current stage started.
+  uint64_t job_windows_[dlvp::package::kArgCount] = {};
+  JobResult job_{};            // the job so far
+  bool accelerator_running_ = false;
+  uint32_t next_stage_ = 0;
+  uint32_t stage_first_ = 0;  // the running accelerator stage's first instruction
+  uint64_t stage_start_ticks_ = 0;
+  // A CPU stage's two inputs and output in the CPU's own memory (the operations read and write
+  // whole tensors): kMaxCpuTensorBytes each, taken from the heap for the first package with CPU stages.
+  static constexpr uint64_t kStageMemoryBytes = 3 * dlvp::package::kMaxCpuTensorBytes;
+  uint8_t* stage_memory_ = nullptr;
+  StageObserver observer_ = nullptr;
+  void* observer_context_ = nullptr;
   dlvp::package::PackageHeader header_{};
   dlvp::package::Refusal refusal_{};
 };

@@ -3,7 +3,9 @@
 //    records, the optional prediction and whole-name sections), then what the reports do with an
 //    accepted package: every layer name (the record's and the whole one) and the origin's texts
 //    into JSON, dumped, and the prediction's times (adding up to the predicted job); its recorded hardware compared with itself (no difference but a
-//    recorded DDR too small for the package) and with another platform (platform/hardware_binding.h).
+//    recorded DDR too small for the package) and with another platform (platform/hardware_binding.h);
+//    each CPU stage's operation (platform/cpu_ops.h) run on buffers of exactly its tensors' sizes,
+//    so that a validated stage that indexes outside them is caught (under AddressSanitizer).
 //  - The driver (sw/driver/accel_driver) on a HostSoc whose DDR is exactly the input and whose
 //    engines are what the header asks for (so that only the package can be refused), then what the
 //    apps do with an accepted package: every layer record, the job tensors' placement.
@@ -12,6 +14,7 @@
 // is the only acceptable failure: another exception, a crash, a read outside the input (the HostSoc
 // aborts on the bus fault) or the driver accepting what the shared validation refuses is a bug.
 #include "ip/common/config_error.h"
+#include "platform/cpu_ops.h"
 #include "platform/hardware_binding.h"
 #include "platform/package_file.h"
 #include "sw/driver/accel_driver.h"
@@ -31,6 +34,19 @@ namespace {
 
 using namespace dlvp;
 
+uint64_t tensor_bytes(const package::CpuTensor& t) { return uint64_t{t.c} * t.h * t.w * t.element_bytes; }
+
+void run_cpu_stages(const package::PackageContents& c) {
+  for (const package::StageRecord& s : c.stages) {
+    if (s.kind != package::kStageCpu) continue;
+    std::vector<std::vector<uint8_t>> in(cpu::input_count(s.op));
+    for (size_t i = 0; i < in.size(); ++i) in[i].assign(tensor_bytes(s.inputs[i]), 0x5A);
+    std::vector<uint8_t> out(tensor_bytes(s.output));
+    const uint8_t* inputs[2] = {in[0].data(), in.size() > 1 ? in[1].data() : nullptr};
+    cpu::run(s, inputs, out.data());
+  }
+}
+
 // The host-side reader; "" when it accepts the package.
 std::string host_reader(const std::vector<uint8_t>& bytes) {
   try {
@@ -43,6 +59,7 @@ std::string host_reader(const std::vector<uint8_t>& bytes) {
       if (i < c.predictions.size()) predicted += c.predictions[i].time_ps;
     }
     if (!c.predictions.empty() && predicted != c.header.predicted_job_ps) std::abort();
+    run_cpu_stages(c);
     const package::PackageOrigin& o = c.header.origin;
     for (const char* text : {o.producer, o.model_file, o.hardware_file, o.hardware_overrides, o.options})
       names.push_back(text);

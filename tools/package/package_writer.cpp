@@ -157,11 +157,37 @@ void set_provenance(PackageHeader& h, const Provenance& p) {
   set_text(o.options, sizeof o.options, p.options, "options");
 }
 
+// The CPU stages' layer records (kind cpu, tags after the program's), appended to `layers`; returns
+// the stages with their `layer` fields set.
+std::vector<StageRecord> add_cpu_layers(const Stages& s, std::vector<LayerRecord>& layers,
+                                        std::vector<std::string>& names) {
+  std::vector<StageRecord> stages = s.stages;
+  size_t named = 0;
+  for (StageRecord& stage : stages) {
+    if (stage.kind != kStageCpu) continue;
+    if (named == s.cpu_layer_names.size())
+      throw ConfigError("package writer: more CPU stages than the " + std::to_string(named) + " CPU layer names");
+    stage.layer = static_cast<uint32_t>(layers.size());
+    LayerRecord r{};
+    set_name(r, s.cpu_layer_names[named]);
+    names.push_back(s.cpu_layer_names[named++]);
+    r.kind = kLayerCpu;
+    r.tag = stage.layer;
+    r.in_c = stage.inputs[0].c, r.in_h = stage.inputs[0].h, r.in_w = stage.inputs[0].w;
+    r.out_c = stage.output.c, r.out_h = stage.output.h, r.out_w = stage.output.w;
+    layers.push_back(r);
+  }
+  if (named != s.cpu_layer_names.size())
+    throw ConfigError("package writer: " + std::to_string(s.cpu_layer_names.size()) + " CPU layer names for " +
+                      std::to_string(named) + " CPU stages");
+  return stages;
+}
+
 }  // namespace
 
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test,
                                    const TensorFormats& formats, const Provenance& provenance,
-                                   const Prediction& prediction) {
+                                   const Prediction& prediction, const Stages& stage_list) {
   std::vector<LayerRecord> layers(program.layers.size());
   std::vector<std::string> names(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -179,9 +205,14 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
     r.out_c = info.output.c, r.out_h = info.output.h, r.out_w = info.output.w;
     r.tiles = info.tiles;
   }
+  const std::vector<StageRecord> stages = add_cpu_layers(stage_list, layers, names);
   Assembly a = assemble(layers, program.instruction_bytes(), static_cast<uint32_t>(program.instructions.size()),
                         program.constants);
   PackageHeader& h = a.h;
+  if (!stages.empty()) {
+    h.stages_offset = append(a.blob, stages.data(), stages.size() * sizeof(StageRecord));
+    h.stage_count = static_cast<uint32_t>(stages.size());
+  }
   h.hardware = HardwareRequirements{isa::kVersion, hw.pes, hw.convolvers, hw.kernel, hw.input_buffer_bytes,
                                     hw.weight_buffer_bytes, hw.output_buffer_bytes, hw.accumulator_bits, 0};
   set_provenance(h, provenance);

@@ -42,10 +42,20 @@ struct Prediction {
   std::vector<LayerPrediction> layers;
 };
 
+// A job in stages (version 7): accelerator stages (ranges of the program, each ending with END) and
+// CPU stages in order. Each CPU stage gets a layer record of kind cpu after the program's layers,
+// named by `cpu_layer_names` (one per CPU stage, in order); the writer sets their `layer` fields.
+// The CPU stage that makes the job's output writes it where the program's output was (the package's
+// output tensor keeps the program's shape and takes `TensorFormats::output_frac_bits`).
+struct Stages {
+  std::vector<StageRecord> stages;
+  std::vector<std::string> cpu_layer_names;
+};
+
 // Every package the writer makes carries its layers' whole names (the names section).
 std::vector<uint8_t> write_package(const builder::Program& program, const CnnConfig& hw, const TestData* test = nullptr,
                                    const TensorFormats& formats = {}, const Provenance& provenance = {},
-                                   const Prediction& prediction = {});
+                                   const Prediction& prediction = {}, const Stages& stages = {});
 
 // One layer of an LSTM package; the writer finds its instructions by tag.
 struct LstmLayerInfo {

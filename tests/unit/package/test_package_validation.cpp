@@ -8,6 +8,7 @@
 #include "platform/package_file.h"
 #include "platform/package_validation.h"
 #include "tests/support/package_edit.h"
+#include "tests/support/package_refusal.h"
 #include "tests/support/small_network.h"
 #include "tools/builder/program.h"
 #include "tools/package/package_writer.h"
@@ -34,20 +35,10 @@ std::vector<uint8_t> small_package(const std::string& layer_name = "conv", const
   return package::write_package(program, hw, &test, {}, provenance);
 }
 
-// The host-side reader's refusal of `blob` ("" when it accepts it).
-std::string refusal(const std::vector<uint8_t>& blob) {
-  try {
-    package::read_package(blob, "pkg");
-    return "";
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-}
-
 TEST(PackageValidation, TheWrittenPackageIsAcceptedWithItsLayers) {
   const std::vector<uint8_t> blob = small_package();
   const package::PackageContents c = package::read_package(blob, "pkg");
-  EXPECT_EQ(c.header.version, 6u);
+  EXPECT_EQ(c.header.version, 7u);
   ASSERT_EQ(c.layers.size(), 1u);
   EXPECT_EQ(package::layer_name(c.layers[0]), "conv");
   package::Refusal why;
@@ -74,7 +65,7 @@ TEST(PackageValidation, TheChecksumCoversTheHeader) {
 
 TEST(PackageValidation, AnOldVersionIsRefusedByNumber) {
   const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = 5; });
-  EXPECT_EQ(refusal(blob), "pkg: unsupported package version 5 (expected 6)");
+  EXPECT_EQ(refusal(blob), "pkg: unsupported package version 5 (expected 7)");
 }
 
 TEST(PackageValidation, ATruncatedPackageIsRefused) {
