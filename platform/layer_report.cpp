@@ -106,6 +106,8 @@ const char* kind_name(uint32_t kind) {
     case package::kLayerConcat: return "concat";
     case package::kLayerLstm: return "lstm";
     case package::kLayerLstmLinear: return "lstm_linear";
+    case package::kLayerView: return "view";
+    case package::kLayerCopy: return "copy";
     default: return "?";
   }
 }

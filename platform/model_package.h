@@ -19,8 +19,9 @@ constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // 5: the checksum covers the header too (layout unchanged), every field is range-checked;
 // 6: the rest of the hardware it was compiled for (DDR size, bandwidth, clocks) and where it came
 // from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md);
-// optional sections: the compiler's predicted time per layer, the layers' whole names.
-constexpr uint32_t kVersion = 6;
+// optional sections: the compiler's predicted time per layer, the layers' whole names;
+// 7: (ZOO) view and copy layers (kLayerView, kLayerCopy).
+constexpr uint32_t kVersion = 7;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -154,7 +155,11 @@ enum LayerKind : uint32_t {
   kLayerEltwise = 4,
   kLayerConcat = 5,
   kLayerLstm = 6,
-  kLayerLstmLinear = 7
+  kLayerLstmLinear = 7,
+  // ZOO (issue 16): kLayerView has no instructions (its readers read a channel range of its input
+  // in place); kLayerCopy rewrites its input's bytes elsewhere (LOAD, 1x1 max POOL, STORE).
+  kLayerView = 8,
+  kLayerCopy = 9
 };
 
 struct LayerRecord {

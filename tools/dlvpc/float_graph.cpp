@@ -13,6 +13,8 @@ const char* to_string(OpKind kind) {
     case OpKind::kFc: return "fc";
     case OpKind::kPool: return "pool";
     case OpKind::kAdd: return "add";
+    case OpKind::kView: return "view";
+    case OpKind::kCopy: return "copy";
     default: return "concat";
   }
 }
@@ -160,6 +162,12 @@ std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector
     case OpKind::kConcat:
       for (const std::vector<float>* slice : in) y.insert(y.end(), slice->begin(), slice->end());
       return y;
+    case OpKind::kView: {
+      const size_t plane = size_t{op.input.h} * op.input.w;
+      return {in[0]->begin() + op.channel_begin * plane, in[0]->begin() + (op.channel_begin + op.output.c) * plane};
+    }
+    case OpKind::kCopy:
+      return *in[0];
   }
   if (op.relu) relu(y);
   return y;

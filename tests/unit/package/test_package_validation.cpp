@@ -73,8 +73,9 @@ TEST(PackageValidation, TheChecksumCoversTheHeader) {
 }
 
 TEST(PackageValidation, AnOldVersionIsRefusedByNumber) {
-  const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = 5; });
-  EXPECT_EQ(refusal(blob), "pkg: unsupported package version 5 (expected 6)");
+  const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = kVersion - 1; });
+  EXPECT_EQ(refusal(blob), "pkg: unsupported package version " + std::to_string(kVersion - 1) + " (expected " +
+                               std::to_string(kVersion) + ")");
 }
 
 TEST(PackageValidation, ATruncatedPackageIsRefused) {
