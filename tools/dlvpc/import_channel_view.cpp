@@ -80,6 +80,32 @@ std::string slice_channel_range(const std::vector<int64_t>& dims, const std::vec
   return "";
 }
 
+namespace {
+
+void flatten_sources(const std::vector<FloatOp>& ops, int op, std::vector<int>& out) {
+  if (op < 0 || ops[op].kind != OpKind::kConcat) {
+    out.push_back(op);
+    return;
+  }
+  for (const int s : ops[op].inputs) flatten_sources(ops, s, out);
+}
+
+}  // namespace
+
+int prefix_concatenation(const std::vector<FloatOp>& ops, const std::vector<int>& held_by, const std::vector<int>& sources,
+                         size_t& prefix_length) {
+  int best = -1;
+  prefix_length = 0;
+  for (size_t p = 0; p < ops.size(); ++p) {
+    if (ops[p].kind != OpKind::kConcat || held_by[p] >= 0) continue;
+    std::vector<int> flat;
+    flatten_sources(ops, static_cast<int>(p), flat);
+    if (flat.size() > prefix_length && flat.size() <= sources.size() && std::equal(flat.begin(), flat.end(), sources.begin()))
+      best = static_cast<int>(p), prefix_length = flat.size();
+  }
+  return best;
+}
+
 FloatOp channel_view_op(int source, const TensorShape& input, const ChannelRange& range) {
   FloatOp op;
   op.kind = OpKind::kView;

@@ -36,6 +36,15 @@ std::string slice_channel_range(const std::vector<int64_t>& dims, const std::vec
                                 const std::vector<int64_t>& ends, std::vector<int64_t> axes,
                                 std::vector<int64_t> steps, ChannelRange& range);
 
+// DenseNet's dense blocks concatenate [x0, y1 .. yk] for every k: each concatenation is the last one
+// plus one input. The earlier concatenation (an op of `ops`, no other concatenation's slice by
+// `held_by`) whose sources, nested concatenations flattened, are the longest prefix of `sources`
+// (the new concatenation's input ops): its index, and in `prefix_length` how many of `sources` it
+// covers; -1 (and 0) when none. As the new concatenation's first slice it is a channel prefix of it,
+// so every concatenation of a block lies in the last one's bytes and nothing is copied.
+int prefix_concatenation(const std::vector<FloatOp>& ops, const std::vector<int>& held_by, const std::vector<int>& sources,
+                         size_t& prefix_length);
+
 // The float ops: a view of channels `range` of op `source`'s output of shape `input`, and a copy.
 FloatOp channel_view_op(int source, const TensorShape& input, const ChannelRange& range);
 FloatOp copy_op(int source, const TensorShape& shape);

@@ -640,16 +640,24 @@ void Importer::concat(const onnx::NodeProto& node) {
   op.kind = OpKind::kConcat;
   std::vector<int64_t> dims = first.dims;
   dims[1] = 0;
+  std::vector<int> sources;
   for (int i = 0; i < node.input_size(); ++i) {
     const Value& v = tensor_input(node, i);
     for (size_t d = 0; d < dims.size(); ++d)
       if (v.dims.size() != dims.size() || (d != 1 && v.dims[d] != dims[d]))
         fail(node, "inputs " + dims_text(first.dims) + " and " + dims_text(v.dims) + " differ outside axis 1");
     dims[1] += v.dims[1];
+    sources.push_back(v.op);
+  }
+  // DenseNet: an earlier concatenation of the first inputs becomes this one's first slice (no copy).
+  size_t i = 0;
+  if (const int prefix = prefix_concatenation(graph_.ops, concat_of_, sources, i); prefix >= 0) op.inputs.push_back(prefix);
+  for (; i < sources.size(); ++i) {
+    const int s = sources[i];
     // A slice must be a tensor of its own that no other concatenation holds: else a copy of it.
-    const bool own = v.op != kGraphInput && concat_of_[v.op] < 0 && graph_.ops[v.op].kind != OpKind::kView &&
-                     !std::count(op.inputs.begin(), op.inputs.end(), v.op);
-    op.inputs.push_back(own ? v.op : copy_for_concat(node, v.op, v.dims, i));
+    const bool own = s != kGraphInput && concat_of_[s] < 0 && graph_.ops[s].kind != OpKind::kView &&
+                     !std::count(op.inputs.begin(), op.inputs.end(), s);
+    op.inputs.push_back(own ? s : copy_for_concat(node, s, tensor_input(node, static_cast<int>(i)).dims, static_cast<int>(i)));
   }
   op.input = sample_shape(first);
   op.output = {static_cast<uint32_t>(dims[1]), op.input.h, op.input.w};

@@ -22,8 +22,9 @@ The cases (docs/dlvpc.md, "Forms torch emits"):
   listed in one error; a head on every LSTM step; stacked and bidirectional LSTMs; a GRU).
 
 --views-out (default tests/data/channel_views; tests/integration/conformance/
-test_channel_views.cpp): dense_block (DenseNet's concatenations, one tensor in several: copies)
-and channel_split (ShuffleNetV2's chunk and a channel Slice: views), BatchNorm statistics random.
+test_channel_views.cpp): dense_block (DenseNet's concatenations: each a prefix of the next),
+channel_split (ShuffleNetV2's split and channel Slices: views) and shared_slice (a tensor in two
+unrelated concatenations: a copy), BatchNorm statistics random.
 """
 
 import argparse
@@ -182,11 +183,27 @@ class ChannelSplit(nn.Module):
         return self.fc(torch.flatten(y, 1))
 
 
+class SharedSlice(nn.Module):
+    """A tensor in two concatenations that no prefix relates (cat(a, b) and cat(b, c)): a copy."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(1, 3, 3, padding=1), nn.Conv2d(1, 2, 3, padding=1)
+        self.left, self.right = nn.Conv2d(5, 2, 3), nn.Conv2d(5, 2, 3)
+        self.fc = nn.Linear(2 * 3 * 3, 3)
+
+    def forward(self, x):
+        a, b, c = torch.relu(self.a(x)), torch.relu(self.b(x)), torch.relu(self.c(x))
+        y = self.left(torch.cat([a, b], 1)) + self.right(torch.cat([b, c], 1))
+        return self.fc(torch.flatten(y, 1))
+
+
 def view_cases():
     """tests/data/channel_views (tests/integration/conformance/test_channel_views.cpp)."""
     return {
         "dense_block": (DenseBlock(), (1, 2, 6, 6)),
         "channel_split": (ChannelSplit(), (1, 1, 6, 6)),
+        "shared_slice": (SharedSlice(), (1, 1, 5, 5)),
     }
 
 

@@ -20,7 +20,8 @@ Per model (docs/validation.md, "torchvision's classifiers"):
 4. `onnx_conformance --case DIR`: compiled again, calibrated on the case's own N images, each image
    one job on the SoC (run_package: bit-exact with the reference model), the SoC's output against
    torch's float output (SQNR, max |error|, top-1 agreement). Latency and energy per inference from
-   the last job's report.json (the whole run_package program: driver, job and checks).
+   the last job's report.json (accelerator.packages[0].per_inference: the job's time, the energy
+   attributed to its layers).
 
 A model that fails at any step gets its reason in the table and does not stop the others; every
 step has a wall-time limit (--timeout). Prints progress on stderr.

@@ -1,7 +1,8 @@
 // Channel views and concatenation copies (docs/dlvpc.md, "Channel views and copies"; ZOO, issue
-// 16): torch 1.13 exports of a DenseNet-style dense block (one tensor in several concatenations)
-// and a ShuffleNetV2-style split (Split and Slice on the channels), tests/data/channel_views,
-// written by tools/onnx_zoo/export_torch_forms.py with torch's own outputs.
+// 16): torch 1.13 exports of a DenseNet-style dense block (one tensor in several concatenations,
+// each a prefix of the next), a ShuffleNetV2-style split (Split and Slice on the channels) and a
+// tensor in two unrelated concatenations (a copy), tests/data/channel_views, written by
+// tools/onnx_zoo/export_torch_forms.py with torch's own outputs.
 #include "tools/conformance/conformance.h"
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/import_channel_view.h"
@@ -41,13 +42,13 @@ std::vector<uint32_t> layers_of(const dlvpc::Compiled& c, builder::LayerKind kin
   return found;
 }
 
-TEST(ChannelViews, TheDenseBlockAndTheSplitRunBitExactOnTheSocAndComputeTorchsFunction) {
+TEST(ChannelViews, EveryCaseRunsBitExactOnTheSocAndComputesTorchsFunction) {
   conformance::RunOptions o;
   o.dlvp = DLVP_BINARY;
   o.scenario = std::string(DLVP_SOURCE_DIR) + "/scenarios/conformance.yaml";
   o.work_dir = (fs::path(testing::TempDir()) / "channel_views").string();
   fs::create_directories(o.work_dir);
-  for (const std::string name : {"dense_block", "channel_split"}) {
+  for (const std::string name : {"dense_block", "channel_split", "shared_slice"}) {
     const conformance::CaseResult r = conformance::run_test(kCases + name, o);
     EXPECT_STREQ(conformance::to_string(r.outcome), "passed") << conformance::table_row(r);
     EXPECT_TRUE(r.soc_checked) << name;
@@ -58,19 +59,31 @@ TEST(ChannelViews, TheDenseBlockAndTheSplitRunBitExactOnTheSocAndComputeTorchsFu
   }
 }
 
-TEST(ChannelViews, EveryConcatenationInputHeldByAnEarlierOneIsCopiedThroughTheEngine) {
+TEST(ChannelViews, ADenseBlocksConcatenationsArePrefixesOfItsLastOneWithoutCopies) {
   const dlvpc::Compiled c = compile_case("dense_block");
-  // Dense layer k's concatenation holds the block input and k - 1 outputs; the block's last holds
-  // all. Each takes the tensors an earlier concatenation already holds as copies: 0 + 1 + ... + L.
-  EXPECT_EQ(layers_of(c, builder::LayerKind::kCopy).size(), kDenseLayers * (kDenseLayers + 1) / 2);
-  EXPECT_EQ(layers_of(c, builder::LayerKind::kConcat).size(), kDenseLayers + 1);
-  for (const uint32_t i : layers_of(c, builder::LayerKind::kCopy)) {
-    const builder::LayerInfo& copy = c.program.layers[i];
-    EXPECT_EQ(copy.load_bytes, copy.input.elements()) << copy.name;  // every byte read once...
-    EXPECT_EQ(copy.store_bytes, copy.output.elements()) << copy.name;  // ...and written once
-    EXPECT_GT(copy.instructions(), 2u) << copy.name;  // LOAD, POOL, STORE at least
-    EXPECT_EQ(copy.macs, 0u) << copy.name;
+  EXPECT_TRUE(layers_of(c, builder::LayerKind::kCopy).empty());
+  // Dense layer k reads [x0, y1 .. y(k-1)], the block's output is all of them: L + 1 concatenations,
+  // each the next one's first slice, so all start where the last one starts.
+  const std::vector<uint32_t> concats = layers_of(c, builder::LayerKind::kConcat);
+  ASSERT_EQ(concats.size(), kDenseLayers + 1);
+  const auto& out = c.program.plan.layer_outputs;
+  for (const uint32_t k : concats) {
+    EXPECT_EQ(out[k].arg, out[concats.back()].arg);
+    EXPECT_EQ(out[k].offset, out[concats.back()].offset);
   }
+  for (size_t k = 1; k < concats.size(); ++k) EXPECT_EQ(c.graph.ops[concats[k]].inputs[0], static_cast<int>(concats[k - 1]));
+}
+
+TEST(ChannelViews, ATensorInTwoUnrelatedConcatenationsIsCopiedThroughTheEngine) {
+  const dlvpc::Compiled c = compile_case("shared_slice");
+  const std::vector<uint32_t> copies = layers_of(c, builder::LayerKind::kCopy);
+  ASSERT_EQ(copies.size(), 1u);
+  const builder::LayerInfo& copy = c.program.layers[copies[0]];
+  EXPECT_EQ(copy.input, (builder::TensorShape{3, 5, 5}));  // b
+  EXPECT_EQ(copy.load_bytes, copy.input.elements());       // every byte read once...
+  EXPECT_EQ(copy.store_bytes, copy.output.elements());     // ...and written once
+  EXPECT_GE(copy.instructions(), 3u);                      // LOAD, POOL, STORE
+  EXPECT_EQ(copy.macs, 0u);
 }
 
 TEST(ChannelViews, SplitAndSliceOutputsAreChannelRangesOfTheirInputInPlace) {
