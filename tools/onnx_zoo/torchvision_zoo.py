@@ -30,7 +30,6 @@ step has a wall-time limit (--timeout). Prints progress on stderr.
 import argparse
 import csv
 import gzip
-import io
 import json
 import os
 import re
