@@ -174,7 +174,7 @@ def refusal_summary(text):
         return "; ".join(f"{key.split(':')[0]} x{n}:{key.split(':', 1)[1]}" for key, n in reasons.items())
     for line in text.splitlines():
         if line.strip() and not line.startswith("  "):
-            return line.strip()
+            return re.sub(r"^\S*model\.onnx: ", "", line.strip())  # the work folder's path says nothing
     return "no output"
 
 
