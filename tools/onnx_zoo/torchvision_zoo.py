@@ -179,7 +179,8 @@ def refusal_summary(text):
 
 
 def parse_layer_table(text):
-    """dlvpc's per-layer table: (MACs, engine layers, CPU layers, layers by kind)."""
+    """dlvpc's per-layer table: (MACs, engine layers, CPU layers, layers by kind); concatenations
+    and views run nowhere (free_layers)."""
     macs, kinds = 0, {}
     header = None
     for line in text.splitlines():
@@ -192,7 +193,12 @@ def parse_layer_table(text):
             kinds[kind] = kinds.get(kind, 0) + 1
             macs += int(fields[header.index("MACs")])
     cpu = kinds.get("cpu", 0)
-    return macs, sum(kinds.values()) - cpu, cpu, kinds
+    return macs, sum(kinds.values()) - cpu - free_layers(kinds), cpu, kinds
+
+
+def free_layers(kinds):
+    """Layers without instructions: concatenations and views (their producers write in place)."""
+    return kinds.get("concat", 0) + kinds.get("view", 0)
 
 
 def compile_model(build, model_path, package_path, timeout):
@@ -294,7 +300,8 @@ def table_row(r):
         (f"- / {g(r['torch_macs'])}" if "torch_macs" in r else "-")
     if not r.get("compiled"):
         return f"| {r['label']} | {r['resolution']} | {macs} | refused: {r.get('reason', '?')} | | | | |"
-    where = f"{r['engine_layers']} engine, {r['cpu_layers']} CPU"
+    free = free_layers(r.get("kinds", {}))
+    where = f"{r['engine_layers']} engine, {r['cpu_layers']} CPU" + (f" (+{free} concat/view)" if free else "")
     if r.get("soc") != "passed":
         return f"| {r['label']} | {r['resolution']} | {macs} | SoC {r.get('soc')}: {r.get('soc_reason', '')} | | {where} | | |"
     error = f"SQNR {r['sqnr_db']:.1f} dB, max err {r['max_error']:.2g}, top-1 {r.get('top1', '-')}"
