@@ -73,9 +73,9 @@ TEST(PackageValidation, TheChecksumCoversTheHeader) {
 }
 
 TEST(PackageValidation, AnOldVersionIsRefusedByNumber) {
-  const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = kVersion - 1; });
-  EXPECT_EQ(refusal(blob), "pkg: unsupported package version " + std::to_string(kVersion - 1) + " (expected " +
-                               std::to_string(kVersion) + ")");
+  const auto blob = with_header(small_package(), [](PackageHeader& h) { h.version = package::kVersion - 1; });
+  EXPECT_EQ(refusal(blob), "pkg: unsupported package version " + std::to_string(package::kVersion - 1) + " (expected " +
+                               std::to_string(package::kVersion) + ")");
 }
 
 TEST(PackageValidation, ATruncatedPackageIsRefused) {
