@@ -47,7 +47,7 @@ std::string refusal(const std::vector<uint8_t>& blob) {
 TEST(PackageValidation, TheWrittenPackageIsAcceptedWithItsLayers) {
   const std::vector<uint8_t> blob = small_package();
   const package::PackageContents c = package::read_package(blob, "pkg");
-  EXPECT_EQ(c.header.version, 6u);
+  EXPECT_EQ(c.header.version, 7u);
   ASSERT_EQ(c.layers.size(), 1u);
   EXPECT_EQ(package::layer_name(c.layers[0]), "conv");
   package::Refusal why;
