@@ -107,6 +107,8 @@ const char* kind_name(uint32_t kind) {
     case package::kLayerLstm: return "lstm";
     case package::kLayerLstmLinear: return "lstm_linear";
     case package::kLayerCpu: return "cpu";
+    case package::kLayerView: return "view";
+    case package::kLayerCopy: return "copy";
     default: return "?";
   }
 }

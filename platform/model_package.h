@@ -20,7 +20,8 @@ constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // 6: the rest of the hardware it was compiled for (DDR size, bandwidth, clocks) and where it came
 // from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md);
 // optional sections: the compiler's predicted time per layer, the layers' whole names;
-// 7: CPU stages (a job as accelerator jobs and CPU operations in order, docs/cpu_ops.md).
+// 7: CPU stages (a job as accelerator jobs and CPU operations in order, docs/cpu_ops.md); view and
+// copy layers (kLayerView, kLayerCopy).
 constexpr uint32_t kVersion = 7;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
@@ -162,6 +163,10 @@ enum LayerKind : uint32_t {
   kLayerLstm = 6,
   kLayerLstmLinear = 7,
   kLayerCpu = 8,  // cpu (area CPU): an operation the host CPU runs between accelerator jobs (a CPU stage)
+  // ZOO (issue 16): kLayerView has no instructions (its readers read a channel range of its input
+  // in place); kLayerCopy rewrites its input's bytes elsewhere (LOAD, 1x1 max POOL, STORE).
+  kLayerView = 9,
+  kLayerCopy = 10
 };
 
 struct LayerRecord {

@@ -355,7 +355,7 @@ const char* validate_header(const PackageHeader& h, uint64_t available, Refusal*
 const char* validate_layer(const PackageHeader& h, const LayerRecord& r, uint32_t index, Refusal* why) {
   if (memchr(r.name, 0, sizeof r.name) == nullptr)
     return refuse(why, "layer %u: name without a NUL within its %u bytes", unsigned(index), unsigned(sizeof r.name));
-  if (r.kind < kLayerConv || r.kind > kLayerCpu)
+  if (r.kind < kLayerConv || r.kind > kLayerCopy)
     return refuse(why, "layer %u: kind %u unknown", unsigned(index), unsigned(r.kind));
   if (uint64_t{r.first_instruction} + r.instruction_count > h.instruction_count)
     return refuse(why, "layer %u: first_instruction %u + instruction_count %u beyond the package's %u instructions",

@@ -88,6 +88,16 @@ std::vector<std::vector<int8_t>> run_network_layers(const builder::Network& net,
       const PoolLayer r = pool_of(*p, shape);
       outs.push_back(pool2d(r, *x));
       shapes.push_back({shape.c, r.out_h(), r.out_w()});
+    } else if (const auto* v = std::get_if<builder::ViewLayer>(&layer)) {
+      // Channels [begin, begin + channels): one contiguous range of [c][h][w].
+      const size_t plane = size_t{shape.h} * shape.w;
+      if (uint64_t{v->channel_begin} + v->channels > shape.c)
+        throw std::invalid_argument("reference: layer " + std::to_string(i) + " views channels beyond its input's");
+      outs.emplace_back(x->begin() + v->channel_begin * plane, x->begin() + (v->channel_begin + v->channels) * plane);
+      shapes.push_back({v->channels, shape.h, shape.w});
+    } else if (std::holds_alternative<builder::CopyLayer>(layer)) {
+      outs.push_back(*x);
+      shapes.push_back(shape);
     } else {
       const auto& e = std::get<builder::EltwiseLayer>(layer);
       EltwiseLayer r;

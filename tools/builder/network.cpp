@@ -13,7 +13,7 @@ const std::string& layer_name(const Layer& layer) {
 }
 
 const char* layer_kind_name(const Layer& layer) {
-  static const char* const kNames[] = {"conv", "fc", "pool", "eltwise", "concat"};
+  static const char* const kNames[] = {"conv", "fc", "pool", "eltwise", "concat", "view", "copy"};
   return kNames[layer.index()];
 }
 

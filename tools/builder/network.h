@@ -4,7 +4,8 @@
 // first layer's: the network input); `input` may name any earlier layer instead (a branch, such as a
 // residual block's shortcut convolution). An eltwise layer adds a second, earlier tensor named by
 // layer index; a concatenation joins several earlier outputs along the channels without moving
-// data. The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
+// data; a view names a channel range of an earlier output in place, a copy writes a tensor again
+// (for what views and concatenations cannot share). The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
 // per-layer shifts.
 #pragma once
 #include <cstdint>
@@ -113,7 +114,23 @@ struct ConcatLayer : LayerBase {
   std::vector<int> sources;  // layer indices in channel order
 };
 
-using Layer = std::variant<ConvLayer, FcLayer, PoolLayer, EltwiseLayer, ConcatLayer>;
+// ZOO (issue 16): channel views and copies.
+// A channel range of another layer's output (ONNX Split or Slice on the channels). It emits no
+// instructions: [c][h][w] keeps channels [channel_begin, channel_begin + channels) contiguous, so
+// the readers of this layer read those bytes of its input in place. `input` is an earlier layer
+// (not the network input, which is not in the scratch window); a view is never the network's
+// output nor a concatenation's source (those need a CopyLayer of it).
+struct ViewLayer : LayerBase {
+  uint32_t channel_begin = 0, channels = 1;
+};
+
+// Its input's bytes written again as a tensor of its own, where a view cannot express a tensor: a
+// concatenation's source that is already a slice of another concatenation (DenseNet's dense
+// blocks), a view, or the network input. The engine moves it: LOAD, a 1x1 max POOL (the identity
+// on int8: no padding, window of one), STORE, tiled like any pool, so it is timed and counted.
+struct CopyLayer : LayerBase {};
+
+using Layer = std::variant<ConvLayer, FcLayer, PoolLayer, EltwiseLayer, ConcatLayer, ViewLayer, CopyLayer>;
 
 struct Network {
   // The network input. May stay empty when the first layer is a CONV (its in_c/in_h/in_w) or an FC

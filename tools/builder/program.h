@@ -60,7 +60,7 @@ struct BufferSlots {
   uint64_t bytes = 0;                  // capacity of every slot
 };
 
-enum class LayerKind { kConv, kFc, kPool, kEltwise, kConcat };
+enum class LayerKind { kConv, kFc, kPool, kEltwise, kConcat, kView, kCopy };  // Layer's variant order
 const char* to_string(LayerKind kind);
 
 // Loop nest of a CONV/FC layer's tiles; input-channel passes are always innermost.

@@ -16,6 +16,8 @@ const char* to_string(LayerKind kind) {
     case LayerKind::kFc: return "fc";
     case LayerKind::kPool: return "pool";
     case LayerKind::kEltwise: return "eltwise";
+    case LayerKind::kView: return "view";
+    case LayerKind::kCopy: return "copy";
     default: return "concat";
   }
 }
@@ -159,9 +161,10 @@ int input_source(const Layer& layer, uint32_t index) {
   return input == kPreviousLayer ? static_cast<int>(index) - 1 : input;
 }
 
-// The concatenation that holds each layer's output as a slice, and the slice's byte offset in it.
+// The layer whose bytes hold each layer's output, and the byte offset in them: a concatenation holds
+// its sources as slices, a view lies in its input.
 struct Slice {
-  int concat = -1;  // -1: the layer's output is a tensor of its own
+  int container = -1;  // -1: the layer's output is a tensor of its own
   uint64_t offset = 0;
 };
 
@@ -172,8 +175,9 @@ TensorShape check_concat(const ConcatLayer& l, uint32_t index, const std::vector
   for (const int s : l.sources) {
     c.require(s >= 0 && s < static_cast<int>(index),
               "source " + std::to_string(s) + " must name an earlier layer (the network input would need a copy)");
-    c.require(slices[s].concat < 0, "source " + std::to_string(s) + " is already a slice of layer " +
-                                        std::to_string(slices[s].concat) + " (or listed twice)");
+    c.require(slices[s].container < 0, "source " + std::to_string(s) + " already lies in layer " +
+                                           std::to_string(slices[s].container) +
+                                           "'s bytes (a slice of a concatenation or a view: copy it) or is listed twice");
     if (shape.c == 0) shape.h = out[s].h, shape.w = out[s].w;
     c.require(out[s].h == shape.h && out[s].w == shape.w,
               "sources differ in height or width: " + shape_text(out[l.sources.front()]) + " and " + shape_text(out[s]));
@@ -181,6 +185,25 @@ TensorShape check_concat(const ConcatLayer& l, uint32_t index, const std::vector
     shape.c += out[s].c;
   }
   return shape;
+}
+
+TensorShape check_view(const ViewLayer& l, int source, bool last, const TensorShape& in, Slice& slice, const LayerCheck& c) {
+  c.require(source >= 0, "views the network input, which is not in the scratch window (copy it)");
+  c.require(!last, "is the network output, which must be a tensor of its own in the output window (copy it)");
+  c.require(l.channels >= 1 && uint64_t{l.channel_begin} + l.channels <= in.c,
+            "channels " + std::to_string(l.channel_begin) + " + " + std::to_string(l.channels) + " outside its input " +
+                shape_text(in));
+  slice = {source, uint64_t{l.channel_begin} * in.h * in.w};
+  return {l.channels, in.h, in.w};
+}
+
+// A copy is a 1x1 max pooling with stride 1: the identity on int8, through the engine's buffers.
+PoolLayer copy_as_pool(const CopyLayer& l) {
+  PoolLayer p;
+  static_cast<LayerBase&>(p) = l;
+  p.kind = PoolKind::kMax;
+  p.size = p.stride = 1;
+  return p;
 }
 
 TensorShape network_input(const Network& net) {
@@ -595,6 +618,10 @@ Shapes check_network(const Network& net) {
       s.out[i] = check_fc(*fc, s.in[i], check);
     else if (const auto* pool = std::get_if<PoolLayer>(&layer))
       s.out[i] = check_pool(*pool, s.in[i], check);
+    else if (const auto* view = std::get_if<ViewLayer>(&layer))
+      s.out[i] = check_view(*view, source, i + 1 == n, s.in[i], s.slices[i], check);
+    else if (std::holds_alternative<CopyLayer>(layer))
+      s.out[i] = s.in[i];
     else {
       const auto& e = std::get<EltwiseLayer>(layer);
       const bool named = e.other >= -1 && e.other < static_cast<int>(i);
@@ -604,13 +631,13 @@ Shapes check_network(const Network& net) {
   return s;
 }
 
-// The tensor that holds layer i's output (itself, or the outermost concatenation containing it) and
+// The tensor that holds layer i's output (itself, or the outermost layer whose bytes contain it) and
 // the byte offset of the output in it.
 std::pair<uint32_t, uint64_t> storage_of(uint32_t i, const std::vector<Slice>& slices) {
   uint64_t offset = 0;
-  while (slices[i].concat >= 0) {
+  while (slices[i].container >= 0) {
     offset += slices[i].offset;
-    i = static_cast<uint32_t>(slices[i].concat);
+    i = static_cast<uint32_t>(slices[i].container);
   }
   return {i, offset};
 }
@@ -707,6 +734,14 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
       emit.pool(*pool, in, out, *plan);
     } else if (std::holds_alternative<ConcatLayer>(layer)) {
       info.input = shapes.out[i];  // its sources wrote their slices: nothing to compute or move
+    } else if (std::holds_alternative<ViewLayer>(layer)) {
+      // Its readers read the channel range in place: nothing to compute or move.
+    } else if (const auto* copy = std::get_if<CopyLayer>(&layer)) {
+      const PoolLayer pool = copy_as_pool(*copy);
+      const auto plan = choose_pool_tiling(pool_rows(pool, in.shape), in.shape.c, in.shape.w, out.shape.w, budget, why);
+      if (!plan) check.fail("cannot be tiled: " + why);
+      info.tiling = plan->tiling;
+      emit.pool(pool, in, out, *plan);
     } else {
       const auto& e = std::get<EltwiseLayer>(layer);
       const auto plan = choose_eltwise_tiling(in.shape.elements(), budget, why);

@@ -466,6 +466,10 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         // Max pooling and ReLU pass an input's error on; an average adds its own rounding.
         error[i] = error_of(source) + output_rounding;
         break;
+      case dlvpc::OpKind::kView:
+      case dlvpc::OpKind::kCopy:
+        error[i] = error_of(source);  // the input's bytes, unchanged
+        break;
       case dlvpc::OpKind::kAdd:
         error[i] = (error_of(source) + error_of(op.inputs[1])) * (op.mean ? 0.5 : 1.0) + output_rounding;
         break;
@@ -664,6 +668,9 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
         if (atol > 0) atol = std::expm1(2 * atol);
       }
       r.atol = atol < 0 ? -1 : std::max(r.atol, atol);
+      r.top1_agreements += std::max_element(output.begin(), output.end()) - output.begin() ==
+                           std::max_element(want, want + output.size()) - want;
+      ++r.top1_samples;
       for (size_t i = 0; i < output.size(); ++i) {
         const double error = std::fabs(output[i] - want[i]);
         r.max_error = std::max(r.max_error, error);
@@ -763,11 +770,12 @@ std::string format_csv(const std::vector<CaseResult>& results) {
     std::snprintf(text, sizeof text, "%.6g", v);
     return std::string(text);
   };
-  std::string csv = "test,result,soc_checked,max_error,atol,sqnr_db,float_error,float_atol,layer_ratio,note\n";
+  std::string csv = "test,result,soc_checked,max_error,atol,sqnr_db,float_error,float_atol,layer_ratio,note,top1_agree,top1_samples\n";
   for (const CaseResult& r : results) {
     csv += r.name + "," + to_string(r.outcome) + "," + (r.soc_checked ? "1" : "0") + "," + exact(r.max_error) + "," +
            exact(r.atol) + "," + sqnr(r.sqnr_db) + "," + exact(r.float_error) +
-           "," + exact(r.float_atol) + "," + exact(r.layer_ratio) + "," + quoted(r.note) + "\n";
+           "," + exact(r.float_atol) + "," + exact(r.layer_ratio) + "," + quoted(r.note) + "," +
+           std::to_string(r.top1_agreements) + "," + std::to_string(r.top1_samples) + "\n";
   }
   return csv;
 }

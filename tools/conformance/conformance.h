@@ -45,6 +45,9 @@ struct CaseResult {
   double layer_ratio = -1;   // worst layer: |quantized - float on its quantized inputs| / its rounding
                              // bound; must be <= 1 (negative: not compared)
   std::string note;          // why (unsupported, failed) or what ran (passed)
+  // Samples whose SoC output has its largest element where ONNX's output has its (top-1 agreement
+  // of a classifier), of top1_samples compared (0: not compared).
+  uint32_t top1_agreements = 0, top1_samples = 0;
 };
 
 struct RunOptions {

@@ -1,4 +1,5 @@
 #include "tools/dlvpc/constant_fold.h"
+#include "tools/dlvpc/import_channel_view.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -16,7 +17,7 @@ const std::set<std::string>& foldable_ops() {
   static const std::set<std::string> ops = {"Constant", "Shape",   "Gather",          "Unsqueeze", "Squeeze",
                                             "Concat",   "Cast",    "Reshape",         "Flatten",   "Expand",
                                             "Identity", "Slice",   "ConstantOfShape", "Transpose", "Add",
-                                            "Sub",      "Mul"};
+                                            "Sub",      "Mul",     "Div"};
   return ops;
 }
 
@@ -47,6 +48,16 @@ class Folder {
 
  private:
   struct Stop {};
+  // Div of the shape arithmetic torch emits (channels / groups): the values carry no element type,
+  // so a quotient of whole numbers that is not whole (int64 truncates, float does not) is refused.
+  double quotient(double a, double b) {
+    if (b == 0) fail("divides by zero");
+    const double q = a / b;
+    if (a == std::floor(a) && b == std::floor(b) && q != std::floor(q))
+      fail("divides whole numbers " + value_text(a) + " / " + value_text(b) +
+           " without a whole quotient (integer and float division differ; dlvpc does not track the element type)");
+    return q;
+  }
   [[noreturn]] void fail(const std::string& why) {
     reason_ = why;
     throw Stop{};
@@ -74,13 +85,7 @@ class Folder {
   // Integers that are sizes, axes or indices: whole numbers within int64.
   std::vector<int64_t> integers(const ConstTensor& t, const char* role) {
     std::vector<int64_t> out;
-    for (const double v : t.values) {
-      // int64's range: torch writes INT64_MIN and INT64_MAX for open slice ends (INT64_MAX reads as
-      // the double 2^63).
-      if (v != std::floor(v) || !(v >= -std::ldexp(1.0, 63) && v <= std::ldexp(1.0, 63)))
-        fail(std::string(role) + " holds " + value_text(v) + ", not an int64");
-      out.push_back(v == std::ldexp(1.0, 63) ? INT64_MAX : static_cast<int64_t>(v));
-    }
+    if (const std::string why = int64_values(t, role, out); !why.empty()) fail(why);
     return out;
   }
   ConstTensor constant();
@@ -123,6 +128,7 @@ std::string Folder::run(std::vector<ConstTensor>& outputs) {
     else if (op == "Add") out = binary([](double a, double b) { return a + b; });
     else if (op == "Sub") out = binary([](double a, double b) { return a - b; });
     else if (op == "Mul") out = binary([](double a, double b) { return a * b; });
+    else if (op == "Div") out = binary([this](double a, double b) { return quotient(a, b); });
     else fail("is not an operator dlvpc folds");
     if (const int64_t bad = first_non_finite(out.values); bad >= 0)
       fail("folds to a non-finite value at index " + std::to_string(bad));
@@ -327,16 +333,10 @@ ConstTensor Folder::slice() {
   if (axes.size() != starts.size() || steps.size() != starts.size()) fail("axes or steps differ in length from starts");
   std::vector<int64_t> first(rank, 0), step(rank, 1), dims = data.dims;
   for (size_t i = 0; i < axes.size(); ++i) {
-    const int64_t a = axes[i], n = data.dims[a];
+    const int64_t a = axes[i];
     if (steps[i] == 0) fail("step 0");
-    const auto clamp = [&](int64_t v, bool positive) {
-      if (v < 0) v += n;
-      return positive ? std::clamp<int64_t>(v, 0, n) : std::clamp<int64_t>(v, -1, n - 1);
-    };
-    const int64_t s = clamp(starts[i], steps[i] > 0), e = clamp(ends[i], steps[i] > 0);
-    first[a] = s, step[a] = steps[i];
-    dims[a] = steps[i] > 0 ? std::max<int64_t>(0, (e - s + steps[i] - 1) / steps[i])
-                           : std::max<int64_t>(0, (s - e - steps[i] - 1) / -steps[i]);
+    slice_axis(data.dims[a], starts[i], ends[i], steps[i], first[a], dims[a]);
+    step[a] = steps[i];
   }
   ConstTensor out = make(dims);
   const std::vector<int64_t> in_strides = strides_of(data.dims), out_strides = strides_of(dims);

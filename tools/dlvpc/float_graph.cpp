@@ -14,6 +14,8 @@ const char* to_string(OpKind kind) {
     case OpKind::kPool: return "pool";
     case OpKind::kAdd: return "add";
     case OpKind::kMul: return "mul";
+    case OpKind::kView: return "view";
+    case OpKind::kCopy: return "copy";
     default: return "concat";
   }
 }
@@ -177,6 +179,12 @@ std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector
       for (size_t i = 0; i < y.size(); ++i) y[i] *= (*in[1])[i / run];
       break;
     }
+    case OpKind::kView: {
+      const size_t plane = size_t{op.input.h} * op.input.w;
+      return {in[0]->begin() + op.channel_begin * plane, in[0]->begin() + (op.channel_begin + op.output.c) * plane};
+    }
+    case OpKind::kCopy:
+      return *in[0];
   }
   if (op.relu) relu(y);
   activate(op, y);

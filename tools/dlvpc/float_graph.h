@@ -18,7 +18,7 @@ namespace dlvp::dlvpc {
 
 using builder::TensorShape;
 
-enum class OpKind { kConv, kFc, kPool, kAdd, kConcat, kMul /* ACT */ };
+enum class OpKind { kConv, kFc, kPool, kAdd, kConcat, kMul /* ACT */, kView, kCopy /* ZOO */ };
 const char* to_string(OpKind kind);
 
 constexpr int kGraphInput = -1;  // FloatOp::inputs: the graph input
@@ -28,7 +28,7 @@ struct FloatOp {
   std::string onnx_ops; // the fused ONNX operators, e.g. "Conv+BatchNormalization+Relu+MaxPool"
   OpKind kind = OpKind::kConv;
   std::vector<int> inputs;  // producing op indices (kGraphInput for the graph input); Add has two,
-                            // Concat one per channel slice, in order
+                            // Concat one per channel slice, in order; View and Copy one
   TensorShape input, output;
 
   // Conv (weights [out_c][in_c][kh][kw]) and Fc (weights [n_out][n_in]); bias [out channels].
@@ -45,6 +45,10 @@ struct FloatOp {
   ActivationFn activation;
   bool channel_broadcast = false;
   bool mean = false;  // Add (ACT): (a + b) / 2; a standalone activation is the mean of x and x
+
+  // ZOO (issue 16). View: channels [channel_begin, channel_begin + output.c) of its input, in place
+  // (builder::ViewLayer). Copy (no fields): its input written again as a tensor of its own.
+  uint32_t channel_begin = 0;
 
   uint64_t macs() const;
   uint32_t conv_h() const { return builder::sweep_length(input.h, pad_top, pad_bottom, kernel_h, stride_h); }

@@ -2,6 +2,7 @@
 
 #include "ip/common/utf8.h"
 #include "tools/dlvpc/constant_fold.h"
+#include "tools/dlvpc/import_channel_view.h"
 #include "tools/dlvpc/input_file.h"
 #include "tools/dlvpc/onnx_file.h"
 
@@ -101,7 +102,9 @@ const std::vector<std::string>& supported_operators() {
       "BatchNormalization", "Add", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Dropout", "Identity", "Pad",
       "ReduceMean", "Softmax", "ConvInteger", "MatMulInteger",
       // ACT (import_activation.h)
-      "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Mul"};
+      "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Mul",
+      // ZOO: channel views (import_channel_view.h)
+      "Split", "Slice"};
   return ops;
 }
 
@@ -230,6 +233,11 @@ class Importer {
   void check_conv_attributes(const onnx::NodeProto& node) const;
   void gemm(const onnx::NodeProto& node, bool matmul, bool integer);
   void concat(const onnx::NodeProto& node);
+  // Split / Slice of the channels of a computed tensor: views (import_channel_view.h).
+  void channel_view(const onnx::NodeProto& node);
+  // A copy of `source` (a shape `dims` value) as a new op with one reader: what a concatenation
+  // takes where its input cannot be a slice of it.
+  int copy_for_concat(const onnx::NodeProto& node, int source, const std::vector<int64_t>& dims, int index);
   void quantized_linear(const onnx::NodeProto& node);
   // ConvInteger / MatMulInteger: the weights minus their zero point (scalar or one per output);
   // the data's zero point becomes the graph's input zero point.
@@ -648,23 +656,70 @@ void Importer::concat(const onnx::NodeProto& node) {
   op.kind = OpKind::kConcat;
   std::vector<int64_t> dims = first.dims;
   dims[1] = 0;
+  std::vector<int> sources;
   for (int i = 0; i < node.input_size(); ++i) {
     const Value& v = tensor_input(node, i);
-    if (v.op == kGraphInput)
-      fail(node, "concatenates the graph input; the engine has no copy instruction (only computed tensors can be slices)");
-    if (concat_of_[v.op] >= 0 || std::count(op.inputs.begin(), op.inputs.end(), v.op))
-      fail(node, "input '" + node.input(i) + "' is already a slice of another concatenation (or listed twice); "
-                 "reusing a tensor in several concatenations needs a copy the engine has no instruction for");
     for (size_t d = 0; d < dims.size(); ++d)
       if (v.dims.size() != dims.size() || (d != 1 && v.dims[d] != dims[d]))
         fail(node, "inputs " + dims_text(first.dims) + " and " + dims_text(v.dims) + " differ outside axis 1");
     dims[1] += v.dims[1];
-    op.inputs.push_back(v.op);
+    sources.push_back(v.op);
+  }
+  // DenseNet: an earlier concatenation of the first inputs becomes this one's first slice (no copy).
+  size_t i = 0;
+  if (const int prefix = prefix_concatenation(graph_.ops, concat_of_, sources, i); prefix >= 0) op.inputs.push_back(prefix);
+  for (; i < sources.size(); ++i) {
+    const int s = sources[i];
+    // A slice must be a tensor of its own that no other concatenation holds: else a copy of it.
+    const bool own = s != kGraphInput && concat_of_[s] < 0 && graph_.ops[s].kind != OpKind::kView &&
+                     !std::count(op.inputs.begin(), op.inputs.end(), s);
+    op.inputs.push_back(own ? s : copy_for_concat(node, s, tensor_input(node, static_cast<int>(i)).dims, static_cast<int>(i)));
   }
   op.input = sample_shape(first);
   op.output = {static_cast<uint32_t>(dims[1]), op.input.h, op.input.w};
   const int index = add_op(std::move(op), node, dims);
   for (const int source : graph_.ops[index].inputs) concat_of_[source] = index;
+}
+
+int Importer::copy_for_concat(const onnx::NodeProto& node, int source, const std::vector<int64_t>& dims, int index) {
+  FloatOp op = copy_op(source, source == kGraphInput ? graph_.input : graph_.ops[source].output);
+  op.name = node_name(node) + "/copy" + std::to_string(index);
+  return push_op(std::move(op), node, dims, 1);
+}
+
+void Importer::channel_view(const onnx::NodeProto& node) {
+  const bool split = node.op_type() == "Split";
+  allow_attributes(node, split ? std::set<std::string>{"axis", "split"} : std::set<std::string>{});
+  const Value& x = tensor_input(node, 0);
+  std::vector<ChannelRange> ranges(1);
+  std::string why;
+  const auto integers = [&](int index, const char* role) {
+    std::vector<int64_t> values;
+    if (node.input_size() > index && !node.input(index).empty())
+      if (const std::string bad = int64_values(constant_input(node, index, role), role, values); !bad.empty()) fail(node, bad);
+    return values;
+  };
+  if (split) {
+    std::vector<int64_t> sizes = integers(1, "split");
+    if (sizes.empty()) sizes = ints_attr(node, "split");
+    why = split_channel_ranges(x.dims, int_attr(node, "axis", 0), sizes, node.output_size(), ranges);
+  } else {
+    why = slice_channel_range(x.dims, integers(1, "starts"), integers(2, "ends"), integers(3, "axes"), integers(4, "steps"),
+                              ranges[0]);
+  }
+  if (!why.empty()) fail(node, why);
+  // The graph input is not in the scratch window: the views read a copy of it.
+  const int source = x.op != kGraphInput ? x.op : push_op(copy_op(kGraphInput, graph_.input), node, x.dims, 1);
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    std::vector<int64_t> dims = x.dims;
+    dims[1] = ranges[k].count;
+    FloatOp op = channel_view_op(source, sample_shape(x), ranges[k]);
+    if (ranges.size() > 1) op.name = node_name(node) + "/" + std::to_string(k);
+    Value v;
+    v.op = push_op(std::move(op), node, dims, uses_[node.output(static_cast<int>(k))]);
+    v.dims = dims;
+    values_[node.output(static_cast<int>(k))] = v;
+  }
 }
 
 void Importer::quantized_linear(const onnx::NodeProto& node) {
@@ -1240,6 +1295,7 @@ void Importer::import_node(const onnx::NodeProto& node) {
   else if (op == "MatMulInteger") gemm(node, true, true);
   else if (op == "QLinearConv" || op == "QLinearMatMul") quantized_linear(node);
   else if (op == "Concat") concat(node);
+  else if (op == "Split" || op == "Slice") channel_view(node);
   else if (op == "Relu") relu(node);
   else if (is_activation_operator(op)) activation(node);
   else if (op == "Mul") mul(node);
@@ -1299,7 +1355,7 @@ std::string supported_text() {
   std::string list;
   for (const auto& s : supported_operators()) list += (list.empty() ? "" : ", ") + s;
   return "supported: " + list + "; on constant inputs, folded: Constant, Shape, Gather, Cast, Expand, ConstantOfShape, "
-         "Slice, Transpose, Add, Sub, Mul";
+         "Slice, Transpose, Add, Sub, Mul, Div";
 }
 
 void Importer::fail_with_refusals() const {

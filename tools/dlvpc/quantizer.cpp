@@ -9,6 +9,10 @@
 namespace dlvp::dlvpc {
 namespace {
 
+// Ops whose output holds their input's values without a shift (pooling, views, copies): they keep
+// their input's radix point.
+bool holds_input_values(OpKind kind) { return kind == OpKind::kPool || kind == OpKind::kView || kind == OpKind::kCopy; }
+
 float max_abs(const std::vector<float>& v) {
   float m = 0;
   for (const float x : v) m = std::max(m, std::fabs(x));
@@ -105,7 +109,7 @@ void LayerQuantizer::lower_radix_point(int source, int frac) {
   if (model_.op_frac[source] <= frac) return;
   model_.op_frac[source] = frac;
   const FloatOp& op = graph_.ops[source];
-  if (op.kind == OpKind::kPool) lower_radix_point(op.inputs[0], frac);
+  if (holds_input_values(op.kind)) lower_radix_point(op.inputs[0], frac);
   if (op.kind == OpKind::kConcat)
     for (const int s : op.inputs) lower_radix_point(s, frac);
 }
@@ -116,13 +120,13 @@ void LayerQuantizer::assign_radix_points() {
   model_.op_frac.assign(n, 0);
   // Pooling starts unconstrained: it takes its input's radix point below.
   for (size_t i = 0; i < n; ++i)
-    model_.op_frac[i] = graph_.ops[i].kind == OpKind::kPool ? 24 : frac_for(stats_.ops[i]);
+    model_.op_frac[i] = holds_input_values(graph_.ops[i].kind) ? 24 : frac_for(stats_.ops[i]);
   // Radix points only ever decrease, so this settles.
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t i = 0; i < n; ++i) {
       const FloatOp& op = graph_.ops[i];
-      if (op.kind != OpKind::kPool && op.kind != OpKind::kConcat) continue;
+      if (!holds_input_values(op.kind) && op.kind != OpKind::kConcat) continue;
       int common = model_.op_frac[i];
       for (const int s : op.inputs) common = std::min(common, input_frac(s));
       bool agreed = model_.op_frac[i] == common;
@@ -196,6 +200,19 @@ void LayerQuantizer::run() {
         require_shift(i, l.output_shift, -31, 31, "output shift");
         l.relu = op.relu;
         l.activation = activation(i);
+        model_.network.add(std::move(l));
+        break;
+      }
+      case OpKind::kView: {
+        builder::ViewLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
+        l.channel_begin = op.channel_begin, l.channels = op.output.c;
+        model_.network.add(std::move(l));
+        break;
+      }
+      case OpKind::kCopy: {
+        builder::CopyLayer l;
+        static_cast<builder::LayerBase&>(l) = base(i);
         model_.network.add(std::move(l));
         break;
       }

@@ -20,6 +20,11 @@ The cases (docs/dlvpc.md, "Forms torch emits"):
   on out[:, -1], out[-1] and h_n[-1], a Softmax at the end.
 - refuse_*: models dlvpc refuses, with the reasons the tests expect (three unsupported nodes
   listed in one error; a head on every LSTM step; stacked and bidirectional LSTMs; a GRU).
+
+--views-out (default tests/data/channel_views; tests/integration/conformance/
+test_channel_views.cpp): dense_block (DenseNet's concatenations: each a prefix of the next),
+channel_split (ShuffleNetV2's split and channel Slices: views) and shared_slice (a tensor in two
+unrelated concatenations: a copy), BatchNorm statistics random.
 """
 
 import argparse
@@ -135,6 +140,74 @@ class LstmHead(nn.Module):
         return torch.softmax(y, dim=-1) if self.softmax else y
 
 
+class DenseBlock(nn.Module):
+    """DenseNet's pattern: every dense layer reads the concatenation of the block input and all
+    earlier layers' outputs (torchvision's _DenseBlock, BN-ReLU-Conv), the block's output is the
+    concatenation of all; a transition (BN-ReLU-Conv1x1-AvgPool) and a classifier follow."""
+
+    def __init__(self, channels=4, growth=3, layers=3):
+        super().__init__()
+        self.stem = nn.Conv2d(2, channels, 3, padding=1)
+        self.layers = nn.ModuleList(
+            nn.Sequential(nn.BatchNorm2d(channels + i * growth), nn.ReLU(), nn.Conv2d(channels + i * growth, growth, 3, padding=1))
+            for i in range(layers))
+        out = channels + layers * growth
+        self.transition = nn.Sequential(nn.BatchNorm2d(out), nn.ReLU(), nn.Conv2d(out, 4, 1), nn.AvgPool2d(2))
+        self.fc = nn.Linear(4 * 3 * 3, 3)
+
+    def forward(self, x):
+        features = [torch.relu(self.stem(x))]
+        for layer in self.layers:
+            features.append(layer(torch.cat(features, 1)))
+        return self.fc(torch.flatten(self.transition(torch.cat(features, 1)), 1))
+
+
+class ChannelSplit(nn.Module):
+    """ShuffleNetV2's split without its shuffle: torch.split into two halves (a Split node), one
+    half through a branch, the other concatenated back as it is (a copy); channel Slices x[:, 1:5]
+    and x[:, 5:] read by convolutions. (x.chunk exports its sizes as int64 Div arithmetic that
+    dlvpc's folding cannot type yet.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3, padding=1)
+        self.branch = nn.Sequential(nn.Conv2d(4, 4, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.ReLU())
+        self.side = nn.Conv2d(4, 2, 3)
+        self.tail = nn.Conv2d(3, 2, 3)
+        self.fc = nn.Linear(2 * 4 * 4, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        kept, branched = torch.split(x, [4, 4], dim=1)
+        joined = torch.cat([kept, self.branch(branched)], 1)
+        y = self.side(joined[:, 1:5]) + self.tail(joined[:, 5:])
+        return self.fc(torch.flatten(y, 1))
+
+
+class SharedSlice(nn.Module):
+    """A tensor in two concatenations that no prefix relates (cat(a, b) and cat(b, c)): a copy."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(1, 3, 3, padding=1), nn.Conv2d(1, 2, 3, padding=1)
+        self.left, self.right = nn.Conv2d(5, 2, 3), nn.Conv2d(5, 2, 3)
+        self.fc = nn.Linear(2 * 3 * 3, 3)
+
+    def forward(self, x):
+        a, b, c = torch.relu(self.a(x)), torch.relu(self.b(x)), torch.relu(self.c(x))
+        y = self.left(torch.cat([a, b], 1)) + self.right(torch.cat([b, c], 1))
+        return self.fc(torch.flatten(y, 1))
+
+
+def view_cases():
+    """tests/data/channel_views (tests/integration/conformance/test_channel_views.cpp)."""
+    return {
+        "dense_block": (DenseBlock(), (1, 2, 6, 6)),
+        "channel_split": (ChannelSplit(), (1, 1, 6, 6)),
+        "shared_slice": (SharedSlice(), (1, 1, 5, 5)),
+    }
+
+
 def cases():
     # name: (module, input shape)
     return {
@@ -152,6 +225,19 @@ def cases():
         "refuse_lstm_bidirectional": (LstmHead(True, False, bidirectional=True), (1, 5, 4)),
         "refuse_gru": (LstmHead(True, False, gru=True), (1, 5, 4)),
     }
+
+
+def randomize_batch_norm(module, name):
+    """Non-trivial running statistics and affine parameters (a fresh BatchNorm is the identity), so
+    dlvpc's folding is exercised; none of the earlier cases has a BatchNorm, so their files stay."""
+    generator = torch.Generator().manual_seed(zlib.crc32(name.encode()) + 1)
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.running_mean.copy_(0.2 * torch.randn(c, generator=generator))
+            m.running_var.copy_(0.5 + torch.rand(c, generator=generator))
+            m.weight.data.copy_(0.5 + torch.rand(c, generator=generator))
+            m.bias.data.copy_(0.2 * torch.randn(c, generator=generator))
 
 
 def save_tensor(array, path):
@@ -179,12 +265,15 @@ def export(name, module, shape, out_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="tests/data/torch_forms", help="folder for the case folders")
+    parser.add_argument("--views-out", default="tests/data/channel_views", help="folder for the channel view cases")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    for name, (module, shape) in cases().items():
-        torch.manual_seed(zlib.crc32(name.encode()))  # the weights, likewise
-        module.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)
-        export(name, module, shape, args.out)
+    for out, group in ((args.out, cases()), (args.views_out, view_cases())):
+        for name, (module, shape) in group.items():
+            torch.manual_seed(zlib.crc32(name.encode()))  # the weights, likewise
+            module.apply(lambda m: m.reset_parameters() if hasattr(m, "reset_parameters") else None)
+            randomize_batch_norm(module, name)
+            export(name, module, shape, out)
 
 
 if __name__ == "__main__":

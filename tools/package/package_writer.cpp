@@ -34,6 +34,8 @@ uint32_t kind_of(builder::LayerKind kind) {
     case builder::LayerKind::kPool: return kLayerPool;
     case builder::LayerKind::kEltwise: return kLayerEltwise;
     case builder::LayerKind::kConcat: return kLayerConcat;
+    case builder::LayerKind::kView: return kLayerView;
+    case builder::LayerKind::kCopy: return kLayerCopy;
   }
   return 0;
 }

@@ -3,7 +3,8 @@
 // dlvpc wrote for the same command before the bounded-memory import (commit ba4a3c6), with the
 // prediction it records taken again after the replay of DMA transactions in time order (the only
 // change then: `cmp` finds 29 bytes of the Fashion CNN's package changed, in the prediction and
-// the header fields that record it). The shipped
+// the header fields that record it); package version 7 (ZOO's view and copy layer kinds) changed
+// only the version field and the checksum: `cmp` finds 5 bytes changed in each. The shipped
 // Fashion CNN and LSTM, and small graphs that exercise BatchNormalization folding, residual adds,
 // concatenations and a Gemm's alpha. A change meant to change packages (the schedule prediction
 // they record, the package format, the quantizer) changes these digests: the failure prints the
