@@ -5,6 +5,7 @@
 
 #include "ip/cnn/activation_unit.h"
 #include "ip/cnn/conv_kernel.h"
+#include "ip/cnn/depthwise_kernel.h"
 #include "ip/cnn/output_kernel.h"
 #include "ip/cnn/parallel_kernel.h"
 #include "ip/common/range_check.h"
@@ -82,6 +83,7 @@ ErrorCode check_conv(const isa::Conv& c, const BufferSet& b) {
       !window_fields_ok(c.kernel_w, c.stride_w, c.pad_left, c.pad_right))
     return isa::kErrBadField;
   if (!bias_shift_ok(c.bias_shift) || !output_shift_ok(c.output_shift)) return isa::kErrBadField;
+  if (c.in_c % isa::conv_groups(c) != 0 || c.out_c % isa::conv_groups(c) != 0) return isa::kErrBadField;
   const ConvShape s = conv_shape(c);
   if (s.out_h == 0 || s.out_w == 0) return isa::kErrBadField;
   if (c.header.flags & isa::kFlagPool) {
@@ -92,7 +94,7 @@ ErrorCode check_conv(const isa::Conv& c, const BufferSet& b) {
   if (const ErrorCode e = check_output_activation(c.header.flags, activation_fields(c), b); e != isa::kErrNone)
     return e;
   if (!fits(b, isa::kBufInput, c.input_offset, uint64_t{c.in_c} * c.in_h * c.in_w)) return isa::kErrBufferOverrun;
-  if (!fits(b, isa::kBufWeight, c.weight_offset, uint64_t{c.out_c} * c.in_c * c.kernel_h * c.kernel_w))
+  if (!fits(b, isa::kBufWeight, c.weight_offset, uint64_t{c.out_c} * isa::conv_group_in_c(c) * c.kernel_h * c.kernel_w))
     return isa::kErrBufferOverrun;
   return check_acc_buffers(b, c.header.flags, c.out_c, uint64_t{c.out_c} * s.out_h * s.out_w, c.bias_offset,
                            c.psum_offset, c.output_offset, uint64_t{c.out_c} * s.pool_h * s.pool_w);
@@ -258,12 +260,56 @@ void finish_conv(const isa::Conv& c, const ConvShape& s, kernels::SumView<T> sum
 
 struct Scratch {
   kernels::ConvKernel conv;
+  kernels::DepthwiseKernel depthwise;
   std::vector<int64_t> fc_sums;
   std::vector<uint8_t> copy;
 };
 Scratch& scratch() {
   thread_local Scratch s;
   return s;
+}
+
+// What the output stage of a CONV needs besides the sums.
+struct ConvSums {
+  const isa::Conv& c;
+  const ConvShape& s;
+  const AccStart& start;
+  const kernels::OutputRow& stage;
+  const ActivationUnit& act;
+  const ConvOutputs& to;
+};
+
+// Dense (one group) or grouped: each group is a dense convolution of in_c/G input channels into
+// out_c/G output channels on the dense kernel.
+void grouped_conv(const ConvSums& a, const int8_t* input, const int8_t* weights, kernels::ConvKernel& kernel) {
+  const uint32_t groups = isa::conv_groups(a.c);
+  isa::Conv group = a.c;
+  group.in_c = static_cast<uint16_t>(a.c.in_c / groups);
+  group.out_c = static_cast<uint16_t>(a.c.out_c / groups);
+  group.groups = 1;
+  const uint64_t group_input = uint64_t{group.in_c} * a.c.in_h * a.c.in_w;
+  const uint64_t group_weights = uint64_t{group.out_c} * group.in_c * a.c.kernel_h * a.c.kernel_w;
+  for (uint32_t g = 0; g < groups; ++g) {
+    kernel.prepare(group, input + g * group_input, kernels::active_kernel_isa());
+    const uint32_t first = g * group.out_c;
+    for (uint32_t oc0 = 0; oc0 < group.out_c; oc0 += kernel.channel_chunk()) {
+      const uint32_t oc1 = std::min<uint32_t>(group.out_c, oc0 + kernel.channel_chunk());
+      kernel.compute(weights + g * group_weights, oc0, oc1);
+      if (kernel.wide())
+        finish_conv(a.c, a.s, kernel.wide_sums(), a.start, a.stage, a.act, a.to, first + oc0, first + oc1);
+      else
+        finish_conv(a.c, a.s, kernel.narrow_sums(), a.start, a.stage, a.act, a.to, first + oc0, first + oc1);
+    }
+  }
+}
+
+void depthwise_conv(const ConvSums& a, const int8_t* input, const int8_t* weights, kernels::DepthwiseKernel& kernel) {
+  kernel.prepare(a.c);
+  for (uint32_t oc0 = 0; oc0 < a.c.out_c; oc0 += kernel.channel_chunk()) {
+    const uint32_t oc1 = std::min<uint32_t>(a.c.out_c, oc0 + kernel.channel_chunk());
+    kernel.compute(input, weights, oc0, oc1);
+    finish_conv(a.c, a.s, kernel.sums(), a.start, a.stage, a.act, a.to, oc0, oc1);
+  }
 }
 
 void execute_conv(const isa::Conv& c, const BufferSet& b, const ArithConfig& config) {
@@ -288,15 +334,11 @@ void execute_conv(const isa::Conv& c, const BufferSet& b, const ArithConfig& con
 
   const auto* input = reinterpret_cast<const int8_t*>(b.data[isa::kBufInput] + c.input_offset);
   const auto* weights = reinterpret_cast<const int8_t*>(b.data[isa::kBufWeight] + c.weight_offset);
-  sc.conv.prepare(c, input, kernels::active_kernel_isa());
-  for (uint32_t oc0 = 0; oc0 < c.out_c; oc0 += sc.conv.channel_chunk()) {
-    const uint32_t oc1 = std::min<uint32_t>(c.out_c, oc0 + sc.conv.channel_chunk());
-    sc.conv.compute(weights, oc0, oc1);
-    if (sc.conv.wide())
-      finish_conv(c, s, sc.conv.wide_sums(), start, stage, act, to, oc0, oc1);
-    else
-      finish_conv(c, s, sc.conv.narrow_sums(), start, stage, act, to, oc0, oc1);
-  }
+  const ConvSums sums{c, s, start, stage, act, to};
+  if (isa::conv_groups(c) > 1 && isa::conv_group_in_c(c) == 1)
+    depthwise_conv(sums, input, weights, sc.depthwise);
+  else
+    grouped_conv(sums, input, weights, sc.conv);
 }
 
 void execute_fc(const isa::Fc& f, const BufferSet& b, const ArithConfig& config) {
@@ -390,7 +432,7 @@ ConvShape conv_shape(const isa::Conv& c) {
     s.pool_h = window_count(s.out_h, 0, 0, c.pool_size, c.pool_stride);
     s.pool_w = window_count(s.out_w, 0, 0, c.pool_size, c.pool_stride);
   }
-  s.macs = uint64_t{c.out_c} * s.out_h * s.out_w * c.in_c * c.kernel_h * c.kernel_w;
+  s.macs = uint64_t{c.out_c} * s.out_h * s.out_w * isa::conv_group_in_c(c) * c.kernel_h * c.kernel_w;
   return s;
 }
 

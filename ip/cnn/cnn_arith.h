@@ -23,7 +23,7 @@ struct ArithConfig {
 struct ConvShape {
   uint32_t out_h = 0, out_w = 0;    // convolution output
   uint32_t pool_h = 0, pool_w = 0;  // after pooling (= out when no pooling)
-  uint64_t macs = 0;                // out_c x out_h x out_w x in_c x kernel_h x kernel_w
+  uint64_t macs = 0;                // out_c x out_h x out_w x (in_c / groups) x kernel_h x kernel_w
 };
 ConvShape conv_shape(const isa::Conv& c);
 struct PoolShape {

@@ -47,19 +47,65 @@ struct Piece {
   uint64_t first_window = 0;  // pixels streamed before the first complete window: (K-1) x span_w + K
 };
 
+// What one pass keeps busy: `convolvers` convolvers on `active_pes` PEs, fed `input_lanes` bytes
+// per streamed pixel by the input port, producing `channels` output channels' sums. Dense and
+// grouped CONV: p PEs x a convolvers, a lanes broadcast to all PEs, p channels (adder tree);
+// depthwise: n convolvers each with its own channel, n lanes, n channels (adder tree bypassed).
+struct PassLoad {
+  uint64_t active_pes = 0;
+  uint64_t convolvers = 0;
+  uint64_t input_lanes = 0;
+  uint64_t channels = 0;
+};
+
+// How a CONV maps onto the PEs (docs/cnn.md, "Grouped and depthwise CONV"). A step is one
+// output channel per PE (dense, grouped) or one channel per convolver (depthwise); a run is a
+// sequence of `steps` steps of which the last may be partial; grouped CONV repeats the run for
+// each of its groups.
 struct ConvGeometry {
   ConvShape shape;
   uint64_t windows = 0;  // out_h x out_w per output channel and pass
   uint64_t pooled = 0;   // int8 results per output channel (after pooling) with AccLast
-  uint64_t groups = 0;   // input-channel groups of C: ceil(in_c / C)
-  uint64_t full_group = 0, last_group = 0;  // convolvers busy in a full group / in the last group
+  bool depthwise = false;      // groups = in_c = out_c >= 2: each convolver its own channel
+  uint64_t runs = 1;           // groups run one after the other (grouped mode: G; else 1)
+  uint64_t group_in_c = 0;     // input channels an output channel reads: in_c / G
+  uint64_t input_blocks = 0;   // blocks of C input channels per output channel: ceil(group_in_c / C)
+  uint64_t full_block = 0, last_block = 0;  // convolvers busy in a full block / in the last block
   std::vector<Piece> pieces;
-  uint64_t steps = 0;          // output channels on the busiest PE: ceil(out_c / P)
-  uint64_t last_step_pes = 0;  // PEs with an output channel in the last step
+  uint64_t steps = 0;                    // steps of one run
+  PassLoad full_step, last_step;         // the load of a run's full steps and of its last step
   bool acc_first = false, acc_last = false, pool = false;
 
-  uint64_t passes_per_channel() const { return groups * pieces.size(); }
+  uint64_t passes_per_channel() const { return input_blocks * pieces.size(); }
+  uint64_t total_steps() const { return runs * steps; }
 };
+
+// Dense or grouped: a run is one group's out_c/G output channels over the P PEs, P at a time,
+// each streaming the group's in_c/G input channels C at a time.
+void map_output_channels(const isa::Conv& c, const CnnConfig& cfg, ConvGeometry& g) {
+  const uint64_t groups = isa::conv_groups(c), group_out = c.out_c / groups;
+  g.runs = groups;
+  g.input_blocks = ceil_div(g.group_in_c, cfg.convolvers);
+  g.full_block = std::min<uint64_t>(g.group_in_c, cfg.convolvers);
+  g.last_block = g.group_in_c - (g.input_blocks - 1) * cfg.convolvers;
+  g.steps = ceil_div(group_out, cfg.pes);
+  const uint64_t last_pes = group_out - (g.steps - 1) * cfg.pes;
+  g.full_step = {cfg.pes, cfg.pes, 0, cfg.pes};  // convolvers and lanes are set per input block
+  g.last_step = {last_pes, last_pes, 0, last_pes};
+}
+
+// Depthwise: P x C channels per step, one per convolver (PE p takes the step's channels
+// [p C, (p + 1) C)); the input port delivers one byte of each channel per streamed pixel.
+void map_depthwise(const isa::Conv& c, const CnnConfig& cfg, ConvGeometry& g) {
+  const uint64_t per_step = uint64_t{cfg.pes} * cfg.convolvers;
+  g.runs = 1;
+  g.input_blocks = 1;
+  g.full_block = g.last_block = 1;
+  g.steps = ceil_div(c.out_c, per_step);
+  const uint64_t last = c.out_c - (g.steps - 1) * per_step;
+  g.full_step = {cfg.pes, per_step, per_step, per_step};
+  g.last_step = {ceil_div(last, cfg.convolvers), last, last, last};
+}
 
 ConvGeometry conv_geometry(const isa::Conv& c, const CnnConfig& cfg) {
   ConvGeometry g;
@@ -69,11 +115,12 @@ ConvGeometry conv_geometry(const isa::Conv& c, const CnnConfig& cfg) {
   g.pool = g.acc_last && (c.header.flags & isa::kFlagPool);
   g.windows = uint64_t{g.shape.out_h} * g.shape.out_w;
   g.pooled = uint64_t{g.shape.pool_h} * g.shape.pool_w;
-  g.groups = ceil_div(c.in_c, cfg.convolvers);
-  g.full_group = std::min<uint64_t>(c.in_c, cfg.convolvers);
-  g.last_group = c.in_c - (g.groups - 1) * cfg.convolvers;
-  g.steps = ceil_div(c.out_c, cfg.pes);
-  g.last_step_pes = c.out_c - (g.steps - 1) * cfg.pes;
+  g.group_in_c = isa::conv_group_in_c(c);
+  g.depthwise = isa::conv_groups(c) > 1 && c.in_c == c.out_c && g.group_in_c == 1;
+  if (g.depthwise)
+    map_depthwise(c, cfg, g);
+  else
+    map_output_channels(c, cfg, g);
   const uint32_t k = cfg.kernel;
   for (uint32_t py = 0; py * k < c.kernel_h; ++py) {
     const StreamExtent rows =
@@ -92,9 +139,8 @@ ConvGeometry conv_geometry(const isa::Conv& c, const CnnConfig& cfg) {
   return g;
 }
 
-// One pass of every active PE over one (input-channel group, kernel piece).
+// One pass of every active PE over one (input-channel block, kernel piece).
 struct PassPosition {
-  uint64_t active_convolvers;
   bool first_of_channel, last_of_channel;  // the first/last pass of an output channel
   bool first_of_instruction;
 };
@@ -157,10 +203,10 @@ StreamExtent stream_extent(uint32_t n_out, uint32_t stride, uint32_t window, int
 
 TimingModel::TimingModel(const CnnConfig& config) : config_(config) { validate(config_, "cnn timing model"); }
 
-uint32_t TimingModel::pipeline_depth(bool acc_last, bool pool) const {
+uint32_t TimingModel::pipeline_depth(bool acc_last, bool pool, bool adder_tree) const {
   const uint64_t kk = uint64_t{config_.kernel} * config_.kernel;
-  return config_.multiplier_stages + ceil_log2(kk) + ceil_log2(config_.convolvers) + 1 + (acc_last ? 1 : 0) +
-         (pool ? 1 : 0);
+  return config_.multiplier_stages + ceil_log2(kk) + (adder_tree ? ceil_log2(config_.convolvers) : 0) + 1 +
+         (acc_last ? 1 : 0) + (pool ? 1 : 0);
 }
 
 uint32_t TimingModel::activation_stages(uint16_t flags) {
@@ -200,6 +246,16 @@ void TimingModel::finish(InstructionTiming& t) const {
 
 namespace {
 
+// n copies of a step, summed by doubling (an instruction may have thousands of steps).
+InstructionTiming scaled(const InstructionTiming& t, uint64_t n) {
+  InstructionTiming sum, power = t;
+  for (; n; n >>= 1) {
+    if (n & 1) sum += power;
+    power += power;
+  }
+  return sum;
+}
+
 struct StepResult {
   InstructionTiming timing;
   uint64_t last_stream = 0;  // cycles of the step's last pass: what the next weight load hides behind
@@ -213,23 +269,23 @@ struct ConvPassModel {
   const ConvGeometry& g;
   uint32_t depth;
 
-  void run(const Piece& piece, const PassPosition& at, uint64_t active_pes, uint64_t& prev_stream,
+  void run(const Piece& piece, const PassPosition& at, const PassLoad& load, uint64_t& prev_stream,
            InstructionTiming& t) const {
     const uint64_t s = piece.stream;
-    const uint64_t input_limited = std::max(s, ceil_div(s * at.active_convolvers, cfg.input_port_bytes));
+    const uint64_t input_limited = std::max(s, ceil_div(s * load.input_lanes, cfg.input_port_bytes));
     const uint64_t psum_read = (at.first_of_channel && g.acc_first) ? 0 : kPsumBytes;
     const uint64_t psum_write = (at.last_of_channel && g.acc_last) ? 0 : kPsumBytes;
     const uint64_t results = (at.last_of_channel && g.acc_last) ? g.pooled : 0;
-    const uint64_t output_bytes = active_pes * (g.windows * (psum_read + psum_write) + results);
+    const uint64_t output_bytes = load.channels * (g.windows * (psum_read + psum_write) + results);
     const uint64_t stream = std::max(input_limited, ceil_div(output_bytes, cfg.output_port_bytes));
     const uint64_t bias = (at.first_of_channel && g.acc_first) ? kBiasBytes : 0;
     const uint64_t weight_cycles =
-        ceil_div(active_pes * (at.active_convolvers * piece.taps + bias), cfg.weight_port_bytes);
+        ceil_div(load.convolvers * piece.taps + load.channels * bias, cfg.weight_port_bytes);
     const uint64_t weight_stall = minus_floor0(weight_cycles, prev_stream);
     // The first window's pixels arrive at the input port's pace too: its sum can enter the
     // accumulator no earlier than that, which hides that much of the previous pass's drain.
     const uint64_t first_window_cycles =
-        std::max(piece.first_window, ceil_div(piece.first_window * at.active_convolvers, cfg.input_port_bytes));
+        std::max(piece.first_window, ceil_div(piece.first_window * load.input_lanes, cfg.input_port_bytes));
     const uint64_t drain = at.first_of_instruction ? 0 : minus_floor0(depth, first_window_cycles + weight_stall);
 
     t.busy_cycles += g.windows;
@@ -238,26 +294,56 @@ struct ConvPassModel {
     t.output_port_stall_cycles += stream - input_limited;
     t.weight_stall_cycles += weight_stall;
     t.drain_cycles += drain;
-    t.imbalance_pe_cycles += (cfg.pes - active_pes) * g.windows;
+    t.imbalance_pe_cycles += (cfg.pes - load.active_pes) * g.windows;
     prev_stream = stream + drain;  // the next pass's weights load while this one waits for the drain too
   }
 
-  // One output channel on each of `active_pes` PEs: every group, every piece.
-  StepResult step(uint64_t active_pes, uint64_t prev_stream, bool first_step) const {
+  // One step (`load`): every input block, every piece.
+  StepResult step(const PassLoad& load, uint64_t prev_stream, bool first_step) const {
     StepResult r;
     uint64_t prev = prev_stream;
     const uint64_t passes = g.passes_per_channel();
     uint64_t index = 0;
-    for (uint64_t group = 0; group < g.groups; ++group) {
-      const uint64_t convolvers = group + 1 < g.groups ? g.full_group : g.last_group;
+    for (uint64_t block = 0; block < g.input_blocks; ++block) {
+      PassLoad pass = load;
+      if (!g.depthwise) {  // p PEs x the block's convolvers, its channels broadcast
+        pass.input_lanes = block + 1 < g.input_blocks ? g.full_block : g.last_block;
+        pass.convolvers = load.active_pes * pass.input_lanes;
+      }
       for (const Piece& piece : g.pieces) {
-        const PassPosition at{convolvers, index == 0, index + 1 == passes, first_step && index == 0};
-        run(piece, at, active_pes, prev, r.timing);
+        const PassPosition at{index == 0, index + 1 == passes, first_step && index == 0};
+        run(piece, at, pass, prev, r.timing);
         ++index;
       }
     }
     r.timing.passes_per_pe = passes;
     r.last_stream = prev;
+    return r;
+  }
+
+  // A run: steps - 1 full steps, then the last one. A step's first weights load behind the
+  // previous step's last pass, whose length (with its drain wait) depends on its own weight wait:
+  // step by step until a step ends as the one before it (at most pipeline-depth steps: the length
+  // only grows, by at most the depth), then n copies.
+  StepResult steps(uint64_t prev_stream, bool first_of_instruction) const {
+    if (g.steps == 1) return step(g.last_step, prev_stream, first_of_instruction);
+    StepResult first = step(g.full_step, prev_stream, first_of_instruction);
+    StepResult r;
+    r.timing = first.timing;
+    uint64_t prev = first.last_stream, middle_steps = g.steps - 2;
+    while (middle_steps > 0) {
+      const StepResult middle = step(g.full_step, prev, false);
+      if (middle.last_stream == prev) {
+        r.timing += scaled(middle.timing, middle_steps);
+        break;
+      }
+      r.timing += middle.timing;
+      prev = middle.last_stream;
+      --middle_steps;
+    }
+    const StepResult last = step(g.last_step, prev, false);
+    r.timing += last.timing;
+    r.last_stream = last.last_stream;
     return r;
   }
 };
@@ -272,16 +358,6 @@ void add_activation(uint16_t flags, uint64_t results, uint64_t table_cycles, Ins
   cost.timing.weight_stall_cycles += table_cycles;
 }
 
-// n copies of a step, summed by doubling (an instruction may have thousands of steps).
-InstructionTiming scaled(const InstructionTiming& t, uint64_t n) {
-  InstructionTiming sum, power = t;
-  for (; n; n >>= 1) {
-    if (n & 1) sum += power;
-    power += power;
-  }
-  return sum;
-}
-
 InstructionActivity conv_activity(const isa::Conv& c, const ConvGeometry& g, const CnnConfig& cfg) {
   InstructionActivity a;
   uint64_t stream = 0, real = 0;
@@ -294,10 +370,13 @@ InstructionActivity conv_activity(const isa::Conv& c, const ConvGeometry& g, con
   a.add32 = g.shape.macs;  // per window: a(t-1) convolver + (a-1) tree + 1 accumulator adds = a x t
   a.cmp8 = g.pool ? uint64_t{c.out_c} * g.pooled * (uint64_t{c.pool_size} * c.pool_size - 1) : 0;
   a.accumulator_accesses = 2 * uint64_t{c.out_c} * g.windows * passes;  // one write + one read per pass
-  a.broadcast_transfers = uint64_t{c.out_c} * c.in_c * stream;
+  a.broadcast_transfers = uint64_t{c.out_c} * g.group_in_c * stream;
   a.line_buffer_transfers = a.broadcast_transfers * 2 * (cfg.kernel - 1);  // K-1 row FIFOs: write + read
-  a.input_bytes_read = g.steps * c.in_c * real;  // re-streamed for every step, shared by its PEs
-  a.weight_bytes_read = uint64_t{c.out_c} * c.in_c * c.kernel_h * c.kernel_w + (g.acc_first ? kBiasBytes * c.out_c : 0);
+  // Dense/grouped: a group's channels are re-streamed for every step, shared by its PEs;
+  // depthwise: each channel is streamed once, to its own convolver.
+  a.input_bytes_read = (g.depthwise ? uint64_t{c.in_c} : g.total_steps() * g.group_in_c) * real;
+  a.weight_bytes_read =
+      uint64_t{c.out_c} * g.group_in_c * c.kernel_h * c.kernel_w + (g.acc_first ? kBiasBytes * c.out_c : 0);
   a.output_bytes_read = kPsumBytes * c.out_c * g.windows * (passes - (g.acc_first ? 1 : 0));
   a.output_bytes_written = kPsumBytes * c.out_c * g.windows * (passes - (g.acc_last ? 1 : 0)) +
                            (g.acc_last ? uint64_t{c.out_c} * g.pooled : 0);
@@ -309,33 +388,29 @@ InstructionActivity conv_activity(const isa::Conv& c, const ConvGeometry& g, con
 InstructionCost TimingModel::conv_cost(const isa::Conv& c) const {
   const ConvGeometry g = conv_geometry(c, config_);
   const uint32_t act_stages = g.acc_last ? activation_stages(c.header.flags) : 0;
-  const ConvPassModel model{config_, g, pipeline_depth(g.acc_last, g.pool) + act_stages};
+  const ConvPassModel model{config_, g, pipeline_depth(g.acc_last, g.pool, !g.depthwise) + act_stages};
   InstructionCost cost;
   InstructionTiming& t = cost.timing;
-  if (g.steps == 1) {
-    t = model.step(g.last_step_pes, 0, true).timing;
-  } else {
-    const StepResult first = model.step(config_.pes, 0, true);
-    t = first.timing;
-    // A step's first weights load behind the previous step's last pass, whose length (with its
-    // drain wait) depends on its own weight wait: step by step until a step ends as the one before
-    // it (at most pipeline-depth steps: the length only grows, by at most the depth), then n copies.
-    uint64_t prev = first.last_stream, middle_steps = g.steps - 2;
-    while (middle_steps > 0) {
-      const StepResult middle = model.step(config_.pes, prev, false);
-      if (middle.last_stream == prev) {
-        t += scaled(middle.timing, middle_steps);
-        break;
-      }
-      t += middle.timing;
-      prev = middle.last_stream;
-      --middle_steps;
+  // Grouped: the groups' runs one after the other, the next run's first weights loading behind
+  // the previous run's last pass; by the same fixed point as the steps, then n copies.
+  StepResult run = model.steps(0, true);
+  t = run.timing;
+  uint64_t prev = run.last_stream, runs_left = g.runs - 1;
+  while (runs_left > 0) {
+    const StepResult next = model.steps(prev, false);
+    if (next.last_stream == prev) {
+      t += scaled(next.timing, runs_left);
+      break;
     }
-    t += model.step(g.last_step_pes, prev, false).timing;
+    t += next.timing;
+    prev = next.last_stream;
+    --runs_left;
   }
   t.drain_cycles += model.depth;  // the last pass drains in full
   t.macs = g.shape.macs;
-  t.pe_imbalance = double(g.steps * config_.pes - c.out_c) / double(g.steps * config_.pes);
+  const uint64_t pe_slots = g.total_steps() * config_.pes;
+  const uint64_t pe_used = g.runs * ((g.steps - 1) * g.full_step.active_pes + g.last_step.active_pes);
+  t.pe_imbalance = double(pe_slots - pe_used) / double(pe_slots);
   cost.activity = conv_activity(c, g, config_);
   if (g.acc_last)
     add_activation(c.header.flags, uint64_t{c.out_c} * g.windows, table_load_cycles(c.header.flags), cost);

@@ -72,8 +72,9 @@ class TimingModel {
   double peak_gops() const { return config_.peak_ops_per_second() * 1e-9; }
   // Pipeline from a window's pixels to its accumulated sum: multiplier stages + convolver sum
   // tree ceil(log2(K^2)) + adder tree ceil(log2(C)) + 1 accumulator stage, + 1 output stage
-  // (round, saturate, ReLU) with AccLast, + 1 with pooling.
-  uint32_t pipeline_depth(bool acc_last, bool pool) const;
+  // (round, saturate, ReLU) with AccLast, + 1 with pooling. Depthwise CONV bypasses the adder
+  // tree (adder_tree false).
+  uint32_t pipeline_depth(bool acc_last, bool pool, bool adder_tree = true) const;
   // Version 3's activation unit in the output stage: one pipeline stage per unit (clip, table).
   static uint32_t activation_stages(uint16_t flags);
   // Cycles to read the 256-byte table into the LUT through the weight port (kFlagTable), once per

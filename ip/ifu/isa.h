@@ -115,6 +115,8 @@ struct Transfer {
 // Arithmetic (docs/isa.md): acc = (AccFirst ? bias << bias_shift : psum) + sum(in * w), saturated
 // to the engine's accumulator width; with AccLast: y = sat8(round_shift(acc, output_shift)),
 // ReLU, then max pooling; pool_h = (out_h - pool_size) / pool_stride + 1.
+// Grouped (version 3, `groups` G >= 2; 0 or 1 = dense): weights int8 [out_c][in_c/G][kh][kw];
+// output channel oc sums over the in_c/G input channels of its group (oc / (out_c/G)).
 struct Conv {
   Header header;
   uint32_t input_offset;
@@ -128,12 +130,16 @@ struct Conv {
   int8_t bias_shift;    // 0..31: bias is shifted left into the accumulator's radix point
   int8_t output_shift;  // -31..31: right shift with rounding (negative: left shift)
   uint8_t pool_size, pool_stride;
-  uint8_t reserved_dw[2];  // bytes 48-49: version 3's groups (DW)
+  uint16_t groups;  // version 3 (DW): 0 or 1 dense; else divides in_c and out_c
   // Version 3, activations (ACT): kFlagClip bounds and kFlagTable's table (weight buffer).
   int8_t clip_min, clip_max;
   uint32_t table_offset;
   uint8_t reserved[8];
 };
+
+// Input channels each output channel of a CONV reads (version 3 groups; 0 and 1 are dense).
+constexpr uint32_t conv_groups(const Conv& c) { return c.groups > 1 ? c.groups : 1u; }
+constexpr uint32_t conv_group_in_c(const Conv& c) { return c.in_c / conv_groups(c); }
 
 // FC: out[o] = sum_i in[i] * w[o][i]. input int8 [n_in] (input buffer), weights int8 [n_out][n_in]
 // (weight buffer), bias int32 [n_out], psum int32 [n_out], output int8 [n_out]. Same flags and
@@ -256,6 +262,7 @@ union Instruction {
 static_assert(sizeof(Header) == 8, "header layout");
 static_assert(sizeof(Transfer) == kInstructionBytes, "LOAD/STORE layout");
 static_assert(sizeof(Conv) == kInstructionBytes, "CONV layout");
+static_assert(__builtin_offsetof(Conv, groups) == 48, "CONV groups at byte 48 (version 3)");
 static_assert(sizeof(Fc) == kInstructionBytes, "FC layout");
 static_assert(sizeof(Pool) == kInstructionBytes, "POOL layout");
 static_assert(sizeof(Eltwise) == kInstructionBytes, "ELTWISE layout");

@@ -178,6 +178,8 @@ bool conv_fields_ok(const isa::Conv& c) {
   if (c.pad_top >= c.kernel_h || c.pad_bottom >= c.kernel_h || c.pad_left >= c.kernel_w || c.pad_right >= c.kernel_w)
     return false;
   if (!bias_shift_ok(c.bias_shift) || !output_shift_ok(c.output_shift)) return false;
+  const uint32_t groups = c.groups == 0 ? 1 : c.groups;
+  if (c.in_c % groups != 0 || c.out_c % groups != 0) return false;
   const ConvDims d = conv_dims(c);
   if (d.out_h < 1 || d.out_w < 1) return false;
   if (c.header.flags & isa::kFlagPool) {
@@ -193,7 +195,7 @@ isa::ErrorCode check_conv(const isa::Conv& c, const Buffers& b) {
   const bool first = c.header.flags & isa::kFlagAccFirst;
   const bool last = c.header.flags & isa::kFlagAccLast;
   const uint64_t in_bytes = uint64_t{c.in_c} * c.in_h * c.in_w;
-  const uint64_t weight_bytes = uint64_t{c.out_c} * c.in_c * c.kernel_h * c.kernel_w;
+  const uint64_t weight_bytes = uint64_t{c.out_c} * (c.in_c / (c.groups == 0 ? 1 : c.groups)) * c.kernel_h * c.kernel_w;
   const uint64_t psum_bytes = 4 * uint64_t{c.out_c} * d.out_h * d.out_w;
   const uint64_t out_bytes = uint64_t{c.out_c} * d.pool_h * d.pool_w;
   bool ok = region_fits(c.input_offset, in_bytes, b.size[isa::kBufInput]) &&
@@ -249,6 +251,7 @@ ConvLayer layer_of(const isa::Conv& c, uint32_t accumulator_bits) {
   l.in_c = c.in_c, l.in_h = c.in_h, l.in_w = c.in_w, l.out_c = c.out_c;
   l.kernel_h = c.kernel_h, l.kernel_w = c.kernel_w, l.stride_h = c.stride_h, l.stride_w = c.stride_w;
   l.pad_top = c.pad_top, l.pad_left = c.pad_left, l.pad_bottom = c.pad_bottom, l.pad_right = c.pad_right;
+  l.groups = c.groups == 0 ? 1 : c.groups;
   l.bias_shift = c.bias_shift, l.output_shift = c.output_shift;
   l.relu = c.header.flags & isa::kFlagRelu;
   l.pool = c.header.flags & isa::kFlagPool;
@@ -261,6 +264,8 @@ void validate(const ConvLayer& l) {
   require(l.in_c >= 1 && l.in_h >= 1 && l.in_w >= 1 && l.out_c >= 1, "conv layer: empty tensor");
   require(l.kernel_h >= 1 && l.kernel_w >= 1 && l.stride_h >= 1 && l.stride_w >= 1, "conv layer: zero kernel or stride");
   require(l.out_h() >= 1 && l.out_w() >= 1, "conv layer: kernel larger than the padded input");
+  require(l.groups >= 1 && l.in_c % l.groups == 0 && l.out_c % l.groups == 0,
+          "conv layer: groups must divide in_c and out_c");
   require(l.bias_shift >= 0 && l.bias_shift <= 31 && l.output_shift >= -31 && l.output_shift <= 31,
           "conv layer: shift out of range");
   if (l.pool) require(l.result_h() >= 1 && l.result_w() >= 1, "conv layer: pooling window larger than the map");
@@ -381,7 +386,7 @@ void conv(const isa::Conv& c, const Buffers& buffers, uint32_t accumulator_bits)
   const uint64_t pixels = uint64_t{layer.out_h()} * layer.out_w();
   const std::vector<int8_t> input = in.read_i8_block(c.input_offset, uint64_t{c.in_c} * c.in_h * c.in_w);
   const std::vector<int8_t> weights =
-      wt.read_i8_block(c.weight_offset, uint64_t{c.out_c} * c.in_c * c.kernel_h * c.kernel_w);
+      wt.read_i8_block(c.weight_offset, uint64_t{c.out_c} * (c.in_c / layer.groups) * c.kernel_h * c.kernel_w);
   const std::vector<int64_t> start = (c.header.flags & isa::kFlagAccFirst)
                                          ? bias_start(c.out_c, pixels, read_bias(wt, c.bias_offset, c.out_c), c.bias_shift)
                                          : read_psum(out, c.psum_offset, c.out_c * pixels);
@@ -451,7 +456,8 @@ std::vector<int64_t> conv_accumulate(const ConvLayer& l, const std::vector<int8_
   validate(l);
   const uint32_t oh = l.out_h(), ow = l.out_w();
   require(input.size() == uint64_t{l.in_c} * l.in_h * l.in_w, "conv: input size does not match its shape");
-  require(weights.size() == uint64_t{l.out_c} * l.in_c * l.kernel_h * l.kernel_w, "conv: weight size does not match");
+  const uint32_t group_in = l.in_c / l.groups, group_out = l.out_c / l.groups;
+  require(weights.size() == uint64_t{l.out_c} * group_in * l.kernel_h * l.kernel_w, "conv: weight size does not match");
   require(start.size() == uint64_t{l.out_c} * oh * ow, "conv: start accumulator size does not match");
   std::vector<int64_t> acc(start.size());
   for (uint32_t oc = 0; oc < l.out_c; ++oc)
@@ -459,14 +465,15 @@ std::vector<int64_t> conv_accumulate(const ConvLayer& l, const std::vector<int8_
       for (uint32_t ox = 0; ox < ow; ++ox) {
         const uint64_t out_index = (uint64_t{oc} * oh + oy) * ow + ox;
         int64_t sum = start[out_index];
-        for (uint32_t ic = 0; ic < l.in_c; ++ic)
+        const uint32_t first_in = oc / group_out * group_in;
+        for (uint32_t j = 0; j < group_in; ++j)
           for (uint32_t ky = 0; ky < l.kernel_h; ++ky)
             for (uint32_t kx = 0; kx < l.kernel_w; ++kx) {
               const int64_t iy = int64_t{oy} * l.stride_h + ky - l.pad_top;
               const int64_t ix = int64_t{ox} * l.stride_w + kx - l.pad_left;
               if (iy < 0 || ix < 0 || iy >= l.in_h || ix >= l.in_w) continue;  // padding contributes 0
-              const int64_t x = input[(uint64_t{ic} * l.in_h + iy) * l.in_w + ix];
-              const int64_t w = weights[((uint64_t{oc} * l.in_c + ic) * l.kernel_h + ky) * l.kernel_w + kx];
+              const int64_t x = input[(uint64_t{first_in + j} * l.in_h + iy) * l.in_w + ix];
+              const int64_t w = weights[((uint64_t{oc} * group_in + j) * l.kernel_h + ky) * l.kernel_w + kx];
               sum += x * w;
             }
         acc[out_index] = sat_acc(sum, l.accumulator_bits);

@@ -90,6 +90,7 @@ struct ConvLayer {
   uint32_t in_c = 1, in_h = 1, in_w = 1, out_c = 1;
   uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  uint32_t groups = 1;   // output channel oc reads input channels [g x in_c/groups, (g+1) x in_c/groups), g = oc / (out_c/groups)
   int bias_shift = 0;    // bias << bias_shift enters the accumulator
   int output_shift = 0;  // round_shift of the accumulator to int8
   bool relu = false;
@@ -109,7 +110,7 @@ struct ConvLayer {
 std::vector<int64_t> conv_accumulate(const ConvLayer& layer, const std::vector<int8_t>& input,
                                      const std::vector<int8_t>& weights, const std::vector<int64_t>& start);
 
-// input [in_c][in_h][in_w], weights [out_c][in_c][kernel_h][kernel_w], bias [out_c]
+// input [in_c][in_h][in_w], weights [out_c][in_c/groups][kernel_h][kernel_w], bias [out_c]
 // -> int8 [out_c][result_h][result_w].
 std::vector<int8_t> conv2d(const ConvLayer& layer, const std::vector<int8_t>& input,
                            const std::vector<int8_t>& weights, const std::vector<int32_t>& bias);

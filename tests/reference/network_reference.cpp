@@ -22,6 +22,7 @@ std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8
   r.in_c = c.in_c, r.in_h = c.in_h, r.in_w = c.in_w, r.out_c = c.out_c;
   r.kernel_h = c.kernel_h, r.kernel_w = c.kernel_w, r.stride_h = c.stride_h, r.stride_w = c.stride_w;
   r.pad_top = c.pad_top, r.pad_left = c.pad_left, r.pad_bottom = c.pad_bottom, r.pad_right = c.pad_right;
+  r.groups = c.groups;
   r.bias_shift = c.bias_shift, r.output_shift = c.output_shift, r.relu = c.relu;
   r.pool = c.pooled(), r.pool_size = c.pool_size, r.pool_stride = c.pool_stride;
   r.accumulator_bits = accumulator_bits;

@@ -8,6 +8,7 @@
 // (for what views and concatenations cannot share). The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
 // per-layer shifts.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -59,11 +60,15 @@ struct ConvLayer : LayerBase {
   uint32_t pool_size = 0, pool_stride = 0;  // max pooling after ReLU; size 0 = none
   int bias_shift = 0;                       // 0..31: bias << bias_shift enters the accumulator
   int output_shift = 0;                     // -31..31: round_shift of the accumulator to int8
-  std::vector<int8_t> weights;              // [out_c][in_c][kernel_h][kernel_w]
+  std::vector<int8_t> weights;              // [out_c][in_c / groups][kernel_h][kernel_w]
   std::vector<int32_t> bias;                // [out_c]
   Activation activation;                    // ACT: after ReLU, before pooling
+  // DW: grouped convolution (ISA version 3); output channel oc reads the in_c / groups input
+  // channels of its group oc / (out_c / groups). 1 = dense; groups = in_c = out_c: depthwise.
+  uint32_t groups = 1;
 
   bool pooled() const { return pool_size != 0; }
+  uint32_t group_in_c() const { return in_c / std::max(groups, 1u); }
   uint32_t conv_h() const { return sweep_length(in_h, pad_top, pad_bottom, kernel_h, stride_h); }
   uint32_t conv_w() const { return sweep_length(in_w, pad_left, pad_right, kernel_w, stride_w); }
   uint32_t result_h() const { return pooled() ? sweep_length(conv_h(), 0, 0, pool_size, pool_stride) : conv_h(); }

@@ -93,9 +93,12 @@ TensorShape check_conv(const ConvLayer& l, const TensorShape& in, const LayerChe
   }
   c.require_range(l.bias_shift, 0, 31, "bias_shift");
   c.require_range(l.output_shift, -31, 31, "output_shift");
-  const uint64_t weights = uint64_t{l.out_c} * l.in_c * l.kernel_h * l.kernel_w;
+  c.require(l.groups >= 1 && l.groups <= kMaxDim16 && l.in_c % l.groups == 0 && l.out_c % l.groups == 0,
+            "groups " + std::to_string(l.groups) + " must divide in_c " + std::to_string(l.in_c) + " and out_c " +
+                std::to_string(l.out_c));
+  const uint64_t weights = uint64_t{l.out_c} * l.group_in_c() * l.kernel_h * l.kernel_w;
   c.require(l.weights.size() == weights, "has " + std::to_string(l.weights.size()) + " weights, expected " +
-                                             std::to_string(weights) + " (out_c x in_c x kernel_h x kernel_w)");
+                                             std::to_string(weights) + " (out_c x in_c/groups x kernel_h x kernel_w)");
   c.require(l.bias.size() == l.out_c,
             "has " + std::to_string(l.bias.size()) + " biases, expected " + std::to_string(l.out_c));
   check_activation(l.activation, c);
@@ -352,8 +355,10 @@ isa::Instruction compute_header(uint8_t opcode, uint16_t flags) {
 }
 
 // The CONV instruction of one pass of one output tile.
-isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t outs, uint32_t ins, uint32_t pass,
-                                  uint32_t passes, uint64_t input, uint64_t weights, uint64_t psum, uint64_t psum_bytes) {
+// `groups`: the tile's whole groups of a grouped layer (ins and outs are theirs), 1 when dense.
+isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t outs, uint32_t ins, uint32_t groups,
+                                  uint32_t pass, uint32_t passes, uint64_t input, uint64_t weights, uint64_t psum,
+                                  uint64_t psum_bytes) {
   const bool last = pass + 1 == passes;
   uint16_t flags = pass == 0 ? isa::kFlagAccFirst : 0;
   if (last) flags |= isa::kFlagAccLast | (l.relu ? isa::kFlagRelu : 0) | (l.pooled() ? isa::kFlagPool : 0);
@@ -362,8 +367,10 @@ isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t
   c.input_offset = static_cast<uint32_t>(input);
   c.in_h = static_cast<uint16_t>(band.in_rows), c.in_w = static_cast<uint16_t>(l.in_w);
   c.in_c = static_cast<uint16_t>(ins), c.out_c = static_cast<uint16_t>(outs);
+  c.groups = static_cast<uint16_t>(groups > 1 ? groups : 0);
   c.weight_offset = static_cast<uint32_t>(weights);
-  c.bias_offset = static_cast<uint32_t>(weights + align_up(uint64_t{outs} * ins * l.kernel_h * l.kernel_w, kBufferAlign));
+  c.bias_offset =
+      static_cast<uint32_t>(weights + align_up(uint64_t{outs} * (ins / groups) * l.kernel_h * l.kernel_w, kBufferAlign));
   c.psum_offset = static_cast<uint32_t>(psum);
   c.output_offset = static_cast<uint32_t>(psum + psum_bytes);  // int8 results after the partial sums
   c.kernel_h = static_cast<uint8_t>(l.kernel_h), c.kernel_w = static_cast<uint8_t>(l.kernel_w);
@@ -378,37 +385,70 @@ isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t
   return i;
 }
 
+// The channels of pass k of output tile g. Dense: outputs [g S, ...), inputs [k C, ...) of all
+// in_c. Grouped (docs/builder.md): a tile holds whole groups; with one pass it reads its groups'
+// input channels, with several (one group per tile) a range of its group's channels per pass.
+class ConvTileChannels {
+ public:
+  struct Pass {
+    uint32_t out_first, outs;  // output channels of the tile
+    uint32_t in_first, ins;    // input channels the pass reads (contiguous in the layer's input)
+    uint32_t weight_first;     // first of them within the group's in_c / groups (the weights' column)
+    uint32_t groups;           // whole groups in the tile (1 when dense)
+  };
+  ConvTileChannels(const ConvLayer& l, const Tiling& t) : l_(l), t_(t) {}
+  Pass pass(uint32_t g, uint32_t k) const {
+    Pass p;
+    p.out_first = g * t_.group_size;
+    p.outs = std::min(t_.group_size, l_.out_c - p.out_first);
+    const uint32_t group_out = l_.out_c / l_.groups, group_in = l_.group_in_c();
+    const uint32_t first_group = p.out_first / group_out;
+    p.groups = l_.groups > 1 ? p.outs / group_out : 1;
+    p.weight_first = k * t_.pass_channels;
+    const uint32_t per_group = std::min(t_.pass_channels, group_in - p.weight_first);
+    p.in_first = first_group * group_in + p.weight_first;
+    p.ins = l_.groups > 1 ? p.groups * per_group : per_group;
+    return p;
+  }
+
+ private:
+  const ConvLayer& l_;
+  const Tiling& t_;
+};
+
 void LayerEmitter::conv(const ConvLayer& l, const TensorPlacement& in, const TensorPlacement& out,
                         const BandedTiling& plan) {
   const Tiling& t = plan.tiling;
+  const ConvTileChannels channels(l, t);
   std::vector<Blob> blobs;  // weight tile (group g, pass k) at g * passes + k
   std::vector<uint64_t> table_at;  // the activation table's offset in each tile (its last pass)
   for (uint32_t g = 0; g < t.groups; ++g)
     for (uint32_t k = 0; k < t.passes; ++k) {
-      const uint32_t o0 = g * t.group_size, i0 = k * t.pass_channels;
-      blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.in_c, l.kernel_h * l.kernel_w, o0,
-                                         std::min(t.group_size, l.out_c - o0), i0,
-                                         std::min(t.pass_channels, l.in_c - i0), k == 0));
+      const ConvTileChannels::Pass p = channels.pass(g, k);
+      blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.group_in_c(), l.kernel_h * l.kernel_w,
+                                         p.out_first, p.outs, p.weight_first, p.ins / p.groups, k == 0));
       table_at.push_back(last_pass_table(blobs.back(), l.activation, k + 1 == t.passes));
     }
   const uint32_t result_h = l.result_h(), result_w = l.result_w();
 
   // One output tile: all input-channel passes of output channels of group g over one row band.
+  // A dense layer's input tiles serve every output tile; a grouped layer's are its groups' own.
   auto tile = [&](uint32_t band_index, uint32_t g) {
     const Band& band = plan.bands[band_index];
     const uint32_t o0 = g * t.group_size, outs = std::min(t.group_size, l.out_c - o0);
     const Scheduler::Acquired o = sched_.acquire_output();
     const uint64_t psum_bytes = t.passes > 1 ? conv_psum_bytes(outs, band.sweep_rows, l.conv_w()) : 0;
     for (uint32_t k = 0; k < t.passes; ++k) {
-      const uint32_t i0 = k * t.pass_channels, ins = std::min(t.pass_channels, l.in_c - i0);
+      const ConvTileChannels::Pass p = channels.pass(g, k);
       const SlotRef w = weights(g, k, blobs[g * t.passes + k]);
-      const Scheduler::Acquired x = sched_.acquire(isa::kBufInput, {index_, band_index, k});
+      const uint32_t input_key = l.groups > 1 ? g * t.passes + k : k;
+      const Scheduler::Acquired x = sched_.acquire(isa::kBufInput, {index_, band_index, input_key});
       if (!x.resident)
         load(x.ref, make_transfer(isa::kBufInput, in.arg, x.base,
-                                  in.offset + (uint64_t{i0} * l.in_h + band.in_first) * l.in_w, ins,
+                                  in.offset + (uint64_t{p.in_first} * l.in_h + band.in_first) * l.in_w, p.ins,
                                   uint64_t{band.in_rows} * l.in_w, uint64_t{l.in_h} * l.in_w));
-      isa::Instruction i =
-          conv_instruction(l, band, outs, ins, k, t.passes, x.base, sched_.slot_base(w), o.base, psum_bytes);
+      isa::Instruction i = conv_instruction(l, band, outs, p.ins, p.groups, k, t.passes, x.base, sched_.slot_base(w),
+                                            o.base, psum_bytes);
       if (k + 1 == t.passes) set_activation(i.conv, l.activation, sched_.slot_base(w) + table_at[g * t.passes + k]);
       compute(i, {x.ref, w}, o.ref.slot, k == 0);
     }
@@ -581,7 +621,7 @@ ConvProblem conv_problem(const ConvLayer& l) {
   p.rows.in_h = l.in_h, p.rows.window = l.kernel_h, p.rows.stride = l.stride_h;
   p.rows.pad_top = l.pad_top, p.rows.pad_bottom = l.pad_bottom;
   p.rows.pool_size = l.pool_size, p.rows.pool_stride = l.pool_stride;
-  p.in_c = l.in_c, p.in_w = l.in_w, p.out_c = l.out_c;
+  p.in_c = l.in_c, p.in_w = l.in_w, p.out_c = l.out_c, p.groups = l.groups;
   p.kernel_h = l.kernel_h, p.kernel_w = l.kernel_w;
   p.sweep_w = l.conv_w(), p.result_w = l.result_w();
   return p;
@@ -715,7 +755,8 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
       const auto plan = choose_conv_tiling(conv_problem(*conv), budget_with_table(budget, conv->activation), why);
       if (!plan) check.fail("cannot be tiled: " + why);
       info.tiling = plan->tiling;
-      info.macs = uint64_t{conv->out_c} * conv->conv_h() * conv->conv_w() * conv->in_c * conv->kernel_h * conv->kernel_w;
+      info.macs =
+          uint64_t{conv->out_c} * conv->conv_h() * conv->conv_w() * conv->group_in_c() * conv->kernel_h * conv->kernel_w;
       info.weight_bytes = conv->weights.size();
       info.bias_bytes = 4 * conv->bias.size();
       emit.conv(*conv, in, out, *plan);

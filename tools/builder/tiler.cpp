@@ -169,16 +169,19 @@ Scored score_conv(const ConvProblem& p, const TileBudget& budget, const Tiling& 
                   uint64_t total_sweep_rows) {
   const uint64_t nb = t.bands, ng = t.groups, np = t.passes;
   const bool band_outer = t.order == LoopOrder::kBandOuter;
-  const uint64_t input_reloads = (band_outer ? np : nb * np) <= budget.slots ? 1 : ng;
+  // A grouped layer's output tiles read disjoint inputs: each is loaded once per band.
+  const bool grouped = p.groups > 1;
+  const uint64_t input_reloads = grouped || (band_outer ? np : nb * np) <= budget.slots ? 1 : ng;
   const uint64_t weight_reloads = (band_outer ? ng * np : np) <= budget.slots ? 1 : nb;
   const uint64_t input_bytes = uint64_t{p.in_c} * total_in_rows * p.in_w * input_reloads;
   const uint64_t weight_bytes =
-      (uint64_t{p.out_c} * p.in_c * p.kernel_h * p.kernel_w + 4 * uint64_t{p.out_c}) * weight_reloads;
+      (uint64_t{p.out_c} * (p.in_c / p.groups) * p.kernel_h * p.kernel_w + 4 * uint64_t{p.out_c}) * weight_reloads;
   const uint64_t output_bytes = uint64_t{p.out_c} * p.rows.result_h() * p.result_w;
   const uint64_t psum_bytes = psum_traffic(np, uint64_t{p.out_c} * total_sweep_rows * p.sweep_w);
   Scored s;
   s.tiling = t;
-  s.instructions = nb * ng * np + nb * ng + nb * np * input_reloads + ng * np * weight_reloads;
+  const uint64_t input_loads = grouped ? nb * ng * np : nb * np * input_reloads;
+  s.instructions = nb * ng * np + nb * ng + input_loads + ng * np * weight_reloads;
   s.cost = input_bytes + weight_bytes + output_bytes + psum_bytes / kPsumBytesPerDdrByte +
            s.instructions * kInstructionCostBytes;
   return s;
@@ -196,7 +199,7 @@ std::string conv_why(const ConvProblem& p, const TileBudget& budget) {
     return "the weights of one output channel for one input channel with its bias (" + bytes_text(weights) +
            ") exceed a weight-buffer slot (" + bytes_text(budget.weight) + ")";
   const BandStats s = band_stats(p.rows, p.rows.result_h());
-  const ConvFootprint f = conv_footprint(p, s, 1, 1, p.in_c > 1);
+  const ConvFootprint f = conv_footprint(p, s, 1, 1, p.in_c / p.groups > 1);
   if (f.input > budget.input)
     return "one row band of one input channel (" + std::to_string(s.max_in_rows) + " rows x " +
            std::to_string(p.in_w) + " B = " + bytes_text(f.input) + ") exceeds an input-buffer slot (" +
@@ -205,43 +208,69 @@ std::string conv_why(const ConvProblem& p, const TileBudget& budget) {
          ") exceeds an output-buffer slot (" + bytes_text(budget.output) + ")";
 }
 
+// The (output tile, pass) shapes a tier offers: dense, any output channels x any input channels;
+// grouped, k whole groups with all their input channels, or one group in passes of its channels.
+struct ConvShapeChoice {
+  uint32_t group = 1;  // output channels per tile
+  uint32_t pass = 1;   // input channels per pass (grouped: of each group)
+  uint32_t ins = 1;    // input channels one instruction reads
+  uint32_t passes = 1;
+  uint32_t weights_per_output = 1;  // input channels of one output channel's weights in a pass
+};
+
+std::vector<ConvShapeChoice> conv_shape_choices(const ConvProblem& p, const Tier& tier) {
+  std::vector<ConvShapeChoice> v;
+  if (p.groups <= 1) {
+    for (const uint32_t pass : tier.passes)
+      for (const uint32_t group : tier.groups)
+        v.push_back({group, pass, pass, static_cast<uint32_t>(ceil_div(p.in_c, pass)), pass});
+    return v;
+  }
+  const uint32_t group_in = p.in_c / p.groups, group_out = p.out_c / p.groups;
+  for (const uint32_t k : candidates(p.groups, 1)) v.push_back({k * group_out, group_in, k * group_in, 1, group_in});
+  for (const uint32_t pass : candidates(group_in, 1))
+    if (pass < group_in) v.push_back({group_out, pass, pass, static_cast<uint32_t>(ceil_div(group_in, pass)), pass});
+  return v;
+}
+
 }  // namespace
 
 std::optional<BandedTiling> choose_conv_tiling(const ConvProblem& p, const TileBudget& budget, std::string& why) {
   const uint32_t result_h = p.rows.result_h();
   Scored best;
   uint32_t best_bands = 0;
-  for (const Tier& tier : tiers(p.in_c, p.out_c, budget)) {
-    for (const uint32_t pass : tier.passes) {
-      const uint32_t passes = static_cast<uint32_t>(ceil_div(p.in_c, pass));
-      for (const uint32_t group : tier.groups) {
-        const uint64_t weight_tile = conv_weight_tile_bytes(group, pass, p.kernel_h, p.kernel_w);
-        if (weight_tile > budget.weight) continue;
-        auto fits = [&](uint32_t bands) {
-          const ConvFootprint f = conv_footprint(p, band_stats(p.rows, bands), group, pass, passes > 1);
-          return f.input <= budget.input && f.output <= budget.output;
-        };
-        const uint32_t bands = fewest_bands(result_h, fits);
-        if (bands == 0) continue;
-        const BandStats stats = band_stats(p.rows, bands);
-        const ConvFootprint f = conv_footprint(p, stats, group, pass, passes > 1);
-        Tiling t;
-        t.bands = static_cast<uint32_t>(make_bands(p.rows, bands).size());
-        t.band_rows = stats.max_rows;
-        t.groups = static_cast<uint32_t>(ceil_div(p.out_c, group));
-        t.group_size = group;
-        t.passes = passes;
-        t.pass_channels = pass;
-        t.input_tile_bytes = f.input;
-        t.weight_tile_bytes = weight_tile;
-        t.output_tile_bytes = f.output;
-        for (const LoopOrder order : {LoopOrder::kBandOuter, LoopOrder::kGroupOuter}) {
-          t.order = order;
-          const Scored s = score_conv(p, budget, t, stats.total_in_rows, stats.total_sweep_rows);
-          if (better(s, best)) {
-            best = s;
-            best_bands = bands;
-          }
+  // A grouped layer's tiles follow its groups: one tier, no alignment to the hardware.
+  const std::vector<Tier> all_tiers = tiers(p.in_c, p.out_c, budget);
+  const size_t tier_count = p.groups > 1 ? 1 : all_tiers.size();
+  for (size_t tier_index = 0; tier_index < tier_count; ++tier_index) {
+    for (const ConvShapeChoice& choice : conv_shape_choices(p, all_tiers[tier_index])) {
+      const uint32_t group = choice.group, pass = choice.pass, passes = choice.passes;
+      const uint64_t weight_tile = conv_weight_tile_bytes(group, choice.weights_per_output, p.kernel_h, p.kernel_w);
+      if (weight_tile > budget.weight) continue;
+      auto fits = [&](uint32_t bands) {
+        const ConvFootprint f = conv_footprint(p, band_stats(p.rows, bands), group, choice.ins, passes > 1);
+        return f.input <= budget.input && f.output <= budget.output;
+      };
+      const uint32_t bands = fewest_bands(result_h, fits);
+      if (bands == 0) continue;
+      const BandStats stats = band_stats(p.rows, bands);
+      const ConvFootprint f = conv_footprint(p, stats, group, choice.ins, passes > 1);
+      Tiling t;
+      t.bands = static_cast<uint32_t>(make_bands(p.rows, bands).size());
+      t.band_rows = stats.max_rows;
+      t.groups = static_cast<uint32_t>(ceil_div(p.out_c, group));
+      t.group_size = group;
+      t.passes = passes;
+      t.pass_channels = pass;
+      t.input_tile_bytes = f.input;
+      t.weight_tile_bytes = weight_tile;
+      t.output_tile_bytes = f.output;
+      for (const LoopOrder order : {LoopOrder::kBandOuter, LoopOrder::kGroupOuter}) {
+        t.order = order;
+        const Scored s = score_conv(p, budget, t, stats.total_in_rows, stats.total_sweep_rows);
+        if (better(s, best)) {
+          best = s;
+          best_bands = bands;
         }
       }
     }

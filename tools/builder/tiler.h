@@ -52,6 +52,7 @@ struct TileBudget {
 struct ConvProblem {
   RowSweep rows;
   uint32_t in_c = 1, in_w = 1, out_c = 1;
+  uint32_t groups = 1;  // grouped CONV (DW): output tiles hold whole groups (docs/builder.md)
   uint32_t kernel_h = 1, kernel_w = 1;
   uint32_t sweep_w = 1, result_w = 1;  // convolution / pooled output width
 };
@@ -63,7 +64,9 @@ struct BandedTiling {
 };
 
 // The cheapest tiling that fits, or nullopt with `why` explaining what does not fit even at the
-// smallest tile (one result row, one output channel, one input channel).
+// smallest tile (one result row, one output channel, one input channel). For a grouped CONV,
+// group_size counts output channels (whole groups) and pass_channels the input channels of each
+// group per pass; several passes only with one group per tile.
 std::optional<BandedTiling> choose_conv_tiling(const ConvProblem& p, const TileBudget& budget, std::string& why);
 
 // FC: output groups x input passes; `groups_per_store` output groups share one STORE.

@@ -21,7 +21,7 @@ const char* to_string(OpKind kind) {
 }
 
 uint64_t FloatOp::macs() const {
-  if (kind == OpKind::kConv) return uint64_t{output.c} * conv_h() * conv_w() * input.c * kernel_h * kernel_w;
+  if (kind == OpKind::kConv) return uint64_t{output.c} * conv_h() * conv_w() * group_in_c() * kernel_h * kernel_w;
   if (kind == OpKind::kFc) return input.elements() * output.c;
   return 0;
 }
@@ -63,7 +63,8 @@ void valid_columns(uint32_t out_w, uint32_t in_w, uint32_t stride, int offset, u
 
 // Direct convolution, bias, then ReLU; [out_c][conv_h][conv_w].
 std::vector<float> convolve(const FloatOp& op, const std::vector<float>& x) {
-  const uint32_t oh = op.conv_h(), ow = op.conv_w(), ic = op.input.c, ih = op.input.h, iw = op.input.w;
+  const uint32_t oh = op.conv_h(), ow = op.conv_w(), ic = op.group_in_c(), ih = op.input.h, iw = op.input.w;
+  const uint32_t group_out = op.output.c / op.groups;
   std::vector<float> y(uint64_t{op.output.c} * oh * ow);
   parallel_for(op.output.c, op.macs(), [&](uint32_t oc_first, uint32_t oc_last) {
     for (uint32_t oc = oc_first; oc < oc_last; ++oc) {
@@ -79,7 +80,7 @@ std::vector<float> convolve(const FloatOp& op, const std::vector<float>& x) {
             for (uint32_t r = 0; r < oh; ++r) {
               const int64_t row = int64_t{r} * op.stride_h + kh - op.pad_top;
               if (row < 0 || row >= ih) continue;
-              const float* in = x.data() + (uint64_t{c} * ih + row) * iw + col_offset;
+              const float* in = x.data() + (uint64_t{oc / group_out * ic + c} * ih + row) * iw + col_offset;
               float* o = out + uint64_t{r} * ow;
               if (op.stride_w == 1)
                 for (uint32_t q = first; q < last; ++q) o[q] += w * in[q];

@@ -31,8 +31,9 @@ struct FloatOp {
                             // Concat one per channel slice, in order; View and Copy one
   TensorShape input, output;
 
-  // Conv (weights [out_c][in_c][kh][kw]) and Fc (weights [n_out][n_in]); bias [out channels].
+  // Conv (weights [out_c][in_c / groups][kh][kw]) and Fc (weights [n_out][n_in]); bias [out channels].
   uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+  uint32_t groups = 1;  // Conv (DW): ONNX `group`; output channel oc reads group oc / (out_c / groups)
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   std::vector<float> weights, bias;
 
@@ -51,6 +52,7 @@ struct FloatOp {
   uint32_t channel_begin = 0;
 
   uint64_t macs() const;
+  uint32_t group_in_c() const { return input.c / groups; }
   uint32_t conv_h() const { return builder::sweep_length(input.h, pad_top, pad_bottom, kernel_h, stride_h); }
   uint32_t conv_w() const { return builder::sweep_length(input.w, pad_left, pad_right, kernel_w, stride_w); }
 };

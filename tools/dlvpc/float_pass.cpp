@@ -73,7 +73,11 @@ struct FloatPass::Impl {
     const LayerThreads threads(op.macs());  // the primitive partitions its work for this team
     ConvPrimitive p;
     const TensorShape sums{op.output.c, op.conv_h(), op.conv_w()};
-    const memory::dims weight_dims = {op.output.c, op.input.c, op.kernel_h, op.kernel_w};
+    // Grouped (DW): oneDNN's weights [G][out_c/G][in_c/G][kh][kw] are ONNX's [out_c][in_c/G][kh][kw].
+    const memory::dims weight_dims =
+        op.groups > 1 ? memory::dims{op.groups, op.output.c / op.groups, op.group_in_c(), op.kernel_h, op.kernel_w}
+                      : memory::dims{op.output.c, op.input.c, op.kernel_h, op.kernel_w};
+    const memory::format_tag weight_tag = op.groups > 1 ? memory::format_tag::goihw : memory::format_tag::oihw;
     p.src_plain = memory::desc(dims_of(op.input), memory::data_type::f32, memory::format_tag::nchw);
     p.dst_plain = memory::desc(dims_of(sums), memory::data_type::f32, memory::format_tag::nchw);
     const memory::desc src_any(dims_of(op.input), memory::data_type::f32, memory::format_tag::any);
@@ -90,7 +94,7 @@ struct FloatPass::Impl {
     p.pd = dnnl::convolution_forward::primitive_desc(desc, engine);
     p.conv = dnnl::convolution_forward(p.pd);
     // oneDNN only reads the user buffers: the const_casts hand it the graph's own floats.
-    memory plain_weights(memory::desc(weight_dims, memory::data_type::f32, memory::format_tag::oihw), engine,
+    memory plain_weights(memory::desc(weight_dims, memory::data_type::f32, weight_tag), engine,
                          const_cast<float*>(op.weights.data()));
     p.weights = memory(p.pd.weights_desc(), engine);
     reorder(plain_weights, p.weights);

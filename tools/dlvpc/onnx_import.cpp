@@ -1,4 +1,5 @@
 #include "tools/dlvpc/onnx_import.h"
+#include "tools/dlvpc/import_conv_groups.h"
 
 #include "ip/common/utf8.h"
 #include "tools/dlvpc/constant_fold.h"
@@ -500,11 +501,11 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
   if (w.dims.size() != 4) fail(node, "weight has shape " + dims_text(w.dims) + "; expected [M,C,kH,kW]");
   if (integer) integer_input_zero_point(node, x, 2);
   check_conv_attributes(node);
-  if (w.dims[1] != in.c)
-    fail(node, "weight " + dims_text(w.dims) + " expects " + std::to_string(w.dims[1]) + " input channels, input has " +
-                   std::to_string(in.c));
+  const std::string group_problem = conv_group_problem(int_attr(node, "group", 1), w.dims, in.c);
+  if (!group_problem.empty()) fail(node, group_problem);
   FloatOp op;
   op.kind = OpKind::kConv;
+  op.groups = static_cast<uint32_t>(int_attr(node, "group", 1));
   op.inputs = {x.op};
   op.input = in;
   op.kernel_h = static_cast<uint32_t>(w.dims[2]), op.kernel_w = static_cast<uint32_t>(w.dims[3]);
@@ -552,9 +553,6 @@ void Importer::conv(const onnx::NodeProto& node, bool integer) {
 }
 
 void Importer::check_conv_attributes(const onnx::NodeProto& node) const {
-  if (int_attr(node, "group", 1) != 1)
-    fail(node, "group " + std::to_string(int_attr(node, "group", 1)) +
-                   ": grouped and depthwise convolutions are not supported by the CNN engine's instruction");
   for (const int64_t d : ints_attr(node, "dilations"))
     if (d != 1) fail(node, "dilation " + std::to_string(d) + " is not supported (the convolvers slide dense windows)");
 }

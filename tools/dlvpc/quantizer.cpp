@@ -150,7 +150,7 @@ void LayerQuantizer::run() {
       case OpKind::kConv: {
         builder::ConvLayer l;
         static_cast<builder::LayerBase&>(l) = base(i);
-        l.in_c = op.input.c, l.in_h = op.input.h, l.in_w = op.input.w, l.out_c = op.output.c;
+        l.in_c = op.input.c, l.in_h = op.input.h, l.in_w = op.input.w, l.out_c = op.output.c, l.groups = op.groups;
         l.kernel_h = op.kernel_h, l.kernel_w = op.kernel_w, l.stride_h = op.stride_h, l.stride_w = op.stride_w;
         l.pad_top = op.pad_top, l.pad_left = op.pad_left, l.pad_bottom = op.pad_bottom, l.pad_right = op.pad_right;
         l.relu = op.relu, l.pool_size = op.pool_size, l.pool_stride = op.pool_stride;

@@ -15,7 +15,7 @@ The cases (docs/dlvpc.md, "Forms torch emits"):
 - cnn_*: Constant/Shape/Gather/Unsqueeze/Concat reshape targets, the Pad torch puts before every
   AvgPool2d, MaxPool ceil_mode, AvgPool2d ceil_mode without count_include_pad, F.pad folded into
   a Conv and a MaxPool, global pooling over maps larger than the engine's 15x15 window and
-  non-square maps, batch 2.
+  non-square maps, batch 2, depthwise-separable blocks and a grouped Conv (Conv group > 1).
 - lstm_*: nn.LSTM with batch_first True and False, with and without explicit zero states, heads
   on out[:, -1], out[-1] and h_n[-1], a Softmax at the end.
 - refuse_*: models dlvpc refuses, with the reasons the tests expect (three unsupported nodes
@@ -90,6 +90,27 @@ class GlobalForms(nn.Module):
         b = F.adaptive_max_pool2d(self.side(x), 1)
         x = torch.cat([a, b], 1)
         return self.fc(x.view(x.size(0), -1))
+
+
+class DepthwiseSeparable(nn.Module):
+    """MobileNet blocks: a dense stem, depthwise 3x3 (stride 1 and 2) + pointwise 1x1 with BatchNorm
+    and ReLU, a grouped 3x3 (groups 2, two output channels per group), global average pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.dw1 = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.pw1 = nn.Conv2d(8, 12, 1)
+        self.dw2 = nn.Conv2d(12, 12, 5, stride=2, padding=2, groups=12)
+        self.grouped = nn.Conv2d(12, 4, 3, padding=1, groups=2)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        x = torch.relu(self.pw1(torch.relu(self.bn1(self.dw1(x)))))
+        x = torch.relu(self.grouped(torch.relu(self.dw2(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
 class ThreeRefusals(nn.Module):
@@ -214,6 +235,7 @@ def cases():
         "cnn_pool_forms": (PoolForms(), (1, 1, 11, 11)),
         "cnn_pad_forms": (PadForms(), (2, 2, 8, 8)),
         "cnn_global_forms": (GlobalForms(), (1, 3, 20, 20)),
+        "cnn_depthwise_separable": (DepthwiseSeparable(), (1, 3, 12, 12)),
         "lstm_batch_first": (LstmHead(True, False), (2, 5, 4)),
         "lstm_batch_first_zero_states": (LstmHead(True, True, softmax=True), (2, 5, 4)),
         "lstm_seq_first": (LstmHead(False, False), (5, 2, 4)),

@@ -60,7 +60,7 @@ inline std::vector<Range> accesses(const isa::Instruction& in) {
       const uint32_t ph = pool ? sweep(oh, 0, 0, c.pool_size, c.pool_stride) : oh;
       const uint32_t pw = pool ? sweep(ow, 0, 0, c.pool_size, c.pool_stride) : ow;
       buf(isa::kBufInput, c.input_offset, uint64_t{c.in_c} * c.in_h * c.in_w, false);
-      buf(isa::kBufWeight, c.weight_offset, uint64_t{c.out_c} * c.in_c * c.kernel_h * c.kernel_w, false);
+      buf(isa::kBufWeight, c.weight_offset, uint64_t{c.out_c} * isa::conv_group_in_c(c) * c.kernel_h * c.kernel_w, false);
       const uint64_t psum = 4ull * c.out_c * oh * ow;
       if (flags & isa::kFlagAccFirst)
         buf(isa::kBufWeight, c.bias_offset, 4ull * c.out_c, false);

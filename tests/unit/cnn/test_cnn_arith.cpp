@@ -810,13 +810,15 @@ void random_conv_fields(FieldPicker& f, isa::Conv& c, const std::array<uint64_t,
   const int64_t min_w = std::max<int64_t>(1, int64_t{c.kernel_w} - c.pad_left - c.pad_right);
   f.set(c.in_h, min_h, min_h + 10), f.set(c.in_w, min_w, min_w + 10);
   f.set(c.in_c, 1, 6), f.set(c.out_c, 1, 6);
+  f.set(c.groups, 0, rng.chance(70) ? 1 : 3);  // version 3: dense, or groups that may not divide the channels
   f.set(c.bias_shift, 0, 31), f.set(c.output_shift, -31, 31);
   const ref::ConvDims d = ref::conv_dims(c);
   const int64_t smaller = std::max<int64_t>(1, std::min(d.out_h, d.out_w));
   f.set(c.pool_size, 1, std::min<int64_t>(smaller, 4)), f.set(c.pool_stride, 1, std::min<int64_t>(smaller, 4));
   const ref::ConvDims pooled = ref::conv_dims(c);
   f.place(c.input_offset, uint64_t{c.in_c} * c.in_h * c.in_w, sizes[0]);
-  f.place(c.weight_offset, uint64_t{c.out_c} * c.in_c * c.kernel_h * c.kernel_w, sizes[1]);
+  f.place(c.weight_offset, uint64_t{c.out_c} * (c.in_c / std::max<uint32_t>(c.groups, 1)) * c.kernel_h * c.kernel_w,
+          sizes[1]);
   f.place(c.bias_offset, 4 * uint64_t{c.out_c}, sizes[1]);
   f.place(c.psum_offset, 4 * uint64_t{c.out_c} * d.out_h * d.out_w, sizes[2]);
   f.place(c.output_offset, uint64_t{c.out_c} * pooled.pool_h * pooled.pool_w, sizes[2]);
