@@ -91,7 +91,7 @@ regs::Access field_access(const regs::FieldDef& f, regs::Access register_access)
   return register_access;
 }
 
-// The register's fields (those of `fields` that name it), in bit order as listed.
+// The register's fields (those of `fields` that name it), in the list's order.
 void write_fields(std::ostream& os, const regs::RegDef& r, Table<regs::FieldDef> fields) {
   bool any = false;
   for (const regs::FieldDef& f : fields) {
