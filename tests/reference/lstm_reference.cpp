@@ -626,4 +626,127 @@ ErrorBound output_error_bound(const FloatLstm& m, const FixedLstm& q, const std:
   return bound;
 }
 
+// ---------------------------------------------------------------------------------------------
+// GRU
+
+void FloatGru::check() const {
+  if (input_size == 0 || hidden_size == 0) invalid("GRU: input_size and hidden_size must be >= 1");
+  require_size("GRU W", w.size(), uint64_t{gate_rows()} * input_size);
+  require_size("GRU R", r.size(), uint64_t{gate_rows()} * hidden_size);
+  if (!wb.empty()) require_size("GRU Wb", wb.size(), gate_rows());
+  if (!rb.empty()) require_size("GRU Rb", rb.size(), gate_rows());
+}
+
+FloatGruRun run_float(const FloatGru& m, const std::vector<double>& x, const std::vector<double>& h0) {
+  m.check();
+  const uint32_t H = m.hidden_size, G = m.gate_rows(), I = m.input_size;
+  if (x.size() % I != 0) invalid("x is not a whole number of steps of " + std::to_string(I));
+  if (!h0.empty()) require_size("h0", h0.size(), H);
+  FloatGruRun run;
+  run.steps = static_cast<uint32_t>(x.size() / I);
+  std::vector<double> h = h0.empty() ? std::vector<double>(H, 0.0) : h0;
+  std::vector<double> ax(G), ar(G), rh(H), an(H), pre(G);
+  auto bias = [](const std::vector<double>& b, uint32_t n) { return b.empty() ? 0.0 : b[n]; };
+  for (uint32_t t = 0; t < run.steps; ++t) {
+    for (uint32_t n = 0; n < G; ++n) ax[n] = bias(m.wb, n), ar[n] = bias(m.rb, n);
+    add_product(m.w, G, I, &x[uint64_t{t} * I], ax.data());
+    add_product(m.r, G, H, h.data(), ar.data());  // R_h's rows are recomputed below without lbr
+    std::vector<double> r(H), z(H);
+    for (uint32_t k = 0; k < H; ++k) {
+      pre[k] = ax[k] + ar[k];
+      pre[H + k] = ax[H + k] + ar[H + k];
+      z[k] = sigmoid(pre[k]);
+      r[k] = sigmoid(pre[H + k]);
+      rh[k] = r[k] * h[k];
+    }
+    if (!m.linear_before_reset) {
+      for (uint32_t k = 0; k < H; ++k) an[k] = bias(m.rb, 2 * H + k);
+      add_product(std::vector<double>(m.r.begin() + uint64_t{2} * H * H, m.r.end()), H, H, rh.data(), an.data());
+    }
+    for (uint32_t k = 0; k < H; ++k) {
+      pre[2 * H + k] = ax[2 * H + k] + (m.linear_before_reset ? r[k] * ar[2 * H + k] : an[k]);
+      const double n = std::tanh(pre[2 * H + k]);
+      h[k] = (1 - z[k]) * n + z[k] * h[k];
+    }
+    run.h.insert(run.h.end(), h.begin(), h.end());
+    run.preacts.insert(run.preacts.end(), pre.begin(), pre.end());
+  }
+  return run;
+}
+
+FixedMatrix FixedGru::r_rows(uint32_t first, uint32_t count) const {
+  if (uint64_t{first} + count > r.rows) invalid("GRU R has no rows " + std::to_string(first) + ".." + std::to_string(first + count));
+  FixedMatrix m;
+  m.rows = count, m.cols = r.cols, m.frac = r.frac;
+  m.q.assign(r.q.begin() + uint64_t{first} * r.cols, r.q.begin() + (uint64_t{first} + count) * r.cols);
+  return m;
+}
+
+void FixedGru::check() const {
+  if (input_size == 0 || hidden_size == 0) invalid("GRU: input_size and hidden_size must be >= 1");
+  if (input_size > lstm::kMaxColumns || hidden_size > lstm::kMaxColumns)
+    invalid("GRU: more than " + std::to_string(lstm::kMaxColumns) + " columns");
+  if (accumulator_bits < lstm::kMinAccumulatorBits || accumulator_bits > lstm::kMaxAccumulatorBits)
+    invalid("GRU: accumulator_bits " + std::to_string(accumulator_bits) + " is outside " +
+            std::to_string(lstm::kMinAccumulatorBits) + ".." + std::to_string(lstm::kMaxAccumulatorBits));
+  check_matrix("GRU W", w, gate_rows(), input_size);
+  check_matrix("GRU R", r, gate_rows(), hidden_size);
+  check_frac("GRU x", x_frac);
+  check_frac("GRU h", h_frac);
+  if (gate_frac < 2 * lstm::kMinFrac || gate_frac > 2 * lstm::kMaxFrac) invalid("GRU: gate radix point out of range");
+  for (const int shift : {w_shift(), r_shift()})
+    if (shift < 0 || shift > lstm::kMaxProductShift)
+      invalid("GRU: product shift " + std::to_string(shift) + " is outside 0.." + std::to_string(lstm::kMaxProductShift));
+  require_size("GRU bias_x", bias_x.size(), gate_rows());
+  require_size("GRU bias_n", bias_n.size(), linear_before_reset ? hidden_size : 0);
+}
+
+FixedGruRun run_fixed(const FixedGru& m, const SparseGru* sparse, const std::vector<int16_t>& x,
+                      const std::vector<int16_t>& h0) {
+  m.check();
+  const uint32_t H = m.hidden_size, I = m.input_size;
+  if (x.size() % I != 0) invalid("x is not a whole number of steps of " + std::to_string(I));
+  if (!h0.empty()) require_size("h0", h0.size(), H);
+  const FixedMatrix r_zr = m.r_rows(0, 2 * H), r_h = m.r_rows(2 * H, H);
+  auto product = [&](const FixedMatrix& dense, const CscMatrix* csc, const int16_t* a, int shift,
+                     std::vector<int64_t>& acc) {
+    if (csc) accumulate_sparse(*csc, a, shift, acc);
+    else accumulate_dense(dense, a, shift, acc);
+  };
+  Saturation sat;
+  const int64_t top = acc_max(m.accumulator_bits);
+  auto sat_acc = [&](int64_t v) { return sat.clamp(v, -top - 1, top); };
+  auto gate = [&](LutFunction f, int64_t acc) { return int64_t{lstm::lut_lookup(f, lut_input(acc, m.gate_frac))}; };
+  const int F = std::max(lstm::kGateFrac + m.h_frac, 2 * lstm::kGateFrac);
+
+  FixedGruRun run;
+  run.steps = static_cast<uint32_t>(x.size() / I);
+  std::vector<int16_t> h = h0.empty() ? std::vector<int16_t>(H, 0) : h0, rh(H);
+  for (uint32_t t = 0; t < run.steps; ++t) {
+    std::vector<int64_t> ax(m.bias_x.begin(), m.bias_x.end()), ar(2 * uint64_t{H}, 0), an(H, 0);
+    product(m.w, sparse ? &sparse->w : nullptr, &x[uint64_t{t} * I], m.w_shift(), ax);
+    product(r_zr, sparse ? &sparse->r_zr : nullptr, h.data(), m.r_shift(), ar);
+    std::vector<int64_t> z(H), r(H);
+    for (uint32_t k = 0; k < H; ++k) {
+      z[k] = gate(LutFunction::kSigmoid, sat_acc(ax[k] + ar[k]));
+      r[k] = gate(LutFunction::kSigmoid, sat_acc(ax[H + k] + ar[H + k]));
+      if (!m.linear_before_reset) rh[k] = sat16(round_shift(r[k] * h[k], lstm::kGateFrac), &sat);
+    }
+    if (m.linear_before_reset) std::copy(m.bias_n.begin(), m.bias_n.end(), an.begin());
+    product(r_h, sparse ? &sparse->r_h : nullptr, m.linear_before_reset ? h.data() : rh.data(), m.r_shift(), an);
+    for (uint32_t k = 0; k < H; ++k) {
+      const int64_t candidate = m.linear_before_reset
+                                    ? ax[2 * H + k] + round_shift(r[k] * sat_acc(an[k]), lstm::kGateFrac)
+                                    : ax[2 * H + k] + an[k];
+      const int64_t n = gate(LutFunction::kTanh, sat_acc(candidate));
+      const int64_t sum = round_shift(((int64_t{1} << lstm::kGateFrac) - z[k]) * n, 2 * lstm::kGateFrac - F) +
+                          round_shift(z[k] * h[k], lstm::kGateFrac + m.h_frac - F);  // both exact left shifts
+      h[k] = sat16(round_shift(sum, F - m.h_frac), &sat);
+    }
+    run.h.insert(run.h.end(), h.begin(), h.end());
+  }
+  run.saturations = sat.count;
+  return run;
+}
+
 }  // namespace dlvp::lstm_ref

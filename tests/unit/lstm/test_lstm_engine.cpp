@@ -6,6 +6,7 @@
 #include "ip/lstm/lstm_timing.h"
 #include "tests/unit/builder/schedule_checker.h"
 #include "tests/unit/ifu/ifu_test_bench.h"
+#include "tests/unit/lstm/lstm_bench_util.h"
 #include "tests/unit/lstm/lstm_test_util.h"
 #include "tools/builder/lstm_program.h"
 #include "tools/dlvpc/lstm_compiler.h"
@@ -31,9 +32,6 @@ using dlvpc::CompressOptions;
 using dlvpc::Pruning;
 using lstm_ref::FixedRun;
 using lstm_ref::FixedState;
-
-constexpr uint64_t kConstantsWindow = kDdrBase + 0x400000;
-constexpr uint64_t kConstantsBytes = 0x800000;
 
 BenchOptions lstm_bench(uint32_t pes, uint32_t accumulator_bits = lstm::kDefaultAccumulatorBits) {
   BenchOptions o;
@@ -129,27 +127,6 @@ uint64_t entry_count(const lstm_ref::CscMatrix& m) {
   uint64_t n = 0;
   for (const lstm_ref::CscStream& s : m.streams) n += s.entries.size();
   return n;
-}
-
-std::vector<uint8_t> bytes_of(const std::vector<int16_t>& v) {
-  std::vector<uint8_t> b(v.size() * 2);
-  std::memcpy(b.data(), v.data(), b.size());
-  return b;
-}
-std::vector<int16_t> int16_of(const std::vector<uint8_t>& b) {
-  std::vector<int16_t> v(b.size() / 2);
-  std::memcpy(v.data(), b.data(), v.size() * 2);
-  return v;
-}
-
-JobSpec job_of(const LstmProgram& p) {
-  JobSpec job;
-  job.program = p.instructions;
-  job.args = {};
-  job.args[builder::kArgConstants] = {kConstantsWindow, kConstantsBytes};
-  job.args[builder::kArgInput] = {kInputWindow, kWindowBytes};
-  job.args[builder::kArgOutput] = {kOutputWindow, kWindowBytes};
-  return job;
 }
 
 // The constants with the initial state written in.
