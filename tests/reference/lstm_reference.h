@@ -260,4 +260,14 @@ struct FixedGruRun {
 FixedGruRun run_fixed(const FixedGru& model, const SparseGru* sparse, const std::vector<int16_t>& x,
                       const std::vector<int16_t>& h0 = {});
 
+// A rigorous bound on |fixed - float| for every h [T][H] when `fixed` runs on quantize16(x, x_frac)
+// from the quantized h0, propagated along the float GRU's trajectory as output_error_bound does
+// (docs/lstm.md "GRU: tolerance"). Assumes no accumulator saturates (check FixedGruRun::saturations).
+struct GruErrorBound {
+  std::vector<double> h;  // [T][H]
+  double max_h = 0;
+};
+GruErrorBound gru_output_error_bound(const FloatGru& model, const FixedGru& fixed, const std::vector<double>& x,
+                                     const std::vector<double>& h0 = {});
+
 }  // namespace dlvp::lstm_ref

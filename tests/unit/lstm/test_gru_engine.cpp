@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -158,6 +159,38 @@ TEST(GruReference, FixedPointFollowsTheFloatGru) {
     EXPECT_LT(worst, std::ldexp(1.0, -8)) << "linear_before_reset " << lbr;
     EXPECT_GT(worst, 0.0);
   }
+}
+
+TEST(GruReference, FixedStaysWithinTheErrorBoundOfFloat) {
+  // Random GRUs, pruned or not, both settings: every h of every step within gru_output_error_bound
+  // (which never looks at the fixed results). A worst case: on strongly recurrent models (sum of
+  // |R| per row above 4) it grows several-fold per step; the node tests show its size on ONNX's.
+  std::mt19937 rng(17);
+  double worst_error = 0, smallest_bound = 1e9, largest_bound = 0;
+  for (int trial = 0; trial < 24; ++trial) {
+    const uint32_t input = 1 + rng() % 11, hidden = 1 + rng() % 13, steps = 8;
+    const lstm_ref::FloatGru model = random_gru(rng, input, hidden, trial % 2 == 1, 0.3 + 0.1 * (trial % 5));
+    const auto seqs = lstm_test::random_sequences(rng, 2, steps, input, 2.0);
+    CompressOptions options;
+    options.prune.density = trial % 3 == 2 ? 0.3 : 1.0;
+    options.prune.pes = 2;
+    const CompressedGru c = dlvpc::compress_gru(model, seqs, options);
+    for (const auto& seq : seqs) {
+      const lstm_ref::FixedGruRun q = lstm_ref::run_fixed(c.fixed, nullptr, lstm_ref::quantize16(seq, c.fixed.x_frac));
+      ASSERT_EQ(q.saturations, 0u) << "trial " << trial;
+      const lstm_ref::FloatGruRun f = lstm_ref::run_float(c.pruned, seq);
+      const lstm_ref::GruErrorBound bound = lstm_ref::gru_output_error_bound(c.pruned, c.fixed, seq);
+      for (size_t n = 0; n < f.h.size(); ++n) {
+        const double error = std::fabs(lstm_ref::dequantize(q.h[n], c.fixed.h_frac) - f.h[n]);
+        ASSERT_LE(error, bound.h[n]) << "trial " << trial << " element " << n;
+        worst_error = std::max(worst_error, error);
+      }
+      smallest_bound = std::min(smallest_bound, bound.max_h);
+      largest_bound = std::max(largest_bound, bound.max_h);
+    }
+  }
+  std::printf("GRU fixed vs float over 8 steps: max error %.2e, bounds (max per sequence) %.2e .. %.2e\n", worst_error,
+              smallest_bound, largest_bound);
 }
 
 // ---------------------------------------------------------------------------------------------
