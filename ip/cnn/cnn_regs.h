@@ -25,7 +25,7 @@
   REG(WEIGHT_PORT_BYTES, 0x028, 4, 0, RO, "weight buffer read port, bytes per cycle")                     \
   REG(OUTPUT_PORT_BYTES, 0x02C, 4, 0, RO, "output buffer port, bytes per cycle")                          \
   REG(ACCUMULATOR_BITS, 0x030, 4, 0, RO, "accumulator and partial-sum width in bits")                     \
-  REG(PERF_CTRL, 0x03C, 4, 0, RW, "bit0 CLEAR: writing 1 zeroes the performance counters (self-clearing)") \
+  REG(PERF_CTRL, 0x03C, 4, 0, RW, "performance counter control")                                           \
   REG(CYCLES, 0x040, 8, 0, RO, "engine cycles of the executed compute instructions")                      \
   REG(BUSY_CYCLES, 0x048, 8, 0, RO, "cycles in which the multipliers computed (MAC windows)")             \
   REG(STALL_CYCLES, 0x050, 8, 0, RO,                                                                      \
@@ -39,13 +39,22 @@
   REG(ARRAY_TRANSFERS, 0x078, 8, 0, RO, "8-bit line-buffer and broadcast transfers")                      \
   REG(RF_ACCESSES, 0x080, 8, 0, RO, "accumulator reads and writes")
 
+// FIELD(register, name, bit offset, bit width, access (REG: the register's), description)
+#define DLVP_CNN_FIELDS(FIELD) \
+  DLVP_VERSION_FIELDS(FIELD)   \
+  FIELD(PERF_CTRL, CLEAR, 0, 1, REG, "1: zero the performance counters (self-clearing)")
+
 namespace dlvp::cnn_regs {
 
 enum Reg : uint32_t { DLVP_CNN_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 
 constexpr uint32_t kWindowBytes = 0x1000;
-constexpr uint32_t kPerfCtrlClear = 1u << 0;
 
 inline constexpr regs::RegDef kRegisters[] = {DLVP_CNN_REGISTERS(DLVP_REG_DEF_ENTRY)};
+
+DLVP_FIELD_TABLE(Field, kFields, DLVP_CNN_FIELDS);
+DLVP_CHECK_FIELDS(kRegisters, kFields, "CNN");
+
+constexpr uint32_t kPerfCtrlClear = regs::field_mask(kFields[PERF_CTRL_CLEAR]);
 
 }  // namespace dlvp::cnn_regs

@@ -13,9 +13,7 @@
 #define DLVP_DMA_GLOBAL_REGISTERS(REG)                                                                   \
   REG(ID, 0x000, 4, 0x444D4130u, RO, "block identifier, ASCII 'DMA0'")                                   \
   REG(VERSION, 0x004, 4, 0x00010000u, RO, "register map version: major << 16 | minor")                   \
-  REG(IRQ_STATUS, 0x008, 4, 0, W1C,                                                                      \
-      "bit n: channel n has DONE or ERROR set with IRQ_ENABLE; writing 1 clears that channel's DONE and " \
-      "ERROR")                                                                                           \
+  REG(IRQ_STATUS, 0x008, 4, 0, W1C, "channels interrupting; writing 1 clears that channel's DONE and ERROR") \
   REG(CHANNELS, 0x00C, 4, 0, RO, "number of channels this instance has")
 
 // Offsets relative to channel_base(ch).
@@ -26,12 +24,24 @@
   REG(ROW_BYTES, 0x14, 4, 0, RW, "bytes per row")                                                        \
   REG(SRC_STRIDE, 0x18, 4, 0, RW, "bytes from one source row start to the next")                         \
   REG(DST_STRIDE, 0x1C, 4, 0, RW, "bytes from one destination row start to the next (>= ROW_BYTES)")     \
-  REG(CTRL, 0x20, 4, 0, RW,                                                                              \
-      "bit0 START (self-clearing), bit1 IRQ_ENABLE, bit2 SRC_SPACE, bit3 DST_SPACE (0 system bus, 1 "     \
-      "local buffers)")                                                                                  \
-  REG(STATUS, 0x24, 4, 0, W1C, "bit0 BUSY (read-only), bit1 DONE, bit2 ERROR; write 1 clears DONE/ERROR") \
+  REG(CTRL, 0x20, 4, 0, RW, "job control: start, interrupt enable, address spaces")                     \
+  REG(STATUS, 0x24, 4, 0, W1C, "job status; write 1 clears DONE/ERROR")                                  \
   REG(ERROR_CODE, 0x28, 4, 0, RO, "DmaErrorCode of the latest error")                                    \
   REG(BYTES_DONE, 0x30, 8, 0, RO, "bytes written to the destination by the latest register-started job")
+
+// FIELD(register, name, bit offset, bit width, access (REG: the register's), description)
+#define DLVP_DMA_GLOBAL_FIELDS(FIELD) \
+  DLVP_VERSION_FIELDS(FIELD)          \
+  FIELD(IRQ_STATUS, CHANNELS, 0, ::dlvp::dma::kMaxChannels, REG,                                     \
+        "bit n: channel n has DONE or ERROR set with IRQ_ENABLE (bits of absent channels read 0)")
+#define DLVP_DMA_CHANNEL_FIELDS(FIELD)                                                               \
+  FIELD(CTRL, START, 0, 1, REG, "1: start the transfer (self-clearing)")                             \
+  FIELD(CTRL, IRQ_ENABLE, 1, 1, REG, "interrupt when STATUS.DONE or STATUS.ERROR is set")            \
+  FIELD(CTRL, SRC_SPACE, 2, 1, REG, "space of SRC_ADDR: 0 system bus, 1 local buffers")              \
+  FIELD(CTRL, DST_SPACE, 3, 1, REG, "space of DST_ADDR: 0 system bus, 1 local buffers")              \
+  FIELD(STATUS, BUSY, 0, 1, RO, "a transfer is running")                                             \
+  FIELD(STATUS, DONE, 1, 1, REG, "the latest transfer completed")                                    \
+  FIELD(STATUS, ERROR, 2, 1, REG, "the latest transfer stopped on an error (ERROR_CODE)")
 
 namespace dlvp::dma {
 
@@ -45,16 +55,25 @@ constexpr uint32_t channel_base(uint32_t channel) { return kChannelBlockBase + c
 // Window offset of a channel register, e.g. channel_reg(1, CTRL).
 constexpr uint32_t channel_reg(uint32_t channel, ChannelReg reg) { return channel_base(channel) + reg; }
 
+// RegDef and FieldDef tables for the model and the SVD (channel offsets relative to channel_base).
+inline constexpr regs::RegDef kGlobalRegisterDefs[] = {DLVP_DMA_GLOBAL_REGISTERS(DLVP_REG_DEF_ENTRY)};
+inline constexpr regs::RegDef kChannelRegisterDefs[] = {DLVP_DMA_CHANNEL_REGISTERS(DLVP_REG_DEF_ENTRY)};
+
+DLVP_FIELD_TABLE(GlobalField, kGlobalFieldDefs, DLVP_DMA_GLOBAL_FIELDS);
+DLVP_FIELD_TABLE(ChannelField, kChannelFieldDefs, DLVP_DMA_CHANNEL_FIELDS);
+DLVP_CHECK_FIELDS(kGlobalRegisterDefs, kGlobalFieldDefs, "DMA");
+DLVP_CHECK_FIELDS(kChannelRegisterDefs, kChannelFieldDefs, "DMA channel");
+
 // CTRL bits.
-constexpr uint32_t kCtrlStart = 1u << 0;
-constexpr uint32_t kCtrlIrqEnable = 1u << 1;
-constexpr uint32_t kCtrlSrcSpace = 1u << 2;
-constexpr uint32_t kCtrlDstSpace = 1u << 3;
+constexpr uint32_t kCtrlStart = regs::field_mask(kChannelFieldDefs[CTRL_START]);
+constexpr uint32_t kCtrlIrqEnable = regs::field_mask(kChannelFieldDefs[CTRL_IRQ_ENABLE]);
+constexpr uint32_t kCtrlSrcSpace = regs::field_mask(kChannelFieldDefs[CTRL_SRC_SPACE]);
+constexpr uint32_t kCtrlDstSpace = regs::field_mask(kChannelFieldDefs[CTRL_DST_SPACE]);
 
 // STATUS bits.
-constexpr uint32_t kStatusBusy = 1u << 0;
-constexpr uint32_t kStatusDone = 1u << 1;
-constexpr uint32_t kStatusError = 1u << 2;
+constexpr uint32_t kStatusBusy = regs::field_mask(kChannelFieldDefs[STATUS_BUSY]);
+constexpr uint32_t kStatusDone = regs::field_mask(kChannelFieldDefs[STATUS_DONE]);
+constexpr uint32_t kStatusError = regs::field_mask(kChannelFieldDefs[STATUS_ERROR]);
 
 // Address spaces a transfer end can be in (CTRL.SRC_SPACE / CTRL.DST_SPACE).
 enum DmaSpace : int {
@@ -84,9 +103,5 @@ constexpr const char* to_string(DmaErrorCode code) {
   }
   return "unknown";
 }
-
-// RegDef tables for the model (channel offsets relative to channel_base).
-inline constexpr regs::RegDef kGlobalRegisterDefs[] = {DLVP_DMA_GLOBAL_REGISTERS(DLVP_REG_DEF_ENTRY)};
-inline constexpr regs::RegDef kChannelRegisterDefs[] = {DLVP_DMA_CHANNEL_REGISTERS(DLVP_REG_DEF_ENTRY)};
 
 }  // namespace dlvp::dma

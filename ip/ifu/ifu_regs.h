@@ -13,8 +13,8 @@
 #define DLVP_IFU_REGISTERS(REG)                                                                           \
   REG(ID, 0x000, 4, 0x49465530u, RO, "block identifier, ASCII 'IFU0'")                                    \
   REG(VERSION, 0x004, 4, ::dlvp::isa::kVersion, RO, "version of the instruction set this unit executes")  \
-  REG(CTRL, 0x008, 4, 0, RW, "bit0 START (self-clearing), bit1 DONE_IRQ_ENABLE, bit2 ERROR_IRQ_ENABLE")   \
-  REG(STATUS, 0x00C, 4, 0, W1C, "bit0 BUSY (read-only), bit1 DONE, bit2 ERROR; writing 1 clears DONE/ERROR") \
+  REG(CTRL, 0x008, 4, 0, RW, "job control: start and interrupt enables")                                 \
+  REG(STATUS, 0x00C, 4, 0, W1C, "job status; writing 1 clears DONE/ERROR")                                 \
   REG(ERROR_CODE, 0x010, 4, 0, RO, "isa::ErrorCode of the latest failed job (0 after a START)")           \
   REG(ERROR_INDEX, 0x014, 4, 0, RO, "program index of the instruction that stopped the latest job")       \
   REG(INSTR_BASE, 0x018, 8, 0, RW, "system-bus address of instruction 0 of the job")                      \
@@ -39,6 +39,15 @@
   REG(ARG_BASE7, 0x170, 8, 0, RW, "job argument 7: base of its DDR window")                              \
   REG(ARG_SIZE7, 0x178, 8, 0, RW, "job argument 7: size of its DDR window in bytes")
 
+// FIELD(register, name, bit offset, bit width, access (REG: the register's), description)
+#define DLVP_IFU_FIELDS(FIELD)                                                                       \
+  FIELD(CTRL, START, 0, 1, REG, "1: start the job (self-clearing)")                                  \
+  FIELD(CTRL, DONE_IRQ_ENABLE, 1, 1, REG, "interrupt when STATUS.DONE is set")                       \
+  FIELD(CTRL, ERROR_IRQ_ENABLE, 2, 1, REG, "interrupt when STATUS.ERROR is set")                     \
+  FIELD(STATUS, BUSY, 0, 1, RO, "a job is running")                                                  \
+  FIELD(STATUS, DONE, 1, 1, REG, "the latest job completed (its END retired)")                       \
+  FIELD(STATUS, ERROR, 2, 1, REG, "the latest job stopped on an error (ERROR_CODE, ERROR_INDEX)")
+
 namespace dlvp::ifu {
 
 enum Reg : uint32_t { DLVP_IFU_REGISTERS(DLVP_REG_OFFSET_ENUM) };
@@ -50,16 +59,19 @@ constexpr uint32_t arg_size_reg(uint32_t n) { return ARG_SIZE0 + n * kArgBlockBy
 static_assert(arg_base_reg(::dlvp::isa::kArgCount - 1) == ARG_BASE7, "one ARG_BASE register per job argument");
 static_assert(arg_size_reg(::dlvp::isa::kArgCount - 1) == ARG_SIZE7, "one ARG_SIZE register per job argument");
 
+inline constexpr regs::RegDef kRegisterDefs[] = {DLVP_IFU_REGISTERS(DLVP_REG_DEF_ENTRY)};
+
+DLVP_FIELD_TABLE(Field, kFieldDefs, DLVP_IFU_FIELDS);
+DLVP_CHECK_FIELDS(kRegisterDefs, kFieldDefs, "IFU");
+
 // CTRL bits.
-constexpr uint32_t kCtrlStart = 1u << 0;
-constexpr uint32_t kCtrlDoneIrqEnable = 1u << 1;
-constexpr uint32_t kCtrlErrorIrqEnable = 1u << 2;
+constexpr uint32_t kCtrlStart = regs::field_mask(kFieldDefs[CTRL_START]);
+constexpr uint32_t kCtrlDoneIrqEnable = regs::field_mask(kFieldDefs[CTRL_DONE_IRQ_ENABLE]);
+constexpr uint32_t kCtrlErrorIrqEnable = regs::field_mask(kFieldDefs[CTRL_ERROR_IRQ_ENABLE]);
 
 // STATUS bits.
-constexpr uint32_t kStatusBusy = 1u << 0;
-constexpr uint32_t kStatusDone = 1u << 1;
-constexpr uint32_t kStatusError = 1u << 2;
-
-inline constexpr regs::RegDef kRegisterDefs[] = {DLVP_IFU_REGISTERS(DLVP_REG_DEF_ENTRY)};
+constexpr uint32_t kStatusBusy = regs::field_mask(kFieldDefs[STATUS_BUSY]);
+constexpr uint32_t kStatusDone = regs::field_mask(kFieldDefs[STATUS_DONE]);
+constexpr uint32_t kStatusError = regs::field_mask(kFieldDefs[STATUS_ERROR]);
 
 }  // namespace dlvp::ifu

@@ -23,7 +23,7 @@
   REG(ACCUMULATOR_BITS, 0x01C, 4, 0, RO, "gate and projection accumulator width in bits")                   \
   REG(MACS_PER_PE, 0x020, 4, 0, RO, "12 x 16-bit multipliers per PE")                                       \
   REG(ELEMENTWISE_LANES, 0x024, 4, 0, RO, "cells the element-wise unit finishes per cycle")                 \
-  REG(PERF_CTRL, 0x03C, 4, 0, RW, "bit0 CLEAR: writing 1 zeroes the performance counters (self-clearing)")   \
+  REG(PERF_CTRL, 0x03C, 4, 0, RW, "performance counter control")                                             \
   REG(CYCLES, 0x040, 8, 0, RO, "engine cycles of the executed instructions")                                \
   REG(MACS, 0x048, 8, 0, RO, "multiply-accumulates (entries x channels, padding included)")                 \
   REG(NONZERO_MACS, 0x050, 8, 0, RO, "multiply-accumulates of non-zero weights")                            \
@@ -31,18 +31,28 @@
   REG(INSTRUCTIONS, 0x060, 4, 0, RO, "instructions executed")                                               \
   REG(ERRORS, 0x064, 4, 0, RO, "instructions refused (bad field, buffer overrun, malformed stream)")         \
   REG(STREAM_ERRORS, 0x068, 4, 0, RO, "instructions refused for a malformed weight stream")                 \
-  REG(LAST_STREAM_ERROR, 0x06C, 4, 0, RO,                                                                   \
-      "last malformed stream: bits 7:0 lstm::StreamError code, bits 31:16 the PE")                          \
+  REG(LAST_STREAM_ERROR, 0x06C, 4, 0, RO, "last malformed stream: what and where")                          \
   REG(LAST_STREAM_INDEX, 0x070, 4, 0, RO, "last malformed stream: the pointer or entry index at fault")
+
+// FIELD(register, name, bit offset, bit width, access (REG: the register's), description)
+#define DLVP_LSTM_FIELDS(FIELD)                                                                      \
+  DLVP_VERSION_FIELDS(FIELD)                                                                         \
+  FIELD(PERF_CTRL, CLEAR, 0, 1, REG, "1: zero the performance counters (self-clearing)")             \
+  FIELD(LAST_STREAM_ERROR, CODE, 0, 8, REG, "lstm::StreamError code")                                \
+  FIELD(LAST_STREAM_ERROR, PE, 16, 16, REG, "the PE whose stream it was")
 
 namespace dlvp::lstm_regs {
 
 enum Reg : uint32_t { DLVP_LSTM_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 
 constexpr uint32_t kWindowBytes = 0x1000;
-constexpr uint32_t kPerfCtrlClear = 1u << 0;
-constexpr uint32_t kStreamErrorPeShift = 16;
 
 inline constexpr regs::RegDef kRegisters[] = {DLVP_LSTM_REGISTERS(DLVP_REG_DEF_ENTRY)};
+
+DLVP_FIELD_TABLE(Field, kFields, DLVP_LSTM_FIELDS);
+DLVP_CHECK_FIELDS(kRegisters, kFields, "LSTM");
+
+constexpr uint32_t kPerfCtrlClear = regs::field_mask(kFields[PERF_CTRL_CLEAR]);
+constexpr uint32_t kStreamErrorPeShift = regs::field_shift(kFields[LAST_STREAM_ERROR_PE]);
 
 }  // namespace dlvp::lstm_regs

@@ -73,4 +73,10 @@ constexpr uint32_t boot_arg_reg(uint32_t i) { return 0x040 + 8 * i; }
 enum Reg : uint32_t { DLVP_SYSCTL_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 inline constexpr regs::RegDef kRegisters[] = {DLVP_SYSCTL_REGISTERS(DLVP_REG_DEF_ENTRY)};
 
+// FIELD(register, name, bit offset, bit width, access (REG: the register's), description)
+#define DLVP_SYSCTL_FIELDS(FIELD) DLVP_VERSION_FIELDS(FIELD)
+
+DLVP_FIELD_TABLE(Field, kFields, DLVP_SYSCTL_FIELDS);
+DLVP_CHECK_FIELDS(kRegisters, kFields, "sysctl");
+
 }  // namespace dlvp::sysctl

@@ -65,6 +65,12 @@ enum LevelIndex : uint32_t { kDram = 0, kBuffer = 1, kArray = 2, kRf = 3, kMac =
 enum Reg : uint32_t { DLVP_PMU_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 inline constexpr regs::RegDef kRegisters[] = {DLVP_PMU_REGISTERS(DLVP_REG_DEF_ENTRY)};
 
+// FIELD(register, name, bit offset, bit width, access (REG: the register's), description)
+#define DLVP_PMU_FIELDS(FIELD) DLVP_VERSION_FIELDS(FIELD)
+
+DLVP_FIELD_TABLE(Field, kFields, DLVP_PMU_FIELDS);
+DLVP_CHECK_FIELDS(kRegisters, kFields, "PMU");
+
 constexpr uint32_t events_reg(uint32_t level) { return EVENTS_DRAM + 8 * level; }
 constexpr uint32_t energy_reg(uint32_t level) { return ENERGY_DRAM + 8 * level; }
 constexpr uint32_t static_energy_reg(uint32_t level) { return STATIC_ENERGY_DRAM + 8 * level; }

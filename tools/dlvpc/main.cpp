@@ -255,10 +255,8 @@ HeldBack held_back_inputs(const Args& a, uint64_t elements) {
   return h;
 }
 
-int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
-  if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
-  dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
-  if (!a.predict_images.empty()) write_float_predictions(a, model);
+// The LSTM compile options of the command line and the hardware (one-layer and stacked LSTMs).
+dlvpc::LstmCompileOptions lstm_options(const Args& a, const PlatformConfig& platform) {
   dlvpc::LstmCompileOptions options;
   options.hw = platform.lstm;
   options.density = a.density;
@@ -270,11 +268,25 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   options.provenance = provenance_of(a);
   options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
                                                platform.ddr_timing, platform.cnn, platform.lstm);
+  return options;
+}
+
+// The calibration inputs as the LSTM compilers take them.
+std::vector<std::vector<double>> calibration_vectors(const dlvpc::CalibrationInputs& inputs) {
+  std::vector<std::vector<double>> calibration;
+  inputs.for_each([&](uint64_t, const std::vector<float>& x) { calibration.emplace_back(x.begin(), x.end()); });
+  return calibration;
+}
+
+int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
+  if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
+  dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
+  if (!a.predict_images.empty()) write_float_predictions(a, model);
+  dlvpc::LstmCompileOptions options = lstm_options(a, platform);
   dlvpc::check_lstm_fits(model, options);  // before the calibration inputs are read
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
   const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
-  std::vector<std::vector<double>> calibration;
-  inputs.for_each([&](uint64_t, const std::vector<float>& x) { calibration.emplace_back(x.begin(), x.end()); });
+  const std::vector<std::vector<double>> calibration = calibration_vectors(inputs);
   // The ranges are measured on the pruned model: its pruning is part of the key (the density
   // exactly: %a prints every bit of it).
   char pruning[96];
@@ -306,21 +318,10 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
 int compile_lstm_stack_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmStackModel model = dlvpc::import_onnx_lstm_stack(proto, a.model);
-  dlvpc::LstmCompileOptions options;
-  options.hw = platform.lstm;
-  options.density = a.density;
-  options.pruning = a.pruning == "global" ? dlvpc::Pruning::kGlobal : dlvpc::Pruning::kBalanced;
-  options.dense = a.dense;
-  options.stream_weights = a.stream_weights;
-  options.sequences = a.sequences;
-  options.ddr_bytes = platform.ddr.size_bytes;
-  options.provenance = provenance_of(a);
-  options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
-                                               platform.ddr_timing, platform.cnn, platform.lstm);
+  dlvpc::LstmCompileOptions options = lstm_options(a, platform);
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.levels[0][0].input_dims))};
-  const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
-  std::vector<std::vector<double>> calibration;
-  inputs.for_each([&](uint64_t, const std::vector<float>& x) { calibration.emplace_back(x.begin(), x.end()); });
+  const std::vector<std::vector<double>> calibration =
+      calibration_vectors(dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape));
   const dlvpc::LstmStackCompiled c = dlvpc::compile_lstm_stack(std::move(model), calibration, options);
   package::write_package_file(a.out, c.package);
   if (!a.quiet) {

@@ -58,23 +58,23 @@ const std::string kSource = DLVP_SOURCE_DIR;
 
 TEST(PackageIdentity, ShippedFashionCnn) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_cnn.onnx", "--calib random:4"),
-            "91a9a610e4164074114eb4cd42a6dbbb3060a7b08603db14128f37e7b68e2e6a");
+            "a80075e703f0cdfb9f3cd772c071a43fd7fe44163c254b9b4c074e5c729bc247");
 }
 
 TEST(PackageIdentity, ShippedFashionLstmDenseAndPruned) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:4"),
-            "0a7fdeaf4bf7aef3b04ca1335af8e6c2c09458761c0580c645be464e840b15fd");
+            "06ad1b3a5c1153244e7e1421558bcb59427620b9a0b6037b1d8c3e9bf213e484");
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:2 --density 0.25"),
-            "7bf6daab6fbad8c0008aadd98a6dd5ad7e3c4e51f7c5a9c4daf0b3c07ff88d41");
+            "c80df395ca691c60834ae4adb8c039b008a2e0260f07d6b74c9eebfb3f558864");
 }
 
 TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
   EXPECT_EQ(compile_digest(written(test::small_cnn(5), "small_cnn"), "model.onnx", "--calib random:3"),
-            "6f83f4b1b26840f5c0c73c88f6b53a0f8eddc1b1463e04bed9ec90655bdf9bde");
+            "560b65b67aaf9ad56d67945ffdd85b3218cdea96c798a348efa8705b596fe658");
   EXPECT_EQ(compile_digest(written(test::residual_block(6), "residual"), "model.onnx", "--calib random:3"),
-            "889be480e5ddd36f8117a81a1d113b19f3999b58f98c59c9802130d16d785d17");
+            "ed5394df54a3548df26b9e559462f71e11c35ca835bf5ae6a239cdedca307f60");
   EXPECT_EQ(compile_digest(written(test::inception_block(7), "inception"), "model.onnx", "--calib random:3"),
-            "17ed58b1f8d89625b18dc8dcfffa0d818377d64b66e4d3805311f336e96a5c61");
+            "9fb6b2ceba3af0a5cddded75be1a525e5d1b98a404fd25bfed6ce12f2870da95");
   onnx::ModelProto scaled = test::small_cnn(8);
   for (onnx::NodeProto& node : *scaled.mutable_graph()->mutable_node())
     if (node.op_type() == "Gemm") {
@@ -84,7 +84,7 @@ TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
       alpha->set_f(0.3f);
     }
   EXPECT_EQ(compile_digest(written(scaled, "gemm_alpha"), "model.onnx", "--calib random:3"),
-            "3464b6f3f0d1aa37ba4a69b2ac9ad960e4fba32a0f6ad7c0b36faa7ff43a6686");
+            "03e770f95eefaf7f9b0abd69c493a88659f7fdeaeb4e9170bd98128c348ada91");
 }
 
 }  // namespace
