@@ -140,6 +140,7 @@ const char* opcode_name(uint8_t opcode) {
     case isa::kOpEltwise: return "ELTWISE";
     case isa::kOpLstmSpmv: return "LSTM_SPMV";
     case isa::kOpLstmGates: return "LSTM_GATES";
+    case isa::kOpGruGates: return "GRU_GATES";
     default: return "UNKNOWN";
   }
 }

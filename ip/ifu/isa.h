@@ -31,12 +31,15 @@ enum Opcode : uint8_t {
   kOpEltwise = 0x13,  // element-wise add of two tensors (residual)
   kOpLstmSpmv = 0x20,   // LSTM engine: one sparse matrix-vector product (one matrix, one step, a column range)
   kOpLstmGates = 0x21,  // LSTM engine: the element-wise stage of one time step (gates, c_t, h_t)
+  kOpGruGates = 0x22,   // LSTM engine: a GRU time step's element-wise stage (version 3, GRU)
 };
 
 constexpr bool is_cnn_opcode(uint8_t opcode) {
   return opcode == kOpConv || opcode == kOpFc || opcode == kOpPool || opcode == kOpEltwise;
 }
-constexpr bool is_lstm_opcode(uint8_t opcode) { return opcode == kOpLstmSpmv || opcode == kOpLstmGates; }
+constexpr bool is_lstm_opcode(uint8_t opcode) {
+  return opcode == kOpLstmSpmv || opcode == kOpLstmGates || opcode == kOpGruGates;
+}
 
 enum Queue : uint8_t { kQueueLoad = 0, kQueueCompute = 1, kQueueStore = 2, kQueueNone = 3 };
 constexpr Queue queue_of(uint8_t opcode) {
@@ -81,6 +84,8 @@ constexpr uint16_t kFlagPeephole = 1u << 6;   // LSTM_GATES: add the peephole te
 constexpr uint16_t kFlagClip = 1u << 7;   // y = clamp(y, clip_min, clip_max)
 constexpr uint16_t kFlagTable = 1u << 8;  // y = table[y + 128], int8 [256] at table_offset (weight buffer)
 constexpr uint32_t kActivationTableBytes = 256;  // kFlagTable's table: int8 [256]
+// Version 3, GRU: GRU_GATES applies r after R_h's product (ONNX linear_before_reset = 1).
+constexpr uint16_t kFlagLinearBeforeReset = 1u << 10;
 
 struct Header {
   uint8_t opcode;
@@ -247,6 +252,33 @@ struct LstmGates {
   uint8_t reserved[30];
 };
 
+// GRU_GATES (version 3, GRU): one stage of a GRU time step for `hidden` units and `channels`
+// sequences (docs/isa.md "Version 3: GRU", docs/lstm.md "GRU"). ONNX's gate order z, r, h.
+// Vector buffer layouts (int64 exact sums at radix point gate_frac, saturated to accumulator_bits
+// here; int16 values):
+//   x_acc   int64 [channels][3 x hidden] at x_acc_offset: W x_t + biases (z, r, h blocks)
+//   r_acc   int64 [channels][2 x hidden] at r_acc_offset: R_z h_{t-1}, R_r h_{t-1}
+//   n_acc   int64 [channels][hidden] at n_acc_offset: R_h h_{t-1} + Rb_h (LinearBeforeReset), or
+//           R_h (r . h_{t-1}) (without; read by stage 1 only)
+//   h_prev  int16 [channels][hidden] at h_prev_offset: h_{t-1} (h_frac)
+//   out     int16 [channels][hidden] at out_offset: stage 0 writes r . h_{t-1} (h_frac), stage 1
+//           writes h_t (h_frac; may be h_prev_offset: each unit reads before it writes)
+// stage 0 (reset; only without LinearBeforeReset) precedes R_h's LSTM_SPMV, stage 1 ends the step.
+struct GruGates {
+  Header header;
+  uint32_t x_acc_offset;
+  uint32_t r_acc_offset;
+  uint32_t n_acc_offset;
+  uint32_t h_prev_offset;
+  uint32_t out_offset;
+  uint32_t hidden;
+  uint16_t channels;
+  int8_t gate_frac;  // -32..60
+  int8_t h_frac;     // -16..30
+  uint8_t stage;     // 0: reset (r . h_{t-1}), 1: update (h_t)
+  uint8_t reserved[27];
+};
+
 union Instruction {
   Header header;
   Transfer transfer;
@@ -256,6 +288,7 @@ union Instruction {
   Eltwise eltwise;
   LstmSpmv lstm_spmv;
   LstmGates lstm_gates;
+  GruGates gru_gates;
   uint8_t bytes[kInstructionBytes];
 };
 
@@ -268,6 +301,7 @@ static_assert(sizeof(Pool) == kInstructionBytes, "POOL layout");
 static_assert(sizeof(Eltwise) == kInstructionBytes, "ELTWISE layout");
 static_assert(sizeof(LstmSpmv) == kInstructionBytes, "LSTM_SPMV layout");
 static_assert(sizeof(LstmGates) == kInstructionBytes, "LSTM_GATES layout");
+static_assert(sizeof(GruGates) == kInstructionBytes, "GRU_GATES layout");
 static_assert(sizeof(Instruction) == kInstructionBytes, "instruction size");
 // Version 3's activation fields sit where the shared allocation puts them (docs/isa.md).
 static_assert(offsetof(Conv, clip_min) == 50 && offsetof(Conv, table_offset) == 52, "CONV v3 layout");

@@ -334,3 +334,115 @@ void execute_gates(const isa::LstmGates& g, const EngineMemory& m) {
 }
 
 }  // namespace dlvp::lstm
+
+// ---------------------------------------------------------------------------------------------
+// GRU_GATES (ISA version 3, GRU)
+
+namespace dlvp::lstm {
+namespace {
+
+constexpr uint32_t kGruGates = 3;      // z, r, h: the rows of W per unit
+constexpr uint32_t kGruRecurrent = 2;  // z, r: the rows of R_zr per unit
+
+bool linear_before_reset(const isa::GruGates& g) { return g.header.flags & isa::kFlagLinearBeforeReset; }
+
+Verdict check_gru_fields(const isa::GruGates& g) {
+  std::ostringstream why;
+  if (g.hidden == 0 || g.channels == 0)
+    why << "empty stage: " << g.hidden << " units x " << g.channels << " channels";
+  else if (g.gate_frac < kMinGateFrac || g.gate_frac > kMaxGateFrac)
+    why << "gate_frac " << int{g.gate_frac} << " is outside " << kMinGateFrac << ".." << kMaxGateFrac;
+  else if (!frac_in_range(g.h_frac))
+    why << "h_frac " << int{g.h_frac} << " is outside " << kMinFrac << ".." << kMaxFrac;
+  else if (g.stage > 1)
+    why << "stage " << unsigned{g.stage} << " is neither 0 (reset) nor 1 (update)";
+  else if (g.stage == 0 && linear_before_reset(g))
+    why << "stage 0 (reset) with LinearBeforeReset: the reset gate applies after R_h's product in stage 1";
+  else
+    return Verdict{};
+  return fail(isa::kErrBadField, why);
+}
+
+Verdict check_gru_regions(const isa::GruGates& g, const EngineMemory& m) {
+  std::ostringstream why;
+  const uint64_t units = uint64_t{g.channels} * g.hidden;
+  bool ok = vector_region(m, "x_acc", g.x_acc_offset, units * kGruGates * kAccBytes, why) &&
+            vector_region(m, "r_acc", g.r_acc_offset, units * kGruRecurrent * kAccBytes, why) &&
+            vector_region(m, "h_prev", g.h_prev_offset, units * kValueBytes, why) &&
+            vector_region(m, "out", g.out_offset, units * kValueBytes, why);
+  if (ok && g.stage == 1) ok = vector_region(m, "n_acc", g.n_acc_offset, units * kAccBytes, why);  // stage 0 ignores it
+  return ok ? Verdict{} : fail(isa::kErrBufferOverrun, why);
+}
+
+// One unit's sums, as the vector buffer holds them (exact, carried over from LSTM_SPMVs).
+struct GruSums {
+  int64_t x[kGruGates];       // W x_t + biases: z, r, h
+  int64_t r[kGruRecurrent];   // R_z h, R_r h
+  int64_t n = 0;              // R_h h + Rb_h, or R_h (r . h)
+};
+
+class GruStage {
+ public:
+  GruStage(const isa::GruGates& g, uint32_t accumulator_bits)
+      : g_(g), bits_(accumulator_bits), mix_frac_(std::max(kGateFrac + g.h_frac, 2 * kGateFrac)) {}
+
+  // The sigmoid of gate z or r: x + R h saturated once, then the LUT.
+  int16_t sigmoid_gate(const GruSums& s, uint32_t gate) const {
+    return lut(LutFunction::kSigmoid, saturate(carried_acc(s.x[gate]) + carried_acc(s.r[gate]), bits_));
+  }
+  // Stage 0: r . h_{t-1} at h's radix point.
+  int16_t reset(const GruSums& s, int16_t h_prev) const {
+    const int16_t r = sigmoid_gate(s, 1);
+    return saturate16(round_shift(int64_t{r} * h_prev, kGateFrac));
+  }
+  // Stage 1: h_t = (1 - z) n + z h_{t-1}, both products exact at radix point F, rounded once.
+  int16_t update(const GruSums& s, int16_t h_prev) const {
+    const int64_t z = sigmoid_gate(s, 0);
+    int64_t candidate = carried_acc(s.x[2]);
+    if (g_.header.flags & isa::kFlagLinearBeforeReset)
+      candidate += round_shift(sigmoid_gate(s, 1) * saturate(carried_acc(s.n), bits_), kGateFrac);
+    else
+      candidate += carried_acc(s.n);
+    const int64_t n = lut(LutFunction::kTanh, saturate(candidate, bits_));
+    const int F = mix_frac_;
+    const int64_t sum = round_shift(((int64_t{1} << kGateFrac) - z) * n, 2 * kGateFrac - F) +
+                        round_shift(z * h_prev, kGateFrac + g_.h_frac - F);
+    return saturate16(round_shift(sum, F - g_.h_frac));
+  }
+
+ private:
+  int16_t lut(LutFunction f, int64_t acc) const {
+    return lut_lookup(f, saturate16(round_shift(acc, g_.gate_frac - kLutInputFrac)));
+  }
+
+  const isa::GruGates& g_;
+  uint32_t bits_;
+  int mix_frac_;
+};
+
+}  // namespace
+
+Verdict check_gru_gates(const isa::GruGates& g, const EngineMemory& m) {
+  if (Verdict v = check_gru_fields(g); !v.ok()) return v;
+  return check_gru_regions(g, m);
+}
+
+void execute_gru_gates(const isa::GruGates& g, const EngineMemory& m) {
+  const GruStage stage(g, m.accumulator_bits);
+  const uint64_t H = g.hidden;
+  uint8_t* vec = m.vector;
+  for (uint64_t ch = 0; ch < g.channels; ++ch)
+    for (uint64_t k = 0; k < H; ++k) {
+      GruSums s{};
+      for (uint32_t gate = 0; gate < kGruGates; ++gate)
+        s.x[gate] = load<int64_t>(vec + g.x_acc_offset + ((ch * kGruGates + gate) * H + k) * kAccBytes);
+      for (uint32_t gate = 0; gate < kGruRecurrent; ++gate)
+        s.r[gate] = load<int64_t>(vec + g.r_acc_offset + ((ch * kGruRecurrent + gate) * H + k) * kAccBytes);
+      if (g.stage == 1) s.n = load<int64_t>(vec + g.n_acc_offset + (ch * H + k) * kAccBytes);
+      const int16_t h_prev = load<int16_t>(vec + g.h_prev_offset + (ch * H + k) * kValueBytes);
+      const int16_t out = g.stage == 0 ? stage.reset(s, h_prev) : stage.update(s, h_prev);
+      store<int16_t>(vec + g.out_offset + (ch * H + k) * kValueBytes, out);
+    }
+}
+
+}  // namespace dlvp::lstm

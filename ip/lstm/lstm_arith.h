@@ -65,6 +65,12 @@ Verdict check_gates(const isa::LstmGates& gates, const EngineMemory& memory);
 // Executes a checked LSTM_GATES.
 void execute_gates(const isa::LstmGates& gates, const EngineMemory& memory);
 
+// GRU_GATES (ISA version 3, GRU): fields (kErrBadField: sizes, radix points, a stage other than 0
+// or 1, stage 0 with LinearBeforeReset), buffer regions (kErrBufferOverrun).
+Verdict check_gru_gates(const isa::GruGates& gates, const EngineMemory& memory);
+// Executes a checked GRU_GATES (docs/isa.md, "Version 3: GRU").
+void execute_gru_gates(const isa::GruGates& gates, const EngineMemory& memory);
+
 // The fixed-point rules of docs/lstm.md: round_shift (half up; s <= 0 an exact left shift, a
 // result beyond +-2^62 clipped there, which every caller then saturates further), and saturation.
 int64_t round_shift(int64_t value, int shift);

@@ -4,6 +4,7 @@
 #include "ip/common/log.h"
 #include "ip/lstm/lstm_regs.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <sstream>
@@ -25,6 +26,18 @@ constexpr uint64_t kLookupsPerCell = 5, kSamplesPerLookup = 2;
 constexpr uint64_t kProductsPerCell = 3, kAddsPerCell = 1, kPeepholeOpsPerCell = 3;
 constexpr uint64_t kAccBytes = 8, kBiasBytes = 4, kValueBytes = 2;
 
+// Element-wise work per unit of a GRU_GATES stage (docs/lstm.md, "GRU: energy"): each lookup
+// interpolates two samples with a multiply and an add, as LSTM_GATES's.
+struct GruStageWork {
+  uint64_t lookups, products, adds, accumulators_read;
+};
+GruStageWork gru_stage_work(const isa::GruGates& g) {
+  if (g.stage == 0) return {1, 1, 1, 2};  // r = sigmoid(x_r + R_r h); r . h
+  if (g.header.flags & isa::kFlagLinearBeforeReset)
+    return {3, 3, 5, 6};  // z, r, n; r (R_h h + Rb_h), (1 - z) n, z h; 3 gate sums, 1 - z, the mix
+  return {2, 2, 4, 4};    // z, n; (1 - z) n, z h; 2 gate sums, 1 - z, the mix
+}
+
 const LstmConfig& checked(const LstmConfig& c, const std::string& module) {
   lstm::validate(c, module);
   return c;
@@ -39,7 +52,13 @@ SramBufferConfig buffer_config(uint64_t bytes, const LstmConfig& c) {
   return b;
 }
 
-const char* opcode_name(uint8_t opcode) { return opcode == isa::kOpLstmSpmv ? "spmv" : "gates"; }
+constexpr std::array<uint8_t, 3> kOpcodes = {isa::kOpLstmSpmv, isa::kOpLstmGates, isa::kOpGruGates};
+const char* opcode_name(uint8_t opcode) {
+  return opcode == isa::kOpLstmSpmv ? "spmv" : opcode == isa::kOpLstmGates ? "gates" : "gru_gates";
+}
+size_t opcode_slot(uint8_t opcode) {
+  return static_cast<size_t>(std::find(kOpcodes.begin(), kOpcodes.end(), opcode) - kOpcodes.begin());
+}
 
 }  // namespace
 
@@ -145,6 +164,11 @@ isa::ErrorCode LstmEngine::execute(const isa::Instruction& instruction, uint32_t
     if (!verdict.ok()) return refuse(verdict, instruction, index);
     lstm::execute_gates(instruction.lstm_gates, m);
     timing = run_gates(instruction.lstm_gates, tag);
+  } else if (opcode == isa::kOpGruGates) {
+    const lstm::Verdict verdict = lstm::check_gru_gates(instruction.gru_gates, m);
+    if (!verdict.ok()) return refuse(verdict, instruction, index);
+    lstm::execute_gru_gates(instruction.gru_gates, m);
+    timing = run_gru_gates(instruction.gru_gates, tag);
   } else {
     return refuse(lstm::Verdict{isa::kErrUnknownOpcode, "not an LSTM opcode"}, instruction, index);
   }
@@ -216,11 +240,23 @@ lstm::LstmTiming LstmEngine::run_gates(const isa::LstmGates& g, TagId tag) {
   return t;
 }
 
+lstm::LstmTiming LstmEngine::run_gru_gates(const isa::GruGates& g, TagId tag) {
+  const lstm::LstmTiming t = lstm::gates_timing(config_, g.hidden, g.channels);
+  const GruStageWork w = gru_stage_work(g);
+  const uint64_t units = t.cells;
+  ledger_.count_tagged(counters_.lut_read, units * w.lookups * kSamplesPerLookup, tag);
+  ledger_.count_tagged(counters_.elementwise_multiply, units * (w.products + w.lookups), tag);
+  ledger_.count_tagged(counters_.elementwise_add, units * (w.adds + w.lookups), tag);
+  vector_->count_reads(units * (w.accumulators_read * kAccBytes + kValueBytes), tag);  // sums, h_{t-1}
+  vector_->count_writes(units * kValueBytes, tag);  // r . h_{t-1} or h_t
+  return t;
+}
+
 void LstmEngine::record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag,
                         const lstm::LstmTiming& t, const sc_time& start, const sc_time& end) {
   const uint32_t tag = instruction.header.tag;
   records_.add(InstructionRecord{index, instruction.header.opcode, tag, ledger_tag, start, end, t});
-  ++opcode_counts_[instruction.header.opcode == isa::kOpLstmSpmv ? 0 : 1];
+  ++opcode_counts_[opcode_slot(instruction.header.opcode)];
   layers_.add(ledger_tag, tag, t);
   totals_ += t;
   ++instructions_;
@@ -305,8 +341,7 @@ void LstmEngine::report(nlohmann::json& out, double /*elapsed_ns*/) const {
   out["stream_faults"] = faults;
   out["stream_faults_not_kept"] = stream_faults_.not_kept();
   out["instruction_records_not_kept"] = records_.not_kept();
-  for (uint8_t op : {isa::kOpLstmSpmv, isa::kOpLstmGates})
-    out["instructions_by_opcode"][opcode_name(op)] = opcode_counts_[op == isa::kOpLstmSpmv ? 0 : 1];
+  for (const uint8_t op : kOpcodes) out["instructions_by_opcode"][opcode_name(op)] = opcode_counts_[opcode_slot(op)];
   out["totals"] = timing_report(totals_);
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& [ledger_tag, layer] : layers_.completed()) layers.push_back(layer_report(layer));

@@ -35,7 +35,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   // and the key) when the configuration is out of range.
   LstmEngine(sc_core::sc_module_name name, const LstmConfig& config, EnergyLedger& ledger, uint64_t local_base);
 
-  // ComputeEngineIf: LSTM_SPMV, LSTM_GATES; the buffers kBufLstmWeight and kBufLstmVector.
+  // ComputeEngineIf: LSTM_SPMV, LSTM_GATES, GRU_GATES (version 3); the buffers kBufLstmWeight and kBufLstmVector.
   bool handles(uint8_t opcode) const override { return isa::is_lstm_opcode(opcode); }
   uint64_t buffer_base(isa::Buffer buffer) const override;
   uint64_t buffer_size(isa::Buffer buffer) const override;
@@ -114,6 +114,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   isa::ErrorCode refuse(const lstm::Verdict& verdict, const isa::Instruction& instruction, uint32_t index);
   lstm::LstmTiming run_spmv(const isa::LstmSpmv& spmv, TagId tag, const CheckedSpmv& checked);
   lstm::LstmTiming run_gates(const isa::LstmGates& gates, TagId tag);
+  lstm::LstmTiming run_gru_gates(const isa::GruGates& gates, TagId tag);
   void record(const isa::Instruction& instruction, uint32_t index, TagId ledger_tag, const lstm::LstmTiming& timing,
               const sc_core::sc_time& start, const sc_core::sc_time& end);
   nlohmann::json timing_report(const lstm::LstmTiming& timing) const;
@@ -131,7 +132,7 @@ class LstmEngine : public EngineBase, public ComputeEngineIf, public Reportable 
   BoundedRecords<InstructionRecord> records_{kKeptInstructionRecords};
   EngineLayers<lstm::LstmTiming> layers_;
   lstm::LstmTiming totals_;
-  std::array<uint64_t, 2> opcode_counts_{};  // LSTM_SPMV, LSTM_GATES
+  std::array<uint64_t, 3> opcode_counts_{};  // LSTM_SPMV, LSTM_GATES, GRU_GATES
   BoundedRecords<StreamFaultRecord> stream_faults_{kKeptStreamFaults};
   uint64_t instructions_ = 0, rejected_ = 0;
   Pmu pmu_;

@@ -53,7 +53,8 @@ struct LstmTiming {
 // multiplier_latency + adder_latency (+ ceil(rows / pes) x channels with AccLast).
 LstmTiming spmv_timing(const LstmConfig& config, const SpmvWork& work);
 
-// Cycles of an LSTM_GATES: ceil(hidden x channels / elementwise_lanes) + elementwise_latency.
+// Cycles of an LSTM_GATES, and of each GRU_GATES stage (a lane takes one cell or unit per cycle,
+// its lookups in parallel): ceil(hidden x channels / elementwise_lanes) + elementwise_latency.
 LstmTiming gates_timing(const LstmConfig& config, uint32_t hidden, uint32_t channels);
 
 }  // namespace dlvp::lstm

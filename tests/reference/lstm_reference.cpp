@@ -485,28 +485,43 @@ double excess16(double v, int frac) {
 
 double product_error(double a, double da, double b, double db) { return da * std::fabs(b) + std::fabs(a) * db + da * db; }
 
-class BoundPropagator {
+// A gate's bound through the LUT: the pre-activation's bound, the rounding to Q4.11, the table's
+// error and the clamp to the domain the accumulator and the LUT input can represent.
+class LutBound {
  public:
-  BoundPropagator(const FloatLstm& m, const FixedLstm& q) : m_(m), q_(q) {
-    eps_sigmoid_ = lut_max_error(LutFunction::kSigmoid);
-    eps_tanh_ = lut_max_error(LutFunction::kTanh);
+  LutBound(uint32_t accumulator_bits, int gate_frac)
+      : gate_frac_(gate_frac), eps_sigmoid_(lut_max_error(LutFunction::kSigmoid)),
+        eps_tanh_(lut_max_error(LutFunction::kTanh)) {
     // The gate pre-activation domain the fixed model can represent: the LUT input's Q4.11 range
     // within the accumulator's range.
-    const double acc_range = std::ldexp(1.0, static_cast<int>(q.accumulator_bits) - 1 - q.gate_frac);
-    lut_hi_ = std::min(16.0 - std::ldexp(1.0, -lstm::kLutInputFrac), acc_range - std::ldexp(1.0, -q.gate_frac));
-    lut_lo_ = std::max(-16.0, -acc_range);
+    const double acc_range = std::ldexp(1.0, static_cast<int>(accumulator_bits) - 1 - gate_frac);
+    hi_ = std::min(16.0 - std::ldexp(1.0, -lstm::kLutInputFrac), acc_range - std::ldexp(1.0, -gate_frac));
+    lo_ = std::max(-16.0, -acc_range);
   }
 
   // Bound of the gate value from the bound `da` of its pre-activation `a`.
-  double gate_bound(LutFunction f, double a, double da) const {
+  double gate(LutFunction f, double a, double da) const {
     const bool sig = f == LutFunction::kSigmoid;
     const double lipschitz = sig ? 0.25 : 1.0;
     const auto fn = [&](double v) { return sig ? sigmoid(v) : std::tanh(v); };
-    const double tail = std::fabs(fn(std::clamp(a, lut_lo_, lut_hi_)) - fn(a));
-    const double d = lipschitz * (da + rounding(q_.gate_frac - lstm::kLutInputFrac, lstm::kLutInputFrac)) +
+    const double tail = std::fabs(fn(std::clamp(a, lo_, hi_)) - fn(a));
+    const double d = lipschitz * (da + rounding(gate_frac_ - lstm::kLutInputFrac, lstm::kLutInputFrac)) +
                      (sig ? eps_sigmoid_ : eps_tanh_) + tail;
     return std::min(d, sig ? 1.0 : 2.0);
   }
+  double eps_tanh() const { return eps_tanh_; }
+
+ private:
+  int gate_frac_;
+  double eps_sigmoid_, eps_tanh_;
+  double lo_ = -16, hi_ = 16;
+};
+
+class BoundPropagator {
+ public:
+  BoundPropagator(const FloatLstm& m, const FixedLstm& q) : m_(m), q_(q), lut_(q.accumulator_bits, q.gate_frac) {}
+
+  double gate_bound(LutFunction f, double a, double da) const { return lut_.gate(f, a, da); }
 
   // Bounds of the gate pre-activations of one step, without peepholes: sum over the input and the
   // recurrent products and the bias.
@@ -544,13 +559,12 @@ class BoundPropagator {
            rounding(q_.peephole_frac + q_.c_frac - q_.gate_frac, q_.gate_frac);
   }
 
-  double eps_tanh() const { return eps_tanh_; }
+  double eps_tanh() const { return lut_.eps_tanh(); }
 
  private:
   const FloatLstm& m_;
   const FixedLstm& q_;
-  double eps_sigmoid_ = 0, eps_tanh_ = 0;
-  double lut_lo_ = -16, lut_hi_ = 16;
+  LutBound lut_;
 };
 
 }  // namespace
@@ -623,6 +637,224 @@ ErrorBound output_error_bound(const FloatLstm& m, const FixedLstm& q, const std:
     for (const double d : dy) bound.max_y = std::max(bound.max_y, d);
   }
   bound.c = dc;
+  return bound;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GRU
+
+void FloatGru::check() const {
+  if (input_size == 0 || hidden_size == 0) invalid("GRU: input_size and hidden_size must be >= 1");
+  require_size("GRU W", w.size(), uint64_t{gate_rows()} * input_size);
+  require_size("GRU R", r.size(), uint64_t{gate_rows()} * hidden_size);
+  if (!wb.empty()) require_size("GRU Wb", wb.size(), gate_rows());
+  if (!rb.empty()) require_size("GRU Rb", rb.size(), gate_rows());
+}
+
+FloatGruRun run_float(const FloatGru& m, const std::vector<double>& x, const std::vector<double>& h0) {
+  m.check();
+  const uint32_t H = m.hidden_size, G = m.gate_rows(), I = m.input_size;
+  if (x.size() % I != 0) invalid("x is not a whole number of steps of " + std::to_string(I));
+  if (!h0.empty()) require_size("h0", h0.size(), H);
+  FloatGruRun run;
+  run.steps = static_cast<uint32_t>(x.size() / I);
+  std::vector<double> h = h0.empty() ? std::vector<double>(H, 0.0) : h0;
+  std::vector<double> ax(G), ar(G), rh(H), an(H), pre(G);
+  auto bias = [](const std::vector<double>& b, uint32_t n) { return b.empty() ? 0.0 : b[n]; };
+  for (uint32_t t = 0; t < run.steps; ++t) {
+    for (uint32_t n = 0; n < G; ++n) ax[n] = bias(m.wb, n), ar[n] = bias(m.rb, n);
+    add_product(m.w, G, I, &x[uint64_t{t} * I], ax.data());
+    add_product(m.r, G, H, h.data(), ar.data());  // R_h's rows are recomputed below without lbr
+    std::vector<double> r(H), z(H);
+    for (uint32_t k = 0; k < H; ++k) {
+      pre[k] = ax[k] + ar[k];
+      pre[H + k] = ax[H + k] + ar[H + k];
+      z[k] = sigmoid(pre[k]);
+      r[k] = sigmoid(pre[H + k]);
+      rh[k] = r[k] * h[k];
+    }
+    if (!m.linear_before_reset) {
+      for (uint32_t k = 0; k < H; ++k) an[k] = bias(m.rb, 2 * H + k);
+      add_product(std::vector<double>(m.r.begin() + uint64_t{2} * H * H, m.r.end()), H, H, rh.data(), an.data());
+    }
+    for (uint32_t k = 0; k < H; ++k) {
+      pre[2 * H + k] = ax[2 * H + k] + (m.linear_before_reset ? r[k] * ar[2 * H + k] : an[k]);
+      const double n = std::tanh(pre[2 * H + k]);
+      h[k] = (1 - z[k]) * n + z[k] * h[k];
+    }
+    run.h.insert(run.h.end(), h.begin(), h.end());
+    run.preacts.insert(run.preacts.end(), pre.begin(), pre.end());
+  }
+  return run;
+}
+
+FixedMatrix FixedGru::r_rows(uint32_t first, uint32_t count) const {
+  if (uint64_t{first} + count > r.rows) invalid("GRU R has no rows " + std::to_string(first) + ".." + std::to_string(first + count));
+  FixedMatrix m;
+  m.rows = count, m.cols = r.cols, m.frac = r.frac;
+  m.q.assign(r.q.begin() + uint64_t{first} * r.cols, r.q.begin() + (uint64_t{first} + count) * r.cols);
+  return m;
+}
+
+void FixedGru::check() const {
+  if (input_size == 0 || hidden_size == 0) invalid("GRU: input_size and hidden_size must be >= 1");
+  if (input_size > lstm::kMaxColumns || hidden_size > lstm::kMaxColumns)
+    invalid("GRU: more than " + std::to_string(lstm::kMaxColumns) + " columns");
+  if (accumulator_bits < lstm::kMinAccumulatorBits || accumulator_bits > lstm::kMaxAccumulatorBits)
+    invalid("GRU: accumulator_bits " + std::to_string(accumulator_bits) + " is outside " +
+            std::to_string(lstm::kMinAccumulatorBits) + ".." + std::to_string(lstm::kMaxAccumulatorBits));
+  check_matrix("GRU W", w, gate_rows(), input_size);
+  check_matrix("GRU R", r, gate_rows(), hidden_size);
+  check_frac("GRU x", x_frac);
+  check_frac("GRU h", h_frac);
+  if (gate_frac < 2 * lstm::kMinFrac || gate_frac > 2 * lstm::kMaxFrac) invalid("GRU: gate radix point out of range");
+  for (const int shift : {w_shift(), r_shift()})
+    if (shift < 0 || shift > lstm::kMaxProductShift)
+      invalid("GRU: product shift " + std::to_string(shift) + " is outside 0.." + std::to_string(lstm::kMaxProductShift));
+  require_size("GRU bias_x", bias_x.size(), gate_rows());
+  require_size("GRU bias_n", bias_n.size(), linear_before_reset ? hidden_size : 0);
+}
+
+FixedGruRun run_fixed(const FixedGru& m, const SparseGru* sparse, const std::vector<int16_t>& x,
+                      const std::vector<int16_t>& h0) {
+  m.check();
+  const uint32_t H = m.hidden_size, I = m.input_size;
+  if (x.size() % I != 0) invalid("x is not a whole number of steps of " + std::to_string(I));
+  if (!h0.empty()) require_size("h0", h0.size(), H);
+  const FixedMatrix r_zr = m.r_rows(0, 2 * H), r_h = m.r_rows(2 * H, H);
+  auto product = [&](const FixedMatrix& dense, const CscMatrix* csc, const int16_t* a, int shift,
+                     std::vector<int64_t>& acc) {
+    if (csc) accumulate_sparse(*csc, a, shift, acc);
+    else accumulate_dense(dense, a, shift, acc);
+  };
+  Saturation sat;
+  const int64_t top = acc_max(m.accumulator_bits);
+  auto sat_acc = [&](int64_t v) { return sat.clamp(v, -top - 1, top); };
+  auto gate = [&](LutFunction f, int64_t acc) { return int64_t{lstm::lut_lookup(f, lut_input(acc, m.gate_frac))}; };
+  const int F = std::max(lstm::kGateFrac + m.h_frac, 2 * lstm::kGateFrac);
+
+  FixedGruRun run;
+  run.steps = static_cast<uint32_t>(x.size() / I);
+  std::vector<int16_t> h = h0.empty() ? std::vector<int16_t>(H, 0) : h0, rh(H);
+  for (uint32_t t = 0; t < run.steps; ++t) {
+    std::vector<int64_t> ax(m.bias_x.begin(), m.bias_x.end()), ar(2 * uint64_t{H}, 0), an(H, 0);
+    product(m.w, sparse ? &sparse->w : nullptr, &x[uint64_t{t} * I], m.w_shift(), ax);
+    product(r_zr, sparse ? &sparse->r_zr : nullptr, h.data(), m.r_shift(), ar);
+    std::vector<int64_t> z(H), r(H);
+    for (uint32_t k = 0; k < H; ++k) {
+      z[k] = gate(LutFunction::kSigmoid, sat_acc(ax[k] + ar[k]));
+      r[k] = gate(LutFunction::kSigmoid, sat_acc(ax[H + k] + ar[H + k]));
+      if (!m.linear_before_reset) rh[k] = sat16(round_shift(r[k] * h[k], lstm::kGateFrac), &sat);
+    }
+    if (m.linear_before_reset) std::copy(m.bias_n.begin(), m.bias_n.end(), an.begin());
+    product(r_h, sparse ? &sparse->r_h : nullptr, m.linear_before_reset ? h.data() : rh.data(), m.r_shift(), an);
+    for (uint32_t k = 0; k < H; ++k) {
+      const int64_t candidate = m.linear_before_reset
+                                    ? ax[2 * H + k] + round_shift(r[k] * sat_acc(an[k]), lstm::kGateFrac)
+                                    : ax[2 * H + k] + an[k];
+      const int64_t n = gate(LutFunction::kTanh, sat_acc(candidate));
+      const int64_t sum = round_shift(((int64_t{1} << lstm::kGateFrac) - z[k]) * n, 2 * lstm::kGateFrac - F) +
+                          round_shift(z[k] * h[k], lstm::kGateFrac + m.h_frac - F);  // both exact left shifts
+      h[k] = sat16(round_shift(sum, F - m.h_frac), &sat);
+    }
+    run.h.insert(run.h.end(), h.begin(), h.end());
+  }
+  run.saturations = sat.count;
+  return run;
+}
+
+namespace {
+
+// sum_j |M'_nj - M_nj| |v_j| + |M'_nj| dv_j for rows [first, first + count) of a [rows][cols]
+// matrix: the bound of M'v' - Mv with v' - v bounded by dv.
+std::vector<double> product_bounds(const std::vector<double>& m, const FixedMatrix& q, uint32_t first, uint32_t count,
+                                   const double* v, const std::vector<double>& dv) {
+  const uint32_t cols = q.cols;
+  const double scale = std::ldexp(1.0, -q.frac);
+  std::vector<double> d(count, 0.0);
+  for (uint32_t n = 0; n < count; ++n)
+    for (uint32_t j = 0; j < cols; ++j) {
+      const uint64_t at = uint64_t{first + n} * cols + j;
+      d[n] += std::fabs(q.q[at] * scale - m[at]) * std::fabs(v[j]) + std::fabs(q.q[at] * scale) * dv[j];
+    }
+  return d;
+}
+
+}  // namespace
+
+GruErrorBound gru_output_error_bound(const FloatGru& m, const FixedGru& q, const std::vector<double>& x,
+                                     const std::vector<double>& h0) {
+  m.check();
+  q.check();
+  if (m.input_size != q.input_size || m.hidden_size != q.hidden_size || m.linear_before_reset != q.linear_before_reset)
+    invalid("the float and fixed GRUs differ in shape or linear_before_reset");
+  const uint32_t H = m.hidden_size, I = m.input_size;
+  if (x.size() % I != 0) invalid("x is not a whole number of steps of " + std::to_string(I));
+  const uint32_t steps = static_cast<uint32_t>(x.size() / I);
+  const LutBound lut(q.accumulator_bits, q.gate_frac);
+  auto bias = [](const std::vector<double>& b, uint32_t n) { return b.empty() ? 0.0 : b[n]; };
+  std::vector<double> xq(x.size()), dx(x.size());
+  for (size_t j = 0; j < x.size(); ++j) {
+    xq[j] = dequantize(quantize16(x[j], q.x_frac), q.x_frac);
+    dx[j] = std::fabs(xq[j] - x[j]);
+  }
+  std::vector<double> h = h0.empty() ? std::vector<double>(H, 0.0) : h0, dh(H);
+  for (uint32_t k = 0; k < H; ++k) dh[k] = std::fabs(dequantize(quantize16(h[k], q.h_frac), q.h_frac) - h[k]);
+  const double u_gate = half_unit(q.gate_frac), u_h = half_unit(q.h_frac);
+  const std::vector<double> r_h(m.r.begin() + uint64_t{2} * H * H, m.r.end());
+
+  GruErrorBound bound;
+  for (uint32_t t = 0; t < steps; ++t) {
+    // The float step with its intermediate values, and the bounds of its pre-activations.
+    std::vector<double> ax(3 * uint64_t{H}), ar(3 * uint64_t{H});
+    for (uint32_t n = 0; n < 3 * H; ++n) ax[n] = bias(m.wb, n), ar[n] = bias(m.rb, n);
+    add_product(m.w, 3 * H, I, &x[uint64_t{t} * I], ax.data());
+    add_product(m.r, 3 * H, H, h.data(), ar.data());
+    const std::vector<double> dw = product_bounds(m.w, q.w, 0, 3 * H, &xq[uint64_t{t} * I],
+                                                  std::vector<double>(dx.begin() + uint64_t{t} * I, dx.begin() + uint64_t{t + 1} * I));
+    const std::vector<double> dr = product_bounds(m.r, q.r, 0, 3 * H, h.data(), dh);
+    std::vector<double> z(H), r(H), dz(H), drg(H), rh(H), drh(H);
+    for (uint32_t k = 0; k < H; ++k) {
+      for (const uint32_t g : {0u, 1u}) {
+        const uint32_t n = g * H + k;
+        const double a = ax[n] + ar[n];
+        const double da = dw[n] + dr[n] + std::fabs(dequantize(q.bias_x[n], q.gate_frac) - bias(m.wb, n) - bias(m.rb, n));
+        (g == 0 ? z : r)[k] = sigmoid(a);
+        (g == 0 ? dz : drg)[k] = lut.gate(LutFunction::kSigmoid, a, da);
+      }
+      rh[k] = r[k] * h[k];
+      drh[k] = product_error(r[k], drg[k], h[k], dh[k]) + u_h + excess16(rh[k], q.h_frac);
+    }
+    std::vector<double> an(H), dan(H);
+    if (m.linear_before_reset) {
+      for (uint32_t k = 0; k < H; ++k) {
+        const uint32_t n = 2 * H + k;
+        const double mh = ar[n];  // R_h h + Rb_h
+        const double dm = dr[n] + std::fabs(dequantize(q.bias_n[k], q.gate_frac) - bias(m.rb, n));
+        an[k] = ax[n] + r[k] * mh;
+        dan[k] = dw[n] + product_error(r[k], drg[k], mh, dm) + u_gate +
+                 std::fabs(dequantize(q.bias_x[n], q.gate_frac) - bias(m.wb, n));
+      }
+    } else {
+      std::vector<double> rhp(H, 0.0);
+      add_product(r_h, H, H, rh.data(), rhp.data());
+      const std::vector<double> drp = product_bounds(m.r, q.r, 2 * H, H, rh.data(), drh);
+      for (uint32_t k = 0; k < H; ++k) {
+        const uint32_t n = 2 * H + k;
+        an[k] = ax[n] + rhp[k] + bias(m.rb, n);
+        dan[k] = dw[n] + drp[k] + std::fabs(dequantize(q.bias_x[n], q.gate_frac) - bias(m.wb, n) - bias(m.rb, n));
+      }
+    }
+    for (uint32_t k = 0; k < H; ++k) {
+      const double n = std::tanh(an[k]), dn = lut.gate(LutFunction::kTanh, an[k], dan[k]);
+      const double ht = (1 - z[k]) * n + z[k] * h[k];
+      dh[k] = product_error(1 - z[k], dz[k], n, dn) + product_error(z[k], dz[k], h[k], dh[k]) + u_h +
+              excess16(ht, q.h_frac);
+      h[k] = ht;
+    }
+    bound.h.insert(bound.h.end(), dh.begin(), dh.end());
+    for (const double d : dh) bound.max_h = std::max(bound.max_h, d);
+  }
   return bound;
 }
 

@@ -198,4 +198,76 @@ ErrorBound output_error_bound(const FloatLstm& model, const FixedLstm& fixed, co
                               const FloatRun& run, const std::vector<double>& h0 = {},
                               const std::vector<double>& c0 = {});
 
+// ---------------------------------------------------------------------------------------------
+// GRU (ONNX's GRU, forward direction, default activations; docs/lstm.md "GRU"). Gate order z, r, h:
+//   z = sigmoid(W_z x_t + R_z h_{t-1} + Wb_z + Rb_z)
+//   r = sigmoid(W_r x_t + R_r h_{t-1} + Wb_r + Rb_r)
+//   n = tanh(W_h x_t + R_h (r . h_{t-1}) + Rb_h + Wb_h)          linear_before_reset = 0
+//   n = tanh(W_h x_t + r . (R_h h_{t-1} + Rb_h) + Wb_h)          linear_before_reset = 1
+//   h_t = (1 - z) . n + z . h_{t-1}
+
+constexpr uint32_t kGruGates = 3;  // z, r, h
+
+struct FloatGru {
+  uint32_t input_size = 0, hidden_size = 0;
+  bool linear_before_reset = false;
+  std::vector<double> w;   // [3H][I], gate blocks z, r, h
+  std::vector<double> r;   // [3H][H]
+  std::vector<double> wb;  // [3H]; empty: zeros
+  std::vector<double> rb;  // [3H]; empty: zeros
+  uint32_t gate_rows() const { return kGruGates * hidden_size; }
+  void check() const;
+};
+
+struct FloatGruRun {
+  uint32_t steps = 0;
+  std::vector<double> h;        // [T][H]
+  std::vector<double> preacts;  // [T][3H]: z, r and n's pre-activations
+};
+FloatGruRun run_float(const FloatGru& model, const std::vector<double>& x, const std::vector<double>& h0 = {});
+
+// The fixed-point GRU the engine runs (docs/isa.md "Version 3: GRU"): W [3H][I] and R [3H][H]
+// (one radix point each), all sums exact at the gate accumulators' radix point gate_frac.
+// bias_x [3H]: Wb + Rb for z and r; for h Wb_h + Rb_h (linear_before_reset 0) or Wb_h (1);
+// bias_n [H]: Rb_h with linear_before_reset, else empty.
+struct FixedGru {
+  uint32_t input_size = 0, hidden_size = 0;
+  uint32_t accumulator_bits = lstm::kDefaultAccumulatorBits;
+  bool linear_before_reset = false;
+  int x_frac = 0, h_frac = 0, gate_frac = 0;
+  FixedMatrix w;  // [3H][I]
+  FixedMatrix r;  // [3H][H]
+  std::vector<int32_t> bias_x, bias_n;
+  uint32_t gate_rows() const { return kGruGates * hidden_size; }
+  int w_shift() const { return gate_frac - w.frac - x_frac; }
+  int r_shift() const { return gate_frac - r.frac - h_frac; }
+  // Rows [first, first + count) of R (the engine's R_zr = rows 0..2H, R_h = rows 2H..3H).
+  FixedMatrix r_rows(uint32_t first, uint32_t count) const;
+  void check() const;  // as FixedLstm::check
+};
+
+// The encoded matrices: W [3H][I], R_zr [2H][H], R_h [H][H] (each interleaved over the PEs).
+struct SparseGru {
+  CscMatrix w, r_zr, r_h;
+};
+
+struct FixedGruRun {
+  uint32_t steps = 0;
+  std::vector<int16_t> h;  // [T][H] at h_frac
+  uint64_t saturations = 0;
+};
+// One sequence x [T][I] at x_frac from h0 [H] (empty: zeros); sparse: null for dense products.
+FixedGruRun run_fixed(const FixedGru& model, const SparseGru* sparse, const std::vector<int16_t>& x,
+                      const std::vector<int16_t>& h0 = {});
+
+// A rigorous bound on |fixed - float| for every h [T][H] when `fixed` runs on quantize16(x, x_frac)
+// from the quantized h0, propagated along the float GRU's trajectory as output_error_bound does
+// (docs/lstm.md "GRU: tolerance"). Assumes no accumulator saturates (check FixedGruRun::saturations).
+struct GruErrorBound {
+  std::vector<double> h;  // [T][H]
+  double max_h = 0;
+};
+GruErrorBound gru_output_error_bound(const FloatGru& model, const FixedGru& fixed, const std::vector<double>& x,
+                                     const std::vector<double>& h0 = {});
+
 }  // namespace dlvp::lstm_ref

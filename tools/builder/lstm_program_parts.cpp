@@ -6,7 +6,8 @@
 
 namespace dlvp::builder::lstm_parts {
 
-void fail(const std::string& why) { throw BuildError("LSTM program: " + why); }
+// LSTM and GRU programs share these parts: errors name the engine's program.
+void fail(const std::string& why) { throw BuildError("LSTM engine program: " + why); }
 
 namespace {
 
@@ -193,14 +194,16 @@ isa::Instruction gates_instruction(const lstm_ref::FixedLstm& m, uint32_t tag, u
   return in;
 }
 
-namespace {
-
 void check_accumulator_bits(uint32_t bits, uint32_t engine_bits) {
   if (bits != engine_bits)
     fail("quantized for " + std::to_string(bits) + "-bit accumulators, the engine has " + std::to_string(engine_bits));
 }
 
-}  // namespace
+void check_steps_and_channels(uint32_t steps, uint32_t channels) {
+  if (steps == 0 || steps > kMaxLstmSteps || channels == 0 || channels > kMaxLstmChannels)
+    fail(std::to_string(steps) + " steps and " + std::to_string(channels) + " channels: both must lie in 1.." +
+         std::to_string(kMaxLstmSteps));
+}
 
 void check_layer(const lstm_ref::FixedLstm& m, uint32_t steps, uint32_t channels, uint32_t engine_accumulator_bits) {
   try {
@@ -208,9 +211,7 @@ void check_layer(const lstm_ref::FixedLstm& m, uint32_t steps, uint32_t channels
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  if (steps == 0 || steps > kMaxLstmSteps || channels == 0 || channels > kMaxLstmChannels)
-    fail(std::to_string(steps) + " steps and " + std::to_string(channels) + " channels: both must lie in 1.." +
-         std::to_string(kMaxLstmSteps));
+  check_steps_and_channels(steps, channels);
   for (const int frac : {m.gate_frac, m.c_frac, m.h_frac, m.peephole_frac})
     if (frac < INT8_MIN || frac > INT8_MAX) fail("a radix point does not fit the instruction's 8-bit field");
   const int output_shift = m.projection_acc_frac() - m.y_frac;

@@ -1,5 +1,5 @@
-// The pieces every LSTM engine program is built from (build_lstm_program and the stacked /
-// bidirectional build_lstm_stack_program): weight matrices cut into column chunks and laid out in
+// The pieces every LSTM engine program is built from (build_lstm_program, the stacked /
+// bidirectional build_lstm_stack_program and build_gru_program): weight matrices cut into column chunks and laid out in
 // the constants blob, instructions appended with tokens derived from who must follow whom, and the
 // LOAD / STORE encodings (docs/lstm.md, "Engine").
 #pragma once
@@ -115,6 +115,11 @@ isa::Instruction spmv_instruction(const MatrixPass& pass, size_t k, uint32_t wei
 isa::Instruction gates_instruction(const lstm_ref::FixedLstm& m, uint32_t tag, uint64_t acc, uint64_t c, uint64_t h,
                                    uint64_t peephole, uint32_t channels);
 
+// Throws BuildError when the layer was quantized for accumulators of another width than the
+// engine's (a model quantized for another width would not be bit-exact).
+void check_accumulator_bits(uint32_t bits, uint32_t engine_bits);
+// Throws BuildError when `steps` or `channels` is 0 or does not fit the instructions' fields.
+void check_steps_and_channels(uint32_t steps, uint32_t channels);
 // Throws BuildError when `m` is inconsistent, does not fit the instructions' fields for `steps` and
 // `channels`, or was quantized for accumulators of another width than the engine's (a model
 // quantized for another width would not be bit-exact).

@@ -52,6 +52,10 @@ std::vector<lstm::LstmTiming> lstm_instruction_timings(const std::vector<isa::In
       const lstm::Verdict verdict = lstm::check_gates(in.lstm_gates, memory);
       if (!verdict.ok()) throw ConfigError("dlvpc: LSTM_GATES #" + std::to_string(k) + ": " + verdict.reason);
       timings[k] = lstm::gates_timing(hw, in.lstm_gates.hidden, in.lstm_gates.channels);
+    } else if (in.header.opcode == isa::kOpGruGates) {
+      const lstm::Verdict verdict = lstm::check_gru_gates(in.gru_gates, memory);
+      if (!verdict.ok()) throw ConfigError("dlvpc: GRU_GATES #" + std::to_string(k) + ": " + verdict.reason);
+      timings[k] = lstm::gates_timing(hw, in.gru_gates.hidden, in.gru_gates.channels);
     }
   }
   return timings;

@@ -1,6 +1,6 @@
 // Races between the LSTM engine's queues (docs/lstm.md, "Engine"): which buffer bytes each
 // instruction touches, and the first pair of instructions of different queues that the tokens leave
-// unordered while one writes what the other touches. Shared by the single-layer and the stack tests.
+// unordered while one writes what the other touches. Shared by the single-layer, stack and GRU tests.
 #pragma once
 #include "ip/ifu/isa.h"
 #include "ip/lstm/lstm_config.h"
@@ -11,7 +11,7 @@
 
 namespace dlvp::test {
 
-// The buffer bytes an LSTM instruction reads and writes (docs/isa.md, version 2), in the schedule
+// The buffer bytes an LSTM engine instruction reads and writes (docs/isa.md, versions 2 and 3), in the schedule
 // checker's spaces; LOAD / STORE as the checker sees them.
 inline std::vector<builder::check::Range> lstm_accesses(const isa::Instruction& in, const LstmConfig& hw) {
   using builder::check::Range;
@@ -39,6 +39,14 @@ inline std::vector<builder::check::Range> lstm_accesses(const isa::Instruction& 
     vec(g.c_offset, 2 * cells, true);
     vec(g.h_offset, 2 * cells, true);
     if (flags & isa::kFlagPeephole) vec(g.peephole_offset, 6ull * g.hidden, false);
+  } else if (in.header.opcode == isa::kOpGruGates) {
+    const isa::GruGates& g = in.gru_gates;
+    const uint64_t cells = uint64_t{g.channels} * g.hidden;
+    vec(g.x_acc_offset, 24 * cells, false);
+    vec(g.r_acc_offset, 16 * cells, false);
+    if (g.stage == 1) vec(g.n_acc_offset, 8 * cells, false);
+    vec(g.h_prev_offset, 2 * cells, false);
+    vec(g.out_offset, 2 * cells, true);
   } else if (in.header.opcode == isa::kOpLoad || in.header.opcode == isa::kOpStore) {
     // The checker's DDR rows; the buffer side row by row (a chunk LOAD's rows are the PEs' slices,
     // one weight memory apart: the contiguous extent would cover the other half of every PE).

@@ -7,6 +7,7 @@
 #include "tools/dlvpc/float_graph.h"
 #include "tools/dlvpc/lstm_compress.h"
 #include "tools/dlvpc/lstm_import.h"
+#include "tests/unit/lstm/onnx_node_test.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -32,52 +33,6 @@ namespace fs = std::filesystem;
 using lstm_ref::FixedRun;
 using lstm_ref::FixedState;
 using lstm_ref::FloatRun;
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream s;
-  s << file.rdbuf();
-  return s.str();
-}
-
-ConstTensor read_tensor(const fs::path& path) {
-  onnx::TensorProto t;
-  if (!t.ParseFromString(read_bytes(path))) ADD_FAILURE() << path << " is not a TensorProto";
-  return decode_tensor(t, path.string());
-}
-
-struct NodeTest {
-  onnx::ModelProto model;
-  std::vector<ConstTensor> inputs;   // input_N.pb: the data input first, then W, R, ...
-  std::vector<ConstTensor> outputs;  // output_N.pb, in the graph's output order
-  ImportOptions bindings;            // every fed input but the first, as a constant
-};
-
-NodeTest load_node_test(const std::string& name) {
-  const fs::path dir = fs::path(ONNX_NODE_TESTS_DIR) / name;
-  NodeTest t;
-  EXPECT_TRUE(t.model.ParseFromString(read_bytes(dir / "model.onnx"))) << dir;
-  for (int i = 0; fs::exists(dir / "test_data_set_0" / ("input_" + std::to_string(i) + ".pb")); ++i)
-    t.inputs.push_back(read_tensor(dir / "test_data_set_0" / ("input_" + std::to_string(i) + ".pb")));
-  for (int i = 0; fs::exists(dir / "test_data_set_0" / ("output_" + std::to_string(i) + ".pb")); ++i)
-    t.outputs.push_back(read_tensor(dir / "test_data_set_0" / ("output_" + std::to_string(i) + ".pb")));
-  std::set<std::string> initializers;
-  for (const auto& init : t.model.graph().initializer()) initializers.insert(init.name());
-  int fed = 0;
-  for (const auto& input : t.model.graph().input()) {
-    if (initializers.count(input.name())) continue;
-    if (fed > 0) t.bindings.bindings[input.name()] = t.inputs.at(fed);
-    ++fed;
-  }
-  return t;
-}
-
-double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double m = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
 
 const std::vector<double>& output_of(const lstm_ref::OnnxLstmOutputs& o, LstmOutput what) {
   return what == LstmOutput::kY ? o.y : what == LstmOutput::kYh ? o.y_h : o.y_c;

@@ -5,6 +5,7 @@
 // reference; what it refuses, with the node and the reason.
 #include "tests/reference/lstm_stack_reference.h"
 #include "tests/unit/lstm/lstm_bench_util.h"
+#include "tests/unit/lstm/onnx_node_test.h"
 #include "tools/builder/lstm_stack_program.h"
 #include "tools/dlvpc/float_graph.h"
 #include "tools/dlvpc/lstm_stack_compress.h"
@@ -28,14 +29,7 @@ using dlvpc::LstmStackModel;
 
 const std::string kStacks = std::string(DLVP_SOURCE_DIR) + "/tests/data/torch_lstm_stacks/";
 
-ConstTensor read_tensor(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  onnx::TensorProto t;
-  if (!t.ParseFromString(bytes.str())) ADD_FAILURE() << path << " is not a TensorProto";
-  return dlvpc::decode_tensor(t, path);
-}
+using dlvpc::read_tensor;
 
 std::vector<lstm_ref::StackLevel<lstm_ref::FloatLstm>> float_levels(const LstmStackModel& s) {
   std::vector<lstm_ref::StackLevel<lstm_ref::FloatLstm>> levels;
