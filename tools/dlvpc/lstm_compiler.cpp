@@ -115,17 +115,7 @@ std::vector<package::LstmLayerInfo> layer_infos(const LstmCompiled& c) {
   lstm.out_c = f.output_size(), lstm.out_h = 1, lstm.out_w = 1;
   std::vector<package::LstmLayerInfo> layers{lstm};
   if (c.has_head) {
-    const MatrixReport r = matrix_report(c.head_sparse, "head");
-    package::LstmLayerInfo head;
-    head.name = c.head_name;
-    head.kind = package::kLayerLstmLinear;
-    head.tag = kHeadTag;
-    head.macs = uint64_t{S} * c.head.outputs() * c.head.inputs();
-    head.weight_bytes = r.weight_bytes + r.pointer_bytes;
-    head.entries = static_cast<uint32_t>(r.nonzeros + r.padding);
-    head.in_c = c.head.inputs(), head.in_h = head.in_w = 1;
-    head.out_c = c.head.outputs(), head.out_h = head.out_w = 1;
-    layers.push_back(head);
+    layers.push_back(lstm_head_layer_info(c.head_name, kHeadTag, S, c.head, c.head_sparse));
   }
   return layers;
 }
@@ -157,6 +147,21 @@ std::string most_sequences(uint32_t sequences, uint64_t capacity, Bytes bytes) {
 
 // One Gemm (a kFc op without ReLU), optionally followed by the CPU's Softmax: what one LSTM_SPMV
 // from the bias can compute after the last step.
+package::LstmLayerInfo lstm_head_layer_info(const std::string& name, uint32_t tag, uint32_t sequences,
+                                            const lstm_ref::FixedLinear& head, const lstm_ref::CscMatrix& sparse) {
+  const MatrixReport r = matrix_report(sparse, "head");
+  package::LstmLayerInfo info;
+  info.name = name;
+  info.kind = package::kLayerLstmLinear;
+  info.tag = tag;
+  info.macs = uint64_t{sequences} * head.outputs() * head.inputs();
+  info.weight_bytes = r.weight_bytes + r.pointer_bytes;
+  info.entries = static_cast<uint32_t>(r.nonzeros + r.padding);
+  info.in_c = head.inputs(), info.in_h = info.in_w = 1;
+  info.out_c = head.outputs(), info.out_h = info.out_w = 1;
+  return info;
+}
+
 const FloatOp& lstm_head_op(const FloatGraph& g, uint32_t inputs, const std::string& where) {
   const auto refuse = [&](const FloatOp& op, const std::string& why) {
     throw ImportError(where + ": the classifier head's '" + op.name + "' (" + op.onnx_ops + "): " + why);

@@ -130,6 +130,10 @@ std::vector<double> lstm_head_float(const FloatOp& op, const std::vector<double>
 // The head quantized like the projection: 12-bit weights, products at acc_frac = weights' + input_frac
 // (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range
 // `out`. Throws QuantizeError naming `node`.
+// The per-layer report row of the head (kind lstm_linear) for `sequences` sequences: its MACs,
+// encoded bytes and stream entries (one-layer and stacked LSTM packages).
+package::LstmLayerInfo lstm_head_layer_info(const std::string& name, uint32_t tag, uint32_t sequences,
+                                            const lstm_ref::FixedLinear& head, const lstm_ref::CscMatrix& sparse);
 lstm_ref::FixedLinear quantize_lstm_head(const FloatOp& op, int input_frac, uint32_t accumulator_bits, const Range& out,
                                          const std::string& node);
 

@@ -74,17 +74,7 @@ std::vector<package::LstmLayerInfo> layer_infos(const LstmStackCompiled& c) {
       info.out_c = f.output_size(), info.out_h = 1, info.out_w = 1;
       layers.push_back(info);
     }
-  const MatrixReport r = matrix_report(c.head_sparse, "head");
-  package::LstmLayerInfo head;
-  head.name = c.head_name;
-  head.kind = package::kLayerLstmLinear;
-  head.tag = tag;
-  head.macs = uint64_t{S} * c.head.outputs() * c.head.inputs();
-  head.weight_bytes = r.weight_bytes + r.pointer_bytes;
-  head.entries = static_cast<uint32_t>(r.nonzeros + r.padding);
-  head.in_c = c.head.inputs(), head.in_h = head.in_w = 1;
-  head.out_c = c.head.outputs(), head.out_h = head.out_w = 1;
-  layers.push_back(head);
+  layers.push_back(lstm_head_layer_info(c.head_name, tag, S, c.head, c.head_sparse));
   return layers;
 }
 
