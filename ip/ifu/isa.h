@@ -1,7 +1,8 @@
-// The dlvp accelerator instruction set, version 2 (docs/isa.md). One header shared by the models
+// The dlvp accelerator instruction set, version 3 (docs/isa.md). One header shared by the models
 // (ip/ifu, ip/cnn, ip/lstm), the bare-metal software (sw/) and the tools (builder, compiler).
 // Version 2 adds the sparse LSTM engine (LSTM_SPMV, LSTM_GATES, its two buffers, kErrBadStream);
-// every version-1 instruction keeps its encoding and meaning.
+// every version-1 instruction keeps its encoding and meaning. Version 3 adds fields in reserved bytes
+// and flag bits that are 0 ("off") in version-2 programs (per-channel output shifts, ...).
 // Freestanding: only <stdint.h>. Little-endian, fixed 64-byte instructions.
 //
 // A job is a stream of instructions in DDR. The IFU fetches them in order and dispatches each to
@@ -15,7 +16,7 @@
 
 namespace dlvp::isa {
 
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr uint32_t kInstructionBytes = 64;
 constexpr uint32_t kArgCount = 8;  // job argument registers (DDR windows)
 
@@ -73,6 +74,9 @@ constexpr uint16_t kFlagAvgPool = 1u << 4;   // Pool: average instead of max
 // (the accumulators leave as the 16-bit output y, else they are written back); and:
 constexpr uint16_t kFlagNoBias = 1u << 5;     // LSTM_SPMV with AccFirst: start from 0 instead of a bias
 constexpr uint16_t kFlagPeephole = 1u << 6;   // LSTM_GATES: add the peephole terms
+// Version 3 (QUANT): CONV / FC with AccLast take output channel oc's shift from the int8 [out_c]
+// table at shift_offset of the weight buffer instead of output_shift (docs/isa.md).
+constexpr uint16_t kFlagChannelShift = 1u << 9;
 
 struct Header {
   uint8_t opcode;
@@ -107,6 +111,8 @@ struct Transfer {
 // Arithmetic (docs/isa.md): acc = (AccFirst ? bias << bias_shift : psum) + sum(in * w), saturated
 // to the engine's accumulator width; with AccLast: y = sat8(round_shift(acc, output_shift)),
 // ReLU, then max pooling; pool_h = (out_h - pool_size) / pool_stride + 1.
+//   shifts  int8  [out_c]                      at shift_offset (weight buffer; with AccLast and
+//                                              kFlagChannelShift: channel oc's output_shift)
 struct Conv {
   Header header;
   uint32_t input_offset;
@@ -120,7 +126,9 @@ struct Conv {
   int8_t bias_shift;    // 0..31: bias is shifted left into the accumulator's radix point
   int8_t output_shift;  // -31..31: right shift with rounding (negative: left shift)
   uint8_t pool_size, pool_stride;
-  uint8_t reserved[16];
+  uint8_t reserved0[8];   // 48..55: version 3 groups (DW), clip bounds and table_offset (ACT)
+  uint32_t shift_offset;  // 56..59, version 3 (QUANT): int8 [out_c] output shifts (kFlagChannelShift)
+  uint8_t reserved1[4];
 };
 
 // FC: out[o] = sum_i in[i] * w[o][i]. input int8 [n_in] (input buffer), weights int8 [n_out][n_in]
@@ -135,7 +143,9 @@ struct Fc {
   uint32_t psum_offset;
   uint32_t output_offset;
   int8_t bias_shift, output_shift;
-  uint8_t reserved[26];
+  uint8_t reserved0[6];   // 38..43: version 3 clip bounds and table_offset (ACT)
+  uint32_t shift_offset;  // 44..47, version 3 (QUANT): int8 [n_out] output shifts (kFlagChannelShift)
+  uint8_t reserved1[16];
 };
 
 // POOL: int8 [c][in_h][in_w] from `source` buffer at input_offset -> int8 [c][out_h][out_w] at

@@ -82,6 +82,7 @@ struct ConvLayer {
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int bias_shift = 0;    // bias << bias_shift enters the accumulator
   int output_shift = 0;  // round_shift of the accumulator to int8
+  std::vector<int8_t> channel_shifts;  // ISA v3: when not empty, channel c's shift instead of output_shift
   bool relu = false;
   bool pool = false;  // max pooling after ReLU, windows entirely inside the map
   uint32_t pool_size = 2, pool_stride = 2;
@@ -106,6 +107,7 @@ std::vector<int8_t> conv2d(const ConvLayer& layer, const std::vector<int8_t>& in
 struct FcLayer {
   uint32_t n_in = 1, n_out = 1;
   int bias_shift = 0, output_shift = 0;
+  std::vector<int8_t> channel_shifts;  // ISA v3: when not empty, output o's shift instead of output_shift
   bool relu = false;
   uint32_t accumulator_bits = 32;
 };

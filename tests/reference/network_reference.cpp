@@ -17,6 +17,7 @@ std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8
   r.kernel_h = c.kernel_h, r.kernel_w = c.kernel_w, r.stride_h = c.stride_h, r.stride_w = c.stride_w;
   r.pad_top = c.pad_top, r.pad_left = c.pad_left, r.pad_bottom = c.pad_bottom, r.pad_right = c.pad_right;
   r.bias_shift = c.bias_shift, r.output_shift = c.output_shift, r.relu = c.relu;
+  r.channel_shifts = c.channel_shifts;
   r.pool = c.pooled(), r.pool_size = c.pool_size, r.pool_stride = c.pool_stride;
   r.accumulator_bits = accumulator_bits;
   return conv2d(r, x, c.weights, c.bias);
@@ -25,6 +26,7 @@ std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8
 std::vector<int8_t> run_fc(const builder::FcLayer& f, const std::vector<int8_t>& x, uint32_t accumulator_bits) {
   FcLayer r;
   r.n_in = f.n_in, r.n_out = f.n_out, r.bias_shift = f.bias_shift, r.output_shift = f.output_shift;
+  r.channel_shifts = f.channel_shifts;
   r.relu = f.relu, r.accumulator_bits = accumulator_bits;
   return fully_connected(r, x, f.weights, f.bias);
 }

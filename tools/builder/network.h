@@ -5,7 +5,7 @@
 // residual block's shortcut convolution). An eltwise layer adds a second, earlier tensor named by
 // layer index; a concatenation joins several earlier outputs along the channels without moving
 // data. The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
-// per-layer shifts.
+// per-layer shifts, or per-output-channel shifts (ISA version 3).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -47,6 +47,9 @@ struct ConvLayer : LayerBase {
   int output_shift = 0;                     // -31..31: round_shift of the accumulator to int8
   std::vector<int8_t> weights;              // [out_c][in_c][kernel_h][kernel_w]
   std::vector<int32_t> bias;                // [out_c]
+  // QUANT (ISA v3 kFlagChannelShift): when not empty, channel oc's output shift instead of
+  // output_shift, -31..31 each; the bias is then at each channel's accumulator radix point.
+  std::vector<int8_t> channel_shifts;       // [out_c] or empty
 
   bool pooled() const { return pool_size != 0; }
   uint32_t conv_h() const { return sweep_length(in_h, pad_top, pad_bottom, kernel_h, stride_h); }
@@ -62,6 +65,7 @@ struct FcLayer : LayerBase {
   int bias_shift = 0, output_shift = 0;
   std::vector<int8_t> weights;  // [n_out][n_in]
   std::vector<int32_t> bias;    // [n_out]
+  std::vector<int8_t> channel_shifts;  // QUANT: [n_out] per-output shifts (ISA v3), or empty
 };
 
 enum class PoolKind { kMax, kAverage };
