@@ -17,7 +17,8 @@ constexpr bool uses_channel_shifts(uint16_t flags) {
 // The table's check for `channels` outputs at `offset` of the weight buffer: kErrNone when the
 // instruction reads no table; kErrBufferOverrun when it lies outside the buffer; kErrBadField when
 // an entry is outside -31..31 (the contract's output_shift range; checked after the region, since
-// the entries must be readable to be checked).
+// the entries must be readable to be checked). Given only the buffers' sizes (data null, as the
+// compiler's static check), the entries are not checked.
 isa::ErrorCode check_channel_shifts(uint16_t flags, uint32_t offset, uint32_t channels, const BufferSet& buffers);
 
 // The shift table to use (int8 [channels]), or null when the instruction uses output_shift.
