@@ -1,5 +1,5 @@
 // The model package: what the compiler/builder writes and the driver loads (docs/architecture.md
-// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 6.
+// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 7.
 //
 // A package is one contiguous, little-endian blob placed in DDR:
 //   PackageHeader | LayerRecord[layer_count] | instructions (64 B each) | sections ...
@@ -19,8 +19,10 @@ constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // 5: the checksum covers the header too (layout unchanged), every field is range-checked;
 // 6: the rest of the hardware it was compiled for (DDR size, bandwidth, clocks) and where it came
 // from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md);
-// optional sections: the compiler's predicted time per layer, the layers' whole names.
-constexpr uint32_t kVersion = 6;
+// optional sections: the compiler's predicted time per layer, the layers' whole names;
+// 7: the input's preprocessing (QUANT: scale, per-channel mean and std, the input files' layout,
+// and the quantization tables that apply them exactly).
+constexpr uint32_t kVersion = 7;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
 // How each IFU argument window is provided when the package runs.
@@ -94,6 +96,13 @@ struct LayerNameEntry {
   uint32_t bytes;
 };
 constexpr uint32_t kMaxLayerNameBytes = 1024;
+// Version 7 (QUANT): the element order of the images in an input file (IDX): [c][h][w] (ONNX's
+// NCHW per image) or [h][w][c] (NHWC, as image files store pixels).
+enum InputLayout : uint32_t { kLayoutChw = 0, kLayoutHwc = 1 };
+// Per-channel preprocessing for at most this many input channels; one table per channel, one
+// entry per 8-bit pixel value.
+constexpr uint32_t kMaxInputTableChannels = 4;
+constexpr uint32_t kInputTableEntries = 256;
 
 struct PackageHeader {
   char magic[8];
@@ -140,6 +149,17 @@ struct PackageHeader {
   uint64_t prediction_offset, prediction_size;  // LayerPrediction[layer_count], by layer index
   uint64_t predicted_job_ps;  // the predicted job, START to its end (= the layers' times summed)
   uint64_t names_offset, names_size;  // LayerNameEntry[layer_count] and the names' bytes
+  // Version 7 (QUANT): the input's preprocessing (docs/package.md, "Version 7: input
+  // preprocessing"). The model's input is x[c] = (pixel x input_scale - input_mean[c]) /
+  // input_std[c]; the compiler quantized it (minus the zero point, x 2^input_frac_bits, rounded
+  // half up, saturated) into table c's entry for that pixel, so that a reader applies it exactly
+  // by lookup. Tables absent (0 channels): no preprocessing recorded.
+  uint32_t input_layout;            // InputLayout of the images of input files
+  uint32_t input_table_channels;    // 0, 1 (one table for every channel) or input_c (<= 4)
+  uint64_t input_table_offset;      // int16 [input_table_channels][256], each in the input element's range
+  float input_scale;                // as given to the compiler (the tables are what applies)
+  float input_mean[kMaxInputTableChannels], input_std[kMaxInputTableChannels];
+  uint32_t input_preprocessing_reserved;
 };
 
 enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };
