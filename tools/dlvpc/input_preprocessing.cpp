@@ -80,7 +80,12 @@ void check_image_dims(const std::string& path, const std::vector<uint32_t>& idx_
       layout == package::kLayoutHwc ? std::vector<uint32_t>{shape.h, shape.w, shape.c}
                                     : std::vector<uint32_t>{shape.c, shape.h, shape.w};
   const std::vector<uint32_t> dims(idx_dims.begin() + (idx_dims.empty() ? 0 : 1), idx_dims.end());
-  if (dims == expected) return;
+  // Another flattening of the same elements (e.g. [c x h][w]) is taken as it is; a rank-3 image in
+  // another order, or the other layout's shape, is refused.
+  const std::vector<uint32_t> other_layout =
+      layout == package::kLayoutHwc ? std::vector<uint32_t>{shape.c, shape.h, shape.w}
+                                    : std::vector<uint32_t>{shape.h, shape.w, shape.c};
+  if (dims == expected || (dims.size() != 3 && dims != other_layout)) return;
   const auto text = [](const std::vector<uint32_t>& d) {
     std::string t;
     for (size_t i = 0; i < d.size(); ++i) t += (i ? "x" : "") + std::to_string(d[i]);

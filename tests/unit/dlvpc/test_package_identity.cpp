@@ -55,23 +55,23 @@ const std::string kSource = DLVP_SOURCE_DIR;
 
 TEST(PackageIdentity, ShippedFashionCnn) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_cnn.onnx", "--calib random:4"),
-            "ff8ccf380b094cca6ea0d7346aa3a7284c54e75cb7191b05fb8fa08187350d9d");
+            "38728c7045c091c502f9d0947ec1e6bcee96ca33b112d333cc26614385fdb154");
 }
 
 TEST(PackageIdentity, ShippedFashionLstmDenseAndPruned) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:4"),
-            "80fcd86eca68a19501d63bcaaaa8c2ee3092bceedd56bb4cf223eb383fc6d1b9");
+            "46a095b95226c9d03401004c62625b26336037b4ffde41f5236c31d8fe86ae19");
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:2 --density 0.25"),
-            "7e51cf533fc97de7bc317fa6d5088e752e09463918245f03fb7081e62887c247");
+            "e0659cdedab0dd510c7f1c30f1781ab1f9033b2ca7a6ecbca083efbeb310b882");
 }
 
 TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
   EXPECT_EQ(compile_digest(written(test::small_cnn(5), "small_cnn"), "model.onnx", "--calib random:3"),
-            "095d9e1a8063a7c14ca443b82826e0d61660301351e7356cfceaed210f34af84");
+            "767896037418774a20231c5f059dfc812e68d2c77e2fbba0c25f924e07c08013");
   EXPECT_EQ(compile_digest(written(test::residual_block(6), "residual"), "model.onnx", "--calib random:3"),
-            "ddebc15bdf6471b65d2fd69915dbbed9e8fb2fbabb046f0ef17fe28063274d35");
+            "c56bdb5d2cf58d4769c35cdd6dae34729d565bdb8119260783af28c74ea0caf2");
   EXPECT_EQ(compile_digest(written(test::inception_block(7), "inception"), "model.onnx", "--calib random:3"),
-            "deefa80e4e143d3667e660f3d39774c4c4f2df6c381898c3640b61dc01d4c46d");
+            "995464c778a0032ed7f321bc801fc97cec19e6edd65ffc8e6624acadcbf8f18e");
   onnx::ModelProto scaled = test::small_cnn(8);
   for (onnx::NodeProto& node : *scaled.mutable_graph()->mutable_node())
     if (node.op_type() == "Gemm") {
@@ -81,7 +81,7 @@ TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
       alpha->set_f(0.3f);
     }
   EXPECT_EQ(compile_digest(written(scaled, "gemm_alpha"), "model.onnx", "--calib random:3"),
-            "39758917e10906d6332eb5f145926bc76c24c568169bca15a04083d669e39254");
+            "65cf61df0c8f1435583fc8e30ed49680c0379de6e779808076219c707bf75e23");
 }
 
 }  // namespace
