@@ -113,9 +113,11 @@ TEST(BuilderChannelShift, GroupedAndDepthwiseLayersWithActivationsAreBitExact) {
   const Program p = build(net, hw);
   ASSERT_GT(p.layers[2].tiling.passes, 1u);
   expect_bit_exact(net, hw);
-  for (const isa::Instruction& i : p.instructions)
-    if (i.header.opcode == isa::kOpConv && (i.header.flags & isa::kFlagAccLast))
+  for (const isa::Instruction& i : p.instructions) {
+    if (i.header.opcode == isa::kOpConv && (i.header.flags & isa::kFlagAccLast)) {
       EXPECT_TRUE(i.header.flags & isa::kFlagTable);
+    }
+  }
 }
 
 TEST(BuilderChannelShift, BadTablesAreRefusedNamingTheLayerAndEntry) {

@@ -58,23 +58,23 @@ const std::string kSource = DLVP_SOURCE_DIR;
 
 TEST(PackageIdentity, ShippedFashionCnn) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_cnn.onnx", "--calib random:4"),
-            "91a9a610e4164074114eb4cd42a6dbbb3060a7b08603db14128f37e7b68e2e6a");
+            "470c84c2be685f49410cf7a786cb163fb7cf461084227f8eb559088b84d29a9c");
 }
 
 TEST(PackageIdentity, ShippedFashionLstmDenseAndPruned) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:4"),
-            "0a7fdeaf4bf7aef3b04ca1335af8e6c2c09458761c0580c645be464e840b15fd");
+            "ff27bee107140c5ee0967a0f9d5eb9aa3dff3b1fb876351cde9374154d5f5810");
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:2 --density 0.25"),
-            "7bf6daab6fbad8c0008aadd98a6dd5ad7e3c4e51f7c5a9c4daf0b3c07ff88d41");
+            "deb757a0c9268e6e185115d377013712d82645d350e9a706240847e29fb89fae");
 }
 
 TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
   EXPECT_EQ(compile_digest(written(test::small_cnn(5), "small_cnn"), "model.onnx", "--calib random:3"),
-            "6f83f4b1b26840f5c0c73c88f6b53a0f8eddc1b1463e04bed9ec90655bdf9bde");
+            "10acb2a196ddd8472ce07511b80814afb957fa26a1fc7e98a542bfddd33c3ba0");
   EXPECT_EQ(compile_digest(written(test::residual_block(6), "residual"), "model.onnx", "--calib random:3"),
-            "889be480e5ddd36f8117a81a1d113b19f3999b58f98c59c9802130d16d785d17");
+            "443d69f07172b32ca6e6e624f86079a1cb0289dfe2dbaeb93efc35f3d56990d8");
   EXPECT_EQ(compile_digest(written(test::inception_block(7), "inception"), "model.onnx", "--calib random:3"),
-            "17ed58b1f8d89625b18dc8dcfffa0d818377d64b66e4d3805311f336e96a5c61");
+            "d7619df344314d97f119fb2ccfb142247e5ab807e45c063f42b123a90bb997f1");
   onnx::ModelProto scaled = test::small_cnn(8);
   for (onnx::NodeProto& node : *scaled.mutable_graph()->mutable_node())
     if (node.op_type() == "Gemm") {
@@ -84,7 +84,7 @@ TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
       alpha->set_f(0.3f);
     }
   EXPECT_EQ(compile_digest(written(scaled, "gemm_alpha"), "model.onnx", "--calib random:3"),
-            "3464b6f3f0d1aa37ba4a69b2ac9ad960e4fba32a0f6ad7c0b36faa7ff43a6686");
+            "b6be3f4eab851e625f904f68c8fb2107b8980e960824cb1f30db239a3e543d15");
 }
 
 }  // namespace

@@ -101,7 +101,9 @@ TEST(StageValidation, TheStageTableIsInsideThePackage) {
                 .find("stages_offset 0x8 inside the header"), std::string::npos);
   EXPECT_NE(refusal(with_header(good, [](PackageHeader& h) { h.stage_count = 0; }))
                 .find("without stages"), std::string::npos);
-  EXPECT_NE(refusal(with_layer(good, 1, [](package::LayerRecord& r) { r.kind = 9; })).find("layer 1: kind 9 unknown"),
+  const uint32_t unknown_kind = package::kLayerCopy + 1;
+  EXPECT_NE(refusal(with_layer(good, 1, [&](package::LayerRecord& r) { r.kind = unknown_kind; }))
+                .find("layer 1: kind " + std::to_string(unknown_kind) + " unknown"),
             std::string::npos);
 }
 
