@@ -1,5 +1,5 @@
 // The model package: what the compiler/builder writes and the driver loads (docs/architecture.md
-// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 6.
+// and 7; docs/package.md). One freestanding header shared by tools/, sw/ and the platform. Version 7.
 //
 // A package is one contiguous, little-endian blob placed in DDR:
 //   PackageHeader | LayerRecord[layer_count] | instructions (64 B each) | sections ...
@@ -21,7 +21,8 @@ constexpr char kMagic[8] = {'D', 'L', 'V', 'P', 'P', 'K', 'G', '1'};
 // from (tool, model, hardware file, options), so that a platform can bind it (docs/package.md);
 // optional sections: the compiler's predicted time per layer, the layers' whole names;
 // 7: CPU stages (a job as accelerator jobs and CPU operations in order, docs/cpu_ops.md); view and
-// copy layers (kLayerView, kLayerCopy).
+// copy layers (kLayerView, kLayerCopy); the input's preprocessing (QUANT: scale, per-channel mean
+// and std, the input files' layout, and the quantization tables that apply them exactly).
 constexpr uint32_t kVersion = 7;
 constexpr uint32_t kArgCount = 8;  // = isa::kArgCount
 
@@ -96,6 +97,13 @@ struct LayerNameEntry {
   uint32_t bytes;
 };
 constexpr uint32_t kMaxLayerNameBytes = 1024;
+// Version 7 (QUANT): the element order of the images in an input file (IDX): [c][h][w] (ONNX's
+// NCHW per image) or [h][w][c] (NHWC, as image files store pixels).
+enum InputLayout : uint32_t { kLayoutChw = 0, kLayoutHwc = 1 };
+// Per-channel preprocessing for at most this many input channels; one table per channel, one
+// entry per 8-bit pixel value.
+constexpr uint32_t kMaxInputTableChannels = 4;
+constexpr uint32_t kInputTableEntries = 256;
 
 struct PackageHeader {
   char magic[8];
@@ -147,6 +155,17 @@ struct PackageHeader {
   uint64_t stages_offset;
   uint32_t stage_count;
   uint32_t reserved_cpu;
+  // Version 7 (QUANT): the input's preprocessing (docs/package.md, "Version 7: input
+  // preprocessing"). The model's input is x[c] = (pixel x input_scale - input_mean[c]) /
+  // input_std[c]; the compiler quantized it (minus the zero point, x 2^input_frac_bits, rounded
+  // half up, saturated) into table c's entry for that pixel, so that a reader applies it exactly
+  // by lookup. Tables absent (0 channels): no preprocessing recorded.
+  uint32_t input_layout;            // InputLayout of the images of input files
+  uint32_t input_table_channels;    // 0, 1 (one table for every channel) or input_c (<= 4)
+  uint64_t input_table_offset;      // int16 [input_table_channels][256], each in the input element's range
+  float input_scale;                // as given to the compiler (the tables are what applies)
+  float input_mean[kMaxInputTableChannels], input_std[kMaxInputTableChannels];
+  uint32_t input_preprocessing_reserved;
 };
 
 enum CpuPostprocess : uint32_t { kPostNone = 0, kPostSoftmax = 1 };

@@ -38,6 +38,11 @@ std::string read_layer_sections(const ReadAt& read, PackageContents& c) {
       c.names.push_back(std::move(name));
     }
   }
+  if (h.input_table_channels != 0) {  // version 7: the input tables' entries
+    std::vector<int16_t> tables(uint64_t{h.input_table_channels} * kInputTableEntries);
+    if (!read(h.input_table_offset, tables.data(), tables.size() * sizeof(int16_t))) return "cannot read the input tables";
+    if (validate_input_tables(h, tables.data(), &why)) return why.text;
+  }
   return "";
 }
 

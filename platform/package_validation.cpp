@@ -335,7 +335,31 @@ const char* check_cpu_stage(const PackageHeader& h, const StageRecord& s, uint32
   return check_cpu_operation(s, index, why);
 }
 
+// Version 7: the input's layout and its tables' place (their entries: validate_input_tables).
+const char* check_input_preprocessing(const PackageHeader& h, Refusal* why) {
+  if (h.input_layout > kLayoutHwc)
+    return refuse(why, "input_layout %u unknown (expected 0 CHW or 1 HWC)", unsigned(h.input_layout));
+  const uint32_t channels = h.input_table_channels;
+  if (channels == 0) return nullptr;
+  if (channels != 1 && (channels != h.input_c || channels > kMaxInputTableChannels))
+    return refuse(why, "input_table_channels %u (expected 0, 1 or input_c %u when at most %u)", unsigned(channels),
+                  unsigned(h.input_c), unsigned(kMaxInputTableChannels));
+  if (h.input_table_offset % 2 != 0)
+    return refuse(why, "input_table_offset 0x%llx not 2-byte aligned", ull(h.input_table_offset));
+  return check_table(h, "input_table_offset", h.input_table_offset, "input_table_channels", channels,
+                     2 * kInputTableEntries, why);
+}
+
 }  // namespace
+
+const char* validate_input_tables(const PackageHeader& h, const int16_t* table, Refusal* why) {
+  if (h.input_element_bytes != 1) return nullptr;
+  for (uint32_t i = 0; i < h.input_table_channels * kInputTableEntries; ++i)
+    if (table[i] < -128 || table[i] > 127)
+      return refuse(why, "input table %u entry %u is %d, outside the int8 input's -128..127",
+                    unsigned(i / kInputTableEntries), unsigned(i % kInputTableEntries), int(table[i]));
+  return nullptr;
+}
 
 const char* validate_header(const PackageHeader& h, uint64_t available, Refusal* why) {
   if (available < sizeof(PackageHeader))
@@ -349,6 +373,7 @@ const char* validate_header(const PackageHeader& h, uint64_t available, Refusal*
   if (const char* p = check_formats(h, why)) return p;
   if (const char* p = check_origin(h.origin, why)) return p;
   if (const char* p = check_layer_sections(h, why)) return p;
+  if (const char* p = check_input_preprocessing(h, why)) return p;
   return check_tensors(h, why);
 }
 

@@ -51,4 +51,8 @@ const char* validate_layer_prediction(const PackageHeader& h, const LayerPredict
 const char* validate_layer_name(const PackageHeader& h, const LayerNameEntry& e, const char* text, uint32_t index,
                                 Refusal* why);
 
+// Version 7: the input tables' entries (input_table_channels x 256 int16 at `table`, as
+// validate_header placed them) within the input element's range: int8 -128..127, int16 any.
+const char* validate_input_tables(const PackageHeader& h, const int16_t* table, Refusal* why);
+
 }  // namespace dlvp::package

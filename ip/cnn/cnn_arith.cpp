@@ -4,6 +4,7 @@
 #include "ip/cnn/simd.h"
 
 #include "ip/cnn/activation_unit.h"
+#include "ip/cnn/channel_shift.h"
 #include "ip/cnn/conv_kernel.h"
 #include "ip/cnn/depthwise_kernel.h"
 #include "ip/cnn/output_kernel.h"
@@ -96,8 +97,10 @@ ErrorCode check_conv(const isa::Conv& c, const BufferSet& b) {
   if (!fits(b, isa::kBufInput, c.input_offset, uint64_t{c.in_c} * c.in_h * c.in_w)) return isa::kErrBufferOverrun;
   if (!fits(b, isa::kBufWeight, c.weight_offset, uint64_t{c.out_c} * isa::conv_group_in_c(c) * c.kernel_h * c.kernel_w))
     return isa::kErrBufferOverrun;
-  return check_acc_buffers(b, c.header.flags, c.out_c, uint64_t{c.out_c} * s.out_h * s.out_w, c.bias_offset,
-                           c.psum_offset, c.output_offset, uint64_t{c.out_c} * s.pool_h * s.pool_w);
+  const ErrorCode acc = check_acc_buffers(b, c.header.flags, c.out_c, uint64_t{c.out_c} * s.out_h * s.out_w,
+                                         c.bias_offset, c.psum_offset, c.output_offset,
+                                         uint64_t{c.out_c} * s.pool_h * s.pool_w);
+  return acc != isa::kErrNone ? acc : check_channel_shifts(c.header.flags, c.shift_offset, c.out_c, b);
 }
 
 ErrorCode check_fc(const isa::Fc& f, const BufferSet& b) {
@@ -107,8 +110,9 @@ ErrorCode check_fc(const isa::Fc& f, const BufferSet& b) {
     return e;
   if (!fits(b, isa::kBufInput, f.input_offset, f.n_in)) return isa::kErrBufferOverrun;
   if (!fits(b, isa::kBufWeight, f.weight_offset, uint64_t{f.n_out} * f.n_in)) return isa::kErrBufferOverrun;
-  return check_acc_buffers(b, f.header.flags, f.n_out, f.n_out, f.bias_offset, f.psum_offset, f.output_offset,
-                           f.n_out);
+  const ErrorCode acc =
+      check_acc_buffers(b, f.header.flags, f.n_out, f.n_out, f.bias_offset, f.psum_offset, f.output_offset, f.n_out);
+  return acc != isa::kErrNone ? acc : check_channel_shifts(f.header.flags, f.shift_offset, f.n_out, b);
 }
 
 ErrorCode check_pool(const isa::Pool& p, const BufferSet& b) {
@@ -215,12 +219,13 @@ void max_pool_map(const int8_t* map, uint32_t w, uint32_t size, uint32_t stride,
 struct ConvOutputs {
   uint8_t* psum = nullptr;  // int32 [out_c][out_h][out_w], without AccLast
   int8_t* out = nullptr;    // int8 [out_c][pool_h][pool_w], with AccLast
+  const int8_t* shifts = nullptr;  // int8 [out_c] per-channel output shifts (kFlagChannelShift)
 };
 
 // The output stage of CONV channels [oc_begin, oc_end); `sums` hold channel oc at oc - sums_first.
 template <typename T>
 void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumView<T> sums, uint32_t sums_first,
-                          const AccStart& start, const kernels::OutputRow& stage, const ActivationUnit& act,
+                          const AccStart& start, const kernels::OutputRow& layer_stage, const ActivationUnit& act,
                           const ConvOutputs& to, uint32_t oc_begin, uint32_t oc_end) {
   const kernels::KernelIsa isa = kernels::active_kernel_isa();
   thread_local std::vector<int8_t> map;
@@ -229,6 +234,8 @@ void finish_conv_channels(const isa::Conv& c, const ConvShape& s, kernels::SumVi
   const uint64_t pixels = uint64_t{s.out_h} * s.out_w;
   for (uint32_t oc = oc_begin; oc < oc_end; ++oc) {
     const int64_t base = start.base(oc);
+    kernels::OutputRow stage = layer_stage;
+    stage.output_shift = channel_output_shift(to.shifts, oc, layer_stage.output_shift);
     for (uint32_t oy = 0; oy < s.out_h; ++oy) {
       const uint64_t pixel = oc * pixels + uint64_t{oy} * s.out_w;
       const T* sum = sums.data + (oc - sums_first) * sums.channel_stride + oy * sums.row_stride;
@@ -327,6 +334,7 @@ void execute_conv(const isa::Conv& c, const BufferSet& b, const ArithConfig& con
   // The unit exists only in the output stage (its fields were checked only with AccLast).
   const ActivationUnit act(last ? activation_fields(c) : ActivationFields{}, b.data[isa::kBufWeight]);
   ConvOutputs to;
+  to.shifts = channel_shift_table(flags, c.shift_offset, b);
   if (last)
     to.out = reinterpret_cast<int8_t*>(b.data[isa::kBufOutput] + c.output_offset);
   else
@@ -350,16 +358,19 @@ void execute_fc(const isa::Fc& f, const BufferSet& b, const ArithConfig& config)
     psum_in = last ? psum_source(b, f.psum_offset, 4ull * f.n_out, f.output_offset, f.n_out, sc.copy)
                    : b.data[isa::kBufOutput] + f.psum_offset;
   const AccStart start = acc_start(b, flags, f.bias_offset, f.bias_shift, psum_in);
-  const kernels::OutputRow stage = output_row(config, f.output_shift, flags);
+  kernels::OutputRow stage = output_row(config, f.output_shift, flags);
+  const int8_t* shifts = channel_shift_table(flags, f.shift_offset, b);
 
   const auto* input = reinterpret_cast<const int8_t*>(b.data[isa::kBufInput] + f.input_offset);
   const auto* weights = reinterpret_cast<const int8_t*>(b.data[isa::kBufWeight] + f.weight_offset);
   kernels::fc_sums(input, weights, f.n_in, f.n_out, kernels::active_kernel_isa(), sc.fc_sums);
   auto* out = reinterpret_cast<int8_t*>(b.data[isa::kBufOutput] + f.output_offset);
   uint8_t* psum_out = b.data[isa::kBufOutput] + f.psum_offset;
-  for (uint32_t o = 0; o < f.n_out; ++o)
+  for (uint32_t o = 0; o < f.n_out; ++o) {
+    stage.output_shift = channel_output_shift(shifts, o, f.output_shift);
     kernels::finish_row_wide(stage, sc.fc_sums.data() + o, start.psum_at(o), start.base(o), 1,
                              last ? nullptr : psum_out + 4 * o, last ? out + o : nullptr);
+  }
   if (last) ActivationUnit(activation_fields(f), b.data[isa::kBufWeight]).apply(out, f.n_out);
 }
 

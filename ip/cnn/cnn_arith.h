@@ -34,7 +34,8 @@ PoolShape pool_shape(const isa::Pool& p);
 uint64_t eltwise_b_count(const isa::Eltwise& e);
 
 // Checks every field range and every buffer access of a compute instruction (CONV, FC, POOL,
-// ELTWISE) against `buffers.size`; returns isa::kErrNone, kErrBadField or kErrBufferOverrun.
+// ELTWISE) against `buffers.size`; returns isa::kErrNone, kErrBadField or kErrBufferOverrun. With
+// the weight buffer's data (the engine), also a per-channel shift table's entries (ISA v3).
 isa::ErrorCode check(const isa::Instruction& instruction, const BufferSet& buffers);
 
 // Executes a checked compute instruction on the buffers. Bit-exact with the reference model.

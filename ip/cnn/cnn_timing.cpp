@@ -3,6 +3,7 @@
 #include "ip/cnn/cnn_timing.h"
 
 #include "ip/cnn/activation_unit.h"
+#include "ip/cnn/channel_shift.h"
 #include "ip/cnn/cnn_arith.h"
 #include "ip/common/config_error.h"
 
@@ -14,6 +15,7 @@ namespace {
 
 constexpr uint64_t kPsumBytes = 4;  // partial sums are int32 in the output buffer (docs/isa.md)
 constexpr uint64_t kBiasBytes = 4;  // biases are int32 in the weight buffer
+constexpr uint64_t kShiftBytes = 1;  // a per-channel output shift is int8 in the weight buffer (ISA v3)
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t minus_floor0(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
@@ -75,6 +77,7 @@ struct ConvGeometry {
   uint64_t steps = 0;                    // steps of one run
   PassLoad full_step, last_step;         // the load of a run's full steps and of its last step
   bool acc_first = false, acc_last = false, pool = false;
+  bool channel_shift = false;  // AccLast reads each channel's shift through the weight port
 
   uint64_t passes_per_channel() const { return input_blocks * pieces.size(); }
   uint64_t total_steps() const { return runs * steps; }
@@ -113,6 +116,7 @@ ConvGeometry conv_geometry(const isa::Conv& c, const CnnConfig& cfg) {
   g.acc_first = c.header.flags & isa::kFlagAccFirst;
   g.acc_last = c.header.flags & isa::kFlagAccLast;
   g.pool = g.acc_last && (c.header.flags & isa::kFlagPool);
+  g.channel_shift = uses_channel_shifts(c.header.flags);
   g.windows = uint64_t{g.shape.out_h} * g.shape.out_w;
   g.pooled = uint64_t{g.shape.pool_h} * g.shape.pool_w;
   g.group_in_c = isa::conv_group_in_c(c);
@@ -279,8 +283,10 @@ struct ConvPassModel {
     const uint64_t output_bytes = load.channels * (g.windows * (psum_read + psum_write) + results);
     const uint64_t stream = std::max(input_limited, ceil_div(output_bytes, cfg.output_port_bytes));
     const uint64_t bias = (at.first_of_channel && g.acc_first) ? kBiasBytes : 0;
+    // The output stage's shift arrives with the weights of the channel's last pass.
+    const uint64_t shift = (at.last_of_channel && g.channel_shift) ? kShiftBytes : 0;
     const uint64_t weight_cycles =
-        ceil_div(load.convolvers * piece.taps + load.channels * bias, cfg.weight_port_bytes);
+        ceil_div(load.convolvers * piece.taps + load.channels * (bias + shift), cfg.weight_port_bytes);
     const uint64_t weight_stall = minus_floor0(weight_cycles, prev_stream);
     // The first window's pixels arrive at the input port's pace too: its sum can enter the
     // accumulator no earlier than that, which hides that much of the previous pass's drain.
@@ -375,8 +381,8 @@ InstructionActivity conv_activity(const isa::Conv& c, const ConvGeometry& g, con
   // Dense/grouped: a group's channels are re-streamed for every step, shared by its PEs;
   // depthwise: each channel is streamed once, to its own convolver.
   a.input_bytes_read = (g.depthwise ? uint64_t{c.in_c} : g.total_steps() * g.group_in_c) * real;
-  a.weight_bytes_read =
-      uint64_t{c.out_c} * g.group_in_c * c.kernel_h * c.kernel_w + (g.acc_first ? kBiasBytes * c.out_c : 0);
+  a.weight_bytes_read = uint64_t{c.out_c} * g.group_in_c * c.kernel_h * c.kernel_w +
+                        (g.acc_first ? kBiasBytes * c.out_c : 0) + (g.channel_shift ? kShiftBytes * c.out_c : 0);
   a.output_bytes_read = kPsumBytes * c.out_c * g.windows * (passes - (g.acc_first ? 1 : 0));
   a.output_bytes_written = kPsumBytes * c.out_c * g.windows * (passes - (g.acc_last ? 1 : 0)) +
                            (g.acc_last ? uint64_t{c.out_c} * g.pooled : 0);
@@ -430,12 +436,15 @@ InstructionCost TimingModel::fc_cost(const isa::Fc& f) const {
   const uint64_t steps = ceil_div(f.n_out, config_.pes);
   const uint64_t last_pes = f.n_out - (steps - 1) * config_.pes;
   const uint64_t out_bytes = (acc_first ? 0 : kPsumBytes) + (acc_last ? 1 : kPsumBytes);
+  // Per output: its weights, its bias (AccFirst), its shift (ISA v3 per-channel shifts).
+  const uint64_t per_output_extra =
+      (acc_first ? kBiasBytes : 0) + (uses_channel_shifts(f.header.flags) ? kShiftBytes : 0);
 
   auto step = [&](uint64_t active) {
     InstructionTiming s;
     const uint64_t input = std::max(compute, ceil_div(f.n_in, config_.input_port_bytes));
     const uint64_t weight =
-        std::max(input, ceil_div(active * (f.n_in + (acc_first ? kBiasBytes : 0)), config_.weight_port_bytes));
+        std::max(input, ceil_div(active * (f.n_in + per_output_extra), config_.weight_port_bytes));
     const uint64_t output = std::max(weight, ceil_div(active * out_bytes, config_.output_port_bytes));
     s.busy_cycles = compute;
     s.input_port_stall_cycles = input - compute;
@@ -458,7 +467,7 @@ InstructionCost TimingModel::fc_cost(const isa::Fc& f) const {
   a.accumulator_accesses = 2 * compute * f.n_out;  // read-modify-write per chunk
   a.broadcast_transfers = uint64_t{f.n_in} * f.n_out;
   a.input_bytes_read = steps * f.n_in;
-  a.weight_bytes_read = t.macs + (acc_first ? kBiasBytes * f.n_out : 0);
+  a.weight_bytes_read = t.macs + per_output_extra * f.n_out;
   a.output_bytes_read = acc_first ? 0 : kPsumBytes * f.n_out;
   a.output_bytes_written = (acc_last ? 1 : kPsumBytes) * uint64_t{f.n_out};
   if (acc_last) add_activation(f.header.flags, f.n_out, table_load_cycles(f.header.flags), cost);

@@ -2,7 +2,8 @@
 // (ip/ifu, ip/cnn, ip/lstm), the bare-metal software (sw/) and the tools (builder, compiler).
 // Version 2 adds the sparse LSTM engine (LSTM_SPMV, LSTM_GATES, its two buffers, kErrBadStream);
 // every version-1 instruction keeps its encoding and meaning. Version 3 keeps every version-2
-// encoding and meaning; its new fields are 0 in older programs and mean "off".
+// encoding and meaning; its new fields are 0 in older programs and mean "off" (grouped CONV,
+// activations and Mul, per-channel output shifts).
 // Freestanding: only <stdint.h>. Little-endian, fixed 64-byte instructions.
 //
 // A job is a stream of instructions in DDR. The IFU fetches them in order and dispatches each to
@@ -86,6 +87,10 @@ constexpr uint16_t kFlagTable = 1u << 8;  // y = table[y + 128], int8 [256] at t
 constexpr uint32_t kActivationTableBytes = 256;  // kFlagTable's table: int8 [256]
 // Version 3, GRU: GRU_GATES applies r after R_h's product (ONNX linear_before_reset = 1).
 constexpr uint16_t kFlagLinearBeforeReset = 1u << 10;
+// Version 3 (QUANT): CONV / FC with AccLast take output channel oc's shift from the int8 [out_c]
+// table at shift_offset of the weight buffer instead of output_shift (docs/isa.md). Output stage
+// order: per-channel shift (or output_shift), sat8, ReLU, clip, table, pooling.
+constexpr uint16_t kFlagChannelShift = 1u << 9;
 
 struct Header {
   uint8_t opcode;
@@ -120,6 +125,8 @@ struct Transfer {
 // Arithmetic (docs/isa.md): acc = (AccFirst ? bias << bias_shift : psum) + sum(in * w), saturated
 // to the engine's accumulator width; with AccLast: y = sat8(round_shift(acc, output_shift)),
 // ReLU, then max pooling; pool_h = (out_h - pool_size) / pool_stride + 1.
+//   shifts  int8  [out_c]                      at shift_offset (weight buffer; with AccLast and
+//                                              kFlagChannelShift: channel oc's output_shift)
 // Grouped (version 3, `groups` G >= 2; 0 or 1 = dense): weights int8 [out_c][in_c/G][kh][kw];
 // output channel oc sums over the in_c/G input channels of its group (oc / (out_c/G)).
 struct Conv {
@@ -139,7 +146,8 @@ struct Conv {
   // Version 3, activations (ACT): kFlagClip bounds and kFlagTable's table (weight buffer).
   int8_t clip_min, clip_max;
   uint32_t table_offset;
-  uint8_t reserved[8];
+  uint32_t shift_offset;  // 56..59, version 3 (QUANT): int8 [out_c] output shifts (kFlagChannelShift)
+  uint8_t reserved[4];
 };
 
 // Input channels each output channel of a CONV reads (version 3 groups; 0 and 1 are dense).
@@ -161,7 +169,8 @@ struct Fc {
   // Version 3, activations (ACT): kFlagClip bounds and kFlagTable's table (weight buffer).
   int8_t clip_min, clip_max;
   uint32_t table_offset;
-  uint8_t reserved[20];
+  uint32_t shift_offset;  // 44..47, version 3 (QUANT): int8 [n_out] output shifts (kFlagChannelShift)
+  uint8_t reserved[16];
 };
 
 // POOL: int8 [c][in_h][in_w] from `source` buffer at input_offset -> int8 [c][out_h][out_w] at
@@ -306,6 +315,8 @@ static_assert(sizeof(Instruction) == kInstructionBytes, "instruction size");
 // Version 3's activation fields sit where the shared allocation puts them (docs/isa.md).
 static_assert(offsetof(Conv, clip_min) == 50 && offsetof(Conv, table_offset) == 52, "CONV v3 layout");
 static_assert(offsetof(Fc, clip_min) == 38 && offsetof(Fc, table_offset) == 40, "FC v3 layout");
+static_assert(offsetof(Conv, shift_offset) == 56 && offsetof(Fc, shift_offset) == 44,
+              "CONV / FC v3 shift_offset (QUANT)");
 static_assert(offsetof(Eltwise, op) == 27 && offsetof(Eltwise, clip_min) == 28 &&
                   offsetof(Eltwise, table_offset) == 32 && offsetof(Eltwise, broadcast) == 36,
               "ELTWISE v3 layout");

@@ -79,6 +79,7 @@ const char* Accelerator::check_package(uint64_t address) {
   }
   const char* problem = check_layers();
   if (!problem) problem = check_stages();
+  if (!problem) problem = check_input_tables();
   if (!problem) problem = check_engines();
   header_open_ = problem == nullptr;
   return problem;
@@ -144,6 +145,19 @@ const char* Accelerator::check_stages() {
       return refuse("no memory for the CPU stages' tensors (%u bytes)", unsigned(kStageMemoryBytes));
   }
   return nullptr;
+}
+
+const char* Accelerator::check_input_tables() {
+  const uint32_t entries = header_.input_table_channels * package::kInputTableEntries;
+  if (entries == 0) return nullptr;
+  hal::copy_from_soc(input_tables_, package_ + header_.input_table_offset, entries * sizeof(int16_t));
+  return package::validate_input_tables(header_, input_tables_, &refusal_) ? refusal_.text : nullptr;
+}
+
+const int16_t* Accelerator::input_table(uint32_t channel) const {
+  const uint32_t tables = header_.input_table_channels;
+  if (tables == 0) return nullptr;
+  return input_tables_ + (tables == 1 ? 0 : channel % tables) * package::kInputTableEntries;
 }
 
 // A package names what it needs of each engine (pes 0: not used); the platform's classification

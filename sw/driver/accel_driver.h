@@ -70,6 +70,9 @@ class Accelerator {
   uint64_t package_address() const { return package_; }
   // Layer record `index` (< header().layer_count) of the open package; its name always ends in NUL.
   dlvp::package::LayerRecord layer(uint32_t index) const;
+  // Version 7: channel c's input table of the open package (256 quantized inputs, one per 8-bit
+  // pixel value, validated), or nullptr when the package records no preprocessing.
+  const int16_t* input_table(uint32_t channel) const;
 
   // Runs the package once on tensors at the given addresses (windows of kind input, output and
   // scratch); in-package windows point into the package. When the previous job ran this same
@@ -111,6 +114,7 @@ class Accelerator {
   uint32_t finish_instructions(JobResult* r);
   bool run_cpu_stages(JobResult* r);
   void run_cpu_stage(const dlvp::package::StageRecord& s);
+  const char* check_input_tables();
   const char* refuse(const char* format, ...) __attribute__((format(printf, 2, 3)));
 
   uint64_t ifu_ = 0, cnn_base_ = 0, lstm_base_ = 0;
@@ -141,6 +145,7 @@ class Accelerator {
   void* observer_context_ = nullptr;
   dlvp::package::PackageHeader header_{};
   dlvp::package::Refusal refusal_{};
+  int16_t input_tables_[dlvp::package::kMaxInputTableChannels * dlvp::package::kInputTableEntries] = {};
 };
 
 // The common start of an accelerator app: finds the interrupt controller, the accelerator and the

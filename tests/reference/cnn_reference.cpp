@@ -171,6 +171,19 @@ uint64_t eltwise_b_elements(const isa::Eltwise& e) {
   return (e.count + run - 1) / run;
 }
 
+bool reads_shift_table(uint16_t flags) {
+  return (flags & isa::kFlagAccLast) && (flags & isa::kFlagChannelShift);
+}
+
+// ISA v3: the per-channel shift table must lie in the weight buffer, every entry -31..31.
+isa::ErrorCode check_shift_table(uint16_t flags, uint32_t offset, uint32_t channels, const Buffers& b) {
+  if (!reads_shift_table(flags)) return isa::kErrNone;
+  if (!region_fits(offset, channels, b.size[isa::kBufWeight])) return isa::kErrBufferOverrun;
+  for (uint32_t c = 0; c < channels; ++c)
+    if (!output_shift_ok(static_cast<int8_t>(b.data[isa::kBufWeight][offset + c]))) return isa::kErrBadField;
+  return isa::kErrNone;
+}
+
 bool conv_fields_ok(const isa::Conv& c) {
   if (!clip_ok(c, c.header.flags & isa::kFlagAccLast)) return false;
   if (c.in_h < 1 || c.in_w < 1 || c.in_c < 1 || c.out_c < 1) return false;
@@ -204,7 +217,8 @@ isa::ErrorCode check_conv(const isa::Conv& c, const Buffers& b) {
   if (!first || !last) ok = ok && region_fits(c.psum_offset, psum_bytes, b.size[isa::kBufOutput]);
   if (last) ok = ok && region_fits(c.output_offset, out_bytes, b.size[isa::kBufOutput]);
   ok = ok && table_fits(c, last, b);
-  return ok ? isa::kErrNone : isa::kErrBufferOverrun;
+  if (!ok) return isa::kErrBufferOverrun;
+  return check_shift_table(c.header.flags, c.shift_offset, c.out_c, b);
 }
 
 isa::ErrorCode check_fc(const isa::Fc& f, const Buffers& b) {
@@ -219,7 +233,8 @@ isa::ErrorCode check_fc(const isa::Fc& f, const Buffers& b) {
   if (!first || !last) ok = ok && region_fits(f.psum_offset, 4 * uint64_t{f.n_out}, b.size[isa::kBufOutput]);
   if (last) ok = ok && region_fits(f.output_offset, f.n_out, b.size[isa::kBufOutput]);
   ok = ok && table_fits(f, last, b);
-  return ok ? isa::kErrNone : isa::kErrBufferOverrun;
+  if (!ok) return isa::kErrBufferOverrun;
+  return check_shift_table(f.header.flags, f.shift_offset, f.n_out, b);
 }
 
 isa::ErrorCode check_pool(const isa::Pool& p, const Buffers& b) {
@@ -268,6 +283,8 @@ void validate(const ConvLayer& l) {
           "conv layer: groups must divide in_c and out_c");
   require(l.bias_shift >= 0 && l.bias_shift <= 31 && l.output_shift >= -31 && l.output_shift <= 31,
           "conv layer: shift out of range");
+  require(l.channel_shifts.empty() || l.channel_shifts.size() == l.out_c, "conv layer: channel shifts != out_c");
+  for (int8_t v : l.channel_shifts) require(v >= -31 && v <= 31, "conv layer: channel shift out of range");
   if (l.pool) require(l.result_h() >= 1 && l.result_w() >= 1, "conv layer: pooling window larger than the map");
   require(l.accumulator_bits >= 2 && l.accumulator_bits <= 32, "conv layer: accumulator width outside 2..32");
 }
@@ -276,8 +293,11 @@ void validate(const ConvLayer& l) {
 std::vector<int8_t> finish_conv(const ConvLayer& l, const std::vector<int64_t>& acc) {
   const uint32_t oh = l.out_h(), ow = l.out_w();
   std::vector<int8_t> y(acc.size());
-  for (size_t i = 0; i < acc.size(); ++i)
-    y[i] = activate(l.activation, relu8(sat8(round_shift(acc[i], l.output_shift)), l.relu));
+  const uint64_t pixels = uint64_t{oh} * ow;
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const int shift = l.channel_shifts.empty() ? l.output_shift : l.channel_shifts[i / pixels];
+    y[i] = activate(l.activation, relu8(sat8(round_shift(acc[i], shift)), l.relu));
+  }
   if (!l.pool) return y;
   const uint32_t ph = l.result_h(), pw = l.result_w();
   std::vector<int8_t> pooled(uint64_t{l.out_c} * ph * pw);
@@ -391,6 +411,7 @@ void conv(const isa::Conv& c, const Buffers& buffers, uint32_t accumulator_bits)
                                          ? bias_start(c.out_c, pixels, read_bias(wt, c.bias_offset, c.out_c), c.bias_shift)
                                          : read_psum(out, c.psum_offset, c.out_c * pixels);
   const std::vector<int64_t> acc = conv_accumulate(layer, input, weights, start);
+  if (reads_shift_table(c.header.flags)) layer.channel_shifts = wt.read_i8_block(c.shift_offset, c.out_c);
   if (c.header.flags & isa::kFlagAccLast)
     out.write_i8_block(c.output_offset, finish_conv(layer, acc));
   else
@@ -417,9 +438,12 @@ void fc(const isa::Fc& f, const Buffers& buffers, uint32_t accumulator_bits) {
   }
   const bool relu = f.header.flags & isa::kFlagRelu;
   const Activation activation = activation_of(f, buffers);
+  const bool table = reads_shift_table(f.header.flags);
   std::vector<int8_t> y(f.n_out);
-  for (uint32_t o = 0; o < f.n_out; ++o)
-    y[o] = activate(activation, relu8(sat8(round_shift(acc[o], f.output_shift)), relu));
+  for (uint32_t o = 0; o < f.n_out; ++o) {
+    const int shift = table ? wt.read_i8(f.shift_offset + uint64_t{o}) : f.output_shift;
+    y[o] = activate(activation, relu8(sat8(round_shift(acc[o], shift)), relu));
+  }
   out.write_i8_block(f.output_offset, y);
 }
 
@@ -499,11 +523,14 @@ std::vector<int8_t> fully_connected(const FcLayer& l, const std::vector<int8_t>&
   require(l.bias_shift >= 0 && l.bias_shift <= 31 && l.output_shift >= -31 && l.output_shift <= 31,
           "fc: shift out of range");
   require(l.accumulator_bits >= 2 && l.accumulator_bits <= 32, "fc: accumulator width outside 2..32");
+  require(l.channel_shifts.empty() || l.channel_shifts.size() == l.n_out, "fc: channel shifts != n_out");
+  for (int8_t v : l.channel_shifts) require(v >= -31 && v <= 31, "fc: channel shift out of range");
   std::vector<int8_t> y(l.n_out);
   for (uint32_t o = 0; o < l.n_out; ++o) {
     int64_t sum = shift_left(bias[o], l.bias_shift);
     for (uint32_t i = 0; i < l.n_in; ++i) sum += int64_t{input[i]} * weights[uint64_t{o} * l.n_in + i];
-    y[o] = activate(l.activation, relu8(sat8(round_shift(sat_acc(sum, l.accumulator_bits), l.output_shift)), l.relu));
+    const int shift = l.channel_shifts.empty() ? l.output_shift : l.channel_shifts[o];
+    y[o] = activate(l.activation, relu8(sat8(round_shift(sat_acc(sum, l.accumulator_bits), shift)), l.relu));
   }
   return y;
 }

@@ -93,6 +93,7 @@ struct ConvLayer {
   uint32_t groups = 1;   // output channel oc reads input channels [g x in_c/groups, (g+1) x in_c/groups), g = oc / (out_c/groups)
   int bias_shift = 0;    // bias << bias_shift enters the accumulator
   int output_shift = 0;  // round_shift of the accumulator to int8
+  std::vector<int8_t> channel_shifts;  // ISA v3: when not empty, channel c's shift instead of output_shift
   bool relu = false;
   bool pool = false;  // max pooling after ReLU, windows entirely inside the map
   uint32_t pool_size = 2, pool_stride = 2;
@@ -118,6 +119,7 @@ std::vector<int8_t> conv2d(const ConvLayer& layer, const std::vector<int8_t>& in
 struct FcLayer {
   uint32_t n_in = 1, n_out = 1;
   int bias_shift = 0, output_shift = 0;
+  std::vector<int8_t> channel_shifts;  // ISA v3: when not empty, output o's shift instead of output_shift
   bool relu = false;
   uint32_t accumulator_bits = 32;
   Activation activation;

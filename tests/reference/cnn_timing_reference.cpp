@@ -49,7 +49,8 @@ ConvCycles simulate_conv(const CnnCluster& c, const ConvLayerShape& l) {
     for (uint32_t g = 0; g < groups; ++g) {
       const uint32_t convolvers = std::min(c.convolvers, l.in_c - g * c.convolvers);
       const bool bias = g == 0 && l.acc_first;
-      const uint64_t weight_bytes = uint64_t{pes} * (convolvers * taps + (bias ? 4 : 0));
+      const bool shift = g + 1 == groups && l.acc_last && l.channel_shift;
+      const uint64_t weight_bytes = uint64_t{pes} * (convolvers * taps + (bias ? 4 : 0) + (shift ? 1 : 0));
       const uint64_t weights_ready = loader_start + (weight_bytes + c.weight_port_bytes - 1) / c.weight_port_bytes;
       uint64_t start = std::max(now, weights_ready);
       out.weight_waits += start - now;

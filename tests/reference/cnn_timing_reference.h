@@ -22,6 +22,7 @@ struct ConvLayerShape {
   uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   bool acc_first = true, acc_last = true;
+  bool channel_shift = false;  // ISA v3: a per-channel int8 shift read with the last group's weights
 };
 
 struct ConvCycles {

@@ -24,6 +24,7 @@ std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8
   r.pad_top = c.pad_top, r.pad_left = c.pad_left, r.pad_bottom = c.pad_bottom, r.pad_right = c.pad_right;
   r.groups = c.groups;
   r.bias_shift = c.bias_shift, r.output_shift = c.output_shift, r.relu = c.relu;
+  r.channel_shifts = c.channel_shifts;
   r.pool = c.pooled(), r.pool_size = c.pool_size, r.pool_stride = c.pool_stride;
   r.accumulator_bits = accumulator_bits;
   r.activation = activation_of(c.activation);
@@ -33,6 +34,7 @@ std::vector<int8_t> run_conv(const builder::ConvLayer& c, const std::vector<int8
 std::vector<int8_t> run_fc(const builder::FcLayer& f, const std::vector<int8_t>& x, uint32_t accumulator_bits) {
   FcLayer r;
   r.n_in = f.n_in, r.n_out = f.n_out, r.bias_shift = f.bias_shift, r.output_shift = f.output_shift;
+  r.channel_shifts = f.channel_shifts;
   r.relu = f.relu, r.accumulator_bits = accumulator_bits;
   r.activation = activation_of(f.activation);
   return fully_connected(r, x, f.weights, f.bias);

@@ -6,7 +6,7 @@
 // layer index; a concatenation joins several earlier outputs along the channels without moving
 // data; a view names a channel range of an earlier output in place, a copy writes a tensor again
 // (for what views and concatenations cannot share). The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
-// per-layer shifts.
+// per-layer shifts, or per-output-channel shifts (ISA version 3).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -66,6 +66,9 @@ struct ConvLayer : LayerBase {
   // DW: grouped convolution (ISA version 3); output channel oc reads the in_c / groups input
   // channels of its group oc / (out_c / groups). 1 = dense; groups = in_c = out_c: depthwise.
   uint32_t groups = 1;
+  // QUANT (ISA v3 kFlagChannelShift): when not empty, channel oc's output shift instead of
+  // output_shift, -31..31 each; the bias is then at each channel's accumulator radix point.
+  std::vector<int8_t> channel_shifts;       // [out_c] or empty
 
   bool pooled() const { return pool_size != 0; }
   uint32_t group_in_c() const { return in_c / std::max(groups, 1u); }
@@ -83,6 +86,7 @@ struct FcLayer : LayerBase {
   std::vector<int8_t> weights;  // [n_out][n_in]
   std::vector<int32_t> bias;    // [n_out]
   Activation activation;        // ACT: after ReLU
+  std::vector<int8_t> channel_shifts;  // QUANT: [n_out] per-output shifts (ISA v3), or empty
 };
 
 enum class PoolKind { kMax, kAverage };

@@ -89,7 +89,7 @@ struct LayerInfo {
   TensorShape input, output;
   uint64_t macs = 0;          // multiply-accumulates of the layer as specified (MAC)
   uint64_t weight_bytes = 0;  // int8 weights (B)
-  uint64_t bias_bytes = 0;    // int32 biases (B)
+  uint64_t bias_bytes = 0;    // int32 biases (B), + int8 per-channel shifts (ISA v3)
   uint64_t constants_offset = 0, constants_bytes = 0;  // the layer's part of Program::constants (B)
   Tiling tiling;
   uint32_t tiles = 0;                      // compute instructions (one per tile step)

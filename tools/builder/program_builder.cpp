@@ -71,6 +71,15 @@ void check_activation(const Activation& a, const LayerCheck& c) {
             "has an activation table of " + std::to_string(a.table.size()) + " entries, expected 0 or 256");
 }
 
+// Per-output-channel shifts (ISA v3): none, or one per output within output_shift's range.
+void check_channel_shifts(const std::vector<int8_t>& shifts, uint32_t outputs, const LayerCheck& c) {
+  if (shifts.empty()) return;
+  c.require(shifts.size() == outputs, "has " + std::to_string(shifts.size()) + " channel shifts, expected " +
+                                          std::to_string(outputs) + " (one per output channel)");
+  for (size_t i = 0; i < shifts.size(); ++i)
+    c.require_range(shifts[i], -31, 31, "channel_shifts[" + std::to_string(i) + "]");
+}
+
 TensorShape check_conv(const ConvLayer& l, const TensorShape& in, const LayerCheck& c) {
   c.require(in == TensorShape{l.in_c, l.in_h, l.in_w},
             "declares input " + shape_text({l.in_c, l.in_h, l.in_w}) + " but its input is " + shape_text(in));
@@ -102,6 +111,7 @@ TensorShape check_conv(const ConvLayer& l, const TensorShape& in, const LayerChe
   c.require(l.bias.size() == l.out_c,
             "has " + std::to_string(l.bias.size()) + " biases, expected " + std::to_string(l.out_c));
   check_activation(l.activation, c);
+  check_channel_shifts(l.channel_shifts, l.out_c, c);
   return {l.out_c, l.result_h(), l.result_w()};
 }
 
@@ -118,6 +128,7 @@ TensorShape check_fc(const FcLayer& l, const TensorShape& in, const LayerCheck& 
   c.require(l.bias.size() == l.n_out,
             "has " + std::to_string(l.bias.size()) + " biases, expected " + std::to_string(l.n_out));
   check_activation(l.activation, c);
+  check_channel_shifts(l.channel_shifts, l.n_out, c);
   return {l.n_out, 1, 1};
 }
 
@@ -220,10 +231,16 @@ TensorShape network_input(const Network& net) {
 // ---------------------------------------------------------------------------------------------
 // Emission
 
-// A weight tile in the constants blob: weights, then (first pass only) the bias at an aligned offset.
+// A weight tile in the constants blob: weights, then (first pass only) the bias at an aligned
+// offset, then (last pass only, with per-channel shifts) the int8 shifts of its outputs.
 struct Blob {
   uint64_t offset = 0, bytes = 0;
 };
+
+// Where a weight tile's shift table starts, relative to the tile (after the weights and the bias).
+uint64_t shift_table_offset(uint64_t weight_bytes, uint32_t outs, bool with_bias) {
+  return align_up(weight_bytes, kBufferAlign) + (with_bias ? 4 * uint64_t{outs} : 0);
+}
 
 void append_bias(std::vector<uint8_t>& blob, uint64_t tile_start, uint64_t weight_bytes, const int32_t* bias,
                  uint32_t count) {
@@ -238,7 +255,7 @@ void append_bias(std::vector<uint8_t>& blob, uint64_t tile_start, uint64_t weigh
 // [n_out][row_len] matrix, where one column holds `taps` bytes.
 Blob append_weight_tile(std::vector<uint8_t>& blob, const std::vector<int8_t>& weights, const std::vector<int32_t>& bias,
                         uint32_t row_len, uint32_t taps, uint32_t first_out, uint32_t outs, uint32_t first_in,
-                        uint32_t ins, bool with_bias) {
+                        uint32_t ins, bool with_bias, const int8_t* shifts) {
   Blob b;
   b.offset = align_up(blob.size(), kDdrAlign);
   blob.resize(b.offset, 0);
@@ -249,6 +266,11 @@ Blob append_weight_tile(std::vector<uint8_t>& blob, const std::vector<int8_t>& w
     blob.insert(blob.end(), bytes, bytes + row_bytes);
   }
   if (with_bias) append_bias(blob, b.offset, row_bytes * outs, bias.data() + first_out, outs);
+  if (shifts) {
+    blob.resize(b.offset + shift_table_offset(row_bytes * outs, outs, with_bias), 0);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(shifts + first_out);
+    blob.insert(blob.end(), bytes, bytes + outs);
+  }
   b.bytes = blob.size() - b.offset;
   return b;
 }
@@ -272,6 +294,11 @@ void set_activation(I& i, const Activation& a, uint64_t table_offset) {
   i.clip_min = static_cast<int8_t>(a.clip ? a.clip_min : 0);
   i.clip_max = static_cast<int8_t>(a.clip ? a.clip_max : 0);
   i.table_offset = a.table.empty() ? 0 : static_cast<uint32_t>(table_offset);
+}
+
+// The shift table a weight tile carries: the layer's, in the tile of an output group's last pass.
+const int8_t* last_pass_shifts(const std::vector<int8_t>& shifts, uint32_t pass, uint32_t passes) {
+  return !shifts.empty() && pass + 1 == passes ? shifts.data() : nullptr;
 }
 
 // `planes` blocks of `plane_bytes` contiguous bytes, `ddr_plane_stride` apart in DDR and packed in
@@ -362,6 +389,8 @@ isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t
   const bool last = pass + 1 == passes;
   uint16_t flags = pass == 0 ? isa::kFlagAccFirst : 0;
   if (last) flags |= isa::kFlagAccLast | (l.relu ? isa::kFlagRelu : 0) | (l.pooled() ? isa::kFlagPool : 0);
+  const bool shifts = last && !l.channel_shifts.empty();
+  if (shifts) flags |= isa::kFlagChannelShift;
   isa::Instruction i = compute_header(isa::kOpConv, flags);
   isa::Conv& c = i.conv;
   c.input_offset = static_cast<uint32_t>(input);
@@ -369,8 +398,8 @@ isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t
   c.in_c = static_cast<uint16_t>(ins), c.out_c = static_cast<uint16_t>(outs);
   c.groups = static_cast<uint16_t>(groups > 1 ? groups : 0);
   c.weight_offset = static_cast<uint32_t>(weights);
-  c.bias_offset =
-      static_cast<uint32_t>(weights + align_up(uint64_t{outs} * (ins / groups) * l.kernel_h * l.kernel_w, kBufferAlign));
+  const uint64_t weight_bytes = uint64_t{outs} * (ins / groups) * l.kernel_h * l.kernel_w;
+  c.bias_offset = static_cast<uint32_t>(weights + align_up(weight_bytes, kBufferAlign));
   c.psum_offset = static_cast<uint32_t>(psum);
   c.output_offset = static_cast<uint32_t>(psum + psum_bytes);  // int8 results after the partial sums
   c.kernel_h = static_cast<uint8_t>(l.kernel_h), c.kernel_w = static_cast<uint8_t>(l.kernel_w);
@@ -378,6 +407,8 @@ isa::Instruction conv_instruction(const ConvLayer& l, const Band& band, uint32_t
   c.pad_top = static_cast<uint8_t>(band.pad_top), c.pad_bottom = static_cast<uint8_t>(band.pad_bottom);
   c.pad_left = static_cast<uint8_t>(l.pad_left), c.pad_right = static_cast<uint8_t>(l.pad_right);
   c.bias_shift = static_cast<int8_t>(l.bias_shift), c.output_shift = static_cast<int8_t>(l.output_shift);
+  if (shifts)
+    c.shift_offset = static_cast<uint32_t>(weights + shift_table_offset(weight_bytes, outs, pass == 0));
   if (flags & isa::kFlagPool) {
     c.pool_size = static_cast<uint8_t>(l.pool_size);
     c.pool_stride = static_cast<uint8_t>(l.pool_stride);
@@ -426,7 +457,8 @@ void LayerEmitter::conv(const ConvLayer& l, const TensorPlacement& in, const Ten
     for (uint32_t k = 0; k < t.passes; ++k) {
       const ConvTileChannels::Pass p = channels.pass(g, k);
       blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.group_in_c(), l.kernel_h * l.kernel_w,
-                                         p.out_first, p.outs, p.weight_first, p.ins / p.groups, k == 0));
+                                         p.out_first, p.outs, p.weight_first, p.ins / p.groups, k == 0,
+                                         last_pass_shifts(l.channel_shifts, k, t.passes)));
       table_at.push_back(last_pass_table(blobs.back(), l.activation, k + 1 == t.passes));
     }
   const uint32_t result_h = l.result_h(), result_w = l.result_w();
@@ -476,7 +508,8 @@ void LayerEmitter::fc(const FcLayer& l, const TensorPlacement& in, const TensorP
       const uint32_t o0 = g * t.group_size, i0 = k * t.pass_channels;
       blobs.push_back(append_weight_tile(constants_, l.weights, l.bias, l.n_in, 1, o0,
                                          std::min(t.group_size, l.n_out - o0), i0,
-                                         std::min(t.pass_channels, l.n_in - i0), k == 0));
+                                         std::min(t.pass_channels, l.n_in - i0), k == 0,
+                                         last_pass_shifts(l.channel_shifts, k, t.passes)));
       table_at.push_back(last_pass_table(blobs.back(), l.activation, k + 1 == t.passes));
     }
   const uint64_t psum_bytes = t.passes > 1 ? align_up(4 * uint64_t{t.group_size}, kBufferAlign) : 0;
@@ -497,6 +530,8 @@ void LayerEmitter::fc(const FcLayer& l, const TensorPlacement& in, const TensorP
       const bool last = k + 1 == t.passes;
       uint16_t flags = k == 0 ? isa::kFlagAccFirst : 0;
       if (last) flags |= isa::kFlagAccLast | (l.relu ? isa::kFlagRelu : 0);
+      const bool shifts = last && !l.channel_shifts.empty();
+      if (shifts) flags |= isa::kFlagChannelShift;
       isa::Instruction i = compute_header(isa::kOpFc, flags);
       isa::Fc& f = i.fc;
       f.input_offset = static_cast<uint32_t>(x.base);
@@ -507,6 +542,8 @@ void LayerEmitter::fc(const FcLayer& l, const TensorPlacement& in, const TensorP
       f.output_offset = static_cast<uint32_t>(o.base + psum_bytes + uint64_t{g - chunk_first} * t.group_size);
       f.bias_shift = static_cast<int8_t>(l.bias_shift), f.output_shift = static_cast<int8_t>(l.output_shift);
       if (last) set_activation(f, l.activation, f.weight_offset + table_at[g * t.passes + k]);
+      if (shifts)
+        f.shift_offset = static_cast<uint32_t>(f.weight_offset + shift_table_offset(uint64_t{outs} * ins, outs, k == 0));
       compute(i, {x.ref, w}, o.ref.slot, chunk_start && k == 0);
     }
     if ((g + 1) % plan.groups_per_store == 0 || g + 1 == t.groups) {
@@ -624,6 +661,7 @@ ConvProblem conv_problem(const ConvLayer& l) {
   p.in_c = l.in_c, p.in_w = l.in_w, p.out_c = l.out_c, p.groups = l.groups;
   p.kernel_h = l.kernel_h, p.kernel_w = l.kernel_w;
   p.sweep_w = l.conv_w(), p.result_w = l.result_w();
+  p.channel_shifts = !l.channel_shifts.empty();
   return p;
 }
 
@@ -758,15 +796,16 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
       info.macs =
           uint64_t{conv->out_c} * conv->conv_h() * conv->conv_w() * conv->group_in_c() * conv->kernel_h * conv->kernel_w;
       info.weight_bytes = conv->weights.size();
-      info.bias_bytes = 4 * conv->bias.size();
+      info.bias_bytes = 4 * conv->bias.size() + conv->channel_shifts.size();
       emit.conv(*conv, in, out, *plan);
     } else if (const auto* fc = std::get_if<FcLayer>(&layer)) {
-      const auto plan = choose_fc_tiling(fc->n_in, fc->n_out, budget_with_table(budget, fc->activation), why);
+      const auto plan =
+          choose_fc_tiling(fc->n_in, fc->n_out, budget_with_table(budget, fc->activation), why, !fc->channel_shifts.empty());
       if (!plan) check.fail("cannot be tiled: " + why);
       info.tiling = plan->tiling;
       info.macs = uint64_t{fc->n_in} * fc->n_out;
       info.weight_bytes = fc->weights.size();
-      info.bias_bytes = 4 * fc->bias.size();
+      info.bias_bytes = 4 * fc->bias.size() + fc->channel_shifts.size();
       emit.fc(*fc, in, out, *plan);
     } else if (const auto* pool = std::get_if<PoolLayer>(&layer)) {
       const auto plan = choose_pool_tiling(pool_rows(*pool, in.shape), in.shape.c, in.shape.w, out.shape.w, budget, why);

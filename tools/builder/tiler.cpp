@@ -135,8 +135,10 @@ std::vector<Band> make_bands(const RowSweep& sweep, uint32_t count) {
   return bands;
 }
 
-uint64_t conv_weight_tile_bytes(uint32_t group, uint32_t pass, uint32_t kernel_h, uint32_t kernel_w) {
-  return align_up(uint64_t{group} * pass * kernel_h * kernel_w, kBufferAlign) + 4 * uint64_t{group};
+uint64_t conv_weight_tile_bytes(uint32_t group, uint32_t pass, uint32_t kernel_h, uint32_t kernel_w,
+                                bool channel_shifts) {
+  return align_up(uint64_t{group} * pass * kernel_h * kernel_w, kBufferAlign) +
+         (4 + (channel_shifts ? 1 : 0)) * uint64_t{group};
 }
 
 uint64_t conv_psum_bytes(uint32_t group, uint32_t sweep_rows, uint32_t sweep_w) {
@@ -175,7 +177,8 @@ Scored score_conv(const ConvProblem& p, const TileBudget& budget, const Tiling& 
   const uint64_t weight_reloads = (band_outer ? ng * np : np) <= budget.slots ? 1 : nb;
   const uint64_t input_bytes = uint64_t{p.in_c} * total_in_rows * p.in_w * input_reloads;
   const uint64_t weight_bytes =
-      (uint64_t{p.out_c} * (p.in_c / p.groups) * p.kernel_h * p.kernel_w + 4 * uint64_t{p.out_c}) * weight_reloads;
+      (uint64_t{p.out_c} * (p.in_c / p.groups) * p.kernel_h * p.kernel_w + (p.channel_shifts ? 5 : 4) * uint64_t{p.out_c}) *
+      weight_reloads;
   const uint64_t output_bytes = uint64_t{p.out_c} * p.rows.result_h() * p.result_w;
   const uint64_t psum_bytes = psum_traffic(np, uint64_t{p.out_c} * total_sweep_rows * p.sweep_w);
   Scored s;
@@ -194,7 +197,7 @@ bool better(const Scored& a, const Scored& b) {
 }
 
 std::string conv_why(const ConvProblem& p, const TileBudget& budget) {
-  const uint64_t weights = conv_weight_tile_bytes(1, 1, p.kernel_h, p.kernel_w);
+  const uint64_t weights = conv_weight_tile_bytes(1, 1, p.kernel_h, p.kernel_w, p.channel_shifts);
   if (weights > budget.weight)
     return "the weights of one output channel for one input channel with its bias (" + bytes_text(weights) +
            ") exceed a weight-buffer slot (" + bytes_text(budget.weight) + ")";
@@ -245,7 +248,8 @@ std::optional<BandedTiling> choose_conv_tiling(const ConvProblem& p, const TileB
   for (size_t tier_index = 0; tier_index < tier_count; ++tier_index) {
     for (const ConvShapeChoice& choice : conv_shape_choices(p, all_tiers[tier_index])) {
       const uint32_t group = choice.group, pass = choice.pass, passes = choice.passes;
-      const uint64_t weight_tile = conv_weight_tile_bytes(group, choice.weights_per_output, p.kernel_h, p.kernel_w);
+      const uint64_t weight_tile =
+          conv_weight_tile_bytes(group, choice.weights_per_output, p.kernel_h, p.kernel_w, p.channel_shifts);
       if (weight_tile > budget.weight) continue;
       auto fits = [&](uint32_t bands) {
         const ConvFootprint f = conv_footprint(p, band_stats(p.rows, bands), group, choice.ins, passes > 1);
@@ -280,7 +284,8 @@ std::optional<BandedTiling> choose_conv_tiling(const ConvProblem& p, const TileB
   return std::nullopt;
 }
 
-std::optional<FcTiling> choose_fc_tiling(uint32_t n_in, uint32_t n_out, const TileBudget& budget, std::string& why) {
+std::optional<FcTiling> choose_fc_tiling(uint32_t n_in, uint32_t n_out, const TileBudget& budget, std::string& why,
+                                         bool channel_shifts) {
   Scored best;
   uint32_t best_per_store = 1;
   for (const Tier& tier : tiers(n_in, n_out, budget)) {
@@ -288,7 +293,7 @@ std::optional<FcTiling> choose_fc_tiling(uint32_t n_in, uint32_t n_out, const Ti
       if (pass > budget.input) continue;
       const uint64_t passes = ceil_div(n_in, pass);
       for (const uint32_t group : tier.groups) {
-        const uint64_t weight_tile = conv_weight_tile_bytes(group, pass, 1, 1);
+        const uint64_t weight_tile = conv_weight_tile_bytes(group, pass, 1, 1, channel_shifts);
         const uint64_t psum = passes > 1 ? align_up(4 * uint64_t{group}, kBufferAlign) : 0;
         if (weight_tile > budget.weight || psum + group > budget.output) continue;
         const uint64_t groups = ceil_div(n_out, group);
@@ -304,7 +309,7 @@ std::optional<FcTiling> choose_fc_tiling(uint32_t n_in, uint32_t n_out, const Ti
         s.tiling.weight_tile_bytes = weight_tile;
         s.tiling.output_tile_bytes = psum + per_store * group;
         s.instructions = 2 * groups * passes + passes * input_reloads + ceil_div(groups, per_store);
-        s.cost = uint64_t{n_out} * n_in + 4 * uint64_t{n_out} + uint64_t{n_in} * input_reloads + n_out +
+        s.cost = uint64_t{n_out} * n_in + (channel_shifts ? 5 : 4) * uint64_t{n_out} + uint64_t{n_in} * input_reloads + n_out +
                  psum_traffic(passes, n_out) / kPsumBytesPerDdrByte + s.instructions * kInstructionCostBytes;
         if (better(s, best)) {
           best = s;
@@ -314,7 +319,7 @@ std::optional<FcTiling> choose_fc_tiling(uint32_t n_in, uint32_t n_out, const Ti
     }
     if (best.cost != UINT64_MAX) return FcTiling{best.tiling, best_per_store};
   }
-  const uint64_t weights = conv_weight_tile_bytes(1, 1, 1, 1);
+  const uint64_t weights = conv_weight_tile_bytes(1, 1, 1, 1, channel_shifts);
   if (weights > budget.weight)
     why = "one weight with its bias (" + bytes_text(weights) + ") exceeds a weight-buffer slot (" +
           bytes_text(budget.weight) + ")";

@@ -55,6 +55,7 @@ struct ConvProblem {
   uint32_t groups = 1;  // grouped CONV (DW): output tiles hold whole groups (docs/builder.md)
   uint32_t kernel_h = 1, kernel_w = 1;
   uint32_t sweep_w = 1, result_w = 1;  // convolution / pooled output width
+  bool channel_shifts = false;         // each weight tile also holds its outputs' int8 shifts
 };
 
 // A tiling with its row bands (what the emitter walks).
@@ -74,7 +75,8 @@ struct FcTiling {
   Tiling tiling;
   uint32_t groups_per_store = 1;
 };
-std::optional<FcTiling> choose_fc_tiling(uint32_t n_in, uint32_t n_out, const TileBudget& budget, std::string& why);
+std::optional<FcTiling> choose_fc_tiling(uint32_t n_in, uint32_t n_out, const TileBudget& budget, std::string& why,
+                                         bool channel_shifts = false);
 
 // POOL: row bands x channel groups.
 std::optional<BandedTiling> choose_pool_tiling(const RowSweep& rows, uint32_t c, uint32_t in_w, uint32_t out_w,
@@ -84,7 +86,10 @@ std::optional<BandedTiling> choose_pool_tiling(const RowSweep& rows, uint32_t c,
 std::optional<Tiling> choose_eltwise_tiling(uint64_t elements, const TileBudget& budget, std::string& why);
 
 // Footprints of one step (bytes in a slot).
-uint64_t conv_weight_tile_bytes(uint32_t group, uint32_t pass, uint32_t kernel_h, uint32_t kernel_w);
+// A weight tile: the weights (aligned), then per output its int32 bias and, with per-channel
+// shifts, its int8 shift.
+uint64_t conv_weight_tile_bytes(uint32_t group, uint32_t pass, uint32_t kernel_h, uint32_t kernel_w,
+                                bool channel_shifts = false);
 uint64_t conv_psum_bytes(uint32_t group, uint32_t sweep_rows, uint32_t sweep_w);  // aligned, int32
 
 }  // namespace dlvp::builder

@@ -85,6 +85,13 @@ constexpr uint32_t kRandomSeed = 7;
 
 CalibrationInputs CalibrationInputs::open(const std::string& source, uint64_t count, float scale,
                                           const builder::TensorShape& shape) {
+  InputPreprocessing pre;
+  pre.scale = scale;
+  return open(source, count, pre, shape);
+}
+
+CalibrationInputs CalibrationInputs::open(const std::string& source, uint64_t count, const InputPreprocessing& pre,
+                                          const builder::TensorShape& shape) {
   CalibrationInputs in;
   in.elements_ = shape.elements();
   Sha256 sha;
@@ -101,13 +108,17 @@ CalibrationInputs CalibrationInputs::open(const std::string& source, uint64_t co
     throw ConfigError(source + ": items have " + std::to_string(header.item_bytes()) + " elements, the model's input " +
                       std::to_string(shape.c) + "x" + std::to_string(shape.h) + "x" + std::to_string(shape.w) + " has " +
                       std::to_string(in.elements_));
+  check_image_dims(source, header.dims, shape, pre.layout);
   in.kind_ = Kind::kIdx;
   in.count_ = std::min(count, header.items());
   if (in.count_ == 0) throw ConfigError(source + ": offset 4: the header declares no items");
   require_calibration_fits(source, in.count_, in.elements_);
-  in.scale_ = scale;
+  in.pre_ = pre;
+  in.shape_ = shape;
   in.pixels_ = file.read(header.body_offset, in.count_ * in.elements_);
-  sha.add(std::string_view("idx")).add(in.count_).add(in.elements_).add(double{scale});
+  sha.add(std::string_view("idx")).add(in.count_).add(in.elements_).add(double{pre.scale});
+  // Without mean, std or layout the digest stays what it was (caches made before them still hit).
+  if (!pre.mean.empty() || !pre.std.empty() || pre.layout != package::kLayoutChw) sha.add(std::string_view(pre.digest_text()));
   in.digest_ = sha.add(in.pixels_.data(), in.pixels_.size()).finish();
   return in;
 }
@@ -136,7 +147,7 @@ void CalibrationInputs::for_first(uint64_t n, const std::function<void(uint64_t,
     if (kind_ == Kind::kRandom)
       for (float& v : x) v = uniform(rng);
     else
-      for (uint64_t e = 0; e < elements_; ++e) x[e] = pixels_[i * elements_ + e] * scale_;
+      x = pre_.image(pixels_.data() + i * elements_, shape_);
     visit(i, x);
   }
 }

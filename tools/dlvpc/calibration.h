@@ -7,6 +7,7 @@
 #include "ip/common/config_error.h"
 #include "tools/builder/network.h"
 #include "tools/dlvpc/digest.h"
+#include "tools/dlvpc/input_preprocessing.h"
 
 #include <cstdint>
 #include <functional>
@@ -51,6 +52,10 @@ class CalibrationInputs {
  public:
   // A --calib source, checked as load_calibration says.
   static CalibrationInputs open(const std::string& source, uint64_t count, float scale, const builder::TensorShape& shape);
+  // The same with the input's whole preprocessing (an IDX file's images also checked against the
+  // model's channels in pre.layout, check_image_dims).
+  static CalibrationInputs open(const std::string& source, uint64_t count, const InputPreprocessing& pre,
+                                const builder::TensorShape& shape);
   // Inputs already in memory (the library's callers: tests, the conformance runner).
   static CalibrationInputs of(std::vector<std::vector<float>> inputs);
 
@@ -68,7 +73,8 @@ class CalibrationInputs {
   enum class Kind { kIdx, kRandom, kFloats };
   Kind kind_ = Kind::kFloats;
   uint64_t count_ = 0, elements_ = 0;
-  float scale_ = 1;
+  InputPreprocessing pre_;
+  builder::TensorShape shape_;
   std::vector<uint8_t> pixels_;              // kIdx
   std::vector<std::vector<float>> floats_;   // kFloats
   Digest digest_{};

@@ -43,6 +43,8 @@ std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& 
     r.load_bytes = info.load_bytes, r.store_bytes = info.store_bytes;
     r.input_frac = op.inputs[0] == kGraphInput ? c.model.input_frac : c.model.op_frac[op.inputs[0]];
     r.weight_frac = c.model.weight_frac[i];
+    r.weight_frac_max = c.model.weight_frac_max[i];
+    r.sqnr_db = sqnr_text(c.sqnr, i);
     r.output_frac = c.model.op_frac[i];
     for (uint32_t k = info.first_instruction; k < info.end_instruction; ++k)
       r.engine_busy_cycles += timing.cost(c.program.instructions[k]).timing.cycles;
@@ -74,6 +76,12 @@ void write_package(Compiled& c, const CompileOptions& options) {
   formats.output_frac_bits = c.model.output_frac();
   formats.input_zero_point = c.graph.input_zero_point;
   formats.cpu_postprocess = c.graph.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
+  formats.input_layout = options.input.layout;
+  formats.input_scale = options.input.scale;
+  formats.input_mean = options.input.mean;
+  formats.input_std = options.input.std;
+  if (c.graph.input.c <= package::kMaxInputTableChannels || options.input.table_channels(c.graph.input) == 1)
+    formats.input_tables = input_tables(options.input, c.graph.input, c.graph.input_zero_point, c.model.input_frac);
   package::Provenance provenance = options.provenance;
   provenance.platform.ddr_size_bytes = options.ddr_bytes;
   package::Prediction prediction;
@@ -137,8 +145,20 @@ Compiled compile(FloatGraph graph, const CalibrationStats& stats, const std::vec
   const LayerDone quantized = [&](size_t done) {
     if (options.on_progress) options.on_progress({"quantizing", done, layers, true});
   };
-  c.model = options.release_float_weights ? quantize_releasing_weights(c.graph, stats, quantized)
-                                          : quantize(c.graph, stats, quantized);
+  const bool measure_sqnr = options.sqnr_source && options.sqnr_inputs > 0 &&
+                            c.graph.macs() <= options.test_data_max_macs;
+  // The SQNR runs the float model: its weights are released only after it.
+  c.model = options.release_float_weights && !measure_sqnr
+                ? quantize_releasing_weights(c.graph, stats, quantized, options.quantize)
+                : quantize(c.graph, stats, quantized, options.quantize);
+  if (measure_sqnr) {
+    step("measuring each layer's SQNR");
+    c.sqnr = measure_layer_sqnr(c.graph, c.model, *options.sqnr_source, options.sqnr_inputs,
+                                options.hw.accumulator_bits);
+    c.warnings = sqnr_warnings(c.graph, c.sqnr, options.sqnr_warn_db);
+    if (options.release_float_weights)
+      for (FloatOp& op : c.graph.ops) std::vector<float>().swap(op.weights);
+  }
   step("building the program");
   c.program = builder::build(c.model.network, options.hw, options.build);
   step("predicting the schedule");
@@ -176,22 +196,25 @@ std::string format_report(const Compiled& c, const CompileOptions& options) {
   std::string out;
   char line[640];
   // The time columns carry the names of the SoC's layer report (docs/ifu.md, "Layer time").
-  std::snprintf(line, sizeof line, "%-3s %-28s %-7s %-13s %-13s %13s %11s %6s %9s %11s %14s %15s %13s %10s %7s  %s\n", "#",
-                "layer", "kind", "input", "output", "MACs", "weights", "tiles", "Q(i,w,o)", "time_ns", "engine_busy_ns",
-                "memory_stall_ns", "store_tail_ns", "other_ns", "gops", "fused ONNX nodes");
+  std::snprintf(line, sizeof line, "%-3s %-28s %-7s %-13s %-13s %13s %11s %6s %11s %7s %11s %14s %15s %13s %10s %7s  %s\n",
+                "#", "layer", "kind", "input", "output", "MACs", "weights", "tiles", "Q(i,w,o)", "SQNR_dB", "time_ns",
+                "engine_busy_ns", "memory_stall_ns", "store_tail_ns", "other_ns", "gops", "fused ONNX nodes");
   out += line;
   uint64_t macs = 0, weights = 0, busy_cycles = 0, tiles = 0, dram = 0;
   auto ns = [](ifu::Picoseconds ps) { return double(ps) * 1e-3; };
   for (size_t i = 0; i < c.layers.size(); ++i) {
     const LayerReport& r = c.layers[i];
     const ifu::LayerTime& t = r.predicted;
-    char q[32];
-    std::snprintf(q, sizeof q, "%d,%d,%d", r.input_frac, r.weight_frac, r.output_frac);
+    char q[48];
+    if (r.weight_frac_max > r.weight_frac)  // per-channel weight radix points: their range
+      std::snprintf(q, sizeof q, "%d,%d~%d,%d", r.input_frac, r.weight_frac, r.weight_frac_max, r.output_frac);
+    else
+      std::snprintf(q, sizeof q, "%d,%d,%d", r.input_frac, r.weight_frac, r.output_frac);
     // The name's column is cut between characters (a byte-wise %-28.28s could split one).
     std::snprintf(line, sizeof line,
-                  "%-3zu %s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %9s %11.1f %14.1f %15.1f %13.1f %10.1f %7.2f  %s\n", i,
-                  utf8::column(r.name, 28).c_str(), r.kind.c_str(), shape_text(r.input).c_str(), shape_text(r.output).c_str(),
-                  r.macs, r.weights, r.tiles, q, ns(t.time), ns(t.engine_busy), ns(t.memory_stall), ns(t.store_tail),
+                  "%-3zu %s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %11s %7s %11.1f %14.1f %15.1f %13.1f %10.1f %7.2f  %s\n",
+                  i, utf8::column(r.name, 28).c_str(), r.kind.c_str(), shape_text(r.input).c_str(),
+                  shape_text(r.output).c_str(), r.macs, r.weights, r.tiles, q, r.sqnr_db.c_str(), ns(t.time), ns(t.engine_busy), ns(t.memory_stall), ns(t.store_tail),
                   ns(t.other), r.gops(), r.onnx_ops.c_str());
     out += line;
     macs += r.macs, weights += r.weights, busy_cycles += r.engine_busy_cycles, tiles += r.tiles;

@@ -6,6 +6,8 @@
 #include "tools/dlvpc/calibration.h"
 #include "tools/builder/program.h"
 #include "tools/dlvpc/float_graph.h"
+#include "tools/dlvpc/input_preprocessing.h"
+#include "tools/dlvpc/layer_sqnr.h"
 #include "tools/dlvpc/quantizer.h"
 #include "tools/dlvpc/schedule_predictor.h"
 #include "tools/package/package_writer.h"
@@ -40,6 +42,15 @@ struct CompileOptions {
   // Free each layer's float weights once it is quantized (Compiled::graph then has none): what the
   // dlvpc command does; a caller that runs the float model afterwards keeps them.
   bool release_float_weights = false;
+  // QUANT: the weights' radix points; the per-layer SQNR against the float model, measured on the
+  // first sqnr_inputs of `sqnr_source` (none: not measured) when the network has at most
+  // test_data_max_macs MACs (the reference arithmetic runs it); layers below sqnr_warn_db warn.
+  QuantizeOptions quantize;
+  // The input's preprocessing, recorded in the package with its quantization tables (version 7).
+  InputPreprocessing input;
+  const CalibrationInputs* sqnr_source = nullptr;
+  uint64_t sqnr_inputs = 8;
+  double sqnr_warn_db = 15.0;
   // Recorded in the package (its ddr_size_bytes: set from the above).
   package::Provenance provenance;
   // Called as compile() goes (dlvpc's progress line); may be empty.
@@ -54,6 +65,8 @@ struct LayerReport {
   uint32_t tiles = 0, loads = 0, stores = 0;
   uint64_t load_bytes = 0, store_bytes = 0;
   int input_frac = 0, weight_frac = 0, output_frac = 0;
+  int weight_frac_max = 0;  // > weight_frac: per-channel weight radix points from weight_frac to this
+  std::string sqnr_db;      // the SQNR column: "23.4", "inf" or "-" (not measured)
   uint64_t engine_busy_cycles = 0;  // the engine's timing model, summed over the layer's compute instructions
   ifu::LayerTime predicted;         // the layer's share of the predicted job (zero without a schedule)
   // Operations (2 per MAC) per predicted layer time, in G/s (0 without a prediction).
@@ -68,6 +81,8 @@ struct Compiled {
   std::vector<LayerReport> layers;
   std::optional<SchedulePrediction> schedule;  // when CompileOptions::schedule is given
   std::vector<int8_t> test_input, test_expected;  // empty when not embedded
+  std::vector<LayerSqnr> sqnr;       // per layer; empty when not measured
+  std::vector<std::string> warnings; // one line per layer below CompileOptions::sqnr_warn_db
   uint64_t scratch_bytes() const { return program.plan.window_bytes[builder::kArgScratch]; }
 };
 

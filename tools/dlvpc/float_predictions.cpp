@@ -58,11 +58,20 @@ uint8_t class_of(const std::vector<float>& output, const std::string& what) {
 }
 
 std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& images, const std::string& path, float scale) {
+  InputPreprocessing pre;
+  pre.scale = scale;
+  return float_predictions(graph, images, path, pre);
+}
+
+std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& images, const std::string& path,
+                                       const InputPreprocessing& pre) {
   require_image_size(images, path, graph.input.elements(),
                      std::to_string(graph.input.c) + "x" + std::to_string(graph.input.h) + "x" + std::to_string(graph.input.w));
+  check_image_dims(path, images.header.dims, graph.input, pre.layout);
   class_of(std::vector<float>(graph.ops.empty() ? 0 : graph.ops.back().output.elements()), path);  // class count
+  const uint64_t n = images.header.item_bytes();
   return for_every_image(images.items(), [&](uint64_t i) {
-    return class_of(run_float(graph, image_input(images, i, scale)).back(), path);
+    return class_of(run_float(graph, pre.image(images.data.data() + i * n, graph.input)).back(), path);
   });
 }
 

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <string>
+#include "tools/dlvpc/input_preprocessing.h"
+
 #include <vector>
 
 namespace dlvp::dlvpc {
@@ -23,6 +25,9 @@ uint8_t class_of(const std::vector<float>& output, const std::string& what);
 // Each image (IDX item, pixel x `scale`) is one input sample of the graph. Throws ConfigError
 // naming the file when an image's size differs from the graph's input.
 std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& images, const std::string& path, float scale);
+// The same with the input's whole preprocessing (the images checked against its layout).
+std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& images, const std::string& path,
+                                       const InputPreprocessing& pre);
 // Each image is one sequence [T][I] of the LSTM (its rows the time steps), then the head. Throws
 // ConfigError for a model without a classifier head or images of another size.
 std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale);

@@ -4,6 +4,7 @@
 //                 [--stream-weights] [--sequences N] [--set KEY=VALUE]... [--float-predictions IDX OUT]
 //                 [--calib-cache DIR] [--quiet] [--progress-after S]
 //                 [--estimate-count N] [--labels IDX] [--prune-warn-pct P]
+//                 [--weight-format per-layer|per-channel|auto] [--sqnr-warn DB] [--sqnr-inputs N]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
@@ -49,12 +50,21 @@ constexpr const char* kUsage =
     "  --calib SOURCE   calibration inputs: an IDX image file (uncompressed) or random:N, N 1..100000 (default random:4)\n"
     "  --calib-count N  images taken from an IDX file, 1..100000 (default 200)\n"
     "  --input-scale S  model input = pixel x S for IDX images, in (0, 1e6] (default 1/255)\n"
+    "  --input-mean M[,M...]  subtracted after the scale, one value or one per input channel (at most 4; default 0)\n"
+    "  --input-std S[,S...]   divides after the mean, one value or one per input channel (at most 4; default 1)\n"
+    "  --input-layout L NCHW (default) or NHWC: the order of the images' elements in IDX files\n"
     "  --single-buffer  one slot per on-chip buffer instead of double buffering\n"
     "  --calib-cache DIR  keep the calibration statistics in DIR, keyed by the model's and the calibration\n"
     "                   data's content: later compiles of the same model and data skip the float pass\n"
     "  --float-predictions IDX OUT  also run the float model on every image of IDX (pixel x --input-scale)\n"
     "                   and write its class per image to OUT (IDX1 ubyte, like a label file)\n"
     "  --set KEY=VALUE  override a parameter of the hardware file, as dlvp run does (repeatable)\n"
+    "  --weight-format F  per-layer (one weight radix point per layer, the paper's dynamic fixed point),\n"
+    "                   per-channel (one per output channel) or auto (per channel where the channels'\n"
+    "                   radix points differ; default)\n"
+    "  --sqnr-warn DB   warn for each layer whose SQNR against the float model is below DB, in [-100, 200]\n"
+    "                   (default 15)\n"
+    "  --sqnr-inputs N  calibration inputs the SQNR is measured on, 0..10000 (default 8; 0: not measured)\n"
     "  --progress-after S  on a terminal, show the calibration images and layers done after S s of wall time\n"
     "                   (default 2; 0: at once); nothing when stderr is not a terminal\n"
     "LSTM models (an ONNX LSTM node, optionally with a Gemm head) run on the sparse LSTM engine:\n"
@@ -82,6 +92,11 @@ struct Args {
   uint64_t estimate_count = 200;  // held-back images of an LSTM compile (0: no estimate)
   std::string labels;             // --labels: the --calib file's labels (empty: none)
   double prune_warn_pct = 2.0;
+  dlvpc::WeightFormat weight_format = dlvpc::WeightFormat::kAuto;
+  std::vector<float> input_mean, input_std;  // --input-mean, --input-std (empty: 0 and 1)
+  uint32_t input_layout = package::kLayoutChw;
+  double sqnr_warn_db = 15.0;
+  uint64_t sqnr_inputs = 8;
   std::string predict_images, predictions_out;  // --float-predictions (empty: none)
   std::string calib_cache;  // --calib-cache DIR (empty: none; the compile is then a pure function of its inputs)
   std::vector<std::string> overrides;  // --set KEY=VALUE
@@ -148,6 +163,18 @@ Args parse(int argc, char** argv) {
         a.prune_warn_pct = dlvpc::parse_real_option(flag + " " + text, text, 0, 100, true);
     }
     else if (flag == "--labels") a.labels = next();
+    else if (flag == "--input-mean") a.input_mean = dlvpc::parse_channel_values(flag, recorded(next()), false);
+    else if (flag == "--input-std") a.input_std = dlvpc::parse_channel_values(flag, recorded(next()), true);
+    else if (flag == "--input-layout") a.input_layout = dlvpc::parse_input_layout(flag, recorded(next()));
+    else if (flag == "--weight-format") {
+      const std::string text = recorded(next());
+      a.weight_format = dlvpc::parse_weight_format(text, "dlvpc: " + flag + " " + text);
+    }
+    else if (flag == "--sqnr-warn" || flag == "--sqnr-inputs") {  // not recorded: they shape no program
+      const std::string text = next();
+      if (flag == "--sqnr-warn") a.sqnr_warn_db = dlvpc::parse_real_option(flag + " " + text, text, -100, 200, true);
+      else a.sqnr_inputs = dlvpc::parse_integer_option(flag + " " + text, text, 0, 10000);
+    }
     else throw ConfigError("dlvpc: unknown option " + flag + "\n" + kUsage);
   }
   if (a.hw.empty() || a.out.empty()) throw ConfigError(std::string("dlvpc: --hw and -o are required\n") + kUsage);
@@ -161,15 +188,31 @@ std::string hardware_file(const std::string& hw) {
   return Scenario::data_dir() + "/hw/" + hw + ".yaml";
 }
 
+// The input's preprocessing as the options give it (the model's input shape checks it).
+dlvpc::InputPreprocessing preprocessing_of(const Args& a, const builder::TensorShape& shape) {
+  dlvpc::InputPreprocessing pre;
+  pre.scale = a.input_scale;
+  pre.mean = a.input_mean;
+  pre.std = a.input_std;
+  pre.layout = a.input_layout;
+  pre.check(shape);
+  return pre;
+}
+
 // --float-predictions: the float model (a FloatGraph or an LstmModel) on every image of the file.
-template <typename Model>
-void write_float_predictions(const Args& a, const Model& model) {
-  const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
-  const std::vector<uint8_t> classes = dlvpc::float_predictions(model, images, a.predict_images, a.input_scale);
+void write_predictions(const Args& a, const std::vector<uint8_t>& classes) {
   dlvpc::write_predictions_file(a.predictions_out, classes);
   if (!a.quiet)
     std::printf("dlvpc: float model's class for %zu images of %s -> %s\n", classes.size(), a.predict_images.c_str(),
                 a.predictions_out.c_str());
+}
+void write_float_predictions(const Args& a, const dlvpc::FloatGraph& graph) {
+  const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
+  write_predictions(a, dlvpc::float_predictions(graph, images, a.predict_images, preprocessing_of(a, graph.input)));
+}
+void write_float_predictions(const Args& a, const dlvpc::LstmModel& model) {
+  const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
+  write_predictions(a, dlvpc::float_predictions(model, images, a.predict_images, a.input_scale));
 }
 
 // What the package records of its origin (its hardware values come from the compile options).
@@ -343,6 +386,9 @@ int compile_command(const Args& a) {
   options.hw = platform.cnn;
   options.build.double_buffer = !a.single_buffer;
   options.release_float_weights = true;
+  options.quantize.weight_format = a.weight_format;
+  options.sqnr_inputs = a.sqnr_inputs;
+  options.sqnr_warn_db = a.sqnr_warn_db;
   options.ddr_bytes = platform.ddr.size_bytes;
   options.schedule = dlvpc::schedule_hardware(platform.ifu, platform.dma, platform.bus, platform.ddr,
                                                platform.ddr_timing, platform.cnn, platform.lstm);
@@ -355,7 +401,8 @@ int compile_command(const Args& a) {
   dlvpc::FloatGraph graph = dlvpc::import_onnx(*file);
   file.reset();  // the parsed model is not needed past the import
   if (!a.predict_images.empty()) write_float_predictions(a, graph);
-  const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, graph.input);
+  options.input = preprocessing_of(a, graph.input);
+  const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, options.input, graph.input);
   const CalibrationSlot slot(a, "cnn", inputs.digest());
   std::optional<dlvpc::CalibrationStats> stats;
   if (slot.cache) stats = slot.cache->load_stats(slot.key, graph.ops.size());
@@ -374,6 +421,7 @@ int compile_command(const Args& a) {
   progress->clear();  // slot.finish may print a line
   slot.finish(a, hit, dlvpc::encode_stats(*stats));
   options.on_progress = [&](const dlvpc::CompileProgress& p) { progress->update([&] { return dlvpc::progress_text(p); }); };
+  options.sqnr_source = &inputs;
   const dlvpc::Compiled c = dlvpc::compile(std::move(graph), *stats, inputs.first(), options);
   progress.reset();
 
@@ -389,6 +437,7 @@ int compile_command(const Args& a) {
     std::fputs(dlvpc::format_report(c, options).c_str(), stdout);
     print_binding(a, c.package);
   }
+  for (const std::string& warning : c.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   return 0;
 }
 

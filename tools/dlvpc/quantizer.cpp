@@ -27,8 +27,8 @@ class LayerQuantizer {
  public:
   // `release`: the graph whose ops' float weights are freed once quantized (nullptr: kept).
   LayerQuantizer(const FloatGraph& graph, const CalibrationStats& stats, QuantizedModel& model, FloatGraph* release,
-                 const LayerDone& on_layer)
-      : graph_(graph), stats_(stats), model_(model), release_(release), on_layer_(on_layer) {}
+                 const LayerDone& on_layer, const QuantizeOptions& options)
+      : graph_(graph), stats_(stats), model_(model), release_(release), on_layer_(on_layer), options_(options) {}
 
   void run();
 
@@ -63,6 +63,8 @@ class LayerQuantizer {
   // Weights at their radix point and the bias at the accumulator's; sets bias_shift/output_shift.
   template <typename Layer>
   void weights_and_bias(size_t index, Layer& layer);
+  // Each output channel's weight radix point (all the layer's with per-layer formats).
+  std::vector<int> channel_weight_fracs(size_t index, uint32_t outputs) const;
   // Every tensor's radix point: the calibrated one, but pooling keeps its input's (it has no
   // shift) and a concatenation's sources share its radix point (their bytes are its slices).
   void assign_radix_points();
@@ -74,30 +76,68 @@ class LayerQuantizer {
   QuantizedModel& model_;
   FloatGraph* release_;
   const LayerDone& on_layer_;
+  const QuantizeOptions& options_;
 };
+
+std::vector<int> LayerQuantizer::channel_weight_fracs(size_t index, uint32_t outputs) const {
+  const FloatOp& op = graph_.ops[index];
+  const int layer_frac = frac_for(max_abs(op.weights));
+  std::vector<int> fracs(outputs, layer_frac);
+  if (options_.weight_format == WeightFormat::kPerLayer || outputs == 0) return fracs;
+  // A channel's own radix point, at most what keeps its output shift within the ISA's 31 (a
+  // coarser one than needed loses nothing the layer's would keep: it is never below the layer's).
+  const int most = 31 + pre_activation_frac(index) - input_frac(op.inputs[0]);
+  const size_t per_output = op.weights.size() / outputs;
+  bool differ = false;
+  for (uint32_t oc = 0; oc < outputs; ++oc) {
+    const std::vector<float> row(op.weights.begin() + static_cast<std::ptrdiff_t>(oc * per_output),
+                                 op.weights.begin() + static_cast<std::ptrdiff_t>((oc + 1) * per_output));
+    fracs[oc] = std::max(layer_frac, std::min(frac_for(max_abs(row)), most));
+    differ = differ || fracs[oc] != layer_frac;
+  }
+  if (options_.weight_format == WeightFormat::kAuto && !differ) return std::vector<int>(outputs, layer_frac);
+  return fracs;
+}
 
 template <typename Layer>
 void LayerQuantizer::weights_and_bias(size_t index, Layer& layer) {
   const FloatOp& op = graph_.ops[index];
-  const int wf = frac_for(max_abs(op.weights));
-  model_.weight_frac[index] = wf;
+  const auto outputs = static_cast<uint32_t>(op.bias.size());
+  const std::vector<int> wf = channel_weight_fracs(index, outputs);
+  const bool per_channel = options_.weight_format == WeightFormat::kPerChannel ||
+                           (outputs > 0 && *std::max_element(wf.begin(), wf.end()) != *std::min_element(wf.begin(), wf.end()));
+  const size_t per_output = outputs ? op.weights.size() / outputs : 0;
+  model_.weight_frac[index] = outputs ? *std::min_element(wf.begin(), wf.end()) : 0;
+  model_.weight_frac_max[index] = outputs ? *std::max_element(wf.begin(), wf.end()) : 0;
   layer.weights.resize(op.weights.size());
-  const double wscale = std::ldexp(1.0, wf);
-  for (size_t i = 0; i < op.weights.size(); ++i) layer.weights[i] = to_int8(op.weights[i] * wscale);
-  const int acc_frac = input_frac(op.inputs[0]) + wf;
-  // The bias enters the accumulator as bias << bias_shift: store it with acc_frac - bias_shift
-  // fractional bits, the smallest shift that fits int32.
-  const double largest = std::max(1e-30, static_cast<double>(max_abs(op.bias)));
+  for (size_t i = 0; i < op.weights.size(); ++i) layer.weights[i] = to_int8(op.weights[i] * std::ldexp(1.0, wf[i / per_output]));
+  // Channel oc's accumulator radix point. The bias enters the accumulator as bias << bias_shift:
+  // store it with acc_frac - bias_shift fractional bits, the smallest shift (one for the layer)
+  // with which every channel's bias fits int32.
+  const int in_frac = input_frac(op.inputs[0]);
   int bias_shift = 0;
-  while (bias_shift < 31 && largest * std::ldexp(1.0, acc_frac - bias_shift) > 2147483647.0) ++bias_shift;
+  for (uint32_t oc = 0; oc < outputs; ++oc) {
+    const double magnitude = std::max(1e-30, std::fabs(static_cast<double>(op.bias[oc])));
+    while (bias_shift < 31 && magnitude * std::ldexp(1.0, in_frac + wf[oc] - bias_shift) > 2147483647.0) ++bias_shift;
+  }
   layer.bias_shift = bias_shift;
-  layer.bias.resize(op.bias.size());
-  const double bscale = std::ldexp(1.0, acc_frac - bias_shift);
-  for (size_t i = 0; i < op.bias.size(); ++i)
-    layer.bias[i] = static_cast<int32_t>(std::clamp(std::floor(op.bias[i] * bscale + 0.5), -2147483648.0, 2147483647.0));
-  layer.output_shift = acc_frac - pre_activation_frac(index);
+  layer.bias.resize(outputs);
+  for (uint32_t oc = 0; oc < outputs; ++oc)
+    layer.bias[oc] = static_cast<int32_t>(std::clamp(
+        std::floor(op.bias[oc] * std::ldexp(1.0, in_frac + wf[oc] - bias_shift) + 0.5), -2147483648.0, 2147483647.0));
+  // The output stage's radix point: before the activation unit (its table maps it to the op's).
+  const int stage_frac = pre_activation_frac(index);
+  layer.output_shift = in_frac + (outputs ? wf[0] : 0) - stage_frac;
   require_shift(index, layer.output_shift, -31, 31, "output shift");
   layer.activation = activation(index);
+  if (per_channel) {
+    layer.channel_shifts.resize(outputs);
+    for (uint32_t oc = 0; oc < outputs; ++oc) {
+      const int shift = in_frac + wf[oc] - stage_frac;
+      require_shift(index, shift, -31, 31, "output shift");
+      layer.channel_shifts[oc] = static_cast<int8_t>(shift);
+    }
+  }
   if (release_) std::vector<float>().swap(release_->ops[index].weights);
 }
 
@@ -143,6 +183,7 @@ void LayerQuantizer::run() {
   const size_t n = graph_.ops.size();
   assign_radix_points();
   model_.weight_frac.assign(n, 0);
+  model_.weight_frac_max.assign(n, 0);
   model_.network.input = graph_.input;
   for (size_t i = 0; i < n; ++i) {
     const FloatOp& op = graph_.ops[i];
@@ -271,22 +312,38 @@ int frac_for(const ValueRange& range) {
 namespace {
 
 QuantizedModel quantize_graph(const FloatGraph& graph, const CalibrationStats& stats, FloatGraph* release,
-                              const LayerDone& on_layer) {
+                              const LayerDone& on_layer, const QuantizeOptions& options) {
   if (stats.samples == 0 || stats.ops.size() != graph.ops.size())
     throw QuantizeError("dlvpc: no calibration statistics for this graph");
   QuantizedModel model;
-  LayerQuantizer(graph, stats, model, release, on_layer).run();
+  LayerQuantizer(graph, stats, model, release, on_layer, options).run();
   return model;
 }
 
 }  // namespace
 
-QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer) {
-  return quantize_graph(graph, stats, nullptr, on_layer);
+QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer,
+                        const QuantizeOptions& options) {
+  return quantize_graph(graph, stats, nullptr, on_layer, options);
 }
 
-QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer) {
-  return quantize_graph(graph, stats, &graph, on_layer);
+QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer,
+                                          const QuantizeOptions& options) {
+  return quantize_graph(graph, stats, &graph, on_layer, options);
+}
+
+const char* to_string(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::kPerLayer: return "per-layer";
+    case WeightFormat::kPerChannel: return "per-channel";
+    default: return "auto";
+  }
+}
+
+WeightFormat parse_weight_format(const std::string& text, const std::string& what) {
+  for (const WeightFormat f : {WeightFormat::kPerLayer, WeightFormat::kPerChannel, WeightFormat::kAuto})
+    if (text == to_string(f)) return f;
+  throw ConfigError(what + ": expected per-layer, per-channel or auto");
 }
 
 std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac) {

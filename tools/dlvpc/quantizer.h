@@ -1,8 +1,9 @@
 // Dynamic fixed point (docs/dlvpc.md, "Quantization"; seeds/000's Aristotle scheme): every tensor
 // is int8 with its own radix point, real = q x 2^-frac. Activations get the largest frac that
 // holds the largest magnitude seen on the calibration inputs; each layer's weights the largest
-// frac that holds its largest weight; biases are int32 at the accumulator's radix point. The
-// shifts of the ISA then move between radix points exactly as docs/isa.md computes them.
+// frac that holds its largest weight — or, per output channel (ISA version 3), each channel's
+// weights theirs; biases are int32 at the accumulator's radix point. The shifts of the ISA then
+// move between radix points exactly as docs/isa.md computes them.
 #pragma once
 #include "ip/common/config_error.h"
 #include "tools/builder/network.h"
@@ -34,11 +35,26 @@ struct CalibrationStats {
   void add(const std::vector<float>& input, const std::vector<std::vector<float>>& op_outputs);
 };
 
+// How the weights of a CONV/FC layer get their radix points (--weight-format).
+enum class WeightFormat {
+  kPerLayer,    // one radix point per layer: the paper's dynamic fixed point
+  kPerChannel,  // one per output channel (ISA v3 per-channel output shifts)
+  kAuto,        // per channel where the channels' radix points differ (then no weight rounds worse), else per layer
+};
+const char* to_string(WeightFormat format);
+// "per-layer", "per-channel" or "auto"; throws ConfigError naming `what` otherwise.
+WeightFormat parse_weight_format(const std::string& text, const std::string& what);
+
+struct QuantizeOptions {
+  WeightFormat weight_format = WeightFormat::kAuto;
+};
+
 struct QuantizedModel {
   builder::Network network;     // one builder layer per float op, same order
   int input_frac = 0;           // the network input's radix point
   std::vector<int> op_frac;     // each op output's radix point; the last is the output's
-  std::vector<int> weight_frac; // each conv/fc op's weights' radix point (0 for others)
+  std::vector<int> weight_frac; // each conv/fc op's weights' (smallest) radix point (0 for others)
+  std::vector<int> weight_frac_max;  // the largest: > weight_frac where channels have their own
   int output_frac() const { return op_frac.back(); }
 };
 
@@ -53,11 +69,12 @@ int frac_for(const ValueRange& range);
 using LayerDone = std::function<void(size_t done)>;
 
 // Throws QuantizeError naming the layer when a shift falls outside the ISA's ranges.
-QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer = {});
+QuantizedModel quantize(const FloatGraph& graph, const CalibrationStats& stats, const LayerDone& on_layer = {},
+                        const QuantizeOptions& options = {});
 // The same, freeing each op's float weights once its int8 weights are made (the graph keeps its
 // structure and biases): a model's weights are then held about once at any time, not float + int8.
 QuantizedModel quantize_releasing_weights(FloatGraph& graph, const CalibrationStats& stats,
-                                          const LayerDone& on_layer = {});
+                                          const LayerDone& on_layer = {}, const QuantizeOptions& options = {});
 
 // q = clamp(floor(x x 2^frac + 1/2), -128, 127), and back.
 std::vector<int8_t> quantize_tensor(const std::vector<float>& values, int frac);

@@ -133,6 +133,12 @@ void set_formats(PackageHeader& h, const TensorFormats& formats) {
   h.output_frac_bits = formats.output_frac_bits;
   h.cpu_postprocess = formats.cpu_postprocess;
   h.input_zero_point = formats.input_zero_point;
+  h.input_layout = formats.input_layout;
+  h.input_scale = formats.input_scale;
+  for (uint32_t c = 0; c < kMaxInputTableChannels; ++c) {
+    h.input_mean[c] = c < formats.input_mean.size() ? formats.input_mean[c] : 0.0f;
+    h.input_std[c] = c < formats.input_std.size() ? formats.input_std[c] : 0.0f;
+  }
 }
 
 uint32_t khz(double mhz) { return static_cast<uint32_t>(std::llround(mhz * 1000.0)); }
@@ -234,6 +240,10 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
   h.input_c = in.c, h.input_h = in.h, h.input_w = in.w;
   h.output_c = out.c, h.output_h = out.h, h.output_w = out.w;
   append_layer_sections(a, names, prediction);
+  if (!formats.input_tables.empty()) {
+    h.input_table_channels = static_cast<uint32_t>(formats.input_tables.size() / kInputTableEntries);
+    h.input_table_offset = append(a.blob, formats.input_tables.data(), formats.input_tables.size() * sizeof(int16_t));
+  }
   return test ? finish(a, test->input.data(), test->input.size(), test->expected.data(), test->expected.size())
               : finish(a, nullptr, 0, nullptr, 0);
 }

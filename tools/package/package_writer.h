@@ -24,6 +24,11 @@ struct TensorFormats {
   int input_frac_bits = 0, output_frac_bits = 0;  // real value = q x 2^-frac
   uint32_t cpu_postprocess = 0;                   // CpuPostprocess
   int32_t input_zero_point = 0;                   // subtracted from the input before quantizing
+  // Version 7 (QUANT): the input's preprocessing (model_package.h); `input_tables` empty: none.
+  uint32_t input_layout = kLayoutChw;
+  float input_scale = 0;
+  std::vector<float> input_mean, input_std;  // at most kMaxInputTableChannels each
+  std::vector<int16_t> input_tables;         // [1 or input_c][256]
 };
 
 // What a package records besides its program (version 6): the rest of the hardware the tool read

@@ -15,8 +15,10 @@
 // Exit codes: 0 done, 1 the SoC lacks a device, 2 a package is refused, boot arguments 1 and 2 are
 // not an IDX image file and its label file in DDR, or boot argument 4 is not a prediction file for
 // these images and this model, 3 the model does not fit the data or a job failed.
-// The model's input is pixel / 255 (tools/train); the CPU quantizes it to the package's input
-// format with a 256-entry table.
+// The CPU quantizes each pixel to the package's input format with a 256-entry table per channel:
+// the package's own (its input scale, mean and std as dlvpc applied them, package version 7), or
+// pixel / 255 (tools/train) for a package that records none; multi-channel images must be in the
+// package's input layout (NCHW or NHWC IDX items), else the app refuses them (exit 2).
 #include "sw/apps/common/image_input.h"
 #include "sw/driver/accel_driver.h"
 #include "sw/driver/intc_driver.h"
@@ -30,7 +32,6 @@
 namespace {
 
 using app::Idx;
-using app::input_table;
 using app::read_idx;
 using ull = unsigned long long;
 
@@ -129,7 +130,8 @@ bool shape_of(const dlvp::package::PackageHeader& h, const DataSet& d, Shape* sh
                         unsigned(h.input_w));
     return false;
   }
-  if (h.input_zero_point != 0) {
+  if (!app::images_match_input(d.images, h, "classify", "images (boot argument 1)")) return false;
+  if (h.input_zero_point != 0 && h.input_table_channels == 0) {
     hal::console_printf("classify: the model takes integer input with zero point %d; this app feeds pixels / 255\n",
                         static_cast<int>(h.input_zero_point));
     return false;
@@ -205,8 +207,8 @@ Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, ui
     hal::console_printf("classify: %s\n", problem);
     return e;
   }
-  int16_t table[256];
-  input_table(h.input_frac_bits, shape.input_element_bytes == 1 ? 127 : 32767, table);
+  app::InputQuantizer quantizer;  // the package's preprocessing (or pixel / 255), exactly as dlvpc applied it
+  quantizer.init(accel, shape.input_element_bytes == 1 ? 127 : 32767);
   const uint32_t classes = static_cast<uint32_t>(shape.output_elements);
 
   const drv::PmuSnapshot before = pmu.snapshot();
@@ -216,10 +218,10 @@ Evaluation evaluate(drv::Accelerator& accel, drv::Pmu& pmu, const DataSet& d, ui
     for (uint64_t b = 0; b < shape.input_bytes(); ++b) g_input[b] = 0;
     for (uint32_t s = 0; s < in_job; ++s) {
       hal::copy_from_soc(g_pixels, d.images.data + (first + s) * shape.image_elements, shape.image_elements);
-      const uint8_t* pixel = g_pixels;
       for (uint64_t row = 0; row < shape.rows(); ++row)
         for (uint32_t f = 0; f < shape.features; ++f)
-          put_element(g_input, shape.input_element_bytes, shape.input_index(s, row, f), table[*pixel++]);
+          put_element(g_input, shape.input_element_bytes, shape.input_index(s, row, f),
+                      quantizer.element(g_pixels, row * shape.features + f));
     }
     hal::copy_to_soc(t.input, g_input, shape.input_bytes());
     const drv::JobResult r = accel.run(t.input, t.output, t.scratch);

@@ -35,4 +35,33 @@ void input_table(int32_t frac, int32_t max_q, int16_t table[256]) {
   }
 }
 
+void InputQuantizer::init(const drv::Accelerator& accel, int32_t max_q) {
+  const auto& h = accel.header();
+  input_table(h.input_frac_bits, max_q, fallback_);
+  for (uint32_t c = 0; c < kChannels; ++c) {
+    const int16_t* t = accel.input_table(c);
+    tables_[c] = t ? t : fallback_;
+  }
+  channels_ = h.input_c ? h.input_c : 1;
+  plane_ = uint64_t{h.input_h} * h.input_w;
+  if (plane_ == 0) plane_ = 1;
+  hwc_ = h.input_layout == dlvp::package::kLayoutHwc && channels_ > 1;
+}
+
+bool images_match_input(const Idx& images, const dlvp::package::PackageHeader& h, const char* app, const char* what) {
+  if (h.input_c <= 1) return true;
+  const bool hwc = h.input_layout == dlvp::package::kLayoutHwc;
+  const uint32_t want[3] = {hwc ? h.input_h : h.input_c, hwc ? h.input_w : h.input_h, hwc ? h.input_c : h.input_w};
+  bool match = images.rank == 4;
+  for (uint32_t i = 0; match && i < 3; ++i) match = images.dims[i + 1] == want[i];
+  if (match) return true;
+  hal::console_printf("%s: %s: images are ", app, what);
+  for (uint32_t i = 1; i < images.rank; ++i) hal::console_printf("%s%u", i > 1 ? "x" : "", unsigned(images.dims[i]));
+  hal::console_printf("; the model's input in %s order is %ux%ux%u (NCHW %ux%ux%u, NHWC %ux%ux%u)\n",
+                      hwc ? "NHWC" : "NCHW", unsigned(want[0]), unsigned(want[1]), unsigned(want[2]),
+                      unsigned(h.input_c), unsigned(h.input_h), unsigned(h.input_w), unsigned(h.input_h),
+                      unsigned(h.input_w), unsigned(h.input_c));
+  return false;
+}
+
 }  // namespace app

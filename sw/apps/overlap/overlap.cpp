@@ -118,6 +118,8 @@ int set_up(drv::Accelerator& accel, Setup* s) {
   s->count = static_cast<uint32_t>(wanted < s->images.dims[0] ? wanted : s->images.dims[0]);
   if (s->count > kMaxImages) s->count = kMaxImages;
   app::input_table(h.input_frac_bits, 127, s->table);
+  if (const int16_t* recorded = accel.input_table(0))  // the package's preprocessing (version 7)
+    for (uint32_t p = 0; p < 256; ++p) s->table[p] = recorded[p];
   const uint64_t free = s->images.end() > accel.package_address() + h.total_bytes ? s->images.end()
                                                                                     : accel.package_address() + h.total_bytes;
   if (const char* problem = accel.place_job_tensors(free, false, &s->tensors)) {

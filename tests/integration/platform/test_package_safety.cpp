@@ -105,9 +105,9 @@ TEST(PackageSafety, ClassifyRefusesAnOutputLargerThanItsWindow) {
 TEST(PackageSafety, AnOldVersionAndAnEditedHeaderAreRefused) {
   const std::vector<uint8_t> good = read_bytes(kSelftestPackage);
   const std::string dir = out_dir("package_safety_version");
-  CliResult r = run_with_package("conformance.yaml", with_header(good, [](PackageHeader& h) { h.version = 5; }), dir);
+  CliResult r = run_with_package("conformance.yaml", with_header(good, [](PackageHeader& h) { h.version = 6; }), dir);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_NE(r.output.find("run_package: package at 0x90000000 refused: unsupported package version 5 (expected 7)"),
+  EXPECT_NE(r.output.find("run_package: package at 0x90000000 refused: unsupported package version 6 (expected 7)"),
             std::string::npos)
       << r.output;
   // A header byte that only the checksum covers, changed without re-sealing.

@@ -4,6 +4,7 @@
 // buffers that force several tiles, passes and broadcast chunks.
 #include "tests/reference/isa_interpreter.h"
 #include "tests/reference/network_reference.h"
+#include "tests/unit/builder/random_bytes.h"
 #include "tests/unit/builder/schedule_checker.h"
 #include "tools/builder/program.h"
 
@@ -14,12 +15,6 @@
 
 namespace dlvp::builder {
 namespace {
-
-std::vector<int8_t> random_bytes(std::mt19937& rng, uint64_t n, int lo = -128, int hi = 127) {
-  std::vector<int8_t> v(n);
-  for (auto& x : v) x = static_cast<int8_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
-  return v;
-}
 
 // A table of f over int8 inputs at radix point `in_frac`, outputs at `out_frac` (as dlvpc makes).
 std::vector<int8_t> table_of(double (*f)(double), int in_frac, int out_frac) {

@@ -58,23 +58,23 @@ const std::string kSource = DLVP_SOURCE_DIR;
 
 TEST(PackageIdentity, ShippedFashionCnn) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_cnn.onnx", "--calib random:4"),
-            "a80075e703f0cdfb9f3cd772c071a43fd7fe44163c254b9b4c074e5c729bc247");
+            "470c84c2be685f49410cf7a786cb163fb7cf461084227f8eb559088b84d29a9c");
 }
 
 TEST(PackageIdentity, ShippedFashionLstmDenseAndPruned) {
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:4"),
-            "06ad1b3a5c1153244e7e1421558bcb59427620b9a0b6037b1d8c3e9bf213e484");
+            "ff27bee107140c5ee0967a0f9d5eb9aa3dff3b1fb876351cde9374154d5f5810");
   EXPECT_EQ(compile_digest(kSource, "scenarios/models/fashion_lstm.onnx", "--calib random:2 --density 0.25"),
-            "c80df395ca691c60834ae4adb8c039b008a2e0260f07d6b74c9eebfb3f558864");
+            "deb757a0c9268e6e185115d377013712d82645d350e9a706240847e29fb89fae");
 }
 
 TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
   EXPECT_EQ(compile_digest(written(test::small_cnn(5), "small_cnn"), "model.onnx", "--calib random:3"),
-            "560b65b67aaf9ad56d67945ffdd85b3218cdea96c798a348efa8705b596fe658");
+            "10acb2a196ddd8472ce07511b80814afb957fa26a1fc7e98a542bfddd33c3ba0");
   EXPECT_EQ(compile_digest(written(test::residual_block(6), "residual"), "model.onnx", "--calib random:3"),
-            "ed5394df54a3548df26b9e559462f71e11c35ca835bf5ae6a239cdedca307f60");
+            "443d69f07172b32ca6e6e624f86079a1cb0289dfe2dbaeb93efc35f3d56990d8");
   EXPECT_EQ(compile_digest(written(test::inception_block(7), "inception"), "model.onnx", "--calib random:3"),
-            "9fb6b2ceba3af0a5cddded75be1a525e5d1b98a404fd25bfed6ce12f2870da95");
+            "d7619df344314d97f119fb2ccfb142247e5ab807e45c063f42b123a90bb997f1");
   onnx::ModelProto scaled = test::small_cnn(8);
   for (onnx::NodeProto& node : *scaled.mutable_graph()->mutable_node())
     if (node.op_type() == "Gemm") {
@@ -84,7 +84,7 @@ TEST(PackageIdentity, BatchNormResidualConcatAndGemmAlpha) {
       alpha->set_f(0.3f);
     }
   EXPECT_EQ(compile_digest(written(scaled, "gemm_alpha"), "model.onnx", "--calib random:3"),
-            "03e770f95eefaf7f9b0abd69c493a88659f7fdeaeb4e9170bd98128c348ada91");
+            "b6be3f4eab851e625f904f68c8fb2107b8980e960824cb1f30db239a3e543d15");
 }
 
 }  // namespace

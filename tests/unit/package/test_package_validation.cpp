@@ -8,7 +8,7 @@
 #include "platform/package_file.h"
 #include "platform/package_validation.h"
 #include "tests/support/package_edit.h"
-#include "tests/support/package_refusal.h"
+#include "tests/support/package_refusals.h"
 #include "tests/support/small_network.h"
 #include "tools/builder/program.h"
 #include "tools/package/package_writer.h"
@@ -78,25 +78,6 @@ TEST(PackageValidation, ATruncatedPackageIsRefused) {
                                std::to_string(sizeof(PackageHeader)) + " bytes)");
 }
 
-struct Corruption {
-  const char* name;
-  std::function<void(PackageHeader&)> edit;
-  std::string expected;  // in the reason
-};
-
-// Each header edit of `good` is refused by validate_header with a reason containing the expected
-// text, and the host-side reader of the re-sealed image says the same.
-void expect_refusals(const std::vector<uint8_t>& good, const std::vector<Corruption>& cases) {
-  for (const Corruption& c : cases) {
-    PackageHeader h = header_of(good);
-    c.edit(h);
-    package::Refusal why;
-    const char* reason = package::validate_header(h, good.size(), &why);
-    ASSERT_NE(reason, nullptr) << c.name;
-    EXPECT_NE(std::string(reason).find(c.expected), std::string::npos) << c.name << ": " << reason;
-    EXPECT_EQ(refusal(with_header(good, c.edit)), "pkg: " + std::string(reason)) << c.name;
-  }
-}
 
 TEST(PackageValidation, EveryHeaderFieldOutOfRangeIsRefusedByName) {
   const std::vector<uint8_t> good = small_package();
