@@ -85,6 +85,42 @@ void write_range(ByteWriter& out, const R& r) {
   out.f64(r.hi);
 }
 
+// A CNN tensor's range and its histogram: the bins that are not empty, as (index, count, sum, sum
+// of squares).
+void write_value_range(ByteWriter& out, const ValueRange& r) {
+  write_range(out, r);
+  uint32_t used = 0;
+  for (const HistogramBin& bin : r.histogram) used += bin.count != 0;
+  out.u32(used);
+  for (size_t index = 0; index < r.histogram.size(); ++index)
+    if (const HistogramBin& bin = r.histogram[index]; bin.count != 0) {
+      out.u32(static_cast<uint32_t>(index));
+      out.u64(bin.count);
+      out.f64(bin.sum);
+      out.f64(bin.sum_squares);
+    }
+}
+
+ValueRange read_value_range(ByteReader& in, const char* what) {
+  ValueRange r = read_range<ValueRange>(in, what);
+  const uint32_t used = in.u32();
+  if (used > ValueRange::kHistogramBins) throw std::invalid_argument(std::string("the histogram of ") + what + " has too many bins");
+  if (used != 0) r.histogram.resize(ValueRange::kHistogramBins);
+  for (uint32_t i = 0, previous = 0; i < used; ++i) {
+    const uint32_t index = in.u32();
+    HistogramBin bin;
+    bin.count = in.u64();
+    bin.sum = in.f64();
+    bin.sum_squares = in.f64();
+    if (index >= ValueRange::kHistogramBins || (i > 0 && index <= previous) || bin.count == 0 ||
+        !std::isfinite(bin.sum) || !std::isfinite(bin.sum_squares) || bin.sum_squares < 0)
+      throw std::invalid_argument(std::string("the histogram of ") + what + " is not a calibrated histogram");
+    r.histogram[index] = bin;
+    previous = index;
+  }
+  return r;
+}
+
 }  // namespace
 
 Digest calibration_key(std::string_view path_kind, const Digest& model, const Digest& inputs, std::string_view options) {
@@ -202,8 +238,8 @@ std::vector<uint8_t> encode_stats(const CalibrationStats& stats) {
   ByteWriter out;
   out.u32(stats.samples);
   out.u64(stats.ops.size());
-  write_range(out, stats.input);
-  for (const ValueRange& r : stats.ops) write_range(out, r);
+  write_value_range(out, stats.input);
+  for (const ValueRange& r : stats.ops) write_value_range(out, r);
   return out.out;
 }
 
@@ -214,8 +250,8 @@ CalibrationStats decode_stats(const std::vector<uint8_t>& payload, size_t ops) {
   if (stats.samples == 0) throw std::invalid_argument("statistics of no samples");
   const uint64_t n = in.u64();
   if (n != ops) throw std::invalid_argument("statistics of " + std::to_string(n) + " ops, the model has " + std::to_string(ops));
-  stats.input = read_range<ValueRange>(in, "the input");
-  for (uint64_t i = 0; i < n; ++i) stats.ops.push_back(read_range<ValueRange>(in, "an op's output"));
+  stats.input = read_value_range(in, "the input");
+  for (uint64_t i = 0; i < n; ++i) stats.ops.push_back(read_value_range(in, "an op's output"));
   in.end();
   return stats;
 }

@@ -22,9 +22,11 @@
 namespace dlvp::dlvpc {
 
 // Bumped whenever the payloads or what they are computed from change meaning.
-constexpr uint32_t kCalibrationCacheVersion = 1;
-// A cache file larger than this is not read (a CNN's payload is 8 bytes per op).
-constexpr uint64_t kMaxCalibrationCacheBytes = uint64_t{1} << 24;
+constexpr uint32_t kCalibrationCacheVersion = 2;  // 2: CNN tensors' histograms
+// A cache file larger than this is not read. A CNN's payload is 20 bytes per tensor and 28 per
+// histogram bin in use: about 1,300 bins at most in practice (40 octaves of float x 16 x 2 signs),
+// 36 KB per tensor, so 128 MiB holds 3,500 tensors.
+constexpr uint64_t kMaxCalibrationCacheBytes = uint64_t{1} << 27;
 
 // The key of a model's statistics: the cache version, the compile path ("cnn", "lstm"), the model
 // file's SHA-256, the calibration inputs' (CalibrationInputs::digest: their bytes, count and scale,

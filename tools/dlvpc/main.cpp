@@ -4,7 +4,8 @@
 //                 [--stream-weights] [--sequences N] [--set KEY=VALUE]... [--float-predictions IDX OUT]
 //                 [--calib-cache DIR] [--quiet] [--progress-after S]
 //                 [--estimate-count N] [--labels IDX] [--prune-warn-pct P]
-//                 [--weight-format per-layer|per-channel|auto] [--sqnr-warn DB] [--sqnr-inputs N]
+//                 [--weight-format per-layer|per-channel|auto] [--activation-radix max|mse]
+//                 [--sqnr-warn DB] [--sqnr-inputs N]
 // HW is a hardware file (scenarios/hw/<name>.yaml, or a bare name); SRC an IDX image file or
 // random:N. Exit 0 on success, 2 with one line naming the input at fault (the file and offset, the
 // node, the initializer, the layer or the option) for anything refused (docs/dlvpc.md).
@@ -62,6 +63,9 @@ constexpr const char* kUsage =
     "  --weight-format F  per-layer (one weight radix point per layer, the paper's dynamic fixed point),\n"
     "                   per-channel (one per output channel) or auto (per channel where the channels'\n"
     "                   radix points differ; default)\n"
+    "  --activation-radix R  max (each tensor's radix point holds the largest value calibration saw; default)\n"
+    "                   or mse (of that and the next 3, the one with the least squared error, saturation\n"
+    "                   included, over the calibration values)\n"
     "  --sqnr-warn DB   warn for each layer whose SQNR against the float model is below DB, in [-100, 200]\n"
     "                   (default 15)\n"
     "  --sqnr-inputs N  calibration inputs the SQNR is measured on, 0..10000 (default 8; 0: not measured)\n"
@@ -93,6 +97,7 @@ struct Args {
   std::string labels;             // --labels: the --calib file's labels (empty: none)
   double prune_warn_pct = 2.0;
   dlvpc::WeightFormat weight_format = dlvpc::WeightFormat::kAuto;
+  dlvpc::ActivationRadix activation_radix = dlvpc::ActivationRadix::kMax;
   std::vector<float> input_mean, input_std;  // --input-mean, --input-std (empty: 0 and 1)
   uint32_t input_layout = package::kLayoutChw;
   double sqnr_warn_db = 15.0;
@@ -169,6 +174,10 @@ Args parse(int argc, char** argv) {
     else if (flag == "--weight-format") {
       const std::string text = recorded(next());
       a.weight_format = dlvpc::parse_weight_format(text, "dlvpc: " + flag + " " + text);
+    }
+    else if (flag == "--activation-radix") {
+      const std::string text = recorded(next());
+      a.activation_radix = dlvpc::parse_activation_radix(text, "dlvpc: " + flag + " " + text);
     }
     else if (flag == "--sqnr-warn" || flag == "--sqnr-inputs") {  // not recorded: they shape no program
       const std::string text = next();
@@ -387,6 +396,7 @@ int compile_command(const Args& a) {
   options.build.double_buffer = !a.single_buffer;
   options.release_float_weights = true;
   options.quantize.weight_format = a.weight_format;
+  options.quantize.activation_radix = a.activation_radix;
   options.sqnr_inputs = a.sqnr_inputs;
   options.sqnr_warn_db = a.sqnr_warn_db;
   options.ddr_bytes = platform.ddr.size_bytes;
@@ -437,6 +447,7 @@ int compile_command(const Args& a) {
     std::fputs(dlvpc::format_report(c, options).c_str(), stdout);
     print_binding(a, c.package);
   }
+  std::fflush(stdout);  // the report before the warnings when both go to one file
   for (const std::string& warning : c.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   return 0;
 }

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <utility>
 
 namespace dlvp::dlvpc {
 namespace {
@@ -155,12 +157,12 @@ void LayerQuantizer::lower_radix_point(int source, int frac) {
 }
 
 void LayerQuantizer::assign_radix_points() {
-  model_.input_frac = frac_for(stats_.input);
+  model_.input_frac = frac_for(stats_.input, options_.activation_radix);
   const size_t n = graph_.ops.size();
   model_.op_frac.assign(n, 0);
   // Pooling starts unconstrained: it takes its input's radix point below.
   for (size_t i = 0; i < n; ++i)
-    model_.op_frac[i] = holds_input_values(graph_.ops[i].kind) ? 24 : frac_for(stats_.ops[i]);
+    model_.op_frac[i] = holds_input_values(graph_.ops[i].kind) ? 24 : frac_for(stats_.ops[i], options_.activation_radix);
   // Radix points only ever decrease, so this settles.
   for (bool changed = true; changed;) {
     changed = false;
@@ -275,7 +277,17 @@ void LayerQuantizer::run() {
 }  // namespace
 
 void ValueRange::add(const std::vector<float>& values) {
-  for (const float v : values) lo = std::min(lo, v), hi = std::max(hi, v);
+  if (histogram.empty()) histogram.resize(kHistogramBins);
+  for (const float v : values) {
+    lo = std::min(lo, v), hi = std::max(hi, v);
+    if (v == 0) continue;  // a zero is exact at every radix point
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    HistogramBin& bin = histogram[bits >> kHistogramShift];
+    ++bin.count;
+    bin.sum += v;
+    bin.sum_squares += double{v} * v;
+  }
 }
 
 void CalibrationStats::add(const std::vector<float>& input_values, const std::vector<std::vector<float>>& op_outputs) {
@@ -307,6 +319,81 @@ int frac_for(float max_abs_value) {
 int frac_for(const ValueRange& range) {
   if (!(range.hi > 0) && !(range.lo < 0)) return 7;
   return std::min(largest_frac(range.hi, 127.0), largest_frac(-static_cast<double>(range.lo), 128.0));
+}
+
+namespace {
+
+// The int8 level (-128..127) value v rounds to at `step`.
+double level_of(double v, double step) { return std::clamp(std::floor(v / step + 0.5), -128.0, 127.0); }
+
+// The squared error of holding values spread evenly over [a, b] (a < b) as int8 at radix point
+// frac, summed over the interval: over each piece that rounds to one q, the integral of (v - q s)^2.
+// A bin (1/16 of an octave) spans at most about 9 steps below saturation, so the pieces are few.
+double interval_error(double a, double b, double step) {
+  double total = 0;
+  for (double x = a; x < b;) {
+    const double q = level_of(x, step);
+    const double end = q >= 127 ? b : std::min(b, (q + 0.5) * step);
+    const double from = x - q * step, to = end - q * step;
+    total += (to * to * to - from * from * from) / 3;
+    x = end;
+  }
+  return total;
+}
+
+// The values a histogram bin can hold, with their sign, as [a, b] (a < b).
+std::pair<double, double> bin_interval(size_t bin) {
+  const uint32_t low_bits = static_cast<uint32_t>(bin) << ValueRange::kHistogramShift;
+  const uint32_t next_bits = low_bits + (uint32_t{1} << ValueRange::kHistogramShift);
+  float low, next;
+  std::memcpy(&low, &low_bits, sizeof low);
+  std::memcpy(&next, &next_bits, sizeof next);
+  const double a = low, b = next;
+  return a < b ? std::pair{a, b} : std::pair{b, a};
+}
+
+// One bin's squared error. Where the whole bin rounds to one level c (below one step, or beyond
+// saturation) its moments give it exactly: sum (v - c)^2 = S2 - 2 c S1 + n c^2. Where the bin spans
+// a rounding boundary, its values are taken as spread evenly over it (count x the mean error).
+double bin_error(size_t index, const HistogramBin& bin, double step) {
+  const auto [a, b] = bin_interval(index);
+  if (!std::isfinite(a) || !std::isfinite(b)) return 0;
+  const double level = level_of(a, step);
+  if (level == level_of(std::nextafter(b, a), step)) {
+    const double c = level * step;
+    return std::max(0.0, bin.sum_squares - 2 * c * bin.sum + static_cast<double>(bin.count) * c * c);
+  }
+  return static_cast<double>(bin.count) * interval_error(a, b, step) / (b - a);
+}
+
+}  // namespace
+
+double quantization_error(const ValueRange& range, int frac) {
+  const double step = std::ldexp(1.0, -frac);
+  double error = 0;
+  for (size_t index = 0; index < range.histogram.size(); ++index)
+    if (range.histogram[index].count != 0) error += bin_error(index, range.histogram[index], step);
+  return error;
+}
+
+int frac_for(const ValueRange& range, ActivationRadix radix) {
+  const int widest = frac_for(range);
+  if (radix == ActivationRadix::kMax || range.histogram.empty()) return widest;
+  int best = widest;
+  double least = quantization_error(range, widest);
+  for (int frac = widest + 1; frac <= std::min(widest + kMseExtraBits, 24); ++frac) {
+    const double error = quantization_error(range, frac);
+    if (error < least) best = frac, least = error;
+  }
+  return best;
+}
+
+const char* to_string(ActivationRadix radix) { return radix == ActivationRadix::kMse ? "mse" : "max"; }
+
+ActivationRadix parse_activation_radix(const std::string& text, const std::string& what) {
+  for (const ActivationRadix r : {ActivationRadix::kMax, ActivationRadix::kMse})
+    if (text == to_string(r)) return r;
+  throw ConfigError(what + ": expected max or mse");
 }
 
 namespace {

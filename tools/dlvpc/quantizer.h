@@ -21,9 +21,23 @@ class QuantizeError : public ConfigError {
   using ConfigError::ConfigError;
 };
 
-// The smallest and largest value a tensor took (0 included).
+// One bin of a tensor's histogram: how many values fell in it, their sum and sum of squares (the
+// squared error of a bin that rounds to one level follows from these exactly).
+struct HistogramBin {
+  uint64_t count = 0;
+  double sum = 0, sum_squares = 0;
+  bool operator==(const HistogramBin& o) const { return count == o.count && sum == o.sum && sum_squares == o.sum_squares; }
+};
+
+// The smallest and largest value a tensor took (0 included), and how its non-zero values were
+// spread: a histogram over the float's sign, exponent and top kHistogramMantissaBits mantissa bits
+// (bins 1/16 of an octave wide), what --activation-radix mse weighs candidate radix points with.
 struct ValueRange {
+  static constexpr int kHistogramMantissaBits = 4;
+  static constexpr int kHistogramShift = 23 - kHistogramMantissaBits;
+  static constexpr size_t kHistogramBins = size_t{1} << (32 - kHistogramShift);
   float lo = 0, hi = 0;
+  std::vector<HistogramBin> histogram;  // kHistogramBins bins, or empty: no value seen
   void add(const std::vector<float>& values);
 };
 
@@ -45,8 +59,20 @@ const char* to_string(WeightFormat format);
 // "per-layer", "per-channel" or "auto"; throws ConfigError naming `what` otherwise.
 WeightFormat parse_weight_format(const std::string& text, const std::string& what);
 
+// How activations get their radix points (--activation-radix).
+enum class ActivationRadix {
+  kMax,  // the largest frac that holds the largest magnitude seen: nothing saturates (the paper's)
+  kMse,  // of that frac and the next kMseExtraBits, the one with the least squared error over the
+         // calibration values (rounding and saturation): a rare outlier no longer costs every value
+};
+const char* to_string(ActivationRadix radix);
+// "max" or "mse"; throws ConfigError naming `what` otherwise.
+ActivationRadix parse_activation_radix(const std::string& text, const std::string& what);
+constexpr int kMseExtraBits = 3;
+
 struct QuantizeOptions {
   WeightFormat weight_format = WeightFormat::kAuto;
+  ActivationRadix activation_radix = ActivationRadix::kMax;
 };
 
 struct QuantizedModel {
@@ -64,6 +90,11 @@ int frac_for(float max_abs);
 // The same for a range, using int8's asymmetry: hi x 2^frac <= 127 and lo x 2^frac >= -128 (so
 // integer data in [-128, 127] keeps radix point 0 and stays exact). For activations.
 int frac_for(const ValueRange& range);
+// The radix point --activation-radix picks for a calibrated tensor (kMax: frac_for(range)).
+int frac_for(const ValueRange& range, ActivationRadix radix);
+// The squared error of holding the histogram's values as int8 at radix point `frac` (rounding to
+// nearest, saturating at -128 / 127), summed over the values.
+double quantization_error(const ValueRange& range, int frac);
 
 // Called with the number of layers quantized so far, after each (dlvpc's progress line).
 using LayerDone = std::function<void(size_t done)>;

@@ -40,8 +40,10 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
 CalibrationStats sample_stats(size_t ops) {
   CalibrationStats s;
   s.samples = 7;
-  s.input = {-0.5f, 1.0f};
-  for (size_t i = 0; i < ops; ++i) s.ops.push_back({-float(i), 2.5f * float(i + 1)});
+  s.input = {-0.5f, 1.0f, {}};
+  for (size_t i = 0; i < ops; ++i) s.ops.push_back({-float(i), 2.5f * float(i + 1), {}});
+  // The first ops' values as calibration sees them: their histograms travel with the ranges.
+  for (size_t i = 0; i < std::min<size_t>(ops, 3); ++i) s.ops[i].add({-float(i), 0.0f, 0.3f, 2.5f * float(i + 1), 0.3f});
   return s;
 }
 
@@ -102,6 +104,7 @@ TEST(CalibrationCache, MissThenHitGivesBackTheStoredStatistics) {
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(back->ops[i].lo, stats.ops[i].lo);
     EXPECT_EQ(back->ops[i].hi, stats.ops[i].hi);
+    EXPECT_EQ(back->ops[i].histogram, stats.ops[i].histogram);
   }
   EXPECT_TRUE(w.warnings.empty());
   // No temporary file is left behind.
@@ -163,6 +166,17 @@ TEST(CalibrationCache, NonFiniteRangesInAWellFormedFileAreRefused) {
   EXPECT_FALSE(w.cache.load_stats(digest_of("nan"), 2));
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_NE(w.warnings[0].find("not a calibrated range"), std::string::npos) << w.warnings[0];
+}
+
+TEST(CalibrationCache, AHistogramBinOutsideTheHistogramIsRefused) {
+  WatchedCache w(fresh_dir("bin"));
+  CalibrationStats stats = sample_stats(2);
+  stats.ops[1].histogram.assign(ValueRange::kHistogramBins + 1, HistogramBin{});
+  stats.ops[1].histogram.back() = {1, 1.0, 1.0};  // written as bin kHistogramBins
+  w.cache.store(digest_of("bin"), encode_stats(stats));
+  EXPECT_FALSE(w.cache.load_stats(digest_of("bin"), 2));
+  ASSERT_EQ(w.warnings.size(), 1u);
+  EXPECT_NE(w.warnings[0].find("not a calibrated histogram"), std::string::npos) << w.warnings[0];
 }
 
 TEST(CalibrationCache, ADirectoryThatCannotBeCreatedIsRefusedByName) {
