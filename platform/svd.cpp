@@ -1,4 +1,5 @@
 #include "svd.h"
+#include "ip/common/hex_text.h"
 
 #include "ip/cnn/cnn_regs.h"
 #include "ip/common/soc_map.h"
@@ -61,12 +62,6 @@ const std::vector<Block>& blocks() {
   return all;
 }
 
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llX", static_cast<unsigned long long>(value));
-  return text;
-}
-
 std::string upper(const char* text) {
   std::string out = text;
   for (char& c : out)
@@ -115,13 +110,13 @@ void write_fields(std::ostream& os, const regs::RegDef& r, Table<regs::FieldDef>
 void write_register(std::ostream& os, const regs::RegDef& r, Table<regs::FieldDef> fields, const std::string& name,
                     uint32_t offset, uint32_t dim, uint32_t increment) {
   os << "        <register>\n";
-  if (dim) os << "          <dim>" << dim << "</dim>\n          <dimIncrement>" << hex(increment) << "</dimIncrement>\n";
+  if (dim) os << "          <dim>" << dim << "</dim>\n          <dimIncrement>" << hex(increment, 0, HexCase::kUpper) << "</dimIncrement>\n";
   os << "          <name>" << name << "</name>\n";
   os << "          <description>" << markup_escaped(r.description) << "</description>\n";
-  os << "          <addressOffset>" << hex(offset) << "</addressOffset>\n";
+  os << "          <addressOffset>" << hex(offset, 0, HexCase::kUpper) << "</addressOffset>\n";
   os << "          <size>" << 8 * unsigned{r.width_bytes} << "</size>\n";
   os << "          <access>" << access_name(r.access) << "</access>\n";
-  os << "          <resetValue>" << hex(r.reset_value) << "</resetValue>\n";
+  os << "          <resetValue>" << hex(r.reset_value, 0, HexCase::kUpper) << "</resetValue>\n";
   if (r.access == regs::Access::W1C) os << "          <modifiedWriteValues>oneToClear</modifiedWriteValues>\n";
   write_fields(os, r, fields);
   os << "        </register>\n";
@@ -150,8 +145,8 @@ void write_svd(std::ostream& os, const SvdOptions& options) {
     if (!block) throw std::logic_error(std::string("svd: no register table for block ") + slot.key);
     os << "    <peripheral>\n      <name>" << upper(slot.key) << "</name>\n";
     os << "      <description>" << markup_escaped(block->description) << "</description>\n";
-    os << "      <baseAddress>" << hex(slot.default_base) << "</baseAddress>\n";
-    os << "      <addressBlock>\n        <offset>0x0</offset>\n        <size>" << hex(soc::kRegisterWindowBytes)
+    os << "      <baseAddress>" << hex(slot.default_base, 0, HexCase::kUpper) << "</baseAddress>\n";
+    os << "      <addressBlock>\n        <offset>0x0</offset>\n        <size>" << hex(soc::kRegisterWindowBytes, 0, HexCase::kUpper)
        << "</size>\n        <usage>registers</usage>\n      </addressBlock>\n";
     if (slot.irq != soc::kNoIrq)
       os << "      <interrupt>\n        <name>" << upper(slot.key) << "</name>\n        <description>interrupt controller source "

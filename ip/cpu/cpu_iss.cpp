@@ -1,4 +1,5 @@
 #include "cpu_iss.h"
+#include "ip/common/hex_text.h"
 
 #include "ip/common/config_error.h"
 #include "ip/common/log.h"
@@ -12,12 +13,6 @@
 
 namespace dlvp {
 namespace {
-
-std::string hex(uint64_t v) {
-  std::ostringstream os;
-  os << "0x" << std::hex << v;
-  return os.str();
-}
 
 rv32::HartConfig hart_config(const CpuConfig& c, uint64_t ram_base, uint64_t ram_size, const ClockDomain& clock,
                              double timer_mhz) {

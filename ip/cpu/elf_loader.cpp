@@ -1,4 +1,5 @@
 #include "elf_loader.h"
+#include "ip/common/hex_text.h"
 
 #include "ip/common/range_check.h"
 
@@ -20,12 +21,6 @@ constexpr uint32_t kPtLoad = 1, kShtSymtab = 2, kShtStrtab = 3;
 constexpr uint32_t kInstructionAlignment = 2;  // RV32IMAC: C extension, instructions at even addresses
 constexpr uint32_t kFloatAbiMask = 0x6;  // EF_RISCV_FLOAT_ABI: 0 = soft
 constexpr uint64_t kMaxFileBytes = uint64_t{1} << 31;
-
-std::string hex(uint64_t v) {
-  std::ostringstream os;
-  os << "0x" << std::hex << v;
-  return os.str();
-}
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // The hart's machine-mode CSRs and traps (privileged specification 20211203, M-mode only).
 #include "rv32_hart.h"
+#include "ip/common/hex_text.h"
 
 #include "ip/cpu/rv32_decode.h"
 
@@ -14,12 +15,6 @@ constexpr uint32_t kMieWritable = kMipMsip | kMipMtip | kMipMeip;
 bool in_range(uint16_t csr, uint16_t first, uint16_t last) { return csr >= first && csr <= last; }
 // CSRs whose address says read-only (bits 11:10 = 3): writing them is an illegal instruction.
 bool read_only(uint16_t csr) { return (csr >> 10) == 3; }
-
-std::string hex(uint32_t v) {
-  char text[16];
-  std::snprintf(text, sizeof text, "0x%08x", v);
-  return text;
-}
 
 }  // namespace
 
@@ -82,19 +77,19 @@ void Hart::check_progress(uint32_t cause, uint32_t tval, uint32_t epc) {
   last_trap_instret_ = instret_;
   mret_since_trap_ = false;
   const auto where = [](uint32_t c, uint32_t pc, uint32_t v) {
-    return std::string(cause_name(c)) + " at pc " + hex(pc) + " (mtval " + hex(v) + ")";
+    return std::string(cause_name(c)) + " at pc " + hex(pc, 8) + " (mtval " + hex(v, 8) + ")";
   };
   if (traps_without_progress_ > config_.trap_loop_limit) {
     halted_ = true;
     halt_reason_ = "trap loop: " + std::to_string(traps_without_progress_) +
                    " traps without an instruction retiring, starting with " +
-                   where(first_trap_.cause, first_trap_.epc, first_trap_.tval) + "; the handler at mtvec " + hex(mtvec_) +
+                   where(first_trap_.cause, first_trap_.epc, first_trap_.tval) + "; the handler at mtvec " + hex(mtvec_, 8) +
                    " cannot run: " + where(cause, epc, tval);
   } else if (trap_storm_ > config_.trap_storm_limit) {
     halted_ = true;
     halt_reason_ = "trap storm: " + std::to_string(trap_storm_) + " traps in a row, each within " +
                    std::to_string(config_.trap_storm_window) +
-                   " instructions of the one before and none returning (mret): the trap handler at mtvec " + hex(mtvec_) +
+                   " instructions of the one before and none returning (mret): the trap handler at mtvec " + hex(mtvec_, 8) +
                    " keeps trapping, last " + where(cause, epc, tval);
   }
 }

@@ -5,6 +5,7 @@
 // is complete. Layer names
 // with ill-formed UTF-8, commas, quotes and line breaks reach report.json and layers.csv intact.
 #include "platform/model_package.h"
+#include "ip/common/hex_text.h"
 #include "tests/support/dlvp_cli.h"
 #include "tests/support/package_edit.h"
 
@@ -40,12 +41,6 @@ void expect_complete_report(const std::string& dir, int status) {
   EXPECT_TRUE(report["run"]["software_exited"].get<bool>()) << report["run"].dump();
   EXPECT_EQ(report["run"]["exit_code"], status) << report["run"].dump();
   EXPECT_TRUE(report["energy"].contains("total"));
-}
-
-std::string hex(uint64_t v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(v));
-  return text;
 }
 
 // `app` of `scenario` refuses `blob` naming `refusal`, exits 2 without a signal, and report.json is
