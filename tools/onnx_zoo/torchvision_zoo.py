@@ -14,7 +14,7 @@ Per model (docs/validation.md, "torchvision's classifiers"):
 2. The inputs: --images Fashion-MNIST test images (the first N), resized bilinearly to the model's
    resolution, the gray value in all three channels, pixel / 255 (no mean/std: random weights have
    no preprocessing to match). Exported by torch.onnx.export at opset 13 with batch N; torch's own
-   float output for the batch is the case's expected output (tools/onnx_zoo/export_torch_forms.py's
+   output for the batch, computed in float64, is the case's expected output (tools/onnx_zoo/export_torch_forms.py's
    folder layout, docs/conformance.md "Cases of whole models").
 3. `dlvpc compile model.onnx --hw zynq7020 --calib random:2`: the per-layer table (MACs, where each
    layer runs: kind `cpu` on the host CPU, any other kind on an engine) or the refusal (its first line).
@@ -145,14 +145,17 @@ def save_tensor(array, path):
 
 
 def export_case(name, model, images, folder):
-    """The conformance case folder: model.onnx and torch's float output for the batch."""
+    """The conformance case folder: model.onnx and torch's output for the batch, computed in float64
+    (float32's own rounding through a deep model, 1e-5 of the output's range, would eat most of the
+    runner's float tolerance for dlvpc's float model)."""
     os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
-    with torch.no_grad():
-        output = model(images)
     path = os.path.join(folder, "model.onnx")
     torch.onnx.export(model, images, path, opset_version=13, do_constant_folding=True,
                       input_names=["input"], output_names=["output"])
     onnx.checker.check_model(path)  # by path: models over 2 GB would not load whole
+    with torch.no_grad():
+        output = model.double()(images.double()).float()
+    model.float()
     save_tensor(images.numpy(), os.path.join(folder, "test_data_set_0", "input_0.pb"))
     save_tensor(output.numpy(), os.path.join(folder, "test_data_set_0", "output_0.pb"))
     return path
@@ -323,16 +326,45 @@ def table_row(r):
     return f"| {r['label']} | {r['resolution']} | {macs} | bit-exact on the SoC | {error} | {where} | {latency} | {energy} |"
 
 
-def write_outputs(rows, args):
+DOCS_BEGIN = "<!-- torchvision_zoo.py --docs: the table below is written by the script -->"
+DOCS_END = "<!-- end of torchvision_zoo.py's table -->"
+
+
+def table_text(rows):
     lines = [
         "| model | input | G MACs (dlvpc / torch) | result | vs torch float | layers ran on | latency ms | energy mJ |",
         "|---|---|---|---|---|---|---|---|",
     ] + [table_row(r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(path, table):
+    """The table between the markers of a docs page (docs/validation.md), the rest kept."""
+    with open(path) as f:
+        text = f.read()
+    begin, end = text.find(DOCS_BEGIN), text.find(DOCS_END)
+    if begin < 0 or end < begin:
+        sys.exit(f"error: {path}: no '{DOCS_BEGIN}' ... '{DOCS_END}' markers")
+    with open(path, "w") as f:
+        f.write(text[:begin + len(DOCS_BEGIN)] + "\n\n" + table + "\n" + text[end:])
+
+
+def write_outputs(rows, args):
     with open(args.table, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write(table_text(rows))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+
+
+def load_rows(paths):
+    """The rows of earlier runs' --json files, in MODELS' order (a later file's row replaces an earlier's)."""
+    rows = {}
+    for path in paths.split(","):
+        with open(path) as f:
+            for row in json.load(f):
+                rows[row["model"]] = row
+    return [rows[name] for name in MODELS if name in rows]
 
 
 def main():
@@ -346,7 +378,18 @@ def main():
     parser.add_argument("--max-time-ms", type=int, default=20000, help="simulated time limit of each SoC run")
     parser.add_argument("--work", help="work folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep each model's ONNX file and package")
+    parser.add_argument("--from-json", metavar="A.json[,B.json]",
+                        help="run nothing: the table of earlier runs' --json files (e.g. VGG-16 run apart)")
+    parser.add_argument("--docs", metavar="PAGE.md", help="also write the table into PAGE.md between its markers "
+                        "(docs/validation.md)")
     args = parser.parse_args()
+    if args.from_json:
+        rows = load_rows(args.from_json)
+        write_outputs(rows, args)
+        if args.docs:
+            write_docs(args.docs, table_text(rows))
+        print(table_text(rows), end="")
+        return
     names = [n for n in args.models.split(",") if n]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not 1 <= args.images <= 100:
@@ -365,7 +408,9 @@ def main():
             rows.append(evaluate(name, args, work, scenario))
             log(f"  {rows[-1].get('soc', 'refused')} in {rows[-1]['seconds']} s")
             write_outputs(rows, args)  # a partial table survives an interrupted run
-    print(open(args.table).read(), end="")
+    if args.docs:
+        write_docs(args.docs, table_text(rows))
+    print(table_text(rows), end="")
 
 
 if __name__ == "__main__":
