@@ -1,5 +1,6 @@
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/dlvpc/import_conv_groups.h"
+#include "tools/dlvpc/import_depthwise_forms.h"
 
 #include "ip/common/utf8.h"
 #include "tools/dlvpc/constant_fold.h"
@@ -262,6 +263,8 @@ class Importer {
   void reduce_mean(const onnx::NodeProto& node);
   void pool(const onnx::NodeProto& node, bool average, bool global);
   void batch_norm(const onnx::NodeProto& node);
+  // Counts `count` weights the importer is about to make for `what` (kMaxSynthesizedWeights).
+  void synthesize_weights(const onnx::NodeProto& node, uint64_t count, const std::string& what);
   void add(const onnx::NodeProto& node);
   void reshape(const onnx::NodeProto& node, bool flatten);
   void squeeze(const onnx::NodeProto& node, bool unsqueeze);
@@ -847,11 +850,11 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
   const Value& x = tensor_input(node, 0);
   const TensorShape in = unpadded_shape(node, x);
   const bool after_pad = !x.pad_node.empty();
-  if (after_pad && average)
+  if (after_pad && average && global)
     fail(node, "averages over the zeros of Pad '" + x.pad_node + "' (what torch's AvgPool2d with count_include_pad "
                "exports): the engine's POOL averages over the non-padding elements only, so border windows would "
                "differ; exact only as a depthwise convolution of 1/k^2 weights, which the engine lacks");
-  if (after_pad && (x.op == kGraphInput || !graph_.ops[x.op].relu))
+  if (after_pad && !average && (x.op == kGraphInput || !graph_.ops[x.op].relu))
     fail(node, "takes the maximum over the zeros of Pad '" + x.pad_node + "', which win where the input is negative; "
                "the engine's max pooling never picks padding, so the Pad folds only after a ReLU");
   Window win;
@@ -874,7 +877,9 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
     } else if (auto_pad != "NOTSET" && auto_pad != "VALID") {
       fail(node, "auto_pad '" + auto_pad + "' is not supported");
     }
+    const bool own_padding = win.pads[0] || win.pads[1] || win.pads[2] || win.pads[3];
     for (int i = 0; i < 4; ++i) win.pads[i] += x.pad[i];
+    const uint32_t pads_before_ceil[4] = {win.pads[0], win.pads[1], win.pads[2], win.pads[3]};
     for (const int64_t d : ints_attr(node, "dilations"))
       if (d != 1) fail(node, "dilated pooling is not supported");
     if (int_attr(node, "ceil_mode", 0) != 0) {
@@ -893,9 +898,20 @@ void Importer::pool(const onnx::NodeProto& node, bool average, bool global) {
       extend(in.w, win.pads[1], win.pads[3], win.kernel_w, win.stride_w, "the width");
     }
     const bool padded = win.pads[0] || win.pads[1] || win.pads[2] || win.pads[3];
-    if (average && padded && int_attr(node, "count_include_pad", 0) != 0)
-      fail(node, "count_include_pad = 1 with padding: the engine's POOL averages over the non-padding elements only; "
-                 "exact only as a depthwise convolution of 1/k^2 weights, which the engine lacks");
+    const bool counts_own_padding = own_padding && int_attr(node, "count_include_pad", 0) != 0;
+    if (average && (after_pad || counts_own_padding)) {
+      // The zeros count: a box filter (the engine's POOL divides by the non-padding elements only).
+      const std::string problem = box_filter_problem(win.kernel_h, win.kernel_w, pads_before_ceil, win.pads,
+                                                     own_padding && !counts_own_padding);
+      if (!problem.empty()) fail(node, problem);
+      synthesize_weights(node, uint64_t{in.c} * win.kernel_h * win.kernel_w, "averaging over padding it becomes a depthwise convolution");
+      FloatOp op = box_filter_op(x.op, in, win.kernel_h, win.kernel_w, win.stride_h, win.stride_w, win.pads);
+      if (op.output.h == 0 || op.output.w == 0) fail(node, "the pooling window does not fit the input");
+      if (after_pad) op.onnx_ops = "Pad+" + node.op_type();
+      const std::vector<int64_t> dims = batched({in.c, op.output.h, op.output.w});
+      add_op(std::move(op), node, dims);
+      return;
+    }
     // A window over the whole map (what torch's adaptive pooling to 1x1 exports): global pooling.
     if (!padded && win.kernel_h == in.h && win.kernel_w == in.w) stages = global_pool_stages(in.h, in.w, average, why);
     else if (win.kernel_h != win.kernel_w || win.stride_h != win.stride_w)
@@ -1004,21 +1020,9 @@ void Importer::batch_norm(const onnx::NodeProto& node) {
   FloatOp* p = fusable_producer(node.input(0), x);
   const bool standalone = !p || (p->kind != OpKind::kConv && p->kind != OpKind::kFc) || p->relu || p->pool_size;
   if (standalone) {
-    // Nothing to fold into: a 1x1 convolution with the per-channel scale on its diagonal.
-    FloatOp op;
-    op.kind = OpKind::kConv;
-    op.inputs = {x.op};
-    op.input = op.output = sample_shape(x);
-    const uint32_t c = op.input.c;
-    synthesized_weights_ += uint64_t{c} * c;
-    if (synthesized_weights_ > kMaxSynthesizedWeights)
-      fail(node, "on its own over " + std::to_string(c) + " channels it becomes a " + std::to_string(c) + "x" +
-                     std::to_string(c) + " 1x1 convolution; with the others before it, " +
-                     std::to_string(synthesized_weights_) + " weights dlvpc makes, more than " +
-                     std::to_string(kMaxSynthesizedWeights));
-    op.weights.assign(uint64_t{c} * c, 0.0f);
-    for (uint32_t i = 0; i < c; ++i) op.weights[uint64_t{i} * c + i] = 1.0f;
-    op.bias.assign(c, 0.0f);
+    // Nothing to fold into: a depthwise 1x1 convolution, one weight per channel.
+    synthesize_weights(node, sample_shape(x).c, "on its own it becomes a depthwise 1x1 convolution");
+    FloatOp op = channel_scale_op(x.op, sample_shape(x));
     const int index = add_op(std::move(op), node, x.dims);
     p = &graph_.ops[index];
   }
@@ -1040,6 +1044,13 @@ void Importer::batch_norm(const onnx::NodeProto& node) {
   if (standalone) return;  // the op made above is this node
   p->onnx_ops += "+BatchNormalization";
   alias(node, x);
+}
+
+void Importer::synthesize_weights(const onnx::NodeProto& node, uint64_t count, const std::string& what) {
+  synthesized_weights_ += count;
+  if (synthesized_weights_ > kMaxSynthesizedWeights)
+    fail(node, what + " of " + std::to_string(count) + " weights; with those dlvpc made before, " +
+                   std::to_string(synthesized_weights_) + ", more than " + std::to_string(kMaxSynthesizedWeights));
 }
 
 void Importer::add(const onnx::NodeProto& node) {

@@ -46,7 +46,8 @@ constexpr int64_t kMaxTensorElements = int64_t{1} << 27;
 // One sample's activations, all layers together (the float calibration holds them all): 2^28.
 constexpr uint64_t kMaxActivationElements = uint64_t{1} << 28;
 // A model's initializers together (decoded as doubles: 2 GiB; VGG-16 has 138 M), and the weights
-// dlvpc makes itself (a BatchNormalization on its own becomes a C x C diagonal convolution).
+// dlvpc makes itself (a BatchNormalization on its own becomes a depthwise 1x1 convolution, an
+// average that counts padding a depthwise box filter: import_depthwise_forms.h).
 constexpr uint64_t kMaxConstantElements = uint64_t{1} << 28;
 constexpr uint64_t kMaxSynthesizedWeights = uint64_t{1} << 27;
 // Attributes that become instruction fields or loop counts (kernels, strides, pads): 0..65535.

@@ -7,13 +7,14 @@ Run by hand from the repository root with Debian's Python (python3-torch 1.13, p
 
 Per model (docs/validation.md, "torchvision's classifiers"):
 1. torchvision's model with random weights from a seed derived from its name (Debian's torchvision
-   has no pretrained weights); every BatchNorm gets non-trivial running statistics and affine
-   parameters, so dlvpc's folding is exercised. MACs counted by torch: hooks on every Conv2d
+   has no pretrained weights); every BatchNorm gets random affine parameters and running statistics
+   measured on 16 other Fashion-MNIST test images (100..115), so dlvpc's folding is exercised and
+   the activations keep their scale through the depth as in a trained network. MACs counted by torch: hooks on every Conv2d
    (out_c x in_c/groups x kh x kw x oh x ow) and Linear (in x out) on one image.
 2. The inputs: --images Fashion-MNIST test images (the first N), resized bilinearly to the model's
    resolution, the gray value in all three channels, pixel / 255 (no mean/std: random weights have
    no preprocessing to match). Exported by torch.onnx.export at opset 13 with batch N; torch's own
-   float output for the batch is the case's expected output (tools/onnx_zoo/export_torch_forms.py's
+   output for the batch, computed in float64, is the case's expected output (tools/onnx_zoo/export_torch_forms.py's
    folder layout, docs/conformance.md "Cases of whole models").
 3. `dlvpc compile model.onnx --hw zynq7020 --calib random:2`: the per-layer table (MACs, where each
    layer runs: kind `cpu` on the host CPU, any other kind on an engine) or the refusal (its first line).
@@ -73,26 +74,35 @@ MODELS = {
     "convnext_tiny": ("ConvNeXt-T (stretch)", 64),
 }
 FASHION_TEST_IMAGES = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+# The BatchNorm statistics: test images 100..115, none of the evaluated ones (--images <= 100).
+BATCH_NORM_IMAGES, BATCH_NORM_FIRST_IMAGE = 16, 100
 
 
 def log(text):
     print(text, file=sys.stderr, flush=True)
 
 
-def make_model(name):
-    """torchvision's model, random weights from the name's seed, non-trivial BatchNorm statistics."""
+def make_model(name, resolution):
+    """torchvision's model, random weights from the name's seed, random BatchNorm scales and shifts,
+    and BatchNorm statistics measured on images (as training leaves them: random statistics let the
+    activations of a deep random network grow by a factor per layer, Inception v3's to 1e10, beyond
+    any fixed-point format)."""
     seed = zlib.crc32(name.encode())
     torch.manual_seed(seed)
     kwargs = {"aux_logits": False, "init_weights": True} if name in ("googlenet", "inception_v3") else {}
-    model = getattr(torchvision.models, name)(weights=None, **kwargs)
+    model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
     generator = torch.Generator().manual_seed(seed)
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            c = module.num_features
-            module.running_mean.copy_(0.1 * torch.randn(c, generator=generator))
-            module.running_var.copy_(0.5 + torch.rand(c, generator=generator))
-            module.weight.data.copy_(0.5 + torch.rand(c, generator=generator))
-            module.bias.data.copy_(0.1 * torch.randn(c, generator=generator))
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for module in norms:
+        c = module.num_features
+        module.weight.data.copy_(0.5 + torch.rand(c, generator=generator))
+        module.bias.data.copy_(0.1 * torch.randn(c, generator=generator))
+        module.reset_running_stats()
+        module.momentum = None  # a cumulative average over the batch
+        module.train()
+    if norms:
+        with torch.no_grad():
+            model(fashion_inputs(BATCH_NORM_IMAGES, resolution, first=BATCH_NORM_FIRST_IMAGE))
     return model.eval()
 
 
@@ -116,13 +126,14 @@ def torch_macs(model, resolution):
     return total[0]
 
 
-def fashion_inputs(count, resolution):
-    """The first `count` Fashion-MNIST test images, resized, gray in 3 channels, pixel / 255."""
+def fashion_inputs(count, resolution, first=0):
+    """`count` Fashion-MNIST test images from image `first`, resized, gray in 3 channels, pixel / 255."""
     with gzip.open(FASHION_TEST_IMAGES, "rb") as f:
-        data = f.read(16 + count * 28 * 28)
-    if len(data) < 16 + count * 28 * 28:
-        sys.exit(f"error: {FASHION_TEST_IMAGES}: fewer than {count} images")
-    pixels = np.frombuffer(data[16:], dtype=np.uint8).reshape(count, 1, 28, 28).astype(np.float32) / 255.0
+        data = f.read(16 + (first + count) * 28 * 28)
+    if len(data) < 16 + (first + count) * 28 * 28:
+        sys.exit(f"error: {FASHION_TEST_IMAGES}: fewer than {first + count} images")
+    pixels = np.frombuffer(data[16 + first * 28 * 28:], dtype=np.uint8).reshape(count, 1, 28, 28).astype(np.float32)
+    pixels /= 255.0
     images = torch.nn.functional.interpolate(torch.from_numpy(pixels), size=(resolution, resolution),
                                              mode="bilinear", align_corners=False)
     return images.clamp(0, 1).repeat(1, 3, 1, 1)
@@ -134,28 +145,33 @@ def save_tensor(array, path):
 
 
 def export_case(name, model, images, folder):
-    """The conformance case folder: model.onnx and torch's float output for the batch."""
+    """The conformance case folder: model.onnx and torch's output for the batch, computed in float64
+    (float32's own rounding through a deep model, 1e-5 of the output's range, would eat most of the
+    runner's float tolerance for dlvpc's float model)."""
     os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
-    with torch.no_grad():
-        output = model(images)
     path = os.path.join(folder, "model.onnx")
     torch.onnx.export(model, images, path, opset_version=13, do_constant_folding=True,
                       input_names=["input"], output_names=["output"])
     onnx.checker.check_model(path)  # by path: models over 2 GB would not load whole
+    with torch.no_grad():
+        output = model.double()(images.double()).float()
+    model.float()
     save_tensor(images.numpy(), os.path.join(folder, "test_data_set_0", "input_0.pb"))
     save_tensor(output.numpy(), os.path.join(folder, "test_data_set_0", "output_0.pb"))
     return path
 
 
 def run(command, timeout):
-    """(exit status or None on timeout, stdout + stderr)."""
+    """(exit status or None on timeout, stdout, stderr): apart, so that warnings on stderr never land
+    inside a row of a table on stdout."""
     try:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True,
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, text=True,
                               errors="replace")
-        return done.returncode, done.stdout
+        return done.returncode, done.stdout, done.stderr
     except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return None, out
+        def text(x):
+            return x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+        return None, text(e.stdout), text(e.stderr)
 
 
 def refusal_summary(text):
@@ -202,13 +218,13 @@ def free_layers(kinds):
 
 
 def compile_model(build, model_path, package_path, timeout):
-    status, text = run([os.path.join(build, "dlvpc"), "compile", model_path, "--hw", "zynq7020", "--calib", "random:2",
-                        "-o", package_path], timeout)
+    status, out, err = run([os.path.join(build, "dlvpc"), "compile", model_path, "--hw", "zynq7020", "--calib",
+                            "random:2", "-o", package_path], timeout)
     if status is None:
         return {"compiled": False, "reason": f"dlvpc: no result within {timeout} s"}
     if status != 0:
-        return {"compiled": False, "reason": refusal_summary(text), "dlvpc_status": status}
-    macs, engine, cpu, kinds = parse_layer_table(text)
+        return {"compiled": False, "reason": refusal_summary(err + out), "dlvpc_status": status}
+    macs, engine, cpu, kinds = parse_layer_table(out)
     return {"compiled": True, "dlvpc_macs": macs, "engine_layers": engine, "cpu_layers": cpu, "kinds": kinds}
 
 
@@ -229,12 +245,12 @@ def report_figures(run_dir):
 
 def run_on_soc(build, folder, work, scenario, timeout):
     csv_path = os.path.join(work, "conformance.csv")
-    status, text = run([os.path.join(build, "onnx_conformance"), "--dlvp", os.path.join(build, "dlvp"), "--case", folder,
+    status, out, err = run([os.path.join(build, "onnx_conformance"), "--dlvp", os.path.join(build, "dlvp"), "--case", folder,
                         "--work", work, "--csv", csv_path, "--scenario", scenario], timeout)
     if status is None:
         return {"soc": "timeout", "soc_reason": f"no result within {timeout} s"}
     if not os.path.isfile(csv_path):
-        return {"soc": "error", "soc_reason": refusal_summary(text)}
+        return {"soc": "error", "soc_reason": refusal_summary(err + out)}
     with open(csv_path) as f:
         row = next(csv.DictReader(f))
     result = {"soc": row["result"], "soc_checked": row["soc_checked"] == "1", "soc_reason": row["note"].split(";")[0]}
@@ -268,7 +284,7 @@ def evaluate(name, args, work, scenario):
     row = {"model": name, "label": label, "resolution": resolution, "images": args.images}
     started = time.monotonic()
     try:
-        model = make_model(name)
+        model = make_model(name, resolution)
         row["torch_macs"] = torch_macs(model, resolution)
         folder = os.path.join(work, name)
         model_path = export_case(name, model, fashion_inputs(args.images, resolution), folder)
@@ -310,16 +326,45 @@ def table_row(r):
     return f"| {r['label']} | {r['resolution']} | {macs} | bit-exact on the SoC | {error} | {where} | {latency} | {energy} |"
 
 
-def write_outputs(rows, args):
+DOCS_BEGIN = "<!-- torchvision_zoo.py --docs: the table below is written by the script -->"
+DOCS_END = "<!-- end of torchvision_zoo.py's table -->"
+
+
+def table_text(rows):
     lines = [
         "| model | input | G MACs (dlvpc / torch) | result | vs torch float | layers ran on | latency ms | energy mJ |",
         "|---|---|---|---|---|---|---|---|",
     ] + [table_row(r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(path, table):
+    """The table between the markers of a docs page (docs/validation.md), the rest kept."""
+    with open(path) as f:
+        text = f.read()
+    begin, end = text.find(DOCS_BEGIN), text.find(DOCS_END)
+    if begin < 0 or end < begin:
+        sys.exit(f"error: {path}: no '{DOCS_BEGIN}' ... '{DOCS_END}' markers")
+    with open(path, "w") as f:
+        f.write(text[:begin + len(DOCS_BEGIN)] + "\n\n" + table + "\n" + text[end:])
+
+
+def write_outputs(rows, args):
     with open(args.table, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write(table_text(rows))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+
+
+def load_rows(paths):
+    """The rows of earlier runs' --json files, in MODELS' order (a later file's row replaces an earlier's)."""
+    rows = {}
+    for path in paths.split(","):
+        with open(path) as f:
+            for row in json.load(f):
+                rows[row["model"]] = row
+    return [rows[name] for name in MODELS if name in rows]
 
 
 def main():
@@ -333,7 +378,18 @@ def main():
     parser.add_argument("--max-time-ms", type=int, default=20000, help="simulated time limit of each SoC run")
     parser.add_argument("--work", help="work folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep each model's ONNX file and package")
+    parser.add_argument("--from-json", metavar="A.json[,B.json]",
+                        help="run nothing: the table of earlier runs' --json files (e.g. VGG-16 run apart)")
+    parser.add_argument("--docs", metavar="PAGE.md", help="also write the table into PAGE.md between its markers "
+                        "(docs/validation.md)")
     args = parser.parse_args()
+    if args.from_json:
+        rows = load_rows(args.from_json)
+        write_outputs(rows, args)
+        if args.docs:
+            write_docs(args.docs, table_text(rows))
+        print(table_text(rows), end="")
+        return
     names = [n for n in args.models.split(",") if n]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not 1 <= args.images <= 100:
@@ -352,7 +408,9 @@ def main():
             rows.append(evaluate(name, args, work, scenario))
             log(f"  {rows[-1].get('soc', 'refused')} in {rows[-1]['seconds']} s")
             write_outputs(rows, args)  # a partial table survives an interrupted run
-    print(open(args.table).read(), end="")
+    if args.docs:
+        write_docs(args.docs, table_text(rows))
+    print(table_text(rows), end="")
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ TEST(Dlvpc, ABatchOfNCompilesOneSamplePerJob) {
   EXPECT_EQ(g.macs(), one.macs());
 }
 
-TEST(Dlvpc, StandaloneBatchNormIsADiagonalOneByOneConvolution) {
+TEST(Dlvpc, StandaloneBatchNormIsADepthwiseOneByOneConvolution) {
   onnx::ModelProto m = new_model();
   GraphBuilder b(*m.mutable_graph(), 12);
   b.output(b.batch_norm(b.input("x", {2, 3, 4, 5})), "y");
@@ -161,9 +161,10 @@ TEST(Dlvpc, StandaloneBatchNormIsADiagonalOneByOneConvolution) {
   ASSERT_EQ(g.ops.size(), 1u);
   EXPECT_EQ(g.ops[0].kind, OpKind::kConv);
   EXPECT_EQ(g.ops[0].onnx_ops, "BatchNormalization");
-  ASSERT_EQ(g.ops[0].weights.size(), 9u);
-  for (int o = 0; o < 3; ++o)
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(g.ops[0].weights[o * 3 + i] != 0.0f, o == i) << o << "," << i;
+  EXPECT_EQ(g.ops[0].groups, 3u);
+  ASSERT_EQ(g.ops[0].weights.size(), 3u);  // one scale per channel
+  for (const float w : g.ops[0].weights) EXPECT_GT(w, 0.0f);  // GraphBuilder's scales are positive
+  EXPECT_EQ(g.ops[0].macs(), 3u * 4 * 5);
 }
 
 TEST(Dlvpc, UnsupportedOperatorsAttributesAndDynamicShapesNameTheNode) {

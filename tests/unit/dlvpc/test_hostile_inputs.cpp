@@ -155,13 +155,17 @@ TEST(DlvpcHostile, FiniteWeightsWhoseFloatResultsOverflowAreRefusedNamingTheLaye
 }
 
 TEST(DlvpcHostile, ImplicitAllocationsAreBoundedBeforeTheyAreMade) {
-  // A BatchNormalization on its own becomes a C x C diagonal convolution: two of 8193 channels
-  // make 2 x 67125249 weights, more than 2^27 together (the ReLU keeps the second from folding).
+  // An average that counts its padding becomes a depthwise box filter of kernel^2 weights per
+  // channel: a 12000x12000 window over a 1x1 map padded by 11999 would make 144000000, more than
+  // 2^27 (and a 12000x12000 output); refused before any is made.
   onnx::ModelProto m = new_model();
   GraphBuilder g(*m.mutable_graph(), 1);
-  g.output(g.batch_norm(g.relu(g.batch_norm(g.input("x", {1, 8193, 1, 1})))), "y");
-  EXPECT_CONTAINS(import_error(m), "node 'batchnormalization_2' (BatchNormalization): on its own over 8193 channels it becomes "
-                                   "a 8193x8193 1x1 convolution; with the others before it, 134250498 weights");
+  g.output(g.average_pool(g.input("x", {1, 1, 1, 1}), 12000, 1, 11999), "y");
+  onnx::AttributeProto& counts_padding = *node(m, "averagepool_1").add_attribute();
+  counts_padding.set_name("count_include_pad"), counts_padding.set_type(onnx::AttributeProto::INT), counts_padding.set_i(1);
+  EXPECT_CONTAINS(import_error(m), "node 'averagepool_1' (AveragePool): averaging over padding it becomes a depthwise "
+                                   "convolution of 144000000 weights; with those dlvpc made before, 144000000, more than "
+                                   "134217728");
 
   // Initializers are counted together before any is decoded: three of 2^27 elements.
   m = test::small_cnn(1);
