@@ -289,6 +289,10 @@ TEST(DlvpcCalibCache, LstmPackageIsTheSameWithAndWithoutTheCache) {
   expect_same_package_with_and_without_cache("lstm", "fashion_lstm.onnx");
 }
 
+TEST(DlvpcCalibCache, LstmStackPackageIsTheSameWithAndWithoutTheCache) {
+  expect_same_package_with_and_without_cache("lstm_stack", "fashion_lstm2.onnx");
+}
+
 TEST(DlvpcCalibCache, LstmPruningIsPartOfTheKey) {
   const std::string dir = fresh_dir("cli_pruning");
   const std::string base = "compile " + std::string(DLVP_SOURCE_DIR) +
