@@ -93,6 +93,7 @@ FixedStackRun run_fixed_stack(const std::vector<StackLevel<FixedLstm>>& levels,
       result.last.push_back(run.last);
       result.saturations += run.saturations;
     }
+    if (l + 1 < levels.size()) result.level_y.push_back(y);
     input = std::move(y);
     input_size = static_cast<uint32_t>(levels[l].size()) * size;
     input_frac = levels[l][0].layer->output_frac();

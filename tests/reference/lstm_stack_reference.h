@@ -40,6 +40,7 @@ FloatStackRun run_float_stack(const std::vector<StackLevel<FloatLstm>>& levels, 
 // share their output radix point, and it must be the next level's x_frac (std::invalid_argument).
 struct FixedStackRun {
   std::vector<int16_t> y;
+  std::vector<std::vector<int16_t>> level_y;  // every level but the last: its output [T][directions x output_size]
   std::vector<FixedState> last;  // per layer
   uint64_t saturations = 0;
 };

@@ -21,12 +21,16 @@ struct Unit {
   std::vector<MatrixPass> w;  // one per part of the input: a bidirectional level's input is two regions
   MatrixPass r, projection;
   uint64_t r0 = 0, c = 0, bias = 0, peephole = 0;  // vector buffer
+  uint64_t out_ring = 0;  // through DDR: two slots of its step's output [channels][output] (vector buffer)
   uint64_t bias_ddr = 0, peephole_ddr = 0;         // constants
 };
 
-// The vector buffer's regions.
+// The vector buffer's regions. Through DDR, `in` is the two-slot input ring (in_slot bytes each),
+// the seq regions are unused, head_in takes the last level's last step back for the head, and
+// sync_c / sync_h are the scratch state of the syncs (below).
 struct StackPlan {
-  uint64_t in = 0, seq[2] = {0, 0}, h = 0, acc = 0, head_bias = 0, head_out = 0, end = 0;
+  uint64_t in = 0, seq[2] = {0, 0}, h = 0, acc = 0, head_bias = 0, head_out = 0, head_in = 0, in_slot = 0;
+  uint64_t sync_c = 0, sync_h = 0, end = 0;
 };
 
 class Cursor {
@@ -45,6 +49,10 @@ class Cursor {
 uint32_t output_size(const LstmStackLevel& level) { return level[0].model->output_size(); }
 uint64_t slot_bytes(const LstmStackLevel& level, uint32_t channels) {
   return uint64_t{level.size()} * channels * output_size(level) * kValueBytes;
+}
+// One direction's part of a slot: [channels][output].
+uint64_t direction_bytes(const LstmStackLevel& level, uint32_t channels) {
+  return uint64_t{channels} * output_size(level) * kValueBytes;
 }
 
 void check_levels(const std::vector<LstmStackLevel>& levels, const LstmStackOptions& o, const LstmConfig& hw) {
@@ -107,25 +115,43 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
   }
   const uint32_t input_size = levels[0][0].model->input_size;
   const uint64_t x_bytes = uint64_t{ch} * input_size * kValueBytes;
-  Cursor cursor;
-  StackPlan v;
-  v.in = cursor.region(T * x_bytes);
-  for (int k = 0; k < 2; ++k) v.seq[k] = cursor.region(seq_bytes[k]);
-  for (Unit& u : units) {
-    u.r0 = cursor.region(uint64_t{ch} * u.m->recurrent_size() * kValueBytes);
-    u.c = cursor.region(uint64_t{ch} * u.m->hidden_size * kValueBytes);
-    u.bias = cursor.region(uint64_t{u.m->gate_rows()} * kBiasBytes);
-    u.peephole = cursor.region(u.m->peephole.size() * kValueBytes);
-  }
-  v.h = cursor.region(uint64_t{ch} * max_h * kValueBytes);
-  v.head_bias = cursor.region(head.layer ? head.layer->bias.size() * kBiasBytes : 0);
-  v.head_out = cursor.region(head.layer ? uint64_t{ch} * head.layer->outputs() * kValueBytes : 0);
-  v.acc = cursor.region(uint64_t{ch} * max_acc_rows * kAccBytes);
-  v.end = stack.vector_bytes = cursor.end();
+  // The regions with the sequences in the vector buffer, or (ddr) passing through DDR.
+  auto lay_out = [&](bool ddr) {
+    Cursor cursor;
+    StackPlan v;
+    v.in_slot = x_bytes;
+    for (size_t l = 1; ddr && l < levels.size(); ++l) v.in_slot = std::max(v.in_slot, slot_bytes(levels[l - 1], ch));
+    v.in = cursor.region(ddr ? 2 * v.in_slot : T * x_bytes);
+    for (int k = 0; k < 2 && !ddr; ++k) v.seq[k] = cursor.region(seq_bytes[k]);
+    for (Unit& u : units) {
+      u.r0 = cursor.region(uint64_t{ch} * u.m->recurrent_size() * kValueBytes);
+      u.c = cursor.region(uint64_t{ch} * u.m->hidden_size * kValueBytes);
+      u.bias = cursor.region(uint64_t{u.m->gate_rows()} * kBiasBytes);
+      u.peephole = cursor.region(u.m->peephole.size() * kValueBytes);
+      u.out_ring = ddr ? cursor.region(2 * direction_bytes(levels[u.level], ch)) : 0;
+    }
+    v.h = cursor.region(uint64_t{ch} * max_h * kValueBytes);
+    v.head_bias = cursor.region(head.layer ? head.layer->bias.size() * kBiasBytes : 0);
+    v.head_out = cursor.region(head.layer ? uint64_t{ch} * head.layer->outputs() * kValueBytes : 0);
+    v.head_in = cursor.region(head.layer && ddr ? slot_bytes(last_level, ch) : 0);
+    uint64_t max_hidden = 0;
+    for (const Unit& u : units) max_hidden = std::max<uint64_t>(max_hidden, u.m->hidden_size);
+    v.sync_c = cursor.region(ddr ? max_hidden * kValueBytes : 0);
+    v.sync_h = cursor.region(ddr ? max_hidden * kValueBytes : 0);
+    v.acc = cursor.region(uint64_t{ch} * max_acc_rows * kAccBytes);
+    v.end = cursor.end();
+    return v;
+  };
+  StackPlan v = lay_out(false);
+  const uint64_t in_buffer_bytes = v.end;
+  const bool ddr = o.sequences_through_ddr || v.end > hw.vector_buffer_bytes;
+  if (ddr) v = lay_out(true);
+  stack.through_ddr = ddr;
+  stack.vector_bytes = v.end;
   if (v.end > hw.vector_buffer_bytes)
-    fail("the stack's vector buffer needs " + std::to_string(v.end) + " B (" + std::to_string(T) +
-         " steps of the input and of two levels' outputs stay in it), the engine has " +
-         std::to_string(hw.vector_buffer_bytes) + " B: run fewer steps or channels per job");
+    fail("the stack's vector buffer needs " + std::to_string(in_buffer_bytes) + " B (" + std::to_string(T) +
+         " steps of the input and of two levels' outputs stay in it), " + std::to_string(lay_out(true).end) +
+         " B with the sequences passing through DDR; the engine has " + std::to_string(hw.vector_buffer_bytes) + " B: run fewer steps or channels per job");
 
   // The passes. Level l > 0 reads level l - 1's slot: one W pass per direction of that level,
   // each over its column range of W (the input of a bidirectional level is two regions).
@@ -226,7 +252,8 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
   p.weight_chunks = static_cast<uint32_t>(per_step_all);
   if (p.streamed) p.weight_bytes_per_step = step_bytes * hw.pes;
   else p.weight_bytes_resident = (step_bytes + head_bytes) * hw.pes;
-  const uint64_t instructions = uint64_t{T} * (per_step_all * (p.streamed ? 2 : 1) + 3 * units.size()) + 2 * head_chunks;
+  const uint64_t instructions =
+      uint64_t{T} * (per_step_all * (p.streamed ? 2 : 1) + (ddr ? 5 : 3) * units.size()) + 2 * head_chunks + levels.size() + 1;
   if (instructions > kMaxLstmInstructions)
     fail("the program would have about " + std::to_string(instructions) + " instructions (" + std::to_string(T) +
          " steps of " + std::to_string(per_step_all) + " weight chunks), more than " +
@@ -295,7 +322,7 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
   Index half_reader[2] = {kNone, kNone};
   auto load_use = [&](size_t n) {
     const Use& use = use_list[n];
-    if (use.unit == 0 && use.pass == &units[0].w[0] && use.chunk == 0) load_x(use.t);
+    if (!ddr && use.unit == 0 && use.pass == &units[0].w[0] && use.chunk == 0) load_x(use.t);
     use_load[n] = prog.append(chunk_load(hw, use.pass->tag, use.pass->chunks[use.chunk], static_cast<uint32_t>(n % 2) * half),
                               {half_reader[n % 2]});
   };
@@ -306,54 +333,116 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
   const uint32_t last_level_index = static_cast<uint32_t>(levels.size() - 1);
   p.stored_steps = o.store_sequence ? T : 1;
   stack.step_output_bytes = y_bytes;
+  // The output window: the stored steps, every layer's last c, then (through DDR) the sequences.
   uint64_t c_at = p.stored_steps * y_bytes;
+  for (const Unit& u : units) stack.final_c_offsets.push_back(c_at), c_at += uint64_t{ch} * u.m->hidden_size * kValueBytes;
+  p.output_bytes = c_at;
+  for (size_t l = 0; ddr && l + 1 < levels.size(); ++l) {
+    stack.sequence_offsets.push_back(align_up(p.output_bytes, kDdrAlign));
+    p.output_bytes = stack.sequence_offsets.back() + T * slot_bytes(levels[l], ch);
+  }
+  // Through DDR, a LOAD reading what a STORE wrote needs a compute-queue instruction between them
+  // (load and store queues are not neighbours): a sync, one LSTM_GATES of one channel from the
+  // accumulators into the scratch sync_c / sync_h (nothing reads them; the accumulators are
+  // re-initialized by the next pass's AccFirst), waits for the latest STORE and releases the LOADs.
+  // One before each level above the first and one before the head's LOAD.
+  Index latest_store = kNone;
+  auto sync = [&](const Unit& u, uint32_t tag) {
+    return prog.append(gates_instruction(*u.m, tag, v.acc, v.sync_c, v.sync_h, u.peephole, 1), {latest_store});
+  };
+  Index level_sync = kNone;
+  // The last instruction reading each input ring slot, and each layer's STORE reading each of its ring slots.
+  Index ring_reader[2] = {kNone, kNone};
+  uint64_t ring_loads = 0;
   for (Unit& u : units) {
+    if (ddr && u.level > 0 && u.direction == 0) level_sync = sync(u, u.tag), ++stack.syncs;
     const lstm_ref::FixedLstm& m = *u.m;
     const bool last_writer = u.level == last_level_index && u.direction + 1 == levels[u.level].size();
-    Index gates = kNone;
+    const uint64_t own_bytes = direction_bytes(levels[u.level], ch);
+    Index gates = kNone, out_reader[2] = {kNone, kNone};
     for (uint32_t s = 0; s < T; ++s) {
       const uint32_t t = step_at(u, s);
-      if (u.level == 0 && !p.streamed) load_x(t);
+      // Through DDR: x_t LOADed into the next input ring slot, after the last reader of that slot
+      // and, above the first level, after the previous level's STOREs of slot t.
+      Index in_load = kNone;
+      const uint64_t ring = v.in + (ring_loads % 2) * v.in_slot;
+      if (ddr) {
+        const bool first = u.level == 0;
+        const uint64_t bytes = first ? x_bytes : slot_bytes(levels[u.level - 1], ch);
+        const uint64_t from = first ? t * x_bytes : stack.sequence_offsets[u.level - 1] + t * bytes;
+        in_load = prog.append(linear(isa::kOpLoad, 0, u.tag, ring, first ? kArgInput : kArgOutput, from, bytes),
+                              {ring_reader[ring_loads % 2], first ? kNone : level_sync});
+      } else if (u.level == 0 && !p.streamed) {
+        load_x(t);
+      }
       // Level 0 reads its x_t slot; level l > 0 level l - 1's slot t, one region per direction.
-      for (uint32_t k = 0; k < u.w.size(); ++k)
-        u.w[k].input = u.level == 0 ? v.in + t * x_bytes : slot(u.level - 1, t, k);
-      u.r.input = s == 0 ? u.r0 : slot(u.level, step_at(u, s - 1), u.direction);
-      const uint64_t own = slot(u.level, t, u.direction);
+      for (uint32_t k = 0; k < u.w.size(); ++k) {
+        const uint64_t part = k * (u.level == 0 ? 0 : direction_bytes(levels[u.level - 1], ch));
+        u.w[k].input = ddr ? ring + part : u.level == 0 ? v.in + t * x_bytes : slot(u.level - 1, t, k);
+      }
+      const uint64_t own = ddr ? u.out_ring + (s % 2) * own_bytes : slot(u.level, t, u.direction);
+      u.r.input = s == 0 ? u.r0 : ddr ? u.out_ring + ((s + 1) % 2) * own_bytes : slot(u.level, step_at(u, s - 1), u.direction);
       if (m.projection_size) u.projection.output = own;
       Index writer = kNone;
+      bool first_spmv = true;
       for (const PassRef& ref : step_passes(u)) {
         if (ref.pass == &u.projection) gates = prog.append(gates_instruction(m, u.tag, v.acc, u.c, v.h, u.peephole, ch));
+        const bool reads_ring = ddr && ref.pass != &u.r && ref.pass != &u.projection;
         for (size_t k = 0; k < ref.pass->chunks.size(); ++k, ++use) {
           if (p.streamed && use + 1 < use_list.size()) load_use(use + 1);
           const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : ref.pass->chunks[k].weight_offset;
-          const bool reads_x = u.level == 0 && ref.pass == &u.w[0] && k == 0;
+          const bool reads_x = !ddr && u.level == 0 && ref.pass == &u.w[0] && k == 0;
+          // The step's first instruction also waits for the STORE that last read the ring slot it writes.
           const Index spmv = prog.append(spmv_instruction(*ref.pass, k, offset, v.acc, ch),
-                                         {setup, reads_x ? x_load[t] : kNone, p.streamed ? use_load[use] : kNone});
+                                         {setup, reads_x ? x_load[t] : in_load, first_spmv ? out_reader[s % 2] : kNone,
+                                          p.streamed ? use_load[use] : kNone});
+          first_spmv = false;
           ++p.spmv_instructions;
           if (p.streamed) half_reader[use % 2] = spmv;
+          if (reads_ring) ring_reader[ring_loads % 2] = spmv;
           writer = spmv;
         }
       }
+      if (ddr) ++ring_loads;
       if (!m.projection_size) writer = gates = prog.append(gates_instruction(m, u.tag, v.acc, u.c, own, u.peephole, ch));
       ++p.gates_instructions;
-      if (last_writer && (o.store_sequence || t + 1 == T))
+      if (ddr && u.level != last_level_index) {
+        out_reader[s % 2] = latest_store = prog.append(
+            linear(isa::kOpStore, 0, u.tag, own, kArgOutput,
+                   stack.sequence_offsets[u.level] + t * slot_bytes(levels[u.level], ch) + u.direction * own_bytes, own_bytes),
+            {writer});
+      } else if (ddr && (o.store_sequence || t + 1 == T)) {
+        out_reader[s % 2] = latest_store = prog.append(
+            linear(isa::kOpStore, 0, u.tag, own, kArgOutput, (o.store_sequence ? t * y_bytes : 0) + u.direction * own_bytes,
+                   own_bytes),
+            {writer});
+      } else if (!ddr && last_writer && (o.store_sequence || t + 1 == T)) {
         prog.append(linear(isa::kOpStore, 0, u.tag, slot(u.level, t, 0), kArgOutput, o.store_sequence ? t * y_bytes : 0, y_bytes),
                     {writer});
+      }
     }
     const uint64_t c_bytes = uint64_t{ch} * m.hidden_size * kValueBytes;
-    prog.append(linear(isa::kOpStore, 0, u.tag, u.c, kArgOutput, c_at, c_bytes), {gates});
-    stack.final_c_offsets.push_back(c_at);
-    c_at += c_bytes;
+    prog.append(linear(isa::kOpStore, 0, u.tag, u.c, kArgOutput, stack.final_c_offsets[static_cast<size_t>(&u - units.data())], c_bytes), {gates});
   }
-  p.output_bytes = c_at;
 
-  // The head on the last level's last step (the compute queue's order puts it after every layer).
+  // The head on the last level's last step (the compute queue's order puts it after every layer);
+  // through DDR that step comes back from the output window after its STOREs.
+  Index head_load = kNone;
+  if (ddr && head.layer) {
+    const Index head_sync = sync(units.back(), o.head_tag);
+    ++stack.syncs;
+    head_load = prog.append(linear(isa::kOpLoad, 0, o.head_tag, v.head_in, kArgOutput, o.store_sequence ? (T - 1) * y_bytes : 0,
+                                   y_bytes),
+                            {head_sync});
+  }
   for (size_t part = 0; part < head_parts.size(); ++part) {
-    const MatrixPass& h = head_parts[part];
+    MatrixPass& h = head_parts[part];
+    if (ddr) h.input = v.head_in + part * direction_bytes(last_level, ch);
     for (size_t k = 0; k < h.chunks.size(); ++k, ++use) {
       if (p.streamed && use + 1 < use_list.size()) load_use(use + 1);
       const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : h.chunks[k].weight_offset;
-      const Index spmv = prog.append(spmv_instruction(h, k, offset, v.acc, ch), {setup, p.streamed ? use_load[use] : kNone});
+      const Index spmv =
+          prog.append(spmv_instruction(h, k, offset, v.acc, ch), {setup, head_load, p.streamed ? use_load[use] : kNone});
       ++p.head_spmv_instructions;
       if (p.streamed) half_reader[use % 2] = spmv;
       if (part + 1 == head_parts.size() && k + 1 == h.chunks.size()) {

@@ -11,8 +11,12 @@
 // directions, and a reverse layer's first step needs the last input, so a level must finish before
 // the next can start (per-step interleaving would only serve forward-only stacks; see the doc). Two
 // sequence regions alternate between the levels; the first level's input sequence is LOADed from
-// DDR into a third one, a step ahead of its use. The vector buffer must hold the three regions:
-// build_lstm_stack_program refuses (BuildError naming the sizes) a job whose sequences do not fit.
+// DDR into a third one, a step ahead of its use. When the three regions do not fit the vector
+// buffer (or when asked), the sequences pass through DDR instead: every layer writes its step's
+// output into a two-slot ring and STOREs it to the output window, and every layer LOADs its x_t
+// (the first level's from the input, the others' from the previous level's stored sequence) into a
+// two-slot input ring; build_lstm_stack_program refuses (BuildError naming the sizes) a job that
+// does not fit even so.
 #pragma once
 #include "tools/builder/lstm_program.h"
 
@@ -37,14 +41,19 @@ struct LstmStackOptions {
   uint32_t head_tag = 0;        // the head's Header.tag
   bool stream_weights = false;  // stream the chunks from DDR every step even when they would fit
   bool store_sequence = true;   // STORE the last level's output of every step; false: the last step's
+  // Pass the levels' output sequences through DDR even when they fit the vector buffer (without
+  // it: only when they do not).
+  bool sequences_through_ddr = false;
 };
 
 // Where the program reads and writes DDR (ARG_BASE[arg] + offset), all int16 little-endian:
 //   kArgInput:     x [steps][channels][input_size of the first level]
 //   kArgOutput:    the last level's output [stored steps][directions][channels][output_size]
 //                  (ONNX's Y; every step, or the last one without store_sequence), then each layer's
-//                  last cell state c [channels][hidden] at final_c_offsets[k], then with a head its
-//                  output [channels][head outputs] at program.head_output_offset
+//                  last cell state c [channels][hidden] at final_c_offsets[k], through DDR every
+//                  level but the last's output [steps][directions][channels][output] at
+//                  sequence_offsets[l], then with a head its output [channels][head outputs] at
+//                  program.head_output_offset
 //   kArgConstants: weight chunks, biases, peepholes, then each layer's initial state at
 //                  initial_state_offsets[k]: r [channels][recurrent_size], c [channels][hidden]
 //                  (zeros unless the caller writes a state there)
@@ -55,6 +64,9 @@ struct LstmStackProgram {
   std::vector<uint64_t> initial_state_offsets, final_c_offsets;  // per layer
   uint64_t step_output_bytes = 0;  // one stored step of the last level: directions x channels x output
   uint64_t vector_bytes = 0;       // of the vector buffer
+  bool through_ddr = false;        // the levels' sequences pass through DDR (sequence_offsets)
+  uint32_t syncs = 0;              // through DDR: the LSTM_GATES that order a STORE before a LOAD
+  std::vector<uint64_t> sequence_offsets;  // through DDR: per level but the last, in the output window
 };
 
 // Throws BuildError when the levels are inconsistent (directions, sizes, radix points: level l + 1

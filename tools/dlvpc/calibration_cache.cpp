@@ -212,26 +212,28 @@ void CalibrationCache::store(const Digest& key, const std::vector<uint8_t>& payl
   if (!error.empty()) warn_(path + ": cannot write the calibration cache file (" + error + ")");
 }
 
-std::optional<CalibrationStats> CalibrationCache::load_stats(const Digest& key, size_t ops) const {
+template <typename Decode>
+auto CalibrationCache::load_decoded(const Digest& key, Decode decode) const -> std::optional<decltype(decode({}))> {
   const std::optional<std::vector<uint8_t>> payload = load(key);
   if (!payload) return std::nullopt;
   try {
-    return decode_stats(*payload, ops);
+    return decode(*payload);
   } catch (const std::invalid_argument& e) {
     warn(file_of(key), e.what());
     return std::nullopt;
   }
 }
 
+std::optional<CalibrationStats> CalibrationCache::load_stats(const Digest& key, size_t ops) const {
+  return load_decoded(key, [&](const std::vector<uint8_t>& payload) { return decode_stats(payload, ops); });
+}
+
 std::optional<LstmCalibration> CalibrationCache::load_lstm(const Digest& key) const {
-  const std::optional<std::vector<uint8_t>> payload = load(key);
-  if (!payload) return std::nullopt;
-  try {
-    return decode_lstm(*payload);
-  } catch (const std::invalid_argument& e) {
-    warn(file_of(key), e.what());
-    return std::nullopt;
-  }
+  return load_decoded(key, [](const std::vector<uint8_t>& payload) { return decode_lstm(payload); });
+}
+
+std::optional<LstmStackCalibration> CalibrationCache::load_lstm_stack(const Digest& key, size_t layers) const {
+  return load_decoded(key, [&](const std::vector<uint8_t>& payload) { return decode_lstm_stack(payload, layers); });
 }
 
 std::vector<uint8_t> encode_stats(const CalibrationStats& stats) {
@@ -256,20 +258,55 @@ CalibrationStats decode_stats(const std::vector<uint8_t>& payload, size_t ops) {
   return stats;
 }
 
+namespace {
+
+// One LSTM layer's ranges: the sequences, then x, h, c, y, the pre-activations.
+void write_lstm_ranges(ByteWriter& out, const LstmRanges& ranges) {
+  out.u32(ranges.sequences);
+  for (const Range* r : {&ranges.x, &ranges.h, &ranges.c, &ranges.y, &ranges.preact}) write_range(out, *r);
+}
+
+LstmRanges read_lstm_ranges(ByteReader& in) {
+  LstmRanges ranges;
+  ranges.sequences = in.u32();
+  if (ranges.sequences == 0) throw std::invalid_argument("ranges of no sequences");
+  for (Range* r : {&ranges.x, &ranges.h, &ranges.c, &ranges.y, &ranges.preact}) *r = read_range<Range>(in, "an LSTM tensor");
+  return ranges;
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode_lstm(const LstmCalibration& c) {
   ByteWriter out;
-  out.u32(c.ranges.sequences);
-  for (const Range* r : {&c.ranges.x, &c.ranges.h, &c.ranges.c, &c.ranges.y, &c.ranges.preact, &c.head}) write_range(out, *r);
+  write_lstm_ranges(out, c.ranges);
+  write_range(out, c.head);
   return out.out;
 }
 
 LstmCalibration decode_lstm(const std::vector<uint8_t>& payload) {
   ByteReader in(payload);
   LstmCalibration c;
-  c.ranges.sequences = in.u32();
-  if (c.ranges.sequences == 0) throw std::invalid_argument("ranges of no sequences");
-  for (Range* r : {&c.ranges.x, &c.ranges.h, &c.ranges.c, &c.ranges.y, &c.ranges.preact, &c.head})
-    *r = read_range<Range>(in, "an LSTM tensor");
+  c.ranges = read_lstm_ranges(in);
+  c.head = read_range<Range>(in, "an LSTM tensor");
+  in.end();
+  return c;
+}
+
+std::vector<uint8_t> encode_lstm_stack(const LstmStackCalibration& c) {
+  ByteWriter out;
+  out.u32(static_cast<uint32_t>(c.layers.size()));
+  for (const LstmRanges& layer : c.layers) write_lstm_ranges(out, layer);
+  write_range(out, c.head);
+  return out.out;
+}
+
+LstmStackCalibration decode_lstm_stack(const std::vector<uint8_t>& payload, size_t layers) {
+  ByteReader in(payload);
+  const uint32_t n = in.u32();
+  if (n != layers) throw std::invalid_argument("ranges of " + std::to_string(n) + " layers, the stack has " + std::to_string(layers));
+  LstmStackCalibration c;
+  for (uint32_t k = 0; k < n; ++k) c.layers.push_back(read_lstm_ranges(in));
+  c.head = read_range<Range>(in, "the head's output");
   in.end();
   return c;
 }

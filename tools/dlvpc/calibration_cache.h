@@ -10,6 +10,7 @@
 #pragma once
 #include "tools/dlvpc/digest.h"
 #include "tools/dlvpc/lstm_compiler.h"
+#include "tools/dlvpc/lstm_stack_compiler.h"
 #include "tools/dlvpc/quantizer.h"
 
 #include <cstdint>
@@ -52,9 +53,14 @@ class CalibrationCache {
   // of a bad payload is warned like a bad file.
   std::optional<CalibrationStats> load_stats(const Digest& key, size_t ops) const;
   std::optional<LstmCalibration> load_lstm(const Digest& key) const;
+  // A stacked or bidirectional LSTM's ranges: `layers` layers (a payload of another count is bad).
+  std::optional<LstmStackCalibration> load_lstm_stack(const Digest& key, size_t layers) const;
 
  private:
   void warn(const std::string& file, const std::string& why) const;
+  // load(key) decoded; a payload decode() refuses (std::invalid_argument) is warned: nullopt.
+  template <typename Decode>
+  auto load_decoded(const Digest& key, Decode decode) const -> std::optional<decltype(decode({}))>;
 
   std::string dir_;
   Warn warn_;
@@ -66,5 +72,8 @@ std::vector<uint8_t> encode_stats(const CalibrationStats& stats);
 CalibrationStats decode_stats(const std::vector<uint8_t>& payload, size_t ops);
 std::vector<uint8_t> encode_lstm(const LstmCalibration& calibration);
 LstmCalibration decode_lstm(const std::vector<uint8_t>& payload);
+// The layer count, then each layer's ranges as encode_lstm writes one layer's, then the head's.
+std::vector<uint8_t> encode_lstm_stack(const LstmStackCalibration& calibration);
+LstmStackCalibration decode_lstm_stack(const std::vector<uint8_t>& payload, size_t layers);
 
 }  // namespace dlvp::dlvpc

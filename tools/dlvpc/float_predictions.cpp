@@ -2,6 +2,7 @@
 
 #include "ip/common/config_error.h"
 #include "ip/common/output_file.h"
+#include "tools/dlvpc/lstm_stack_compiler.h"
 
 #include <algorithm>
 #include <exception>
@@ -75,20 +76,42 @@ std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& i
   });
 }
 
-std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale) {
-  if (!model.has_head)
-    throw ConfigError(path + ": float predictions need a classifier head after the LSTM; " + model.origin + " has none");
-  const lstm_ref::FloatLstm& lstm = model.layer;
-  require_image_size(images, path, uint64_t{model.seq_length} * lstm.input_size,
-                     std::to_string(model.seq_length) + " steps x " + std::to_string(lstm.input_size));
-  class_of(std::vector<float>(model.head.ops.empty() ? 0 : model.head.ops.back().output.elements()), path);
-  const std::vector<double> h0 = model.initial_h_of(0), c0 = model.initial_c_of(0);
+namespace {
+
+// An LSTM model's classes: each image one sequence of `first`'s steps and inputs, run by
+// classify(sequence) (the float LSTM or stack, then the head).
+template <typename Classify>
+std::vector<uint8_t> sequence_predictions(const LstmModel& first, bool has_head, const FloatGraph& head, const IdxFile& images,
+                                          const std::string& path, float scale, const Classify& classify) {
+  if (!has_head)
+    throw ConfigError(path + ": float predictions need a classifier head after the LSTM; " + first.origin + " has none");
+  require_image_size(images, path, uint64_t{first.seq_length} * first.layer.input_size,
+                     std::to_string(first.seq_length) + " steps x " + std::to_string(first.layer.input_size));
+  class_of(std::vector<float>(head.ops.empty() ? 0 : head.ops.back().output.elements()), path);
   return for_every_image(images.items(), [&](uint64_t i) {
     const std::vector<float> x = image_input(images, i, scale);
-    const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, std::vector<double>(x.begin(), x.end()), h0, c0);
+    return classify(std::vector<double>(x.begin(), x.end()));
+  });
+}
+
+}  // namespace
+
+std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale) {
+  const lstm_ref::FloatLstm& lstm = model.layer;
+  const std::vector<double> h0 = model.initial_h_of(0), c0 = model.initial_c_of(0);
+  return sequence_predictions(model, model.has_head, model.head, images, path, scale, [&](const std::vector<double>& x) {
+    const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x, h0, c0);
     const std::vector<float> last(run.y.end() - lstm.output_size(), run.y.end());
     return class_of(run_float(model.head, last).back(), path);
   });
+}
+
+std::vector<uint8_t> float_predictions(const LstmStackModel& model, const IdxFile& images, const std::string& path, float scale) {
+  return sequence_predictions(model.levels[0][0], model.has_head, model.head, images, path, scale,
+                              [&](const std::vector<double>& x) {
+                                const std::vector<double> out = lstm_stack_float_output(model, x);
+                                return class_of(std::vector<float>(out.begin(), out.end()), path);
+                              });
 }
 
 std::vector<uint8_t> idx1_bytes(const std::vector<uint8_t>& values) {

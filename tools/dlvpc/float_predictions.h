@@ -9,6 +9,7 @@
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/float_graph.h"
 #include "tools/dlvpc/lstm_import.h"
+#include "tools/dlvpc/lstm_stack_import.h"
 
 #include <cstdint>
 #include <string>
@@ -31,6 +32,8 @@ std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& i
 // Each image is one sequence [T][I] of the LSTM (its rows the time steps), then the head. Throws
 // ConfigError for a model without a classifier head or images of another size.
 std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale);
+// The same for a stacked or bidirectional LSTM: the float stack as imported, then its head.
+std::vector<uint8_t> float_predictions(const LstmStackModel& model, const IdxFile& images, const std::string& path, float scale);
 
 // The IDX1 ubyte file's bytes for these predictions, and writing it whole or not at all (throws
 // ConfigError naming the path).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 
 namespace dlvp::dlvpc {
@@ -27,6 +28,62 @@ void compare(OutputAgreement& a, const std::vector<double>& reference, const std
 
 double percent(uint64_t part, uint64_t whole) { return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0; }
 
+// What the estimate runs, one-layer or stack alike: batch entry b of an ONNX input as a sequence,
+// and that sequence through the float model, the compiled one and the unpruned one.
+struct EstimatedModels {
+  std::string origin;
+  uint32_t batch = 1;
+  bool pruned = false;
+  std::function<std::vector<double>(const std::vector<double>&, uint32_t)> sequence;
+  std::function<std::vector<double>(const std::vector<double>&, uint32_t)> float_output, compiled_output, unpruned_output;
+};
+
+// The model quantized as `compiled` was but without dlvpc's pruning (prepare: the path's weight
+// preparation), on the same calibration inputs; an empty one when dlvpc pruned nothing.
+template <typename Compiled, typename Prepare>
+Compiled unpruned_of(const Compiled& compiled, const std::vector<std::vector<double>>& calibration,
+                     const LstmCompileOptions& options, const Prepare& prepare) {
+  Compiled unpruned;
+  if (options.density < 1.0) {
+    unpruned.model = compiled.model;
+    LstmCompileOptions keep = options;
+    keep.density = 1.0;
+    keep.calibrated.reset();
+    prepare(unpruned, calibration, keep);
+  }
+  return unpruned;
+}
+
+PruneEstimate estimate(const EstimatedModels& m, const std::vector<std::vector<double>>& held_back,
+                       const std::vector<uint8_t>& labels, double warn_points) {
+  if (!labels.empty() && labels.size() != held_back.size())
+    throw ConfigError(m.origin + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(held_back.size()) +
+                      " held-back inputs");
+  if (!labels.empty() && m.batch != 1)
+    throw ConfigError(m.origin + ": labels need a model of batch 1 (one label per input), this one has " +
+                      std::to_string(m.batch));
+  PruneEstimate e;
+  e.labelled = !labels.empty();
+  e.pruned = m.pruned;
+  e.warn_points = warn_points;
+  for (size_t i = 0; i < held_back.size(); ++i) {
+    const int label = labels.empty() ? -1 : labels[i];
+    for (uint32_t b = 0; b < m.batch; ++b) {
+      const std::vector<double> sequence = m.sequence(held_back[i], b);
+      const std::vector<double> reference = m.float_output(sequence, b);
+      if (label >= static_cast<int>(reference.size()))
+        throw ConfigError("dlvpc: --labels: label " + std::to_string(label) + " of held-back input " + std::to_string(i) +
+                          " is not one of the model's " + std::to_string(reference.size()) + " outputs");
+      compare(e.compiled, reference, m.compiled_output(sequence, b), label);
+      if (e.pruned) compare(e.unpruned, reference, m.unpruned_output(sequence, b), label);
+      e.float_correct += label >= 0 && top1(reference) == static_cast<size_t>(label);
+      ++e.samples;
+    }
+  }
+  if (!e.pruned) e.unpruned = e.compiled;
+  return e;
+}
+
 }  // namespace
 
 double OutputAgreement::agreement_percent() const { return percent(same_top1, samples); }
@@ -39,41 +96,36 @@ PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<s
                                const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
                                const LstmCompileOptions& options, double warn_points) {
   const LstmModel& m = compiled.model;
-  if (!labels.empty() && labels.size() != held_back.size())
-    throw ConfigError(m.origin + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(held_back.size()) +
-                      " held-back inputs");
-  if (!labels.empty() && m.batch != 1)
-    throw ConfigError(m.origin + ": labels need a model of batch 1 (one label per input), this one has " +
-                      std::to_string(m.batch));
-  PruneEstimate e;
-  e.labelled = !labels.empty();
-  e.pruned = options.density < 1.0;
-  e.warn_points = warn_points;
-  // The unpruned model quantized as the compiled one was, on the same calibration inputs.
-  LstmCompiled unpruned;
-  if (e.pruned) {
-    unpruned.model = m;
-    LstmCompileOptions keep = options;
-    keep.density = 1.0;
-    keep.calibrated.reset();
-    prepare_lstm_weights(unpruned, calibration, keep);
-  }
-  for (size_t i = 0; i < held_back.size(); ++i) {
-    const int label = labels.empty() ? -1 : labels[i];
-    for (uint32_t b = 0; b < m.batch; ++b) {
-      const std::vector<double> sequence = m.sequence(held_back[i], b);
-      const std::vector<double> reference = lstm_float_output(m, sequence, b);
-      if (label >= static_cast<int>(reference.size()))
-        throw ConfigError("dlvpc: --labels: label " + std::to_string(label) + " of held-back input " + std::to_string(i) +
-                          " is not one of the model's " + std::to_string(reference.size()) + " outputs");
-      compare(e.compiled, reference, lstm_quantized_output(compiled, sequence, b), label);
-      if (e.pruned) compare(e.unpruned, reference, lstm_quantized_output(unpruned, sequence, b), label);
-      e.float_correct += label >= 0 && top1(reference) == static_cast<size_t>(label);
-      ++e.samples;
-    }
-  }
-  if (!e.pruned) e.unpruned = e.compiled;
-  return e;
+  const LstmCompiled unpruned = unpruned_of(compiled, calibration, options,
+                                            [](LstmCompiled& c, const auto& inputs, const LstmCompileOptions& o) {
+                                              prepare_lstm_weights(c, inputs, o);
+                                            });
+  const EstimatedModels models{
+      m.origin, m.batch, options.density < 1.0,
+      [&](const std::vector<double>& x, uint32_t b) { return m.sequence(x, b); },
+      [&](const std::vector<double>& x, uint32_t b) { return lstm_float_output(m, x, b); },
+      [&](const std::vector<double>& x, uint32_t b) { return lstm_quantized_output(compiled, x, b); },
+      [&](const std::vector<double>& x, uint32_t b) { return lstm_quantized_output(unpruned, x, b); }};
+  return estimate(models, held_back, labels, warn_points);
+}
+
+PruneEstimate estimate_stack_pruning(const LstmStackCompiled& compiled, const std::vector<std::vector<double>>& calibration,
+                                     const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                                     const LstmCompileOptions& options, double warn_points) {
+  const LstmStackModel& m = compiled.model;
+  const LstmModel& first = m.levels[0][0];
+  const LstmStackCompiled unpruned = unpruned_of(compiled, calibration, options,
+                                                 [](LstmStackCompiled& c, const auto& inputs, const LstmCompileOptions& o) {
+                                                   prepare_lstm_stack_weights(c, inputs, o);
+                                                 });
+  // A stack starts from zero states: the batch entry only picks the sequence.
+  const EstimatedModels models{
+      m.origin, first.batch, options.density < 1.0,
+      [&](const std::vector<double>& x, uint32_t b) { return first.sequence(x, b); },
+      [&](const std::vector<double>& x, uint32_t) { return lstm_stack_float_output(m, x); },
+      [&](const std::vector<double>& x, uint32_t) { return lstm_stack_quantized_output(compiled, x); },
+      [&](const std::vector<double>& x, uint32_t) { return lstm_stack_quantized_output(unpruned, x); }};
+  return estimate(models, held_back, labels, warn_points);
 }
 
 std::string format_estimate(const PruneEstimate& e, const std::string& held_back_what) {

@@ -6,6 +6,7 @@
 // threshold of agreement.
 #pragma once
 #include "tools/dlvpc/lstm_compiler.h"
+#include "tools/dlvpc/lstm_stack_compiler.h"
 
 #include <cstdint>
 #include <string>
@@ -46,6 +47,11 @@ struct PruneEstimate {
 PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<std::vector<double>>& calibration,
                                const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
                                const LstmCompileOptions& options, double warn_points);
+// The same for a stacked or bidirectional LSTM: the unpruned stack prepared with
+// prepare_lstm_stack_weights (density 1) on the same calibration inputs.
+PruneEstimate estimate_stack_pruning(const LstmStackCompiled& compiled, const std::vector<std::vector<double>>& calibration,
+                                     const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                                     const LstmCompileOptions& options, double warn_points);
 
 // The report's lines: samples, agreement, SQNR, accuracies, and the warning's verdict.
 std::string format_estimate(const PruneEstimate& estimate, const std::string& held_back_what);

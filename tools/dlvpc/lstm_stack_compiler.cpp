@@ -131,6 +131,16 @@ std::vector<uint8_t> lstm_stack_expected_output(const LstmStackCompiled& c, cons
         for (uint32_t k = 0; k < Rn; ++k)
           put16(window, ((((uint64_t{t} - first_stored) * dirs + d) * S + s) * Rn + k) * kValueBytes,
                 run.y[(uint64_t{t} * dirs + d) * Rn + k]);
+    // Through DDR, every level but the last left its sequence [T][directions][S][output] in the window.
+    for (size_t l = 0; l < c.program.sequence_offsets.size(); ++l) {
+      const uint32_t level_dirs = static_cast<uint32_t>(c.model.levels[l].size());
+      const uint32_t size = c.model.levels[l][0].layer.output_size();
+      for (uint32_t t = 0; t < T; ++t)
+        for (uint32_t d = 0; d < level_dirs; ++d)
+          for (uint32_t k = 0; k < size; ++k)
+            put16(window, c.program.sequence_offsets[l] + (((uint64_t{t} * level_dirs + d) * S + s) * size + k) * kValueBytes,
+                  run.level_y[l][(uint64_t{t} * level_dirs + d) * size + k]);
+    }
     for (size_t layer = 0; layer < run.last.size(); ++layer) {
       const std::vector<int16_t>& cell = run.last[layer].c;
       for (size_t k = 0; k < cell.size(); ++k)
@@ -143,12 +153,8 @@ std::vector<uint8_t> lstm_stack_expected_output(const LstmStackCompiled& c, cons
   return window;
 }
 
-LstmStackCompiled compile_lstm_stack(LstmStackModel model, const std::vector<std::vector<double>>& calibration,
-                                     const LstmCompileOptions& options) {
-  check_stack(model);
-  if (calibration.empty()) throw ConfigError(where(model) + ": no calibration input");
-  LstmStackCompiled c;
-  c.model = std::move(model);
+void prepare_lstm_stack_weights(LstmStackCompiled& c, const std::vector<std::vector<double>>& calibration,
+                                const LstmCompileOptions& options, const LstmStackCalibration* cached) {
   const LstmStackModel& m = c.model;
   const LstmModel& first = m.levels[0][0];
   c.sequences = options.sequences ? options.sequences : first.batch;
@@ -178,16 +184,34 @@ LstmStackCompiled compile_lstm_stack(LstmStackModel model, const std::vector<std
   compress.prune.pes = options.hw.pes;
   compress.quantize.accumulator_bits = options.hw.accumulator_bits;
   compress.store_zeros = options.dense;
-  c.stack = compress_lstm_stack(float_stack(m), sequences, compress);
+  c.stack = compress_lstm_stack(float_stack(m), sequences, compress, cached ? &cached->layers : nullptr);
+  c.calibration.layers.clear();
+  for (const auto& level : c.stack.levels)
+    for (const CompressedLstm& layer : level) c.calibration.layers.push_back(layer.ranges);
   // The head: calibrated on the pruned float stack's last step, quantized at the last level's output format.
-  Range head_range;
-  const auto pruned = c.stack.pruned_levels();
-  for (const std::vector<double>& x : sequences)
-    head_range.add(lstm_head_float(op, last_step(lstm_ref::run_float_stack(pruned, x).y, output_width(m))));
+  c.calibration.head = Range{};
+  if (cached) {
+    c.calibration.head = cached->head;
+  } else {
+    const auto pruned = c.stack.pruned_levels();
+    for (const std::vector<double>& x : sequences)
+      c.calibration.head.add(lstm_head_float(op, last_step(lstm_ref::run_float_stack(pruned, x).y, output_width(m))));
+  }
   const lstm_ref::FixedLstm& last = c.stack.levels.back()[0].fixed;
   c.head_name = op.name;
-  c.head = quantize_lstm_head(op, last.output_frac(), last.accumulator_bits, head_range, where(m));
+  c.head = quantize_lstm_head(op, last.output_frac(), last.accumulator_bits, c.calibration.head, where(m));
   c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
+}
+
+LstmStackCompiled compile_lstm_stack(LstmStackModel model, const std::vector<std::vector<double>>& calibration,
+                                     const LstmCompileOptions& options, const LstmStackCalibration* cached) {
+  check_stack(model);
+  if (calibration.empty()) throw ConfigError(where(model) + ": no calibration input");
+  LstmStackCompiled c;
+  c.model = std::move(model);
+  const LstmStackModel& m = c.model;
+  const LstmModel& first = m.levels[0][0];
+  prepare_lstm_stack_weights(c, calibration, options, cached);
 
   builder::LstmStackOptions program;
   program.steps = first.seq_length;
@@ -261,11 +285,12 @@ std::string format_lstm_stack_report(const LstmStackCompiled& c, const LstmCompi
   text += line;
   std::snprintf(line, sizeof line,
                 "  program: %zu instructions (%u LSTM_SPMV, %u LSTM_GATES, %u head), weights %s: %u chunks, %llu DRAM "
-                "bytes %s; vector buffer %llu B\n",
+                "bytes %s; vector buffer %llu B%s\n",
                 p.instructions.size(), p.spmv_instructions, p.gates_instructions, p.head_spmv_instructions,
                 p.streamed ? "streamed from DDR every step" : "resident in the PEs' memories", p.weight_chunks,
                 static_cast<unsigned long long>(p.streamed ? p.weight_bytes_per_step : p.weight_bytes_resident),
-                p.streamed ? "per step" : "in the first job", static_cast<unsigned long long>(c.program.vector_bytes));
+                p.streamed ? "per step" : "in the first job", static_cast<unsigned long long>(c.program.vector_bytes),
+                c.program.through_ddr ? ", the levels' sequences through DDR (they do not fit it)" : "");
   text += line;
   std::snprintf(line, sizeof line, "  package: %zu B; output int16 [%u][%u] Q%d%s\n", c.package.size(), c.sequences,
                 c.output_size, c.output_frac, c.test_input.empty() ? "" : "; test input and expected output embedded");

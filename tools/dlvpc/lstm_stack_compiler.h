@@ -15,9 +15,18 @@
 
 namespace dlvp::dlvpc {
 
+// What the stack's float runs measure (the calibration cache's payload, as LstmCalibration is one
+// layer's): every layer's ranges after tying (levels in order, directions in order) and the range
+// of the head's output.
+struct LstmStackCalibration {
+  std::vector<LstmRanges> layers;
+  Range head;
+};
+
 struct LstmStackCompiled {
   LstmStackModel model;
   CompressedStack stack;
+  LstmStackCalibration calibration;  // the ranges used (computed, or compile_lstm_stack's `cached`)
   std::string head_name;
   lstm_ref::FixedLinear head;
   lstm_ref::CscMatrix head_sparse;
@@ -35,9 +44,16 @@ struct LstmStackCompiled {
 // Throws ConfigError subclasses naming the node and the reason: a stack without a head (not yet),
 // non-zero initial states (not yet), a head the engine cannot run, a stack that does not fit the
 // engine (vector buffer, sequences). Uses options.hw, density, pruning, dense, stream_weights,
-// sequences, embed_test, test_data_max_bytes, provenance and schedule.
+// sequences, embed_test, test_data_max_bytes, provenance and schedule; `cached` (the calibration
+// cache's ranges of this model, pruning and calibration input) skips the float runs.
 LstmStackCompiled compile_lstm_stack(LstmStackModel model, const std::vector<std::vector<double>>& calibration,
-                                     const LstmCompileOptions& options);
+                                     const LstmCompileOptions& options, const LstmStackCalibration* cached = nullptr);
+
+// compile_lstm_stack's first step (c.model set): every layer pruned, calibrated (or `cached`'s
+// ranges), quantized and encoded, and the head: fills c.stack, c.calibration, c.head_name, c.head,
+// c.head_sparse and c.sequences. The pruning estimate also prepares the unpruned stack with it.
+void prepare_lstm_stack_weights(LstmStackCompiled& c, const std::vector<std::vector<double>>& calibration,
+                                const LstmCompileOptions& options, const LstmStackCalibration* cached = nullptr);
 
 // The job's input window for ONNX inputs (sequence s of the job: batch entry s mod batch), quantized.
 std::vector<int16_t> lstm_stack_job_input(const LstmStackCompiled& c, const std::vector<double>& onnx_input);

@@ -1,6 +1,8 @@
 #include "tools/dlvpc/lstm_stack_compress.h"
 
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace dlvp::dlvpc {
 namespace {
@@ -14,6 +16,17 @@ std::vector<lstm_ref::StackLevel<Layer>> view_levels(const CompressedStack& s, G
     levels.push_back(level);
   }
   return levels;
+}
+
+// Every layer quantized on its (tied) ranges and encoded.
+CompressedStack quantize_stack(CompressedStack& s, const CompressOptions& options) {
+  for (auto& level : s.levels)
+    for (CompressedLstm& c : level) {
+      c.fixed = quantize_lstm(c.pruned, c.ranges, options.quantize);
+      c.sparse = encode_lstm(c.fixed, options.prune.pes, options.store_zeros);
+      c.report = compression_report(c.sparse, options.prune.mode, options.prune.density);
+    }
+  return std::move(s);
 }
 
 }  // namespace
@@ -45,7 +58,8 @@ std::vector<builder::LstmStackLevel> CompressedStack::program_levels() const {
 }
 
 CompressedStack compress_lstm_stack(const std::vector<FloatStackLevel>& levels,
-                                    const std::vector<std::vector<double>>& calibration, const CompressOptions& options) {
+                                    const std::vector<std::vector<double>>& calibration, const CompressOptions& options,
+                                    const std::vector<LstmRanges>* ranges) {
   CompressedStack s;
   // Pruned first: calibration runs the model the engine will run.
   for (const FloatStackLevel& level : levels) {
@@ -59,6 +73,17 @@ CompressedStack compress_lstm_stack(const std::vector<FloatStackLevel>& levels,
     }
     s.levels.push_back(std::move(pruned));
     s.reverse.push_back(std::move(reverse));
+  }
+  if (ranges) {
+    size_t layers = 0;
+    for (const auto& level : s.levels) layers += level.size();
+    if (ranges->size() != layers)
+      throw std::invalid_argument("calibration ranges of " + std::to_string(ranges->size()) + " layers, the stack has " +
+                                  std::to_string(layers));
+    size_t k = 0;
+    for (auto& level : s.levels)
+      for (CompressedLstm& c : level) c.ranges = (*ranges)[k++];
+    return quantize_stack(s, options);
   }
   const auto float_levels = s.pruned_levels();
   for (const std::vector<double>& x : calibration) {
@@ -82,13 +107,7 @@ CompressedStack compress_lstm_stack(const std::vector<FloatStackLevel>& levels,
     if (l + 1 < s.levels.size())
       for (CompressedLstm& next : s.levels[l + 1]) next.ranges.x = out;
   }
-  for (auto& level : s.levels)
-    for (CompressedLstm& c : level) {
-      c.fixed = quantize_lstm(c.pruned, c.ranges, options.quantize);
-      c.sparse = encode_lstm(c.fixed, options.prune.pes, options.store_zeros);
-      c.report = compression_report(c.sparse, options.prune.mode, options.prune.density);
-    }
-  return s;
+  return quantize_stack(s, options);
 }
 
 }  // namespace dlvp::dlvpc

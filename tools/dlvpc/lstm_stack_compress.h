@@ -31,9 +31,12 @@ struct CompressedStack {
 
 // Prunes every layer (options.prune), runs the pruned float stack on the calibration sequences
 // ([T][I] each, zero initial states) and quantizes each layer on its own ranges with the shared
-// radix points above. Throws what compress_lstm throws, and std::invalid_argument for a stack the
-// reference model refuses (sizes, directions).
+// radix points above. With `ranges` (the calibration cache's: every layer's tied ranges, levels in
+// order, of the same pruned stack and sequences) the float runs are skipped. Throws what
+// compress_lstm throws, and std::invalid_argument for a stack the reference model refuses (sizes,
+// directions) or `ranges` of another layer count.
 CompressedStack compress_lstm_stack(const std::vector<FloatStackLevel>& levels,
-                                    const std::vector<std::vector<double>>& calibration, const CompressOptions& options);
+                                    const std::vector<std::vector<double>>& calibration, const CompressOptions& options,
+                                    const std::vector<LstmRanges>* ranges = nullptr);
 
 }  // namespace dlvp::dlvpc

@@ -219,7 +219,8 @@ void write_float_predictions(const Args& a, const dlvpc::FloatGraph& graph) {
   const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
   write_predictions(a, dlvpc::float_predictions(graph, images, a.predict_images, preprocessing_of(a, graph.input)));
 }
-void write_float_predictions(const Args& a, const dlvpc::LstmModel& model) {
+template <typename LstmModel>  // a one-layer LSTM or a stack
+void write_float_predictions(const Args& a, const LstmModel& model) {
   const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
   write_predictions(a, dlvpc::float_predictions(model, images, a.predict_images, a.input_scale));
 }
@@ -330,6 +331,37 @@ std::vector<std::vector<double>> calibration_vectors(const dlvpc::CalibrationInp
   return calibration;
 }
 
+// The calibration cache's slot of an LSTM compile: the ranges are measured on the pruned model, so
+// its pruning is part of the key (the density exactly: %a prints every bit of it).
+CalibrationSlot lstm_calibration_slot(const Args& a, std::string_view path_kind, const dlvpc::CalibrationInputs& inputs,
+                                      const dlvpc::LstmCompileOptions& options) {
+  char pruning[96];
+  std::snprintf(pruning, sizeof pruning, "density=%a pruning=%s pes=%u", a.density, a.pruning.c_str(), options.hw.pes);
+  return CalibrationSlot(a, path_kind, inputs.digest(), pruning);
+}
+
+// What every LSTM compile (one layer or a stack) ends with: the pruning estimate on the held-back
+// inputs (estimate_of(held_back)) before the package is written (a refused --labels leaves no
+// package behind, exit 2), the package, the report, the estimate's warning.
+template <typename EstimateOf>
+int finish_lstm_compile(const Args& a, uint64_t input_elements, size_t calibration_count, const std::vector<uint8_t>& package,
+                        const std::string& report, const EstimateOf& estimate_of) {
+  const HeldBack held_back = held_back_inputs(a, input_elements);
+  std::optional<dlvpc::PruneEstimate> estimate;
+  if (!held_back.inputs.empty()) estimate = estimate_of(held_back);
+  package::write_package_file(a.out, package);
+  if (!a.quiet) {
+    std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
+                a.hw.c_str(), calibration_count, a.calib.c_str());
+    std::fputs(report.c_str(), stdout);
+    if (estimate) std::fputs(dlvpc::format_estimate(*estimate, held_back.what).c_str(), stdout);
+    else std::printf("  no accuracy estimate: %s\n", held_back.what.c_str());
+    print_binding(a, package);
+  }
+  if (estimate && estimate->warns()) std::fprintf(stderr, "%s\n", dlvpc::estimate_warning(*estimate).c_str());
+  return 0;
+}
+
 int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
@@ -339,50 +371,38 @@ int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const Pla
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
   const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
   const std::vector<std::vector<double>> calibration = calibration_vectors(inputs);
-  // The ranges are measured on the pruned model: its pruning is part of the key (the density
-  // exactly: %a prints every bit of it).
-  char pruning[96];
-  std::snprintf(pruning, sizeof pruning, "density=%a pruning=%s pes=%u", a.density, a.pruning.c_str(), options.hw.pes);
-  const CalibrationSlot slot(a, "lstm", inputs.digest(), pruning);
+  const CalibrationSlot slot = lstm_calibration_slot(a, "lstm", inputs, options);
   if (slot.cache) options.calibrated = slot.cache->load_lstm(slot.key);
   const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
   slot.finish(a, options.calibrated.has_value(), dlvpc::encode_lstm(c.calibration));
-  // Before the package is written: a refused --labels leaves no package behind (exit 2).
-  const HeldBack held_back = held_back_inputs(a, shape.elements());
-  std::optional<dlvpc::PruneEstimate> estimate;
-  if (!held_back.inputs.empty())
-    estimate = dlvpc::estimate_pruning(c, calibration, held_back.inputs, held_back.labels, options, a.prune_warn_pct);
-  package::write_package_file(a.out, c.package);
-  if (!a.quiet) {
-    std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
-                a.hw.c_str(), calibration.size(), a.calib.c_str());
-    std::fputs(dlvpc::format_lstm_report(c, options).c_str(), stdout);
-    if (estimate) std::fputs(dlvpc::format_estimate(*estimate, held_back.what).c_str(), stdout);
-    else std::printf("  no accuracy estimate: %s\n", held_back.what.c_str());
-    print_binding(a, c.package);
-  }
-  if (estimate && estimate->warns()) std::fprintf(stderr, "%s\n", dlvpc::estimate_warning(*estimate).c_str());
-  return 0;
+  return finish_lstm_compile(a, shape.elements(), calibration.size(), c.package, dlvpc::format_lstm_report(c, options),
+                             [&](const HeldBack& h) {
+                               return dlvpc::estimate_pruning(c, calibration, h.inputs, h.labels, options, a.prune_warn_pct);
+                             });
 }
 
-// A stacked or bidirectional LSTM (docs/lstm.md, "Stacked and bidirectional LSTMs"): the same options
-// as compile_lstm_command; no calibration cache, pruning estimate or float predictions yet.
+// A stacked or bidirectional LSTM (docs/lstm.md, "Stacked and bidirectional LSTMs"): the same options,
+// calibration cache, pruning estimate and float predictions as compile_lstm_command.
 int compile_lstm_stack_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmStackModel model = dlvpc::import_onnx_lstm_stack(proto, a.model);
-  dlvpc::LstmCompileOptions options = lstm_options(a, platform);
+  if (!a.predict_images.empty()) write_float_predictions(a, model);
+  const dlvpc::LstmCompileOptions options = lstm_options(a, platform);
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.levels[0][0].input_dims))};
-  const std::vector<std::vector<double>> calibration =
-      calibration_vectors(dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape));
-  const dlvpc::LstmStackCompiled c = dlvpc::compile_lstm_stack(std::move(model), calibration, options);
-  package::write_package_file(a.out, c.package);
-  if (!a.quiet) {
-    std::printf("dlvpc: %s -> %s for %s, calibrated on %zu inputs (%s)\n", a.model.c_str(), a.out.c_str(),
-                a.hw.c_str(), calibration.size(), a.calib.c_str());
-    std::fputs(dlvpc::format_lstm_stack_report(c, options).c_str(), stdout);
-    print_binding(a, c.package);
-  }
-  return 0;
+  const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
+  const std::vector<std::vector<double>> calibration = calibration_vectors(inputs);
+  size_t layers = 0;
+  for (const auto& level : model.levels) layers += level.size();
+  const CalibrationSlot slot = lstm_calibration_slot(a, "lstm_stack", inputs, options);
+  const std::optional<dlvpc::LstmStackCalibration> cached = slot.cache ? slot.cache->load_lstm_stack(slot.key, layers) : std::nullopt;
+  const dlvpc::LstmStackCompiled c =
+      dlvpc::compile_lstm_stack(std::move(model), calibration, options, cached ? &*cached : nullptr);
+  slot.finish(a, cached.has_value(), dlvpc::encode_lstm_stack(c.calibration));
+  return finish_lstm_compile(a, shape.elements(), calibration.size(), c.package, dlvpc::format_lstm_stack_report(c, options),
+                             [&](const HeldBack& h) {
+                               return dlvpc::estimate_stack_pruning(c, calibration, h.inputs, h.labels, options,
+                                                                    a.prune_warn_pct);
+                             });
 }
 
 int compile_command(const Args& a) {

@@ -2,6 +2,7 @@
 """Write the worked example's "user's own" LSTM: an untrained nn.LSTM(28, 128) over the 28 rows of
 a Fashion-MNIST image (batch_first) with a Linear(128 -> 10) on the last step, exported by
 torch.onnx.export (opset 13) as a user would export it. prune_retrain.py --dense-epochs trains it.
+`--layers L` stacks L layers (nn.LSTM(num_layers=L): L LSTM nodes), `--cells` sets their size.
 
     /usr/bin/python3 tools/train/make_example_lstm.py -o /tmp/user_lstm.onnx
 """
@@ -13,9 +14,9 @@ from torch import nn
 
 
 class RowLstm(nn.Module):
-    def __init__(self, inputs=28, cells=128, classes=10):
+    def __init__(self, inputs=28, cells=128, classes=10, layers=1):
         super().__init__()
-        self.lstm = nn.LSTM(inputs, cells, batch_first=True)
+        self.lstm = nn.LSTM(inputs, cells, num_layers=layers, batch_first=True)
         self.fc = nn.Linear(cells, classes)
 
     def forward(self, x):  # x [N, T, I]
@@ -27,9 +28,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--out", required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default 1)")
+    parser.add_argument("--cells", type=int, default=128, help="cells per layer (default 128)")
     args = parser.parse_args()
+    if args.layers < 1 or args.cells < 1:
+        parser.error("--layers and --cells must be at least 1")
     torch.manual_seed(args.seed)
-    model = RowLstm().eval()
+    model = RowLstm(cells=args.cells, layers=args.layers).eval()
     torch.onnx.export(model, torch.zeros(1, 28, 28), args.out, opset_version=13, input_names=["rows"],
                       output_names=["logits"])
     print(f"wrote {args.out}")

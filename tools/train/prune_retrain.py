@@ -3,8 +3,9 @@
 
     /usr/bin/python3 tools/train/prune_retrain.py MODEL.onnx --data DATA -o PRUNED.onnx --density 0.1
 
-MODEL.onnx: a model dlvpc compiles (docs/lstm.md): one forward LSTM node whose W, R (and B)
-are initializers, and a classifier head on its last step, a Gemm or MatMul (+ Add) with constant
+MODEL.onnx: a model dlvpc compiles (docs/lstm.md): one forward LSTM node, or a chain of forward
+LSTM nodes of the same hidden size (torch's nn.LSTM(num_layers=L)), whose W, R (and B) are
+initializers, and a classifier head on its last step, a Gemm or MatMul (+ Add) with constant
 weights; what is around them (torch's Transposes, Squeezes, zero states, Softmax) is kept as it is.
 The LSTM and the head are trained in PyTorch and their initializers written back into a copy of
 the graph, so the output is the same graph with new weights.
@@ -16,7 +17,8 @@ integer classes, x_test, y_test (the same for the test split): one sequence per 
 Gradual magnitude pruning (Zhu and Gupta's cubic schedule): `--steps` pruning steps from the
 model's density to `--density`, each followed by `--epochs-per-step` epochs of retraining with the
 pruned weights held at zero (the training loop of train_fashion_lstm.py, fashion_data.train_epochs).
-Load-balanced by default as the engine stores rows (row r -> PE r mod --pes, each PE the same count).
+Load-balanced by default as the engine stores rows (row r -> PE r mod --pes, each PE the same count);
+every layer of a stack is pruned to the density on its own (the engine runs one layer after the other).
 Prints the float test accuracy of the model as given, after --dense-epochs of dense training (if
 any), pruned once to --density without retraining, and pruned with retraining.
 """
@@ -61,21 +63,34 @@ class OnnxLstmModel:
         graph = self.model.graph
         self.init = {t.name: t for t in graph.initializer}
         lstms = [n for n in graph.node if n.op_type == "LSTM"]
-        if len(lstms) != 1:
-            fail(f"{path}: {len(lstms)} LSTM nodes; one is supported")
+        if not lstms:
+            fail(f"{path}: no LSTM node")
         self.lstm = lstms[0]
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in self.lstm.attribute}
-        if attrs.get("direction", b"forward") not in (b"forward", "forward"):
-            fail(f"{path}: node '{self.lstm.name}': only a forward LSTM is supported")
-        self.cells = int(attrs["hidden_size"])
-        names = list(self.lstm.input) + [""] * 4
-        self.w_name, self.r_name, self.b_name = names[1], names[2], names[3]
-        for role, name in (("W", self.w_name), ("R", self.r_name)):
-            if name not in self.init:
-                fail(f"{path}: node '{self.lstm.name}': {role} ('{name}') is not an initializer")
-        if self.b_name and self.b_name not in self.init:
-            fail(f"{path}: node '{self.lstm.name}': B ('{self.b_name}') is not an initializer")
+        self.cells = int(self.attributes(self.lstm)["hidden_size"])
+        self.layers = [self.layer_names(node, k) for k, node in enumerate(lstms)]  # (W, R, B) names
         self.head = self.find_head(graph)
+
+    def attributes(self, node):
+        return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+    def layer_names(self, node, layer):
+        """(W, R, B) initializer names of one forward layer; layer > 0 must read `cells` inputs."""
+        attrs = self.attributes(node)
+        if attrs.get("direction", b"forward") not in (b"forward", "forward"):
+            fail(f"{self.path}: node '{node.name}': only forward LSTMs are supported")
+        if int(attrs["hidden_size"]) != self.cells:
+            fail(f"{self.path}: node '{node.name}': hidden_size {attrs['hidden_size']}, the first layer's is "
+                 f"{self.cells}; a stack of one hidden size is supported")
+        names = list(node.input) + [""] * 4
+        for role, name in (("W", names[1]), ("R", names[2])):
+            if name not in self.init:
+                fail(f"{self.path}: node '{node.name}': {role} ('{name}') is not an initializer")
+        if names[3] and names[3] not in self.init:
+            fail(f"{self.path}: node '{node.name}': B ('{names[3]}') is not an initializer")
+        if layer > 0 and self.init[names[1]].dims[-1] != self.cells:
+            fail(f"{self.path}: node '{node.name}': W reads {self.init[names[1]].dims[-1]} inputs, "
+                 f"not the previous layer's {self.cells} cells")
+        return names[1], names[2], names[3]
 
     def array(self, name):
         return numpy_helper.to_array(self.init[name]).astype(np.float32)
@@ -96,20 +111,20 @@ class OnnxLstmModel:
         fail(f"{self.path}: no Gemm or MatMul head with constant weights after the LSTM")
 
     def to_torch(self):
-        w, r = self.array(self.w_name)[0], self.array(self.r_name)[0]
-        inputs = w.shape[1]
-        b = self.array(self.b_name)[0] if self.b_name else np.zeros(8 * self.cells, np.float32)
         head_w_name, transposed, head_b_name = self.head
         head_w = self.array(head_w_name)
         head_w = head_w if transposed else head_w.T  # [classes, cells]
         head_b = self.array(head_b_name).reshape(-1) if head_b_name else np.zeros(head_w.shape[0], np.float32)
-        model = SequenceClassifier(inputs, self.cells, head_w.shape[0])
+        inputs = self.init[self.layers[0][0]].dims[-1]
+        model = SequenceClassifier(inputs, self.cells, head_w.shape[0], len(self.layers))
         with torch.no_grad():
-            lstm = model.lstm
-            lstm.weight_ih_l0.copy_(torch.from_numpy(reorder_gates(w, self.cells, ONNX_TO_TORCH_GATES)))
-            lstm.weight_hh_l0.copy_(torch.from_numpy(reorder_gates(r, self.cells, ONNX_TO_TORCH_GATES)))
-            lstm.bias_ih_l0.copy_(torch.from_numpy(reorder_gates(b[:4 * self.cells], self.cells, ONNX_TO_TORCH_GATES)))
-            lstm.bias_hh_l0.copy_(torch.from_numpy(reorder_gates(b[4 * self.cells:], self.cells, ONNX_TO_TORCH_GATES)))
+            for k, (w_name, r_name, b_name) in enumerate(self.layers):
+                w, r = self.array(w_name)[0], self.array(r_name)[0]
+                b = self.array(b_name)[0] if b_name else np.zeros(8 * self.cells, np.float32)
+                for suffix, value in (("weight_ih", w), ("weight_hh", r), ("bias_ih", b[:4 * self.cells]),
+                                      ("bias_hh", b[4 * self.cells:])):
+                    getattr(model.lstm, f"{suffix}_l{k}").copy_(
+                        torch.from_numpy(reorder_gates(value, self.cells, ONNX_TO_TORCH_GATES)))
             model.classifier.weight.copy_(torch.from_numpy(np.ascontiguousarray(head_w)))
             model.classifier.bias.copy_(torch.from_numpy(head_b))
         return model
@@ -117,15 +132,15 @@ class OnnxLstmModel:
     def save(self, model, path):
         """A copy of the graph with the trained weights in the LSTM's and the head's initializers."""
         out = copy.deepcopy(self.model)
-        lstm = model.lstm
-        values = {
-            self.w_name: reorder_gates(lstm.weight_ih_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)[None],
-            self.r_name: reorder_gates(lstm.weight_hh_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)[None],
-        }
-        if self.b_name:
-            values[self.b_name] = np.concatenate(
-                [reorder_gates(lstm.bias_ih_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES),
-                 reorder_gates(lstm.bias_hh_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)])[None]
+        values = {}
+        for k, (w_name, r_name, b_name) in enumerate(self.layers):
+            def onnx_order(suffix):
+                return reorder_gates(getattr(model.lstm, f"{suffix}_l{k}").detach().numpy(), self.cells,
+                                     TORCH_TO_ONNX_GATES)
+            values[w_name] = onnx_order("weight_ih")[None]
+            values[r_name] = onnx_order("weight_hh")[None]
+            if b_name:
+                values[b_name] = np.concatenate([onnx_order("bias_ih"), onnx_order("bias_hh")])[None]
         head_w_name, transposed, head_b_name = self.head
         head_w = model.classifier.weight.detach().numpy()
         values[head_w_name] = head_w if transposed else head_w.T
@@ -142,9 +157,9 @@ class OnnxLstmModel:
 class SequenceClassifier(nn.Module):
     """Sequences [N, T, I] -> logits: LSTM (time-major inside), its last hidden state, a Linear head."""
 
-    def __init__(self, inputs, cells, classes):
+    def __init__(self, inputs, cells, classes, layers=1):
         super().__init__()
-        self.lstm = nn.LSTM(inputs, cells)
+        self.lstm = nn.LSTM(inputs, cells, num_layers=layers)
         self.classifier = nn.Linear(cells, classes)
 
     def forward(self, x):
@@ -186,6 +201,22 @@ def load_data(spec, train_count):
     return train_x, train_y, test_x, test_y
 
 
+def stack_masks(model, density, pes, balanced):
+    """Every layer's keep masks (prune_masks), each layer pruned to `density` on its own."""
+    return [prune_masks(model, density, pes, balanced, k) for k in range(model.lstm.num_layers)]
+
+
+def apply_stack_masks(model, masks):
+    for k, layer_masks in enumerate(masks):
+        apply_masks(model, layer_masks, k)
+
+
+def stack_density(model):
+    """(non-zeros, entries) of every layer's [W | R] together."""
+    counts = [density_of(model, k) for k in range(model.lstm.num_layers)]
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
 def cubic_schedule(start, final, steps):
     """Zhu and Gupta's gradual pruning: d_k = final + (start - final) (1 - k / steps)^3, k = 1..steps."""
     return [final + (start - final) * (1 - k / steps) ** 3 for k in range(1, steps + 1)]
@@ -205,17 +236,19 @@ def main():
     parser.add_argument("--pruning", choices=("balanced", "global"), default="balanced")
     parser.add_argument("--pes", type=int, default=32, help="PEs the rows are interleaved across (lstm.pes)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=THREADS, help=f"torch threads (default {THREADS})")
     args = parser.parse_args()
     if not 0 < args.density <= 1 or args.steps < 1 or args.epochs_per_step < 1 or args.pes < 1 or args.dense_epochs < 0:
         parser.error("--density in (0, 1]; --steps, --epochs-per-step, --pes >= 1; --dense-epochs >= 0")
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(args.threads)
     data = load_data(args.data, args.train_count)
     test_x, test_y = data[2], data[3]
     source = OnnxLstmModel(args.model)
     model = source.to_torch()
-    print(f"{args.model}: LSTM '{source.lstm.name}' {model.lstm.input_size} -> {source.cells} cells, "
+    print(f"{args.model}: LSTM '{source.lstm.name}' {model.lstm.input_size} -> {source.cells} cells "
+          f"x {model.lstm.num_layers} layer(s), "
           f"{model.classifier.out_features} classes; {len(data[0])} training rows, {len(test_x)} test rows", flush=True)
     print(f"as given: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%", flush=True)
     generator = torch.Generator().manual_seed(args.seed)
@@ -228,25 +261,26 @@ def main():
     balanced = args.pruning == "balanced"
 
     one_shot = copy.deepcopy(model)
-    apply_masks(one_shot, prune_masks(one_shot, args.density, args.pes, balanced))
+    apply_stack_masks(one_shot, stack_masks(one_shot, args.density, args.pes, balanced))
     print(f"pruned once to {100 * args.density:.1f}% without retraining: float test accuracy "
           f"{accuracy_percent(one_shot, test_x, test_y):.2f}%", flush=True)
 
-    nonzero, total = density_of(model)
+    nonzero, total = stack_density(model)
     for density in cubic_schedule(nonzero / total, args.density, args.steps):
-        masks = prune_masks(model, density, args.pes, balanced)
-        apply_masks(model, masks)
+        masks = stack_masks(model, density, args.pes, balanced)
+        apply_stack_masks(model, masks)
         print(f"pruning to {100 * density:.1f}% (before retraining: {accuracy_percent(model, test_x, test_y):.2f}%)",
               flush=True)
         train_epochs(model, data, args.epochs_per_step, generator, LEARNING_RATE / 2, BATCH_SIZE,
-                     lambda: apply_masks(model, masks), indent="  ")
+                     lambda: apply_stack_masks(model, masks), indent="  ")
     source.save(model, args.out)
     check_written(args.out, model, test_x[:8])
-    nonzero, total = density_of(model)
-    per_pe = per_pe_nonzeros(model, args.pes)
+    nonzero, total = stack_density(model)
+    per_pe = [per_pe_nonzeros(model, args.pes, k) for k in range(model.lstm.num_layers)]
+    per_pe_text = ", ".join(f"{min(p)}..{max(p)}" for p in per_pe)
     print(f"pruned and retrained: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%, "
-          f"{nonzero}/{total} non-zero ({100.0 * nonzero / total:.2f}%), per PE {min(per_pe)}..{max(per_pe)}; "
-          f"wrote {args.out}", flush=True)
+          f"{nonzero}/{total} non-zero ({100.0 * nonzero / total:.2f}%), per PE {per_pe_text} "
+          f"(by layer); wrote {args.out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -61,14 +61,16 @@ class FashionLstm(nn.Module):
         return self.classifier(h[-1])
 
 
-def lstm_matrix(model):
-    """The pruned matrix [W | R] as one tensor view pair (weight_ih, weight_hh)."""
-    return model.lstm.weight_ih_l0, model.lstm.weight_hh_l0
+def lstm_matrix(model, layer=0):
+    """The pruned matrix [W | R] of one layer as one tensor view pair (weight_ih, weight_hh); a
+    stacked LSTM's layers are pruned one by one (the engine runs them one after the other, each
+    with its rows interleaved across all PEs)."""
+    return getattr(model.lstm, f"weight_ih_l{layer}"), getattr(model.lstm, f"weight_hh_l{layer}")
 
 
-def prune_masks(model, density, pes, balanced):
+def prune_masks(model, density, pes, balanced, layer=0):
     """Keep masks for weight_ih / weight_hh at `density` of [W | R]'s entries, by magnitude."""
-    w_ih, w_hh = lstm_matrix(model)
+    w_ih, w_hh = lstm_matrix(model, layer)
     combined = torch.cat([w_ih.detach().abs(), w_hh.detach().abs()], dim=1)  # [4H, I + H]
     keep = torch.zeros_like(combined, dtype=torch.bool)
     if balanced:
@@ -93,11 +95,11 @@ def prune_masks(model, density, pes, balanced):
     return keep[:, :inputs], keep[:, inputs:]
 
 
-def apply_masks(model, masks):
+def apply_masks(model, masks, layer=0):
     if masks is None:
         return
     with torch.no_grad():
-        for weight, mask in zip(lstm_matrix(model), masks):
+        for weight, mask in zip(lstm_matrix(model, layer), masks):
             weight.mul_(mask)
 
 
@@ -117,8 +119,8 @@ def prune_with_retraining(dense_state, data, schedule, pes, balanced, generator)
     return model, seconds
 
 
-def per_pe_nonzeros(model, pes):
-    w_ih, w_hh = lstm_matrix(model)
+def per_pe_nonzeros(model, pes, layer=0):
+    w_ih, w_hh = lstm_matrix(model, layer)
     combined = torch.cat([w_ih.detach(), w_hh.detach()], dim=1)
     return [int((combined[pe::pes] != 0).sum()) for pe in range(pes)]
 
@@ -193,8 +195,8 @@ def check_export(model, path, images):
             sys.exit(f"error: {path}: the ONNX graph differs from the trained model by {error:g} on image {n}")
 
 
-def density_of(model):
-    w_ih, w_hh = lstm_matrix(model)
+def density_of(model, layer=0):
+    w_ih, w_hh = lstm_matrix(model, layer)
     nonzero = int((w_ih != 0).sum() + (w_hh != 0).sum())
     return nonzero, w_ih.numel() + w_hh.numel()
 

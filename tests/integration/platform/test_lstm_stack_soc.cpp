@@ -47,5 +47,26 @@ TEST(LstmStackSoc, TorchStacksCompileAndRunBitExactOnTheSoc) {
   }
 }
 
+// The 2-level bidirectional form on an engine whose vector buffer (1,200 B) cannot hold its
+// sequences (1,280 B) but holds the through-DDR plan (1,176 B): dlvpc builds the DDR path, and the
+// SoC's output, the levels' sequences stored in the output window included, is the expected one.
+TEST(LstmStackSoc, AStackThatFitsOnlyThroughDdrRunsBitExactOnTheSoc) {
+  const std::string dir = out_dir("lstm_stack_through_ddr");
+  std::filesystem::create_directories(dir);
+  const std::string package = dir + "/model.dlvp", buffer = " --set lstm.vector_buffer_bytes=1200";
+  const CliResult c = run_command(DLVPC_BINARY, "compile " + kStacks + "stacked_bidirectional/model.onnx --hw zynq7020 --calib random:4 -o " +
+                                                    package + buffer);
+  ASSERT_EQ(c.status, 0) << c.output;
+  EXPECT_NE(c.output.find("the levels' sequences through DDR"), std::string::npos) << c.output;
+  const CliResult r = run_dlvp("run " + std::string(DLVP_SOURCE_DIR) + "/scenarios/conformance.yaml --set 'software.load=[{file: \"" +
+                               package + "\", address: 0x90000000}]' --set 'software.args[0]=0x90000000' --out " + dir + "/run" + buffer);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("run_package: output matches the expected output"), std::string::npos) << r.output;
+  const CliResult small = run_command(DLVPC_BINARY, "compile " + kStacks + "stacked_bidirectional/model.onnx --hw zynq7020 --calib random:4 -o " +
+                                                        dir + "/none.dlvp --set lstm.vector_buffer_bytes=1024");
+  EXPECT_NE(small.status, 0);
+  EXPECT_NE(small.output.find("1176 B with the sequences passing through DDR"), std::string::npos) << small.output;
+}
+
 }  // namespace
 }  // namespace dlvp::test

@@ -129,6 +129,35 @@ TEST(CalibrationCache, LstmRangesRoundTrip) {
   EXPECT_TRUE(w.warnings.empty());
 }
 
+// A stack's payload: every layer's ranges in order, then the head's; read back only for a stack of
+// as many layers (another count is warned about and recomputed).
+TEST(CalibrationCache, LstmStackRangesRoundTripForTheirLayerCount) {
+  WatchedCache w(fresh_dir("lstm_stack"));
+  LstmStackCalibration c;
+  for (int k = 1; k <= 3; ++k) {
+    LstmRanges& r = c.layers.emplace_back();
+    r.sequences = 5;
+    r.x = {-1.0 * k, 1}, r.h = {-0.5, 0.5 * k}, r.c = {-2, 2}, r.y = {-0.25 * k, 0.5}, r.preact = {-9, 8.0 * k};
+  }
+  c.head = {-6, 7};
+  const Digest key = digest_of("lstm_stack");
+  w.cache.store(key, encode_lstm_stack(c));
+  const std::optional<LstmStackCalibration> back = w.cache.load_lstm_stack(key, 3);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->layers.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(back->layers[k].x.lo, c.layers[k].x.lo) << k;
+    EXPECT_EQ(back->layers[k].h.hi, c.layers[k].h.hi) << k;
+    EXPECT_EQ(back->layers[k].y.lo, c.layers[k].y.lo) << k;
+    EXPECT_EQ(back->layers[k].preact.hi, c.layers[k].preact.hi) << k;
+  }
+  EXPECT_EQ(back->head.hi, 7);
+  EXPECT_TRUE(w.warnings.empty());
+  EXPECT_FALSE(w.cache.load_lstm_stack(key, 2));
+  ASSERT_EQ(w.warnings.size(), 1u);
+  EXPECT_NE(w.warnings[0].find("ranges of 3 layers, the stack has 2"), std::string::npos) << w.warnings[0];
+}
+
 // Stores a good file, breaks it with `damage`, and expects a miss with one warning naming the file
 // and containing `why`.
 void expect_refused(const std::string& name, const std::function<void(std::vector<uint8_t>&)>& damage, const std::string& why,
@@ -272,6 +301,10 @@ TEST(DlvpcCalibCache, CnnPackageIsTheSameWithAndWithoutTheCache) {
 
 TEST(DlvpcCalibCache, LstmPackageIsTheSameWithAndWithoutTheCache) {
   expect_same_package_with_and_without_cache("lstm", "fashion_lstm.onnx");
+}
+
+TEST(DlvpcCalibCache, LstmStackPackageIsTheSameWithAndWithoutTheCache) {
+  expect_same_package_with_and_without_cache("lstm_stack", "fashion_lstm2.onnx");
 }
 
 TEST(DlvpcCalibCache, LstmPruningIsPartOfTheKey) {

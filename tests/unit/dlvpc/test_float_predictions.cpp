@@ -6,6 +6,7 @@
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/float_predictions.h"
 #include "tools/dlvpc/lstm_import.h"
+#include "tools/dlvpc/lstm_stack_import.h"
 
 #include <gtest/gtest.h>
 
@@ -70,6 +71,13 @@ TEST(FloatPredictions, CnnFileHoldsTheFloatGraphsArgmaxPerImage) {
   EXPECT_EQ(std::filesystem::file_size(out), 8u + 40u);
 }
 
+// Image i of a 28 x 28 file as the LSTMs read it: pixel / 255 (in float, as dlvpc scales it).
+std::vector<double> scaled_image(const IdxFile& images, uint64_t i) {
+  std::vector<double> x(28 * 28);
+  for (uint64_t e = 0; e < x.size(); ++e) x[e] = static_cast<double>(images.data[i * x.size() + e] * (1.0f / 255.0f));
+  return x;
+}
+
 TEST(FloatPredictions, LstmFileHoldsTheOnnxModelsArgmaxPerImage) {
   const LstmModel model = import_onnx_lstm_file(std::string(DLVP_SOURCE_DIR) + "/scenarios/models/fashion_lstm.onnx");
   const std::string images_path = write_images("lstm_images", 12, 28, 28);
@@ -78,12 +86,27 @@ TEST(FloatPredictions, LstmFileHoldsTheOnnxModelsArgmaxPerImage) {
   ASSERT_EQ(predicted.size(), 12u);
   for (uint64_t i = 0; i < 12; ++i) {
     // X [28 steps][batch 1][28] in ONNX's layout, Y_h through the head, as the ONNX graph computes.
-    std::vector<double> x(28 * 28);
-    for (uint64_t e = 0; e < x.size(); ++e) x[e] = static_cast<double>(images.data[i * x.size() + e] * (1.0f / 255.0f));
+    const std::vector<double> x = scaled_image(images, i);
     const lstm_ref::OnnxLstmOutputs y = lstm_ref::run_float_onnx(model.layer, x, model.seq_length, model.batch,
                                                                  model.layout, model.initial_h, model.initial_c);
     const std::vector<float> y_h(y.y_h.begin(), y.y_h.end());
     EXPECT_EQ(predicted[i], argmax(run_float(model.head, y_h).back())) << "image " << i;
+  }
+}
+
+TEST(FloatPredictions, LstmStackFileHoldsTheFloatStacksArgmaxPerImage) {
+  const LstmStackModel model =
+      import_onnx_lstm_stack_file(std::string(DLVP_SOURCE_DIR) + "/scenarios/models/fashion_lstm2.onnx");
+  const std::string images_path = write_images("lstm_stack_images", 12, 28, 28);
+  const IdxFile images = read_idx(images_path);
+  const std::vector<uint8_t> predicted = float_predictions(model, images, images_path, 1.0f / 255.0f);
+  ASSERT_EQ(predicted.size(), 12u);
+  for (uint64_t i = 0; i < 12; ++i) {
+    // Layer by layer by the one-layer float model, each reading the previous one's y, then the head.
+    std::vector<double> x = scaled_image(images, i);
+    for (const auto& level : model.levels) x = lstm_ref::run_float(level[0].layer, x).y;
+    const std::vector<float> last(x.end() - model.levels.back()[0].layer.output_size(), x.end());
+    EXPECT_EQ(predicted[i], argmax(run_float(model.head, last).back())) << "image " << i;
   }
 }
 

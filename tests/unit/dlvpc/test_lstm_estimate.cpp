@@ -52,8 +52,7 @@ TEST(DlvpcLstmEstimate, AgreementSqnrAndAccuracyAreCountedOverTheOutputs) {
 // The model's own weights (no --density): the estimate is of quantization alone, nothing to warn
 // about. 16-bit states and 12-bit weights keep the class on (nearly) every image; the float model's
 // accuracy here is the float model's on these 200 images.
-TEST(DlvpcLstmEstimate, WithoutPruningItMeasuresQuantizationAlone) {
-  const PruneEstimate e = estimate_at(1.0);
+void expect_quantization_alone(const PruneEstimate& e) {
   EXPECT_FALSE(e.pruned);
   EXPECT_FALSE(e.warns());
   EXPECT_EQ(e.samples, kHeldBack);
@@ -64,19 +63,24 @@ TEST(DlvpcLstmEstimate, WithoutPruningItMeasuresQuantizationAlone) {
   EXPECT_NEAR(e.compiled.accuracy_percent(), 100.0 * e.float_correct / e.samples, 1.0);
 }
 
+TEST(DlvpcLstmEstimate, WithoutPruningItMeasuresQuantizationAlone) { expect_quantization_alone(estimate_at(1.0)); }
+
 // The shipped model holds 10.02 % of [W | R] (train_fashion_lstm.py): R 5,040 of 65,536 (7.69 %),
 // W 2,960 of 14,336 (20.6 %). At --density 0.25 dlvpc prunes each matrix to 25 %, more than either
 // holds: nothing is removed, so the pruned model is the unpruned one bit for bit and loses exactly
 // nothing. At 0.10 it removes half of W's input weights, which the retraining relied on: measured
 // 36.5 points of agreement lost on 1,000 held-back images (docs/lstm.md), far past the 2-point
 // threshold.
-TEST(DlvpcLstmEstimate, PruningNothingLosesNothingAndDoesNotWarn) {
-  const PruneEstimate e = estimate_at(0.25);
+void expect_nothing_lost(const PruneEstimate& e) {
   EXPECT_TRUE(e.pruned);
   EXPECT_DOUBLE_EQ(e.agreement_loss(), 0.0);
   EXPECT_DOUBLE_EQ(e.compiled.noise, e.unpruned.noise) << "the same quantized model";
   EXPECT_EQ(e.compiled.correct, e.unpruned.correct);
   EXPECT_FALSE(e.warns());
+}
+
+TEST(DlvpcLstmEstimate, PruningNothingLosesNothingAndDoesNotWarn) {
+  expect_nothing_lost(estimate_at(0.25));
 }
 
 TEST(DlvpcLstmEstimate, PruningHalfTheInputWeightsWarns) {
@@ -91,6 +95,32 @@ TEST(DlvpcLstmEstimate, PruningHalfTheInputWeightsWarns) {
 
 TEST(DlvpcLstmEstimate, LabelsOfAnotherCountAreRefused) {
   EXPECT_THROW(estimate_at(1.0, labels(kCalibration, kHeldBack - 1)), ConfigError);
+}
+
+// The same estimate on the shipped 2-layer stack (scenarios/models/fashion_lstm2.onnx, every
+// layer's [W | R] pruned in training to 10 % with load balancing): estimate_stack_pruning.
+const std::string kStackModel = std::string(DLVP_SOURCE_DIR) + "/scenarios/models/fashion_lstm2.onnx";
+
+PruneEstimate stack_estimate_at(double density) {
+  LstmCompileOptions options;
+  options.density = density;
+  const std::vector<std::vector<double>> calibration = images(0, kCalibration);
+  const LstmStackCompiled c = compile_lstm_stack(import_onnx_lstm_stack_file(kStackModel), calibration, options);
+  return estimate_stack_pruning(c, calibration, images(kCalibration, kHeldBack), labels(kCalibration, kHeldBack), options,
+                                2.0);
+}
+
+TEST(DlvpcLstmEstimate, StackWithoutPruningMeasuresQuantizationAlone) { expect_quantization_alone(stack_estimate_at(1.0)); }
+
+// Every matrix of both layers holds less than 50 % (the training kept 10 % of each layer's
+// [W | R]), so --density 0.5 removes nothing: nothing lost. At 0.02 dlvpc removes most of what
+// the retraining kept: far past the 2-point threshold.
+TEST(DlvpcLstmEstimate, StackPruningNothingLosesNothingAndOverPruningWarns) {
+  expect_nothing_lost(stack_estimate_at(0.5));
+  const PruneEstimate over = stack_estimate_at(0.02);
+  EXPECT_GT(over.agreement_loss(), 2.0);
+  EXPECT_TRUE(over.warns());
+  EXPECT_LT(over.compiled.sqnr_db(), over.unpruned.sqnr_db());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "tests/unit/lstm/lstm_race_check.h"
 #include "tests/unit/lstm/lstm_test_util.h"
 #include "tools/builder/lstm_stack_program.h"
+#include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/lstm_compress.h"
 #include "tools/dlvpc/lstm_stack_compress.h"
 
@@ -239,12 +240,14 @@ TEST_P(LstmStackBitExact, RandomStacksMatchTheReferenceResidentAndStreamed) {
         o.max_chunk_cols = trial % 4 == 2 ? 1 + rng() % 5 : 0;
         o.stream_weights = streamed;
         o.store_sequence = trial % 4 != 3;
+        o.sequences_through_ddr = trial % 3 == 2;
         const LstmStackProgram p = builder::build_lstm_stack_program(
             levels, *options.lstm, o, with_head ? builder::LstmHead{&head.layer, &head.sparse} : builder::LstmHead{});
         const std::string what = "PEs " + std::to_string(pes) + (streamed ? " streamed" : " resident") + " trial " +
                                  std::to_string(trial) + " (" + describe(shape) + ", channels " +
                                  std::to_string(s.channels) + ", steps " + std::to_string(s.steps) + ")";
         EXPECT_EQ(p.program.streamed, streamed) << what;
+        EXPECT_EQ(p.through_ddr, o.sequences_through_ddr) << what;
         EXPECT_EQ(builder::check::token_balance(p.program.instructions).error, "") << what;
         EXPECT_EQ(first_lstm_race(p.program.instructions, *options.lstm), "") << what;
         EXPECT_TRUE(builder::check::runs_to_end(p.program.instructions, 2)) << what;
@@ -326,6 +329,103 @@ TEST(LstmStackProgramBuilder, RefusesWhatDoesNotChainOrFit) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The levels' sequences through DDR (docs/lstm.md, "Stacked and bidirectional LSTMs: through DDR")
+
+// DRAM bytes moved under the stack's layer and head tags so far (the engine's LOADs and STOREs;
+// not the instruction fetches).
+uint64_t layer_dram_bytes(const Bench& b) {
+  uint64_t bytes = 0;
+  for (const auto& [ledger_tag, layer] : b.lstm->layer_stats()) {
+    const DramTraffic t = b.ledger.dram_traffic(layer.ledger_tag);
+    bytes += t.read_bytes + t.write_bytes;
+  }
+  return bytes;
+}
+
+// What passing the sequences through DDR adds to a job, from the shapes: D_l directions of S_l =
+// D_l x channels x output_l x 2 B per step and level; level l < L - 1 STOREs its T slots and each
+// direction of level l + 1 LOADs them back (1 + D_{l+1} transfers of T S_l), every direction of the
+// first level LOADs x_t (D_0 - 1 more than once), and the head LOADs the last level's last step.
+uint64_t ddr_extra_bytes(const std::vector<builder::LstmStackLevel>& levels, uint32_t steps, uint32_t channels, bool head) {
+  const auto slot = [&](size_t l) { return uint64_t{levels[l].size()} * channels * levels[l][0].model->output_size() * 2; };
+  uint64_t bytes = uint64_t{steps} * channels * levels[0][0].model->input_size * 2 * (levels[0].size() - 1);
+  for (size_t l = 0; l + 1 < levels.size(); ++l) bytes += uint64_t{steps} * slot(l) * (1 + levels[l + 1].size());
+  return bytes + (head ? slot(levels.size() - 1) : 0);
+}
+
+TEST(LstmStackThroughDdr, SameResultsAndTheExtraDdrBytesTheShapesGive) {
+  constexpr uint32_t kPes = 4;
+  BenchOptions options = lstm_bench(kPes);
+  Bench b(options);
+  std::mt19937 rng(77);
+  int runs = 0;
+  b.run([&](RegisterInitiator&) {
+    for (const Shape& shape : {Shape{{1, 1}, false, false}, Shape{{2, 2}, true, false}, Shape{{2, 1, -1}, false, true},
+                               Shape{{-1, 2}, false, false}}) {
+      for (const bool store_sequence : {true, false}) {
+        Stack s = random_stack(rng, shape, kPes, 0.5);
+        const auto levels = s.c.program_levels();
+        const uint32_t out = static_cast<uint32_t>(levels.back().size()) * levels.back()[0].model->output_size();
+        const Head head = random_head(rng, out, levels.back()[0].model->output_frac(), kPes);
+        LstmStackOptions o;
+        o.steps = s.steps, o.channels = s.channels, o.tag = 1, o.head_tag = 20, o.store_sequence = store_sequence;
+        const std::string what = describe(shape) + (store_sequence ? ", every step stored" : ", last step stored");
+        const LstmStackProgram in_buffer = builder::build_lstm_stack_program(levels, *options.lstm, o, {&head.layer, &head.sparse});
+        o.sequences_through_ddr = true;
+        const LstmStackProgram through = builder::build_lstm_stack_program(levels, *options.lstm, o, {&head.layer, &head.sparse});
+        ASSERT_FALSE(in_buffer.through_ddr) << what;
+        ASSERT_TRUE(through.through_ddr) << what;
+        EXPECT_EQ(first_lstm_race(through.program.instructions, *options.lstm), "") << what;
+        EXPECT_EQ(builder::check::token_balance(through.program.instructions).error, "") << what;
+        const uint64_t before = layer_dram_bytes(b);
+        run_and_compare(b, s, in_buffer, &head, what + ", in the vector buffer");
+        const uint64_t middle = layer_dram_bytes(b);
+        run_and_compare(b, s, through, &head, what + ", through DDR");
+        const uint64_t after = layer_dram_bytes(b);
+        EXPECT_EQ((after - middle) - (middle - before), ddr_extra_bytes(levels, s.steps, s.channels, true)) << what;
+        ++runs;
+      }
+    }
+  });
+  EXPECT_EQ(runs, 8);
+}
+
+TEST(LstmStackThroughDdr, AStackTooLongForTheVectorBufferRunsThroughDdr) {
+  constexpr uint32_t kPes = 4, kSteps = 60;
+  std::mt19937 rng(78);
+  Stack s = random_stack(rng, {{2, 1}, false, false}, kPes, 0.4);
+  // The same layers over 60 steps (the sequences are what grows with the steps).
+  s.steps = kSteps;
+  const uint32_t input = s.c.levels[0][0].fixed.input_size;
+  const auto seqs = lstm_test::random_sequences(rng, s.channels, kSteps, input, 1.0);
+  s.inputs.clear();
+  for (const auto& seq : seqs) s.inputs.push_back(lstm_ref::quantize16(seq, s.c.levels[0][0].fixed.x_frac));
+  const auto levels = s.c.program_levels();
+  LstmStackOptions o;
+  o.steps = kSteps, o.channels = s.channels;
+  BenchOptions options = lstm_bench(kPes);
+  const LstmStackProgram in_buffer = builder::build_lstm_stack_program(levels, *options.lstm, o);
+  o.sequences_through_ddr = true;
+  const uint64_t ddr_bytes = builder::build_lstm_stack_program(levels, *options.lstm, o).vector_bytes;
+  o.sequences_through_ddr = false;
+  // An engine whose vector buffer holds the stack only through DDR: the builder chooses it.
+  ASSERT_LT(ddr_bytes, in_buffer.vector_bytes);
+  options.lstm->vector_buffer_bytes = ddr_bytes;
+  const LstmStackProgram p = builder::build_lstm_stack_program(levels, *options.lstm, o);
+  EXPECT_TRUE(p.through_ddr);
+  EXPECT_EQ(p.vector_bytes, ddr_bytes);
+  std::printf("%u steps, %u channels: %llu B of vector buffer in it, %llu B through DDR\n", kSteps, s.channels,
+              static_cast<unsigned long long>(in_buffer.vector_bytes), static_cast<unsigned long long>(ddr_bytes));
+  Bench b(options);
+  b.run([&](RegisterInitiator&) { run_and_compare(b, s, p, nullptr, "through DDR"); });
+  EXPECT_EQ(b.lstm->rejected_instructions(), 0u);
+  // One byte less and it does not fit either way.
+  LstmConfig smaller = *options.lstm;
+  smaller.vector_buffer_bytes = ddr_bytes - 1;
+  EXPECT_THROW(builder::build_lstm_stack_program(levels, smaller, o), builder::BuildError);
+}
+
+// ---------------------------------------------------------------------------------------------
 // ESE's speech LSTM as two stacked layers (docs/lstm.md, "Stacked and bidirectional LSTMs: the ESE
 // stack"): 153 -> 1024 cells -> 512 projection, then 512 -> 1024 -> 512, random weights pruned to
 // 10 % load-balanced over 32 PEs, both layers' weights streamed from DDR every step (as ESE does:
@@ -380,6 +480,68 @@ void ese_stack(const char* memory, const BenchOptions& options) {
   }
   std::printf("ESE stack from %s: %.1f us per frame (2 layers), %llu weight B per frame\n", memory, frame_us,
               static_cast<unsigned long long>(p.program.weight_bytes_per_step));
+  std::fflush(stdout);
+}
+
+// The bidirectional schedule (docs/lstm.md, "Stacked and bidirectional LSTMs: one direction after
+// the other"): the engine's cycles of a bidirectional level as built (the forward layer's steps,
+// then the reverse layer's, each on all P PEs) against the split the ISA cannot express (each
+// direction on its own P / 2 PEs, both at once), derived from the engine's timing model: each
+// direction pruned and encoded for P / 2 PEs, built alone and timed by predict_lstm_cycles (the
+// engine's own spmv_timing / gates_timing); the split takes the slower direction's cycles. Engine
+// cycles only: streamed weights share the DDR port either way, so the split cannot shorten the
+// transfers.
+struct ScheduleCycles {
+  uint64_t sequential = 0, split = 0;
+};
+
+uint64_t engine_cycles(const std::vector<builder::LstmStackLevel>& levels, const LstmConfig& hw, uint32_t steps) {
+  LstmStackOptions o;
+  o.steps = steps;
+  const LstmStackProgram p = builder::build_lstm_stack_program(levels, hw, o);
+  uint64_t cycles = 0;
+  for (const auto& [tag, t] : dlvpc::predict_lstm_cycles(p.program, hw)) cycles += t.cycles;
+  return cycles;
+}
+
+ScheduleCycles bidirectional_schedules(uint32_t inputs, uint32_t hidden, uint32_t projection, uint32_t pes, uint32_t steps) {
+  std::mt19937 rng(5);
+  const FloatStackLevel level = {{lstm_test::random_lstm(rng, inputs, hidden, projection, false, 0.1), false},
+                                 {lstm_test::random_lstm(rng, inputs, hidden, projection, false, 0.1), true}};
+  const auto seqs = lstm_test::random_sequences(rng, 1, steps, inputs);
+  dlvpc::CompressOptions co;
+  co.prune.density = 0.1;
+  LstmConfig hw = *lstm_bench(pes).lstm;
+  hw.weight_memory_bytes = LstmConfig().weight_memory_bytes;
+  ScheduleCycles c;
+  co.prune.pes = pes;
+  c.sequential = engine_cycles(dlvpc::compress_lstm_stack({level}, seqs, co).program_levels(), hw, steps);
+  LstmConfig half = hw;
+  half.pes = pes / 2;
+  co.prune.pes = half.pes;
+  for (const dlvpc::FloatStackLayer& direction : level)
+    c.split = std::max(c.split, engine_cycles(dlvpc::compress_lstm_stack({{direction}}, seqs, co).program_levels(), half, steps));
+  return c;
+}
+
+TEST(LstmStackTiming, BidirectionalOneDirectionAfterTheOtherAgainstSplitPes) {
+  struct Shape {
+    const char* name;
+    uint32_t inputs, hidden, projection, pes;
+  };
+  for (const Shape& s : {Shape{"ESE shape 153 -> 1024 -> 512", 153, 1024, 512, 32}, Shape{"Fashion rows 28 -> 64", 28, 64, 0, 32},
+                         Shape{"Fashion rows 28 -> 128", 28, 128, 0, 32}}) {
+    constexpr uint32_t kSteps = 4;
+    const ScheduleCycles c = bidirectional_schedules(s.inputs, s.hidden, s.projection, s.pes, kSteps);
+    std::printf("bidirectional %s, 10 %%, %u PEs: %llu engine cycles per step one direction after the other on all PEs, "
+                "%llu split (%u PEs per direction, both at once): split / sequential %.3f\n",
+                s.name, s.pes, static_cast<unsigned long long>(c.sequential / kSteps),
+                static_cast<unsigned long long>(c.split / kSteps), s.pes / 2, double(c.split) / double(c.sequential));
+    // Fewer PEs are never faster, so each direction on P / 2 PEs takes at least its time on P PEs,
+    // and the slower of the two at least half of both in turn: the split can at most halve the time.
+    EXPECT_GE(2 * c.split, c.sequential) << s.name;
+    EXPECT_GT(c.split, 0u) << s.name;
+  }
   std::fflush(stdout);
 }
 
