@@ -75,19 +75,41 @@ std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& i
   });
 }
 
-std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale) {
+namespace {
+
+// Each image through a recurrent model with a head: `last_state(x)` is the layer's last output
+// (an LSTM's y, a GRU's h) for the image's sequence x [T][I].
+template <typename Model, typename LastState>
+std::vector<uint8_t> recurrent_predictions(const Model& model, uint32_t input_size, const char* op, const IdxFile& images,
+                                           const std::string& path, float scale, LastState last_state) {
   if (!model.has_head)
-    throw ConfigError(path + ": float predictions need a classifier head after the LSTM; " + model.origin + " has none");
-  const lstm_ref::FloatLstm& lstm = model.layer;
-  require_image_size(images, path, uint64_t{model.seq_length} * lstm.input_size,
-                     std::to_string(model.seq_length) + " steps x " + std::to_string(lstm.input_size));
+    throw ConfigError(path + ": float predictions need a classifier head after the " + op + "; " + model.origin + " has none");
+  require_image_size(images, path, uint64_t{model.seq_length} * input_size,
+                     std::to_string(model.seq_length) + " steps x " + std::to_string(input_size));
   class_of(std::vector<float>(model.head.ops.empty() ? 0 : model.head.ops.back().output.elements()), path);
-  const std::vector<double> h0 = model.initial_h_of(0), c0 = model.initial_c_of(0);
   return for_every_image(images.items(), [&](uint64_t i) {
     const std::vector<float> x = image_input(images, i, scale);
-    const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, std::vector<double>(x.begin(), x.end()), h0, c0);
-    const std::vector<float> last(run.y.end() - lstm.output_size(), run.y.end());
-    return class_of(run_float(model.head, last).back(), path);
+    return class_of(run_float(model.head, last_state(std::vector<double>(x.begin(), x.end()))).back(), path);
+  });
+}
+
+}  // namespace
+
+std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale) {
+  const lstm_ref::FloatLstm& lstm = model.layer;
+  const std::vector<double> h0 = model.initial_h_of(0), c0 = model.initial_c_of(0);
+  return recurrent_predictions(model, lstm.input_size, "LSTM", images, path, scale, [&](const std::vector<double>& x) {
+    const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x, h0, c0);
+    return std::vector<float>(run.y.end() - lstm.output_size(), run.y.end());
+  });
+}
+
+std::vector<uint8_t> float_predictions(const GruModel& model, const IdxFile& images, const std::string& path, float scale) {
+  const lstm_ref::FloatGru& gru = model.layer;
+  const std::vector<double> h0 = model.initial_h_of(0);
+  return recurrent_predictions(model, gru.input_size, "GRU", images, path, scale, [&](const std::vector<double>& x) {
+    const lstm_ref::FloatGruRun run = lstm_ref::run_float(gru, x, h0);
+    return std::vector<float>(run.h.end() - gru.hidden_size, run.h.end());
   });
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/float_graph.h"
+#include "tools/dlvpc/gru_import.h"
 #include "tools/dlvpc/lstm_import.h"
 
 #include <cstdint>
@@ -31,6 +32,7 @@ std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& i
 // Each image is one sequence [T][I] of the LSTM (its rows the time steps), then the head. Throws
 // ConfigError for a model without a classifier head or images of another size.
 std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale);
+std::vector<uint8_t> float_predictions(const GruModel& model, const IdxFile& images, const std::string& path, float scale);
 
 // The IDX1 ubyte file's bytes for these predictions, and writing it whole or not at all (throws
 // ConfigError naming the path).

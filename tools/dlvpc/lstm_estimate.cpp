@@ -35,10 +35,16 @@ double OutputAgreement::sqnr_db() const {
   return noise > 0 ? 10.0 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
 }
 
-PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<std::vector<double>>& calibration,
-                               const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
-                               const LstmCompileOptions& options, double warn_points) {
-  const LstmModel& m = compiled.model;
+namespace {
+
+// The estimate for either recurrent path: Compiled is LstmCompiled or GruCompiled, `prepare` fills
+// an unpruned one's weights, float_output / quantized_output run one sequence.
+template <typename Compiled, typename Prepare, typename FloatOutput, typename QuantizedOutput>
+PruneEstimate estimate(const Compiled& compiled, const std::vector<std::vector<double>>& calibration,
+                       const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                       const LstmCompileOptions& options, double warn_points, Prepare prepare, FloatOutput float_output,
+                       QuantizedOutput quantized_output) {
+  const auto& m = compiled.model;
   if (!labels.empty() && labels.size() != held_back.size())
     throw ConfigError(m.origin + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(held_back.size()) +
                       " held-back inputs");
@@ -50,30 +56,46 @@ PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<s
   e.pruned = options.density < 1.0;
   e.warn_points = warn_points;
   // The unpruned model quantized as the compiled one was, on the same calibration inputs.
-  LstmCompiled unpruned;
+  Compiled unpruned;
   if (e.pruned) {
     unpruned.model = m;
     LstmCompileOptions keep = options;
     keep.density = 1.0;
     keep.calibrated.reset();
-    prepare_lstm_weights(unpruned, calibration, keep);
+    prepare(unpruned, calibration, keep);
   }
   for (size_t i = 0; i < held_back.size(); ++i) {
     const int label = labels.empty() ? -1 : labels[i];
     for (uint32_t b = 0; b < m.batch; ++b) {
       const std::vector<double> sequence = m.sequence(held_back[i], b);
-      const std::vector<double> reference = lstm_float_output(m, sequence, b);
+      const std::vector<double> reference = float_output(m, sequence, b);
       if (label >= static_cast<int>(reference.size()))
         throw ConfigError("dlvpc: --labels: label " + std::to_string(label) + " of held-back input " + std::to_string(i) +
                           " is not one of the model's " + std::to_string(reference.size()) + " outputs");
-      compare(e.compiled, reference, lstm_quantized_output(compiled, sequence, b), label);
-      if (e.pruned) compare(e.unpruned, reference, lstm_quantized_output(unpruned, sequence, b), label);
+      compare(e.compiled, reference, quantized_output(compiled, sequence, b), label);
+      if (e.pruned) compare(e.unpruned, reference, quantized_output(unpruned, sequence, b), label);
       e.float_correct += label >= 0 && top1(reference) == static_cast<size_t>(label);
       ++e.samples;
     }
   }
   if (!e.pruned) e.unpruned = e.compiled;
   return e;
+}
+
+}  // namespace
+
+PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<std::vector<double>>& calibration,
+                               const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                               const LstmCompileOptions& options, double warn_points) {
+  return estimate(compiled, calibration, held_back, labels, options, warn_points, prepare_lstm_weights,
+                  lstm_float_output, lstm_quantized_output);
+}
+
+PruneEstimate estimate_pruning(const GruCompiled& compiled, const std::vector<std::vector<double>>& calibration,
+                               const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                               const LstmCompileOptions& options, double warn_points) {
+  return estimate(compiled, calibration, held_back, labels, options, warn_points, prepare_gru_weights,
+                  gru_float_output, gru_quantized_output);
 }
 
 std::string format_estimate(const PruneEstimate& e, const std::string& held_back_what) {

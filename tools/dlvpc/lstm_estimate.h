@@ -5,6 +5,7 @@
 // model, output SQNR and (with labels) accuracy, and a warning when pruning loses more than a
 // threshold of agreement.
 #pragma once
+#include "tools/dlvpc/gru_compiler.h"
 #include "tools/dlvpc/lstm_compiler.h"
 
 #include <cstdint>
@@ -44,6 +45,10 @@ struct PruneEstimate {
 // as compile_lstm did the compiled one). Throws ConfigError for labels of another count or a
 // batch other than 1 with labels.
 PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<std::vector<double>>& calibration,
+                               const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                               const LstmCompileOptions& options, double warn_points);
+// The same for a GRU (gru_compiler.h).
+PruneEstimate estimate_pruning(const GruCompiled& compiled, const std::vector<std::vector<double>>& calibration,
                                const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
                                const LstmCompileOptions& options, double warn_points);
 
