@@ -198,10 +198,7 @@ GruCompiled compile_gru(GruModel model, const std::vector<std::vector<double>>& 
   c.model = std::move(model);
   const GruModel& m = c.model;
   check_gru_fits(m, options);
-  c.sequences = options.sequences ? options.sequences : m.batch;
-  if (!m.initial_h.empty() && c.sequences % m.batch != 0)
-    throw ConfigError(where(m) + ": initial states are given per batch entry; sequences per job (" +
-                      std::to_string(c.sequences) + ") must be a multiple of the batch (" + std::to_string(m.batch) + ")");
+  c.sequences = job_sequences(options, m.batch, !m.initial_h.empty(), where(m));
   prepare_gru_weights(c, calibration, options);
   builder::LstmHead head;
   if (c.has_head) head.layer = &c.head, head.sparse = &c.head_sparse;

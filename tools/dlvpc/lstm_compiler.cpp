@@ -352,6 +352,14 @@ std::vector<double> lstm_quantized_output(const LstmCompiled& c, const std::vect
   return values;
 }
 
+uint32_t job_sequences(const LstmCompileOptions& options, uint32_t batch, bool initial_states, const std::string& where) {
+  const uint32_t sequences = options.sequences ? options.sequences : batch;
+  if (initial_states && sequences % batch != 0)
+    throw ConfigError(where + ": initial states are given per batch entry; sequences per job (" +
+                      std::to_string(sequences) + ") must be a multiple of the batch (" + std::to_string(batch) + ")");
+  return sequences;
+}
+
 LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
                           const LstmCompileOptions& options) {
   if (calibration.empty()) throw ConfigError(where(model) + ": no calibration input");
@@ -359,10 +367,7 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   c.model = std::move(model);
   const LstmModel& m = c.model;
   check_lstm_fits(m, options);
-  c.sequences = options.sequences ? options.sequences : m.batch;
-  if ((!m.initial_h.empty() || !m.initial_c.empty()) && c.sequences % m.batch != 0)
-    throw ConfigError(where(m) + ": initial states are given per batch entry; sequences per job (" +
-                      std::to_string(c.sequences) + ") must be a multiple of the batch (" + std::to_string(m.batch) + ")");
+  c.sequences = job_sequences(options, m.batch, !m.initial_h.empty() || !m.initial_c.empty(), where(m));
 
   prepare_lstm_weights(c, calibration, options);
   builder::LstmHead head;

@@ -137,6 +137,10 @@ package::LstmLayerInfo lstm_head_layer_info(const std::string& name, uint32_t ta
 lstm_ref::FixedLinear quantize_lstm_head(const FloatOp& op, int input_frac, uint32_t accumulator_bits, const Range& out,
                                          const std::string& node);
 
+// The sequences per job: options.sequences, else the ONNX batch; with initial states (given per
+// batch entry) a multiple of the batch, else ConfigError naming `where`.
+uint32_t job_sequences(const LstmCompileOptions& options, uint32_t batch, bool initial_states, const std::string& where);
+
 // What a one-layer recurrent job (LSTM or GRU) records in its package header.
 struct RecurrentJob {
   uint32_t steps = 0, sequences = 1, input_size = 0, output_size = 0;

@@ -2,8 +2,9 @@
 """Write the worked example's "user's own" LSTM: an untrained nn.LSTM(28, 128) over the 28 rows of
 a Fashion-MNIST image (batch_first) with a Linear(128 -> 10) on the last step, exported by
 torch.onnx.export (opset 13) as a user would export it. prune_retrain.py --dense-epochs trains it.
+--gru: the same with nn.GRU(28, 128).
 
-    /usr/bin/python3 tools/train/make_example_lstm.py -o /tmp/user_lstm.onnx
+    /usr/bin/python3 tools/train/make_example_lstm.py -o /tmp/user_lstm.onnx [--gru]
 """
 
 import argparse
@@ -13,9 +14,9 @@ from torch import nn
 
 
 class RowLstm(nn.Module):
-    def __init__(self, inputs=28, cells=128, classes=10):
+    def __init__(self, inputs=28, cells=128, classes=10, gru=False):
         super().__init__()
-        self.lstm = nn.LSTM(inputs, cells, batch_first=True)
+        self.lstm = (nn.GRU if gru else nn.LSTM)(inputs, cells, batch_first=True)
         self.fc = nn.Linear(cells, classes)
 
     def forward(self, x):  # x [N, T, I]
@@ -27,9 +28,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--out", required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--gru", action="store_true", help="an nn.GRU instead of the nn.LSTM")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
-    model = RowLstm().eval()
+    model = RowLstm(gru=args.gru).eval()
     torch.onnx.export(model, torch.zeros(1, 28, 28), args.out, opset_version=13, input_names=["rows"],
                       output_names=["logits"])
     print(f"wrote {args.out}")

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Prune a user's ONNX LSTM to a target density with retraining, for dlvp's sparse LSTM engine.
+"""Prune a user's ONNX LSTM or GRU to a target density with retraining, for dlvp's sparse LSTM engine.
 
     /usr/bin/python3 tools/train/prune_retrain.py MODEL.onnx --data DATA -o PRUNED.onnx --density 0.1
 
-MODEL.onnx: a model dlvpc compiles (docs/lstm.md): one forward LSTM node whose W, R (and B)
-are initializers, and a classifier head on its last step, a Gemm or MatMul (+ Add) with constant
+MODEL.onnx: a model dlvpc compiles (docs/lstm.md): one forward LSTM node (or GRU node with
+linear_before_reset = 1, PyTorch's GRU) whose W, R (and B) are initializers, and a classifier head on its last step, a Gemm or MatMul (+ Add) with constant
 weights; what is around them (torch's Transposes, Squeezes, zero states, Softmax) is kept as it is.
 The LSTM and the head are trained in PyTorch and their initializers written back into a copy of
 the graph, so the output is the same graph with new weights.
@@ -41,6 +41,8 @@ LEARNING_RATE = 1e-3
 # ONNX's gate blocks (i, o, f, c) in PyTorch's order (i, f, g, o), and back.
 ONNX_TO_TORCH_GATES = [0, 2, 3, 1]
 TORCH_TO_ONNX_GATES = [0, 3, 1, 2]
+# A GRU's: ONNX (z, r, h) and PyTorch (r, z, n) swap the first two, both ways.
+GRU_GATE_ORDER = [1, 0, 2]
 
 
 def fail(message):
@@ -48,7 +50,7 @@ def fail(message):
 
 
 def reorder_gates(weight, cells, order):
-    blocks = weight.reshape(4, cells, *weight.shape[1:])
+    blocks = weight.reshape(len(order), cells, *weight.shape[1:])
     return blocks[order].reshape(weight.shape)
 
 
@@ -60,11 +62,16 @@ class OnnxLstmModel:
         self.model = onnx.load(path)
         graph = self.model.graph
         self.init = {t.name: t for t in graph.initializer}
-        lstms = [n for n in graph.node if n.op_type == "LSTM"]
+        lstms = [n for n in graph.node if n.op_type in ("LSTM", "GRU")]
         if len(lstms) != 1:
-            fail(f"{path}: {len(lstms)} LSTM nodes; one is supported")
-        self.lstm = lstms[0]
+            fail(f"{path}: {len(lstms)} LSTM or GRU nodes; one is supported")
+        self.lstm = lstms[0]  # the LSTM, or the GRU
+        self.gru = self.lstm.op_type == "GRU"
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in self.lstm.attribute}
+        if self.gru and attrs.get("linear_before_reset", 0) != 1:
+            fail(f"{path}: node '{self.lstm.name}': PyTorch's GRU is ONNX's linear_before_reset = 1, this one has 0")
+        self.to_torch_order = GRU_GATE_ORDER if self.gru else ONNX_TO_TORCH_GATES
+        self.to_onnx_order = GRU_GATE_ORDER if self.gru else TORCH_TO_ONNX_GATES
         if attrs.get("direction", b"forward") not in (b"forward", "forward"):
             fail(f"{path}: node '{self.lstm.name}': only a forward LSTM is supported")
         self.cells = int(attrs["hidden_size"])
@@ -98,18 +105,18 @@ class OnnxLstmModel:
     def to_torch(self):
         w, r = self.array(self.w_name)[0], self.array(self.r_name)[0]
         inputs = w.shape[1]
-        b = self.array(self.b_name)[0] if self.b_name else np.zeros(8 * self.cells, np.float32)
+        b = self.array(self.b_name)[0] if self.b_name else np.zeros(2 * len(self.to_torch_order) * self.cells, np.float32)
         head_w_name, transposed, head_b_name = self.head
         head_w = self.array(head_w_name)
         head_w = head_w if transposed else head_w.T  # [classes, cells]
         head_b = self.array(head_b_name).reshape(-1) if head_b_name else np.zeros(head_w.shape[0], np.float32)
-        model = SequenceClassifier(inputs, self.cells, head_w.shape[0])
+        model = SequenceClassifier(inputs, self.cells, head_w.shape[0], self.gru)
         with torch.no_grad():
-            lstm = model.lstm
-            lstm.weight_ih_l0.copy_(torch.from_numpy(reorder_gates(w, self.cells, ONNX_TO_TORCH_GATES)))
-            lstm.weight_hh_l0.copy_(torch.from_numpy(reorder_gates(r, self.cells, ONNX_TO_TORCH_GATES)))
-            lstm.bias_ih_l0.copy_(torch.from_numpy(reorder_gates(b[:4 * self.cells], self.cells, ONNX_TO_TORCH_GATES)))
-            lstm.bias_hh_l0.copy_(torch.from_numpy(reorder_gates(b[4 * self.cells:], self.cells, ONNX_TO_TORCH_GATES)))
+            lstm = model.rnn()
+            lstm.weight_ih_l0.copy_(torch.from_numpy(reorder_gates(w, self.cells, self.to_torch_order)))
+            lstm.weight_hh_l0.copy_(torch.from_numpy(reorder_gates(r, self.cells, self.to_torch_order)))
+            lstm.bias_ih_l0.copy_(torch.from_numpy(reorder_gates(b[:len(self.to_torch_order) * self.cells], self.cells, self.to_torch_order)))
+            lstm.bias_hh_l0.copy_(torch.from_numpy(reorder_gates(b[len(self.to_torch_order) * self.cells:], self.cells, self.to_torch_order)))
             model.classifier.weight.copy_(torch.from_numpy(np.ascontiguousarray(head_w)))
             model.classifier.bias.copy_(torch.from_numpy(head_b))
         return model
@@ -117,15 +124,15 @@ class OnnxLstmModel:
     def save(self, model, path):
         """A copy of the graph with the trained weights in the LSTM's and the head's initializers."""
         out = copy.deepcopy(self.model)
-        lstm = model.lstm
+        lstm = model.rnn()
         values = {
-            self.w_name: reorder_gates(lstm.weight_ih_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)[None],
-            self.r_name: reorder_gates(lstm.weight_hh_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)[None],
+            self.w_name: reorder_gates(lstm.weight_ih_l0.detach().numpy(), self.cells, self.to_onnx_order)[None],
+            self.r_name: reorder_gates(lstm.weight_hh_l0.detach().numpy(), self.cells, self.to_onnx_order)[None],
         }
         if self.b_name:
             values[self.b_name] = np.concatenate(
-                [reorder_gates(lstm.bias_ih_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES),
-                 reorder_gates(lstm.bias_hh_l0.detach().numpy(), self.cells, TORCH_TO_ONNX_GATES)])[None]
+                [reorder_gates(lstm.bias_ih_l0.detach().numpy(), self.cells, self.to_onnx_order),
+                 reorder_gates(lstm.bias_hh_l0.detach().numpy(), self.cells, self.to_onnx_order)])[None]
         head_w_name, transposed, head_b_name = self.head
         head_w = model.classifier.weight.detach().numpy()
         values[head_w_name] = head_w if transposed else head_w.T
@@ -140,16 +147,22 @@ class OnnxLstmModel:
 
 
 class SequenceClassifier(nn.Module):
-    """Sequences [N, T, I] -> logits: LSTM (time-major inside), its last hidden state, a Linear head."""
+    """Sequences [N, T, I] -> logits: LSTM or GRU (time-major inside), its last hidden state, a Linear head."""
 
-    def __init__(self, inputs, cells, classes):
+    def __init__(self, inputs, cells, classes, gru=False):
         super().__init__()
-        self.lstm = nn.LSTM(inputs, cells)
+        if gru:
+            self.gru = nn.GRU(inputs, cells)  # the name train_fashion_lstm.lstm_matrix prunes a GRU by
+        else:
+            self.lstm = nn.LSTM(inputs, cells)
         self.classifier = nn.Linear(cells, classes)
 
     def forward(self, x):
-        _, (h, _) = self.lstm(x.transpose(0, 1))
-        return self.classifier(h[-1])
+        out, _ = self.rnn()(x.transpose(0, 1))
+        return self.classifier(out[-1])
+
+    def rnn(self):
+        return self.gru if hasattr(self, "gru") else self.lstm
 
 
 def check_written(path, model, sequences):
@@ -205,17 +218,18 @@ def main():
     parser.add_argument("--pruning", choices=("balanced", "global"), default="balanced")
     parser.add_argument("--pes", type=int, default=32, help="PEs the rows are interleaved across (lstm.pes)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=THREADS, help=f"torch threads (default {THREADS})")
     args = parser.parse_args()
     if not 0 < args.density <= 1 or args.steps < 1 or args.epochs_per_step < 1 or args.pes < 1 or args.dense_epochs < 0:
         parser.error("--density in (0, 1]; --steps, --epochs-per-step, --pes >= 1; --dense-epochs >= 0")
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(max(1, args.threads))
     data = load_data(args.data, args.train_count)
     test_x, test_y = data[2], data[3]
     source = OnnxLstmModel(args.model)
     model = source.to_torch()
-    print(f"{args.model}: LSTM '{source.lstm.name}' {model.lstm.input_size} -> {source.cells} cells, "
+    print(f"{args.model}: {source.lstm.op_type} '{source.lstm.name}' {model.rnn().input_size} -> {source.cells} cells, "
           f"{model.classifier.out_features} classes; {len(data[0])} training rows, {len(test_x)} test rows", flush=True)
     print(f"as given: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%", flush=True)
     generator = torch.Generator().manual_seed(args.seed)
