@@ -2,7 +2,7 @@
 
 #include "tools/builder/lstm_program_parts.h"
 
-#include <cstring>
+#include <algorithm>
 #include <string>
 
 namespace dlvp::builder {
@@ -23,10 +23,12 @@ using lstm_parts::TokenedProgram;
 
 // The vector buffer's regions.
 struct GruVectorPlan {
-  uint64_t x = 0, h = 0, rh = 0, bias_x = 0, bias_n = 0, x_acc = 0, r_acc = 0, n_acc = 0, end = 0;
+  uint64_t x = 0, h = 0, rh = 0, bias_x = 0, bias_n = 0, head_bias = 0, head_out = 0, x_acc = 0, r_acc = 0, n_acc = 0,
+           end = 0;
 };
 
-GruVectorPlan plan_vector(uint32_t input, uint32_t hidden, bool lbr, uint32_t channels) {
+GruVectorPlan plan_vector(uint32_t input, uint32_t hidden, bool lbr, uint32_t channels, uint32_t head_rows,
+                          bool head_bias) {
   GruVectorPlan v;
   uint64_t cursor = 0;
   auto region = [&](uint64_t bytes) {
@@ -40,7 +42,10 @@ GruVectorPlan plan_vector(uint32_t input, uint32_t hidden, bool lbr, uint32_t ch
   v.rh = region(lbr ? 0 : ch * H * kValueBytes);
   v.bias_x = region(lstm_ref::kGruGates * H * kBiasBytes);
   v.bias_n = region(lbr ? H * kBiasBytes : 0);
-  v.x_acc = region(ch * lstm_ref::kGruGates * H * kAccBytes);
+  v.head_bias = region(head_bias ? uint64_t{head_rows} * kBiasBytes : 0);
+  v.head_out = region(ch * head_rows * kValueBytes);
+  // W's accumulators; the head's reuse them once the last GRU_GATES has consumed them.
+  v.x_acc = region(ch * std::max<uint64_t>(lstm_ref::kGruGates * H, head_rows) * kAccBytes);
   v.r_acc = region(ch * 2 * H * kAccBytes);
   v.n_acc = region(ch * H * kAccBytes);
   v.end = cursor;
@@ -92,22 +97,20 @@ void check_model(const lstm_ref::FixedGru& m, const lstm_ref::SparseGru& sparse,
 
 }  // namespace
 
-std::vector<uint8_t> GruProgram::instruction_bytes() const {
-  std::vector<uint8_t> bytes(instructions.size() * isa::kInstructionBytes);
-  if (!bytes.empty()) std::memcpy(bytes.data(), instructions.data(), bytes.size());
-  return bytes;
-}
-
-uint64_t gru_vector_buffer_bytes(uint32_t input, uint32_t hidden, bool linear_before_reset, uint32_t channels) {
-  return plan_vector(input, hidden, linear_before_reset, channels).end;
+uint64_t gru_vector_buffer_bytes(uint32_t input, uint32_t hidden, bool linear_before_reset, uint32_t channels,
+                                 uint32_t head_rows, bool head_bias) {
+  return plan_vector(input, hidden, linear_before_reset, channels, head_rows, head_bias).end;
 }
 
 GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::SparseGru& sparse, const LstmConfig& hw,
-                             const GruProgramOptions& o) {
+                             const GruProgramOptions& o, const LstmHead& head) {
   check_model(m, sparse, hw, o);
+  lstm_parts::check_head(head, m.hidden_size, m.h_frac, hw.accumulator_bits);
   const uint32_t H = m.hidden_size, I = m.input_size, T = o.steps, ch = o.channels;
   const bool lbr = m.linear_before_reset;
-  const GruVectorPlan v = plan_vector(I, H, lbr, ch);
+  const uint32_t head_rows = head.layer ? head.layer->outputs() : 0;
+  const bool head_bias = head.layer && !head.layer->bias.empty();
+  const GruVectorPlan v = plan_vector(I, H, lbr, ch, head_rows, head_bias);
   if (v.end > hw.vector_buffer_bytes)
     fail("the vector buffer needs " + std::to_string(v.end) + " B, the engine has " +
          std::to_string(hw.vector_buffer_bytes) + " B");
@@ -123,17 +126,25 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
   r_zr.product_shift = m.r_shift(), r_zr.first_flags = isa::kFlagAccFirst | isa::kFlagNoBias;
   r_h.rows = H, r_h.input = lbr ? v.h : v.rh, r_h.input_stride = H, r_h.bias = v.bias_n;
   r_h.product_shift = m.r_shift(), r_h.first_flags = isa::kFlagAccFirst | (lbr ? 0 : isa::kFlagNoBias);
-  MatrixPass* passes[] = {&w, &r_zr, &r_h};
-  const uint64_t accs[] = {v.x_acc, v.r_acc, v.n_acc};
+  // The head: one pass after the last step on h_T, from its bias (if any) to its output.
+  MatrixPass head_pass;
+  head_pass.rows = head_rows, head_pass.input = v.h, head_pass.input_stride = H;
+  head_pass.first_flags = isa::kFlagAccFirst | (head_bias ? 0 : isa::kFlagNoBias), head_pass.last_flags = isa::kFlagAccLast;
+  head_pass.bias = v.head_bias, head_pass.output = v.head_out;
+  if (head.layer) head_pass.product_shift = head.layer->product_shift(), head_pass.output_shift = head.layer->output_shift();
+  MatrixPass* passes[] = {&w, &r_zr, &r_h, &head_pass};
+  const uint64_t accs[] = {v.x_acc, v.r_acc, v.n_acc, v.x_acc};
   for (MatrixPass* pass : passes) pass->tag = o.tag;
-  const lstm_ref::CscMatrix* matrices[] = {&sparse.w, &sparse.r_zr, &sparse.r_h};
-  const char* names[] = {"W", "R_zr", "R_h"};
+  head_pass.tag = o.head_tag;
+  const lstm_ref::CscMatrix* matrices[] = {&sparse.w, &sparse.r_zr, &sparse.r_h, head.sparse};
+  const char* names[] = {"W", "R_zr", "R_h", "the head"};
+  const int matrix_count = head.layer ? 4 : 3;
   uint64_t resident = 0;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < matrix_count; ++i) {
     passes[i]->chunks = layout.cut(*matrices[i], o.max_chunk_cols, 0, names[i]);
     for (Chunk& c : passes[i]->chunks) c.weight_offset = static_cast<uint32_t>(resident), resident += c.bytes;
     layout.place(*matrices[i], passes[i]->chunks);
-    p.weight_chunks += static_cast<uint32_t>(passes[i]->chunks.size());
+    if (i < 3) p.weight_chunks += static_cast<uint32_t>(passes[i]->chunks.size());  // per step
   }
   if (resident > hw.weight_memory_bytes)
     fail("the weights need " + std::to_string(resident) + " B per PE, more than the " +
@@ -153,8 +164,13 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
   TokenedProgram prog(p.instructions);
   for (const MatrixPass* pass : passes)
     for (const Chunk& c : pass->chunks)
-      prog.append(lstm_parts::chunk_load(hw, o.tag, c, c.weight_offset));
+      prog.append(lstm_parts::chunk_load(hw, pass->tag, c, c.weight_offset));
   p.weight_load_instructions = static_cast<uint32_t>(p.instructions.size());
+  if (head_bias) {
+    const uint64_t bytes = head.layer->bias.size() * kBiasBytes;
+    prog.append(linear(isa::kOpLoad, 0, o.head_tag, v.head_bias, kArgConstants, layout.add(head.layer->bias.data(), bytes),
+                       bytes));
+  }
   prog.append(linear(isa::kOpLoad, 0, o.tag, v.bias_x, kArgConstants, bias_x, m.bias_x.size() * kBiasBytes));
   if (lbr) prog.append(linear(isa::kOpLoad, 0, o.tag, v.bias_n, kArgConstants, bias_n, m.bias_n.size() * kBiasBytes));
   const Index setup = prog.append(linear(isa::kOpLoad, 0, o.tag, v.h, kArgConstants, p.initial_state_offset, h_bytes));
@@ -181,10 +197,24 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
       h_store = prog.append(linear(isa::kOpStore, 0, o.tag, v.h, kArgOutput, o.store_sequence ? t * h_bytes : 0, h_bytes),
                             {update});
   }
-  prog.append(blank(isa::kOpEnd, 0, o.tag));
   p.stored_steps = o.store_sequence ? T : 1;
-  p.input_bytes = T * x_bytes;
   p.output_bytes = p.stored_steps * h_bytes;
+  // The head on h_T (the compute queue's order puts it after the last step's GRU_GATES).
+  for (size_t k = 0; k < head_pass.chunks.size(); ++k) {
+    const Index spmv =
+        prog.append(lstm_parts::spmv_instruction(head_pass, k, head_pass.chunks[k].weight_offset, v.x_acc, o.channels),
+                    {setup});
+    ++p.head_spmv_instructions;
+    if (k + 1 == head_pass.chunks.size()) {
+      p.head_output_offset = align_up(p.output_bytes, kDdrAlign);
+      p.head_output_bytes = uint64_t{ch} * head_rows * kValueBytes;
+      prog.append(linear(isa::kOpStore, 0, o.head_tag, v.head_out, kArgOutput, p.head_output_offset, p.head_output_bytes),
+                  {spmv});
+      p.output_bytes = p.head_output_offset + p.head_output_bytes;
+    }
+  }
+  prog.append(blank(isa::kOpEnd, 0, o.tag));
+  p.input_bytes = T * x_bytes;
   return p;
 }
 

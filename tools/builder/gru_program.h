@@ -11,6 +11,8 @@
 //   else:                GRU_GATES stage 0 (r . h_{t-1}), LSTM_SPMV over R_h's (from 0) on it into
 //                        n_acc, GRU_GATES stage 1 (h_t);
 //   STORE h_t.
+// With a head (LstmHead, as the LSTM builder's): after the last step, its LSTM_SPMVs on h_T from its
+// bias, then STORE of its output.
 #pragma once
 #include "ip/ifu/isa.h"
 #include "ip/lstm/lstm_config.h"
@@ -28,33 +30,28 @@ struct GruProgramOptions {
   uint32_t max_chunk_cols = 0;  // columns per LSTM_SPMV; 0: a whole matrix per instruction
   uint32_t tag = 0;             // Header.tag of every instruction (the layer)
   bool store_sequence = true;   // STORE h of every step; false: only the last step's (ONNX's Y_h)
+  uint32_t head_tag = 1;        // Header.tag of the head's instructions (LstmHead)
 };
 
+// The program in the LSTM builder's form (its package writer and predictors take it as is); a GRU's
+// weights are always resident (streamed false), final_c_offset is unused (a GRU has no c).
 // Where the program reads and writes DDR (ARG_BASE[arg] + offset), all int16 little-endian:
 //   kArgInput:     x [steps][channels][input_size]
-//   kArgOutput:    h [stored steps][channels][hidden]
+//   kArgOutput:    h [stored steps][channels][hidden], then with a head its output
+//                  [channels][head outputs] at head_output_offset
 //   kArgConstants: `constants` (weight chunks, biases, then the initial state h_0 [channels][hidden]
 //                  at initial_state_offset: zeros unless the caller writes one there)
-struct GruProgram {
-  std::vector<isa::Instruction> instructions;  // ends with END
-  std::vector<uint8_t> constants;
-  uint64_t initial_state_offset = 0;
-  uint64_t input_bytes = 0, output_bytes = 0;
-  uint32_t stored_steps = 0;
-  uint32_t spmv_instructions = 0, gates_instructions = 0;
-  uint32_t weight_chunks = 0;          // column chunks of W, R_zr and R_h
-  uint64_t weight_bytes_resident = 0;  // DRAM bytes of the one-time weight LOADs
-  uint32_t weight_load_instructions = 0;  // the first instructions: the weight LOADs, without tokens
+using GruProgram = LstmProgram;
 
-  std::vector<uint8_t> instruction_bytes() const;
-};
-
-// Bytes of the vector buffer a GRU of `input` inputs and `hidden` units uses with `channels`.
-uint64_t gru_vector_buffer_bytes(uint32_t input, uint32_t hidden, bool linear_before_reset, uint32_t channels);
+// Bytes of the vector buffer a GRU of `input` inputs and `hidden` units (and a head of `head_rows`
+// outputs, 0: none) uses with `channels`.
+uint64_t gru_vector_buffer_bytes(uint32_t input, uint32_t hidden, bool linear_before_reset, uint32_t channels,
+                                 uint32_t head_rows = 0, bool head_bias = false);
 
 // Throws BuildError when the model does not fit the engine (PE count of the streams, the weight
 // memories, the vector buffer, the instruction fields) or is inconsistent.
+// The head (optional) reads h_T; its input radix point must be h's.
 GruProgram build_gru_program(const lstm_ref::FixedGru& model, const lstm_ref::SparseGru& sparse, const LstmConfig& hw,
-                             const GruProgramOptions& options);
+                             const GruProgramOptions& options, const LstmHead& head = {});
 
 }  // namespace dlvp::builder

@@ -3,6 +3,7 @@
 #include "ip/common/config_error.h"
 #include "tools/builder/program.h"
 #include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/gru_compiler.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/package/package_writer.h"
@@ -243,9 +244,12 @@ LstmOutputValues lstm_output(const dlvpc::LstmCompiled& c, const std::vector<dou
 // head (dlvpc's float model) against the expected output within float32's reordering error, and
 // the SoC's output (the package's embedded test, bit-exact with the reference) against it,
 // reported as max_error and SQNR without a derived bound (atol negative), as for deeper graphs.
-CaseResult& check_lstm_head(CaseResult& r, const dlvpc::LstmCompiled& c, const std::vector<double>& x,
-                            const TestTensor& expected) {
-  const dlvpc::LstmModel& m = c.model;
+// Compiled: LstmCompiled or GruCompiled (`op` names it); last_state(b) is the float layer's last
+// output for batch entry b (the head's input).
+template <typename Compiled, typename LastState>
+CaseResult& check_recurrent_head(CaseResult& r, const Compiled& c, const TestTensor& expected, const std::string& op,
+                                 LastState last_state) {
+  const auto& m = c.model;
   const uint32_t outputs = c.head.outputs();
   if (expected.values.size() != uint64_t{m.batch} * outputs)
     return conclude(r, Outcome::kFailed, "the head has " + std::to_string(m.batch) + " x " + std::to_string(outputs) +
@@ -255,8 +259,7 @@ CaseResult& check_lstm_head(CaseResult& r, const dlvpc::LstmCompiled& c, const s
   r.float_atol = float_tolerance(expected.values, false);
   double signal = 0, noise = 0;
   for (uint32_t b = 0; b < m.batch; ++b) {
-    const lstm_ref::FloatRun run = lstm_ref::run_float(m.layer, m.sequence(x, b), m.initial_h_of(b), m.initial_c_of(b));
-    std::vector<float> out = dlvpc::run_float(m.head, std::vector<float>(run.y.end() - m.layer.output_size(), run.y.end())).back();
+    std::vector<float> out = dlvpc::run_float(m.head, last_state(b)).back();
     if (m.head.softmax_on_cpu) out = dlvpc::softmax(out);
     std::vector<double> soc(outputs);
     for (uint32_t k = 0; k < outputs; ++k)
@@ -274,10 +277,22 @@ CaseResult& check_lstm_head(CaseResult& r, const dlvpc::LstmCompiled& c, const s
   }
   r.sqnr_db = noise == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
   if (r.float_error > r.float_atol)
-    return conclude(r, Outcome::kFailed, "dlvpc's float LSTM and head differ from the expected output by " +
+    return conclude(r, Outcome::kFailed, "dlvpc's float " + op + " and head differ from the expected output by " +
                                              number_text(r.float_error) + " (float32 tolerance " + number_text(r.float_atol) + ")");
-  return conclude(r, Outcome::kPassed, "LSTM -> head '" + c.head_name + "'" + (m.head.softmax_on_cpu ? " + softmax on the CPU" : "") +
+  return conclude(r, Outcome::kPassed, op + " -> head '" + c.head_name + "'" + (m.head.softmax_on_cpu ? " + softmax on the CPU" : "") +
                                            " on the LSTM engine, " + std::to_string(c.sequences) + (c.sequences == 1 ? " sequence" : " sequences") + " per job");
+}
+
+// The package of a recurrent case run once on the SoC (its embedded test, bit-exact with the
+// reference): false, with r concluded as failed, when it is not.
+bool run_recurrent_package(CaseResult& r, const std::vector<uint8_t>& package, const RunOptions& options) {
+  const fs::path work = fs::path(options.work_dir) / r.name;
+  fs::create_directories(work);
+  package::write_package_file((work / "model.dlvp").string(), package);
+  const SocRun soc = run_dlvp(options, work / "model.dlvp", work);
+  r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
+  if (!r.soc_checked) conclude(r, Outcome::kFailed, soc_problem(soc));
+  return r.soc_checked;
 }
 
 // An LSTM node test (docs/conformance.md, "LSTM"): compiled for the sparse LSTM engine with the
@@ -301,14 +316,16 @@ CaseResult& run_lstm_test(CaseResult& r, const onnx::ModelProto& model, const st
   } catch (const builder::BuildError& e) {
     return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
   }
-  const fs::path work = fs::path(options.work_dir) / r.name;
-  fs::create_directories(work);
-  package::write_package_file((work / "model.dlvp").string(), c.package);
-  const SocRun soc = run_dlvp(options, work / "model.dlvp", work);
-  r.soc_checked = soc.status == 0 && soc.console.find("run_package: output matches the expected output") != std::string::npos;
-  if (!r.soc_checked) return conclude(r, Outcome::kFailed, soc_problem(soc));
-
-  if (c.has_head) return check_lstm_head(r, c, inputs[0].values, read_tensor((data_set / "output_0.pb").string()));
+  if (!run_recurrent_package(r, c.package, options)) return r;
+  if (c.has_head) {
+    const dlvpc::LstmModel& m = c.model;
+    return check_recurrent_head(r, c, read_tensor((data_set / "output_0.pb").string()), "LSTM",
+                                [&](uint32_t b) {
+                                  const lstm_ref::FloatRun run = lstm_ref::run_float(m.layer, m.sequence(inputs[0].values, b),
+                                                                                     m.initial_h_of(b), m.initial_c_of(b));
+                                  return std::vector<float>(run.y.end() - m.layer.output_size(), run.y.end());
+                                });
+  }
   r.max_error = 0;
   r.atol = 0;
   std::string ran;
@@ -339,6 +356,34 @@ CaseResult& run_lstm_test(CaseResult& r, const onnx::ModelProto& model, const st
   std::snprintf(formats, sizeof formats, " on the LSTM engine, %u sequence%s per job; x Q%d, h Q%d, c Q%d, gates Q%d",
                 c.sequences, c.sequences == 1 ? "" : "s", q.x_frac, q.h_frac, q.c_frac, q.gate_frac);
   return conclude(r, Outcome::kPassed, "LSTM -> " + ran + formats + "; atol = the largest per-element bound");
+}
+
+// A GRU with a classifier head (torch's nn.GRU exports, tests/data/torch_forms/gru_*): compiled by
+// dlvpc's GRU path, run once on the SoC (bit-exact with the reference), the head's output checked as
+// an LSTM's. A GRU without a head (ONNX's node tests) is checked by tests/unit/lstm/test_gru_onnx.cpp.
+CaseResult& run_gru_test(CaseResult& r, const onnx::ModelProto& model, const std::vector<TestTensor>& inputs,
+                         const dlvpc::ImportOptions& import_options, const fs::path& data_set, const RunOptions& options) {
+  dlvpc::GruCompiled c;
+  try {
+    dlvpc::GruModel gru = dlvpc::import_onnx_gru(model, r.name, import_options);
+    if (!gru.has_head)
+      return conclude(r, Outcome::kUnsupported, "a GRU without a head (its node tests run in lstm_test_gru_onnx)");
+    c = dlvpc::compile_gru(std::move(gru), {inputs[0].values}, dlvpc::LstmCompileOptions{});
+  } catch (const dlvpc::ImportError& e) {
+    return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+  } catch (const dlvpc::QuantizeError& e) {
+    return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+  } catch (const builder::BuildError& e) {
+    return conclude(r, Outcome::kUnsupported, short_reason(e.what(), r.name));
+  }
+  if (!run_recurrent_package(r, c.package, options)) return r;
+  const dlvpc::GruModel& m = c.model;
+  return check_recurrent_head(r, c, read_tensor((data_set / "output_0.pb").string()), "GRU",
+                              [&](uint32_t b) {
+                                const lstm_ref::FloatGruRun run =
+                                    lstm_ref::run_float(m.layer, m.sequence(inputs[0].values, b), m.initial_h_of(b));
+                                return std::vector<float>(run.h.end() - m.layer.hidden_size, run.h.end());
+                              });
 }
 
 }  // namespace
@@ -576,6 +621,7 @@ CaseResult run_test(const std::string& test_dir, const RunOptions& options) {
     dlvpc::ImportOptions import_options;
     for (size_t i = 1; i < inputs.size(); ++i) import_options.bindings[fed[i]] = {inputs[i].dims, inputs[i].values};
     if (dlvpc::has_lstm_node(model)) return run_lstm_test(r, model, inputs, import_options, data_set, options);
+    if (dlvpc::has_gru_node(model)) return run_gru_test(r, model, inputs, import_options, data_set, options);
 
     // 2. Import.
     dlvpc::FloatGraph graph;

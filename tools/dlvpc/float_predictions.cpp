@@ -78,15 +78,16 @@ std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& i
 
 namespace {
 
-// An LSTM model's classes: each image one sequence of `first`'s steps and inputs, run by
-// classify(sequence) (the float LSTM or stack, then the head).
+// A recurrent model's classes: each image one sequence of `steps` steps of `inputs` values, run by
+// classify(sequence) (the float LSTM, GRU or stack, then the head). `op` and `origin` name the model
+// in the refusal of one without a head.
 template <typename Classify>
-std::vector<uint8_t> sequence_predictions(const LstmModel& first, bool has_head, const FloatGraph& head, const IdxFile& images,
+std::vector<uint8_t> sequence_predictions(const std::string& origin, const char* op, uint32_t steps, uint32_t inputs,
+                                          bool has_head, const FloatGraph& head, const IdxFile& images,
                                           const std::string& path, float scale, const Classify& classify) {
   if (!has_head)
-    throw ConfigError(path + ": float predictions need a classifier head after the LSTM; " + first.origin + " has none");
-  require_image_size(images, path, uint64_t{first.seq_length} * first.layer.input_size,
-                     std::to_string(first.seq_length) + " steps x " + std::to_string(first.layer.input_size));
+    throw ConfigError(path + ": float predictions need a classifier head after the " + op + "; " + origin + " has none");
+  require_image_size(images, path, uint64_t{steps} * inputs, std::to_string(steps) + " steps x " + std::to_string(inputs));
   class_of(std::vector<float>(head.ops.empty() ? 0 : head.ops.back().output.elements()), path);
   return for_every_image(images.items(), [&](uint64_t i) {
     const std::vector<float> x = image_input(images, i, scale);
@@ -99,16 +100,29 @@ std::vector<uint8_t> sequence_predictions(const LstmModel& first, bool has_head,
 std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale) {
   const lstm_ref::FloatLstm& lstm = model.layer;
   const std::vector<double> h0 = model.initial_h_of(0), c0 = model.initial_c_of(0);
-  return sequence_predictions(model, model.has_head, model.head, images, path, scale, [&](const std::vector<double>& x) {
-    const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x, h0, c0);
-    const std::vector<float> last(run.y.end() - lstm.output_size(), run.y.end());
-    return class_of(run_float(model.head, last).back(), path);
+  return sequence_predictions(model.origin, "LSTM", model.seq_length, lstm.input_size, model.has_head, model.head, images,
+                              path, scale, [&](const std::vector<double>& x) {
+                                const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x, h0, c0);
+                                const std::vector<float> last(run.y.end() - lstm.output_size(), run.y.end());
+                                return class_of(run_float(model.head, last).back(), path);
+                              });
+}
+
+std::vector<uint8_t> float_predictions(const GruModel& model, const IdxFile& images, const std::string& path, float scale) {
+  const lstm_ref::FloatGru& gru = model.layer;
+  const std::vector<double> h0 = model.initial_h_of(0);
+  return sequence_predictions(model.origin, "GRU", model.seq_length, gru.input_size, model.has_head, model.head, images,
+                              path, scale, [&](const std::vector<double>& x) {
+                                const lstm_ref::FloatGruRun run = lstm_ref::run_float(gru, x, h0);
+                                const std::vector<float> last(run.h.end() - gru.hidden_size, run.h.end());
+                                return class_of(run_float(model.head, last).back(), path);
   });
 }
 
 std::vector<uint8_t> float_predictions(const LstmStackModel& model, const IdxFile& images, const std::string& path, float scale) {
-  return sequence_predictions(model.levels[0][0], model.has_head, model.head, images, path, scale,
-                              [&](const std::vector<double>& x) {
+  const LstmModel& first = model.levels[0][0];
+  return sequence_predictions(first.origin, "LSTM", first.seq_length, first.layer.input_size, model.has_head, model.head,
+                              images, path, scale, [&](const std::vector<double>& x) {
                                 const std::vector<double> out = lstm_stack_float_output(model, x);
                                 return class_of(std::vector<float>(out.begin(), out.end()), path);
                               });

@@ -8,6 +8,7 @@
 #pragma once
 #include "tools/dlvpc/calibration.h"
 #include "tools/dlvpc/float_graph.h"
+#include "tools/dlvpc/gru_import.h"
 #include "tools/dlvpc/lstm_import.h"
 #include "tools/dlvpc/lstm_stack_import.h"
 
@@ -34,6 +35,8 @@ std::vector<uint8_t> float_predictions(const FloatGraph& graph, const IdxFile& i
 std::vector<uint8_t> float_predictions(const LstmModel& model, const IdxFile& images, const std::string& path, float scale);
 // The same for a stacked or bidirectional LSTM: the float stack as imported, then its head.
 std::vector<uint8_t> float_predictions(const LstmStackModel& model, const IdxFile& images, const std::string& path, float scale);
+// The same for a GRU: the float GRU's last h, then the head.
+std::vector<uint8_t> float_predictions(const GruModel& model, const IdxFile& images, const std::string& path, float scale);
 
 // The IDX1 ubyte file's bytes for these predictions, and writing it whole or not at all (throws
 // ConfigError naming the path).

@@ -91,12 +91,15 @@ lstm_ref::SparseGru encode_gru(const lstm_ref::FixedGru& m, uint32_t pes, bool s
 }
 
 CompressedGru compress_gru(const lstm_ref::FloatGru& model, const std::vector<std::vector<double>>& calibration,
-                           const CompressOptions& options) {
+                           const CompressOptions& options, const GruRanges* ranges) {
   CompressedGru c;
   c.pruned = prune_gru(model, options.prune);
-  c.ranges = calibrate_gru(c.pruned, calibration);
+  c.ranges = ranges ? *ranges : calibrate_gru(c.pruned, calibration);
   c.fixed = quantize_gru(c.pruned, c.ranges, options.quantize);
   c.sparse = encode_gru(c.fixed, options.prune.pes, options.store_zeros);
+  c.report = compression_report({matrix_report(c.sparse.w, "W"), matrix_report(c.sparse.r_zr, "R_zr"),
+                                 matrix_report(c.sparse.r_h, "R_h")},
+                                options.prune.pes, options.prune.mode, options.prune.density);
   return c;
 }
 

@@ -40,10 +40,12 @@ struct CompressedGru {
   GruRanges ranges;
   lstm_ref::FixedGru fixed;
   lstm_ref::SparseGru sparse;
+  CompressionReport report;  // W, R_zr, R_h
 };
 
-// Prune, calibrate on `calibration` (from zero states), quantize, encode.
+// Prune, calibrate on `calibration` (from zero states), quantize, encode. With `ranges` (the
+// calibration cache's, of the same pruned model and sequences) the float runs are skipped.
 CompressedGru compress_gru(const lstm_ref::FloatGru& model, const std::vector<std::vector<double>>& calibration,
-                           const CompressOptions& options);
+                           const CompressOptions& options, const GruRanges* ranges = nullptr);
 
 }  // namespace dlvp::dlvpc

@@ -352,6 +352,14 @@ std::vector<double> lstm_quantized_output(const LstmCompiled& c, const std::vect
   return values;
 }
 
+uint32_t job_sequences(const LstmCompileOptions& options, uint32_t batch, bool initial_states, const std::string& where) {
+  const uint32_t sequences = options.sequences ? options.sequences : batch;
+  if (initial_states && sequences % batch != 0)
+    throw ConfigError(where + ": initial states are given per batch entry; sequences per job (" +
+                      std::to_string(sequences) + ") must be a multiple of the batch (" + std::to_string(batch) + ")");
+  return sequences;
+}
+
 LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>>& calibration,
                           const LstmCompileOptions& options) {
   if (calibration.empty()) throw ConfigError(where(model) + ": no calibration input");
@@ -359,10 +367,7 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   c.model = std::move(model);
   const LstmModel& m = c.model;
   check_lstm_fits(m, options);
-  c.sequences = options.sequences ? options.sequences : m.batch;
-  if ((!m.initial_h.empty() || !m.initial_c.empty()) && c.sequences % m.batch != 0)
-    throw ConfigError(where(m) + ": initial states are given per batch entry; sequences per job (" +
-                      std::to_string(c.sequences) + ") must be a multiple of the batch (" + std::to_string(m.batch) + ")");
+  c.sequences = job_sequences(options, m.batch, !m.initial_h.empty() || !m.initial_c.empty(), where(m));
 
   prepare_lstm_weights(c, calibration, options);
   builder::LstmHead head;
@@ -383,42 +388,55 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   c.predicted = predict_lstm_cycles(c.program, options.hw);
   c.schedule = predict_lstm_schedule(c.program, options);
 
-  package::LstmPackageSpec spec;
-  spec.program = &c.program;
-  spec.layers = layer_infos(c);
-  spec.hw = options.hw;
-  spec.provenance = options.provenance;
-  if (c.schedule) {
-    std::vector<uint32_t> tags;
-    for (const package::LstmLayerInfo& layer : spec.layers) tags.push_back(layer.tag);
-    spec.prediction = package_prediction(*c.schedule, tags);
-  }
-  spec.provenance.platform.ddr_size_bytes = options.ddr_bytes;
-  spec.steps = m.seq_length;
-  spec.sequences = c.sequences;
-  spec.input_size = c.lstm.fixed.input_size;
-  spec.output_size = c.output_size;
-  spec.output_offset = c.output_offset;
-  spec.formats.input_frac_bits = c.lstm.fixed.x_frac;
-  spec.formats.output_frac_bits = c.output_frac;
-  spec.formats.cpu_postprocess = m.has_head && m.head.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
+  const RecurrentJob job{m.seq_length, c.sequences, c.lstm.fixed.input_size, c.output_size, c.output_offset,
+                         c.lstm.fixed.x_frac, c.output_frac, m.has_head && m.head.softmax_on_cpu};
+  package::LstmPackageSpec spec = recurrent_package_spec(c.program, layer_infos(c), c.schedule, options, job);
   // The reference run over the test input keeps every step's y and c of every sequence.
   const uint64_t reference_run_bytes =
       uint64_t{c.sequences} * m.seq_length * (c.lstm.fixed.recurrent_size() + c.lstm.fixed.hidden_size) * kValueBytes;
   if (options.embed_test && job_window_bytes(m, c.sequences) + reference_run_bytes <= options.test_data_max_bytes) {
     c.test_input = lstm_job_input(c, calibration.front());
     c.test_expected = lstm_expected_output(c, c.test_input);
-    spec.test_input.resize(c.test_input.size() * kValueBytes);
-    for (size_t i = 0; i < c.test_input.size(); ++i) put16(spec.test_input, i * kValueBytes, c.test_input[i]);
-    spec.test_expected = c.test_expected;
+    embed_test(spec, c.test_input, c.test_expected);
   }
   c.package = package::write_lstm_package(spec);
   return c;
 }
 
+package::LstmPackageSpec recurrent_package_spec(const builder::LstmProgram& program,
+                                                std::vector<package::LstmLayerInfo> layers,
+                                                const std::optional<SchedulePrediction>& schedule,
+                                                const LstmCompileOptions& options, const RecurrentJob& job) {
+  package::LstmPackageSpec spec;
+  spec.program = &program;
+  spec.layers = std::move(layers);
+  spec.hw = options.hw;
+  spec.provenance = options.provenance;
+  if (schedule) {
+    std::vector<uint32_t> tags;
+    for (const package::LstmLayerInfo& layer : spec.layers) tags.push_back(layer.tag);
+    spec.prediction = package_prediction(*schedule, tags);
+  }
+  spec.provenance.platform.ddr_size_bytes = options.ddr_bytes;
+  spec.steps = job.steps;
+  spec.sequences = job.sequences;
+  spec.input_size = job.input_size;
+  spec.output_size = job.output_size;
+  spec.output_offset = job.output_offset;
+  spec.formats.input_frac_bits = job.input_frac;
+  spec.formats.output_frac_bits = job.output_frac;
+  spec.formats.cpu_postprocess = job.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
+  return spec;
+}
+
+void embed_test(package::LstmPackageSpec& spec, const std::vector<int16_t>& input, const std::vector<uint8_t>& expected) {
+  spec.test_input.resize(input.size() * kValueBytes);
+  for (size_t i = 0; i < input.size(); ++i) put16(spec.test_input, i * kValueBytes, input[i]);
+  spec.test_expected = expected;
+}
+
 std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& options) {
   const lstm_ref::FixedLstm& f = c.lstm.fixed;
-  const builder::LstmProgram& p = c.program;
   char line[512];
   std::string text;
   std::snprintf(line, sizeof line,
@@ -432,7 +450,21 @@ std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& 
                 f.x_frac, f.h_frac, f.c_frac, f.projection_size ? (", y Q" + std::to_string(f.y_frac)).c_str() : "",
                 f.gate_frac, f.accumulator_bits, f.w.frac, f.r.frac);
   text += line;
-  std::string table = format_report(c.lstm.report);
+  text += format_weights_and_head(c.lstm.report, options, c.has_head ? &c.head : nullptr, c.head_sparse, c.head_name,
+                                  c.model.head.softmax_on_cpu);
+  text += format_engine_job(c.program, c.predicted, c.schedule, c.model.seq_length, options, "LSTM");
+  std::snprintf(line, sizeof line, "  package: %zu B; input int16 [%u steps][%u][%u] Q%d, output int16 [%u][%u] Q%d%s\n",
+                c.package.size(), c.model.seq_length, c.sequences, f.input_size, f.x_frac, c.sequences, c.output_size,
+                c.output_frac, c.test_input.empty() ? "" : "; test input and expected output embedded");
+  text += line;
+  return text;
+}
+
+std::string format_weights_and_head(const CompressionReport& report, const LstmCompileOptions& options,
+                                   const lstm_ref::FixedLinear* head, const lstm_ref::CscMatrix& head_sparse,
+                                   const std::string& head_name, bool softmax_on_cpu) {
+  std::string text;
+  std::string table = format_report(report);
   if (options.density >= 1.0) {  // the first line would announce a pruning to 100 %
     table.erase(0, table.find('\n') + 1);
     text += "  the model's own weights (no pruning by dlvpc) over " + std::to_string(options.hw.pes) + " PEs\n";
@@ -440,55 +472,58 @@ std::string format_lstm_report(const LstmCompiled& c, const LstmCompileOptions& 
     text += "  dlvpc pruned the model: ";
   }
   text += table;
-  if (c.has_head) {
-    const MatrixReport r = matrix_report(c.head_sparse, "head");
+  if (head) {
+    const MatrixReport r = matrix_report(head_sparse, "head");
+    char line[512];
     std::snprintf(line, sizeof line,
                   "  head '%s' on the LSTM engine: %ux%u, %.2f%% non-zeros (%.2f%% with padding), Q%d weights -> Q%d "
                   "outputs%s\n",
-                  utf8::prefix(c.head_name, kReportNameBytes).c_str(), c.head.outputs(), c.head.inputs(), 100.0 * r.density(), 100.0 * r.padded_density(),
-                  c.head.matrix.frac, c.head.output_frac,
-                  c.model.head.softmax_on_cpu ? ", softmax on the CPU" : "");
+                  utf8::prefix(head_name, kReportNameBytes).c_str(), head->outputs(), head->inputs(), 100.0 * r.density(),
+                  100.0 * r.padded_density(), head->matrix.frac, head->output_frac, softmax_on_cpu ? ", softmax on the CPU" : "");
     text += line;
   }
+  return text;
+}
+
+std::string format_engine_job(const builder::LstmProgram& p, const std::map<uint32_t, lstm::LstmTiming>& predicted,
+                              const std::optional<SchedulePrediction>& schedule, uint32_t steps,
+                              const LstmCompileOptions& options, const std::string& layer) {
+  char line[512];
+  std::string text;
   std::snprintf(line, sizeof line,
-                "  program: %zu instructions (%u LSTM_SPMV, %u LSTM_GATES, %u head), weights %s: %llu chunks, %llu DRAM "
+                "  program: %zu instructions (%u LSTM_SPMV, %u %s_GATES, %u head), weights %s: %llu chunks, %llu DRAM "
                 "bytes %s\n",
-                p.instructions.size(), p.spmv_instructions, p.gates_instructions, p.head_spmv_instructions,
+                p.instructions.size(), p.spmv_instructions, p.gates_instructions, layer.c_str(), p.head_spmv_instructions,
                 p.streamed ? "streamed from DDR every step" : "resident in the PEs' memories",
                 static_cast<unsigned long long>(p.weight_chunks),
                 static_cast<unsigned long long>(p.streamed ? p.weight_bytes_per_step : p.weight_bytes_resident),
                 p.streamed ? "per step" : "in the first job (a warm start skips the loads)");
   text += line;
-  for (const auto& [tag, t] : c.predicted) {
+  for (const auto& [tag, t] : predicted) {
     const lstm::PeLoad load = t.pe_load();
     const bool is_head = tag == kHeadTag;
-    const std::string per_step =
-        is_head ? "" : "; " + std::to_string(t.cycles / c.model.seq_length) + " per step";
+    const std::string per_step = is_head ? "" : "; " + std::to_string(t.cycles / steps) + " per step";
     std::snprintf(line, sizeof line,
                   "  predicted %s: %llu engine cycles per job (%.1f us at %.0f MHz%s), per-PE entries "
                   "%llu / %.1f / %llu (imbalance %.3f), %.2f effective / %.2f dense-equivalent GOPS\n",
-                  is_head ? "head" : "LSTM", static_cast<unsigned long long>(t.cycles),
+                  is_head ? "head" : layer.c_str(), static_cast<unsigned long long>(t.cycles),
                   t.cycles / options.hw.clock_mhz, options.hw.clock_mhz, per_step.c_str(),
                   static_cast<unsigned long long>(load.min), load.mean, static_cast<unsigned long long>(load.max),
                   load.imbalance(), t.effective_gops(options.hw.clock_mhz), t.dense_equivalent_gops(options.hw.clock_mhz));
     text += line;
   }
-  if (c.schedule) {
+  if (schedule) {
     std::snprintf(line, sizeof line, "  predicted job with its transfers (warm: weights resident): %.2f us\n",
-                  double(c.schedule->job) * 1e-6);
+                  double(schedule->job) * 1e-6);
     text += line;
-    for (const ifu::LayerTime& t : c.schedule->layers) {
+    for (const ifu::LayerTime& t : schedule->layers) {
       std::snprintf(line, sizeof line,
                     "    %s: time %.2f us = engine busy %.2f + memory stall %.2f + store tail %.2f + other %.2f\n",
-                    t.layer == kHeadTag ? "head" : "LSTM", t.time * 1e-6, t.engine_busy * 1e-6, t.memory_stall * 1e-6,
+                    t.layer == kHeadTag ? "head" : layer.c_str(), t.time * 1e-6, t.engine_busy * 1e-6, t.memory_stall * 1e-6,
                     t.store_tail * 1e-6, t.other * 1e-6);
       text += line;
     }
   }
-  std::snprintf(line, sizeof line, "  package: %zu B; input int16 [%u steps][%u][%u] Q%d, output int16 [%u][%u] Q%d%s\n",
-                c.package.size(), c.model.seq_length, c.sequences, f.input_size, f.x_frac, c.sequences, c.output_size,
-                c.output_frac, c.test_input.empty() ? "" : "; test input and expected output embedded");
-  text += line;
   return text;
 }
 

@@ -137,8 +137,39 @@ package::LstmLayerInfo lstm_head_layer_info(const std::string& name, uint32_t ta
 lstm_ref::FixedLinear quantize_lstm_head(const FloatOp& op, int input_frac, uint32_t accumulator_bits, const Range& out,
                                          const std::string& node);
 
+// The sequences per job: options.sequences, else the ONNX batch; with initial states (given per
+// batch entry) a multiple of the batch, else ConfigError naming `where`.
+uint32_t job_sequences(const LstmCompileOptions& options, uint32_t batch, bool initial_states, const std::string& where);
+
+// What a one-layer recurrent job (LSTM or GRU) records in its package header.
+struct RecurrentJob {
+  uint32_t steps = 0, sequences = 1, input_size = 0, output_size = 0;
+  uint64_t output_offset = 0;  // the output tensor in the output window
+  int input_frac = 0, output_frac = 0;
+  bool softmax_on_cpu = false;
+};
+// The package spec of `program` (it must outlive the spec) with its layer records, the hardware,
+// provenance and schedule prediction of `options`, the job's sizes and formats; shared by the LSTM
+// and GRU paths.
+package::LstmPackageSpec recurrent_package_spec(const builder::LstmProgram& program,
+                                                std::vector<package::LstmLayerInfo> layers,
+                                                const std::optional<SchedulePrediction>& schedule,
+                                                const LstmCompileOptions& options, const RecurrentJob& job);
+// The embedded test: the job's input window (int16) and the output window the reference computes.
+void embed_test(package::LstmPackageSpec& spec, const std::vector<int16_t>& input, const std::vector<uint8_t>& expected);
+
 // What `dlvpc compile` prints: the engine, the layer, density before / after padding, non-zeros
 // per PE (min / mean / max, imbalance), bytes, resident or streamed, and the head.
 std::string format_lstm_report(const LstmCompiled& compiled, const LstmCompileOptions& options);
+// Its lines on the compression (the table, or "the model's own weights" without dlvpc's pruning)
+// and the head (nullptr: none), shared with the GRU's report.
+std::string format_weights_and_head(const CompressionReport& report, const LstmCompileOptions& options,
+                                   const lstm_ref::FixedLinear* head, const lstm_ref::CscMatrix& head_sparse,
+                                   const std::string& head_name, bool softmax_on_cpu);
+// Its lines on the program, the predicted engine cycles per layer tag and the predicted job, shared
+// with the GRU's report (`layer`: "LSTM" or "GRU", the gates instruction's prefix).
+std::string format_engine_job(const builder::LstmProgram& program, const std::map<uint32_t, lstm::LstmTiming>& predicted,
+                              const std::optional<SchedulePrediction>& schedule, uint32_t steps,
+                              const LstmCompileOptions& options, const std::string& layer);
 
 }  // namespace dlvp::dlvpc

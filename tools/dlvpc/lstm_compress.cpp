@@ -161,13 +161,17 @@ MatrixReport matrix_report(const lstm_ref::CscMatrix& m, const std::string& name
 }
 
 CompressionReport compression_report(const lstm_ref::SparseLstm& sparse, Pruning mode, double target_density) {
+  std::vector<MatrixReport> matrices{matrix_report(sparse.w, "W"), matrix_report(sparse.r, "R")};
+  if (sparse.projection.rows) matrices.push_back(matrix_report(sparse.projection, "projection"));
+  return compression_report(std::move(matrices), sparse.w.pes, mode, target_density);
+}
+
+CompressionReport compression_report(std::vector<MatrixReport> matrices, uint32_t pes, Pruning mode, double target_density) {
   CompressionReport report;
   report.mode = mode;
   report.target_density = target_density;
-  report.pes = sparse.w.pes;
-  report.matrices.push_back(matrix_report(sparse.w, "W"));
-  report.matrices.push_back(matrix_report(sparse.r, "R"));
-  if (sparse.projection.rows) report.matrices.push_back(matrix_report(sparse.projection, "projection"));
+  report.pes = pes;
+  report.matrices = std::move(matrices);
   MatrixReport& t = report.total;
   t.name = "total";
   t.nonzeros_per_pe.assign(report.pes, 0);

@@ -76,6 +76,8 @@ struct CompressionReport {
 
 MatrixReport matrix_report(const lstm_ref::CscMatrix& matrix, const std::string& name);
 CompressionReport compression_report(const lstm_ref::SparseLstm& sparse, Pruning mode, double target_density);
+// The same for any matrices (a GRU's W, R_zr, R_h) encoded over `pes` PEs.
+CompressionReport compression_report(std::vector<MatrixReport> matrices, uint32_t pes, Pruning mode, double target_density);
 // One line per matrix and the total: shape, density before / after padding, non-zeros per PE
 // (min / mean / max, imbalance), bytes of entries and pointers.
 std::string format_report(const CompressionReport& report);

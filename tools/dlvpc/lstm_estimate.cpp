@@ -128,6 +128,23 @@ PruneEstimate estimate_stack_pruning(const LstmStackCompiled& compiled, const st
   return estimate(models, held_back, labels, warn_points);
 }
 
+PruneEstimate estimate_pruning(const GruCompiled& compiled, const std::vector<std::vector<double>>& calibration,
+                               const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                               const LstmCompileOptions& options, double warn_points) {
+  const GruModel& m = compiled.model;
+  const GruCompiled unpruned = unpruned_of(compiled, calibration, options,
+                                           [](GruCompiled& c, const auto& inputs, const LstmCompileOptions& o) {
+                                             prepare_gru_weights(c, inputs, o);
+                                           });
+  const EstimatedModels models{
+      m.origin, m.batch, options.density < 1.0,
+      [&](const std::vector<double>& x, uint32_t b) { return m.sequence(x, b); },
+      [&](const std::vector<double>& x, uint32_t b) { return gru_float_output(m, x, b); },
+      [&](const std::vector<double>& x, uint32_t b) { return gru_quantized_output(compiled, x, b); },
+      [&](const std::vector<double>& x, uint32_t b) { return gru_quantized_output(unpruned, x, b); }};
+  return estimate(models, held_back, labels, warn_points);
+}
+
 std::string format_estimate(const PruneEstimate& e, const std::string& held_back_what) {
   char line[512];
   std::string text;

@@ -5,6 +5,7 @@
 // model, output SQNR and (with labels) accuracy, and a warning when pruning loses more than a
 // threshold of agreement.
 #pragma once
+#include "tools/dlvpc/gru_compiler.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/lstm_stack_compiler.h"
 
@@ -52,6 +53,10 @@ PruneEstimate estimate_pruning(const LstmCompiled& compiled, const std::vector<s
 PruneEstimate estimate_stack_pruning(const LstmStackCompiled& compiled, const std::vector<std::vector<double>>& calibration,
                                      const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
                                      const LstmCompileOptions& options, double warn_points);
+// The same for a GRU (gru_compiler.h).
+PruneEstimate estimate_pruning(const GruCompiled& compiled, const std::vector<std::vector<double>>& calibration,
+                               const std::vector<std::vector<double>>& held_back, const std::vector<uint8_t>& labels,
+                               const LstmCompileOptions& options, double warn_points);
 
 // The report's lines: samples, agreement, SQNR, accuracies, and the warning's verdict.
 std::string format_estimate(const PruneEstimate& estimate, const std::string& held_back_what);

@@ -32,8 +32,12 @@ std::vector<double> state_of(const std::vector<double>& state, uint32_t b, uint3
 
 class LstmImporter {
  public:
-  LstmImporter(const onnx::ModelProto& model, std::string origin, const ImportOptions& options)
-      : model_(model), graph_(model.graph()), origin_(std::move(origin)), options_(options) {}
+  // gru: import a GRU node instead (gru_import.h): its weights go there, the forms around it are
+  // read as an LSTM's.
+  LstmImporter(const onnx::ModelProto& model, std::string origin, const ImportOptions& options,
+               lstm_ref::FloatGru* gru = nullptr)
+      : model_(model), graph_(model.graph()), origin_(std::move(origin)), options_(options), gru_(gru),
+        op_(gru ? "GRU" : "LSTM") {}
 
   LstmModel run();
 
@@ -49,6 +53,8 @@ class LstmImporter {
   void read_data_input();
   void read_attributes(int index);
   void read_weights(int index);
+  void read_gru_attribute(int index, const onnx::AttributeProto& a);
+  void read_gru_weights(int index);
   void read_states(int index);
   // A view of an LSTM output: its shape and what each axis is ('T' steps, 'D' directions, 'B'
   // batch, 'H' hidden, '1' an inserted axis). `steps`: it still holds every step of Y.
@@ -77,6 +83,8 @@ class LstmImporter {
   const onnx::GraphProto& graph_;
   std::string origin_;
   const ImportOptions& options_;
+  lstm_ref::FloatGru* gru_;  // the GRU's weights (a GRU import), else nullptr
+  std::string op_;           // the recurrent node's operator: "LSTM" or "GRU"
   std::map<std::string, ConstTensor> constants_;
   std::map<std::string, std::vector<int64_t>> data_;  // the graph input and its transposes: their shapes
   std::set<std::string> transposed_;                  // those that are the input batch_first-transposed
@@ -104,11 +112,11 @@ void LstmImporter::read_data_input() {
     if (constants_.count(input.name())) continue;
     if (!m_.input_name.empty())
       fail("graph inputs '" + m_.input_name + "' and '" + input.name() +
-           "' are both data inputs; an LSTM job takes one input sequence tensor (bind the others as constants)");
+           "' are both data inputs; an " + op_ + " job takes one input sequence tensor (bind the others as constants)");
     const auto& type = input.type().tensor_type();
     if (type.elem_type() != onnx::TensorProto::FLOAT)
       fail("graph input '" + input.name() + "' has element type " + std::to_string(type.elem_type()) +
-           "; the LSTM import takes float sequences (element type 1)");
+           "; the " + op_ + " import takes float sequences (element type 1)");
     for (const auto& d : type.shape().dim()) {
       if (!d.has_dim_value())
         fail("graph input '" + input.name() + "' has a dynamic dimension; dlvpc compiles fixed shapes");
@@ -126,7 +134,9 @@ void LstmImporter::read_attributes(int index) {
   const onnx::NodeProto& node = graph_.node(index);
   for (const auto& a : node.attribute()) {
     const std::string& n = a.name();
-    if (n == "hidden_size") {
+    if (gru_ && n != "hidden_size" && n != "layout" && n != "direction") {
+      read_gru_attribute(index, a);
+    } else if (n == "hidden_size") {
       if (a.i() < 1 || a.i() > lstm::kMaxColumns)
         fail(index, "hidden_size " + std::to_string(a.i()) + " is outside 1.." + std::to_string(lstm::kMaxColumns));
       m_.layer.hidden_size = static_cast<uint32_t>(a.i());
@@ -152,7 +162,52 @@ void LstmImporter::read_attributes(int index) {
   }
 }
 
+void LstmImporter::read_gru_attribute(int index, const onnx::AttributeProto& a) {
+  const std::string& n = a.name();
+  if (n == "linear_before_reset") {
+    if (a.i() != 0 && a.i() != 1) fail(index, "linear_before_reset " + std::to_string(a.i()) + " (ONNX defines 0 and 1)");
+    gru_->linear_before_reset = a.i() == 1;
+  } else if (n == "activations") {
+    const std::vector<std::string> defaults = {"Sigmoid", "Tanh"};
+    if (!std::equal(a.strings().begin(), a.strings().end(), defaults.begin(), defaults.end()))
+      fail(index, "activations other than Sigmoid, Tanh are not supported (the LUTs hold sigmoid and tanh)");
+  } else if (n == "activation_alpha" || n == "activation_beta") {
+    fail(index, "attribute '" + n + "' is not supported (only the default activations, which take no parameters)");
+  } else if (n == "clip") {
+    fail(index, "clip is not supported (the engine does not clip the gates' pre-activations)");
+  } else {
+    fail(index, "attribute '" + n + "' is not supported");
+  }
+}
+
+// W [1, 3H, I], R [1, 3H, H] in ONNX's gate order z, r, h; B's Wb and Rb kept apart (the reset
+// gate multiplies R_h's bias with linear_before_reset).
+void LstmImporter::read_gru_weights(int index) {
+  const ConstTensor* w = constant_input(index, 1, "W");
+  const ConstTensor* r = constant_input(index, 2, "R");
+  if (!w || !r) fail(index, "W and R are required");
+  if (w->dims.size() != 3 || r->dims.size() != 3 || w->dims[1] % lstm_ref::kGruGates != 0)
+    fail(index, "W " + dims_text(w->dims) + " and R " + dims_text(r->dims) + " are not [1, 3H, I] and [1, 3H, H]");
+  if (w->dims[0] != 1 || r->dims[0] != 1) fail(index, "W has " + std::to_string(w->dims[0]) + " directions; one is supported");
+  const int64_t H = w->dims[1] / lstm_ref::kGruGates, I = w->dims[2];
+  if (m_.layer.hidden_size != 0 && m_.layer.hidden_size != H)
+    fail(index, "hidden_size " + std::to_string(m_.layer.hidden_size) + " does not match W " + dims_text(w->dims));
+  if (r->dims[1] != 3 * H || r->dims[2] != H) fail(index, "R " + dims_text(r->dims) + " is not [1, " + std::to_string(3 * H) + ", " + std::to_string(H) + "]");
+  if (H < 1 || I < 1 || H > lstm::kMaxColumns || I > lstm::kMaxColumns)
+    fail(index, "sizes H = " + std::to_string(H) + ", I = " + std::to_string(I) + " are outside 1.." + std::to_string(lstm::kMaxColumns));
+  m_.layer.hidden_size = gru_->hidden_size = static_cast<uint32_t>(H);
+  m_.layer.input_size = gru_->input_size = static_cast<uint32_t>(I);
+  gru_->w = w->values;
+  gru_->r = r->values;
+  if (const ConstTensor* b = constant_input(index, 3, "B")) {
+    if (element_count(b->dims) != 6 * H) fail(index, "B " + dims_text(b->dims) + " is not [1, " + std::to_string(6 * H) + "]");
+    gru_->wb.assign(b->values.begin(), b->values.begin() + 3 * H);
+    gru_->rb.assign(b->values.begin() + 3 * H, b->values.end());
+  }
+}
+
 void LstmImporter::read_weights(int index) {
+  if (gru_) return read_gru_weights(index);
   const ConstTensor* w = constant_input(index, 1, "W");
   const ConstTensor* r = constant_input(index, 2, "R");
   if (!w || !r) fail(index, "W and R are required");
@@ -214,7 +269,7 @@ void LstmImporter::read_states(int index) {
     }
   };
   state(5, "initial_h", m_.initial_h);
-  state(6, "initial_c", m_.initial_c);
+  if (!gru_) state(6, "initial_c", m_.initial_c);
 }
 
 bool LstmImporter::fold(int index) {
@@ -255,7 +310,7 @@ void LstmImporter::read_before(int index) {
       const std::vector<int64_t> perm = perm_attr(node, dims.size());
       if (perm != std::vector<int64_t>{1, 0, 2})
         fail(index, "transposes X " + dims_text(dims) + " with perm " + dims_text(perm) +
-                        "; before an LSTM only [1,0,2] (batch_first) is supported");
+                        "; before an " + op_ + " only [1,0,2] (batch_first) is supported");
       std::swap(dims[0], dims[1]);
       transposed = !transposed;
     }
@@ -264,8 +319,8 @@ void LstmImporter::read_before(int index) {
     consumed_.insert(index);
     return;
   }
-  fail(index, "comes before the LSTM and is neither a constant subgraph (folded) nor the batch_first Transpose [1,0,2] "
-              "of the input; the LSTM must read the graph input");
+  fail(index, "comes before the " + op_ + " and is neither a constant subgraph (folded) nor the batch_first Transpose "
+              "[1,0,2] of the input; the " + op_ + " must read the graph input");
 }
 
 bool LstmImporter::View::hidden_order() const {
@@ -316,7 +371,7 @@ bool LstmImporter::apply_view(int index, const View& in, View& out) const {
     return fallback;
   };
   const auto last_step_only = [&](const std::string& what) {
-    fail(index, what + " of the LSTM's output " + dims_text(in.dims) + "; dlvpc takes the last step of Y only (out[:, -1])");
+    fail(index, what + " of the " + op_ + "'s output " + dims_text(in.dims) + "; dlvpc takes the last step of Y only (out[:, -1])");
   };
   if (op == "Gather") {
     int64_t axis = int_attr("axis", 0);
@@ -384,7 +439,7 @@ bool LstmImporter::apply_view(int index, const View& in, View& out) const {
       } else if (next < kept.size() && in.dims[kept[next]] == d) {
         out.axes += in.axes[kept[next++]];
       } else {
-        fail(index, "reshapes the LSTM's output " + dims_text(in.dims) + " to " + dims_text(dims) +
+        fail(index, "reshapes the " + op_ + "'s output " + dims_text(in.dims) + " to " + dims_text(dims) +
                         ", which mixes its batch and hidden axes");
       }
     }
@@ -408,7 +463,7 @@ void LstmImporter::read_after(int lstm_index) {
     if (fold(i)) continue;
     for (int k = 1; k < node.input_size(); ++k)
       if (views_.count(node.input(k)))
-        fail(i, "reads the LSTM's output '" + node.input(k) + "' as its input " + std::to_string(k) +
+        fail(i, "reads the " + op_ + "'s output '" + node.input(k) + "' as its input " + std::to_string(k) +
                     "; a head reads the last hidden state as its data input");
     const auto v = node.input_size() ? views_.find(node.input(0)) : views_.end();
     if (v == views_.end()) continue;  // the head's, or a node import_head refuses
@@ -427,13 +482,13 @@ void LstmImporter::read_after(int lstm_index) {
 void LstmImporter::read_outputs_without_head() {
   for (const auto& out : graph_.output()) {
     const auto v = views_.find(out.name());
-    if (v == views_.end()) fail("graph output '" + out.name() + "' is not produced by the LSTM");
+    if (v == views_.end()) fail("graph output '" + out.name() + "' is not produced by the " + op_);
     LstmOutput what = LstmOutput::kYh;
     if (out.name() == y_) what = LstmOutput::kY;
     else if (out.name() == y_c_) what = LstmOutput::kYc;
     else if (!v->second.hidden_order())
       fail("graph output '" + out.name() + "' " + dims_text(v->second.dims) +
-           " is a view of the LSTM's outputs other than Y, Y_h, Y_c or the last step reshaped");
+           " is a view of the " + op_ + "'s outputs other than Y, Y_h, Y_c or the last step reshaped");
     m_.outputs.push_back({out.name(), what});
   }
 }
@@ -441,15 +496,15 @@ void LstmImporter::read_outputs_without_head() {
 void LstmImporter::import_head(int lstm_index, int first, const std::string& input, const View& view) {
   if (view.cell) fail(first, "reads the LSTM's Y_c; a head reads the hidden state (Y_h, or the last step of Y)");
   if (view.steps())
-    fail(first, "reads every step of the LSTM's Y " + dims_text(view.dims) + ": a head on every step is not supported "
-                "(the LSTM program runs its head once, on the last hidden state); take the last step (out[:, -1]) or h_n");
+    fail(first, "reads every step of the " + op_ + "'s Y " + dims_text(view.dims) +
+                    ": a head on every step is not supported (the " + op_ + " program runs its head once, on the last hidden state); take the last step (out[:, -1]) or h_n");
   if (!view.batch_rows())
-    fail(first, "the head reads the LSTM's output as " + dims_text(view.dims) + "; bring it to [batch, hidden] = [" +
+    fail(first, "the head reads the " + op_ + "'s output as " + dims_text(view.dims) + "; bring it to [batch, hidden] = [" +
                     std::to_string(m_.batch) + "," + std::to_string(m_.layer.hidden_size) +
                     "] first (Squeeze of the directions axis)");
   for (const auto& out : graph_.output())
     if (views_.count(out.name()))
-      fail("graph output '" + out.name() + "' is an LSTM output next to the head's; dlvpc compiles one output");
+      fail("graph output '" + out.name() + "' is an " + op_ + " output next to the head's; dlvpc compiles one output");
   // The head as a graph of its own whose input is the last hidden state: import_onnx's operators,
   // fusions and checks; the constants folded here are bound as its inputs.
   onnx::ModelProto head = graph_part(model_, graph_.name() + "_head");
@@ -463,7 +518,7 @@ void LstmImporter::import_head(int lstm_index, int first, const std::string& inp
     const onnx::NodeProto& node = graph_.node(k);
     for (const auto& name : node.input()) {
       if (name != input && views_.count(name))
-        fail(k, "reads the LSTM's output '" + name + "' besides the head's input '" + input + "'; dlvpc compiles one head");
+        fail(k, "reads the " + op_ + "'s output '" + name + "' besides the head's input '" + input + "'; dlvpc compiles one head");
       if (const auto c = constants_.find(name); c != constants_.end() && !initializers.count(name)) options.bindings[name] = c->second;
     }
     *g.add_node() = node;
@@ -481,11 +536,12 @@ LstmModel LstmImporter::run() {
   data_[m_.input_name] = m_.input_dims;
   int lstm_index = -1;
   for (int i = 0; i < graph_.node_size(); ++i) {
-    if (graph_.node(i).op_type() != "LSTM") continue;
-    if (lstm_index >= 0) fail(i, "a second LSTM: stacked LSTMs are not supported (dlvpc's LSTM import takes one layer)");
+    if (graph_.node(i).op_type() != op_) continue;
+    if (lstm_index >= 0)
+      fail(i, "a second " + op_ + ": stacked " + op_ + "s are not supported (dlvpc's " + op_ + " import takes one layer)");
     lstm_index = i;
   }
-  if (lstm_index < 0) fail("the graph has no LSTM node");
+  if (lstm_index < 0) fail("the graph has no " + op_ + " node");
   for (int i = 0; i < lstm_index; ++i) read_before(i);
   const onnx::NodeProto& node = graph_.node(lstm_index);
   if (!node.domain().empty() && node.domain() != "ai.onnx") fail(lstm_index, "operator domain '" + node.domain() + "'");
@@ -495,7 +551,7 @@ LstmModel LstmImporter::run() {
   read_weights(lstm_index);
   read_states(lstm_index);
   const auto output = [&](int k) { return k < node.output_size() ? node.output(k) : std::string(); };
-  y_ = output(0), y_h_ = output(1), y_c_ = output(2);
+  y_ = output(0), y_h_ = output(1), y_c_ = gru_ ? std::string() : output(2);
   read_after(lstm_index);
   return std::move(m_);
 }
@@ -513,6 +569,11 @@ bool has_lstm_node(const onnx::ModelProto& model) {
 
 LstmModel import_onnx_lstm(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options) {
   return LstmImporter(model, origin, options).run();
+}
+
+LstmModel import_onnx_gru_form(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options,
+                                lstm_ref::FloatGru& gru) {
+  return LstmImporter(model, origin, options, &gru).run();
 }
 
 LstmModel import_onnx_lstm_file(const std::string& path, const ImportOptions& options) {

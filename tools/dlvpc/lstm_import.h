@@ -60,6 +60,10 @@ bool has_lstm_node(const onnx::ModelProto& model);
 
 // Throws ImportError "<origin>: node '<name>' (<op>): <reason>" for anything outside the list above.
 LstmModel import_onnx_lstm(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options = {});
+// GRUC: the forms above around one GRU node instead (gru_import.h): its attributes and weights go
+// to `gru`; of the LstmModel's `layer` only the sizes are set.
+LstmModel import_onnx_gru_form(const onnx::ModelProto& model, const std::string& origin, const ImportOptions& options,
+                                lstm_ref::FloatGru& gru);
 LstmModel import_onnx_lstm_file(const std::string& path, const ImportOptions& options = {});
 
 }  // namespace dlvp::dlvpc

@@ -18,6 +18,7 @@
 #include "tools/dlvpc/calibration_cache.h"
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/float_predictions.h"
+#include "tools/dlvpc/gru_compiler.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/lstm_stack_compiler.h"
 #include "tools/dlvpc/lstm_estimate.h"
@@ -219,8 +220,8 @@ void write_float_predictions(const Args& a, const dlvpc::FloatGraph& graph) {
   const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
   write_predictions(a, dlvpc::float_predictions(graph, images, a.predict_images, preprocessing_of(a, graph.input)));
 }
-template <typename LstmModel>  // a one-layer LSTM or a stack
-void write_float_predictions(const Args& a, const LstmModel& model) {
+template <typename RecurrentModel>  // LstmModel, GruModel or LstmStackModel
+void write_float_predictions(const Args& a, const RecurrentModel& model) {
   const dlvpc::IdxFile images = dlvpc::read_idx(a.predict_images);
   write_predictions(a, dlvpc::float_predictions(model, images, a.predict_images, a.input_scale));
 }
@@ -362,27 +363,31 @@ int finish_lstm_compile(const Args& a, uint64_t input_elements, size_t calibrati
   return 0;
 }
 
-int compile_lstm_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
+// A one-layer LSTM, or a GRU (gru_compiler.h: the same steps; `path` keys its calibration cache).
+template <typename Model, typename Compiled>
+int compile_recurrent_command(const Args& a, Model model, const PlatformConfig& platform, const char* path,
+                              void (*check_fits)(const Model&, const dlvpc::LstmCompileOptions&),
+                              Compiled (*compile)(Model, const std::vector<std::vector<double>>&, const dlvpc::LstmCompileOptions&),
+                              std::string (*format_report)(const Compiled&, const dlvpc::LstmCompileOptions&)) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
-  dlvpc::LstmModel model = dlvpc::import_onnx_lstm(proto, a.model);
   if (!a.predict_images.empty()) write_float_predictions(a, model);
   dlvpc::LstmCompileOptions options = lstm_options(a, platform);
-  dlvpc::check_lstm_fits(model, options);  // before the calibration inputs are read
+  check_fits(model, options);  // before the calibration inputs are read
   builder::TensorShape shape{1, 1, static_cast<uint32_t>(dlvpc::element_count(model.input_dims))};
   const auto inputs = dlvpc::CalibrationInputs::open(a.calib, a.calib_count, a.input_scale, shape);
   const std::vector<std::vector<double>> calibration = calibration_vectors(inputs);
-  const CalibrationSlot slot = lstm_calibration_slot(a, "lstm", inputs, options);
+  const CalibrationSlot slot = lstm_calibration_slot(a, path, inputs, options);
   if (slot.cache) options.calibrated = slot.cache->load_lstm(slot.key);
-  const dlvpc::LstmCompiled c = dlvpc::compile_lstm(std::move(model), calibration, options);
+  const Compiled c = compile(std::move(model), calibration, options);
   slot.finish(a, options.calibrated.has_value(), dlvpc::encode_lstm(c.calibration));
-  return finish_lstm_compile(a, shape.elements(), calibration.size(), c.package, dlvpc::format_lstm_report(c, options),
+  return finish_lstm_compile(a, shape.elements(), calibration.size(), c.package, format_report(c, options),
                              [&](const HeldBack& h) {
                                return dlvpc::estimate_pruning(c, calibration, h.inputs, h.labels, options, a.prune_warn_pct);
                              });
 }
 
 // A stacked or bidirectional LSTM (docs/lstm.md, "Stacked and bidirectional LSTMs"): the same options,
-// calibration cache, pruning estimate and float predictions as compile_lstm_command.
+// calibration cache, pruning estimate and float predictions as compile_recurrent_command.
 int compile_lstm_stack_command(const Args& a, const onnx::ModelProto& proto, const PlatformConfig& platform) {
   if (!platform.lstm.enabled) throw ConfigError(a.hw + ": this hardware has no sparse LSTM engine (lstm.enabled)");
   dlvpc::LstmStackModel model = dlvpc::import_onnx_lstm_stack(proto, a.model);
@@ -410,7 +415,12 @@ int compile_command(const Args& a) {
   const PlatformConfig platform = load_platform_config(scenario, "");
   std::optional<dlvpc::OnnxFile> file(std::in_place, a.model);
   if (dlvpc::needs_lstm_stack(file->model())) return compile_lstm_stack_command(a, std::move(*file).full_model(), platform);
-  if (dlvpc::has_lstm_node(file->model())) return compile_lstm_command(a, std::move(*file).full_model(), platform);
+  if (dlvpc::has_lstm_node(file->model()))
+    return compile_recurrent_command(a, dlvpc::import_onnx_lstm(std::move(*file).full_model(), a.model), platform, "lstm",
+                                     dlvpc::check_lstm_fits, dlvpc::compile_lstm, dlvpc::format_lstm_report);
+  if (dlvpc::has_gru_node(file->model()))
+    return compile_recurrent_command(a, dlvpc::import_onnx_gru(std::move(*file).full_model(), a.model), platform, "gru",
+                                     dlvpc::check_gru_fits, dlvpc::compile_gru, dlvpc::format_gru_report);
   dlvpc::CompileOptions options;
   options.hw = platform.cnn;
   options.build.double_buffer = !a.single_buffer;

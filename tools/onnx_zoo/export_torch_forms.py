@@ -18,8 +18,10 @@ The cases (docs/dlvpc.md, "Forms torch emits"):
   non-square maps, batch 2, depthwise-separable blocks and a grouped Conv (Conv group > 1).
 - lstm_*: nn.LSTM with batch_first True and False, with and without explicit zero states, heads
   on out[:, -1], out[-1] and h_n[-1], a Softmax at the end.
+- gru_*: the same forms with nn.GRU (torch's GRU: ONNX linear_before_reset 1) for dlvpc's GRU path
+  (tests/unit/dlvpc/test_gru_compiler.cpp; on the SoC in the conformance test).
 - refuse_*: models dlvpc refuses, with the reasons the tests expect (three unsupported nodes
-  listed in one error; a head on every LSTM step; stacked and bidirectional LSTMs; a GRU).
+  listed in one error; a head on every LSTM or GRU step; stacked and bidirectional LSTMs).
 
 --views-out (default tests/data/channel_views; tests/integration/conformance/
 test_channel_views.cpp): dense_block (DenseNet's concatenations: each a prefix of the next),
@@ -144,7 +146,10 @@ class LstmHead(nn.Module):
         self.fc = nn.Linear(16 if bidirectional else 8, 3)
 
     def forward(self, x):
-        if self.gru:
+        if self.gru and self.zero_states:
+            h0 = torch.zeros(1, x.shape[0] if self.batch_first else x.shape[1], 8)
+            out, h_n = self.lstm(x, h0)
+        elif self.gru:
             out, h_n = self.lstm(x)
         elif self.zero_states:
             batch = x.shape[0] if self.batch_first else x.shape[1]
@@ -246,7 +251,12 @@ def cases():
         "refuse_lstm_every_step": (LstmHead(True, False, every_step=True), (1, 5, 4)),
         "refuse_lstm_stacked": (LstmHead(True, False, layers=2), (1, 5, 4)),
         "refuse_lstm_bidirectional": (LstmHead(True, False, bidirectional=True), (1, 5, 4)),
-        "refuse_gru": (LstmHead(True, False, gru=True), (1, 5, 4)),
+        "gru_batch_first": (LstmHead(True, False, gru=True), (2, 5, 4)),
+        "gru_batch_first_zero_states": (LstmHead(True, True, softmax=True, gru=True), (2, 5, 4)),
+        "gru_seq_first": (LstmHead(False, False, gru=True), (5, 2, 4)),
+        "gru_seq_first_zero_states": (LstmHead(False, True, gru=True), (5, 1, 4)),
+        "gru_h_n": (LstmHead(True, False, read="h_n", gru=True), (1, 6, 4)),
+        "refuse_gru_every_step": (LstmHead(True, False, every_step=True, gru=True), (1, 5, 4)),
     }
 
 

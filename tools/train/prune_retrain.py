@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Prune a user's ONNX LSTM to a target density with retraining, for dlvp's sparse LSTM engine.
+"""Prune a user's ONNX LSTM or GRU to a target density with retraining, for dlvp's sparse LSTM engine.
 
     /usr/bin/python3 tools/train/prune_retrain.py MODEL.onnx --data DATA -o PRUNED.onnx --density 0.1
 
-MODEL.onnx: a model dlvpc compiles (docs/lstm.md): one forward LSTM node, or a chain of forward
-LSTM nodes of the same hidden size (torch's nn.LSTM(num_layers=L)), whose W, R (and B) are
-initializers, and a classifier head on its last step, a Gemm or MatMul (+ Add) with constant
+MODEL.onnx: a model dlvpc compiles (docs/lstm.md): one forward LSTM node, a chain of forward
+LSTM nodes of the same hidden size (torch's nn.LSTM(num_layers=L)), or one GRU node with
+linear_before_reset = 1 (PyTorch's GRU), whose W, R (and B) are initializers, and a classifier head on its last step, a Gemm or MatMul (+ Add) with constant
 weights; what is around them (torch's Transposes, Squeezes, zero states, Softmax) is kept as it is.
 The LSTM and the head are trained in PyTorch and their initializers written back into a copy of
 the graph, so the output is the same graph with new weights.
@@ -43,6 +43,8 @@ LEARNING_RATE = 1e-3
 # ONNX's gate blocks (i, o, f, c) in PyTorch's order (i, f, g, o), and back.
 ONNX_TO_TORCH_GATES = [0, 2, 3, 1]
 TORCH_TO_ONNX_GATES = [0, 3, 1, 2]
+# A GRU's: ONNX (z, r, h) and PyTorch (r, z, n) swap the first two, both ways.
+GRU_GATE_ORDER = [1, 0, 2]
 
 
 def fail(message):
@@ -50,7 +52,7 @@ def fail(message):
 
 
 def reorder_gates(weight, cells, order):
-    blocks = weight.reshape(4, cells, *weight.shape[1:])
+    blocks = weight.reshape(len(order), cells, *weight.shape[1:])
     return blocks[order].reshape(weight.shape)
 
 
@@ -62,10 +64,17 @@ class OnnxLstmModel:
         self.model = onnx.load(path)
         graph = self.model.graph
         self.init = {t.name: t for t in graph.initializer}
-        lstms = [n for n in graph.node if n.op_type == "LSTM"]
+        lstms = [n for n in graph.node if n.op_type in ("LSTM", "GRU")]
         if not lstms:
-            fail(f"{path}: no LSTM node")
-        self.lstm = lstms[0]
+            fail(f"{path}: no LSTM or GRU node")
+        self.lstm = lstms[0]  # the first LSTM, or the GRU
+        self.gru = self.lstm.op_type == "GRU"
+        if self.gru and len(lstms) != 1:
+            fail(f"{path}: {len(lstms)} recurrent nodes with a GRU; one GRU is supported")
+        if self.gru and self.attributes(self.lstm).get("linear_before_reset", 0) != 1:
+            fail(f"{path}: node '{self.lstm.name}': PyTorch's GRU is ONNX's linear_before_reset = 1, this one has 0")
+        self.to_torch_order = GRU_GATE_ORDER if self.gru else ONNX_TO_TORCH_GATES
+        self.to_onnx_order = GRU_GATE_ORDER if self.gru else TORCH_TO_ONNX_GATES
         self.cells = int(self.attributes(self.lstm)["hidden_size"])
         self.layers = [self.layer_names(node, k) for k, node in enumerate(lstms)]  # (W, R, B) names
         self.head = self.find_head(graph)
@@ -116,15 +125,16 @@ class OnnxLstmModel:
         head_w = head_w if transposed else head_w.T  # [classes, cells]
         head_b = self.array(head_b_name).reshape(-1) if head_b_name else np.zeros(head_w.shape[0], np.float32)
         inputs = self.init[self.layers[0][0]].dims[-1]
-        model = SequenceClassifier(inputs, self.cells, head_w.shape[0], len(self.layers))
+        model = SequenceClassifier(inputs, self.cells, head_w.shape[0], len(self.layers), self.gru)
+        gate_rows = len(self.to_torch_order) * self.cells
         with torch.no_grad():
             for k, (w_name, r_name, b_name) in enumerate(self.layers):
                 w, r = self.array(w_name)[0], self.array(r_name)[0]
-                b = self.array(b_name)[0] if b_name else np.zeros(8 * self.cells, np.float32)
-                for suffix, value in (("weight_ih", w), ("weight_hh", r), ("bias_ih", b[:4 * self.cells]),
-                                      ("bias_hh", b[4 * self.cells:])):
-                    getattr(model.lstm, f"{suffix}_l{k}").copy_(
-                        torch.from_numpy(reorder_gates(value, self.cells, ONNX_TO_TORCH_GATES)))
+                b = self.array(b_name)[0] if b_name else np.zeros(2 * gate_rows, np.float32)
+                for suffix, value in (("weight_ih", w), ("weight_hh", r), ("bias_ih", b[:gate_rows]),
+                                      ("bias_hh", b[gate_rows:])):
+                    getattr(model.rnn(), f"{suffix}_l{k}").copy_(
+                        torch.from_numpy(reorder_gates(value, self.cells, self.to_torch_order)))
             model.classifier.weight.copy_(torch.from_numpy(np.ascontiguousarray(head_w)))
             model.classifier.bias.copy_(torch.from_numpy(head_b))
         return model
@@ -135,8 +145,8 @@ class OnnxLstmModel:
         values = {}
         for k, (w_name, r_name, b_name) in enumerate(self.layers):
             def onnx_order(suffix):
-                return reorder_gates(getattr(model.lstm, f"{suffix}_l{k}").detach().numpy(), self.cells,
-                                     TORCH_TO_ONNX_GATES)
+                return reorder_gates(getattr(model.rnn(), f"{suffix}_l{k}").detach().numpy(), self.cells,
+                                     self.to_onnx_order)
             values[w_name] = onnx_order("weight_ih")[None]
             values[r_name] = onnx_order("weight_hh")[None]
             if b_name:
@@ -155,16 +165,23 @@ class OnnxLstmModel:
 
 
 class SequenceClassifier(nn.Module):
-    """Sequences [N, T, I] -> logits: LSTM (time-major inside), its last hidden state, a Linear head."""
+    """Sequences [N, T, I] -> logits: LSTM or GRU (time-major inside), the last layer's last hidden
+    state, a Linear head."""
 
-    def __init__(self, inputs, cells, classes, layers=1):
+    def __init__(self, inputs, cells, classes, layers=1, gru=False):
         super().__init__()
-        self.lstm = nn.LSTM(inputs, cells, num_layers=layers)
+        if gru:
+            self.gru = nn.GRU(inputs, cells, num_layers=layers)  # the name train_fashion_lstm.lstm_matrix prunes a GRU by
+        else:
+            self.lstm = nn.LSTM(inputs, cells, num_layers=layers)
         self.classifier = nn.Linear(cells, classes)
 
     def forward(self, x):
-        _, (h, _) = self.lstm(x.transpose(0, 1))
-        return self.classifier(h[-1])
+        out, _ = self.rnn()(x.transpose(0, 1))
+        return self.classifier(out[-1])
+
+    def rnn(self):
+        return self.gru if hasattr(self, "gru") else self.lstm
 
 
 def check_written(path, model, sequences):
@@ -203,7 +220,7 @@ def load_data(spec, train_count):
 
 def stack_masks(model, density, pes, balanced):
     """Every layer's keep masks (prune_masks), each layer pruned to `density` on its own."""
-    return [prune_masks(model, density, pes, balanced, k) for k in range(model.lstm.num_layers)]
+    return [prune_masks(model, density, pes, balanced, k) for k in range(model.rnn().num_layers)]
 
 
 def apply_stack_masks(model, masks):
@@ -213,7 +230,7 @@ def apply_stack_masks(model, masks):
 
 def stack_density(model):
     """(non-zeros, entries) of every layer's [W | R] together."""
-    counts = [density_of(model, k) for k in range(model.lstm.num_layers)]
+    counts = [density_of(model, k) for k in range(model.rnn().num_layers)]
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
@@ -247,8 +264,8 @@ def main():
     test_x, test_y = data[2], data[3]
     source = OnnxLstmModel(args.model)
     model = source.to_torch()
-    print(f"{args.model}: LSTM '{source.lstm.name}' {model.lstm.input_size} -> {source.cells} cells "
-          f"x {model.lstm.num_layers} layer(s), "
+    print(f"{args.model}: {source.lstm.op_type} '{source.lstm.name}' {model.rnn().input_size} -> {source.cells} cells "
+          f"x {model.rnn().num_layers} layer(s), "
           f"{model.classifier.out_features} classes; {len(data[0])} training rows, {len(test_x)} test rows", flush=True)
     print(f"as given: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%", flush=True)
     generator = torch.Generator().manual_seed(args.seed)
@@ -276,7 +293,7 @@ def main():
     source.save(model, args.out)
     check_written(args.out, model, test_x[:8])
     nonzero, total = stack_density(model)
-    per_pe = [per_pe_nonzeros(model, args.pes, k) for k in range(model.lstm.num_layers)]
+    per_pe = [per_pe_nonzeros(model, args.pes, k) for k in range(model.rnn().num_layers)]
     per_pe_text = ", ".join(f"{min(p)}..{max(p)}" for p in per_pe)
     print(f"pruned and retrained: float test accuracy {accuracy_percent(model, test_x, test_y):.2f}%, "
           f"{nonzero}/{total} non-zero ({100.0 * nonzero / total:.2f}%), per PE {per_pe_text} "

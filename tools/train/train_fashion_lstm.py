@@ -62,10 +62,12 @@ class FashionLstm(nn.Module):
 
 
 def lstm_matrix(model, layer=0):
-    """The pruned matrix [W | R] of one layer as one tensor view pair (weight_ih, weight_hh); a
-    stacked LSTM's layers are pruned one by one (the engine runs them one after the other, each
-    with its rows interleaved across all PEs)."""
-    return getattr(model.lstm, f"weight_ih_l{layer}"), getattr(model.lstm, f"weight_hh_l{layer}")
+    """The pruned matrix [W | R] of one layer as one tensor view pair (weight_ih, weight_hh): the
+    model's LSTM's, or its GRU's (train_fashion_gru.py; the same pruning, 3 gate blocks instead of
+    4). A stacked LSTM's layers are pruned one by one (the engine runs them one after the other,
+    each with its rows interleaved across all PEs)."""
+    rnn = model.gru if hasattr(model, "gru") else model.lstm
+    return getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")
 
 
 def prune_masks(model, density, pes, balanced, layer=0):
@@ -103,9 +105,9 @@ def apply_masks(model, masks, layer=0):
             weight.mul_(mask)
 
 
-def prune_with_retraining(dense_state, data, schedule, pes, balanced, generator):
+def prune_with_retraining(dense_state, data, schedule, pes, balanced, generator, model_class=None):
     """Prunes a copy of the dense model step by step (density, epochs) with retraining."""
-    model = FashionLstm()
+    model = (model_class or FashionLstm)()
     model.load_state_dict(dense_state)
     seconds = 0.0
     masks = None
@@ -138,30 +140,35 @@ def export_onnx(model, path):
     r = onnx_gate_order(lstm.weight_hh_l0.detach().numpy(), CELLS)[None]
     b = np.concatenate([onnx_gate_order(lstm.bias_ih_l0.detach().numpy(), CELLS),
                         onnx_gate_order(lstm.bias_hh_l0.detach().numpy(), CELLS)])[None]
+    save_classifier_onnx(model, path, helper.make_node("LSTM", ["rows", "lstm.W", "lstm.R", "lstm.B"], ["", "lstm.Y_h"],
+                                                     name="lstm", hidden_size=CELLS),
+                         {"lstm.W": w, "lstm.R": r, "lstm.B": b}, "fashion_lstm")
+
+
+def save_classifier_onnx(model, path, rnn_node, rnn_weights, graph_name):
+    """rnn_node (reading 'rows', its Y_h the second output) -> Flatten -> Gemm (model.classifier) ->
+    Softmax, with rnn_weights (name -> array) as initializers; checked and saved (train_fashion_gru.py too)."""
     fc_w = model.classifier.weight.detach().numpy()
     fc_b = model.classifier.bias.detach().numpy()
-    initializers = [numpy_helper.from_array(a.astype(np.float32), name)
-                    for a, name in ((w, "lstm.W"), (r, "lstm.R"), (b, "lstm.B"),
-                                    (fc_w, "classifier.weight"), (fc_b, "classifier.bias"))]
+    arrays = dict(rnn_weights, **{"classifier.weight": fc_w, "classifier.bias": fc_b})
+    initializers = [numpy_helper.from_array(a.astype(np.float32), name) for name, a in arrays.items()]
     nodes = [
-        helper.make_node("LSTM", ["rows", "lstm.W", "lstm.R", "lstm.B"], ["", "lstm.Y_h"],
-                         name="lstm", hidden_size=CELLS),
-        helper.make_node("Flatten", ["lstm.Y_h"], ["hidden"], name="flatten", axis=1),
+        rnn_node,
+        helper.make_node("Flatten", [rnn_node.output[1]], ["hidden"], name="flatten", axis=1),
         helper.make_node("Gemm", ["hidden", "classifier.weight", "classifier.bias"], ["logits"],
                          name="classifier", transB=1),
         helper.make_node("Softmax", ["logits"], ["probabilities"], name="softmax", axis=1),
     ]
     graph = helper.make_graph(
-        nodes, "fashion_lstm",
+        nodes, graph_name,
         [helper.make_tensor_value_info("rows", TensorProto.FLOAT, [IMAGE_SIZE, 1, IMAGE_SIZE])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, NUM_CLASSES])],
         initializers)
     onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                                   producer_name="dlvp tools/train/train_fashion_lstm.py")
+                                   producer_name=f"dlvp tools/train/{os.path.basename(sys.argv[0])}")
     onnx.checker.check_model(onnx_model)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     onnx.save(onnx_model, path)
-
 
 def onnx_lstm_reference(path, rows):
     """The exported graph evaluated with numpy by ONNX's LSTM definition (checks the export)."""
@@ -201,11 +208,12 @@ def density_of(model, layer=0):
     return nonzero, w_ih.numel() + w_hh.numel()
 
 
-def write_meta(path, args, dense_accuracy, variants, dense_seconds, command):
+def write_meta(path, args, dense_accuracy, variants, dense_seconds, command, kind="LSTM",
+               architecture=ARCHITECTURE):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     lines = [
-        "# Fashion-MNIST row LSTM of dlvp's sparse LSTM demo: pruned float LSTMs in ONNX.",
-        "# Written by tools/train/train_fashion_lstm.py; 'command' reproduces the model files.",
+        f"# Fashion-MNIST row {kind} of dlvp's sparse {kind} demo: pruned float {kind}s in ONNX.",
+        f"# Written by tools/train/{os.path.basename(sys.argv[0])}; 'command' reproduces the model files.",
         "# Accuracies are measured on all 10,000 test images in float (PyTorch, eval mode).",
         "# nonzeros_per_pe: non-zero weights of [W | R] held by each PE (rows interleaved, row r -> PE r mod pes).",
         "dataset: fashion-mnist",
@@ -240,7 +248,7 @@ def write_meta(path, args, dense_accuracy, variants, dense_seconds, command):
         f"prune_schedule: {json.dumps(args.schedule)}",
         f"torch_version: {json.dumps(torch.__version__)}",
         f"command: {json.dumps(command)}",
-        f"architecture: {json.dumps(ARCHITECTURE)}",
+        f"architecture: {json.dumps(architecture)}",
     ]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -257,8 +265,9 @@ def parse_schedule(text):
     return steps
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(description, variants="balanced,global"):
+    """The options every row-RNN trainer takes (train_fashion_gru.py shares them)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     parser.add_argument("--out-dir", default="scenarios/models")
     parser.add_argument("--epochs", type=int, default=6, help="dense training epochs")
@@ -266,18 +275,29 @@ def main():
                         help="pruning steps density:epochs,... (default 0.5:1,0.25:1,0.1:3)")
     parser.add_argument("--pes", type=int, default=32, help="PEs the rows are interleaved across")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--variants", default=variants,
+                        help=f"pruned models to write: balanced, global or both (default {variants})")
+    parser.add_argument("--threads", type=int, default=THREADS, help=f"torch threads (default {THREADS})")
     args = parser.parse_args()
-    if args.epochs < 1 or args.pes < 1:
-        parser.error("--epochs and --pes must be at least 1")
+    if args.epochs < 1 or args.pes < 1 or args.threads < 1:
+        parser.error("--epochs, --pes and --threads must be at least 1")
+    args.variants = args.variants.split(",")
+    if not args.variants or any(v not in ("balanced", "global") for v in args.variants):
+        parser.error(f"--variants: 'balanced', 'global' or both, got '{','.join(args.variants)}'")
+    return args
 
+
+def train_and_prune(args, model_class, stem, export, check, kind="LSTM", architecture=ARCHITECTURE):
+    """Dense training, then each pruned variant: written as {stem}.onnx (load-balanced) and
+    {stem}_global.onnx, checked against PyTorch by check(model, path, images), and {stem}.yaml."""
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(args.threads)
     train_x, train_y = load_split(args.data_dir, "train")
     test_x, test_y = load_split(args.data_dir, "t10k")
     data = (train_x, train_y, test_x, test_y)
 
-    model = FashionLstm()
+    model = model_class()
     print(f"seed {args.seed}, {args.epochs} dense epochs, batch {BATCH_SIZE}, "
           f"{sum(p.numel() for p in model.parameters())} parameters, torch {torch.__version__}", flush=True)
     dense_seconds = train_epochs(model, data, args.epochs, torch.Generator().manual_seed(args.seed), LEARNING_RATE,
@@ -287,12 +307,15 @@ def main():
     dense_state = {k: v.clone() for k, v in model.state_dict().items()}
 
     variants = []
-    for balanced, name in ((True, "fashion_lstm.onnx"), (False, "fashion_lstm_global.onnx")):
+    for balanced, name in ((True, f"{stem}.onnx"), (False, f"{stem}_global.onnx")):
+        if ("balanced" if balanced else "global") not in args.variants:
+            continue
         generator = torch.Generator().manual_seed(args.seed + 1)  # same retraining order for both
-        pruned, seconds = prune_with_retraining(dense_state, data, args.schedule, args.pes, balanced, generator)
+        pruned, seconds = prune_with_retraining(dense_state, data, args.schedule, args.pes, balanced, generator,
+                                                model_class)
         path = os.path.join(args.out_dir, name)
-        export_onnx(pruned, path)
-        check_export(pruned, path, test_x[:4])
+        export(pruned, path)
+        check(pruned, path, test_x[:4])
         nonzero, total = density_of(pruned)
         per_pe = per_pe_nonzeros(pruned, args.pes)
         accuracy = accuracy_percent(pruned, test_x, test_y)
@@ -303,10 +326,14 @@ def main():
                          "seconds": seconds})
 
     command = " ".join(shlex.quote(a) for a in ["/usr/bin/python3", *sys.argv])
-    meta = os.path.join(args.out_dir, "fashion_lstm.yaml")
-    write_meta(meta, args, dense_accuracy, variants, dense_seconds, command)
+    meta = os.path.join(args.out_dir, f"{stem}.yaml")
+    write_meta(meta, args, dense_accuracy, variants, dense_seconds, command, kind, architecture)
     print(f"wrote {meta}")
 
+
+def main():
+    args = parse_args(__doc__.splitlines()[0])
+    train_and_prune(args, FashionLstm, "fashion_lstm", export_onnx, check_export)
 
 if __name__ == "__main__":
     main()

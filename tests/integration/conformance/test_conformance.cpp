@@ -129,7 +129,7 @@ TEST(OnnxConformance, TorchExportedFormsRunBitExactOnTheSoc) {
     EXPECT_GT(r.sqnr_db, 30.0) << name << ": the 8- and 16-bit outputs stay close to torch's";
     passed += r.outcome == Outcome::kPassed;
   }
-  EXPECT_EQ(passed, 9) << "4 CNN and 5 LSTM forms";
+  EXPECT_EQ(passed, 14) << "4 CNN, 5 LSTM and 5 GRU forms";
 }
 
 TEST(OnnxConformance, ABatchRunsAsOneJobPerSample) {
