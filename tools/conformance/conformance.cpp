@@ -2,7 +2,9 @@
 
 #include "ip/common/config_error.h"
 #include "tools/builder/program.h"
+#include "platform/cpu_ops.h"
 #include "tools/dlvpc/compiler.h"
+#include "tools/dlvpc/cpu_stage.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/package/package_writer.h"
@@ -431,6 +433,34 @@ int sum_frac(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model) {
   return frac_of(op.inputs[0]);
 }
 
+// CPUC: a CPU stage's bound (docs/cpu_ops.md). Data movement passes its input's error on; a
+// softmax's Jacobian has rows of absolute sum 2p(1 - p) <= 1/2; a mean passes the error on; the
+// arithmetic as products and quotients do. Plus the output's rounding (binary64 adds ~1e-16).
+template <typename ErrorOf, typename Largest>
+double cpu_error(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model, size_t index,
+                 const std::vector<std::vector<float>>& outputs, const ErrorOf& error_of, const Largest& largest,
+                 double output_rounding) {
+  const double e_a = error_of(op.inputs[0]);
+  if (dlvpc::cpu_moves_data(op)) return e_a;
+  if (op.cpu_op == cpu::kOpSoftmax) return 0.5 * e_a + output_rounding;
+  if (op.cpu_op != cpu::kOpArithmetic) return e_a + output_rounding;
+  const bool constant = op.inputs.size() < 2;
+  const double e_b = constant ? half_lsb(model.weight_frac[index]) : error_of(op.inputs[1]);
+  const double big_a = largest(op.inputs[0]), big_b = constant ? max_abs(op.weights) : largest(op.inputs[1]);
+  switch (op.cpu_params[0]) {
+    case cpu::kAdd:
+    case cpu::kSub: return e_a + e_b + output_rounding;
+    case cpu::kMul: return big_a * e_b + (big_b + e_b) * e_a + output_rounding;
+    default: {  // |a'/b' - a/b| <= (|a| e_b + |b| e_a) / (|b| (|b| - e_b)), |b| at its smallest
+      const std::vector<float>& b = constant ? op.weights : outputs[op.inputs[1]];
+      double least = std::numeric_limits<double>::infinity();
+      for (const float v : b) least = std::min(least, static_cast<double>(std::fabs(v)));
+      if (!(least > e_b)) return std::numeric_limits<double>::infinity();
+      return (big_a * e_b + least * e_a) / (least * (least - e_b)) + output_rounding;
+    }
+  }
+}
+
 double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
                         const std::vector<float>& input) {
   const std::vector<std::vector<float>> outputs = dlvpc::run_float(graph, input);
@@ -478,6 +508,9 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         error[i] = largest(source) * e_b + (largest(op.inputs[1]) + e_b) * e_a + output_rounding;
         break;
       }
+      case dlvpc::OpKind::kCpu:
+        error[i] = cpu_error(op, model, i, outputs, error_of, largest, output_rounding);
+        break;
       case dlvpc::OpKind::kConcat:
         // Slices keep their producers' values: the largest of their errors.
         error[i] = 0;
@@ -503,7 +536,8 @@ namespace {
 std::vector<float> float_layer(const dlvpc::FloatOp& op, const std::vector<const std::vector<float>*>& inputs) {
   switch (op.kind) {
     case dlvpc::OpKind::kAdd:
-    case dlvpc::OpKind::kMul: return dlvpc::run_op(op, inputs);
+    case dlvpc::OpKind::kMul:
+    case dlvpc::OpKind::kCpu: return dlvpc::run_op(op, inputs);
     case dlvpc::OpKind::kConcat: {
       std::vector<float> y;
       for (const std::vector<float>* slice : inputs) y.insert(y.end(), slice->begin(), slice->end());

@@ -115,7 +115,8 @@ class DepthwiseSeparable(nn.Module):
 
 class ThreeRefusals(nn.Module):
     """A Softplus, a count_include_pad average (Pad+AveragePool) and a Sub of computed tensors: one
-    error lists all three (Sigmoid and Mul, its first two, map since ISA version 3's activations)."""
+    error lists the first two (Sigmoid and Mul, its first two, map since ISA version 3's activations;
+    the Sub runs on the CPU since dlvpc emits CPU stages)."""
 
     def __init__(self):
         super().__init__()
