@@ -1653,6 +1653,11 @@ std::vector<double> raw_values(const char* raw, size_t count) {
   return out;
 }
 
+bool is_integer_type(int32_t type) {
+  return type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32 || type == onnx::TensorProto::INT8 ||
+         type == onnx::TensorProto::UINT8 || type == onnx::TensorProto::BOOL;
+}
+
 Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const std::string& origin, bool float32_as_floats) {
   const auto fail = [&](const std::string& what) -> void {
     throw ImportError(utf8::printable(origin + ": tensor '" + t.name() + "' " + what));
@@ -1688,7 +1693,7 @@ Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const s
     }
     std::vector<char> scratch;
     const char* bytes = raw.bytes(scratch);
-    std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}}).values;
+    std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}, is_integer_type(t.data_type())}).values;
     switch (t.data_type()) {
       case onnx::TensorProto::FLOAT: values = raw_values<float>(bytes, n); break;
       case onnx::TensorProto::DOUBLE: values = raw_values<double>(bytes, n); break;
@@ -1704,7 +1709,7 @@ Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const s
     check_count(c.floats.size());
     return c;
   }
-  std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}}).values;
+  std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}, is_integer_type(t.data_type())}).values;
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT: values.assign(t.float_data().begin(), t.float_data().end()); break;
     case onnx::TensorProto::DOUBLE: values.assign(t.double_data().begin(), t.double_data().end()); break;

@@ -411,6 +411,26 @@ TEST(ConstantFold, ShapeArithmeticAsTorchWritesIt) {
   EXPECT_EQ(fold(cast, {ConstTensor{{2}, {-2.7, 2.7}}})[0].values, (std::vector<double>{-2, 2}));
 }
 
+// CPUC: torch's x.chunk(2, dim=1) (ShuffleNetV2) computes (channels + 1) / 2 on the int64 shape:
+// integer operands truncate as ONNX's integer Div; float ones, or whole numbers of no known integer
+// type, keep the exact quotient or are refused.
+TEST(ConstantFold, AnIntegerDivOfShapesTruncates) {
+  std::vector<ConstTensor> out;
+  ASSERT_EQ(fold_node(node_of("Shape"), {FoldInput{nullptr, true, {1, 117, 28, 28}}}, out), "");
+  EXPECT_TRUE(out[0].integer);
+  const ConstTensor channels = fold(node_of("Gather"), {out[0], ConstTensor{{}, {1}, true}})[0];
+  EXPECT_TRUE(channels.integer);
+  const ConstTensor half = fold(node_of("Div"), {channels, ConstTensor{{}, {2}, true}})[0];
+  EXPECT_EQ(half.values, std::vector<double>{58});
+  EXPECT_TRUE(half.integer);
+  EXPECT_EQ(fold(node_of("Div"), {ConstTensor{{}, {-7}, true}, ConstTensor{{}, {2}, true}})[0].values,
+            std::vector<double>{-3});  // toward zero
+  EXPECT_EQ(fold(node_of("Div"), {ConstTensor{{}, {7}}, ConstTensor{{}, {0.5}}})[0].values, std::vector<double>{14});
+  std::string why;
+  fold(node_of("Div"), {ConstTensor{{}, {117}}, ConstTensor{{}, {2}}}, &why);
+  EXPECT_NE(why.find("without a whole quotient"), std::string::npos) << why;
+}
+
 TEST(ConstantFold, ResultsAreBoundedBeforeTheyAreAllocated) {
   std::string why;
   fold(node_of("ConstantOfShape"), {ConstTensor{{2}, {65536, 65536}}}, &why);
