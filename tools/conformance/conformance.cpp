@@ -438,11 +438,30 @@ int sum_frac(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model) {
 // arithmetic as products and quotients do. Plus the output's rounding (binary64 adds ~1e-16).
 template <typename ErrorOf, typename Largest>
 double cpu_error(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model, size_t index,
-                 const std::vector<std::vector<float>>& outputs, const ErrorOf& error_of, const Largest& largest,
-                 double output_rounding) {
+                 const std::vector<std::vector<float>>& outputs, const std::vector<float>& centered,
+                 const ErrorOf& error_of, const Largest& largest, double output_rounding) {
   const double e_a = error_of(op.inputs[0]);
   if (dlvpc::cpu_moves_data(op)) return e_a;
   if (op.cpu_op == cpu::kOpSoftmax) return 0.5 * e_a + output_rounding;
+  if (op.cpu_op == cpu::kOpLayerNorm) {  // y = (x - mean) / s: |dy| <= (2 + |y|) e / (s - e), s at its smallest
+    const std::vector<float>& x = op.inputs[0] == dlvpc::kGraphInput ? centered : outputs[op.inputs[0]];
+    const uint64_t length = op.input_view.h, inner = op.input_view.w;
+    float epsilon;
+    std::memcpy(&epsilon, &op.cpu_params[1], sizeof epsilon);
+    double least = std::numeric_limits<double>::infinity();
+    for (uint64_t o = 0; o < op.input_view.c; ++o)
+      for (uint64_t i = 0; i < inner; ++i) {
+        double sum = 0, squares = 0;
+        for (uint64_t k = 0; k < length; ++k) sum += x[(o * length + k) * inner + i];
+        for (uint64_t k = 0; k < length; ++k) {
+          const double d = x[(o * length + k) * inner + i] - sum / double(length);
+          squares += d * d;
+        }
+        least = std::min(least, std::sqrt(squares / double(length) + epsilon));
+      }
+    if (!(least > e_a)) return std::numeric_limits<double>::infinity();
+    return (2.0 + max_abs(outputs[index])) * e_a / (least - e_a) + output_rounding;
+  }
   if (op.cpu_op != cpu::kOpArithmetic) return e_a + output_rounding;
   const bool constant = op.inputs.size() < 2;
   const double e_b = constant ? half_lsb(model.weight_frac[index]) : error_of(op.inputs[1]);
@@ -509,7 +528,7 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         break;
       }
       case dlvpc::OpKind::kCpu:
-        error[i] = cpu_error(op, model, i, outputs, error_of, largest, output_rounding);
+        error[i] = cpu_error(op, model, i, outputs, centered, error_of, largest, output_rounding);
         break;
       case dlvpc::OpKind::kConcat:
         // Slices keep their producers' values: the largest of their errors.

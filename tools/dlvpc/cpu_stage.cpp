@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace dlvp::dlvpc {
@@ -75,6 +76,25 @@ std::vector<float> softmax_along(const FloatOp& op, const std::vector<float>& x)
       for (uint64_t k = 0; k < length; ++k) sum += std::exp(double(x[first + k * inner]) - most);
       for (uint64_t k = 0; k < length; ++k)
         y[first + k * inner] = static_cast<float>(std::exp(double(x[first + k * inner]) - most) / sum);
+    }
+  return y;
+}
+
+std::vector<float> layer_norm(const FloatOp& op, const std::vector<float>& x) {
+  const TensorShape& v = op.input_view;
+  const uint64_t inner = v.w, length = v.h, outer = v.c;  // the axis is 1 (cpu_layer_norm)
+  float epsilon;
+  std::memcpy(&epsilon, &op.cpu_params[1], sizeof epsilon);
+  std::vector<float> y(x.size());
+  for (uint64_t o = 0; o < outer; ++o)
+    for (uint64_t i = 0; i < inner; ++i) {
+      const uint64_t first = o * length * inner + i;
+      double sum = 0, squares = 0;
+      for (uint64_t k = 0; k < length; ++k) sum += x[first + k * inner];
+      const double mean = sum / double(length);
+      for (uint64_t k = 0; k < length; ++k) squares += (x[first + k * inner] - mean) * (x[first + k * inner] - mean);
+      const double scale = 1.0 / std::sqrt(squares / double(length) + epsilon);
+      for (uint64_t k = 0; k < length; ++k) y[first + k * inner] = static_cast<float>((x[first + k * inner] - mean) * scale);
     }
   return y;
 }
@@ -206,6 +226,14 @@ std::string cpu_softmax(const std::vector<int64_t>& dims, int64_t axis, bool fla
   return fits_cpu(op);
 }
 
+std::string cpu_layer_norm(const std::vector<int64_t>& dims, int64_t axis, bool flattened, float epsilon, FloatOp& op) {
+  if (!(epsilon > 0) || !std::isfinite(epsilon)) return "epsilon " + std::to_string(epsilon) + " is not positive";
+  const std::string why = cpu_softmax(dims, axis, flattened, op);  // the same lines along one axis
+  op.cpu_op = cpu::kOpLayerNorm;
+  std::memcpy(&op.cpu_params[1], &epsilon, sizeof epsilon);
+  return why;
+}
+
 std::string cpu_resize_nearest(const std::vector<int64_t>& dims, const std::vector<int64_t>& out_dims, FloatOp& op) {
   if (dims.size() != 3 || out_dims.size() != 3 || out_dims[0] != dims[0])
     return "resize of " + dims_string(dims) + " to " + dims_string(out_dims) +
@@ -259,6 +287,7 @@ std::vector<float> run_cpu_float(const FloatOp& op, const std::vector<const std:
     case cpu::kOpTranspose: return transpose(op, *in[0]);
     case cpu::kOpSoftmax: return softmax_along(op, *in[0]);
     case cpu::kOpResizeNearest: return resize_nearest(op, *in[0]);
+    case cpu::kOpLayerNorm: return layer_norm(op, *in[0]);
     case cpu::kOpReduceMean:
     case cpu::kOpReduceMax: return reduce(op, *in[0]);
     default: return arithmetic(op, *in[0], in.size() > 1 ? *in[1] : op.weights);

@@ -30,6 +30,9 @@ std::string cpu_transpose(const std::vector<int64_t>& dims, const std::vector<in
 // Softmax over axis `axis` of the sample's axes (opset 13), or over all axes from `axis` on
 // (`flattened`: opsets before 13 coerce the input to 2-D).
 std::string cpu_softmax(const std::vector<int64_t>& dims, int64_t axis, bool flattened, FloatOp& op);
+// LayerNorm without its affine part over axis `axis` (one axis), or over all axes from `axis` on
+// (`flattened`: ONNX's LayerNormalization), with `epsilon`.
+std::string cpu_layer_norm(const std::vector<int64_t>& dims, int64_t axis, bool flattened, float epsilon, FloatOp& op);
 // Nearest-neighbour resize of [c][h][w] to `out_dims` (same channels): src = floor(dst x in / out).
 std::string cpu_resize_nearest(const std::vector<int64_t>& dims, const std::vector<int64_t>& out_dims, FloatOp& op);
 // ReduceMean (`mean`) or ReduceMax over `axes` of the sample's axes (sorted, distinct), kept as 1

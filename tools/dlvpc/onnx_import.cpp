@@ -109,7 +109,7 @@ const std::vector<std::string>& supported_operators() {
       // ZOO: channel views (import_channel_view.h)
       "Split", "Slice",
       // CPUC: CPU stages (cpu_stage.h)
-      "Transpose", "Resize", "Upsample", "ReduceMax", "Sub", "Div"};
+      "Transpose", "Resize", "Upsample", "ReduceMax", "Sub", "Div", "LayerNormalization"};
   return ops;
 }
 
@@ -295,6 +295,14 @@ class Importer {
   void reduce_on_cpu(const onnx::NodeProto& node, bool mean, const std::vector<int64_t>& axes);
   std::vector<int64_t> reduce_axes(const onnx::NodeProto& node, const Value& x) const;
   void arithmetic(const onnx::NodeProto& node, uint32_t which);
+  // LayerNorm: torch 1.13's opset-13 decomposition ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps
+  // -> Sqrt -> Div (false when `mean` does not start one: then an ordinary ReduceMean), and ONNX's
+  // LayerNormalization (its Scale and B as arithmetic stages after it).
+  bool torch_layer_norm(const onnx::NodeProto& mean);
+  void layer_normalization(const onnx::NodeProto& node);
+  // The one node reading `value` when there is one and it is an `op` (else nullptr).
+  const onnx::NodeProto* sole_reader(const std::string& value, const char* op) const;
+  std::set<std::string> fused_outputs_;  // outputs of nodes a fused pattern took (skipped)
   // Add or Mul: the engine's forms (add, mul) first; what they refuse, on the CPU (else the
   // engine's reason is the refusal).
   void engine_or_cpu(const onnx::NodeProto& node, uint32_t which);
@@ -1402,6 +1410,113 @@ void Importer::arithmetic(const onnx::NodeProto& node, uint32_t which) {
   add_cpu_op(node, why, std::move(op), std::move(inputs), a_sample);
 }
 
+const onnx::NodeProto* Importer::sole_reader(const std::string& value, const char* op) const {
+  const onnx::NodeProto* found = nullptr;
+  int readers = 0;
+  for (const auto& n : model_.graph().node())
+    for (const auto& in : n.input())
+      if (in == value) ++readers, found = &n;
+  for (const auto& out : model_.graph().output()) readers += out.name() == value;
+  return readers == 1 && found->op_type() == op ? found : nullptr;
+}
+
+bool Importer::torch_layer_norm(const onnx::NodeProto& mean) {
+  // A scalar input: a known constant, or a Constant node further on (the pattern is matched at its
+  // first node, before torch's Constants for the exponent and epsilon).
+  const auto constant_value = [&](const onnx::NodeProto* n, int index, double& v) {
+    if (!n || index >= n->input_size()) return false;
+    const std::string& name = n->input(index);
+    if (const auto it = values_.find(name); it != values_.end()) {
+      if (!it->second.constant || it->second.data->tensor().values.size() != 1) return false;
+      v = it->second.data->tensor().values[0];
+      return true;
+    }
+    for (const auto& c : model_.graph().node()) {
+      std::vector<ConstTensor> out;
+      if (c.op_type() != "Constant" || c.output_size() != 1 || c.output(0) != name) continue;
+      if (!fold_node(c, {}, out).empty() || out.size() != 1 || out[0].values.size() != 1) return false;
+      v = out[0].values[0];
+      return true;
+    }
+    return false;
+  };
+  const std::string& x = mean.input(0);
+  const onnx::NodeProto* sub = sole_reader(mean.output(0), "Sub");
+  if (!sub || sub->input(0) != x || sub->input(1) != mean.output(0)) return false;
+  // The centred values feed the Pow and the Div.
+  const onnx::NodeProto *pow = nullptr, *div = nullptr;
+  int readers = 0;
+  for (const auto& n : model_.graph().node())
+    for (const auto& in : n.input())
+      if (in == sub->output(0)) ++readers, (n.op_type() == "Pow" ? pow : div) = &n;
+  double exponent = 0, epsilon = 0;
+  if (readers != 2 || !pow || !div || div->op_type() != "Div" || div->input(0) != sub->output(0) ||
+      !constant_value(pow, 1, exponent) || exponent != 2)
+    return false;
+  const onnx::NodeProto* variance = sole_reader(pow->output(0), "ReduceMean");
+  if (!variance || ints_attr(*variance, "axes") != ints_attr(mean, "axes") || int_attr(mean, "keepdims", 1) != 1) return false;
+  const onnx::NodeProto* add = sole_reader(variance->output(0), "Add");
+  const onnx::NodeProto* sqrt = add ? sole_reader(add->output(0), "Sqrt") : nullptr;
+  if (!sqrt || !constant_value(add, add->input(0) == variance->output(0) ? 1 : 0, epsilon) ||
+      sole_reader(sqrt->output(0), "Div") != div || div->input(1) != sqrt->output(0))
+    return false;
+  const Value& v = tensor_input(mean, 0);
+  const std::vector<int64_t> axes = reduce_axes(mean, v);
+  if (axes.size() != 1 || axes[0] == 0) fail(mean, "LayerNorm over axes " + dims_text(axes) + "; the CPU normalizes one axis of a sample");
+  FloatOp op;
+  const std::vector<int64_t> sample = sample_dims(mean, v);
+  const std::string why = cpu_layer_norm(sample, axes[0] - 1, false, static_cast<float>(epsilon), op);
+  if (!why.empty()) fail(mean, why);
+  op.inputs = {v.op};
+  op.input = sample_shape(v);
+  op.onnx_ops = "ReduceMean+Sub+Pow+ReduceMean+Add+Sqrt+Div";
+  Value out;
+  out.op = push_op(std::move(op), mean, v.dims, uses_[div->output(0)]);
+  out.dims = v.dims;
+  values_[div->output(0)] = out;
+  for (const onnx::NodeProto* n : {sub, pow, variance, add, sqrt, div}) fused_outputs_.insert(n->output(0));
+  return true;
+}
+
+void Importer::layer_normalization(const onnx::NodeProto& node) {
+  allow_attributes(node, {"axis", "epsilon", "stash_type"});
+  if (node.output_size() > 1 && (!node.output(1).empty() || (node.output_size() > 2 && !node.output(2).empty())))
+    fail(node, "the Mean and InvStdDev outputs are not supported");
+  const Value& x = tensor_input(node, 0);
+  int64_t axis = int_attr(node, "axis", -1);
+  if (axis < 0) axis += static_cast<int64_t>(x.dims.size());
+  if (axis <= 0) fail(node, "normalizes over the batch axis; each sample is a job of its own");
+  const std::vector<int64_t> sample = sample_dims(node, x);
+  FloatOp norm;
+  std::string why = cpu_layer_norm(sample, axis - 1, true, float_attr(node, "epsilon", 1e-5f), norm);
+  if (!why.empty()) fail(node, why);
+  norm.inputs = {x.op};
+  norm.input = sample_shape(x);
+  // Scale and B, broadcast over the normalized axes: arithmetic stages on the normalized values.
+  const std::vector<int64_t> normalized(sample.begin() + (axis - 1), sample.end());
+  const std::vector<int64_t> flat = {element_count({sample.begin(), sample.begin() + (axis - 1)}), element_count(normalized), 1};
+  int source = push_op(std::move(norm), node, x.dims, 1);
+  for (int input = 1; input < std::min(node.input_size(), 3); ++input) {
+    if (node.input(input).empty()) continue;
+    const ConstTensor& c = constant_input(node, input, input == 1 ? "Scale" : "B");
+    if (element_count(c.dims) != element_count(normalized))
+      fail(node, (input == 1 ? "Scale " : "B ") + dims_text(c.dims) + " does not match the normalized axes " + dims_text(normalized));
+    FloatOp op;
+    why = cpu_arithmetic(flat, {1, flat[1], 1}, input == 1 ? cpu::kMul : cpu::kAdd, op);
+    if (!why.empty()) fail(node, why);
+    op.weights.assign(c.values.begin(), c.values.end());
+    op.inputs = {source};
+    op.input = op.output = graph_.ops[source].output;
+    op.name = node_name(node) + (input == 1 ? "/scale" : "/bias");
+    source = push_op(std::move(op), node, x.dims, 1);
+  }
+  Value out;
+  out.op = source;
+  out.dims = x.dims;
+  op_uses_[source] = uses_[node.output(0)];
+  values_[node.output(0)] = out;
+}
+
 void Importer::engine_or_cpu(const onnx::NodeProto& node, uint32_t which) {
   try {
     if (which == cpu::kAdd) add(node);
@@ -1453,6 +1568,7 @@ void Importer::import_node(const onnx::NodeProto& node) {
       return;
     }
   }
+  if (fused_outputs_.count(node.output(0))) return;  // taken by a fused pattern (LayerNorm)
   if (fold(node)) return;
   const bool folds_pad = op == "Conv" || op == "ConvInteger" || op == "MaxPool" || op == "AveragePool" ||
                          op == "GlobalMaxPool" || op == "GlobalAveragePool" || op == "Pad";
@@ -1478,7 +1594,9 @@ void Importer::import_node(const onnx::NodeProto& node) {
   else if (op == "AveragePool") pool(node, true, false);
   else if (op == "GlobalAveragePool") pool(node, true, true);
   else if (op == "GlobalMaxPool") pool(node, false, true);
-  else if (op == "ReduceMean") reduce_mean(node);
+  else if (op == "ReduceMean") {
+    if (!torch_layer_norm(node)) reduce_mean(node);
+  } else if (op == "LayerNormalization") layer_normalization(node);
   else if (op == "BatchNormalization") batch_norm(node);
   else if (op == "Add") engine_or_cpu(node, cpu::kAdd);
   else if (op == "Sub") arithmetic(node, cpu::kSub);

@@ -13,7 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <map>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -48,10 +51,12 @@ std::vector<std::string> cpu_operations(const dlvpc::Compiled& c) {
 struct SocRun {
   test::CliResult cli;
   std::vector<std::string> stages;  // "run_package: stage N <kind>" without the time
+  nlohmann::json report;
 };
 
-SocRun run_on_soc(const std::vector<uint8_t>& package, const std::string& mode) {
-  const std::string dir = test::out_dir("cpu_stages_dlvpc_" + mode);
+// `test`: the calling test's own folder (ctest runs the tests in parallel).
+SocRun run_on_soc(const std::vector<uint8_t>& package, const std::string& mode, const std::string& test) {
+  const std::string dir = test::out_dir("cpu_stages_dlvpc_" + test + "_" + mode);
   fs::create_directories(dir);
   test::write_bytes(dir + "/model.dlvp", package);
   SocRun run;
@@ -63,13 +68,17 @@ SocRun run_on_soc(const std::vector<uint8_t>& package, const std::string& mode) 
   std::smatch m;
   for (std::string line; std::getline(lines, line);)
     if (std::regex_match(line, m, stage)) run.stages.push_back(m[1]);
+  run.report = test::read_report(dir);
   return run;
 }
 
 TEST(DlvpcCpuStages, NodesNoEngineRunsBecomeCpuStagesBetweenAcceleratorRanges) {
   const dlvpc::Compiled c = compile_case("cpu_between_convs");
-  EXPECT_EQ(cpu_operations(c), (std::vector<std::string>{"transpose", "softmax", "resize_nearest", "reduce_mean",
-                                                         "arithmetic", "arithmetic"}));
+  // The LayerNorm (torch's seven nodes, one stage) between the permutes to NHWC and back, its
+  // affine Mul and Add as arithmetic stages.
+  EXPECT_EQ(cpu_operations(c),
+            (std::vector<std::string>{"transpose", "softmax", "resize_nearest", "reduce_mean", "arithmetic", "arithmetic",
+                                      "transpose", "layer_norm", "arithmetic", "arithmetic", "transpose"}));
   // Every accelerator range ends with END and the ranges tile the stream; CPU layers have no
   // instructions and run on the CPU in dlvpc's table, the others on the engine.
   uint32_t next = 0;
@@ -97,7 +106,7 @@ TEST(DlvpcCpuStages, NodesNoEngineRunsBecomeCpuStagesBetweenAcceleratorRanges) {
 TEST(DlvpcCpuStages, TheSocMatchesTheReferenceBitForBitNativelyAndOnTheIss) {
   const dlvpc::Compiled c = compile_case("cpu_between_convs");
   ASSERT_FALSE(c.test_expected.empty());
-  const SocRun native = run_on_soc(c.package, "native"), iss = run_on_soc(c.package, "iss");
+  const SocRun native = run_on_soc(c.package, "native", "bits"), iss = run_on_soc(c.package, "iss", "bits");
   for (const SocRun* r : {&native, &iss}) {
     EXPECT_EQ(r->cli.status, 0) << r->cli.output;
     EXPECT_NE(r->cli.output.find("run_package: output matches the expected output"), std::string::npos)
@@ -105,6 +114,47 @@ TEST(DlvpcCpuStages, TheSocMatchesTheReferenceBitForBitNativelyAndOnTheIss) {
   }
   EXPECT_EQ(native.stages.size(), c.program.stages.size()) << native.cli.output;
   EXPECT_EQ(native.stages, iss.stages);
+}
+
+// The per-layer report (docs/report.md): each CPU stage is a row of the package's table, timed and
+// counted between the driver's marks (the system controller's CPU_STAGE), so that the layers add up
+// to the whole job (accelerator and CPU stages) and their energies to the package's total.
+TEST(DlvpcCpuStages, ThePerLayerReportHasTheCpuLayersAndTheyAddUp) {
+  const dlvpc::Compiled c = compile_case("cpu_between_convs");
+  const std::vector<std::string> cpu_ops = cpu_operations(c);
+  std::map<std::string, double> cpu_time_ns;  // by mode: the CPU rows' time
+  for (const std::string mode : {"native", "iss"}) {
+    const SocRun run = run_on_soc(c.package, mode, "report");
+    ASSERT_EQ(run.cli.status, 0) << run.cli.output;
+    const nlohmann::json& pkg = run.report["accelerator"]["packages"][0];
+    EXPECT_EQ(pkg["jobs"].get<double>(), 1.0) << mode;  // one job, however many stages
+    EXPECT_EQ(pkg["layers_time_ps_total"].get<int64_t>(), pkg["job_time_ps_total"].get<int64_t>()) << mode;
+    double time_ns = 0, energy = 0;
+    size_t cpu_rows = 0;
+    uint32_t previous_tag = 0;
+    for (const nlohmann::json& row : pkg["layers"]) {
+      time_ns += row["time_ns"].get<double>();
+      energy += row["energy"].get<double>();
+      EXPECT_GE(row["tag"].get<uint32_t>(), previous_tag) << "rows in the package's order";
+      previous_tag = row["tag"].get<uint32_t>();
+      if (row["kind"] != "cpu") continue;
+      ++cpu_rows;
+      EXPECT_EQ(row["engine"], "cpu");
+      EXPECT_EQ(c.program.layers[row["tag"].get<uint32_t>()].kind, builder::LayerKind::kCpu);
+      EXPECT_GT(row["time_ns"].get<double>(), 0) << mode << " " << row["name"];
+      EXPECT_GT(row["dynamic_energy"].get<double>(), 0) << mode << " " << row["name"];
+      EXPECT_GT(row["static_energy"].get<double>(), 0) << mode << " " << row["name"];
+      cpu_time_ns[mode] += row["time_ns"].get<double>();
+    }
+    EXPECT_EQ(cpu_rows, cpu_ops.size()) << mode;
+    const nlohmann::json& total = pkg["total"];
+    EXPECT_NEAR(time_ns, total["time_ns"].get<double>(), 1e-9 * time_ns) << mode;
+    EXPECT_NEAR(time_ns, pkg["job_time_ns"].get<double>(), 1e-6 * time_ns) << mode;
+    EXPECT_NEAR(energy, total["energy"].get<double>(), 1e-9 * energy) << mode;
+    EXPECT_EQ(run.report["modules"]["soc.sysctl"]["cpu_stage_marks_unmatched"].get<uint64_t>(), 0u) << mode;
+  }
+  // Natively the operations are free (only their copies take bus time); the ISS runs them.
+  EXPECT_GT(cpu_time_ns["iss"], 10 * cpu_time_ns["native"]);
 }
 
 TEST(DlvpcCpuStages, TheFloatGraphComputesTorchsFunctionAndTheSocPasses) {
