@@ -433,6 +433,17 @@ int sum_frac(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model) {
   return frac_of(op.inputs[0]);
 }
 
+// CPUC: what rounding a CPU arithmetic's constant operand (to e_b) moves its result by, for first
+// operands up to |a|: e_b for a sum or difference, |a| e_b for a product, |a| e_b / (|b| (|b| - e_b))
+// for a quotient with |b| at its smallest (unbounded when the rounded constant may be 0).
+double constant_operand_error(const dlvpc::FloatOp& op, double e_b, double big_a) {
+  if (op.cpu_params[0] == cpu::kAdd || op.cpu_params[0] == cpu::kSub) return e_b;
+  if (op.cpu_params[0] == cpu::kMul) return big_a * e_b;
+  double least = std::numeric_limits<double>::infinity();
+  for (const float v : op.weights) least = std::min(least, static_cast<double>(std::fabs(v)));
+  return least > e_b ? big_a * e_b / (least * (least - e_b)) : std::numeric_limits<double>::infinity();
+}
+
 // CPUC: a CPU stage's bound (docs/cpu_ops.md). Data movement passes its input's error on; a
 // softmax's Jacobian has rows of absolute sum 2p(1 - p) <= 1/2; a mean passes the error on; the
 // arithmetic as products and quotients do. Plus the output's rounding (binary64 adds ~1e-16).
@@ -599,6 +610,8 @@ LayerCheck check_layers(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
       const int f_in = op.inputs[0] == dlvpc::kGraphInput ? model.input_frac : model.op_frac[op.inputs[0]];
       const int f_w = model.weight_frac[i];
       bound += taps * half_lsb(f_w) * max_abs(*sources[0]) + half_lsb(f_in + f_w - bias_shift_of(model.network.layers[i]));
+    } else if (op.kind == dlvpc::OpKind::kCpu && op.cpu_op == cpu::kOpArithmetic && op.inputs.size() < 2) {
+      bound += constant_operand_error(op, half_lsb(model.weight_frac[i]), max_abs(*sources[0]));  // CPUC
     }
     bound = through_activation(op, model.network.layers[i], model, i, bound, sum_frac(op, model));
     const double lo = std::ldexp(-128.0, -f_out), hi = std::ldexp(127.0, -f_out);

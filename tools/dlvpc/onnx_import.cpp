@@ -1259,18 +1259,19 @@ void Importer::softmax(const onnx::NodeProto& node) {
                                      [&](const onnx::ValueInfoProto& o) { return o.name() == node.output(0); });
   int64_t axis = int_attr(node, "axis", -1);
   if (axis < 0) axis += static_cast<int64_t>(x.dims.size());
-  if (!is_output) {  // CPUC: a CPU stage (a final one stays the CPU's postprocessing, below)
-    FloatOp op;
-    const std::string why = axis == 0 ? "softmax over the batch axis; each sample is a job of its own"
-                                      : cpu_softmax(sample_dims(node, x), axis - 1, opset_version() < 13, op);
-    return add_cpu_op(node, why, std::move(op), {x.op}, sample_dims(node, x));
-  }
+  // A final softmax over each sample's one vector of logits stays the CPU's postprocessing after the
+  // job (argmax needs none); any other is a CPU stage (CPUC).
+  bool one_vector = is_output && x.op != kGraphInput;
   const size_t first = x.dims.size() >= 2 && axis != 0 ? 1 : 0;  // each sample's softmax is its own
-  for (size_t i = first; i < x.dims.size(); ++i)
-    if (static_cast<int64_t>(i) != axis && x.dims[i] != 1)
-      fail(node, "softmax over axis " + std::to_string(axis) + " of " + dims_text(x.dims) + "; the CPU applies it over one vector");
-  graph_.softmax_on_cpu = true;
-  alias(node, x);
+  for (size_t i = first; i < x.dims.size(); ++i) one_vector = one_vector && (static_cast<int64_t>(i) == axis || x.dims[i] == 1);
+  if (one_vector) {
+    graph_.softmax_on_cpu = true;
+    return alias(node, x);
+  }
+  FloatOp op;
+  const std::string why = axis == 0 ? "softmax over the batch axis; each sample is a job of its own"
+                                    : cpu_softmax(sample_dims(node, x), axis - 1, opset_version() < 13, op);
+  add_cpu_op(node, why, std::move(op), {x.op}, sample_dims(node, x));
 }
 
 int64_t Importer::opset_version() const {
