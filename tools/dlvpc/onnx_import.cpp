@@ -1418,7 +1418,7 @@ const onnx::NodeProto* Importer::sole_reader(const std::string& value, const cha
     for (const auto& in : n.input())
       if (in == value) ++readers, found = &n;
   for (const auto& out : model_.graph().output()) readers += out.name() == value;
-  return readers == 1 && found->op_type() == op ? found : nullptr;
+  return readers == 1 && found && found->op_type() == op ? found : nullptr;
 }
 
 bool Importer::torch_layer_norm(const onnx::NodeProto& mean) {
