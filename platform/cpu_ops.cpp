@@ -162,6 +162,35 @@ void reduce(const StageRecord& s, const uint8_t* in, uint8_t* out) {
       }
 }
 
+// LayerNorm over `axis` (without its affine part: the package's arithmetic stages apply it): per
+// line, mean = sum q / n, var = sum (q - mean)^2 / n, both in binary64 from the exact reals;
+// out_i = to_fixed((x_i - mean) / sqrt(var + eps)).
+void layer_norm(const StageRecord& s, const uint8_t* in, uint8_t* out) {
+  const CpuTensor& ti = s.inputs[0];
+  const Lines l = lines_along(dims_of(ti), s.params[0]);
+  float eps_float;
+  memcpy(&eps_float, &s.params[1], sizeof eps_float);
+  const double eps = eps_float, step = pow2(-ti.frac_bits);
+  for (uint32_t o = 0; o < l.outer; ++o)
+    for (uint32_t i = 0; i < l.inner; ++i) {
+      const uint32_t first = l.first(o, i);
+      double sum = 0;
+      for (uint32_t k = 0; k < l.length; ++k) sum += load(in, first + k * l.stride, ti.element_bytes) * step;
+      const double mean = sum / l.length;
+      double squares = 0;
+      for (uint32_t k = 0; k < l.length; ++k) {
+        const double d = load(in, first + k * l.stride, ti.element_bytes) * step - mean;
+        squares += d * d;
+      }
+      const double scale = 1.0 / sqrt_positive(squares / l.length + eps);
+      for (uint32_t k = 0; k < l.length; ++k) {
+        const double d = load(in, first + k * l.stride, ti.element_bytes) * step - mean;
+        store(out, first + k * l.stride, s.output.element_bytes,
+              to_fixed(d * scale, s.output.frac_bits, s.output.element_bytes));
+      }
+    }
+}
+
 double apply(uint32_t op, double a, double b) {
   switch (op) {
     case kAdd: return a + b;
@@ -205,6 +234,7 @@ const char* op_name(uint32_t op) {
     case kOpReduceMean: return "reduce_mean";
     case kOpReduceMax: return "reduce_max";
     case kOpArithmetic: return "arithmetic";
+    case kOpLayerNorm: return "layer_norm";
     default: return "unknown";
   }
 }
@@ -228,6 +258,21 @@ double exp_nonpositive(double x) {
   return p * pow2(k);
 }
 
+double sqrt_positive(double x) {
+  if (!(x > 0)) return 0;
+  // 2^(e/2) for x = m x 2^e: within a factor of 2 of the root, so Newton's steps converge fast.
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  const int32_t exponent = static_cast<int32_t>((bits >> 52) & 0x7ff) - 1023;
+  double y = pow2(exponent / 2 < -1022 ? -1022 : exponent / 2);
+  for (int i = 0; i < 64; ++i) {  // quadratic convergence: a handful of steps; 64 bounds them
+    const double next = (y + x / y) * 0.5;
+    if (i > 0 && next >= y) break;  // after the first step the iterates decrease to the root
+    y = next;
+  }
+  return y;
+}
+
 int32_t to_fixed(double real, int32_t frac_bits, uint32_t element_bytes) {
   const int32_t most = element_bytes == 1 ? 127 : 32767, least = -most - 1;
   if (real != real) return 0;
@@ -247,6 +292,7 @@ void run(const StageRecord& s, const uint8_t* const inputs[2], uint8_t* output) 
     case kOpReduceMean:
     case kOpReduceMax: reduce(s, inputs[0], output); break;
     case kOpArithmetic: arithmetic(s, inputs[0], inputs[1], output); break;
+    case kOpLayerNorm: layer_norm(s, inputs[0], output); break;
     default: break;
   }
 }

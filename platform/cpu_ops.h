@@ -22,8 +22,9 @@ enum Op : uint32_t {
   kOpReduceMean = 4,     // params[0]: the reduced axes, a mask (bit 0 c, 1 h, 2 w); kept as size 1
   kOpReduceMax = 5,      // likewise
   kOpArithmetic = 6,     // params[0]: Arithmetic; inputs[1] broadcast over inputs[0] (each dim equal or 1)
+  kOpLayerNorm = 7,      // CPUC: params[0]: the axis; params[1]: epsilon, IEEE binary32 bits (finite, > 0)
 };
-constexpr uint32_t kOpLast = kOpArithmetic;
+constexpr uint32_t kOpLast = kOpLayerNorm;
 
 enum Arithmetic : uint32_t { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
 
@@ -40,6 +41,9 @@ void run(const package::StageRecord& s, const uint8_t* const inputs[2], uint8_t*
 // 2^-50; 0 below -708); a real value rounded to fixed point: floor(x x 2^frac + 0.5), saturated to
 // the element's range (NaN: 0).
 double exp_nonpositive(double x);
+// sqrt(x) for x > 0 with + - * / only: a first guess from the exponent, then Newton's steps
+// y = (y + x / y) / 2 until they stop decreasing (within 1 ulp of the correctly rounded root).
+double sqrt_positive(double x);
 int32_t to_fixed(double real, int32_t frac_bits, uint32_t element_bytes);
 
 }  // namespace dlvp::cpu

@@ -27,6 +27,7 @@ struct LoadedPackage {
   std::map<uint32_t, std::string> name_by_tag;                   // whole names
   std::map<uint32_t, package::LayerPrediction> predicted_by_tag;  // dlvpc's prediction, per job
   uint64_t predicted_job_ps = 0;                                  // 0: the package has none
+  uint32_t stage_count = 0;  // CPUC: a job in stages (each accelerator stage its own program)
 };
 
 namespace {
@@ -51,6 +52,7 @@ std::vector<LoadedPackage> loaded_packages(const PlatformConfig& config) {
       if (i < contents.predictions.size()) p.predicted_by_tag[r.tag] = contents.predictions[i];
     }
     if (!contents.predictions.empty()) p.predicted_job_ps = contents.header.predicted_job_ps;
+    if (p.problem.empty()) p.stage_count = contents.header.stage_count;
     packages.push_back(std::move(p));
   }
   return packages;
@@ -275,6 +277,8 @@ struct MergedProgram {
   // The program most of the package's jobs ran (its steady state: an LSTM package's first job also
   // loads the weights later jobs find resident, and dlvpc predicts the steady job).
   nlohmann::json steady;
+  // CPUC: the package's CPU stages as the system controller's marks counted them (per layer).
+  nlohmann::json cpu_layers = nlohmann::json::array();
 };
 
 // The mean time of layer `tag` in one job of `program` (ns); 0 when it ran no job.
@@ -342,6 +346,32 @@ nlohmann::json layer_row(const Platform& p, const LoadedPackage* package, const 
   return row;
 }
 
+// CPUC: a CPU layer of a package, per inference: the time between the stage's marks (all of it
+// the CPU's: engine "cpu", engine busy = time) and the energy counted meanwhile (the CPU's, its
+// bus and DDR traffic, the static share of the stage's time).
+nlohmann::json cpu_layer_row(const LoadedPackage* package, const nlohmann::json& stage, const std::string& unit,
+                             double images) {
+  const uint32_t tag = stage["tag"].get<uint32_t>();
+  const package::LayerRecord* r = package && package->by_tag.count(tag) ? &package->by_tag.at(tag) : nullptr;
+  nlohmann::json row;
+  row["tag"] = tag;
+  row["name"] = r ? package->name_by_tag.at(tag) : "layer" + std::to_string(tag);
+  row["kind"] = r ? kind_name(r->kind) : "cpu";
+  row["input"] = r ? shape(r->in_c, r->in_h, r->in_w) : "";
+  row["output"] = r ? shape(r->out_c, r->out_h, r->out_w) : "";
+  row["engine"] = "cpu";
+  row["bound"] = "cpu";
+  row["time_ns"] = number_or(stage, "time_ns") / images;
+  for (const char* key : kTimeKeys) row[key] = 0.0;
+  row["engine_busy_ns"] = row["span_ns"] = row["time_ns"];
+  row["stages"] = number_or(stage, "stages_completed") / images;
+  row["macs"] = 0.0;
+  row["engine_busy_cycles"] = 0.0;
+  row["GOPS"] = 0.0;
+  add_energy(stage, unit, images, row);
+  return row;
+}
+
 std::string precision(const PlatformConfig& config, bool cnn, bool lstm) {
   std::string p;
   if (cnn)
@@ -389,19 +419,23 @@ void finish_engine_figures(const Platform& p, Engine e, nlohmann::json& f) {
   }
 }
 
-void merge_program(const Platform& p, const nlohmann::json& program, MergedProgram& m) {
+// `staged`: the package's job runs in stages, each accelerator stage a program of its own: a job
+// completes each of them once, so the jobs are the most any stage completed, and the times add.
+void merge_program(const Platform& p, const nlohmann::json& program, bool staged, MergedProgram& m) {
   if (m.steady.is_null() || number_or(program, "jobs_completed") > number_or(m.steady, "jobs_completed"))
     m.steady = program;
   if (m.program.is_null()) {
     m.program = program;
     m.program["layers"] = nlohmann::json::array();
   } else {
+    const double jobs = std::max(number_or(m.program, "jobs_completed"), number_or(program, "jobs_completed"));
     for (const char* key : {"jobs_completed", "job_time_ps", "job_time_ns", "jobs_excluded"}) {
       nlohmann::json part = {{key, program[key]}};
       nlohmann::json whole = {{key, m.program[key]}};
       add_numbers(whole, part);
       m.program[key] = whole[key];
     }
+    if (staged) m.program["jobs_completed"] = jobs;
   }
   for (const auto& layer : program["layers"]) {
     const uint32_t tag = layer["tag"].get<uint32_t>();
@@ -445,8 +479,18 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
     cnn |= rows.back()["engine"] == "cnn";
     lstm |= rows.back()["engine"] == "lstm";
   }
+  // CPUC: a job in stages is its accelerator stages and its CPU stages, one after the other.
+  int64_t cpu_ps = 0;
+  for (const auto& stage : merged.cpu_layers) {
+    rows.push_back(cpu_layer_row(package, stage, unit, images));
+    cpu_ps += stage["time_ps"].get<int64_t>();
+  }
+  if (!merged.cpu_layers.empty())  // in the package's order (dlvpc's tags are its layer indices)
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const nlohmann::json& a, const nlohmann::json& b) { return a["tag"] < b["tag"]; });
+  const double job_time_ns = number_or(program, "job_time_ns") + double(cpu_ps) * 1e-3;
   out["precision"] = precision(config, cnn, lstm);
-  out["job_time_ns"] = jobs > 0 ? number_or(program, "job_time_ns") / jobs : 0.0;
+  out["job_time_ns"] = jobs > 0 ? job_time_ns / jobs : 0.0;
   if (package && package->predicted_job_ps > 0) {
     out["predicted_job_time_ns"] = double(package->predicted_job_ps) * 1e-3;
     const double steady_jobs = number_or(merged.steady, "jobs_completed");
@@ -455,10 +499,10 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
       out["job_prediction_error"] =
           out["predicted_job_time_ns"].get<double>() / out["steady_job_time_ns"].get<double>() - 1.0;
   }
-  out["job_time_ps_total"] = program["job_time_ps"];
+  out["job_time_ps_total"] = program["job_time_ps"].get<int64_t>() + cpu_ps;
   nlohmann::json total = package_total(rows, p);
   // The check the table shows: the layers' times (exact, in ps) add up to the jobs' time.
-  int64_t layers_ps = 0;
+  int64_t layers_ps = cpu_ps;
   for (const auto& layer : program["layers"]) layers_ps += layer["time_ps"].get<int64_t>();
   out["layers_time_ps_total"] = layers_ps;
   out["layers"] = rows;
@@ -468,7 +512,7 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
   }
   out["total"] = total;
   out["per_inference"] = {
-      {"time_ns", number_or(program, "job_time_ns") / images},
+      {"time_ns", job_time_ns / images},
       {"GOPS", total["GOPS"]},  // end to end: 2 x MACs over the job time
       {"off_chip_bytes", total["dram_read_bytes"].get<double>() + total["dram_write_bytes"].get<double>()},
       {"macs", total["macs"]},
@@ -477,8 +521,9 @@ nlohmann::json package_report(const PlatformConfig& config, const Platform& p, c
       {"layer_static_energy", total["static_energy"]},
       {"layer_dynamic_energy", total["dynamic_energy"]},
       {"note", "per image; layer energy = the dynamic energy attributed to the layers (engine, buffers, DMA, bus, "
-               "DRAM commands) + their share of the static energy during the jobs (by time); the CPU's activity "
-               "and the time between jobs are outside the layers (accelerator.energy_outside_layers)"}};
+               "DRAM commands) + their share of the static energy during the jobs (by time); CPU layers: the CPU stages' "
+               "energy between their marks (docs/periph.md); the CPU's other activity and the time between jobs "
+               "are outside the layers (accelerator.energy_outside_layers)"}};
   return out;
 }
 
@@ -516,8 +561,19 @@ nlohmann::json build_layer_report(const PlatformConfig& config, const nlohmann::
   size_t unnamed = packages.size();
   for (const auto& program : (*p.ifu)["programs"]) {
     const LoadedPackage* package = package_at(packages, program["instr_base"].get<uint64_t>());
-    merge_program(p, program, merged[package ? size_t(package - packages.data()) : unnamed++]);
+    merge_program(p, program, package && package->stage_count > 0,
+                  merged[package ? size_t(package - packages.data()) : unnamed++]);
   }
+  // A job in stages is the steady state of all its accelerator stages together (what dlvpc predicts).
+  for (auto& [index, m] : merged)
+    if (index < packages.size() && packages[index].stage_count > 0) m.steady = m.program;
+  // CPUC: each package's CPU stages (a stage of a package that ran no accelerator job: outside).
+  for (const auto& [name, stats] : report["modules"].items())
+    for (const auto& stage : stats.value("cpu_stages", nlohmann::json::array())) {
+      const LoadedPackage* package = package_at(packages, stage["package"].get<uint64_t>());
+      const auto m = package ? merged.find(size_t(package - packages.data())) : merged.end();
+      if (m != merged.end()) m->second.cpu_layers.push_back(stage);
+    }
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [index, m] : merged)
     list.push_back(package_report(config, p, index < packages.size() ? &packages[index] : nullptr, m, unit));

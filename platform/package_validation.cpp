@@ -307,6 +307,16 @@ const char* check_cpu_operation(const StageRecord& s, uint32_t index, Refusal* w
           return refuse(why, "stage %u: %s output %ux%ux%u does not keep the reduced axes as 1", unsigned(index), op,
                         unsigned(out.c), unsigned(out.h), unsigned(out.w));
       return nullptr;
+    case cpu::kOpLayerNorm: {  // CPUC
+      float eps;
+      memcpy(&eps, &s.params[1], sizeof eps);
+      if (s.params[0] > 2)
+        return refuse(why, "stage %u: layer_norm axis %u (expected 0..2)", unsigned(index), unsigned(s.params[0]));
+      if (!(eps > 0) || eps > 1e30f)
+        return refuse(why, "stage %u: layer_norm epsilon bits 0x%08x are not a positive finite float", unsigned(index),
+                      unsigned(s.params[1]));
+      break;
+    }
     case cpu::kOpArithmetic:
       if (s.params[0] > cpu::kDiv)
         return refuse(why, "stage %u: arithmetic op %u unknown", unsigned(index), unsigned(s.params[0]));

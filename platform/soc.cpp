@@ -52,13 +52,15 @@ Soc::Soc(sc_core::sc_module_name name, const PlatformConfig& config, EnergyLedge
     }
     return t;
   });
-  ifu_->set_static_energy_probe([this, &ledger](const sc_core::sc_time& t) {
+  const auto static_energy_at = [this, &ledger](const sc_core::sc_time& t) {
     ddr_->finalize(t);
     std::array<double, kLevelCount> by_level{};
     const auto split = ledger.energy_split_by_level(t.to_seconds() * 1e9);
     for (int l = 0; l < kLevelCount; ++l) by_level[l] = split[l].static_energy;
     return by_level;
-  });
+  };
+  ifu_->set_static_energy_probe(static_energy_at);
+  sysctl_->cpu_stage_marks().attach(&ledger, static_energy_at);  // CPUC: the CPU layers' energy
 
   // Initiators on the system bus (port order = binding order).
   cpu_->socket.bind(bus_->target_socket);

@@ -192,4 +192,15 @@ void report_tag(const EnergyLedger& ledger, TagId tag, nlohmann::json& out) {
   out["energy_" + ledger.unit()] = total;
 }
 
+void report_static_energy(const std::array<double, kLevelCount>& by_level, nlohmann::json& out) {
+  nlohmann::json levels = nlohmann::json::object();
+  double total = 0;
+  for (int l = 0; l < kLevelCount; ++l) {
+    levels[to_string(static_cast<Level>(l))] = by_level[l];
+    total += by_level[l];
+  }
+  out["static_energy_by_level"] = levels;
+  out["static_energy"] = total;
+}
+
 }  // namespace dlvp

@@ -175,5 +175,8 @@ class EnergyLedger {
 // the ledger's unit), over the completed jobs (EnergyLedger::end_job). Shared by the engines' and
 // the IFU's per-layer reports.
 void report_tag(const EnergyLedger& ledger, TagId tag, nlohmann::json& out);
+// A layer's share of the static energy by level: out["static_energy_by_level"] and its sum
+// out["static_energy"] (the IFU's layers, the CPU stages' layers).
+void report_static_energy(const std::array<double, kLevelCount>& by_level, nlohmann::json& out);
 
 }  // namespace dlvp

@@ -486,14 +486,7 @@ void Ifu::report_programs(nlohmann::json& out) const {
                             {"compute_instructions", t.compute_instructions},
                             {"store_instructions", t.store_instructions}};
       report_tag(ledger_, l.ledger_tag, row);
-      nlohmann::json static_by_level = nlohmann::json::object();
-      double static_total = 0;
-      for (int level = 0; level < kLevelCount; ++level) {
-        static_by_level[to_string(static_cast<Level>(level))] = l.static_energy[level];
-        static_total += l.static_energy[level];
-      }
-      row["static_energy_by_level"] = static_by_level;
-      row["static_energy"] = static_total;
+      report_static_energy(l.static_energy, row);
       layers.push_back(row);
     }
     programs.push_back({{"instr_base", base},

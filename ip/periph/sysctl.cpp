@@ -27,6 +27,15 @@ Sysctl::Sysctl(sc_core::sc_module_name name, const SysctlConfig& config)
   bank_.on_read(sysctl::DEVICE_IRQ, [this](uint64_t) { return selected().irq; });
   bank_.on_write(sysctl::RESULT_COMMIT, [this](uint64_t, uint64_t) { on_result_commit(); });
   bank_.on_read(sysctl::RESULT_COUNT, [this](uint64_t) { return results_.size(); });
+  bank_.on_write(sysctl::CPU_STAGE, [this](uint64_t, uint64_t mark) { on_cpu_stage(mark); });
+}
+
+void Sysctl::on_cpu_stage(uint64_t mark) {
+  const uint64_t package = bank_.get(sysctl::CPU_STAGE_PACKAGE);
+  const auto layer = static_cast<uint32_t>(bank_.get(sysctl::CPU_STAGE_LAYER));
+  if (mark == sysctl::kCpuStageBegin) cpu_stages_.begin(package, layer, access_time_);
+  else if (mark == sysctl::kCpuStageEnd) cpu_stages_.end(package, layer, access_time_);
+  else DLVP_LOG_WARN_LIMITED(name(), "guest error: CPU_STAGE written with " << mark << " (expected BEGIN 1 or END 2)");
 }
 
 void Sysctl::add_device(uint32_t id, uint64_t base, uint64_t size, uint32_t irq) {
@@ -138,6 +147,7 @@ void Sysctl::report(nlohmann::json& out, double) const {
   out["app_results"] = results_.size();
   out["app_results_dropped"] = results_dropped_;
   out["app_results_refused"] = results_refused_;
+  cpu_stages_.report(out);
   access_stats_.report(out);
 }
 

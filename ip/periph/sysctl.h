@@ -6,6 +6,7 @@
 #include "ip/common/register_bank.h"
 #include "ip/common/reportable.h"
 #include "ip/common/register_window.h"
+#include "ip/periph/cpu_stage_marks.h"
 
 #include <systemc>
 #include <tlm>
@@ -62,6 +63,9 @@ class Sysctl : public sc_core::sc_module, public Reportable {
   uint64_t app_results_dropped() const { return results_dropped_; }  // new names beyond kMaxResults
   uint64_t app_results_refused() const { return results_refused_; }  // bad name, unit or exponent
 
+  // CPUC: the CPU stage marks (CPU_STAGE*), to which the platform attaches the energy ledger.
+  CpuStageMarks& cpu_stage_marks() { return cpu_stages_; }
+
   bool exit_requested() const { return exit_requested_; }
   uint32_t exit_code() const { return exit_code_; }
   // Initiator-local time of the EXIT write.
@@ -75,6 +79,7 @@ class Sysctl : public sc_core::sc_module, public Reportable {
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   void on_exit(uint32_t code);
   void on_result_commit();
+  void on_cpu_stage(uint64_t mark);
   uint32_t commit_result();  // sysctl::ResultStatus
   // The NUL-terminated string at `address` when it lies in DDR and is printable UTF-8 of at most
   // kResultTextMaxBytes bytes; false otherwise.
@@ -94,6 +99,7 @@ class Sysctl : public sc_core::sc_module, public Reportable {
   std::vector<AppResult> results_;
   uint64_t results_dropped_ = 0, results_refused_ = 0;
 
+  CpuStageMarks cpu_stages_;
   RegisterAccessStats access_stats_;
   uint64_t ignored_exits_ = 0;
 };

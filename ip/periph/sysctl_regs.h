@@ -14,8 +14,8 @@
 namespace dlvp::sysctl {
 
 constexpr uint32_t kMagic = 0x444C5650;    // ID register: "DLVP" in ASCII
-// VERSION register: major << 16 | minor of this map (1.1: BOOT_ARG4..7; 1.2: RESULT_*).
-constexpr uint32_t kVersion = 0x00010002;
+// VERSION register: major << 16 | minor of this map (1.1: BOOT_ARG4..7; 1.2: RESULT_*; 1.3: CPU_STAGE*).
+constexpr uint32_t kVersion = 0x00010003;
 
 // EXIT: writing a value ends the simulation; the value is the program's exit code, which the
 // simulator reports (all 32 bits) and returns as its exit status when it is 0..119 (0 = success,
@@ -38,6 +38,14 @@ enum ResultStatus : uint32_t {
   kResultBadExponent = 3,  // outside kResultExponentMin..kResultExponentMax
   kResultFull = 4,         // a new name beyond kMaxResults: counted, not kept
 };
+
+// CPU stage marks (CPUC, issue 16; docs/periph.md): the driver writes CPU_STAGE_PACKAGE (the
+// package's DDR address) and CPU_STAGE_LAYER (the stage's layer record), then CPU_STAGE with BEGIN
+// when the CPU begins a package's CPU stage and with END when it has written the stage's output.
+// The platform times the stage and attributes the energy counted meanwhile to that layer, so that
+// the per-layer report shows CPU layers (ip/periph/cpu_stage_marks.h).
+constexpr uint32_t kCpuStageBegin = 1u << 0;
+constexpr uint32_t kCpuStageEnd = 1u << 1;
 
 // REG(name, offset, width in bytes, reset value, access, description)
 #define DLVP_SYSCTL_REGISTERS(REG)                                                                 \
@@ -65,7 +73,10 @@ enum ResultStatus : uint32_t {
   REG(RESULT_EXPONENT, 0x098, 4, 0, RW, "app result: decimal exponent, int32 -18..18 (value = mantissa x 10^exponent)") \
   REG(RESULT_COMMIT, 0x09c, 4, 0, WO, "write: record the result described by RESULT_NAME..RESULT_EXPONENT") \
   REG(RESULT_STATUS, 0x0a0, 4, 0, RO, "outcome of the last commit (sysctl::ResultStatus)")          \
-  REG(RESULT_COUNT, 0x0a4, 4, 0, RO, "results kept")
+  REG(RESULT_COUNT, 0x0a4, 4, 0, RO, "results kept")                                             \
+  REG(CPU_STAGE_PACKAGE, 0x0a8, 8, 0, RW, "CPU stage mark: DDR address of the package whose CPU stage runs") \
+  REG(CPU_STAGE_LAYER, 0x0b0, 4, 0, RW, "CPU stage mark: the stage's layer record (its Header.tag)") \
+  REG(CPU_STAGE, 0x0b4, 4, 0, WO, "write BEGIN or END: the CPU stage named above begins or has ended")
 
 constexpr uint32_t kBootArgs = 8;
 constexpr uint32_t boot_arg_reg(uint32_t i) { return 0x040 + 8 * i; }
@@ -74,7 +85,10 @@ enum Reg : uint32_t { DLVP_SYSCTL_REGISTERS(DLVP_REG_OFFSET_ENUM) };
 inline constexpr regs::RegDef kRegisters[] = {DLVP_SYSCTL_REGISTERS(DLVP_REG_DEF_ENTRY)};
 
 // FIELD(register, name, bit offset, bit width, access (REG: the register's), description)
-#define DLVP_SYSCTL_FIELDS(FIELD) DLVP_VERSION_FIELDS(FIELD)
+#define DLVP_SYSCTL_FIELDS(FIELD)                                                                 \
+  DLVP_VERSION_FIELDS(FIELD)                                                                       \
+  FIELD(CPU_STAGE, BEGIN, 0, 1, REG, "1: the CPU begins the stage (time and energy count from here)") \
+  FIELD(CPU_STAGE, END, 1, 1, REG, "1: the stage has ended (written after BEGIN; both at once: ignored)")
 
 DLVP_FIELD_TABLE(Field, kFields, DLVP_SYSCTL_FIELDS);
 DLVP_CHECK_FIELDS(kRegisters, kFields, "sysctl");

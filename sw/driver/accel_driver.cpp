@@ -316,7 +316,9 @@ bool Accelerator::run_cpu_stages(JobResult* r) {
       return true;
     }
     const uint64_t began = hal::timer_ticks();
+    hal::mark_cpu_stage(package_, s.layer, true);
     run_cpu_stage(s);
+    hal::mark_cpu_stage(package_, s.layer, false);
     const uint64_t ticks = hal::timer_ticks() - began;
     r->cpu_ticks += ticks;
     if (observer_) observer_(index, s, ticks, observer_context_);

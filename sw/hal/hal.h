@@ -110,6 +110,11 @@ uint64_t workspace_base();
 // 0: kept); a refused result is logged by the platform, the program goes on.
 uint32_t report_result(const char* name, int64_t mantissa, int32_t exponent, const char* unit);
 
+// Marks a CPU stage of the package at `package` (its layer record `layer`) as begun or ended
+// (the system controller's CPU_STAGE, docs/periph.md): the platform times it and attributes the
+// energy counted meanwhile to that layer (the per-layer report's CPU rows).
+void mark_cpu_stage(uint64_t package, uint32_t layer, bool begin);
+
 // The SoC address of a NUL-terminated string passed to a device by address (`slot` 0 or 1: two
 // strings at once). RISC-V: the string itself. Native: a copy of its first 65 bytes in
 // soc::kNativeStagingBase (ip/common/soc_map.h). 0 for a null pointer.

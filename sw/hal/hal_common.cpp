@@ -120,6 +120,13 @@ void console_printf(const char* format, ...) {
 uint64_t timer_ticks() { return read64(timer_base() + dlvp::timer::MTIME); }
 uint64_t timer_frequency_hz() { return read32(timer_base() + dlvp::timer::FREQUENCY); }
 
+void mark_cpu_stage(uint64_t package, uint32_t layer, bool begin) {
+  const uint64_t sysctl_base = dlvp::soc::kSysctlBase;
+  write64(sysctl_base + dlvp::sysctl::CPU_STAGE_PACKAGE, package);
+  write32(sysctl_base + dlvp::sysctl::CPU_STAGE_LAYER, layer);
+  write32(sysctl_base + dlvp::sysctl::CPU_STAGE, begin ? dlvp::sysctl::kCpuStageBegin : dlvp::sysctl::kCpuStageEnd);
+}
+
 void exit(int code) {
   write32(dlvp::soc::kSysctlBase + dlvp::sysctl::EXIT, static_cast<uint32_t>(code));
   // The simulation ends with the write; should it not, sleep forever.

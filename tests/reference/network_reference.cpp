@@ -1,6 +1,7 @@
 #include "tests/reference/network_reference.h"
 
 #include "tests/reference/cnn_reference.h"
+#include "platform/cpu_ops.h"
 
 #include <cstring>
 #include <stdexcept>
@@ -101,6 +102,19 @@ std::vector<std::vector<int8_t>> run_network_layers(const builder::Network& net,
     } else if (std::holds_alternative<builder::CopyLayer>(layer)) {
       outs.push_back(*x);
       shapes.push_back(shape);
+    } else if (const auto* cpu = std::get_if<builder::CpuLayer>(&layer)) {
+      // CPUC: the driver's own code (platform/cpu_ops), so the SoC matches by construction.
+      const std::vector<int8_t>* other = cpu->other == builder::kConstantOperand ? &cpu->constant
+                                         : cpu->other == builder::kNoOperand  ? nullptr
+                                                                              : operand(cpu->other, i).first;
+      if (x->size() != cpu->input_view.elements() || (other && other->size() != cpu->other_view.elements()))
+        throw std::invalid_argument("reference: layer " + std::to_string(i) + "'s views do not cover its operands");
+      const uint8_t* inputs[2] = {reinterpret_cast<const uint8_t*>(x->data()),
+                                  other ? reinterpret_cast<const uint8_t*>(other->data()) : nullptr};
+      std::vector<int8_t> y(cpu->output_view.elements());
+      cpu::run(builder::cpu_stage_of(*cpu), inputs, reinterpret_cast<uint8_t*>(y.data()));
+      outs.push_back(std::move(y));
+      shapes.push_back(cpu->output);
     } else {
       const auto& e = std::get<builder::EltwiseLayer>(layer);
       EltwiseLayer r;

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace dlvp::test {
@@ -33,6 +34,9 @@ class HostSoc {
   HostSoc& operator=(const HostSoc&) = delete;
 
   // A device at `base` (register window soc::kRegisterWindowBytes) with these registers' values.
+  // The system controller's CPU_STAGE writes the driver made: (CPU_STAGE_LAYER, the mark).
+  std::vector<std::pair<uint32_t, uint32_t>> cpu_stage_marks;
+
   void add_device(uint32_t id, uint64_t base, const std::map<uint32_t, uint64_t>& registers) {
     devices_.push_back({id, base, soc::kRegisterWindowBytes, soc::kNoIrq});
     for (const auto& [offset, value] : registers) registers_[base + offset] = value;
@@ -126,6 +130,16 @@ class HostSoc {
       s.select_ = static_cast<uint32_t>(value);
       return 0;
     }
+    // CPUC: the CPU stage marks, kept in order (the layer and BEGIN or END).
+    if (address == soc::kSysctlBase + sysctl::CPU_STAGE_PACKAGE) return 0;
+    if (address == soc::kSysctlBase + sysctl::CPU_STAGE_LAYER) {
+      s.mark_layer_ = static_cast<uint32_t>(value);
+      return 0;
+    }
+    if (address == soc::kSysctlBase + sysctl::CPU_STAGE) {
+      s.cpu_stage_marks.push_back({s.mark_layer_, static_cast<uint32_t>(value)});
+      return 0;
+    }
     const auto r = s.registers_.find(address);
     if (r == s.registers_.end()) return -1;
     r->second = value;
@@ -143,6 +157,7 @@ class HostSoc {
   std::vector<Device> devices_;
   std::map<uint64_t, uint64_t> registers_;
   uint32_t select_ = 0;
+  uint32_t mark_layer_ = 0;
   dlvp_host_ops ops_{};
 };
 

@@ -13,8 +13,31 @@ const std::string& layer_name(const Layer& layer) {
 }
 
 const char* layer_kind_name(const Layer& layer) {
-  static const char* const kNames[] = {"conv", "fc", "pool", "eltwise", "concat", "view", "copy"};
+  static const char* const kNames[] = {"conv", "fc", "pool", "eltwise", "concat", "view", "copy", "cpu"};
   return kNames[layer.index()];
+}
+
+namespace {
+
+package::CpuTensor cpu_tensor(const TensorShape& view, int frac_bits) {
+  package::CpuTensor t{};
+  t.element_bytes = 1;
+  t.c = view.c, t.h = view.h, t.w = view.w;
+  t.frac_bits = frac_bits;
+  return t;
+}
+
+}  // namespace
+
+package::StageRecord cpu_stage_of(const CpuLayer& l) {
+  package::StageRecord s{};
+  s.kind = package::kStageCpu;
+  s.op = l.op;
+  for (int i = 0; i < 3; ++i) s.params[i] = l.params[i];
+  s.inputs[0] = cpu_tensor(l.input_view, l.input_frac);
+  if (l.other != kNoOperand) s.inputs[1] = cpu_tensor(l.other_view, l.other_frac);
+  s.output = cpu_tensor(l.output_view, l.output_frac);
+  return s;
 }
 
 }  // namespace dlvp::builder

@@ -8,6 +8,8 @@
 // (for what views and concatenations cannot share). The network's output is the last layer's. All arithmetic follows docs/isa.md ("Arithmetic"): dynamic fixed point with
 // per-layer shifts, or per-output-channel shifts (ISA version 3).
 #pragma once
+#include "platform/model_package.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -139,7 +141,25 @@ struct ViewLayer : LayerBase {
 // on int8: no padding, window of one), STORE, tiled like any pool, so it is timed and counted.
 struct CopyLayer : LayerBase {};
 
-using Layer = std::variant<ConvLayer, FcLayer, PoolLayer, EltwiseLayer, ConcatLayer, ViewLayer, CopyLayer>;
+// CPUC (issue 16): an operation the host CPU runs between accelerator jobs (platform/cpu_ops.h,
+// docs/cpu_ops.md) on int8 tensors at their radix points. It emits no instructions: the accelerator
+// range before it ends with END and the program records a CPU stage (Program::stages) that reads
+// its input's bytes (and the second operand's) through the views below and writes its output
+// tensor. [c][h][w] bytes are contiguous, so a view is any shape of the same element count (the
+// Reshape around a channel shuffle's Transpose costs nothing).
+constexpr int kNoOperand = -3;        // CpuLayer::other: the operation has one input
+constexpr int kConstantOperand = -4;  // CpuLayer::other: `constant`, placed in the constants window
+struct CpuLayer : LayerBase {
+  uint32_t op = 0;          // cpu::Op
+  uint32_t params[3] = {};  // cpu::Op's parameters
+  TensorShape input_view, other_view, output_view;
+  TensorShape output;       // the output tensor as its readers see it (output_view's element count)
+  int input_frac = 0, other_frac = 0, output_frac = 0;
+  int other = kNoOperand;   // the second operand: an earlier layer, kNetworkInput or kConstantOperand
+  std::vector<int8_t> constant;  // kConstantOperand: other_view's elements
+};
+
+using Layer = std::variant<ConvLayer, FcLayer, PoolLayer, EltwiseLayer, ConcatLayer, ViewLayer, CopyLayer, CpuLayer>;
 
 struct Network {
   // The network input. May stay empty when the first layer is a CONV (its in_c/in_h/in_w) or an FC
@@ -156,5 +176,10 @@ struct Network {
 
 const std::string& layer_name(const Layer& layer);
 const char* layer_kind_name(const Layer& layer);
+
+// The CPU stage of `l` as platform/cpu_ops runs it: the operation, its parameters and its tensors'
+// views and formats (int8); the windows and offsets are left 0 for the caller (the builder's memory
+// plan; the reference model runs it on its own buffers).
+package::StageRecord cpu_stage_of(const CpuLayer& l);
 
 }  // namespace dlvp::builder

@@ -60,7 +60,7 @@ struct BufferSlots {
   uint64_t bytes = 0;                  // capacity of every slot
 };
 
-enum class LayerKind { kConv, kFc, kPool, kEltwise, kConcat, kView, kCopy };  // Layer's variant order
+enum class LayerKind { kConv, kFc, kPool, kEltwise, kConcat, kView, kCopy, kCpu };  // Layer's variant order
 const char* to_string(LayerKind kind);
 
 // Loop nest of a CONV/FC layer's tiles; input-channel passes are always innermost.
@@ -100,12 +100,17 @@ struct LayerInfo {
 };
 
 struct Program {
-  std::vector<isa::Instruction> instructions;  // ends with END; layer i's instructions carry tag i
+  // Ends with END; layer i's instructions carry tag i. With CPU layers: one range per accelerator
+  // stage, each ending with END.
+  std::vector<isa::Instruction> instructions;
   std::vector<uint8_t> constants;              // the kArgConstants window's contents
   MemoryPlan plan;
   std::vector<LayerInfo> layers;
   std::array<BufferSlots, isa::kCnnBufCount> slots{};
   BuildOptions options;
+  // CPUC: the job in stages when the network has CPU layers (package format 7): accelerator ranges
+  // and CPU stages (`layer`: the CpuLayer's index) in order; empty: the whole stream is one job.
+  std::vector<package::StageRecord> stages;
 
   // The instruction stream as the IFU fetches it from DDR (little-endian, 64 B each).
   std::vector<uint8_t> instruction_bytes() const;

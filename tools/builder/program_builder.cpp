@@ -18,6 +18,7 @@ const char* to_string(LayerKind kind) {
     case LayerKind::kEltwise: return "eltwise";
     case LayerKind::kView: return "view";
     case LayerKind::kCopy: return "copy";
+    case LayerKind::kCpu: return "cpu";
     default: return "concat";
   }
 }
@@ -665,6 +666,24 @@ ConvProblem conv_problem(const ConvLayer& l) {
   return p;
 }
 
+// CPUC: the views cover their tensors' bytes exactly; the second operand is an earlier tensor or
+// the layer's constant. The operation's own rules are package::validate_stage's (the writer's
+// package is read back by every reader).
+TensorShape check_cpu(const CpuLayer& l, uint32_t index, const TensorShape& in, const TensorShape& other,
+                      const LayerCheck& c) {
+  c.require(l.input_view.elements() == in.elements(),
+            "input view " + shape_text(l.input_view) + " does not cover its input " + shape_text(in));
+  c.require(!l.output.empty() && l.output_view.elements() == l.output.elements(),
+            "output view " + shape_text(l.output_view) + " does not cover its output " + shape_text(l.output));
+  if (l.other == kConstantOperand)
+    c.require(!l.other_view.empty() && l.constant.size() == l.other_view.elements(),
+              "constant of " + std::to_string(l.constant.size()) + " values for operand " + shape_text(l.other_view));
+  else if (l.other != kNoOperand)
+    c.require(l.other >= -1 && l.other < static_cast<int>(index) && l.other_view.elements() == other.elements(),
+              "second operand " + std::to_string(l.other) + " is not an earlier tensor of " + shape_text(l.other_view));
+  return l.output;
+}
+
 // Shapes of every layer's input and output, validated, and the concatenations' slices.
 struct Shapes {
   TensorShape input;
@@ -700,6 +719,10 @@ Shapes check_network(const Network& net) {
       s.out[i] = check_view(*view, source, i + 1 == n, s.in[i], s.slices[i], check);
     else if (std::holds_alternative<CopyLayer>(layer))
       s.out[i] = s.in[i];
+    else if (const auto* cpu = std::get_if<CpuLayer>(&layer))
+      s.out[i] = check_cpu(*cpu, i, s.in[i], cpu->other >= -1 && cpu->other < static_cast<int>(i)
+                                                   ? (cpu->other < 0 ? s.input : s.out[cpu->other])
+                                                   : TensorShape{}, check);
     else {
       const auto& e = std::get<EltwiseLayer>(layer);
       const bool named = e.other >= -1 && e.other < static_cast<int>(i);
@@ -736,6 +759,7 @@ MemoryPlan plan_memory(const Network& net, const Shapes& shapes) {
     if (std::holds_alternative<ConcatLayer>(net.layers[i])) continue;
     read_by(input_source(net.layers[i], i), i);
     if (const auto* e = std::get_if<EltwiseLayer>(&net.layers[i])) read_by(e->other, i);
+    if (const auto* cpu = std::get_if<CpuLayer>(&net.layers[i])) read_by(cpu->other, i);
   }
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t root = storage_of(i, shapes.slices).first;
@@ -759,6 +783,31 @@ MemoryPlan plan_memory(const Network& net, const Shapes& shapes) {
   return plan;
 }
 
+package::CpuTensor placed(package::CpuTensor t, const TensorPlacement& where) {
+  t.window = where.arg;
+  t.offset = where.offset;
+  return t;
+}
+
+// A CPU layer's stage: its tensors where the memory plan put them; a constant operand appended to
+// the constants window.
+package::StageRecord cpu_stage(const CpuLayer& l, uint32_t index, const TensorPlacement& in,
+                               const TensorPlacement& out, Program& program) {
+  package::StageRecord s = cpu_stage_of(l);
+  s.layer = index;
+  s.inputs[0] = placed(s.inputs[0], in);
+  s.output = placed(s.output, out);
+  if (l.other == kConstantOperand) {
+    const uint64_t at = align_up(program.constants.size(), kDdrAlign);
+    program.constants.resize(at);
+    program.constants.insert(program.constants.end(), l.constant.begin(), l.constant.end());
+    s.inputs[1] = placed(s.inputs[1], TensorPlacement{kArgConstants, at, l.other_view});
+  } else if (l.other != kNoOperand) {
+    s.inputs[1] = placed(s.inputs[1], l.other == kNetworkInput ? program.plan.input : program.plan.layer_outputs[l.other]);
+  }
+  return s;
+}
+
 }  // namespace
 
 Program build(const Network& net, const CnnConfig& hw, const BuildOptions& options) {
@@ -770,7 +819,20 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
   program.plan = plan_memory(net, shapes);
   const TileBudget budget = budget_of(program.slots, hw);
 
+  // Each accelerator stage is a job of its own: a scheduler of its own (tokens and buffer slots
+  // start afresh at START), its END appended where a CPU layer begins.
   Scheduler sched(hw, options.double_buffer);
+  const auto end_accelerator_stage = [&] {
+    if (sched.size() == 0) return;
+    std::vector<isa::Instruction> range = sched.finish();
+    package::StageRecord stage{};
+    stage.kind = package::kStageAccelerator;
+    stage.first_instruction = static_cast<uint32_t>(program.instructions.size());
+    stage.instruction_count = static_cast<uint32_t>(range.size());
+    program.stages.push_back(stage);
+    program.instructions.insert(program.instructions.end(), range.begin(), range.end());
+    sched = Scheduler(hw, options.double_buffer);
+  };
   for (uint32_t i = 0; i < net.layers.size(); ++i) {
     const Layer& layer = net.layers[i];
     const LayerCheck check(i, layer);
@@ -784,8 +846,18 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
     const TensorPlacement in = source == kNetworkInput ? program.plan.input : program.plan.layer_outputs[source];
     const TensorPlacement& out = program.plan.layer_outputs[i];
 
+    if (const auto* cpu = std::get_if<CpuLayer>(&layer)) {
+      end_accelerator_stage();
+      info.first_instruction = info.end_instruction = static_cast<uint32_t>(program.instructions.size());
+      program.stages.push_back(cpu_stage(*cpu, i, in, out, program));
+      info.constants_bytes =
+          program.constants.size() > info.constants_offset ? program.constants.size() - info.constants_offset : 0;
+      program.layers.push_back(std::move(info));
+      continue;
+    }
+    const uint32_t base = static_cast<uint32_t>(program.instructions.size());
     sched.set_layer(i);
-    info.first_instruction = sched.size();
+    info.first_instruction = base + sched.size();
     const uint32_t syncs_before = sched.syncs();
     LayerEmitter emit(sched, program.constants, info, i);
     std::string why;
@@ -830,12 +902,18 @@ Program build(const Network& net, const CnnConfig& hw, const BuildOptions& optio
       const TensorPlacement& b = e.other < 0 ? program.plan.input : program.plan.layer_outputs[e.other];
       emit.eltwise(e, in, b, out, *plan);
     }
-    info.end_instruction = sched.size();
+    info.end_instruction = base + sched.size();
     info.syncs = sched.syncs() - syncs_before;
     info.constants_bytes = program.constants.size() > info.constants_offset ? program.constants.size() - info.constants_offset : 0;
     program.layers.push_back(std::move(info));
   }
-  program.instructions = sched.finish();
+  if (program.stages.empty()) {
+    program.instructions = sched.finish();
+  } else {
+    end_accelerator_stage();
+    // The package holds at least one instruction even when the CPU runs every layer.
+    if (program.instructions.empty()) program.instructions = sched.finish();
+  }
   program.constants.resize(align_up(program.constants.size(), kDdrAlign), 0);
   program.plan.window_bytes[kArgConstants] = program.constants.size();
   return program;

@@ -2,8 +2,10 @@
 
 #include "ip/common/config_error.h"
 #include "tools/builder/program.h"
+#include "platform/cpu_ops.h"
 #include "tools/dlvpc/compiler.h"
 #include "tools/dlvpc/gru_compiler.h"
+#include "tools/dlvpc/cpu_stage.h"
 #include "tools/dlvpc/lstm_compiler.h"
 #include "tools/dlvpc/onnx_import.h"
 #include "tools/package/package_writer.h"
@@ -476,6 +478,64 @@ int sum_frac(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model) {
   return frac_of(op.inputs[0]);
 }
 
+// CPUC: what rounding a CPU arithmetic's constant operand (to e_b) moves its result by, for first
+// operands up to |a|: e_b for a sum or difference, |a| e_b for a product, |a| e_b / (|b| (|b| - e_b))
+// for a quotient with |b| at its smallest (unbounded when the rounded constant may be 0).
+double constant_operand_error(const dlvpc::FloatOp& op, double e_b, double big_a) {
+  if (op.cpu_params[0] == cpu::kAdd || op.cpu_params[0] == cpu::kSub) return e_b;
+  if (op.cpu_params[0] == cpu::kMul) return big_a * e_b;
+  double least = std::numeric_limits<double>::infinity();
+  for (const float v : op.weights) least = std::min(least, static_cast<double>(std::fabs(v)));
+  return least > e_b ? big_a * e_b / (least * (least - e_b)) : std::numeric_limits<double>::infinity();
+}
+
+// CPUC: a CPU stage's bound (docs/cpu_ops.md). Data movement passes its input's error on; a
+// softmax's Jacobian has rows of absolute sum 2p(1 - p) <= 1/2; a mean passes the error on; the
+// arithmetic as products and quotients do. Plus the output's rounding (binary64 adds ~1e-16).
+template <typename ErrorOf, typename Largest>
+double cpu_error(const dlvpc::FloatOp& op, const dlvpc::QuantizedModel& model, size_t index,
+                 const std::vector<std::vector<float>>& outputs, const std::vector<float>& centered,
+                 const ErrorOf& error_of, const Largest& largest, double output_rounding) {
+  const double e_a = error_of(op.inputs[0]);
+  if (dlvpc::cpu_moves_data(op)) return e_a;
+  if (op.cpu_op == cpu::kOpSoftmax) return 0.5 * e_a + output_rounding;
+  if (op.cpu_op == cpu::kOpLayerNorm) {  // y = (x - mean) / s: |dy| <= (2 + |y|) e / (s - e), s at its smallest
+    const std::vector<float>& x = op.inputs[0] == dlvpc::kGraphInput ? centered : outputs[op.inputs[0]];
+    const uint64_t length = op.input_view.h, inner = op.input_view.w;
+    float epsilon;
+    std::memcpy(&epsilon, &op.cpu_params[1], sizeof epsilon);
+    double least = std::numeric_limits<double>::infinity();
+    for (uint64_t o = 0; o < op.input_view.c; ++o)
+      for (uint64_t i = 0; i < inner; ++i) {
+        double sum = 0, squares = 0;
+        for (uint64_t k = 0; k < length; ++k) sum += x[(o * length + k) * inner + i];
+        for (uint64_t k = 0; k < length; ++k) {
+          const double d = x[(o * length + k) * inner + i] - sum / double(length);
+          squares += d * d;
+        }
+        least = std::min(least, std::sqrt(squares / double(length) + epsilon));
+      }
+    if (!(least > e_a)) return std::numeric_limits<double>::infinity();
+    return (2.0 + max_abs(outputs[index])) * e_a / (least - e_a) + output_rounding;
+  }
+  if (op.cpu_op != cpu::kOpArithmetic) return e_a + output_rounding;
+  const bool constant = op.inputs.size() < 2;
+  const double e_b = constant ? half_lsb(model.weight_frac[index]) : error_of(op.inputs[1]);
+  const double big_a = largest(op.inputs[0]), big_b = constant ? max_abs(op.weights) : largest(op.inputs[1]);
+  switch (op.cpu_params[0]) {
+    case cpu::kAdd:
+    case cpu::kSub: return e_a + e_b + output_rounding;
+    case cpu::kMul: return big_a * e_b + (big_b + e_b) * e_a + output_rounding;
+    default: {  // |a'/b' - a/b| <= (|a| e_b + |b| e_a) / (|b| (|b| - e_b)), |b| at its smallest
+      const std::vector<float>& b = constant ? op.weights : outputs[op.inputs[1]];
+      double least = std::numeric_limits<double>::infinity();
+      for (const float v : b) least = std::min(least, static_cast<double>(std::fabs(v)));
+      if (!(least > e_b)) return std::numeric_limits<double>::infinity();
+      return (big_a * e_b + least * e_a) / (least * (least - e_b)) + output_rounding;
+    }
+  }
+}
+
 double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedModel& model,
                         const std::vector<float>& input) {
   const std::vector<std::vector<float>> outputs = dlvpc::run_float(graph, input);
@@ -523,6 +583,9 @@ double output_tolerance(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
         error[i] = largest(source) * e_b + (largest(op.inputs[1]) + e_b) * e_a + output_rounding;
         break;
       }
+      case dlvpc::OpKind::kCpu:
+        error[i] = cpu_error(op, model, i, outputs, centered, error_of, largest, output_rounding);
+        break;
       case dlvpc::OpKind::kConcat:
         // Slices keep their producers' values: the largest of their errors.
         error[i] = 0;
@@ -548,7 +611,8 @@ namespace {
 std::vector<float> float_layer(const dlvpc::FloatOp& op, const std::vector<const std::vector<float>*>& inputs) {
   switch (op.kind) {
     case dlvpc::OpKind::kAdd:
-    case dlvpc::OpKind::kMul: return dlvpc::run_op(op, inputs);
+    case dlvpc::OpKind::kMul:
+    case dlvpc::OpKind::kCpu: return dlvpc::run_op(op, inputs);
     case dlvpc::OpKind::kConcat: {
       std::vector<float> y;
       for (const std::vector<float>* slice : inputs) y.insert(y.end(), slice->begin(), slice->end());
@@ -591,6 +655,8 @@ LayerCheck check_layers(const dlvpc::FloatGraph& graph, const dlvpc::QuantizedMo
       const int f_in = op.inputs[0] == dlvpc::kGraphInput ? model.input_frac : model.op_frac[op.inputs[0]];
       const int f_w = model.weight_frac[i];
       bound += taps * half_lsb(f_w) * max_abs(*sources[0]) + half_lsb(f_in + f_w - bias_shift_of(model.network.layers[i]));
+    } else if (op.kind == dlvpc::OpKind::kCpu && op.cpu_op == cpu::kOpArithmetic && op.inputs.size() < 2) {
+      bound += constant_operand_error(op, half_lsb(model.weight_frac[i]), max_abs(*sources[0]));  // CPUC
     }
     bound = through_activation(op, model.network.layers[i], model, i, bound, sum_frac(op, model));
     const double lo = std::ldexp(-128.0, -f_out), hi = std::ldexp(127.0, -f_out);

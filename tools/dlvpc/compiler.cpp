@@ -27,6 +27,16 @@ std::string bytes_text(uint64_t bytes) {
   return buf;
 }
 
+// Where a layer runs (the table's "on" column). LSTM layers have their own compiler and table.
+const char* runs_on(builder::LayerKind kind) {
+  switch (kind) {
+    case builder::LayerKind::kCpu: return "CPU";
+    case builder::LayerKind::kConcat:
+    case builder::LayerKind::kView: return "view";
+    default: return "CNN";
+  }
+}
+
 std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& options) {
   const cnn::TimingModel timing(options.hw);
   std::vector<LayerReport> reports;
@@ -37,6 +47,7 @@ std::vector<LayerReport> layer_reports(const Compiled& c, const CompileOptions& 
     r.name = info.name;
     r.onnx_ops = op.onnx_ops;
     r.kind = builder::to_string(info.kind);
+    r.runs_on = runs_on(info.kind);
     r.input = info.input, r.output = info.output;
     r.macs = info.macs, r.weights = info.weight_bytes;
     r.tiles = info.tiles, r.loads = info.loads, r.stores = info.stores;
@@ -64,8 +75,27 @@ std::optional<SchedulePrediction> predict(const builder::Program& program, const
   windows[builder::kArgConstants] = program.constants.size();
   ScheduleHardware hw = *options.schedule;
   hw.memory.cnn = options.hw;
-  return predict_schedule(program.instructions, hw,
-                          driver_placement(uint64_t{program.instructions.size()} * isa::kInstructionBytes, windows));
+  const JobPlacement placement =
+      driver_placement(uint64_t{program.instructions.size()} * isa::kInstructionBytes, windows);
+  if (program.stages.empty()) return predict_schedule(program.instructions, hw, placement);
+  // CPUC: each accelerator stage is a job of its own, one after the other; the CPU stages between
+  // them are not predicted (their time is the CPU's: measured on the SoC).
+  SchedulePrediction all;
+  for (const package::StageRecord& stage : program.stages) {
+    if (stage.kind != package::kStageAccelerator) continue;
+    const auto first = program.instructions.begin() + stage.first_instruction;
+    JobPlacement range = placement;
+    range.instructions += uint64_t{stage.first_instruction} * isa::kInstructionBytes;
+    SchedulePrediction part = predict_schedule({first, first + stage.instruction_count}, hw, range);
+    for (ifu::ExecutedInstruction& e : part.instructions) {
+      e.index += stage.first_instruction;
+      e.issue += all.job, e.start += all.job, e.end += all.job;
+      all.instructions.push_back(e);
+    }
+    all.layers.insert(all.layers.end(), part.layers.begin(), part.layers.end());
+    all.job += part.job;
+  }
+  return all;
 }
 
 // (Re)writes the package with the program, the tensor formats and the test data (if any).
@@ -196,8 +226,8 @@ std::string format_report(const Compiled& c, const CompileOptions& options) {
   std::string out;
   char line[640];
   // The time columns carry the names of the SoC's layer report (docs/ifu.md, "Layer time").
-  std::snprintf(line, sizeof line, "%-3s %-28s %-7s %-13s %-13s %13s %11s %6s %11s %7s %11s %14s %15s %13s %10s %7s  %s\n",
-                "#", "layer", "kind", "input", "output", "MACs", "weights", "tiles", "Q(i,w,o)", "SQNR_dB", "time_ns",
+  std::snprintf(line, sizeof line, "%-3s %-28s %-7s %-4s %-13s %-13s %13s %11s %6s %11s %7s %11s %14s %15s %13s %10s %7s  %s\n",
+                "#", "layer", "kind", "on", "input", "output", "MACs", "weights", "tiles", "Q(i,w,o)", "SQNR_dB", "time_ns",
                 "engine_busy_ns", "memory_stall_ns", "store_tail_ns", "other_ns", "gops", "fused ONNX nodes");
   out += line;
   uint64_t macs = 0, weights = 0, busy_cycles = 0, tiles = 0, dram = 0;
@@ -212,8 +242,8 @@ std::string format_report(const Compiled& c, const CompileOptions& options) {
       std::snprintf(q, sizeof q, "%d,%d,%d", r.input_frac, r.weight_frac, r.output_frac);
     // The name's column is cut between characters (a byte-wise %-28.28s could split one).
     std::snprintf(line, sizeof line,
-                  "%-3zu %s %-7s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %11s %7s %11.1f %14.1f %15.1f %13.1f %10.1f %7.2f  %s\n",
-                  i, utf8::column(r.name, 28).c_str(), r.kind.c_str(), shape_text(r.input).c_str(),
+                  "%-3zu %s %-7s %-4s %-13s %-13s %13" PRIu64 " %11" PRIu64 " %6u %11s %7s %11.1f %14.1f %15.1f %13.1f %10.1f %7.2f  %s\n",
+                  i, utf8::column(r.name, 28).c_str(), r.kind.c_str(), r.runs_on.c_str(), shape_text(r.input).c_str(),
                   shape_text(r.output).c_str(), r.macs, r.weights, r.tiles, q, r.sqnr_db.c_str(), ns(t.time), ns(t.engine_busy), ns(t.memory_stall), ns(t.store_tail),
                   ns(t.other), r.gops(), r.onnx_ops.c_str());
     out += line;

@@ -60,6 +60,7 @@ struct CompileOptions {
 // What dlvpc prints per layer (and puts in its JSON report).
 struct LayerReport {
   std::string name, onnx_ops, kind;
+  std::string runs_on;  // CPUC: "CNN" (the engine), "CPU" (a CPU stage), "view" (no data moves)
   TensorShape input, output;
   uint64_t macs = 0, weights = 0;
   uint32_t tiles = 0, loads = 0, stores = 0;

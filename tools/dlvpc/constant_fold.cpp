@@ -48,11 +48,12 @@ class Folder {
 
  private:
   struct Stop {};
-  // Div of the shape arithmetic torch emits (channels / groups): the values carry no element type,
-  // so a quotient of whole numbers that is not whole (int64 truncates, float does not) is refused.
-  double quotient(double a, double b) {
+  // Div of the shape arithmetic torch emits (channels / groups): integer operands truncate; a
+  // quotient of whole numbers of no known integer type that is not whole is refused.
+  double quotient(double a, double b, bool integer) {
     if (b == 0) fail("divides by zero");
     const double q = a / b;
+    if (integer) return std::trunc(q);  // ONNX's integer Div (a quotient of int64 is exact in double)
     if (a == std::floor(a) && b == std::floor(b) && q != std::floor(q))
       fail("divides whole numbers " + value_text(a) + " / " + value_text(b) +
            " without a whole quotient (integer and float division differ; dlvpc does not track the element type)");
@@ -100,6 +101,7 @@ class Folder {
   ConstTensor constant_of_shape();
   ConstTensor transpose();
   ConstTensor binary(const std::function<double(double, double)>& f);
+  bool result_is_integer(const std::string& op, const ConstTensor& out) const;
 
   const onnx::NodeProto& node_;
   const std::vector<FoldInput>& inputs_;
@@ -128,8 +130,13 @@ std::string Folder::run(std::vector<ConstTensor>& outputs) {
     else if (op == "Add") out = binary([](double a, double b) { return a + b; });
     else if (op == "Sub") out = binary([](double a, double b) { return a - b; });
     else if (op == "Mul") out = binary([](double a, double b) { return a * b; });
-    else if (op == "Div") out = binary([this](double a, double b) { return quotient(a, b); });
-    else fail("is not an operator dlvpc folds");
+    else if (op == "Div") {
+      const bool integer = in(0, "A").integer && in(1, "B").integer;
+      out = binary([this, integer](double a, double b) { return quotient(a, b, integer); });
+    } else {
+      fail("is not an operator dlvpc folds");
+    }
+    out.integer = result_is_integer(op, out);
     if (const int64_t bad = first_non_finite(out.values); bad >= 0)
       fail("folds to a non-finite value at index " + std::to_string(bad));
     outputs.push_back(std::move(out));
@@ -137,6 +144,21 @@ std::string Folder::run(std::vector<ConstTensor>& outputs) {
     return reason_;
   }
   return "";
+}
+
+// The result's element type: Shape's int64; Cast's target; Constant's and ConstantOfShape's own;
+// the data's for the operators that move it; both operands' for the arithmetic.
+bool Folder::result_is_integer(const std::string& op, const ConstTensor& out) const {
+  if (op == "Shape") return true;
+  if (op == "Constant" || op == "ConstantOfShape") return out.integer;
+  if (op == "Cast") {
+    const int64_t to = int_attr(node_, "to", 0);
+    return to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::DOUBLE;
+  }
+  const size_t operands = op == "Concat" || op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ? inputs_.size() : 1;
+  for (size_t i = 0; i < operands; ++i)
+    if (!inputs_[i].value || !inputs_[i].value->integer) return false;
+  return true;
 }
 
 ConstTensor Folder::constant() {
@@ -150,9 +172,9 @@ ConstTensor Folder::constant() {
       }
     }
     if (a.name() == "value_float") return {{}, {a.f()}};
-    if (a.name() == "value_int") return {{}, {static_cast<double>(a.i())}};
+    if (a.name() == "value_int") return {{}, {static_cast<double>(a.i())}, true};
     if (a.name() == "value_floats") return {{a.floats_size()}, {a.floats().begin(), a.floats().end()}};
-    if (a.name() == "value_ints") return {{a.ints_size()}, {a.ints().begin(), a.ints().end()}};
+    if (a.name() == "value_ints") return {{a.ints_size()}, {a.ints().begin(), a.ints().end()}, true};
   }
   fail("has no value dlvpc reads (value, value_float(s) or value_int(s))");
 }
@@ -352,6 +374,7 @@ ConstTensor Folder::slice() {
 ConstTensor Folder::constant_of_shape() {
   std::vector<int64_t> dims = integers(in(0, "shape"), "shape");
   double value = 0;
+  bool integer = false;  // ONNX's default value: float 0
   if (const onnx::AttributeProto* a = attribute(node_, "value")) {
     ConstTensor v;
     try {
@@ -361,9 +384,11 @@ ConstTensor Folder::constant_of_shape() {
     }
     if (v.values.size() != 1) fail("value " + dims_text(v.dims) + " is not one element");
     value = v.values[0];
+    integer = v.integer;
   }
   ConstTensor out = make(dims);
   std::fill(out.values.begin(), out.values.end(), value);
+  out.integer = integer;
   return out;
 }
 

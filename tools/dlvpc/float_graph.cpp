@@ -1,5 +1,7 @@
 #include "tools/dlvpc/float_graph.h"
 
+#include "tools/dlvpc/cpu_stage.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -16,6 +18,7 @@ const char* to_string(OpKind kind) {
     case OpKind::kMul: return "mul";
     case OpKind::kView: return "view";
     case OpKind::kCopy: return "copy";
+    case OpKind::kCpu: return "cpu";
     default: return "concat";
   }
 }
@@ -191,6 +194,8 @@ std::vector<float> run_op(const FloatOp& op, const std::vector<const std::vector
     }
     case OpKind::kCopy:
       return *in[0];
+    case OpKind::kCpu:
+      return run_cpu_float(op, in);
   }
   if (op.relu) relu(y);
   activate(op, y);

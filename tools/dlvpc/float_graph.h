@@ -18,7 +18,7 @@ namespace dlvp::dlvpc {
 
 using builder::TensorShape;
 
-enum class OpKind { kConv, kFc, kPool, kAdd, kConcat, kMul /* ACT */, kView, kCopy /* ZOO */ };
+enum class OpKind { kConv, kFc, kPool, kAdd, kConcat, kMul /* ACT */, kView, kCopy /* ZOO */, kCpu /* CPUC */ };
 const char* to_string(OpKind kind);
 
 constexpr int kGraphInput = -1;  // FloatOp::inputs: the graph input
@@ -50,6 +50,13 @@ struct FloatOp {
   // ZOO (issue 16). View: channels [channel_begin, channel_begin + output.c) of its input, in place
   // (builder::ViewLayer). Copy (no fields): its input written again as a tensor of its own.
   uint32_t channel_begin = 0;
+
+  // CPUC (issue 16). Cpu: a node the host CPU runs between accelerator jobs (cpu_stage.h): the
+  // operation and its parameters as platform/cpu_ops takes them, and its views of the bytes of its
+  // input, its second operand (Arithmetic: inputs[1], or the constant in `weights`) and its output.
+  uint32_t cpu_op = 0;
+  uint32_t cpu_params[3] = {0, 0, 0};
+  TensorShape input_view, other_view, output_view;
 
   uint64_t macs() const;
   uint32_t group_in_c() const { return input.c / groups; }

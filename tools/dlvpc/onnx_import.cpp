@@ -4,6 +4,8 @@
 
 #include "ip/common/utf8.h"
 #include "tools/dlvpc/constant_fold.h"
+#include "platform/cpu_ops.h"
+#include "tools/dlvpc/cpu_stage.h"
 #include "tools/dlvpc/import_channel_view.h"
 #include "tools/dlvpc/input_file.h"
 #include "tools/dlvpc/onnx_file.h"
@@ -106,7 +108,9 @@ const std::vector<std::string>& supported_operators() {
       // ACT (import_activation.h)
       "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Mul",
       // ZOO: channel views (import_channel_view.h)
-      "Split", "Slice"};
+      "Split", "Slice",
+      // CPUC: CPU stages (cpu_stage.h)
+      "Transpose", "Resize", "Upsample", "ReduceMax", "Sub", "Div", "LayerNormalization"};
   return ops;
 }
 
@@ -282,6 +286,29 @@ class Importer {
   // Add or Mul of two computed tensors, equal or the second one value per channel of the first
   // ([N,C,1,1]: ELTWISE with channel broadcast).
   void eltwise_op(const onnx::NodeProto& node, OpKind kind, const Value& a, const Value& b);
+  // CPUC (cpu_stage.h): nodes no engine form takes, as CPU stages. One sample's dims of a value
+  // (refused when its first dimension is not the batch); the op made by a cpu_stage.h function
+  // (`why` its refusal) reading `inputs`.
+  std::vector<int64_t> sample_dims(const onnx::NodeProto& node, const Value& v) const;
+  int64_t opset_version() const;  // the default domain's operator set
+  void add_cpu_op(const onnx::NodeProto& node, const std::string& why, FloatOp op, std::vector<int> inputs,
+                  const std::vector<int64_t>& sample_out);
+  void transpose(const onnx::NodeProto& node);
+  void resize(const onnx::NodeProto& node);
+  void reduce_on_cpu(const onnx::NodeProto& node, bool mean, const std::vector<int64_t>& axes);
+  std::vector<int64_t> reduce_axes(const onnx::NodeProto& node, const Value& x) const;
+  void arithmetic(const onnx::NodeProto& node, uint32_t which);
+  // LayerNorm: torch 1.13's opset-13 decomposition ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps
+  // -> Sqrt -> Div (false when `mean` does not start one: then an ordinary ReduceMean), and ONNX's
+  // LayerNormalization (its Scale and B as arithmetic stages after it).
+  bool torch_layer_norm(const onnx::NodeProto& mean);
+  void layer_normalization(const onnx::NodeProto& node);
+  // The one node reading `value` when there is one and it is an `op` (else nullptr).
+  const onnx::NodeProto* sole_reader(const std::string& value, const char* op) const;
+  std::set<std::string> fused_outputs_;  // outputs of nodes a fused pattern took (skipped)
+  // Add or Mul: the engine's forms (add, mul) first; what they refuse, on the CPU (else the
+  // engine's reason is the refusal).
+  void engine_or_cpu(const onnx::NodeProto& node, uint32_t which);
 
   const onnx::ModelProto& model_;
   std::string origin_;
@@ -969,9 +996,8 @@ void Importer::reduce_mean(const onnx::NodeProto& node) {
   std::vector<int64_t> axes = ints_attr(node, "axes");
   for (int64_t& a : axes) a += a < 0 ? static_cast<int64_t>(x.dims.size()) : 0;
   std::sort(axes.begin(), axes.end());
-  if (x.dims.size() != 4 || axes != std::vector<int64_t>{2, 3})
-    fail(node, "mean over axes " + dims_text(ints_attr(node, "axes")) + " of " + dims_text(x.dims) +
-                   "; dlvpc maps a mean over height and width (axes 2, 3) of an image, a global average pooling");
+  // The engine's global average pooling takes a mean over height and width; the CPU any other.
+  if (x.dims.size() != 4 || axes != std::vector<int64_t>{2, 3}) return reduce_on_cpu(node, true, reduce_axes(node, x));
   const std::vector<int64_t> flat = {x.dims[0], x.dims[1]};
   pool(node, true, true);
   if (int_attr(node, "keepdims", 1) == 0) values_[node.output(0)].dims = flat;
@@ -1242,15 +1268,281 @@ void Importer::softmax(const onnx::NodeProto& node) {
   const Value& x = tensor_input(node, 0);
   const bool is_output = std::any_of(model_.graph().output().begin(), model_.graph().output().end(),
                                      [&](const onnx::ValueInfoProto& o) { return o.name() == node.output(0); });
-  if (!is_output) fail(node, "a Softmax inside the graph is not supported; only a final one, which the CPU applies");
   int64_t axis = int_attr(node, "axis", -1);
   if (axis < 0) axis += static_cast<int64_t>(x.dims.size());
+  // A final softmax over each sample's one vector of logits stays the CPU's postprocessing after the
+  // job (argmax needs none); any other is a CPU stage (CPUC).
+  bool one_vector = is_output && x.op != kGraphInput;
   const size_t first = x.dims.size() >= 2 && axis != 0 ? 1 : 0;  // each sample's softmax is its own
-  for (size_t i = first; i < x.dims.size(); ++i)
-    if (static_cast<int64_t>(i) != axis && x.dims[i] != 1)
-      fail(node, "softmax over axis " + std::to_string(axis) + " of " + dims_text(x.dims) + "; the CPU applies it over one vector");
-  graph_.softmax_on_cpu = true;
-  alias(node, x);
+  for (size_t i = first; i < x.dims.size(); ++i) one_vector = one_vector && (static_cast<int64_t>(i) == axis || x.dims[i] == 1);
+  if (one_vector) {
+    graph_.softmax_on_cpu = true;
+    return alias(node, x);
+  }
+  FloatOp op;
+  const std::string why = axis == 0 ? "softmax over the batch axis; each sample is a job of its own"
+                                    : cpu_softmax(sample_dims(node, x), axis - 1, opset_version() < 13, op);
+  add_cpu_op(node, why, std::move(op), {x.op}, sample_dims(node, x));
+}
+
+int64_t Importer::opset_version() const {
+  for (const auto& opset : model_.opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx") return opset.version();
+  return 1;
+}
+
+std::vector<int64_t> Importer::sample_dims(const onnx::NodeProto& node, const Value& v) const {
+  if (v.dims.size() < 2 || v.dims[0] != batch_)
+    fail(node, "input " + dims_text(v.dims) + " is not a batch of " + std::to_string(batch_) + " samples");
+  return {v.dims.begin() + 1, v.dims.end()};
+}
+
+void Importer::add_cpu_op(const onnx::NodeProto& node, const std::string& why, FloatOp op, std::vector<int> inputs,
+                          const std::vector<int64_t>& sample_out) {
+  if (!why.empty()) fail(node, why);
+  op.inputs = std::move(inputs);
+  op.input = op.inputs[0] == kGraphInput ? graph_.input : graph_.ops[op.inputs[0]].output;
+  add_op(std::move(op), node, batched(sample_out));
+}
+
+void Importer::transpose(const onnx::NodeProto& node) {
+  allow_attributes(node, {"perm"});
+  const Value& x = tensor_input(node, 0);
+  std::vector<int64_t> perm = ints_attr(node, "perm");
+  if (perm.empty())  // ONNX's default: the axes reversed
+    for (size_t i = x.dims.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+  if (perm.size() != x.dims.size() || perm[0] != 0)
+    fail(node, "perm " + dims_text(perm) + " of " + dims_text(x.dims) +
+                   " moves the batch axis; each sample is a job of its own");
+  std::vector<int64_t> sample_perm, out;
+  for (size_t i = 1; i < perm.size(); ++i) sample_perm.push_back(perm[i] - 1);
+  FloatOp op;
+  const std::string why = cpu_transpose(sample_dims(node, x), sample_perm, op, out);
+  if (why.empty() && op.cpu_op == 0) return alias_reshaped(node, x, batched(out));  // no byte moves
+  add_cpu_op(node, why, std::move(op), {x.op}, out);
+}
+
+void Importer::resize(const onnx::NodeProto& node) {
+  const bool upsample = node.op_type() == "Upsample";
+  allow_attributes(node, {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
+                          "extrapolation_value", "scales"});
+  const Value& x = tensor_input(node, 0);
+  if (string_attr(node, "mode", "nearest") != "nearest")
+    fail(node, "mode '" + string_attr(node, "mode", "") + "'; the CPU resizes nearest-neighbour only");
+  if (!upsample && (string_attr(node, "coordinate_transformation_mode", "half_pixel") != "asymmetric" ||
+                    string_attr(node, "nearest_mode", "round_prefer_floor") != "floor"))
+    fail(node, "coordinates '" + string_attr(node, "coordinate_transformation_mode", "half_pixel") + "', rounding '" +
+                   string_attr(node, "nearest_mode", "round_prefer_floor") +
+                   "'; the CPU resizes as torch's nearest exports it: asymmetric, floor");
+  const int sizes_input = 3, scales_input = upsample ? 1 : 2;
+  std::vector<int64_t> out = x.dims;
+  if (!upsample && node.input_size() > sizes_input && !node.input(sizes_input).empty()) {
+    const ConstTensor& sizes = constant_input(node, sizes_input, "sizes");
+    if (sizes.values.size() != x.dims.size()) fail(node, "sizes " + dims_text(sizes.dims) + " do not match the input's axes");
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int64_t>(sizes.values[i]);
+  } else {
+    std::vector<double> scales;
+    if (node.input_size() > scales_input && !node.input(scales_input).empty())
+      scales = constant_input(node, scales_input, "scales").values;
+    for (const auto& a : node.attribute())
+      if (a.name() == "scales") scales.assign(a.floats().begin(), a.floats().end());
+    if (scales.size() != x.dims.size()) fail(node, "scales do not match the input's " + dims_text(x.dims));
+    // Nearest with asymmetric coordinates reads floor(dst / scale): floor(dst x in / out) when the
+    // scale makes a whole output size.
+    for (size_t i = 0; i < out.size(); ++i) {
+      const double size = x.dims[i] * scales[i];
+      if (!(size >= 1 && size <= 65535) || size != std::floor(size))
+        fail(node, "scale " + value_text(scales[i]) + " of axis " + std::to_string(i) + " (" + std::to_string(x.dims[i]) +
+                       ") makes no whole size; the CPU resizes to whole sizes");
+      out[i] = static_cast<int64_t>(size);
+    }
+  }
+  if (out[0] != x.dims[0]) fail(node, "resizes the batch axis");
+  FloatOp op;
+  const std::vector<int64_t> sample_out(out.begin() + 1, out.end());
+  const std::string why = cpu_resize_nearest(sample_dims(node, x), sample_out, op);
+  add_cpu_op(node, why, std::move(op), {x.op}, sample_out);
+}
+
+std::vector<int64_t> Importer::reduce_axes(const onnx::NodeProto& node, const Value& x) const {
+  allow_attributes(node, {"axes", "keepdims"});
+  std::vector<int64_t> axes = ints_attr(node, "axes");
+  if (axes.empty())  // ONNX's default: every axis
+    for (size_t i = 0; i < x.dims.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  for (int64_t& a : axes) a += a < 0 ? static_cast<int64_t>(x.dims.size()) : 0;
+  std::sort(axes.begin(), axes.end());
+  return axes;
+}
+
+void Importer::reduce_on_cpu(const onnx::NodeProto& node, bool mean, const std::vector<int64_t>& axes) {
+  const Value& x = tensor_input(node, 0);
+  const bool keepdims = int_attr(node, "keepdims", 1) != 0;
+  if (!mean && x.dims.size() == 4 && axes == std::vector<int64_t>{2, 3}) {  // the engine's global max pooling
+    pool(node, false, true);
+    if (!keepdims) values_[node.output(0)].dims = {x.dims[0], x.dims[1]};
+    return;
+  }
+  std::vector<int64_t> sample_axes, out;
+  for (const int64_t a : axes) {
+    if (a <= 0 || a >= static_cast<int64_t>(x.dims.size()))
+      fail(node, "axes " + dims_text(axes) + " of " + dims_text(x.dims) + ": the batch axis or none; each sample is a job of its own");
+    sample_axes.push_back(a - 1);
+  }
+  FloatOp op;
+  const std::string why = cpu_reduce(sample_dims(node, x), sample_axes, keepdims, mean, op, out);
+  add_cpu_op(node, why, std::move(op), {x.op}, out);
+}
+
+void Importer::arithmetic(const onnx::NodeProto& node, uint32_t which) {
+  const bool commutes = which == cpu::kAdd || which == cpu::kMul;
+  const Value* a = &value(node, 0);
+  const Value* b = &value(node, 1);
+  // The CPU broadcasts its second operand: the larger (or the computed) one goes first where the
+  // operation commutes.
+  if (commutes && (a->constant || (!b->constant && element_count(b->dims) > element_count(a->dims)))) std::swap(a, b);
+  if (a->constant) fail(node, "the first operand is a constant; the CPU takes a computed tensor first");
+  if (a->op == kGraphInput && b->constant == false && b->op == kGraphInput)
+    fail(node, "combines the graph input with itself; nothing for the accelerator");
+  const std::vector<int64_t> a_sample = sample_dims(node, *a);
+  std::vector<int64_t> b_dims = b->dims;
+  if (b_dims.size() == a->dims.size() && !b_dims.empty()) {  // the batch axis: the same for every sample
+    if (b_dims[0] != 1 && (b->constant || b_dims[0] != batch_))
+      fail(node, "second operand " + dims_text(b->dims) + " differs between samples");
+    b_dims.erase(b_dims.begin());
+  }
+  FloatOp op;
+  const std::string why = cpu_arithmetic(a_sample, b_dims, which, op);
+  std::vector<int> inputs = {a->op};
+  if (b->constant) {
+    const ConstTensor& c = b->data->tensor();
+    op.weights.assign(c.values.begin(), c.values.end());
+  } else {
+    inputs.push_back(b->op);
+  }
+  add_cpu_op(node, why, std::move(op), std::move(inputs), a_sample);
+}
+
+const onnx::NodeProto* Importer::sole_reader(const std::string& value, const char* op) const {
+  const onnx::NodeProto* found = nullptr;
+  int readers = 0;
+  for (const auto& n : model_.graph().node())
+    for (const auto& in : n.input())
+      if (in == value) ++readers, found = &n;
+  for (const auto& out : model_.graph().output()) readers += out.name() == value;
+  return readers == 1 && found && found->op_type() == op ? found : nullptr;
+}
+
+bool Importer::torch_layer_norm(const onnx::NodeProto& mean) {
+  // A scalar input: a known constant, or a Constant node further on (the pattern is matched at its
+  // first node, before torch's Constants for the exponent and epsilon).
+  const auto constant_value = [&](const onnx::NodeProto* n, int index, double& v) {
+    if (!n || index >= n->input_size()) return false;
+    const std::string& name = n->input(index);
+    if (const auto it = values_.find(name); it != values_.end()) {
+      if (!it->second.constant || it->second.data->tensor().values.size() != 1) return false;
+      v = it->second.data->tensor().values[0];
+      return true;
+    }
+    for (const auto& c : model_.graph().node()) {
+      std::vector<ConstTensor> out;
+      if (c.op_type() != "Constant" || c.output_size() != 1 || c.output(0) != name) continue;
+      if (!fold_node(c, {}, out).empty() || out.size() != 1 || out[0].values.size() != 1) return false;
+      v = out[0].values[0];
+      return true;
+    }
+    return false;
+  };
+  const std::string& x = mean.input(0);
+  const onnx::NodeProto* sub = sole_reader(mean.output(0), "Sub");
+  if (!sub || sub->input(0) != x || sub->input(1) != mean.output(0)) return false;
+  // The centred values feed the Pow and the Div.
+  const onnx::NodeProto *pow = nullptr, *div = nullptr;
+  int readers = 0;
+  for (const auto& n : model_.graph().node())
+    for (const auto& in : n.input())
+      if (in == sub->output(0)) ++readers, (n.op_type() == "Pow" ? pow : div) = &n;
+  double exponent = 0, epsilon = 0;
+  if (readers != 2 || !pow || !div || div->op_type() != "Div" || div->input(0) != sub->output(0) ||
+      !constant_value(pow, 1, exponent) || exponent != 2)
+    return false;
+  const onnx::NodeProto* variance = sole_reader(pow->output(0), "ReduceMean");
+  if (!variance || ints_attr(*variance, "axes") != ints_attr(mean, "axes") || int_attr(mean, "keepdims", 1) != 1) return false;
+  const onnx::NodeProto* add = sole_reader(variance->output(0), "Add");
+  const onnx::NodeProto* sqrt = add ? sole_reader(add->output(0), "Sqrt") : nullptr;
+  if (!sqrt || !constant_value(add, add->input(0) == variance->output(0) ? 1 : 0, epsilon) ||
+      sole_reader(sqrt->output(0), "Div") != div || div->input(1) != sqrt->output(0))
+    return false;
+  const Value& v = tensor_input(mean, 0);
+  const std::vector<int64_t> axes = reduce_axes(mean, v);
+  if (axes.size() != 1 || axes[0] == 0) fail(mean, "LayerNorm over axes " + dims_text(axes) + "; the CPU normalizes one axis of a sample");
+  FloatOp op;
+  const std::vector<int64_t> sample = sample_dims(mean, v);
+  const std::string why = cpu_layer_norm(sample, axes[0] - 1, false, static_cast<float>(epsilon), op);
+  if (!why.empty()) fail(mean, why);
+  op.inputs = {v.op};
+  op.input = sample_shape(v);
+  op.onnx_ops = "ReduceMean+Sub+Pow+ReduceMean+Add+Sqrt+Div";
+  Value out;
+  out.op = push_op(std::move(op), mean, v.dims, uses_[div->output(0)]);
+  out.dims = v.dims;
+  values_[div->output(0)] = out;
+  for (const onnx::NodeProto* n : {sub, pow, variance, add, sqrt, div}) fused_outputs_.insert(n->output(0));
+  return true;
+}
+
+void Importer::layer_normalization(const onnx::NodeProto& node) {
+  allow_attributes(node, {"axis", "epsilon", "stash_type"});
+  if (node.output_size() > 1 && (!node.output(1).empty() || (node.output_size() > 2 && !node.output(2).empty())))
+    fail(node, "the Mean and InvStdDev outputs are not supported");
+  const Value& x = tensor_input(node, 0);
+  int64_t axis = int_attr(node, "axis", -1);
+  if (axis < 0) axis += static_cast<int64_t>(x.dims.size());
+  if (axis <= 0) fail(node, "normalizes over the batch axis; each sample is a job of its own");
+  const std::vector<int64_t> sample = sample_dims(node, x);
+  FloatOp norm;
+  std::string why = cpu_layer_norm(sample, axis - 1, true, float_attr(node, "epsilon", 1e-5f), norm);
+  if (!why.empty()) fail(node, why);
+  norm.inputs = {x.op};
+  norm.input = sample_shape(x);
+  // Scale and B, broadcast over the normalized axes: arithmetic stages on the normalized values.
+  const std::vector<int64_t> normalized(sample.begin() + (axis - 1), sample.end());
+  const std::vector<int64_t> flat = {element_count({sample.begin(), sample.begin() + (axis - 1)}), element_count(normalized), 1};
+  int source = push_op(std::move(norm), node, x.dims, 1);
+  for (int input = 1; input < std::min(node.input_size(), 3); ++input) {
+    if (node.input(input).empty()) continue;
+    const ConstTensor& c = constant_input(node, input, input == 1 ? "Scale" : "B");
+    if (element_count(c.dims) != element_count(normalized))
+      fail(node, (input == 1 ? "Scale " : "B ") + dims_text(c.dims) + " does not match the normalized axes " + dims_text(normalized));
+    FloatOp op;
+    why = cpu_arithmetic(flat, {1, flat[1], 1}, input == 1 ? cpu::kMul : cpu::kAdd, op);
+    if (!why.empty()) fail(node, why);
+    op.weights.assign(c.values.begin(), c.values.end());
+    op.inputs = {source};
+    op.input = op.output = graph_.ops[source].output;
+    op.name = node_name(node) + (input == 1 ? "/scale" : "/bias");
+    source = push_op(std::move(op), node, x.dims, 1);
+  }
+  Value out;
+  out.op = source;
+  out.dims = x.dims;
+  op_uses_[source] = uses_[node.output(0)];
+  values_[node.output(0)] = out;
+}
+
+void Importer::engine_or_cpu(const onnx::NodeProto& node, uint32_t which) {
+  try {
+    if (which == cpu::kAdd) add(node);
+    else mul(node);
+  } catch (const ImportError&) {
+    const std::optional<Refusal> engine = last_refusal_;
+    try {
+      last_refusal_.reset();
+      arithmetic(node, which);
+    } catch (const ImportError&) {
+      last_refusal_ = engine;
+      throw;
+    }
+  }
 }
 
 void Importer::check_folded_weights() const {
@@ -1288,6 +1580,7 @@ void Importer::import_node(const onnx::NodeProto& node) {
       return;
     }
   }
+  if (fused_outputs_.count(node.output(0))) return;  // taken by a fused pattern (LayerNorm)
   if (fold(node)) return;
   const bool folds_pad = op == "Conv" || op == "ConvInteger" || op == "MaxPool" || op == "AveragePool" ||
                          op == "GlobalMaxPool" || op == "GlobalAveragePool" || op == "Pad";
@@ -1307,15 +1600,22 @@ void Importer::import_node(const onnx::NodeProto& node) {
   else if (op == "Split" || op == "Slice") channel_view(node);
   else if (op == "Relu") relu(node);
   else if (is_activation_operator(op)) activation(node);
-  else if (op == "Mul") mul(node);
+  else if (op == "Mul") engine_or_cpu(node, cpu::kMul);
   else if (op == "Pad") pad(node);
   else if (op == "MaxPool") pool(node, false, false);
   else if (op == "AveragePool") pool(node, true, false);
   else if (op == "GlobalAveragePool") pool(node, true, true);
   else if (op == "GlobalMaxPool") pool(node, false, true);
-  else if (op == "ReduceMean") reduce_mean(node);
+  else if (op == "ReduceMean") {
+    if (!torch_layer_norm(node)) reduce_mean(node);
+  } else if (op == "LayerNormalization") layer_normalization(node);
   else if (op == "BatchNormalization") batch_norm(node);
-  else if (op == "Add") add(node);
+  else if (op == "Add") engine_or_cpu(node, cpu::kAdd);
+  else if (op == "Sub") arithmetic(node, cpu::kSub);
+  else if (op == "Div") arithmetic(node, cpu::kDiv);
+  else if (op == "Transpose") transpose(node);
+  else if (op == "Resize" || op == "Upsample") resize(node);
+  else if (op == "ReduceMax") reduce_on_cpu(node, false, reduce_axes(node, tensor_input(node, 0)));
   else if (op == "Flatten") reshape(node, true);
   else if (op == "Reshape") reshape(node, false);
   else if (op == "Squeeze") squeeze(node, false);
@@ -1483,6 +1783,11 @@ std::vector<double> raw_values(const char* raw, size_t count) {
   return out;
 }
 
+bool is_integer_type(int32_t type) {
+  return type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32 || type == onnx::TensorProto::INT8 ||
+         type == onnx::TensorProto::UINT8 || type == onnx::TensorProto::BOOL;
+}
+
 Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const std::string& origin, bool float32_as_floats) {
   const auto fail = [&](const std::string& what) -> void {
     throw ImportError(utf8::printable(origin + ": tensor '" + t.name() + "' " + what));
@@ -1518,7 +1823,7 @@ Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const s
     }
     std::vector<char> scratch;
     const char* bytes = raw.bytes(scratch);
-    std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}}).values;
+    std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}, is_integer_type(t.data_type())}).values;
     switch (t.data_type()) {
       case onnx::TensorProto::FLOAT: values = raw_values<float>(bytes, n); break;
       case onnx::TensorProto::DOUBLE: values = raw_values<double>(bytes, n); break;
@@ -1534,7 +1839,7 @@ Constant decode_constant(const onnx::TensorProto& t, const RawData& raw, const s
     check_count(c.floats.size());
     return c;
   }
-  std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}}).values;
+  std::vector<double>& values = c.doubles.emplace(ConstTensor{c.dims, {}, is_integer_type(t.data_type())}).values;
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT: values.assign(t.float_data().begin(), t.float_data().end()); break;
     case onnx::TensorProto::DOUBLE: values.assign(t.double_data().begin(), t.double_data().end()); break;

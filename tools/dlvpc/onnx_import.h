@@ -33,6 +33,9 @@ class ImportError : public ConfigError {
 struct ConstTensor {
   std::vector<int64_t> dims;
   std::vector<double> values;
+  // CPUC: an integer element type (int64 shapes, indices): a fold's Div truncates as ONNX's
+  // integer Div does (torch's x.chunk divides a channel count).
+  bool integer = false;
 };
 
 // What dlvpc accepts from an ONNX file (docs/dlvpc.md, "Limits"): the bounds keep a hostile model

@@ -1,5 +1,7 @@
 #include "tools/dlvpc/quantizer.h"
 
+#include "platform/cpu_ops.h"
+#include "tools/dlvpc/cpu_stage.h"
 #include "tools/dlvpc/import_activation.h"
 
 #include <algorithm>
@@ -11,9 +13,11 @@
 namespace dlvp::dlvpc {
 namespace {
 
-// Ops whose output holds their input's values without a shift (pooling, views, copies): they keep
-// their input's radix point.
-bool holds_input_values(OpKind kind) { return kind == OpKind::kPool || kind == OpKind::kView || kind == OpKind::kCopy; }
+// Ops whose output holds their input's values without a shift (pooling, views, copies, the CPU's
+// data movement): they keep their input's radix point.
+bool holds_input_values(const FloatOp& op) {
+  return op.kind == OpKind::kPool || op.kind == OpKind::kView || op.kind == OpKind::kCopy || cpu_moves_data(op);
+}
 
 float max_abs(const std::vector<float>& v) {
   float m = 0;
@@ -65,6 +69,9 @@ class LayerQuantizer {
   // Weights at their radix point and the bias at the accumulator's; sets bias_shift/output_shift.
   template <typename Layer>
   void weights_and_bias(size_t index, Layer& layer);
+  // CPUC: a CPU op as the CPU runs it on int8 tensors at their radix points (a constant operand at
+  // the radix point its largest magnitude needs, recorded as the layer's weight radix point).
+  builder::CpuLayer cpu_layer(size_t index);
   // Each output channel's weight radix point (all the layer's with per-layer formats).
   std::vector<int> channel_weight_fracs(size_t index, uint32_t outputs) const;
   // Every tensor's radix point: the calibrated one, but pooling keeps its input's (it has no
@@ -143,6 +150,28 @@ void LayerQuantizer::weights_and_bias(size_t index, Layer& layer) {
   if (release_) std::vector<float>().swap(release_->ops[index].weights);
 }
 
+builder::CpuLayer LayerQuantizer::cpu_layer(size_t index) {
+  const FloatOp& op = graph_.ops[index];
+  builder::CpuLayer l;
+  static_cast<builder::LayerBase&>(l) = base(index);
+  l.op = op.cpu_op;
+  std::copy(std::begin(op.cpu_params), std::end(op.cpu_params), l.params);
+  l.input_view = op.input_view, l.other_view = op.other_view, l.output_view = op.output_view;
+  l.output = op.output;
+  l.input_frac = input_frac(op.inputs[0]);
+  l.output_frac = model_.op_frac[index];
+  if (op.inputs.size() > 1) {
+    l.other = op.inputs[1] == kGraphInput ? builder::kNetworkInput : op.inputs[1];
+    l.other_frac = input_frac(op.inputs[1]);
+  } else if (op.cpu_op == cpu::kOpArithmetic) {
+    l.other = builder::kConstantOperand;
+    l.other_frac = model_.weight_frac[index] = model_.weight_frac_max[index] = frac_for(max_abs(op.weights));
+    l.constant = quantize_tensor(op.weights, l.other_frac);
+    if (release_) std::vector<float>().swap(release_->ops[index].weights);
+  }
+  return l;
+}
+
 void LayerQuantizer::lower_radix_point(int source, int frac) {
   if (source == kGraphInput) {
     model_.input_frac = std::min(model_.input_frac, frac);
@@ -151,7 +180,7 @@ void LayerQuantizer::lower_radix_point(int source, int frac) {
   if (model_.op_frac[source] <= frac) return;
   model_.op_frac[source] = frac;
   const FloatOp& op = graph_.ops[source];
-  if (holds_input_values(op.kind)) lower_radix_point(op.inputs[0], frac);
+  if (holds_input_values(op)) lower_radix_point(op.inputs[0], frac);
   if (op.kind == OpKind::kConcat)
     for (const int s : op.inputs) lower_radix_point(s, frac);
 }
@@ -162,13 +191,13 @@ void LayerQuantizer::assign_radix_points() {
   model_.op_frac.assign(n, 0);
   // Pooling starts unconstrained: it takes its input's radix point below.
   for (size_t i = 0; i < n; ++i)
-    model_.op_frac[i] = holds_input_values(graph_.ops[i].kind) ? 24 : frac_for(stats_.ops[i], options_.activation_radix);
+    model_.op_frac[i] = holds_input_values(graph_.ops[i]) ? 24 : frac_for(stats_.ops[i], options_.activation_radix);
   // Radix points only ever decrease, so this settles.
   for (bool changed = true; changed;) {
     changed = false;
     for (size_t i = 0; i < n; ++i) {
       const FloatOp& op = graph_.ops[i];
-      if (!holds_input_values(op.kind) && op.kind != OpKind::kConcat) continue;
+      if (!holds_input_values(op) && op.kind != OpKind::kConcat) continue;
       int common = model_.op_frac[i];
       for (const int s : op.inputs) common = std::min(common, input_frac(s));
       bool agreed = model_.op_frac[i] == common;
@@ -259,6 +288,9 @@ void LayerQuantizer::run() {
         model_.network.add(std::move(l));
         break;
       }
+      case OpKind::kCpu:
+        model_.network.add(cpu_layer(i));
+        break;
       case OpKind::kConcat: {
         builder::ConcatLayer l;
         static_cast<builder::LayerBase&>(l) = base(i);

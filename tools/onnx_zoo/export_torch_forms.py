@@ -118,7 +118,8 @@ class DepthwiseSeparable(nn.Module):
 class ThreeRefusals(nn.Module):
     """A Softplus, a count_include_pad average (Pad+AveragePool) and a Sub of computed tensors: one
     error lists the refused ones (Sigmoid and Mul, its first two, map since ISA version 3's
-    activations; the average since ZOO2, as a depthwise box filter)."""
+    activations; the average since ZOO2, as a depthwise box filter; the Sub runs on the CPU since
+    dlvpc emits CPU stages)."""
 
     def __init__(self):
         super().__init__()
@@ -130,6 +131,20 @@ class ThreeRefusals(nn.Module):
         a = F.softplus(self.conv1(x))
         b = F.avg_pool2d(torch.relu(self.conv2(x)), 3, 1, 1)
         return self.fc(torch.flatten(a - b, 1))
+
+
+class TwoRefusals(nn.Module):
+    """Two operators no engine and no CPU stage runs (Softplus, Softsign) on two branches: one error
+    lists both."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 6 * 6, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.softplus(self.conv1(x)) + F.softsign(self.conv2(x)), 1))
 
 
 class LstmHead(nn.Module):
@@ -248,6 +263,7 @@ def cases():
         "lstm_seq_first_zero_states": (LstmHead(False, True), (5, 1, 4)),
         "lstm_h_n": (LstmHead(True, False, read="h_n"), (1, 6, 4)),
         "refuse_three_nodes": (ThreeRefusals(), (1, 1, 6, 6)),
+        "refuse_two_nodes": (TwoRefusals(), (1, 1, 6, 6)),
         "refuse_lstm_every_step": (LstmHead(True, False, every_step=True), (1, 5, 4)),
         "refuse_lstm_stacked": (LstmHead(True, False, layers=2), (1, 5, 4)),
         "refuse_lstm_bidirectional": (LstmHead(True, False, bidirectional=True), (1, 5, 4)),

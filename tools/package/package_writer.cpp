@@ -36,6 +36,7 @@ uint32_t kind_of(builder::LayerKind kind) {
     case builder::LayerKind::kConcat: return kLayerConcat;
     case builder::LayerKind::kView: return kLayerView;
     case builder::LayerKind::kCopy: return kLayerCopy;
+    case builder::LayerKind::kCpu: return kLayerCpu;
   }
   return 0;
 }
@@ -213,7 +214,11 @@ std::vector<uint8_t> write_package(const builder::Program& program, const CnnCon
     r.out_c = info.output.c, r.out_h = info.output.h, r.out_w = info.output.w;
     r.tiles = info.tiles;
   }
-  const std::vector<StageRecord> stages = add_cpu_layers(stage_list, layers, names);
+  // A program with CPU layers (dlvpc's) carries its stages; the tests' programs get theirs here.
+  if (!program.stages.empty() && !stage_list.stages.empty())
+    throw ConfigError("package writer: the program has its own stages; no others can be added");
+  const std::vector<StageRecord> stages =
+      program.stages.empty() ? add_cpu_layers(stage_list, layers, names) : program.stages;
   Assembly a = assemble(layers, program.instruction_bytes(), static_cast<uint32_t>(program.instructions.size()),
                         program.constants);
   PackageHeader& h = a.h;

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -223,6 +225,43 @@ TEST(CpuOps, ArithmeticBroadcastsAndRoundsExactly) {
             EXPECT_EQ(got, want) << op << " " << i << j << k << " qa " << qa << " qb " << qb;
           }
     }
+}
+
+// CPUC: sqrt with + - * / only is within an ulp of libm's correctly rounded root.
+TEST(CpuOps, SqrtIsWithinOneUlpOfLibm) {
+  for (double x = 1e-300; x < 1e300; x *= 1.37) {
+    const double want = std::sqrt(x), got = cpu::sqrt_positive(x);
+    EXPECT_LE(std::fabs(got - want), std::nextafter(want, INFINITY) - want) << x;
+  }
+  EXPECT_EQ(cpu::sqrt_positive(4.0), 2.0);
+  EXPECT_EQ(cpu::sqrt_positive(0.0), 0.0);
+}
+
+// LayerNorm along each axis: every line comes out with mean ~0 and variance ~1 (within the output's
+// rounding), computed as libm would to one output step.
+TEST(CpuOps, LayerNormNormalizesEveryLineAlongItsAxis) {
+  const CpuTensor in = tensor(3, 4, 5, 4), out = tensor(3, 4, 5, 5);
+  const std::vector<uint8_t> a = random_bytes(in, 11);
+  const float eps = 1e-5f;
+  uint32_t eps_bits;
+  std::memcpy(&eps_bits, &eps, sizeof eps);
+  const uint32_t dims[3] = {3, 4, 5};
+  for (uint32_t axis = 0; axis < 3; ++axis) {
+    const std::vector<uint8_t> y = run(stage(cpu::kOpLayerNorm, in, out, axis, eps_bits), a);
+    const uint32_t inner = axis == 0 ? 20 : axis == 1 ? 5 : 1, length = dims[axis];
+    for (uint32_t first = 0; first < 60; ++first) {
+      if ((first / inner) % length != 0) continue;  // the first element of each line
+      double sum = 0, squares = 0;
+      for (uint32_t k = 0; k < length; ++k) sum += element(a, first + k * inner, 1) / 16.0;
+      for (uint32_t k = 0; k < length; ++k) squares += std::pow(element(a, first + k * inner, 1) / 16.0 - sum / length, 2);
+      const double sd = std::sqrt(squares / length + eps);
+      for (uint32_t k = 0; k < length; ++k) {
+        const double want = (element(a, first + k * inner, 1) / 16.0 - sum / length) / sd * 32.0;
+        EXPECT_LE(std::fabs(element(y, first + k * inner, 1) - std::clamp(want, -128.0, 127.0)), 0.5 + 1e-9)
+            << "axis " << axis << " element " << first + k * inner;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -86,6 +86,13 @@ TEST(StageValidation, EveryStageFieldOutOfRangeIsRefusedNamingIt) {
       {2, [](StageRecord& s) { s.op = cpu::kOpArithmetic; }, "stage 2: inputs[1].element_bytes 0"},
       {2, [](StageRecord& s) { s.op = cpu::kOpResizeNearest, s.output.c = 15; },
        "resize_nearest output format (1-byte, frac 7) differs"},
+      // CPUC: layer_norm's axis and epsilon (binary32 bits: 0 and a NaN refused).
+      {2, [](StageRecord& s) { s.op = cpu::kOpLayerNorm, s.params[0] = 3, s.params[1] = 0x3727c5acu; },
+       "stage 2: layer_norm axis 3 (expected 0..2)"},
+      {2, [](StageRecord& s) { s.op = cpu::kOpLayerNorm, s.params[0] = 0, s.params[1] = 0; },
+       "layer_norm epsilon bits 0x00000000 are not a positive finite float"},
+      {2, [](StageRecord& s) { s.op = cpu::kOpLayerNorm, s.params[0] = 0, s.params[1] = 0x7fc00000u; },
+       "layer_norm epsilon bits 0x7fc00000"},
   };
   for (const auto& c : cases) {
     const std::string why = refusal(with_stage(good, c.stage, c.edit));

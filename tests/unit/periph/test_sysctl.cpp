@@ -2,6 +2,7 @@
 #include "ip/periph/sysctl_regs.h"
 #include "ip/common/soc_map.h"
 #include "tests/support/register_initiator.h"
+#include "ip/common/energy_tag.h"
 
 #include <gtest/gtest.h>
 
@@ -244,4 +245,46 @@ TEST(Sysctl, BadResultNamesAreRefusedAndTheTableIsBounded) {
   EXPECT_EQ(bench.sysctl.app_results()[0].mantissa, 7);
   EXPECT_EQ(bench.sysctl.app_results_dropped(), 40u);
   EXPECT_EQ(bench.sysctl.app_results_refused(), 14u);
+}
+
+// CPUC: CPU stage marks (docs/periph.md): a stage's time is from its BEGIN write to its END write
+// (the initiator's local times), the energy counted in between goes to the layer's ledger tag and
+// settles at END; marks that do not pair up are counted, not attributed.
+TEST(Sysctl, CpuStageMarksTimeTheStageAndAttributeItsEnergyToTheLayer) {
+  SysctlBench bench;
+  EnergyLedger ledger(TechTable::load(std::string(DLVP_SOURCE_DIR) + "/scenarios/tech/horowitz-45nm.yaml"));
+  const CounterId work = ledger.add_counter_from_table("cpu", "op", Level::other, Action::compute, "int32_add");
+  bench.sysctl.cpu_stage_marks().attach(&ledger, {});
+  const uint64_t package = 0x90000000;
+  const sc_time begin_at(3, SC_US), stage(700, SC_NS);
+  bench.cpu.body = [&](test::RegisterInitiator& c) {
+    ledger.count(work, 5);  // before the stage: outside the layer
+    wait(begin_at);
+    c.write(sysctl::CPU_STAGE_PACKAGE, package, 8);
+    c.write(sysctl::CPU_STAGE_LAYER, 4);
+    c.write(sysctl::CPU_STAGE, sysctl::kCpuStageBegin);
+    ledger.count(work, 7);  // the stage's work
+    c.local += stage;
+    c.write(sysctl::CPU_STAGE, sysctl::kCpuStageEnd);
+    ledger.count(work, 11);  // after: outside again
+    c.write(sysctl::CPU_STAGE, sysctl::kCpuStageEnd);  // no stage open: unmatched
+    c.write(sysctl::CPU_STAGE_LAYER, 5);
+    c.write(sysctl::CPU_STAGE, sysctl::kCpuStageBegin);
+    c.write(sysctl::CPU_STAGE_LAYER, 6);
+    c.write(sysctl::CPU_STAGE, sysctl::kCpuStageEnd);  // another layer's end: unmatched
+  };
+  sc_core::sc_start();
+  nlohmann::json report;
+  bench.sysctl.report(report, 0);
+  ASSERT_EQ(report["cpu_stages"].size(), 1u) << report.dump();
+  const nlohmann::json& row = report["cpu_stages"][0];
+  EXPECT_EQ(row["package"].get<uint64_t>(), package);
+  EXPECT_EQ(row["tag"].get<uint32_t>(), 4u);
+  EXPECT_EQ(row["stages_completed"].get<uint64_t>(), 1u);
+  // The END write comes `stage` plus the BEGIN write's own access time after BEGIN's.
+  const int64_t access_ps = std::llround(SysctlConfig{}.timing.access_delay().to_seconds() * 1e12);
+  EXPECT_EQ(row["time_ps"].get<int64_t>(), std::llround(stage.to_seconds() * 1e12) + access_ps);
+  EXPECT_EQ(row["ledger_tag"], layer_tag_name(package, 4));
+  EXPECT_DOUBLE_EQ(row["energy_" + ledger.unit()].get<double>(), 7 * ledger.spec(work).unit_energy);
+  EXPECT_EQ(report["cpu_stage_marks_unmatched"].get<uint64_t>(), 2u);
 }

@@ -90,6 +90,12 @@ TEST(AccelStages, CpuStagesRunInOrderOnTheJobsTensors) {
     data = out;
   }
   EXPECT_EQ(std::memcmp(rig.at(rig.t.output), data.data(), bytes), 0);
+  // Each CPU stage between the marks the platform times it by (docs/periph.md), with its layer.
+  const std::vector<std::pair<uint32_t, uint32_t>> marks = {{c.stages[1].layer, sysctl::kCpuStageBegin},
+                                                            {c.stages[1].layer, sysctl::kCpuStageEnd},
+                                                            {c.stages[2].layer, sysctl::kCpuStageBegin},
+                                                            {c.stages[2].layer, sysctl::kCpuStageEnd}};
+  EXPECT_EQ(rig.soc->cpu_stage_marks, marks);
 }
 
 TEST(AccelStages, AStageChangedAfterOpeningEndsTheJob) {
