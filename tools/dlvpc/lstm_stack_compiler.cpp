@@ -226,32 +226,15 @@ LstmStackCompiled compile_lstm_stack(LstmStackModel model, const std::vector<std
   c.output_offset = c.program.program.head_output_offset, c.output_size = c.head.outputs(), c.output_frac = c.head.output_frac;
   c.predicted = predict_lstm_cycles(c.program.program, options.hw);
 
-  package::LstmPackageSpec spec;
-  spec.program = &c.program.program;
-  spec.layers = layer_infos(c);
-  spec.hw = options.hw;
-  spec.provenance = options.provenance;
-  if (const std::optional<SchedulePrediction> schedule = predict_lstm_schedule(c.program.program, options)) {
-    std::vector<uint32_t> tags;
-    for (const package::LstmLayerInfo& layer : spec.layers) tags.push_back(layer.tag);
-    spec.prediction = package_prediction(*schedule, tags);
-  }
-  spec.provenance.platform.ddr_size_bytes = options.ddr_bytes;
-  spec.steps = first.seq_length;
-  spec.sequences = c.sequences;
-  spec.input_size = first.layer.input_size;
-  spec.output_size = c.output_size;
-  spec.output_offset = c.output_offset;
-  spec.formats.input_frac_bits = c.stack.levels[0][0].fixed.x_frac;
-  spec.formats.output_frac_bits = c.output_frac;
-  spec.formats.cpu_postprocess = m.head.softmax_on_cpu ? package::kPostSoftmax : package::kPostNone;
+  const RecurrentJob job{first.seq_length, c.sequences, first.layer.input_size, c.output_size, c.output_offset,
+                         c.stack.levels[0][0].fixed.x_frac, c.output_frac, m.head.softmax_on_cpu};
+  package::LstmPackageSpec spec = recurrent_package_spec(c.program.program, layer_infos(c),
+                                                         predict_lstm_schedule(c.program.program, options), options, job);
   const uint64_t window_bytes = c.program.program.input_bytes + c.program.program.output_bytes;
   if (options.embed_test && 2 * window_bytes <= options.test_data_max_bytes) {
     c.test_input = lstm_stack_job_input(c, calibration.front());
     c.test_expected = lstm_stack_expected_output(c, c.test_input);
-    spec.test_input.resize(c.test_input.size() * kValueBytes);
-    for (size_t i = 0; i < c.test_input.size(); ++i) put16(spec.test_input, i * kValueBytes, c.test_input[i]);
-    spec.test_expected = c.test_expected;
+    embed_test(spec, c.test_input, c.test_expected);
   }
   c.package = package::write_lstm_package(spec);
   return c;
