@@ -148,6 +148,15 @@ isa::Instruction linear(uint8_t opcode, uint8_t deps, uint32_t tag, uint64_t buf
   return transfer(opcode, deps, tag, isa::kBufLstmVector, buffer_offset, arg, ddr_offset, 1, bytes, bytes, bytes);
 }
 
+void store_step_outputs(TokenedProgram& prog, uint32_t tag, uint64_t region, uint64_t at, uint32_t steps,
+                        uint32_t channels, uint32_t rows, int64_t after) {
+  const uint64_t row = uint64_t{rows} * kValueBytes;
+  for (uint32_t s = 0; s < channels; ++s)
+    prog.append(transfer(isa::kOpStore, 0, tag, isa::kBufLstmVector, region + s * row, kArgOutput,
+                         at + uint64_t{s} * steps * row, steps, row, row, uint64_t{channels} * row),
+                {after});
+}
+
 isa::Instruction chunk_load(const LstmConfig& hw, uint32_t tag, const Chunk& c, uint32_t weight_offset) {
   return transfer(isa::kOpLoad, 0, tag, isa::kBufLstmWeight, weight_offset, kArgConstants, c.ddr_offset, hw.pes,
                   c.bytes, c.bytes, hw.weight_memory_bytes);
