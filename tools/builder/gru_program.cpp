@@ -213,16 +213,8 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
   p.output_bytes = p.stored_steps * h_bytes;
   // The head on h_T (the compute queue's order puts it after the last step's GRU_GATES).
   if (head.layer && !step_head) head_writer = run_pass(3, kNone);
-  if (head.layer) {
-    p.head_output_offset = align_up(p.output_bytes, kDdrAlign);
-    p.head_output_bytes = uint64_t{ch} * (step_head ? T : 1) * head_rows * kValueBytes;
-    if (step_head)
-      lstm_parts::store_step_outputs(prog, o.head_tag, v.head_out, p.head_output_offset, T, ch, head_rows, head_writer);
-    else
-      prog.append(linear(isa::kOpStore, 0, o.head_tag, v.head_out, kArgOutput, p.head_output_offset, p.head_output_bytes),
-                  {head_writer});
-    p.output_bytes = p.head_output_offset + p.head_output_bytes;
-  }
+  if (head.layer)
+    lstm_parts::store_head_output(prog, p, o.head_tag, v.head_out, step_head ? T : 1, ch, head_rows, head_writer);
   prog.append(blank(isa::kOpEnd, 0, o.tag));
   p.input_bytes = T * x_bytes;
   return p;

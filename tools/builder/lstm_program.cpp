@@ -270,17 +270,7 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
     head_writer = run_chunks(head_passes[0], ch, kNone, kNone);
     p.head_spmv_instructions += static_cast<uint32_t>(head_chunks);
   }
-  if (head.layer) {
-    const uint32_t steps = step_head ? T : 1;
-    p.head_output_offset = align_up(p.output_bytes, kDdrAlign);
-    p.head_output_bytes = uint64_t{ch} * steps * head.layer->outputs() * kValueBytes;
-    if (step_head)
-      store_step_outputs(prog, o.head_tag, v.head_out, p.head_output_offset, T, ch, head.layer->outputs(), head_writer);
-    else
-      prog.append(linear(isa::kOpStore, 0, o.head_tag, v.head_out, kArgOutput, p.head_output_offset, p.head_output_bytes),
-                  {head_writer});
-    p.output_bytes = p.head_output_offset + p.head_output_bytes;
-  }
+  if (head.layer) store_head_output(prog, p, o.head_tag, v.head_out, step_head ? T : 1, ch, head.layer->outputs(), head_writer);
   prog.append(blank(isa::kOpEnd, 0, tag));
   p.input_bytes = T * x_bytes;
   return p;

@@ -304,11 +304,9 @@ LstmStackModel StackImporter::run() {
     } else if (level[0].seq_length != steps_ || level[0].batch != batch_ || level[0].input_layout != 0) {
       fail(lstm_[k], "reads another sequence shape than the previous LSTM's output");
     }
-    if (with_rest && level[0].head_every_step)
-      fail(lstm_[k], "a head on every step of a stacked LSTM is not supported yet (the stack program runs its head on the "
-                     "last step; one-layer LSTMs and GRUs take a head on every step)");
     if (with_rest && level[0].has_head) {
       s.has_head = true;
+      s.head_every_step = level[0].head_every_step, s.steps_first = level[0].steps_first;
       s.head = std::move(level[0].head);
       level[0].has_head = false;
     }
