@@ -28,7 +28,7 @@ struct GruVectorPlan {
 };
 
 GruVectorPlan plan_vector(uint32_t input, uint32_t hidden, bool lbr, uint32_t channels, uint32_t head_rows,
-                          bool head_bias) {
+                          bool head_bias, uint32_t head_steps) {
   GruVectorPlan v;
   uint64_t cursor = 0;
   auto region = [&](uint64_t bytes) {
@@ -43,7 +43,7 @@ GruVectorPlan plan_vector(uint32_t input, uint32_t hidden, bool lbr, uint32_t ch
   v.bias_x = region(lstm_ref::kGruGates * H * kBiasBytes);
   v.bias_n = region(lbr ? H * kBiasBytes : 0);
   v.head_bias = region(head_bias ? uint64_t{head_rows} * kBiasBytes : 0);
-  v.head_out = region(ch * head_rows * kValueBytes);
+  v.head_out = region(ch * std::max<uint32_t>(head_steps, 1) * head_rows * kValueBytes);  // every step's until the end
   // W's accumulators; the head's reuse them once the last GRU_GATES has consumed them.
   v.x_acc = region(ch * std::max<uint64_t>(lstm_ref::kGruGates * H, head_rows) * kAccBytes);
   v.r_acc = region(ch * 2 * H * kAccBytes);
@@ -98,8 +98,8 @@ void check_model(const lstm_ref::FixedGru& m, const lstm_ref::SparseGru& sparse,
 }  // namespace
 
 uint64_t gru_vector_buffer_bytes(uint32_t input, uint32_t hidden, bool linear_before_reset, uint32_t channels,
-                                 uint32_t head_rows, bool head_bias) {
-  return plan_vector(input, hidden, linear_before_reset, channels, head_rows, head_bias).end;
+                                 uint32_t head_rows, bool head_bias, uint32_t head_steps) {
+  return plan_vector(input, hidden, linear_before_reset, channels, head_rows, head_bias, head_steps).end;
 }
 
 GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::SparseGru& sparse, const LstmConfig& hw,
@@ -110,7 +110,8 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
   const bool lbr = m.linear_before_reset;
   const uint32_t head_rows = head.layer ? head.layer->outputs() : 0;
   const bool head_bias = head.layer && !head.layer->bias.empty();
-  const GruVectorPlan v = plan_vector(I, H, lbr, ch, head_rows, head_bias);
+  const bool step_head = o.head_every_step && head.layer;
+  const GruVectorPlan v = plan_vector(I, H, lbr, ch, head_rows, head_bias, step_head ? T : 0);
   if (v.end > hw.vector_buffer_bytes)
     fail("the vector buffer needs " + std::to_string(v.end) + " B, the engine has " +
          std::to_string(hw.vector_buffer_bytes) + " B");
@@ -126,7 +127,8 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
   r_zr.product_shift = m.r_shift(), r_zr.first_flags = isa::kFlagAccFirst | isa::kFlagNoBias;
   r_h.rows = H, r_h.input = lbr ? v.h : v.rh, r_h.input_stride = H, r_h.bias = v.bias_n;
   r_h.product_shift = m.r_shift(), r_h.first_flags = isa::kFlagAccFirst | (lbr ? 0 : isa::kFlagNoBias);
-  // The head: one pass after the last step on h_T, from its bias (if any) to its output.
+  // The head: one pass after the last step on h_T (or after every step on h_t), from its bias (if
+  // any) to its output.
   MatrixPass head_pass;
   head_pass.rows = head_rows, head_pass.input = v.h, head_pass.input_stride = H;
   head_pass.first_flags = isa::kFlagAccFirst | (head_bias ? 0 : isa::kFlagNoBias), head_pass.last_flags = isa::kFlagAccLast;
@@ -150,7 +152,7 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
     fail("the weights need " + std::to_string(resident) + " B per PE, more than the " +
          std::to_string(hw.weight_memory_bytes) + " B weight memory (a GRU's weights must be resident)");
   p.weight_bytes_resident = resident * hw.pes;
-  const uint64_t per_step = uint64_t{p.weight_chunks} + (lbr ? 3 : 4);
+  const uint64_t per_step = uint64_t{p.weight_chunks} + (lbr ? 3 : 4) + (step_head ? head_pass.chunks.size() : 0);
   if (uint64_t{T} * per_step > kMaxLstmInstructions)
     fail("the program would have about " + std::to_string(uint64_t{T} * per_step) + " instructions, more than " +
          std::to_string(kMaxLstmInstructions));
@@ -176,15 +178,18 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
   const Index setup = prog.append(linear(isa::kOpLoad, 0, o.tag, v.h, kArgConstants, p.initial_state_offset, h_bytes));
 
   Index x_load = kNone, x_reader = kNone, h_store = kNone;
-  auto run_pass = [&](int i, Index after) {
-    const MatrixPass& pass = *passes[i];
+  // The LSTM_SPMVs of passes[i] (`pass`: its copy with another output); returns the last.
+  auto run_pass = [&](int i, Index after, const MatrixPass* pass_copy = nullptr) {
+    const MatrixPass& pass = pass_copy ? *pass_copy : *passes[i];
+    Index at = kNone;
     for (size_t k = 0; k < pass.chunks.size(); ++k) {
-      const Index at = prog.append(
-          lstm_parts::spmv_instruction(pass, k, pass.chunks[k].weight_offset, accs[i], o.channels), {setup, after});
-      ++p.spmv_instructions;
+      at = prog.append(lstm_parts::spmv_instruction(pass, k, pass.chunks[k].weight_offset, accs[i], o.channels), {setup, after});
+      ++(i == 3 ? p.head_spmv_instructions : p.spmv_instructions);
       if (i == 0) x_reader = at;
     }
+    return at;
   };
+  Index head_writer = kNone;
   for (uint32_t t = 0; t < T; ++t) {
     x_load = prog.append(linear(isa::kOpLoad, 0, o.tag, v.x, kArgInput, t * x_bytes, x_bytes), {x_reader});
     run_pass(0, x_load);  // W
@@ -193,6 +198,13 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
     run_pass(2, kNone);   // R_h
     const Index update = prog.append(gru_gates(m, v, o, 1), {h_store});  // h_{t-1} stored before it changes
     ++p.gates_instructions;
+    if (step_head) {
+      // The head on h_t, its outputs kept at step t's slot until the end (the compute queue's order
+      // puts it after h_t's update and before step t + 1's).
+      MatrixPass h = head_pass;
+      h.output = v.head_out + uint64_t{t} * ch * head_rows * kValueBytes;
+      head_writer = run_pass(3, kNone, &h);
+    }
     if (o.store_sequence || t + 1 == T)
       h_store = prog.append(linear(isa::kOpStore, 0, o.tag, v.h, kArgOutput, o.store_sequence ? t * h_bytes : 0, h_bytes),
                             {update});
@@ -200,19 +212,9 @@ GruProgram build_gru_program(const lstm_ref::FixedGru& m, const lstm_ref::Sparse
   p.stored_steps = o.store_sequence ? T : 1;
   p.output_bytes = p.stored_steps * h_bytes;
   // The head on h_T (the compute queue's order puts it after the last step's GRU_GATES).
-  for (size_t k = 0; k < head_pass.chunks.size(); ++k) {
-    const Index spmv =
-        prog.append(lstm_parts::spmv_instruction(head_pass, k, head_pass.chunks[k].weight_offset, v.x_acc, o.channels),
-                    {setup});
-    ++p.head_spmv_instructions;
-    if (k + 1 == head_pass.chunks.size()) {
-      p.head_output_offset = align_up(p.output_bytes, kDdrAlign);
-      p.head_output_bytes = uint64_t{ch} * head_rows * kValueBytes;
-      prog.append(linear(isa::kOpStore, 0, o.head_tag, v.head_out, kArgOutput, p.head_output_offset, p.head_output_bytes),
-                  {spmv});
-      p.output_bytes = p.head_output_offset + p.head_output_bytes;
-    }
-  }
+  if (head.layer && !step_head) head_writer = run_pass(3, kNone);
+  if (head.layer)
+    lstm_parts::store_head_output(prog, p, o.head_tag, v.head_out, step_head ? T : 1, ch, head_rows, head_writer);
   prog.append(blank(isa::kOpEnd, 0, o.tag));
   p.input_bytes = T * x_bytes;
   return p;

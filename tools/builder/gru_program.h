@@ -31,6 +31,7 @@ struct GruProgramOptions {
   uint32_t tag = 0;             // Header.tag of every instruction (the layer)
   bool store_sequence = true;   // STORE h of every step; false: only the last step's (ONNX's Y_h)
   uint32_t head_tag = 1;        // Header.tag of the head's instructions (LstmHead)
+  bool head_every_step = false; // the head on every step's h (LstmProgramOptions::head_every_step)
 };
 
 // The program in the LSTM builder's form (its package writer and predictors take it as is); a GRU's
@@ -38,15 +39,16 @@ struct GruProgramOptions {
 // Where the program reads and writes DDR (ARG_BASE[arg] + offset), all int16 little-endian:
 //   kArgInput:     x [steps][channels][input_size]
 //   kArgOutput:    h [stored steps][channels][hidden], then with a head its output
-//                  [channels][head outputs] at head_output_offset
+//                  [channels][head outputs] at head_output_offset ([channels][steps][head outputs]
+//                  with head_every_step)
 //   kArgConstants: `constants` (weight chunks, biases, then the initial state h_0 [channels][hidden]
 //                  at initial_state_offset: zeros unless the caller writes one there)
 using GruProgram = LstmProgram;
 
 // Bytes of the vector buffer a GRU of `input` inputs and `hidden` units (and a head of `head_rows`
-// outputs, 0: none) uses with `channels`.
+// outputs, 0: none; on every one of head_steps steps, 0: on the last only) uses with `channels`.
 uint64_t gru_vector_buffer_bytes(uint32_t input, uint32_t hidden, bool linear_before_reset, uint32_t channels,
-                                 uint32_t head_rows = 0, bool head_bias = false);
+                                 uint32_t head_rows = 0, bool head_bias = false, uint32_t head_steps = 0);
 
 // Throws BuildError when the model does not fit the engine (PE count of the streams, the weight
 // memories, the vector buffer, the instruction fields) or is inconsistent.

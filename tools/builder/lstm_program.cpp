@@ -34,30 +34,29 @@ VectorPlan plan_vector(const LstmVectorSizes& n, uint32_t channels) {
   v.bias = region(gate_rows * kBiasBytes);
   v.peephole = region(uint64_t{n.peepholes} * kValueBytes);
   v.head_bias = region(n.head_bias ? uint64_t{n.head_rows} * kBiasBytes : 0);
-  v.head_out = region(uint64_t{channels} * n.head_rows * kValueBytes);
+  // A head on every step keeps every step's outputs until one STORE per channel at the end.
+  v.head_out = region(uint64_t{channels} * std::max<uint32_t>(n.head_steps, 1) * n.head_rows * kValueBytes);
   // The gate accumulators; the projection's and the head's reuse them once LSTM_GATES has consumed them.
   v.acc = region(uint64_t{channels} * std::max<uint64_t>({gate_rows, n.projection, n.head_rows}) * kAccBytes);
   v.end = cursor;
   return v;
 }
 
-LstmVectorSizes vector_sizes(const lstm_ref::FixedLstm& m, const lstm_ref::FixedLinear* head) {
+LstmVectorSizes vector_sizes(const lstm_ref::FixedLstm& m, const lstm_ref::FixedLinear* head, uint32_t head_steps) {
   LstmVectorSizes n;
   n.input = m.input_size, n.hidden = m.hidden_size, n.projection = m.projection_size;
   n.peepholes = static_cast<uint32_t>(m.peephole.size());
   n.head_rows = head ? head->outputs() : 0;
   n.head_bias = head && !head->bias.empty();
+  n.head_steps = head ? head_steps : 0;
   return n;
 }
 
-// The instruction fields of LSTM_SPMV and LSTM_GATES; the caller orders them.
+// The instruction fields of LSTM_GATES; the caller orders them.
 class InstructionMaker {
  public:
   InstructionMaker(const lstm_ref::FixedLstm& m, const LstmProgramOptions& o, const VectorPlan& v) : m_(m), o_(o), v_(v) {}
 
-  isa::Instruction spmv(const MatrixPass& pass, size_t k, uint32_t weight_offset) const {
-    return spmv_instruction(pass, k, weight_offset, v_.acc, o_.channels);
-  }
   isa::Instruction gates() const { return gates_instruction(m_, o_.tag, v_.acc, v_.c, v_.h, v_.peephole, o_.channels); }
 
  private:
@@ -96,7 +95,8 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   const uint32_t T = o.steps, ch = o.channels, tag = o.tag;
   const bool projection = P != 0;
   LstmProgram p;
-  const VectorPlan v = plan_vector(vector_sizes(m, head.layer), ch);
+  const bool step_head = o.head_every_step && head.layer;
+  const VectorPlan v = plan_vector(vector_sizes(m, head.layer, o.head_every_step ? T : 0), ch);
   if (v.end > hw.vector_buffer_bytes)
     fail("the vector buffer needs " + std::to_string(v.end) + " B, the engine has " + std::to_string(hw.vector_buffer_bytes) + " B");
 
@@ -190,9 +190,14 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   // Streaming: chunk uses in program order over all steps, then the head's; use u lives in half
   // u % 2 and is loaded one use ahead (its LOAD precedes the SPMV of use u - 1), after the SPMV of
   // use u - 2 has finished reading that half.
-  const size_t per_step = p.weight_chunks, step_uses = size_t{T} * per_step, uses = step_uses + head_chunks;
+  // A head on every step is one more pass of each step (after y_t), its chunks among the step's uses.
+  std::vector<const MatrixPass*> step_passes;
+  for (const MatrixPass& pass : passes) step_passes.push_back(&pass);
+  if (step_head) step_passes.push_back(&head_passes[0]);
+  const size_t per_step = p.weight_chunks + (step_head ? head_chunks : 0), step_uses = size_t{T} * per_step;
+  const size_t last_head_chunks = step_head ? 0 : head_chunks, uses = step_uses + last_head_chunks;
   // Each step: x's LOAD, an LSTM_SPMV per chunk (and its LOAD when streamed), LSTM_GATES, y's STORE.
-  const uint64_t instructions = uint64_t{T} * (per_step * (p.streamed ? 2 : 1) + 3) + 2 * head_chunks;
+  const uint64_t instructions = uint64_t{T} * (per_step * (p.streamed ? 2 : 1) + 3) + 2 * head_chunks + ch;
   if (instructions > kMaxLstmInstructions)
     fail("the program would have about " + std::to_string(instructions) + " instructions (" + std::to_string(T) +
          " steps of " + std::to_string(per_step) + " weight chunks), more than " + std::to_string(kMaxLstmInstructions));
@@ -207,34 +212,49 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
     size_t k = u % per_step;
     const uint32_t t = static_cast<uint32_t>(u / per_step);
     if (k == 0) load_x(t);  // x_t goes before its step's first chunk
-    const MatrixPass* pass = &passes[0];
-    while (k >= pass->chunks.size()) k -= pass->chunks.size(), ++pass;
-    use_load[u] = load_chunk(*pass, pass->chunks[k], at, half_reader[u % 2]);
+    auto pass = step_passes.begin();
+    while (k >= (*pass)->chunks.size()) k -= (*pass)->chunks.size(), ++pass;
+    use_load[u] = load_chunk(**pass, (*pass)->chunks[k], at, half_reader[u % 2]);
   };
 
   const InstructionMaker make(m, o, v);
   size_t use = 0;
+  // The LSTM_SPMVs of `pass`'s chunks, each after x_after, the last after `after`; returns the last.
+  auto run_chunks = [&](const MatrixPass& pass, uint32_t channels, Index x_after, Index after) {
+    Index spmv = kNone;
+    for (size_t k = 0; k < pass.chunks.size(); ++k, ++use) {
+      if (p.streamed && use + 1 < uses) load_use(use + 1);
+      const bool last = k + 1 == pass.chunks.size();
+      const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : pass.chunks[k].weight_offset;
+      spmv = prog.append(spmv_instruction(pass, k, offset, v.acc, channels),
+                         {setup, x_after, p.streamed ? use_load[use] : kNone, last ? after : kNone});
+      if (x_after != kNone) x_reader = spmv;
+      if (p.streamed) half_reader[use % 2] = spmv;
+    }
+    return spmv;
+  };
   if (p.streamed) load_use(0);
+  Index head_writer = kNone;
   for (uint32_t t = 0; t < T; ++t) {
     if (!p.streamed) load_x(t);
     for (size_t i = 0; i < passes.size(); ++i) {
       const MatrixPass& pass = passes[i];
       if (i == 2) gates = prog.append(make.gates());  // writes h, read by the projection
-      for (size_t k = 0; k < pass.chunks.size(); ++k, ++use) {
-        if (p.streamed && use + 1 < uses) load_use(use + 1);
-        const bool writes_y = (pass.last_flags & isa::kFlagAccLast) && k + 1 == pass.chunks.size();
-        const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : pass.chunks[k].weight_offset;
-        const Index spmv = prog.append(make.spmv(pass, k, offset), {setup, i == 0 ? x_load : kNone,
-                                                                     p.streamed ? use_load[use] : kNone,
-                                                                     writes_y ? y_store : kNone});
-        ++p.spmv_instructions;
-        if (i == 0) x_reader = spmv;
-        if (p.streamed) half_reader[use % 2] = spmv;
-        if (writes_y) y_writer = spmv;
-      }
+      const bool writes_y = pass.last_flags & isa::kFlagAccLast;
+      const Index spmv = run_chunks(pass, ch, i == 0 ? x_load : kNone, writes_y ? y_store : kNone);
+      p.spmv_instructions += static_cast<uint32_t>(pass.chunks.size());
+      if (writes_y) y_writer = spmv;
     }
     if (!projection) y_writer = gates = prog.append(make.gates(), {y_store});  // h_t is y_t
     ++p.gates_instructions;
+    if (step_head) {
+      // The head on y_t, its outputs kept at step t's slot until the end (the compute queue's
+      // order puts it after y_t's writer and before step t + 1 overwrites y or the accumulators).
+      MatrixPass h = head_passes[0];
+      h.output = v.head_out + uint64_t{t} * ch * h.rows * kValueBytes;
+      head_writer = run_chunks(h, ch, kNone, kNone);
+      p.head_spmv_instructions += static_cast<uint32_t>(h.chunks.size());
+    }
     if (o.store_sequence || t + 1 == T) {
       const uint64_t at = o.store_sequence ? t * y_bytes : 0;
       y_store = prog.append(linear(isa::kOpStore, 0, tag, v.r, kArgOutput, at, y_bytes), {y_writer});
@@ -246,21 +266,11 @@ LstmProgram build_lstm_program(const lstm_ref::FixedLstm& m, const lstm_ref::Spa
   p.output_bytes = p.final_c_offset + uint64_t{ch} * H * kValueBytes;
 
   // The head on the last y (the compute queue's order puts it after the last step).
-  for (size_t k = 0; k < head_chunks; ++k, ++use) {
-    if (p.streamed && use + 1 < uses) load_use(use + 1);
-    const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : head_passes[0].chunks[k].weight_offset;
-    const Index spmv = prog.append(make.spmv(head_passes[0], k, offset), {setup, p.streamed ? use_load[use] : kNone});
-    ++p.head_spmv_instructions;
-    if (p.streamed) half_reader[use % 2] = spmv;
-    if (k + 1 == head_chunks) {
-      p.head_output_offset = align_up(p.output_bytes, kDdrAlign);
-      p.head_output_bytes = uint64_t{ch} * head.layer->outputs() * kValueBytes;
-      prog.append(linear(isa::kOpStore, 0, o.head_tag, v.head_out, kArgOutput, p.head_output_offset,
-                         p.head_output_bytes),
-                  {spmv});
-      p.output_bytes = p.head_output_offset + p.head_output_bytes;
-    }
+  if (last_head_chunks) {
+    head_writer = run_chunks(head_passes[0], ch, kNone, kNone);
+    p.head_spmv_instructions += static_cast<uint32_t>(head_chunks);
   }
+  if (head.layer) store_head_output(prog, p, o.head_tag, v.head_out, step_head ? T : 1, ch, head.layer->outputs(), head_writer);
   prog.append(blank(isa::kOpEnd, 0, tag));
   p.input_bytes = T * x_bytes;
   return p;

@@ -38,6 +38,10 @@ struct LstmProgramOptions {
   bool stream_weights = false;    // stream the chunks from DDR every step even when they would fit
   bool store_sequence = true;     // STORE y of every step; false: only the last step's y (ONNX's Y_h)
   uint32_t head_tag = 1;          // Header.tag of the head's instructions (LstmHead)
+  // The head on every step's y (torch's fc(out)) instead of the last one's: its LSTM_SPMVs after
+  // each step's y, the outputs kept in the vector buffer and stored once at the end (docs/lstm.md,
+  // "A head on every step").
+  bool head_every_step = false;
 };
 
 // A fully connected layer the engine runs after the last time step on its y (a classifier head):
@@ -51,7 +55,8 @@ struct LstmHead {
 //   kArgInput:     x [steps][channels][input_size]
 //   kArgOutput:    y [stored steps][channels][output_size] (every step, or the last one without
 //                  store_sequence), then the last cell state c [channels][hidden], then with a head
-//                  its output [channels][head outputs] at head_output_offset
+//                  its output [channels][head outputs] at head_output_offset ([channels][steps][head
+//                  outputs] with head_every_step)
 //   kArgConstants: `constants` (weight chunks, bias, peepholes, then the initial state at
 //                  initial_state_offset: r [channels][recurrent_size], c [channels][hidden], zeros
 //                  unless the caller writes a state there)
@@ -83,6 +88,7 @@ struct LstmVectorSizes {
   uint32_t peepholes = 0;                          // peephole values (0 or 3 x hidden)
   uint32_t head_rows = 0;                          // head outputs (0: no head)
   bool head_bias = false;
+  uint32_t head_steps = 0;                         // a head on every step: the steps (0: on the last only)
 };
 // Bytes of the vector buffer a program with `channels` channels uses (build_lstm_program refuses
 // more than the engine's vector_buffer_bytes).

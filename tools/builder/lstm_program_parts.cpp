@@ -148,6 +148,22 @@ isa::Instruction linear(uint8_t opcode, uint8_t deps, uint32_t tag, uint64_t buf
   return transfer(opcode, deps, tag, isa::kBufLstmVector, buffer_offset, arg, ddr_offset, 1, bytes, bytes, bytes);
 }
 
+void store_head_output(TokenedProgram& prog, LstmProgram& p, uint32_t tag, uint64_t region, uint32_t steps,
+                       uint32_t channels, uint32_t rows, int64_t after) {
+  const uint64_t row = uint64_t{rows} * kValueBytes, at = align_up(p.output_bytes, kDdrAlign);
+  p.head_output_offset = at;
+  p.head_output_bytes = uint64_t{channels} * steps * row;
+  p.output_bytes = at + p.head_output_bytes;
+  if (steps == 1) {
+    prog.append(linear(isa::kOpStore, 0, tag, region, kArgOutput, at, p.head_output_bytes), {after});
+    return;
+  }
+  for (uint32_t s = 0; s < channels; ++s)
+    prog.append(transfer(isa::kOpStore, 0, tag, isa::kBufLstmVector, region + s * row, kArgOutput,
+                         at + uint64_t{s} * steps * row, steps, row, row, uint64_t{channels} * row),
+                {after});
+}
+
 isa::Instruction chunk_load(const LstmConfig& hw, uint32_t tag, const Chunk& c, uint32_t weight_offset) {
   return transfer(isa::kOpLoad, 0, tag, isa::kBufLstmWeight, weight_offset, kArgConstants, c.ddr_offset, hw.pes,
                   c.bytes, c.bytes, hw.weight_memory_bytes);

@@ -120,6 +120,14 @@ isa::Instruction gates_instruction(const lstm_ref::FixedLstm& m, uint32_t tag, u
 void check_accumulator_bits(uint32_t bits, uint32_t engine_bits);
 // Throws BuildError when `steps` or `channels` is 0 or does not fit the instructions' fields.
 void check_steps_and_channels(uint32_t steps, uint32_t channels);
+// The head's output STOREs after instruction `after`, placed after p.output_bytes (which they
+// extend; head_output_offset, head_output_bytes set). The head's outputs are at `region`: on the
+// last step [channels][rows] (one STORE); on every step (steps > 1) step t's at region + t x
+// channels x rows, written as [channels][steps][rows] (each channel's [steps, rows], ONNX's
+// per-batch-entry order), one 2-D STORE per channel.
+void store_head_output(TokenedProgram& prog, LstmProgram& p, uint32_t tag, uint64_t region, uint32_t steps,
+                       uint32_t channels, uint32_t rows, int64_t after);
+
 // Throws BuildError when `m` is inconsistent, does not fit the instructions' fields for `steps` and
 // `channels`, or was quantized for accumulators of another width than the engine's (a model
 // quantized for another width would not be bit-exact).

@@ -113,6 +113,9 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
       units.push_back(u);
     }
   }
+  // A head on every step: its passes on each of the last level's steps, after them.
+  const bool step_head = o.head_every_step && head.layer;
+  const uint32_t head_steps = step_head ? T : 1;
   const uint32_t input_size = levels[0][0].model->input_size;
   const uint64_t x_bytes = uint64_t{ch} * input_size * kValueBytes;
   // The regions with the sequences in the vector buffer, or (ddr) passing through DDR.
@@ -132,7 +135,7 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
     }
     v.h = cursor.region(uint64_t{ch} * max_h * kValueBytes);
     v.head_bias = cursor.region(head.layer ? head.layer->bias.size() * kBiasBytes : 0);
-    v.head_out = cursor.region(head.layer ? uint64_t{ch} * head.layer->outputs() * kValueBytes : 0);
+    v.head_out = cursor.region(head.layer ? uint64_t{ch} * head_steps * head.layer->outputs() * kValueBytes : 0);
     v.head_in = cursor.region(head.layer && ddr ? slot_bytes(last_level, ch) : 0);
     uint64_t max_hidden = 0;
     for (const Unit& u : units) max_hidden = std::max<uint64_t>(max_hidden, u.m->hidden_size);
@@ -248,12 +251,13 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
     head_chunks += h.chunks.size();
     head_bytes += chunk_bytes(h.chunks);
   }
-  uses += head_chunks;
+  uses += uint64_t{head_steps} * head_chunks;
   p.weight_chunks = static_cast<uint32_t>(per_step_all);
   if (p.streamed) p.weight_bytes_per_step = step_bytes * hw.pes;
   else p.weight_bytes_resident = (step_bytes + head_bytes) * hw.pes;
   const uint64_t instructions =
-      uint64_t{T} * (per_step_all * (p.streamed ? 2 : 1) + (ddr ? 5 : 3) * units.size()) + 2 * head_chunks + levels.size() + 1;
+      uint64_t{T} * (per_step_all * (p.streamed ? 2 : 1) + (ddr ? 5 : 3) * units.size()) + (2 * head_chunks + 2) * head_steps + ch +
+      levels.size();
   if (instructions > kMaxLstmInstructions)
     fail("the program would have about " + std::to_string(instructions) + " instructions (" + std::to_string(T) +
          " steps of " + std::to_string(per_step_all) + " weight chunks), more than " +
@@ -315,8 +319,9 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
       for (uint32_t s = 0; s < T; ++s)
         for (const PassRef& ref : step_passes(units[k]))
           for (size_t c = 0; c < ref.pass->chunks.size(); ++c) use_list.push_back({k, step_at(units[k], s), ref.pass, c});
-    for (const MatrixPass& h : head_parts)
-      for (size_t c = 0; c < h.chunks.size(); ++c) use_list.push_back({0, 0, &h, c});
+    for (uint32_t t = 0; t < head_steps; ++t)
+      for (const MatrixPass& h : head_parts)
+        for (size_t c = 0; c < h.chunks.size(); ++c) use_list.push_back({0, 0, &h, c});
   }
   std::vector<Index> use_load(use_list.size(), kNone);
   Index half_reader[2] = {kNone, kNone};
@@ -425,35 +430,34 @@ LstmStackProgram build_lstm_stack_program(const std::vector<LstmStackLevel>& lev
     prog.append(linear(isa::kOpStore, 0, u.tag, u.c, kArgOutput, stack.final_c_offsets[static_cast<size_t>(&u - units.data())], c_bytes), {gates});
   }
 
-  // The head on the last level's last step (the compute queue's order puts it after every layer);
-  // through DDR that step comes back from the output window after its STOREs.
-  Index head_load = kNone;
-  if (ddr && head.layer) {
-    const Index head_sync = sync(units.back(), o.head_tag);
-    ++stack.syncs;
-    head_load = prog.append(linear(isa::kOpLoad, 0, o.head_tag, v.head_in, kArgOutput, o.store_sequence ? (T - 1) * y_bytes : 0,
-                                   y_bytes),
-                            {head_sync});
-  }
-  for (size_t part = 0; part < head_parts.size(); ++part) {
-    MatrixPass& h = head_parts[part];
-    if (ddr) h.input = v.head_in + part * direction_bytes(last_level, ch);
-    for (size_t k = 0; k < h.chunks.size(); ++k, ++use) {
-      if (p.streamed && use + 1 < use_list.size()) load_use(use + 1);
-      const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : h.chunks[k].weight_offset;
-      const Index spmv =
-          prog.append(spmv_instruction(h, k, offset, v.acc, ch), {setup, head_load, p.streamed ? use_load[use] : kNone});
-      ++p.head_spmv_instructions;
-      if (p.streamed) half_reader[use % 2] = spmv;
-      if (part + 1 == head_parts.size() && k + 1 == h.chunks.size()) {
-        p.head_output_offset = align_up(p.output_bytes, kDdrAlign);
-        p.head_output_bytes = uint64_t{ch} * head.layer->outputs() * kValueBytes;
-        prog.append(linear(isa::kOpStore, 0, o.head_tag, v.head_out, kArgOutput, p.head_output_offset, p.head_output_bytes),
-                    {spmv});
-        p.output_bytes = p.head_output_offset + p.head_output_bytes;
+  // The head on the last level's last step, or on each of its steps (the compute queue's order
+  // puts it after every layer); through DDR each step comes back from the output window into
+  // head_in after the STOREs (one sync) and after the previous step's head has read head_in.
+  if (step_head && ddr && !o.store_sequence)
+    fail("a head on every step of a stack whose sequences pass through DDR reads the stored steps: store_sequence is required");
+  Index head_sync = kNone, head_reader = kNone;
+  if (ddr && head.layer) head_sync = sync(units.back(), o.head_tag), ++stack.syncs;
+  for (uint32_t s = 0; s < head_steps; ++s) {
+    const uint32_t t = step_head ? s : T - 1;
+    Index head_load = kNone;
+    if (ddr && head.layer)
+      head_load = prog.append(linear(isa::kOpLoad, 0, o.head_tag, v.head_in, kArgOutput, o.store_sequence ? t * y_bytes : 0,
+                                     y_bytes),
+                              {head_sync, head_reader});
+    for (size_t part = 0; part < head_parts.size(); ++part) {
+      MatrixPass h = head_parts[part];
+      h.input = ddr ? v.head_in + part * direction_bytes(last_level, ch) : slot(last_level_index, t, static_cast<uint32_t>(part));
+      h.output = v.head_out + uint64_t{s} * ch * h.rows * kValueBytes;
+      for (size_t k = 0; k < h.chunks.size(); ++k, ++use) {
+        if (p.streamed && use + 1 < use_list.size()) load_use(use + 1);
+        const uint32_t offset = p.streamed ? static_cast<uint32_t>(use % 2) * half : h.chunks[k].weight_offset;
+        head_reader = prog.append(spmv_instruction(h, k, offset, v.acc, ch), {setup, head_load, p.streamed ? use_load[use] : kNone});
+        ++p.head_spmv_instructions;
+        if (p.streamed) half_reader[use % 2] = head_reader;
       }
     }
   }
+  if (head.layer) store_head_output(prog, p, o.head_tag, v.head_out, head_steps, ch, head.layer->outputs(), head_reader);
   prog.append(blank(isa::kOpEnd, 0, o.tag));
   p.input_bytes = T * x_bytes;
   p.initial_state_offset = stack.initial_state_offsets[0];

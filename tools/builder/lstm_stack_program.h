@@ -44,6 +44,10 @@ struct LstmStackOptions {
   // Pass the levels' output sequences through DDR even when they fit the vector buffer (without
   // it: only when they do not).
   bool sequences_through_ddr = false;
+  // The head on every step of the last level (torch's fc(out)): after the last level's steps, its
+  // passes on each step's output (through DDR: LOADed back, which needs store_sequence), the
+  // outputs stored [channels][steps][head outputs] (docs/lstm.md, "A head on every step").
+  bool head_every_step = false;
 };
 
 // Where the program reads and writes DDR (ARG_BASE[arg] + offset), all int16 little-endian:
@@ -53,7 +57,7 @@ struct LstmStackOptions {
 //                  last cell state c [channels][hidden] at final_c_offsets[k], through DDR every
 //                  level but the last's output [steps][directions][channels][output] at
 //                  sequence_offsets[l], then with a head its output [channels][head outputs] at
-//                  program.head_output_offset
+//                  program.head_output_offset ([channels][steps][head outputs] with head_every_step)
 //   kArgConstants: weight chunks, biases, peepholes, then each layer's initial state at
 //                  initial_state_offsets[k]: r [channels][recurrent_size], c [channels][hidden]
 //                  (zeros unless the caller writes a state there)

@@ -246,42 +246,52 @@ LstmOutputValues lstm_output(const dlvpc::LstmCompiled& c, const std::vector<dou
 // head (dlvpc's float model) against the expected output within float32's reordering error, and
 // the SoC's output (the package's embedded test, bit-exact with the reference) against it,
 // reported as max_error and SQNR without a derived bound (atol negative), as for deeper graphs.
-// Compiled: LstmCompiled or GruCompiled (`op` names it); last_state(b) is the float layer's last
-// output for batch entry b (the head's input).
-template <typename Compiled, typename LastState>
+// Compiled: LstmCompiled or GruCompiled (`op` names it); layer_outputs(b) is the float layer's
+// output sequence [steps][width] for batch entry b (the head reads its last step, or every step:
+// then the output is [batch, steps, outputs] or [steps, batch, outputs] as ONNX's, and each of the
+// job's sequences holds its [steps][outputs]).
+template <typename Compiled, typename LayerOutputs>
 CaseResult& check_recurrent_head(CaseResult& r, const Compiled& c, const TestTensor& expected, const std::string& op,
-                                 LastState last_state) {
+                                 uint32_t width, LayerOutputs layer_outputs) {
   const auto& m = c.model;
-  const uint32_t outputs = c.head.outputs();
-  if (expected.values.size() != uint64_t{m.batch} * outputs)
-    return conclude(r, Outcome::kFailed, "the head has " + std::to_string(m.batch) + " x " + std::to_string(outputs) +
-                                             " outputs, output_0 " + std::to_string(expected.values.size()));
+  const uint32_t outputs = c.head.outputs(), T = m.seq_length, steps = m.head_every_step ? T : 1;
+  if (expected.values.size() != uint64_t{m.batch} * steps * outputs)
+    return conclude(r, Outcome::kFailed, "the head has " + std::to_string(m.batch) + " x " + std::to_string(steps) + " x " +
+                                             std::to_string(outputs) + " outputs, output_0 " +
+                                             std::to_string(expected.values.size()));
   r.max_error = 0;
   r.float_error = 0;
   r.float_atol = float_tolerance(expected.values, false);
   double signal = 0, noise = 0;
   for (uint32_t b = 0; b < m.batch; ++b) {
-    std::vector<float> out = dlvpc::run_float(m.head, last_state(b)).back();
-    if (m.head.softmax_on_cpu) out = dlvpc::softmax(out);
-    std::vector<double> soc(outputs);
-    for (uint32_t k = 0; k < outputs; ++k)
-      soc[k] = lstm_ref::dequantize(get16(c.test_expected, c.output_offset + 2 * (uint64_t{b} * outputs + k)), c.output_frac);
-    if (m.head.softmax_on_cpu) {
-      const std::vector<float> p = dlvpc::softmax(std::vector<float>(soc.begin(), soc.end()));
-      soc.assign(p.begin(), p.end());
-    }
-    for (uint32_t k = 0; k < outputs; ++k) {
-      const double want = expected.values[uint64_t{b} * outputs + k];
-      r.float_error = std::max(r.float_error, std::fabs(out[k] - want));
-      r.max_error = std::max(r.max_error, std::fabs(soc[k] - want));
-      signal += want * want, noise += (soc[k] - want) * (soc[k] - want);
+    const std::vector<float> y = layer_outputs(b);
+    for (uint32_t j = 0; j < steps; ++j) {
+      const uint64_t t = m.head_every_step ? j : T - 1;
+      std::vector<float> out = dlvpc::run_float(m.head, std::vector<float>(y.begin() + t * width, y.begin() + (t + 1) * width)).back();
+      if (m.head.softmax_on_cpu) out = dlvpc::softmax(out);
+      std::vector<double> soc(outputs);
+      for (uint32_t k = 0; k < outputs; ++k)
+        soc[k] = lstm_ref::dequantize(get16(c.test_expected, c.output_offset + 2 * ((uint64_t{b} * steps + j) * outputs + k)),
+                                      c.output_frac);
+      if (m.head.softmax_on_cpu) {
+        const std::vector<float> p = dlvpc::softmax(std::vector<float>(soc.begin(), soc.end()));
+        soc.assign(p.begin(), p.end());
+      }
+      // ONNX's order: [batch, steps, outputs], or [steps, batch, outputs] (steps_first).
+      const uint64_t row = m.steps_first ? uint64_t{j} * m.batch + b : uint64_t{b} * steps + j;
+      for (uint32_t k = 0; k < outputs; ++k) {
+        const double want = expected.values[row * outputs + k];
+        r.float_error = std::max(r.float_error, std::fabs(out[k] - want));
+        r.max_error = std::max(r.max_error, std::fabs(soc[k] - want));
+        signal += want * want, noise += (soc[k] - want) * (soc[k] - want);
+      }
     }
   }
   r.sqnr_db = noise == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
   if (r.float_error > r.float_atol)
     return conclude(r, Outcome::kFailed, "dlvpc's float " + op + " and head differ from the expected output by " +
                                              number_text(r.float_error) + " (float32 tolerance " + number_text(r.float_atol) + ")");
-  return conclude(r, Outcome::kPassed, op + " -> head '" + c.head_name + "'" + (m.head.softmax_on_cpu ? " + softmax on the CPU" : "") +
+  return conclude(r, Outcome::kPassed, op + " -> head '" + c.head_name + "'" + (m.head_every_step ? " on every step" : "") + (m.head.softmax_on_cpu ? " + softmax on the CPU" : "") +
                                            " on the LSTM engine, " + std::to_string(c.sequences) + (c.sequences == 1 ? " sequence" : " sequences") + " per job");
 }
 
@@ -321,11 +331,11 @@ CaseResult& run_lstm_test(CaseResult& r, const onnx::ModelProto& model, const st
   if (!run_recurrent_package(r, c.package, options)) return r;
   if (c.has_head) {
     const dlvpc::LstmModel& m = c.model;
-    return check_recurrent_head(r, c, read_tensor((data_set / "output_0.pb").string()), "LSTM",
+    return check_recurrent_head(r, c, read_tensor((data_set / "output_0.pb").string()), "LSTM", m.layer.output_size(),
                                 [&](uint32_t b) {
                                   const lstm_ref::FloatRun run = lstm_ref::run_float(m.layer, m.sequence(inputs[0].values, b),
                                                                                      m.initial_h_of(b), m.initial_c_of(b));
-                                  return std::vector<float>(run.y.end() - m.layer.output_size(), run.y.end());
+                                  return std::vector<float>(run.y.begin(), run.y.end());
                                 });
   }
   r.max_error = 0;
@@ -380,11 +390,11 @@ CaseResult& run_gru_test(CaseResult& r, const onnx::ModelProto& model, const std
   }
   if (!run_recurrent_package(r, c.package, options)) return r;
   const dlvpc::GruModel& m = c.model;
-  return check_recurrent_head(r, c, read_tensor((data_set / "output_0.pb").string()), "GRU",
+  return check_recurrent_head(r, c, read_tensor((data_set / "output_0.pb").string()), "GRU", m.layer.hidden_size,
                               [&](uint32_t b) {
                                 const lstm_ref::FloatGruRun run =
                                     lstm_ref::run_float(m.layer, m.sequence(inputs[0].values, b), m.initial_h_of(b));
-                                return std::vector<float>(run.h.end() - m.layer.hidden_size, run.h.end());
+                                return std::vector<float>(run.h.begin(), run.h.end());
                               });
 }
 

@@ -20,6 +20,8 @@ std::string where(const GruModel& m) {
 const FloatOp& head_op(const GruModel& m) { return lstm_head_op(m.head, m.layer.hidden_size, where(m)); }
 
 uint32_t head_rows(const GruModel& m) { return m.has_head ? static_cast<uint32_t>(head_op(m).output.elements()) : 0; }
+// The head's outputs per sequence: its rows on the last step, or on every step.
+uint64_t head_outputs(const GruModel& m) { return uint64_t{head_rows(m)} * (m.head_every_step ? m.seq_length : 1); }
 
 bool wants_sequence(const GruModel& m) {
   if (m.has_head) return false;
@@ -30,7 +32,7 @@ bool wants_sequence(const GruModel& m) {
 
 uint64_t job_window_bytes(const GruModel& m, uint32_t sequences) {
   const uint64_t steps = m.seq_length, stored = wants_sequence(m) ? steps : 1;
-  return (steps * m.layer.input_size + stored * m.layer.hidden_size + head_rows(m)) * sequences * kValueBytes;
+  return (steps * m.layer.input_size + stored * m.layer.hidden_size + head_outputs(m)) * sequences * kValueBytes;
 }
 
 void put16(std::vector<uint8_t>& bytes, uint64_t at, int16_t v) {
@@ -71,7 +73,8 @@ std::vector<package::LstmLayerInfo> layer_infos(const GruCompiled& c) {
   gru.in_c = 1, gru.in_h = T, gru.in_w = f.input_size;
   gru.out_c = f.hidden_size, gru.out_h = 1, gru.out_w = 1;
   std::vector<package::LstmLayerInfo> layers{gru};
-  if (c.has_head) layers.push_back(lstm_head_layer_info(c.head_name, kHeadTag, S, c.head, c.head_sparse));
+  if (c.has_head)
+    layers.push_back(lstm_head_layer_info(c.head_name, kHeadTag, S * (c.model.head_every_step ? T : 1), c.head, c.head_sparse));
   return layers;
 }
 
@@ -99,7 +102,8 @@ void check_gru_fits(const GruModel& m, const LstmCompileOptions& options) {
   if (options.stream_weights) refuse("--stream-weights: a GRU's weights are resident (the GRU program does not stream)");
   const uint32_t rows = head_rows(m);
   const uint64_t vector_bytes =
-      builder::gru_vector_buffer_bytes(l.input_size, l.hidden_size, l.linear_before_reset, sequences, rows, m.has_head);
+      builder::gru_vector_buffer_bytes(l.input_size, l.hidden_size, l.linear_before_reset, sequences, rows, m.has_head,
+                                       m.head_every_step ? m.seq_length : 0);
   if (vector_bytes > options.hw.vector_buffer_bytes)
     refuse(std::to_string(sequences) + " sequences of " + std::to_string(l.input_size) + " inputs and " +
            std::to_string(l.hidden_size) + " units need " + std::to_string(vector_bytes) +
@@ -136,15 +140,28 @@ void prepare_gru_weights(GruCompiled& c, const std::vector<std::vector<double>>&
   if (cached) {
     c.calibration.head = cached->head;
   } else {
-    for (const std::vector<double>& x : sequences) c.calibration.head.add(lstm_head_float(op, last_h(c.gru.pruned, x, {})));
+    for (const std::vector<double>& x : sequences)
+      c.calibration.head.add(head_on_steps(lstm_ref::run_float(c.gru.pruned, x).h, m.layer.hidden_size, m.head_every_step,
+                                           [&](const std::vector<double>& h) { return lstm_head_float(op, h); }));
   }
   c.head = quantize_lstm_head(op, c.gru.fixed.h_frac, c.gru.fixed.accumulator_bits, c.calibration.head, where(m));
   c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
 }
 
+namespace {
+
+// The fixed-point head on a run's h [steps][hidden] (its last step, or every step).
+std::vector<int16_t> run_head(const GruCompiled& c, const std::vector<int16_t>& h) {
+  return head_on_steps(h, c.gru.fixed.hidden_size, c.model.head_every_step,
+                       [&](const std::vector<int16_t>& v) { return lstm_ref::run_linear(c.head, &c.head_sparse, v); });
+}
+
+}  // namespace
+
 std::vector<double> gru_float_output(const GruModel& m, const std::vector<double>& sequence, uint32_t b) {
-  const std::vector<double> h = last_h(m.layer, sequence, m.initial_h_of(b));
-  return m.has_head ? lstm_head_float(head_op(m), h) : h;
+  if (!m.has_head) return last_h(m.layer, sequence, m.initial_h_of(b));
+  return head_on_steps(lstm_ref::run_float(m.layer, sequence, m.initial_h_of(b)).h, m.layer.hidden_size, m.head_every_step,
+                       [&](const std::vector<double>& h) { return lstm_head_float(head_op(m), h); });
 }
 
 std::vector<double> gru_quantized_output(const GruCompiled& c, const std::vector<double>& sequence, uint32_t b) {
@@ -153,7 +170,7 @@ std::vector<double> gru_quantized_output(const GruCompiled& c, const std::vector
       lstm_ref::run_fixed(f, &c.gru.sparse, lstm_ref::quantize16(sequence, f.x_frac), initial_h(c, b));
   std::vector<int16_t> out(run.h.end() - f.hidden_size, run.h.end());
   int frac = f.h_frac;
-  if (c.has_head) out = lstm_ref::run_linear(c.head, &c.head_sparse, out), frac = c.head.output_frac;
+  if (c.has_head) out = run_head(c, run.h), frac = c.head.output_frac;
   std::vector<double> values;
   for (const int16_t q : out) values.push_back(std::ldexp(static_cast<double>(q), -frac));
   return values;
@@ -183,10 +200,9 @@ std::vector<uint8_t> gru_expected_output(const GruCompiled& c, const std::vector
       for (uint32_t k = 0; k < H; ++k)
         put16(window, (((uint64_t{t} - first_stored) * S + s) * H + k) * kValueBytes, run.h[uint64_t{t} * H + k]);
     if (!c.has_head) continue;
-    const std::vector<int16_t> out =
-        lstm_ref::run_linear(c.head, &c.head_sparse, std::vector<int16_t>(run.h.end() - H, run.h.end()));
-    for (uint32_t k = 0; k < c.head.outputs(); ++k)
-      put16(window, c.program.head_output_offset + (uint64_t{s} * c.head.outputs() + k) * kValueBytes, out[k]);
+    const std::vector<int16_t> out = run_head(c, run.h);
+    for (uint64_t k = 0; k < out.size(); ++k)
+      put16(window, c.program.head_output_offset + (uint64_t{s} * out.size() + k) * kValueBytes, out[k]);
   }
   return window;
 }
@@ -208,13 +224,15 @@ GruCompiled compile_gru(GruModel model, const std::vector<std::vector<double>>& 
   program.store_sequence = wants_sequence(m);
   program.tag = kGruTag;
   program.head_tag = kHeadTag;
+  program.head_every_step = m.head_every_step;
   c.program = builder::build_gru_program(c.gru.fixed, c.gru.sparse, options.hw, program, head);
   uint64_t at = c.program.initial_state_offset;
   for (uint32_t s = 0; s < c.sequences; ++s)
     for (const int16_t v : initial_h(c, batch_entry(c, s))) put16(c.program.constants, at, v), at += kValueBytes;
   const lstm_ref::FixedGru& f = c.gru.fixed;
   if (c.has_head) {
-    c.output_offset = c.program.head_output_offset, c.output_size = c.head.outputs(), c.output_frac = c.head.output_frac;
+    c.output_offset = c.program.head_output_offset, c.output_frac = c.head.output_frac;
+    c.output_size = static_cast<uint32_t>(head_outputs(m));
   } else {
     c.output_offset = (c.program.stored_steps - 1) * uint64_t{c.sequences} * f.hidden_size * kValueBytes;
     c.output_size = f.hidden_size, c.output_frac = f.h_frac;

@@ -33,6 +33,7 @@ GruModel import_onnx_gru(const onnx::ModelProto& model, const std::string& origi
   for (const LstmModel::GraphOutput& o : form.outputs) g.outputs.push_back({o.name, o.what == LstmOutput::kY});
   g.has_head = form.has_head;
   g.head = std::move(form.head);
+  g.head_every_step = form.head_every_step, g.steps_first = form.steps_first;
   return g;
 }
 

@@ -7,7 +7,7 @@
 // and 1, layout 0 and 1, bias B, a constant initial_h, sequence_lens only when every sequence has
 // the full length. Refused, with an ImportError naming the node and the reason: anything else
 // (reverse or bidirectional, other activations, clip, non-constant weights or states, stacked
-// GRUs, a head on every step, a graph output that is not Y or Y_h).
+// GRUs, a Softmax after a head on every step, a graph output that is not Y or Y_h).
 #pragma once
 #include "tests/reference/lstm_reference.h"
 #include "tools/dlvpc/lstm_import.h"
@@ -37,6 +37,7 @@ struct GruModel {
   // With a head: the classifier reading the last h as [batch][hidden] (LstmModel::head).
   bool has_head = false;
   FloatGraph head;
+  bool head_every_step = false, steps_first = false;  // a head on every step (LstmModel's)
 
   // Sequence b of an ONNX input X (layout-aware) as [T][I]; its initial state (empty: zeros).
   std::vector<double> sequence(const std::vector<double>& x, uint32_t b) const;

@@ -33,14 +33,12 @@ std::vector<std::vector<double>> calibration_sequences(const LstmModel& m, const
 }
 
 // The range of the head's output over the calibration sequences (the float LSTM, then the head).
-Range head_output_range(const FloatOp& op, const lstm_ref::FloatLstm& lstm, const std::vector<std::vector<double>>& sequences) {
+Range head_output_range(const FloatOp& op, const lstm_ref::FloatLstm& lstm, const std::vector<std::vector<double>>& sequences,
+                        bool every_step) {
   Range out;
-  for (const std::vector<double>& x : sequences) {
-    const lstm_ref::FloatRun run = lstm_ref::run_float(lstm, x);
-    const uint32_t n = lstm.output_size();
-    const std::vector<double> last(run.y.end() - n, run.y.end());
-    out.add(lstm_head_float(op, last));
-  }
+  for (const std::vector<double>& x : sequences)
+    out.add(head_on_steps(lstm_ref::run_float(lstm, x).y, lstm.output_size(), every_step,
+                          [&](const std::vector<double>& y) { return lstm_head_float(op, y); }));
   return out;
 }
 
@@ -91,7 +89,8 @@ void describe_output(LstmCompiled& c) {
   const lstm_ref::FixedLstm& f = c.lstm.fixed;
   const uint64_t y_bytes = uint64_t{c.sequences} * f.output_size() * kValueBytes;
   if (c.has_head) {
-    c.output_offset = c.program.head_output_offset, c.output_size = c.head.outputs(), c.output_frac = c.head.output_frac;
+    c.output_offset = c.program.head_output_offset, c.output_frac = c.head.output_frac;
+    c.output_size = c.head.outputs() * (c.model.head_every_step ? c.model.seq_length : 1);
   } else if (!c.model.outputs.empty() && c.model.outputs[0].what == LstmOutput::kYc) {
     c.output_offset = c.program.final_c_offset, c.output_size = f.hidden_size, c.output_frac = f.c_frac;
   } else {
@@ -115,20 +114,22 @@ std::vector<package::LstmLayerInfo> layer_infos(const LstmCompiled& c) {
   lstm.out_c = f.output_size(), lstm.out_h = 1, lstm.out_w = 1;
   std::vector<package::LstmLayerInfo> layers{lstm};
   if (c.has_head) {
-    layers.push_back(lstm_head_layer_info(c.head_name, kHeadTag, S, c.head, c.head_sparse));
+    layers.push_back(lstm_head_layer_info(c.head_name, kHeadTag, S * (c.model.head_every_step ? T : 1), c.head, c.head_sparse));
   }
   return layers;
 }
 
 // The outputs of the head (0 without one).
 uint32_t head_rows(const LstmModel& m) { return m.has_head ? static_cast<uint32_t>(head_op(m).output.elements()) : 0; }
+// The head's outputs per sequence: its rows on the last step, or on every step.
+uint64_t head_outputs(const LstmModel& m) { return uint64_t{head_rows(m)} * (m.head_every_step ? m.seq_length : 1); }
 
 // Bytes of a job's input window (x of every step) and output window (the stored y, the last c,
 // the head's output) with `sequences` sequences.
 uint64_t job_window_bytes(const LstmModel& m, uint32_t sequences) {
   const lstm_ref::FloatLstm& l = m.layer;
   const uint64_t steps = m.seq_length, stored_steps = wants_sequence(m) ? steps : 1;
-  return (steps * l.input_size + stored_steps * l.recurrent_size() + l.hidden_size + head_rows(m)) * sequences * kValueBytes;
+  return (steps * l.input_size + stored_steps * l.recurrent_size() + l.hidden_size + head_outputs(m)) * sequences * kValueBytes;
 }
 
 // "; at most N fit (--sequences N)": the most sequences below `sequences` for which `bytes` (a
@@ -230,6 +231,7 @@ void check_lstm_fits(const LstmModel& m, const LstmCompileOptions& options) {
   sizes.input = l.input_size, sizes.hidden = l.hidden_size, sizes.projection = l.projection_size;
   sizes.peepholes = static_cast<uint32_t>(l.peephole.size());
   sizes.head_rows = head_rows(m), sizes.head_bias = m.has_head;
+  sizes.head_steps = m.head_every_step ? m.seq_length : 0;
   const auto vector_bytes = [&](uint32_t n) { return builder::lstm_vector_buffer_bytes(sizes, n); };
   if (vector_bytes(sequences) > options.hw.vector_buffer_bytes)
     refuse(std::to_string(sequences) + " sequences of " + std::to_string(l.input_size) + " inputs and " +
@@ -284,6 +286,16 @@ std::vector<int16_t> lstm_job_input(const LstmCompiled& c, const std::vector<dou
   return window;
 }
 
+namespace {
+
+// The fixed-point head on a run's y [steps][output] (its last step, or every step).
+std::vector<int16_t> run_head(const LstmCompiled& c, const std::vector<int16_t>& y) {
+  return head_on_steps(y, c.lstm.fixed.output_size(), c.model.head_every_step,
+                       [&](const std::vector<int16_t>& v) { return lstm_ref::run_linear(c.head, &c.head_sparse, v); });
+}
+
+}  // namespace
+
 std::vector<uint8_t> lstm_expected_output(const LstmCompiled& c, const std::vector<int16_t>& job_input) {
   const lstm_ref::FixedLstm& f = c.lstm.fixed;
   const uint32_t T = c.model.seq_length, S = c.sequences, I = f.input_size, Y = f.output_size(), H = f.hidden_size;
@@ -305,9 +317,9 @@ std::vector<uint8_t> lstm_expected_output(const LstmCompiled& c, const std::vect
       put16(window, c.program.final_c_offset + (uint64_t{s} * H + k) * kValueBytes, runs[s].last.c[k]);
   if (c.has_head)
     for (uint32_t s = 0; s < S; ++s) {
-      const std::vector<int16_t> out = lstm_ref::run_linear(c.head, &c.head_sparse, runs[s].last.recurrent);
-      for (uint32_t k = 0; k < c.head.outputs(); ++k)
-        put16(window, c.program.head_output_offset + (uint64_t{s} * c.head.outputs() + k) * kValueBytes, out[k]);
+      const std::vector<int16_t> out = run_head(c, runs[s].y);
+      for (uint64_t k = 0; k < out.size(); ++k)
+        put16(window, c.program.head_output_offset + (uint64_t{s} * out.size() + k) * kValueBytes, out[k]);
     }
   return window;
 }
@@ -328,7 +340,7 @@ void prepare_lstm_weights(LstmCompiled& c, const std::vector<std::vector<double>
   const FloatOp& op = head_op(m);
   c.has_head = true;
   c.head_name = op.name;
-  c.calibration.head = cached ? cached->head : head_output_range(op, c.lstm.pruned, sequences);
+  c.calibration.head = cached ? cached->head : head_output_range(op, c.lstm.pruned, sequences, m.head_every_step);
   c.head = quantize_lstm_head(op, c.lstm.fixed.output_frac(), c.lstm.fixed.accumulator_bits, c.calibration.head, where(m));
   c.head_sparse = encode_csc(c.head.matrix, options.hw.pes, options.dense);
 }
@@ -336,8 +348,9 @@ void prepare_lstm_weights(LstmCompiled& c, const std::vector<std::vector<double>
 std::vector<double> lstm_float_output(const LstmModel& m, const std::vector<double>& sequence, uint32_t b) {
   const lstm_ref::FloatRun run = lstm_ref::run_float(m.layer, sequence, m.initial_h_of(b), m.initial_c_of(b));
   const uint32_t n = m.layer.output_size();
-  const std::vector<double> last(run.y.end() - n, run.y.end());
-  return m.has_head ? lstm_head_float(head_op(m), last) : last;
+  if (m.has_head)
+    return head_on_steps(run.y, n, m.head_every_step, [&](const std::vector<double>& y) { return lstm_head_float(head_op(m), y); });
+  return {run.y.end() - n, run.y.end()};
 }
 
 std::vector<double> lstm_quantized_output(const LstmCompiled& c, const std::vector<double>& sequence, uint32_t b) {
@@ -346,7 +359,7 @@ std::vector<double> lstm_quantized_output(const LstmCompiled& c, const std::vect
   const lstm_ref::FixedRun run = lstm_ref::run_fixed(f, &c.lstm.sparse, lstm_ref::quantize16(sequence, f.x_frac), &initial);
   std::vector<int16_t> out = run.last.recurrent;
   int frac = f.recurrent_frac();
-  if (c.has_head) out = lstm_ref::run_linear(c.head, &c.head_sparse, run.last.recurrent), frac = c.head.output_frac;
+  if (c.has_head) out = run_head(c, run.y), frac = c.head.output_frac;
   std::vector<double> values;
   for (const int16_t q : out) values.push_back(std::ldexp(static_cast<double>(q), -frac));
   return values;
@@ -382,6 +395,7 @@ LstmCompiled compile_lstm(LstmModel model, const std::vector<std::vector<double>
   program.store_sequence = wants_sequence(m);
   program.tag = kLstmTag;
   program.head_tag = kHeadTag;
+  program.head_every_step = m.head_every_step;
   c.program = builder::build_lstm_program(c.lstm.fixed, c.lstm.sparse, options.hw, program, head);
   write_initial_states(c);
   describe_output(c);

@@ -127,6 +127,18 @@ std::vector<uint8_t> lstm_expected_output(const LstmCompiled& compiled, const st
 const FloatOp& lstm_head_op(const FloatGraph& head, uint32_t inputs, const std::string& where);
 // y = W x + b in float.
 std::vector<double> lstm_head_float(const FloatOp& op, const std::vector<double>& x);
+// The head on a run's outputs y [steps][width]: on the last step's, or on every step's
+// ([steps][outputs], a head on every step), in float and in fixed point (lstm_ref::run_linear).
+template <typename Value, typename Head>
+std::vector<Value> head_on_steps(const std::vector<Value>& y, uint32_t width, bool every_step, Head head) {
+  std::vector<Value> out;
+  for (uint64_t at = every_step ? 0 : y.size() - width; at + width <= y.size(); at += width) {
+    const std::vector<Value> step = head(std::vector<Value>(y.begin() + static_cast<std::ptrdiff_t>(at),
+                                                            y.begin() + static_cast<std::ptrdiff_t>(at + width)));
+    out.insert(out.end(), step.begin(), step.end());
+  }
+  return out;
+}
 // The head quantized like the projection: 12-bit weights, products at acc_frac = weights' + input_frac
 // (no shift), the bias at acc_frac in 32 bits, the output's radix point from its calibrated range
 // `out`. Throws QuantizeError naming `node`.

@@ -78,6 +78,9 @@ class LstmImporter {
   void read_after(int lstm_index);
   void read_outputs_without_head();
   void import_head(int lstm_index, int first, const std::string& input, const View& view);
+  // A head on every step: the view must hold Y's rows as [batch, steps, hidden] or [steps, batch,
+  // hidden] (axes of size 1 aside); sets steps_first.
+  void read_step_layout(int first, const View& view);
 
   const onnx::ModelProto& model_;
   const onnx::GraphProto& graph_;
@@ -495,10 +498,9 @@ void LstmImporter::read_outputs_without_head() {
 
 void LstmImporter::import_head(int lstm_index, int first, const std::string& input, const View& view) {
   if (view.cell) fail(first, "reads the LSTM's Y_c; a head reads the hidden state (Y_h, or the last step of Y)");
-  if (view.steps())
-    fail(first, "reads every step of the " + op_ + "'s Y " + dims_text(view.dims) +
-                    ": a head on every step is not supported (the " + op_ + " program runs its head once, on the last hidden state); take the last step (out[:, -1]) or h_n");
-  if (!view.batch_rows())
+  const bool every_step = view.steps();
+  if (every_step) read_step_layout(first, view);
+  else if (!view.batch_rows())
     fail(first, "the head reads the " + op_ + "'s output as " + dims_text(view.dims) + "; bring it to [batch, hidden] = [" +
                     std::to_string(m_.batch) + "," + std::to_string(m_.layer.hidden_size) +
                     "] first (Squeeze of the directions axis)");
@@ -509,7 +511,8 @@ void LstmImporter::import_head(int lstm_index, int first, const std::string& inp
   // fusions and checks; the constants folded here are bound as its inputs.
   onnx::ModelProto head = graph_part(model_, graph_.name() + "_head");
   onnx::GraphProto& g = *head.mutable_graph();
-  add_float_input(g, input, view.dims);
+  // A head on every step is imported for one step's vector [1, hidden]: the rows are the steps.
+  add_float_input(g, input, every_step ? std::vector<int64_t>{1, m_.layer.hidden_size} : view.dims);
   ImportOptions options = options_;
   std::set<std::string> initializers;
   for (const auto& t : graph_.initializer()) initializers.insert(t.name());
@@ -524,8 +527,25 @@ void LstmImporter::import_head(int lstm_index, int first, const std::string& inp
     *g.add_node() = node;
   }
   *g.mutable_output() = graph_.output();
+  if (every_step)
+    for (auto& out : *g.mutable_output()) out.mutable_type()->mutable_tensor_type()->clear_shape();
   m_.head = import_onnx(head, origin_, options);
   m_.has_head = true;
+  m_.head_every_step = every_step;
+  if (every_step && m_.head.softmax_on_cpu)
+    fail(first, "a Softmax after a head on every step is not supported: the package's CPU Softmax runs over a "
+                "sequence's whole output (" + std::to_string(m_.seq_length) + " steps' classes together), not per step");
+}
+
+void LstmImporter::read_step_layout(int first, const View& view) {
+  std::string order;
+  for (size_t i = 0; i < view.dims.size(); ++i)
+    if (view.axes[i] != 'D' && view.axes[i] != '1') order += view.axes[i];
+  if (view.cell || (order != "BTH" && order != "TBH") || view.dims.back() != m_.layer.hidden_size)
+    fail(first, "the head on every step reads the " + op_ + "'s Y as " + dims_text(view.dims) + " (axes " + view.axes +
+                    "); it takes [batch, steps, hidden] or [steps, batch, hidden] (Squeeze of the directions axis, "
+                    "batch_first Transpose)");
+  m_.steps_first = order == "TBH";
 }
 
 LstmModel LstmImporter::run() {

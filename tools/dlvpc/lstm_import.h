@@ -12,7 +12,8 @@
 // when every sequence has the full length. Refused, with an ImportError naming the node and the
 // reason: reverse or bidirectional, other activations, activation_alpha / beta, clip,
 // input_forget = 1, other sequence lengths, non-constant weights or states, other computations
-// before the LSTM, stacked LSTMs, a head that reads Y_c, other steps of Y or every step of Y.
+// before the LSTM, stacked LSTMs, a head that reads Y_c or other steps of Y. A head on every step of
+// Y (a MatMul/Gemm of [.., H] rows) is imported for one step's vector; a Softmax after it is refused.
 #pragma once
 #include "tests/reference/lstm_reference.h"
 #include "tools/dlvpc/onnx_import.h"
@@ -48,6 +49,11 @@ struct LstmModel {
   // imports it; head.output_name is the graph's output.
   bool has_head = false;
   FloatGraph head;
+  // A head on every step (torch's fc(out): MatMul + Add on Y [B, T, H] or [T, B, H]): `head` is
+  // imported for one step's vector, and the graph output holds [batch][step][outputs], or
+  // [step][batch][outputs] when steps_first (docs/lstm.md, "A head on every step").
+  bool head_every_step = false;
+  bool steps_first = false;
 
   // Sequence b of an ONNX input X (layout-aware) as [T][I]; its initial states (empty: zeros).
   std::vector<double> sequence(const std::vector<double>& x, uint32_t b) const;

@@ -32,10 +32,6 @@ std::vector<FloatStackLevel> float_stack(const LstmStackModel& m) {
   return levels;
 }
 
-template <typename T>
-std::vector<T> last_step(const std::vector<T>& y, uint32_t width) {
-  return {y.end() - static_cast<std::ptrdiff_t>(width), y.end()};
-}
 
 void put16(std::vector<uint8_t>& bytes, uint64_t at, int16_t v) {
   bytes[at] = static_cast<uint8_t>(v);
@@ -74,8 +70,19 @@ std::vector<package::LstmLayerInfo> layer_infos(const LstmStackCompiled& c) {
       info.out_c = f.output_size(), info.out_h = 1, info.out_w = 1;
       layers.push_back(info);
     }
-  layers.push_back(lstm_head_layer_info(c.head_name, tag, S, c.head, c.head_sparse));
+  const uint32_t head_vectors = S * (c.model.head_every_step ? c.model.levels[0][0].seq_length : 1);
+  layers.push_back(lstm_head_layer_info(c.head_name, tag, head_vectors, c.head, c.head_sparse));
   return layers;
+}
+
+}  // namespace
+
+namespace {
+
+// The fixed-point head on the stack's output y [steps][width] (its last step, or every step).
+std::vector<int16_t> run_head(const LstmStackCompiled& c, const std::vector<int16_t>& y) {
+  return head_on_steps(y, output_width(c.model), c.model.head_every_step,
+                       [&](const std::vector<int16_t>& v) { return lstm_ref::run_linear(c.head, &c.head_sparse, v); });
 }
 
 }  // namespace
@@ -88,14 +95,15 @@ std::vector<double> lstm_stack_float_output(const LstmStackModel& m, const std::
     levels.push_back(level);
   }
   const lstm_ref::FloatStackRun run = lstm_ref::run_float_stack(levels, sequence);
-  return lstm_head_float(head_op(m), last_step(run.y, output_width(m)));
+  return head_on_steps(run.y, output_width(m), m.head_every_step,
+                       [&](const std::vector<double>& y) { return lstm_head_float(head_op(m), y); });
 }
 
 std::vector<double> lstm_stack_quantized_output(const LstmStackCompiled& c, const std::vector<double>& sequence) {
   const auto sparse = c.stack.sparse();
   const lstm_ref::FixedStackRun run = lstm_ref::run_fixed_stack(
       c.stack.fixed_levels(), &sparse, lstm_ref::quantize16(sequence, c.stack.levels[0][0].fixed.x_frac));
-  const std::vector<int16_t> out = lstm_ref::run_linear(c.head, &c.head_sparse, last_step(run.y, output_width(c.model)));
+  const std::vector<int16_t> out = run_head(c, run.y);
   std::vector<double> values;
   for (const int16_t q : out) values.push_back(std::ldexp(static_cast<double>(q), -c.head.output_frac));
   return values;
@@ -146,9 +154,9 @@ std::vector<uint8_t> lstm_stack_expected_output(const LstmStackCompiled& c, cons
       for (size_t k = 0; k < cell.size(); ++k)
         put16(window, c.program.final_c_offsets[layer] + (uint64_t{s} * cell.size() + k) * kValueBytes, cell[k]);
     }
-    const std::vector<int16_t> out = lstm_ref::run_linear(c.head, &c.head_sparse, last_step(run.y, W));
-    for (uint32_t k = 0; k < c.head.outputs(); ++k)
-      put16(window, p.head_output_offset + (uint64_t{s} * c.head.outputs() + k) * kValueBytes, out[k]);
+    const std::vector<int16_t> out = run_head(c, run.y);
+    for (uint64_t k = 0; k < out.size(); ++k)
+      put16(window, p.head_output_offset + (uint64_t{s} * out.size() + k) * kValueBytes, out[k]);
   }
   return window;
 }
@@ -195,7 +203,8 @@ void prepare_lstm_stack_weights(LstmStackCompiled& c, const std::vector<std::vec
   } else {
     const auto pruned = c.stack.pruned_levels();
     for (const std::vector<double>& x : sequences)
-      c.calibration.head.add(lstm_head_float(op, last_step(lstm_ref::run_float_stack(pruned, x).y, output_width(m))));
+      c.calibration.head.add(head_on_steps(lstm_ref::run_float_stack(pruned, x).y, output_width(m), m.head_every_step,
+                                           [&](const std::vector<double>& y) { return lstm_head_float(op, y); }));
   }
   const lstm_ref::FixedLstm& last = c.stack.levels.back()[0].fixed;
   c.head_name = op.name;
@@ -217,13 +226,15 @@ LstmStackCompiled compile_lstm_stack(LstmStackModel model, const std::vector<std
   program.steps = first.seq_length;
   program.channels = c.sequences;
   program.stream_weights = options.stream_weights;
-  program.store_sequence = false;
+  program.store_sequence = m.head_every_step;  // through DDR the head reads the stored steps back
   program.tag = 0;
   uint32_t layers = 0;
   for (const auto& level : c.stack.levels) layers += static_cast<uint32_t>(level.size());
   program.head_tag = layers;
+  program.head_every_step = m.head_every_step;
   c.program = builder::build_lstm_stack_program(c.stack.program_levels(), options.hw, program, {&c.head, &c.head_sparse});
-  c.output_offset = c.program.program.head_output_offset, c.output_size = c.head.outputs(), c.output_frac = c.head.output_frac;
+  c.output_offset = c.program.program.head_output_offset, c.output_frac = c.head.output_frac;
+  c.output_size = c.head.outputs() * (m.head_every_step ? first.seq_length : 1);
   c.predicted = predict_lstm_cycles(c.program.program, options.hw);
 
   const RecurrentJob job{first.seq_length, c.sequences, first.layer.input_size, c.output_size, c.output_offset,

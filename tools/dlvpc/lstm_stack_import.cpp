@@ -306,6 +306,7 @@ LstmStackModel StackImporter::run() {
     }
     if (with_rest && level[0].has_head) {
       s.has_head = true;
+      s.head_every_step = level[0].head_every_step, s.steps_first = level[0].steps_first;
       s.head = std::move(level[0].head);
       level[0].has_head = false;
     }

@@ -34,6 +34,7 @@ struct LstmStackModel {
   // The head on the last level's last step [batch][directions x output] (import_onnx's graph).
   bool has_head = false;
   FloatGraph head;
+  bool head_every_step = false, steps_first = false;  // a forward last level's head on every step (LstmModel's)
 };
 
 // Whether the graph needs the stack import: more than one LSTM node, or one whose direction is not

@@ -17,11 +17,12 @@ The cases (docs/dlvpc.md, "Forms torch emits"):
   a Conv and a MaxPool, global pooling over maps larger than the engine's 15x15 window and
   non-square maps, batch 2, depthwise-separable blocks and a grouped Conv (Conv group > 1).
 - lstm_*: nn.LSTM with batch_first True and False, with and without explicit zero states, heads
-  on out[:, -1], out[-1] and h_n[-1], a Softmax at the end.
+  on out[:, -1], out[-1] and h_n[-1], a Softmax at the end; a head on every step (fc(out), torch's
+  MatMul + Add on Y) with batch_first True and False.
 - gru_*: the same forms with nn.GRU (torch's GRU: ONNX linear_before_reset 1) for dlvpc's GRU path
   (tests/unit/dlvpc/test_gru_compiler.cpp; on the SoC in the conformance test).
 - refuse_*: models dlvpc refuses, with the reasons the tests expect (three unsupported nodes
-  listed in one error; a head on every LSTM or GRU step; stacked and bidirectional LSTMs).
+  listed in one error; stacked and bidirectional LSTMs).
 
 --views-out (default tests/data/channel_views; tests/integration/conformance/
 test_channel_views.cpp): dense_block (DenseNet's concatenations: each a prefix of the next),
@@ -264,7 +265,8 @@ def cases():
         "lstm_h_n": (LstmHead(True, False, read="h_n"), (1, 6, 4)),
         "refuse_three_nodes": (ThreeRefusals(), (1, 1, 6, 6)),
         "refuse_two_nodes": (TwoRefusals(), (1, 1, 6, 6)),
-        "refuse_lstm_every_step": (LstmHead(True, False, every_step=True), (1, 5, 4)),
+        "lstm_every_step": (LstmHead(True, False, every_step=True), (1, 5, 4)),
+        "lstm_every_step_seq_first": (LstmHead(False, False, every_step=True), (5, 2, 4)),
         "refuse_lstm_stacked": (LstmHead(True, False, layers=2), (1, 5, 4)),
         "refuse_lstm_bidirectional": (LstmHead(True, False, bidirectional=True), (1, 5, 4)),
         "gru_batch_first": (LstmHead(True, False, gru=True), (2, 5, 4)),
@@ -272,7 +274,7 @@ def cases():
         "gru_seq_first": (LstmHead(False, False, gru=True), (5, 2, 4)),
         "gru_seq_first_zero_states": (LstmHead(False, True, gru=True), (5, 1, 4)),
         "gru_h_n": (LstmHead(True, False, read="h_n", gru=True), (1, 6, 4)),
-        "refuse_gru_every_step": (LstmHead(True, False, every_step=True, gru=True), (1, 5, 4)),
+        "gru_every_step": (LstmHead(True, False, every_step=True, gru=True), (2, 5, 4)),
     }
 
 

@@ -171,13 +171,6 @@ TEST(TorchForms, LstmFormsImportWithTheirLayoutStatesAndHead) {
   }
 }
 
-TEST(TorchForms, AHeadOnEveryLstmStepIsRefusedNamingIt) {
-  const std::string e = test::error_of([] { import_onnx_lstm_file(kForms + "refuse_lstm_every_step/model.onnx"); });
-  EXPECT_NE(e.find("node '/fc/MatMul' (MatMul): reads every step of the LSTM's Y [1,5,8]: a head on every step is not supported"),
-            std::string::npos)
-      << e;
-}
-
 TEST(TorchForms, StackedBidirectionalAndGruAreRefusedByName) {
   const auto lstm_error = [](const std::string& name) {
     return test::error_of([&] { import_onnx_lstm_file(kForms + name + "/model.onnx"); });

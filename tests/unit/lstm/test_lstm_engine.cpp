@@ -207,17 +207,21 @@ JobResult run_and_compare(Bench& b, const Layer& l, const LstmProgram& p, const 
           << what << ": last c, channel " << ch << " cell " << k;
   }
   if (head) {
+    // The head on the last y, or on every step's ([channel][step][output], head_every_step).
     const uint32_t outputs = head->layer.outputs();
-    EXPECT_EQ(p.head_output_bytes, uint64_t{channels} * outputs * 2) << what;
+    const uint32_t steps = static_cast<uint32_t>(p.head_output_bytes / (uint64_t{channels} * outputs * 2));
+    EXPECT_TRUE(steps == 1 || steps == l.steps) << what;
     EXPECT_GE(p.head_output_offset, p.final_c_offset + uint64_t{channels} * h * 2) << what;
     EXPECT_EQ(p.output_bytes, p.head_output_offset + p.head_output_bytes) << what;
-    for (uint32_t ch = 0; ch < channels; ++ch) {
-      const std::vector<int16_t> last_y(expected[ch].y.end() - rn, expected[ch].y.end());
-      const std::vector<int16_t> want = lstm_ref::run_linear(head->layer, &head->sparse, last_y);
-      for (uint32_t n = 0; n < outputs; ++n)
-        EXPECT_EQ(out[p.head_output_offset / 2 + uint64_t{ch} * outputs + n], want[n])
-            << what << ": head output, channel " << ch << " element " << n;
-    }
+    for (uint32_t ch = 0; ch < channels; ++ch)
+      for (uint32_t s = 0; s < steps; ++s) {
+        const uint64_t t = l.steps - steps + s;
+        const std::vector<int16_t> y(expected[ch].y.begin() + t * rn, expected[ch].y.begin() + (t + 1) * rn);
+        const std::vector<int16_t> want = lstm_ref::run_linear(head->layer, &head->sparse, y);
+        for (uint32_t n = 0; n < outputs; ++n)
+          EXPECT_EQ(out[p.head_output_offset / 2 + (uint64_t{ch} * steps + s) * outputs + n], want[n])
+              << what << ": head output, channel " << ch << " step " << t << " element " << n;
+      }
   }
   b.acknowledge();
   return r;
@@ -935,8 +939,9 @@ void expect_sound_schedule(const LstmProgram& p, const LstmConfig& hw, const std
   EXPECT_TRUE(builder::check::runs_to_end(p.instructions, 2)) << what;
 }
 
-// The program's STOREs: y of each stored step, c, the head's output, all inside output_bytes.
-void expect_stores(const LstmProgram& p, const std::string& what) {
+// The program's STOREs: y of each stored step, c, the head's output (one per channel on every
+// step), all inside output_bytes.
+void expect_stores(const LstmProgram& p, const LstmProgramOptions& o, const std::string& what) {
   uint32_t stores = 0;
   for (const isa::Instruction& in : p.instructions) {
     if (in.header.opcode != isa::kOpStore) continue;
@@ -947,7 +952,7 @@ void expect_stores(const LstmProgram& p, const std::string& what) {
         EXPECT_LE(r.end, p.output_bytes) << what;
       }
   }
-  EXPECT_EQ(stores, p.stored_steps + 2) << what;
+  EXPECT_EQ(stores, p.stored_steps + 1 + (o.head_every_step ? o.channels : 1)) << what;
 }
 
 std::string describe(const Layer& l, const Head& head, const LstmProgramOptions& o) {
@@ -956,7 +961,7 @@ std::string describe(const Layer& l, const Head& head, const LstmProgramOptions&
          std::to_string(m.projection_size) + ", channels " + std::to_string(o.channels) + ", steps " +
          std::to_string(o.steps) + ", chunk " + std::to_string(o.max_chunk_cols) + ", head " +
          std::to_string(head.layer.outputs()) + " outputs" + (head.layer.bias.empty() ? "" : " with bias") +
-         ", store_sequence " + std::to_string(o.store_sequence) + ")";
+         ", store_sequence " + std::to_string(o.store_sequence) + (o.head_every_step ? ", on every step" : "") + ")";
 }
 
 LstmProgramOptions head_options(const Layer& l, bool store_sequence, uint32_t max_chunk_cols) {
@@ -984,14 +989,15 @@ TEST_P(LstmHeadBitExact, RandomHeadsOnRandomLayersMatchTheReference) {
       // random_layer: densities 0 .. 100 % (trial % 6), a projection when trial % 3 == 2.
       const Layer l = random_layer(rng, pes, trial);
       const Head head = random_head(rng, l.c.fixed, pes, kHeadDensities[trial % 3]);
-      const LstmProgramOptions o = head_options(l, (trial / 2) % 2 == 0, trial % 4 == 1 ? 1 + rng() % 5 : 0);
+      LstmProgramOptions o = head_options(l, (trial / 2) % 2 == 0, trial % 4 == 1 ? 1 + rng() % 5 : 0);
+      o.head_every_step = trial % 3 == 1;
       const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, hw, o, head.view());
       const std::string what = "PEs " + std::to_string(pes) + " head trial " + std::to_string(trial) + " " +
                                describe(l, head, o);
       EXPECT_FALSE(p.streamed) << what;
       EXPECT_EQ(p.stored_steps, o.store_sequence ? l.steps : 1u) << what;
-      EXPECT_GE(p.head_spmv_instructions, 1u) << what;
-      expect_stores(p, what);
+      EXPECT_GE(p.head_spmv_instructions, o.head_every_step ? l.steps : 1u) << what;
+      expect_stores(p, o, what);
       expect_sound_schedule(p, hw, what);
       run_compare_and_predict(b, l, p, what, &head);
       ++runs;
@@ -1016,14 +1022,15 @@ TEST_P(LstmStreaming, RandomHeadsAreStreamedBitExactAndRaceFree) {
     for (int trial = 0; trial < kTrials; ++trial) {
       const Layer l = streaming_layer(rng, pes, trial);
       const Head head = random_head(rng, l.c.fixed, pes, kHeadDensities[trial % 3]);
-      const LstmProgramOptions o = head_options(l, trial % 2 == 0, trial % 3 == 2 ? 1 + rng() % 5 : 0);
+      LstmProgramOptions o = head_options(l, trial % 2 == 0, trial % 3 == 2 ? 1 + rng() % 5 : 0);
+      o.head_every_step = (trial / 2) % 2 == 0;
       const LstmProgram p = builder::build_lstm_program(l.c.fixed, l.c.sparse, *options.lstm, o, head.view());
       const std::string what = "PEs " + std::to_string(pes) + " streamed head trial " + std::to_string(trial) + " " +
                                describe(l, head, o) + ", " + std::to_string(p.head_spmv_instructions) + " head chunks";
       EXPECT_TRUE(p.streamed) << what;
       streamed += p.streamed;
       EXPECT_EQ(p.stored_steps, o.store_sequence ? l.steps : 1u) << what;
-      expect_stores(p, what);
+      expect_stores(p, o, what);
       expect_sound_schedule(p, *options.lstm, what);
       run_compare_and_predict(b, l, p, what, &head);
       EXPECT_EQ(first_weight_overwrite(b, static_cast<uint64_t>(trial), p.instructions, *options.lstm), "") << what;

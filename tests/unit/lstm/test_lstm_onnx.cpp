@@ -271,17 +271,28 @@ TEST(LstmImport, RefusesWhatTheEngineCannotRun) {
                    *g.add_node() = second;
                  }),
                  "node 'lstm2' (LSTM): a second LSTM");
+  // A head on every step reads Y's rows as [steps, batch, hidden] or [batch, steps, hidden]
+  // (tests/unit/dlvpc/test_step_head.cpp); hidden moved off the last axis is refused.
   expect_refused(with([](auto& g, auto&) {
                    add_initializer(g, "G", {kH, 2}, random_values(kH * 2, 3));
+                   onnx::NodeProto& t = *g.add_node();
+                   t.set_name("swap");
+                   t.set_op_type("Transpose");
+                   t.add_input("Y");
+                   t.add_output("Y_swapped");
+                   onnx::AttributeProto& perm = *t.add_attribute();
+                   perm.set_name("perm"), perm.set_type(onnx::AttributeProto::INTS);
+                   for (const int64_t p : {0, 1, 3, 2}) perm.add_ints(p);
                    onnx::NodeProto& mm = *g.add_node();
                    mm.set_name("head");
                    mm.set_op_type("MatMul");
-                   mm.add_input("Y");
+                   mm.add_input("Y_swapped");
                    mm.add_input("G");
                    mm.add_output("logits");
                    g.mutable_output(0)->set_name("logits");
                  }),
-                 "node 'head' (MatMul): reads every step of the LSTM's Y [3,1,1,4]: a head on every step is not supported");
+                 "node 'head' (MatMul): the head on every step reads the LSTM's Y as [3,1,4,1] (axes TDHB); it takes "
+                 "[batch, steps, hidden] or [steps, batch, hidden]");
   // A head on [1, batch, hidden] with batch 2 would mix the sequences.
   expect_refused(lstm_graph(2, [](auto& g, auto&) {
                    add_initializer(g, "G", {kH, 2}, random_values(kH * 2, 3));

@@ -154,11 +154,18 @@ void run_and_compare(Bench& b, const Stack& s, const LstmStackProgram& sp, const
             << what << ": last c of layer " << k << ", channel " << ch << " cell " << n;
     }
     if (head) {
-      const std::vector<int16_t> last(want.y.end() - uint64_t{dirs} * rn, want.y.end());
-      const std::vector<int16_t> expect = lstm_ref::run_linear(head->layer, &head->sparse, last);
-      for (uint32_t n = 0; n < head->layer.outputs(); ++n)
-        ASSERT_EQ(out[p.head_output_offset / 2 + uint64_t{ch} * head->layer.outputs() + n], expect[n])
-            << what << ": head output, channel " << ch << " element " << n;
+      // The head on the last step, or on every step ([channel][step][output], head_every_step).
+      const uint32_t outputs = head->layer.outputs(), width = dirs * rn;
+      const uint32_t steps = static_cast<uint32_t>(p.head_output_bytes / (uint64_t{s.channels} * outputs * 2));
+      ASSERT_TRUE(steps == 1 || steps == s.steps) << what;
+      for (uint32_t st = 0; st < steps; ++st) {
+        const uint64_t t = s.steps - steps + st;
+        const std::vector<int16_t> y(want.y.begin() + t * width, want.y.begin() + (t + 1) * width);
+        const std::vector<int16_t> expect = lstm_ref::run_linear(head->layer, &head->sparse, y);
+        for (uint32_t n = 0; n < outputs; ++n)
+          ASSERT_EQ(out[p.head_output_offset / 2 + (uint64_t{ch} * steps + st) * outputs + n], expect[n])
+              << what << ": head output, channel " << ch << " step " << t << " element " << n;
+      }
     }
   }
   b.acknowledge();
@@ -241,11 +248,13 @@ TEST_P(LstmStackBitExact, RandomStacksMatchTheReferenceResidentAndStreamed) {
         o.stream_weights = streamed;
         o.store_sequence = trial % 4 != 3;
         o.sequences_through_ddr = trial % 3 == 2;
+        o.head_every_step = trial % 2 == 0;  // stored every step (trial % 4 != 3), so through DDR too
         const LstmStackProgram p = builder::build_lstm_stack_program(
             levels, *options.lstm, o, with_head ? builder::LstmHead{&head.layer, &head.sparse} : builder::LstmHead{});
         const std::string what = "PEs " + std::to_string(pes) + (streamed ? " streamed" : " resident") + " trial " +
                                  std::to_string(trial) + " (" + describe(shape) + ", channels " +
-                                 std::to_string(s.channels) + ", steps " + std::to_string(s.steps) + ")";
+                                 std::to_string(s.channels) + ", steps " + std::to_string(s.steps) +
+                                 (with_head && o.head_every_step ? ", head on every step" : "") + ")";
         EXPECT_EQ(p.program.streamed, streamed) << what;
         EXPECT_EQ(p.through_ddr, o.sequences_through_ddr) << what;
         EXPECT_EQ(builder::check::token_balance(p.program.instructions).error, "") << what;
