@@ -477,7 +477,6 @@ int compile_command(const Args& a) {
     std::fputs(dlvpc::format_report(c, options).c_str(), stdout);
     print_binding(a, c.package);
   }
-  std::fflush(stdout);  // the report before the warnings when both go to one file
   for (const std::string& warning : c.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   return 0;
 }
@@ -485,6 +484,8 @@ int compile_command(const Args& a) {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  // Line by line, so the report (stdout) and the warnings (stderr) keep their order in one file.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string model = argc > 2 ? argv[2] : "dlvpc";
   try {
     return compile_command(parse(argc, argv));
